@@ -1,0 +1,142 @@
+"""One exception hierarchy for painguide.
+
+Every message names the field (or file, or key) that is wrong and says how to fix it. The CLI maps these
+classes to exit codes in one place (:mod:`painguide.cli`), the web app to HTTP status codes in one handler
+(:mod:`painguide.web.app`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "CatalogueError",
+    "ConfigurationError",
+    "DataFileError",
+    "DicomError",
+    "GateError",
+    "ImportRejectedError",
+    "NotFoundError",
+    "PainguideError",
+    "PermissionDeniedError",
+    "UnknownDrugError",
+    "UnknownProcedureError",
+    "ValidationError",
+]
+
+
+class PainguideError(Exception):
+    """Base class of all errors painguide reports to a user.
+
+    Attributes
+    ----------
+    exit_code : int
+        Process exit code used by the CLI.
+    http_status : int
+        HTTP status used by the web app.
+    """
+
+    exit_code: int = 1
+    http_status: int = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigurationError(PainguideError):
+    """A setting is missing, malformed or unsafe (for example a default secret outside demo mode)."""
+
+    exit_code = 78
+
+
+class DataFileError(PainguideError):
+    """A catalogue data file or a site policy file is malformed.
+
+    The message names the file, the key and what is expected; start-up stops.
+    """
+
+    exit_code = 78
+
+    def __init__(self, path: str, key: str, expected: str) -> None:
+        self.path = path
+        self.key = key
+        self.expected = expected
+        super().__init__(f"{path}: {key}: {expected}")
+
+
+class ValidationError(PainguideError):
+    """User input is invalid; ``field`` names it."""
+
+    exit_code = 2
+    http_status = 422
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class NotFoundError(PainguideError):
+    """A requested object does not exist."""
+
+    exit_code = 2
+    http_status = 404
+
+
+class CatalogueError(NotFoundError):
+    """An id is not in the catalogue; the message names the closest matches."""
+
+    def __init__(self, kind: str, value: str, suggestions: Sequence[str]) -> None:
+        self.kind = kind
+        self.value = value
+        self.suggestions = tuple(suggestions)
+        hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+        super().__init__(f"unknown {kind} {value!r}.{hint}")
+
+
+class UnknownProcedureError(CatalogueError):
+    """The procedure id is not in the catalogue."""
+
+    def __init__(self, value: str, suggestions: Sequence[str]) -> None:
+        super().__init__("procedure", value, suggestions)
+
+
+class UnknownDrugError(CatalogueError):
+    """The drug name is not in the anticoagulant table."""
+
+    def __init__(self, value: str, suggestions: Sequence[str]) -> None:
+        super().__init__("drug", value, suggestions)
+
+
+class DicomError(PainguideError):
+    """A DICOM object cannot be used; the message says which attribute or template and why."""
+
+    exit_code = 3
+    http_status = 422
+
+
+class ImportRejectedError(DicomError):
+    """A file was refused by an importer (and quarantined with this reason)."""
+
+
+class GateError(PainguideError):
+    """A safety gate refused a step; ``reasons`` lists every unmet condition, not just the first."""
+
+    exit_code = 4
+    http_status = 409
+
+    def __init__(self, step: str, reasons: Sequence[str]) -> None:
+        self.step = step
+        self.reasons = tuple(reasons)
+        joined = "; ".join(self.reasons)
+        super().__init__(f"{step} refused: {joined}")
+
+
+class PermissionDeniedError(PainguideError):
+    """The user is not authenticated or lacks the role for this action."""
+
+    exit_code = 5
+    http_status = 403
