@@ -1,0 +1,83 @@
+"""`painguide catalogue list|show`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="The procedure catalogue (procedures × modalities, with sources).", no_args_is_help=True
+)
+
+
+def _summary(p: Any) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.names["en"],
+        "name_de": p.names["de"],
+        "region": p.region,
+        "target": p.target,
+        "bleeding_risk": p.bleeding_risk.value,
+        "modalities": list(p.used_modalities()),
+    }
+
+
+@app.command("list")
+def list_procedures(
+    region: Annotated[str | None, typer.Option(help="Only this region (e.g. lumbar).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List every enabled procedure."""
+    from painguide.catalogue.loader import load_catalogue
+    from painguide.settings import get_settings
+
+    procs = [p for p in load_catalogue(get_settings().site_policy).enabled() if region in (None, p.region)]
+    if as_json:
+        typer.echo(json.dumps([_summary(p) for p in procs], indent=2, ensure_ascii=False))
+        return
+    from painguide.commands.render import print_procedure_list
+
+    print_procedure_list(procs)
+
+
+@app.command("show")
+def show(
+    procedure: Annotated[str, typer.Argument(help="Procedure id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show one procedure with every modality, its sources and statuses."""
+    from painguide.advisor import find_procedure
+    from painguide.catalogue.loader import load_knowledge
+    from painguide.settings import get_settings
+
+    kb = load_knowledge(get_settings().site_policy)
+    proc = find_procedure(kb, procedure)
+    if as_json:
+        data = proc.model_dump(mode="json")
+        data["sources"] = {
+            k: kb.catalogue.sources[k].citation
+            for k in sorted(_source_ids(data))
+            if k in kb.catalogue.sources
+        }
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    from painguide.commands.render import print_procedure
+
+    print_procedure(proc, kb.catalogue)
+
+
+def _source_ids(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        if isinstance(node.get("source"), str):
+            found.add(node["source"])
+        for v in node.values():
+            found |= _source_ids(v)
+    elif isinstance(node, list):
+        for v in node:
+            found |= _source_ids(v)
+    return found

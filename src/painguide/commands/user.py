@@ -1,0 +1,52 @@
+"""`painguide user add|list`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    help="User accounts and roles (admin, physician, rpo, trainee, viewer).", no_args_is_help=True
+)
+
+
+@app.command("add")
+def add(
+    username: Annotated[str, typer.Argument(help="Sign-in name.")],
+    role: Annotated[list[str], typer.Option("--role", help="Role; repeat for several.")],
+    full_name: Annotated[str, typer.Option(help="Full name shown in the app.")] = "",
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True, hide_input=True, confirmation_prompt=True, help="Password (prompted if not given)."
+        ),
+    ] = "",
+) -> None:
+    """Create a user."""
+    from painguide.services import open_uow
+    from painguide.store.users import create_user
+
+    with open_uow() as uow:
+        user = create_user(uow.session, username, password, role, full_name=full_name, actor="cli")
+        uow.commit()
+    typer.echo(f"created {user.username} ({', '.join(sorted(user.roles))})")
+
+
+@app.command("list")
+def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List users and their roles."""
+    import json
+
+    from painguide.services import open_uow
+    from painguide.store.users import list_users
+
+    with open_uow() as uow:
+        users = list_users(uow.session)
+    if as_json:
+        typer.echo(json.dumps([{"username": u.username, "roles": sorted(u.roles)} for u in users], indent=2))
+        return
+    for u in users:
+        typer.echo(f"{u.username}\t{','.join(sorted(u.roles))}\t{u.full_name}")

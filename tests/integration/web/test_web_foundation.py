@@ -1,0 +1,105 @@
+"""The app shell over HTTP: health, sign-in, roles, catalogue and advisor pages, JSON API, error handling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from painguide.demo import DEMO_PASSWORD
+from painguide.errors import ConfigurationError
+from painguide.settings import get_settings
+
+
+@pytest.fixture
+def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("PAINGUIDE_DEMO", "1")
+    get_settings.cache_clear()
+    from painguide.web.app import create_app
+
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def login(client: TestClient, user: str) -> None:
+    r = client.post(
+        "/login", data={"username": user, "password": DEMO_PASSWORD, "next": "/"}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+
+
+def test_default_secret_refused_outside_demo() -> None:
+    from painguide.web.app import create_app
+
+    with pytest.raises(ConfigurationError, match="PAINGUIDE_SECRET_KEY"):
+        create_app()
+
+
+def test_health_is_open_and_counts_procedures(client: TestClient) -> None:
+    r = client.get("/health")
+    assert r.status_code == 200 and r.json() == {"status": "ok", "procedures": 39, "demo": True}
+
+
+def test_pages_redirect_to_login_and_api_answers_401(client: TestClient) -> None:
+    r = client.get("/", headers={"accept": "text/html"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    r = client.get("/api/catalogue")
+    assert r.status_code == 401 and r.json()["error"] == "LoginRequired"
+
+
+def test_wrong_password_is_refused_and_audited(client: TestClient) -> None:
+    r = client.post("/login", data={"username": "physician", "password": "nope"})
+    assert r.status_code == 401 and "wrong" in r.text
+    login(client, "admin")
+    assert "login.failed" in client.get("/audit").text
+
+
+def test_catalogue_page_lists_every_procedure(client: TestClient) -> None:
+    login(client, "trainee")
+    r = client.get("/")
+    assert r.status_code == 200
+    assert r.text.count('href="/procedures/') == 39
+    assert "the physician decides" in r.text
+
+
+def test_procedure_page_shows_sources_and_statuses(client: TestClient) -> None:
+    login(client, "physician")
+    r = client.get("/procedures/lumbar-facet-mbb")
+    assert r.status_code == 200 and "Rauch2009" in r.text and "verified" in r.text
+
+
+def test_advisor_page_ranks_and_explains(client: TestClient) -> None:
+    login(client, "physician")
+    r = client.get(
+        "/advise", params={"procedure": "cervical-facet-mbb", "pregnant": "on", "drug": "apixaban"}
+    )
+    assert r.status_code == 200
+    first = r.text.index('data-modality="ultrasound"')
+    assert first < r.text.index('data-modality="fluoroscopy"')
+    assert "ACOG723" in r.text and "apixaban" in r.text
+
+
+def test_advisor_page_shows_field_error_instead_of_crashing(client: TestClient) -> None:
+    login(client, "physician")
+    r = client.get("/advise", params={"procedure": "knee-ia", "egfr": "abc"})
+    assert r.status_code == 200 and "egfr: &#39;abc&#39; is not a number" in r.text
+
+
+def test_api_advise_matches_cli_shape(client: TestClient) -> None:
+    login(client, "physician")
+    r = client.get("/api/advise/lumbar-tfesi", params={"egfr": "25", "drug": ["warfarin"]})
+    data = r.json()
+    assert r.status_code == 200 and data["procedure"] == "lumbar-tfesi"
+    assert data["anticoagulation"][0]["action"] == "hold"
+    r = client.get("/api/advise/nope")
+    assert r.status_code == 404 and "unknown procedure" in r.json()["detail"]
+
+
+def test_audit_needs_admin_or_rpo(client: TestClient) -> None:
+    login(client, "trainee")
+    r = client.get("/audit")
+    assert r.status_code == 403 and "role required" in r.text
+    client.post("/logout")
+    login(client, "rpo")
+    assert client.get("/audit").status_code == 200
