@@ -145,7 +145,7 @@ def _advise_modality(kb: KnowledgeBase, proc: Procedure, m: Modality, f: Patient
                 "site",
             )
         )
-    for code, rule in MODALITY_RULES:
+    for code, rule in MODALITY_RULES if entry.used else MODALITY_RULES[:1]:  # unused: only say so
         reasons.extend(rule(proc, m, entry, f, kb.rules[code]))
     rating = max(1, min(9, base + sum(r.delta for r in reasons)))
     warnings = tuple(r for r in reasons if r.code in WARNING_CODES)

@@ -109,7 +109,7 @@ def test_escalation_and_thrombotic_warning_are_sourced(table: DrugTable) -> None
 
 def test_dotted_override_path_of_the_data_layout_exists() -> None:
     node: Any = RAW
-    for part in "drugs.warfarin.rules.intermediate.hold_before_hours_min".split("."):
+    for part in ["drugs", "warfarin", "rules", "intermediate", "hold_before_hours_min"]:
         node = node[part]
     assert node == {"value": 120, "source": "N18", "status": "verified", "note": "5 days"}
 
@@ -322,7 +322,7 @@ MALFORMED: list[tuple[str, Mutation, str, str]] = [
 def test_malformed_data_names_the_key(mutate: Mutation, key: str, message: str) -> None:
     raw = copy.deepcopy(RAW)
     mutate(raw)
-    with pytest.raises(DataFileError, match="^bad.yaml: ") as info:
+    with pytest.raises(DataFileError, match=r"^bad\.yaml: ") as info:
         parse_drug_table(raw, path="bad.yaml")
     assert info.value.key == key
     assert message in info.value.expected
