@@ -1,4 +1,4 @@
-"""Procedure catalogue: procedures × modalities, sourced rules and site policy (data files, loader, models)."""
+"""Procedure catalogue: procedures × modalities, sourced rules and site policy (data, loader, models)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Typed, validated catalogue records.
 
 Every clinical number or category is a :class:`Fact`: a value with the id of its source and a status
-(``verified``, ``secondary``, ``open``; ``convention`` for painguide's own scoring conventions and ``site`` for
-a value a site policy set). A site override keeps who changed it, when, why, and the previous value.
+(``verified``, ``secondary``, ``open``; ``convention`` for painguide's own scoring conventions and
+``site`` for a value a site policy set). A site override keeps who changed it, when, why, and the
+previous value.
 """
 
 from __future__ import annotations

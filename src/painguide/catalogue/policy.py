@@ -77,7 +77,7 @@ class SitePolicy(BaseModel):
 def read_yaml(path: Path) -> dict[str, Any]:
     """Read a YAML mapping, or raise :class:`DataFileError` naming the file and the problem."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)  # noqa: S506 - a safe loader
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
     except OSError as exc:
         raise DataFileError(str(path), "(file)", f"cannot be read ({exc.strerror})") from exc
     except yaml.YAMLError as exc:

@@ -231,7 +231,8 @@ def test_at_most_one_preferred_modality() -> None:
             role = proc.modalities[m].role
             if role.value == "alternative" and "preferred" not in roles:
                 # otherwise only when a comparative source shows another modality more accurate or safer
-                assert role.source not in (None, "KB-S1") and role.note, f"{pid}/{m}: alternative needs a reason"
+                reason = f"{pid}/{m}: alternative needs a comparative source"
+                assert role.source not in (None, "KB-S1") and role.note, reason
 
 
 @pytest.mark.parametrize(("pid", "modality", "role"), ROLE_CASES)
