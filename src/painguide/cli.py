@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import sys
 from typing import Any
 
@@ -10,6 +9,7 @@ import click
 import typer
 
 from painguide.commands.core import register_core
+from painguide.features import import_optional
 
 __all__ = ["app", "main"]
 
@@ -31,13 +31,9 @@ SUBCOMMANDS: tuple[tuple[str, str], ...] = (
     ("sono", "painguide.commands.sono"),
 )
 for _name, _module in SUBCOMMANDS:
-    try:
-        _sub = importlib.import_module(_module)
-    except ModuleNotFoundError as _exc:  # an optional group whose module is absent in this build
-        if _exc.name != _module:
-            raise
-        continue
-    app.add_typer(_sub.app, name=_name)
+    _sub = import_optional(_module)
+    if _sub is not None:
+        app.add_typer(_sub.app, name=_name)
 
 
 def _stderr(message: str) -> None:

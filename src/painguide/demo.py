@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 
+from painguide.features import import_optional
 from painguide.services import open_uow
 from painguide.store.users import create_user, get_user
 
@@ -32,11 +32,8 @@ def seed_demo() -> None:
                 )
         uow.commit()
     for module_name in DEMO_SEEDERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
+        module = import_optional(module_name)
+        if module is None:
             continue
         with open_uow() as uow:
             module.seed_demo_data(uow)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from painguide.errors import PainguideError
+from painguide.features import import_optional
 from painguide.web.deps import LoginRequired, templates
 
 __all__ = ["create_app"]
@@ -70,11 +70,7 @@ def create_app() -> FastAPI:
     app.add_exception_handler(PainguideError, _error_handler)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     for module_name in FEATURE_ROUTERS:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        app.include_router(module.router)
+        module = import_optional(module_name)
+        if module is not None:
+            app.include_router(module.router)
     return app
