@@ -66,6 +66,8 @@ BLEEDING_RISKS: tuple[BleedingRisk, ...] = ("low", "intermediate", "high")
 DATA_KEY = "anticoagulants"
 DATA_FILE = Path(__file__).resolve().parent / "data" / "anticoagulants.yaml"
 
+#: libyaml's safe loader where PyYAML was built with it, else the pure-Python one.
+_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SEPARATORS = re.compile(r"[\s_]+")
 _ORDER: dict[str, int] = {risk: i for i, risk in enumerate(BLEEDING_RISKS)}
 
@@ -390,7 +392,7 @@ def parse_drug_table(raw: Mapping[str, Any], *, path: str) -> DrugTable:
 
 def _read_table(path: Path) -> DrugTable:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # a safe loader
     except OSError as exc:
         raise DataFileError(str(path), DATA_KEY, f"a readable file ({exc.strerror})") from exc
     except yaml.YAMLError as exc:

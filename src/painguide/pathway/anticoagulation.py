@@ -395,7 +395,7 @@ def _memo(table: DrugTable) -> _Memo:
 
 
 def _resolve(table: DrugTable, name: str, indication: AspirinIndication | None) -> tuple[Drug, ...]:
-    """The entry a name means; several entries for an indication-dependent drug without indication."""
+    """Resolve a name to its entry, or to every variant of an indication-dependent drug (aspirin)."""
     variants = [table.drugs[i] for i in table.lookup(name)]
     if len(variants) > 1 and all(d.indication is not None for d in variants):
         chosen = [d for d in variants if d.indication == indication]
@@ -458,6 +458,13 @@ def _plan(
     return AnticoagulationResult(effective_bleeding_risk=effective, plans=plans, warnings=warnings)
 
 
+def _check_input(drugs: Sequence[str], indication: str | None) -> None:
+    if isinstance(drugs, str) or not all(isinstance(name, str) for name in drugs):
+        raise ValidationError("drugs", "give a list of drug names (strings), not one string")
+    if indication is not None and indication not in _INDICATIONS:
+        raise ValidationError("aspirin_indication", f"must be primary or secondary (got {indication!r})")
+
+
 def plan_anticoagulation(
     table: DrugTable,
     drugs: Sequence[str],
@@ -488,7 +495,7 @@ def plan_anticoagulation(
     -------
     AnticoagulationResult
         The category used, one plan per drug, and ``multiple_agents`` / ``renal_impairment`` warnings
-        about the patient (never an automatic escalation). Results are immutable and memoised per table.
+        about the patient (never an automatic escalation); immutable, memoised per table.
 
     Raises
     ------
@@ -497,14 +504,7 @@ def plan_anticoagulation(
     ValidationError
         ``bleeding_risk``, ``drugs`` or ``aspirin_indication`` is invalid.
     """
-    if isinstance(drugs, str):
-        raise ValidationError("drugs", "give a list of drug names, not one string")
-    if aspirin_indication is not None and aspirin_indication not in _INDICATIONS:
-        raise ValidationError(
-            "aspirin_indication", f"must be primary or secondary (got {aspirin_indication!r})"
-        )
-    if not all(isinstance(name, str) for name in drugs):
-        raise ValidationError("drugs", "every drug must be given by its name (a string)")
+    _check_input(drugs, aspirin_indication)
     flags = (bool(high_bleeding_risk_patient), bool(renal_impairment))
     if isinstance(bleeding_risk, Fact) or bleeding_risk not in BLEEDING_RISKS:
         return _plan(table, drugs, bleeding_risk, flags, aspirin_indication)
