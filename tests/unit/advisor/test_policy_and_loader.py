@@ -57,7 +57,9 @@ def test_override_of_rule_parameter_keeps_previous_value(tmp_path: Path) -> None
     )
     rec = recommend(kb, "lumbar-facet-mbb", PatientFactors(bmi=40))
     us = next(m for m in rec.modalities if m.modality == "ultrasound")
-    assert [r.delta for r in us.reasons if r.code == "obesity"] == [-4]
+    (obesity,) = [r for r in us.reasons if r.code == "obesity"]
+    assert obesity.delta == -4 and obesity.status == "site"
+    assert "Dr. A. Beispiel" in obesity.text and "local audit" in obesity.text
     assert kb.catalogue.overrides[0][0] == "rules.obesity.params.ultrasound_delta_spine"
 
 
