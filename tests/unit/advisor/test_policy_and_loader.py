@@ -130,15 +130,15 @@ def _broken_copy(tmp_path: Path, relative: str, old: str, new: str) -> Path:
     ("relative", "old", "new", "key"),
     [
         (
-            "procedures/spine-facet.yaml",
+            "procedures/10-spine-facet.yaml",
             "bleeding_risk: {value: low",
             "bleeding_risk: {value: lowish",
             "procedures.lumbar-facet-mbb.bleeding_risk",
         ),
-        ("procedures/spine-facet.yaml", "source: C20", "source: NOPE99", "source"),
+        ("procedures/10-spine-facet.yaml", "source: C20", "source: NOPE99", "source"),
         ("advisor_rules.yaml", "bmi_above:", "bmi_over:", "rules"),
         ("conventions.yaml", "value: 8", "value: eight", "role_ratings"),
-        ("procedures/spine-facet.yaml", "procedures:", "procedures: {\n", "line"),
+        ("procedures/10-spine-facet.yaml", "procedures:", "procedures: {\n", "line"),
     ],
 )
 def test_malformed_data_file_stops_with_file_and_key(

@@ -29,20 +29,20 @@ EXPECTED_IDS = {
 }  # fmt: skip
 
 EXPECTED_FILES = {
-    "spine-facet.yaml": {
+    "10-spine-facet.yaml": {
         "lumbar-facet-mbb", "lumbar-facet-ia", "lumbar-facet-rfa", "thoracic-facet-mbb",
         "cervical-facet-mbb", "cervical-facet-rfa", "sij-ia", "sacral-lateral-branch-rfa",
     },
-    "spine-epidural.yaml": {
+    "20-spine-epidural.yaml": {
         "lumbar-ilesi", "thoracic-ilesi", "cervical-ilesi", "lumbar-tfesi", "cervical-tfesi", "lumbar-prt",
         "caudal-esi",
     },
-    "sympathetic.yaml": {
+    "40-sympathetic.yaml": {
         "stellate-ganglion", "lumbar-sympathetic", "celiac-plexus", "superior-hypogastric", "sphenopalatine",
     },
-    "neuraxial.yaml": {"intradiscal", "vertebroplasty", "scs-trial", "intrathecal-pump"},
-    "joints.yaml": {"knee-ia", "hip-ia", "shoulder-ia", "subacromial", "genicular-block", "genicular-rfa"},
-    "peripheral.yaml": {
+    "30-neuraxial.yaml": {"intradiscal", "vertebroplasty", "scs-trial", "intrathecal-pump"},
+    "50-joints.yaml": {"knee-ia", "hip-ia", "shoulder-ia", "subacromial", "genicular-block", "genicular-rfa"},
+    "60-peripheral.yaml": {
         "greater-occipital", "suprascapular", "intercostal", "ilioinguinal", "lfcn", "pudendal",
         "carpal-tunnel", "piriformis", "trigger-point",
     },
@@ -193,7 +193,7 @@ def test_facet_tag_is_exactly_the_facet_procedures() -> None:
 
 
 def test_spinal_files_carry_the_spine_tag() -> None:
-    for name in ("spine-facet.yaml", "spine-epidural.yaml", "neuraxial.yaml"):
+    for name in ("10-spine-facet.yaml", "20-spine-epidural.yaml", "30-neuraxial.yaml"):
         for pid in EXPECTED_FILES[name]:
             assert "spine" in PROCEDURES[pid].tags, pid
 
@@ -278,7 +278,7 @@ def test_only_sourced_typical_doses() -> None:
 
 
 def test_peripheral_joint_fluoroscopy_level_is_secondary() -> None:
-    for pid in EXPECTED_FILES["joints.yaml"]:
+    for pid in EXPECTED_FILES["50-joints.yaml"]:
         fact = PROCEDURES[pid].modalities["fluoroscopy"].radiation_level
         assert (fact.value, fact.status) == (1, "secondary"), pid
         assert fact.note
