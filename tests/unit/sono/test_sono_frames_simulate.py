@@ -13,7 +13,6 @@ from painguide.sono.frames import Frame
 from painguide.sono.simulate import SimulatedCine, SimulationParams, random_params, simulate_cine
 
 
-
 def test_frame_rejects_colour_pixels() -> None:
     with pytest.raises(ValidationError, match="pixels: expected a 2-D uint8 array"):
         Frame(np.zeros((4, 4, 3), np.uint8), 0.1, 0.1, 0.0)

@@ -1,0 +1,201 @@
+"""``painguide sono``: ultrasound guidance (analyze, live, simulate, evaluate).
+
+Command contract
+----------------
+``painguide sono analyze FILE [--injection-at SECONDS] [--out overlay.mp4] --json`` prints
+``{"file", "frames": [{"index", "time_s", "needle": {"visible", "tip_x_mm", "tip_z_mm", "angle_deg",
+"confidence"}, "spread": {"visible", "area_mm2"}, "processing_ms"}], "events": [{"time_s", "type", "detail"}],
+"summary": {...}}``. Positions are millimetres from the top-left of the image region (x lateral, z depth).
+
+``painguide sono live --source dicom:FILE|video:PATH_OR_INDEX|igtl:HOST:PORT [--igtl-out PORT]`` tracks a live
+stream (a DICOM file is replayed) and, with ``--igtl-out``, serves NeedleTipToImage (TRANSFORM), NeedleTip
+(POINT) and PainguideEvent (STRING) to OpenIGTLink clients such as 3D Slicer. A STRING ``INJECTION_START``
+(or device ``Injection`` with ``START``) from the source marks the injection start.
+
+Heavy libraries are imported inside the commands to keep ``painguide --help`` fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from painguide.sono.analysis import AnalysisReport
+
+app = typer.Typer(
+    help="Ultrasound guidance: needle tracking, injectate spread and warnings.", no_args_is_help=True
+)
+
+
+def _echo_json(document: Any) -> None:
+    typer.echo(json.dumps(document, indent=None, separators=(",", ":")))
+
+
+def _render_report(report: AnalysisReport) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    s = report.summary
+    table = Table(title=f"Ultrasound analysis: {Path(report.file).name}", show_header=False)
+    for key, value in s.items():
+        if key != "warnings":
+            table.add_row(key.replace("_", " "), "-" if value is None else str(value))
+    console.print(table)
+    for event in report.events:
+        style = "bold red" if event.is_warning else "cyan"
+        console.print(f"[{style}]{event.time_s:7.2f} s  {event.type}[/]  {event.detail}")
+
+
+@app.command()
+def analyze(
+    file: Annotated[Path, typer.Argument(help="DICOM ultrasound file (single or multi-frame).")],
+    injection_at: Annotated[
+        float | None, typer.Option("--injection-at", help="Injection start in seconds from the first frame.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write an annotated video (.mp4 or .avi).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the JSON document instead of a table.")
+    ] = False,
+    spacing_mm: Annotated[
+        float | None, typer.Option("--spacing-mm", help="Pixel size when the file has no ultrasound regions.")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--no-spread-after", help="Seconds after injection start before warning.")
+    ] = 4.0,
+) -> None:
+    """Analyse a recorded cine: needle tip and angle, spread, events and warnings per frame."""
+    from rich.progress import Progress
+
+    from painguide.sono.analysis import analyze_frames, frame_rate
+    from painguide.sono.dicom import read_dicom_cine
+
+    cine = read_dicom_cine(file, spacing_mm=spacing_mm)
+    options: dict[str, Any] = {
+        "name": str(file),
+        "injection_at_s": injection_at,
+        "no_spread_timeout_s": timeout,
+        "overlay_path": out,
+        "fps": frame_rate(cine.frames),
+    }
+    if as_json:
+        _echo_json(analyze_frames(cine.frames, **options).as_dict())
+        return
+    with Progress(transient=True) as progress:
+        task = progress.add_task("Analysing", total=len(cine.frames))
+        report = analyze_frames(cine.frames, progress=lambda n: progress.update(task, completed=n), **options)
+    _render_report(report)
+
+
+@app.command()
+def simulate(
+    out: Annotated[Path, typer.Argument(help="Output DICOM file (Ultrasound Multi-frame Image).")],
+    seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same cine.")] = 0,
+    frames: Annotated[int, typer.Option(min=1, help="Number of frames.")] = 60,
+    rows: Annotated[int, typer.Option(min=32, help="Image region rows.")] = 480,
+    cols: Annotated[int, typer.Option(min=32, help="Image region columns.")] = 640,
+    needle: Annotated[bool, typer.Option(help="Insert a needle.")] = True,
+    injection: Annotated[bool, typer.Option(help="Inject and let fluid spread.")] = True,
+    compression: Annotated[str, typer.Option(help="none, rle or jpeg.")] = "none",
+    truth: Annotated[Path | None, typer.Option(help="Also write the per-frame ground truth as JSON.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Simulate a B-mode cine with a needle and injectate, written as multi-frame DICOM US."""
+    from dataclasses import asdict
+
+    from painguide.errors import ValidationError
+    from painguide.sono.dicom import write_dicom_cine
+    from painguide.sono.simulate import random_params, simulate_cine
+
+    if compression not in ("none", "rle", "jpeg"):
+        raise ValidationError("--compression", f"expected none, rle or jpeg, got {compression!r}")
+    params = random_params(seed, rows=rows, cols=cols, n_frames=frames, needle=needle, injection=injection)
+    cine = simulate_cine(params)
+    write_dicom_cine(cine.frames, out, compression=compression)  # type: ignore[arg-type]
+    if truth is not None:
+        truth.write_text(json.dumps([asdict(t) for t in cine.truth], default=float))
+    summary = {
+        "file": str(out),
+        "frames": frames,
+        "injection_at_s": params.injection_at_s,
+        "spread_onset_s": cine.spread_onset_s,
+        "needle_angle_deg": cine.truth[-1].angle_deg if needle else None,
+    }
+    if as_json:
+        _echo_json(summary)
+    else:
+        typer.echo(f"wrote {out} ({frames} frames, seed {seed})")
+
+
+@app.command()
+def evaluate(
+    cines: Annotated[int, typer.Option(min=1, help="Simulated cines with a needle.")] = 12,
+    needle_free: Annotated[int, typer.Option(min=0, help="Simulated cines without a needle.")] = 4,
+    frames: Annotated[int, typer.Option(min=10, help="Frames per cine.")] = 60,
+    seed: Annotated[int, typer.Option(help="First seed of the corpus.")] = 1000,
+    real: Annotated[bool, typer.Option(help="Include the real needle-free cines of pydicom.")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON metrics.")] = False,
+) -> None:
+    """Evaluate tip and angle error, detection rate, false detections and spread latency."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from painguide.sono.evaluate import evaluate as run
+
+    if as_json:
+        _echo_json(run(cines=cines, needle_free=needle_free, n_frames=frames, seed=seed, real=real).metrics())
+        return
+    with Progress(transient=True) as progress:
+        task = progress.add_task("Simulating and scoring", total=cines + needle_free)
+        result = run(
+            cines=cines,
+            needle_free=needle_free,
+            n_frames=frames,
+            seed=seed,
+            real=real,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    Console().print_json(json.dumps(result.metrics()))
+
+
+@app.command()
+def live(
+    source: Annotated[
+        str, typer.Option("--source", help="dicom:FILE, video:PATH_OR_INDEX or igtl:HOST:PORT.")
+    ],
+    igtl_out: Annotated[
+        int | None, typer.Option("--igtl-out", help="Serve results over OpenIGTLink on this port.")
+    ] = None,
+    spacing_mm: Annotated[
+        float | None, typer.Option("--spacing-mm", help="Pixel size for video sources.")
+    ] = None,
+    injection_at: Annotated[
+        float | None, typer.Option("--injection-at", help="Injection start (s) for replayed files.")
+    ] = None,
+    max_frames: Annotated[int | None, typer.Option(help="Stop after this many frames.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line per frame.")] = False,
+) -> None:
+    """Track a live stream, print results and optionally publish them over OpenIGTLink."""
+    from painguide.sono.live import run_live
+
+    def show(line: dict[str, Any]) -> None:
+        if as_json:
+            _echo_json(line)
+        elif line.get("events"):
+            for event in line["events"]:
+                typer.echo(f"{event['time_s']:7.2f} s  {event['type']}: {event['detail']}")
+
+    run_live(
+        source,
+        igtl_out=igtl_out,
+        spacing_mm=spacing_mm,
+        injection_at_s=injection_at,
+        max_frames=max_frames,
+        sink=show,
+    )

@@ -1,0 +1,102 @@
+"""Annotated frames and videos: shaft, tip, spread contour and warnings drawn over the B-mode image."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from painguide.errors import ValidationError
+from painguide.sono.frames import Frame
+from painguide.sono.pipeline import FrameResult
+
+__all__ = ["VideoWriter", "draw_overlay"]
+
+_SHAFT = (0, 220, 255)
+_TIP = (0, 0, 255)
+_SPREAD = (255, 200, 0)
+_WARN = (0, 0, 255)
+
+
+def draw_overlay(frame: Frame, result: FrameResult, *, warnings: Iterable[str] = ()) -> NDArray[np.uint8]:
+    """Draw the guidance result over a frame.
+
+    Parameters
+    ----------
+    frame : Frame
+        The frame that was analysed.
+    result : FrameResult
+        The pipeline's result for it.
+    warnings : iterable of str
+        Active warning texts to print at the top.
+
+    Returns
+    -------
+    ndarray of shape (rows, cols, 3), dtype uint8
+        BGR image.
+    """
+    image = cv2.cvtColor(frame.pixels, cv2.COLOR_GRAY2BGR)
+    sx, sz = 1.0 / frame.col_spacing_mm, 1.0 / frame.row_spacing_mm
+    scale = max(0.35, image.shape[1] / 900.0)
+    n = result.needle
+    if n.visible:
+        start = (round(n.start_x_mm * sx), round(n.start_z_mm * sz))
+        tip = (round(n.tip_x_mm * sx), round(n.tip_z_mm * sz))
+        cv2.line(image, start, tip, _SHAFT, 1, cv2.LINE_AA)
+        cv2.circle(image, tip, max(3, round(4 * scale)), _TIP, 1, cv2.LINE_AA)
+        label = (
+            f"tip x={n.tip_x_mm:.1f} z={n.tip_z_mm:.1f} mm {abs(n.angle_deg):.0f} deg conf {n.confidence:.2f}"
+        )
+    else:
+        label = "needle not visible"
+    for outline in result.spread.contours_mm:
+        points = np.rint(outline * [sx, sz]).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(image, [points], True, _SPREAD, 1, cv2.LINE_AA)
+    if result.spread.visible:
+        label += f" | spread {result.spread.area_mm2:.0f} mm2"
+    rows = image.shape[0]
+    cv2.putText(image, label, (4, rows - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.45 * scale, (255, 255, 255), 1)
+    for i, text in enumerate(warnings):
+        y = round((18 + 18 * i) * scale)
+        cv2.putText(image, text, (4, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale, _WARN, max(1, round(scale)))
+    return np.asarray(image, dtype=np.uint8)
+
+
+class VideoWriter:
+    """Write annotated frames to an MP4 (``mp4v``) or AVI (``MJPG``) file.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output file; the suffix selects the container.
+    fps : float
+        Playback frame rate.
+    """
+
+    def __init__(self, path: str | Path, *, fps: float) -> None:
+        self.path = Path(path)
+        if self.path.suffix.lower() not in (".mp4", ".avi"):
+            raise ValidationError("--out", f"{self.path}: use an .mp4 or .avi file name")
+        if not math.isfinite(fps) or fps <= 0:
+            fps = 20.0
+        self.fps = fps
+        self._writer: cv2.VideoWriter | None = None
+
+    def write(self, image: NDArray[np.uint8]) -> None:
+        """Append one BGR image of shape (rows, cols, 3); all images must have the same size."""
+        if self._writer is None:
+            fourcc = cv2.VideoWriter.fourcc(*("mp4v" if self.path.suffix.lower() == ".mp4" else "MJPG"))
+            self._writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (image.shape[1], image.shape[0]))
+            if not self._writer.isOpened():
+                raise ValidationError("--out", f"{self.path}: the video file cannot be written")
+        self._writer.write(image)
+
+    def close(self) -> None:
+        """Finish the file."""
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None

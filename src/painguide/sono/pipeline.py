@@ -1,0 +1,244 @@
+"""The guidance pipeline: needle tracking, spread detection, injection timing and warnings per frame."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from painguide.errors import ValidationError
+from painguide.sono.frames import Frame
+from painguide.sono.needle import NeedleDetector, NeedleObservation, NeedleTracker
+from painguide.sono.spread import SpreadDetector, SpreadObservation
+
+__all__ = ["EVENT_TYPES", "Event", "FrameResult", "GuidancePipeline"]
+
+EVENT_TYPES = (
+    "needle_visible",
+    "needle_lost",
+    "injection_start",
+    "spread_onset",
+    "no_visible_spread",
+    "spread_away_from_tip",
+)
+"""Event types; ``no_visible_spread`` and ``spread_away_from_tip`` are warnings."""
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened at a point in time.
+
+    Attributes
+    ----------
+    time_s : float
+        Time of the frame on which the event was raised.
+    type : str
+        One of :data:`EVENT_TYPES`.
+    detail : str
+        Human-readable detail.
+    """
+
+    time_s: float
+    type: str
+    detail: str
+
+    @property
+    def is_warning(self) -> bool:
+        """Whether the event is a warning to show to the operator."""
+        return self.type in ("no_visible_spread", "spread_away_from_tip")
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"time_s": round(self.time_s, 3), "type": self.type, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class FrameResult:
+    """Everything the pipeline says about one frame.
+
+    Attributes
+    ----------
+    index : int
+        Frame index in its source.
+    time_s : float
+        Frame time.
+    needle : NeedleObservation
+        Tracked needle.
+    spread : SpreadObservation
+        Injectate.
+    processing_ms : float
+        Processing time of this frame.
+    events : list of Event
+        Events raised on this frame.
+    """
+
+    index: int
+    time_s: float
+    needle: NeedleObservation
+    spread: SpreadObservation
+    processing_ms: float
+    events: list[Event] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The per-frame JSON of ``painguide sono analyze --json``."""
+        n = self.needle
+        return {
+            "index": self.index,
+            "time_s": round(self.time_s, 4),
+            "needle": {
+                "visible": n.visible,
+                "tip_x_mm": _num(n.tip_x_mm),
+                "tip_z_mm": _num(n.tip_z_mm),
+                "angle_deg": _num(n.angle_deg),
+                "confidence": round(n.confidence, 3),
+            },
+            "spread": {"visible": self.spread.visible, "area_mm2": round(self.spread.area_mm2, 2)},
+            "processing_ms": round(self.processing_ms, 3),
+        }
+
+
+def _num(value: float) -> float | None:
+    return round(value, 3) if math.isfinite(value) else None
+
+
+class GuidancePipeline:
+    """Run needle tracking and spread detection on a stream of frames and raise events.
+
+    Parameters
+    ----------
+    injection_at_s : float, optional
+        Injection start on the cine's time axis, when known in advance (offline analysis).
+    no_spread_timeout_s : float
+        Warn "no visible spread" when no fluid is seen this long after the injection start.
+    away_from_tip_mm : float
+        Warn when new fluid is first seen farther than this from the needle tip.
+    wait_for_injection : bool
+        Learn the dark-structure baseline until the injection start; when ``False`` (and no start is known)
+        learning stops after the detector's ``baseline_s`` and any later fluid is reported.
+    detector : NeedleDetector, optional
+        Needle detector settings.
+    spread : SpreadDetector, optional
+        Spread detector settings.
+    """
+
+    def __init__(
+        self,
+        *,
+        injection_at_s: float | None = None,
+        no_spread_timeout_s: float = 4.0,
+        away_from_tip_mm: float = 8.0,
+        wait_for_injection: bool = False,
+        detector: NeedleDetector | None = None,
+        spread: SpreadDetector | None = None,
+    ) -> None:
+        if no_spread_timeout_s <= 0:
+            raise ValidationError("no_spread_timeout_s", "must be a positive number of seconds")
+        self.injection_at_s = injection_at_s
+        self.no_spread_timeout_s = no_spread_timeout_s
+        self.away_from_tip_mm = away_from_tip_mm
+        self.wait_for_injection = wait_for_injection
+        self.tracker = NeedleTracker(detector=detector)
+        self.spread = spread if spread is not None else SpreadDetector()
+        self._injection_started: float | None = None
+        self._pending_start: float | None = injection_at_s
+        self._needle_visible = False
+        self._spread_streak = 0
+        self._onset: float | None = None
+        self._warned = False
+        self._last_tip: tuple[float, float] | None = None
+
+    @property
+    def injection_time_s(self) -> float | None:
+        """When the injection started (``None`` before)."""
+        return self._injection_started
+
+    @property
+    def spread_onset_s(self) -> float | None:
+        """Time of the first frame of confirmed spread (``None`` before)."""
+        return self._onset
+
+    def start_injection(self, time_s: float) -> None:
+        """Signal the injection start (CLI option, API call or OpenIGTLink STRING).
+
+        Parameters
+        ----------
+        time_s : float
+            Time on the frame time axis; the start is applied on the first frame at or after it.
+        """
+        if self._injection_started is None:
+            self._pending_start = time_s
+
+    def __call__(self, frame: Frame) -> FrameResult:
+        """Process one frame.
+
+        Parameters
+        ----------
+        frame : Frame
+            The next frame, in time order.
+
+        Returns
+        -------
+        FrameResult
+            Needle, spread, processing time and the events raised on this frame.
+        """
+        started = time.perf_counter()
+        events: list[Event] = []
+        t = frame.time_s
+        if self._pending_start is not None and self._injection_started is None and t >= self._pending_start:
+            self._injection_started = t
+            events.append(Event(t, "injection_start", f"injection started at {t:.2f} s"))
+        needle = self.tracker(frame)
+        self._needle_events(needle, t, events)
+        if needle.visible:
+            self._last_tip = (needle.tip_x_mm, needle.tip_z_mm)
+        injecting = self._injection_started is not None or (
+            not self.wait_for_injection and self._pending_start is None
+        )
+        spread = self.spread(frame, tip_mm=self._last_tip, injecting=injecting)
+        self._spread_events(spread, t, events)
+        elapsed = (time.perf_counter() - started) * 1000.0
+        return FrameResult(frame.index, t, needle, spread, elapsed, events)
+
+    def _needle_events(self, needle: NeedleObservation, t: float, events: list[Event]) -> None:
+        if needle.visible and not self._needle_visible:
+            events.append(
+                Event(t, "needle_visible", f"tip at x={needle.tip_x_mm:.1f} mm, z={needle.tip_z_mm:.1f} mm")
+            )
+        elif self._needle_visible and not needle.visible:
+            events.append(Event(t, "needle_lost", "needle no longer visible in plane"))
+        self._needle_visible = needle.visible
+
+    def _spread_events(self, spread: SpreadObservation, t: float, events: list[Event]) -> None:
+        self._spread_streak = self._spread_streak + 1 if spread.visible else 0
+        if self._onset is None and self._spread_streak == 2:
+            self._onset = t
+            detail = f"fluid {spread.area_mm2:.1f} mm²"
+            if math.isfinite(spread.distance_to_tip_mm):
+                detail += f", {spread.distance_to_tip_mm:.1f} mm from the tip"
+            events.append(Event(t, "spread_onset", detail))
+            if spread.distance_to_tip_mm > self.away_from_tip_mm:
+                events.append(
+                    Event(
+                        t,
+                        "spread_away_from_tip",
+                        f"fluid appeared {spread.distance_to_tip_mm:.1f} mm from the needle tip: "
+                        "check the needle position (intravascular or wrong plane?)",
+                    )
+                )
+        start = self._injection_started
+        if (
+            start is not None
+            and self._onset is None
+            and not self._warned
+            and t - start >= self.no_spread_timeout_s
+        ):
+            self._warned = True
+            events.append(
+                Event(
+                    t,
+                    "no_visible_spread",
+                    f"no visible spread {t - start:.1f} s after injection start: stop and check the needle "
+                    "position (intravascular or out of plane?)",
+                )
+            )

@@ -1,0 +1,218 @@
+"""Frame sources: DICOM files, video files and capture devices (OpenCV), and OpenIGTLink IMAGE streams."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from painguide.errors import NotFoundError, ValidationError
+from painguide.sono.frames import Frame
+
+__all__ = [
+    "FrameSource",
+    "IgtlImageSource",
+    "VideoSource",
+    "dicom_source",
+    "image_message_to_frame",
+    "open_source",
+]
+
+FrameSource = Iterator[Frame]
+"""Any iterator of :class:`Frame` in time order."""
+
+
+def dicom_source(path: str | Path, *, spacing_mm: float | None = None) -> FrameSource:
+    """Frames of a DICOM ultrasound image or cine (see :func:`painguide.sono.dicom.read_dicom_cine`)."""
+    from painguide.sono.dicom import read_dicom_cine
+
+    return iter(read_dicom_cine(path, spacing_mm=spacing_mm).frames)
+
+
+class VideoSource:
+    """Frames from a video file or a capture device (grabber) through OpenCV.
+
+    Parameters
+    ----------
+    target : str or int
+        File path, or the index of a capture device.
+    spacing_mm : float
+        Pixel size (videos carry no calibration).
+    crop : tuple of int, optional
+        ``(row0, col0, row1, col1)`` of the image region in the video frame.
+    max_frames : int, optional
+        Stop after this many frames.
+    """
+
+    def __init__(
+        self,
+        target: str | int,
+        *,
+        spacing_mm: float,
+        crop: tuple[int, int, int, int] | None = None,
+        max_frames: int | None = None,
+    ) -> None:
+        if spacing_mm <= 0:
+            raise ValidationError(
+                "spacing_mm", "videos carry no calibration: give the pixel size in mm (> 0)"
+            )
+        if isinstance(target, str) and not Path(target).is_file():
+            raise NotFoundError(
+                f"{target}: no such video file; give a file path or a device index such as 0."
+            )
+        self.target = target
+        self.spacing_mm = spacing_mm
+        self.crop = crop
+        self.max_frames = max_frames
+
+    def __iter__(self) -> Iterator[Frame]:
+        """Yield grey frames until the video ends."""
+        capture = cv2.VideoCapture(self.target)
+        if not capture.isOpened():
+            raise NotFoundError(
+                f"video source {self.target!r} cannot be opened; check the path or device index."
+            )
+        fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
+        live = isinstance(self.target, int)
+        started = time.monotonic()
+        index = 0
+        try:
+            while self.max_frames is None or index < self.max_frames:
+                ok, image = capture.read()
+                if not ok:
+                    return
+                grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+                if self.crop is not None:
+                    r0, c0, r1, c1 = self.crop
+                    grey = grey[r0:r1, c0:c1]
+                t = time.monotonic() - started if live or fps <= 0 else index / fps
+                yield Frame(
+                    np.ascontiguousarray(grey),
+                    self.spacing_mm,
+                    self.spacing_mm,
+                    t,
+                    index,
+                    f"video:{self.target}",
+                )
+                index += 1
+        finally:
+            capture.release()
+
+
+def image_message_to_frame(message: Any, index: int, t0: float, source_id: str) -> Frame:
+    """Convert a pyigtl ``ImageMessage`` (as sent by PLUS) to a :class:`Frame`.
+
+    The pixel spacing is the length of the first two columns of the IJK-to-world matrix (mm).
+    """
+    image: NDArray[Any] = np.asarray(message.image)
+    if image.ndim == 4:
+        image = image[0]
+    if image.ndim == 3 and image.shape[-1] in (3, 4) and image.shape[0] != 1:
+        image = cv2.cvtColor(np.ascontiguousarray(image[..., :3]), cv2.COLOR_RGB2GRAY)
+    elif image.ndim == 3:
+        image = image[0]
+    if image.dtype != np.uint8:
+        top = float(image.max()) or 1.0
+        image = (image.astype(np.float32) * (255.0 / top)).astype(np.uint8)
+    matrix = np.asarray(message.ijk_to_world_matrix, dtype=np.float64)
+    col_mm = float(np.linalg.norm(matrix[:3, 0])) or 1.0
+    row_mm = float(np.linalg.norm(matrix[:3, 1])) or 1.0
+    stamp = float(getattr(message, "timestamp", 0.0) or 0.0)
+    return Frame(np.ascontiguousarray(image), row_mm, col_mm, max(0.0, stamp - t0), index, source_id)
+
+
+class IgtlImageSource:
+    """Frames received as OpenIGTLink IMAGE messages from a server such as PLUS.
+
+    Parameters
+    ----------
+    host, port : str, int
+        OpenIGTLink server.
+    device_name : str
+        Device name of the image stream (PLUS default ``Image_Reference``).
+    timeout_s : float
+        Stop when no image arrives for this long.
+    on_string : callable, optional
+        Called with ``(device_name, text)`` for every STRING message (used for injection-start signals).
+    client : object, optional
+        An already connected pyigtl client (the output path reuses it to reply to the sender).
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        device_name: str = "Image_Reference",
+        timeout_s: float = 5.0,
+        on_string: Callable[[str, str], None] | None = None,
+        client: Any = None,
+    ) -> None:
+        import pyigtl
+
+        self.client = client if client is not None else pyigtl.OpenIGTLinkClient(host=host, port=port)
+        self.device_name = device_name
+        self.timeout_s = timeout_s
+        self.on_string = on_string
+        self.source_id = f"igtl:{host}:{port}"
+
+    def __iter__(self) -> Iterator[Frame]:
+        """Yield frames until the stream stays silent for ``timeout_s``."""
+        index, t0, last = 0, None, time.monotonic()
+        while time.monotonic() - last < self.timeout_s:
+            image = None
+            for message in self.client.get_latest_messages():
+                if message.message_type == "STRING" and self.on_string is not None:
+                    self.on_string(message.device_name, str(message.string))
+                elif message.message_type == "IMAGE" and message.device_name == self.device_name:
+                    image = message
+            if image is None:
+                time.sleep(0.002)
+                continue
+            stamp = float(image.timestamp or 0.0)
+            t0 = stamp if t0 is None else t0
+            yield image_message_to_frame(image, index, t0, self.source_id)
+            index += 1
+            last = time.monotonic()
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.stop()
+
+
+def open_source(spec: str, *, spacing_mm: float | None = None) -> FrameSource:
+    """Open ``dicom:FILE``, ``video:PATH_OR_INDEX`` or ``igtl:HOST:PORT``.
+
+    Parameters
+    ----------
+    spec : str
+        Source specification.
+    spacing_mm : float, optional
+        Pixel size for video sources (required there) and uncalibrated DICOM files.
+
+    Returns
+    -------
+    iterator of Frame
+        The frames.
+    """
+    kind, _, rest = spec.partition(":")
+    if kind == "dicom" and rest:
+        return dicom_source(rest, spacing_mm=spacing_mm)
+    if kind == "video" and rest:
+        target: str | int = int(rest) if rest.isdigit() else rest
+        if spacing_mm is None:
+            raise ValidationError("--spacing-mm", "video sources need the pixel size in mm")
+        return iter(VideoSource(target, spacing_mm=spacing_mm))
+    if kind == "igtl" and rest:
+        host, _, port = rest.rpartition(":")
+        if not port.isdigit() or not host:
+            raise ValidationError("--source", f"expected igtl:HOST:PORT, got {spec!r}")
+        return iter(IgtlImageSource(host, int(port)))
+    raise ValidationError(
+        "--source", f"expected dicom:FILE, video:PATH_OR_INDEX or igtl:HOST:PORT, got {spec!r}"
+    )

@@ -1,0 +1,90 @@
+"""The ``painguide sono`` commands through Typer's runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import pytest
+from typer.testing import CliRunner
+
+from painguide.commands.sono import app
+from painguide.errors import NotFoundError, ValidationError
+from painguide.sono.simulate import SimulatedCine
+
+runner = CliRunner()
+
+
+def test_analyze_json_contract(cine_file: Path, cine: SimulatedCine) -> None:
+    result = runner.invoke(app, ["analyze", str(cine_file), "--injection-at", "0.9", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["file"] == str(cine_file)
+    assert len(document["frames"]) == len(cine.frames)
+    frame = document["frames"][-1]
+    assert set(frame) == {"index", "time_s", "needle", "spread", "processing_ms"}
+    assert frame["needle"]["visible"] is True
+    truth = cine.truth[-1]
+    assert abs(frame["needle"]["tip_x_mm"] - truth.tip_x_mm) < 1.0
+    assert abs(frame["needle"]["angle_deg"] - truth.angle_deg) < 1.0
+    types = [e["type"] for e in document["events"]]
+    assert "injection_start" in types and "spread_onset" in types
+    assert all(set(e) == {"time_s", "type", "detail"} for e in document["events"])
+
+
+def test_analyze_writes_overlay_video(cine_file: Path, tmp_path: Path, cine: SimulatedCine) -> None:
+    out = tmp_path / "overlay.mp4"
+    result = runner.invoke(app, ["analyze", str(cine_file), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "needle_visible" in result.output
+    capture = cv2.VideoCapture(str(out))
+    count = 0
+    while capture.read()[0]:
+        count += 1
+    capture.release()
+    assert count == len(cine.frames)
+
+
+def test_analyze_missing_file_raises_domain_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["analyze", str(tmp_path / "none.dcm"), "--json"])
+    assert isinstance(result.exception, NotFoundError)
+
+
+def test_simulate_writes_dicom_and_truth(tmp_path: Path) -> None:
+    out, truth = tmp_path / "sim.dcm", tmp_path / "truth.json"
+    args = [
+        "simulate",
+        str(out),
+        "--frames",
+        "5",
+        "--rows",
+        "64",
+        "--cols",
+        "80",
+        "--truth",
+        str(truth),
+        "--json",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["frames"] == 5
+    assert len(json.loads(truth.read_text())) == 5
+    assert out.stat().st_size > 5 * 64 * 80
+
+
+def test_simulate_rejects_unknown_compression(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["simulate", str(tmp_path / "x.dcm"), "--compression", "zip"])
+    assert isinstance(result.exception, ValidationError)
+    with pytest.raises(ValidationError, match="--compression"):
+        raise result.exception
+
+
+def test_evaluate_json(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["evaluate", "--cines", "1", "--needle-free", "1", "--frames", "12", "--no-real", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.output)
+    assert metrics["cines"] == 1 and metrics["needle_free_cines"] == 1
+    assert {"tip_error_mm", "angle_error_deg", "detection_rate", "spread_latency_s"} <= set(metrics)

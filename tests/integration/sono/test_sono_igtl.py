@@ -1,0 +1,88 @@
+"""OpenIGTLink for real: a pyigtl server plays PLUS, the live session tracks and replies on loopback."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pyigtl
+import pytest
+
+from painguide.sono.igtl import IgtlPublisher, is_injection_start, tip_matrix
+from painguide.sono.live import LiveSession
+from painguide.sono.pipeline import GuidancePipeline
+from painguide.sono.simulate import SimulatedCine
+from painguide.sono.sources import IgtlImageSource
+
+
+@pytest.fixture
+def plus_server() -> Iterator[Any]:
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    server = pyigtl.OpenIGTLinkServer(port=0, local_server=True)
+    try:
+        yield server
+    finally:
+        server.stop()
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+
+
+def _feed(server: Any, cine: SimulatedCine, inject_at: int) -> None:
+    deadline = time.monotonic() + 5
+    while not server.is_connected() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for frame in cine.frames:
+        matrix = np.diag([frame.col_spacing_mm, frame.row_spacing_mm, 1.0, 1.0])
+        message = pyigtl.ImageMessage(
+            frame.pixels[None], ijk_to_world_matrix=matrix, timestamp=1000.0 + frame.time_s,
+            device_name="Image_Reference",
+        )  # fmt: skip
+        server.send_message(message, wait=True)
+        if frame.index == inject_at:
+            server.send_message(pyigtl.StringMessage("START", device_name="Injection"), wait=True)
+        time.sleep(0.04)
+
+
+def test_live_tracking_over_openigtlink(plus_server: Any, cine: SimulatedCine) -> None:
+    port = plus_server.server_address[1]
+    session = LiveSession(pipeline=GuidancePipeline(wait_for_injection=True))
+    source = IgtlImageSource("127.0.0.1", port, on_string=session.on_string, timeout_s=1.5)
+    session.publishers.append(IgtlPublisher(source.client))
+    feeder = threading.Thread(target=_feed, args=(plus_server, cine, 18), daemon=True)
+    feeder.start()
+    try:
+        results = list(session.run(source))
+    finally:
+        source.close()
+        feeder.join(timeout=10)
+    assert len(results) >= 0.8 * len(cine.frames)
+    assert results[-1].needle.visible
+    assert results[5].time_s == pytest.approx(cine.frames[results[5].index].time_s, abs=0.5)
+    types = [e.type for r in results for e in r.events]
+    assert "injection_start" in types
+    transform = plus_server.wait_for_message("NeedleTipToImage", timeout=3)
+    point = plus_server.wait_for_message("NeedleTip", timeout=3)
+    assert transform is not None and point is not None
+    truth = cine.truth[-1]
+    assert transform.matrix[0, 3] == pytest.approx(truth.tip_x_mm, abs=1.0)
+    assert transform.matrix[1, 3] == pytest.approx(truth.tip_z_mm, abs=1.0)
+    assert point.positions[0][0] == pytest.approx(transform.matrix[0, 3], abs=1e-3)
+    assert session.latest_jpeg() is not None and session.latest_jpeg()[:2] == b"\xff\xd8"
+
+
+def test_injection_signal_parsing() -> None:
+    assert is_injection_start("Injection", " start ")
+    assert is_injection_start("Anything", "INJECTION_START")
+    assert not is_injection_start("Injection", "stop")
+
+
+def test_tip_matrix_points_along_the_shaft() -> None:
+    m = tip_matrix(10.0, 20.0, -30.0)
+    assert m[:2, 3].tolist() == [10.0, 20.0]
+    assert m[0, 0] == pytest.approx(-np.cos(np.radians(30)))  # from the right: the tip points left
+    assert m[1, 0] == pytest.approx(np.sin(np.radians(30)))  # and deeper
+    assert np.allclose(m[:3, :3] @ m[:3, :3].T, np.eye(3))
