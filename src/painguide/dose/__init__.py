@@ -1,0 +1,19 @@
+"""Radiation dose: dose report parsing, storage, reference levels and alerts.
+
+The package root stays light: import the submodules you need (``painguide.dose.rdsr`` pulls in pydicom).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "demo",
+    "effective",
+    "export",
+    "generator",
+    "models",
+    "rdsr",
+    "receiver",
+    "reference",
+    "service",
+    "units",
+]

@@ -1,0 +1,170 @@
+"""Frozen value objects of a radiation dose report (pure domain: no DICOM, no database).
+
+Every dose quantity is held in one canonical unit, named in the field:
+dose-area product in Gy·cm² (``*_gy_cm2``), reference-point air kerma and CTDIvol in mGy (``*_mgy``),
+dose-length product in mGy·cm (``*_mgy_cm``), times in seconds (``*_s``), lengths in mm (``*_mm``).
+``None`` means the report does not state the value (or stated it in a form that could not be read; then the
+report carries a :class:`ParseWarning` saying so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+__all__ = [
+    "DeviceInfo",
+    "DoseReport",
+    "DoseTotals",
+    "IrradiationEvent",
+    "ParseWarning",
+    "PatientInfo",
+    "ReportKind",
+    "StoredReport",
+]
+
+
+class ReportKind(StrEnum):
+    """What kind of X-ray procedure a dose report describes."""
+
+    FLUORO = "fluoro"
+    """Projection X-ray with fluoroscopy (C-arm, angiography system); TID 10001."""
+    RADIOGRAPHY = "radiography"
+    """Projection X-ray with acquisitions only (no fluoroscopy time, no fluoroscopy event); TID 10001."""
+    CT = "ct"
+    """Computed tomography; TID 10011."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParseWarning:
+    """A quirk met while reading a report; the value was normalised, or dropped, and the report kept.
+
+    Attributes
+    ----------
+    kind : str
+        ``unit`` (a vendor unit was normalised), ``malformed`` (a value could not be read and was dropped),
+        ``template`` (template identifier missing or unexpected), ``dicom`` (a DICOM encoding problem
+        pydicom reported) or ``missing`` (an expected item is absent).
+    message : str
+        Human-readable description naming the concept (``DCM 113722``) and what was done.
+    """
+
+    kind: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class PatientInfo:
+    """Patient attributes exactly as stored in the report (strings, unparsed)."""
+
+    patient_id: str | None = None
+    name: str | None = None
+    birth_date: str | None = None
+    sex: str | None = None
+    age: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceInfo:
+    """The irradiating device as named by the report header or its Device Observer context."""
+
+    manufacturer: str | None = None
+    model: str | None = None
+    station: str | None = None
+    serial: str | None = None
+    observer_uid: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IrradiationEvent:
+    """One irradiation event (DCM 113706 projection X-ray, DCM 113819 CT acquisition).
+
+    Attributes
+    ----------
+    index : int
+        Position of the event in the report, from 0.
+    event_type : str | None
+        ``fluoroscopy``, ``stationary``, ``stepping``, ``rotational`` (projection) or ``spiral``,
+        ``sequenced``, ``constant_angle``, ``stationary``, ``free`` (CT); ``None`` when unknown.
+    """
+
+    index: int
+    uid: str | None = None
+    started: datetime | None = None
+    event_type: str | None = None
+    protocol: str | None = None
+    plane: str | None = None
+    target_region: str | None = None
+    dap_gy_cm2: float | None = None
+    rp_dose_mgy: float | None = None
+    kvp: float | None = None
+    tube_current_ma: float | None = None
+    pulses: float | None = None
+    duration_s: float | None = None
+    primary_angle_deg: float | None = None
+    secondary_angle_deg: float | None = None
+    ctdivol_mgy: float | None = None
+    dlp_mgy_cm: float | None = None
+    scan_length_mm: float | None = None
+    phantom: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DoseTotals:
+    """Accumulated dose of the whole report (summed over planes for biplane systems)."""
+
+    dap_total_gy_cm2: float | None = None
+    fluoro_dap_gy_cm2: float | None = None
+    acquisition_dap_gy_cm2: float | None = None
+    rp_dose_total_mgy: float | None = None
+    fluoro_time_s: float | None = None
+    acquisition_time_s: float | None = None
+    dlp_total_mgy_cm: float | None = None
+    event_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DoseReport:
+    """A parsed X-ray or CT radiation dose structured report (TID 10001 / TID 10011).
+
+    Attributes
+    ----------
+    operator : str | None
+        The person who administered the irradiation, where the report names one (header Performing
+        Physician's Name, else Operators' Name, else a TID 1020 person participant).
+    study_datetime : datetime | None
+        Local date-time of the study as stored (naive; DICOM gives no time zone).
+    """
+
+    sop_instance_uid: str
+    sop_class_uid: str
+    kind: ReportKind
+    template_id: str | None = None
+    study_instance_uid: str | None = None
+    study_datetime: datetime | None = None
+    accession_number: str | None = None
+    study_description: str | None = None
+    operator: str | None = None
+    patient: PatientInfo = field(default_factory=PatientInfo)
+    device: DeviceInfo = field(default_factory=DeviceInfo)
+    totals: DoseTotals = field(default_factory=DoseTotals)
+    events: tuple[IrradiationEvent, ...] = ()
+    warnings: tuple[ParseWarning, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReport:
+    """A report as kept in the database: its row id, where it came from and the procedure type it counts for.
+
+    ``report.events`` is empty unless the events were loaded (detail views).
+    """
+
+    id: int
+    report: DoseReport
+    procedure_type: str | None
+    source: str
+    imported_at: datetime

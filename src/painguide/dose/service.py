@@ -1,0 +1,395 @@
+"""Dose import service: files, folders and zip archives (or received datasets) → parse → store.
+
+Import is idempotent on SOP Instance UID (a report already stored counts as a duplicate) and transactional
+per batch: a batch of parsed reports is committed together, and if the commit fails the batch is retried one
+report at a time so that one bad report never loses a good one. Files that cannot be imported are copied
+into the quarantine folder with a ``.reason.txt`` beside them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from painguide.dose.models import DoseReport, StoredReport
+from painguide.dose.reference import Alert, AlertLevels, Comparison, DoseSample, LocalDrl, ReferenceData
+from painguide.errors import PainguideError
+from painguide.store.uow import UnitOfWork
+
+__all__ = [
+    "DoseAudit",
+    "ImportOutcome",
+    "ImportSummary",
+    "Source",
+    "audit",
+    "collect_sources",
+    "get_stored",
+    "import_dataset",
+    "import_sources",
+    "list_stored",
+    "procedure_type_of",
+    "quarantine",
+]
+
+Status = Literal["imported", "duplicate", "quarantined"]
+UowFactory = Callable[[], UnitOfWork]
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One candidate file: a label for people and a way to get its bytes (a path, or a zip member)."""
+
+    label: str
+    path: Path
+    member: str | None = None
+
+    def read(self) -> bytes:
+        """The file's bytes."""
+        if self.member is None:
+            return self.path.read_bytes()
+        with zipfile.ZipFile(self.path) as archive:
+            return archive.read(self.member)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportOutcome:
+    """What happened to one source."""
+
+    label: str
+    status: Status
+    sop_instance_uid: str | None = None
+    reason: str | None = None
+    quarantined_as: Path | None = None
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """Counts and per-source outcomes of one import run."""
+
+    outcomes: list[ImportOutcome] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        """How many sources ended with ``status``."""
+        return sum(1 for outcome in self.outcomes if outcome.status == status)
+
+    @property
+    def imported(self) -> int:
+        return self.count("imported")
+
+    @property
+    def duplicates(self) -> int:
+        return self.count("duplicate")
+
+    @property
+    def quarantined(self) -> int:
+        return self.count("quarantined")
+
+
+def procedure_type_of(report: DoseReport) -> str | None:
+    """The procedure type a report counts for in audits: its Study Description as a lower-case slug.
+
+    Examples
+    --------
+    >>> from painguide.dose.models import DoseReport, ReportKind
+    >>> procedure_type_of(DoseReport("1.2", "1.2", ReportKind.FLUORO, study_description="Lumbar TFESI L4/5"))
+    'lumbar_tfesi_l4_5'
+    """
+    if not report.study_description:
+        return None
+    slug = re.sub(r"[^a-z0-9]+", "_", report.study_description.lower()).strip("_")
+    return slug or None
+
+
+def collect_sources(paths: Iterable[str | Path]) -> tuple[list[Source], list[ImportOutcome]]:
+    """Expand files, folders (recursively, hidden files skipped) and zip archives into sources.
+
+    Returns
+    -------
+    sources : list of Source
+        Candidate files, in a stable order.
+    problems : list of ImportOutcome
+        Paths that do not exist, or archives that cannot be opened (already marked for quarantine).
+    """
+    sources: list[Source] = []
+    problems: list[ImportOutcome] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        elif path.is_file():
+            files = [path]
+        else:
+            problems.append(ImportOutcome(str(path), "quarantined", reason="no such file or folder"))
+            continue
+        for file in files:
+            if zipfile.is_zipfile(file):
+                sources.extend(_zip_members(file, problems))
+            else:
+                sources.append(Source(str(file), file))
+    return sources, problems
+
+
+def _zip_members(path: Path, problems: list[ImportOutcome]) -> Iterator[Source]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = [info.filename for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError) as exc:
+        problems.append(
+            ImportOutcome(str(path), "quarantined", reason=f"zip archive cannot be opened: {exc}")
+        )
+        return
+    for name in sorted(names):
+        if not Path(name).name.startswith("."):
+            yield Source(f"{path}!{name}", path, name)
+
+
+def quarantine(data: bytes, label: str, reason: str, folder: Path) -> Path:
+    """Copy refused bytes into ``folder`` with a ``.reason.txt`` beside them; returns the copy's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(label.replace("!", "_")).name)[-80:] or "file"
+    target = folder / f"{digest}-{stem}"
+    target.write_bytes(data)
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    target.with_name(target.name + ".reason.txt").write_text(
+        f"source: {label}\nquarantined: {stamp}\nreason: {reason}\n", encoding="utf-8"
+    )
+    return target
+
+
+@dataclass(slots=True)
+class _Parsed:
+    source: Source
+    data: bytes
+    report: DoseReport
+
+
+def _parse(source: Source, *, strict: bool, folder: Path) -> _Parsed | ImportOutcome:
+    from painguide.dose.rdsr import read_dose_report
+
+    try:
+        data = source.read()
+    except (OSError, zipfile.BadZipFile, KeyError) as exc:
+        return ImportOutcome(source.label, "quarantined", reason=f"cannot read: {exc}")
+    try:
+        return _Parsed(source, data, read_dose_report(data, strict=strict))
+    except PainguideError as exc:
+        reason = str(exc)
+    except Exception as exc:  # never let one file stop the batch; the reason names the failure
+        reason = f"unexpected error while reading: {type(exc).__name__}: {exc}"
+    copy = quarantine(data, source.label, reason, folder)
+    return ImportOutcome(source.label, "quarantined", reason=reason, quarantined_as=copy)
+
+
+def import_sources(
+    sources: list[Source],
+    *,
+    uow_factory: UowFactory,
+    quarantine_dir: Path,
+    strict: bool = False,
+    actor: str = "system",
+    progress: Progress | None = None,
+    batch_size: int = 100,
+) -> ImportSummary:
+    """Import sources in batches; see the module docstring for the guarantees.
+
+    Parameters
+    ----------
+    sources : list of Source
+        From :func:`collect_sources`.
+    uow_factory : callable
+        Returns a fresh :class:`~painguide.store.uow.UnitOfWork`.
+    quarantine_dir : Path
+        Where refused files are copied.
+    strict : bool
+        Refuse reports with malformed values or unknown units.
+    actor : str
+        Recorded in the audit trail.
+    progress : callable, optional
+        Called as ``progress(done, total, label)`` after each source.
+    batch_size : int
+        Reports committed per transaction.
+
+    Returns
+    -------
+    ImportSummary
+    """
+    summary = ImportSummary()
+    batch: list[_Parsed] = []
+    for done, source in enumerate(sources, start=1):
+        parsed = _parse(source, strict=strict, folder=quarantine_dir)
+        if isinstance(parsed, ImportOutcome):
+            summary.outcomes.append(parsed)
+        else:
+            batch.append(parsed)
+        if len(batch) >= batch_size:
+            summary.outcomes.extend(_store(batch, uow_factory, quarantine_dir, actor))
+            batch = []
+        if progress is not None:
+            progress(done, len(sources), source.label)
+    if batch:
+        summary.outcomes.extend(_store(batch, uow_factory, quarantine_dir, actor))
+    return summary
+
+
+def _store(batch: list[_Parsed], uow_factory: UowFactory, folder: Path, actor: str) -> list[ImportOutcome]:
+    try:
+        return _store_together(batch, uow_factory, actor)
+    except Exception:  # the batch was rolled back: retry one by one so each report stands on its own
+        outcomes = []
+        for item in batch:
+            try:
+                outcomes.extend(_store_together([item], uow_factory, actor))
+            except Exception as exc:  # a report the database refuses is quarantined with the reason
+                reason = f"database refused the report: {type(exc).__name__}: {exc}"
+                copy = quarantine(item.data, item.source.label, reason, folder)
+                outcomes.append(
+                    ImportOutcome(
+                        item.source.label, "quarantined", item.report.sop_instance_uid, reason, copy
+                    )
+                )
+        return outcomes
+
+
+def _store_together(batch: list[_Parsed], uow_factory: UowFactory, actor: str) -> list[ImportOutcome]:
+    from painguide.store.audit import record_audit
+    from painguide.store.dose_repository import add_report, existing_sop_uids
+
+    outcomes: list[ImportOutcome] = []
+    with uow_factory() as uow:
+        seen = existing_sop_uids(uow.session, {item.report.sop_instance_uid for item in batch})
+        for item in batch:
+            uid = item.report.sop_instance_uid
+            if uid in seen:
+                outcomes.append(ImportOutcome(item.source.label, "duplicate", uid))
+                continue
+            seen.add(uid)
+            report_id = add_report(
+                uow.session,
+                item.report,
+                source=item.source.label,
+                procedure_type=procedure_type_of(item.report),
+            )
+            detail: dict[str, Any] = {"sop_instance_uid": uid, "source": item.source.label}
+            record_audit(uow.session, actor, "dose.import", "dose_report", str(report_id), detail)
+            outcomes.append(ImportOutcome(item.source.label, "imported", uid))
+        uow.commit()
+    return outcomes
+
+
+def import_dataset(
+    dataset: Any,
+    *,
+    label: str,
+    uow_factory: UowFactory,
+    quarantine_dir: Path,
+    strict: bool = False,
+    actor: str = "dicom",
+) -> ImportOutcome:
+    """Import one dataset received over the network (the DICOM receiver's entry point).
+
+    Parameters
+    ----------
+    dataset : pydicom.Dataset
+        The received object, with ``file_meta`` set.
+    label : str
+        Where it came from, e.g. ``dicom:MODALITY_AE``.
+    uow_factory, quarantine_dir, strict, actor
+        As for :func:`import_sources`.
+
+    Returns
+    -------
+    ImportOutcome
+    """
+    from io import BytesIO
+
+    from painguide.dose.rdsr import parse_dataset
+
+    buffer = BytesIO()
+    try:
+        dataset.save_as(buffer, enforce_file_format=True)
+    except Exception:  # keep whatever could be encoded; the parse below gives the reason
+        buffer = BytesIO(buffer.getvalue())
+    data = buffer.getvalue()
+    try:
+        report = parse_dataset(dataset, strict=strict)
+    except PainguideError as exc:
+        copy = quarantine(
+            data, f"{label}-{dataset.get('SOPInstanceUID', 'unknown')}.dcm", str(exc), quarantine_dir
+        )
+        return ImportOutcome(label, "quarantined", reason=str(exc), quarantined_as=copy)
+    parsed = _Parsed(Source(label, Path(label)), data, report)
+    return _store([parsed], uow_factory, quarantine_dir, actor)[0]
+
+
+def list_stored(
+    uow_factory: UowFactory,
+    *,
+    patient_id: str | None = None,
+    study_instance_uid: str | None = None,
+    procedure_type: str | None = None,
+    limit: int = 500,
+) -> list[StoredReport]:
+    """Stored reports, newest first, filtered by patient, study or procedure type."""
+    from painguide.store.dose_repository import list_reports
+
+    with uow_factory() as uow:
+        return list_reports(
+            uow.session,
+            patient_id=patient_id,
+            study_instance_uid=study_instance_uid,
+            procedure_type=procedure_type,
+            limit=limit,
+        )
+
+
+def get_stored(uow_factory: UowFactory, report_id: int) -> StoredReport:
+    """One stored report with its events (:class:`~painguide.errors.NotFoundError` if absent)."""
+    from painguide.store.dose_repository import get_report
+
+    with uow_factory() as uow:
+        return get_report(uow.session, report_id)
+
+
+@dataclass(frozen=True, slots=True)
+class DoseAudit:
+    """Every stored report's dose figures with the site's local DRLs, comparisons and alerts."""
+
+    samples: list[DoseSample]
+    local_drls: list[LocalDrl]
+    comparisons: list[Comparison]
+    alerts: list[Alert]
+    reference: ReferenceData
+    alert_levels: AlertLevels
+
+
+def audit(
+    uow_factory: UowFactory,
+    *,
+    dap_alert_gy_cm2: float | None = None,
+    rp_alert_mgy: float | None = None,
+    window: timedelta | None = None,
+) -> DoseAudit:
+    """Load every report's figures and evaluate reference levels and alerts (site overrides optional)."""
+    from painguide.dose.reference import compare, find_alerts, load_reference_data, local_drls, with_overrides
+    from painguide.store.dose_repository import dose_samples
+
+    with uow_factory() as uow:
+        samples = dose_samples(uow.session)
+    reference = load_reference_data()
+    levels = with_overrides(
+        reference.alerts, dap_gy_cm2=dap_alert_gy_cm2, rp_dose_mgy=rp_alert_mgy, window=window
+    )
+    drls = local_drls([s for s in samples if s.kind != "ct"]) + local_drls(
+        [s for s in samples if s.kind == "ct"], quantity="dlp"
+    )
+    by_type = {drl.procedure_type: drl for drl in drls}
+    comparisons = [c for sample in samples for c in compare(sample, reference, by_type)]
+    return DoseAudit(samples, drls, comparisons, find_alerts(samples, levels), reference, levels)

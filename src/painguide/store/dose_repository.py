@@ -1,0 +1,250 @@
+"""Dose report persistence: add, de-duplicate, list and query reports (inside the caller's unit of work)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import asdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, insert, select
+from sqlalchemy.orm import Session, selectinload
+
+from painguide.dose.models import (
+    DeviceInfo,
+    DoseReport,
+    DoseTotals,
+    IrradiationEvent,
+    ParseWarning,
+    PatientInfo,
+    ReportKind,
+    StoredReport,
+)
+from painguide.dose.reference import DoseSample
+from painguide.errors import NotFoundError
+from painguide.store.dose_tables import DoseEventRow, DoseReportRow
+
+__all__ = [
+    "add_report",
+    "dose_samples",
+    "existing_sop_uids",
+    "get_report",
+    "list_reports",
+    "reports_near",
+]
+
+_EVENT_FIELDS = tuple(f for f in IrradiationEvent.__dataclass_fields__ if f != "index")
+_TOTAL_FIELDS = tuple(f for f in DoseTotals.__dataclass_fields__)
+
+
+def existing_sop_uids(session: Session, uids: Collection[str]) -> set[str]:
+    """The subset of ``uids`` already stored."""
+    found: set[str] = set()
+    ordered = list(uids)
+    for start in range(0, len(ordered), 500):  # stay below SQLite's bound-parameter limit
+        chunk = ordered[start : start + 500]
+        stmt = select(DoseReportRow.sop_instance_uid).where(DoseReportRow.sop_instance_uid.in_(chunk))
+        found.update(session.scalars(stmt))
+    return found
+
+
+def _truncate(value: str | None, length: int) -> str | None:
+    return value[:length] if value is not None else None
+
+
+def _report_values(report: DoseReport, *, source: str, procedure_type: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "sop_instance_uid": report.sop_instance_uid,
+        "sop_class_uid": report.sop_class_uid,
+        "kind": report.kind.value,
+        "template_id": _truncate(report.template_id, 16),
+        "study_instance_uid": _truncate(report.study_instance_uid, 64),
+        "study_datetime": report.study_datetime,
+        "accession_number": _truncate(report.accession_number, 64),
+        "study_description": _truncate(report.study_description, 200),
+        "procedure_type": _truncate(procedure_type, 100),
+        "operator": _truncate(report.operator, 200),
+        "patient_id": _truncate(report.patient.patient_id, 64),
+        "patient_name": _truncate(report.patient.name, 200),
+        "patient_birth_date": _truncate(report.patient.birth_date, 16),
+        "patient_sex": _truncate(report.patient.sex, 16),
+        "patient_age": _truncate(report.patient.age, 16),
+        "manufacturer": _truncate(report.device.manufacturer, 100),
+        "model": _truncate(report.device.model, 100),
+        "station_name": _truncate(report.device.station, 100),
+        "device_serial": _truncate(report.device.serial, 100),
+        "device_observer_uid": _truncate(report.device.observer_uid, 64),
+        "warnings": [{"kind": w.kind, "message": w.message} for w in report.warnings],
+        "source": source[:500],
+    }
+    values.update({name: getattr(report.totals, name) for name in _TOTAL_FIELDS})
+    return values
+
+
+def add_report(
+    session: Session, report: DoseReport, *, source: str, procedure_type: str | None = None
+) -> int:
+    """Insert a report and its events; returns the new row id (the caller's unit of work commits).
+
+    Raises
+    ------
+    sqlalchemy.exc.IntegrityError
+        On flush or commit, if the SOP Instance UID is already stored (check with :func:`existing_sop_uids`).
+    """
+    row = DoseReportRow(**_report_values(report, source=source, procedure_type=procedure_type))
+    session.add(row)
+    session.flush()
+    if report.events:
+        rows = []
+        for event in report.events:
+            values = asdict(event)
+            values["event_index"] = values.pop("index")
+            values["event_uid"] = _truncate(values.pop("uid"), 64)
+            values["protocol"] = _truncate(values["protocol"], 200)
+            values["target_region"] = _truncate(values["target_region"], 100)
+            values["report_id"] = row.id
+            rows.append(values)
+        session.execute(insert(DoseEventRow), rows)
+    return row.id
+
+
+def _to_domain(row: DoseReportRow, *, with_events: bool) -> StoredReport:
+    events: tuple[IrradiationEvent, ...] = ()
+    if with_events:
+        events = tuple(
+            IrradiationEvent(
+                index=e.event_index,
+                uid=e.event_uid,
+                **{f: getattr(e, f) for f in _EVENT_FIELDS if f != "uid"},
+            )
+            for e in row.events
+        )
+    report = DoseReport(
+        sop_instance_uid=row.sop_instance_uid,
+        sop_class_uid=row.sop_class_uid,
+        kind=ReportKind(row.kind),
+        template_id=row.template_id,
+        study_instance_uid=row.study_instance_uid,
+        study_datetime=row.study_datetime,
+        accession_number=row.accession_number,
+        study_description=row.study_description,
+        operator=row.operator,
+        patient=PatientInfo(
+            row.patient_id, row.patient_name, row.patient_birth_date, row.patient_sex, row.patient_age
+        ),
+        device=DeviceInfo(
+            row.manufacturer, row.model, row.station_name, row.device_serial, row.device_observer_uid
+        ),
+        totals=DoseTotals(**{name: getattr(row, name) for name in _TOTAL_FIELDS}),
+        events=events,
+        warnings=tuple(ParseWarning(w["kind"], w["message"]) for w in row.warnings or []),
+    )
+    return StoredReport(row.id, report, row.procedure_type, row.source, row.imported_at)
+
+
+def list_reports(
+    session: Session,
+    *,
+    patient_id: str | None = None,
+    study_instance_uid: str | None = None,
+    procedure_type: str | None = None,
+    limit: int = 500,
+) -> list[StoredReport]:
+    """Reports, newest study first, optionally for one patient, one study or one procedure type."""
+    conditions: list[ColumnElement[bool]] = []
+    if patient_id is not None:
+        conditions.append(DoseReportRow.patient_id == patient_id)
+    if study_instance_uid is not None:
+        conditions.append(DoseReportRow.study_instance_uid == study_instance_uid)
+    if procedure_type is not None:
+        conditions.append(DoseReportRow.procedure_type == procedure_type)
+    stmt = select(DoseReportRow).where(and_(True, *conditions))
+    stmt = stmt.order_by(DoseReportRow.study_datetime.desc(), DoseReportRow.id.desc()).limit(limit)
+    return [_to_domain(row, with_events=False) for row in session.scalars(stmt)]
+
+
+def get_report(session: Session, report_id: int) -> StoredReport:
+    """One report with its events.
+
+    Raises
+    ------
+    NotFoundError
+        If there is no report with this id.
+    """
+    stmt = (
+        select(DoseReportRow).where(DoseReportRow.id == report_id).options(selectinload(DoseReportRow.events))
+    )
+    row = session.scalars(stmt).one_or_none()
+    if row is None:
+        raise NotFoundError(f"dose report {report_id}: not found; list reports with `painguide dose list`")
+    return _to_domain(row, with_events=True)
+
+
+def reports_near(
+    session: Session,
+    *,
+    patient_id: str,
+    around: datetime,
+    window: timedelta = timedelta(hours=12),
+    accession_number: str | None = None,
+) -> list[StoredReport]:
+    """Reports of a patient within ``window`` of a procedure time (or with its accession number).
+
+    This is the query a procedure record uses to find its dose reports (indexed on patient id and study
+    date-time, and on accession number).
+    """
+    near = and_(
+        DoseReportRow.patient_id == patient_id,
+        DoseReportRow.study_datetime >= around - window,
+        DoseReportRow.study_datetime <= around + window,
+    )
+    condition = (
+        near if accession_number is None else (near | (DoseReportRow.accession_number == accession_number))
+    )
+    stmt = select(DoseReportRow).where(condition).order_by(DoseReportRow.study_datetime)
+    return [_to_domain(row, with_events=False) for row in session.scalars(stmt)]
+
+
+def dose_samples(
+    session: Session, *, kind: str | None = None, since: datetime | None = None
+) -> list[DoseSample]:
+    """The dose figures of every stored report (for reference levels, alerts and the dashboard)."""
+    r = DoseReportRow
+    stmt = select(
+        r.id,
+        r.patient_id,
+        r.study_datetime,
+        r.procedure_type,
+        r.kind,
+        r.manufacturer,
+        r.model,
+        r.station_name,
+        r.operator,
+        r.dap_total_gy_cm2,
+        r.rp_dose_total_mgy,
+        r.dlp_total_mgy_cm,
+        r.fluoro_time_s,
+    ).order_by(r.study_datetime, r.id)
+    if kind is not None:
+        stmt = stmt.where(r.kind == kind)
+    if since is not None:
+        stmt = stmt.where(r.study_datetime >= since)
+    samples = []
+    for row in session.execute(stmt):
+        device = " ".join(x for x in (row.manufacturer, row.model, row.station_name) if x) or None
+        samples.append(
+            DoseSample(
+                report_id=row.id,
+                patient_id=row.patient_id,
+                study_datetime=row.study_datetime,
+                procedure_type=row.procedure_type,
+                kind=row.kind,
+                device=device,
+                operator=row.operator,
+                dap_total_gy_cm2=row.dap_total_gy_cm2,
+                rp_dose_total_mgy=row.rp_dose_total_mgy,
+                dlp_total_mgy_cm=row.dlp_total_mgy_cm,
+                fluoro_time_s=row.fluoro_time_s,
+            )
+        )
+    return samples

@@ -1,0 +1,95 @@
+"""Dose report tables: one row per report (keyed by SOP Instance UID) and one per irradiation event.
+
+Numbers are stored in canonical units (DAP Gy·cm², reference-point dose and CTDIvol mGy, DLP mGy·cm,
+times s, lengths mm). Study and event date-times are the modality's local time as stored (naive).
+What links a report to a procedure record (patient id with study date-time, accession number, device,
+operator) is indexed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from painguide.store.base import Base, UTCDateTime, utcnow
+
+__all__ = ["DoseEventRow", "DoseReportRow"]
+
+
+class DoseReportRow(Base):
+    """One radiation dose structured report."""
+
+    __tablename__ = "dose_report"
+    __table_args__ = (Index("ix_dose_report_patient_study", "patient_id", "study_datetime"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sop_instance_uid: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    sop_class_uid: Mapped[str] = mapped_column(String(64), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    template_id: Mapped[str | None] = mapped_column(String(16))
+    study_instance_uid: Mapped[str | None] = mapped_column(String(64), index=True)
+    study_datetime: Mapped[datetime | None] = mapped_column(DateTime(), index=True)
+    accession_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    study_description: Mapped[str | None] = mapped_column(String(200))
+    procedure_type: Mapped[str | None] = mapped_column(String(100), index=True)
+    operator: Mapped[str | None] = mapped_column(String(200), index=True)
+    patient_id: Mapped[str | None] = mapped_column(String(64))
+    patient_name: Mapped[str | None] = mapped_column(String(200))
+    patient_birth_date: Mapped[str | None] = mapped_column(String(16))
+    patient_sex: Mapped[str | None] = mapped_column(String(16))
+    patient_age: Mapped[str | None] = mapped_column(String(16))
+    manufacturer: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(100))
+    station_name: Mapped[str | None] = mapped_column(String(100), index=True)
+    device_serial: Mapped[str | None] = mapped_column(String(100), index=True)
+    device_observer_uid: Mapped[str | None] = mapped_column(String(64))
+    dap_total_gy_cm2: Mapped[float | None] = mapped_column(Float)
+    fluoro_dap_gy_cm2: Mapped[float | None] = mapped_column(Float)
+    acquisition_dap_gy_cm2: Mapped[float | None] = mapped_column(Float)
+    rp_dose_total_mgy: Mapped[float | None] = mapped_column(Float)
+    fluoro_time_s: Mapped[float | None] = mapped_column(Float)
+    acquisition_time_s: Mapped[float | None] = mapped_column(Float)
+    dlp_total_mgy_cm: Mapped[float | None] = mapped_column(Float)
+    event_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
+    source: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+    events: Mapped[list[DoseEventRow]] = relationship(
+        back_populates="report", cascade="all, delete-orphan", order_by="DoseEventRow.event_index"
+    )
+
+
+class DoseEventRow(Base):
+    """One irradiation event of a dose report."""
+
+    __tablename__ = "dose_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("dose_report.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    event_index: Mapped[int] = mapped_column(Integer, nullable=False)
+    event_uid: Mapped[str | None] = mapped_column(String(64))
+    started: Mapped[datetime | None] = mapped_column(DateTime())
+    event_type: Mapped[str | None] = mapped_column(String(32))
+    protocol: Mapped[str | None] = mapped_column(String(200))
+    plane: Mapped[str | None] = mapped_column(String(16))
+    target_region: Mapped[str | None] = mapped_column(String(100))
+    dap_gy_cm2: Mapped[float | None] = mapped_column(Float)
+    rp_dose_mgy: Mapped[float | None] = mapped_column(Float)
+    kvp: Mapped[float | None] = mapped_column(Float)
+    tube_current_ma: Mapped[float | None] = mapped_column(Float)
+    pulses: Mapped[float | None] = mapped_column(Float)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    primary_angle_deg: Mapped[float | None] = mapped_column(Float)
+    secondary_angle_deg: Mapped[float | None] = mapped_column(Float)
+    ctdivol_mgy: Mapped[float | None] = mapped_column(Float)
+    dlp_mgy_cm: Mapped[float | None] = mapped_column(Float)
+    scan_length_mm: Mapped[float | None] = mapped_column(Float)
+    phantom: Mapped[str | None] = mapped_column(String(16))
+
+    report: Mapped[DoseReportRow] = relationship(back_populates="events")
