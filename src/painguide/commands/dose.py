@@ -1,4 +1,4 @@
-"""`painguide dose inspect|import|list|alerts|drl|export`: radiation dose reports from the command line.
+"""`painguide dose inspect|import|import-orthanc|remap|list|alerts|drl`: dose reports from the command line.
 
 The module imports only Typer at load time; pydicom, SQLAlchemy and Rich load inside the commands.
 """
@@ -6,6 +6,8 @@ The module imports only Typer at load time; pydicom, SQLAlchemy and Rich load in
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["app", "report_json", "stored_json"]
 
 app = typer.Typer(
-    help="Radiation dose reports (RDSR): inspect, import, list, alerts and reference levels.",
+    help="Radiation dose reports (RDSR): inspect, import (files, Orthanc), list, alerts, reference levels.",
     no_args_is_help=True,
 )
 
@@ -71,6 +73,8 @@ def report_json(report: DoseReport, file: str) -> dict[str, Any]:
         "study_instance_uid": report.study_instance_uid,
         "accession_number": report.accession_number,
         "patient_id": report.patient.patient_id,
+        "study_description": report.study_description,
+        "procedure_descriptions": list(report.procedure_descriptions),
         "template_id": report.template_id,
         "events": totals.event_count,
         "dap_total_gy_cm2": totals.dap_total_gy_cm2,
@@ -175,26 +179,20 @@ def import_(
     Files that cannot be imported are copied into the quarantine folder with a ``.reason.txt``. Exit status
     is 0 when nothing was quarantined and 3 otherwise.
     """
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from painguide.dose.service import collect_sources, import_sources
     from painguide.services import open_uow
     from painguide.settings import get_settings
 
     settings = get_settings()
     sources, problems = collect_sources(paths)
-    console = Console(stderr=True)
-    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console, transient=True, disable=as_json) as bar:
-        task = bar.add_task("import", total=len(sources))
+    with _progress_bar(len(sources), disable=as_json) as progress:
         summary = import_sources(
             sources,
             uow_factory=open_uow,
             quarantine_dir=settings.quarantine_dir,
             strict=_strict(strict),
             actor="cli",
-            progress=lambda done, _total, _label: bar.update(task, completed=done),
+            progress=progress,
         )
     summary.outcomes[:0] = problems
     _print_import_summary(summary, as_json, str(settings.quarantine_dir))
@@ -202,10 +200,61 @@ def import_(
         raise typer.Exit(code=3)
 
 
-def _print_import_summary(summary: Any, as_json: bool, quarantine_dir: str) -> None:
+@contextmanager
+def _progress_bar(total: int | None, *, disable: bool) -> Iterator[Callable[[int, int, str], None]]:
+    """A Rich progress bar on standard error; yields the ``progress(done, total, label)`` callback."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True, disable=disable) as bar:
+        task = bar.add_task("import", total=total)
+        yield lambda done, total, _label: bar.update(task, completed=done, total=total)
+
+
+@app.command("import-orthanc")
+def import_orthanc(
+    url: Annotated[str, typer.Argument(help="Orthanc REST API, e.g. http://pacs:8042.")],
+    user: Annotated[str | None, typer.Option(help="User for HTTP basic authentication.")] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Password (default: PAINGUIDE_ORTHANC_PASSWORD, else prompted).")
+    ] = None,
+    since: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Only studies on or after this day.")
+    ] = None,
+    strict: _STRICT = None,
+    as_json: _JSON = False,
+) -> None:
+    """Import dose reports from an Orthanc server (idempotent on SOP Instance UID).
+
+    Exit status as for ``dose import``: 0, or 3 when anything was quarantined.
+    """
+    import os
+
+    from painguide.dose.orthanc import import_from_orthanc
+    from painguide.services import open_uow
+    from painguide.settings import get_settings
+
+    if user and password is None:
+        password = os.environ.get("PAINGUIDE_ORTHANC_PASSWORD") or typer.prompt("Password", hide_input=True)
+    settings = get_settings()
+    with _progress_bar(None, disable=as_json) as progress:
+        summary, skipped = import_from_orthanc(
+            url, uow_factory=open_uow, quarantine_dir=settings.quarantine_dir, user=user,
+            password=password, since=since.date() if since else None, strict=_strict(strict),
+            actor="cli", progress=progress,
+        )  # fmt: skip
+    _print_import_summary(summary, as_json, str(settings.quarantine_dir), skipped=skipped)
+    if summary.quarantined:
+        raise typer.Exit(code=3)
+
+
+def _print_import_summary(
+    summary: Any, as_json: bool, quarantine_dir: str, *, skipped: int | None = None
+) -> None:
     refused = [o for o in summary.outcomes if o.status == "quarantined"]
     if as_json:
-        payload = {
+        payload: dict[str, Any] = {
             "imported": summary.imported,
             "duplicates": summary.duplicates,
             "quarantined": summary.quarantined,
@@ -219,6 +268,8 @@ def _print_import_summary(summary: Any, as_json: bool, quarantine_dir: str) -> N
                 for o in refused
             ],
         }
+        if skipped is not None:
+            payload["skipped_not_dose"] = skipped
         typer.echo(json.dumps(payload, indent=2))
         return
     from rich.console import Console
@@ -227,6 +278,7 @@ def _print_import_summary(summary: Any, as_json: bool, quarantine_dir: str) -> N
     console.print(
         f"imported [bold green]{summary.imported}[/] · duplicates [bold]{summary.duplicates}[/] · "
         f"quarantined [bold {'red' if refused else 'white'}]{summary.quarantined}[/]"
+        + (f" · skipped {skipped} SR instances that are not dose reports" if skipped else "")
     )
     for outcome in refused:
         console.print(f"[red]✗[/] {outcome.label}: {outcome.reason}")
@@ -234,11 +286,28 @@ def _print_import_summary(summary: Any, as_json: bool, quarantine_dir: str) -> N
         console.print(f"quarantine folder: {quarantine_dir}")
 
 
+@app.command("remap")
+def remap(as_json: _JSON = False) -> None:
+    """Map every stored report to a catalogue procedure id again (after editing the alias list)."""
+    from painguide.dose.service import remap_procedure_types
+    from painguide.services import open_uow
+
+    result = remap_procedure_types(open_uow, actor="cli")
+    if as_json:
+        typer.echo(
+            json.dumps({"reports": result.total, "changed": result.changed, "unmapped": result.unmapped})
+        )
+        return
+    typer.echo(f"{result.total} reports · {result.changed} changed · {result.unmapped} unmapped")
+
+
 @app.command("list")
 def list_(
     patient: Annotated[str | None, typer.Option(help="Only this Patient ID.")] = None,
     study: Annotated[str | None, typer.Option(help="Only this Study Instance UID.")] = None,
-    procedure: Annotated[str | None, typer.Option(help="Only this procedure type.")] = None,
+    procedure: Annotated[
+        str | None, typer.Option(help="Only this catalogue procedure id, or 'unmapped'.")
+    ] = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many reports.")] = 500,
     as_json: _JSON = False,
 ) -> None:

@@ -6,11 +6,15 @@ The package root stays light: import the submodules you need (``painguide.dose.r
 from __future__ import annotations
 
 __all__ = [
+    "charts",
+    "dashboard",
     "demo",
     "effective",
     "export",
     "generator",
     "models",
+    "orthanc",
+    "procedures",
     "rdsr",
     "receiver",
     "reference",

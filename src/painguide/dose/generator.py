@@ -49,13 +49,17 @@ class FluoroProfile:
 
 
 FLUORO_PROFILES: dict[str, FluoroProfile] = {
-    "lumbar_tfesi": FluoroProfile("Lumbar TFESI", 0.678, 29.0, "Kim, PubMed 24441060"),
-    "caudal_esi": FluoroProfile("Caudal ESI", 0.546, 13.0, "Kim, PubMed 24441060"),
-    "lumbar_facet_mbb": FluoroProfile(
+    "lumbar-tfesi": FluoroProfile("Lumbar TFESI", 0.678, 29.0, "Kim, PubMed 24441060"),
+    "caudal-esi": FluoroProfile("Caudal ESI", 0.546, 13.0, "Kim, PubMed 24441060"),
+    "lumbar-facet-mbb": FluoroProfile(
         "Lumbar medial branch block", 0.59, 6.0, "J Korean Med Sci 2016;31:S55"
     ),
-    "mixed_spine": FluoroProfile("Spine injection", 1.18, 34.0, "Pain Practice 2012"),
+    "cervical-facet-mbb": FluoroProfile(
+        "Cervical MBB", 1.18, 34.0, "Pain Practice 2012 (mixed spine procedures)"
+    ),
+    "sij-ia": FluoroProfile("SIJ injection", 1.18, 34.0, "Pain Practice 2012 (mixed spine procedures)"),
 }
+"""Keyed by catalogue procedure id; each description maps back to its key."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +71,10 @@ class CtProfile:
     source: str
 
 
-CT_PROFILE = CtProfile("CT lumbar spine", 180.0, "BfS DRL 2022 (BAnz AT 11.01.2023 B11), secondary")
+CT_PROFILE = CtProfile(
+    "CT-guided lumbar PRT", 180.0, "BfS DRL 2022 CT lumbar spine (BAnz AT 11.01.2023 B11), secondary"
+)
+"""Scaled to the diagnostic CT lumbar spine level: no reference level for CT-guided injections was found."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +336,7 @@ def fluoro_report(
     *,
     seed: int = 0,
     events: int = 12,
-    procedure: str = "lumbar_tfesi",
+    procedure: str = "lumbar-tfesi",
     patient_id: str | None = None,
     study_datetime: datetime | None = None,
     operator: str | None = "Doe^Jane",
@@ -345,7 +352,8 @@ def fluoro_report(
     events : int
         Number of irradiation events (DCM 113706), at least 1.
     procedure : str
-        Key of :data:`FLUORO_PROFILES`; sets the Study Description and the dose level.
+        Key of :data:`FLUORO_PROFILES` (a catalogue procedure id); sets the Study Description and the dose
+        level.
     patient_id : str, optional
         Defaults to a seeded ``SYN-nnnnn``.
     study_datetime : datetime, optional

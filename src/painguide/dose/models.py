@@ -138,6 +138,10 @@ class DoseReport:
         Physician's Name, else Operators' Name, else a TID 1020 person participant).
     study_datetime : datetime | None
         Local date-time of the study as stored (naive; DICOM gives no time zone).
+    procedure_descriptions : tuple of str
+        Further texts naming the procedure, in this order: Requested Procedure Description (0032,1060),
+        also inside the Request Attributes Sequence, Scheduled Procedure Step Description (0040,0007),
+        Performed Procedure Step Description (0040,0254), Protocol Name (0018,1030).
     """
 
     sop_instance_uid: str
@@ -148,6 +152,7 @@ class DoseReport:
     study_datetime: datetime | None = None
     accession_number: str | None = None
     study_description: str | None = None
+    procedure_descriptions: tuple[str, ...] = ()
     operator: str | None = None
     patient: PatientInfo = field(default_factory=PatientInfo)
     device: DeviceInfo = field(default_factory=DeviceInfo)

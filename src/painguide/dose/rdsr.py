@@ -227,6 +227,17 @@ def _parse(dataset: Any, *, strict: bool) -> DoseReport:
         ) from exc
 
 
+def _procedure_descriptions(ds: Any) -> tuple[str, ...]:
+    """Header texts besides Study Description that name the procedure (in order, without repeats)."""
+    found: list[str | None] = [_text(ds.get("RequestedProcedureDescription"))]
+    for item in ds.get("RequestAttributesSequence") or []:
+        found.append(_text(item.get("RequestedProcedureDescription")))
+        found.append(_text(item.get("ScheduledProcedureStepDescription")))
+    found.append(_text(ds.get("PerformedProcedureStepDescription")))
+    found.append(_text(ds.get("ProtocolName")))
+    return tuple(dict.fromkeys(text for text in found if text))
+
+
 def _check_sop_class(dataset: Any) -> None:
     sop_class = str(dataset.get("SOPClassUID", "") or "")
     if not sop_class:
@@ -382,6 +393,7 @@ class _Reader:
             study_datetime=self.study_datetime(ds, events),
             accession_number=_text(ds.get("AccessionNumber")),
             study_description=_text(ds.get("StudyDescription")),
+            procedure_descriptions=_procedure_descriptions(ds),
             operator=self.operator(ds, content),
             patient=PatientInfo(
                 patient_id=_text(ds.get("PatientID")),

@@ -14,18 +14,22 @@ import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 from painguide.dose.models import DoseReport, StoredReport
+from painguide.dose.procedures import ProcedureMatcher
 from painguide.dose.reference import Alert, AlertLevels, Comparison, DoseSample, LocalDrl, ReferenceData
 from painguide.errors import PainguideError
 from painguide.store.uow import UnitOfWork
 
 __all__ = [
+    "UNMAPPED",
     "DoseAudit",
     "ImportOutcome",
     "ImportSummary",
+    "RemapSummary",
     "Source",
     "audit",
     "collect_sources",
@@ -33,10 +37,15 @@ __all__ = [
     "import_dataset",
     "import_sources",
     "list_stored",
+    "procedure_matcher",
+    "procedure_names",
     "procedure_type_of",
     "quarantine",
+    "remap_procedure_types",
 ]
 
+UNMAPPED = "unmapped"
+"""The procedure-type filter value that selects reports without a catalogue procedure id."""
 Status = Literal["imported", "duplicate", "quarantined"]
 UowFactory = Callable[[], UnitOfWork]
 Progress = Callable[[int, int, str], None]
@@ -44,14 +53,21 @@ Progress = Callable[[int, int, str], None]
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One candidate file: a label for people and a way to get its bytes (a path, or a zip member)."""
+    """One candidate file: a label for people and a way to get its bytes (a path, a zip member or a fetch).
+
+    ``fetch`` (for example a download) is called instead of reading ``path``; it raises :class:`OSError`
+    when the bytes cannot be had, and the source is then quarantined with that reason.
+    """
 
     label: str
     path: Path
     member: str | None = None
+    fetch: Callable[[], bytes] | None = None
 
     def read(self) -> bytes:
         """The file's bytes."""
+        if self.fetch is not None:
+            return self.fetch()
         if self.member is None:
             return self.path.read_bytes()
         with zipfile.ZipFile(self.path) as archive:
@@ -92,19 +108,90 @@ class ImportSummary:
         return self.count("quarantined")
 
 
-def procedure_type_of(report: DoseReport) -> str | None:
-    """The procedure type a report counts for in audits: its Study Description as a lower-case slug.
+def procedure_type_of(report: DoseReport, matcher: ProcedureMatcher | None = None) -> str | None:
+    """The catalogue procedure id a report counts for in audits, or ``None`` (unmapped).
+
+    The texts tried, in order: Study Description, the other header descriptions
+    (:attr:`DoseReport.procedure_descriptions`), then the acquisition protocols of its events.
 
     Examples
     --------
     >>> from painguide.dose.models import DoseReport, ReportKind
-    >>> procedure_type_of(DoseReport("1.2", "1.2", ReportKind.FLUORO, study_description="Lumbar TFESI L4/5"))
-    'lumbar_tfesi_l4_5'
+    >>> matcher = ProcedureMatcher({"lumbar-tfesi": ["Lumbar transforaminal epidural steroid injection"]})
+    >>> report = DoseReport("1.2", "1.2", ReportKind.FLUORO, study_description="Lumbar TFESI L4/5")
+    >>> procedure_type_of(report, matcher)
+    'lumbar-tfesi'
     """
-    if not report.study_description:
-        return None
-    slug = re.sub(r"[^a-z0-9]+", "_", report.study_description.lower()).strip("_")
-    return slug or None
+    protocols = dict.fromkeys(event.protocol for event in report.events if event.protocol)
+    texts = [report.study_description, *report.procedure_descriptions, *protocols]
+    return (matcher or procedure_matcher()).match(texts)
+
+
+def procedure_matcher() -> ProcedureMatcher:
+    """The matcher for the configured catalogue (site policy) and alias lists.
+
+    The packaged ``dose/data/procedure_aliases.yaml`` is extended by
+    ``PAINGUIDE_DATA_DIR/procedure_aliases.yaml`` when that file exists (same format).
+    """
+    from painguide.settings import get_settings
+
+    settings = get_settings()
+    site = settings.data_dir / "procedure_aliases.yaml"
+    stamp = site.stat().st_mtime_ns if site.is_file() else None
+    return _matcher(settings.site_policy, site if stamp is not None else None, stamp)
+
+
+@lru_cache(maxsize=4)
+def _matcher(policy: Path | None, site: Path | None, _stamp: int | None) -> ProcedureMatcher:
+    from painguide.dose.procedures import check_aliases, load_aliases
+
+    names = {pid: list(names.values()) for pid, names in _catalogue_names(policy).items()}
+    aliases = check_aliases(load_aliases(), names, "painguide/dose/data/procedure_aliases.yaml")
+    if site is not None:
+        for pid, extra in check_aliases(load_aliases(site), names, str(site)).items():
+            aliases.setdefault(pid, []).extend(extra)
+    return ProcedureMatcher(names, aliases)
+
+
+def _catalogue_names(policy: Path | None) -> dict[str, dict[str, str]]:
+    from painguide.catalogue.loader import load_knowledge
+
+    procedures = load_knowledge(policy).catalogue.procedures
+    return {pid: {str(lang): str(name) for lang, name in p.names.items()} for pid, p in procedures.items()}
+
+
+def procedure_names() -> dict[str, str]:
+    """Catalogue procedure id → English name (for pages and charts)."""
+    from painguide.settings import get_settings
+
+    names = _catalogue_names(get_settings().site_policy)
+    return {pid: n.get("en") or next(iter(n.values()), pid) for pid, n in names.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class RemapSummary:
+    """What :func:`remap_procedure_types` changed."""
+
+    total: int
+    changed: int
+    unmapped: int
+
+
+def remap_procedure_types(uow_factory: UowFactory, *, actor: str = "system") -> RemapSummary:
+    """Map every stored report to a catalogue procedure id again (after the aliases or catalogue changed)."""
+    from painguide.store.audit import record_audit
+    from painguide.store.dose_repository import procedure_texts, set_procedure_types
+
+    matcher = procedure_matcher()
+    with uow_factory() as uow:
+        texts = procedure_texts(uow.session)
+        new = {report_id: matcher.match(found) for report_id, (_old, found) in texts.items()}
+        changes = {report_id: value for report_id, value in new.items() if value != texts[report_id][0]}
+        set_procedure_types(uow.session, changes)
+        detail: dict[str, Any] = {"changed": len(changes)}
+        record_audit(uow.session, actor, "dose.remap", "dose_report", "*", detail)
+        uow.commit()
+    return RemapSummary(len(texts), len(changes), sum(1 for v in new.values() if v is None))
 
 
 def collect_sources(paths: Iterable[str | Path]) -> tuple[list[Source], list[ImportOutcome]]:
@@ -337,7 +424,7 @@ def list_stored(
     procedure_type: str | None = None,
     limit: int = 500,
 ) -> list[StoredReport]:
-    """Stored reports, newest first, filtered by patient, study or procedure type."""
+    """Stored reports, newest first, filtered by patient, study or procedure type (``unmapped``: none)."""
     from painguide.store.dose_repository import list_reports
 
     with uow_factory() as uow:
@@ -345,7 +432,8 @@ def list_stored(
             uow.session,
             patient_id=patient_id,
             study_instance_uid=study_instance_uid,
-            procedure_type=procedure_type,
+            procedure_type=None if procedure_type == UNMAPPED else procedure_type,
+            unmapped=procedure_type == UNMAPPED,
             limit=limit,
         )
 

@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, insert, select
+from sqlalchemy import ColumnElement, and_, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from painguide.dose.models import (
@@ -30,7 +30,9 @@ __all__ = [
     "existing_sop_uids",
     "get_report",
     "list_reports",
+    "procedure_texts",
     "reports_near",
+    "set_procedure_types",
 ]
 
 _EVENT_FIELDS = tuple(f for f in IrradiationEvent.__dataclass_fields__ if f != "index")
@@ -62,6 +64,7 @@ def _report_values(report: DoseReport, *, source: str, procedure_type: str | Non
         "study_datetime": report.study_datetime,
         "accession_number": _truncate(report.accession_number, 64),
         "study_description": _truncate(report.study_description, 200),
+        "procedure_descriptions": [text[:200] for text in report.procedure_descriptions] or None,
         "procedure_type": _truncate(procedure_type, 100),
         "operator": _truncate(report.operator, 200),
         "patient_id": _truncate(report.patient.patient_id, 64),
@@ -128,6 +131,7 @@ def _to_domain(row: DoseReportRow, *, with_events: bool) -> StoredReport:
         study_datetime=row.study_datetime,
         accession_number=row.accession_number,
         study_description=row.study_description,
+        procedure_descriptions=tuple(row.procedure_descriptions or ()),
         operator=row.operator,
         patient=PatientInfo(
             row.patient_id, row.patient_name, row.patient_birth_date, row.patient_sex, row.patient_age
@@ -148,9 +152,10 @@ def list_reports(
     patient_id: str | None = None,
     study_instance_uid: str | None = None,
     procedure_type: str | None = None,
+    unmapped: bool = False,
     limit: int = 500,
 ) -> list[StoredReport]:
-    """Reports, newest study first, optionally for one patient, one study or one procedure type."""
+    """Reports, newest study first, optionally for one patient, study or procedure type (or unmapped)."""
     conditions: list[ColumnElement[bool]] = []
     if patient_id is not None:
         conditions.append(DoseReportRow.patient_id == patient_id)
@@ -158,9 +163,38 @@ def list_reports(
         conditions.append(DoseReportRow.study_instance_uid == study_instance_uid)
     if procedure_type is not None:
         conditions.append(DoseReportRow.procedure_type == procedure_type)
+    if unmapped:
+        conditions.append(DoseReportRow.procedure_type.is_(None))
     stmt = select(DoseReportRow).where(and_(True, *conditions))
     stmt = stmt.order_by(DoseReportRow.study_datetime.desc(), DoseReportRow.id.desc()).limit(limit)
     return [_to_domain(row, with_events=False) for row in session.scalars(stmt)]
+
+
+def procedure_texts(session: Session) -> dict[int, tuple[str | None, list[str]]]:
+    """Per report id: its procedure type and the texts that name the procedure, in order of priority.
+
+    The texts are Study Description, the other header descriptions, then the distinct acquisition protocols
+    of its events.
+    """
+    r, e = DoseReportRow, DoseEventRow
+    texts: dict[int, tuple[str | None, list[str]]] = {}
+    for row in session.execute(select(r.id, r.procedure_type, r.study_description, r.procedure_descriptions)):
+        found = [row.study_description or "", *(row.procedure_descriptions or [])]
+        texts[row.id] = (row.procedure_type, [t for t in found if t])
+    protocols = select(e.report_id, e.protocol).where(e.protocol.is_not(None)).distinct()
+    for report_id, protocol in session.execute(protocols.order_by(e.report_id)):
+        if report_id in texts and protocol and protocol not in texts[report_id][1]:
+            texts[report_id][1].append(protocol)
+    return texts
+
+
+def set_procedure_types(session: Session, changes: dict[int, str | None]) -> None:
+    """Set the procedure type of the given reports (the caller's unit of work commits)."""
+    if changes:
+        session.execute(
+            update(DoseReportRow),
+            [{"id": report_id, "procedure_type": value} for report_id, value in changes.items()],
+        )
 
 
 def get_report(session: Session, report_id: int) -> StoredReport:

@@ -34,6 +34,7 @@ class DoseReportRow(Base):
     study_datetime: Mapped[datetime | None] = mapped_column(DateTime(), index=True)
     accession_number: Mapped[str | None] = mapped_column(String(64), index=True)
     study_description: Mapped[str | None] = mapped_column(String(200))
+    procedure_descriptions: Mapped[list[str] | None] = mapped_column(JSON)
     procedure_type: Mapped[str | None] = mapped_column(String(100), index=True)
     operator: Mapped[str | None] = mapped_column(String(200), index=True)
     patient_id: Mapped[str | None] = mapped_column(String(64))

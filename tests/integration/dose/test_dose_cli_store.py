@@ -17,7 +17,7 @@ from painguide.store.db import current_revisions, make_engine
 
 
 def test_migration_matches_the_dose_tables(dose_db: str) -> None:
-    assert "0002_dose" in current_revisions(dose_db) or any("dose" in r for r in current_revisions(dose_db))
+    assert "0004_dose" in current_revisions(dose_db)
     with make_engine(dose_db).connect() as connection:
         diffs = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     dose_diffs = [d for d in diffs if "dose_" in repr(d)]
@@ -95,7 +95,7 @@ def test_drl_lists_local_medians_and_published_levels(corpus: list[Path]) -> Non
     payload = json.loads(result.stdout)
     assert payload["local"] == [
         {
-            "procedure_type": "lumbar_tfesi",
+            "procedure_type": "lumbar-tfesi",
             "quantity": "dap",
             "median": payload["local"][0]["median"],
             "count": 6,

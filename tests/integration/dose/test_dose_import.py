@@ -60,7 +60,7 @@ def test_stored_values_equal_the_parsed_report(
     assert stored.report.events == parsed.events
     assert stored.report.patient == parsed.patient
     assert stored.report.device == parsed.device
-    assert stored.procedure_type == "lumbar_tfesi"
+    assert stored.procedure_type == "lumbar-tfesi"
     assert stored.source == str(corpus[0])
 
 

@@ -46,7 +46,10 @@ def test_dashboard_shows_charts_reference_lines_and_alerts(client: TestClient) -
     _login(client, "rpo")
     response = client.get("/dose/?kind=fluoro&by=procedure")
     assert response.status_code == 200
-    assert "Plotly.newPlot" in response.text and "local median lumbar_tfesi" in response.text
+    assert "Plotly.newPlot" in response.text and "local median (this site)" in response.text
+    assert "Lumbar transforaminal epidural steroid injection" in response.text  # groups by catalogue name
+    assert "alert level 200 Gy\\u00b7cm\\u00b2 (OpenREM-alerts)" in response.text
+    assert '"type":"log"' in response.text.replace(" ", "")
     assert "BfS-DRL-2022" in response.text and "OpenREM-alerts" in response.text
     for group_by in ("device", "operator"):
         assert client.get(f"/dose/?by={group_by}").status_code == 200
@@ -65,10 +68,11 @@ def test_dashboard_is_refused_to_trainees_but_reports_are_viewable(client: TestC
 
 def test_report_detail_lists_events_and_comparisons(client: TestClient) -> None:
     _login(client, "physician")
-    first = list_stored(open_uow, procedure_type="lumbar_tfesi")[0]
+    first = list_stored(open_uow, procedure_type="lumbar-tfesi")[0]
     response = client.get(f"/dose/reports/{first.id}")
     assert response.status_code == 200
-    assert "Irradiation events" in response.text and "local-median:lumbar_tfesi" in response.text
+    assert "Irradiation events" in response.text and "local-median:lumbar-tfesi" in response.text
+    assert "Lumbar transforaminal epidural steroid injection" in response.text
     assert response.text.count("<tr><td>") >= first.report.totals.event_count
     assert client.get("/dose/reports/999999", headers={"accept": "text/html"}).status_code == 404
 

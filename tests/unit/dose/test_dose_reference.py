@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def _sample(
     patient: str = "P1",
     dap: float | None = 1.0,
     rp: float | None = 5.0,
-    procedure: str | None = "lumbar_tfesi",
+    procedure: str | None = "lumbar-tfesi",
     dlp: float | None = None,
 ) -> DoseSample:
     return DoseSample(
@@ -73,9 +74,9 @@ def test_local_drl_is_the_median_per_procedure_type() -> None:
     ]
     samples.append(_sample(5, dap=None))
     drls = {d.procedure_type: d for d in local_drls(samples)}
-    assert drls["lumbar_tfesi"].median == pytest.approx(0.7) and drls["lumbar_tfesi"].count == 3
+    assert drls["lumbar-tfesi"].median == pytest.approx(0.7) and drls["lumbar-tfesi"].count == 3
     assert drls["caudal"].median == pytest.approx(1.0)
-    assert local_drls(samples, min_count=2) == [drls["lumbar_tfesi"]]
+    assert local_drls(samples, min_count=2) == [drls["lumbar-tfesi"]]
 
 
 def test_national_drl_is_the_third_quartile_of_facility_medians() -> None:
@@ -86,15 +87,19 @@ def test_national_drl_is_the_third_quartile_of_facility_medians() -> None:
 
 
 def test_compare_uses_published_and_local_levels() -> None:
-    data = load_reference_data()
-    radiography = _sample(1, dap=2.5, procedure="radiography_lumbar_spine_ap")
-    (published,) = compare(radiography, data)
+    packaged = load_reference_data()
+    bfs_ap = next(lv for lv in packaged.levels if lv.id == "bfs2022-radiography-lumbar-spine-ap")
+    assert bfs_ap.procedure_type is None  # a diagnostic examination, not a catalogue procedure
+    assert compare(_sample(1, dap=2.5), packaged) == []
+    data = replace(packaged, levels=(replace(bfs_ap, procedure_type="lumbar-tfesi"),))
+    (published,) = compare(_sample(1, dap=2.5), data)
     assert published.exceeded and published.ratio == pytest.approx(1.25)
     assert published.source == "BfS-DRL-2022"
+    assert compare(_sample(1, dap=2.5, procedure="caudal-esi"), data) == []
     fluoro = _sample(2, dap=0.5)
     drls = {d.procedure_type: d for d in local_drls([_sample(3, dap=1.0), fluoro])}
-    (local,) = compare(fluoro, data, drls)
-    assert not local.exceeded and local.reference == "local-median:lumbar_tfesi"
+    (local,) = compare(fluoro, packaged, drls)
+    assert not local.exceeded and local.reference == "local-median:lumbar-tfesi"
 
 
 def test_single_report_alerts_at_the_default_levels() -> None:

@@ -1,0 +1,72 @@
+"""Dose review in a real browser: dashboard, report detail and CSV as RPO; what a trainee may open."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+
+def _sign_in(page: Any, username: str) -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo-painguide")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_rpo_reviews_dashboard_report_and_csv(page: Any, tmp_path: Path) -> None:
+    _sign_in(page, "rpo")
+    response = page.goto("/dose/")
+    assert response is not None and response.status == 200
+    page.wait_for_selector("#dose-box.js-plotly-plot .plotly")
+    traces = page.evaluate("() => document.getElementById('dose-box').data.length")
+    assert traces >= 6  # one box per procedure type and the local-median markers
+    y_axis = page.evaluate("() => document.getElementById('dose-box').layout.yaxis.type")
+    assert y_axis == "log"
+    assert page.locator("#dose-trend .plotly").count() == 1
+    names = page.evaluate("() => document.getElementById('dose-box').data.map(t => t.name)")
+    assert "Lumbar transforaminal epidural steroid injection" in names  # groups by catalogue name
+    if os.environ.get("PAINGUIDE_SCREENSHOTS"):
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        top = page.evaluate("() => document.querySelector('section.chart').getBoundingClientRect().top")
+        clip = {"x": 0, "y": top - 8, "width": 1360, "height": 920}
+        page.screenshot(path=str(DOCS_IMG / "dose-dashboard.png"), full_page=True, clip=clip)
+
+    page.goto("/dose/reports?patient=DEMO-ALERT")
+    rows = page.locator("table.grid tbody tr")
+    assert rows.count() == 3
+    rows.first.locator("a").first.click()
+    page.wait_for_selector("h1:has-text('Dose report')")
+    assert "Vertebroplasty" in page.locator("dl.facts").inner_text()
+    events = page.locator("h2:has-text('Irradiation events') + table tbody tr")
+    assert events.count() >= 3
+    alerts = page.locator("h2:has-text('Alerts') + ul").inner_text()
+    assert "patient_sum: dap" in alerts and "200" in alerts
+
+    page.goto("/dose/")
+    with page.expect_download() as info:
+        page.click("a[href='/dose/export.csv']")
+    path = tmp_path / "dose.csv"
+    info.value.save_as(path)
+    lines = path.read_text(encoding="utf-8").strip().splitlines()
+    assert lines[0].startswith("id,sop_instance_uid,kind") and len(lines) == 61
+    assert sum("DEMO-ALERT" in line for line in lines) == 3
+
+
+def test_trainee_is_refused_the_dashboard_but_opens_the_report_list(page: Any) -> None:
+    _sign_in(page, "trainee")
+    response = page.goto("/dose/")
+    assert response is not None and response.status == 403
+    assert "role required" in page.locator(".error").inner_text()
+    listing = page.goto("/dose/reports")
+    assert listing is not None and listing.status == 200
+    assert page.locator("table.grid tbody tr").count() == 60
+    assert (
+        page.locator("td.procedure .unmapped").count() == 0
+    )  # every demo report names a catalogue procedure
