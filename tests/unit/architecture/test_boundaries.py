@@ -34,7 +34,10 @@ DOMAIN = [
     *sorted((SRC / "catalogue").glob("*.py")),
     *sorted((SRC / "advisor").glob("*.py")),
     *sorted((SRC / "pathway").glob("*.py")),
-    *(SRC / "dose" / name for name in ("models.py", "units.py", "reference.py", "effective.py")),
+    *(
+        SRC / "dose" / name
+        for name in ("models.py", "units.py", "reference.py", "effective.py", "procedures.py", "dashboard.py")
+    ),
     SRC / "errors.py",
 ]
 
