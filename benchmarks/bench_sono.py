@@ -1,17 +1,19 @@
 """Ultrasound guidance benchmark: per-frame speed at 640x480 on one core, and accuracy on a simulated corpus.
 
 Run ``python benchmarks/bench_sono.py`` (``--quick`` for a smaller corpus). Prints the numbers and writes
-docs/performance-sono.md.
+docs/performance-sono.md. ``--figures`` only redraws the pictures of docs/sono.md into docs/img/sono/.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import cv2
 
@@ -21,10 +23,14 @@ from painguide.sono.simulate import random_params, simulate_cine
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = {
-    "pipeline_ms_median": 5.0,
-    "tip_error_median_mm": 0.5,
-    "angle_error_median_deg": 1.0,
-    "spread_latency_max_s": 0.5,
+    "pipeline_ms_median": ("<=", 5.0),
+    "tip_error_median_mm": ("<=", 0.5),
+    "angle_error_median_deg": ("<=", 1.0),
+    "detection_rate": (">=", 0.9),
+    "false_detections_all": ("<=", 0),
+    "spread_latency_max_s": ("<=", 0.5),
+    "spread_missed": ("<=", 0),
+    "spread_area_abs_error_median": ("<=", 0.3),
 }
 
 
@@ -47,28 +53,104 @@ def speed(n_cines: int = 4, n_frames: int = 60) -> dict[str, float]:
     }
 
 
+def _with_truth(frame: Any, result: Any, truth: Any, warnings: list[str]) -> Any:
+    """The overlay of a frame with the true tip as a green cross."""
+    from painguide.sono.overlay import draw_overlay
+
+    image = draw_overlay(frame, result, warnings=warnings)
+    if truth is not None and truth.tip_x_mm == truth.tip_x_mm:
+        tip = (round(truth.tip_x_mm / frame.col_spacing_mm), round(truth.tip_z_mm / frame.row_spacing_mm))
+        cv2.drawMarker(image, tip, (0, 255, 0), cv2.MARKER_CROSS, 14, 1)
+    return image
+
+
+def _run(cine: Any, **options: Any) -> list[Any]:
+    pipeline = GuidancePipeline(**options)
+    return [pipeline(frame) for frame in cine.frames]
+
+
+def _bad_case(out: Path) -> None:
+    """The first frame of the evaluation corpus with a visible shaft of 8 mm or more that is not reported."""
+    for seed in range(1000, 1024):
+        cine = simulate_cine(random_params(seed, rows=480, cols=640, n_frames=60))
+        results = _run(cine, injection_at_s=cine.params.injection_at_s)
+        for frame, result, truth in zip(cine.frames, results, cine.truth, strict=True):
+            if truth.needle_visible and truth.visible_length_mm >= 8 and not result.needle.visible:
+                cv2.imwrite(str(out / "bad-missed-needle.png"), _with_truth(frame, result, truth, []))
+                print(f"bad case: seed {seed} frame {frame.index} angle {truth.angle_deg:.1f}")
+                return
+
+
+def figures() -> None:
+    """Redraw the pictures of docs/sono.md."""
+    from dataclasses import replace
+
+    from painguide.sono.dicom import read_dicom_cine
+    from painguide.sono.evaluate import real_needle_free_files
+
+    out = ROOT / "docs" / "img" / "sono"
+    tiles = []
+    for seed in range(1000, 1004):
+        cine = simulate_cine(random_params(seed, rows=480, cols=640, n_frames=40))
+        tiles.append(cine.frames[int((cine.params.injection_at_s or 0.0) * cine.params.frame_rate_hz)].pixels)
+    grid = cv2.vconcat([cv2.hconcat(tiles[:2]), cv2.hconcat(tiles[2:])])
+    cv2.imwrite(
+        str(out / "simulated-variety.png"),
+        cv2.resize(grid, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA),
+    )
+    raw = simulate_cine(random_params(1009, rows=480, cols=640, n_frames=60))
+    cv2.imwrite(str(out / "simulated-raw-frame.png"), raw.frames[-1].pixels)
+    results = _run(raw, injection_at_s=raw.params.injection_at_s)
+    cv2.imwrite(
+        str(out / "good-needle-and-spread.png"), _with_truth(raw.frames[-1], results[-1], raw.truth[-1], [])
+    )
+    _bad_case(out)
+    silent = simulate_cine(
+        replace(random_params(1011, rows=480, cols=640, n_frames=60), spread_visible=False)
+    )
+    results = _run(silent, injection_at_s=silent.params.injection_at_s, no_spread_timeout_s=1.0)
+    warnings = [e.type.replace("_", " ").upper() for r in results for e in r.events if e.is_warning]
+    cv2.imwrite(
+        str(out / "warning-no-visible-spread.png"),
+        _with_truth(silent.frames[-1], results[-1], None, warnings),
+    )
+    real = read_dicom_cine(real_needle_free_files()[0])
+    results = _run(real)
+    cv2.imwrite(str(out / "real-needle-free-echo.png"), _with_truth(real.frames[-1], results[-1], None, []))
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     cv2.setNumThreads(1)
+    if "--figures" in sys.argv:
+        figures()
+        return
     timing = speed(2 if quick else 4)
     print(f"pipeline per 640x480 frame: {json.dumps(timing)}")
     started = time.perf_counter()
     metrics = evaluate(cines=6 if quick else 24, needle_free=2 if quick else 6, n_frames=60).metrics()
     print(f"evaluation ({time.perf_counter() - started:.0f} s): {json.dumps(metrics)}")
+    real = metrics["real_needle_free"]
     reached = {
         "pipeline_ms_median": timing["median_ms"],
         "tip_error_median_mm": metrics["tip_error_mm"]["median"],
         "angle_error_median_deg": metrics["angle_error_deg"]["median"],
+        "detection_rate": metrics["detection_rate"],
+        "false_detections_all": metrics["false_detection_frames"]
+        + metrics["needle_free_false_frames"]
+        + sum(v["false_frames"] for v in real.values()),
         "spread_latency_max_s": metrics["spread_latency_s"]["max"],
+        "spread_missed": metrics["spread_missed"],
+        "spread_area_abs_error_median": metrics["spread_area_error"]["abs_median"],
     }
-    for key, target in TARGETS.items():
+    for key, (op, target) in TARGETS.items():
         value = reached[key]
-        verdict = "met" if value is not None and value <= target else "NOT met"
-        print(f"{key:26s} {value!s:>8s}  target <= {target}  {verdict}")
+        met = value is not None and (value <= target if op == "<=" else value >= target)
+        print(f"{key:30s} {value!s:>8s}  target {op} {target}  {'met' if met else 'NOT met'}")
     _write_report(timing, metrics, reached)
 
 
-def _write_report(timing: dict[str, float], metrics: dict[str, object], reached: dict[str, object]) -> None:
+def _write_report(timing: dict[str, float], metrics: dict[str, Any], reached: dict[str, Any]) -> None:
     lines = [
         "# Ultrasound guidance performance",
         "",
@@ -78,12 +160,13 @@ def _write_report(timing: dict[str, float], metrics: dict[str, object], reached:
         "| Measure | Target | Reached |",
         "|---|---|---|",
     ]
-    for key, target in TARGETS.items():
-        lines.append(f"| {key.replace('_', ' ')} | <= {target} | {reached[key]} |")
+    for key, (op, target) in TARGETS.items():
+        lines.append(f"| {key.replace('_', ' ')} | {op} {target} | {reached[key]} |")
     lines += [
         "",
         f"Speed over {timing['frames']} frames of 640x480: median {timing['median_ms']} ms, "
-        f"90th percentile {timing['p90_ms']} ms, max {timing['max_ms']} ms.",
+        f"90th percentile {timing['p90_ms']} ms, max {timing['max_ms']} ms. Load average at the end of the "
+        f"run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores (other jobs may share the machine).",
         "",
         "Full metrics:",
         "",

@@ -7,10 +7,11 @@ Command contract
 "confidence"}, "spread": {"visible", "area_mm2"}, "processing_ms"}], "events": [{"time_s", "type", "detail"}],
 "summary": {...}}``. Positions are millimetres from the top-left of the image region (x lateral, z depth).
 
-``painguide sono live --source dicom:FILE|video:PATH_OR_INDEX|igtl:HOST:PORT [--igtl-out PORT]`` tracks a live
-stream (a DICOM file is replayed) and, with ``--igtl-out``, serves NeedleTipToImage (TRANSFORM), NeedleTip
-(POINT) and PainguideEvent (STRING) to OpenIGTLink clients such as 3D Slicer. A STRING ``INJECTION_START``
-(or device ``Injection`` with ``START``) from the source marks the injection start.
+``painguide sono live --source dicom:FILE|video:PATH_OR_INDEX|igtl:HOST:PORT|simulated [--igtl-out PORT]``
+tracks a live stream (a DICOM file or the simulated cine is replayed) and, with ``--igtl-out``, serves
+NeedleTipToImage (TRANSFORM), NeedleTip (POINT) and PainguideEvent (STRING) to OpenIGTLink clients such as
+3D Slicer. A STRING ``INJECTION_START`` (or device ``Injection`` with ``START``) from the source marks the
+injection start.
 
 Heavy libraries are imported inside the commands to keep ``painguide --help`` fast.
 """
@@ -167,7 +168,7 @@ def evaluate(
 @app.command()
 def live(
     source: Annotated[
-        str, typer.Option("--source", help="dicom:FILE, video:PATH_OR_INDEX or igtl:HOST:PORT.")
+        str, typer.Option("--source", help="dicom:FILE, video:PATH_OR_INDEX, igtl:HOST:PORT or simulated.")
     ],
     igtl_out: Annotated[
         int | None, typer.Option("--igtl-out", help="Serve results over OpenIGTLink on this port.")

@@ -1,9 +1,9 @@
 """Ultrasound guidance: frame sources, needle tracking, injectate spread, warnings and outputs.
 
 Modules (imported on demand to keep start-up light): ``frames`` (the frame type), ``dicom`` and ``sources``
-(input), ``simulate`` (B-mode simulator with ground truth), ``needle``, ``spread`` and ``pipeline``
-(detection maths and events), ``analysis`` and ``service`` (offline analysis and storage), ``overlay``,
-``igtl`` and ``live`` (outputs), ``evaluate`` (metrics).
+(input), ``simulate`` and ``phantom`` (B-mode simulator with ground truth), ``ridge``, ``needle``,
+``spread`` and ``pipeline`` (detection maths and events), ``analysis`` and ``service`` (offline analysis
+and storage), ``overlay``, ``igtl`` and ``live`` (outputs), ``evaluate`` (metrics).
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ __all__ = [
     "live",
     "needle",
     "overlay",
+    "phantom",
     "pipeline",
+    "ridge",
     "service",
     "simulate",
     "sources",

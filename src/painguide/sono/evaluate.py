@@ -17,7 +17,18 @@ import numpy as np
 from painguide.sono.pipeline import GuidancePipeline
 from painguide.sono.simulate import SimulatedCine, random_params, simulate_cine
 
-__all__ = ["REAL_NEEDLE_FREE", "CineScore", "Evaluation", "evaluate", "real_needle_free_files", "score_cine"]
+__all__ = [
+    "GROWN_MM2",
+    "REAL_NEEDLE_FREE",
+    "CineScore",
+    "Evaluation",
+    "evaluate",
+    "real_needle_free_files",
+    "score_cine",
+]
+
+GROWN_MM2 = 15.0
+"""True fluid area from which the reported area is compared with the truth."""
 
 REAL_NEEDLE_FREE = ("examples_ybr_color.dcm", "color3d_jpeg_baseline.dcm")
 """Real ultrasound cines without a needle: pydicom's example and the pydicom-data cine (both offline)."""
@@ -41,6 +52,11 @@ class CineScore:
         True onset but no reported onset.
     processing_ms : list of float
         Per-frame processing time.
+    frames : int
+        Frames in the cine.
+    spread_area_errors : list of float
+        Relative error of the reported fluid area, ``(reported - true) / true``, on frames where the true
+        pool has grown to at least :data:`GROWN_MM2`.
     """
 
     name: str
@@ -53,6 +69,7 @@ class CineScore:
     spread_missed: bool = False
     processing_ms: list[float] = field(default_factory=list)
     frames: int = 0
+    spread_area_errors: list[float] = field(default_factory=list)
 
 
 def score_cine(cine: SimulatedCine, *, name: str | None = None) -> CineScore:
@@ -88,6 +105,9 @@ def score_cine(cine: SimulatedCine, *, name: str | None = None) -> CineScore:
                 score.angle_errors_deg.append(abs(n.angle_deg - truth.angle_deg))
         elif n.visible:
             fp += 1
+        if truth.spread_area_mm2 >= GROWN_MM2:
+            reported = result.spread.area_mm2
+            score.spread_area_errors.append((reported - truth.spread_area_mm2) / truth.spread_area_mm2)
         if onset is None and any(e.type == "spread_onset" for e in result.events):
             onset = result.time_s
     latency = None
@@ -96,7 +116,7 @@ def score_cine(cine: SimulatedCine, *, name: str | None = None) -> CineScore:
     missed = cine.spread_onset_s is not None and onset is None
     return CineScore(
         score.name, tv, det, fp, score.tip_errors_mm, score.angle_errors_deg, latency, missed,
-        score.processing_ms, score.frames,
+        score.processing_ms, score.frames, score.spread_area_errors,
     )  # fmt: skip
 
 
@@ -135,6 +155,8 @@ class Evaluation:
         tv = sum(s.truth_visible for s in self.scores)
         latencies = [s.spread_latency_s for s in self.scores if s.spread_latency_s is not None]
         ms = [m for s in self.scores + self.free_scores for m in s.processing_ms]
+        area = [e for s in self.scores for e in s.spread_area_errors]
+        area_abs = [abs(e) for e in area]
 
         def pct(values: list[float], q: float) -> float | None:
             return round(float(np.percentile(values, q)), 3) if values else None
@@ -155,6 +177,12 @@ class Evaluation:
             "spread_injections": sum(
                 1 for s in self.scores if s.spread_latency_s is not None or s.spread_missed
             ),
+            "spread_area_error": {
+                "median": pct(area, 50),
+                "abs_median": pct(area_abs, 50),
+                "abs_p90": pct(area_abs, 90),
+                "within_30pct": round(sum(e <= 0.3 for e in area_abs) / len(area), 3) if area else None,
+            },
             "processing_ms_median": pct(ms, 50),
         }
 

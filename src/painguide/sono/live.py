@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from painguide.sono.frames import Frame
 from painguide.sono.pipeline import FrameResult, GuidancePipeline
 
-__all__ = ["LiveSession", "run_live"]
+__all__ = ["LiveRunner", "LiveSession", "run_live"]
 
 
 class LiveSession:
@@ -50,6 +50,10 @@ class LiveSession:
     def stop(self) -> None:
         """Ask :meth:`run` to return before the next frame."""
         self._stop.set()
+
+    def stopped(self) -> bool:
+        """Whether :meth:`stop` was called."""
+        return self._stop.is_set()
 
     def signal_injection(self) -> None:
         """Mark the injection start at the latest frame time (API call or OpenIGTLink STRING)."""
@@ -97,6 +101,30 @@ class LiveSession:
             yield self.step(frame)
 
 
+def _open(
+    spec: str,
+    session: LiveSession,
+    *,
+    spacing_mm: float | None,
+    field: str,
+    loop: bool = False,
+) -> tuple[Iterable[Frame], list[Callable[[], Any]]]:
+    """Open a source for a session: OpenIGTLink sources also receive its replies and injection signals."""
+    from painguide.sono.igtl import IgtlPublisher
+    from painguide.sono.sources import IgtlImageSource, open_source, parse_source, simulated_source
+
+    source = parse_source(spec, field=field)
+    if source.kind == "igtl":
+        igtl = IgtlImageSource(
+            str(source.target), source.port, on_string=session.on_string, should_stop=session.stopped
+        )
+        session.publishers.append(IgtlPublisher(igtl.client))
+        return igtl, [igtl.close]
+    if source.kind == "simulated":
+        return simulated_source(loop=loop), []
+    return open_source(source, spacing_mm=spacing_mm, field=field), []
+
+
 def run_live(
     spec: str,
     *,
@@ -111,7 +139,7 @@ def run_live(
     Parameters
     ----------
     spec : str
-        ``dicom:FILE``, ``video:PATH_OR_INDEX`` or ``igtl:HOST:PORT``.
+        ``dicom:FILE``, ``video:PATH_OR_INDEX``, ``igtl:HOST:PORT`` or ``simulated``.
     igtl_out : int, optional
         Serve results over OpenIGTLink on this local port.
     spacing_mm : float, optional
@@ -129,18 +157,11 @@ def run_live(
         The finished session.
     """
     from painguide.sono.igtl import IgtlPublisher
-    from painguide.sono.sources import IgtlImageSource, open_source
 
     pipeline = GuidancePipeline(injection_at_s=injection_at_s, wait_for_injection=injection_at_s is None)
-    session = LiveSession(pipeline=pipeline, realtime=spec.startswith("dicom:"))
-    closers: list[Callable[[], Any]] = []
-    if spec.startswith("igtl:"):
-        host, _, port = spec[5:].rpartition(":")
-        source: Iterable[Frame] = IgtlImageSource(host, int(port), on_string=session.on_string)
-        session.publishers.append(IgtlPublisher(source.client))  # type: ignore[attr-defined]
-        closers.append(source.close)  # type: ignore[attr-defined]
-    else:
-        source = open_source(spec, spacing_mm=spacing_mm)
+    replay = spec.startswith(("dicom:", "simulated"))
+    session = LiveSession(pipeline=pipeline, realtime=replay)
+    source, closers = _open(spec, session, spacing_mm=spacing_mm, field="--source")
     if igtl_out is not None:
         import pyigtl
 
@@ -157,3 +178,49 @@ def run_live(
         for close in closers:
             close()
     return session
+
+
+class LiveRunner:
+    """A live session running in a background thread on a source chosen at run time (the web page).
+
+    Parameters
+    ----------
+    spec : str
+        ``dicom:FILE``, ``video:PATH_OR_INDEX``, ``igtl:HOST:PORT`` or ``simulated``; the source is opened
+        here, so a bad specification raises before any thread starts.
+    spacing_mm : float, optional
+        Pixel size for video sources.
+    field : str
+        Name of the form field, for error messages.
+    """
+
+    def __init__(self, spec: str, *, spacing_mm: float | None = None, field: str = "source") -> None:
+        self.spec = spec
+        replay = spec.startswith(("dicom:", "simulated"))
+        self.session = LiveSession(pipeline=GuidancePipeline(wait_for_injection=True), realtime=replay)
+        self._source, self._closers = _open(spec, self.session, spacing_mm=spacing_mm, field=field, loop=True)
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, name=f"sono-live {spec}", daemon=True)
+        self._thread.start()
+
+    @property
+    def running(self) -> bool:
+        """Whether frames are still being processed."""
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        from painguide.errors import PainguideError
+
+        try:
+            for _ in self.session.run(self._source):
+                pass
+        except (PainguideError, OSError) as exc:  # shown on the page; the thread ends cleanly
+            self.error = str(exc)
+        finally:
+            for close in self._closers:
+                close()
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Stop processing and release the source."""
+        self.session.stop()
+        self._thread.join(timeout=timeout_s)

@@ -1,11 +1,16 @@
 """In-plane needle detection and temporal tracking on B-mode frames.
 
-Detection works in two stages. A coarse stage on a downsampled, isotropic working image enhances thin
-bright structures with a morphological white top-hat, thresholds them and finds straight segments with the
-probabilistic Hough transform; segments are scored by ridge strength and length and must be oblique, straight
-and enter from the side (or top) of the image, as an in-plane needle does. A fine stage at full resolution
-fits the shaft line to sub-pixel ridge maxima and finds the tip where the intensity profile along the shaft
-falls to half-way between shaft and background.
+Detection works in two stages. A coarse stage on a downsampled, isotropic working image finds candidate
+lines: a Hessian ridge filter enhances thin bright lines, and an orientation-gated, weighted Hough vote
+collects the ridge pixels along oblique lines (see :mod:`painguide.sono.ridge`). Candidates above an
+acoustic shadow (bone, air) are dropped. A fine stage at full resolution fits the shaft line to sub-pixel
+ridge maxima and finds the tip where the intensity profile along the shaft falls to half-way between
+shaft and background. A candidate must be oblique, straight and long enough, stand out from the
+background and enter from the side (or top) of the image, as an in-plane needle does.
+
+Once a track is confirmed, the tracker first looks along the tracked line (a search band of about
+1 mm) and accepts a fainter shaft there. A faint needle is found where it is expected, and a new needle
+must still meet the strict test.
 
 Positions are in millimetres from the top-left pixel centre of the image region (``x_mm`` lateral,
 ``z_mm`` depth); the angle is to the horizontal, positive when the needle goes deeper to the right.
@@ -21,6 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from painguide.sono.frames import Frame
+from painguide.sono.ridge import oriented_hough, ridge_response, shadow_mask, working_image
 
 __all__ = ["NeedleDetector", "NeedleObservation", "NeedleTracker", "ShaftCandidate"]
 
@@ -43,6 +49,9 @@ class ShaftCandidate:
         Shaft-to-background contrast in units of background standard deviation.
     residual_mm : float
         Root-mean-square distance of the ridge points to the fitted line.
+    continuation : float
+        Fraction of the 4 mm beyond the tip where a bright ridge goes on within 1 mm of the line: high for
+        a gently curving fascia, low for a needle tip (1 when the tip is at the image border).
     """
 
     start_x_mm: float
@@ -52,6 +61,7 @@ class ShaftCandidate:
     angle_deg: float
     contrast: float
     residual_mm: float
+    continuation: float = 0.0
 
     @property
     def length_mm(self) -> float:
@@ -125,7 +135,22 @@ class NeedleDetector:
     max_residual_mm : float
         Straightness limit of the fitted shaft.
     edge_tolerance_mm : float
-        The shallow end must lie this close to the side it enters from (or to the top); ``inf`` disables it.
+        The shallow end must lie this close to the side it enters from (or to the top, in the quarter of
+        the width on that side); ``inf`` disables it.
+    track_contrast : float
+        Lower contrast accepted along an already confirmed track.
+    ridge_sigmas_px : tuple of float
+        Scales of the ridge filter in working pixels.
+    max_candidates : int
+        Coarse lines refined at full resolution per frame.
+    max_continuation : float
+        Largest :attr:`ShaftCandidate.continuation` of a new track.
+    max_tip_jump_mm : float
+        Largest tip movement between frames accepted along a tracked line.
+    shallow_deg : float
+        A new track flatter than this needs 1.5 times ``min_contrast`` (specular shafts are bright there).
+    new_track_residual : float
+        A new track must be straighter: its residual limit is this fraction of ``max_residual_mm``.
     """
 
     def __init__(
@@ -135,9 +160,15 @@ class NeedleDetector:
         min_length_mm: float = 5.0,
         angle_range_deg: tuple[float, float] = (8.0, 75.0),
         min_contrast: float = 2.0,
-        max_residual_mm: float = 0.15,
+        max_residual_mm: float = 0.35,
         edge_tolerance_mm: float = 4.0,
-        ridge_k: float = 2.0,
+        track_contrast: float = 1.0,
+        ridge_sigmas_px: tuple[float, ...] = (1.0, 2.0),
+        max_candidates: int = 3,
+        max_continuation: float = 0.3,
+        max_tip_jump_mm: float = 4.0,
+        shallow_deg: float = 15.0,
+        new_track_residual: float = 1.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -145,82 +176,124 @@ class NeedleDetector:
         self.min_contrast = min_contrast
         self.max_residual_mm = max_residual_mm
         self.edge_tolerance_mm = edge_tolerance_mm
-        self.ridge_k = ridge_k
-        size = max(3, round(1.6 / work_spacing_mm) | 1)
-        self._kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+        self.track_contrast = track_contrast
+        self.ridge_sigmas_px = ridge_sigmas_px
+        self.max_candidates = max_candidates
+        self.max_continuation = max_continuation
+        self.max_tip_jump_mm = max_tip_jump_mm
+        self.shallow_deg = shallow_deg
+        self.new_track_residual = new_track_residual
 
-    def __call__(self, frame: Frame) -> list[ShaftCandidate]:
+    def working(self, frame: Frame) -> NDArray[np.uint8]:
+        """The frame downsampled to the working pixel size (shared with the spread detector)."""
+        ws = self.work_spacing_mm
+        return working_image(frame.pixels, (frame.col_spacing_mm / ws, frame.row_spacing_mm / ws))
+
+    def __call__(
+        self,
+        frame: Frame,
+        *,
+        work: NDArray[np.uint8] | None = None,
+        prior: ShaftCandidate | None = None,
+    ) -> list[ShaftCandidate]:
         """Return shaft candidates, best first (empty when no needle-like structure is found).
 
         Parameters
         ----------
         frame : Frame
             The frame to search.
+        work : ndarray, optional
+            The frame already downsampled by :meth:`working`.
+        prior : ShaftCandidate, optional
+            The shaft of a confirmed track: it is searched first, with the lower ``track_contrast``.
 
         Returns
         -------
         list of ShaftCandidate
-            At most three candidates, sorted by decreasing contrast times length.
+            At most three candidates, sorted by decreasing contrast times length; a single candidate
+            when the prior shaft is found again.
         """
-        lines = self._coarse_lines(frame)
+        if prior is not None:
+            tracked = self.follow(frame, prior)
+            if tracked is not None:
+                return [tracked]
+        lines = self._coarse_lines(frame, self.working(frame) if work is None else work)
         out = []
-        for line, extent in lines[:4]:
+        for line, extent in lines[: self.max_candidates]:
             candidate = self._refine(frame, line, extent)
-            if candidate is not None and self._plausible(candidate, frame):
+            if candidate is not None and self._plausible(candidate, frame, self.min_contrast):
                 out.append(candidate)
         out.sort(key=lambda c: -c.contrast * math.sqrt(c.length_mm))
         return out[:3]
 
-    def _coarse_lines(self, frame: Frame) -> list[tuple[_Line, tuple[float, float]]]:
-        """Hough segments on the top-hat of the working image, as mm lines with their extent along them."""
-        ws = self.work_spacing_mm
-        fx, fy = frame.col_spacing_mm / ws, frame.row_spacing_mm / ws
-        work = cv2.resize(frame.pixels, None, fx=fx, fy=fy, interpolation=cv2.INTER_AREA)
-        work = cv2.medianBlur(work, 5)
-        ridge = np.asarray(cv2.morphologyEx(work, cv2.MORPH_TOPHAT, self._kernel), dtype=np.uint8)
-        mean, std = cv2.meanStdDev(ridge)
-        level = float(mean[0, 0] + self.ridge_k * std[0, 0])
-        _, binary = cv2.threshold(ridge, level, 255, cv2.THRESH_BINARY)
-        min_px = self.min_length_mm / ws
-        segments = cv2.HoughLinesP(
-            binary, 1, math.pi / 180, threshold=max(8, int(min_px * 0.6)), minLineLength=min_px, maxLineGap=6
-        )
-        if segments is None:
-            return []
-        scored = []
-        lo, hi = self.angle_range_deg
-        for x1, y1, x2, y2 in segments.reshape(-1, 4).astype(np.float64):
-            p1 = np.array([(x1 + 0.5) * ws, (y1 + 0.5) * ws])
-            p2 = np.array([(x2 + 0.5) * ws, (y2 + 0.5) * ws])
-            direction = _oriented(*(p2 - p1))
-            if not lo <= abs(_angle_deg(direction)) <= hi:
-                continue
-            strength = _sample_mean(ridge, (x1, y1), (x2, y2))
-            length = float(np.linalg.norm(p2 - p1))
-            top = p1 if p1[1] <= p2[1] else p2
-            scored.append((strength * math.sqrt(length), _Line(top, direction), (0.0, length)))
-        scored.sort(key=lambda item: -item[0])
-        return _merge_collinear([(line, extent) for _, line, extent in scored])
+    def follow(self, frame: Frame, prior: ShaftCandidate) -> ShaftCandidate | None:
+        """Look for the shaft along a tracked line (search band about 1 mm) with the relaxed contrast."""
+        theta = math.radians(prior.angle_deg)
+        direction = _oriented(math.cos(theta), math.sin(theta))
+        start = np.array([prior.start_x_mm, prior.start_z_mm])
+        candidate = self._refine(frame, _Line(start, direction), (0.0, prior.length_mm), tracked=True)
+        if candidate is None or not self._plausible(candidate, frame, self.track_contrast):
+            return None
+        if abs(candidate.angle_deg - prior.angle_deg) > 3.0:
+            return None
+        jump = math.hypot(candidate.tip_x_mm - prior.tip_x_mm, candidate.tip_z_mm - prior.tip_z_mm)
+        return candidate if jump <= self.max_tip_jump_mm else None
 
-    def _refine(self, frame: Frame, line: _Line, extent: tuple[float, float]) -> ShaftCandidate | None:
+    def _coarse_lines(self, frame: Frame, work: NDArray[np.uint8]) -> list[tuple[_Line, tuple[float, float]]]:
+        """Ridge-weighted Hough lines of the working image, as mm lines with their extent along them."""
+        ws = self.work_spacing_mm
+        strength, angle = ridge_response(work, sigmas_px=self.ridge_sigmas_px)
+        strength[shadow_mask(work, gap_px=round(1.5 / ws), depth_px=round(2.5 / ws))] = 0.0
+        found = []
+        for peak in oriented_hough(strength, angle, angle_range_deg=self.angle_range_deg, max_lines=6):
+            theta = math.radians(peak.angle_deg)
+            d = np.array([math.cos(theta), math.sin(theta)])
+            normal = np.array([-math.sin(theta), math.cos(theta)])
+            ends = [(t * d + peak.rho * normal + 0.5) * ws for t in peak.extent]
+            top, bottom = (ends[0], ends[1]) if ends[0][1] <= ends[1][1] else (ends[1], ends[0])
+            length = float(np.linalg.norm(bottom - top))
+            if length < 0.5 * self.min_length_mm or _over_shadow(work, top / ws, bottom / ws, 2.5 / ws):
+                continue
+            found.append((_Line(top, _oriented(*(bottom - top))), (0.0, length)))
+        return _merge_collinear(found)
+
+    def _refine(
+        self, frame: Frame, line: _Line, extent: tuple[float, float], *, tracked: bool = False
+    ) -> ShaftCandidate | None:
         """Sub-pixel shaft line from ridge maxima, then the tip from the profile along it."""
         fitted = _fit_ridge(frame, line, extent)
         if fitted is None:
             return None
         line, residual = fitted
-        return _locate_ends(frame, line, extent, residual)
+        return _locate_ends(frame, line, extent, residual, shadow_check=not tracked)
 
-    def _plausible(self, c: ShaftCandidate, frame: Frame) -> bool:
+    def _plausible(self, c: ShaftCandidate, frame: Frame, min_contrast: float) -> bool:
         lo, hi = self.angle_range_deg
         if c.length_mm < self.min_length_mm or not lo <= abs(c.angle_deg) <= hi:
             return False
-        if c.contrast < self.min_contrast or c.residual_mm > self.max_residual_mm:
+        if min_contrast >= self.min_contrast and abs(c.angle_deg) < self.shallow_deg:
+            min_contrast *= 1.5  # a shallow shaft reflects the beam back: it is bright, unlike faint fascia
+        strict = min_contrast >= self.min_contrast
+        limit = self.max_residual_mm * (self.new_track_residual if strict else 1.0)
+        if c.contrast < min_contrast or c.residual_mm > limit:
             return False
+        if min_contrast >= self.min_contrast and c.continuation > self.max_continuation:
+            return False  # a new track must end in tissue, not curve on like a fascia
         tol = self.edge_tolerance_mm
         if not math.isfinite(tol):
             return True
         side = c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
-        return side <= tol or c.start_z_mm <= tol
+        return side <= tol or (c.start_z_mm <= tol and side <= 0.25 * frame.width_mm)
+
+
+def _over_shadow(work: NDArray[np.uint8], top: FloatArray, bottom: FloatArray, offset_px: float) -> bool:
+    """Whether the image below a segment (working pixels) is much darker than above it: bone or air."""
+    d = bottom - top
+    normal = np.array([-d[1], d[0]]) / max(float(np.linalg.norm(d)), 1e-9)
+    normal = normal if normal[1] > 0 else -normal
+    above = _sample_mean(work, tuple(top - offset_px * normal), tuple(bottom - offset_px * normal))
+    below = _sample_mean(work, tuple(top + offset_px * normal), tuple(bottom + offset_px * normal))
+    return below < 0.45 * above
 
 
 def _sample_mean(image: NDArray[np.uint8], p1: tuple[float, float], p2: tuple[float, float]) -> float:
@@ -348,6 +421,19 @@ def _profiles(
     return values.astype(np.float64), inside
 
 
+def _image_span(frame: Frame, line: _Line) -> tuple[float, float]:
+    """Range of arc length along ``line`` that lies inside the image (pixel centres), as (lo, hi) in mm."""
+    lo, hi = -math.inf, math.inf
+    limits = ((frame.width_mm - frame.col_spacing_mm), (frame.depth_mm - frame.row_spacing_mm))
+    for axis in (0, 1):
+        d, p = float(line.direction[axis]), float(line.point[axis])
+        if abs(d) < 1e-12:
+            continue
+        a, b = (0.0 - p) / d, (limits[axis] - p) / d
+        lo, hi = max(lo, min(a, b)), min(hi, max(a, b))
+    return lo, hi
+
+
 def _run_ends(above: NDArray[np.bool_], seed: int, max_gap: int) -> tuple[int, int] | None:
     """First and last index of the run of ``above`` through ``seed``, bridging gaps up to ``max_gap``."""
     idx = np.flatnonzero(above)
@@ -361,12 +447,23 @@ def _run_ends(above: NDArray[np.bool_], seed: int, max_gap: int) -> tuple[int, i
 
 
 def _locate_ends(
-    frame: Frame, line: _Line, extent: tuple[float, float], residual: float, step: float = 0.1
+    frame: Frame,
+    line: _Line,
+    extent: tuple[float, float],
+    residual: float,
+    *,
+    shadow_check: bool = True,
+    step: float = 0.1,
 ) -> ShaftCandidate | None:
-    """Shaft ends from the half-contrast crossing of the intensity profile along the fitted line."""
-    lo, hi = extent[0] - 8.0, extent[1] + 8.0
-    s = np.arange(lo, hi, step)
-    values, inside = _profiles(frame, line, s, (-0.2, 0.0, 0.2, 1.8, 2.0, 2.2, -2.5, -3.0))
+    """Shaft ends from the half-contrast crossing of the intensity profile along the fitted line.
+
+    ``shadow_check`` rejects a line above an acoustic shadow; a confirmed track skips it, since fluid
+    spreading under the shaft is dark too.
+    """
+    lo, hi = _image_span(frame, line)  # search along the whole line inside the image
+    s = np.arange(max(lo, extent[0] - 8.0), hi, step)
+    offsets = (-0.2, 0.0, 0.2, 1.8, 2.0, 2.2, -2.5, -3.0, -1.0, -0.6, 0.6, 1.0)
+    values, inside = _profiles(frame, line, s, offsets)
     s, values = s[inside], values[:, inside]
     if s.size < 20:
         return None
@@ -378,9 +475,13 @@ def _locate_ends(
         return None
     shaft_level = float(np.median(shaft[core]))
     bg_level = float(np.median(background))
-    contrast = (shaft_level - bg_level) / (float(np.std(background)) + 1.0)
-    if float(np.median(values[6:, core])) < 0.4 * float(np.median(values[3:6, core])):
-        return None  # a surface casting an acoustic shadow (bone, air), not a needle
+    spread = 1.4826 * float(np.median(np.abs(background - bg_level)))  # robust to fluid or vessels
+    contrast = (shaft_level - bg_level) / (spread + 1.0)
+    if shadow_check:
+        above, below = float(np.median(values[3:6, core])), float(np.median(values[6:8, core]))
+        tissue = float(np.median(frame.pixels[::4, ::4]))
+        if below < 0.4 * above or above < 0.5 * max(below, tissue):
+            return None  # a surface above a shadow (bone, air) or the wall below a lumen, not a needle
     threshold = bg_level + 0.5 * (shaft_level - bg_level)
     seed = int(np.argmin(np.abs(s - 0.5 * (extent[0] + extent[1]))))
     run = _run_ends(shaft >= threshold, seed, round(1.0 / step))
@@ -390,6 +491,11 @@ def _locate_ends(
     s_tip = s[last]
     if last + 1 < s.size and shaft[last] > shaft[last + 1]:
         s_tip += step * (shaft[last] - threshold) / (shaft[last] - shaft[last + 1])
+    beyond = (s > s_tip + 0.5) & (s <= s_tip + 4.5)
+    continuation = 1.0
+    if beyond.sum() >= 10:
+        band = np.stack([np.convolve(v, box, mode="same") for v in values[[0, 1, 2, 8, 9, 10, 11]]])
+        continuation = float(np.mean(band[:, beyond].max(axis=0) >= threshold))
     start = line.point + s[first] * line.direction
     tip = line.point + s_tip * line.direction
     return ShaftCandidate(
@@ -400,6 +506,7 @@ def _locate_ends(
         _angle_deg(line.direction),
         contrast,
         residual,
+        continuation,
     )
 
 
@@ -416,6 +523,9 @@ class NeedleTracker:
         Missed frames after which the track is dropped and must be confirmed again.
     angle_tolerance_deg : float
         Largest angle change between frames for a detection to continue the track.
+    confirm_angle_deg : float
+        Largest angle change between the detections that confirm a new track: a straight shaft gives a
+        steady angle, curved tissue edges do not.
     smoothing : float
         Weight of the new angle measurement (1 means no smoothing).
     """
@@ -427,12 +537,14 @@ class NeedleTracker:
         confirm_frames: int = 2,
         coast_frames: int = 3,
         angle_tolerance_deg: float = 4.0,
+        confirm_angle_deg: float = 1.5,
         smoothing: float = 0.6,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
         self.coast_frames = coast_frames
         self.angle_tolerance_deg = angle_tolerance_deg
+        self.confirm_angle_deg = confirm_angle_deg
         self.smoothing = smoothing
         self._last: ShaftCandidate | None = None
         self._angle = float("nan")
@@ -444,20 +556,23 @@ class NeedleTracker:
         """Forget the track (for example after the probe was moved to another view)."""
         self._last, self._angle, self._streak, self._misses, self._confirmed = None, float("nan"), 0, 0, False
 
-    def __call__(self, frame: Frame) -> NeedleObservation:
+    def __call__(self, frame: Frame, *, work: NDArray[np.uint8] | None = None) -> NeedleObservation:
         """Track the needle in the next frame.
 
         Parameters
         ----------
         frame : Frame
             The next frame of the cine.
+        work : ndarray, optional
+            The frame already downsampled by :meth:`NeedleDetector.working`.
 
         Returns
         -------
         NeedleObservation
             Tip, angle, length and confidence, or ``visible=False``.
         """
-        chosen = self._associate(self.detector(frame))
+        prior = self._last if self._confirmed else None
+        chosen = self._associate(self.detector(frame, work=work, prior=prior))
         if chosen is None:
             self._misses += 1
             self._streak = 0
@@ -465,6 +580,8 @@ class NeedleTracker:
                 self.reset()
             return NeedleObservation(False)
         consistent = self._last is not None and self._consistent(chosen, self._last)
+        if not consistent and self._last is not None:
+            self._confirmed = False  # another line: it must be confirmed as a new track
         self._streak = self._streak + 1 if consistent or self._last is None else 1
         self._misses = 0
         if consistent and math.isfinite(self._angle):
@@ -487,7 +604,8 @@ class NeedleTracker:
         )
 
     def _consistent(self, new: ShaftCandidate, old: ShaftCandidate) -> bool:
-        if abs(new.angle_deg - old.angle_deg) > self.angle_tolerance_deg:
+        tolerance = self.angle_tolerance_deg if self._confirmed else self.confirm_angle_deg
+        if abs(new.angle_deg - old.angle_deg) > tolerance:
             return False
         theta = math.radians(old.angle_deg)
         normal = (-math.sin(theta), math.cos(theta))

@@ -188,14 +188,20 @@ class GuidancePipeline:
         if self._pending_start is not None and self._injection_started is None and t >= self._pending_start:
             self._injection_started = t
             events.append(Event(t, "injection_start", f"injection started at {t:.2f} s"))
-        needle = self.tracker(frame)
+        work = self.tracker.detector.working(frame)
+        needle = self.tracker(frame, work=work)
         self._needle_events(needle, t, events)
         if needle.visible:
             self._last_tip = (needle.tip_x_mm, needle.tip_z_mm)
-        injecting = self._injection_started is not None or (
-            not self.wait_for_injection and self._pending_start is None
+        free_running = not self.wait_for_injection and self._pending_start is None
+        shared = work if self.spread.work_spacing_mm == self.tracker.detector.work_spacing_mm else None
+        spread = self.spread(
+            frame,
+            tip_mm=self._last_tip,
+            injecting=self._injection_started is not None,
+            free_running=free_running,
+            work=shared,
         )
-        spread = self.spread(frame, tip_mm=self._last_tip, injecting=injecting)
         self._spread_events(spread, t, events)
         elapsed = (time.perf_counter() - started) * 1000.0
         return FrameResult(frame.index, t, needle, spread, elapsed, events)

@@ -1,13 +1,20 @@
 """B-mode cine simulator with exact ground truth, for tests, evaluation and demonstrations.
 
-The image formation follows the usual pseudo-physical recipe: a frozen field of complex scatterers is
-weighted by a tissue echogenicity map (layers, fascia, a pulsatile vessel, bone with its acoustic shadow,
-injectate), coherent specular reflectors are added for the needle (angle-dependent brightness, reverberation,
-bright bevel), the field is convolved with a Gaussian point-spread function, and the envelope is
-log-compressed with a gain, a dynamic range and electronic noise. Probe motion shifts the whole scene.
+Image formation (complex baseband, i.e. after quadrature demodulation of the RF echo):
 
-Positions are in millimetres from the top-left pixel centre of the image region: ``x_mm = col * col_spacing``,
-``z_mm = row * row_spacing``.
+1. a frozen field of complex Gaussian scatterers is weighted by the amplitude of the tissue echogenicity
+   (:mod:`painguide.sono.phantom`: layers, fascia, vessel, bone and shadow, injectate);
+2. the field is convolved with a separable Gaussian point-spread function whose axial width (set by the
+   pulse length) is smaller than its lateral width (set by the beam), so speckle cells are wider than tall;
+3. the needle is added as a coherent specular reflector already shaped by the PSF (wall, reverberation
+   train, bevel), with a brightness that falls steeply with its angle to the transducer face;
+4. depth attenuation scales the echo, then electronic noise is added (so noise dominates deep down);
+5. the envelope (modulus) is log-compressed: time-gain compensation (most of the attenuation plus a
+   residual slider curve), overall gain, and a display dynamic range of 45-70 dB mapped to 0-255, followed
+   by mild display smoothing.
+
+Probe motion shifts the whole scene by whole pixels. Positions are in millimetres from the top-left pixel
+centre of the image region: ``x_mm = col * col_spacing``, ``z_mm = row * row_spacing``.
 """
 
 from __future__ import annotations
@@ -20,13 +27,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from painguide.errors import ValidationError
+from painguide.sono import phantom
 from painguide.sono.frames import Frame, FrameTruth
 
-__all__ = ["SimulatedCine", "SimulationParams", "random_params", "simulate_cine"]
+__all__ = ["SimulatedCine", "SimulationParams", "random_params", "simulate_cine", "with_seed"]
 
-_MARGIN_MM = 3.0
-_MIN_VISIBLE_MM = 3.0
-_MIN_AMPLITUDE = 2.0  # specular amplitude (tissue speckle = 1) below which a shaft counts as not visible
+MIN_VISIBLE_MM = 3.0
+"""Shortest shaft inside the image that counts as a visible needle."""
+MIN_CONTRAST = 2.0
+"""Shaft echo over the RMS of the surrounding tissue echo and noise below which the needle is not visible."""
 
 FloatImage = NDArray[np.float32]
 
@@ -62,9 +71,17 @@ class SimulationParams:
     needle_start_s : float
         Time at which the needle starts advancing from the image edge.
     needle_brightness : float
-        Specular amplitude relative to tissue speckle at a flat angle.
+        Specular amplitude of a flat shaft relative to the tissue speckle RMS.
+    needle_falloff_deg : float
+        Angle scale of the specular fall-off ``exp(-(angle / falloff)^2)``.
+    needle_diffuse : float
+        Angle-independent part of the shaft echo (surface roughness), as a fraction of the flat echo.
     needle_diameter_mm : float
-        Outer diameter of the needle.
+        Outer diameter (22 G is about 0.7 mm); sets the reverberation spacing.
+    reverb_weights : tuple of float
+        Amplitudes of the reverberation copies below the shaft, relative to the wall echo.
+    bevel_brightness : float
+        Amplitude of the echo of the bevel at the tip.
     out_of_plane_s : tuple of float, optional
         ``(start, end)`` time window during which the needle leaves the image plane.
     injection_at_s : float, optional
@@ -79,14 +96,27 @@ class SimulationParams:
         Distance between the tip and the pool centre (large values simulate spread away from the tip).
     spread_visible : bool
         ``False`` simulates an injection whose fluid does not appear in the image.
+    enhancement : float
+        Posterior acoustic enhancement below the pool (fraction of extra echo power).
     speckle_mm : tuple of float
         Point-spread-function width ``(axial, lateral)`` in millimetres (one standard deviation).
     gain_db, dynamic_range_db : float
-        Display gain and log-compression range.
+        Overall gain and log-compression range of the display.
+    tissue_level : float
+        Where an echo of the average tissue power falls within the dynamic range (0-1) at 0 dB gain.
+    tgc_db : tuple of float
+        Residual time-gain-compensation curve: dB at equally spaced depths from the top to the bottom.
+    tgc_compensation : float
+        Fraction of the depth attenuation that the time-gain compensation removes.
     noise : float
-        Electronic noise amplitude relative to tissue speckle.
+        Electronic noise amplitude relative to the tissue speckle RMS at the skin.
     attenuation_db_mm : float
-        Uncompensated depth attenuation.
+        Round-trip depth attenuation.
+    compounding : float
+        Weight (0-1) of a locally averaged envelope mixed into the envelope, as spatial compounding and
+        speckle reduction do: it fills the deepest speckle nulls.
+    smoothing_px : float
+        Standard deviation of the display smoothing, in pixels.
     vessel, bone : bool
         Whether the scene has a pulsatile vessel and a bone surface with acoustic shadow.
     probe_motion_mm : float
@@ -109,8 +139,12 @@ class SimulationParams:
     needle_target_length_mm: float = 25.0
     needle_speed_mm_s: float = 15.0
     needle_start_s: float = 0.2
-    needle_brightness: float = 6.0
+    needle_brightness: float = 10.0
+    needle_falloff_deg: float = 30.0
+    needle_diffuse: float = 0.1
     needle_diameter_mm: float = 0.7
+    reverb_weights: tuple[float, ...] = (0.5, 0.25, 0.12)
+    bevel_brightness: float = 4.0
     out_of_plane_s: tuple[float, float] | None = None
     injection_at_s: float | None = None
     spread_delay_s: float = 0.1
@@ -118,11 +152,17 @@ class SimulationParams:
     spread_max_mm2: float = 40.0
     spread_offset_mm: float = 1.5
     spread_visible: bool = True
-    speckle_mm: tuple[float, float] = (0.15, 0.3)
+    enhancement: float = 0.3
+    speckle_mm: tuple[float, float] = (0.1, 0.3)
     gain_db: float = 0.0
-    dynamic_range_db: float = 50.0
-    noise: float = 0.03
-    attenuation_db_mm: float = 0.15
+    dynamic_range_db: float = 55.0
+    tissue_level: float = 0.5
+    tgc_db: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0)
+    tgc_compensation: float = 0.9
+    noise: float = 0.01
+    attenuation_db_mm: float = 0.5
+    compounding: float = 0.3
+    smoothing_px: float = 0.6
     vessel: bool = True
     bone: bool = True
     probe_motion_mm: float = 0.3
@@ -161,6 +201,42 @@ class SimulatedCine:
     spread_onset_s: float | None = None
 
 
+def _imaging(rng: np.random.Generator, depth: float) -> dict[str, object]:
+    """Probe and display settings: deeper views use lower frequencies (coarser speckle, more noise)."""
+    frequency_scale = math.sqrt(depth / 40.0)
+    return {
+        "speckle_mm": (
+            float(rng.uniform(0.06, 0.12) * frequency_scale),
+            float(rng.uniform(0.22, 0.45) * frequency_scale),
+        ),
+        "gain_db": float(rng.uniform(-6.0, 6.0)),
+        "dynamic_range_db": float(rng.uniform(45.0, 70.0)),
+        "tissue_level": float(rng.uniform(0.45, 0.7)),
+        "tgc_db": tuple(float(v) for v in rng.uniform(-5.0, 5.0, size=4)),
+        "tgc_compensation": float(rng.uniform(0.75, 1.0)),
+        "noise": float(rng.uniform(0.001, 0.01)),
+        "attenuation_db_mm": float(rng.uniform(0.2, 0.6)) / frequency_scale,
+        "compounding": float(rng.uniform(0.0, 0.7)),
+        "smoothing_px": float(rng.uniform(0.4, 1.0)),
+    }
+
+
+def _needle_draws(rng: np.random.Generator, depth: float) -> dict[str, object]:
+    diameter = float(rng.uniform(0.5, 0.9))
+    decay = float(rng.uniform(0.3, 0.6))
+    return {
+        "needle_from_left": bool(rng.random() < 0.5),
+        "needle_angle_deg": float(rng.uniform(10.0, 55.0)),
+        "needle_entry_z_mm": float(rng.uniform(1.5, 0.25 * depth)),
+        "needle_brightness": float(rng.uniform(6.0, 16.0)),
+        "needle_falloff_deg": float(rng.uniform(22.0, 36.0)),
+        "needle_diffuse": float(rng.uniform(0.05, 0.2)),
+        "needle_diameter_mm": diameter,
+        "reverb_weights": tuple(decay**k for k in range(1, int(rng.integers(2, 6)))),
+        "bevel_brightness": float(rng.uniform(1.5, 6.0)),
+    }
+
+
 def random_params(
     seed: int,
     *,
@@ -170,7 +246,7 @@ def random_params(
     needle: bool = True,
     injection: bool = True,
 ) -> SimulationParams:
-    """Draw widely varied simulation parameters (probe, depth, gain, speckle, anatomy, needle).
+    """Draw widely varied simulation parameters (probe, depth, gain, TGC, speckle, anatomy, needle).
 
     Parameters
     ----------
@@ -190,10 +266,9 @@ def random_params(
     """
     rng = np.random.default_rng(seed)
     width = float(rng.uniform(30.0, 50.0))
-    depth = float(rng.uniform(25.0, 60.0))
+    depth = float(rng.uniform(30.0, 80.0))
     fps = float(rng.choice([15.0, 20.0, 25.0, 30.0]))
     duration = n_frames / fps
-    angle = float(rng.uniform(12.0, 50.0))
     speed = float(rng.uniform(8.0, 25.0))
     start = float(rng.uniform(0.0, 0.2 * duration))
     out_of_plane = None
@@ -213,29 +288,22 @@ def random_params(
         n_frames=n_frames,
         frame_rate_hz=fps,
         needle=needle,
-        needle_from_left=bool(rng.random() < 0.5),
-        needle_angle_deg=angle,
-        needle_entry_z_mm=float(rng.uniform(1.5, 0.25 * depth)),
         needle_target_length_mm=target,
         needle_speed_mm_s=speed,
         needle_start_s=start,
-        needle_brightness=float(rng.uniform(4.0, 12.0)),
-        needle_diameter_mm=float(rng.uniform(0.5, 1.0)),
         out_of_plane_s=out_of_plane,
         injection_at_s=injection_at,
         spread_delay_s=float(rng.uniform(0.0, 0.2)),
         spread_rate_mm2_s=float(rng.uniform(15.0, 60.0)),
         spread_max_mm2=float(rng.uniform(25.0, 80.0)),
         spread_offset_mm=float(rng.uniform(0.5, 2.5)),
-        speckle_mm=(float(rng.uniform(0.08, 0.25)), float(rng.uniform(0.15, 0.5))),
-        gain_db=float(rng.uniform(-6.0, 6.0)),
-        dynamic_range_db=float(rng.uniform(40.0, 60.0)),
-        noise=float(rng.uniform(0.01, 0.08)),
-        attenuation_db_mm=float(rng.uniform(0.05, 0.3)),
+        enhancement=float(rng.uniform(0.1, 0.6)),
         vessel=bool(rng.random() < 0.7),
         bone=bool(rng.random() < 0.6),
         probe_motion_mm=float(rng.uniform(0.0, 0.6)),
         heart_rate_hz=float(rng.uniform(0.8, 1.6)),
+        **_imaging(rng, depth),  # type: ignore[arg-type]
+        **_needle_draws(rng, depth),  # type: ignore[arg-type]
     )
 
 
@@ -251,54 +319,15 @@ class _Scene:
     motion: NDArray[np.float64]
 
 
-def _grid(rows: int, cols: int, params: SimulationParams) -> tuple[FloatImage, FloatImage]:
-    z = (np.arange(rows, dtype=np.float32) * params.row_spacing_mm)[:, None]
-    x = (np.arange(cols, dtype=np.float32) * params.col_spacing_mm)[None, :]
-    return np.broadcast_to(z, (rows, cols)), np.broadcast_to(x, (rows, cols))
-
-
-def _tissue(params: SimulationParams, rng: np.random.Generator, shape: tuple[int, int]) -> FloatImage:
-    """Layered echogenicity with skin, fat, fascia and muscle striation."""
-    z, x = _grid(*shape, params)
-    echo = np.full(shape, 1.0, dtype=np.float32)
-    skin = float(rng.uniform(1.0, 2.5))
-    echo[z < skin] = 2.5
-    interfaces = np.sort(rng.uniform(skin + 2.0, params.depth_mm * 0.9, size=int(rng.integers(2, 5))))
-    levels = rng.uniform(0.35, 1.4, size=interfaces.size + 1).astype(np.float32)
-    phase = rng.uniform(0, 2 * math.pi, size=interfaces.size)
-    wave = rng.uniform(0.3, 1.5, size=interfaces.size)
-    tilt = rng.uniform(-0.12, 0.12, size=interfaces.size)
-    layer = np.zeros(shape, dtype=np.int32)
-    for i, depth in enumerate(interfaces):
-        surface = depth + tilt[i] * (x - params.width_mm / 2) + wave[i] * np.sin(x / 7.0 + phase[i])
-        layer += (z > surface).astype(np.int32)
-        echo += (2.0 * np.exp(-(((z - surface) / 0.25) ** 2))).astype(np.float32)
-    echo *= levels[layer]
-    striation = 1.0 + 0.35 * np.sin(2 * math.pi * (z + 0.2 * x) / rng.uniform(1.0, 2.5))
-    echo *= striation.astype(np.float32)
-    return echo
-
-
-def _add_bone(echo: FloatImage, params: SimulationParams, rng: np.random.Generator) -> None:
-    """Bright curved bone surface with an acoustic shadow beneath."""
-    z, x = _grid(echo.shape[0], echo.shape[1], params)
-    depth = rng.uniform(0.65, 0.85) * params.depth_mm
-    centre = rng.uniform(0.3, 0.7) * params.width_mm
-    curvature = rng.uniform(0.01, 0.04)
-    surface = depth + curvature * (x - centre) ** 2
-    echo[z > surface + 0.4] *= 0.003
-    echo += (12.0 * np.exp(-(((z - surface) / 0.35) ** 2))).astype(np.float32)
-
-
 def _make_scene(params: SimulationParams, rng: np.random.Generator) -> _Scene:
     margin = (
         math.ceil(params.probe_motion_mm / params.row_spacing_mm) + 1,
         math.ceil(params.probe_motion_mm / params.col_spacing_mm) + 1,
     )
     shape = (params.rows + 2 * margin[0], params.cols + 2 * margin[1])
-    echo = _tissue(params, rng, shape)
+    echo = phantom.tissue(params, rng, shape)
     if params.bone:
-        _add_bone(echo, params, rng)
+        phantom.add_bone(echo, params, rng)
     vessel = None
     if params.vessel:
         vessel = (
@@ -306,9 +335,8 @@ def _make_scene(params: SimulationParams, rng: np.random.Generator) -> _Scene:
             float(rng.uniform(0.35, 0.65) * params.depth_mm),
             float(rng.uniform(1.5, 3.5)),
         )
-    scatter = rng.standard_normal((2, *shape)).astype(np.float32)
-    n = params.n_frames
-    t = np.arange(n) / params.frame_rate_hz
+    scatter = rng.standard_normal((2, *shape), dtype=np.float32)
+    t = np.arange(params.n_frames) / params.frame_rate_hz
     phases = rng.uniform(0, 2 * math.pi, size=2)
     motion = np.stack(
         [
@@ -344,115 +372,39 @@ def _clip_segment(
     return t0, t1
 
 
-@dataclass(frozen=True, slots=True)
-class _NeedleState:
-    entry: NDArray[np.float64]
-    tip: NDArray[np.float64]
-    direction: NDArray[np.float64]
-    plane_gain: float
-
-
-def _needle_geometry(params: SimulationParams) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
-    """Entry point (x, z), unit direction and the longest length that keeps the tip inside the image."""
-    theta = math.radians(params.needle_angle_deg)
-    sign = 1.0 if params.needle_from_left else -1.0
-    direction = np.array([sign * math.cos(theta), math.sin(theta)])
-    entry = np.array([0.0 if params.needle_from_left else params.width_mm, params.needle_entry_z_mm])
-    lateral_room = params.width_mm - 2 * _MARGIN_MM
-    depth_room = params.depth_mm - _MARGIN_MM - params.needle_entry_z_mm
-    longest = min(lateral_room / abs(direction[0]), depth_room / direction[1])
-    return entry, direction, max(0.0, min(params.needle_target_length_mm, longest))
-
-
-def _needle_state(params: SimulationParams, t: float) -> _NeedleState:
-    entry, direction, target = _needle_geometry(params)
-    length = float(np.clip(params.needle_speed_mm_s * (t - params.needle_start_s), 0.0, target))
-    gain = 1.0
-    if params.out_of_plane_s is not None and params.out_of_plane_s[0] <= t < params.out_of_plane_s[1]:
-        gain = 0.05
-    return _NeedleState(entry - 15.0 * direction, entry + length * direction, direction, gain)
-
-
-def _needle_amplitude(params: SimulationParams, state: _NeedleState) -> float:
-    """Specular amplitude of the shaft: falls with the angle to the beam's perpendicular and out of plane."""
-    amplitude = params.needle_brightness * math.cos(math.radians(params.needle_angle_deg)) ** 1.5
-    return float(amplitude * state.plane_gain)
-
-
-def _render_needle(
-    state: _NeedleState, params: SimulationParams, shift: NDArray[np.float64], rng: np.random.Generator
-) -> FloatImage:
-    """Coherent amplitude of shaft, reverberation and bevel in image coordinates."""
-    z, x = _grid(params.rows, params.cols, params)
-    start = state.entry - shift
-    tip = state.tip - shift
-    d = state.direction
-    length = float(np.linalg.norm(tip - start))
-    rel_x, rel_z = x - start[0], z - start[1]
-    along = rel_x * d[0] + rel_z * d[1]
-    radius = params.needle_diameter_mm / 2 + 0.5 * params.speckle_mm[0]
-    brightness = _needle_amplitude(params, state)
-    inside = np.clip((length - along) / 0.15, 0.0, 1.0) * (along > 0)
-    amp = np.zeros((params.rows, params.cols), dtype=np.float32)
-    ripple = 1.0 + 0.15 * np.sin(along * rng.uniform(0.8, 1.6) + rng.uniform(0, 6.3))
-    spacing = 2.0 * params.needle_diameter_mm
-    for k, weight in enumerate((1.0, 0.4, 0.18, 0.08)):
-        across = (rel_x * -d[1] + (rel_z - k * spacing) * d[0]) / radius
-        amp += (weight * brightness * np.exp(-(across**2)) * inside * ripple).astype(np.float32)
-    tip_r2 = ((x - tip[0]) ** 2 + (z - tip[1]) ** 2) / (1.2 * radius) ** 2
-    amp += (0.9 * brightness * np.exp(-tip_r2)).astype(np.float32)
-    return amp
-
-
-def _spread_area(params: SimulationParams, t: float) -> float:
-    if params.injection_at_s is None or not params.spread_visible:
-        return 0.0
-    onset = params.injection_at_s + params.spread_delay_s
-    if t < onset:
-        return 0.0
-    return float(min(params.spread_max_mm2, params.spread_rate_mm2_s * (t - onset)))
-
-
-def _spread_centre(params: SimulationParams) -> NDArray[np.float64]:
-    """Centre of the fluid pool in world coordinates, next to the final tip (or mid-image)."""
-    if not params.needle:
-        return np.array([params.width_mm / 2, params.depth_mm / 2])
-    entry, direction, target = _needle_geometry(params)
-    tip = entry + target * direction
-    normal = np.array([-direction[1], direction[0]]) * (1.0 if direction[0] > 0 else -1.0)
-    return tip + params.spread_offset_mm * (0.5 * direction + normal) / np.linalg.norm(
-        0.5 * direction + normal
-    )
-
-
-def _dynamic_echo(
-    echo: FloatImage, params: SimulationParams, scene: _Scene, t: float, shift: NDArray[np.float64]
-) -> float:
-    """Apply vessel pulsation and injectate to a copy of the echo crop in place; return the fluid area."""
-    z, x = _grid(params.rows, params.cols, params)
-    if scene.vessel is not None:
-        vx, vz, r0 = scene.vessel
-        radius = r0 * (1.0 + 0.12 * math.sin(2 * math.pi * params.heart_rate_hz * t))
-        dist = np.sqrt((x - (vx - shift[0])) ** 2 + (z - (vz - shift[1])) ** 2)
-        echo[dist < radius] = 0.02
-        echo += (3.0 * np.exp(-(((dist - radius) / 0.3) ** 2))).astype(np.float32)
-    area = _spread_area(params, t)
-    if area > 0:
-        centre = _spread_centre(params) - shift
-        aspect = 1.8
-        ax = math.sqrt(area * aspect / math.pi)
-        az = ax / aspect
-        r = np.sqrt(((x - centre[0]) / ax) ** 2 + ((z - centre[1]) / az) ** 2)
-        echo *= np.clip((r - 0.85) / 0.3, 0.03, 1.0).astype(np.float32)
-    return area
+def _depth_mm(params: SimulationParams) -> NDArray[np.float32]:
+    """Depth of each row, as a column vector of shape (rows, 1)."""
+    return (np.arange(params.rows, dtype=np.float32) * np.float32(params.row_spacing_mm))[:, None]
 
 
 def _envelope_to_grey(env: FloatImage, params: SimulationParams) -> NDArray[np.uint8]:
-    z = (np.arange(params.rows, dtype=np.float32) * params.row_spacing_mm)[:, None]
-    db = 20.0 * np.log10(env + 1e-6) - params.attenuation_db_mm * z + params.gain_db
+    """Log compression with time-gain compensation, gain and dynamic range, then display smoothing."""
+    z = _depth_mm(params)
+    depths = np.linspace(0.0, params.depth_mm, len(params.tgc_db))
+    tgc = params.tgc_compensation * params.attenuation_db_mm * z[:, 0] + np.interp(
+        z[:, 0], depths, params.tgc_db
+    )
+    db = 20.0 * np.log10(env + np.float32(1e-6)) + (tgc + params.gain_db).astype(np.float32)[:, None]
     dr = params.dynamic_range_db
-    grey = np.clip((db + 0.45 * dr) * (255.0 / dr), 0, 255).astype(np.uint8)
-    return np.asarray(cv2.GaussianBlur(grey, (3, 3), 0.7), dtype=np.uint8)
+    scale = np.float32(255.0 / dr)
+    grey = np.clip((db + np.float32(params.tissue_level * dr)) * scale, 0, 255).astype(np.uint8)
+    sigma = params.smoothing_px
+    return np.asarray(cv2.GaussianBlur(grey, (0, 0), sigma), dtype=np.uint8)
+
+
+def _speckle(
+    params: SimulationParams, scene: _Scene, window: tuple[slice, slice], echo: FloatImage
+) -> tuple[FloatImage, FloatImage]:
+    """Complex tissue echo after the point-spread function, with a unit RMS for unit echogenicity."""
+    amplitude = np.sqrt(echo)
+    sigma_z = params.speckle_mm[0] / params.row_spacing_mm
+    sigma_x = params.speckle_mm[1] / params.col_spacing_mm
+    norm = np.float32(_blur_norm((sigma_z, sigma_x)) * math.sqrt(2.0))
+    out = []
+    for scatter in (scene.scatter_re, scene.scatter_im):
+        blurred = cv2.GaussianBlur(scatter[window] * amplitude, (0, 0), sigma_x, sigmaY=sigma_z)
+        out.append(np.asarray(blurred, dtype=np.float32) / norm)
+    return out[0], out[1]
 
 
 def simulate_cine(params: SimulationParams) -> SimulatedCine:
@@ -496,21 +448,19 @@ def _simulate_frame(
     r0, c0 = scene.margin[0] + shift_px[0], scene.margin[1] + shift_px[1]
     window = np.s_[r0 : r0 + params.rows, c0 : c0 + params.cols]
     echo = scene.echo[window].copy()
-    area = _dynamic_echo(echo, params, scene, t, shift)
-    amplitude = np.sqrt(echo)
-    sigma = (params.speckle_mm[0] / params.row_spacing_mm, params.speckle_mm[1] / params.col_spacing_mm)
-    norm = _blur_norm(sigma)
-    blur = cv2.GaussianBlur
-    re = np.asarray(blur(scene.scatter_re[window] * amplitude, (0, 0), sigma[1], sigmaY=sigma[0]), np.float32)
-    im = np.asarray(blur(scene.scatter_im[window] * amplitude, (0, 0), sigma[1], sigmaY=sigma[0]), np.float32)
-    re /= norm
-    im /= norm
+    area = phantom.vessel_and_spread(echo, params, scene.vessel, t, shift)
+    re, im = _speckle(params, scene, window, echo)
     state = None
     if params.needle:
-        state = _needle_state(params, t)
-        re += _render_needle(state, params, shift, rng)
-    noise = rng.standard_normal((2, params.rows, params.cols)).astype(np.float32) * params.noise
-    env = np.sqrt((re + noise[0]) ** 2 + (im + noise[1]) ** 2)
+        state = phantom.needle_state(params, t)
+        phantom.render_needle(state, params, shift, re)
+    attenuation = np.power(np.float32(10.0), -np.float32(params.attenuation_db_mm / 20.0) * _depth_mm(params))
+    noise = rng.standard_normal((2, params.rows, params.cols), dtype=np.float32) * np.float32(params.noise)
+    env = np.sqrt((re * attenuation + noise[0]) ** 2 + (im * attenuation + noise[1]) ** 2)
+    if params.compounding > 0:
+        sigma = (params.speckle_mm[0] / params.row_spacing_mm, params.speckle_mm[1] / params.col_spacing_mm)
+        local = cv2.GaussianBlur(env, (0, 0), sigma[1], sigmaY=sigma[0])
+        env = np.asarray(cv2.addWeighted(env, 1.0 - params.compounding, local, params.compounding, 0.0))
     frame = Frame(
         _envelope_to_grey(env, params),
         params.row_spacing_mm,
@@ -519,7 +469,7 @@ def _simulate_frame(
         index,
         f"simulated:{params.seed}",
     )
-    return frame, _truth(params, state, shift, area)
+    return frame, _truth(params, state, shift, area, echo)
 
 
 def _blur_norm(sigma: tuple[float, float]) -> float:
@@ -530,18 +480,24 @@ def _blur_norm(sigma: tuple[float, float]) -> float:
 
 
 def _truth(
-    params: SimulationParams, state: _NeedleState | None, shift: NDArray[np.float64], area: float
+    params: SimulationParams,
+    state: phantom.NeedleState | None,
+    shift: NDArray[np.float64],
+    area: float,
+    echo: FloatImage,
 ) -> FrameTruth:
     nan = float("nan")
     spread_x = spread_z = nan
     if area > 0:
-        spread_x, spread_z = (float(v) for v in _spread_centre(params) - shift)
+        spread_x, spread_z = (float(v) for v in phantom.spread_centre(params) - shift)
     if state is None:
         return FrameTruth(False, nan, nan, nan, 0.0, area > 0, area, spread_x, spread_z)
     start, tip = state.entry - shift, state.tip - shift
     lo, hi = _clip_segment(start, tip, params.width_mm, params.depth_mm)
     visible_length = max(0.0, hi - lo) * float(np.linalg.norm(tip - start))
-    visible = visible_length >= _MIN_VISIBLE_MM and _needle_amplitude(params, state) >= _MIN_AMPLITUDE
+    visible = visible_length >= MIN_VISIBLE_MM
+    if visible:
+        visible = phantom.shaft_contrast(params, state, shift, echo, lo, hi) >= MIN_CONTRAST
     sign = 1.0 if params.needle_from_left else -1.0
     return FrameTruth(
         visible,

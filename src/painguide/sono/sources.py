@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +16,20 @@ from painguide.errors import NotFoundError, ValidationError
 from painguide.sono.frames import Frame
 
 __all__ = [
+    "SOURCE_FORMS",
     "FrameSource",
     "IgtlImageSource",
+    "SourceSpec",
     "VideoSource",
     "dicom_source",
     "image_message_to_frame",
     "open_source",
+    "parse_source",
+    "simulated_source",
 ]
+
+SOURCE_FORMS = "dicom:FILE, video:PATH_OR_INDEX, igtl:HOST:PORT or simulated"
+"""The source specifications understood by :func:`parse_source`."""
 
 FrameSource = Iterator[Frame]
 """Any iterator of :class:`Frame` in time order."""
@@ -141,6 +149,8 @@ class IgtlImageSource:
         Called with ``(device_name, text)`` for every STRING message (used for injection-start signals).
     client : object, optional
         An already connected pyigtl client (the output path reuses it to reply to the sender).
+    should_stop : callable, optional
+        Polled while waiting for images; iteration ends when it returns ``True``.
     """
 
     def __init__(
@@ -152,6 +162,7 @@ class IgtlImageSource:
         timeout_s: float = 5.0,
         on_string: Callable[[str, str], None] | None = None,
         client: Any = None,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         import pyigtl
 
@@ -159,12 +170,15 @@ class IgtlImageSource:
         self.device_name = device_name
         self.timeout_s = timeout_s
         self.on_string = on_string
+        self.should_stop = should_stop
         self.source_id = f"igtl:{host}:{port}"
 
     def __iter__(self) -> Iterator[Frame]:
         """Yield frames until the stream stays silent for ``timeout_s``."""
         index, t0, last = 0, None, time.monotonic()
         while time.monotonic() - last < self.timeout_s:
+            if self.should_stop is not None and self.should_stop():
+                return
             image = None
             for message in self.client.get_latest_messages():
                 if message.message_type == "STRING" and self.on_string is not None:
@@ -185,34 +199,122 @@ class IgtlImageSource:
         self.client.stop()
 
 
-def open_source(spec: str, *, spacing_mm: float | None = None) -> FrameSource:
-    """Open ``dicom:FILE``, ``video:PATH_OR_INDEX`` or ``igtl:HOST:PORT``.
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """A parsed source specification.
+
+    Attributes
+    ----------
+    kind : str
+        ``dicom``, ``video``, ``igtl`` or ``simulated``.
+    target : str or int
+        File path (``dicom``, ``video``), device index (``video``) or host (``igtl``); ``""`` for
+        ``simulated``.
+    port : int
+        OpenIGTLink port (0 otherwise).
+    """
+
+    kind: str
+    target: str | int = ""
+    port: int = 0
+
+    @property
+    def is_file(self) -> bool:
+        """Whether the source reads a file (a DICOM cine or a video file, not a device)."""
+        return self.kind == "dicom" or (self.kind == "video" and isinstance(self.target, str))
+
+
+def parse_source(spec: str, *, field: str = "--source") -> SourceSpec:
+    """Parse ``dicom:FILE``, ``video:PATH_OR_INDEX``, ``igtl:HOST:PORT`` or ``simulated``.
 
     Parameters
     ----------
     spec : str
         Source specification.
+    field : str
+        Name of the option or form field, for error messages.
+
+    Returns
+    -------
+    SourceSpec
+        The parsed specification (nothing is opened).
+
+    Examples
+    --------
+    >>> parse_source("igtl:127.0.0.1:18944")
+    SourceSpec(kind='igtl', target='127.0.0.1', port=18944)
+    >>> parse_source("video:0").target
+    0
+    """
+    kind, _, rest = spec.strip().partition(":")
+    rest = rest.strip()
+    if kind == "simulated" and not rest:
+        return SourceSpec("simulated")
+    if kind == "dicom" and rest:
+        return SourceSpec("dicom", rest)
+    if kind == "video" and rest:
+        return SourceSpec("video", int(rest) if rest.isdigit() else rest)
+    if kind == "igtl" and rest:
+        host, _, port = rest.rpartition(":")
+        if not port.isdigit() or not host or not 0 < int(port) < 65536:
+            raise ValidationError(
+                field, f"expected igtl:HOST:PORT such as igtl:127.0.0.1:18944, got {spec!r}"
+            )
+        return SourceSpec("igtl", host, int(port))
+    raise ValidationError(field, f"expected {SOURCE_FORMS}, got {spec!r}")
+
+
+def simulated_source(*, seed: int = 42, loop: bool = False) -> FrameSource:
+    """Frames of a simulated cine (480x360, 120 frames), optionally repeated with continuing times."""
+    from painguide.sono.simulate import random_params, simulate_cine
+
+    cine = simulate_cine(random_params(seed, rows=360, cols=480, n_frames=120))
+    period = len(cine.frames) / cine.params.frame_rate_hz
+    repeat = 0
+    while True:
+        for frame in cine.frames:
+            yield Frame(
+                frame.pixels,
+                frame.row_spacing_mm,
+                frame.col_spacing_mm,
+                frame.time_s + repeat * period,
+                frame.index + repeat * len(cine.frames),
+                "simulated",
+            )
+        repeat += 1
+        if not loop:
+            return
+
+
+def open_source(
+    spec: str | SourceSpec, *, spacing_mm: float | None = None, field: str = "--source"
+) -> FrameSource:
+    """Open ``dicom:FILE``, ``video:PATH_OR_INDEX``, ``igtl:HOST:PORT`` or ``simulated``.
+
+    Parameters
+    ----------
+    spec : str or SourceSpec
+        Source specification.
     spacing_mm : float, optional
         Pixel size for video sources (required there) and uncalibrated DICOM files.
+    field : str
+        Name of the option or form field, for error messages.
 
     Returns
     -------
     iterator of Frame
         The frames.
     """
-    kind, _, rest = spec.partition(":")
-    if kind == "dicom" and rest:
-        return dicom_source(rest, spacing_mm=spacing_mm)
-    if kind == "video" and rest:
-        target: str | int = int(rest) if rest.isdigit() else rest
+    source = spec if isinstance(spec, SourceSpec) else parse_source(spec, field=field)
+    if source.kind == "dicom":
+        return dicom_source(str(source.target), spacing_mm=spacing_mm)
+    if source.kind == "video":
         if spacing_mm is None:
-            raise ValidationError("--spacing-mm", "video sources need the pixel size in mm")
-        return iter(VideoSource(target, spacing_mm=spacing_mm))
-    if kind == "igtl" and rest:
-        host, _, port = rest.rpartition(":")
-        if not port.isdigit() or not host:
-            raise ValidationError("--source", f"expected igtl:HOST:PORT, got {spec!r}")
-        return iter(IgtlImageSource(host, int(port)))
-    raise ValidationError(
-        "--source", f"expected dicom:FILE, video:PATH_OR_INDEX or igtl:HOST:PORT, got {spec!r}"
-    )
+            raise ValidationError(
+                "--spacing-mm" if field == "--source" else "spacing_mm",
+                "video sources carry no calibration: give the pixel size in mm",
+            )
+        return iter(VideoSource(source.target, spacing_mm=spacing_mm))
+    if source.kind == "igtl":
+        return iter(IgtlImageSource(str(source.target), source.port))
+    return simulated_source()

@@ -1,8 +1,9 @@
-"""Injectate spread: appearance and growth of anechoic fluid, relative to a learned dark-structure baseline.
+"""Injectate spread: appearance and growth of anechoic fluid, relative to a learned per-pixel echo floor.
 
-Fluid is anechoic, so it shows up as a region whose local mean grey level falls far below the tissue level.
-Vessels, acoustic shadows and cysts are anechoic too; they are learned as a baseline from the frames before
-the injection starts (at least ``baseline_s`` seconds, covering a cardiac cycle) and ignored afterwards.
+Fluid is anechoic, so where it spreads the local mean grey level falls well below what it was. Vessels,
+acoustic shadows and cysts are anechoic already; the floor (the darkest local mean seen at each place) is
+learned from the frames before the injection starts (at least ``baseline_s`` seconds, covering a cardiac
+cycle), so they are ignored afterwards.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from painguide.sono.frames import Frame
+from painguide.sono.ridge import working_image
 
 __all__ = ["SpreadDetector", "SpreadObservation"]
 
@@ -46,40 +48,69 @@ class SpreadObservation:
 
 
 class SpreadDetector:
-    """Detect new anechoic fluid once the baseline of pre-existing dark structures is learned.
+    """Detect new anechoic fluid as a drop of the local echo level below a learned per-pixel floor.
+
+    While learning, the detector keeps, for every working pixel, the darkest 1 mm local mean seen so far:
+    vessels (over their whole pulsation), shadows and cysts are dark in this floor already. When learning
+    stops, the floor is spread by a minimum filter of ``motion_mm`` to absorb small probe motion. After
+    that, a pixel holds fluid when its local mean falls below the floor by more than ``drop`` times the
+    median tissue level. Such cores are then grown over the connected pixels whose level fell by
+    ``edge_fraction`` of their learned mean, to reach the outline of the pool.
 
     Parameters
     ----------
     work_spacing_mm : float
         Pixel size of the working image.
-    dark_fraction : float
-        A pixel is anechoic when its 1 mm local mean is below this fraction of the median tissue level.
+    drop : float
+        Fall of the local mean below the floor, as a fraction of the median tissue grey level, that marks
+        fluid.
     min_area_mm2 : float
         Smallest fluid area reported.
     baseline_s : float
-        Shortest learning time for the baseline (frames before the injection start are always used).
+        Learning time when no injection start is signalled (free-running analysis); it should cover a
+        cardiac cycle and the slow probe motion. Frames before an injection start are always used.
+    min_learning_s : float
+        Shortest learning time before a signalled injection start can stop the learning.
+    motion_mm : float
+        Probe motion tolerated between learning and injection.
+    edge_fraction : float
+        A fluid region extends over the connected pixels whose local mean fell by this fraction of its
+        learned mean (the outline of the pool, where the echo is about halved).
     """
 
     def __init__(
         self,
         *,
         work_spacing_mm: float = 0.25,
-        dark_fraction: float = 0.5,
-        min_area_mm2: float = 2.0,
-        baseline_s: float = 1.0,
+        drop: float = 0.1,
+        min_area_mm2: float = 1.0,
+        baseline_s: float = 1.5,
+        min_learning_s: float = 0.5,
+        motion_mm: float = 1.0,
+        edge_fraction: float = 0.25,
+        bridge_mm: float = 3.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
-        self.dark_fraction = dark_fraction
+        self.drop = drop
         self.min_area_mm2 = min_area_mm2
         self.baseline_s = baseline_s
-        self._baseline: NDArray[np.uint8] | None = None
+        self.min_learning_s = min_learning_s
+        self.motion_mm = motion_mm
+        self.edge_fraction = edge_fraction
+        self._floor: NDArray[np.uint8] | None = None
+        self._sum: NDArray[np.float32] | None = None
+        self._count = 0
+        self._threshold: NDArray[np.uint8] | None = None
+        self._edge: NDArray[np.uint8] | None = None
         self._frozen = False
         self._first_time: float | None = None
         size = max(3, round(1.0 / work_spacing_mm))
         self._box = (size, size)
-        grow = max(3, round(2.0 / work_spacing_mm) | 1)
+        grow = max(3, round(motion_mm / work_spacing_mm) | 1)
         self._grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
         self._open = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+        bridge = round(bridge_mm / work_spacing_mm) | 1
+        self._close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bridge, bridge)) if bridge > 1 else None
 
     @property
     def learning(self) -> bool:
@@ -87,13 +118,25 @@ class SpreadDetector:
         return not self._frozen
 
     def freeze(self) -> None:
-        """Stop learning: from now on every new anechoic region counts as fluid."""
-        if self._baseline is not None:
-            self._baseline = np.asarray(cv2.dilate(self._baseline, self._grow), dtype=np.uint8)
+        """Stop learning: from now on every new drop of the echo level counts as fluid."""
+        if self._floor is not None and self._sum is not None and self._count:
+            floor = cv2.erode(self._floor, self._grow).astype(np.float32)
+            margin = max(4.0, self.drop * float(np.median(self._floor[::2, ::2])))
+            self._threshold = np.asarray(np.clip(floor - margin, 0, 255), dtype=np.uint8)
+            # the outline may not reach into structures that were dark already (vessels, shadows)
+            mean = self._sum / np.float32(self._count)
+            edge = np.minimum(mean * np.float32(1.0 - self.edge_fraction), floor - np.float32(0.5 * margin))
+            self._edge = np.asarray(np.clip(edge, 0, 255), dtype=np.uint8)
         self._frozen = True
 
     def __call__(
-        self, frame: Frame, *, tip_mm: tuple[float, float] | None = None, injecting: bool = False
+        self,
+        frame: Frame,
+        *,
+        tip_mm: tuple[float, float] | None = None,
+        injecting: bool = False,
+        free_running: bool = False,
+        work: NDArray[np.uint8] | None = None,
     ) -> SpreadObservation:
         """Update the baseline or look for fluid in one frame.
 
@@ -105,42 +148,62 @@ class SpreadDetector:
             ``(x_mm, z_mm)`` of the needle tip, to measure how far the fluid is from it.
         injecting : bool
             Whether the injection has started; learning stops at the first such frame once
-            ``baseline_s`` of frames were seen.
+            ``min_learning_s`` of frames were seen.
+        free_running : bool
+            No injection start will be signalled: learning stops after ``baseline_s``.
+        work : ndarray, optional
+            The frame already downsampled to ``work_spacing_mm`` (by area averaging).
 
         Returns
         -------
         SpreadObservation
             Fluid area and position; ``visible=False`` while learning.
         """
-        dark = self._dark_mask(frame)
+        local = self._local_mean(frame, work)
         if self._first_time is None:
             self._first_time = frame.time_s
         if not self._frozen:
-            merged = dark if self._baseline is None else cv2.bitwise_or(self._baseline, dark)
-            self._baseline = np.asarray(merged, dtype=np.uint8)
-            if injecting and frame.time_s - self._first_time >= self.baseline_s:
+            self._learn(local)
+            elapsed = frame.time_s - self._first_time
+            if (injecting and elapsed >= min(self.min_learning_s, self.baseline_s)) or (
+                free_running and elapsed >= self.baseline_s
+            ):
                 self.freeze()
             return SpreadObservation(False)
-        assert self._baseline is not None
-        if dark.shape != self._baseline.shape:
+        if self._threshold is None or local.shape != self._threshold.shape:
             return SpreadObservation(False)
-        new = cv2.bitwise_and(dark, cv2.bitwise_not(self._baseline))
-        fresh = np.asarray(cv2.morphologyEx(new, cv2.MORPH_OPEN, self._open), dtype=np.uint8)
-        return self._measure(fresh, tip_mm)
+        core = np.where(local < self._threshold, np.uint8(255), np.uint8(0))
+        core = np.asarray(cv2.morphologyEx(core, cv2.MORPH_OPEN, self._open), dtype=np.uint8)
+        fluid = self._grow_to_edge(core, local)
+        if self._close is not None and fluid.any():  # bridge needle echoes crossing the pool
+            fluid = np.asarray(cv2.morphologyEx(fluid, cv2.MORPH_CLOSE, self._close), dtype=np.uint8)
+        return self._measure(fluid, tip_mm)
 
-    def _dark_mask(self, frame: Frame) -> NDArray[np.uint8]:
+    def _learn(self, local: NDArray[np.uint8]) -> None:
+        """Update the per-pixel floor (darkest level) and the running sum for the mean level."""
+        if self._floor is None or self._sum is None or self._floor.shape != local.shape:
+            self._floor, self._sum, self._count = local.copy(), np.zeros(local.shape, np.float32), 0
+        self._floor = np.minimum(self._floor, local)
+        self._sum += local
+        self._count += 1
+
+    def _grow_to_edge(self, core: NDArray[np.uint8], local: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """Extend the fluid cores to their outline: connected pixels whose level fell by ``edge_fraction``."""
+        if self._edge is None or not core.any():
+            return core
+        edge = np.where(local < self._edge, np.uint8(255), np.uint8(0)) | core
+        n, labels = cv2.connectedComponents(edge, connectivity=4)
+        keep = np.zeros(n, dtype=bool)
+        keep[np.unique(labels[core > 0])] = True
+        keep[0] = False
+        return np.where(keep[labels], np.uint8(255), np.uint8(0))
+
+    def _local_mean(self, frame: Frame, work: NDArray[np.uint8] | None) -> NDArray[np.uint8]:
+        """1 mm local mean of the working image."""
         ws = self.work_spacing_mm
-        work = cv2.resize(
-            frame.pixels,
-            None,
-            fx=frame.col_spacing_mm / ws,
-            fy=frame.row_spacing_mm / ws,
-            interpolation=cv2.INTER_AREA,
-        )
-        local = cv2.blur(work, self._box)
-        tissue = float(np.median(local[::2, ::2]))
-        level = max(4.0, self.dark_fraction * tissue)
-        return np.where(local < level, np.uint8(255), np.uint8(0))
+        if work is None:
+            work = working_image(frame.pixels, (frame.col_spacing_mm / ws, frame.row_spacing_mm / ws))
+        return np.asarray(cv2.blur(work, self._box), dtype=np.uint8)
 
     def _measure(self, fresh: NDArray[np.uint8], tip_mm: tuple[float, float] | None) -> SpreadObservation:
         ws = self.work_spacing_mm

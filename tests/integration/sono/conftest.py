@@ -1,11 +1,15 @@
-"""Small simulated cines written as DICOM for the ultrasound integration tests."""
+"""Small simulated cines written as DICOM, and a signed-in web client, for the ultrasound tests."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from painguide.demo import DEMO_PASSWORD
+from painguide.settings import get_settings
 from painguide.sono.simulate import SimulatedCine, SimulationParams, simulate_cine
 
 PARAMS = SimulationParams(
@@ -36,3 +40,24 @@ def cine_file(cine: SimulatedCine, tmp_path_factory: pytest.TempPathFactory) -> 
     from painguide.sono.dicom import write_dicom_cine
 
     return write_dicom_cine(cine.frames, tmp_path_factory.mktemp("sono") / "cine.dcm")
+
+
+@pytest.fixture
+def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("PAINGUIDE_DEMO", "1")
+    get_settings.cache_clear()
+    from painguide.web.app import create_app
+
+    with TestClient(create_app()) as c:
+        r = c.post("/login", data={"username": "physician", "password": DEMO_PASSWORD, "next": "/"})
+        assert r.status_code in (200, 303)
+        yield c
+
+
+@pytest.fixture
+def live_reset() -> Iterator[None]:
+    """Stop the web page's live source after the test."""
+    from painguide.web.routes import sono
+
+    yield
+    sono._stop_live()

@@ -88,3 +88,17 @@ def test_evaluate_json(tmp_path: Path) -> None:
     metrics = json.loads(result.output)
     assert metrics["cines"] == 1 and metrics["needle_free_cines"] == 1
     assert {"tip_error_mm", "angle_error_deg", "detection_rate", "spread_latency_s"} <= set(metrics)
+
+
+def test_live_replays_a_simulated_source() -> None:
+    result = runner.invoke(app, ["live", "--source", "simulated", "--max-frames", "4", "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [line["index"] for line in lines] == [0, 1, 2, 3]
+    assert all({"needle", "spread", "events"} <= set(line) for line in lines)
+
+
+def test_live_rejects_an_unknown_source() -> None:
+    result = runner.invoke(app, ["live", "--source", "usb:1"])
+    with pytest.raises(ValidationError, match="--source: expected dicom:FILE"):
+        raise result.exception  # type: ignore[misc]

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pyigtl
 import pytest
+from fastapi.testclient import TestClient
 
 from painguide.sono.igtl import IgtlPublisher, is_injection_start, tip_matrix
 from painguide.sono.live import LiveSession
@@ -72,6 +73,31 @@ def test_live_tracking_over_openigtlink(plus_server: Any, cine: SimulatedCine) -
     assert transform.matrix[1, 3] == pytest.approx(truth.tip_z_mm, abs=1.0)
     assert point.positions[0][0] == pytest.approx(transform.matrix[0, 3], abs=1e-3)
     assert session.latest_jpeg() is not None and session.latest_jpeg()[:2] == b"\xff\xd8"
+
+
+def test_web_live_page_follows_an_openigtlink_source(
+    client: TestClient, live_reset: None, plus_server: Any, cine: SimulatedCine
+) -> None:
+    spec = f"igtl:127.0.0.1:{plus_server.server_address[1]}"
+    r = client.post("/sono/live/source", data={"source": spec}, follow_redirects=False)
+    assert r.status_code == 303
+    feeder = threading.Thread(target=_feed, args=(plus_server, cine, 18), daemon=True)
+    feeder.start()
+    status: dict[str, Any] = {}
+    deadline = time.monotonic() + 15  # bounded wait for frames, not a speed check
+    while time.monotonic() < deadline:
+        status = client.get("/sono/live/status").json()
+        if status["frames"] >= 20:
+            break
+        time.sleep(0.1)
+    assert status["source"] == spec and status["error"] is None
+    assert status["frames"] >= 20
+    with client.stream("GET", "/sono/live/stream?images=1") as stream:
+        body = stream.read()
+    assert body.startswith(b"--frame") and b"\xff\xd8" in body
+    transform = plus_server.wait_for_message("NeedleTipToImage", timeout=5)
+    assert transform is not None  # the page's session replies to the sender, as the CLI does
+    feeder.join(timeout=10)
 
 
 def test_injection_signal_parsing() -> None:

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-
-from painguide.demo import DEMO_PASSWORD
-from painguide.settings import get_settings
-
-
-@pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("PAINGUIDE_DEMO", "1")
-    get_settings.cache_clear()
-    from painguide.web.app import create_app
-
-    with TestClient(create_app()) as c:
-        r = c.post("/login", data={"username": "physician", "password": DEMO_PASSWORD, "next": "/"})
-        assert r.status_code in (200, 303)
-        yield c
 
 
 def test_upload_review_stores_the_analysis(client: TestClient, cine_file: Path) -> None:
@@ -43,8 +27,49 @@ def test_upload_of_a_non_dicom_file_is_refused(client: TestClient) -> None:
     assert r.status_code == 422
 
 
-def test_live_page_and_injection_signal(client: TestClient) -> None:
-    assert "Live ultrasound guidance" in client.get("/sono/live").text
+def test_live_page_and_injection_signal(client: TestClient, live_reset: None) -> None:
+    page = client.get("/sono/live").text
+    assert "Live ultrasound guidance" in page and 'name="source"' in page
     assert client.post("/sono/live/injection").json() == {"injection": "started"}
     status = client.get("/sono/live/status").json()
-    assert set(status) == {"frames", "warnings"}
+    # the status now names the source and whether it still runs
+    assert set(status) == {"source", "running", "error", "frames", "warnings"}
+    assert status["source"] == "simulated"
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("usb", "source: expected dicom:FILE, video:PATH_OR_INDEX, igtl:HOST:PORT or simulated"),
+        ("igtl:localhost", "source: expected igtl:HOST:PORT"),
+        ("dicom:/etc/passwd", "must name a file uploaded on this page"),
+        ("video:clip.mp4", "must name a file uploaded on this page"),
+    ],
+)
+def test_bad_live_source_is_named_on_the_page(
+    client: TestClient, live_reset: None, source: str, message: str
+) -> None:
+    r = client.post("/sono/live/source", data={"source": source})
+    assert r.status_code == 422
+    assert message in r.text and "Traceback" not in r.text
+    assert 'role="alert"' in r.text
+
+
+def test_video_device_without_pixel_size_is_refused(client: TestClient, live_reset: None) -> None:
+    r = client.post("/sono/live/source", data={"source": "video:0"})
+    assert r.status_code == 422
+    assert "spacing_mm: video sources carry no calibration" in r.text
+
+
+def test_uploaded_cine_becomes_the_live_source(client: TestClient, live_reset: None, cine_file: Path) -> None:
+    with cine_file.open("rb") as fh:
+        r = client.post(
+            "/sono/live/source",
+            files={"file": ("cine.dcm", fh, "application/dicom")},
+            follow_redirects=False,
+        )
+    assert r.status_code == 303
+    status = client.get("/sono/live/status").json()
+    assert status["source"] == "dicom:cine.dcm"
+    assert "cine.dcm" in client.get("/sono/live").text
+    assert client.post("/sono/live/source", data={"source": "dicom:cine.dcm"}).status_code == 200

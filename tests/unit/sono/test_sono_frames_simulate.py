@@ -63,12 +63,21 @@ def test_spread_truth_starts_after_the_injection(clear_cine: SimulatedCine) -> N
     assert areas[-1] > 10
 
 
-def test_spread_region_is_anechoic(clear_cine: SimulatedCine) -> None:
-    frame, truth = clear_cine.frames[-1], clear_cine.truth[-1]
-    row = round(truth.spread_z_mm / frame.row_spacing_mm)
-    col = round(truth.spread_x_mm / frame.col_spacing_mm)
-    inside = frame.pixels[row - 2 : row + 3, col - 2 : col + 3].mean()
-    assert inside < 0.4 * np.median(frame.pixels)
+def test_spread_region_is_anechoic(clear_params: SimulationParams) -> None:
+    # The needle's reverberation tail crosses the pool (as it does on real scanners), so the pool itself
+    # is checked on the same scene without reverberation and bevel echoes.
+    cine = simulate_cine(replace(clear_params, reverb_weights=(), bevel_brightness=0.0))
+    frame, truth = cine.frames[-1], cine.truth[-1]
+    rows, cols = np.mgrid[: frame.shape[0], : frame.shape[1]]
+    radius = 0.6 * math.sqrt(truth.spread_area_mm2 / (math.pi * 1.8))  # inside the pool's short axis
+    inner = (
+        np.hypot(
+            rows * frame.row_spacing_mm - truth.spread_z_mm, cols * frame.col_spacing_mm - truth.spread_x_mm
+        )
+        < radius
+    )
+    assert inner.sum() > 50
+    assert np.median(frame.pixels[inner]) < 0.4 * np.median(frame.pixels)
 
 
 def test_too_small_cine_is_refused(clear_params: SimulationParams) -> None:

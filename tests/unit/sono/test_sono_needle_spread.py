@@ -123,3 +123,40 @@ def test_frame_result_json_contract(clear_cine: SimulatedCine) -> None:
     assert set(document["needle"]) == {"visible", "tip_x_mm", "tip_z_mm", "angle_deg", "confidence"}
     assert set(document["spread"]) == {"visible", "area_mm2"}
     assert document["needle"]["visible"] is True and isinstance(document["needle"]["tip_x_mm"], float)
+
+
+def test_steep_needle_is_found_and_tracked(clear_params: SimulationParams) -> None:
+    cine = simulate_cine(
+        replace(
+            clear_params,
+            needle_angle_deg=45.0,
+            needle_brightness=10.0,
+            injection_at_s=None,
+            needle_speed_mm_s=20,
+        )
+    )
+    tracker = NeedleTracker()
+    observations = [tracker(f) for f in cine.frames]
+    visible = [i for i, t in enumerate(cine.truth) if t.needle_visible]
+    found = [i for i in visible if observations[i].visible]
+    assert len(visible) >= 15 and len(found) >= 0.9 * len(visible)
+    errors = [_tip_error(cine, i, observations[i].tip_x_mm, observations[i].tip_z_mm) for i in found]
+    assert float(np.median(errors)) < 0.6
+    assert float(np.median([abs(observations[i].angle_deg - 45.0) for i in found])) < 1.0
+
+
+def test_spread_area_follows_the_truth_once_grown(clear_cine: SimulatedCine) -> None:
+    pipeline = GuidancePipeline(injection_at_s=clear_cine.params.injection_at_s)
+    errors = []
+    for frame, truth in zip(clear_cine.frames, clear_cine.truth, strict=True):
+        result = pipeline(frame)
+        if truth.spread_area_mm2 >= 15.0:
+            errors.append((result.spread.area_mm2 - truth.spread_area_mm2) / truth.spread_area_mm2)
+    assert len(errors) >= 5
+    assert all(abs(e) <= 0.3 for e in errors)
+
+
+def test_spread_ignores_a_pulsating_vessel_after_long_learning(needle_free_cine: SimulatedCine) -> None:
+    pipeline = GuidancePipeline()  # no injection signalled: learning stops after baseline_s
+    assert not any(pipeline(f).spread.visible for f in needle_free_cine.frames)
+    assert not pipeline.spread.learning

@@ -1,0 +1,248 @@
+"""Line enhancement for needle detection: Hessian ridge filter and an orientation-gated, weighted Hough vote.
+
+The working image is a downsampled, isotropic copy of the frame. The ridge filter is the most negative
+eigenvalue of the Hessian of the Gaussian-smoothed image, so it responds to thin bright lines. Each
+ridge pixel also has the orientation of its line. In the Hough vote, each pixel votes only for angles near
+its own orientation, weighted by its ridge strength. Speckle is elongated laterally, so its ridges are
+near-horizontal, and they cannot vote for oblique lines. A faint needle collects the votes of every pixel
+along it, so it can win even where no single pixel stands out.
+
+Angles are in degrees to the horizontal, positive when the line goes deeper to the right (rows grow down).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["HoughLine", "oriented_hough", "ridge_response", "shadow_mask", "working_image"]
+
+FloatImage = NDArray[np.float32]
+
+
+def working_image(pixels: NDArray[np.uint8], scale: tuple[float, float]) -> NDArray[np.uint8]:
+    """Downsample a frame to the working pixel size by area averaging.
+
+    Parameters
+    ----------
+    pixels : ndarray of shape (rows, cols), dtype uint8
+        The frame.
+    scale : tuple of float
+        ``(fx, fy)``: column and row scale factors (frame spacing over working spacing).
+
+    Returns
+    -------
+    ndarray, dtype uint8
+        The working image.
+    """
+    return np.asarray(
+        cv2.resize(pixels, None, fx=scale[0], fy=scale[1], interpolation=cv2.INTER_AREA), dtype=np.uint8
+    )
+
+
+def ridge_response(
+    work: NDArray[np.uint8], *, sigmas_px: tuple[float, ...] = (1.0, 2.0)
+) -> tuple[FloatImage, FloatImage]:
+    """Bright-ridge strength and line orientation of every pixel, the best over a few scales.
+
+    Parameters
+    ----------
+    work : ndarray of shape (rows, cols), dtype uint8
+        Working image.
+    sigmas_px : tuple of float
+        Scales of the Gaussian derivatives, in working pixels (about the half-width of the line); the
+        responses are scale-normalised (times sigma squared) and the largest is kept.
+
+    Returns
+    -------
+    strength : ndarray of shape (rows, cols), dtype float32
+        ``-min(eigenvalue, 0)`` of the Hessian: large on thin bright lines.
+    angle : ndarray of shape (rows, cols), dtype float32
+        Orientation of the line through each pixel, in radians (-pi/2, pi/2], positive deeper to the right.
+    """
+    image = work.astype(np.float32)
+    best: FloatImage | None = None
+    best_angle: FloatImage | None = None
+    for sigma in sigmas_px:
+        smooth = cv2.GaussianBlur(image, (0, 0), sigma)
+        dxx = cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3)
+        dyy = cv2.Sobel(smooth, cv2.CV_32F, 0, 2, ksize=3)
+        dxy = cv2.Sobel(smooth, cv2.CV_32F, 1, 1, ksize=3)
+        half_diff = 0.5 * (dxx - dyy)
+        root = np.sqrt(half_diff * half_diff + dxy * dxy)
+        strength = np.maximum(root - 0.5 * (dxx + dyy), 0.0) * np.float32(sigma * sigma)
+        angle = 0.5 * np.arctan2(2.0 * dxy, dxx - dyy)
+        if best is None or best_angle is None:
+            best, best_angle = strength, angle
+        else:
+            better = strength > best
+            best = np.maximum(best, strength)
+            best_angle = np.where(better, angle, best_angle)
+    assert best is not None and best_angle is not None
+    return np.asarray(best, dtype=np.float32), np.asarray(best_angle, dtype=np.float32)
+
+
+def shadow_mask(
+    work: NDArray[np.uint8], *, gap_px: int, depth_px: int, ratio: float = 0.45
+) -> NDArray[np.bool_]:
+    """Pixels that lie just above an acoustic shadow (bone, air) or another much darker region.
+
+    Parameters
+    ----------
+    work : ndarray of shape (rows, cols), dtype uint8
+        Working image.
+    gap_px, depth_px : int
+        The mean of a window ``depth_px`` tall starting ``gap_px`` below a pixel is compared with the mean
+        of the same window above it.
+    ratio : float
+        A pixel is masked when the mean below is under this fraction of the mean above.
+
+    Returns
+    -------
+    ndarray of shape (rows, cols), dtype bool
+        ``True`` above a shadow.
+    """
+    rows = work.shape[0]
+    box = cv2.boxFilter(work.astype(np.float32), -1, (5, depth_px), borderType=cv2.BORDER_REPLICATE)
+    reach = gap_px + depth_px // 2
+    index = np.arange(rows)
+    above = box[np.clip(index - reach, 0, rows - 1)]
+    below = box[np.clip(index + reach, 0, rows - 1)]
+    mask: NDArray[np.bool_] = (below < ratio * above + 1.0) & (index + reach < rows)[:, None]
+    return mask
+
+
+@dataclass(frozen=True, slots=True)
+class HoughLine:
+    """A line found by the vote, in working pixels.
+
+    Attributes
+    ----------
+    angle_deg : float
+        Line angle, positive deeper to the right.
+    rho : float
+        Signed distance of the line from the origin: ``-x sin(angle) + y cos(angle)``.
+    extent : tuple of float
+        ``(t0, t1)``: the supported run along the line, as ``x cos(angle) + y sin(angle)``.
+    score : float
+        Summed ridge strength of the supporting pixels, over the image's ridge level.
+    """
+
+    angle_deg: float
+    rho: float
+    extent: tuple[float, float]
+    score: float
+
+
+def oriented_hough(
+    strength: FloatImage,
+    angle: FloatImage,
+    *,
+    angle_range_deg: tuple[float, float],
+    quantile: float = 0.9,
+    max_lines: int = 3,
+    max_gap_px: float = 8.0,
+    spread_deg: int = 2,
+    weight_cap: float = 4.0,
+) -> list[HoughLine]:
+    """Weighted Hough vote of the strongest ridge pixels, each only near its own orientation.
+
+    Parameters
+    ----------
+    strength, angle : ndarray of shape (rows, cols)
+        Output of :func:`ridge_response`.
+    angle_range_deg : tuple of float
+        Accepted absolute line angles.
+    quantile : float
+        Only pixels above this quantile of the ridge strength vote.
+    max_lines : int
+        Number of peaks returned.
+    max_gap_px : float
+        Largest gap in the supporting pixels bridged when measuring the extent.
+    spread_deg : int
+        Each pixel votes for its own angle rounded to a degree, plus or minus this many degrees.
+    weight_cap : float
+        Votes are ridge strength over the selection level, capped here so that long lines beat short
+        bright structures.
+
+    Returns
+    -------
+    list of HoughLine
+        Best first.
+    """
+    level = float(np.quantile(strength[::2, ::2], quantile)) + 1e-6
+    ys, xs = np.nonzero(strength > level)
+    degrees = np.degrees(angle[ys, xs])
+    lo, hi = angle_range_deg
+    keep = (np.abs(degrees) >= lo - spread_deg) & (np.abs(degrees) <= hi + spread_deg)
+    ys, xs, degrees = ys[keep], xs[keep], degrees[keep]
+    if xs.size < 8:
+        return []
+    weights = np.minimum(strength[ys, xs] / level, np.float32(weight_cap))
+    rows, cols = strength.shape
+    offset = math.ceil(math.hypot(rows, cols))
+    n_rho = 2 * offset + 1
+    thetas = np.arange(-90, 91)
+    sin_t, cos_t = np.sin(np.radians(thetas)), np.cos(np.radians(thetas))
+    k = np.arange(-spread_deg, spread_deg + 1)
+    t_idx = np.clip(np.rint(degrees).astype(np.intp)[None, :] + k[:, None] + 90, 0, thetas.size - 1)
+    rho = np.rint(-xs * sin_t[t_idx] + ys * cos_t[t_idx]).astype(np.intp) + offset
+    votes = np.bincount(
+        (t_idx * n_rho + rho).ravel(), weights=np.tile(weights, k.size), minlength=thetas.size * n_rho
+    )
+    grid = votes.reshape(thetas.size, n_rho)
+    allowed = (np.abs(thetas) >= lo) & (np.abs(thetas) <= hi)
+    grid[~allowed] = 0.0
+    return _peaks(grid, xs, ys, weights, offset, max_lines=max_lines, max_gap_px=max_gap_px)
+
+
+def _peaks(
+    grid: NDArray[Any],
+    xs: NDArray[Any],
+    ys: NDArray[Any],
+    weights: NDArray[Any],
+    offset: int,
+    *,
+    max_lines: int,
+    max_gap_px: float,
+) -> list[HoughLine]:
+    """The strongest accumulator peaks, with the extent of their supporting pixels."""
+    found: list[HoughLine] = []
+    for _ in range(max_lines):
+        t_idx, r_idx = np.unravel_index(int(np.argmax(grid)), grid.shape)
+        if grid[t_idx, r_idx] <= 0:
+            break
+        theta = math.radians(float(t_idx) - 90.0)
+        rho = float(r_idx - offset)
+        grid[max(0, t_idx - 4) : t_idx + 5, max(0, r_idx - 6) : r_idx + 7] = 0.0
+        distance = -xs * math.sin(theta) + ys * math.cos(theta) - rho
+        near = np.abs(distance) <= 1.5
+        if near.sum() < 4:
+            continue
+        along = xs[near] * math.cos(theta) + ys[near] * math.sin(theta)
+        run = _best_run(along, weights[near], max_gap_px)
+        if run is not None:
+            found.append(HoughLine(float(t_idx) - 90.0, rho, run[:2], run[2]))
+    found.sort(key=lambda line: -line.score)
+    return found
+
+
+def _best_run(
+    along: NDArray[Any], weights: NDArray[Any], max_gap: float
+) -> tuple[float, float, float] | None:
+    """The run of positions (gaps up to ``max_gap``) with the largest summed weight: (start, end, weight)."""
+    order = np.argsort(along)
+    t, w = along[order], weights[order].astype(np.float64)
+    breaks = np.flatnonzero(np.diff(t) > max_gap)
+    starts = np.concatenate([[0], breaks + 1])
+    ends = np.concatenate([breaks, [t.size - 1]])
+    sums = np.add.reduceat(w, starts)
+    best = int(np.argmax(sums))
+    if ends[best] - starts[best] < 3:
+        return None
+    return float(t[starts[best]]), float(t[ends[best]]), float(sums[best])
