@@ -59,6 +59,11 @@ def create_app() -> FastAPI:
         description="Image-guided interventional pain therapy. "
         "painguide supports decisions; the physician decides.",
         version="0.1.0",
+        # No unauthenticated schema or CDN-hosted docs: the schema is served to signed-in users by
+        # /api/openapi.json (routes/core.py).
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     app.add_middleware(
         SessionMiddleware,

@@ -103,3 +103,23 @@ def test_audit_needs_admin_or_rpo(client: TestClient) -> None:
     client.post("/logout")
     login(client, "rpo")
     assert client.get("/audit").status_code == 200
+
+
+def test_every_navigation_link_opens_for_an_admin(client: TestClient) -> None:
+    import re
+
+    login(client, "admin")
+    page = client.get("/").text
+    links = sorted(set(re.findall(r'<a href="(/[^"#?]*)"', page)))
+    assert {"/advise", "/dose/", "/sono/live", "/sono/review", "/audit"} <= set(links)
+    for link in links:
+        r = client.get(link, follow_redirects=True)
+        assert r.status_code == 200, link
+
+
+def test_api_schema_needs_sign_in_and_no_cdn_docs(client: TestClient) -> None:
+    assert client.get("/api/openapi.json").status_code == 401
+    assert client.get("/docs").status_code == 404 and client.get("/openapi.json").status_code == 404
+    login(client, "trainee")
+    schema = client.get("/api/openapi.json").json()
+    assert "/api/advise/{procedure_id}" in schema["paths"]

@@ -194,6 +194,20 @@ def api_advise(
     return recommend(_kb(), procedure_id, _factors(_query(request))).to_dict()
 
 
+@router.get("/api/openapi.json")
+def api_schema(request: Request, user: AnyUser) -> dict[str, Any]:
+    """The OpenAPI schema of every route, for signed-in users."""
+    from fastapi.openapi.utils import get_openapi
+
+    app = request.app
+    return get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+
+
+@router.get("/sono/", include_in_schema=False)
+def sono_home(user: AnyUser) -> Response:
+    return RedirectResponse("/sono/live", status_code=303)
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
