@@ -20,6 +20,8 @@ def add_analysis(
     actor: str,
     study_instance_uid: str | None = None,
     sop_instance_uid: str | None = None,
+    timeline: dict[str, list[Any]] | None = None,
+    cine_file: str | None = None,
 ) -> SonoAnalysisRow:
     """Add the summary of an analysis (``AnalysisReport.as_dict()`` without per-frame rows is enough).
 
@@ -33,6 +35,10 @@ def add_analysis(
         User who ran the analysis.
     study_instance_uid, sop_instance_uid : str, optional
         DICOM identifiers linking the analysis to a study and a procedure record.
+    timeline : dict of lists, optional
+        Per-frame series for the review chart.
+    cine_file : str, optional
+        Name of the analysed cine kept under ``data_dir/sono``.
 
     Returns
     -------
@@ -57,6 +63,8 @@ def add_analysis(
         warning_count=len(s.get("warnings", [])),
         summary=s,
         events=list(document.get("events", [])),
+        timeline=timeline,
+        cine_file=cine_file,
     )
     session.add(row)
     session.flush()

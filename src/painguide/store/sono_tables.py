@@ -14,7 +14,12 @@ __all__ = ["SonoAnalysisRow"]
 
 
 class SonoAnalysisRow(Base):
-    """Summary of one ultrasound guidance analysis (times in s, positions in mm, areas in mm²)."""
+    """Summary of one ultrasound guidance analysis (times in s, positions in mm, areas in mm²).
+
+    ``timeline`` holds the per-frame series of the review chart (see
+    :func:`painguide.sono.service.timeline_of`); ``cine_file`` names the analysed cine kept under
+    ``data_dir/sono`` (``None`` when it was not kept).
+    """
 
     __tablename__ = "sono_analysis"
 
@@ -36,3 +41,5 @@ class SonoAnalysisRow(Base):
     warning_count: Mapped[int] = mapped_column(Integer, nullable=False)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
+    timeline: Mapped[dict[str, list[Any]] | None] = mapped_column(JSON)
+    cine_file: Mapped[str | None] = mapped_column(String(100))

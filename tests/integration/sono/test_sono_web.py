@@ -8,23 +8,40 @@ import pytest
 from fastapi.testclient import TestClient
 
 
-def test_upload_review_stores_the_analysis(client: TestClient, cine_file: Path) -> None:
-    assert "No analyses stored yet" in client.get("/sono/review").text
+def test_upload_review_stores_the_analysis_and_opens_it(client: TestClient, cine_file: Path) -> None:
+    assert "cine.dcm" not in client.get("/sono/review").text
     with cine_file.open("rb") as fh:
         r = client.post(
             "/sono/review",
             files={"file": ("cine.dcm", fh, "application/dicom")},
             data={"injection_at": "0.9", "study_instance_uid": "1.2.826.0.1.5"},
+            follow_redirects=False,
         )
-    assert r.status_code == 200, r.text
-    assert "spread_onset" in r.text and "injection_start" in r.text
+    assert r.status_code == 303, r.text
+    detail = client.get(r.headers["location"])
+    assert detail.status_code == 200
+    assert "spread onset" in detail.text and "injection start" in detail.text
     page = client.get("/sono/review").text
     assert "1.2.826.0.1.5" in page and "cine.dcm" in page
+    assert f'href="{r.headers["location"]}"' in page
 
 
-def test_upload_of_a_non_dicom_file_is_refused(client: TestClient) -> None:
+def test_upload_of_a_non_dicom_file_is_refused_on_the_page(client: TestClient) -> None:
     r = client.post("/sono/review", files={"file": ("x.dcm", b"nope", "application/dicom")})
     assert r.status_code == 422
+    assert 'role="alert"' in r.text and "Traceback" not in r.text
+    assert "Stored analyses" in r.text
+
+
+def test_upload_with_a_bad_injection_time_names_the_field(client: TestClient, cine_file: Path) -> None:
+    with cine_file.open("rb") as fh:
+        r = client.post(
+            "/sono/review",
+            files={"file": ("cine.dcm", fh, "application/dicom")},
+            data={"injection_at": "soon"},
+        )
+    assert r.status_code == 422
+    assert "injection_at: expected seconds from the first frame" in r.text
 
 
 def test_live_page_and_injection_signal(client: TestClient, live_reset: None) -> None:
@@ -33,8 +50,30 @@ def test_live_page_and_injection_signal(client: TestClient, live_reset: None) ->
     assert client.post("/sono/live/injection").json() == {"injection": "started"}
     status = client.get("/sono/live/status").json()
     # the status now names the source and whether it still runs
-    assert set(status) == {"source", "running", "error", "frames", "warnings"}
+    assert {"source", "running", "error", "frames", "warnings"} <= set(status)
+    assert {"injection_started", "time_s", "needle", "spread", "warning_details"} <= set(status)
     assert status["source"] == "simulated"
+    assert status["injection_started"] in (True, False)
+
+
+def test_live_status_reports_the_latest_tip_and_spread(client: TestClient, live_reset: None) -> None:
+    import time
+
+    client.get("/sono/live/status")
+    for _ in range(200):  # the simulated source runs in real time; wait for its first frames
+        status = client.get("/sono/live/status").json()
+        if status["needle"] is not None:
+            break
+        time.sleep(0.05)
+    assert set(status["needle"]) == {"visible", "tip_x_mm", "tip_z_mm", "angle_deg", "confidence"}
+    assert set(status["spread"]) == {"visible", "area_mm2"}
+    assert status["time_s"] >= 0
+
+
+def test_live_page_has_the_side_panel(client: TestClient, live_reset: None) -> None:
+    page = client.get("/sono/live").text
+    for element in ('id="tip-z"', 'id="spread"', 'class="sono-inject"', 'id="warnings" class="sono-banner"'):
+        assert element in page
 
 
 @pytest.mark.parametrize(
