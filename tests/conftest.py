@@ -18,12 +18,22 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
-@pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The ../shared sample corpus; tests using it skip cleanly when it is absent (as in a user's clone)."""
-    if not SHARED.is_dir():
-        pytest.skip(f"sample data not present: {SHARED}")
-    return SHARED
+SHARED_RDSR = SHARED / "data" / "rdsr"
+
+
+def shared_rdsr_params() -> list[object]:
+    """One pytest param per real sample RDSR in ../shared, or one skipped param when it is absent."""
+    files = sorted(SHARED_RDSR.glob("*.dcm")) if SHARED_RDSR.is_dir() else []
+    if not files:
+        reason = f"sample RDSRs not found at {SHARED_RDSR} (../shared is absent)"
+        return [pytest.param(None, id="no-samples", marks=pytest.mark.skip(reason=reason))]
+    return [pytest.param(path, id=path.name, marks=pytest.mark.shared) for path in files]
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrise every test that asks for ``shared_rdsr`` over every real sample file."""
+    if "shared_rdsr" in metafunc.fixturenames:
+        metafunc.parametrize("shared_rdsr", shared_rdsr_params())
 
 
 @pytest.fixture(autouse=True)

@@ -85,3 +85,17 @@ def page(browser: Any, live_server: str) -> Iterator[Any]:
     pg = context.new_page()
     yield pg
     context.close()
+
+
+def _sign_in(page: Any, username: str = "physician") -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo-painguide")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def sign_in() -> Any:
+    """Sign a demo user in through the login form, as a person would."""
+    return _sign_in

@@ -12,16 +12,8 @@ pytestmark = pytest.mark.e2e
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
-def _sign_in(page: Any, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "demo-painguide")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
-def test_rpo_reviews_dashboard_report_and_csv(page: Any, tmp_path: Path) -> None:
-    _sign_in(page, "rpo")
+def test_rpo_reviews_dashboard_report_and_csv(page: Any, tmp_path: Path, sign_in: Any) -> None:
+    sign_in(page, "rpo")
     response = page.goto("/dose/")
     assert response is not None and response.status == 200
     page.wait_for_selector("#dose-box.js-plotly-plot .plotly")
@@ -59,8 +51,8 @@ def test_rpo_reviews_dashboard_report_and_csv(page: Any, tmp_path: Path) -> None
     assert sum("DEMO-ALERT" in line for line in lines) == 3
 
 
-def test_trainee_is_refused_the_dashboard_but_opens_the_report_list(page: Any) -> None:
-    _sign_in(page, "trainee")
+def test_trainee_is_refused_the_dashboard_but_opens_the_report_list(page: Any, sign_in: Any) -> None:
+    sign_in(page, "trainee")
     response = page.goto("/dose/")
     assert response is not None and response.status == 403
     assert "role required" in page.locator(".error").inner_text()

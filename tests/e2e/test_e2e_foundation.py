@@ -12,17 +12,10 @@ pytestmark = pytest.mark.e2e
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 
-def _sign_in(page: Any, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "demo-painguide")
-    page.click("button[type=submit]")
-
-
-def test_sign_in_catalogue_and_advisor(page: Any) -> None:
+def test_sign_in_catalogue_and_advisor(page: Any, sign_in: Any) -> None:
     page.goto("/")
     assert "/login" in page.url  # not signed in: sent to the sign-in form
-    _sign_in(page, "physician")
+    sign_in(page, "physician")
     page.wait_for_selector("#catalogue")
     assert page.locator("#catalogue tbody tr").count() == 39
     assert "the physician decides" in page.locator(".disclaimer").inner_text()
@@ -44,14 +37,14 @@ def test_sign_in_catalogue_and_advisor(page: Any) -> None:
         page.screenshot(path=str(DOCS_IMG / "advisor.png"), full_page=False)
 
 
-def test_bad_number_shows_field_error(page: Any) -> None:
-    _sign_in(page, "trainee")
+def test_bad_number_shows_field_error(page: Any, sign_in: Any) -> None:
+    sign_in(page, "trainee")
     page.goto("/advise?procedure=knee-ia&bmi=heavy")
     assert "bmi: 'heavy' is not a number" in page.locator(".error").inner_text()
 
 
-def test_trainee_cannot_open_audit(page: Any) -> None:
-    _sign_in(page, "trainee")
+def test_trainee_cannot_open_audit(page: Any, sign_in: Any) -> None:
+    sign_in(page, "trainee")
     response = page.goto("/audit")
     assert response is not None and response.status == 403
     assert "role required" in page.locator(".error").inner_text()

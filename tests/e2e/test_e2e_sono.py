@@ -13,14 +13,6 @@ pytestmark = pytest.mark.e2e
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img" / "sono"
 
 
-def _sign_in(page: Any, username: str = "physician") -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "demo-painguide")
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
 def _screenshot(page: Any, name: str, height: int) -> None:
     if os.environ.get("PAINGUIDE_SCREENSHOTS"):
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
@@ -28,8 +20,8 @@ def _screenshot(page: Any, name: str, height: int) -> None:
         page.screenshot(path=str(DOCS_IMG / name), full_page=True, clip=clip)
 
 
-def test_physician_reviews_demo_analyses(page: Any) -> None:
-    _sign_in(page)
+def test_physician_reviews_demo_analyses(page: Any, sign_in: Any) -> None:
+    sign_in(page)
     page.goto("/sono/review")
     assert page.locator("table.grid.sono-analyses tbody tr").count() >= 3
     page.click("text=demo-no-visible-spread.dcm")
@@ -56,13 +48,13 @@ def test_physician_reviews_demo_analyses(page: Any) -> None:
     assert "after the start" in page.locator(".sono-summary").inner_text()
 
 
-def test_uploaded_cine_appears_as_a_new_analysis(page: Any, tmp_path: Path) -> None:
+def test_uploaded_cine_appears_as_a_new_analysis(page: Any, tmp_path: Path, sign_in: Any) -> None:
     from painguide.sono.dicom import write_dicom_cine
     from painguide.sono.simulate import SimulationParams, simulate_cine
 
     params = SimulationParams(seed=31, rows=120, cols=160, n_frames=24, injection_at_s=0.6, bone=False)
     path = write_dicom_cine(simulate_cine(params).frames, tmp_path / "e2e-upload.dcm")
-    _sign_in(page)
+    sign_in(page)
     page.goto("/sono/review")
     page.set_input_files("form.sono-upload input[name=file]", str(path))
     page.fill("input[name=injection_at]", "0.6")
@@ -74,13 +66,13 @@ def test_uploaded_cine_appears_as_a_new_analysis(page: Any, tmp_path: Path) -> N
     assert page.locator("table.sono-analyses a", has_text="e2e-upload.dcm").count() == 1
 
 
-def test_live_page_shows_the_no_spread_warning(page: Any, tmp_path: Path) -> None:
+def test_live_page_shows_the_no_spread_warning(page: Any, tmp_path: Path, sign_in: Any) -> None:
     from painguide.sono.demo import demo_cines
 
     name, _, data = next(c for c in demo_cines() if c[0] == "demo-no-visible-spread.dcm")
     cine = tmp_path / name
     cine.write_bytes(data)
-    _sign_in(page)
+    sign_in(page)
     page.goto("/sono/live", wait_until="domcontentloaded")  # the MJPEG stream never finishes loading
     page.click("details.sono-source summary")
     page.set_input_files("details.sono-source input[name=file]", str(cine))

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 
-from painguide.demo import DEMO_PASSWORD
 from painguide.dose.demo import DEMO_SOURCE
 from painguide.dose.service import list_stored
 from painguide.services import open_uow
@@ -16,20 +15,8 @@ from painguide.settings import get_settings
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("PAINGUIDE_DEMO", "1")
-    get_settings.cache_clear()
-    from painguide.web.app import create_app
-
-    with TestClient(create_app()) as test_client:
-        yield test_client
-
-
-def _login(client: TestClient, user: str) -> None:
-    response = client.post(
-        "/login", data={"username": user, "password": DEMO_PASSWORD, "next": "/"}, follow_redirects=False
-    )
-    assert response.status_code == 303, response.text
+def client(demo_client: TestClient) -> TestClient:
+    return demo_client
 
 
 def test_demo_data_is_seeded_once() -> None:
@@ -42,8 +29,10 @@ def test_demo_data_is_seeded_once() -> None:
     assert len(stored) == 60 and {s.source for s in stored} == {DEMO_SOURCE}
 
 
-def test_dashboard_shows_charts_reference_lines_and_alerts(client: TestClient) -> None:
-    _login(client, "rpo")
+def test_dashboard_shows_charts_reference_lines_and_alerts(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
+    sign_in(client, "rpo")
     response = client.get("/dose/?kind=fluoro&by=procedure")
     assert response.status_code == 200
     assert "Plotly.newPlot" in response.text and "local median (this site)" in response.text
@@ -58,16 +47,20 @@ def test_dashboard_shows_charts_reference_lines_and_alerts(client: TestClient) -
     assert client.get("/dose/plotly.js").headers["content-type"].startswith("application/javascript")
 
 
-def test_dashboard_is_refused_to_trainees_but_reports_are_viewable(client: TestClient) -> None:
-    _login(client, "trainee")
+def test_dashboard_is_refused_to_trainees_but_reports_are_viewable(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
+    sign_in(client, "trainee")
     assert client.get("/dose/", headers={"accept": "text/html"}).status_code == 403
     assert client.get("/dose/export.csv").status_code == 403
     listing = client.get("/dose/reports?patient=DEMO-001")
     assert listing.status_code == 200 and "DEMO-001" in listing.text
 
 
-def test_report_detail_lists_events_and_comparisons(client: TestClient) -> None:
-    _login(client, "physician")
+def test_report_detail_lists_events_and_comparisons(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
+    sign_in(client, "physician")
     first = list_stored(open_uow, procedure_type="lumbar-tfesi")[0]
     response = client.get(f"/dose/reports/{first.id}")
     assert response.status_code == 200
@@ -77,10 +70,10 @@ def test_report_detail_lists_events_and_comparisons(client: TestClient) -> None:
     assert client.get("/dose/reports/999999", headers={"accept": "text/html"}).status_code == 404
 
 
-def test_exports_contain_every_report(client: TestClient) -> None:
+def test_exports_contain_every_report(client: TestClient, sign_in: Callable[[TestClient, str], None]) -> None:
     from openpyxl import load_workbook
 
-    _login(client, "admin")
+    sign_in(client, "admin")
     csv_text = client.get("/dose/export.csv").text
     assert csv_text.splitlines()[0].startswith("id,sop_instance_uid,kind")
     assert len(csv_text.strip().splitlines()) == 61

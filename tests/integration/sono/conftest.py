@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from painguide.demo import DEMO_PASSWORD
-from painguide.settings import get_settings
 from painguide.sono.simulate import SimulatedCine, SimulationParams, simulate_cine
 
 PARAMS = SimulationParams(
@@ -43,15 +41,10 @@ def cine_file(cine: SimulatedCine, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("PAINGUIDE_DEMO", "1")
-    get_settings.cache_clear()
-    from painguide.web.app import create_app
-
-    with TestClient(create_app()) as c:
-        r = c.post("/login", data={"username": "physician", "password": DEMO_PASSWORD, "next": "/"})
-        assert r.status_code in (200, 303)
-        yield c
+def client(demo_client: TestClient, sign_in: Callable[[TestClient, str], None]) -> TestClient:
+    """The demo app with the physician signed in."""
+    sign_in(demo_client, "physician")
+    return demo_client
 
 
 @pytest.fixture

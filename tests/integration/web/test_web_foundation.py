@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
 
-from painguide.demo import DEMO_PASSWORD
 from painguide.errors import ConfigurationError
-from painguide.settings import get_settings
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("PAINGUIDE_DEMO", "1")
-    get_settings.cache_clear()
-    from painguide.web.app import create_app
-
-    with TestClient(create_app()) as c:
-        yield c
-
-
-def login(client: TestClient, user: str) -> None:
-    r = client.post(
-        "/login", data={"username": user, "password": DEMO_PASSWORD, "next": "/"}, follow_redirects=False
-    )
-    assert r.status_code == 303, r.text
+def client(demo_client: TestClient) -> TestClient:
+    return demo_client
 
 
 def test_default_secret_refused_outside_demo() -> None:
@@ -48,29 +34,37 @@ def test_pages_redirect_to_login_and_api_answers_401(client: TestClient) -> None
     assert r.status_code == 401 and r.json()["error"] == "LoginRequired"
 
 
-def test_wrong_password_is_refused_and_audited(client: TestClient) -> None:
+def test_wrong_password_is_refused_and_audited(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
     r = client.post("/login", data={"username": "physician", "password": "nope"})
     assert r.status_code == 401 and "wrong" in r.text
-    login(client, "admin")
+    sign_in(client, "admin")
     assert "login.failed" in client.get("/audit").text
 
 
-def test_catalogue_page_lists_every_procedure(client: TestClient) -> None:
-    login(client, "trainee")
+def test_catalogue_page_lists_every_procedure(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
+    sign_in(client, "trainee")
     r = client.get("/")
     assert r.status_code == 200
     assert r.text.count('href="/procedures/') == 39
     assert "the physician decides" in r.text
 
 
-def test_procedure_page_shows_sources_and_statuses(client: TestClient) -> None:
-    login(client, "physician")
+def test_procedure_page_shows_sources_and_statuses(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
+    sign_in(client, "physician")
     r = client.get("/procedures/lumbar-facet-mbb")
     assert r.status_code == 200 and "Rauch2009" in r.text and "verified" in r.text
 
 
-def test_advisor_page_ranks_and_explains(client: TestClient) -> None:
-    login(client, "physician")
+def test_advisor_page_ranks_and_explains(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
+    sign_in(client, "physician")
     r = client.get(
         "/advise", params={"procedure": "cervical-facet-mbb", "pregnant": "on", "drug": "apixaban"}
     )
@@ -80,14 +74,16 @@ def test_advisor_page_ranks_and_explains(client: TestClient) -> None:
     assert "ACOG723" in r.text and "apixaban" in r.text
 
 
-def test_advisor_page_shows_field_error_instead_of_crashing(client: TestClient) -> None:
-    login(client, "physician")
+def test_advisor_page_shows_field_error_instead_of_crashing(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
+    sign_in(client, "physician")
     r = client.get("/advise", params={"procedure": "knee-ia", "egfr": "abc"})
     assert r.status_code == 200 and "egfr: &#39;abc&#39; is not a number" in r.text
 
 
-def test_api_advise_matches_cli_shape(client: TestClient) -> None:
-    login(client, "physician")
+def test_api_advise_matches_cli_shape(client: TestClient, sign_in: Callable[[TestClient, str], None]) -> None:
+    sign_in(client, "physician")
     r = client.get("/api/advise/lumbar-tfesi", params={"egfr": "25", "drug": ["warfarin"]})
     data = r.json()
     assert r.status_code == 200 and data["procedure"] == "lumbar-tfesi"
@@ -96,19 +92,21 @@ def test_api_advise_matches_cli_shape(client: TestClient) -> None:
     assert r.status_code == 404 and "unknown procedure" in r.json()["detail"]
 
 
-def test_audit_needs_admin_or_rpo(client: TestClient) -> None:
-    login(client, "trainee")
+def test_audit_needs_admin_or_rpo(client: TestClient, sign_in: Callable[[TestClient, str], None]) -> None:
+    sign_in(client, "trainee")
     r = client.get("/audit")
     assert r.status_code == 403 and "role required" in r.text
     client.post("/logout")
-    login(client, "rpo")
+    sign_in(client, "rpo")
     assert client.get("/audit").status_code == 200
 
 
-def test_every_navigation_link_opens_for_an_admin(client: TestClient) -> None:
+def test_every_navigation_link_opens_for_an_admin(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
     import re
 
-    login(client, "admin")
+    sign_in(client, "admin")
     page = client.get("/").text
     links = sorted(set(re.findall(r'<a href="(/[^"#?]*)"', page)))
     assert {"/advise", "/dose/", "/sono/live", "/sono/review", "/audit"} <= set(links)
@@ -117,9 +115,11 @@ def test_every_navigation_link_opens_for_an_admin(client: TestClient) -> None:
         assert r.status_code == 200, link
 
 
-def test_api_schema_needs_sign_in_and_no_cdn_docs(client: TestClient) -> None:
+def test_api_schema_needs_sign_in_and_no_cdn_docs(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
     assert client.get("/api/openapi.json").status_code == 401
     assert client.get("/docs").status_code == 404 and client.get("/openapi.json").status_code == 404
-    login(client, "trainee")
+    sign_in(client, "trainee")
     schema = client.get("/api/openapi.json").json()
     assert "/api/advise/{procedure_id}" in schema["paths"]
