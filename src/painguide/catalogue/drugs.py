@@ -22,11 +22,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from painguide.catalogue.models import BleedingRisk, EvidenceNote, Fact
+from painguide.datafiles import read_yaml
 from painguide.errors import DataFileError, UnknownDrugError
 
 __all__ = [
@@ -66,8 +66,6 @@ BLEEDING_RISKS: tuple[BleedingRisk, ...] = ("low", "intermediate", "high")
 DATA_KEY = "anticoagulants"
 DATA_FILE = Path(__file__).resolve().parent / "data" / "anticoagulants.yaml"
 
-#: libyaml's safe loader where PyYAML was built with it, else the pure-Python one.
-_SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SEPARATORS = re.compile(r"[\s_]+")
 _ORDER: dict[str, int] = {risk: i for i, risk in enumerate(BLEEDING_RISKS)}
 
@@ -391,14 +389,7 @@ def parse_drug_table(raw: Mapping[str, Any], *, path: str) -> DrugTable:
 
 
 def _read_table(path: Path) -> DrugTable:
-    try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # a safe loader
-    except OSError as exc:
-        raise DataFileError(str(path), DATA_KEY, f"a readable file ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        problem = " ".join(str(exc).split())
-        raise DataFileError(str(path), DATA_KEY, f"valid YAML ({problem})") from exc
-    return parse_drug_table(raw, path=str(path))
+    return parse_drug_table(read_yaml(path), path=str(path))
 
 
 @lru_cache(maxsize=1)

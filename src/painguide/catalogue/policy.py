@@ -26,17 +26,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from painguide.catalogue.models import Override
+from painguide.datafiles import read_yaml
 from painguide.errors import DataFileError
 
 __all__ = ["SitePolicy", "apply_policy", "read_policy", "read_yaml"]
-
-#: libyaml's safe loader where PyYAML was built with it (about 10x faster), else the pure-Python one.
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Signed(BaseModel):
@@ -72,23 +69,6 @@ class SitePolicy(BaseModel):
     overrides: tuple[ValueOverride, ...] = ()
     disable: tuple[Disable, ...] = ()
     add: tuple[Addition, ...] = ()
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Read a YAML mapping, or raise :class:`DataFileError` naming the file and the problem."""
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
-    except OSError as exc:
-        raise DataFileError(str(path), "(file)", f"cannot be read ({exc.strerror})") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "(syntax)"
-        raise DataFileError(
-            str(path), where, f"valid YAML expected ({getattr(exc, 'problem', exc)})"
-        ) from exc
-    if not isinstance(data, dict):
-        raise DataFileError(str(path), "(top level)", "a mapping of keys to values expected")
-    return data
 
 
 def pydantic_to_data_error(path: str, exc: PydanticValidationError, prefix: str = "") -> DataFileError:

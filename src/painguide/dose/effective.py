@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from painguide.errors import DataFileError, ValidationError
 
@@ -54,11 +53,9 @@ class EffectiveDoseEstimate:
 
 @lru_cache(maxsize=1)
 def _load() -> tuple[tuple[KFactor, ...], dict[str, str], str]:
-    import yaml
+    from painguide.datafiles import read_packaged_yaml
 
-    data = yaml.safe_load(
-        resources.files("painguide.dose").joinpath("data/effective_dose.yaml").read_text("utf-8")
-    )
+    data, _ = read_packaged_yaml("painguide.dose", "data/effective_dose.yaml")
     try:
         factors = tuple(
             KFactor(str(f["region"]), str(f["method"]), float(f["low"]), float(f["high"]), str(f["status"]))

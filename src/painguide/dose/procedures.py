@@ -14,7 +14,6 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -202,17 +201,9 @@ def load_aliases(path: str | Path | None = None) -> tuple[AliasEntry, ...]:
     DataFileError
         Naming the file, the key and what is expected.
     """
-    import yaml
+    from painguide.datafiles import read_packaged_yaml
 
-    if path is None:
-        text = resources.files("painguide.dose").joinpath("data/procedure_aliases.yaml").read_text("utf-8")
-        label = "painguide/dose/data/procedure_aliases.yaml"
-    else:
-        text, label = Path(path).read_text("utf-8"), str(path)
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise DataFileError(label, "(file)", f"valid YAML ({exc})") from exc
+    data, label = read_packaged_yaml("painguide.dose", "data/procedure_aliases.yaml", path)
     sources = data.get("sources") if isinstance(data, dict) else None
     items = data.get("aliases") if isinstance(data, dict) else None
     if not isinstance(sources, dict) or not isinstance(items, list):

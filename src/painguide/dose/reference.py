@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -142,14 +141,9 @@ def load_reference_data(path: str | Path | None = None) -> ReferenceData:
     DataFileError
         Naming the file, the key and what is expected.
     """
-    import yaml
+    from painguide.datafiles import read_packaged_yaml
 
-    if path is None:
-        text = resources.files("painguide.dose").joinpath("data/reference_levels.yaml").read_text("utf-8")
-        label = "painguide/dose/data/reference_levels.yaml"
-    else:
-        text, label = Path(path).read_text("utf-8"), str(path)
-    data = yaml.safe_load(text) or {}
+    data, label = read_packaged_yaml("painguide.dose", "data/reference_levels.yaml", path)
     if not isinstance(data.get("drls"), list) or not isinstance(data.get("alerts"), dict):
         raise DataFileError(label, "drls / alerts", "a list of reference levels and an alerts mapping")
     levels = tuple(_level(label, i, raw) for i, raw in enumerate(data["drls"]))
