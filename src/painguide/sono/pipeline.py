@@ -91,6 +91,7 @@ class FrameResult:
                 "tip_x_mm": _num(n.tip_x_mm),
                 "tip_z_mm": _num(n.tip_z_mm),
                 "angle_deg": _num(n.angle_deg),
+                "length_mm": _num(n.length_mm) if n.visible else None,
                 "confidence": round(n.confidence, 3),
             },
             "spread": {"visible": self.spread.visible, "area_mm2": round(self.spread.area_mm2, 2)},

@@ -120,7 +120,14 @@ def test_frame_result_json_contract(clear_cine: SimulatedCine) -> None:
     pipeline = GuidancePipeline()
     document = [pipeline(f).as_dict() for f in clear_cine.frames[:25]][-1]
     assert set(document) == {"index", "time_s", "needle", "spread", "processing_ms"}
-    assert set(document["needle"]) == {"visible", "tip_x_mm", "tip_z_mm", "angle_deg", "confidence"}
+    assert set(document["needle"]) == {
+        "visible",
+        "tip_x_mm",
+        "tip_z_mm",
+        "angle_deg",
+        "length_mm",
+        "confidence",
+    }
     assert set(document["spread"]) == {"visible", "area_mm2"}
     assert document["needle"]["visible"] is True and isinstance(document["needle"]["tip_x_mm"], float)
 
