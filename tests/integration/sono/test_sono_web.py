@@ -65,7 +65,8 @@ def test_live_status_reports_the_latest_tip_and_spread(client: TestClient, live_
         if status["needle"] is not None:
             break
         time.sleep(0.05)
-    assert set(status["needle"]) == {"visible", "tip_x_mm", "tip_z_mm", "angle_deg", "confidence"}
+    needle_keys = {"visible", "tip_x_mm", "tip_z_mm", "angle_deg", "length_mm", "confidence"}
+    assert set(status["needle"]) == needle_keys
     assert set(status["spread"]) == {"visible", "area_mm2"}
     assert status["time_s"] >= 0
 
