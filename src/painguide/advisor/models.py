@@ -110,6 +110,7 @@ class ModalityAdvice:
     contrast: Contrast
     reasons: tuple[Reason, ...]
     warnings: tuple[Reason, ...]
+    evidence: tuple[Reason, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,6 +124,7 @@ class ModalityAdvice:
             "contrast": self.contrast,
             "reasons": [r.to_dict() for r in self.reasons],
             "warnings": [w.to_dict() for w in self.warnings],
+            "evidence": [e.to_dict() for e in self.evidence],
         }
 
 

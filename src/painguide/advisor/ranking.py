@@ -170,7 +170,13 @@ def _advise_modality(kb: KnowledgeBase, proc: Procedure, m: Modality, f: Patient
         contrast=entry.contrast.value or "none",
         reasons=tuple(reasons),
         warnings=warnings,
+        evidence=_evidence(entry),
     )
+
+
+def _evidence(entry: ModalityEntry) -> tuple[Reason, ...]:
+    """The catalogue's evidence notes for this modality, shown beside the reasons (they move no rating)."""
+    return tuple(Reason("evidence", n.text, n.source, n.status) for n in entry.evidence)
 
 
 def _patient_warnings(kb: KnowledgeBase, proc: Procedure, f: PatientFactors) -> list[Reason]:

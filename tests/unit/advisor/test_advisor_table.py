@@ -164,6 +164,8 @@ CASES: list[tuple[str, str, PatientFactors, dict[str, Any]]] = [
         {"no_warning": ("ultrasound", "breastfeeding")},
     ),
     ("justification-on-fluoro", "cervical-facet-mbb", F(), {"reason": ("fluoroscopy", "justification")}),
+    ("evidence-vascular-breach", "cervical-facet-mbb", F(), {"evidence": ("fluoroscopy", "Finlayson2013")}),
+    ("evidence-obese-us", "lumbar-facet-mbb", F(), {"evidence": ("ultrasound", "Rauch2009")}),
     ("no-justification-us", "cervical-facet-mbb", F(), {"no_reason": ("ultrasound", "justification")}),
     (
         "contrast-allergy-fluoro",
@@ -232,6 +234,9 @@ def _check(rec: Recommendation, key: str, want: Any) -> None:
     elif key in ("reason", "no_reason"):
         present = want[1] in {r.code for r in _mod(rec, want[0]).reasons}
         assert present is (key == "reason")
+    elif key == "evidence":
+        assert want[1] in {e.source for e in _mod(rec, want[0]).evidence}
+        assert all(e.delta == 0 for e in _mod(rec, want[0]).evidence)
     elif key == "delta":
         (reason,) = [r for r in _mod(rec, want[0]).reasons if r.code == want[1]]
         assert reason.delta == want[2]
