@@ -8,8 +8,8 @@ from typing import Any
 import click
 import typer
 
+from painguide.commands import catalogue, db, dicom, dose, sono, user
 from painguide.commands.core import register_core
-from painguide.features import import_optional
 
 __all__ = ["app", "main"]
 
@@ -21,19 +21,16 @@ app = typer.Typer(
 )
 register_core(app)
 
-#: Sub-command groups: (name, module). Each module defines ``app = typer.Typer(...)`` and imports cheaply.
-SUBCOMMANDS: tuple[tuple[str, str], ...] = (
-    ("catalogue", "painguide.commands.catalogue"),
-    ("db", "painguide.commands.db"),
-    ("user", "painguide.commands.user"),
-    ("dose", "painguide.commands.dose"),
-    ("dicom", "painguide.commands.dicom"),
-    ("sono", "painguide.commands.sono"),
-)
-for _name, _module in SUBCOMMANDS:
-    _sub = import_optional(_module)
-    if _sub is not None:
-        app.add_typer(_sub.app, name=_name)
+# Each command group imports cheaply (heavy libraries load inside the commands), so `--help` stays fast.
+for _name, _group in (
+    ("catalogue", catalogue),
+    ("db", db),
+    ("user", user),
+    ("dose", dose),
+    ("dicom", dicom),
+    ("sono", sono),
+):
+    app.add_typer(_group.app, name=_name)
 
 
 def _stderr(message: str) -> None:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
-from painguide.features import import_optional
 from painguide.services import open_uow
 from painguide.store.users import create_user, get_user
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "seed_demo"]
 
-log = logging.getLogger(__name__)
 DEMO_PASSWORD = "demo-painguide"
 DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("admin", "Demo Administrator", ("admin",)),
@@ -18,8 +14,6 @@ DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("rpo", "Demo Radiation Protection Officer", ("rpo",)),
     ("trainee", "Demo Trainee", ("trainee",)),
 )
-#: Feature modules that may define ``seed_demo_data(uow) -> None`` (idempotent), called in this order.
-DEMO_SEEDERS = ("painguide.dose.demo", "painguide.sono.demo")
 
 
 def seed_demo() -> None:
@@ -31,10 +25,10 @@ def seed_demo() -> None:
                     uow.session, username, DEMO_PASSWORD, list(roles), full_name=full_name, actor="demo"
                 )
         uow.commit()
-    for module_name in DEMO_SEEDERS:
-        module = import_optional(module_name)
-        if module is None:
-            continue
+    from painguide.dose import demo as dose_demo
+    from painguide.sono import demo as sono_demo
+
+    for feature in (dose_demo, sono_demo):  # each seeder is idempotent and leaves the commit to us
         with open_uow() as uow:
-            module.seed_demo_data(uow)
+            feature.seed_demo_data(uow)
             uow.commit()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -11,15 +10,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from painguide.errors import PainguideError
-from painguide.features import import_optional
 from painguide.web.deps import LoginRequired, templates
 
 __all__ = ["create_app"]
-
-log = logging.getLogger(__name__)
-
-#: Feature routers: module paths that define ``router``. Missing optional modules are skipped.
-FEATURE_ROUTERS = ("painguide.web.routes.core", "painguide.web.routes.dose", "painguide.web.routes.sono")
 
 
 def _wants_html(request: Request) -> bool:
@@ -74,8 +67,8 @@ def create_app() -> FastAPI:
     )
     app.add_exception_handler(PainguideError, _error_handler)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
-    for module_name in FEATURE_ROUTERS:
-        module = import_optional(module_name)
-        if module is not None:
-            app.include_router(module.router)
+    from painguide.web.routes import core, dose, sono
+
+    for module in (core, dose, sono):
+        app.include_router(module.router)
     return app
