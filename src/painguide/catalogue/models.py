@@ -160,6 +160,18 @@ class Procedure(_Frozen):
     def used_modalities(self) -> tuple[Modality, ...]:
         return tuple(m for m in MODALITIES if self.modalities[m].used)
 
+    def summary(self) -> dict[str, Any]:
+        """The one-line listing used by ``catalogue list --json`` and ``/api/catalogue``."""
+        return {
+            "id": self.id,
+            "name": self.names["en"],
+            "name_de": self.names["de"],
+            "region": self.region,
+            "target": self.target,
+            "bleeding_risk": self.bleeding_risk.value,
+            "modalities": list(self.used_modalities()),
+        }
+
 
 class Catalogue(_Frozen):
     """The loaded, validated catalogue: procedures, sources, conventions and any site overrides."""

@@ -14,18 +14,6 @@ app = typer.Typer(
 )
 
 
-def _summary(p: Any) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "name": p.names["en"],
-        "name_de": p.names["de"],
-        "region": p.region,
-        "target": p.target,
-        "bleeding_risk": p.bleeding_risk.value,
-        "modalities": list(p.used_modalities()),
-    }
-
-
 @app.command("list")
 def list_procedures(
     region: Annotated[str | None, typer.Option(help="Only this region (e.g. lumbar).")] = None,
@@ -37,7 +25,7 @@ def list_procedures(
 
     procs = [p for p in load_catalogue(get_settings().site_policy).enabled() if region in (None, p.region)]
     if as_json:
-        typer.echo(json.dumps([_summary(p) for p in procs], indent=2, ensure_ascii=False))
+        typer.echo(json.dumps([p.summary() for p in procs], indent=2, ensure_ascii=False))
         return
     from painguide.commands.render import print_procedure_list
 

@@ -169,17 +169,7 @@ def advise_page(request: Request, user: AnyUser, procedure: str = "") -> Respons
 
 @router.get("/api/catalogue")
 def api_catalogue(user: AnyUser) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": p.id,
-            "name": p.name,
-            "name_de": p.names["de"],
-            "region": p.region,
-            "bleeding_risk": p.bleeding_risk.value,
-            "modalities": list(p.used_modalities()),
-        }
-        for p in _kb().catalogue.enabled()
-    ]
+    return [p.summary() for p in _kb().catalogue.enabled()]
 
 
 @router.get("/api/catalogue/{procedure_id}")
