@@ -22,18 +22,8 @@ __all__ = ["find_procedure", "recommend"]
 ModalityRule = Callable[[Procedure, Modality, ModalityEntry, PatientFactors, RuleSpec], list[Reason]]
 
 
-def _site_note(spec: RuleSpec) -> str:
-    """Name every site-policy change of the rule's parameters (author, date, reason)."""
-    return "".join(
-        f" Site policy: {name} = {fact.value:g} (was {fact.override.previous}) by {fact.override.author}, "
-        f"{fact.override.date.isoformat()}: {fact.override.reason}."
-        for name, fact in spec.params.items()
-        if fact.override is not None and fact.value is not None
-    )
-
-
 def _reason(spec: RuleSpec, delta: float = 0, text: str | None = None, code: str | None = None) -> Reason:
-    note = _site_note(spec)
+    note = spec.site_note
     return Reason(
         code=code or spec.code,
         text=(text or spec.text) + note,

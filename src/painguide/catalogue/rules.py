@@ -6,6 +6,7 @@ each needs, so that a malformed rules file stops start-up with the key that is w
 
 from __future__ import annotations
 
+from functools import cached_property
 from types import MappingProxyType
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -57,6 +58,16 @@ class RuleSpec(BaseModel):
         if missing:
             raise ValueError(f"rule {self.code!r} needs params {missing}")
         return self
+
+    @cached_property
+    def site_note(self) -> str:
+        """Every site-policy change of this rule's parameters (author, date, reason), or ``""``."""
+        return "".join(
+            f" Site policy: {name} = {fact.value:g} (was {fact.override.previous}) by "
+            f"{fact.override.author}, {fact.override.date.isoformat()}: {fact.override.reason}."
+            for name, fact in self.params.items()
+            if fact.override is not None and fact.value is not None
+        )
 
     def param(self, name: str) -> float:
         """The value of a parameter (0 where the fact is open, i.e. has no value)."""
