@@ -6,6 +6,7 @@ what is expected, so start-up stops with a message a site administrator can act 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +20,7 @@ from painguide.catalogue.policy import apply_policy, pydantic_to_data_error, rea
 from painguide.catalogue.rules import RuleSet
 from painguide.errors import DataFileError
 
-__all__ = ["DATA_DIR", "KnowledgeBase", "load_catalogue", "load_knowledge"]
+__all__ = ["DATA_DIR", "KnowledgeBase", "iter_sources", "load_catalogue", "load_knowledge"]
 
 DATA_DIR = Path(__file__).with_name("data")
 
@@ -58,17 +59,23 @@ def _read_raw(data_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
     return raw, origin
 
 
-def _check_sources(node: Any, known: set[str], path: str, key: str = "") -> None:
-    """Every ``source`` in the data must resolve to a citation in sources.yaml."""
+def iter_sources(node: Any, key: str = "") -> Iterator[tuple[str, str]]:
+    """Yield ``(dotted key, source id)`` for every ``source`` in a raw or dumped data tree."""
     if isinstance(node, dict):
-        src = node.get("source")
-        if isinstance(src, str) and src not in known and src != "site-policy":
-            raise DataFileError(path, f"{key}.source", f"unknown source id {src!r}; add it to sources.yaml")
+        if isinstance(node.get("source"), str):
+            yield f"{key}.source", node["source"]
         for k, v in node.items():
-            _check_sources(v, known, path, f"{key}.{k}" if key else str(k))
+            yield from iter_sources(v, f"{key}.{k}" if key else str(k))
     elif isinstance(node, list):
         for i, v in enumerate(node):
-            _check_sources(v, known, path, f"{key}.{i}")
+            yield from iter_sources(v, f"{key}.{i}")
+
+
+def _check_sources(node: Any, known: set[str], path: str, key: str = "") -> None:
+    """Every ``source`` in the data must resolve to a citation in sources.yaml."""
+    for where, src in iter_sources(node, key):
+        if src not in known and src != "site-policy":
+            raise DataFileError(path, where, f"unknown source id {src!r}; add it to sources.yaml")
 
 
 def _build(

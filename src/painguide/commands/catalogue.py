@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -39,7 +39,7 @@ def show(
 ) -> None:
     """Show one procedure with every modality, its sources and statuses."""
     from painguide.advisor import find_procedure
-    from painguide.catalogue.loader import load_knowledge
+    from painguide.catalogue.loader import iter_sources, load_knowledge
     from painguide.settings import get_settings
 
     kb = load_knowledge(get_settings().site_policy)
@@ -48,7 +48,7 @@ def show(
         data = proc.model_dump(mode="json")
         data["sources"] = {
             k: kb.catalogue.sources[k].citation
-            for k in sorted(_source_ids(data))
+            for k in sorted({src for _, src in iter_sources(data)})
             if k in kb.catalogue.sources
         }
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
@@ -56,16 +56,3 @@ def show(
     from painguide.commands.render import print_procedure
 
     print_procedure(proc, kb.catalogue)
-
-
-def _source_ids(node: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, dict):
-        if isinstance(node.get("source"), str):
-            found.add(node["source"])
-        for v in node.values():
-            found |= _source_ids(v)
-    elif isinstance(node, list):
-        for v in node:
-            found |= _source_ids(v)
-    return found
