@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import click
 import typer
 
 from painguide.commands import catalogue, db, dicom, dose, sono, user
@@ -37,8 +36,20 @@ def _stderr(message: str) -> None:
     typer.secho(message, err=True, fg=typer.colors.RED)
 
 
+def _usage_line(exc: typer.TyperException) -> str:
+    """One line for a usage error: the command, what is wrong, and where help is."""
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "painguide"
+    message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    return f"error: {command}: {message} (see `{command} --help`)"
+
+
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point: run the app and turn painguide errors into a message and an exit code (no traceback)."""
+    """Entry point: run the app and turn every error into one line and an exit code (never a traceback).
+
+    Exit codes: 0 done, 2 usage error or bad input, 3 DICOM, 4 gate refused, 5 no permission,
+    78 bad configuration, 130 interrupted (see docs/cli.md).
+    """
     from painguide.errors import PainguideError
 
     try:
@@ -46,13 +57,10 @@ def main(argv: list[str] | None = None) -> Any:
     except PainguideError as exc:
         _stderr(f"error: {exc}")
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        _stderr("aborted")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
+    except (typer.Abort, KeyboardInterrupt):
         _stderr("interrupted")
         sys.exit(130)
+    except typer.TyperException as exc:
+        _stderr(_usage_line(exc))
+        sys.exit(int(getattr(exc, "exit_code", 2)))
     sys.exit(result if isinstance(result, int) else 0)

@@ -51,14 +51,22 @@ def test_rpo_reviews_dashboard_report_and_csv(page: Any, tmp_path: Path, sign_in
     assert sum("DEMO-ALERT" in line for line in lines) == 3
 
 
-def test_trainee_is_refused_the_dashboard_but_opens_the_report_list(page: Any, sign_in: Any) -> None:
+def test_trainee_is_refused_the_dashboard_and_the_report_list(page: Any, sign_in: Any) -> None:
     sign_in(page, "trainee")
     response = page.goto("/dose/")
     assert response is not None and response.status == 403
-    assert "role required" in page.locator(".error").inner_text()
+    assert (
+        "dose.dashboard needs one of the roles admin, physician, rpo" in page.locator(".error").inner_text()
+    )
+    listing = page.goto("/dose/reports")
+    assert listing is not None and listing.status == 403
+    assert page.locator("table.grid tbody tr").count() == 0
+    assert page.get_by_role("link", name="Dose").count() == 0  # the navigation offers no refused page
+
+
+def test_report_list_names_a_catalogue_procedure_for_every_demo_report(page: Any, sign_in: Any) -> None:
+    sign_in(page, "physician")
     listing = page.goto("/dose/reports")
     assert listing is not None and listing.status == 200
     assert page.locator("table.grid tbody tr").count() == 60
-    assert (
-        page.locator("td.procedure .unmapped").count() == 0
-    )  # every demo report names a catalogue procedure
+    assert page.locator("td.procedure .unmapped").count() == 0

@@ -47,4 +47,4 @@ def test_trainee_cannot_open_audit(page: Any, sign_in: Any) -> None:
     sign_in(page, "trainee")
     response = page.goto("/audit")
     assert response is not None and response.status == 403
-    assert "role required" in page.locator(".error").inner_text()
+    assert "audit.read needs one of the roles admin, rpo" in page.locator(".error").inner_text()

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from painguide.commands.guard import requires
+
 __all__ = ["app"]
 
 app = typer.Typer(
@@ -15,6 +17,7 @@ app = typer.Typer(
 
 
 @app.command("list")
+@requires("catalogue.read")
 def list_procedures(
     region: Annotated[str | None, typer.Option(help="Only this region (e.g. lumbar).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -33,6 +36,7 @@ def list_procedures(
 
 
 @app.command("show")
+@requires("catalogue.read")
 def show(
     procedure: Annotated[str, typer.Argument(help="Procedure id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
+from painguide.commands.guard import requires
+
 __all__ = ["register_core"]
 
 
@@ -146,6 +148,6 @@ def serve(
 
 def register_core(app: typer.Typer) -> None:
     """Attach the top-level commands to the main app."""
-    app.command("advise")(advise)
-    app.command("env-info")(env_info)
-    app.command("serve")(serve)
+    app.command("advise")(requires("advise")(advise))
+    app.command("env-info")(requires("system.info")(env_info))
+    app.command("serve")(requires("system.serve")(serve))

@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from painguide.commands.guard import requires
+
 __all__ = ["app"]
 
 app = typer.Typer(
@@ -15,6 +17,7 @@ app = typer.Typer(
 
 
 @app.command("upgrade")
+@requires("system.db")
 def upgrade(
     url: Annotated[str | None, typer.Option(help="Database URL (default: the configured one).")] = None,
 ) -> None:
@@ -29,6 +32,7 @@ def upgrade(
 
 
 @app.command("current")
+@requires("system.db")
 def current(
     url: Annotated[str | None, typer.Option(help="Database URL (default: the configured one).")] = None,
 ) -> None:

@@ -6,12 +6,15 @@ from typing import Annotated
 
 import typer
 
+from painguide.commands.guard import requires
+
 __all__ = ["app"]
 
 app = typer.Typer(help="DICOM network services (Storage SCP for dose reports).", no_args_is_help=True)
 
 
 @app.command("listen")
+@requires("dicom.receive")
 def listen(
     port: Annotated[int | None, typer.Option(help="TCP port (default: PAINGUIDE_DICOM_PORT).")] = None,
     ae_title: Annotated[

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from painguide.commands.guard import requires
+
 if TYPE_CHECKING:
     from painguide.dose.models import DoseReport
 
@@ -102,6 +104,7 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 
 @app.command("inspect")
+@requires("dose.inspect")
 def inspect(files: _FILES, as_json: _JSON = False, strict: _STRICT = None) -> None:
     """Read RDSR files and show their totals and events; nothing is stored.
 
@@ -169,6 +172,7 @@ def _print_inspect_table(results: list[dict[str, Any]]) -> None:
 
 
 @app.command("import")
+@requires("dose.import")
 def import_(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders (recursive) or zip archives.")],
     strict: _STRICT = None,
@@ -213,6 +217,7 @@ def _progress_bar(total: int | None, *, disable: bool) -> Iterator[Callable[[int
 
 
 @app.command("import-orthanc")
+@requires("dose.import")
 def import_orthanc(
     url: Annotated[str, typer.Argument(help="Orthanc REST API, e.g. http://pacs:8042.")],
     user: Annotated[str | None, typer.Option(help="User for HTTP basic authentication.")] = None,
@@ -287,6 +292,7 @@ def _print_import_summary(
 
 
 @app.command("remap")
+@requires("dose.remap")
 def remap(as_json: _JSON = False) -> None:
     """Map every stored report to a catalogue procedure id again (after editing the alias list)."""
     from painguide.dose.service import remap_procedure_types
@@ -302,6 +308,7 @@ def remap(as_json: _JSON = False) -> None:
 
 
 @app.command("list")
+@requires("dose.reports.read")
 def list_(
     patient: Annotated[str | None, typer.Option(help="Only this Patient ID.")] = None,
     study: Annotated[str | None, typer.Option(help="Only this Study Instance UID.")] = None,
@@ -383,6 +390,7 @@ def stored_json(item: Any) -> dict[str, Any]:
 
 
 @app.command("alerts")
+@requires("dose.dashboard")
 def alerts(
     dap: Annotated[
         float | None, typer.Option(help="DAP alert level in Gy·cm² (default: OpenREM 200).")
@@ -442,6 +450,7 @@ def alerts(
 
 
 @app.command("drl")
+@requires("dose.dashboard")
 def drl(as_json: _JSON = False) -> None:
     """Local DRLs (median per procedure type) beside the published reference levels."""
     from painguide.dose.service import audit

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from painguide.commands.guard import requires
+
 if TYPE_CHECKING:
     from painguide.sono.analysis import AnalysisReport
 
@@ -53,6 +55,7 @@ def _render_report(report: AnalysisReport) -> None:
 
 
 @app.command()
+@requires("sono.analyze")
 def analyze(
     file: Annotated[Path, typer.Argument(help="DICOM ultrasound file (single or multi-frame).")],
     injection_at: Annotated[
@@ -95,6 +98,7 @@ def analyze(
 
 
 @app.command()
+@requires("sono.simulate")
 def simulate(
     out: Annotated[Path, typer.Argument(help="Output DICOM file (Ultrasound Multi-frame Image).")],
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same cine.")] = 0,
@@ -135,6 +139,7 @@ def simulate(
 
 
 @app.command()
+@requires("sono.evaluate")
 def evaluate(
     cines: Annotated[int, typer.Option(min=1, help="Simulated cines with a needle.")] = 12,
     needle_free: Annotated[int, typer.Option(min=0, help="Simulated cines without a needle.")] = 4,
@@ -166,6 +171,7 @@ def evaluate(
 
 
 @app.command()
+@requires("sono.live.control")
 def live(
     source: Annotated[
         str, typer.Option("--source", help="dicom:FILE, video:PATH_OR_INDEX, igtl:HOST:PORT or simulated.")

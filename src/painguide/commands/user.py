@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from painguide.commands.guard import requires
+
 __all__ = ["app"]
 
 app = typer.Typer(
@@ -14,6 +16,7 @@ app = typer.Typer(
 
 
 @app.command("add")
+@requires("user.manage")
 def add(
     username: Annotated[str, typer.Argument(help="Sign-in name.")],
     role: Annotated[list[str], typer.Option("--role", help="Role; repeat for several.")],
@@ -36,6 +39,7 @@ def add(
 
 
 @app.command("list")
+@requires("user.manage")
 def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List users and their roles."""
     import json

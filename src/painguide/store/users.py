@@ -6,11 +6,11 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from painguide.auth.models import ROLES, User
 from painguide.errors import ValidationError
 from painguide.store.audit import record_audit
 from painguide.store.tables import UserRow
@@ -26,20 +26,7 @@ __all__ = [
     "verify_password",
 ]
 
-ROLES = ("admin", "physician", "rpo", "trainee", "viewer")
 _N, _R, _P = 2**14, 8, 1
-
-
-@dataclass(frozen=True)
-class User:
-    """A signed-in person as the app sees it."""
-
-    username: str
-    full_name: str
-    roles: frozenset[str]
-
-    def has_any(self, *roles: str) -> bool:
-        return "admin" in self.roles or bool(self.roles.intersection(roles))
 
 
 def hash_password(password: str) -> str:

@@ -1,23 +1,35 @@
-"""Shared FastAPI dependencies: templates, the unit of work, the signed-in user and role checks."""
+"""Shared FastAPI dependencies: templates, the unit of work, the signed-in user and the action check."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
-from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from painguide.auth import User, authorize, permission_matrix
 from painguide.errors import PermissionDeniedError
 from painguide.services import open_uow
 from painguide.store.uow import UnitOfWork
-from painguide.store.users import User, get_user
+from painguide.store.users import get_user
 
-__all__ = ["LoginRequired", "current_user", "get_uow", "require_role", "templates"]
+__all__ = ["ACTION_ATTRIBUTE", "LoginRequired", "allow", "current_user", "get_uow", "templates"]
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 templates.env.globals["disclaimer"] = "painguide supports decisions; the physician decides."
+
+
+def _can(user: object, action: str) -> bool:
+    """For templates: may ``user`` perform ``action`` (shows a link only to those who may follow it)."""
+    return isinstance(user, User) and permission_matrix().allows(user.roles, action)
+
+
+templates.env.globals["can"] = _can
+
+ACTION_ATTRIBUTE = "__painguide_action__"
+"""The attribute on an :func:`allow` dependency that names its action (read by the route-table tests)."""
 
 
 class LoginRequired(PermissionDeniedError):
@@ -42,15 +54,26 @@ def current_user(request: Request, uow: UnitOfWork = Depends(get_uow)) -> User:
     return user
 
 
-def require_role(*roles: str) -> Callable[..., Any]:
-    """A dependency that returns the signed-in user if they hold one of ``roles`` (admin holds all)."""
+@cache
+def allow(action: str) -> Callable[..., User | None]:
+    """The dependency of a route that performs ``action``: the signed-in user if the matrix allows it.
+
+    A public action (``anonymous`` in the matrix) needs no sign-in and yields ``None``. One dependency per
+    action is made and cached, so FastAPI resolves it once per request.
+    """
+    entry = permission_matrix().action(action)  # an undeclared action fails at import, not at request time
+
+    if entry.public:
+
+        def public() -> None:
+            return None
+
+        setattr(public, ACTION_ATTRIBUTE, action)
+        return public
 
     def check(user: User = Depends(current_user)) -> User:
-        if roles and not user.has_any(*roles):
-            raise PermissionDeniedError(
-                f"role required: one of {', '.join(roles)}; "
-                f"{user.username} has {', '.join(sorted(user.roles))}"
-            )
+        authorize(user, action)
         return user
 
+    setattr(check, ACTION_ATTRIBUTE, action)
     return check

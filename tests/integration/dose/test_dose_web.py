@@ -47,14 +47,15 @@ def test_dashboard_shows_charts_reference_lines_and_alerts(
     assert client.get("/dose/plotly.js").headers["content-type"].startswith("application/javascript")
 
 
-def test_dashboard_is_refused_to_trainees_but_reports_are_viewable(
+def test_trainees_see_no_dose_report_with_patient_identity(
     client: TestClient, sign_in: Callable[[TestClient, str], None]
 ) -> None:
     sign_in(client, "trainee")
     assert client.get("/dose/", headers={"accept": "text/html"}).status_code == 403
     assert client.get("/dose/export.csv").status_code == 403
     listing = client.get("/dose/reports?patient=DEMO-001")
-    assert listing.status_code == 200 and "DEMO-001" in listing.text
+    assert listing.status_code == 403 and "DEMO-001" not in listing.text
+    assert "dose.reports.read needs one of the roles admin, physician, rpo" in listing.text
 
 
 def test_report_detail_lists_events_and_comparisons(

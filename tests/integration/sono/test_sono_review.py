@@ -91,7 +91,7 @@ def test_unknown_analysis_is_a_named_404(client: TestClient) -> None:
     assert "ultrasound analysis 99999 does not exist" in r.text and "Traceback" not in r.text
 
 
-@pytest.mark.parametrize("path", ["/sono/review/1", "/sono/review/1/frames/0.jpg", "/sono/plotly.js"])
+@pytest.mark.parametrize("path", ["/sono/review/1", "/sono/review/1/frames/0.jpg"])
 def test_signed_out_users_are_sent_to_sign_in(client: TestClient, path: str) -> None:
     client.post("/logout")
     page = client.get(path, headers={"accept": "text/html"}, follow_redirects=False)

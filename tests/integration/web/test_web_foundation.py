@@ -95,7 +95,7 @@ def test_api_advise_matches_cli_shape(client: TestClient, sign_in: Callable[[Tes
 def test_audit_needs_admin_or_rpo(client: TestClient, sign_in: Callable[[TestClient, str], None]) -> None:
     sign_in(client, "trainee")
     r = client.get("/audit")
-    assert r.status_code == 403 and "role required" in r.text
+    assert r.status_code == 403 and "audit.read needs one of the roles admin, rpo" in r.text
     client.post("/logout")
     sign_in(client, "rpo")
     assert client.get("/audit").status_code == 200

@@ -34,6 +34,7 @@ DOMAIN = [
     *sorted((SRC / "catalogue").glob("*.py")),
     *sorted((SRC / "advisor").glob("*.py")),
     *sorted((SRC / "pathway").glob("*.py")),
+    *sorted((SRC / "auth").glob("*.py")),
     *(
         SRC / "dose" / name
         for name in ("models.py", "units.py", "reference.py", "effective.py", "procedures.py", "dashboard.py")

@@ -9,26 +9,29 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from painguide.advisor import PatientFactors, find_procedure, recommend
 from painguide.advisor.models import rrl_label
+from painguide.auth import User
 from painguide.catalogue.loader import KnowledgeBase, load_knowledge
 from painguide.catalogue.models import MODALITIES
 from painguide.errors import PainguideError, ValidationError
 from painguide.settings import get_settings
 from painguide.store.audit import list_audit, record_audit
 from painguide.store.uow import UnitOfWork
-from painguide.store.users import User, authenticate
-from painguide.web.deps import get_uow, require_role, templates
+from painguide.store.users import authenticate
+from painguide.web.deps import allow, get_uow, templates
 
 __all__ = ["router"]
 
 router = APIRouter()
-AnyUser = Annotated[User, Depends(require_role())]
+Catalogue = Annotated[User, Depends(allow("catalogue.read"))]
+Advise = Annotated[User, Depends(allow("advise"))]
+Public = Depends(allow("public"))
 
 
 def _kb() -> KnowledgeBase:
     return load_knowledge(get_settings().site_policy)
 
 
-@router.get("/health")
+@router.get("/health", dependencies=[Public])
 def health() -> dict[str, Any]:
     """Liveness and readiness (no authentication: used by monitors; reveals no patient data)."""
     from painguide.services import ensure_database
@@ -37,14 +40,14 @@ def health() -> dict[str, Any]:
     return {"status": "ok", "procedures": len(_kb().catalogue.enabled()), "demo": get_settings().demo}
 
 
-@router.get("/login", response_class=HTMLResponse)
+@router.get("/login", response_class=HTMLResponse, dependencies=[Public])
 def login_form(request: Request, next: str = "/") -> Response:
     return templates.TemplateResponse(
         request, "login.html", {"next": next, "demo": get_settings().demo, "error": None}
     )
 
 
-@router.post("/login", response_class=HTMLResponse)
+@router.post("/login", response_class=HTMLResponse, dependencies=[Public])
 def login(
     request: Request,
     username: Annotated[str, Form()],
@@ -70,13 +73,13 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, user: Annotated[User, Depends(allow("session.end"))]) -> Response:
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, user: AnyUser, region: str | None = None) -> Response:
+def home(request: Request, user: Catalogue, region: str | None = None) -> Response:
     procs = [p for p in _kb().catalogue.enabled() if region in (None, "", p.region)]
     regions = sorted({p.region for p in _kb().catalogue.enabled()})
     return templates.TemplateResponse(
@@ -93,7 +96,7 @@ def home(request: Request, user: AnyUser, region: str | None = None) -> Response
 
 
 @router.get("/procedures/{procedure_id}", response_class=HTMLResponse)
-def procedure_page(request: Request, procedure_id: str, user: AnyUser) -> Response:
+def procedure_page(request: Request, procedure_id: str, user: Catalogue) -> Response:
     kb = _kb()
     proc = find_procedure(kb, procedure_id)
     return templates.TemplateResponse(
@@ -147,7 +150,7 @@ def _query(request: Request) -> dict[str, Any]:
 
 
 @router.get("/advise", response_class=HTMLResponse)
-def advise_page(request: Request, user: AnyUser, procedure: str = "") -> Response:
+def advise_page(request: Request, user: Advise, procedure: str = "") -> Response:
     kb = _kb()
     q = _query(request)
     context: dict[str, Any] = {
@@ -168,24 +171,24 @@ def advise_page(request: Request, user: AnyUser, procedure: str = "") -> Respons
 
 
 @router.get("/api/catalogue")
-def api_catalogue(user: AnyUser) -> list[dict[str, Any]]:
+def api_catalogue(user: Catalogue) -> list[dict[str, Any]]:
     return [p.summary() for p in _kb().catalogue.enabled()]
 
 
 @router.get("/api/catalogue/{procedure_id}")
-def api_procedure(procedure_id: str, user: AnyUser) -> dict[str, Any]:
+def api_procedure(procedure_id: str, user: Catalogue) -> dict[str, Any]:
     return find_procedure(_kb(), procedure_id).model_dump(mode="json")
 
 
 @router.get("/api/advise/{procedure_id}")
 def api_advise(
-    request: Request, procedure_id: str, user: AnyUser, drug: Annotated[list[str] | None, Query()] = None
+    request: Request, procedure_id: str, user: Advise, drug: Annotated[list[str] | None, Query()] = None
 ) -> dict[str, Any]:
     return recommend(_kb(), procedure_id, _factors(_query(request))).to_dict()
 
 
 @router.get("/api/openapi.json")
-def api_schema(request: Request, user: AnyUser) -> dict[str, Any]:
+def api_schema(request: Request, user: Annotated[User, Depends(allow("api.schema"))]) -> dict[str, Any]:
     """The OpenAPI schema of every route, for signed-in users."""
     from fastapi.openapi.utils import get_openapi
 
@@ -194,14 +197,14 @@ def api_schema(request: Request, user: AnyUser) -> dict[str, Any]:
 
 
 @router.get("/sono/", include_in_schema=False)
-def sono_home(user: AnyUser) -> Response:
+def sono_home(user: Annotated[User, Depends(allow("sono.live.view"))]) -> Response:
     return RedirectResponse("/sono/live", status_code=303)
 
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
-    user: Annotated[User, Depends(require_role("admin", "rpo"))],
+    user: Annotated[User, Depends(allow("audit.read"))],
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
     return templates.TemplateResponse(

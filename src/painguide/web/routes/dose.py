@@ -8,16 +8,17 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from painguide.auth import User
 from painguide.dose.service import UNMAPPED, audit, get_stored, list_stored, procedure_names
 from painguide.services import open_uow
-from painguide.store.users import User
-from painguide.web.deps import require_role, templates
+from painguide.web.deps import allow, templates
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/dose")
-AnyUser = Annotated[User, Depends(require_role())]
-DoseAuditor = Annotated[User, Depends(require_role("rpo", "physician", "admin"))]
+Dashboard = Annotated[User, Depends(allow("dose.dashboard"))]
+ReportReader = Annotated[User, Depends(allow("dose.reports.read"))]
+Exporter = Annotated[User, Depends(allow("dose.export"))]
 GroupBy = Literal["procedure", "device", "operator"]
 Kind = Literal["fluoro", "radiography", "ct"]
 
@@ -29,7 +30,7 @@ def _plotly_js() -> str:
     return str(get_plotlyjs())
 
 
-@router.get("/plotly.js", include_in_schema=False)
+@router.get("/plotly.js", include_in_schema=False, dependencies=[Depends(allow("public"))])
 def plotly_js() -> Response:
     """Plotly's browser bundle, served from the installed package (no CDN needed)."""
     return Response(
@@ -40,7 +41,7 @@ def plotly_js() -> Response:
 @router.get("/", response_class=HTMLResponse)
 def dashboard(
     request: Request,
-    user: DoseAuditor,
+    user: Dashboard,
     kind: Kind = "fluoro",
     group_by: Annotated[GroupBy, Query(alias="by")] = "procedure",
 ) -> Response:
@@ -71,7 +72,7 @@ def dashboard(
 @router.get("/reports", response_class=HTMLResponse)
 def reports(
     request: Request,
-    user: AnyUser,
+    user: ReportReader,
     patient: str | None = None,
     study: str | None = None,
     procedure: str | None = None,
@@ -85,7 +86,7 @@ def reports(
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
-def report_detail(request: Request, user: AnyUser, report_id: int) -> Response:
+def report_detail(request: Request, user: ReportReader, report_id: int) -> Response:
     """One report: totals, every irradiation event, comparisons with reference levels and its alerts."""
     stored = get_stored(open_uow, report_id)
     result = audit(open_uow)
@@ -103,7 +104,7 @@ def report_detail(request: Request, user: AnyUser, report_id: int) -> Response:
 
 
 @router.get("/export.csv")
-def export_csv(user: DoseAuditor, patient: str | None = None) -> Response:
+def export_csv(user: Exporter, patient: str | None = None) -> Response:
     """Every stored report (or one patient's) as CSV."""
     from painguide.dose.export import to_csv
 
@@ -113,7 +114,7 @@ def export_csv(user: DoseAuditor, patient: str | None = None) -> Response:
 
 
 @router.get("/export.xlsx")
-def export_xlsx(user: DoseAuditor, patient: str | None = None) -> Response:
+def export_xlsx(user: Exporter, patient: str | None = None) -> Response:
     """Every stored report (or one patient's) as an XLSX workbook."""
     from painguide.dose.export import to_xlsx
 

@@ -17,14 +17,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from painguide.store.users import User
-from painguide.web.deps import get_uow, require_role, templates
+from painguide.auth import User
+from painguide.web.deps import allow, get_uow, templates
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/sono")
-AnyUser = Annotated[User, Depends(require_role())]
-Clinician = Annotated[User, Depends(require_role("physician", "trainee", "admin"))]
+LiveViewer = Annotated[User, Depends(allow("sono.live.view"))]
+LiveController = Annotated[User, Depends(allow("sono.live.control"))]
+ReviewReader = Annotated[User, Depends(allow("sono.review.read"))]
+ReviewUploader = Annotated[User, Depends(allow("sono.review.upload"))]
 
 _live: dict[str, Any] = {}
 _live_lock = threading.Lock()
@@ -138,7 +140,7 @@ def _live_context(user: User, *, error: str | None = None, source: str = "") -> 
 
 
 @router.get("/live", response_class=HTMLResponse)
-def live_page(request: Request, user: AnyUser) -> HTMLResponse:
+def live_page(request: Request, user: LiveViewer) -> HTMLResponse:
     """Live guidance page: source form, the annotated stream, warnings and an injection-start button."""
     return templates.TemplateResponse(request, "sono/live.html", _live_context(user))
 
@@ -146,7 +148,7 @@ def live_page(request: Request, user: AnyUser) -> HTMLResponse:
 @router.post("/live/source", response_class=HTMLResponse, response_model=None)
 async def live_source(
     request: Request,
-    user: Clinician,
+    user: LiveController,
     source: Annotated[str, Form()] = "",
     spacing_mm: Annotated[str, Form()] = "",
     file: Annotated[UploadFile | None, File()] = None,
@@ -178,7 +180,7 @@ async def live_source(
 
 
 @router.post("/live/stop")
-def live_stop(user: Clinician) -> JSONResponse:
+def live_stop(user: LiveController) -> JSONResponse:
     """Stop the live source (the page then shows the last frame)."""
     _stop_live()
     return JSONResponse({"running": False})
@@ -200,7 +202,7 @@ async def _mjpeg(request: Request, session: Any, max_images: int) -> AsyncIterat
 
 
 @router.get("/live/stream")
-def live_stream(request: Request, user: AnyUser, images: int = 20 * 60 * 10) -> StreamingResponse:
+def live_stream(request: Request, user: LiveViewer, images: int = 20 * 60 * 10) -> StreamingResponse:
     """MJPEG stream of the annotated frames (``images`` limits the number of images sent)."""
     session = _runner().session
     return StreamingResponse(
@@ -209,7 +211,7 @@ def live_stream(request: Request, user: AnyUser, images: int = 20 * 60 * 10) -> 
 
 
 @router.get("/live/status")
-def live_status(user: AnyUser) -> JSONResponse:
+def live_status(user: LiveViewer) -> JSONResponse:
     """Source, frames, warnings, whether the source runs, the latest tip and spread (polled by the page).
 
     ``needle`` has ``visible``, ``tip_x_mm``, ``tip_z_mm``, ``angle_deg`` and ``confidence``; ``spread`` has
@@ -231,7 +233,7 @@ def live_status(user: AnyUser) -> JSONResponse:
 
 
 @router.post("/live/injection")
-def live_injection(user: Clinician) -> JSONResponse:
+def live_injection(user: LiveController) -> JSONResponse:
     """Mark the injection start now."""
     _runner().session.signal_injection()
     return JSONResponse({"injection": "started"})
@@ -244,8 +246,8 @@ def _plotly_bundle() -> str:
     return str(get_plotlyjs())
 
 
-@router.get("/plotly.js", include_in_schema=False)
-def plotly_js(user: AnyUser) -> Response:
+@router.get("/plotly.js", include_in_schema=False, dependencies=[Depends(allow("public"))])
+def plotly_js() -> Response:
     """Plotly's browser bundle, served from the installed package (no CDN)."""
     headers = {"Cache-Control": "private, max-age=86400"}
     return Response(_plotly_bundle(), media_type="application/javascript", headers=headers)
@@ -258,7 +260,7 @@ def _review_context(user: User, uow: Any, *, error: str | None = None) -> dict[s
 
 
 @router.get("/review", response_class=HTMLResponse)
-def review_page(request: Request, user: AnyUser, uow: Any = Depends(get_uow)) -> HTMLResponse:
+def review_page(request: Request, user: ReviewReader, uow: Any = Depends(get_uow)) -> HTMLResponse:
     """Upload form and the stored analyses, each linked to its review page."""
     return templates.TemplateResponse(request, "sono/review.html", _review_context(user, uow))
 
@@ -266,7 +268,7 @@ def review_page(request: Request, user: AnyUser, uow: Any = Depends(get_uow)) ->
 @router.post("/review", response_class=HTMLResponse, response_model=None)
 async def review_upload(
     request: Request,
-    user: Clinician,
+    user: ReviewUploader,
     file: Annotated[UploadFile, File()],
     injection_at: Annotated[str, Form()] = "",
     study_instance_uid: Annotated[str, Form()] = "",
@@ -300,7 +302,7 @@ async def review_upload(
 
 @router.get("/review/{analysis_id}", response_class=HTMLResponse)
 def review_detail(
-    request: Request, user: AnyUser, analysis_id: int, uow: Any = Depends(get_uow)
+    request: Request, user: ReviewReader, analysis_id: int, uow: Any = Depends(get_uow)
 ) -> HTMLResponse:
     """One stored analysis: summary, timeline chart, key frames with the overlay, and the events."""
     from painguide.sono.charts import EVENT_STYLE, timeline_figure
@@ -319,7 +321,7 @@ def review_detail(
 
 
 @router.get("/review/{analysis_id}/frames/{index}.jpg", include_in_schema=False)
-def review_frame(user: AnyUser, analysis_id: int, index: int, uow: Any = Depends(get_uow)) -> Response:
+def review_frame(user: ReviewReader, analysis_id: int, index: int, uow: Any = Depends(get_uow)) -> Response:
     """A key frame of the analysis with the overlay, drawn from the kept cine."""
     from painguide.sono.service import key_frame_jpeg
 
