@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> Any:
     from painguide.errors import PainguideError
 
     try:
-        result = app(args=argv, standalone_mode=False)
+        result = app(args=argv, prog_name="painguide", standalone_mode=False)
     except PainguideError as exc:
         _stderr(f"error: {exc}")
         sys.exit(exc.exit_code)

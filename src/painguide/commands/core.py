@@ -124,7 +124,7 @@ def env_info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(help="TCP port (1-65535).", min=1, max=65535)] = 8000,
     demo: Annotated[
         bool | None, typer.Option("--demo/--no-demo", help="Demo mode (seeds demo users and data).")
     ] = None,

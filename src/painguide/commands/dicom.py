@@ -16,7 +16,9 @@ app = typer.Typer(help="DICOM network services (Storage SCP for dose reports).",
 @app.command("listen")
 @requires("dicom.receive")
 def listen(
-    port: Annotated[int | None, typer.Option(help="TCP port (default: PAINGUIDE_DICOM_PORT).")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="TCP port, 1-65535 (default: PAINGUIDE_DICOM_PORT).", min=1, max=65535)
+    ] = None,
     ae_title: Annotated[
         str | None, typer.Option(help="Our AE title (default: PAINGUIDE_DICOM_AE_TITLE).")
     ] = None,

@@ -177,7 +177,10 @@ def live(
         str, typer.Option("--source", help="dicom:FILE, video:PATH_OR_INDEX, igtl:HOST:PORT or simulated.")
     ],
     igtl_out: Annotated[
-        int | None, typer.Option("--igtl-out", help="Serve results over OpenIGTLink on this port.")
+        int | None,
+        typer.Option(
+            "--igtl-out", help="Serve results over OpenIGTLink on this port (1-65535).", min=1, max=65535
+        ),
     ] = None,
     spacing_mm: Annotated[
         float | None, typer.Option("--spacing-mm", help="Pixel size for video sources.")
