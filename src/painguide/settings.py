@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     site_policy: Path | None = None
     dicom_ae_title: str = "PAINGUIDE"
     dicom_port: int = 11112
+    dicom_host: str = "127.0.0.1"
     dicom_allowed_callers: str = ""
     strict_dicom: bool = False
 

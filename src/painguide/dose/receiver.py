@@ -1,13 +1,16 @@
 """DICOM Storage SCP (pynetdicom) that imports received dose reports through the import service.
 
 Only the SR storage classes that can carry an X-ray or CT dose report are accepted, plus Verification
-(C-ECHO). Calling AE titles can be restricted; a refused report is quarantined like a refused file and the
-sender gets a failure status.
+(C-ECHO). Safe defaults: the receiver binds the loopback address unless a host is given, and outside demo
+mode it accepts only the calling AE titles configured (or any, when that is said explicitly). TLS is
+optional (a certificate and key; with a CA file, callers must present a certificate signed by it). A refused
+report is quarantined like a refused file and the sender gets a failure status.
 """
 
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +18,15 @@ from typing import Any
 
 from painguide.dose.rdsr import DOSE_SR_SOP_CLASSES
 from painguide.dose.service import ImportOutcome, UowFactory, import_dataset
+from painguide.errors import ValidationError
 
 __all__ = [
     "STATUS_CANNOT_UNDERSTAND",
     "STATUS_SUCCESS",
     "ReceiverConfig",
+    "TlsFiles",
     "make_store_handler",
+    "receiver_config",
     "start_receiver",
 ]
 
@@ -39,6 +45,15 @@ _VERIFICATION = "1.2.840.10008.1.1"
 
 
 @dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """PEM files for DICOM over TLS; with ``ca``, callers must present a certificate signed by it."""
+
+    certificate: Path
+    key: Path
+    ca: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReceiverConfig:
     """Where and as whom the receiver listens, and who may send.
 
@@ -54,6 +69,73 @@ class ReceiverConfig:
     allowed_callers: tuple[str, ...]
     quarantine_dir: Path
     strict: bool = False
+    tls: TlsFiles | None = None
+
+
+def receiver_config(
+    *,
+    host: str,
+    port: int,
+    ae_title: str,
+    allowed_callers: list[str],
+    accept_any: bool,
+    demo: bool,
+    quarantine_dir: Path,
+    strict: bool,
+    tls: TlsFiles | None = None,
+) -> ReceiverConfig:
+    """Check the receiver's settings and return its configuration; every problem names its option.
+
+    Outside demo mode a receiver must name the calling AE titles it accepts, or be told ``accept_any``.
+
+    Examples
+    --------
+    >>> receiver_config(host="127.0.0.1", port=11112, ae_title="PAINGUIDE", allowed_callers=[],
+    ...                 accept_any=False, demo=False, quarantine_dir=Path("q"), strict=False)
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    painguide.errors.ValidationError: --allow: name the calling AE titles allowed to send ... --accept-any ...
+    """
+    title = ae_title.strip()
+    if not 0 < len(title) <= 16:
+        raise ValidationError("--ae-title", f"{ae_title!r} must be 1 to 16 characters")
+    callers = tuple(c.strip() for c in allowed_callers if c.strip())
+    if bad := [c for c in callers if len(c) > 16]:
+        raise ValidationError("--allow", f"AE titles are at most 16 characters ({', '.join(bad)})")
+    if callers and accept_any:
+        raise ValidationError("--accept-any", "give either --allow titles or --accept-any, not both")
+    if not callers and not accept_any and not demo:
+        raise ValidationError(
+            "--allow",
+            "name the calling AE titles allowed to send (--allow CARM01, or "
+            "PAINGUIDE_DICOM_ALLOWED_CALLERS), or say --accept-any to accept every caller",
+        )
+    if tls is not None:
+        for option, path in (("--tls-cert", tls.certificate), ("--tls-key", tls.key), ("--tls-ca", tls.ca)):
+            if path is not None and not path.is_file():
+                raise ValidationError(option, f"{path} is not a readable file; give a PEM file")
+    return ReceiverConfig(
+        host=host,
+        port=port,
+        ae_title=title,
+        allowed_callers=callers,
+        quarantine_dir=quarantine_dir,
+        strict=strict,
+        tls=tls,
+    )
+
+
+def _ssl_context(tls: TlsFiles) -> ssl.SSLContext:
+    """A server context at TLS 1.2 or newer; callers must present a certificate when a CA is given."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(tls.ca) if tls.ca else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(str(tls.certificate), str(tls.key))
+    except (ssl.SSLError, OSError) as exc:
+        raise ValidationError("--tls-cert/--tls-key", f"cannot load the certificate and key ({exc})") from exc
+    context.verify_mode = ssl.CERT_REQUIRED if tls.ca else ssl.CERT_NONE
+    return context
 
 
 def make_store_handler(
@@ -116,4 +198,12 @@ def start_receiver(
     if config.allowed_callers:
         ae.require_calling_aet = list(config.allowed_callers)
     handlers: list[Any] = [(evt.EVT_C_STORE, make_store_handler(config, uow_factory, on_outcome))]
-    return ae.start_server((config.host, config.port), block=False, evt_handlers=handlers)
+    context = _ssl_context(config.tls) if config.tls is not None else None
+    try:
+        return ae.start_server(
+            (config.host, config.port), block=False, evt_handlers=handlers, ssl_context=context
+        )
+    except OSError as exc:
+        raise ValidationError(
+            "--host/--port", f"cannot listen on {config.host}:{config.port} ({exc.strerror or exc})"
+        ) from exc
