@@ -91,12 +91,12 @@ class CusumDesign:
             raise ValidationError("alpha", f"alpha + beta must be below 1 (got {self.alpha + self.beta:g})")
 
     @property
-    def P(self) -> float:  # noqa: N802 - the symbol of Bolsin and Colson
+    def P(self) -> float:
         """``ln(p1 / p0)``."""
         return math.log(self.p1 / self.p0)
 
     @property
-    def Q(self) -> float:  # noqa: N802 - the symbol of Bolsin and Colson
+    def Q(self) -> float:
         """``ln((1 - p0) / (1 - p1))``."""
         return math.log((1 - self.p0) / (1 - self.p1))
 
@@ -251,7 +251,9 @@ class LearningCurve:
         }
 
 
-def learning_curve(outcomes: Iterable[int], design: CusumDesign, *, horizon: int | None = None) -> LearningCurve:
+def learning_curve(
+    outcomes: Iterable[int], design: CusumDesign, *, horizon: int | None = None
+) -> LearningCurve:
     """CUSUM, LC-CUSUM and the competence index; with ``horizon``, the exact LC-CUSUM limit is used.
 
     Examples

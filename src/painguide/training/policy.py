@@ -80,7 +80,7 @@ class SuccessCriteria(_Frozen):
 
 
 class Requirement(_Frozen):
-    """Hours of continuing education a role needs within a rolling period, optionally on a topic or modality."""
+    """Hours of education a role needs within a rolling period, optionally on one topic or modality."""
 
     id: str = Field(min_length=1)
     roles: tuple[StaffRole, ...] = Field(min_length=1)
