@@ -113,6 +113,8 @@ def _merge(base: Any, site: Any) -> Any:
         merged = dict(base)
         for key, value in site.items():
             merged[key] = _merge(base.get(key), value)
+        if "value" in site and "status" not in site:  # a value the site sets is the site's
+            merged["status"] = "site"
         return merged
     if isinstance(site, Mapping) and "value" in site and "status" not in site:
         return {**site, "status": "site"}
