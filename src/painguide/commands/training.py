@@ -14,6 +14,8 @@ from typing import Annotated
 
 import typer
 
+from painguide.commands.guard import requires
+
 __all__ = ["app"]
 
 app = typer.Typer(help="Competence: learning curves (CUSUM, LC-CUSUM).", no_args_is_help=True)
@@ -32,6 +34,7 @@ def _parse_outcomes(text: str) -> list[int]:
 
 
 @app.command()
+@requires("training.cusum")
 def cusum(
     outcomes: Annotated[str, typer.Option(help="Outcomes in order, 1 = success, 0 = failure: 1,0,1,1")],
     p0: Annotated[float | None, typer.Option(help="Acceptable failure rate (default 0.10).")] = None,
