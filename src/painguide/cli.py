@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from painguide.commands import catalogue, db, dicom, dose, sono, user
+from painguide.commands import catalogue, db, dicom, dose, sono, training, user
 from painguide.commands.core import register_core
 
 __all__ = ["app", "main"]
@@ -28,6 +28,7 @@ for _name, _group in (
     ("dose", dose),
     ("dicom", dicom),
     ("sono", sono),
+    ("training", training),
 ):
     app.add_typer(_group.app, name=_name)
 

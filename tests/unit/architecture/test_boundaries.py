@@ -35,6 +35,8 @@ DOMAIN = [
     *sorted((SRC / "advisor").glob("*.py")),
     *sorted((SRC / "pathway").glob("*.py")),
     *sorted((SRC / "auth").glob("*.py")),
+    *sorted((SRC / "training").glob("*.py")),
+    *sorted((SRC / "outcomes").glob("*.py")),
     *(
         SRC / "dose" / name
         for name in ("models.py", "units.py", "reference.py", "effective.py", "procedures.py", "dashboard.py")
