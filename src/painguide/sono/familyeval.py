@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from painguide.sono.pipeline import PATH_AHEAD_MM, VESSEL_MARGIN_MM, GuidancePipeline
-from painguide.sono.scenes import FAMILIES, development_seed, scene_params, test_seed
+from painguide.sono.scenes import FAMILIES, development_seed, scene_params, held_out_seed
 from painguide.sono.simulate import SimulatedCine, simulate_cine
 
 __all__ = ["FamilyScore", "evaluate_families", "score_family_cine", "wilson"]
@@ -235,7 +235,7 @@ def evaluate_families(
     dict of str to FamilyScore
         One summed score per family, plus ``"all"``.
     """
-    seed_of = test_seed if test_set else development_seed
+    seed_of = held_out_seed if test_set else development_seed
     out: dict[str, FamilyScore] = {}
     total = per_family * len(families)
     done = 0

@@ -7,7 +7,7 @@ in the documentation comes from the test seeds.
 
 >>> set(DEVELOPMENT_SEEDS) & set(TEST_SEEDS)
 set()
->>> scene_params("intravascular", test_seed("intravascular", 0)).spread_visible
+>>> scene_params("intravascular", held_out_seed("intravascular", 0)).spread_visible
 False
 """
 
@@ -28,7 +28,7 @@ __all__ = [
     "TEST_SEEDS",
     "development_seed",
     "scene_params",
-    "test_seed",
+    "held_out_seed",
 ]
 
 DEVELOPMENT_SEEDS = range(100_000, 200_000)
@@ -74,7 +74,7 @@ def development_seed(family: str, index: int) -> int:
     return _seed(DEVELOPMENT_SEEDS, family, index)
 
 
-def test_seed(family: str, index: int) -> int:
+def held_out_seed(family: str, index: int) -> int:
     """Seed of the ``index``-th test cine of a family (the frozen test set)."""
     return _seed(TEST_SEEDS, family, index)
 
@@ -89,7 +89,7 @@ def scene_params(
     family : str
         One of :data:`FAMILIES`.
     seed : int
-        Seed of the cine (see :func:`development_seed` and :func:`test_seed`).
+        Seed of the cine (see :func:`development_seed` and :func:`held_out_seed`).
     rows, cols : int
         Image region size.
     n_frames : int

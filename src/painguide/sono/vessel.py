@@ -107,7 +107,7 @@ class VesselDetector:
         max_area_mm2: float = 400.0,
         history_s: float = 2.5,
         pulsation: float = 0.12,
-        compressible: float = 0.4,
+        compressible: float = 0.6,
         chroma: int = 60,
         doppler_hold_s: float = 1.5,
         coast_s: float = 1.0,
