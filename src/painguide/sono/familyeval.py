@@ -1,4 +1,4 @@
-"""Per-family evaluation on the frozen test set (or development seeds), with warning rates and Wilson intervals.
+"""Per-family evaluation on the frozen test set (or development seeds): warning rates with Wilson intervals.
 
 For every scene family of :mod:`painguide.sono.scenes` the pipeline runs over simulated cines and is
 compared with the exact ground truth:
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from painguide.sono.pipeline import PATH_AHEAD_MM, VESSEL_MARGIN_MM, GuidancePipeline
-from painguide.sono.scenes import FAMILIES, development_seed, scene_params, held_out_seed
+from painguide.sono.scenes import FAMILIES, development_seed, held_out_seed, scene_params
 from painguide.sono.simulate import SimulatedCine, simulate_cine
 
 __all__ = ["FamilyScore", "evaluate_families", "score_family_cine", "wilson"]
@@ -73,7 +73,7 @@ class FamilyScore:
 
     def add(self, other: FamilyScore) -> None:
         """Add another cine's counts."""
-        for name in self.__slots__:  # type: ignore[attr-defined]
+        for name in self.__slots__:
             mine, theirs = getattr(self, name), getattr(other, name)
             if isinstance(mine, int):
                 setattr(self, name, mine + theirs)
@@ -155,7 +155,8 @@ def score_family_cine(cine: SimulatedCine) -> FamilyScore:
     p = cine.params
     pipeline = GuidancePipeline(injection_at_s=p.injection_at_s)
     score = FamilyScore(p.family or "unnamed", cines=1, frames=len(cine.frames))
-    onset, fired = None, set()
+    onset: float | None = None
+    fired: set[str] = set()
     for frame, truth in zip(cine.frames, cine.truth, strict=True):
         result = pipeline(frame)
         score.processing_ms.append(result.processing_ms)
@@ -188,8 +189,8 @@ def score_family_cine(cine: SimulatedCine) -> FamilyScore:
         "vessel_near_path": p.needle and p.vessel and _near_truth(cine),
     }
     if p.injection_at_s is not None:
-        for name, truth in truths.items():
-            score.warnings[name] = [(bool(truth), name in fired)]
+        for name, expected in truths.items():
+            score.warnings[name] = [(bool(expected), name in fired)]
     return score
 
 

@@ -1,4 +1,4 @@
-"""Annotated frames and videos: shaft, tip, spread contour, vessels and warnings drawn over the B-mode image."""
+"""Annotated frames and videos: shaft, tip, spread contour, vessels and warnings over the B-mode image."""
 
 from __future__ import annotations
 

@@ -272,7 +272,8 @@ class GuidancePipeline:
                     Event(
                         t,
                         "vessel_near_path",
-                        f"needle path {distance:.1f} mm from a vessel ({nearest.cue}) at x={nearest.x_mm:.1f} mm, "
+                        f"needle path {distance:.1f} mm from a vessel ({nearest.cue}) "
+                        f"at x={nearest.x_mm:.1f} mm, "
                         f"z={nearest.z_mm:.1f} mm: check the trajectory",
                     )
                 )
@@ -286,7 +287,8 @@ class GuidancePipeline:
                         Event(
                             t,
                             "fluid_in_vessel",
-                            f"fluid appeared inside a vessel outline at x={v.x_mm:.1f} mm, z={v.z_mm:.1f} mm: "
+                            f"fluid appeared inside a vessel outline at x={v.x_mm:.1f} mm, "
+                            f"z={v.z_mm:.1f} mm: "
                             "stop and check for intravascular injection",
                         )
                     )

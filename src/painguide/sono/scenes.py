@@ -27,8 +27,8 @@ __all__ = [
     "FAMILIES",
     "TEST_SEEDS",
     "development_seed",
-    "scene_params",
     "held_out_seed",
+    "scene_params",
 ]
 
 DEVELOPMENT_SEEDS = range(100_000, 200_000)

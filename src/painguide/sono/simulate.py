@@ -13,8 +13,8 @@ Image formation (complex baseband, i.e. after quadrature demodulation of the RF 
    residual slider curve), overall gain, and a display dynamic range of 45-70 dB mapped to 0-255, followed
    by mild display smoothing.
 
-Probe motion moves and rocks the probe by fractions of a pixel. Positions are in millimetres from the top-left pixel
-centre of the image region: ``x_mm = col * col_spacing``, ``z_mm = row * row_spacing``.
+Probe motion moves and rocks the probe by fractions of a pixel. Positions are in millimetres from the
+top-left pixel centre of the image region: ``x_mm = col * col_spacing``, ``z_mm = row * row_spacing``.
 """
 
 from __future__ import annotations
@@ -442,7 +442,7 @@ def _envelope_to_grey(env: FloatImage, params: SimulationParams) -> NDArray[np.u
 
 
 def _warp_matrix(params: SimulationParams, scene: _Scene, pose: phantom.Pose) -> NDArray[np.float64]:
-    """Affine map from image pixels (col, row) to canvas pixels, for ``cv2.warpAffine`` with WARP_INVERSE_MAP."""
+    """Affine map from image pixels (col, row) to canvas pixels (``cv2.warpAffine``, inverse map)."""
     sx, sz = params.col_spacing_mm, params.row_spacing_mm
     scale = np.diag([sx, sz])
     rot = pose.rotation()

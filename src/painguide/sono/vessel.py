@@ -1,4 +1,4 @@
-"""Vessel detection: colour-Doppler regions in colour frames, pulsatile or compressible anechoic structures in B-mode.
+"""Vessel detection: colour-Doppler regions, and pulsatile or compressible anechoic structures in B-mode.
 
 Two cues, both on a coarse working image (0.5 mm pixels):
 
@@ -167,7 +167,7 @@ class VesselDetector:
         ]
 
     def _bmode(self, coarse: NDArray[np.uint8], t: float, scale: tuple[float, float]) -> list[Vessel]:
-        local = cv2.blur(coarse, (3, 3))
+        local = np.asarray(cv2.blur(coarse, (3, 3)), dtype=np.uint8)
         level = float(np.median(local[::2, ::2]))
         dark = np.where(local < self.dark_fraction * level, np.uint8(255), np.uint8(0))
         dark = np.asarray(cv2.morphologyEx(dark, cv2.MORPH_OPEN, self._close), dtype=np.uint8)
@@ -286,11 +286,12 @@ def _blobs(
         ):
             continue
         x0, y0 = stats[i, cv2.CC_STAT_LEFT], top
-        if ring is not None and not _ringed(labels, i, (x0, y0, w, h), ring):
+        if ring is not None and not _ringed(np.asarray(labels, dtype=np.int32), i, (x0, y0, w, h), ring):
             continue
         sub = np.asarray(labels[y0 : y0 + h, x0 : x0 + w] == i, dtype=np.uint8)
         contours, _ = cv2.findContours(sub, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        outline = (max(contours, key=len).reshape(-1, 2).astype(np.float64) + [x0 + 0.5, y0 + 0.5]) * scale
+        corner = np.array([x0 + 0.5, y0 + 0.5])
+        outline = (max(contours, key=len).reshape(-1, 2).astype(np.float64) + corner) * np.array(scale)
         cx, cz = (centroids[i] + 0.5) * scale
         out.append((float(cx), float(cz), area, outline))
     return out
@@ -368,6 +369,8 @@ def fluid_overlap(
     inside = np.zeros(shape, np.uint8)
     cv2.fillPoly(inside, [np.rint((vessel.outline_mm - lo) / spacing_mm).astype(np.int32)], 1)
     grow = max(1, round(margin_mm / spacing_mm)) * 2 + 1
-    inside = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow)))
+    inside = np.asarray(
+        cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))), dtype=np.uint8
+    )
     total = int(fluid.sum())
     return float(int((fluid & inside).sum()) / total) if total else 0.0
