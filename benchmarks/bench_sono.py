@@ -1,6 +1,7 @@
 """Ultrasound guidance benchmark: per-frame speed at 640x480 on one core, and accuracy on a simulated corpus.
 
-Run ``python benchmarks/bench_sono.py`` (``--quick`` for a smaller corpus). Prints the numbers and writes
+Run ``python benchmarks/bench_sono.py`` (``--quick`` for a smaller corpus); ``--families`` prints the
+per-family table of the frozen test set (the figures of docs/sono.md). Prints the numbers and writes
 docs/performance-sono.md. ``--figures`` only redraws the pictures of docs/sono.md into docs/img/sono/.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 import cv2
 
-from painguide.sono.evaluate import evaluate
+from painguide.sono.evaluate import evaluate, evaluate_test_set
 from painguide.sono.pipeline import GuidancePipeline
 from painguide.sono.simulate import random_params, simulate_cine
 
@@ -119,11 +120,51 @@ def figures() -> None:
     cv2.imwrite(str(out / "real-needle-free-echo.png"), _with_truth(real.frames[-1], results[-1], None, []))
 
 
+def family_table(result: dict[str, Any]) -> str:
+    """Markdown table of the per-family figures of :func:`evaluate_test_set`."""
+
+    def ci(value: Any, interval: Any) -> str:
+        return "-" if value is None else f"{value} ({interval[0]}-{interval[1]})"
+
+    lines = [
+        "| Family | Cines | Detection | Tip error median / p90 mm | Angle median ° "
+        "| Spread onset median / max s | False spread frames | Vessel frames found "
+        "| no_visible_spread sens / spec | fluid_in_vessel sens / spec "
+        "| vessel_near_path sens / spec |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, m in result["families"].items():
+        w = m["warnings"]
+        cells = [
+            name,
+            str(m["cines"]),
+            ci(m["detection_rate"], m["detection_ci"]),
+            f"{m['tip_error_mm']['median']} / {m['tip_error_mm']['p90']}",
+            str(m["angle_error_deg"]["median"]),
+            f"{m['spread_latency_s']['median']} / {m['spread_latency_s']['max']} "
+            f"({m['spread_missed']} missed)",
+            f"{m['false_spread_frames']} / {m['no_fluid_frames']}",
+            str(m["vessel_detection_rate"]),
+        ]
+        for key in ("no_visible_spread", "fluid_in_vessel", "vessel_near_path"):
+            r = w[key]
+            cells.append(
+                f"{ci(r['sensitivity'], r['sensitivity_ci'])} / {ci(r['specificity'], r['specificity_ci'])}"
+            )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     cv2.setNumThreads(1)
     if "--figures" in sys.argv:
         figures()
+        return
+    if "--families" in sys.argv:
+        result = evaluate_test_set(per_family=2 if quick else 4)
+        print(family_table(result))
+        print(json.dumps(result["real_needle_free"]))
         return
     timing = speed(2 if quick else 4)
     print(f"pipeline per 640x480 frame: {json.dumps(timing)}")

@@ -141,33 +141,52 @@ def simulate(
 @app.command()
 @requires("sono.evaluate")
 def evaluate(
-    cines: Annotated[int, typer.Option(min=1, help="Simulated cines with a needle.")] = 12,
-    needle_free: Annotated[int, typer.Option(min=0, help="Simulated cines without a needle.")] = 4,
+    per_family: Annotated[
+        int,
+        typer.Option(min=0, help="Cines per scene family from the frozen test set (0: the older corpus)."),
+    ] = 4,
+    families: Annotated[str, typer.Option(help="Comma-separated scene families (default: all).")] = "",
+    development: Annotated[
+        bool, typer.Option(help="Use the development seeds instead of the frozen test set.")
+    ] = False,
+    cines: Annotated[int, typer.Option(min=1, help="Older corpus: simulated cines with a needle.")] = 12,
+    needle_free: Annotated[int, typer.Option(min=0, help="Older corpus: cines without a needle.")] = 4,
     frames: Annotated[int, typer.Option(min=10, help="Frames per cine.")] = 60,
-    seed: Annotated[int, typer.Option(help="First seed of the corpus.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Older corpus: first seed.")] = 1000,
     real: Annotated[bool, typer.Option(help="Include the real needle-free cines of pydicom.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON metrics.")] = False,
 ) -> None:
-    """Evaluate tip and angle error, detection rate, false detections and spread latency."""
+    """Evaluate needle, spread, vessel and warning figures per scene family on the frozen test set."""
     from rich.console import Console
     from rich.progress import Progress
 
     from painguide.sono.evaluate import evaluate as run
+    from painguide.sono.evaluate import evaluate_test_set
 
+    with Progress(transient=True, disable=as_json) as progress:
+        task = progress.add_task("Simulating and scoring", total=None)
+
+        def report(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        if per_family > 0:
+            chosen = tuple(f.strip() for f in families.split(",") if f.strip())
+            result = evaluate_test_set(
+                per_family=per_family,
+                families=chosen or None,
+                test_set=not development,
+                n_frames=frames,
+                real=real,
+                progress=report,
+            )
+        else:
+            result = run(
+                cines=cines, needle_free=needle_free, n_frames=frames, seed=seed, real=real, progress=report
+            ).metrics()
     if as_json:
-        _echo_json(run(cines=cines, needle_free=needle_free, n_frames=frames, seed=seed, real=real).metrics())
-        return
-    with Progress(transient=True) as progress:
-        task = progress.add_task("Simulating and scoring", total=cines + needle_free)
-        result = run(
-            cines=cines,
-            needle_free=needle_free,
-            n_frames=frames,
-            seed=seed,
-            real=real,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )
-    Console().print_json(json.dumps(result.metrics()))
+        _echo_json(result)
+    else:
+        Console().print_json(json.dumps(result))
 
 
 @app.command()

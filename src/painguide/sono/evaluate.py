@@ -23,6 +23,7 @@ __all__ = [
     "CineScore",
     "Evaluation",
     "evaluate",
+    "evaluate_test_set",
     "real_needle_free_files",
     "score_cine",
 ]
@@ -237,3 +238,59 @@ def evaluate(
         for path in real_needle_free_files():
             found[path.rsplit("/", 1)[-1]] = _real_false_detections(path)
     return Evaluation(scores, free, found)
+
+
+def evaluate_test_set(
+    *,
+    per_family: int = 4,
+    families: tuple[str, ...] | None = None,
+    test_set: bool = True,
+    n_frames: int = 60,
+    real: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Per-family figures on the frozen test set (or development seeds) and the real needle-free cines.
+
+    Parameters
+    ----------
+    per_family : int
+        Cines per scene family.
+    families : tuple of str, optional
+        Families to run (default: all of :data:`painguide.sono.scenes.FAMILIES`).
+    test_set : bool
+        ``False`` runs the development seeds instead.
+    n_frames : int
+        Frames per cine (intravascular cines are longer).
+    real : bool
+        Also count false needles on the real needle-free cines.
+    progress : callable, optional
+        Called with ``(done, total)`` after each cine.
+
+    Returns
+    -------
+    dict
+        ``{"set", "seeds", "families": {name: metrics}, "real_needle_free": {file: {...}}}``.
+    """
+    from painguide.sono.familyeval import evaluate_families
+    from painguide.sono.scenes import DEVELOPMENT_SEEDS, FAMILIES, TEST_SEEDS
+
+    scores = evaluate_families(
+        per_family=per_family,
+        families=families or FAMILIES,
+        test_set=test_set,
+        n_frames=n_frames,
+        progress=progress,
+    )
+    seeds = TEST_SEEDS if test_set else DEVELOPMENT_SEEDS
+    found = {}
+    if real:
+        for path in real_needle_free_files():
+            false, frames = _real_false_detections(path)
+            found[path.rsplit("/", 1)[-1]] = {"false_frames": false, "frames": frames}
+    return {
+        "set": "test" if test_set else "development",
+        "seeds": [seeds.start, seeds.stop - 1],
+        "per_family": per_family,
+        "families": {name: score.metrics() for name, score in scores.items()},
+        "real_needle_free": found,
+    }

@@ -30,6 +30,8 @@ class Frame:
         Position of the frame in its source, from 0.
     source_id : str
         Where the frame came from (``dicom:/path``, ``video:0``, ``igtl:host:port``).
+    colour : ndarray of shape (rows, cols, 3), dtype uint8, optional
+        The RGB image region when the source is in colour (colour Doppler); ``pixels`` is its luminance.
     """
 
     pixels: NDArray[np.uint8]
@@ -38,6 +40,7 @@ class Frame:
     time_s: float
     index: int = 0
     source_id: str = ""
+    colour: NDArray[np.uint8] | None = None
 
     def __post_init__(self) -> None:
         if self.pixels.ndim != 2 or self.pixels.dtype != np.uint8:
@@ -50,6 +53,11 @@ class Frame:
             value = getattr(self, name)
             if not np.isfinite(value) or value <= 0:
                 raise ValidationError(name, f"must be a positive number of millimetres, got {value!r}")
+        if self.colour is not None and self.colour.shape != (*self.pixels.shape, 3):
+            raise ValidationError(
+                "colour",
+                f"expected shape {(*self.pixels.shape, 3)} like the grey pixels, got {self.colour.shape}",
+            )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -88,6 +96,13 @@ class FrameTruth:
         Area of the injectate pool.
     spread_x_mm, spread_z_mm : float
         Centre of the injectate pool (``nan`` when absent).
+    tip_visible : bool
+        Whether the last millimetre of the shaft, with the tip, is in the beam plane and in the image (the
+        tip error is measured only then); ``None`` means the same as ``needle_visible``.
+    vessels : tuple of tuple of float
+        ``(x_mm, z_mm, rx_mm, rz_mm)`` of each vessel lumen (centre and semi-axes).
+    fluid_in_vessel : bool
+        Whether the injected fluid is inside a vessel.
     """
 
     needle_visible: bool
@@ -99,3 +114,11 @@ class FrameTruth:
     spread_area_mm2: float
     spread_x_mm: float = field(default=float("nan"))
     spread_z_mm: float = field(default=float("nan"))
+    tip_visible: bool | None = None
+    vessels: tuple[tuple[float, float, float, float], ...] = ()
+    fluid_in_vessel: bool = False
+
+    @property
+    def tip_seen(self) -> bool:
+        """Whether the tip itself is visible (``tip_visible``, defaulting to ``needle_visible``)."""
+        return self.needle_visible if self.tip_visible is None else self.tip_visible

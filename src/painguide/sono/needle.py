@@ -135,8 +135,8 @@ class NeedleDetector:
     max_residual_mm : float
         Straightness limit of the fitted shaft.
     edge_tolerance_mm : float
-        The shallow end must lie this close to the side it enters from (or to the top, in the quarter of
-        the width on that side); ``inf`` disables it.
+        The shallow end must lie this close to the side it enters from, or to the top (an entry under the
+        probe); ``inf`` disables it.
     track_contrast : float
         Lower contrast accepted along an already confirmed track.
     ridge_sigmas_px : tuple of float
@@ -283,7 +283,7 @@ class NeedleDetector:
         if not math.isfinite(tol):
             return True
         side = c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
-        return side <= tol or (c.start_z_mm <= tol and side <= 0.25 * frame.width_mm)
+        return side <= tol or c.start_z_mm <= tol  # from the side, or from under the probe (mid-probe entry)
 
 
 def _over_shadow(work: NDArray[np.uint8], top: FloatArray, bottom: FloatArray, offset_px: float) -> bool:

@@ -1,4 +1,4 @@
-"""Annotated frames and videos: shaft, tip, spread contour and warnings drawn over the B-mode image."""
+"""Annotated frames and videos: shaft, tip, spread contour, vessels and warnings over the B-mode image."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ _SHAFT = (0, 220, 255)
 _TIP = (0, 0, 255)
 _SPREAD = (255, 200, 0)
 _WARN = (0, 0, 255)
+_VESSEL = (255, 0, 255)
 
 
 def draw_overlay(frame: Frame, result: FrameResult, *, warnings: Iterable[str] = ()) -> NDArray[np.uint8]:
@@ -39,7 +40,10 @@ def draw_overlay(frame: Frame, result: FrameResult, *, warnings: Iterable[str] =
     ndarray of shape (rows, cols, 3), dtype uint8
         BGR image.
     """
-    image = cv2.cvtColor(frame.pixels, cv2.COLOR_GRAY2BGR)
+    if frame.colour is not None:
+        image = cv2.cvtColor(frame.colour, cv2.COLOR_RGB2BGR)
+    else:
+        image = cv2.cvtColor(frame.pixels, cv2.COLOR_GRAY2BGR)
     sx, sz = 1.0 / frame.col_spacing_mm, 1.0 / frame.row_spacing_mm
     scale = max(0.35, image.shape[1] / 900.0)
     n = result.needle
@@ -56,8 +60,13 @@ def draw_overlay(frame: Frame, result: FrameResult, *, warnings: Iterable[str] =
     for outline in result.spread.contours_mm:
         points = np.rint(outline * [sx, sz]).astype(np.int32).reshape(-1, 1, 2)
         cv2.polylines(image, [points], True, _SPREAD, 1, cv2.LINE_AA)
+    for vessel in result.vessels:
+        points = np.rint(vessel.outline_mm * [sx, sz]).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(image, [points], True, _VESSEL, 1, cv2.LINE_AA)
     if result.spread.visible:
         label += f" | spread {result.spread.area_mm2:.0f} mm2"
+    if result.vessels:
+        label += f" | vessels {len(result.vessels)}"
     rows = image.shape[0]
     cv2.putText(image, label, (4, rows - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.45 * scale, (255, 255, 255), 1)
     for i, text in enumerate(warnings):

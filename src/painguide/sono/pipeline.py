@@ -11,6 +11,7 @@ from painguide.errors import ValidationError
 from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleDetector, NeedleObservation, NeedleTracker
 from painguide.sono.spread import SpreadDetector, SpreadObservation
+from painguide.sono.vessel import Vessel, VesselDetector, fluid_overlap, path_distance
 
 __all__ = ["EVENT_TYPES", "Event", "FrameResult", "GuidancePipeline"]
 
@@ -21,8 +22,20 @@ EVENT_TYPES = (
     "spread_onset",
     "no_visible_spread",
     "spread_away_from_tip",
+    "vessel_near_path",
+    "fluid_in_vessel",
 )
-"""Event types; ``no_visible_spread`` and ``spread_away_from_tip`` are warnings."""
+"""Event types; see :data:`WARNING_TYPES` for the warnings."""
+
+WARNING_TYPES = ("no_visible_spread", "spread_away_from_tip", "vessel_near_path", "fluid_in_vessel")
+"""Event types that are warnings to show to the operator."""
+
+VESSEL_MARGIN_MM = 3.0
+"""Default distance between the needle path and a vessel that raises ``vessel_near_path``: a convention
+of this software (about the width of a small vessel's wall motion plus the tip's uncertainty), not a
+clinical threshold; set it per site."""
+PATH_AHEAD_MM = 10.0
+"""Default length of the needle path extrapolated beyond the tip for ``vessel_near_path``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +59,7 @@ class Event:
     @property
     def is_warning(self) -> bool:
         """Whether the event is a warning to show to the operator."""
-        return self.type in ("no_visible_spread", "spread_away_from_tip")
+        return self.type in WARNING_TYPES
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -71,6 +84,8 @@ class FrameResult:
         Processing time of this frame.
     events : list of Event
         Events raised on this frame.
+    vessels : list of Vessel
+        Vessels seen on this frame.
     """
 
     index: int
@@ -79,6 +94,7 @@ class FrameResult:
     spread: SpreadObservation
     processing_ms: float
     events: list[Event] = field(default_factory=list)
+    vessels: list[Vessel] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The per-frame JSON of ``painguide sono analyze --json``."""
@@ -96,6 +112,15 @@ class FrameResult:
             },
             "spread": {"visible": self.spread.visible, "area_mm2": round(self.spread.area_mm2, 2)},
             "processing_ms": round(self.processing_ms, 3),
+            "vessels": [
+                {
+                    "x_mm": round(v.x_mm, 2),
+                    "z_mm": round(v.z_mm, 2),
+                    "area_mm2": round(v.area_mm2, 1),
+                    "cue": v.cue,
+                }
+                for v in self.vessels
+            ],
         }
 
 
@@ -121,6 +146,13 @@ class GuidancePipeline:
         Needle detector settings.
     spread : SpreadDetector, optional
         Spread detector settings.
+    vessels : VesselDetector, optional
+        Vessel detector settings.
+    vessel_margin_mm : float
+        Warn ``vessel_near_path`` when the tip or its extrapolated path comes this close to a vessel
+        (:data:`VESSEL_MARGIN_MM`, a convention).
+    path_ahead_mm : float
+        Length of the extrapolated path beyond the tip.
     """
 
     def __init__(
@@ -132,6 +164,9 @@ class GuidancePipeline:
         wait_for_injection: bool = False,
         detector: NeedleDetector | None = None,
         spread: SpreadDetector | None = None,
+        vessels: VesselDetector | None = None,
+        vessel_margin_mm: float = VESSEL_MARGIN_MM,
+        path_ahead_mm: float = PATH_AHEAD_MM,
     ) -> None:
         if no_spread_timeout_s <= 0:
             raise ValidationError("no_spread_timeout_s", "must be a positive number of seconds")
@@ -148,6 +183,11 @@ class GuidancePipeline:
         self._onset: float | None = None
         self._warned = False
         self._last_tip: tuple[float, float] | None = None
+        self.vessels = vessels if vessels is not None else VesselDetector()
+        self.vessel_margin_mm = vessel_margin_mm
+        self.path_ahead_mm = path_ahead_mm
+        self._near_vessel = False
+        self._fluid_in_vessel = False
 
     @property
     def injection_time_s(self) -> float | None:
@@ -204,8 +244,55 @@ class GuidancePipeline:
             work=shared,
         )
         self._spread_events(spread, t, events)
+        vessels = self.vessels(frame, work=work)
+        self._vessel_events(needle, spread, vessels, t, events)
         elapsed = (time.perf_counter() - started) * 1000.0
-        return FrameResult(frame.index, t, needle, spread, elapsed, events)
+        return FrameResult(frame.index, t, needle, spread, elapsed, events, vessels)
+
+    def _vessel_events(
+        self,
+        needle: NeedleObservation,
+        spread: SpreadObservation,
+        vessels: list[Vessel],
+        t: float,
+        events: list[Event],
+    ) -> None:
+        """``vessel_near_path`` once per approach (re-armed 1 mm farther out); ``fluid_in_vessel`` once."""
+        if needle.visible and vessels:
+            dx, dz = needle.tip_x_mm - needle.start_x_mm, needle.tip_z_mm - needle.start_z_mm
+            norm = math.hypot(dx, dz) or 1.0
+            tip, direction = (needle.tip_x_mm, needle.tip_z_mm), (dx / norm, dz / norm)
+            distance, nearest = min(
+                ((path_distance(v, tip, direction, self.path_ahead_mm), v) for v in vessels),
+                key=lambda d: d[0],
+            )
+            if distance <= self.vessel_margin_mm and not self._near_vessel:
+                self._near_vessel = True
+                events.append(
+                    Event(
+                        t,
+                        "vessel_near_path",
+                        f"needle path {distance:.1f} mm from a vessel ({nearest.cue}) "
+                        f"at x={nearest.x_mm:.1f} mm, "
+                        f"z={nearest.z_mm:.1f} mm: check the trajectory",
+                    )
+                )
+            elif distance > self.vessel_margin_mm + 1.0:
+                self._near_vessel = False
+        if spread.visible and not self._fluid_in_vessel and self._injection_started is not None:
+            for v in vessels:
+                if fluid_overlap(spread.contours_mm, v) >= 0.5:
+                    self._fluid_in_vessel = True
+                    events.append(
+                        Event(
+                            t,
+                            "fluid_in_vessel",
+                            f"fluid appeared inside a vessel outline at x={v.x_mm:.1f} mm, "
+                            f"z={v.z_mm:.1f} mm: "
+                            "stop and check for intravascular injection",
+                        )
+                    )
+                    break
 
     def _needle_events(self, needle: NeedleObservation, t: float, events: list[Event]) -> None:
         if needle.visible and not self._needle_visible:

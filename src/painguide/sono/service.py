@@ -17,7 +17,7 @@ from typing import Any
 
 from painguide.errors import NotFoundError, ValidationError
 from painguide.sono.analysis import AnalysisReport, analyze_frames
-from painguide.sono.pipeline import FrameResult
+from painguide.sono.pipeline import WARNING_TYPES, FrameResult
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -42,6 +42,8 @@ _KEY_LABELS = {
     "spread_onset": "Spread onset",
     "no_visible_spread": "No visible spread",
     "spread_away_from_tip": "Spread away from the tip",
+    "vessel_near_path": "Vessel near the needle path",
+    "fluid_in_vessel": "Fluid inside a vessel",
 }
 
 
@@ -260,7 +262,7 @@ def key_frames(
         if label is None or (event["type"] == "needle_visible" and "Needle first seen" in _labels(chosen)):
             continue
         index = _frame_at(times, float(event["time_s"]))
-        warning = event["type"] in ("no_visible_spread", "spread_away_from_tip")
+        warning = event["type"] in WARNING_TYPES
         if index not in chosen or warning:
             chosen[index] = KeyFrame(index, times[index], label, warning)
     areas = [float(a or 0.0) for a in timeline.get("area_mm2", [])] if timeline else []

@@ -13,8 +13,8 @@ Image formation (complex baseband, i.e. after quadrature demodulation of the RF 
    residual slider curve), overall gain, and a display dynamic range of 45-70 dB mapped to 0-255, followed
    by mild display smoothing.
 
-Probe motion shifts the whole scene by whole pixels. Positions are in millimetres from the top-left pixel
-centre of the image region: ``x_mm = col * col_spacing``, ``z_mm = row * row_spacing``.
+Probe motion moves and rocks the probe by fractions of a pixel. Positions are in millimetres from the
+top-left pixel centre of the image region: ``x_mm = col * col_spacing``, ``z_mm = row * row_spacing``.
 """
 
 from __future__ import annotations
@@ -120,9 +120,38 @@ class SimulationParams:
     vessel, bone : bool
         Whether the scene has a pulsatile vessel and a bone surface with acoustic shadow.
     probe_motion_mm : float
-        Amplitude of slow probe motion.
+        Amplitude of slow probe motion (sub-pixel).
     heart_rate_hz : float
         Pulsation frequency of the vessel.
+    needle_entry_x_mm : float, optional
+        Lateral position where the shaft enters at ``needle_entry_z_mm`` (mid-probe entry); ``None``
+        enters at the side edge.
+    needle_bend_deg, needle_deflect_deg : float
+        Gradual bend over the target length, and a sudden deflection at ``needle_deflect_at`` (fraction
+        of the target length), both in degrees (positive turns deeper).
+    elevation_offset_mm, elevation_tilt, elevation_drift_mm, elevation_drift_hz, elevation_beam_mm : float
+        Out-of-plane geometry: the shaft's distance from the beam plane is ``offset + drift sin(2 pi f t)
+        + tilt * s`` at arc length ``s``; the echo falls as ``exp(-(distance / beam)^2)``.
+    tip_flicker : float
+        Probability that the bevel echo is missing in a frame.
+    probe_rotation_deg : float
+        Amplitude of the in-plane probe rotation (rocking) about the image centre.
+    spread_aspect, spread_tilt_deg : float
+        Shape of the injectate: 1.8 is a round pool, 4-8 a layer along a fascial plane, tilted.
+    vessel_at : tuple of float, optional
+        ``(x, z, radius)`` of the vessel in mm; ``None`` draws a random place.
+    vessel_pulsation : float
+        Relative radius change over the cardiac cycle (0 for a vein).
+    vessel_compression, compression_hz : float
+        Fraction by which probe pressure flattens the vessel (a vein), and the pressing frequency.
+    vessel_distends : bool
+        The injectate goes into the vessel, which swells by the injected area (no local pool).
+    vessel_doppler : bool
+        Frames carry a colour-Doppler box: the lumen is coloured while the flow is fast.
+    reverberation_artefact, calcification_shadow : bool
+        Artefacts: repeated bands below a strong shallow reflector, and a calcification with its shadow.
+    family : str
+        Name of the scene family the parameters were drawn for.
     """
 
     seed: int = 0
@@ -167,6 +196,28 @@ class SimulationParams:
     bone: bool = True
     probe_motion_mm: float = 0.3
     heart_rate_hz: float = 1.1
+    needle_entry_x_mm: float | None = None
+    needle_bend_deg: float = 0.0
+    needle_deflect_deg: float = 0.0
+    needle_deflect_at: float = 0.5
+    elevation_offset_mm: float = 0.0
+    elevation_tilt: float = 0.0
+    elevation_drift_mm: float = 0.0
+    elevation_drift_hz: float = 0.3
+    elevation_beam_mm: float = 0.8
+    tip_flicker: float = 0.0
+    probe_rotation_deg: float = 0.0
+    spread_aspect: float = 1.8
+    spread_tilt_deg: float = 0.0
+    vessel_at: tuple[float, float, float] | None = None
+    vessel_pulsation: float = 0.12
+    vessel_compression: float = 0.0
+    compression_hz: float = 0.4
+    vessel_distends: bool = False
+    vessel_doppler: bool = False
+    reverberation_artefact: bool = False
+    calcification_shadow: bool = False
+    family: str = ""
 
     @property
     def row_spacing_mm(self) -> float:
@@ -309,67 +360,65 @@ def random_params(
 
 @dataclass(frozen=True, slots=True)
 class _Scene:
-    """Static parts of a scene on a canvas larger than the image by a motion margin."""
+    """Static parts of a scene on a canvas larger than the image by a motion margin.
+
+    The complex tissue echo is formed once on the canvas (scatterers times echogenicity, through the
+    point-spread function); each frame resamples it at the probe pose, so motion is sub-pixel.
+    """
 
     echo: FloatImage
-    scatter_re: FloatImage
-    scatter_im: FloatImage
-    margin: tuple[int, int]
+    field_re: FloatImage
+    field_im: FloatImage
+    origin: tuple[float, float]
     vessel: tuple[float, float, float] | None
-    motion: NDArray[np.float64]
+    poses: list[phantom.Pose]
+
+
+def _motion(params: SimulationParams, rng: np.random.Generator) -> list[phantom.Pose]:
+    t = np.arange(params.n_frames) / params.frame_rate_hz
+    phases = rng.uniform(0, 2 * math.pi, size=3)
+    x = params.probe_motion_mm * np.sin(2 * math.pi * 0.3 * t + phases[0])
+    z = 0.5 * params.probe_motion_mm * np.sin(2 * math.pi * 0.2 * t + phases[1])
+    angle = params.probe_rotation_deg * np.sin(2 * math.pi * 0.25 * t + phases[2])
+    centre = np.array([params.width_mm / 2, params.depth_mm / 2])
+    return [phantom.Pose(np.array([x[i], z[i]]), float(angle[i]), centre) for i in range(params.n_frames)]
+
+
+def _draw_vessel(params: SimulationParams, rng: np.random.Generator) -> tuple[float, float, float] | None:
+    drawn = (
+        float(rng.uniform(0.15, 0.85) * params.width_mm),
+        float(rng.uniform(0.35, 0.65) * params.depth_mm),
+        float(rng.uniform(1.5, 3.5)),
+    )
+    if not params.vessel:
+        return None
+    return params.vessel_at if params.vessel_at is not None else drawn
 
 
 def _make_scene(params: SimulationParams, rng: np.random.Generator) -> _Scene:
-    margin = (
-        math.ceil(params.probe_motion_mm / params.row_spacing_mm) + 1,
-        math.ceil(params.probe_motion_mm / params.col_spacing_mm) + 1,
+    reach = params.probe_motion_mm + math.radians(params.probe_rotation_deg) * 0.5 * math.hypot(
+        params.width_mm, params.depth_mm
     )
+    margin = (math.ceil(reach / params.row_spacing_mm) + 3, math.ceil(reach / params.col_spacing_mm) + 3)
+    origin = (-margin[1] * params.col_spacing_mm, -margin[0] * params.row_spacing_mm)
     shape = (params.rows + 2 * margin[0], params.cols + 2 * margin[1])
-    echo = phantom.tissue(params, rng, shape)
+    echo = phantom.tissue(params, rng, shape, origin)
     if params.bone:
-        phantom.add_bone(echo, params, rng)
-    vessel = None
-    if params.vessel:
-        vessel = (
-            float(rng.uniform(0.15, 0.85) * params.width_mm),
-            float(rng.uniform(0.35, 0.65) * params.depth_mm),
-            float(rng.uniform(1.5, 3.5)),
-        )
+        phantom.add_bone(echo, params, rng, origin)
+    vessel = _draw_vessel(params, rng)
     scatter = rng.standard_normal((2, *shape), dtype=np.float32)
-    t = np.arange(params.n_frames) / params.frame_rate_hz
-    phases = rng.uniform(0, 2 * math.pi, size=2)
-    motion = np.stack(
-        [
-            params.probe_motion_mm * np.sin(2 * math.pi * 0.3 * t + phases[0]),
-            0.5 * params.probe_motion_mm * np.sin(2 * math.pi * 0.2 * t + phases[1]),
-        ],
-        axis=1,
-    )
-    return _Scene(echo, scatter[0], scatter[1], margin, vessel, motion)
-
-
-def _clip_segment(
-    p0: NDArray[np.float64], p1: NDArray[np.float64], width: float, depth: float
-) -> tuple[float, float]:
-    """Liang-Barsky clip of segment ``p0 -> p1`` (x, z) to the image; returns the kept parameter range."""
-    t0, t1 = 0.0, 1.0
-    delta = p1 - p0
-    for p, q in (
-        (-delta[0], p0[0]),
-        (delta[0], width - p0[0]),
-        (-delta[1], p0[1]),
-        (delta[1], depth - p0[1]),
-    ):
-        if abs(p) < 1e-12:
-            if q < 0:
-                return 1.0, 0.0
-            continue
-        r = q / p
-        if p < 0:
-            t0 = max(t0, r)
-        else:
-            t1 = min(t1, r)
-    return t0, t1
+    poses = _motion(params, rng)
+    art_rng = np.random.default_rng((params.seed, 7))
+    phantom.add_artefacts(echo, params, art_rng, origin)
+    amplitude = np.sqrt(echo)
+    sigma_z = params.speckle_mm[0] / params.row_spacing_mm
+    sigma_x = params.speckle_mm[1] / params.col_spacing_mm
+    norm = np.float32(_blur_norm((sigma_z, sigma_x)) * math.sqrt(2.0))
+    fields = [
+        np.asarray(cv2.GaussianBlur(s * amplitude, (0, 0), sigma_x, sigmaY=sigma_z), np.float32) / norm
+        for s in scatter
+    ]
+    return _Scene(echo, fields[0], fields[1], origin, vessel, poses)
 
 
 def _depth_mm(params: SimulationParams) -> NDArray[np.float32]:
@@ -392,19 +441,25 @@ def _envelope_to_grey(env: FloatImage, params: SimulationParams) -> NDArray[np.u
     return np.asarray(cv2.GaussianBlur(grey, (0, 0), sigma), dtype=np.uint8)
 
 
-def _speckle(
-    params: SimulationParams, scene: _Scene, window: tuple[slice, slice], echo: FloatImage
-) -> tuple[FloatImage, FloatImage]:
-    """Complex tissue echo after the point-spread function, with a unit RMS for unit echogenicity."""
-    amplitude = np.sqrt(echo)
-    sigma_z = params.speckle_mm[0] / params.row_spacing_mm
-    sigma_x = params.speckle_mm[1] / params.col_spacing_mm
-    norm = np.float32(_blur_norm((sigma_z, sigma_x)) * math.sqrt(2.0))
-    out = []
-    for scatter in (scene.scatter_re, scene.scatter_im):
-        blurred = cv2.GaussianBlur(scatter[window] * amplitude, (0, 0), sigma_x, sigmaY=sigma_z)
-        out.append(np.asarray(blurred, dtype=np.float32) / norm)
-    return out[0], out[1]
+def _warp_matrix(params: SimulationParams, scene: _Scene, pose: phantom.Pose) -> NDArray[np.float64]:
+    """Affine map from image pixels (col, row) to canvas pixels (``cv2.warpAffine``, inverse map)."""
+    sx, sz = params.col_spacing_mm, params.row_spacing_mm
+    scale = np.diag([sx, sz])
+    rot = pose.rotation()
+    linear = np.diag([1 / sx, 1 / sz]) @ rot @ scale
+    offset = (rot @ (-pose.centre) + pose.centre + pose.shift - np.array(scene.origin)) / np.array([sx, sz])
+    return np.hstack([linear, offset[:, None]])
+
+
+def _resample(params: SimulationParams, image: FloatImage, matrix: NDArray[np.float64]) -> FloatImage:
+    out = cv2.warpAffine(
+        image,
+        matrix,
+        (params.cols, params.rows),
+        flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP,
+        borderMode=cv2.BORDER_REFLECT,
+    )
+    return np.asarray(out, dtype=np.float32)
 
 
 def simulate_cine(params: SimulationParams) -> SimulatedCine:
@@ -431,7 +486,7 @@ def simulate_cine(params: SimulationParams) -> SimulatedCine:
         frames.append(frame)
         truth.append(frame_truth)
     onset = None
-    if params.injection_at_s is not None and params.spread_visible:
+    if params.injection_at_s is not None and (params.spread_visible or params.vessel_distends):
         onset = params.injection_at_s + params.spread_delay_s
     return SimulatedCine(params, frames, truth, onset)
 
@@ -440,20 +495,18 @@ def _simulate_frame(
     params: SimulationParams, scene: _Scene, index: int, rng: np.random.Generator
 ) -> tuple[Frame, FrameTruth]:
     t = index / params.frame_rate_hz
-    shift_px = (
-        round(scene.motion[index, 1] / params.row_spacing_mm),
-        round(scene.motion[index, 0] / params.col_spacing_mm),
-    )
-    shift = np.array([shift_px[1] * params.col_spacing_mm, shift_px[0] * params.row_spacing_mm])
-    r0, c0 = scene.margin[0] + shift_px[0], scene.margin[1] + shift_px[1]
-    window = np.s_[r0 : r0 + params.rows, c0 : c0 + params.cols]
-    echo = scene.echo[window].copy()
-    area = phantom.vessel_and_spread(echo, params, scene.vessel, t, shift)
-    re, im = _speckle(params, scene, window, echo)
+    pose = scene.poses[index]
+    matrix = _warp_matrix(params, scene, pose)
+    vessel = phantom.vessel_shape(params, scene.vessel, t, pose)
+    factor, area = phantom.dynamic_factor(params, vessel, t, pose)
+    amplitude = np.sqrt(factor)
+    re = _resample(params, scene.field_re, matrix) * amplitude
+    im = _resample(params, scene.field_im, matrix) * amplitude
+    echo = _resample(params, scene.echo, matrix) * factor
     state = None
     if params.needle:
         state = phantom.needle_state(params, t)
-        phantom.render_needle(state, params, shift, re)
+        phantom.render_needle(state, params, pose, re)
     attenuation = np.power(np.float32(10.0), -np.float32(params.attenuation_db_mm / 20.0) * _depth_mm(params))
     noise = rng.standard_normal((2, params.rows, params.cols), dtype=np.float32) * np.float32(params.noise)
     env = np.sqrt((re * attenuation + noise[0]) ** 2 + (im * attenuation + noise[1]) ** 2)
@@ -461,15 +514,37 @@ def _simulate_frame(
         sigma = (params.speckle_mm[0] / params.row_spacing_mm, params.speckle_mm[1] / params.col_spacing_mm)
         local = cv2.GaussianBlur(env, (0, 0), sigma[1], sigmaY=sigma[0])
         env = np.asarray(cv2.addWeighted(env, 1.0 - params.compounding, local, params.compounding, 0.0))
+    grey = _envelope_to_grey(env, params)
+    colour = _doppler(params, grey, vessel, t) if params.vessel_doppler and vessel is not None else None
+    if colour is not None:
+        grey = np.asarray(cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY), dtype=np.uint8)
     frame = Frame(
-        _envelope_to_grey(env, params),
+        grey,
         params.row_spacing_mm,
         params.col_spacing_mm,
         t,
         index,
         f"simulated:{params.seed}",
+        colour,
     )
-    return frame, _truth(params, state, shift, area, echo)
+    return frame, _truth(params, state, pose, area, echo, vessel)
+
+
+def _doppler(
+    params: SimulationParams, grey: NDArray[np.uint8], vessel: phantom.VesselShape, t: float
+) -> NDArray[np.uint8]:
+    """Colour-Doppler frame (RGB): the lumen coloured red while the flow is above the wall filter."""
+    colour = np.repeat(grey[:, :, None], 3, axis=2)
+    phase = (params.heart_rate_hz * t) % 1.0
+    velocity = max(0.0, math.sin(2 * math.pi * phase)) if params.vessel_pulsation > 0 else 0.6
+    if velocity < 0.2:
+        return colour
+    z, x = _depth_mm(params), (np.arange(params.cols, dtype=np.float32) * params.col_spacing_mm)[None, :]
+    r = np.sqrt(((x - vessel.x_mm) / vessel.rx_mm) ** 2 + ((z - vessel.z_mm) / vessel.rz_mm) ** 2)
+    lumen = r < 0.85
+    level = np.uint8(110 + 140 * velocity)
+    colour[lumen] = (level, 20, 20)
+    return colour
 
 
 def _blur_norm(sigma: tuple[float, float]) -> float:
@@ -482,33 +557,45 @@ def _blur_norm(sigma: tuple[float, float]) -> float:
 def _truth(
     params: SimulationParams,
     state: phantom.NeedleState | None,
-    shift: NDArray[np.float64],
+    pose: phantom.Pose,
     area: float,
     echo: FloatImage,
+    vessel: phantom.VesselShape | None,
 ) -> FrameTruth:
     nan = float("nan")
     spread_x = spread_z = nan
     if area > 0:
-        spread_x, spread_z = (float(v) for v in phantom.spread_centre(params) - shift)
+        centre = (
+            (vessel.x_mm, vessel.z_mm)
+            if params.vessel_distends and vessel is not None
+            else tuple(pose.to_image(phantom.spread_centre(params)))
+        )
+        spread_x, spread_z = float(centre[0]), float(centre[1])
+    vessels = () if vessel is None else ((vessel.x_mm, vessel.z_mm, vessel.rx_mm, vessel.rz_mm),)
+    common = {
+        "spread_visible": area > 0,
+        "spread_area_mm2": area,
+        "spread_x_mm": spread_x,
+        "spread_z_mm": spread_z,
+        "vessels": vessels,
+        "fluid_in_vessel": area > 0 and params.vessel_distends,
+    }
     if state is None:
-        return FrameTruth(False, nan, nan, nan, 0.0, area > 0, area, spread_x, spread_z)
-    start, tip = state.entry - shift, state.tip - shift
-    lo, hi = _clip_segment(start, tip, params.width_mm, params.depth_mm)
-    visible_length = max(0.0, hi - lo) * float(np.linalg.norm(tip - start))
+        return FrameTruth(False, nan, nan, nan, 0.0, tip_visible=False, **common)  # type: ignore[arg-type]
+    visible_length, _, tip_in = phantom.visible_pieces(state, params, pose)
     visible = visible_length >= MIN_VISIBLE_MM
     if visible:
-        visible = phantom.shaft_contrast(params, state, shift, echo, lo, hi) >= MIN_CONTRAST
-    sign = 1.0 if params.needle_from_left else -1.0
+        visible = phantom.shaft_contrast(params, state, pose, echo) >= MIN_CONTRAST
+    tip = pose.to_image(state.tip)
+    angle = phantom.truth_angle_deg(params, state) - pose.angle_deg
     return FrameTruth(
         visible,
         float(tip[0]),
         float(tip[1]),
-        sign * params.needle_angle_deg,
+        angle,
         visible_length,
-        area > 0,
-        area,
-        spread_x,
-        spread_z,
+        tip_visible=visible and tip_in,
+        **common,  # type: ignore[arg-type]
     )
 
 

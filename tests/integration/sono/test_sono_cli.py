@@ -23,7 +23,7 @@ def test_analyze_json_contract(cine_file: Path, cine: SimulatedCine) -> None:
     assert document["file"] == str(cine_file)
     assert len(document["frames"]) == len(cine.frames)
     frame = document["frames"][-1]
-    assert set(frame) == {"index", "time_s", "needle", "spread", "processing_ms"}
+    assert set(frame) == {"index", "time_s", "needle", "spread", "processing_ms", "vessels"}
     assert frame["needle"]["visible"] is True
     truth = cine.truth[-1]
     assert abs(frame["needle"]["tip_x_mm"] - truth.tip_x_mm) < 1.0
@@ -84,12 +84,46 @@ def test_simulate_rejects_unknown_compression(tmp_path: Path) -> None:
 
 def test_evaluate_json(tmp_path: Path) -> None:
     result = runner.invoke(
-        app, ["evaluate", "--cines", "1", "--needle-free", "1", "--frames", "12", "--no-real", "--json"]
+        app,
+        [
+            "evaluate",
+            "--per-family",
+            "0",
+            "--cines",
+            "1",
+            "--needle-free",
+            "1",
+            "--frames",
+            "12",
+            "--no-real",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     metrics = json.loads(result.output)
     assert metrics["cines"] == 1 and metrics["needle_free_cines"] == 1
     assert {"tip_error_mm", "angle_error_deg", "detection_rate", "spread_latency_s"} <= set(metrics)
+
+
+def test_evaluate_families_on_development_seeds() -> None:
+    result = runner.invoke(
+        app,
+        [
+            *("evaluate", "--per-family", "1", "--families", "baseline"),
+            "--development",
+            "--frames",
+            "12",
+            "--no-real",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["set"] == "development" and document["seeds"] == [100_000, 199_999]
+    assert set(document["families"]) == {"baseline", "all"}
+    baseline = document["families"]["baseline"]
+    assert baseline["cines"] == 1 and baseline["frames"] == 12
+    assert set(baseline["warnings"]) == {"no_visible_spread", "fluid_in_vessel", "vessel_near_path"}
 
 
 def test_live_replays_a_simulated_source() -> None:

@@ -35,7 +35,7 @@ def test_seeding_is_idempotent_and_the_no_spread_case_warns(tmp_path: Path) -> N
     assert silent.spread_onset_s is None and silent.warning_count == 1
     assert [w["type"] for w in silent.summary["warnings"]] == ["no_visible_spread"]
     away = rows["demo-spread-away-from-tip.dcm"]
-    assert [w["type"] for w in away.summary["warnings"]] == ["spread_away_from_tip"]
+    assert "spread_away_from_tip" in [w["type"] for w in away.summary["warnings"]]
     assert normal.timeline is not None and len(normal.timeline["area_mm2"]) == normal.frames
     kept = {p.name for p in (get_settings().data_dir / "sono").iterdir()}
     assert {r.cine_file for r in rows.values()} == kept

@@ -119,7 +119,7 @@ def test_pipeline_rejects_bad_timeout() -> None:
 def test_frame_result_json_contract(clear_cine: SimulatedCine) -> None:
     pipeline = GuidancePipeline()
     document = [pipeline(f).as_dict() for f in clear_cine.frames[:25]][-1]
-    assert set(document) == {"index", "time_s", "needle", "spread", "processing_ms"}
+    assert set(document) == {"index", "time_s", "needle", "spread", "processing_ms", "vessels"}
     assert set(document["needle"]) == {
         "visible",
         "tip_x_mm",

@@ -1,0 +1,256 @@
+"""Per-family evaluation on the frozen test set (or development seeds): warning rates with Wilson intervals.
+
+For every scene family of :mod:`painguide.sono.scenes` the pipeline runs over simulated cines and is
+compared with the exact ground truth:
+
+- needle: detection rate over frames with a visible shaft; tip error over frames where the tip itself is
+  visible and the needle reported; angle error; false needle frames;
+- spread: onset latency after the true first fluid, missed onsets, false spread frames (frames reported
+  with fluid where the truth has none);
+- warnings per cine: ``no_visible_spread`` (positive = intravascular cine), ``fluid_in_vessel``
+  (positive = fluid goes into a vessel), ``vessel_near_path`` (positive = the true tip or its 10 mm
+  extension passes within the margin of the true vessel), each as sensitivity and specificity with a
+  95 % Wilson score interval;
+- vessels: share of frames with a true vessel in which a detected outline lies on it, and false vessel
+  detections per frame.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from painguide.sono.pipeline import PATH_AHEAD_MM, VESSEL_MARGIN_MM, GuidancePipeline
+from painguide.sono.scenes import FAMILIES, development_seed, held_out_seed, scene_params
+from painguide.sono.simulate import SimulatedCine, simulate_cine
+
+__all__ = ["FamilyScore", "evaluate_families", "score_family_cine", "wilson"]
+
+WARNINGS = ("no_visible_spread", "fluid_in_vessel", "vessel_near_path")
+
+
+def wilson(successes: int, total: int, *, z: float = 1.959964) -> tuple[float, float] | None:
+    """95 % Wilson score interval of a proportion (``None`` when ``total`` is 0).
+
+    >>> wilson(0, 10)
+    (0.0, 0.278)
+    >>> wilson(9, 10)
+    (0.596, 0.982)
+    """
+    if total == 0:
+        return None
+    p = successes / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return round(max(0.0, centre - half), 3), round(min(1.0, centre + half), 3)
+
+
+@dataclass(slots=True)
+class FamilyScore:
+    """Counts and errors of one cine (summed over the cines of a family)."""
+
+    family: str
+    cines: int = 0
+    frames: int = 0
+    truth_visible: int = 0
+    detected: int = 0
+    false_needles: int = 0
+    tip_errors_mm: list[float] = field(default_factory=list)
+    angle_errors_deg: list[float] = field(default_factory=list)
+    latencies_s: list[float] = field(default_factory=list)
+    spread_missed: int = 0
+    no_fluid_frames: int = 0
+    false_spread_frames: int = 0
+    vessel_frames: int = 0
+    vessel_found: int = 0
+    false_vessel_frames: int = 0
+    warnings: dict[str, list[tuple[bool, bool]]] = field(default_factory=dict)
+    processing_ms: list[float] = field(default_factory=list)
+
+    def add(self, other: FamilyScore) -> None:
+        """Add another cine's counts."""
+        for name in self.__slots__:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if isinstance(mine, int):
+                setattr(self, name, mine + theirs)
+            elif isinstance(mine, list):
+                mine.extend(theirs)
+            elif isinstance(mine, dict):
+                for key, value in theirs.items():
+                    mine.setdefault(key, []).extend(value)
+
+    def metrics(self) -> dict[str, Any]:
+        """JSON-ready figures of the family."""
+
+        def pct(values: list[float], q: float) -> float | None:
+            return round(float(np.percentile(values, q)), 3) if values else None
+
+        out: dict[str, Any] = {
+            "cines": self.cines,
+            "frames": self.frames,
+            "detection_rate": round(self.detected / self.truth_visible, 3) if self.truth_visible else None,
+            "detection_ci": wilson(self.detected, self.truth_visible),
+            "visible_frames": self.truth_visible,
+            "tip_error_mm": {"median": pct(self.tip_errors_mm, 50), "p90": pct(self.tip_errors_mm, 90)},
+            "angle_error_deg": {
+                "median": pct(self.angle_errors_deg, 50),
+                "p90": pct(self.angle_errors_deg, 90),
+            },
+            "false_needle_frames": self.false_needles,
+            "spread_latency_s": {"median": pct(self.latencies_s, 50), "max": pct(self.latencies_s, 100)},
+            "spread_missed": self.spread_missed,
+            "false_spread_frames": self.false_spread_frames,
+            "no_fluid_frames": self.no_fluid_frames,
+            "vessel_detection_rate": round(self.vessel_found / self.vessel_frames, 3)
+            if self.vessel_frames
+            else None,
+            "vessel_frames": self.vessel_frames,
+            "false_vessel_frames": self.false_vessel_frames,
+            "processing_ms_median": pct(self.processing_ms, 50),
+        }
+        out["warnings"] = {name: warning_rates(self.warnings.get(name, [])) for name in WARNINGS}
+        return out
+
+
+def warning_rates(outcomes: list[tuple[bool, bool]]) -> dict[str, Any]:
+    """Sensitivity and specificity with Wilson intervals from ``(truth, fired)`` pairs, one per cine."""
+    tp = sum(t and f for t, f in outcomes)
+    pos = sum(t for t, _ in outcomes)
+    tn = sum(not t and not f for t, f in outcomes)
+    neg = len(outcomes) - pos
+    return {
+        "positives": pos,
+        "negatives": neg,
+        "sensitivity": round(tp / pos, 3) if pos else None,
+        "sensitivity_ci": wilson(tp, pos),
+        "specificity": round(tn / neg, 3) if neg else None,
+        "specificity_ci": wilson(tn, neg),
+    }
+
+
+def _near_truth(cine: SimulatedCine) -> bool:
+    """Whether the true tip or its extension comes within the margin of the true vessel in any frame."""
+    for truth in cine.truth:
+        if not truth.needle_visible or not truth.vessels:
+            continue
+        x, z, rx, rz = truth.vessels[0]
+        a = math.radians(truth.angle_deg)
+        d = np.array([math.copysign(math.cos(a), truth.angle_deg), abs(math.sin(a))])
+        path = (
+            np.array([truth.tip_x_mm, truth.tip_z_mm]) + np.arange(0, PATH_AHEAD_MM + 0.25, 0.25)[:, None] * d
+        )
+        r = np.hypot((path[:, 0] - x) / rx, (path[:, 1] - z) / rz)
+        gap = np.min(np.hypot(path[:, 0] - x, path[:, 1] - z) * (1 - 1 / np.maximum(r, 1e-9)))
+        if float(np.min(r)) <= 1.0 or gap <= VESSEL_MARGIN_MM:
+            return True
+    return False
+
+
+def score_family_cine(cine: SimulatedCine) -> FamilyScore:
+    """Run the pipeline over one cine of a family and compare with its ground truth."""
+    p = cine.params
+    pipeline = GuidancePipeline(injection_at_s=p.injection_at_s)
+    score = FamilyScore(p.family or "unnamed", cines=1, frames=len(cine.frames))
+    onset: float | None = None
+    fired: set[str] = set()
+    for frame, truth in zip(cine.frames, cine.truth, strict=True):
+        result = pipeline(frame)
+        score.processing_ms.append(result.processing_ms)
+        n = result.needle
+        if truth.needle_visible:
+            score.truth_visible += 1
+            score.detected += n.visible
+            if n.visible and truth.tip_seen:
+                score.tip_errors_mm.append(
+                    math.hypot(n.tip_x_mm - truth.tip_x_mm, n.tip_z_mm - truth.tip_z_mm)
+                )
+                score.angle_errors_deg.append(abs(n.angle_deg - truth.angle_deg))
+        elif n.visible and (not p.needle or math.isnan(truth.tip_x_mm)):
+            score.false_needles += 1
+        if not truth.spread_visible and not p.vessel_distends:
+            score.no_fluid_frames += 1
+            score.false_spread_frames += result.spread.visible
+        _score_vessels(score, result.vessels, truth.vessels, frame.time_s)
+        fired.update(e.type for e in result.events)
+        if onset is None and "spread_onset" in fired:
+            onset = result.time_s
+    if cine.spread_onset_s is not None:
+        if onset is None:
+            score.spread_missed += 1
+        else:
+            score.latencies_s.append(onset - cine.spread_onset_s)
+    truths = {
+        "no_visible_spread": p.injection_at_s is not None and cine.spread_onset_s is None,
+        "fluid_in_vessel": p.vessel_distends and cine.spread_onset_s is not None,
+        "vessel_near_path": p.needle and p.vessel and _near_truth(cine),
+    }
+    if p.injection_at_s is not None:
+        for name, expected in truths.items():
+            score.warnings[name] = [(bool(expected), name in fired)]
+    return score
+
+
+def _score_vessels(score: FamilyScore, found: list[Any], truths: tuple[Any, ...], t: float) -> None:
+    hits = [
+        v
+        for v in found
+        if any(math.hypot(v.x_mm - x, v.z_mm - z) <= max(rx, rz) + 1.0 for x, z, rx, rz in truths)
+    ]
+    if truths and t >= 1.0:  # pulsation needs about a second of frames
+        score.vessel_frames += 1
+        score.vessel_found += bool(hits)
+    score.false_vessel_frames += len(found) > len(hits)
+
+
+def evaluate_families(
+    *,
+    per_family: int = 8,
+    families: tuple[str, ...] = FAMILIES,
+    test_set: bool = True,
+    rows: int = 480,
+    cols: int = 640,
+    n_frames: int = 60,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, FamilyScore]:
+    """Score every family on the test seeds (or the development seeds).
+
+    Parameters
+    ----------
+    per_family : int
+        Cines per family.
+    families : tuple of str
+        Families to run.
+    test_set : bool
+        ``True`` for the frozen test seeds, ``False`` for development seeds.
+    rows, cols, n_frames : int
+        Cine size (intravascular cines are longer).
+    progress : callable, optional
+        Called with ``(done, total)`` after each cine.
+
+    Returns
+    -------
+    dict of str to FamilyScore
+        One summed score per family, plus ``"all"``.
+    """
+    seed_of = held_out_seed if test_set else development_seed
+    out: dict[str, FamilyScore] = {}
+    total = per_family * len(families)
+    done = 0
+    for family in families:
+        summed = FamilyScore(family)
+        for i in range(per_family):
+            params = scene_params(family, seed_of(family, i), rows=rows, cols=cols, n_frames=n_frames)
+            summed.add(score_family_cine(simulate_cine(params)))
+            done += 1
+            if progress is not None:
+                progress(done, total)
+        out[family] = summed
+    overall = FamilyScore("all")
+    for score in out.values():
+        overall.add(score)
+    out["all"] = overall
+    return out
