@@ -7,7 +7,7 @@ classes to exit codes in one place (:mod:`painguide.cli`), the web app to HTTP s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 __all__ = [
     "CatalogueError",
@@ -123,14 +123,21 @@ class ImportRejectedError(DicomError):
 
 
 class GateError(PainguideError):
-    """A safety gate refused a step; ``reasons`` lists every unmet condition, not just the first."""
+    """A safety gate refused a step; ``reasons`` lists every unmet condition, not just the first.
+
+    ``unmet`` carries the same reasons as ``{code, message, source}`` mappings where the gate has codes (the
+    care pathway's stable contract; the API answers ``{"error": "gate_refused", "unmet": [...]}``).
+    """
 
     exit_code = 4
     http_status = 409
 
-    def __init__(self, step: str, reasons: Sequence[str]) -> None:
+    def __init__(
+        self, step: str, reasons: Sequence[str], *, unmet: Sequence[Mapping[str, str | None]] = ()
+    ) -> None:
         self.step = step
         self.reasons = tuple(reasons)
+        self.unmet = tuple(dict(u) for u in unmet)
         joined = "; ".join(self.reasons)
         super().__init__(f"{step} refused: {joined}")
 

@@ -13,9 +13,18 @@ Format::
       - {procedure: vertebroplasty, author: ..., date: ..., reason: ...}
     add:
       - {procedure: {id: ..., ...}, author: ..., date: ..., reason: ...}
+    pathway:
+      set: cms-lcd              # the care-pathway rule set (painguide/pathway/data/policy_sets.yaml)
+      frame: de-strlschg        # the radiation-justification frame
+      competence_required: false
+      author: Dr. A. Beispiel
+      date: 2026-01-05
+      reason: "our payers follow the CMS LCDs"
 
 A path names one value: ``procedures.<id>...``, ``conventions.role_ratings.<role>``,
-``rules.<code>.params.<name>`` or ``anticoagulants...``. A value that is a Fact in the data is replaced by a
+``rules.<code>.params.<name>``, ``anticoagulants...``, or a care-pathway value
+``pathway.sets.<set>.rules.<rule>.params.<name>`` / ``pathway.frames.<frame>.<value>`` (applied by
+:mod:`painguide.pathway.policy`). A value that is a Fact in the data is replaced by a
 Fact with status ``site`` that keeps the previous value; a plain value is replaced as it is.
 """
 
@@ -33,7 +42,7 @@ from painguide.catalogue.models import Override
 from painguide.datafiles import read_yaml
 from painguide.errors import DataFileError
 
-__all__ = ["SitePolicy", "apply_policy", "read_policy", "read_yaml"]
+__all__ = ["PathwayChoice", "SitePolicy", "apply_policy", "read_policy", "read_yaml", "set_path"]
 
 
 class _Signed(BaseModel):
@@ -48,7 +57,7 @@ class _Signed(BaseModel):
 
 
 class ValueOverride(_Signed):
-    path: str = Field(pattern=r"^(procedures|conventions|rules|anticoagulants)\.[^.]+(\.[^.]+)*$")
+    path: str = Field(pattern=r"^(procedures|conventions|rules|anticoagulants|pathway)\.[^.]+(\.[^.]+)*$")
     value: Any
 
 
@@ -60,6 +69,14 @@ class Addition(_Signed):
     procedure: dict[str, Any]
 
 
+class PathwayChoice(_Signed):
+    """The care-pathway rule set and radiation-justification frame a site uses (``None``: the default)."""
+
+    set: str | None = None
+    frame: str | None = None
+    competence_required: bool = False
+
+
 class SitePolicy(BaseModel):
     """A parsed site policy file."""
 
@@ -69,6 +86,7 @@ class SitePolicy(BaseModel):
     overrides: tuple[ValueOverride, ...] = ()
     disable: tuple[Disable, ...] = ()
     add: tuple[Addition, ...] = ()
+    pathway: PathwayChoice | None = None
 
 
 def pydantic_to_data_error(path: str, exc: PydanticValidationError, prefix: str = "") -> DataFileError:
@@ -88,7 +106,8 @@ def read_policy(path: Path) -> SitePolicy:
         raise pydantic_to_data_error(str(path), exc) from exc
 
 
-def _set_path(raw: MutableMapping[str, Any], item: ValueOverride, policy_path: str) -> None:
+def set_path(raw: MutableMapping[str, Any], item: ValueOverride, policy_path: str) -> None:
+    """Set the value ``item.path`` names in ``raw``; a Fact becomes a ``site`` Fact keeping the old value."""
     parts = item.path.split(".")
     node: Any = raw
     for depth, part in enumerate(parts[:-1]):
@@ -142,6 +161,8 @@ def apply_policy(raw: dict[str, Any], policy: SitePolicy, policy_path: str) -> l
         procedures[dis.procedure]["enabled"] = False
         applied.append((f"procedures.{dis.procedure}.enabled", dis.as_override(True)))
     for item in policy.overrides:
-        _set_path(raw, item, policy_path)
+        if item.path.startswith("pathway."):
+            continue  # applied to the pathway policy sets by painguide.pathway.policy
+        set_path(raw, item, policy_path)
         applied.append((item.path, item.as_override()))
     return applied

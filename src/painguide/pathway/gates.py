@@ -1,0 +1,529 @@
+"""Safety gates of the care pathway: which step is refused, and every reason why (pure functions).
+
+Each gate group reads a :class:`~painguide.pathway.case.CaseFile` and the policy in force and returns
+:class:`Unmet` reasons ``{code, message, source}``. :func:`check` gathers the groups a step requires (with the
+record about to be added already in place), :func:`require` raises :class:`~painguide.errors.GateError`
+with all of them. A physician's override of a code lifts it on that case, unless the policy says the code
+cannot be overridden; overridden reasons stay visible beside the unmet ones.
+
+The codes are a stable contract (the API returns them):
+``diagnostics_missing``, ``indication_missing``, ``conservative_therapy_missing``,
+``anticoagulation_unresolved``, ``justification_missing``, ``justification_not_qualified``,
+``pregnancy_status_unknown``, ``consent_missing``, ``consent_revoked``, ``checklist_incomplete``,
+``diagnostic_blocks_insufficient``, ``repetition_limit``, ``contraindication``, ``operator_not_competent``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+from typing import Any, Literal, get_args
+
+from painguide.catalogue.models import Procedure
+from painguide.errors import GateError
+from painguide.pathway.case import CaseFile, PriorSession, Stage, Step, next_step, stage_of
+from painguide.pathway.models import CHECKLIST_ITEMS, FAILED_OUTCOMES, IONIZING
+from painguide.pathway.policy import PathwayPolicy, PolicyRule
+
+__all__ = [
+    "GATE_CODES",
+    "REQUIRES",
+    "Assessment",
+    "GateCode",
+    "GateContext",
+    "Unmet",
+    "assess",
+    "check",
+    "require",
+]
+
+GateCode = Literal[
+    "diagnostics_missing",
+    "indication_missing",
+    "conservative_therapy_missing",
+    "anticoagulation_unresolved",
+    "justification_missing",
+    "justification_not_qualified",
+    "pregnancy_status_unknown",
+    "consent_missing",
+    "consent_revoked",
+    "checklist_incomplete",
+    "diagnostic_blocks_insufficient",
+    "repetition_limit",
+    "contraindication",
+    "operator_not_competent",
+]
+#: Every gate code, the stable contract of refusals.
+GATE_CODES: tuple[str, ...] = get_args(GateCode)
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass(frozen=True, slots=True)
+class Unmet:
+    """One unmet condition: stable code, a message saying what is missing and how to fix it, its source."""
+
+    code: str
+    message: str
+    source: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        """``{code, message, source}``."""
+        return {"code": self.code, "message": self.message, "source": self.source}
+
+
+@dataclass(frozen=True, slots=True)
+class GateContext:
+    """What the gates read besides the case.
+
+    Attributes
+    ----------
+    policy : PathwayPolicy
+        Rule set and radiation frame in force.
+    today : date
+        The day of the check.
+    procedures : mapping of str to Procedure
+        The catalogue (region and name of each procedure id).
+    competence : collection of (procedure, modality), optional
+        What the operator has declared competence for; ``None``: not known, the gate does not apply.
+    """
+
+    policy: PathwayPolicy
+    today: date
+    procedures: Mapping[str, Procedure]
+    competence: Collection[tuple[str, str]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """Where a case stands: stage, next step, what blocks that step, and what was overridden."""
+
+    stage: Stage
+    next_step: Step | None
+    unmet: tuple[Unmet, ...]
+    overridden: tuple[Unmet, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return {
+            "stage": self.stage,
+            "next_step": self.next_step,
+            "unmet": [u.to_dict() for u in self.unmet],
+            "overridden": [u.to_dict() for u in self.overridden],
+        }
+
+
+Gate = Callable[[CaseFile, GateContext], list[Unmet]]
+
+
+def _day(case: CaseFile, ctx: GateContext) -> date:
+    return case.procedure_day or ctx.today
+
+
+def _rules(case: CaseFile, ctx: GateContext, *kinds: str) -> list[PolicyRule]:
+    if case.indication is None:
+        return []
+    found = ctx.policy.rules.rules_for(case.indication.procedure)
+    return [r for r in found if r.kind in kinds]
+
+
+def _region(ctx: GateContext, procedure: str) -> str:
+    proc = ctx.procedures.get(procedure)
+    return proc.region if proc is not None else ""
+
+
+def _sessions(case: CaseFile, ctx: GateContext, classes: tuple[str, ...]) -> list[PriorSession]:
+    assert case.indication is not None
+    region = _region(ctx, case.indication.procedure)
+    day = _day(case, ctx)
+    found = [
+        s
+        for s in case.history
+        if s.region == region and s.performed_on <= day and ctx.policy.rules.in_classes(s.procedure, classes)
+    ]
+    return sorted(found, key=lambda s: s.performed_on)
+
+
+# ------------------------------------------------------------------------------------------------ work-up
+
+
+def _workup(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    out: list[Unmet] = []
+    for rule in _rules(case, ctx, "diagnostics"):
+        if rule.value("exam") and not case.exams:
+            out.append(Unmet("diagnostics_missing", "No clinical examination recorded.", rule.cite("exam")))
+        if rule.value("imaging") and not case.imaging:
+            out.append(Unmet("diagnostics_missing", "No imaging recorded.", rule.cite("imaging")))
+    for rule in _rules(case, ctx, "baseline_scores"):
+        if rule.value("nrs") and case.info.nrs is None:
+            msg = "No baseline pain score (NRS 0-10) on the case; record it."
+            out.append(Unmet("diagnostics_missing", msg, rule.cite("nrs")))
+        if rule.value("disability") and case.info.disability_score is None:
+            msg = "No baseline disability score (ODI or NDI) on the case; record it."
+            out.append(Unmet("diagnostics_missing", msg, rule.cite("disability")))
+    for rule in _rules(case, ctx, "concordant_imaging"):
+        if not any(i.concordant for i in case.imaging):
+            msg = "No imaging finding concordant with the complaint recorded."
+            out.append(Unmet("diagnostics_missing", msg, rule.cite()))
+    return out
+
+
+def _conservative(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    out: list[Unmet] = []
+    failed = [t for t in case.therapies if t.outcome in FAILED_OUTCOMES]
+    for rule in _rules(case, ctx, "conservative_care"):
+        weeks = rule.value("weeks")
+        if not failed:
+            msg = f"{rule.text} No failed conservative therapy recorded."
+            out.append(Unmet("conservative_therapy_missing", msg, rule.cite()))
+            continue
+        start = min(t.started_on.toordinal() for t in failed)
+        span = (max(t.ends_on_ordinal for t in failed) - start) / 7
+        if weeks is not None and span < weeks:
+            msg = f"{rule.text} Recorded conservative care spans {span:.0f} weeks; {weeks:g} needed."
+            out.append(Unmet("conservative_therapy_missing", msg, rule.cite("weeks")))
+    return out
+
+
+# ----------------------------------------------------------------------------------- indication criteria
+
+
+def _duration_and_levels(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    indication = case.indication
+    out: list[Unmet] = []
+    if indication is None:
+        return out
+    for rule in _rules(case, ctx, "pain_duration"):
+        weeks, have = rule.value("weeks"), case.info.pain_weeks_on(indication.on)
+        if weeks is not None and have < weeks:
+            msg = f"{rule.text} The case records {have:.0f} weeks of pain on {indication.on.isoformat()}."
+            out.append(Unmet("indication_missing", msg, rule.cite("weeks")))
+    for rule in _rules(case, ctx, "max_levels"):
+        most = rule.value("levels")
+        if most is not None and not indication.levels:
+            msg = f"Name the level(s) of {indication.procedure} in the indication ({rule.text})"
+            out.append(Unmet("indication_missing", msg, rule.cite("levels")))
+        elif most is not None and len(indication.levels) > most:
+            msg = (
+                f"{rule.text} The indication names {len(indication.levels)}: {', '.join(indication.levels)}."
+            )
+            out.append(Unmet("indication_missing", msg, rule.cite("levels")))
+    for rule in _rules(case, ctx, "prior_fusion"):
+        fused = sorted(set(indication.levels) & set(case.patient.fused_levels))
+        if fused:
+            msg = f"{rule.text} Fused level(s) in the indication: {', '.join(fused)}."
+            out.append(Unmet("contraindication", msg, rule.cite()))
+    return out
+
+
+def _blocks(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    out: list[Unmet] = []
+    for rule in _rules(case, ctx, "diagnostic_blocks"):
+        count, relief, gap = (
+            rule.value("count"),
+            rule.value("min_relief_percent"),
+            rule.value("min_days_between"),
+        )
+        if count is None or relief is None:
+            continue
+        blocks = _sessions(case, ctx, rule.blocks_from)
+        good = [s for s in blocks if (s.best_relief() or 0) >= relief]
+        if len(good) < count:
+            found = (
+                ", ".join(f"{s.performed_on.isoformat()}: {_pct(s.best_relief())}" for s in blocks) or "none"
+            )
+            msg = f"{rule.text} Qualifying blocks: {len(good)} of {count:g} (blocks in this region: {found})."
+            out.append(Unmet("diagnostic_blocks_insufficient", msg, rule.cite("count", "min_relief_percent")))
+        elif count >= 2 and gap is not None and (good[-1].performed_on - good[0].performed_on).days < gap:
+            apart = (good[-1].performed_on - good[0].performed_on).days
+            msg = f"{rule.text} The qualifying blocks are {apart} days apart."
+            out.append(Unmet("diagnostic_blocks_insufficient", msg, rule.cite("min_days_between")))
+    return out
+
+
+def _pct(value: float | None) -> str:
+    return "no relief recorded" if value is None else f"{value:g} %"
+
+
+def _repetition(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    out: list[Unmet] = []
+    day = _day(case, ctx)
+    for rule in _rules(case, ctx, "repetition"):
+        most, months = rule.value("sessions"), rule.value("months")
+        if most is None or months is None:
+            continue
+        since = day - timedelta(days=round(months * _DAYS_PER_MONTH))
+        within = [s for s in _sessions(case, ctx, rule.counts) if s.performed_on > since]
+        if len(within) + 1 > most:
+            dates = ", ".join(s.performed_on.isoformat() for s in within)
+            msg = f"{rule.text} This would be session {len(within) + 1} since {since.isoformat()} ({dates})."
+            out.append(Unmet("repetition_limit", msg, rule.cite("sessions", "months")))
+    for rule in _rules(case, ctx, "repeat_relief"):
+        relief, min_days = rule.value("min_relief_percent"), rule.value("min_days")
+        earlier = _sessions(case, ctx, rule.counts)
+        if relief is None or not earlier:
+            continue
+        last = earlier[-1]
+        best = last.best_relief(min_days=int(min_days or 0))
+        if best is None or best < relief:
+            lasting = f" at {min_days:g} days or later" if min_days else ""
+            after = f"After the last session ({last.performed_on.isoformat()})"
+            msg = f"{rule.text} {after}: {_pct(best)}{lasting}."
+            out.append(Unmet("repetition_limit", msg, rule.cite()))
+    return out
+
+
+# ----------------------------------------------------------------------------------- steps in sequence
+
+
+def _indication(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    if case.indication is None:
+        return [
+            Unmet("indication_missing", "No indication recorded: record procedure, levels, side, rationale.")
+        ]
+    return []
+
+
+def _plan(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    if case.indication is not None and not case.plan_current:
+        msg = f"No plan for {case.indication.procedure}: choose the modality from the advisor's ranking."
+        return [Unmet("indication_missing", msg)]
+    return []
+
+
+def _schedule(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    if case.indication is not None and case.schedule is None:
+        return [Unmet("indication_missing", "The procedure is not scheduled: give its date and time.")]
+    return []
+
+
+def _anticoagulation(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    drugs = case.patient.drugs
+    record = case.anticoagulation
+    if not drugs or case.schedule is None:
+        return []
+    code = "anticoagulation_unresolved"
+    if record is None:
+        return [Unmet(code, f"No anticoagulation plan for {', '.join(drugs)}: plan it.", "N18")]
+    out: list[Unmet] = []
+    if record.procedure_at != case.schedule.at:
+        msg = (
+            f"The anticoagulation plan is for {record.procedure_at.isoformat()}; the procedure is now at "
+            f"{case.schedule.at.isoformat()}: plan again."
+        )
+        out.append(Unmet(code, msg, "N18"))
+    planned = {d.drug for d in record.drugs}
+    if planned != set(drugs):
+        msg = f"The drug list changed since the plan (now {', '.join(drugs)}): plan again."
+        out.append(Unmet(code, msg, "N18"))
+    for item in record.drugs:
+        if not item.resolved:
+            msg = f"Shared decision on {item.drug} not recorded: decide continue or hold with the prescriber."
+            out.append(Unmet(code, msg, item.source))
+    return out
+
+
+def _labs(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    out: list[Unmet] = []
+    day = _day(case, ctx)
+    if case.plan is not None and case.plan.contrast == "standard":
+        for rule in _rules(case, ctx, "egfr_before_contrast"):
+            max_age = rule.value("max_age_days")
+            values = [(lab.on, lab.value) for lab in case.labs("egfr")]
+            if case.patient.egfr is not None and case.patient.egfr_on is not None:
+                values.append((case.patient.egfr_on, case.patient.egfr))
+            fresh = [v for v in values if v[0] <= day and (max_age is None or (day - v[0]).days <= max_age)]
+            if not fresh:
+                within = f" measured within {max_age:g} days" if max_age is not None else ""
+                msg = f"{case.plan.modality} uses contrast: record an eGFR{within} before the procedure."
+                out.append(Unmet("diagnostics_missing", msg, rule.cite()))
+    record = case.anticoagulation
+    for item in record.drugs if record is not None else ():
+        if item.held and item.normal_inr_required:
+            since = item.last_dose_before.date() if item.last_dose_before else None
+            inr = [lab for lab in case.labs("inr") if lab.on <= day and (since is None or lab.on >= since)]
+            if not inr:
+                after = f" after the last dose ({since.isoformat()})" if since else ""
+                msg = f"{item.drug} is held and INR must be normal: record an INR measured{after}."
+                out.append(Unmet("diagnostics_missing", msg, item.source))
+    return out
+
+
+def _justification(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    if not case.ionizing:
+        return []
+    frame = ctx.policy.frame
+    j = case.justification
+    out: list[Unmet] = []
+    if j is None or j.modality != case.modality:
+        what = "No" if j is None else f"The justification covers {j.modality}, not {case.modality}: a new"
+        msg = (
+            f"{what} radiation justification for {case.modality}: a qualified physician signs it in advance."
+        )
+        out.append(Unmet("justification_missing", msg, frame.qualification_required.label))
+    elif frame.qualification_required.value and (
+        j.qualification is None or not j.qualification.valid_on(j.on)
+    ):
+        msg = f"{j.physician} had no valid radiation-protection qualification on {j.on.isoformat()}."
+        out.append(Unmet("justification_not_qualified", msg, frame.qualification_required.label))
+    return out + _pregnancy(case, ctx, _day(case, ctx))
+
+
+def _pregnancy(case: CaseFile, ctx: GateContext, day: date) -> list[Unmet]:
+    frame = ctx.policy.frame
+    patient = case.patient
+    out: list[Unmet] = []
+    ages = (frame.pregnancy_age_min.value, frame.pregnancy_age_max.value)
+    if not patient.can_be_pregnant(day, age_range=ages):
+        return out
+    if frame.pregnancy_question.value and not patient.pregnancy_known(
+        day, valid_days=frame.pregnancy_valid_days.value
+    ):
+        msg = "Pregnancy status not asked (or too long ago): ask and record it with the date."
+        out.append(Unmet("pregnancy_status_unknown", msg, frame.pregnancy_question.label))
+    if frame.breastfeeding_question.value and patient.breastfeeding is None:
+        msg = "Breastfeeding not asked: ask and record it."
+        out.append(Unmet("pregnancy_status_unknown", msg, frame.breastfeeding_question.label))
+    return out
+
+
+def _consent(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    if case.plan is None:
+        return []
+    if case.consent is None:
+        return [Unmet("consent_missing", "No informed consent recorded.")]
+    if case.revocation is not None:
+        msg = f"Consent was revoked on {case.revocation.on.isoformat()}: a new consent is needed."
+        return [Unmet("consent_revoked", msg)]
+    if case.consent.modality != case.modality:
+        msg = f"The consent covers {case.consent.modality}; the plan is now {case.modality}: consent again."
+        return [Unmet("consent_missing", msg)]
+    return []
+
+
+def _checklist(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    missing = case.missing_checklist_items()
+    if not missing:
+        return []
+    labels = "; ".join(CHECKLIST_ITEMS[k][0] for k in missing)
+    return [Unmet("checklist_incomplete", f"Checklist items not confirmed: {labels}.")]
+
+
+def _competence(case: CaseFile, ctx: GateContext) -> list[Unmet]:
+    record = case.procedure
+    if (
+        not ctx.policy.competence_required
+        or ctx.competence is None
+        or record is None
+        or case.indication is None
+    ):
+        return []
+    if record.supervisor or (case.indication.procedure, record.modality) in ctx.competence:
+        return []
+    msg = (
+        f"{record.operator} has declared no competence for {case.indication.procedure} under "
+        f"{record.modality}: name a supervisor."
+    )
+    return [Unmet("operator_not_competent", msg, "site-policy")]
+
+
+_GATES: dict[str, Gate] = {
+    "indication": _indication,
+    "workup": _workup,
+    "conservative": _conservative,
+    "criteria": lambda c, x: _duration_and_levels(c, x) + _blocks(c, x) + _repetition(c, x),
+    "plan": _plan,
+    "schedule": _schedule,
+    "anticoagulation": _anticoagulation,
+    "labs": _labs,
+    "justification": _justification,
+    "consent": _consent,
+    "checklist": _checklist,
+    "competence": _competence,
+}
+_BEFORE_PROCEDURE = ("indication", "workup", "conservative", "criteria", "plan", "schedule")
+#: The gate groups each step requires.
+REQUIRES: dict[str, tuple[str, ...]] = {
+    "diagnostics": (),
+    "conservative_therapies": (),
+    "indication": ("workup", "conservative", "criteria"),
+    "plan": ("indication",),
+    "schedule": ("indication", "plan"),
+    "anticoagulation": ("indication", "plan", "schedule"),
+    "justification": ("indication", "plan", "justification"),
+    "consent": ("indication", "plan", "justification"),
+    "checklist": (*_BEFORE_PROCEDURE, "anticoagulation", "labs", "justification", "consent"),
+    "procedure": (
+        *_BEFORE_PROCEDURE,
+        "anticoagulation",
+        "labs",
+        "justification",
+        "consent",
+        "checklist",
+        "competence",
+    ),
+    "follow_ups": (),
+}
+_FIELD = {
+    "indication": "indication",
+    "plan": "plan",
+    "schedule": "schedule",
+    "anticoagulation": "anticoagulation",
+    "justification": "justification",
+    "consent": "consent",
+    "checklist": "checklist",
+    "procedure": "procedure",
+}
+
+
+def check(
+    case: CaseFile, step: Step, ctx: GateContext, candidate: Any = None
+) -> tuple[tuple[Unmet, ...], tuple[Unmet, ...]]:
+    """Every reason ``step`` is refused, and the reasons a physician's override lifts.
+
+    Parameters
+    ----------
+    case : CaseFile
+        The case as stored.
+    step : str
+        One of :data:`~painguide.pathway.case.STEPS`.
+    ctx : GateContext
+        Policy, day, catalogue and competence.
+    candidate : record, optional
+        The record this step is about to add (an indication, a plan, a justification...): the gates see it
+        in place.
+
+    Returns
+    -------
+    unmet, overridden : tuple of Unmet
+        What still blocks the step, and what would block it but is overridden on this case.
+    """
+    if candidate is not None and step in _FIELD:
+        changes: dict[str, Any] = {_FIELD[step]: candidate}
+        case = replace(case, **changes)
+    reasons = [u for group in REQUIRES[step] for u in _GATES[group](case, ctx)]
+    lifted = {code for code in case.overridden_codes if ctx.policy.overridable(code)}
+    unmet = tuple(u for u in reasons if u.code not in lifted)
+    overridden = tuple(u for u in reasons if u.code in lifted)
+    return unmet, overridden
+
+
+def require(
+    case: CaseFile, step: Step, ctx: GateContext, candidate: object | None = None
+) -> tuple[Unmet, ...]:
+    """Raise :class:`GateError` listing every unmet reason of ``step``; return the overridden ones."""
+    unmet, overridden = check(case, step, ctx, candidate)
+    if unmet:
+        raise GateError(step, [f"{u.code}: {u.message}" for u in unmet], unmet=[u.to_dict() for u in unmet])
+    return overridden
+
+
+def assess(case: CaseFile, ctx: GateContext) -> Assessment:
+    """The case's stage, next step, and what blocks that step (with what is overridden)."""
+    step = next_step(case)
+    unmet, overridden = check(case, step, ctx) if step is not None else ((), ())
+    return Assessment(stage=stage_of(step), next_step=step, unmet=unmet, overridden=overridden)
+
+
+#: Modalities that need a radiation justification (re-exported for pages).
+NEEDS_JUSTIFICATION = IONIZING
