@@ -6,6 +6,8 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from painguide.store.pathway_repository import PathwayRepository
+
 __all__ = ["UnitOfWork"]
 
 
@@ -24,12 +26,20 @@ class UnitOfWork:
         self._factory = factory
         self._session: Session | None = None
         self._committed = False
+        self._pathway: PathwayRepository | None = None
 
     @property
     def session(self) -> Session:
         if self._session is None:
             raise RuntimeError("UnitOfWork used outside its `with` block")
         return self._session
+
+    @property
+    def pathway(self) -> PathwayRepository:
+        """The care-pathway repository on this unit of work's session."""
+        if self._pathway is None or self._pathway.session is not self.session:
+            self._pathway = PathwayRepository(self.session)
+        return self._pathway
 
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()

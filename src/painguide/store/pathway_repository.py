@@ -1,0 +1,432 @@
+"""Care-pathway persistence: patients, cases, timeline entries, procedures, follow-ups, qualifications.
+
+:class:`PathwayRepository` works inside the caller's unit of work (``uow.pathway``) and never commits. It
+stores each step's record as a timeline entry and folds the entries back into a
+:class:`~painguide.pathway.case.CaseFile` for the gates.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from painguide.errors import NotFoundError, ValidationError
+from painguide.pathway.case import CaseFile, PriorSession
+from painguide.pathway.models import (
+    Anticoagulation,
+    CaseInfo,
+    Checklist,
+    Consent,
+    ConsentRevocation,
+    ConservativeTherapy,
+    Diagnostic,
+    FollowUp,
+    FollowUpResult,
+    Indication,
+    Override,
+    Patient,
+    Plan,
+    ProcedureRecord,
+    Qualification,
+    RadiationJustification,
+    Schedule,
+)
+from painguide.store.base import utcnow
+from painguide.store.pathway_tables import (
+    CaseRow,
+    EntryRow,
+    FollowUpRow,
+    PatientKeyRow,
+    PatientRow,
+    ProcedureRow,
+    QualificationRow,
+)
+
+__all__ = ["Page", "PathwayRepository", "search_keys"]
+
+_DIAGNOSTIC: TypeAdapter[Diagnostic] = TypeAdapter(Diagnostic)
+#: Entry kinds whose latest record is the case's record of that step.
+_LATEST: dict[str, type[BaseModel]] = {
+    "indication": Indication,
+    "plan": Plan,
+    "anticoagulation": Anticoagulation,
+    "justification": RadiationJustification,
+    "checklist": Checklist,
+    "procedure": ProcedureRecord,
+}
+
+
+def search_keys(text: str) -> list[str]:
+    """Lower-cased, accent-free words of ``text`` (letters and digits), as stored and searched.
+
+    Examples
+    --------
+    >>> search_keys("Müller-Lüdenscheidt, Zoë  P-0042")
+    ['muller', 'ludenscheidt', 'zoe', 'p', '0042']
+    """
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch if ch.isalnum() else " " for ch in folded if not unicodedata.combining(ch))
+    return [word[:100] for word in plain.split()]
+
+
+def _successor(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a listing: the rows and how many match in all."""
+
+    rows: list[Any]
+    total: int
+
+
+class PathwayRepository:
+    """Typed access to the care-pathway tables inside one unit of work.
+
+    Parameters
+    ----------
+    session : Session
+        The unit of work's session; the service commits.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # ------------------------------------------------------------------------------------------ patients
+
+    def add_patient(self, patient: Patient, *, actor: str) -> PatientRow:
+        """Add a patient; a pseudonym in use is refused naming the field."""
+        if self.session.scalar(select(PatientRow.id).where(PatientRow.pseudonym == patient.pseudonym)):
+            raise ValidationError("pseudonym", f"{patient.pseudonym!r} is in use; choose another pseudonym")
+        row = PatientRow(
+            pseudonym=patient.pseudonym,
+            name=patient.name,
+            record=patient.model_dump(mode="json"),
+            created_by=actor,
+        )
+        self.session.add(row)
+        self.session.flush()
+        self._set_keys(row)
+        return row
+
+    def update_patient(self, row: PatientRow, patient: Patient) -> None:
+        """Replace the patient's record (the pseudonym stays)."""
+        row.record = patient.model_dump(mode="json")
+        row.name = patient.name
+        row.updated_at = utcnow()
+        self._set_keys(row)
+
+    def _set_keys(self, row: PatientRow) -> None:
+        self.session.execute(delete(PatientKeyRow).where(PatientKeyRow.patient_id == row.id))
+        words = [row.pseudonym.casefold()[:100], *search_keys(row.pseudonym), *search_keys(row.name or "")]
+        keys = dict.fromkeys(words)
+        self.session.add_all(PatientKeyRow(patient_id=row.id, key=key) for key in keys)
+
+    def get_patient(self, patient_id: int) -> PatientRow:
+        """One patient by id, or :class:`NotFoundError`."""
+        row = self.session.get(PatientRow, patient_id)
+        if row is None:
+            raise NotFoundError(f"patient {patient_id} does not exist; check the id")
+        return row
+
+    def patient_by_pseudonym(self, pseudonym: str) -> PatientRow | None:
+        """The patient with this pseudonym, if any."""
+        return self.session.scalar(select(PatientRow).where(PatientRow.pseudonym == pseudonym))
+
+    def search_patients(self, query: str = "", *, limit: int = 20, offset: int = 0) -> Page:
+        """Patients whose pseudonym or a name word starts with every word of ``query``, by pseudonym."""
+        stmt: Select[tuple[PatientRow]] = select(PatientRow)
+        for word in search_keys(query)[:5]:
+            keys = select(PatientKeyRow.patient_id).where(
+                PatientKeyRow.key >= word, PatientKeyRow.key < _successor(word)
+            )
+            stmt = stmt.where(PatientRow.id.in_(keys))
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = list(self.session.scalars(stmt.order_by(PatientRow.pseudonym).limit(limit).offset(offset)))
+        return Page(rows, total)
+
+    @staticmethod
+    def patient_record(row: PatientRow) -> Patient:
+        """The stored patient record."""
+        return Patient.model_validate(row.record)
+
+    # --------------------------------------------------------------------------------------------- cases
+
+    def add_case(self, patient_id: int, info: CaseInfo, *, actor: str, stage: str, step: str) -> CaseRow:
+        """Open a case for a patient."""
+        row = CaseRow(
+            patient_id=patient_id,
+            info=info.model_dump(mode="json"),
+            stage=stage,
+            next_step=step,
+            opened_by=actor,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def get_case(self, case_id: int) -> CaseRow:
+        """One case by id, or :class:`NotFoundError`."""
+        row = self.session.get(CaseRow, case_id)
+        if row is None:
+            raise NotFoundError(f"case {case_id} does not exist; check the id")
+        return row
+
+    def cases_of(self, patient_id: int) -> list[CaseRow]:
+        """A patient's cases, newest first."""
+        stmt = select(CaseRow).where(CaseRow.patient_id == patient_id).order_by(CaseRow.id.desc())
+        return list(self.session.scalars(stmt))
+
+    def list_cases(self, *, stage: str | None = None, limit: int = 20, offset: int = 0) -> Page:
+        """Cases newest first, optionally of one stage, with their patients' pseudonyms."""
+        stmt = select(CaseRow, PatientRow.pseudonym).join(PatientRow, PatientRow.id == CaseRow.patient_id)
+        count = select(func.count(CaseRow.id))
+        if stage is not None:
+            stmt = stmt.where(CaseRow.stage == stage)
+            count = count.where(CaseRow.stage == stage)
+        rows = self.session.execute(stmt.order_by(CaseRow.id.desc()).limit(limit).offset(offset)).all()
+        return Page([tuple(r) for r in rows], self.session.scalar(count) or 0)
+
+    def set_stage(self, row: CaseRow, *, stage: str, step: str | None, procedure: str | None) -> None:
+        """Keep the listing columns current."""
+        row.stage, row.next_step, row.procedure, row.updated_at = stage, step, procedure, utcnow()
+
+    def add_entry(
+        self, case_id: int, kind: str, data: dict[str, Any], *, actor: str, at: datetime
+    ) -> EntryRow:
+        """Append one timeline entry."""
+        row = EntryRow(case_id=case_id, kind=kind, data=data, by=actor, at=at)
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def entries(self, case_id: int) -> list[EntryRow]:
+        """A case's timeline, oldest first."""
+        stmt = select(EntryRow).where(EntryRow.case_id == case_id).order_by(EntryRow.id)
+        return list(self.session.scalars(stmt))
+
+    # ---------------------------------------------------------------------------------------- procedures
+
+    def schedule(
+        self,
+        case_id: int,
+        *,
+        pseudonym: str,
+        plan: Plan,
+        region: str,
+        at: datetime,
+        location: str | None,
+        accession: str | None,
+    ) -> ProcedureRow:
+        """Schedule (or move) the case's procedure; a new one gets a unique accession number ``PG`` + id.
+
+        A given accession number (from a RIS) is kept; one in use by another case is refused.
+        """
+        row = self.procedure_of(case_id)
+        if accession is not None:
+            other = self.procedure_by_accession(accession)
+            if other is not None and other.case_id != case_id:
+                raise ValidationError("accession_number", f"{accession!r} belongs to case {other.case_id}")
+        if row is None:
+            row = ProcedureRow(
+                case_id=case_id,
+                accession_number=accession or uuid.uuid4().hex[:16],
+                patient_pseudonym=pseudonym,
+                procedure=plan.procedure,
+                region=region,
+                modality=plan.modality,
+                scheduled_at=at,
+                location=location,
+                status="scheduled",
+                dose_report_ids=[],
+                sono_analysis_ids=[],
+            )
+            self.session.add(row)
+            try:
+                self.session.flush()
+            except IntegrityError as exc:  # a concurrent scheduler took the number
+                raise ValidationError("accession_number", "already in use; schedule again") from exc
+            if accession is None:
+                row.accession_number = f"PG{row.id:08d}"
+        else:
+            row.procedure, row.region, row.modality = plan.procedure, region, plan.modality
+            row.scheduled_at, row.location = at, location
+            row.accession_number = accession or row.accession_number
+        self.session.flush()
+        return row
+
+    def procedure_of(self, case_id: int) -> ProcedureRow | None:
+        """The case's scheduled procedure, if any."""
+        return self.session.scalar(select(ProcedureRow).where(ProcedureRow.case_id == case_id))
+
+    def procedure_by_accession(self, accession: str) -> ProcedureRow | None:
+        """The procedure with this accession number, if any."""
+        return self.session.scalar(select(ProcedureRow).where(ProcedureRow.accession_number == accession))
+
+    # ---------------------------------------------------------------------------------------- follow-ups
+
+    def add_follow_ups(self, case_id: int, due: Sequence[tuple[date, int]]) -> list[FollowUpRow]:
+        """Schedule follow-ups ``(due day, days after the procedure)``."""
+        rows = [FollowUpRow(case_id=case_id, due_on=day, days_after=days) for day, days in due]
+        self.session.add_all(rows)
+        self.session.flush()
+        return rows
+
+    def follow_ups(self, case_id: int) -> list[FollowUpRow]:
+        """A case's follow-ups by due day."""
+        stmt = (
+            select(FollowUpRow)
+            .where(FollowUpRow.case_id == case_id)
+            .order_by(FollowUpRow.due_on, FollowUpRow.id)
+        )
+        return list(self.session.scalars(stmt))
+
+    def get_follow_up(self, case_id: int, follow_up_id: int) -> FollowUpRow:
+        """One follow-up of a case, or :class:`NotFoundError`."""
+        row = self.session.get(FollowUpRow, follow_up_id)
+        if row is None or row.case_id != case_id:
+            raise NotFoundError(f"follow-up {follow_up_id} of case {case_id} does not exist; check the ids")
+        return row
+
+    # ------------------------------------------------------------------------------------ qualifications
+
+    def add_qualification(self, qualification: Qualification, *, actor: str) -> QualificationRow:
+        """Record a radiation-protection qualification."""
+        row = QualificationRow(
+            username=qualification.username,
+            certificate=qualification.certificate,
+            valid_from=qualification.valid_from,
+            valid_until=qualification.valid_until,
+            recorded_by=actor,
+        )
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def qualification_on(self, username: str, day: date) -> Qualification | None:
+        """A qualification of ``username`` valid on ``day`` (the one valid longest), if any."""
+        stmt = (
+            select(QualificationRow)
+            .where(QualificationRow.username == username, QualificationRow.valid_until >= day)
+            .order_by(QualificationRow.valid_until.desc())
+        )
+        for row in self.session.scalars(stmt):
+            if row.valid_from is None or row.valid_from <= day:
+                return Qualification(
+                    username=row.username,
+                    certificate=row.certificate,
+                    valid_from=row.valid_from,
+                    valid_until=row.valid_until,
+                )
+        return None
+
+    def qualifications(self, username: str | None = None) -> list[QualificationRow]:
+        """Recorded qualifications, newest first."""
+        stmt = select(QualificationRow).order_by(QualificationRow.id.desc())
+        if username:
+            stmt = stmt.where(QualificationRow.username == username)
+        return list(self.session.scalars(stmt))
+
+    # ------------------------------------------------------------------------------------------ case file
+
+    def case_file(self, case: CaseRow, patient: PatientRow) -> CaseFile:
+        """Fold the stored records of a case into the gates' view of it (with the patient's history)."""
+        latest: dict[str, Any] = {}
+        diagnostics: list[Diagnostic] = []
+        therapies: list[ConservativeTherapy] = []
+        overrides: list[Override] = []
+        consent: Consent | None = None
+        revocation: ConsentRevocation | None = None
+        for entry in self.entries(case.id):
+            if entry.kind in _LATEST:
+                latest[entry.kind] = _LATEST[entry.kind].model_validate(entry.data)
+            elif entry.kind == "diagnostic":
+                diagnostics.append(_DIAGNOSTIC.validate_python(entry.data))
+            elif entry.kind == "therapy":
+                therapies.append(ConservativeTherapy.model_validate(entry.data))
+            elif entry.kind == "override":
+                overrides.append(Override.model_validate(entry.data))
+            elif entry.kind == "consent":
+                consent, revocation = Consent.model_validate(entry.data), None
+            elif entry.kind == "consent_revoked":
+                revocation = ConsentRevocation.model_validate(entry.data)
+        procedure = self.procedure_of(case.id)
+        schedule = (
+            Schedule(
+                at=procedure.scheduled_at,
+                accession_number=procedure.accession_number,
+                location=procedure.location,
+            )
+            if procedure is not None
+            else None
+        )
+        return CaseFile(
+            case_id=case.id,
+            patient=self.patient_record(patient),
+            info=CaseInfo.model_validate(case.info),
+            diagnostics=tuple(diagnostics),
+            therapies=tuple(therapies),
+            schedule=schedule,
+            consent=consent,
+            revocation=revocation,
+            follow_ups=tuple(_follow_up(r) for r in self.follow_ups(case.id)),
+            overrides=tuple(overrides),
+            history=self.prior_sessions(patient.id, exclude_case=case.id),
+            **latest,
+        )
+
+    def prior_sessions(self, patient_id: int, *, exclude_case: int | None = None) -> tuple[PriorSession, ...]:
+        """The patient's performed procedures in other cases, with the relief recorded at each follow-up."""
+        stmt = (
+            select(CaseRow, ProcedureRow)
+            .join(ProcedureRow, ProcedureRow.case_id == CaseRow.id)
+            .where(CaseRow.patient_id == patient_id, ProcedureRow.performed_at.is_not(None))
+        )
+        if exclude_case is not None:
+            stmt = stmt.where(CaseRow.id != exclude_case)
+        sessions = []
+        for case, proc in self.session.execute(stmt):
+            assert proc.performed_at is not None
+            baseline = CaseInfo.model_validate(case.info).nrs
+            reliefs = []
+            for row in self.follow_ups(case.id):
+                relief = _follow_up(row).result
+                value = relief.relief(baseline) if relief is not None else None
+                if value is not None:
+                    reliefs.append((row.days_after, value))
+            record = next(
+                (
+                    ProcedureRecord.model_validate(e.data)
+                    for e in reversed(self.entries(case.id))
+                    if e.kind == "procedure"
+                ),
+                None,
+            )
+            sessions.append(
+                PriorSession(
+                    case_id=case.id,
+                    procedure=proc.procedure,
+                    region=proc.region,
+                    side=record.side if record else "none",
+                    levels=record.levels if record else (),
+                    performed_on=proc.performed_at.date(),
+                    reliefs=tuple(reliefs),
+                )
+            )
+        return tuple(sorted(sessions, key=lambda s: s.performed_on))
+
+
+def _follow_up(row: FollowUpRow) -> FollowUp:
+    result = FollowUpResult.model_validate(row.result) if row.result is not None else None
+    return FollowUp(id=row.id, due_on=row.due_on, days_after=row.days_after, result=result)
