@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from painguide.commands import catalogue, db, dicom, dose, sono, training, user
+from painguide.commands import case, catalogue, db, demo, dicom, dose, sono, training, user
 from painguide.commands.core import register_core
 
 __all__ = ["app", "main"]
@@ -29,6 +29,8 @@ for _name, _group in (
     ("dicom", dicom),
     ("sono", sono),
     ("training", training),
+    ("case", case),
+    ("demo", demo),
 ):
     app.add_typer(_group.app, name=_name)
 

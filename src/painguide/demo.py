@@ -26,9 +26,10 @@ def seed_demo() -> None:
                 )
         uow.commit()
     from painguide.dose import demo as dose_demo
+    from painguide.pathway import demo as pathway_demo
     from painguide.sono import demo as sono_demo
 
-    for feature in (dose_demo, sono_demo):  # each seeder is idempotent and leaves the commit to us
+    for feature in (dose_demo, sono_demo, pathway_demo):  # each seeder is idempotent, we commit
         with open_uow() as uow:
             feature.seed_demo_data(uow)
             uow.commit()

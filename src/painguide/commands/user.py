@@ -54,3 +54,36 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     for u in users:
         typer.echo(f"{u.username}\t{','.join(sorted(u.roles))}\t{u.full_name}")
+
+
+@app.command("qualify")
+@requires("user.qualify")
+def qualify(
+    username: Annotated[str, typer.Argument(help="Sign-in name of the physician.")],
+    valid_until: Annotated[
+        str, typer.Option("--valid-until", help="Last day the qualification is valid (YYYY-MM-DD).")
+    ],
+    certificate: Annotated[
+        str, typer.Option(help="Certificate (e.g. Fachkunde/Sachkunde number).")
+    ] = "recorded",
+    valid_from: Annotated[
+        str | None, typer.Option("--valid-from", help="First valid day (YYYY-MM-DD).")
+    ] = None,
+) -> None:
+    """Record a radiation-protection qualification (needed to sign radiation justifications)."""
+    from painguide.commands.guard import cli_principal
+    from painguide.pathway.models import Qualification, build
+    from painguide.pathway.service import record_qualification
+    from painguide.services import open_uow
+
+    qualification = build(
+        Qualification,
+        username=username,
+        certificate=certificate,
+        valid_until=valid_until,
+        valid_from=valid_from,
+    )
+    with open_uow() as uow:
+        record_qualification(uow, cli_principal(), qualification)
+    until = qualification.valid_until.isoformat()
+    typer.echo(f"{username}: radiation-protection qualification {certificate} valid until {until}")
