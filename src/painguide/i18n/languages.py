@@ -30,7 +30,8 @@ def check_language(value: str, *, field: str = "language") -> str:
     """
     code = value.strip().lower()
     if code not in LANGUAGES:
-        raise ValidationError(field, f"{value!r} is not offered; choose one of {', '.join(sorted(LANGUAGES))}")
+        offered = ", ".join(sorted(LANGUAGES))
+        raise ValidationError(field, f"{value!r} is not offered; choose one of {offered}")
     return code
 
 

@@ -106,7 +106,8 @@ class Translator:
             return self.gettext(
                 "site policy (%(author)s, %(date)s)", author=override.author, date=self.date(override.date)
             )
-        return f"{fact.source or self.gettext('no source')}, {self.label(fact.status)}"
+        source = fact.source or self.gettext("no source")
+        return f"{source}, {self.label(fact.status)}"
 
     def date(self, value: date | datetime | None, format: str = "medium") -> str:
         """A date in this language's form (``—`` for none)."""
@@ -137,7 +138,7 @@ def translator(request: Request) -> Translator:
 
 
 def gettext_for(request: Request) -> Callable[..., str]:
-    """A ``gettext`` bound to the request's language, for messages built in routes (``_ = gettext_for(r)``)."""
+    """A ``gettext`` in the request's language, for messages built in routes (``_ = gettext_for(r)``)."""
     return translator(request).gettext
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 __all__ = ["LABELS", "N_"]
 
 
-def N_(message: str) -> str:  # noqa: N802 (the conventional gettext marker name)
+def N_(message: str) -> str:
     """Mark ``message`` for extraction without translating it here."""
     return message
 
