@@ -41,6 +41,8 @@ messages: $(STAMP)
 	$(BIN)/pybabel -q update -i $(VENV)/messages.pot -d $(LOCALE) -D messages \
 		--no-fuzzy-matching --ignore-obsolete --no-wrap
 	rm -f $(VENV)/messages.pot
+	@# no dates in the headers: branches that each add texts then merge without header conflicts
+	sed -i -e '/^"POT-Creation-Date: /d' -e '/^"PO-Revision-Date: /d' $(LOCALE)/*/LC_MESSAGES/messages.po
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
