@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: all serve test lint typecheck pytest bench lock clean demo
+.PHONY: all serve test lint typecheck pytest bench lock clean demo messages
 
 all: test
 
@@ -31,6 +31,18 @@ typecheck: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Extract every page text marked with _() into the German and English catalogues (docs/i18n.md); then
+# translate the new German entries (empty msgstr) in $(LOCALE)/de/LC_MESSAGES/messages.po.
+LOCALE := src/painguide/web/locale
+PYBABEL_FLAGS := --no-location --no-wrap --sort-output
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg $(PYBABEL_FLAGS) --project painguide -o $(VENV)/messages.pot .
+	$(BIN)/pybabel -q update -i $(VENV)/messages.pot -d $(LOCALE) -D messages \
+		--no-fuzzy-matching --ignore-obsolete --no-wrap
+	rm -f $(VENV)/messages.pot
+	@# no dates in the headers: branches that each add texts then merge without header conflicts
+	sed -i -e '/^"POT-Creation-Date: /d' -e '/^"PO-Revision-Date: /d' $(LOCALE)/*/LC_MESSAGES/messages.po
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -161,7 +161,7 @@ class Procedure(_Frozen):
         return tuple(m for m in MODALITIES if self.modalities[m].used)
 
     def summary(self) -> dict[str, Any]:
-        """The one-line listing used by ``catalogue list --json`` and ``/api/catalogue``."""
+        """The one-line listing used by ``catalogue list --json`` and ``/api/v1/catalogue``."""
         return {
             "id": self.id,
             "name": self.names["en"],

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from painguide.errors import PainguideError
+from painguide.errors import PainguideError, ValidationError
 from painguide.web.deps import LoginRequired, templates
+from painguide.web.i18n import gettext_for, load_catalogues
 
 __all__ = ["create_app"]
 
@@ -19,18 +21,42 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
+def _error_page(request: Request, messages: list[str], status: int) -> Response:
+    user = getattr(request.state, "user", None)
+    context = {"messages": messages, "message": " · ".join(messages), "status": status, "user": user}
+    return templates.TemplateResponse(request, "error.html", context, status_code=status)
+
+
+def _validation_response(request: Request, problems: list[dict[str, str]]) -> Response:
+    """422 naming every bad field: a page for browsers, ``{"error": "validation", "detail": [...]}`` else."""
+    if _wants_html(request):
+        return _error_page(request, [f"{p['field']}: {p['message']}" for p in problems], 422)
+    return JSONResponse({"error": "validation", "detail": problems}, status_code=422)
+
+
 def _error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PainguideError)
     if isinstance(exc, LoginRequired) and _wants_html(request):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-    if _wants_html(request):
-        return templates.TemplateResponse(
-            request,
-            "error.html",
-            {"message": str(exc), "status": exc.http_status},
-            status_code=exc.http_status,
+    if isinstance(exc, ValidationError):
+        return _validation_response(
+            request, [{"field": exc.field, "message": str(exc).removeprefix(f"{exc.field}: ")}]
         )
+    if _wants_html(request):
+        return _error_page(request, [str(exc)], exc.http_status)
     return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=exc.http_status)
+
+
+def _request_validation_handler(request: Request, exc: Exception) -> Response:
+    """FastAPI's RequestValidationError: the field is the parameter's name (its location dropped)."""
+    assert isinstance(exc, RequestValidationError)
+    _ = gettext_for(request)
+    problems = []
+    for error in exc.errors():
+        location = [str(part) for part in error.get("loc", ())]
+        field = ".".join(location[1:]) or (location[0] if location else _("request"))
+        problems.append({"field": field, "message": str(error.get("msg", _("invalid value")))})
+    return _validation_response(request, problems)
 
 
 def create_app() -> FastAPI:
@@ -42,6 +68,7 @@ def create_app() -> FastAPI:
     settings = get_settings()
     settings.require_safe_secret()
     load_knowledge(settings.site_policy)  # a malformed data or policy file stops start-up here
+    load_catalogues()  # so does a broken message catalogue
     ensure_database()
     if settings.demo:
         from painguide.demo import seed_demo
@@ -52,8 +79,8 @@ def create_app() -> FastAPI:
         description="Image-guided interventional pain therapy. "
         "painguide supports decisions; the physician decides.",
         version="0.1.0",
-        # No unauthenticated schema or CDN-hosted docs: the schema is served to signed-in users by
-        # /api/openapi.json (routes/core.py).
+        # No unauthenticated schema or CDN-hosted docs: the schema of the /api/v1 routes is served to
+        # signed-in users by /api/v1/openapi.json (routes/api.py).
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -66,9 +93,11 @@ def create_app() -> FastAPI:
         max_age=12 * 3600,
     )
     app.add_exception_handler(PainguideError, _error_handler)
+    app.add_exception_handler(RequestValidationError, _request_validation_handler)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
-    from painguide.web.routes import core, dose, sono
+    from painguide.web.routes import api, core, dose, language, sono
 
-    for module in (core, dose, sono):
+    for module in (core, language, api, dose, sono):
         app.include_router(module.router)
+    app.include_router(api.legacy)
     return app

@@ -11,13 +11,29 @@ from fastapi.templating import Jinja2Templates
 
 from painguide.auth import User, authorize, permission_matrix
 from painguide.errors import PermissionDeniedError
+from painguide.i18n.service import stored_language
 from painguide.services import open_uow
 from painguide.store.uow import UnitOfWork
 from painguide.store.users import get_user
+from painguide.web.i18n import template_context
 
-__all__ = ["ACTION_ATTRIBUTE", "LoginRequired", "allow", "current_user", "get_uow", "templates"]
+__all__ = [
+    "ACTION_ATTRIBUTE",
+    "LoginRequired",
+    "allow",
+    "current_user",
+    "get_uow",
+    "optional_user",
+    "templates",
+]
 
-templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+templates = Jinja2Templates(
+    directory=str(Path(__file__).with_name("templates")), context_processors=[template_context]
+)
+# Jinja2's i18n extension ({% trans %} blocks); the request's gettext callables come from template_context,
+# English (the message ids) where a template is rendered without a request.
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 templates.env.globals["disclaimer"] = "painguide supports decisions; the physician decides."
 
 
@@ -44,13 +60,19 @@ def get_uow() -> Iterator[UnitOfWork]:
         yield uow
 
 
+def optional_user(request: Request, uow: UnitOfWork) -> User | None:
+    """The signed-in user, or ``None`` (for the few public routes that behave differently after sign-in)."""
+    username = request.session.get("user")
+    return get_user(uow.session, username) if isinstance(username, str) else None
+
+
 def current_user(request: Request, uow: UnitOfWork = Depends(get_uow)) -> User:
     """The signed-in user, or :class:`LoginRequired`."""
-    username = request.session.get("user")
-    user = get_user(uow.session, username) if isinstance(username, str) else None
+    user = optional_user(request, uow)
     if user is None:
         raise LoginRequired("not signed in: sign in at /login")
     request.state.user = user
+    request.state.language = stored_language(uow, user.username)  # the page language the user chose
     return user
 
 

@@ -30,7 +30,7 @@ def test_health_is_open_and_counts_procedures(client: TestClient) -> None:
 def test_pages_redirect_to_login_and_api_answers_401(client: TestClient) -> None:
     r = client.get("/", headers={"accept": "text/html"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
-    r = client.get("/api/catalogue")
+    r = client.get("/api/v1/catalogue")
     assert r.status_code == 401 and r.json()["error"] == "LoginRequired"
 
 
@@ -84,11 +84,11 @@ def test_advisor_page_shows_field_error_instead_of_crashing(
 
 def test_api_advise_matches_cli_shape(client: TestClient, sign_in: Callable[[TestClient, str], None]) -> None:
     sign_in(client, "physician")
-    r = client.get("/api/advise/lumbar-tfesi", params={"egfr": "25", "drug": ["warfarin"]})
+    r = client.get("/api/v1/advise/lumbar-tfesi", params={"egfr": "25", "drug": ["warfarin"]})
     data = r.json()
     assert r.status_code == 200 and data["procedure"] == "lumbar-tfesi"
     assert data["anticoagulation"][0]["action"] == "hold"
-    r = client.get("/api/advise/nope")
+    r = client.get("/api/v1/advise/nope")
     assert r.status_code == 404 and "unknown procedure" in r.json()["detail"]
 
 
@@ -118,8 +118,8 @@ def test_every_navigation_link_opens_for_an_admin(
 def test_api_schema_needs_sign_in_and_no_cdn_docs(
     client: TestClient, sign_in: Callable[[TestClient, str], None]
 ) -> None:
-    assert client.get("/api/openapi.json").status_code == 401
+    assert client.get("/api/v1/openapi.json").status_code == 401
     assert client.get("/docs").status_code == 404 and client.get("/openapi.json").status_code == 404
     sign_in(client, "trainee")
-    schema = client.get("/api/openapi.json").json()
-    assert "/api/advise/{procedure_id}" in schema["paths"]
+    schema = client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/advise/{procedure_id}" in schema["paths"]

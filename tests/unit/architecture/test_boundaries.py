@@ -37,6 +37,7 @@ DOMAIN = [
     *sorted((SRC / "auth").glob("*.py")),
     *sorted((SRC / "training").glob("*.py")),
     *sorted((SRC / "outcomes").glob("*.py")),
+    SRC / "i18n" / "languages.py",
     *(
         SRC / "dose" / name
         for name in ("models.py", "units.py", "reference.py", "effective.py", "procedures.py", "dashboard.py")

@@ -1,10 +1,10 @@
-"""Core pages and API: health, sign-in, catalogue, advisor, audit trail."""
+"""Core pages: health, sign-in, catalogue, advisor, audit trail (the JSON API is in routes/api.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from painguide.advisor import PatientFactors, find_procedure, recommend
@@ -18,6 +18,7 @@ from painguide.store.audit import list_audit, record_audit
 from painguide.store.uow import UnitOfWork
 from painguide.store.users import authenticate
 from painguide.web.deps import allow, get_uow, templates
+from painguide.web.i18n import gettext_for
 
 __all__ = ["router"]
 
@@ -55,6 +56,7 @@ def login(
     next: Annotated[str, Form()] = "/",
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
+    _ = gettext_for(request)
     user = authenticate(uow.session, username, password)
     if user is None:
         record_audit(uow.session, username or "(empty)", "login.failed", "user", username or "")
@@ -62,7 +64,7 @@ def login(
         return templates.TemplateResponse(
             request,
             "login.html",
-            {"next": next, "demo": get_settings().demo, "error": "username or password is wrong"},
+            {"next": next, "demo": get_settings().demo, "error": _("username or password is wrong")},
             status_code=401,
         )
     record_audit(uow.session, user.username, "login", "user", user.username)
@@ -168,32 +170,6 @@ def advise_page(request: Request, user: Advise, procedure: str = "") -> Response
         except PainguideError as exc:
             context["error"] = str(exc)
     return templates.TemplateResponse(request, "advise.html", context)
-
-
-@router.get("/api/catalogue")
-def api_catalogue(user: Catalogue) -> list[dict[str, Any]]:
-    return [p.summary() for p in _kb().catalogue.enabled()]
-
-
-@router.get("/api/catalogue/{procedure_id}")
-def api_procedure(procedure_id: str, user: Catalogue) -> dict[str, Any]:
-    return find_procedure(_kb(), procedure_id).model_dump(mode="json")
-
-
-@router.get("/api/advise/{procedure_id}")
-def api_advise(
-    request: Request, procedure_id: str, user: Advise, drug: Annotated[list[str] | None, Query()] = None
-) -> dict[str, Any]:
-    return recommend(_kb(), procedure_id, _factors(_query(request))).to_dict()
-
-
-@router.get("/api/openapi.json")
-def api_schema(request: Request, user: Annotated[User, Depends(allow("api.schema"))]) -> dict[str, Any]:
-    """The OpenAPI schema of every route, for signed-in users."""
-    from fastapi.openapi.utils import get_openapi
-
-    app = request.app
-    return get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
 
 
 @router.get("/sono/", include_in_schema=False)

@@ -1,0 +1,182 @@
+"""Page translation: Babel message catalogues, the request's language, and the Jinja2 helpers.
+
+The catalogues are kept as ``locale/{de,en}/LC_MESSAGES/messages.po`` in the package and compiled in memory
+with Babel's own API when first used (``create_app`` does it at start-up, so a broken catalogue stops
+start-up). Templates write ``{{ _("English text") }}``; Jinja2's i18n extension is installed with the
+new-style gettext, so ``_("%(n)s reports", n=count)`` escapes ``n`` and a literal percent sign is ``%%``.
+Routes translate their own messages with ``_ = gettext_for(request)``. docs/i18n.md tells how to extract
+and translate.
+"""
+
+from __future__ import annotations
+
+import gettext as _gettext
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_datetime
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import PoFileError, read_po
+from babel.numbers import format_decimal
+from fastapi import Request
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+
+from painguide.errors import DataFileError
+from painguide.i18n import DEFAULT_LANGUAGE, LANGUAGES, negotiate
+from painguide.web.labels import LABELS
+
+__all__ = [
+    "COOKIE",
+    "LOCALE_DIR",
+    "Translator",
+    "catalogue_path",
+    "gettext_for",
+    "load_catalogues",
+    "request_language",
+    "template_context",
+    "translator",
+]
+
+LOCALE_DIR = Path(__file__).with_name("locale")
+COOKIE = "painguide_lang"
+"""The cookie that keeps the language chosen before sign-in (and mirrors the stored choice after it)."""
+
+
+def catalogue_path(language: str) -> Path:
+    """The ``messages.po`` of ``language`` inside the package."""
+    return LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+
+
+@cache
+def translations(language: str) -> _gettext.NullTranslations:
+    """``language``'s catalogue, compiled in memory from its ``.po`` file (fuzzy entries are left out)."""
+    path = catalogue_path(language)
+    try:
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language, abort_invalid=True)
+    except FileNotFoundError:
+        raise DataFileError(str(path), "messages.po", "a message catalogue (run `make messages`)") from None
+    except PoFileError as exc:
+        raise DataFileError(str(path), "messages.po", f"a valid PO file ({exc})") from None
+    compiled = BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return _gettext.GNUTranslations(compiled)
+
+
+def load_catalogues() -> None:
+    """Compile every language's catalogue now (start-up), so a broken file stops the app at once."""
+    for language in LANGUAGES:
+        translations(language)
+
+
+@dataclass(frozen=True, slots=True)
+class Translator:
+    """Messages, dates and numbers in one language."""
+
+    language: str
+
+    def gettext(self, message: str, **variables: Any) -> str:
+        """``message`` translated; ``%(name)s`` placeholders filled from ``variables``."""
+        text = translations(self.language).gettext(message)
+        return text % variables if variables else text
+
+    def ngettext(self, singular: str, plural: str, n: int, **variables: Any) -> str:
+        """The singular or plural form for ``n``; ``%(num)d`` is ``n``."""
+        text = translations(self.language).ngettext(singular, plural, n)
+        return text % {"num": n, **variables}
+
+    def label(self, value: object) -> str:
+        """A data value's word (a modality, status, region, …) in this language; unknown values unchanged."""
+        text = str(value)
+        return self.gettext(LABELS[text]) if text in LABELS else text
+
+    def provenance(self, fact: Any) -> str:
+        """A catalogue fact's short provenance (``N18, verified``, or the site policy that changed it)."""
+        override = getattr(fact, "override", None)
+        if override is not None:
+            return self.gettext(
+                "site policy (%(author)s, %(date)s)", author=override.author, date=self.date(override.date)
+            )
+        source = fact.source or self.gettext("no source")
+        return f"{source}, {self.label(fact.status)}"
+
+    def date(self, value: date | datetime | None, format: str = "medium") -> str:
+        """A date in this language's form (``—`` for none)."""
+        return "—" if value is None else format_date(value, format=format, locale=self.language)
+
+    def datetime(self, value: datetime | None, format: str = "medium") -> str:
+        """A date and time in this language's form (``—`` for none)."""
+        return "—" if value is None else format_datetime(value, format=format, locale=self.language)
+
+    def decimal(self, value: float | Decimal | None, format: str | None = None) -> str:
+        """A number with this language's decimal sign (``—`` for none); ``format`` is a CLDR pattern."""
+        if value is None:
+            return "—"
+        return format_decimal(value, format=format, locale=self.language)
+
+
+def request_language(request: Request) -> str:
+    """The language of the page: the user's stored choice, the cookie, the browser's, else English."""
+    for chosen in (getattr(request.state, "language", None), request.cookies.get(COOKIE)):
+        if isinstance(chosen, str) and chosen in LANGUAGES:
+            return chosen
+    return negotiate(request.headers.get("accept-language")) or DEFAULT_LANGUAGE
+
+
+def translator(request: Request) -> Translator:
+    """The translator for ``request``'s language."""
+    return Translator(request_language(request))
+
+
+def gettext_for(request: Request) -> Callable[..., str]:
+    """A ``gettext`` in the request's language, for messages built in routes (``_ = gettext_for(r)``)."""
+    return translator(request).gettext
+
+
+def _jinja_gettext(t: Translator) -> Callable[..., str]:
+    @pass_context
+    def gettext(context: Context, message: str, **variables: Any) -> str:
+        text = t.gettext(message)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % variables  # new-style gettext: always a format string, variables escaped
+
+    return gettext
+
+
+def _jinja_ngettext(t: Translator) -> Callable[..., str]:
+    @pass_context
+    def ngettext(context: Context, singular: str, plural: str, n: int, **variables: Any) -> str:
+        text = translations(t.language).ngettext(singular, plural, n)
+        if context.eval_ctx.autoescape:
+            text = Markup(text)
+        return text % {"num": n, **variables}
+
+    return ngettext
+
+
+def template_context(request: Request) -> dict[str, Any]:
+    """Jinja2 context processor: ``_``, ``gettext``, ``ngettext``, ``label``, the formatters, the language."""
+    t = translator(request)
+    gettext = _jinja_gettext(t)
+    return {
+        "_": gettext,
+        "gettext": gettext,
+        "ngettext": _jinja_ngettext(t),
+        "lang": t.language,
+        "languages": LANGUAGES,
+        "format_date": t.date,
+        "format_datetime": t.datetime,
+        "format_decimal": t.decimal,
+        "label": t.label,
+        "provenance": t.provenance,
+    }

@@ -1,0 +1,67 @@
+"""Language choice and formatting without a server: Accept-Language, catalogues, dates, numbers, labels."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from painguide.errors import ValidationError
+from painguide.i18n import check_language, negotiate
+from painguide.web.i18n import Translator
+from painguide.web.labels import LABELS
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("de-DE,de;q=0.9,en;q=0.8", "de"),
+        ("en-GB,en;q=0.9,de;q=0.8", "en"),
+        ("fr-CH, fr;q=0.9, en;q=0.5, de;q=0.7", "de"),
+        ("de;q=0, en", "en"),
+        ("DE-at", "de"),
+        ("fr, it", None),
+        ("", None),
+        (None, None),
+        ("de;q=abc, en;q=0.5", "en"),
+    ],
+)
+def test_accept_language(header: str | None, expected: str | None) -> None:
+    assert negotiate(header) == expected
+
+
+def test_unknown_language_names_the_field() -> None:
+    with pytest.raises(ValidationError, match=r"^language: 'fr' is not offered; choose one of de, en$"):
+        check_language("fr")
+    assert check_language(" DE ") == "de"
+
+
+def test_german_catalogue_translates_and_english_is_the_message_id() -> None:
+    de, en = Translator("de"), Translator("en")
+    disclaimer = "painguide supports decisions; the physician decides."
+    german = "painguide unterstützt Entscheidungen; die Ärztin oder der Arzt entscheidet."
+    assert de.gettext(disclaimer) == german
+    assert en.gettext(disclaimer) == disclaimer
+    assert de.gettext("Dose report %(id)s", id=7) == "Dosisbericht 7"
+    assert de.gettext("no such message in any catalogue") == "no such message in any catalogue"
+
+
+def test_dates_and_numbers_follow_the_language() -> None:
+    de, en = Translator("de"), Translator("en")
+    assert de.decimal(1234.5, "#,##0.0") == "1.234,5"
+    assert en.decimal(1234.5, "#,##0.0") == "1,234.5"
+    assert de.decimal(None) == "—"
+    assert de.date(date(2026, 3, 5), "long") == "5. März 2026"
+    assert en.date(date(2026, 3, 5), "long") == "March 5, 2026"
+    at = datetime(2026, 3, 5, 14, 7, tzinfo=UTC)
+    assert de.datetime(at, "yyyy-MM-dd HH:mm") == "2026-03-05 14:07"
+
+
+def test_labels_translate_data_values_and_leave_unknown_ones() -> None:
+    de = Translator("de")
+    assert de.label("fluoroscopy") == "Durchleuchtung"
+    assert de.label("shared_decision") == "gemeinsame Entscheidung"
+    assert de.label("usually not appropriate") == "in der Regel nicht angemessen"
+    assert de.label("a value from a data file") == "a value from a data file"
+    same = sorted({msgid for msgid in LABELS.values() if de.gettext(msgid) == msgid})
+    assert same == ["CT", "optional"]  # the same word in German; every other label has its German text
