@@ -114,8 +114,8 @@ def postgres_server() -> Iterator[str]:
 def _client(url: str, data_dir: Path) -> Any:
     from fastapi.testclient import TestClient
 
+    from painguide.auth import User
     from painguide.settings import get_settings
-    from painguide.store.users import User
     from painguide.web.app import create_app
     from painguide.web.deps import current_user
 

@@ -122,8 +122,9 @@ class DoseTallyRow(Base):
     """How many reports with an audit dose each group holds (kept up to date with every write).
 
     ``dimension`` is ``procedure``, ``operator``, ``device`` or ``month``; ``key`` the JSON list of the
-    group's column values (procedure type; operator; manufacturer, model, station; ``YYYYMM``), ``null`` included. The
-    database reads a group's quartiles from an index by offset, which needs the count without a scan.
+    group's column values (procedure type; operator; manufacturer, model, station; ``YYYYMM``), null
+    included. The database reads a group's quartiles from an index by offset, which needs the count
+    without a scan.
     """
 
     __tablename__ = "dose_tally"

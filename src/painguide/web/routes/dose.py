@@ -11,12 +11,12 @@ from typing import IO, Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
+from painguide.auth import User
 from painguide.dose.dashboard import POINTS_PER_GROUP
 from painguide.dose.models import ReportFilter
 from painguide.dose.review import alert_list, dashboard_view, export_reports, report_page, report_view
 from painguide.dose.service import UNMAPPED, procedure_names
 from painguide.errors import ValidationError
-from painguide.auth import User
 from painguide.services import open_uow
 from painguide.web.deps import allow, templates
 
