@@ -23,6 +23,7 @@ from painguide.dose.procedures import short_name
 from painguide.dose.reference import AlertLevels, DoseSample, ReferenceLevel
 
 __all__ = [
+    "OUTLIERS_PER_GROUP",
     "POINTS_PER_GROUP",
     "QUANTITY_OF_KIND",
     "DashboardData",
@@ -43,8 +44,9 @@ __all__ = [
 GroupBy = Literal["procedure", "device", "operator"]
 UNMAPPED_LABEL = "unmapped"
 POINTS_PER_GROUP = 400
-"""A group with at most this many reports shows every report as a point; a larger one its outliers (up to
-this many, highest first) over a box computed from all its reports."""
+"""A group with at most this many reports shows every report as a point; a larger one shows its outliers
+(up to :data:`OUTLIERS_PER_GROUP`, highest first) over a box computed from all its reports."""
+OUTLIERS_PER_GROUP = 100
 #: kind → (quantity, axis label, unit)
 QUANTITY_OF_KIND: dict[str, tuple[str, str, str]] = {
     "fluoro": ("dap", "DAP", "Gy·cm²"),
@@ -118,7 +120,7 @@ class Group:
     """The reports of one procedure type, device or operator.
 
     ``values`` and ``report_ids`` are the points shown: every report when :attr:`complete`, else the reports
-    beyond the whiskers (up to :data:`POINTS_PER_GROUP`).
+    beyond the whiskers (up to :data:`OUTLIERS_PER_GROUP`, highest first).
     """
 
     key: str

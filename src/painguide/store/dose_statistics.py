@@ -17,7 +17,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, literal, select, union
 from sqlalchemy.orm import Session
 
-from painguide.dose.dashboard import POINTS_PER_GROUP, GroupBy, GroupStat, MonthStat, Spread, group_key
+from painguide.dose.dashboard import (
+    OUTLIERS_PER_GROUP,
+    POINTS_PER_GROUP,
+    GroupBy,
+    GroupStat,
+    MonthStat,
+    Spread,
+    group_key,
+)
 from painguide.dose.reference import AlertLevels, Comparison, DoseSample, LocalDrl, ReferenceData
 from painguide.store.dose_tables import DosePatientTallyRow, DoseReportRow
 from painguide.store.dose_tally import tally
@@ -96,15 +104,20 @@ def _whiskers_and_points(
     session: Session, group: Sequence[ColumnElement[bool]], count: int, q1: float, q3: float
 ) -> tuple[float, float, tuple[tuple[float, int], ...]]:
     lower, upper = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
-    low = session.scalar(select(func.min(R.audit_dose)).where(*group, R.audit_dose >= lower))
-    high = session.scalar(select(func.max(R.audit_dose)).where(*group, R.audit_dose <= upper))
     points = select(R.audit_dose, R.id).where(*group, R.audit_dose.is_not(None))
-    if count > POINTS_PER_GROUP:  # the outliers only, highest first
-        points = points.where((R.audit_dose > upper) | (R.audit_dose < lower))
-        points = points.order_by(R.audit_dose.desc()).limit(POINTS_PER_GROUP)
-    else:
-        points = points.order_by(R.study_datetime, R.id)
-    shown = tuple((float(v), int(i)) for v, i in session.execute(points) if v is not None)
+    if count <= POINTS_PER_GROUP:  # every report: the whiskers follow from the points
+        rows = session.execute(points.order_by(R.study_datetime, R.id))
+        shown = tuple((float(v), int(i)) for v, i in rows if v is not None)
+        inside = [v for v, _ in shown if lower <= v <= upper] or [q1, q3]
+        return min(inside), max(inside), shown
+    ends = select(
+        select(func.min(R.audit_dose)).where(*group, R.audit_dose >= lower).scalar_subquery(),
+        select(func.max(R.audit_dose)).where(*group, R.audit_dose <= upper).scalar_subquery(),
+    )
+    low, high = session.execute(ends).one()
+    outliers = points.where((R.audit_dose > upper) | (R.audit_dose < lower))  # the highest first
+    outliers = outliers.order_by(R.audit_dose.desc()).limit(OUTLIERS_PER_GROUP)
+    shown = tuple((float(v), int(i)) for v, i in session.execute(outliers) if v is not None)
     return float(low if low is not None else q1), float(high if high is not None else q3), shown
 
 

@@ -60,6 +60,7 @@ def test_a_large_group_shows_its_outliers_over_a_box_from_every_report(
     seeded: list[DoseSample], uow_factory: UowFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(dose_statistics, "POINTS_PER_GROUP", 3)
+    monkeypatch.setattr(dose_statistics, "OUTLIERS_PER_GROUP", 3)
     reference = load_reference_data()
     pure = dashboard_data(
         seeded, kind="fluoro", group_by="procedure", names={}, levels=(), alerts=reference.alerts

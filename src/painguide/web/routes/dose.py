@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from painguide.auth import User
-from painguide.dose.dashboard import POINTS_PER_GROUP
+from painguide.dose.dashboard import OUTLIERS_PER_GROUP, POINTS_PER_GROUP
 from painguide.dose.models import ReportFilter
 from painguide.dose.review import alert_list, dashboard_view, export_reports, report_page, report_view
 from painguide.dose.service import UNMAPPED, procedure_names
@@ -105,6 +105,7 @@ def dashboard(
         "names": names,
         "alerts": view.alerts,
         "points_per_group": POINTS_PER_GROUP,
+        "outliers_per_group": OUTLIERS_PER_GROUP,
     }
     return templates.TemplateResponse(request, "dose/dashboard.html", context)
 
