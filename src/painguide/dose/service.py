@@ -13,25 +13,25 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from painguide.dose.models import DoseReport, StoredReport
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+
+from painguide.dose.models import DoseReport, ReportFilter, StoredReport
 from painguide.dose.procedures import ProcedureMatcher
-from painguide.dose.reference import Alert, AlertLevels, Comparison, DoseSample, LocalDrl, ReferenceData
-from painguide.errors import PainguideError
+from painguide.errors import DatabaseUnavailableError, PainguideError
 from painguide.store.uow import UnitOfWork
 
 __all__ = [
     "UNMAPPED",
-    "DoseAudit",
     "ImportOutcome",
     "ImportSummary",
     "RemapSummary",
     "Source",
-    "audit",
+    "ZipLimits",
     "collect_sources",
     "get_stored",
     "import_dataset",
@@ -41,6 +41,7 @@ __all__ = [
     "procedure_names",
     "procedure_type_of",
     "quarantine",
+    "quarantine_file",
     "remap_procedure_types",
 ]
 
@@ -63,15 +64,58 @@ class Source:
     path: Path
     member: str | None = None
     fetch: Callable[[], bytes] | None = None
+    max_bytes: int | None = None
 
     def read(self) -> bytes:
-        """The file's bytes."""
+        """The file's bytes (a zip member: at most ``max_bytes``, else :class:`OSError`)."""
         if self.fetch is not None:
             return self.fetch()
         if self.member is None:
             return self.path.read_bytes()
-        with zipfile.ZipFile(self.path) as archive:
-            return archive.read(self.member)
+        with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as member:
+            data = member.read(-1 if self.max_bytes is None else self.max_bytes + 1)
+        if self.max_bytes is not None and len(data) > self.max_bytes:
+            raise OSError(f"zip member is larger than {self.max_bytes} bytes")
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ZipLimits:
+    """What a zip archive may hold before it (or one member) is refused unread.
+
+    The defaults are the settings' defaults (``PAINGUIDE_ZIP_MAX_MEMBERS``, ``PAINGUIDE_ZIP_MAX_MEMBER_MB``,
+    ``PAINGUIDE_ZIP_MAX_RATIO``); :meth:`from_settings` reads the configured ones.
+    """
+
+    members: int = 10_000
+    member_bytes: int = 64 * 1024 * 1024
+    ratio: float = 100.0
+
+    @classmethod
+    def from_settings(cls) -> ZipLimits:
+        """The configured limits."""
+        from painguide.settings import get_settings
+
+        settings = get_settings()
+        return cls(
+            settings.zip_max_members, int(settings.zip_max_member_mb * 1024 * 1024), settings.zip_max_ratio
+        )
+
+    def refusal(self, info: zipfile.ZipInfo) -> str | None:
+        """Why one member is refused (by its declared sizes: reading stops there), or ``None``."""
+        if info.file_size > self.member_bytes:
+            return (
+                f"zip member is {info.file_size / 1e6:.1f} MB uncompressed, above the limit of "
+                f"{self.member_bytes / 1e6:.1f} MB (setting PAINGUIDE_ZIP_MAX_MEMBER_MB); unpack it and "
+                "import the file itself if it is a real dose report"
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 1024 * 1024 and ratio > self.ratio:
+            return (
+                f"zip member expands {ratio:.0f}-fold ({info.compress_size} → {info.file_size} bytes), above "
+                f"the limit of {self.ratio:g} (setting PAINGUIDE_ZIP_MAX_RATIO): a zip bomb is refused unread"
+            )
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,8 +238,14 @@ def remap_procedure_types(uow_factory: UowFactory, *, actor: str = "system") -> 
     return RemapSummary(len(texts), len(changes), sum(1 for v in new.values() if v is None))
 
 
-def collect_sources(paths: Iterable[str | Path]) -> tuple[list[Source], list[ImportOutcome]]:
+def collect_sources(
+    paths: Iterable[str | Path], *, limits: ZipLimits | None = None, quarantine_dir: Path | None = None
+) -> tuple[list[Source], list[ImportOutcome]]:
     """Expand files, folders (recursively, hidden files skipped) and zip archives into sources.
+
+    A zip archive with more members than ``limits.members`` is refused whole; a member larger or more
+    compressed than the limits is refused unread (:meth:`ZipLimits.refusal`). A refusal is quarantined: the
+    archive is copied into ``quarantine_dir`` (when given) with the reason.
 
     Returns
     -------
@@ -217,24 +267,43 @@ def collect_sources(paths: Iterable[str | Path]) -> tuple[list[Source], list[Imp
             continue
         for file in files:
             if zipfile.is_zipfile(file):
-                sources.extend(_zip_members(file, problems))
+                sources.extend(_zip_members(file, problems, limits or ZipLimits(), quarantine_dir))
             else:
                 sources.append(Source(str(file), file))
     return sources, problems
 
 
-def _zip_members(path: Path, problems: list[ImportOutcome]) -> Iterator[Source]:
+def _refuse_archive(path: Path, label: str, reason: str, folder: Path | None) -> ImportOutcome:
+    copy = quarantine_file(path, label, reason, folder) if folder is not None else None
+    return ImportOutcome(label, "quarantined", reason=reason, quarantined_as=copy)
+
+
+def _zip_members(
+    path: Path, problems: list[ImportOutcome], limits: ZipLimits, folder: Path | None
+) -> Iterator[Source]:
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [info.filename for info in archive.infolist() if not info.is_dir()]
+            infos = [info for info in archive.infolist() if not info.is_dir()]
     except (zipfile.BadZipFile, OSError) as exc:
         problems.append(
             ImportOutcome(str(path), "quarantined", reason=f"zip archive cannot be opened: {exc}")
         )
         return
-    for name in sorted(names):
-        if not Path(name).name.startswith("."):
-            yield Source(f"{path}!{name}", path, name)
+    if len(infos) > limits.members:
+        reason = (
+            f"zip archive holds {len(infos)} files, above the limit of {limits.members} "
+            "(setting PAINGUIDE_ZIP_MAX_MEMBERS); split it or import its folder"
+        )
+        problems.append(_refuse_archive(path, str(path), reason, folder))
+        return
+    for info in sorted(infos, key=lambda i: i.filename):
+        if Path(info.filename).name.startswith("."):
+            continue
+        label = f"{path}!{info.filename}"
+        if (refusal := limits.refusal(info)) is not None:
+            problems.append(_refuse_archive(path, label, refusal, folder))
+        else:
+            yield Source(label, path, info.filename, max_bytes=limits.member_bytes)
 
 
 def quarantine(data: bytes, label: str, reason: str, folder: Path) -> Path:
@@ -244,6 +313,25 @@ def quarantine(data: bytes, label: str, reason: str, folder: Path) -> Path:
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(label.replace("!", "_")).name)[-80:] or "file"
     target = folder / f"{digest}-{stem}"
     target.write_bytes(data)
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    target.with_name(target.name + ".reason.txt").write_text(
+        f"source: {label}\nquarantined: {stamp}\nreason: {reason}\n", encoding="utf-8"
+    )
+    return target
+
+
+def quarantine_file(path: Path, label: str, reason: str, folder: Path) -> Path:
+    """Copy a refused file (for example a whole zip archive) into ``folder`` with a ``.reason.txt``."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.name)[-80:] or "file"
+    target = folder / f"{digest.hexdigest()[:16]}-{stem}"
+    shutil.copyfile(path, target)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     target.with_name(target.name + ".reason.txt").write_text(
         f"source: {label}\nquarantined: {stamp}\nreason: {reason}\n", encoding="utf-8"
@@ -310,31 +398,58 @@ def import_sources(
     """
     summary = ImportSummary()
     batch: list[_Parsed] = []
-    for done, source in enumerate(sources, start=1):
-        parsed = _parse(source, strict=strict, folder=quarantine_dir)
-        if isinstance(parsed, ImportOutcome):
-            summary.outcomes.append(parsed)
-        else:
-            batch.append(parsed)
-        if len(batch) >= batch_size:
+    try:
+        for done, source in enumerate(sources, start=1):
+            parsed = _parse(source, strict=strict, folder=quarantine_dir)
+            if isinstance(parsed, ImportOutcome):
+                summary.outcomes.append(parsed)
+            else:
+                batch.append(parsed)
+            if len(batch) >= batch_size:
+                summary.outcomes.extend(_store(batch, uow_factory, quarantine_dir, actor))
+                batch = []
+            if progress is not None:
+                progress(done, len(sources), source.label)
+        if batch:
             summary.outcomes.extend(_store(batch, uow_factory, quarantine_dir, actor))
-            batch = []
-        if progress is not None:
-            progress(done, len(sources), source.label)
-    if batch:
-        summary.outcomes.extend(_store(batch, uow_factory, quarantine_dir, actor))
+    except _Outage as outage:
+        cause = outage.cause
+        detail = str(getattr(cause, "orig", None) or cause).strip().splitlines()[0][:300]
+        raise DatabaseUnavailableError(
+            f"database: cannot store dose reports ({type(cause).__name__}: {detail}); "
+            f"{summary.imported} reports of this run were stored before the failure and no file was "
+            "quarantined for it; check that the database is reachable (PAINGUIDE_DATABASE_URL) and run the "
+            "same import again: reports already stored are skipped"
+        ) from cause
     return summary
+
+
+class _Outage(Exception):
+    """The database failed for a reason that is not the report's (connection lost, locked, schema missing)."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _outage(exc: Exception) -> bool:
+    """Whether a failure is the database's (stop the run) rather than one report's (quarantine it)."""
+    return isinstance(exc, SQLAlchemyError) and not isinstance(exc, IntegrityError | DataError)
 
 
 def _store(batch: list[_Parsed], uow_factory: UowFactory, folder: Path, actor: str) -> list[ImportOutcome]:
     try:
         return _store_together(batch, uow_factory, actor)
-    except Exception:  # the batch was rolled back: retry one by one so each report stands on its own
+    except Exception as first:  # the batch was rolled back: retry one by one so each report stands on its own
+        if _outage(first):
+            raise _Outage(first) from first
         outcomes = []
         for item in batch:
             try:
                 outcomes.extend(_store_together([item], uow_factory, actor))
             except Exception as exc:  # a report the database refuses is quarantined with the reason
+                if _outage(exc):
+                    raise _Outage(exc) from exc
                 reason = f"database refused the report: {type(exc).__name__}: {exc}"
                 copy = quarantine(item.data, item.source.label, reason, folder)
                 outcomes.append(
@@ -427,15 +542,14 @@ def list_stored(
     """Stored reports, newest first, filtered by patient, study or procedure type (``unmapped``: none)."""
     from painguide.store.dose_repository import list_reports
 
+    where = ReportFilter(
+        patient_id=patient_id,
+        study_instance_uid=study_instance_uid,
+        procedure_type=None if procedure_type == UNMAPPED else procedure_type,
+        unmapped=procedure_type == UNMAPPED,
+    )
     with uow_factory() as uow:
-        return list_reports(
-            uow.session,
-            patient_id=patient_id,
-            study_instance_uid=study_instance_uid,
-            procedure_type=None if procedure_type == UNMAPPED else procedure_type,
-            unmapped=procedure_type == UNMAPPED,
-            limit=limit,
-        )
+        return list_reports(uow.session, where, limit=limit)
 
 
 def get_stored(uow_factory: UowFactory, report_id: int) -> StoredReport:
@@ -444,40 +558,3 @@ def get_stored(uow_factory: UowFactory, report_id: int) -> StoredReport:
 
     with uow_factory() as uow:
         return get_report(uow.session, report_id)
-
-
-@dataclass(frozen=True, slots=True)
-class DoseAudit:
-    """Every stored report's dose figures with the site's local DRLs, comparisons and alerts."""
-
-    samples: list[DoseSample]
-    local_drls: list[LocalDrl]
-    comparisons: list[Comparison]
-    alerts: list[Alert]
-    reference: ReferenceData
-    alert_levels: AlertLevels
-
-
-def audit(
-    uow_factory: UowFactory,
-    *,
-    dap_alert_gy_cm2: float | None = None,
-    rp_alert_mgy: float | None = None,
-    window: timedelta | None = None,
-) -> DoseAudit:
-    """Load every report's figures and evaluate reference levels and alerts (site overrides optional)."""
-    from painguide.dose.reference import compare, find_alerts, load_reference_data, local_drls, with_overrides
-    from painguide.store.dose_repository import dose_samples
-
-    with uow_factory() as uow:
-        samples = dose_samples(uow.session)
-    reference = load_reference_data()
-    levels = with_overrides(
-        reference.alerts, dap_gy_cm2=dap_alert_gy_cm2, rp_dose_mgy=rp_alert_mgy, window=window
-    )
-    drls = local_drls([s for s in samples if s.kind != "ct"]) + local_drls(
-        [s for s in samples if s.kind == "ct"], quantity="dlp"
-    )
-    by_type = {drl.procedure_type: drl for drl in drls}
-    comparisons = [c for sample in samples for c in compare(sample, reference, by_type)]
-    return DoseAudit(samples, drls, comparisons, find_alerts(samples, levels), reference, levels)

@@ -17,7 +17,7 @@ from painguide.store.db import current_revisions, make_engine
 
 
 def test_migration_matches_the_dose_tables(dose_db: str) -> None:
-    assert "0004_dose" in current_revisions(dose_db)
+    assert "0008_dose" in current_revisions(dose_db)
     with make_engine(dose_db).connect() as connection:
         diffs = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     dose_diffs = [d for d in diffs if "dose_" in repr(d)]
