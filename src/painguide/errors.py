@@ -20,6 +20,7 @@ __all__ = [
     "NotFoundError",
     "PainguideError",
     "PermissionDeniedError",
+    "SourceUnavailableError",
     "UnknownDrugError",
     "UnknownProcedureError",
     "ValidationError",
@@ -158,3 +159,10 @@ class PermissionDeniedError(PainguideError):
 
     exit_code = 5
     http_status = 403
+
+
+class SourceUnavailableError(PainguideError):
+    """A live source (scanner, OpenIGTLink server, capture device) cannot be reached; the message says why."""
+
+    exit_code = 6
+    http_status = 502

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     """Uncompressed size of one zip member in MB (largest real dose reports: about 1.3 MB)."""
     zip_max_ratio: float = Field(default=100.0, gt=1)
     """Uncompressed ÷ compressed size of one zip member (dose reports compress about 5-20 fold)."""
+    igtl_allowed_hosts: str = "127.0.0.0/8,::1,localhost"
 
     @property
     def effective_database_url(self) -> str:

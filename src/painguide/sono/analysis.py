@@ -137,6 +137,8 @@ def analyze_frames(
                 writer.write(draw_overlay(frame, result, warnings=warnings))
             if progress is not None:
                 progress(i + 1)
+        if results:
+            events.extend(pipeline.finish(results[-1].time_s))
     finally:
         if writer is not None:
             writer.close()

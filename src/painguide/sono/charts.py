@@ -23,6 +23,7 @@ EVENT_STYLE: dict[str, tuple[str, str, str]] = {
     "spread_away_from_tip": ("#b42318", "solid", "SPREAD AWAY FROM TIP"),
     "vessel_near_path": ("#b42318", "solid", "VESSEL NEAR PATH"),
     "fluid_in_vessel": ("#b42318", "solid", "FLUID IN VESSEL"),
+    "cine_ended_without_spread": ("#b42318", "solid", "CINE ENDED WITHOUT SPREAD"),
 }
 _HTML: dict[str, Any] = {"full_html": False, "include_plotlyjs": False, "config": {"displaylogo": False}}
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from painguide.sono.pipeline import FrameResult
+from painguide.sono.pipeline import Event, FrameResult
 
 __all__ = ["INJECTION_KEYWORDS", "IgtlPublisher", "is_injection_start", "tip_matrix"]
 
@@ -109,10 +109,16 @@ class IgtlPublisher:
             )
             sent += 2
         for event in result.events:
-            prefix = "WARNING" if event.is_warning else "EVENT"
-            text = f"{prefix} {event.type}: {event.detail}"
-            self.connection.send_message(
-                pyigtl.StringMessage(text, timestamp=timestamp, device_name=self.string_name), wait=False
-            )
-            sent += 1
+            sent += self.send_event(event, timestamp=timestamp)
         return sent
+
+    def send_event(self, event: Event, *, timestamp: float | None = None) -> int:
+        """Send one event (also those raised between frames) as a STRING; returns 1."""
+        import pyigtl
+
+        prefix = "WARNING" if event.is_warning else "EVENT"
+        text = f"{prefix} {event.type}: {event.detail}"
+        self.connection.send_message(
+            pyigtl.StringMessage(text, timestamp=timestamp, device_name=self.string_name), wait=False
+        )
+        return 1

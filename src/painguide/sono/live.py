@@ -12,13 +12,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from painguide.sono.frames import Frame
-from painguide.sono.pipeline import FrameResult, GuidancePipeline
+from painguide.sono.pipeline import Event, FrameResult, GuidancePipeline
 
 __all__ = ["LiveRunner", "LiveSession", "run_live"]
 
 
 class LiveSession:
     """Process frames as they come and keep the latest overlay and warnings for display.
+
+    Besides the frame-time check of the pipeline, a wall-clock timer runs from the injection start
+    (:meth:`tick`), so the "no visible spread" warning also fires when the stream stalls, freezes (repeats
+    the same image) or ends.
 
     Parameters
     ----------
@@ -28,6 +32,10 @@ class LiveSession:
         Called with each :class:`FrameResult` (for example :class:`painguide.sono.igtl.IgtlPublisher`).
     realtime : bool
         Pace replayed frames at their recorded frame times.
+    stall_after_s : float
+        A stream with no new image for this long counts as stalled.
+    clock : callable
+        Monotonic clock in seconds (tests pass a fake one).
     """
 
     def __init__(
@@ -36,14 +44,25 @@ class LiveSession:
         pipeline: GuidancePipeline | None = None,
         publishers: Iterable[Callable[[FrameResult], Any]] = (),
         realtime: bool = False,
+        stall_after_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.pipeline = pipeline if pipeline is not None else GuidancePipeline(wait_for_injection=True)
         self.publishers = list(publishers)
+        self.listeners: list[Callable[[Event], Any]] = []
+        """Called with each event raised between frames (the wall-clock timer, the end of a cine)."""
         self.realtime = realtime
+        self.stall_after_s = stall_after_s
+        self.clock = clock
         self.warnings: list[str] = []
+        self.warning_events: list[Event] = []
         self._lock = threading.Lock()
         self._jpeg: bytes | None = None
         self._last_time = 0.0
+        self._last_frame: Frame | None = None
+        self._last_result: FrameResult | None = None
+        self._last_new_image: float | None = None
+        self._injection_wall: float | None = None
         self._stop = threading.Event()
         self.frames = 0
 
@@ -56,8 +75,19 @@ class LiveSession:
         return self._stop.is_set()
 
     def signal_injection(self) -> None:
-        """Mark the injection start at the latest frame time (API call or OpenIGTLink STRING)."""
-        self.pipeline.start_injection(self._last_time)
+        """Mark the injection start at the latest frame time (API call or OpenIGTLink STRING).
+
+        The wall-clock timer starts now, even if no further frame arrives.
+        """
+        with self._lock:
+            self.pipeline.start_injection(self._last_time)
+            if self._injection_wall is None:
+                self._injection_wall = self.clock()
+
+    @property
+    def injection_signalled(self) -> bool:
+        """Whether the injection start was signalled or reached."""
+        return self._injection_wall is not None or self.pipeline.injection_time_s is not None
 
     def on_string(self, device_name: str, text: str) -> None:
         """Handle an incoming OpenIGTLink STRING message."""
@@ -73,19 +103,99 @@ class LiveSession:
 
     def step(self, frame: Frame) -> FrameResult:
         """Process one frame, publish it and update the overlay."""
-        from painguide.sono.overlay import draw_overlay
-
-        self._last_time = frame.time_s
-        result = self.pipeline(frame)
-        self.warnings.extend(e.type.replace("_", " ").upper() for e in result.events if e.is_warning)
+        self.tick()  # the wall clock first, so a frozen stream is reported as stalled
+        now = self.clock()
+        with self._lock:
+            previous = self._last_frame
+            if previous is None or not np.array_equal(previous.pixels, frame.pixels):
+                self._last_new_image = now
+            self._last_time = frame.time_s
+            result = self.pipeline(frame)
+            if self._injection_wall is None and self.pipeline.injection_time_s is not None:
+                self._injection_wall = now
+            self._last_frame, self._last_result = frame, result
+        for event in result.events:
+            self._record(event, between_frames=False)
         for publish in self.publishers:
             publish(result)
-        image: NDArray[np.uint8] = draw_overlay(frame, result, warnings=self.warnings)
+        self._draw(frame, result)
+        self.frames += 1
+        return result
+
+    def tick(self) -> Event | None:
+        """Check the wall clock: warn "no visible spread" once the timeout has passed since the start.
+
+        Called a few times a second by a timer thread (:meth:`watch`), independent of frames arriving.
+
+        Returns
+        -------
+        Event or None
+            The warning when it fires now; its detail says when the stream stalled, froze or ended.
+        """
+        now = self.clock()
+        with self._lock:
+            started = self._injection_wall
+            if started is None or now - started < self.pipeline.no_spread_timeout_s:
+                return None
+            last_image = self._last_new_image if self._last_new_image is not None else started
+            gap = now - last_image
+            detail = f"no visible spread {now - started:.1f} s after the injection start"
+            if gap >= self.stall_after_s:
+                detail += (
+                    f": the stream stalled (no new image for {gap:.1f} s), so spread cannot be seen; "
+                    "check the scanner and its connection, and the needle position"
+                )
+            else:
+                detail += ": stop and check the needle position (intravascular or out of plane?)"
+            last_new = self._last_new_image if self._last_new_image is not None else now
+            event = self.pipeline.warn_no_spread(self._last_time + max(0.0, now - last_new), detail)
+            frame, result = self._last_frame, self._last_result
+        if event is None:
+            return None
+        self._record(event)
+        for publish in self.publishers:
+            send = getattr(publish, "send_event", None)
+            if send is not None:
+                send(event)
+        if frame is not None and result is not None:
+            self._draw(frame, result)
+        return event
+
+    def watch(self, *, interval_s: float = 0.1) -> threading.Thread:
+        """Start the wall-clock timer thread; it ticks until :meth:`stop` is called."""
+
+        def loop() -> None:
+            while not self._stop.wait(interval_s):
+                self.tick()
+
+        thread = threading.Thread(target=loop, name="sono-live timer", daemon=True)
+        thread.start()
+        return thread
+
+    def finish(self) -> list[Event]:
+        """At the end of a replayed cine: warn when it ended after the injection start without spread."""
+        with self._lock:
+            events = self.pipeline.finish(self._last_time) if self.frames else []
+        for event in events:
+            self._record(event)
+        return events
+
+    def _record(self, event: Event, *, between_frames: bool = True) -> None:
+        if event.is_warning:
+            with self._lock:
+                self.warning_events.append(event)
+                self.warnings.append(event.type.replace("_", " ").upper())
+        if between_frames:
+            for listen in self.listeners:
+                listen(event)
+
+    def _draw(self, frame: Frame, result: FrameResult) -> None:
+        from painguide.sono.overlay import draw_overlay
+
+        image: NDArray[np.uint8] = draw_overlay(frame, result, warnings=list(self.warnings))
         ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
         with self._lock:
             self._jpeg = encoded.tobytes() if ok else self._jpeg
-        self.frames += 1
-        return result
 
     def run(self, frames: Iterable[Frame], *, max_frames: int | None = None) -> Iterable[FrameResult]:
         """Process frames until the source ends or ``max_frames`` is reached, yielding each result."""
@@ -109,20 +219,37 @@ def _open(
     field: str,
     loop: bool = False,
 ) -> tuple[Iterable[Frame], list[Callable[[], Any]]]:
-    """Open a source for a session: OpenIGTLink sources also receive its replies and injection signals."""
+    """Open a source for a session: OpenIGTLink sources also receive its replies and injection signals.
+
+    An ``igtl:`` host must be on ``PAINGUIDE_IGTL_ALLOWED_HOSTS`` and accept a connection.
+    """
+    from painguide.settings import get_settings
     from painguide.sono.igtl import IgtlPublisher
-    from painguide.sono.sources import IgtlImageSource, open_source, parse_source, simulated_source
+    from painguide.sono.sources import (
+        IgtlImageSource,
+        check_igtl_host,
+        connect_igtl,
+        open_source,
+        parse_source,
+        simulated_source,
+    )
 
     source = parse_source(spec, field=field)
     if source.kind == "igtl":
-        igtl = IgtlImageSource(
-            str(source.target), source.port, on_string=session.on_string, should_stop=session.stopped
-        )
+        host = str(source.target)
+        check_igtl_host(host, get_settings().igtl_allowed_hosts, field=field)
+        connect_igtl(host, source.port)
+        igtl = IgtlImageSource(host, source.port, on_string=session.on_string, should_stop=session.stopped)
         session.publishers.append(IgtlPublisher(igtl.client))
         return igtl, [igtl.close]
     if source.kind == "simulated":
         return simulated_source(loop=loop), []
     return open_source(source, spacing_mm=spacing_mm, field=field), []
+
+
+def _event_line(event: Event) -> dict[str, Any]:
+    """A JSON line for an event raised between frames (by the wall-clock timer or at the end)."""
+    return {"time_s": round(event.time_s, 4), "events": [event.as_dict()]}
 
 
 def run_live(
@@ -149,7 +276,8 @@ def run_live(
     max_frames : int, optional
         Stop after this many frames.
     sink : callable, optional
-        Receives each frame's JSON line (with its events).
+        Receives each frame's JSON line (with its events), and a line ``{"time_s", "events"}`` for a warning
+        raised between frames (the wall-clock timer, or a replayed cine that ends without spread).
 
     Returns
     -------
@@ -168,13 +296,19 @@ def run_live(
         server = pyigtl.OpenIGTLinkServer(port=igtl_out, local_server=True)
         session.publishers.append(IgtlPublisher(server))
         closers.append(server.stop)
+    if sink is not None:
+        session.listeners.append(lambda event: sink(_event_line(event)))
+    session.watch()
     try:
         for result in session.run(source, max_frames=max_frames):
             if sink is not None:
                 line = result.as_dict()
                 line["events"] = [e.as_dict() for e in result.events]
                 sink(line)
+        if not session.stopped():
+            session.finish()
     finally:
+        session.stop()
         for close in closers:
             close()
     return session
@@ -202,6 +336,7 @@ class LiveRunner:
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name=f"sono-live {spec}", daemon=True)
         self._thread.start()
+        self.session.watch()
 
     @property
     def running(self) -> bool:
@@ -221,6 +356,6 @@ class LiveRunner:
                 close()
 
     def stop(self, timeout_s: float = 2.0) -> None:
-        """Stop processing and release the source."""
+        """Stop processing, the wall-clock timer and release the source."""
         self.session.stop()
         self._thread.join(timeout=timeout_s)

@@ -13,7 +13,7 @@ from painguide.sono.needle import NeedleDetector, NeedleObservation, NeedleTrack
 from painguide.sono.spread import SpreadDetector, SpreadObservation
 from painguide.sono.vessel import Vessel, VesselDetector, fluid_overlap, path_distance
 
-__all__ = ["EVENT_TYPES", "Event", "FrameResult", "GuidancePipeline"]
+__all__ = ["EVENT_TYPES", "WARNING_TYPES", "Event", "FrameResult", "GuidancePipeline"]
 
 EVENT_TYPES = (
     "needle_visible",
@@ -24,10 +24,17 @@ EVENT_TYPES = (
     "spread_away_from_tip",
     "vessel_near_path",
     "fluid_in_vessel",
+    "cine_ended_without_spread",
 )
 """Event types; see :data:`WARNING_TYPES` for the warnings."""
 
-WARNING_TYPES = ("no_visible_spread", "spread_away_from_tip", "vessel_near_path", "fluid_in_vessel")
+WARNING_TYPES = (
+    "no_visible_spread",
+    "spread_away_from_tip",
+    "vessel_near_path",
+    "fluid_in_vessel",
+    "cine_ended_without_spread",
+)
 """Event types that are warnings to show to the operator."""
 
 VESSEL_MARGIN_MM = 3.0
@@ -198,6 +205,60 @@ class GuidancePipeline:
     def spread_onset_s(self) -> float | None:
         """Time of the first frame of confirmed spread (``None`` before)."""
         return self._onset
+
+    @property
+    def awaiting_spread(self) -> bool:
+        """Whether the injection has started (or been signalled) and neither spread nor a warning came yet."""
+        started = self._injection_started is not None or self._pending_start is not None
+        return started and self._onset is None and not self._warned
+
+    def warn_no_spread(self, time_s: float, detail: str) -> Event | None:
+        """Raise ``no_visible_spread`` from outside the frame loop (the live wall-clock timer).
+
+        Parameters
+        ----------
+        time_s : float
+            Time on the frame time axis to stamp the event with.
+        detail : str
+            Why the warning fires (for example that the stream stalled).
+
+        Returns
+        -------
+        Event or None
+            The warning, or ``None`` when spread was seen or the warning was already given.
+        """
+        if not self.awaiting_spread:
+            return None
+        self._warned = True
+        return Event(time_s, "no_visible_spread", detail)
+
+    def finish(self, end_time_s: float) -> list[Event]:
+        """Events at the end of a recorded cine: warn when it ends after the injection start without spread.
+
+        Parameters
+        ----------
+        end_time_s : float
+            Time of the last frame.
+
+        Returns
+        -------
+        list of Event
+            ``cine_ended_without_spread`` when the injection started, no spread was confirmed and the
+            timeout had not yet passed; otherwise empty.
+        """
+        start = self._injection_started
+        if start is None or self._onset is not None or self._warned:
+            return []
+        self._warned = True
+        return [
+            Event(
+                end_time_s,
+                "cine_ended_without_spread",
+                f"cine ended {end_time_s - start:.1f} s after the injection start with no visible spread "
+                f"(the warning waits {self.no_spread_timeout_s:g} s): check the needle position "
+                "(intravascular or out of plane?) or record longer after the injection",
+            )
+        ]
 
     def start_injection(self, time_s: float) -> None:
         """Signal the injection start (CLI option, API call or OpenIGTLink STRING).

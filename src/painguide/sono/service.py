@@ -44,6 +44,7 @@ _KEY_LABELS = {
     "spread_away_from_tip": "Spread away from the tip",
     "vessel_near_path": "Vessel near the needle path",
     "fluid_in_vessel": "Fluid inside a vessel",
+    "cine_ended_without_spread": "Cine ended without spread",
 }
 
 
@@ -342,7 +343,8 @@ def _render(path: str, injection_at_s: float | None, indices: tuple[int, ...]) -
     out: dict[int, bytes] = {}
     for position, frame in enumerate(frames[: max(indices) + 1]):
         result = pipeline(frame)
-        warnings.extend(e.type.replace("_", " ").upper() for e in result.events if e.is_warning)
+        ended = pipeline.finish(frame.time_s) if position == len(frames) - 1 else []
+        warnings.extend(e.type.replace("_", " ").upper() for e in [*result.events, *ended] if e.is_warning)
         if position in wanted:
             image = draw_overlay(_enlarged(frame), result, warnings=warnings)
             ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])

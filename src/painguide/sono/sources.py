@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -12,7 +14,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from painguide.errors import NotFoundError, ValidationError
+from painguide.errors import NotFoundError, SourceUnavailableError, ValidationError
 from painguide.sono.frames import Frame
 
 __all__ = [
@@ -21,6 +23,8 @@ __all__ = [
     "IgtlImageSource",
     "SourceSpec",
     "VideoSource",
+    "check_igtl_host",
+    "connect_igtl",
     "dicom_source",
     "image_message_to_frame",
     "open_source",
@@ -110,6 +114,74 @@ class VideoSource:
                 index += 1
         finally:
             capture.release()
+
+
+def check_igtl_host(host: str, allowed: str, *, field: str = "--source") -> None:
+    """Refuse an OpenIGTLink host that is not on the allow-list (``PAINGUIDE_IGTL_ALLOWED_HOSTS``).
+
+    Parameters
+    ----------
+    host : str
+        Host name or IP address of the ``igtl:HOST:PORT`` source.
+    allowed : str
+        Comma-separated host names, IP addresses and networks (``10.1.2.0/24``).
+    field : str
+        Name of the option or form field, for error messages.
+
+    Raises
+    ------
+    ValidationError
+        The host is not listed (names match exactly, addresses by network).
+
+    Examples
+    --------
+    >>> check_igtl_host("127.0.0.1", "127.0.0.0/8,::1,localhost")
+    >>> check_igtl_host("10.0.0.5", "localhost")
+    Traceback (most recent call last):
+    ...
+    painguide.errors.ValidationError: --source: OpenIGTLink host '10.0.0.5' is not allowed ...
+    """
+    wanted = host.strip().strip("[]").lower()
+    entries = [e.strip().lower() for e in allowed.split(",") if e.strip()]
+    try:
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address | None = ipaddress.ip_address(wanted)
+    except ValueError:
+        address = None
+    for entry in entries:
+        if entry == wanted:
+            return
+        if address is not None:
+            try:
+                if address in ipaddress.ip_network(entry, strict=False):
+                    return
+            except ValueError:
+                continue
+    raise ValidationError(
+        field,
+        f"OpenIGTLink host {host!r} is not allowed (allowed: {', '.join(entries) or 'none'}); "
+        "ask the administrator to add the scanner to PAINGUIDE_IGTL_ALLOWED_HOSTS",
+    )
+
+
+def connect_igtl(host: str, port: int, *, timeout_s: float = 3.0) -> None:
+    """Check that an OpenIGTLink server accepts connections before streaming from it.
+
+    Raises
+    ------
+    SourceUnavailableError
+        Nothing listens there, the host is unknown or it does not answer within ``timeout_s``.
+    """
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        if isinstance(exc, TimeoutError | socket.timeout):
+            reason = f"no answer within {timeout_s:g} s"
+        raise SourceUnavailableError(
+            f"igtl:{host}:{port}: cannot connect ({reason}); check that PLUS or the scanner's "
+            "OpenIGTLink server runs and that the host and port are right"
+        ) from exc
 
 
 def image_message_to_frame(message: Any, index: int, t0: float, source_id: str) -> Frame:
@@ -316,5 +388,9 @@ def open_source(
             )
         return iter(VideoSource(source.target, spacing_mm=spacing_mm))
     if source.kind == "igtl":
+        from painguide.settings import get_settings
+
+        check_igtl_host(str(source.target), get_settings().igtl_allowed_hosts, field=field)
+        connect_igtl(str(source.target), source.port)
         return iter(IgtlImageSource(str(source.target), source.port))
     return simulated_source()

@@ -306,6 +306,7 @@ def review_detail(
 ) -> HTMLResponse:
     """One stored analysis: summary, timeline chart, key frames with the overlay, and the events."""
     from painguide.sono.charts import EVENT_STYLE, timeline_figure
+    from painguide.sono.pipeline import WARNING_TYPES
     from painguide.sono.service import get_review
 
     review = get_review(uow, analysis_id)
@@ -316,6 +317,7 @@ def review_detail(
         "review": review,
         "chart": timeline_figure(row.timeline, list(row.events)),
         "labels": {kind: label for kind, (_, _, label) in EVENT_STYLE.items()},
+        "warning_types": WARNING_TYPES,
     }
     return templates.TemplateResponse(request, "sono/review_detail.html", context)
 
