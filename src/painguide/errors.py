@@ -23,6 +23,7 @@ __all__ = [
     "SourceUnavailableError",
     "UnknownDrugError",
     "UnknownProcedureError",
+    "UploadTooLargeError",
     "ValidationError",
 ]
 
@@ -166,3 +167,14 @@ class SourceUnavailableError(PainguideError):
 
     exit_code = 6
     http_status = 502
+
+
+class UploadTooLargeError(PainguideError):
+    """An upload exceeds the size limit of its endpoint (HTTP 413); nothing of it is kept."""
+
+    exit_code = 2
+    http_status = 413
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")

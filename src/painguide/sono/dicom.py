@@ -9,6 +9,7 @@ that pydicom cannot decode without extra plugins are decoded with OpenCV.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,9 @@ log.addHandler(logging.NullHandler())
 _CM_UNITS = 3  # PhysicalUnitsXDirection code 3 = cm (PS3.3 C.8.5.5.1.15)
 _TISSUE = 1  # RegionDataType 1 = tissue
 _TWO_D = 1  # RegionSpatialFormat 1 = 2D
+_MAX_SIDE = 8192
+_MAX_FRAMES = 20_000
+_MAX_PIXELS = 1_500_000_000  # grey bytes of all frames
 
 Compression = Literal["none", "rle", "jpeg"]
 
@@ -170,7 +174,9 @@ def _decode(ds: Any, path: str, n_frames: int) -> list[NDArray[np.uint8]]:
     return [_to_grey(array[i], photometric, ds) for i in range(n_frames)]
 
 
-def read_dicom_cine(path: str | Path, *, spacing_mm: float | None = None) -> DicomCine:
+def read_dicom_cine(
+    path: str | Path, *, spacing_mm: float | None = None, name: str | None = None
+) -> DicomCine:
     """Read a DICOM ultrasound image or cine as grey frames in physical units.
 
     Parameters
@@ -179,6 +185,8 @@ def read_dicom_cine(path: str | Path, *, spacing_mm: float | None = None) -> Dic
         The DICOM file.
     spacing_mm : float, optional
         Pixel size to use when the file carries neither ultrasound regions nor Pixel Spacing.
+    name : str, optional
+        Name of the file in error messages (an upload's original name); the path by default.
 
     Returns
     -------
@@ -190,29 +198,70 @@ def read_dicom_cine(path: str | Path, *, spacing_mm: float | None = None) -> Dic
     NotFoundError
         The file does not exist.
     DicomError
-        The file is not DICOM, has no pixel data, no usable spacing or undecodable frames.
+        The file is not DICOM, is damaged, has no pixel data, no usable spacing or undecodable frames.
     """
+    path = str(path)
+    label = name or path
+    if not Path(path).is_file():
+        raise NotFoundError(f"{label}: no such file; check the path of the DICOM ultrasound file.")
+    try:
+        return _read(path, label, spacing_mm)
+    except (DicomError, ValidationError):
+        raise
+    except Exception as exc:  # untrusted input: any parser failure becomes a refusal naming the file
+        raise DicomError(
+            f"{label}: cannot be read as a DICOM ultrasound cine ({type(exc).__name__}: {str(exc)[:200]}); "
+            "the file is damaged or incomplete: export the clip again from the scanner"
+        ) from exc
+
+
+def _checked_size(ds: Any, label: str) -> int:
+    """Number of frames, after checking the image size is plausible (refuses memory bombs)."""
+    rows, cols = int(ds.Rows), int(ds.Columns)
+    n_frames = int(ds.get("NumberOfFrames", 1) or 1)
+    if not (1 <= rows <= _MAX_SIDE and 1 <= cols <= _MAX_SIDE and 1 <= n_frames <= _MAX_FRAMES):
+        raise DicomError(
+            f"{label}: implausible image size ({rows} rows, {cols} columns, {n_frames} frames); "
+            f"expected at most {_MAX_SIDE}x{_MAX_SIDE} and {_MAX_FRAMES} frames: export the clip again"
+        )
+    if rows * cols * n_frames > _MAX_PIXELS:
+        raise DicomError(
+            f"{label}: {n_frames} frames of {rows}x{cols} are too large to analyse at once; "
+            "export a shorter clip"
+        )
+    return n_frames
+
+
+def _read(path: str, label: str, spacing_mm: float | None) -> DicomCine:
     import pydicom
     from pydicom.errors import InvalidDicomError
 
-    path = str(path)
-    if not Path(path).is_file():
-        raise NotFoundError(f"{path}: no such file; check the path of the DICOM ultrasound file.")
     try:
         ds = pydicom.dcmread(path)
     except (InvalidDicomError, OSError, EOFError) as exc:
-        raise DicomError(f"{path}: not a readable DICOM file ({exc}).") from exc
+        raise DicomError(
+            f"{label}: not a readable DICOM file ({exc}); choose a DICOM ultrasound file (.dcm)."
+        ) from exc
     if "PixelData" not in ds:
-        raise DicomError(f"{path}: no Pixel Data (7FE0,0010); is this an image object?")
-    n_frames = int(ds.get("NumberOfFrames", 1) or 1)
-    region, row_mm, col_mm = _spacing(ds, path, spacing_mm)
-    times = _frame_time(ds, path, n_frames)
-    images = _decode(ds, path, n_frames)
+        raise DicomError(f"{label}: no Pixel Data (7FE0,0010); is this an image object?")
+    n_frames = _checked_size(ds, label)
+    region, row_mm, col_mm = _spacing(ds, label, spacing_mm)
+    if not all(math.isfinite(v) and v > 0 for v in (row_mm, col_mm)):
+        raise DicomError(
+            f"{label}: pixel spacing {row_mm!r} x {col_mm!r} mm is not a positive number; "
+            "check Physical Delta X/Y (0018,602C/602E) or Pixel Spacing, or pass --spacing-mm"
+        )
+    times = _frame_time(ds, label, n_frames)
+    if not np.all(np.isfinite(times)):
+        raise DicomError(f"{label}: frame times are not finite numbers; check Frame Time (0018,1063).")
+    images = _decode(ds, label, n_frames)
+    if not images:
+        raise DicomError(f"{label}: Pixel Data (7FE0,0010) holds no frame; export the clip again.")
     r0, c0, r1, c1 = region
     source_id = f"dicom:{path}"
     frames = [
         Frame(np.ascontiguousarray(img[r0:r1, c0:c1]), row_mm, col_mm, float(times[i]), i, source_id)
-        for i, img in enumerate(images)
+        for i, img in enumerate(images[:n_frames])
     ]
     step = float(times[1] - times[0]) if n_frames > 1 else 0.0
     return DicomCine(path, frames, region, step)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import cv2
@@ -14,7 +17,7 @@ from numpy.typing import NDArray
 from painguide.sono.frames import Frame
 from painguide.sono.pipeline import Event, FrameResult, GuidancePipeline
 
-__all__ = ["LiveRunner", "LiveSession", "run_live"]
+__all__ = ["Acknowledgement", "LiveEntry", "LiveRegistry", "LiveRunner", "LiveSession", "run_live"]
 
 
 class LiveSession:
@@ -95,6 +98,17 @@ class LiveSession:
 
         if is_injection_start(device_name, text):
             self.signal_injection()
+
+    @property
+    def latest_result(self) -> FrameResult | None:
+        """The result of the latest frame (``None`` before the first)."""
+        with self._lock:
+            return self._last_result
+
+    @property
+    def last_time_s(self) -> float:
+        """Time of the latest frame on the source's time axis."""
+        return self._last_time
 
     def latest_jpeg(self) -> bytes | None:
         """The latest annotated frame as JPEG (``None`` before the first frame)."""
@@ -359,3 +373,111 @@ class LiveRunner:
         """Stop processing, the wall-clock timer and release the source."""
         self.session.stop()
         self._thread.join(timeout=timeout_s)
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledgement:
+    """Who acknowledged a warning, and when (UTC)."""
+
+    by: str
+    at: datetime
+
+
+@dataclass(slots=True)
+class LiveEntry:
+    """One operator's live session as the registry keeps it.
+
+    Attributes
+    ----------
+    id : str
+        Short random id used in URLs.
+    owner : str
+        User name of the operator who started it.
+    label : str
+        The source as the operator typed it.
+    runner : LiveRunner
+        The running session.
+    started_at : datetime
+        When the current source was started (UTC).
+    acknowledged : dict of int to Acknowledgement
+        Acknowledged warnings, by their index in ``runner.session.warning_events``.
+    """
+
+    id: str
+    owner: str
+    label: str
+    runner: LiveRunner
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    acknowledged: dict[int, Acknowledgement] = field(default_factory=dict)
+
+
+class LiveRegistry:
+    """The live sessions of a server: at most one per operator, each with its own source and warnings."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, LiveEntry] = {}
+        self._lock = threading.Lock()
+
+    def entries(self) -> list[LiveEntry]:
+        """Every session, oldest first."""
+        with self._lock:
+            return sorted(self._entries.values(), key=lambda e: e.started_at)
+
+    def get(self, session_id: str) -> LiveEntry:
+        """The session with this id; raises :class:`NotFoundError` when there is none."""
+        from painguide.errors import NotFoundError
+
+        with self._lock:
+            entry = self._entries.get(session_id)
+        if entry is None:
+            raise NotFoundError(
+                f"live session {session_id!r} does not exist (it may have been stopped); "
+                "choose one from the list on /sono/live"
+            )
+        return entry
+
+    def owned_by(self, owner: str) -> LiveEntry | None:
+        """The session of this operator, if any."""
+        with self._lock:
+            return next((e for e in self._entries.values() if e.owner == owner), None)
+
+    def start(
+        self,
+        owner: str,
+        spec: str,
+        *,
+        label: str,
+        spacing_mm: float | None = None,
+        session_id: str | None = None,
+    ) -> tuple[LiveEntry, LiveRunner | None]:
+        """Open ``spec`` and run it in the session ``session_id`` (or the owner's own, created if needed).
+
+        The new source is opened first, so a bad source leaves the current one running. Returns the entry
+        and the replaced runner, which the caller stops.
+        """
+        runner = LiveRunner(spec, spacing_mm=spacing_mm, field="source")
+        with self._lock:
+            entry = self._entries.get(session_id) if session_id else None
+            if entry is None:
+                entry = next((e for e in self._entries.values() if e.owner == owner), None)
+            if entry is None:
+                entry = LiveEntry(secrets.token_hex(4), owner, label, runner)
+                self._entries[entry.id] = entry
+                return entry, None
+            old = entry.runner
+            entry.runner, entry.label = runner, label
+            entry.started_at, entry.acknowledged = datetime.now(UTC), {}
+            return entry, old
+
+    def remove(self, session_id: str) -> LiveEntry | None:
+        """Take a session out of the registry (the caller stops its runner)."""
+        with self._lock:
+            return self._entries.pop(session_id, None)
+
+    def stop_all(self) -> None:
+        """Stop and forget every session (server shutdown, tests)."""
+        with self._lock:
+            entries = list(self._entries.values())
+            self._entries.clear()
+        for entry in entries:
+            entry.runner.stop()

@@ -8,27 +8,39 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import tempfile
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from painguide.errors import NotFoundError, ValidationError
+from painguide.errors import DicomError, NotFoundError, PermissionDeniedError, ValidationError
 from painguide.sono.analysis import AnalysisReport, analyze_frames
+from painguide.sono.live import Acknowledgement, LiveEntry, LiveRegistry
 from painguide.sono.pipeline import WARNING_TYPES, FrameResult
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
     "KeyFrame",
     "Review",
+    "acknowledge_live_warning",
     "analyse_and_add",
     "analyse_and_store",
     "cine_dir",
     "get_review",
     "key_frame_jpeg",
     "key_frames",
+    "live_sessions",
+    "live_status",
+    "mark_live_injection",
+    "may_control",
+    "record_live_view",
+    "shows_identity",
+    "start_live_source",
+    "stop_live_session",
     "timeline_of",
 ]
 
@@ -129,7 +141,7 @@ def timeline_of(results: list[FrameResult]) -> dict[str, list[Any]]:
 
 def analyse_and_add(
     uow: Any,
-    data: bytes,
+    data: bytes | Path,
     *,
     name: str,
     actor: str,
@@ -142,10 +154,10 @@ def analyse_and_add(
     ----------
     uow : UnitOfWork
         Unit of work (not committed here).
-    data : bytes
-        The DICOM file content.
+    data : bytes or Path
+        The DICOM file content, or the file (an upload saved to disk); it is copied to the kept cines.
     name : str
-        Original file name (shown on the pages; the kept file gets a generated name).
+        Original file name (shown on the pages and in error messages; the kept file gets a generated name).
     actor : str
         User name for the record and the audit trail.
     injection_at_s : float, optional
@@ -158,32 +170,33 @@ def analyse_and_add(
     tuple of (int, AnalysisReport)
         Stored id and the full report.
     """
-    import pydicom
-
-    from painguide.sono.dicom import read_dicom_cine
     from painguide.store.audit import record_audit
     from painguide.store.sono_repository import add_analysis
 
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise ValidationError("file", "the cine is larger than 200 MB; export a shorter clip")
     if injection_at_s is not None and not (math.isfinite(injection_at_s) and injection_at_s >= 0):
         raise ValidationError("injection_at", f"expected seconds from the first frame, got {injection_at_s}")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "upload.dcm"
-        path.write_bytes(data)
-        cine = read_dicom_cine(path)
-        header = pydicom.dcmread(path, stop_before_pixels=True)
-    study = study_instance_uid or header.get("StudyInstanceUID")
-    report = analyze_frames(cine.frames, name=name, injection_at_s=injection_at_s)
-    kept = cine_dir() / f"{uuid.uuid4().hex}.dcm"
-    kept.write_bytes(data)
+        if isinstance(data, bytes):
+            if len(data) > MAX_UPLOAD_BYTES:
+                raise ValidationError(
+                    "file", f"{name}: the cine is larger than 200 MB; export a shorter clip"
+                )
+            path = Path(tmp) / "upload.dcm"
+            path.write_bytes(data)
+        else:
+            path = data
+        cine, header = _read_upload(path, name)
+        study = study_instance_uid or header.get("StudyInstanceUID")
+        report = analyze_frames(cine.frames, name=name, injection_at_s=injection_at_s)
+        kept = cine_dir() / f"{uuid.uuid4().hex}.dcm"
+        shutil.copyfile(path, kept)
     try:
         row = add_analysis(
             uow.session,
             report.as_dict(),
             actor=actor,
-            study_instance_uid=str(study) if study else None,
-            sop_instance_uid=str(header.get("SOPInstanceUID", "")) or None,
+            study_instance_uid=str(study)[:64] if study else None,
+            sop_instance_uid=str(header.get("SOPInstanceUID", ""))[:64] or None,
             timeline=timeline_of(report.results),
             cine_file=kept.name,
         )
@@ -194,9 +207,29 @@ def analyse_and_add(
     return row.id, report
 
 
+def _read_upload(path: Path, name: str) -> tuple[Any, Any]:
+    """The frames and the header of an uploaded cine; errors name the uploaded file, not the saved copy."""
+    import pydicom
+
+    from painguide.errors import PainguideError
+    from painguide.sono.dicom import read_dicom_cine
+
+    try:
+        cine = read_dicom_cine(path, name=name)
+        header = pydicom.dcmread(path, stop_before_pixels=True)
+    except PainguideError:
+        raise
+    except Exception as exc:  # untrusted input: any parser failure becomes a clear refusal
+        raise DicomError(
+            f"{name}: cannot be read as a DICOM ultrasound cine ({type(exc).__name__}); "
+            "export the clip again from the scanner as DICOM (Ultrasound Multi-frame Image)"
+        ) from exc
+    return cine, header
+
+
 def analyse_and_store(
     uow: Any,
-    data: bytes,
+    data: bytes | Path,
     *,
     name: str,
     actor: str,
@@ -372,3 +405,221 @@ def _enlarged(frame: Any) -> Any:
         frame.index,
         frame.source_id,
     )
+
+
+# --- live sessions: one per operator; owner or supervisor controls; every control action audited ----------
+
+SUPERVISOR_ROLES = ("physician", "admin")
+"""Roles that may control any operator's live session (besides its owner)."""
+IDENTITY_ROLES = ("admin", "physician", "rpo", "trainee")
+"""Roles that see patient identity (file names, study identifiers); viewers do not."""
+
+
+def shows_identity(user: Any) -> bool:
+    """Whether ``user`` may see patient identity (the viewer role sees none)."""
+    return bool(user.has_any(*IDENTITY_ROLES))
+
+
+def may_control(user: Any, entry: LiveEntry) -> bool:
+    """Whether ``user`` may switch the source, mark the injection, acknowledge or stop ``entry``."""
+    return bool(user.username == entry.owner or user.has_any(*SUPERVISOR_ROLES))
+
+
+def _controlled(registry: LiveRegistry, user: Any, session_id: str, verb: str) -> LiveEntry:
+    entry = registry.get(session_id)
+    if not may_control(user, entry):
+        raise PermissionDeniedError(
+            f"live session {session_id} belongs to {entry.owner}: only its owner or a supervisor "
+            f"(physician, admin) may {verb} it; {user.username} may watch"
+        )
+    return entry
+
+
+def start_live_source(
+    uow: Any,
+    registry: LiveRegistry,
+    user: Any,
+    spec: str,
+    *,
+    label: str,
+    spacing_mm: float | None = None,
+    session_id: str | None = None,
+) -> LiveEntry:
+    """Start the user's live session on ``spec``, or switch the source of ``session_id``; audited.
+
+    Parameters
+    ----------
+    uow : UnitOfWork
+        Unit of work for the audit entry (committed here).
+    registry : LiveRegistry
+        The server's live sessions.
+    user : User
+        The signed-in user.
+    spec : str
+        Resolved source specification (server paths only from the user's own uploads).
+    label : str
+        The source as typed (shown on the page and audited).
+    spacing_mm : float, optional
+        Pixel size for video sources.
+    session_id : str, optional
+        Another operator's session to switch (owner or supervisor only).
+
+    Returns
+    -------
+    LiveEntry
+        The session now running the source.
+    """
+    from painguide.store.audit import record_audit
+
+    if session_id:
+        _controlled(registry, user, session_id, "switch the source of")
+    entry, old = registry.start(
+        user.username, spec, label=label, spacing_mm=spacing_mm, session_id=session_id
+    )
+    if old is not None:
+        old.stop()
+    detail = {"owner": entry.owner, "source": label}
+    record_audit(uow.session, user.username, "sono.live.source", "sono_live_session", entry.id, detail)
+    uow.commit()
+    return entry
+
+
+def mark_live_injection(uow: Any, registry: LiveRegistry, user: Any, session_id: str) -> LiveEntry:
+    """Mark the injection start in a live session now (owner or supervisor); audited."""
+    from painguide.store.audit import record_audit
+
+    entry = _controlled(registry, user, session_id, "mark the injection in")
+    session = entry.runner.session
+    already = session.injection_signalled
+    session.signal_injection()
+    detail = {"owner": entry.owner, "time_s": round(session.last_time_s, 3), "already_marked": already}
+    record_audit(uow.session, user.username, "sono.live.injection", "sono_live_session", entry.id, detail)
+    uow.commit()
+    return entry
+
+
+def acknowledge_live_warning(
+    uow: Any, registry: LiveRegistry, user: Any, session_id: str, index: int
+) -> Acknowledgement:
+    """Acknowledge warning ``index`` of a live session (owner or supervisor); audited with the warning.
+
+    Raises
+    ------
+    ValidationError
+        ``index`` is not one of the session's warnings.
+    """
+    from painguide.store.audit import record_audit
+
+    entry = _controlled(registry, user, session_id, "acknowledge warnings of")
+    warnings = list(entry.runner.session.warning_events)
+    if not 0 <= index < len(warnings):
+        raise ValidationError(
+            "warning",
+            f"expected the index of one of the {len(warnings)} warnings of the session, got {index}",
+        )
+    if index in entry.acknowledged:
+        return entry.acknowledged[index]
+    warning = warnings[index]
+    ack = Acknowledgement(user.username, datetime.now(UTC))
+    detail = {
+        "owner": entry.owner,
+        "index": index,
+        "warning": warning.type,
+        "detail": warning.detail,
+        "time_s": round(warning.time_s, 3),
+    }
+    record_audit(uow.session, user.username, "sono.live.acknowledge", "sono_live_session", entry.id, detail)
+    uow.commit()
+    entry.acknowledged[index] = ack
+    return ack
+
+
+def stop_live_session(uow: Any, registry: LiveRegistry, user: Any, session_id: str) -> LiveEntry:
+    """Stop a live session's source (owner or supervisor); the session stays listed as ended; audited."""
+    from painguide.store.audit import record_audit
+
+    entry = _controlled(registry, user, session_id, "stop")
+    entry.runner.stop()
+    detail = {"owner": entry.owner, "frames": entry.runner.session.frames}
+    record_audit(uow.session, user.username, "sono.live.stop", "sono_live_session", entry.id, detail)
+    uow.commit()
+    return entry
+
+
+def record_live_view(uow: Any, user: Any, entry: LiveEntry) -> None:
+    """Audit that ``user`` opened a live session's images (a read of patient data)."""
+    from painguide.store.audit import record_audit
+
+    record_audit(
+        uow.session, user.username, "sono.live.view", "sono_live_session", entry.id, {"owner": entry.owner}
+    )
+    uow.commit()
+
+
+def _session_row(user: Any, entry: LiveEntry) -> dict[str, Any]:
+    session = entry.runner.session
+    open_warnings = len(session.warning_events) - len(entry.acknowledged)
+    return {
+        "id": entry.id,
+        "owner": entry.owner,
+        "source": entry.label if shows_identity(user) else None,
+        "running": entry.runner.running,
+        "started_at": entry.started_at.isoformat(timespec="seconds"),
+        "frames": session.frames,
+        "unacknowledged": open_warnings,
+        "can_control": may_control(user, entry),
+    }
+
+
+def live_sessions(registry: LiveRegistry, user: Any) -> list[dict[str, Any]]:
+    """Every live session as the user may see it (no source names for viewers)."""
+    return [_session_row(user, e) for e in registry.entries()]
+
+
+def live_status(registry: LiveRegistry, user: Any, session_id: str) -> dict[str, Any]:
+    """The status poll of one live session: source, frames, warnings and their acknowledgement, tip, spread.
+
+    Returns
+    -------
+    dict
+        ``session``, ``owner``, ``can_control``, ``source`` (``None`` for viewers), ``running``, ``error``,
+        ``frames``, ``warnings``, ``warning_details``, ``alerts`` (each warning with ``index``, ``type``,
+        ``detail``, ``time_s``, ``acknowledged``, ``acknowledged_by``, ``acknowledged_at``),
+        ``unacknowledged``, ``injection_started``, ``time_s``, ``needle``, ``spread`` and ``sessions``.
+    """
+    entry = registry.get(session_id)
+    session = entry.runner.session
+    events = list(session.warning_events)
+    alerts = []
+    for index, event in enumerate(events):
+        ack = entry.acknowledged.get(index)
+        alerts.append(
+            {
+                **event.as_dict(),
+                "index": index,
+                "acknowledged": ack is not None,
+                "acknowledged_by": ack.by if ack else None,
+                "acknowledged_at": ack.at.isoformat(timespec="seconds") if ack else None,
+            }
+        )
+    latest = session.latest_result
+    frame = latest.as_dict() if latest is not None else None
+    row = _session_row(user, entry)
+    return {
+        "session": entry.id,
+        "owner": entry.owner,
+        "can_control": row["can_control"],
+        "source": row["source"],
+        "running": row["running"],
+        "error": entry.runner.error,
+        "frames": session.frames,
+        "warnings": [e.type.replace("_", " ").upper() for e in events],
+        "warning_details": [e.detail for e in events],
+        "alerts": alerts,
+        "unacknowledged": row["unacknowledged"],
+        "injection_started": session.injection_signalled,
+        "time_s": frame["time_s"] if frame else None,
+        "needle": frame["needle"] if frame else None,
+        "spread": frame["spread"] if frame else None,
+        "sessions": live_sessions(registry, user),
+    }

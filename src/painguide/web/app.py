@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from painguide.errors import PainguideError, ValidationError
 from painguide.web.deps import LoginRequired, templates
 from painguide.web.i18n import gettext_for, load_catalogues
+from painguide.web.uploads import UploadLimit
 
 __all__ = ["create_app"]
 
@@ -85,6 +86,10 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    from painguide.web.routes import api, core, dose, language, sono
+
+    # inside the session middleware, so a 413 page knows who is signed in
+    app.add_middleware(UploadLimit, limits=sono.UPLOAD_LIMITS, render=_error_handler)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -95,8 +100,6 @@ def create_app() -> FastAPI:
     app.add_exception_handler(PainguideError, _error_handler)
     app.add_exception_handler(RequestValidationError, _request_validation_handler)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
-    from painguide.web.routes import api, core, dose, language, sono
-
     for module in (core, language, api, dose, sono):
         app.include_router(module.router)
     app.include_router(api.legacy)

@@ -68,6 +68,7 @@ LABELS: dict[str, str] = {
     "spread_away_from_tip": N_("spread away from tip"),
     "vessel_near_path": N_("vessel near path"),
     "fluid_in_vessel": N_("fluid in vessel"),
+    "cine_ended_without_spread": N_("cine ended without spread"),
     # ultrasound key frames
     "Needle first seen": N_("Needle first seen"),
     "Injection start": N_("Injection start"),
@@ -76,6 +77,7 @@ LABELS: dict[str, str] = {
     "Spread away from the tip": N_("Spread away from the tip"),
     "Vessel near the needle path": N_("Vessel near the needle path"),
     "Fluid inside a vessel": N_("Fluid inside a vessel"),
+    "Cine ended without spread": N_("Cine ended without spread"),
     "First frame": N_("First frame"),
     "Last frame": N_("Last frame"),
     "Middle": N_("Middle"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import threading
 from collections.abc import AsyncIterator
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +16,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
-from painguide.auth import User
+from painguide.auth import User, permission_matrix
+from painguide.sono.live import LiveRegistry
+from painguide.sono.service import MAX_UPLOAD_BYTES
 from painguide.web.deps import allow, get_uow, templates
 
 __all__ = ["router"]
@@ -28,22 +29,30 @@ LiveController = Annotated[User, Depends(allow("sono.live.control"))]
 ReviewReader = Annotated[User, Depends(allow("sono.review.read"))]
 ReviewUploader = Annotated[User, Depends(allow("sono.review.upload"))]
 
-_live: dict[str, Any] = {}
-_live_lock = threading.Lock()
+_registry = LiveRegistry()
+atexit.register(_registry.stop_all)
 _FIELD = "source"
+MAX_LIVE_UPLOAD_BYTES = 500 * 1024 * 1024
+"""Largest cine or video accepted by the live page (a video of a few minutes)."""
+UPLOAD_LIMITS: dict[str, int] = {"/sono/live/source": MAX_LIVE_UPLOAD_BYTES, "/sono/review": MAX_UPLOAD_BYTES}
+"""Body size limits of the upload endpoints, enforced while the body arrives (see ``web/uploads.py``)."""
 
 
-def _upload_dir() -> Path:
-    """Where cines and videos uploaded on the live page are kept (``dicom:NAME``, ``video:NAME``)."""
+def _upload_dir(user: User) -> Path:
+    """The user's own folder for cines and videos uploaded on the live page (``dicom:NAME``)."""
     from painguide.settings import get_settings
 
-    folder = get_settings().data_dir / "sono-live"
+    folder = get_settings().data_dir / "sono-live" / user.username
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def _resolve(spec: str) -> str:
-    """Map ``dicom:NAME`` and ``video:NAME`` to files uploaded on this page; other sources pass through."""
+def _uploads(user: User) -> list[str]:
+    return sorted(p.name for p in _upload_dir(user).iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def _resolve(spec: str, user: User) -> str:
+    """Map ``dicom:NAME`` and ``video:NAME`` to the user's uploads; other sources pass through."""
     from painguide.errors import ValidationError
     from painguide.sono.sources import parse_source
 
@@ -51,118 +60,95 @@ def _resolve(spec: str) -> str:
     if not source.is_file:
         return spec.strip()
     name = str(source.target)
-    path = _upload_dir() / Path(name).name
+    path = _upload_dir(user) / Path(name).name
     if Path(name).name != name or name.startswith(".") or not path.is_file():
         raise ValidationError(
             _FIELD,
-            f"{source.kind}:{name} must name a file uploaded on this page; upload the cine or video "
+            f"{source.kind}:{name} must name a file you uploaded on this page; upload the cine or video "
             "with the file field first (server paths are not accepted)",
         )
     return f"{source.kind}:{path}"
 
 
-class _Latest:
-    """A session publisher that keeps the latest frame result and every warning for the status poll."""
-
-    def __init__(self) -> None:
-        self.result: Any = None
-        self.warnings: list[str] = []
-
-    def __call__(self, result: Any) -> None:
-        self.result = result
-        self.warnings.extend(e.detail for e in result.events if e.is_warning)
-
-    def as_dict(self) -> dict[str, Any]:
-        """``time_s``, ``needle`` and ``spread`` of the latest frame (``None`` before the first)."""
-        if self.result is None:
-            return {"time_s": None, "needle": None, "spread": None, "warning_details": self.warnings}
-        frame = self.result.as_dict()
-        return {
-            "time_s": frame["time_s"],
-            "needle": frame["needle"],
-            "spread": frame["spread"],
-            "warning_details": self.warnings,
-        }
-
-
-def _watch(runner: Any) -> None:
-    """Follow a new runner's results (called under the lock)."""
-    latest = _Latest()
-    runner.session.publishers.append(latest)
-    _live["latest"] = latest
-
-
-def _runner() -> Any:
-    """The live runner shared by viewers of the page (a looped simulated cine until a source is chosen)."""
-    from painguide.sono.live import LiveRunner
-
-    with _live_lock:
-        if "runner" not in _live:
-            _live["runner"], _live["label"] = LiveRunner("simulated"), "simulated"
-            _watch(_live["runner"])
-            atexit.register(_stop_live)
-        return _live["runner"]
-
-
-def _switch(spec: str, *, label: str, spacing_mm: float | None) -> None:
-    """Open the new source first (errors leave the current one running), then replace the runner."""
-    from painguide.sono.live import LiveRunner
-
-    runner = LiveRunner(spec, spacing_mm=spacing_mm, field=_FIELD)
-    with _live_lock:
-        old = _live.get("runner")
-        _live["runner"], _live["label"] = runner, label
-        _watch(runner)
-        atexit.register(_stop_live)
-    if old is not None:
-        old.stop()
-
-
 def _stop_live() -> None:
-    with _live_lock:
-        runner = _live.pop("runner", None)
-        _live.pop("label", None)
-        _live.pop("latest", None)
-    if runner is not None:
-        runner.stop()
+    """Stop every live session (tests, shutdown)."""
+    _registry.stop_all()
 
 
-def _live_context(user: User, *, error: str | None = None, source: str = "") -> dict[str, Any]:
+def _selected(user: User, session_id: str | None) -> Any:
+    """The session the page shows: the one asked for, else the user's own, else none."""
+    from painguide.errors import NotFoundError
+
+    if session_id:
+        try:
+            return _registry.get(session_id)
+        except NotFoundError:
+            return None
+    return _registry.owned_by(user.username)
+
+
+def _live_context(
+    user: User, *, session_id: str | None = None, error: str | None = None, source: str = ""
+) -> dict[str, Any]:
+    from painguide.sono.pipeline import WARNING_TYPES
+    from painguide.sono.service import live_sessions, may_control, shows_identity
     from painguide.sono.sources import SOURCE_FORMS
 
+    entry = _selected(user, session_id)
+    identity = shows_identity(user)
     return {
         "user": user,
         "error": error,
-        "source": source or _live.get("label", "simulated"),
+        "entry": entry,
+        "can_control": entry is not None and may_control(user, entry),
+        "can_start": permission_matrix().allows(user.roles, "sono.live.control"),
+        "identity": identity,
+        "source": source or (entry.label if entry is not None and identity else ""),
+        "sessions": live_sessions(_registry, user),
         "forms": SOURCE_FORMS,
-        "uploads": sorted(p.name for p in _upload_dir().iterdir() if p.is_file()),
+        "uploads": _uploads(user) if identity else [],
+        "warning_types": WARNING_TYPES,
     }
 
 
 @router.get("/live", response_class=HTMLResponse)
-def live_page(request: Request, user: LiveViewer) -> HTMLResponse:
-    """Live guidance page: source form, the annotated stream, warnings and an injection-start button."""
-    return templates.TemplateResponse(request, "sono/live.html", _live_context(user))
+def live_page(
+    request: Request, user: LiveViewer, session: str | None = None, uow: Any = Depends(get_uow)
+) -> HTMLResponse:
+    """Live guidance: the sessions running, and the chosen one's stream, warnings and controls."""
+    from painguide.sono.service import record_live_view
+
+    context = _live_context(user, session_id=session)
+    if context["entry"] is not None:
+        record_live_view(uow, user, context["entry"])
+    return templates.TemplateResponse(request, "sono/live.html", context)
 
 
 @router.post("/live/source", response_class=HTMLResponse, response_model=None)
-async def live_source(
+def live_source(
     request: Request,
     user: LiveController,
     source: Annotated[str, Form()] = "",
     spacing_mm: Annotated[str, Form()] = "",
+    session: Annotated[str, Form()] = "",
     file: Annotated[UploadFile | None, File()] = None,
+    uow: Any = Depends(get_uow),
 ) -> HTMLResponse | RedirectResponse:
-    """Choose the live source: ``video:PATH_OR_INDEX``, ``igtl:HOST:PORT``, ``dicom:FILE``, ``simulated``."""
+    """Start your live session, or switch a session's source (owner or supervisor).
+
+    Sources: ``video:PATH_OR_INDEX``, ``igtl:HOST:PORT``, ``dicom:NAME`` of an upload, ``simulated``.
+    """
     from painguide.errors import PainguideError, ValidationError
-    from painguide.sono.service import MAX_UPLOAD_BYTES
+    from painguide.sono.service import start_live_source
+    from painguide.web.uploads import save_upload
 
     try:
         if file is not None and file.filename:
             name = Path(file.filename).name
             if not name or name.startswith("."):
                 raise ValidationError("file", f"{file.filename!r} is not a usable file name; rename the file")
-            (_upload_dir() / name).write_bytes(await file.read(MAX_UPLOAD_BYTES))
+            limit = UPLOAD_LIMITS["/sono/live/source"]
+            save_upload(file.file, _upload_dir(user) / name, limit=limit, endpoint="/sono/live/source")
             source = source.strip() or f"dicom:{name}"
         spacing = None
         if spacing_mm.strip():
@@ -172,24 +158,55 @@ async def live_source(
                 raise ValidationError(
                     "spacing_mm", f"expected a pixel size in mm such as 0.1, got {spacing_mm!r}"
                 ) from None
-        _switch(_resolve(source), label=source.strip(), spacing_mm=spacing)
+        entry = start_live_source(
+            uow,
+            _registry,
+            user,
+            _resolve(source, user),
+            label=source.strip(),
+            spacing_mm=spacing,
+            session_id=session.strip() or None,
+        )
     except PainguideError as exc:
-        context = _live_context(user, error=str(exc), source=source)
+        context = _live_context(user, session_id=session or None, error=str(exc), source=source)
         return templates.TemplateResponse(request, "sono/live.html", context, status_code=exc.http_status)
-    return RedirectResponse("/sono/live", status_code=303)
+    return RedirectResponse(f"/sono/live?session={entry.id}", status_code=303)
 
 
-@router.post("/live/stop")
-def live_stop(user: LiveController) -> JSONResponse:
-    """Stop the live source (the page then shows the last frame)."""
-    _stop_live()
+@router.post("/live/{session_id}/stop")
+def live_stop(user: LiveController, session_id: str, uow: Any = Depends(get_uow)) -> JSONResponse:
+    """Stop a live session's source (owner or supervisor; the page then shows the last frame)."""
+    from painguide.sono.service import stop_live_session
+
+    stop_live_session(uow, _registry, user, session_id)
     return JSONResponse({"running": False})
+
+
+@router.post("/live/{session_id}/injection")
+def live_injection(user: LiveController, session_id: str, uow: Any = Depends(get_uow)) -> JSONResponse:
+    """Mark the injection start now (owner or supervisor)."""
+    from painguide.sono.service import mark_live_injection
+
+    mark_live_injection(uow, _registry, user, session_id)
+    return JSONResponse({"injection": "started"})
+
+
+@router.post("/live/{session_id}/ack")
+def live_acknowledge(
+    user: LiveController, session_id: str, warning: Annotated[int, Form()], uow: Any = Depends(get_uow)
+) -> JSONResponse:
+    """Acknowledge a warning (its index in ``alerts``); the owner or a supervisor only; audited."""
+    from painguide.sono.service import acknowledge_live_warning
+
+    ack = acknowledge_live_warning(uow, _registry, user, session_id, warning)
+    body = {"warning": warning, "acknowledged_by": ack.by, "acknowledged_at": ack.at.isoformat()}
+    return JSONResponse(body)
 
 
 async def _mjpeg(request: Request, session: Any, max_images: int) -> AsyncIterator[bytes]:
     """Multipart JPEG parts of each new overlay; ends when the viewer leaves (async, so it is cancellable)."""
     last, sent = None, 0
-    for _ in range(20 * 60 * 10):  # at most ten minutes per connection
+    for _ in range(20 * 60 * 10 * 4):  # at most ten minutes per connection
         jpeg = session.latest_jpeg()
         if jpeg is not None and jpeg is not last:
             last, sent = jpeg, sent + 1
@@ -198,45 +215,37 @@ async def _mjpeg(request: Request, session: Any, max_images: int) -> AsyncIterat
                 return
         if await request.is_disconnected():
             return
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.0125)
 
 
-@router.get("/live/stream")
-def live_stream(request: Request, user: LiveViewer, images: int = 20 * 60 * 10) -> StreamingResponse:
-    """MJPEG stream of the annotated frames (``images`` limits the number of images sent)."""
-    session = _runner().session
+@router.get("/live/{session_id}/stream")
+def live_stream(
+    request: Request, user: LiveViewer, session_id: str, images: int = 20 * 60 * 10
+) -> StreamingResponse:
+    """MJPEG stream of a session's annotated frames (``images`` limits the number of images sent)."""
+    session = _registry.get(session_id).runner.session
     return StreamingResponse(
         _mjpeg(request, session, images), media_type="multipart/x-mixed-replace; boundary=frame"
     )
 
 
-@router.get("/live/status")
-def live_status(user: LiveViewer) -> JSONResponse:
-    """Source, frames, warnings, whether the source runs, the latest tip and spread (polled by the page).
+@router.get("/live/{session_id}/status")
+def live_status(user: LiveViewer, session_id: str) -> JSONResponse:
+    """Source, frames, warnings with their acknowledgement, the latest tip and spread, and all sessions.
 
-    ``needle`` has ``visible``, ``tip_x_mm``, ``tip_z_mm``, ``angle_deg`` and ``confidence``; ``spread`` has
-    ``visible`` and ``area_mm2``; ``warning_details`` has the text of each warning.
+    See :func:`painguide.sono.service.live_status` for the fields (polled by the page).
     """
-    runner = _runner()
-    latest = _live.get("latest")
-    return JSONResponse(
-        {
-            "source": _live.get("label", "simulated"),
-            "running": runner.running,
-            "error": runner.error,
-            "frames": runner.session.frames,
-            "warnings": runner.session.warnings,
-            "injection_started": runner.session.pipeline.injection_time_s is not None,
-            **(latest.as_dict() if latest is not None else _Latest().as_dict()),
-        }
-    )
+    from painguide.sono.service import live_status as status_of
+
+    return JSONResponse(status_of(_registry, user, session_id))
 
 
-@router.post("/live/injection")
-def live_injection(user: LiveController) -> JSONResponse:
-    """Mark the injection start now."""
-    _runner().session.signal_injection()
-    return JSONResponse({"injection": "started"})
+@router.get("/live/sessions")
+def live_session_list(user: LiveViewer) -> JSONResponse:
+    """The running live sessions: owner, source (not for viewers), state and open warnings."""
+    from painguide.sono.service import live_sessions
+
+    return JSONResponse({"sessions": live_sessions(_registry, user)})
 
 
 @lru_cache(maxsize=1)
@@ -254,9 +263,16 @@ def plotly_js() -> Response:
 
 
 def _review_context(user: User, uow: Any, *, error: str | None = None) -> dict[str, Any]:
+    from painguide.sono.service import shows_identity
     from painguide.store.sono_repository import list_analyses
 
-    return {"user": user, "rows": list_analyses(uow.session), "error": error}
+    return {
+        "user": user,
+        "rows": list_analyses(uow.session),
+        "error": error,
+        "identity": shows_identity(user),
+        "can_upload": permission_matrix().allows(user.roles, "sono.review.upload"),
+    }
 
 
 @router.get("/review", response_class=HTMLResponse)
@@ -266,7 +282,7 @@ def review_page(request: Request, user: ReviewReader, uow: Any = Depends(get_uow
 
 
 @router.post("/review", response_class=HTMLResponse, response_model=None)
-async def review_upload(
+def review_upload(
     request: Request,
     user: ReviewUploader,
     file: Annotated[UploadFile, File()],
@@ -275,9 +291,13 @@ async def review_upload(
     uow: Any = Depends(get_uow),
 ) -> HTMLResponse | RedirectResponse:
     """Analyse an uploaded DICOM cine, keep it, store its summary for the study and open its review."""
-    from painguide.errors import PainguideError, ValidationError
-    from painguide.sono.service import MAX_UPLOAD_BYTES, analyse_and_store
+    import tempfile
 
+    from painguide.errors import PainguideError, ValidationError
+    from painguide.sono.service import analyse_and_store, cine_dir
+    from painguide.web.uploads import save_upload
+
+    name = Path(file.filename or "upload.dcm").name
     try:
         try:
             injection = float(injection_at) if injection_at.strip() else None
@@ -285,15 +305,17 @@ async def review_upload(
             raise ValidationError(
                 "injection_at", f"expected seconds from the first frame such as 1.5, got {injection_at!r}"
             ) from None
-        data = await file.read(MAX_UPLOAD_BYTES + 1)
-        analysis_id, _ = analyse_and_store(
-            uow,
-            data,
-            name=Path(file.filename or "upload.dcm").name,
-            actor=user.username,
-            injection_at_s=injection,
-            study_instance_uid=study_instance_uid.strip() or None,
-        )
+        with tempfile.TemporaryDirectory(dir=cine_dir()) as tmp:
+            path = Path(tmp) / "upload.dcm"
+            save_upload(file.file, path, limit=UPLOAD_LIMITS["/sono/review"], endpoint="/sono/review")
+            analysis_id, _ = analyse_and_store(
+                uow,
+                path,
+                name=name,
+                actor=user.username,
+                injection_at_s=injection,
+                study_instance_uid=study_instance_uid.strip() or None,
+            )
     except PainguideError as exc:
         context = _review_context(user, uow, error=str(exc))
         return templates.TemplateResponse(request, "sono/review.html", context, status_code=exc.http_status)
@@ -307,7 +329,7 @@ def review_detail(
     """One stored analysis: summary, timeline chart, key frames with the overlay, and the events."""
     from painguide.sono.charts import EVENT_STYLE, timeline_figure
     from painguide.sono.pipeline import WARNING_TYPES
-    from painguide.sono.service import get_review
+    from painguide.sono.service import get_review, shows_identity
 
     review = get_review(uow, analysis_id)
     row = review.row
@@ -318,6 +340,7 @@ def review_detail(
         "chart": timeline_figure(row.timeline, list(row.events)),
         "labels": {kind: label for kind, (_, _, label) in EVENT_STYLE.items()},
         "warning_types": WARNING_TYPES,
+        "identity": shows_identity(user),
     }
     return templates.TemplateResponse(request, "sono/review_detail.html", context)
 
