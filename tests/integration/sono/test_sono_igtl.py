@@ -81,18 +81,19 @@ def test_web_live_page_follows_an_openigtlink_source(
     spec = f"igtl:127.0.0.1:{plus_server.server_address[1]}"
     r = client.post("/sono/live/source", data={"source": spec}, follow_redirects=False)
     assert r.status_code == 303
+    session = r.headers["location"].rsplit("=", 1)[1]
     feeder = threading.Thread(target=_feed, args=(plus_server, cine, 18), daemon=True)
     feeder.start()
     status: dict[str, Any] = {}
     deadline = time.monotonic() + 15  # bounded wait for frames, not a speed check
     while time.monotonic() < deadline:
-        status = client.get("/sono/live/status").json()
+        status = client.get(f"/sono/live/{session}/status").json()
         if status["frames"] >= 20:
             break
         time.sleep(0.1)
     assert status["source"] == spec and status["error"] is None
     assert status["frames"] >= 20
-    with client.stream("GET", "/sono/live/stream?images=1") as stream:
+    with client.stream("GET", f"/sono/live/{session}/stream?images=1") as stream:
         body = stream.read()
     assert body.startswith(b"--frame") and b"\xff\xd8" in body
     transform = plus_server.wait_for_message("NeedleTipToImage", timeout=5)

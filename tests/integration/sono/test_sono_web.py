@@ -44,24 +44,32 @@ def test_upload_with_a_bad_injection_time_names_the_field(client: TestClient, ci
     assert "injection_at: expected seconds from the first frame" in r.text
 
 
+def _start(client: TestClient, source: str = "simulated", **files: object) -> str:
+    """Start the signed-in user's live session; returns its id."""
+    r = client.post("/sono/live/source", data={"source": source}, follow_redirects=False, **files)  # type: ignore[arg-type]
+    assert r.status_code == 303, r.text
+    return r.headers["location"].rsplit("=", 1)[1]
+
+
 def test_live_page_and_injection_signal(client: TestClient, live_reset: None) -> None:
     page = client.get("/sono/live").text
     assert "Live ultrasound guidance" in page and 'name="source"' in page
-    assert client.post("/sono/live/injection").json() == {"injection": "started"}
-    status = client.get("/sono/live/status").json()
-    # the status now names the source and whether it still runs
-    assert {"source", "running", "error", "frames", "warnings"} <= set(status)
-    assert {"injection_started", "time_s", "needle", "spread", "warning_details"} <= set(status)
-    assert status["source"] == "simulated"
-    assert status["injection_started"] in (True, False)
+    assert "You have no live session" in page
+    session = _start(client)
+    assert client.post(f"/sono/live/{session}/injection").json() == {"injection": "started"}
+    status = client.get(f"/sono/live/{session}/status").json()
+    assert {"source", "running", "error", "frames", "warnings", "alerts", "unacknowledged"} <= set(status)
+    assert {"injection_started", "time_s", "needle", "spread", "warning_details", "sessions"} <= set(status)
+    assert status["source"] == "simulated" and status["owner"] == "physician" and status["can_control"]
+    assert status["injection_started"] is True
 
 
 def test_live_status_reports_the_latest_tip_and_spread(client: TestClient, live_reset: None) -> None:
     import time
 
-    client.get("/sono/live/status")
-    for _ in range(200):  # the simulated source runs in real time; wait for its first frames
-        status = client.get("/sono/live/status").json()
+    session = _start(client)
+    for _ in range(400):  # the simulated source runs in real time; wait for its first frames
+        status = client.get(f"/sono/live/{session}/status").json()
         if status["needle"] is not None:
             break
         time.sleep(0.05)
@@ -72,9 +80,11 @@ def test_live_status_reports_the_latest_tip_and_spread(client: TestClient, live_
 
 
 def test_live_page_has_the_side_panel(client: TestClient, live_reset: None) -> None:
-    page = client.get("/sono/live").text
+    session = _start(client)
+    page = client.get(f"/sono/live?session={session}").text
     for element in ('id="tip-z"', 'id="spread"', 'class="sono-inject"', 'id="warnings" class="sono-banner"'):
         assert element in page
+    assert f"/sono/live/{session}/stream" in page and "/static/sono-live.js" in page
 
 
 @pytest.mark.parametrize(
@@ -82,8 +92,9 @@ def test_live_page_has_the_side_panel(client: TestClient, live_reset: None) -> N
     [
         ("usb", "source: expected dicom:FILE, video:PATH_OR_INDEX, igtl:HOST:PORT or simulated"),
         ("igtl:localhost", "source: expected igtl:HOST:PORT"),
-        ("dicom:/etc/passwd", "must name a file uploaded on this page"),
-        ("video:clip.mp4", "must name a file uploaded on this page"),
+        ("dicom:/etc/passwd", "must name a file you uploaded on this page"),
+        ("video:clip.mp4", "must name a file you uploaded on this page"),
+        ("igtl:10.0.0.7:18944", "is not allowed (allowed: 127.0.0.0/8"),
     ],
 )
 def test_bad_live_source_is_named_on_the_page(
@@ -95,6 +106,28 @@ def test_bad_live_source_is_named_on_the_page(
     assert 'role="alert"' in r.text
 
 
+def test_unreachable_openigtlink_source_is_refused_with_the_reason(client: TestClient, live_reset: None) -> None:
+    import socket
+
+    with socket.socket() as s:  # a loopback port that nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    r = client.post("/sono/live/source", data={"source": f"igtl:127.0.0.1:{port}"})
+    assert r.status_code == 502
+    assert f"igtl:127.0.0.1:{port}: cannot connect (Connection refused)" in r.text
+
+
+def test_allowed_hosts_setting_admits_a_listed_network(
+    client: TestClient, live_reset: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from painguide.settings import get_settings
+
+    monkeypatch.setenv("PAINGUIDE_IGTL_ALLOWED_HOSTS", "10.0.0.0/24")
+    get_settings.cache_clear()
+    r = client.post("/sono/live/source", data={"source": "igtl:127.0.0.1:18944"})
+    assert r.status_code == 422 and "is not allowed (allowed: 10.0.0.0/24)" in r.text
+
+
 def test_video_device_without_pixel_size_is_refused(client: TestClient, live_reset: None) -> None:
     r = client.post("/sono/live/source", data={"source": "video:0"})
     assert r.status_code == 422
@@ -103,13 +136,11 @@ def test_video_device_without_pixel_size_is_refused(client: TestClient, live_res
 
 def test_uploaded_cine_becomes_the_live_source(client: TestClient, live_reset: None, cine_file: Path) -> None:
     with cine_file.open("rb") as fh:
-        r = client.post(
-            "/sono/live/source",
-            files={"file": ("cine.dcm", fh, "application/dicom")},
-            follow_redirects=False,
-        )
-    assert r.status_code == 303
-    status = client.get("/sono/live/status").json()
+        session = _start(client, "", files={"file": ("cine.dcm", fh, "application/dicom")})
+    status = client.get(f"/sono/live/{session}/status").json()
     assert status["source"] == "dicom:cine.dcm"
     assert "cine.dcm" in client.get("/sono/live").text
-    assert client.post("/sono/live/source", data={"source": "dicom:cine.dcm"}).status_code == 200
+    again = client.post("/sono/live/source", data={"source": "dicom:cine.dcm"}, follow_redirects=False)
+    assert again.status_code == 303
+    # one session per operator: the second source replaced the first in the same session
+    assert [s["id"] for s in client.get("/sono/live/sessions").json()["sessions"]] == [session]
