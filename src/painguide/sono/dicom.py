@@ -165,7 +165,10 @@ def _decode(ds: Any, path: str, n_frames: int) -> list[NDArray[np.uint8]]:
     try:
         array = ds.pixel_array
     except (ValueError, RuntimeError, NotImplementedError) as exc:
-        raise DicomError(f"{path}: Pixel Data (7FE0,0010) cannot be decoded: {exc}") from exc
+        raise DicomError(
+            f"{path}: Pixel Data (7FE0,0010) cannot be decoded ({exc}); the file is damaged or its image "
+            "attributes (0028,xxxx) are wrong: export the clip again from the scanner"
+        ) from exc
     samples = int(ds.get("SamplesPerPixel", 1))
     if n_frames == 1:
         array = array[None]

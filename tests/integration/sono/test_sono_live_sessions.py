@@ -127,7 +127,10 @@ def test_warning_stays_until_acknowledged_and_the_acknowledgement_is_audited(
     trainee = other("trainee")
     assert trainee.post(f"/sono/live/{session}/ack", data={"warning": "0"}).status_code == 403
     bad = client.post(f"/sono/live/{session}/ack", data={"warning": "3"})
-    assert bad.status_code == 422 and "warning: expected the index of one of the 1 warnings" in bad.json()["detail"]
+    assert (
+        bad.status_code == 422
+        and "warning: expected the index of one of the 1 warnings" in bad.json()["detail"]
+    )
     ack = client.post(f"/sono/live/{session}/ack", data={"warning": "0"}).json()
     assert ack["acknowledged_by"] == "physician"
     after = client.get(f"/sono/live/{session}/status").json()

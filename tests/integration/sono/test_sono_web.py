@@ -106,7 +106,9 @@ def test_bad_live_source_is_named_on_the_page(
     assert 'role="alert"' in r.text
 
 
-def test_unreachable_openigtlink_source_is_refused_with_the_reason(client: TestClient, live_reset: None) -> None:
+def test_unreachable_openigtlink_source_is_refused_with_the_reason(
+    client: TestClient, live_reset: None
+) -> None:
     import socket
 
     with socket.socket() as s:  # a loopback port that nothing listens on
