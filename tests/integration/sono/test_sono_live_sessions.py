@@ -33,8 +33,8 @@ def other(demo_client: TestClient) -> Callable[[str], TestClient]:
 
     def make(username: str) -> TestClient:
         second = TestClient(demo_client.app)
-        r = second.post("/login", data={"username": username, "password": DEMO_PASSWORD, "next": "/"},
-                        follow_redirects=False)  # fmt: skip
+        form = {"username": username, "password": DEMO_PASSWORD, "next": "/"}
+        r = second.post("/login", data=form, follow_redirects=False)
         assert r.status_code == 303
         return second
 

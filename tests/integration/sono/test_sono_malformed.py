@@ -61,17 +61,37 @@ def _pixels(cut: int) -> Mutation:
 
 
 MUTATIONS: list[Mutation] = [
-    _set("Rows", 0), _set("Rows", 65535), _set("Columns", 0), _set("Columns", 65535),
-    _set("NumberOfFrames", 0), _set("NumberOfFrames", 100000), _set("NumberOfFrames", 7),
-    _set("NumberOfFrames", 10**9), _set("BitsAllocated", 12), _set("BitsAllocated", 0),
-    _set("SamplesPerPixel", 3), _set("SamplesPerPixel", 0), _set("PhotometricInterpretation", "PALETTE COLOR"),
-    _set("PhotometricInterpretation", "XYZ"), _set("FrameTime", "0"), _set("FrameTime", "-40"),
-    _set("FrameTime", "nan"), _set("PixelRepresentation", 1), _drop("PixelData"), _drop("Rows"),
-    _drop("FrameTime"), _drop("SequenceOfUltrasoundRegions"), _region("PhysicalDeltaX", 0.0),
-    _region("PhysicalDeltaX", float("nan")), _region("RegionLocationMaxX1", 0),
-    _region("RegionLocationMinY0", 100000), _pixels(2), _pixels(1000), _set("HighBit", 20),
+    _set("Rows", 0),
+    _set("Rows", 65535),
+    _set("Columns", 0),
+    _set("Columns", 65535),
+    _set("NumberOfFrames", 0),
+    _set("NumberOfFrames", 100000),
+    _set("NumberOfFrames", 7),
+    _set("NumberOfFrames", 10**9),
+    _set("BitsAllocated", 12),
+    _set("BitsAllocated", 0),
+    _set("SamplesPerPixel", 3),
+    _set("SamplesPerPixel", 0),
+    _set("PhotometricInterpretation", "PALETTE COLOR"),
+    _set("PhotometricInterpretation", "XYZ"),
+    _set("FrameTime", "0"),
+    _set("FrameTime", "-40"),
+    _set("FrameTime", "nan"),
+    _set("PixelRepresentation", 1),
+    _drop("PixelData"),
+    _drop("Rows"),
+    _drop("FrameTime"),
+    _drop("SequenceOfUltrasoundRegions"),
+    _region("PhysicalDeltaX", 0.0),
+    _region("PhysicalDeltaX", float("nan")),
+    _region("RegionLocationMaxX1", 0),
+    _region("RegionLocationMinY0", 100000),
+    _pixels(2),
+    _pixels(1000),
+    _set("HighBit", 20),
     _set("BitsStored", 16),
-]  # fmt: skip
+]
 
 
 @pytest.fixture(scope="module")
@@ -103,12 +123,17 @@ def malformed_cines(good: bytes) -> list[tuple[str, bytes]]:
             data[rng.randrange(132, header)] ^= 1 << rng.randrange(8)
         cases.append((f"header bytes flipped ({i})", bytes(data)))
     cases += [
-        ("empty", b""), ("text", b"hello, not a cine\n" * 20), ("png", b"\x89PNG\r\n\x1a\n" + bytes(200)),
-        ("preamble only", bytes(128) + b"DICM"), ("zip", b"PK\x03\x04" + bytes(300)),
-        ("random", rng.randbytes(4096)), ("truncated meta", good[:140]), ("doubled", good + good),
+        ("empty", b""),
+        ("text", b"hello, not a cine\n" * 20),
+        ("png", b"\x89PNG\r\n\x1a\n" + bytes(200)),
+        ("preamble only", bytes(128) + b"DICM"),
+        ("zip", b"PK\x03\x04" + bytes(300)),
+        ("random", rng.randbytes(4096)),
+        ("truncated meta", good[:140]),
+        ("doubled", good + good),
         ("zeroed pixels header", good[:header] + bytes(len(good) - header)),
         ("all ones", b"\xff" * 2048),
-    ]  # fmt: skip
+    ]
     assert len(cases) == 100
     return cases
 
