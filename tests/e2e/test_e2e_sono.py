@@ -66,26 +66,75 @@ def test_uploaded_cine_appears_as_a_new_analysis(page: Any, tmp_path: Path, sign
     assert page.locator("table.sono-analyses a", has_text="e2e-upload.dcm").count() == 1
 
 
-def test_live_page_shows_the_no_spread_warning(page: Any, tmp_path: Path, sign_in: Any) -> None:
+def _start_no_spread_cine(page: Any, tmp_path: Path) -> None:
     from painguide.sono.demo import demo_cines
 
     name, _, data = next(c for c in demo_cines() if c[0] == "demo-no-visible-spread.dcm")
     cine = tmp_path / name
     cine.write_bytes(data)
-    sign_in(page)
     page.goto("/sono/live", wait_until="domcontentloaded")  # the MJPEG stream never finishes loading
-    page.click("details.sono-source summary")
+    if page.locator("details.sono-source[open]").count() == 0:  # an earlier session of this user is shown
+        page.click("details.sono-source summary")
     page.set_input_files("details.sono-source input[name=file]", str(cine))
     page.fill("details.sono-source input[name=source]", "")
     page.click("details.sono-source button[type=submit]", no_wait_after=True)
-    page.wait_for_url("**/sono/live", wait_until="domcontentloaded")
+    page.wait_for_url("**/sono/live?session=*", wait_until="domcontentloaded")
     page.wait_for_function("() => document.getElementById('source').textContent.startsWith('dicom:')")
-    page.wait_for_function("() => Number(document.getElementById('frames').textContent) >= 12")
+
+
+@pytest.mark.parametrize("late", [False, True], ids=["early", "late"])
+def test_live_page_sounds_the_no_spread_warning_until_acknowledged(
+    page: Any, tmp_path: Path, sign_in: Any, late: bool
+) -> None:
+    """Early: marked while the 6 s cine plays. Late: marked after the cine has ended, so only the wall clock
+    can warn (and says the stream stalled)."""
+    sign_in(page)
+    _start_no_spread_cine(page, tmp_path)
+    frames = 72 if late else 12
+    page.wait_for_function(f"() => Number(document.getElementById('frames').textContent) >= {frames}")
     assert page.locator("#warnings").is_hidden()
-    page.click("#inject")
+    page.click("#inject")  # a click on the page also lets the browser start the warning sound
     page.wait_for_function("() => document.getElementById('injection').textContent === 'started'")
     page.wait_for_selector("#warnings:not([hidden])", timeout=30_000)
-    assert "no visible spread" in page.locator("#warnings").inner_text()
+    banner = page.locator("#warnings").inner_text()
+    assert "NO VISIBLE SPREAD" in banner
+    if late:
+        assert "stream stalled" in banner
+    page.wait_for_function("() => window.sonoAlarm.beeps >= 2", timeout=10_000)
+    assert page.evaluate("() => window.sonoAlarm.context.state") == "running"
     assert page.locator("#tip-z").inner_text().endswith("mm")
-    _screenshot(page, "live-page.png", 860)
+    if not late:
+        _screenshot(page, "live-page.png", 860)
+    page.wait_for_timeout(1000)
+    assert page.locator("#warnings").is_visible()  # it stays until acknowledged
+    page.click("button.sono-ack")
+    page.locator("#warnings").wait_for(state="hidden", timeout=5_000)
+    beeps = page.evaluate("() => window.sonoAlarm.beeps")
+    page.wait_for_timeout(2000)
+    assert page.evaluate("() => window.sonoAlarm.beeps") == beeps  # silent once acknowledged
+    page.click("#stop")
+
+
+def test_a_watcher_hears_the_warning_but_cannot_acknowledge_it(
+    browser: Any, live_server: str, page: Any, tmp_path: Path, sign_in: Any
+) -> None:
+    sign_in(page)
+    _start_no_spread_cine(page, tmp_path)
+    session = page.url.rsplit("=", 1)[1]
+    page.click("#inject")
+    context = browser.new_context(base_url=live_server, viewport={"width": 1360, "height": 900})
+    watcher = context.new_page()
+    try:
+        sign_in(watcher, "trainee")
+        watcher.goto(f"/sono/live?session={session}", wait_until="domcontentloaded")
+        assert watcher.locator("#inject").count() == 0
+        watcher.click("h1")  # a gesture so that the browser lets the page sound
+        watcher.wait_for_selector("#warnings:not([hidden])", timeout=30_000)
+        watcher.wait_for_function("() => window.sonoAlarm.beeps >= 1", timeout=10_000)
+        assert watcher.locator("button.sono-ack").count() == 0
+    finally:
+        context.close()
+    page.wait_for_selector("button.sono-ack", timeout=30_000)
+    page.click("button.sono-ack")
+    page.locator("#warnings").wait_for(state="hidden", timeout=5_000)
     page.click("#stop")
