@@ -1,0 +1,223 @@
+"""Speed of the live path on one core (decode, pipeline, overlay, encode) and the latency to the browser.
+
+Run ``python benchmarks/bench_sono_live.py`` (``--quick`` for fewer frames). Threads are pinned before NumPy
+is imported (OMP, OpenBLAS, MKL), OpenCV runs one thread and the process is bound to one CPU.
+
+1. Per frame at 640x480: JPEG decode of the incoming frame, the guidance pipeline, the overlay and the JPEG
+   encode for the stream (targets: pipeline <= 5 ms median, whole path <= 20 ms median).
+2. End to end: a pyigtl server plays the scanner and sends IMAGE messages; painguide serves the web app
+   (uvicorn on loopback) with a live session on that source; an HTTP client reads the MJPEG stream. Each
+   frame carries its number as a pattern of black and white 8x8 blocks in its top-right corner, so the
+   annotated image received is matched to the moment its IMAGE message was sent.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import json  # noqa: E402 - the thread limits above must be set before NumPy is imported
+import statistics  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from typing import Any  # noqa: E402
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+
+MARK_BITS = 12
+BLOCK = 8
+TARGETS = {"pipeline_ms_median": 5.0, "whole_path_ms_median": 20.0}
+
+
+def _stats(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {
+        "n": len(ordered),
+        "median": round(statistics.median(ordered), 2),
+        "p90": round(ordered[int(0.9 * (len(ordered) - 1))], 2),
+        "max": round(ordered[-1], 2),
+    }
+
+
+def pin() -> int:
+    """Bind the process to one CPU and OpenCV to one thread; returns the CPU."""
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    cv2.setNumThreads(1)
+    return cpu
+
+
+def cine_frames(n_frames: int) -> list[Any]:
+    from painguide.sono.simulate import random_params, simulate_cine
+
+    frames = []
+    for seed in (500, 501):
+        frames += simulate_cine(random_params(seed, rows=480, cols=640, n_frames=n_frames // 2)).frames
+    return frames
+
+
+def per_frame(frames: list[Any]) -> dict[str, Any]:
+    """Time decode, pipeline, overlay and encode of each frame (the incoming frame is JPEG, as over MJPEG).
+
+    Wall-clock times per stage, and the CPU time of this thread for the pipeline and the whole path: on a
+    shared machine the wall clock includes waiting for the CPU, the thread's CPU time does not.
+    """
+    from painguide.sono.frames import Frame
+    from painguide.sono.overlay import draw_overlay
+    from painguide.sono.pipeline import GuidancePipeline
+
+    pipeline = GuidancePipeline(injection_at_s=1.0)
+    incoming = [cv2.imencode(".jpg", f.pixels, [cv2.IMWRITE_JPEG_QUALITY, 90])[1] for f in frames]
+    stages: dict[str, list[float]] = {k: [] for k in ("decode", "pipeline", "overlay", "encode", "whole")}
+    cpu: dict[str, list[float]] = {"pipeline": [], "whole": []}
+    warnings: list[str] = []
+    for frame, data in zip(frames, incoming, strict=True):
+        c0, t0 = time.thread_time(), time.perf_counter()
+        pixels = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
+        decoded = Frame(pixels, frame.row_spacing_mm, frame.col_spacing_mm, frame.time_s, frame.index)
+        c1, t1 = time.thread_time(), time.perf_counter()
+        result = pipeline(decoded)
+        c2, t2 = time.thread_time(), time.perf_counter()
+        image = draw_overlay(decoded, result, warnings=warnings)
+        t3 = time.perf_counter()
+        cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        c4, t4 = time.thread_time(), time.perf_counter()
+        for key, value in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t4 - t0), strict=True):
+            stages[key].append(value * 1000.0)
+        cpu["pipeline"].append((c2 - c1) * 1000.0)
+        cpu["whole"].append((c4 - c0) * 1000.0)
+    return {
+        **{key: _stats(values) for key, values in stages.items()},
+        **{f"{key}_cpu": _stats(values) for key, values in cpu.items()},
+    }
+
+
+def mark(pixels: Any, number: int) -> Any:
+    """Write ``number`` into the top-right corner as black and white blocks."""
+    out = pixels.copy()
+    cols = out.shape[1]
+    for bit in range(MARK_BITS):
+        x = cols - (bit + 1) * BLOCK
+        out[:BLOCK, x : x + BLOCK] = 255 if number >> bit & 1 else 0
+    return out
+
+
+def read_mark(image: Any) -> int:
+    """The number written by :func:`mark` (read from the centre of each block)."""
+    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    cols = grey.shape[1]
+    number = 0
+    for bit in range(MARK_BITS):
+        x = cols - (bit + 1) * BLOCK + BLOCK // 2
+        if grey[BLOCK // 2, x] > 127:
+            number |= 1 << bit
+    return number
+
+
+def _serve(port: int) -> Any:
+    import uvicorn
+
+    from painguide.web.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return server
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def end_to_end(frames: list[Any], *, fps: float = 15.0) -> dict[str, Any]:
+    """Latency from sending an IMAGE message to receiving its annotated frame in the MJPEG stream."""
+    import httpx
+    import pyigtl
+
+    os.environ.update({"PAINGUIDE_DATA_DIR": tempfile.mkdtemp(), "PAINGUIDE_DEMO": "1"})
+    from painguide.demo import DEMO_PASSWORD
+
+    igtl = pyigtl.OpenIGTLinkServer(port=0, local_server=True)
+    web = _serve(port := _free_port())
+    sent: dict[int, float] = {}
+    received: dict[int, float] = {}
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        form = {"username": "physician", "password": DEMO_PASSWORD, "next": "/"}
+        client.post("/login", data=form)
+        r = client.post("/sono/live/source", data={"source": f"igtl:127.0.0.1:{igtl.server_address[1]}"})
+        session = r.headers["location"].rsplit("=", 1)[1]
+        stop = threading.Event()
+
+        def read_stream() -> None:
+            buffer = b""
+            with client.stream("GET", f"/sono/live/{session}/stream") as stream:
+                for chunk in stream.iter_bytes():
+                    buffer += chunk
+                    while (end := buffer.find(b"\xff\xd9")) >= 0 and (start := buffer.find(b"\xff\xd8")) >= 0:
+                        jpeg, buffer = buffer[start : end + 2], buffer[end + 2 :]
+                        now = time.perf_counter()
+                        image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
+                        if image is not None:
+                            received.setdefault(read_mark(image), now)
+                    if stop.is_set():
+                        return
+
+        reader = threading.Thread(target=read_stream, daemon=True)
+        while not igtl.is_connected():
+            time.sleep(0.01)
+        reader.start()
+        for number, frame in enumerate(frames, start=1):
+            matrix = np.diag([frame.col_spacing_mm, frame.row_spacing_mm, 1.0, 1.0])
+            message = pyigtl.ImageMessage(
+                mark(frame.pixels, number)[None],
+                ijk_to_world_matrix=matrix,
+                device_name="Image_Reference",
+                timestamp=1000.0 + number / fps,
+            )
+            sent[number] = time.perf_counter()
+            igtl.send_message(message, wait=True)
+            time.sleep(1.0 / fps)
+        time.sleep(1.0)
+        stop.set()
+        client.post(f"/sono/live/{session}/stop")
+    finally:
+        web.should_exit = True
+        igtl.stop()
+    latencies = [(received[n] - sent[n]) * 1000.0 for n in sent if n in received]
+    return {"sent": len(sent), "received": len(latencies), "latency_ms": _stats(latencies), "fps": fps}
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    cpu = pin()
+    frames = cine_frames(60 if quick else 200)
+    stages = per_frame(frames)
+    print(f"one core (cpu {cpu}), 640x480, per frame in ms: {json.dumps(stages)}")
+    print(f"load average before the end-to-end run: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    reached = {
+        "pipeline_ms_median": stages["pipeline"]["median"],
+        "whole_path_ms_median": stages["whole"]["median"],
+    }
+    for key, target in TARGETS.items():
+        print(
+            f"{key:24s} {reached[key]:8.2f}  target <= {target}  "
+            f"{'met' if reached[key] <= target else 'NOT met'}"
+        )
+    latency = end_to_end(frames[: 60 if quick else 150])
+    print(f"pyigtl IMAGE -> annotated frame over MJPEG: {json.dumps(latency)}")
+    print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
