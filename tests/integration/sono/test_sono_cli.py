@@ -138,3 +138,51 @@ def test_live_rejects_an_unknown_source() -> None:
     result = runner.invoke(app, ["live", "--source", "usb:1"])
     with pytest.raises(ValidationError, match="--source: expected dicom:FILE"):
         raise result.exception  # type: ignore[misc]
+
+
+def test_analyze_warns_when_the_cine_ends_before_the_timeout(tmp_path: Path) -> None:
+    from painguide.sono.demo import demo_cines
+
+    name, _, data = next(c for c in demo_cines() if c[0] == "demo-no-visible-spread.dcm")
+    path = tmp_path / name
+    path.write_bytes(data)
+    result = runner.invoke(app, ["analyze", str(path), "--injection-at", "2.5", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    last = document["events"][-1]
+    assert last["type"] == "cine_ended_without_spread"
+    assert last["detail"].startswith("cine ended 3.3 s after the injection start with no visible spread")
+    assert [w["type"] for w in document["summary"]["warnings"]] == ["cine_ended_without_spread"]
+    longer = runner.invoke(app, ["analyze", str(path), "--injection-at", "1.5", "--json"])
+    types = [e["type"] for e in json.loads(longer.output)["events"]]
+    assert "no_visible_spread" in types and "cine_ended_without_spread" not in types
+
+
+def test_live_with_an_unreachable_source_exits_with_the_reason() -> None:
+    import socket
+
+    from painguide.errors import SourceUnavailableError
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = runner.invoke(app, ["live", "--source", f"igtl:127.0.0.1:{port}"])
+    assert isinstance(result.exception, SourceUnavailableError) and result.exception.exit_code == 6
+    assert "cannot connect (Connection refused)" in str(result.exception)
+    refused = runner.invoke(app, ["live", "--source", "igtl:192.0.2.7:18944"])
+    assert isinstance(refused.exception, ValidationError)
+    assert "not allowed" in str(refused.exception)
+
+
+def test_live_replay_reports_the_end_without_spread_as_a_json_line(tmp_path: Path) -> None:
+    from painguide.sono.demo import demo_cines
+
+    name, _, data = next(c for c in demo_cines() if c[0] == "demo-no-visible-spread.dcm")
+    path = tmp_path / name
+    path.write_bytes(data)
+    args = ["live", "--source", f"dicom:{path}", "--injection-at", "4.5", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert "index" not in lines[-1]
+    assert lines[-1]["events"][0]["type"] == "cine_ended_without_spread"
