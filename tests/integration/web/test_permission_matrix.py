@@ -21,7 +21,7 @@ from painguide.store.users import create_user
 from painguide.web.deps import ACTION_ATTRIBUTE
 
 #: Routes whose allowed call would hold the connection open (a live stream): only denial is checked.
-STREAMING = {"/sono/live/stream"}
+STREAMING = {"/sono/live/{session_id}/stream"}
 
 
 def _actions(dependant: object) -> set[str]:
