@@ -50,7 +50,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         [str(exe), "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # demo seeding takes 30-70 s on a loaded machine
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
@@ -61,7 +61,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             raise RuntimeError((data_dir / "server.log").read_text())
     else:
         proc.kill()
-        raise RuntimeError("server did not start within 60 s")
+        raise RuntimeError("server did not start within 180 s")
     yield url
     proc.terminate()
     proc.wait(timeout=10)
