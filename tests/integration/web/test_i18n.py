@@ -146,7 +146,7 @@ GERMAN_PAGES = [
     ("/dose/", "Lokale diagnostische Referenzwerte (DRW"),
     ("/dose/reports", "Eingriffsart"),
     ("/dose/reports/1", "Dosisflächenprodukt (DFP) gesamt"),
-    ("/sono/live", "Nadelspitze"),
+    ("/sono/live", "Live-Sitzungen"),
     ("/sono/review", "Gespeicherte Auswertungen"),
     ("/sono/review/1", "Schlüsselbilder"),
     ("/audit", "Audit-Trail (Prüfprotokoll)"),
