@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,15 @@ class Settings(BaseSettings):
     zip_max_ratio: float = Field(default=100.0, gt=1)
     """Uncompressed ÷ compressed size of one zip member (dose reports compress about 5-20 fold)."""
     igtl_allowed_hosts: str = "127.0.0.0/8,::1,localhost"
+    timezone: str = "UTC"
+    """The site's IANA time zone: DICOM dates and times are local (worklist, study times of reports)."""
+    worklist_port: int = Field(default=11113, ge=1, le=65535)
+    worklist_allowed_callers: str = ""
+    """Calling AE titles allowed to query the worklist (comma-separated)."""
+    worklist_fluoro_modality: str = "RF"
+    """DICOM modality announced for fluoroscopy when a query names none (RF or XA)."""
+    link_window_hours: float = 12.0
+    """Hours either side of a procedure in which a report of the same patient is linked to it."""
 
     @property
     def effective_database_url(self) -> str:
@@ -61,6 +71,20 @@ class Settings(BaseSettings):
     def quarantine_dir(self) -> Path:
         """Where refused import files are kept with their reason."""
         return self.data_dir / "quarantine"
+
+    def site_zone(self) -> ZoneInfo:
+        """The site's time zone (``PAINGUIDE_TIMEZONE``, an IANA name such as ``Europe/Zurich``).
+
+        DICOM gives local dates and times without a zone: the worklist sends scheduled times in this zone
+        and the local study times of dose reports and cines are read in it.
+        """
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigurationError(
+                f"PAINGUIDE_TIMEZONE: {self.timezone!r} is not a known time zone; "
+                "give an IANA name such as Europe/Zurich or UTC"
+            ) from None
 
     def require_safe_secret(self) -> None:
         """Refuse the shipped default secret outside demo mode."""

@@ -27,6 +27,7 @@ __all__ = [
     "TlsFiles",
     "make_store_handler",
     "receiver_config",
+    "ssl_context",
     "start_receiver",
 ]
 
@@ -126,8 +127,11 @@ def receiver_config(
     )
 
 
-def _ssl_context(tls: TlsFiles) -> ssl.SSLContext:
-    """A server context at TLS 1.2 or newer; callers must present a certificate when a CA is given."""
+def ssl_context(tls: TlsFiles) -> ssl.SSLContext:
+    """A server context at TLS 1.2 or newer; callers must present a certificate when a CA is given.
+
+    Shared by the DICOM services (the dose receiver, the worklist).
+    """
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(tls.ca) if tls.ca else None)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
@@ -198,7 +202,7 @@ def start_receiver(
     if config.allowed_callers:
         ae.require_calling_aet = list(config.allowed_callers)
     handlers: list[Any] = [(evt.EVT_C_STORE, make_store_handler(config, uow_factory, on_outcome))]
-    context = _ssl_context(config.tls) if config.tls is not None else None
+    context = ssl_context(config.tls) if config.tls is not None else None
     try:
         return ae.start_server(
             (config.host, config.port), block=False, evt_handlers=handlers, ssl_context=context

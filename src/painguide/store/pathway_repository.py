@@ -229,7 +229,8 @@ class PathwayRepository:
         location: str | None,
         accession: str | None,
     ) -> ProcedureRow:
-        """Schedule (or move) the case's procedure; a new one gets a unique accession number ``PG`` + id.
+        """Schedule (or move) the case's procedure; a new one gets a unique accession number ``PG`` + id
+        and a new Study Instance UID (``2.25.`` + a random UUID), which the worklist hands to the modality.
 
         A given accession number (from a RIS) is kept; one in use by another case is refused.
         """
@@ -249,6 +250,7 @@ class PathwayRepository:
                 scheduled_at=at,
                 location=location,
                 status="scheduled",
+                study_instance_uid=f"2.25.{uuid.uuid4().int}",  # PS3.5 B.2; the worklist hands it out
                 dose_report_ids=[],
                 sono_analysis_ids=[],
             )

@@ -29,11 +29,13 @@ FORBIDDEN = (
     "painguide.commands",
     "painguide.cli",
 )
+#: Modules of the pathway package that are services or adapters (the rest of it is pure).
+_PATHWAY_ADAPTERS = ("service.py", "demo.py", "link_service.py", "worklist_service.py", "worklist_scp.py")
 #: Pure domain modules: whole packages and single modules of mixed packages.
 DOMAIN = [
     *sorted((SRC / "catalogue").glob("*.py")),
     *sorted((SRC / "advisor").glob("*.py")),
-    *sorted(p for p in (SRC / "pathway").glob("*.py") if p.name not in ("service.py", "demo.py")),
+    *sorted(p for p in (SRC / "pathway").glob("*.py") if p.name not in _PATHWAY_ADAPTERS),
     *sorted((SRC / "auth").glob("*.py")),
     *sorted((SRC / "training").glob("*.py")),
     *sorted((SRC / "outcomes").glob("*.py")),

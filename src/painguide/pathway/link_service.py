@@ -1,0 +1,518 @@
+"""Linking use cases: dose reports and ultrasound analyses to the procedure they belong to.
+
+Automatic linking runs after a dose import or a stored analysis has committed (its own transaction, so a
+linking problem never loses an import) and as a pass over everything unlinked (``painguide case link``).
+The rules are :func:`painguide.pathway.linking.decide`; what they cannot decide is listed for manual
+linking. Every link and unlink is audited (action ``case.link``) and written on the case timeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import statistics
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from painguide.auth import User, authorize
+from painguide.errors import NotFoundError, ValidationError
+from painguide.pathway.linking import ItemKind, LinkDecision, LinkItem, ProcedureKey, decide
+from painguide.pathway.service import PageOf
+from painguide.store.audit import record_audit
+from painguide.store.link_repository import (
+    add_link,
+    dose_items,
+    dose_values,
+    excluded_by_hand,
+    item_exists,
+    linked_items,
+    procedure_keys,
+    procedures_holding,
+    remove_link,
+    sono_rows,
+    unlinked_ids,
+)
+from painguide.store.pathway_tables import ProcedureRow
+from painguide.store.uow import UnitOfWork
+
+__all__ = [
+    "DOSE_FIELDS",
+    "SONO_WARNINGS",
+    "LinkSummary",
+    "ProcedureLinks",
+    "UnlinkedItem",
+    "get_procedure_links",
+    "link_dose_reports",
+    "link_item",
+    "link_pending",
+    "link_sono_analysis",
+    "list_unlinked",
+    "unlink_item",
+]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
+
+ITEM_KINDS: tuple[ItemKind, ...] = ("dose", "sono")
+#: Dose totals of a procedure, under the field names of ``painguide dose inspect --json``.
+DOSE_FIELDS = (
+    "dap_total_gy_cm2",
+    "fluoro_dap_gy_cm2",
+    "acquisition_dap_gy_cm2",
+    "rp_dose_total_mgy",
+    "fluoro_time_s",
+    "acquisition_time_s",
+    "dlp_total_mgy_cm",
+)
+#: Ultrasound events shown on the procedure as events to review.
+SONO_WARNINGS = {"no_visible_spread": "no visible spread", "spread_away_from_tip": "spread away from tip"}
+_CINE_NAME = re.compile(r"^[0-9a-f]{32}\.dcm$")
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSummary:
+    """What one linking run decided."""
+
+    decisions: list[LinkDecision] = field(default_factory=list)
+
+    def count(self, outcome: str) -> int:
+        """How many items ended with ``outcome``."""
+        return sum(1 for d in self.decisions if d.outcome == outcome)
+
+    def to_dict(self) -> dict[str, Any]:
+        outcomes = ("linked", "ambiguous", "conflict", "unmatched")
+        return {
+            "items": len(self.decisions),
+            **{outcome: self.count(outcome) for outcome in outcomes},
+            "decisions": [_decision_dict(d) for d in self.decisions],
+        }
+
+
+def _decision_dict(d: LinkDecision) -> dict[str, Any]:
+    return {
+        "kind": d.item.kind,
+        "id": d.item.id,
+        "outcome": d.outcome,
+        "procedure_id": d.procedure_id,
+        "method": d.method,
+        "candidates": list(d.candidates),
+        "reason": d.reason,
+    }
+
+
+def _window() -> timedelta:
+    from painguide.settings import get_settings
+
+    hours = get_settings().link_window_hours
+    if not 0 < hours <= 24 * 14:
+        raise ValidationError("PAINGUIDE_LINK_WINDOW_HOURS", f"give 0-336 hours (got {hours:g})")
+    return timedelta(hours=hours)
+
+
+def _zone() -> tzinfo:
+    from painguide.settings import get_settings
+
+    return get_settings().site_zone()
+
+
+# ------------------------------------------------------------------------------------------- items
+
+
+def _dicom_datetime(day: str, clock: str, zone: tzinfo) -> datetime | None:
+    """A DICOM DA and TM (local) as a UTC time; ``None`` when the date is missing or malformed."""
+    day, clock = day.strip(), clock.strip().split(".")[0]
+    if len(day) != 8 or not day.isdigit():
+        return None
+    digits = (clock + "000000")[:6] if clock.isdigit() else "000000"
+    try:
+        local = datetime(int(day[:4]), int(day[4:6]), int(day[6:]), int(digits[:2]), int(digits[2:4]),
+                         int(digits[4:]), tzinfo=zone)  # fmt: skip
+    except ValueError:
+        return None
+    return local.astimezone(UTC)
+
+
+def _sono_item(row: Any, zone: tzinfo) -> LinkItem:
+    """An analysis as a link item: its Study Instance UID, and what the kept cine's header says."""
+    accession = patient = None
+    at = None
+    name = row.cine_file or ""
+    if _CINE_NAME.match(name):
+        from painguide.sono.service import cine_dir
+
+        path = cine_dir() / name
+        if path.is_file():
+            import pydicom
+
+            try:
+                header = pydicom.dcmread(path, stop_before_pixels=True)
+                accession = str(header.get("AccessionNumber", "") or "") or None
+                patient = str(header.get("PatientID", "") or "") or None
+                day = str(header.get("StudyDate", "") or header.get("SeriesDate", "") or "")
+                clock = str(header.get("StudyTime", "") or header.get("SeriesTime", "") or "")
+                at = _dicom_datetime(day, clock, zone)
+            except Exception as exc:  # a damaged kept file leaves only the stored UID to link by
+                log.warning("ultrasound analysis %s: cannot read the kept cine's header: %s", row.id, exc)
+    return LinkItem("sono", row.id, accession, row.study_instance_uid, patient, at, "ultrasound")
+
+
+def _items(uow: UnitOfWork, kind: ItemKind, ids: Collection[int] | None) -> list[LinkItem]:
+    if kind == "dose":
+        return dose_items(uow.session, ids, _zone())
+    zone = _zone()
+    return [_sono_item(row, zone) for row in sono_rows(uow.session, ids)]
+
+
+def _decide_all(uow: UnitOfWork, items: Sequence[LinkItem]) -> list[LinkDecision]:
+    keys: list[ProcedureKey] = procedure_keys(uow.session, items)
+    excluded = excluded_by_hand(uow.session, [k.id for k in keys])
+    window = _window()
+    return [decide(i, keys, window=window, excluded=excluded.get((i.kind, i.id), set())) for i in items]
+
+
+def _entry(row: ProcedureRow, kind: ItemKind, item_id: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "item_kind": kind,
+        "item_id": item_id,
+        "procedure_id": row.id,
+        "accession_number": row.accession_number,
+        **extra,
+    }
+
+
+def _warnings_of(uow: UnitOfWork, kind: ItemKind, item_id: int) -> list[str]:
+    if kind != "sono":
+        return []
+    rows = sono_rows(uow.session, [item_id])
+    return [
+        SONO_WARNINGS[str(e.get("type"))] for r in rows for e in r.events if e.get("type") in SONO_WARNINGS
+    ]
+
+
+def _link(
+    uow: UnitOfWork, row: ProcedureRow, kind: ItemKind, item_id: int, *, actor: str, method: str, reason: str
+) -> None:
+    """Link one item: the procedure's list, a timeline entry and an audit entry (the caller commits)."""
+    add_link(row, kind, item_id)
+    data = _entry(row, kind, item_id, method=method, reason=reason)
+    if warnings := _warnings_of(uow, kind, item_id):
+        data["warnings"] = warnings  # shown on the case as an event to review
+    uow.pathway.add_entry(row.case_id, "link", data, actor=actor, at=datetime.now(UTC))
+    record_audit(uow.session, actor, "case.link", "procedure", str(row.id), data)
+
+
+def _apply(uow: UnitOfWork, decisions: Sequence[LinkDecision], *, actor: str) -> None:
+    for d in decisions:
+        if d.linked and d.procedure_id is not None and d.method is not None:
+            row = uow.session.get(ProcedureRow, d.procedure_id)
+            assert row is not None
+            _link(uow, row, d.item.kind, d.item.id, actor=actor, method=d.method, reason=d.reason)
+
+
+# ----------------------------------------------------------------------------------- automatic links
+
+
+def link_dose_reports(uow: UnitOfWork, report_ids: Collection[int], *, actor: str) -> LinkSummary:
+    """Link newly imported dose reports (called by the dose import after its commit; commits).
+
+    The import was authorised (``dose.import``); each link is audited under the importing actor.
+    """
+    if not report_ids:
+        return LinkSummary()
+    linked = linked_items(uow.session, "dose")
+    items = [i for i in _items(uow, "dose", report_ids) if i.id not in linked]
+    decisions = _decide_all(uow, items)
+    _apply(uow, decisions, actor=actor)
+    uow.commit()
+    return LinkSummary(decisions)
+
+
+def link_sono_analysis(uow: UnitOfWork, analysis_id: int, *, actor: str) -> LinkDecision:
+    """Link a newly stored ultrasound analysis (called by the sono store service after its commit)."""
+    decisions = _decide_all(uow, _items(uow, "sono", [analysis_id]))
+    _apply(uow, decisions, actor=actor)
+    uow.commit()
+    return decisions[0]
+
+
+def link_pending(uow: UnitOfWork, actor: User, *, kinds: Sequence[ItemKind] = ITEM_KINDS) -> LinkSummary:
+    """Try every unlinked dose report and analysis again (``painguide case link``); commits.
+
+    For items stored before their procedure was scheduled, or after a procedure's identifiers changed.
+    """
+    authorize(actor, "case.link")
+    decisions: list[LinkDecision] = []
+    for kind in kinds:
+        items = _items(uow, kind, unlinked_ids(uow.session, kind))
+        decisions.extend(_decide_all(uow, items))
+    _apply(uow, decisions, actor=actor.username)
+    summary = LinkSummary(decisions)
+    counts = {k: v for k, v in summary.to_dict().items() if k != "decisions"}
+    record_audit(uow.session, actor.username, "case.link", "procedure", "*", {"pass": True, **counts})
+    uow.commit()
+    return summary
+
+
+# -------------------------------------------------------------------------------------- manual links
+
+
+def _kind(kind: str) -> ItemKind:
+    if kind not in ITEM_KINDS:
+        raise ValidationError("kind", f"one of {', '.join(ITEM_KINDS)} (got {kind!r})")
+    return "dose" if kind == "dose" else "sono"
+
+
+def _procedure(uow: UnitOfWork, accession_number: str) -> ProcedureRow:
+    row = uow.pathway.procedure_by_accession(accession_number.strip())
+    if row is None:
+        raise NotFoundError(
+            f"accession number {accession_number!r}: no scheduled procedure has it; check the number"
+        )
+    return row
+
+
+def _existing(uow: UnitOfWork, kind: ItemKind, item_id: int) -> None:
+    if not item_exists(uow.session, kind, item_id):
+        what = "dose report" if kind == "dose" else "ultrasound analysis"
+        raise NotFoundError(
+            f"{what} {item_id} does not exist; list unlinked items with `painguide case unlinked`"
+        )
+
+
+def link_item(
+    uow: UnitOfWork, actor: User, *, kind: str, item_id: int, accession_number: str, reason: str | None = None
+) -> ProcedureLinks:
+    """Link an item to the procedure with this accession number by hand (moving it from another one)."""
+    authorize(actor, "case.link")
+    item_kind = _kind(kind)
+    _existing(uow, item_kind, item_id)
+    target = _procedure(uow, accession_number)
+    now = datetime.now(UTC)
+    for row in procedures_holding(uow.session, item_kind, item_id):
+        if row.id != target.id:
+            remove_link(row, item_kind, item_id)
+            data = _entry(row, item_kind, item_id, reason=f"moved to {target.accession_number}")
+            uow.pathway.add_entry(row.case_id, "unlink", data, actor=actor.username, at=now)
+    _link(uow, target, item_kind, item_id, actor=actor.username, method="manual", reason=reason or "by hand")
+    uow.commit()
+    return _view(uow, target)
+
+
+def unlink_item(
+    uow: UnitOfWork, actor: User, *, kind: str, item_id: int, reason: str | None = None
+) -> list[str]:
+    """Unlink an item from its procedure by hand; automatic linking will not propose that one again.
+
+    Returns the accession numbers it was unlinked from.
+    """
+    authorize(actor, "case.link")
+    item_kind = _kind(kind)
+    _existing(uow, item_kind, item_id)
+    rows = procedures_holding(uow.session, item_kind, item_id)
+    if not rows:
+        raise ValidationError("item_id", f"{kind} {item_id} is not linked to any procedure")
+    now = datetime.now(UTC)
+    for row in rows:
+        remove_link(row, item_kind, item_id)
+        data = _entry(row, item_kind, item_id, reason=reason or "by hand")
+        uow.pathway.add_entry(row.case_id, "unlink", data, actor=actor.username, at=now)
+        record_audit(uow.session, actor.username, "case.unlink", "procedure", str(row.id), data)
+    uow.commit()
+    return [row.accession_number for row in rows]
+
+
+# ------------------------------------------------------------------------------------------ listings
+
+
+@dataclass(frozen=True, slots=True)
+class UnlinkedItem:
+    """An item linked to no procedure, with what automatic linking says about it."""
+
+    kind: ItemKind
+    id: int
+    patient_id: str | None
+    at: datetime | None
+    accession_number: str | None
+    study_instance_uid: str | None
+    outcome: str
+    reason: str
+    candidates: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "patient_id": self.patient_id,
+            "at": self.at.isoformat() if self.at else None,
+            "accession_number": self.accession_number,
+            "study_instance_uid": self.study_instance_uid,
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "candidates": list(self.candidates),
+        }
+
+
+def list_unlinked(
+    uow: UnitOfWork, actor: User, *, kind: str | None = None, limit: int = 50, offset: int = 0
+) -> PageOf[UnlinkedItem]:
+    """Dose reports and analyses linked to no procedure, newest first, with the reason and candidates.
+
+    An item the rules would link (its procedure was scheduled after it arrived) says so: run the pass.
+    """
+    authorize(actor, "case.link")
+    if not 1 <= limit <= 500:
+        raise ValidationError("limit", "give 1-500")
+    if offset < 0:
+        raise ValidationError("offset", "give 0 or more")
+    kinds = ITEM_KINDS if kind is None else (_kind(kind),)
+    ids = [(k, i) for k in kinds for i in unlinked_ids(uow.session, k)]
+    page = ids[offset : offset + limit]
+    items = [item for k in kinds for item in _items(uow, k, [i for kk, i in page if kk == k])]
+    decisions = {(d.item.kind, d.item.id): d for d in _decide_all(uow, items)}
+    accession = {k.id: k.accession_number for k in procedure_keys(uow.session, items)}
+    rows = []
+    for item in sorted(items, key=lambda i: page.index((i.kind, i.id))):
+        d = decisions[(item.kind, item.id)]
+        reason = "the rules now find its procedure: run `painguide case link`" if d.linked else d.reason
+        rows.append(
+            UnlinkedItem(
+                item.kind, item.id, item.patient_id, item.at, item.accession_number, item.study_instance_uid,
+                d.outcome, reason, tuple(accession.get(c, str(c)) for c in d.candidates),
+            )
+        )  # fmt: skip
+    record_audit(uow.session, actor.username, "case.link.list", "procedure", "*", {"shown": len(rows)})
+    uow.commit()
+    return PageOf(rows, len(ids), limit, offset)
+
+
+# ---------------------------------------------------------------------------------- procedure view
+
+
+@dataclass(frozen=True, slots=True)
+class ProcedureLinks:
+    """A procedure with its linked dose (totals against the local DRL) and ultrasound events to review."""
+
+    id: int
+    case_id: int
+    accession_number: str
+    procedure: str
+    modality: str
+    status: str
+    scheduled_at: datetime
+    performed_at: datetime | None
+    study_instance_uid: str | None
+    dose_report_ids: tuple[int, ...]
+    sono_analysis_ids: tuple[int, ...]
+    dose: dict[str, Any] | None
+    comparisons: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "case_id": self.case_id,
+            "accession_number": self.accession_number,
+            "procedure": self.procedure,
+            "modality": self.modality,
+            "status": self.status,
+            "scheduled_at": self.scheduled_at.isoformat(),
+            "performed_at": self.performed_at.isoformat() if self.performed_at else None,
+            "study_instance_uid": self.study_instance_uid,
+            "dose_report_ids": list(self.dose_report_ids),
+            "sono_analysis_ids": list(self.sono_analysis_ids),
+            "dose": self.dose,
+            "comparisons": self.comparisons,
+            "warnings": self.warnings,
+        }
+
+
+def _sum(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(sum(present), 6) if present else None
+
+
+def _dose(uow: UnitOfWork, row: ProcedureRow) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """Summed totals of the linked reports and their comparison with reference levels and the local DRL."""
+    from painguide.dose.reference import DoseSample, LocalDrl, compare, load_reference_data
+    from painguide.store.link_repository import type_values
+
+    reports = dose_values(uow.session, row.dose_report_ids)
+    if not reports:
+        return None, []
+    totals: dict[str, Any] = {name: _sum([getattr(r, name) for r in reports]) for name in DOSE_FIELDS}
+    totals["events"] = sum(r.event_count or 0 for r in reports)
+    totals["reports"] = len(reports)
+    kind = "ct" if all(r.kind == "ct" for r in reports) else reports[0].kind
+    sample = DoseSample(
+        report_id=reports[0].id, patient_id=row.patient_pseudonym, study_datetime=reports[0].study_datetime,
+        procedure_type=row.procedure, kind=kind, device=None, operator=None,
+        dap_total_gy_cm2=totals["dap_total_gy_cm2"], rp_dose_total_mgy=totals["rp_dose_total_mgy"],
+        dlp_total_mgy_cm=totals["dlp_total_mgy_cm"], fluoro_time_s=totals["fluoro_time_s"],
+    )  # fmt: skip
+    quantity = "dlp" if kind == "ct" else "dap"
+    values = type_values(uow.session, row.procedure, quantity=quantity)
+    local = {row.procedure: LocalDrl(row.procedure, quantity, statistics.median(values), len(values))}
+    comparisons = compare(sample, load_reference_data(), local if values else None)
+    return totals, [
+        {
+            "reference": c.reference,
+            "quantity": c.quantity,
+            "value": c.value,
+            "level": c.level,
+            "ratio": round(c.ratio, 3),
+            "exceeded": c.exceeded,
+            "source": c.source,
+            "status": c.status,
+        }
+        for c in comparisons
+    ]
+
+
+def _warnings(uow: UnitOfWork, row: ProcedureRow) -> list[dict[str, Any]]:
+    found = []
+    for analysis in sono_rows(uow.session, row.sono_analysis_ids):
+        for event in analysis.events:
+            kind = str(event.get("type"))
+            if kind in SONO_WARNINGS:
+                found.append(
+                    {
+                        "analysis_id": analysis.id,
+                        "type": kind,
+                        "message": SONO_WARNINGS[kind],
+                        "time_s": event.get("time_s"),
+                        "review": f"/sono/review/{analysis.id}",
+                    }
+                )
+    return found
+
+
+def _view(uow: UnitOfWork, row: ProcedureRow) -> ProcedureLinks:
+    dose, comparisons = _dose(uow, row)
+    return ProcedureLinks(
+        id=row.id,
+        case_id=row.case_id,
+        accession_number=row.accession_number,
+        procedure=row.procedure,
+        modality=row.modality,
+        status=row.status,
+        scheduled_at=row.scheduled_at,
+        performed_at=row.performed_at,
+        study_instance_uid=row.study_instance_uid,
+        dose_report_ids=tuple(row.dose_report_ids or ()),
+        sono_analysis_ids=tuple(row.sono_analysis_ids or ()),
+        dose=dose,
+        comparisons=comparisons,
+        warnings=_warnings(uow, row),
+    )
+
+
+def get_procedure_links(uow: UnitOfWork, actor: User, accession_number: str) -> ProcedureLinks:
+    """A procedure by accession number with its dose totals, reference comparisons and warnings (audited)."""
+    authorize(actor, "case.read")
+    row = _procedure(uow, accession_number)
+    view = _view(uow, row)
+    record_audit(uow.session, actor.username, "case.read", "procedure", str(row.id), {"view": "links"})
+    uow.commit()
+    return view
