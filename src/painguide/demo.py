@@ -33,3 +33,8 @@ def seed_demo() -> None:
         with open_uow() as uow:
             feature.seed_demo_data(uow)
             uow.commit()
+    from painguide.auth import User
+    from painguide.pathway.link_service import link_pending
+
+    with open_uow() as uow:  # link the demo's dose reports and cines to the demo procedures
+        link_pending(uow, User("demo", "demo seeding", frozenset({"admin"})))

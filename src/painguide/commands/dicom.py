@@ -1,4 +1,7 @@
-"""`painguide dicom listen`: a DICOM Storage SCP that imports received dose reports."""
+"""`painguide dicom listen`: a DICOM Storage SCP that imports received dose reports.
+
+`painguide dicom worklist`: a DICOM Modality Worklist server offering the scheduled procedures.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ from painguide.commands.guard import requires
 
 __all__ = ["app"]
 
-app = typer.Typer(help="DICOM network services (Storage SCP for dose reports).", no_args_is_help=True)
+app = typer.Typer(
+    help="DICOM network services (Storage SCP for dose reports, Modality Worklist).", no_args_is_help=True
+)
 
 
 @app.command("listen")
@@ -88,6 +93,87 @@ def listen(
     over = " over TLS" if tls else ""
     console.print(
         f"listening as {config.ae_title} on {config.host}:{config.port}{over}; accepting {who}; Ctrl-C stops"
+    )
+    try:
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        console.print("stopping")
+    finally:
+        server.shutdown()
+
+
+@app.command("worklist")
+@requires("worklist.serve")
+def worklist(
+    port: Annotated[
+        int | None,
+        typer.Option(help="TCP port, 1-65535 (default: PAINGUIDE_WORKLIST_PORT, 11113).", min=1, max=65535),
+    ] = None,
+    ae_title: Annotated[
+        str | None, typer.Option(help="Our AE title (default: PAINGUIDE_DICOM_AE_TITLE, PAINGUIDE).")
+    ] = None,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Calling AE title allowed to query (repeatable; PAINGUIDE_WORKLIST_ALLOWED_CALLERS)."
+        ),
+    ] = None,
+    accept_any: Annotated[
+        bool, typer.Option("--accept-any", help="Accept every calling AE title (needed outside demo mode).")
+    ] = False,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default: PAINGUIDE_DICOM_HOST, 127.0.0.1).")
+    ] = None,
+    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate: serve DICOM over TLS.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert.")] = None,
+    tls_ca: Annotated[
+        Path | None, typer.Option(help="PEM CA file: callers must present a certificate signed by it.")
+    ] = None,
+) -> None:
+    """Offer the scheduled procedures to the modalities (C-FIND) until interrupted (Ctrl-C)."""
+    import time
+
+    from rich.console import Console
+
+    from painguide.commands.guard import cli_principal
+    from painguide.dose.receiver import TlsFiles
+    from painguide.errors import ValidationError
+    from painguide.pathway.worklist import WorklistQuery
+    from painguide.pathway.worklist_scp import start_worklist, worklist_config
+    from painguide.services import ensure_database, open_uow
+    from painguide.settings import get_settings
+
+    settings = get_settings()
+    tls = None
+    if tls_cert or tls_key or tls_ca:
+        if not (tls_cert and tls_key):
+            raise ValidationError("--tls-cert/--tls-key", "TLS needs both a certificate and its key")
+        tls = TlsFiles(tls_cert, tls_key, tls_ca)
+    config = worklist_config(
+        host=host or settings.dicom_host,
+        port=port if port is not None else settings.worklist_port,
+        ae_title=ae_title or settings.dicom_ae_title,
+        allowed_callers=allow or settings.worklist_allowed_callers.split(","),
+        accept_any=accept_any,
+        demo=settings.demo,
+        fluoro_modality=settings.worklist_fluoro_modality,
+        tls=tls,
+    )
+    zone = settings.site_zone()
+    console = Console()
+
+    def show(caller: str, query: WorklistQuery, answers: int) -> None:
+        keys = ", ".join(f"{k}={v}" for k, v in query.describe().items()) or "all"
+        console.print(f"[green]C-FIND[/] from {caller or '?'} ({keys}): {answers} scheduled procedure(s)")
+
+    ensure_database()  # migrate before the first query arrives
+    server = start_worklist(config, open_uow, cli_principal(), zone=zone, on_query=show)
+    who = ", ".join(config.allowed_callers) or "any caller"
+    over = " over TLS" if tls else ""
+    console.print(
+        f"worklist as {config.ae_title} on {config.host}:{config.port}{over}; accepting {who}; "
+        f"times in {settings.timezone}; Ctrl-C stops"
     )
     try:
         while True:

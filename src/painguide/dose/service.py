@@ -9,6 +9,7 @@ into the quarantine folder with a ``.reason.txt`` beside them.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
@@ -44,6 +45,9 @@ __all__ = [
     "quarantine_file",
     "remap_procedure_types",
 ]
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())
 
 UNMAPPED = "unmapped"
 """The procedure-type filter value that selects reports without a catalogue procedure id."""
@@ -465,6 +469,7 @@ def _store_together(batch: list[_Parsed], uow_factory: UowFactory, actor: str) -
     from painguide.store.dose_repository import add_report, existing_sop_uids
 
     outcomes: list[ImportOutcome] = []
+    new_ids: list[int] = []
     with uow_factory() as uow:
         seen = existing_sop_uids(uow.session, {item.report.sop_instance_uid for item in batch})
         for item in batch:
@@ -482,8 +487,23 @@ def _store_together(batch: list[_Parsed], uow_factory: UowFactory, actor: str) -
             detail: dict[str, Any] = {"sop_instance_uid": uid, "source": item.source.label}
             record_audit(uow.session, actor, "dose.import", "dose_report", str(report_id), detail)
             outcomes.append(ImportOutcome(item.source.label, "imported", uid))
+            new_ids.append(report_id)
         uow.commit()
+    _link_to_procedures(new_ids, uow_factory, actor)
     return outcomes
+
+
+def _link_to_procedures(report_ids: list[int], uow_factory: UowFactory, actor: str) -> None:
+    """Link new reports to their procedures (own transaction: a failure leaves them for manual linking)."""
+    from painguide.pathway.link_service import link_dose_reports
+
+    if not report_ids:
+        return
+    try:
+        with uow_factory() as uow:
+            link_dose_reports(uow, report_ids, actor=actor)
+    except Exception:  # the import stands; the reports stay in the unlinked list
+        log.exception("linking %d imported dose reports failed; they are listed as unlinked", len(report_ids))
 
 
 def import_dataset(

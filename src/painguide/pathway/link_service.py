@@ -135,7 +135,11 @@ def _dicom_datetime(day: str, clock: str, zone: tzinfo) -> datetime | None:
 
 
 def _sono_item(row: Any, zone: tzinfo) -> LinkItem:
-    """An analysis as a link item: its Study Instance UID, and what the kept cine's header says."""
+    """An analysis as a link item: its Study Instance UID, and what the kept cine's header says.
+
+    The header's accession number, patient id and study time are read only when it describes the study
+    the analysis is stored under (an analysis attached to another study keeps only that study's UID).
+    """
     accession = patient = None
     at = None
     name = row.cine_file or ""
@@ -148,6 +152,10 @@ def _sono_item(row: Any, zone: tzinfo) -> LinkItem:
 
             try:
                 header = pydicom.dcmread(path, stop_before_pixels=True)
+                own = str(header.get("StudyInstanceUID", "") or "")
+                if row.study_instance_uid and own != row.study_instance_uid:
+                    # attached to another study by hand: the header describes the file's own study
+                    return LinkItem("sono", row.id, None, row.study_instance_uid, None, None, "ultrasound")
                 accession = str(header.get("AccessionNumber", "") or "") or None
                 patient = str(header.get("PatientID", "") or "") or None
                 day = str(header.get("StudyDate", "") or header.get("SeriesDate", "") or "")

@@ -254,7 +254,21 @@ def analyse_and_store(
         study_instance_uid=study_instance_uid,
     )
     uow.commit()
+    _link_to_procedure(uow, analysis_id, actor)
     return analysis_id, report
+
+
+def _link_to_procedure(uow: Any, analysis_id: int, actor: str) -> None:
+    """Link a stored analysis to its procedure (after the commit: a failure leaves it for manual linking)."""
+    import logging
+
+    from painguide.pathway.link_service import link_sono_analysis
+
+    try:
+        link_sono_analysis(uow, analysis_id, actor=actor)
+    except Exception:  # the analysis stands; it stays in the unlinked list
+        uow.rollback()
+        logging.getLogger(__name__).exception("linking ultrasound analysis %s failed", analysis_id)
 
 
 def _frame_at(times: list[float], time_s: float) -> int:
