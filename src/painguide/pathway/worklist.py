@@ -192,7 +192,7 @@ def parse_time_range(text: str | None) -> tuple[time | None, time | None]:
     Examples
     --------
     >>> parse_time_range("0800-1200")
-    (datetime.time(8, 0), datetime.time(12, 59, 59))
+    (datetime.time(8, 0), datetime.time(12, 0, 59))
     """
     value = (text or "").strip()
     if not value:

@@ -267,7 +267,7 @@ def make_find_handler(
             return
         try:
             with uow_factory() as uow:
-                entries = find_worklist(uow, principal, caller=caller, query=query)
+                entries = find_worklist(uow, principal, caller=caller, query=query, zone=zone)
         except Exception as exc:  # the database is down or refuses: say so to the modality
             log.exception("worklist query from %s failed", caller)
             yield _status(_UNABLE + 1, f"worklist unavailable: {type(exc).__name__}"), None

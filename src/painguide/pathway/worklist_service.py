@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
+
 from painguide.auth import User, authorize
 from painguide.pathway.worklist import (
     WorklistEntry,
@@ -28,7 +30,9 @@ def _names() -> dict[str, str]:
     return procedure_names()
 
 
-def find_worklist(uow: UnitOfWork, actor: User, *, caller: str, query: WorklistQuery) -> list[WorklistEntry]:
+def find_worklist(
+    uow: UnitOfWork, actor: User, *, caller: str, query: WorklistQuery, zone: tzinfo | None = None
+) -> list[WorklistEntry]:
     """The scheduled procedures matching ``query``, by scheduled time; one audit entry per query.
 
     Parameters
@@ -41,6 +45,8 @@ def find_worklist(uow: UnitOfWork, actor: User, *, caller: str, query: WorklistQ
         The calling AE title (the audit entry's actor is ``dicom:<caller>``).
     query : WorklistQuery
         The matching keys (local dates and times).
+    zone : tzinfo, optional
+        The site's time zone (default: ``PAINGUIDE_TIMEZONE``).
 
     Returns
     -------
@@ -50,7 +56,7 @@ def find_worklist(uow: UnitOfWork, actor: User, *, caller: str, query: WorklistQ
     from painguide.settings import get_settings
 
     authorize(actor, "worklist.serve")
-    zone = get_settings().site_zone()
+    zone = zone or get_settings().site_zone()
     modalities = pathway_modalities(query.modality)
     start, end = utc_bounds(query, zone)
     exact = {

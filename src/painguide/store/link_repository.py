@@ -76,7 +76,7 @@ def scheduled_procedures(
     if accession_number is not None:
         stmt = stmt.where(ProcedureRow.accession_number == accession_number)
     stmt = stmt.order_by(ProcedureRow.scheduled_at, ProcedureRow.id).limit(limit)
-    return [(proc, patient) for proc, patient in session.execute(stmt).tuples()]
+    return [(proc, patient) for proc, patient in session.execute(stmt)]
 
 
 def _key(row: ProcedureRow) -> ProcedureKey:
@@ -113,20 +113,16 @@ def excluded_by_hand(session: Session, procedure_ids: Collection[int]) -> dict[t
     """(item kind, item id) → procedures it was unlinked from by hand (and not linked to again since)."""
     if not procedure_ids:
         return {}
-    cases = dict(
-        session.execute(
-            select(ProcedureRow.case_id, ProcedureRow.id).where(ProcedureRow.id.in_(procedure_ids))
-        )
-        .tuples()
-        .all()
-    )
+    cases: set[int] = set()
+    for chunk in _chunks(procedure_ids):
+        cases.update(session.scalars(select(ProcedureRow.case_id).where(ProcedureRow.id.in_(chunk))))
     excluded: dict[tuple[str, int], set[int]] = {}
     stmt = (
         select(EntryRow.kind, EntryRow.data)
-        .where(EntryRow.case_id.in_(list(cases)), EntryRow.kind.in_(("link", "unlink")))
+        .where(EntryRow.case_id.in_(sorted(cases)), EntryRow.kind.in_(("link", "unlink")))
         .order_by(EntryRow.id)
     )
-    for kind, data in session.execute(stmt).tuples():
+    for kind, data in session.execute(stmt):
         key = (str(data.get("item_kind")), int(data.get("item_id", 0)))
         procedure = int(data.get("procedure_id", 0))
         if kind == "unlink":
@@ -147,7 +143,7 @@ def linked_items(session: Session, kind: ItemKind) -> dict[int, int]:
     """Item id → procedure id of every linked item of ``kind``."""
     column = getattr(ProcedureRow, LINK_COLUMNS[kind])
     stmt = select(ProcedureRow.id, column).where(cast(column, String) != "[]")
-    return {int(item): int(proc) for proc, items in session.execute(stmt).tuples() for item in items or []}
+    return {int(item): int(proc) for proc, items in session.execute(stmt) for item in items or []}
 
 
 def add_link(row: ProcedureRow, kind: ItemKind, item_id: int) -> None:
