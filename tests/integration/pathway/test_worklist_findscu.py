@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from tests.integration.pathway.conftest import Schedule, UowFactory
 
 from painguide.auth import User
 from painguide.pathway.worklist_scp import start_worklist, worklist_config
 from painguide.store.tables import AuditEntry
-from tests.integration.pathway.conftest import Schedule, UowFactory
 
 pytestmark = pytest.mark.skipif(shutil.which("findscu") is None, reason="dcmtk's findscu is not installed")
 ZURICH = ZoneInfo("Europe/Zurich")
