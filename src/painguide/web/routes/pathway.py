@@ -18,7 +18,7 @@ from painguide.catalogue.loader import load_knowledge
 from painguide.errors import PainguideError
 from painguide.pathway import page_service, service
 from painguide.pathway.case import STAGES
-from painguide.pathway.models import CaseInfo, Patient, build
+from painguide.pathway.models import CHECKLIST_ITEMS, CaseInfo, Patient, build
 from painguide.settings import get_settings
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow, templates
@@ -44,6 +44,30 @@ CASE_FIELDS = (
     "complaint", "region", "side", "pain_duration_weeks", "nrs", "disability_scale", "disability_score",
     "opened_on",
 )  # fmt: skip
+
+
+def _procedure_name(procedure_id: str | None, language: str = "en") -> str:
+    """For templates: a catalogue procedure's name in the page language (the id when unknown)."""
+    if not procedure_id:
+        return "—"
+    found = load_knowledge(get_settings().site_policy).catalogue.procedures.get(procedure_id)
+    if found is None:
+        return procedure_id
+    names: dict[str, str] = dict(found.names)
+    return names.get(language) or names["en"]
+
+
+def _in_language(value: object, language: str = "en") -> str:
+    """For templates: a ``{en, de}`` text of the data in the page language (a plain text unchanged)."""
+    if isinstance(value, dict):
+        return str(value.get(language) or value.get("en") or "")
+    return "" if value is None else str(value)
+
+
+templates.env.globals["procedure_name"] = _procedure_name
+templates.env.globals["in_language"] = _in_language
+templates.env.globals["checklist_labels"] = {key: text for key, (text, _) in CHECKLIST_ITEMS.items()}
+templates.env.filters["fromiso"] = datetime.fromisoformat
 
 
 def _regions() -> list[str]:
