@@ -53,7 +53,7 @@ def _procedure_name(procedure_id: str | None, language: str = "en") -> str:
     found = load_knowledge(get_settings().site_policy).catalogue.procedures.get(procedure_id)
     if found is None:
         return procedure_id
-    names: dict[str, str] = dict(found.names)
+    names: dict[str, str] = {str(k): v for k, v in found.names.items()}
     return names.get(language) or names["en"]
 
 
