@@ -115,4 +115,5 @@ def create_app() -> FastAPI:
     for module in (core, language, api, pathway_api, dose, sono, pathway, case_steps):
         app.include_router(module.router)
     app.include_router(api.legacy)
+    app.state.api_routers = [api.router, pathway_api.router]  # the routes of /api/v1/openapi.json
     return app

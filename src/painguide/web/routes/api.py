@@ -113,7 +113,7 @@ def advise(procedure_id: str, user: Advise, query: Annotated[AdviceQuery, Query(
 def openapi(request: Request, user: Schema) -> dict[str, Any]:
     """The OpenAPI schema of every ``/api/v1`` route (catalogue, advisor, pathway), for signed-in users."""
     app = request.app
-    routes = [r for r in app.routes if isinstance(r, APIRoute) and r.path.startswith(f"{PREFIX}/")]
+    routes = [r for api in app.state.api_routers for r in api.routes if isinstance(r, APIRoute)]
     return get_openapi(title=f"{app.title} API", version="1", description=app.description, routes=routes)
 
 
