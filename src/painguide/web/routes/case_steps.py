@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from painguide.advisor.models import rrl_label
 from painguide.auth import User
 from painguide.catalogue.loader import load_knowledge
 from painguide.catalogue.models import MODALITIES
@@ -105,6 +106,7 @@ def _render(
         "problem": problem,
         "procedures": _catalogue().enabled(),
         "modalities": MODALITIES,
+        "rrl_label": rrl_label,
         "checklist_items": CHECKLIST_ITEMS,
         "required_items": Checklist.required_items(plan.modality, plan.contrast) if plan else (),
         "action": STEP_ACTIONS[form.step],
