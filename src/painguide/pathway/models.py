@@ -88,6 +88,7 @@ CHECKLIST_ITEMS: dict[str, tuple[str, str]] = {
     "staff_radiation_protection": ("Staff radiation protection (apron, thyroid shield, dosimeter)", "xray"),
 }
 
+_NAMED = re.compile(r"^(?P<field>[a-z_][a-z0-9_]*): (?P<message>.+)$", re.DOTALL)
 _LEVEL = re.compile(r"^([CTLS])(\d{1,2})(?:[-/]([CTLS])?(\d{1,2}))?$")
 
 M = TypeVar("M", bound=BaseModel)
@@ -109,9 +110,12 @@ def build(model: type[M], **data: Any) -> M:
         return model.model_validate(data)
     except PydanticValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(part) for part in err["loc"]) or model.__name__
+        field = ".".join(str(part) for part in err["loc"])
         message = str(err["msg"]).removeprefix("Value error, ")
-        raise ValidationError(field, message) from None
+        named = _NAMED.match(message)
+        if named and not field:  # a record's own check names its field: "egfr_on: give the date"
+            field, message = named["field"], named["message"]
+        raise ValidationError(field or model.__name__, message) from None
 
 
 def normalise_level(level: str) -> str:

@@ -15,9 +15,9 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from painguide.errors import NotFoundError, ValidationError
 from painguide.pathway.case import CaseFile, PriorSession
@@ -147,11 +147,21 @@ class PathwayRepository:
     def search_patients(self, query: str = "", *, limit: int = 20, offset: int = 0) -> Page:
         """Patients whose pseudonym or a name word starts with every word of ``query``, by pseudonym."""
         stmt: Select[tuple[PatientRow]] = select(PatientRow)
-        for word in search_keys(query)[:5]:
-            keys = select(PatientKeyRow.patient_id).where(
-                PatientKeyRow.key >= word, PatientKeyRow.key < _successor(word)
+        # The longest word drives (by the key index); the others are checked per candidate, so a short,
+        # common word ("p" of "P-0042") never builds a set of every patient.
+        words = sorted(dict.fromkeys(search_keys(query)[:5]), key=len, reverse=True)
+        if words:
+            driving = select(PatientKeyRow.patient_id).where(
+                PatientKeyRow.key >= words[0], PatientKeyRow.key < _successor(words[0])
             )
-            stmt = stmt.where(PatientRow.id.in_(keys))
+            stmt = stmt.where(PatientRow.id.in_(driving))
+        for word in words[1:]:
+            other = aliased(PatientKeyRow)
+            stmt = stmt.where(
+                exists().where(
+                    other.patient_id == PatientRow.id, other.key >= word, other.key < _successor(word)
+                )
+            )
         total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = list(self.session.scalars(stmt.order_by(PatientRow.pseudonym).limit(limit).offset(offset)))
         return Page(rows, total)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -10,7 +11,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from painguide.errors import PainguideError, ValidationError
+from painguide.errors import GateError, PainguideError, ValidationError
 from painguide.web.deps import LoginRequired, templates
 from painguide.web.i18n import gettext_for, load_catalogues
 from painguide.web.uploads import UploadLimit
@@ -43,6 +44,9 @@ def _error_handler(request: Request, exc: Exception) -> Response:
         return _validation_response(
             request, [{"field": exc.field, "message": str(exc).removeprefix(f"{exc.field}: ")}]
         )
+    if isinstance(exc, GateError) and not _wants_html(request):
+        body = {"error": "gate_refused", "step": exc.step, "unmet": list(exc.unmet)}
+        return JSONResponse(body, status_code=exc.http_status)
     if _wants_html(request):
         return _error_page(request, [str(exc)], exc.http_status)
     return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=exc.http_status)
@@ -55,9 +59,17 @@ def _request_validation_handler(request: Request, exc: Exception) -> Response:
     problems = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ())]
+        message = str(error.get("msg", _("invalid value")))
+        # A record's own check names its field in the message ("Value error, egfr_on: give the date").
+        named = _NAMED.match(message)
+        if named:
+            location, message = [*location, named["field"]], named["message"]
         field = ".".join(location[1:]) or (location[0] if location else _("request"))
-        problems.append({"field": field, "message": str(error.get("msg", _("invalid value")))})
+        problems.append({"field": field, "message": message})
     return _validation_response(request, problems)
+
+
+_NAMED = re.compile(r"^Value error, (?P<field>[a-z_][a-z0-9_.]*): (?P<message>.+)$", re.DOTALL)
 
 
 def create_app() -> FastAPI:
@@ -86,7 +98,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
-    from painguide.web.routes import api, core, dose, language, sono
+    from painguide.web.routes import api, case_steps, core, dose, language, pathway, pathway_api, sono
 
     # inside the session middleware, so a 413 page knows who is signed in
     app.add_middleware(UploadLimit, limits=sono.UPLOAD_LIMITS, render=_error_handler)
@@ -100,7 +112,8 @@ def create_app() -> FastAPI:
     app.add_exception_handler(PainguideError, _error_handler)
     app.add_exception_handler(RequestValidationError, _request_validation_handler)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
-    for module in (core, language, api, dose, sono):
+    for module in (core, language, api, pathway_api, dose, sono, pathway, case_steps):
         app.include_router(module.router)
     app.include_router(api.legacy)
+    app.state.api_routers = [api.router, pathway_api.router]  # the routes of /api/v1/openapi.json
     return app

@@ -40,11 +40,12 @@ def test_catalogue_lists_every_procedure(client: TestClient) -> None:
 
 def test_schema_has_only_v1_routes_and_the_validation_shape(client: TestClient) -> None:
     schema = client.get("/api/v1/openapi.json").json()
-    assert sorted(schema["paths"]) == [
+    assert {
         "/api/v1/advise/{procedure_id}",
         "/api/v1/catalogue",
         "/api/v1/catalogue/{procedure_id}",
-    ]
+    } <= set(schema["paths"])
+    assert all(path.startswith("/api/v1/") for path in schema["paths"])
     advise = schema["paths"]["/api/v1/advise/{procedure_id}"]["get"]
     assert {p["name"] for p in advise["parameters"]} >= {"procedure_id", "egfr", "pregnant", "drug"}
     assert advise["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith(

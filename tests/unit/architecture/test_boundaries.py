@@ -30,7 +30,14 @@ FORBIDDEN = (
     "painguide.cli",
 )
 #: Modules of the pathway package that are services or adapters (the rest of it is pure).
-_PATHWAY_ADAPTERS = ("service.py", "demo.py", "link_service.py", "worklist_service.py", "worklist_scp.py")
+_PATHWAY_ADAPTERS = (
+    "service.py",
+    "page_service.py",
+    "demo.py",
+    "link_service.py",
+    "worklist_service.py",
+    "worklist_scp.py",
+)
 #: Pure domain modules: whole packages and single modules of mixed packages.
 DOMAIN = [
     *sorted((SRC / "catalogue").glob("*.py")),

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from painguide.advisor import PatientFactors, find_procedure, recommend
@@ -110,11 +111,10 @@ def advise(procedure_id: str, user: Advise, query: Annotated[AdviceQuery, Query(
 
 @router.get("/openapi.json", include_in_schema=False)
 def openapi(request: Request, user: Schema) -> dict[str, Any]:
-    """The OpenAPI schema of the ``/api/v1`` routes, for signed-in users."""
+    """The OpenAPI schema of every ``/api/v1`` route (catalogue, advisor, pathway), for signed-in users."""
     app = request.app
-    return get_openapi(
-        title=f"{app.title} API", version="1", description=app.description, routes=router.routes
-    )
+    routes = [r for api in app.state.api_routers for r in api.routes if isinstance(r, APIRoute)]
+    return get_openapi(title=f"{app.title} API", version="1", description=app.description, routes=routes)
 
 
 def _moved(request: Request) -> RedirectResponse:

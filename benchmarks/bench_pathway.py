@@ -1,0 +1,284 @@
+"""Care-pathway pages under load: patient search and the case page with 100,000 patients and 300,000 cases.
+
+The rows are bulk-loaded straight into a migrated database (SQLite file, then a throw-away PostgreSQL cluster
+when its binaries are installed), `painguide serve` runs on a loopback port, and 20 concurrent clients
+(asyncio + httpx, one signed-in session) request search pages (pseudonym, one and two name-word prefixes)
+and case pages of random cases. Every request is audited, as in production.
+
+Goal: p95 < 100 ms on 2 cores. Usage: ``python -m benchmarks pathway`` or
+``python benchmarks/bench_pathway.py [--patients N] [--requests N] [--sqlite-only]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import insert
+
+from painguide.store.db import make_engine, upgrade
+from painguide.store.pathway_repository import search_keys
+from painguide.store.pathway_tables import CaseRow, EntryRow, PatientKeyRow, PatientRow
+from painguide.store.uow import UnitOfWork
+from painguide.store.users import create_user
+
+FIRST = ["Anna", "Lea", "Mia", "Nina", "Laura", "Sofia", "Elias", "Noah", "Luca", "David", "Jonas", "Marco",
+         "Zoë", "Jürg", "Ömer", "Chiara", "Fatima", "Milan", "Ida", "Paul"]  # fmt: skip
+LAST = ["Müller", "Meier", "Schneider", "Fischer", "Weber", "Keller", "Huber", "Baumann", "Steiner",
+        "Brunner", "Gerber", "Frei", "Moser", "Widmer", "Zimmermann", "Graf", "Wyss", "Roth", "Lüthi",
+        "Bachmann", "Schmid", "Suter", "Kunz", "Vogel", "Hofmann"]  # fmt: skip
+STAGES = ["workup", "planning", "preparation", "ready", "follow_up", "closed"]
+COMPLAINTS = [("axial low back pain", "lumbar"), ("neck pain", "cervical"), ("knee pain", "lower-limb"),
+              ("sacral pain", "sacral"), ("shoulder pain", "upper-limb")]  # fmt: skip
+PASSWORD = "bench-pathway-password"
+CHUNK = 10_000
+
+
+def _patients(n: int, rng: random.Random) -> Iterator[tuple[dict[str, Any], list[str]]]:
+    for i in range(1, n + 1):
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        pseudonym = f"B-{i:06d}"
+        record = {
+            "pseudonym": pseudonym, "name": name, "birth_year": rng.randint(1930, 2005),
+            "sex": rng.choice(["female", "male"]), "pregnancy": "unknown", "contrast_allergy": False,
+            "drugs": [], "fused_levels": [], "high_bleeding_risk": False, "renal_impairment": False,
+        }  # fmt: skip
+        row = {"id": i, "pseudonym": pseudonym, "name": name, "record": record, "created_by": "bench"}
+        yield row, search_keys(pseudonym) + search_keys(name)
+
+
+def bulk_load(url: str, patients: int, cases_per_patient: int = 3, seed: int = 1) -> float:
+    """Migrate ``url`` and insert the patients, their search keys, cases and two timeline entries each."""
+    upgrade(url)
+    rng = random.Random(seed)
+    engine = make_engine(url)
+    start = time.perf_counter()
+    opened = datetime(2025, 1, 1, 9, tzinfo=UTC)
+    with engine.begin() as conn:
+        people, keys, cases, entries = [], [], [], []
+        case_id = 0
+
+        def flush() -> None:  # parents before children (foreign keys)
+            for table, rows in ((PatientRow, people), (PatientKeyRow, keys), (CaseRow, cases),
+                                (EntryRow, entries)):  # fmt: skip
+                if rows:
+                    conn.execute(insert(table.__table__), rows)  # type: ignore[arg-type]
+                    rows.clear()
+
+        for row, words in _patients(patients, rng):
+            people.append(row)
+            keys.extend({"patient_id": row["id"], "key": w} for w in dict.fromkeys(words))
+            for _ in range(cases_per_patient):
+                case_id += 1
+                complaint, region = rng.choice(COMPLAINTS)
+                at = opened + timedelta(days=rng.randint(0, 700))
+                info = {
+                    "complaint": complaint, "region": region, "side": "right", "pain_duration_weeks": 20,
+                    "nrs": rng.randint(3, 9), "disability_scale": "ODI", "disability_score": 40,
+                    "opened_on": at.date().isoformat(),
+                }  # fmt: skip
+                stage = rng.choice(STAGES)
+                cases.append({"id": case_id, "patient_id": row["id"], "info": info, "stage": stage,
+                              "next_step": None if stage == "closed" else "diagnostics",
+                              "opened_at": at, "opened_by": "bench", "updated_at": at})  # fmt: skip
+                exam = {"kind": "exam", "on": at.date().isoformat(), "examiner": "bench",
+                        "findings": "pain on facet loading"}  # fmt: skip
+                entries.append({"case_id": case_id, "kind": "opened", "at": at, "by": "bench", "data": info})
+                entries.append(
+                    {"case_id": case_id, "kind": "diagnostic", "at": at, "by": "bench", "data": exam}
+                )
+            if len(people) >= CHUNK // 2:
+                flush()
+        flush()
+    seconds = time.perf_counter() - start
+    with UnitOfWork(_session(url)) as uow:
+        create_user(uow.session, "bench", PASSWORD, ["physician"], actor="bench")
+        uow.commit()
+    engine.dispose()
+    return seconds
+
+
+def _session(url: str) -> Any:
+    from painguide.store.db import session_factory
+
+    return session_factory(url)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def server(url: str, data_dir: Path) -> Iterator[str]:
+    """``painguide serve`` on a free loopback port against ``url``."""
+    port = _free_port()
+    env = {**os.environ, "PAINGUIDE_DATABASE_URL": url, "PAINGUIDE_DATA_DIR": str(data_dir),
+           "PAINGUIDE_DEMO": "0", "PAINGUIDE_SECRET_KEY": "bench-" + "s" * 40}  # fmt: skip
+    exe = Path(sys.executable).with_name("painguide")
+    log = (data_dir / "server.log").open("w")
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--no-demo"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+            if proc.poll() is not None:
+                raise RuntimeError((data_dir / "server.log").read_text())
+        else:
+            raise RuntimeError("server did not start within 120 s")
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+def _queries(rng: random.Random, patients: int) -> Iterator[str]:
+    while True:
+        kind = rng.randrange(3)
+        if kind == 0:
+            yield f"B-{rng.randint(1, patients):06d}"
+        elif kind == 1:
+            yield rng.choice(LAST)[:3]
+        else:
+            yield f"{rng.choice(FIRST)[:3]} {rng.choice(LAST)[:4]}"
+
+
+async def _load(base: str, paths: list[str], clients: int) -> list[float]:
+    """Request every path with ``clients`` concurrent workers on one signed-in session; seconds each."""
+    async with httpx.AsyncClient(
+        base_url=base, timeout=60, limits=httpx.Limits(max_connections=clients)
+    ) as c:
+        form = {"username": "bench", "password": PASSWORD, "next": "/"}
+        r = await c.post("/login", data=form)
+        assert r.status_code in (200, 303), r.text
+        queue = list(reversed(paths))
+        times: list[float] = []
+
+        async def worker() -> None:
+            while queue:
+                path = queue.pop()
+                t0 = time.perf_counter()
+                response = await c.get(path, headers={"accept": "text/html"})
+                times.append(time.perf_counter() - t0)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
+
+        await asyncio.gather(*(worker() for _ in range(clients)))
+        return times
+
+
+def _p(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
+
+
+def measure(base: str, patients: int, requests: int, clients: int = 20, seed: int = 2) -> dict[str, Any]:
+    rng = random.Random(seed)
+    queries = _queries(rng, patients)
+    search = [f"/patients?q={next(queries)}" for _ in range(requests)]
+    cases = [f"/cases/{rng.randint(1, patients * 3)}" for _ in range(requests)]
+    asyncio.run(_load(base, search[: clients * 2] + cases[: clients * 2], clients))  # warm-up
+    result = {}
+    for name, paths in (("patient search", search), ("case page", cases)):
+        for n in (1, clients):  # one client: the time a request takes; 20: with queueing
+            part = paths if n == clients else paths[: max(40, len(paths) // 5)]
+            t0 = time.perf_counter()
+            times = asyncio.run(_load(base, part, n))
+            wall = time.perf_counter() - t0
+            result[f"{name}, {n} client{'s' if n > 1 else ''}"] = {
+                "p50": _p(times, 50),
+                "p95": _p(times, 95),
+                "rps": len(times) / wall,
+                "n": len(times),
+            }
+    return result
+
+
+@contextmanager
+def postgres() -> Iterator[str | None]:
+    """A throw-away PostgreSQL cluster on loopback (``None`` when the binaries are not installed)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        yield None
+        return
+    bindir = found[-1].parent
+    root = Path(tempfile.mkdtemp(prefix="painguide-bench-pg-"))
+    run_as: list[str] = []
+    if os.geteuid() == 0:
+        import pwd
+
+        pw = pwd.getpwnam("postgres")
+        os.chown(root, pw.pw_uid, pw.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    data = root / "data"
+    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+                    "--no-sync"], check=True, capture_output=True)  # fmt: skip
+    options = f"-p {port} -k {root} -h 127.0.0.1 -F"
+    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o",
+                    options, "start"], check=True, capture_output=True)  # fmt: skip
+    try:
+        import psycopg
+
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/postgres", autocommit=True) as conn:
+            conn.execute('CREATE DATABASE "bench"')
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/bench"
+    finally:
+        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)  # fmt: skip
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def run(backend: str, url: str, data_dir: Path, patients: int, requests: int) -> None:
+    loaded = bulk_load(url, patients)
+    print(f"{backend}: {patients:,} patients, {patients * 3:,} cases loaded in {loaded:.0f} s", flush=True)
+    with server(url, data_dir) as base:
+        result = measure(base, patients, requests)
+    for name, r in result.items():
+        print(f"{backend:10s} {name:26s} p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  "
+              f"{r['rps']:5.1f} req/s  (n={r['n']})", flush=True)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--sqlite-only", action="store_true")
+    args = parser.parse_args(sys.argv[1:] if sys.argv[0].endswith("bench_pathway.py") else [])
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; "
+          f"cpus: {os.cpu_count()}; {date.today().isoformat()}", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="painguide-bench-") as tmp:
+        data = Path(tmp)
+        run("sqlite", f"sqlite:///{data / 'bench.sqlite3'}", data, args.patients, args.requests)
+        if not args.sqlite_only:
+            with postgres() as url:
+                if url is None:
+                    print("postgresql: not installed, skipped")
+                else:
+                    run("postgresql", url, data, args.patients, args.requests)
+
+
+if __name__ == "__main__":
+    main()
