@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("PAINGUIDE_SHARED_DIR") or REPO.parent / "shared")  # worktrees point here
 
 
 SHARED_RDSR = SHARED / "data" / "rdsr"

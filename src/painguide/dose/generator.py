@@ -93,8 +93,8 @@ class Quirks:
     enhanced_sr : bool
         Use the Enhanced SR SOP class (as some CT scanners do) instead of X-Ray Radiation Dose SR.
     implicit_vr : bool
-        Write Implicit VR Little Endian (as the Philips and Siemens samples are written) instead of Explicit VR
-        Little Endian.
+        Write Implicit VR Little Endian (as the Philips and Siemens samples are written) instead of
+        Explicit VR Little Endian.
     undefined_lengths : bool
         Write every sequence and sequence item with undefined length and delimiters (as one Siemens sample
         does) instead of defined lengths.
@@ -444,9 +444,7 @@ def _detailed_event_item(rng: random.Random, event: _FluoroEvent, quirks: Quirks
     """An irradiation event with the full geometry and Philips private items (about 830 elements)."""
     field_cm2 = event.dap_gy_cm2 / event.rp_mgy * 1000.0
     children = [
-        _coded(
-            ("113764", "DCM", "Acquisition Plane"), ("113622", "DCM", "Single Plane"), "HAS CONCEPT MOD"
-        ),
+        _coded(("113764", "DCM", "Acquisition Plane"), ("113622", "DCM", "Single Plane"), "HAS CONCEPT MOD"),
         _dt(("111526", "DCM", "DateTime Started"), event.started),
         _coded(("113721", "DCM", "Irradiation Event Type"), _FLUORO if event.fluoro else _STATIONARY),
         _text(("125203", "DCM", "Acquisition Protocol"), "Fluoro pulsed" if event.fluoro else "Single shot"),

@@ -1,0 +1,133 @@
+"""The fast parser gives exactly what the pydicom-dataset walk gave: values, warnings and refusals.
+
+The reference is the parser as it was (``rdsr_reference.py``, kept in the tests only). Both read the four
+real sample reports and generated fluoroscopy, radiography, CT and Enhanced SR reports with every unit quirk,
+in both encodings (explicit and implicit VR, defined and undefined lengths).
+"""
+
+from __future__ import annotations
+
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from pydicom.dataset import Dataset
+
+from painguide.dose.generator import Quirks, ct_report, fluoro_report
+from painguide.dose.rdsr import parse_dataset, read_dose_report
+from painguide.errors import DicomError
+from tests.unit.dose import rdsr_reference
+
+
+def _to_bytes(dataset: Dataset) -> bytes:
+    buffer = BytesIO()
+    dataset.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+_ENCODINGS = {
+    "explicit": Quirks(),
+    "implicit": Quirks(implicit_vr=True),
+    "undefined": Quirks(undefined_lengths=True),
+    "implicit-undefined": Quirks(implicit_vr=True, undefined_lengths=True),
+}
+_FLUORO_QUIRKS = {
+    "plain": {},
+    "Gym2": {"dap_unit": "Gym2"},
+    "dGy.cm2+mGy": {"dap_unit": "dGy.cm2", "rp_unit": "mGy"},
+    "Gy.cm2": {"dap_unit": "Gy.cm2"},
+    "cGy.cm2": {"dap_unit": "cGy.cm2"},
+    "malformed": {"malformed_current": True},
+    "no-template": {"template_id": False},
+    "enhanced": {"enhanced_sr": True},
+}
+_CT_QUIRKS = {
+    "plain": {},
+    "mGycm": {"dlp_unit": "mGycm"},
+    "enhanced-no-template": {"enhanced_sr": True, "template_id": False, "dlp_unit": "mGycm"},
+}
+
+
+def _quirks(encoding: str, extra: dict[str, object]) -> Quirks:
+    base = _ENCODINGS[encoding]
+    return Quirks(**{**{k: getattr(base, k) for k in base.__slots__}, **extra})  # type: ignore[arg-type]
+
+
+def _generated() -> list[object]:
+    cases: list[object] = []
+    for encoding in _ENCODINGS:
+        for name, extra in _FLUORO_QUIRKS.items():
+            report = fluoro_report(seed=len(cases), events=7, quirks=_quirks(encoding, extra))
+            cases.append(pytest.param(report, id=f"fluoro-{name}-{encoding}"))
+        for name, extra in _CT_QUIRKS.items():
+            report = ct_report(seed=len(cases), events=3, quirks=_quirks(encoding, extra))
+            cases.append(pytest.param(report, id=f"ct-{name}-{encoding}"))
+        detailed = fluoro_report(seed=len(cases), events=5, detailed=True, quirks=_ENCODINGS[encoding])
+        cases.append(pytest.param(detailed, id=f"azurion-like-{encoding}"))
+        radiography = fluoro_report(seed=len(cases), events=3, acquisitions=3, quirks=_ENCODINGS[encoding])
+        cases.append(pytest.param(radiography, id=f"radiography-{encoding}"))
+    return cases
+
+
+def _person_participant() -> Dataset:
+    """A report whose operator is named only by a TID 1020 person participant (and a long code meaning)."""
+    dataset = fluoro_report(seed=40, events=2, operator=None)
+    person = Dataset()
+    person.RelationshipType = "CONTAINS"
+    person.ValueType = "PNAME"
+    person.ConceptNameCodeSequence = [_code("113870", "DCM", "Person Name")]
+    person.PersonName = "Roe^Richard"
+    role = Dataset()
+    role.RelationshipType = "HAS PROPERTIES"
+    role.ValueType = "CODE"
+    role.ConceptNameCodeSequence = [_code("113875", "DCM", "Person Role in Procedure")]
+    role.ConceptCodeSequence = [_code("113851", "DCM", "Irradiation Administering")]
+    person.ContentSequence = [role]
+    event = dataset.ContentSequence[-1]
+    event.ContentSequence.append(person)
+    return dataset
+
+
+def _code(value: str, scheme: str, meaning: str) -> Dataset:
+    item = Dataset()
+    item.CodeValue, item.CodingSchemeDesignator, item.CodeMeaning = value, scheme, meaning
+    return item
+
+
+@pytest.mark.parametrize("dataset", _generated())
+@pytest.mark.parametrize("strict", [False, True], ids=["lenient", "strict"])
+def test_generated_report_reads_the_same(dataset: Dataset, strict: bool) -> None:
+    data = _to_bytes(dataset)
+    try:
+        expected = rdsr_reference.read_dose_report(data, strict=strict)
+    except DicomError as exc:
+        with pytest.raises(type(exc), match="^" + __import__("re").escape(str(exc)) + "$"):
+            read_dose_report(data, strict=strict)
+        return
+    assert read_dose_report(data, strict=strict) == expected
+    assert parse_dataset(dataset, strict=strict) == rdsr_reference.parse_dataset(dataset, strict=strict)
+
+
+def test_person_participant_and_its_warnings_read_the_same() -> None:
+    dataset = _person_participant()
+    data = _to_bytes(dataset)
+    report = read_dose_report(data)
+    assert report.operator == "Roe^Richard"
+    assert report == rdsr_reference.read_dose_report(data)
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
+def test_real_sample_reads_the_same(shared_rdsr: Path) -> None:
+    expected = rdsr_reference.read_dose_report(shared_rdsr)
+    assert read_dose_report(shared_rdsr) == expected
+    assert read_dose_report(shared_rdsr.read_bytes()) == expected
+    with shared_rdsr.open("rb") as stream:
+        assert read_dose_report(stream) == expected
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
+def test_real_sample_received_as_a_dataset_reads_the_same(shared_rdsr: Path) -> None:
+    import pydicom
+
+    expected = rdsr_reference.parse_dataset(pydicom.dcmread(shared_rdsr))
+    assert parse_dataset(pydicom.dcmread(shared_rdsr)) == expected
