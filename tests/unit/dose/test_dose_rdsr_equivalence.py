@@ -7,16 +7,17 @@ in both encodings (explicit and implicit VR, defined and undefined lengths).
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from pydicom.dataset import Dataset
+from tests.unit.dose import rdsr_reference
 
 from painguide.dose.generator import Quirks, ct_report, fluoro_report
 from painguide.dose.rdsr import parse_dataset, read_dose_report
 from painguide.errors import DicomError
-from tests.unit.dose import rdsr_reference
 
 
 def _to_bytes(dataset: Dataset) -> bytes:
@@ -101,7 +102,7 @@ def test_generated_report_reads_the_same(dataset: Dataset, strict: bool) -> None
     try:
         expected = rdsr_reference.read_dose_report(data, strict=strict)
     except DicomError as exc:
-        with pytest.raises(type(exc), match="^" + __import__("re").escape(str(exc)) + "$"):
+        with pytest.raises(type(exc), match="^" + re.escape(str(exc)) + "$"):
             read_dose_report(data, strict=strict)
         return
     assert read_dose_report(data, strict=strict) == expected
