@@ -116,6 +116,15 @@ _EVENT_TYPES: dict[Code, str] = {
 }
 _PLANES: dict[Code, str] = {(DCM, "113620"): "A", (DCM, "113621"): "B", (DCM, "113622"): "single"}
 _PHANTOMS: dict[Code, str] = {(DCM, "113690"): "head", (DCM, "113691"): "body"}
+# X-Ray Filter Material (DCM 113757) values as written by the sample systems: material -> event field
+_FILTER_MATERIALS: dict[Code, str] = {
+    ("SRT", "C-127F9"): "filter_cu_mm",  # Copper or Copper compound
+    ("SRT", "C-120F9"): "filter_al_mm",  # Aluminum or Aluminum compound
+}
+_XRAY_FILTERS = (DCM, "113771")
+_FILTER_MATERIAL = (DCM, "113757")
+_FILTER_MIN = (DCM, "113758")  # X-Ray Filter Thickness Minimum
+_FILTER_MAX = (DCM, "113773")  # X-Ray Filter Thickness Maximum
 _EVENT_TYPE = (DCM, "113721")
 _CT_ACQUISITION_TYPE = (DCM, "113820")
 _ACQUISITION_PLANE = (DCM, "113764")
@@ -649,6 +658,28 @@ class _Reader:
             values["uid"] = _text(self.decoded(item, UID, "UI"))
         elif code == _TARGET_REGION:
             values["target_region"] = self.meaning(item)
+        elif code == _XRAY_FILTERS:
+            self.filtration(item, values)
+
+    def filtration(self, container: Item, values: dict[str, Any]) -> None:
+        """Add one X-Ray Filters container (DCM 113771) to the event's copper or aluminium thickness.
+
+        The thickness is the mean of the minimum and maximum (equal for the flat filters of C-arms); a
+        filter of another material is not counted.
+        """
+        material: str | None = None
+        thickness: list[float] = []
+        for item in container.get(CONTENT) or []:
+            code = _code(item, CONCEPT_NAME)
+            if code == _FILTER_MATERIAL:
+                value = _code(item, CONCEPT_CODE)
+                material = _FILTER_MATERIALS.get(value) if value else None
+            elif code in (_FILTER_MIN, _FILTER_MAX):
+                number = self.number(item, Quantity.LENGTH, code)
+                if number is not None:
+                    thickness.append(number)
+        if material is not None and thickness:
+            values[material] = _tidy((values.get(material) or 0.0) + sum(thickness) / len(thickness))
 
     def meaning(self, item: Item) -> str | None:
         """Code meaning of a CODE item, for display only (matching uses code values)."""

@@ -2,12 +2,14 @@
 
 The reference is the parser as it was (``rdsr_reference.py``, kept in the tests only). Both read the four
 real sample reports and generated fluoroscopy, radiography, CT and Enhanced SR reports with every unit quirk,
-in both encodings (explicit and implicit VR, defined and undefined lengths).
+in both encodings (explicit and implicit VR, defined and undefined lengths). The only difference allowed is
+what the reference did not read: the added filtration of each event (checked on its own below).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from pydicom.dataset import Dataset
 from tests.unit.dose import rdsr_reference
 
 from painguide.dose.generator import Quirks, ct_report, fluoro_report
+from painguide.dose.models import DoseReport
 from painguide.dose.rdsr import parse_dataset, read_dose_report
 from painguide.errors import DicomError
 
@@ -47,6 +50,15 @@ _CT_QUIRKS = {
     "mGycm": {"dlp_unit": "mGycm"},
     "enhanced-no-template": {"enhanced_sr": True, "template_id": False, "dlp_unit": "mGycm"},
 }
+
+
+def _without_filtration(report: DoseReport) -> DoseReport:
+    events = tuple(replace(e, filter_cu_mm=None, filter_al_mm=None) for e in report.events)
+    return replace(report, events=events)
+
+
+def _read(source: object, strict: bool = False) -> DoseReport:
+    return _without_filtration(read_dose_report(source, strict=strict))  # type: ignore[arg-type]
 
 
 def _quirks(encoding: str, extra: dict[str, object]) -> Quirks:
@@ -105,14 +117,15 @@ def test_generated_report_reads_the_same(dataset: Dataset, strict: bool) -> None
         with pytest.raises(type(exc), match="^" + re.escape(str(exc)) + "$"):
             read_dose_report(data, strict=strict)
         return
-    assert read_dose_report(data, strict=strict) == expected
-    assert parse_dataset(dataset, strict=strict) == rdsr_reference.parse_dataset(dataset, strict=strict)
+    assert _read(data, strict) == expected
+    received = _without_filtration(parse_dataset(dataset, strict=strict))
+    assert received == rdsr_reference.parse_dataset(dataset, strict=strict)
 
 
 def test_person_participant_and_its_warnings_read_the_same() -> None:
     dataset = _person_participant()
     data = _to_bytes(dataset)
-    report = read_dose_report(data)
+    report = _read(data)
     assert report.operator == "Roe^Richard"
     assert report == rdsr_reference.read_dose_report(data)
 
@@ -120,10 +133,10 @@ def test_person_participant_and_its_warnings_read_the_same() -> None:
 @pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
 def test_real_sample_reads_the_same(shared_rdsr: Path) -> None:
     expected = rdsr_reference.read_dose_report(shared_rdsr)
-    assert read_dose_report(shared_rdsr) == expected
-    assert read_dose_report(shared_rdsr.read_bytes()) == expected
+    assert _read(shared_rdsr) == expected
+    assert _read(shared_rdsr.read_bytes()) == expected
     with shared_rdsr.open("rb") as stream:
-        assert read_dose_report(stream) == expected
+        assert _read(stream) == expected
 
 
 @pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
@@ -131,4 +144,44 @@ def test_real_sample_received_as_a_dataset_reads_the_same(shared_rdsr: Path) -> 
     import pydicom
 
     expected = rdsr_reference.parse_dataset(pydicom.dcmread(shared_rdsr))
-    assert parse_dataset(pydicom.dcmread(shared_rdsr)) == expected
+    assert _without_filtration(parse_dataset(pydicom.dcmread(shared_rdsr))) == expected
+
+
+def _plain_filters(path: Path) -> list[dict[str, float]]:
+    """Independent oracle: copper and aluminium thickness per event, read with a plain pydicom walk."""
+    import pydicom
+
+    materials = {"C-127F9": "cu", "C-120F9": "al"}
+    result = []
+    for event in pydicom.dcmread(path).ContentSequence:
+        if event.ConceptNameCodeSequence[0].CodeValue != "113706":
+            continue
+        found: dict[str, float] = {}
+        for item in event.ContentSequence:
+            if item.ConceptNameCodeSequence[0].CodeValue != "113771":
+                continue
+            material, values = None, []
+            for child in item.ContentSequence:
+                code = child.ConceptNameCodeSequence[0].CodeValue
+                if code == "113757":
+                    material = materials.get(child.ConceptCodeSequence[0].CodeValue)
+                elif code in ("113758", "113773"):
+                    values.append(float(child.MeasuredValueSequence[0].NumericValue))
+            if material:
+                found[material] = found.get(material, 0.0) + sum(values) / len(values)
+        result.append(found)
+    return result
+
+
+@pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
+def test_real_sample_filtration_matches_a_plain_walk(shared_rdsr: Path) -> None:
+    expected = _plain_filters(shared_rdsr)
+    events = read_dose_report(shared_rdsr).events
+    assert [e.filter_cu_mm for e in events] == [f.get("cu") for f in expected]
+    assert [e.filter_al_mm for e in events] == [f.get("al") for f in expected]
+    assert any(e.filter_cu_mm for e in events)
+
+
+def test_generated_detailed_report_has_copper_and_aluminium() -> None:
+    event = read_dose_report(_to_bytes(fluoro_report(seed=2, events=2, detailed=True))).events[0]
+    assert (event.filter_cu_mm, event.filter_al_mm) == (0.4, 1.0)
