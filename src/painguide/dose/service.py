@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from painguide.dose.models import DoseReport, StoredReport
+from painguide.dose.models import DoseReport, SkinDose, StoredReport
 from painguide.dose.procedures import ProcedureMatcher
 from painguide.dose.reference import Alert, AlertLevels, Comparison, DoseSample, LocalDrl, ReferenceData
 from painguide.errors import PainguideError
@@ -33,6 +33,7 @@ __all__ = [
     "Source",
     "audit",
     "collect_sources",
+    "get_skin_dose",
     "get_stored",
     "import_dataset",
     "import_sources",
@@ -42,6 +43,7 @@ __all__ = [
     "procedure_type_of",
     "quarantine",
     "remap_procedure_types",
+    "skin_dose_of",
 ]
 
 UNMAPPED = "unmapped"
@@ -256,6 +258,19 @@ class _Parsed:
     source: Source
     data: bytes
     report: DoseReport
+    skin: SkinDose | None = None
+
+
+def skin_dose_of(data: bytes, report: DoseReport) -> SkinDose:
+    """The peak skin dose estimate of a parsed report, or why there is none (never raises).
+
+    Only reports whose device model pyskindose knows load pyskindose (about a second, once per process)
+    and run its model (a few tenths of a second each); every other report is decided without it.
+    """
+    from painguide.dose.skin import skin_dose_or_reason
+    from painguide.settings import get_settings
+
+    return skin_dose_or_reason(data, report, work_dir=get_settings().data_dir / "pyskindose")
 
 
 def _parse(source: Source, *, strict: bool, folder: Path) -> _Parsed | ImportOutcome:
@@ -266,7 +281,8 @@ def _parse(source: Source, *, strict: bool, folder: Path) -> _Parsed | ImportOut
     except (OSError, zipfile.BadZipFile, KeyError) as exc:
         return ImportOutcome(source.label, "quarantined", reason=f"cannot read: {exc}")
     try:
-        return _Parsed(source, data, read_dose_report(data, strict=strict))
+        report = read_dose_report(data, strict=strict)
+        return _Parsed(source, data, report, skin_dose_of(data, report))
     except PainguideError as exc:
         reason = str(exc)
     except Exception as exc:  # never let one file stop the batch; the reason names the failure
@@ -348,6 +364,7 @@ def _store(batch: list[_Parsed], uow_factory: UowFactory, folder: Path, actor: s
 def _store_together(batch: list[_Parsed], uow_factory: UowFactory, actor: str) -> list[ImportOutcome]:
     from painguide.store.audit import record_audit
     from painguide.store.dose_repository import add_report, existing_sop_uids
+    from painguide.store.skin_repository import save_skin
 
     outcomes: list[ImportOutcome] = []
     with uow_factory() as uow:
@@ -364,6 +381,8 @@ def _store_together(batch: list[_Parsed], uow_factory: UowFactory, actor: str) -
                 source=item.source.label,
                 procedure_type=procedure_type_of(item.report),
             )
+            if item.skin is not None:
+                save_skin(uow.session, report_id, item.skin)
             detail: dict[str, Any] = {"sop_instance_uid": uid, "source": item.source.label}
             record_audit(uow.session, actor, "dose.import", "dose_report", str(report_id), detail)
             outcomes.append(ImportOutcome(item.source.label, "imported", uid))
@@ -412,7 +431,7 @@ def import_dataset(
             data, f"{label}-{dataset.get('SOPInstanceUID', 'unknown')}.dcm", str(exc), quarantine_dir
         )
         return ImportOutcome(label, "quarantined", reason=str(exc), quarantined_as=copy)
-    parsed = _Parsed(Source(label, Path(label)), data, report)
+    parsed = _Parsed(Source(label, Path(label)), data, report, skin_dose_of(data, report))
     return _store([parsed], uow_factory, quarantine_dir, actor)[0]
 
 
@@ -436,6 +455,14 @@ def list_stored(
             unmapped=procedure_type == UNMAPPED,
             limit=limit,
         )
+
+
+def get_skin_dose(uow_factory: UowFactory, report_id: int) -> SkinDose | None:
+    """The stored peak skin dose estimate of a report (``None`` when it was imported without one)."""
+    from painguide.store.skin_repository import get_skin
+
+    with uow_factory() as uow:
+        return get_skin(uow.session, report_id)
 
 
 def get_stored(uow_factory: UowFactory, report_id: int) -> StoredReport:
@@ -464,20 +491,35 @@ def audit(
     dap_alert_gy_cm2: float | None = None,
     rp_alert_mgy: float | None = None,
     window: timedelta | None = None,
+    skin_alert_mgy: float | None = None,
 ) -> DoseAudit:
     """Load every report's figures and evaluate reference levels and alerts (site overrides optional)."""
-    from painguide.dose.reference import compare, find_alerts, load_reference_data, local_drls, with_overrides
+    from painguide.dose.reference import (
+        compare,
+        find_alerts,
+        find_skin_alerts,
+        load_reference_data,
+        local_drls,
+        with_overrides,
+    )
     from painguide.store.dose_repository import dose_samples
+    from painguide.store.skin_repository import skin_samples
 
     with uow_factory() as uow:
         samples = dose_samples(uow.session)
+        skins = skin_samples(uow.session)
     reference = load_reference_data()
     levels = with_overrides(
-        reference.alerts, dap_gy_cm2=dap_alert_gy_cm2, rp_dose_mgy=rp_alert_mgy, window=window
+        reference.alerts,
+        dap_gy_cm2=dap_alert_gy_cm2,
+        rp_dose_mgy=rp_alert_mgy,
+        window=window,
+        peak_skin_dose_mgy=skin_alert_mgy,
     )
     drls = local_drls([s for s in samples if s.kind != "ct"]) + local_drls(
         [s for s in samples if s.kind == "ct"], quantity="dlp"
     )
     by_type = {drl.procedure_type: drl for drl in drls}
     comparisons = [c for sample in samples for c in compare(sample, reference, by_type)]
-    return DoseAudit(samples, drls, comparisons, find_alerts(samples, levels), reference, levels)
+    alerts = find_alerts(samples, levels) + find_skin_alerts(skins, levels)
+    return DoseAudit(samples, drls, comparisons, alerts, reference, levels)

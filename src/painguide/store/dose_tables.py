@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from painguide.store.base import Base, UTCDateTime, utcnow
 
-__all__ = ["DoseEventRow", "DoseReportRow"]
+__all__ = ["DoseEventRow", "DoseReportRow", "DoseSkinRow"]
 
 
 class DoseReportRow(Base):
@@ -92,5 +92,20 @@ class DoseEventRow(Base):
     dlp_mgy_cm: Mapped[float | None] = mapped_column(Float)
     scan_length_mm: Mapped[float | None] = mapped_column(Float)
     phantom: Mapped[str | None] = mapped_column(String(16))
+    filter_cu_mm: Mapped[float | None] = mapped_column(Float)
+    filter_al_mm: Mapped[float | None] = mapped_column(Float)
 
     report: Mapped[DoseReportRow] = relationship(back_populates="events")
+
+
+class DoseSkinRow(Base):
+    """The peak skin dose estimate of one report (or why there is none), with its skin dose map."""
+
+    __tablename__ = "dose_skin"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("dose_report.id", ondelete="CASCADE"), primary_key=True)
+    peak_skin_dose_mgy: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    method: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    dose_map: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
