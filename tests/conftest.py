@@ -30,6 +30,14 @@ def shared_rdsr_params() -> list[object]:
     return [pytest.param(path, id=path.name, marks=pytest.mark.shared) for path in files]
 
 
+@pytest.fixture
+def shared_rdsr_dir() -> Path:
+    """The folder of real sample RDSRs (the test is skipped when ../shared is absent)."""
+    if not any(SHARED_RDSR.glob("*.dcm")):
+        pytest.skip(f"sample RDSRs not found at {SHARED_RDSR} (../shared is absent)")
+    return SHARED_RDSR
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Parametrise every test that asks for ``shared_rdsr`` over every real sample file."""
     if "shared_rdsr" in metafunc.fixturenames:
