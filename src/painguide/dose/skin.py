@@ -212,7 +212,7 @@ def _unrolled(cells: Any, dose: Any) -> SkinDoseMap:
     for x, y, z, value in zip(xs, ys, zs, dose, strict=True):
         if value <= 0.0:
             continue
-        around.append(round(math.degrees(math.atan2(float(x), -(float(y) - centre_y))), 1))
+        around.append(round(math.degrees(math.atan2(float(x), float(y) - centre_y)), 1))  # y points down
         along.append(round(head_end - float(z), 1))
         values.append(round(float(value), 4))
     return SkinDoseMap(tuple(around), tuple(along), tuple(values))

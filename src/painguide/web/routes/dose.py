@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from painguide.auth import User
-from painguide.dose.service import UNMAPPED, audit, get_stored, list_stored, procedure_names
+from painguide.dose.service import UNMAPPED, audit, get_skin_dose, get_stored, list_stored, procedure_names
 from painguide.services import open_uow
 from painguide.web.deps import allow, templates
 
@@ -87,11 +87,17 @@ def reports(
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 def report_detail(request: Request, user: ReportReader, report_id: int) -> Response:
-    """One report: totals, every irradiation event, comparisons with reference levels and its alerts."""
+    """One report: totals, peak skin dose, every irradiation event, comparisons and its alerts."""
+    from painguide.dose.charts import events_figure, skin_map_figure
+
     stored = get_stored(open_uow, report_id)
+    skin = get_skin_dose(open_uow, report_id)
     result = audit(open_uow)
     comparisons = [c for c in result.comparisons if c.report_id == report_id]
     alerts = [a for a in result.alerts if report_id in a.report_ids]
+    skin_chart = None
+    if skin is not None and skin.dose_map is not None and skin.peak_skin_dose_mgy is not None:
+        skin_chart = skin_map_figure(skin.dose_map, peak_mgy=skin.peak_skin_dose_mgy)
     context: dict[str, Any] = {
         "user": user,
         "item": stored,
@@ -99,6 +105,10 @@ def report_detail(request: Request, user: ReportReader, report_id: int) -> Respo
         "comparisons": comparisons,
         "alerts": alerts,
         "names": procedure_names(),
+        "skin": skin,
+        "skin_level": result.alert_levels.peak_skin_dose_mgy,
+        "skin_chart": skin_chart,
+        "events_chart": events_figure(stored.report) if stored.report.events else None,
     }
     return templates.TemplateResponse(request, "dose/report.html", context)
 
