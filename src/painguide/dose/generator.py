@@ -13,6 +13,7 @@ They look realistic; they are not clinical data.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,11 +28,14 @@ from painguide.dose.rdsr import ENHANCED_SR, XRAY_DOSE_SR
 
 __all__ = [
     "CT_PROFILE",
+    "DAMAGE_KINDS",
     "FLUORO_PROFILES",
     "CtProfile",
     "FluoroProfile",
     "Quirks",
     "ct_report",
+    "damage",
+    "damaged_variants",
     "fluoro_report",
     "write_corpus",
     "write_report",
@@ -703,6 +707,46 @@ def _encode_lengths(items: list[Dataset], quirks: Quirks) -> None:
                 for sub in element.value:
                     sub.is_undefined_length_sequence_item = True
                 _encode_lengths(list(element.value), quirks)
+
+
+DAMAGE_KINDS = ("bit_flips", "truncation", "zeroed_runs", "mostly_zeroed")
+"""The kinds of damage :func:`damage` does to an encoded report."""
+
+
+def damage(data: bytes, kind: str, rng: random.Random) -> bytes:
+    """One damaged copy of ``data`` (the 128-byte preamble and the DICM marker are left alone)."""
+    body = bytearray(data)
+    start = 132 if data[128:132] == b"DICM" else 0
+    if kind == "bit_flips":
+        for _ in range(rng.randint(1, 16)):
+            position = rng.randrange(start, len(body))
+            body[position] ^= 1 << rng.randrange(8)
+    elif kind == "truncation":
+        return bytes(body[: rng.randrange(start, len(body))])
+    elif kind == "zeroed_runs":
+        for _ in range(rng.randint(1, 4)):
+            length = rng.randint(1, max(1, len(body) // 2))
+            position = rng.randrange(start, len(body))
+            body[position : position + length] = bytes(len(body[position : position + length]))
+    elif kind == "mostly_zeroed":
+        keep = rng.randint(start, min(len(body), start + 2048))  # header kept, 90-99 % of the rest zeroed
+        fraction = rng.uniform(0.90, 0.99)
+        for position in range(keep, len(body)):
+            if rng.random() < fraction:
+                body[position] = 0
+    else:
+        raise ValueError(f"unknown mutation {kind!r}")
+    return bytes(body)
+
+
+def damaged_variants(count: int, seed: int, bases: dict[str, bytes]) -> Iterator[tuple[str, bytes]]:
+    """``count`` named damaged reports, cycling through the bases and the mutations."""
+    rng = random.Random(seed)
+    names = sorted(bases)
+    for index in range(count):
+        base = names[index % len(names)]
+        kind = DAMAGE_KINDS[(index // len(names)) % len(DAMAGE_KINDS)]
+        yield f"{index:04d}-{base}-{kind}.dcm", damage(bases[base], kind, rng)
 
 
 def write_report(dataset: Dataset, path: str | Path) -> Path:

@@ -8,6 +8,7 @@ report, and unreadable values are dropped with a warning (or raise, with ``stric
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable
 from datetime import datetime
@@ -114,6 +115,11 @@ _EVENT_TYPES: dict[Code, str] = {
     (DCM, "113806"): "stationary",
     (DCM, "113807"): "free",
 }
+# (total field, event field, label) compared by _Reader.check_events_add_up
+_EVENT_SUMS = (
+    ("dap_total_gy_cm2", "dap_gy_cm2", "DAP (Gy·cm²)"),
+    ("rp_dose_total_mgy", "rp_dose_mgy", "reference-point dose (mGy)"),
+)
 _PLANES: dict[Code, str] = {(DCM, "113620"): "A", (DCM, "113621"): "B", (DCM, "113622"): "single"}
 _PHANTOMS: dict[Code, str] = {(DCM, "113690"): "head", (DCM, "113691"): "body"}
 # X-Ray Filter Material (DCM 113757) values as written by the sample systems: material -> event field
@@ -146,6 +152,7 @@ _OBSERVER_FIELDS = {
     (DCM, "121016"): "serial",  # Device Observer Serial Number
 }
 
+_UID = re.compile(r"(?=.{1,64}\Z)[0-9]+(\.[0-9]+)*")
 _CONTENT_SEQUENCE = 0x0040A730
 _UNDEFINED_LENGTH = 0xFFFFFFFF
 _DEFLATED = "1.2.840.10008.1.2.1.99"
@@ -220,7 +227,7 @@ def _read(data: bytes) -> tuple[Any, list[Item]]:
     try:
         content, end, declared, present = read_sequence(data, position, implicit=implicit, little=little)
     except TruncatedError as exc:
-        raise DicomError(f"file is truncated: {exc}; re-send or re-export the report") from exc
+        raise DicomError(f"file is truncated or damaged: {exc}; re-send or re-export the report") from exc
     except (TreeError, IndexError, ValueError) as exc:
         raise ImportRejectedError(
             f"dose report structure cannot be read (content tree: {exc}); "
@@ -285,7 +292,11 @@ def _check_complete(dataset: Any) -> None:
     pydicom defers decoding defined-length sequences, so a file cut inside the Content Sequence would
     otherwise read as a shorter, valid-looking report.
     """
-    for element in dataset.elements():
+    try:
+        elements = list(dataset.elements())
+    except Exception as exc:  # pydicom decodes some elements while listing them; broken ones raise
+        raise DicomError(f"cannot read as DICOM: {type(exc).__name__}: {exc}") from exc
+    for element in elements:
         if not getattr(element, "is_raw", False) or element.value is None:
             continue
         if element.length != _UNDEFINED_LENGTH and len(element.value) != element.length:
@@ -340,8 +351,15 @@ def _check_sop_class(dataset: Any) -> None:
             f"SOP class {sop_class} is not a structured report that can carry a radiation dose report "
             f"(expected X-Ray Radiation Dose SR {XRAY_DOSE_SR} or Enhanced/Comprehensive SR)"
         )
-    if not str(dataset.get("SOPInstanceUID", "") or ""):
+    uid = str(dataset.get("SOPInstanceUID", "") or "")
+    if not uid:
         raise ImportRejectedError("SOP Instance UID (0008,0018) is missing: the report cannot be identified")
+    if not _UID.fullmatch(uid):
+        raise ImportRejectedError(
+            f"SOP Instance UID (0008,0018) {uid[:80]!r} is not a valid DICOM UID (digits and dots, at most "
+            "64 characters): the file is damaged, and stored under this identity it could count a report "
+            "twice; re-send or re-export the report"
+        )
 
 
 def _header_code(dataset: Any, tag: int) -> Code | None:
@@ -458,6 +476,8 @@ class _Reader:
         mv = measured[0]
         raw = _ascii(mv.get(NUMERIC_VALUE))
         if raw is None:
+            if mv.get(NUMERIC_VALUE):  # bytes present but only NULs or spaces: a damaged value
+                self.warn("malformed", f"{label}: numeric value is empty (zero bytes); value dropped")
             return None
         value = parse_number(raw)
         if value is None:
@@ -599,7 +619,27 @@ class _Reader:
                 value = self.number(item, target[1], code)
                 if value is not None:
                     sums[target[0]] = sums.get(target[0], 0.0) + value
+        self.check_events_add_up(sums, events)
         return DoseTotals(event_count=len(events), **{k: _tidy(v) for k, v in sums.items()})
+
+    def check_events_add_up(self, sums: dict[str, float], events: tuple[IrradiationEvent, ...]) -> None:
+        """Warn when the events that state a dose add up to less than half the stated total.
+
+        Vendors differ by up to about a sixth between the DAP total and the sum of event DAPs; events lost
+        to a damaged or cut content tree leave far less.
+        """
+        for total_field, event_field, label in _EVENT_SUMS:
+            total = sums.get(total_field)
+            stated = [value for e in events if (value := getattr(e, event_field)) is not None]
+            if not total or total <= 0 or not stated:
+                continue
+            part = sum(stated)
+            if part < 0.5 * total:
+                self.note(
+                    "missing",
+                    f"the events' {label} adds up to {part:.4g}, {part / total:.0%} of the stated total "
+                    f"{total:.4g}: irradiation events may be missing or damaged",
+                )
 
     def ct_totals(self, content: list[Item], events: tuple[IrradiationEvent, ...]) -> DoseTotals:
         """Read DCM 113811 CT Accumulated Dose Data."""

@@ -344,12 +344,12 @@ def import_sources(
 
 def _store(batch: list[_Parsed], uow_factory: UowFactory, folder: Path, actor: str) -> list[ImportOutcome]:
     try:
-        return _store_together(batch, uow_factory, actor)
+        return _store_together(batch, uow_factory, actor, folder)
     except Exception:  # the batch was rolled back: retry one by one so each report stands on its own
         outcomes = []
         for item in batch:
             try:
-                outcomes.extend(_store_together([item], uow_factory, actor))
+                outcomes.extend(_store_together([item], uow_factory, actor, folder))
             except Exception as exc:  # a report the database refuses is quarantined with the reason
                 reason = f"database refused the report: {type(exc).__name__}: {exc}"
                 copy = quarantine(item.data, item.source.label, reason, folder)
@@ -361,20 +361,45 @@ def _store(batch: list[_Parsed], uow_factory: UowFactory, folder: Path, actor: s
         return outcomes
 
 
-def _store_together(batch: list[_Parsed], uow_factory: UowFactory, actor: str) -> list[ImportOutcome]:
+def _content_key(report: DoseReport) -> tuple[object, ...]:
+    t = report.totals
+    return (report.study_instance_uid, report.study_datetime, t.event_count, t.dap_total_gy_cm2,
+            t.rp_dose_total_mgy, t.dlp_total_mgy_cm)  # fmt: skip
+
+
+def _twin_reason(uid: str, twin: int | str) -> str:
+    return (
+        f"same study, study time and dose totals as {twin} but another SOP Instance UID ({uid}): a damaged "
+        "or re-identified copy would count the dose twice; import it only if it is a different report"
+    )
+
+
+def _store_together(
+    batch: list[_Parsed], uow_factory: UowFactory, actor: str, folder: Path
+) -> list[ImportOutcome]:
     from painguide.store.audit import record_audit
-    from painguide.store.dose_repository import add_report, existing_sop_uids
+    from painguide.store.dose_repository import add_report, existing_sop_uids, same_content
     from painguide.store.skin_repository import save_skin
 
     outcomes: list[ImportOutcome] = []
     with uow_factory() as uow:
         seen = existing_sop_uids(uow.session, {item.report.sop_instance_uid for item in batch})
+        in_batch: dict[tuple[object, ...], str] = {}
         for item in batch:
             uid = item.report.sop_instance_uid
             if uid in seen:
                 outcomes.append(ImportOutcome(item.source.label, "duplicate", uid))
                 continue
+            key = _content_key(item.report)
+            stored = same_content(uow.session, item.report)
+            twin = f"stored report {stored}" if stored is not None else in_batch.get(key)
+            if twin is not None and item.report.study_instance_uid is not None:
+                reason = _twin_reason(uid, twin)
+                copy = quarantine(item.data, item.source.label, reason, folder)
+                outcomes.append(ImportOutcome(item.source.label, "quarantined", uid, reason, copy))
+                continue
             seen.add(uid)
+            in_batch[key] = f"{item.source.label} (same import)"
             report_id = add_report(
                 uow.session,
                 item.report,

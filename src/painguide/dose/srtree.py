@@ -146,6 +146,8 @@ class _Walker:
                     value_at = pos + 8
                 is_sequence = vr == b"SQ" or (vr == b"UN" and length == _UNDEFINED) or None
             tag = group << 16 | element
+            if tag == 0 and length == 0:
+                raise TreeError(f"zero bytes where an element should be (offset {pos}): the file is damaged")
             if tag == _ITEM_END:
                 if end is None:
                     return item, value_at
