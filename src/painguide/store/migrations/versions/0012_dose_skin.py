@@ -1,6 +1,6 @@
 """Peak skin dose estimates with their skin dose maps, and the added filtration of each irradiation event.
 
-Revision ID: 0011_dose_skin
+Revision ID: 0012_dose_skin
 Revises: 0004_dose
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 from painguide.store.base import UTCDateTime
 
-revision = "0011_dose_skin"
+revision = "0012_dose_skin"
 down_revision = "0004_dose"
 branch_labels = None
 depends_on = None
