@@ -13,6 +13,7 @@ __all__ = [
     "CatalogueError",
     "ConfigurationError",
     "DataFileError",
+    "DatabaseUnavailableError",
     "DicomError",
     "GateError",
     "ImportRejectedError",
@@ -77,6 +78,16 @@ class ValidationError(PainguideError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+class DatabaseUnavailableError(PainguideError):
+    """The database cannot be reached or refuses work for a reason that is not the data's (an outage).
+
+    Nothing is quarantined for it; the message says what was done before the failure and to run again.
+    """
+
+    exit_code = 75  # EX_TEMPFAIL: try again later
+    http_status = 503
 
 
 class NotFoundError(PainguideError):

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     dicom_host: str = "127.0.0.1"
     dicom_allowed_callers: str = ""
     strict_dicom: bool = False
+    dose_import_batch_size: int = Field(default=100, ge=1, le=10_000)
+    """Reports committed together by ``dose import`` (one transaction each)."""
+    zip_max_members: int = Field(default=10_000, ge=1)
+    """Files a zip archive may hold; a larger archive is refused whole."""
+    zip_max_member_mb: float = Field(default=64.0, gt=0)
+    """Uncompressed size of one zip member in MB (largest real dose reports: about 1.3 MB)."""
+    zip_max_ratio: float = Field(default=100.0, gt=1)
+    """Uncompressed ÷ compressed size of one zip member (dose reports compress about 5-20 fold)."""
 
     @property
     def effective_database_url(self) -> str:

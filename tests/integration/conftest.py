@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,10 +15,37 @@ from painguide.settings import get_settings
 SignIn = Callable[[TestClient, str], None]
 
 
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder seeded once per test session by the real demo seeders, copied for each demo app."""
+    from painguide.demo import seed_demo
+    from painguide.services import ensure_database
+    from painguide.store.db import make_engine
+
+    folder = tmp_path_factory.mktemp("demo-template")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PAINGUIDE_DATA_DIR", str(folder))
+        patch.setenv("PAINGUIDE_DEMO", "1")
+        get_settings.cache_clear()
+        url = ensure_database()
+        seed_demo()
+        make_engine(url).dispose()  # close the SQLite file (and fold its WAL) before it is copied
+    get_settings.cache_clear()
+    return folder
+
+
 @pytest.fixture
-def demo_client(monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    """The web app in demo mode (demo users and data) on this test's own data directory."""
+def demo_client(
+    monkeypatch: pytest.MonkeyPatch, isolated_settings: Path, demo_template: Path
+) -> Iterator[TestClient]:
+    """The web app in demo mode (demo users and data) on this test's own copy of the seeded demo site.
+
+    The copy was seeded by the real seeders once per session; seeding again here would only repeat that
+    (tests/integration/dose/test_dose_web.py checks that seeding twice changes nothing).
+    """
+    shutil.copytree(demo_template, isolated_settings, dirs_exist_ok=True)
     monkeypatch.setenv("PAINGUIDE_DEMO", "1")
+    monkeypatch.setattr("painguide.demo.seed_demo", lambda: None)
     get_settings.cache_clear()
     from painguide.web.app import create_app
 

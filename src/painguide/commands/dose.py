@@ -210,12 +210,14 @@ def import_(
     Files that cannot be imported are copied into the quarantine folder with a ``.reason.txt``. Exit status
     is 0 when nothing was quarantined and 3 otherwise.
     """
-    from painguide.dose.service import collect_sources, import_sources
+    from painguide.dose.service import ZipLimits, collect_sources, import_sources
     from painguide.services import open_uow
     from painguide.settings import get_settings
 
     settings = get_settings()
-    sources, problems = collect_sources(paths)
+    sources, problems = collect_sources(
+        paths, limits=ZipLimits.from_settings(), quarantine_dir=settings.quarantine_dir
+    )
     with _progress_bar(len(sources), disable=as_json) as progress:
         summary = import_sources(
             sources,
@@ -224,6 +226,7 @@ def import_(
             strict=_strict(strict),
             actor="cli",
             progress=progress,
+            batch_size=settings.dose_import_batch_size,
         )
     summary.outcomes[:0] = problems
     _print_import_summary(summary, as_json, str(settings.quarantine_dir))
@@ -334,6 +337,30 @@ def remap(as_json: _JSON = False) -> None:
     typer.echo(f"{result.total} reports · {result.changed} changed · {result.unmapped} unmapped")
 
 
+@app.command("skin")
+@requires("dose.import")
+def skin(
+    limit: Annotated[int | None, typer.Option(min=1, help="Estimate at most this many reports.")] = None,
+    as_json: _JSON = False,
+) -> None:
+    """Estimate the peak skin doses the import left pending (pyskindose, about a second per report)."""
+    from painguide.dose.service import estimate_pending_skin_doses
+    from painguide.services import open_uow
+
+    result = estimate_pending_skin_doses(open_uow, actor="cli", limit=limit)
+    if as_json:
+        payload = {
+            "estimated": result.estimated,
+            "not_estimable": result.not_estimable,
+            "pending": result.pending,
+        }
+        typer.echo(json.dumps(payload))
+        return
+    typer.echo(
+        f"{result.estimated} estimated · {result.not_estimable} not estimable · {result.pending} pending"
+    )
+
+
 @app.command("list")
 @requires("dose.reports.read")
 def list_(
@@ -436,12 +463,14 @@ def alerts(
     """High-dose alerts: single reports and per-patient sums over the rolling window."""
     from datetime import timedelta
 
-    from painguide.dose.service import audit
+    from painguide.dose.review import alert_list
     from painguide.services import open_uow
 
     window = timedelta(weeks=window_weeks) if window_weeks else None
-    result = audit(open_uow, dap_alert_gy_cm2=dap, rp_alert_mgy=rp, window=window, skin_alert_mgy=psd)
-    levels = result.alert_levels
+    result = alert_list(
+        open_uow, actor="cli", dap_alert_gy_cm2=dap, rp_alert_mgy=rp, window=window, skin_alert_mgy=psd
+    )
+    levels = result.levels
     rows: list[dict[str, Any]] = [
         {
             "scope": a.scope,
@@ -488,10 +517,10 @@ def alerts(
 @requires("dose.dashboard")
 def drl(as_json: _JSON = False) -> None:
     """Local DRLs (median per procedure type) beside the published reference levels."""
-    from painguide.dose.service import audit
+    from painguide.dose.review import drl_exceedances, drl_table
     from painguide.services import open_uow
 
-    result = audit(open_uow)
+    result = drl_table(open_uow)
     local: list[dict[str, Any]] = [
         {"procedure_type": d.procedure_type, "quantity": d.quantity, "median": d.median, "count": d.count}
         for d in result.local_drls
@@ -510,7 +539,7 @@ def drl(as_json: _JSON = False) -> None:
         }
         for lv in result.reference.levels
     ]
-    above = [c for c in result.comparisons if c.exceeded]
+    above = drl_exceedances(open_uow, result)
     if as_json:
         exceeded = [
             {"report_id": c.report_id, "reference": c.reference, "value": c.value, "level": c.level}

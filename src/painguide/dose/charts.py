@@ -12,7 +12,7 @@ import math
 import textwrap
 from typing import Any
 
-from painguide.dose.dashboard import DashboardData
+from painguide.dose.dashboard import DashboardData, Group
 from painguide.dose.models import DoseReport, ReportKind, SkinDoseMap
 
 __all__ = ["box_figure", "events_figure", "log_ticks", "skin_map_figure", "trend_figure", "wrap_label"]
@@ -75,14 +75,27 @@ def _alert(figure: Any, data: DashboardData) -> None:
     if data.alert_in_range:
         figure.add_hline(y=data.alert_level, line_dash="dot", line_color=_ALERT)
         figure.add_annotation(
-            xref="paper", x=1.0, y=math.log10(data.alert_level), text=text, showarrow=False,
-            xanchor="right", yanchor="bottom", font={"color": _ALERT, "size": 11},
-        )  # fmt: skip
+            xref="paper",
+            x=1.0,
+            y=math.log10(data.alert_level),
+            text=text,
+            showarrow=False,
+            xanchor="right",
+            yanchor="bottom",
+            font={"color": _ALERT, "size": 11},
+        )
         return
     figure.add_annotation(
-        xref="paper", yref="paper", x=0.0, y=1.0, text=f"▲ {text} above the plotted range", showarrow=False,
-        xanchor="left", yanchor="bottom", font={"color": _ALERT, "size": 12},
-    )  # fmt: skip
+        xref="paper",
+        yref="paper",
+        x=0.0,
+        y=1.0,
+        text=f"▲ {text} above the plotted range",
+        showarrow=False,
+        xanchor="left",
+        yanchor="bottom",
+        font={"color": _ALERT, "size": 12},
+    )
 
 
 def _markers(data: DashboardData, labels: list[str]) -> list[Any]:
@@ -105,41 +118,91 @@ def _markers(data: DashboardData, labels: list[str]) -> list[Any]:
             name = f"published level: {level.source} [{level.status}]"
             traces.append(
                 go.Scatter(
-                    x=[label], y=[level.value], mode="markers", name=name,
+                    x=[label],
+                    y=[level.value],
+                    mode="markers",
+                    name=name,
                     marker={"symbol": "line-ew", "size": 60, "line": {"width": 2, "color": _REFERENCE}},
                     hovertemplate=f"{level.description}: {level.published} ({name})<extra></extra>",
                 )
-            )  # fmt: skip
+            )
     return traces
 
 
+def _box(label: str, group: Group, unit: str) -> list[Any]:
+    """A small group: every report as a point (Plotly computes the box); a large one: the box from the
+    database's statistics with the reports beyond the whiskers as points."""
+    import plotly.graph_objects as go
+
+    style: dict[str, Any] = {
+        "name": group.label,
+        "showlegend": False,
+        "line": {"color": _BOX, "width": 1.5},
+        "fillcolor": "rgba(76,114,176,0.12)",
+        "marker": {"color": _BOX, "size": 5, "opacity": 0.65},
+    }
+    hover = f"report %{{customdata}}: %{{y:.3g}} {unit}<extra>{group.label}</extra>"
+    if group.complete:
+        return [
+            go.Box(
+                y=group.values,
+                x=[label] * len(group.values),
+                boxpoints="all",
+                jitter=0.4,
+                pointpos=0,
+                customdata=group.report_ids,
+                hovertemplate=hover,
+                **style,
+            )
+        ]
+    s = group.spread
+    box = go.Box(
+        x=[label],
+        q1=[s.q1],
+        median=[s.median],
+        q3=[s.q3],
+        lowerfence=[s.low],
+        upperfence=[s.high],
+        boxpoints=False,
+        hoverinfo="y",
+        **style,
+    )
+    outliers = go.Scatter(
+        x=[label] * len(group.values),
+        y=group.values,
+        customdata=group.report_ids,
+        mode="markers",
+        showlegend=False,
+        marker=style["marker"],
+        hovertemplate=hover,
+    )
+    return [box, outliers]
+
+
 def box_figure(data: DashboardData) -> str:
-    """Box plots with every report as a point, per group, on a log axis; an HTML fragment."""
+    """Box plots per group on a log axis, every report (or, in large groups, every outlier) a point."""
     import plotly.graph_objects as go
 
     figure = go.Figure()
     labels = [wrap_label(g.label) for g in data.groups]
     for label, group in zip(labels, data.groups, strict=True):
-        figure.add_trace(
-            go.Box(
-                y=group.values, x=[label] * len(group.values), name=group.label, boxpoints="all",
-                jitter=0.4, pointpos=0, customdata=group.report_ids, showlegend=False,
-                marker={"color": _BOX, "size": 5, "opacity": 0.65}, line={"color": _BOX, "width": 1.5},
-                fillcolor="rgba(76,114,176,0.12)",
-                hovertemplate=f"report %{{customdata}}: %{{y:.3g}} {data.unit}<extra>{group.label}</extra>",
-            )
-        )  # fmt: skip
+        for trace in _box(label, group, data.unit):
+            figure.add_trace(trace)
     for trace in _markers(data, labels):
         figure.add_trace(trace)
     _alert(figure, data)
     group_name = {"procedure": "procedure type", "device": "device", "operator": "operator"}[data.group_by]
     figure.update_layout(
         title={"text": f"{data.label} per {group_name} ({data.count} {data.kind} reports)", "x": 0.0},
-        yaxis=_axis(data), xaxis={"tickangle": 0, "automargin": True}, height=500,
-        margin={"t": 80, "l": 70, "r": 20, "b": 40}, boxmode="overlay", plot_bgcolor="white",
+        yaxis=_axis(data),
+        xaxis={"tickangle": 0, "automargin": True},
+        height=500,
+        margin={"t": 80, "l": 70, "r": 20, "b": 40},
+        boxmode="overlay",
+        plot_bgcolor="white",
         legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
         showlegend=bool(data.groups),
-    )  # fmt: skip
+    )
     figure.update_yaxes(gridcolor="#e5e5e5", zeroline=False)
     return str(figure.to_html(**_HTML, div_id="dose-box"))
 
@@ -151,32 +214,51 @@ def trend_figure(data: DashboardData) -> str:
     months = [m.month for m in data.months]
     figure = go.Figure()
     figure.add_trace(
-        go.Scatter(x=months, y=[m.q3 for m in data.months], mode="lines", line={"width": 0},
-                   showlegend=False, hoverinfo="skip")
-    )  # fmt: skip
-    figure.add_trace(
         go.Scatter(
-            x=months, y=[m.q1 for m in data.months], mode="lines", line={"width": 0}, fill="tonexty",
-            fillcolor="rgba(76,114,176,0.2)", name="interquartile range", hoverinfo="skip",
+            x=months,
+            y=[m.q3 for m in data.months],
+            mode="lines",
+            line={"width": 0},
+            showlegend=False,
+            hoverinfo="skip",
         )
-    )  # fmt: skip
+    )
     figure.add_trace(
         go.Scatter(
-            x=months, y=[m.median for m in data.months], mode="lines+markers", name="median",
-            line={"color": _BOX, "width": 2}, customdata=[[m.count, m.q1, m.q3] for m in data.months],
+            x=months,
+            y=[m.q1 for m in data.months],
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor="rgba(76,114,176,0.2)",
+            name="interquartile range",
+            hoverinfo="skip",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=months,
+            y=[m.median for m in data.months],
+            mode="lines+markers",
+            name="median",
+            line={"color": _BOX, "width": 2},
+            customdata=[[m.count, m.q1, m.q3] for m in data.months],
             hovertemplate=(
                 f"%{{x|%b %Y}}: median %{{y:.3g}} {data.unit}, IQR %{{customdata[1]:.3g}}-"
                 f"%{{customdata[2]:.3g}} (n=%{{customdata[0]}})<extra></extra>"
             ),
         )
-    )  # fmt: skip
+    )
     _alert(figure, data)
     figure.update_layout(
         title={"text": f"{data.label} per month: median and interquartile range", "x": 0.0},
-        yaxis=_axis(data), xaxis={"dtick": "M1", "tickformat": "%b<br>%Y"}, height=380,
-        margin={"t": 80, "l": 70, "r": 20, "b": 40}, plot_bgcolor="white",
+        yaxis=_axis(data),
+        xaxis={"dtick": "M1", "tickformat": "%b<br>%Y"},
+        height=380,
+        margin={"t": 80, "l": 70, "r": 20, "b": 40},
+        plot_bgcolor="white",
         legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
-    )  # fmt: skip
+    )
     figure.update_yaxes(gridcolor="#e5e5e5", zeroline=False)
     return str(figure.to_html(**_HTML, div_id="dose-trend"))
 

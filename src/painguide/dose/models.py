@@ -20,6 +20,7 @@ __all__ = [
     "IrradiationEvent",
     "ParseWarning",
     "PatientInfo",
+    "ReportFilter",
     "ReportKind",
     "SkinDose",
     "SkinDoseMap",
@@ -221,3 +222,32 @@ class SkinDose:
     note: str
     method: str = ""
     dose_map: SkinDoseMap | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFilter:
+    """Which stored reports a list or an export is about; ``None`` is "any".
+
+    ``procedure_type`` is a catalogue procedure id; ``unmapped`` selects the reports without one. ``device``
+    matches the station name or the device serial number. ``since`` is inclusive, ``until`` exclusive (study
+    date-time as stored).
+    """
+
+    patient_id: str | None = None
+    study_instance_uid: str | None = None
+    procedure_type: str | None = None
+    unmapped: bool = False
+    operator: str | None = None
+    device: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def described(self) -> dict[str, str]:
+        """The filters that are set, as text (for the audit trail)."""
+        values = {
+            "patient_id": self.patient_id, "study_instance_uid": self.study_instance_uid,
+            "procedure_type": "unmapped" if self.unmapped else self.procedure_type, "operator": self.operator,
+            "device": self.device, "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }  # fmt: skip
+        return {key: value for key, value in values.items() if value}

@@ -33,6 +33,8 @@ __all__ = [
     "load_reference_data",
     "local_drls",
     "national_drl",
+    "patient_sum_alerts",
+    "report_alerts",
     "rolling_patient_sums",
     "with_overrides",
 ]
@@ -323,13 +325,8 @@ def rolling_patient_sums(
     return results
 
 
-def find_alerts(samples: Sequence[DoseSample], levels: AlertLevels) -> list[Alert]:
-    """Reports at or above the alert levels, then the reports that take a patient's rolling sum over a level.
-
-    A patient-sum alert is raised on the report whose addition makes the sum over the window reach the level
-    (not again for later reports in the same window); not when that report alone reaches the level, nor when
-    the window holds a single report (the report alert says it already).
-    """
+def report_alerts(samples: Iterable[DoseSample], levels: AlertLevels) -> list[Alert]:
+    """Reports whose own DAP or reference-point dose is at or above its alert level, in the given order."""
     alerts: list[Alert] = []
     thresholds = (("dap", levels.dap_gy_cm2), ("rp_dose", levels.rp_dose_mgy))
     for sample in samples:
@@ -340,6 +337,17 @@ def find_alerts(samples: Sequence[DoseSample], levels: AlertLevels) -> list[Aler
                     Alert("report", quantity, value, threshold, sample.patient_id, (sample.report_id,),
                           sample.study_datetime, sample.study_datetime, levels.source)
                 )  # fmt: skip
+    return alerts
+
+
+def patient_sum_alerts(samples: Iterable[DoseSample], levels: AlertLevels) -> list[Alert]:
+    """The reports that take a patient's sum over the rolling window to an alert level.
+
+    Raised on the report whose addition makes the sum over the window reach the level (not again for later
+    reports in the same window); not when that report alone reaches the level, nor when the window holds a
+    single report (the report alert says it already).
+    """
+    alerts: list[Alert] = []
     for sample, dap, rp, ids in rolling_patient_sums(samples, levels.window):
         if len(ids) < 2:
             continue
@@ -413,3 +421,8 @@ def find_skin_alerts(samples: Sequence[SkinSample], levels: AlertLevels) -> list
                           current.study_datetime, levels.source)
                 )  # fmt: skip
     return alerts
+
+
+def find_alerts(samples: Sequence[DoseSample], levels: AlertLevels) -> list[Alert]:
+    """Report alerts (:func:`report_alerts`), then per-patient sum alerts (:func:`patient_sum_alerts`)."""
+    return report_alerts(samples, levels) + patient_sum_alerts(samples, levels)

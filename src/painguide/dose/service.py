@@ -13,26 +13,28 @@ import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from painguide.dose.models import DoseReport, SkinDose, StoredReport
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+
+from painguide.dose.models import DoseReport, ReportFilter, SkinDose, StoredReport
 from painguide.dose.procedures import ProcedureMatcher
-from painguide.dose.reference import Alert, AlertLevels, Comparison, DoseSample, LocalDrl, ReferenceData
-from painguide.errors import PainguideError
+from painguide.errors import DatabaseUnavailableError, PainguideError
 from painguide.store.uow import UnitOfWork
 
 __all__ = [
     "UNMAPPED",
-    "DoseAudit",
     "ImportOutcome",
     "ImportSummary",
     "RemapSummary",
+    "SkinBackfill",
     "Source",
-    "audit",
+    "ZipLimits",
     "collect_sources",
+    "estimate_pending_skin_doses",
     "get_skin_dose",
     "get_stored",
     "import_dataset",
@@ -42,6 +44,7 @@ __all__ = [
     "procedure_names",
     "procedure_type_of",
     "quarantine",
+    "quarantine_file",
     "remap_procedure_types",
     "skin_dose_of",
 ]
@@ -65,15 +68,58 @@ class Source:
     path: Path
     member: str | None = None
     fetch: Callable[[], bytes] | None = None
+    max_bytes: int | None = None
 
     def read(self) -> bytes:
-        """The file's bytes."""
+        """The file's bytes (a zip member: at most ``max_bytes``, else :class:`OSError`)."""
         if self.fetch is not None:
             return self.fetch()
         if self.member is None:
             return self.path.read_bytes()
-        with zipfile.ZipFile(self.path) as archive:
-            return archive.read(self.member)
+        with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as member:
+            data = member.read(-1 if self.max_bytes is None else self.max_bytes + 1)
+        if self.max_bytes is not None and len(data) > self.max_bytes:
+            raise OSError(f"zip member is larger than {self.max_bytes} bytes")
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class ZipLimits:
+    """What a zip archive may hold before it (or one member) is refused unread.
+
+    The defaults are the settings' defaults (``PAINGUIDE_ZIP_MAX_MEMBERS``, ``PAINGUIDE_ZIP_MAX_MEMBER_MB``,
+    ``PAINGUIDE_ZIP_MAX_RATIO``); :meth:`from_settings` reads the configured ones.
+    """
+
+    members: int = 10_000
+    member_bytes: int = 64 * 1024 * 1024
+    ratio: float = 100.0
+
+    @classmethod
+    def from_settings(cls) -> ZipLimits:
+        """The configured limits."""
+        from painguide.settings import get_settings
+
+        settings = get_settings()
+        return cls(
+            settings.zip_max_members, int(settings.zip_max_member_mb * 1024 * 1024), settings.zip_max_ratio
+        )
+
+    def refusal(self, info: zipfile.ZipInfo) -> str | None:
+        """Why one member is refused (by its declared sizes: reading stops there), or ``None``."""
+        if info.file_size > self.member_bytes:
+            return (
+                f"zip member is {info.file_size / 1e6:.1f} MB uncompressed, above the limit of "
+                f"{self.member_bytes / 1e6:.1f} MB (setting PAINGUIDE_ZIP_MAX_MEMBER_MB); unpack it and "
+                "import the file itself if it is a real dose report"
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 1024 * 1024 and ratio > self.ratio:
+            return (
+                f"zip member expands {ratio:.0f}-fold ({info.compress_size} → {info.file_size} bytes), above "
+                f"the limit of {self.ratio:g} (setting PAINGUIDE_ZIP_MAX_RATIO): a zip bomb is refused unread"
+            )
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,8 +242,14 @@ def remap_procedure_types(uow_factory: UowFactory, *, actor: str = "system") -> 
     return RemapSummary(len(texts), len(changes), sum(1 for v in new.values() if v is None))
 
 
-def collect_sources(paths: Iterable[str | Path]) -> tuple[list[Source], list[ImportOutcome]]:
+def collect_sources(
+    paths: Iterable[str | Path], *, limits: ZipLimits | None = None, quarantine_dir: Path | None = None
+) -> tuple[list[Source], list[ImportOutcome]]:
     """Expand files, folders (recursively, hidden files skipped) and zip archives into sources.
+
+    A zip archive with more members than ``limits.members`` is refused whole; a member larger or more
+    compressed than the limits is refused unread (:meth:`ZipLimits.refusal`). A refusal is quarantined: the
+    archive is copied into ``quarantine_dir`` (when given) with the reason.
 
     Returns
     -------
@@ -219,24 +271,43 @@ def collect_sources(paths: Iterable[str | Path]) -> tuple[list[Source], list[Imp
             continue
         for file in files:
             if zipfile.is_zipfile(file):
-                sources.extend(_zip_members(file, problems))
+                sources.extend(_zip_members(file, problems, limits or ZipLimits(), quarantine_dir))
             else:
                 sources.append(Source(str(file), file))
     return sources, problems
 
 
-def _zip_members(path: Path, problems: list[ImportOutcome]) -> Iterator[Source]:
+def _refuse_archive(path: Path, label: str, reason: str, folder: Path | None) -> ImportOutcome:
+    copy = quarantine_file(path, label, reason, folder) if folder is not None else None
+    return ImportOutcome(label, "quarantined", reason=reason, quarantined_as=copy)
+
+
+def _zip_members(
+    path: Path, problems: list[ImportOutcome], limits: ZipLimits, folder: Path | None
+) -> Iterator[Source]:
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [info.filename for info in archive.infolist() if not info.is_dir()]
+            infos = [info for info in archive.infolist() if not info.is_dir()]
     except (zipfile.BadZipFile, OSError) as exc:
         problems.append(
             ImportOutcome(str(path), "quarantined", reason=f"zip archive cannot be opened: {exc}")
         )
         return
-    for name in sorted(names):
-        if not Path(name).name.startswith("."):
-            yield Source(f"{path}!{name}", path, name)
+    if len(infos) > limits.members:
+        reason = (
+            f"zip archive holds {len(infos)} files, above the limit of {limits.members} "
+            "(setting PAINGUIDE_ZIP_MAX_MEMBERS); split it or import its folder"
+        )
+        problems.append(_refuse_archive(path, str(path), reason, folder))
+        return
+    for info in sorted(infos, key=lambda i: i.filename):
+        if Path(info.filename).name.startswith("."):
+            continue
+        label = f"{path}!{info.filename}"
+        if (refusal := limits.refusal(info)) is not None:
+            problems.append(_refuse_archive(path, label, refusal, folder))
+        else:
+            yield Source(label, path, info.filename, max_bytes=limits.member_bytes)
 
 
 def quarantine(data: bytes, label: str, reason: str, folder: Path) -> Path:
@@ -246,6 +317,25 @@ def quarantine(data: bytes, label: str, reason: str, folder: Path) -> Path:
     stem = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(label.replace("!", "_")).name)[-80:] or "file"
     target = folder / f"{digest}-{stem}"
     target.write_bytes(data)
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    target.with_name(target.name + ".reason.txt").write_text(
+        f"source: {label}\nquarantined: {stamp}\nreason: {reason}\n", encoding="utf-8"
+    )
+    return target
+
+
+def quarantine_file(path: Path, label: str, reason: str, folder: Path) -> Path:
+    """Copy a refused file (for example a whole zip archive) into ``folder`` with a ``.reason.txt``."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", path.name)[-80:] or "file"
+    target = folder / f"{digest.hexdigest()[:16]}-{stem}"
+    shutil.copyfile(path, target)
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     target.with_name(target.name + ".reason.txt").write_text(
         f"source: {label}\nquarantined: {stamp}\nreason: {reason}\n", encoding="utf-8"
@@ -265,12 +355,69 @@ def skin_dose_of(data: bytes, report: DoseReport) -> SkinDose:
     """The peak skin dose estimate of a parsed report, or why there is none (never raises).
 
     Only reports whose device model pyskindose knows load pyskindose (about a second, once per process)
-    and run its model (a few tenths of a second each); every other report is decided without it.
+    and run its model (about a second each under load); every other report is decided without it.
     """
     from painguide.dose.skin import skin_dose_or_reason
     from painguide.settings import get_settings
 
     return skin_dose_or_reason(data, report, work_dir=get_settings().data_dir / "pyskindose")
+
+
+def _skin_at_import(report: DoseReport) -> SkinDose | None:
+    """The "not estimable" answer the report settles alone; ``None``: estimated after the import."""
+    from painguide.dose.skin import decided_without_model
+
+    return decided_without_model(report)
+
+
+@dataclass(frozen=True, slots=True)
+class SkinBackfill:
+    """What :func:`estimate_pending_skin_doses` did."""
+
+    estimated: int
+    not_estimable: int
+    pending: int
+
+
+def estimate_pending_skin_doses(
+    uow_factory: UowFactory,
+    *,
+    actor: str = "system",
+    report_ids: list[int] | None = None,
+    limit: int | None = None,
+) -> SkinBackfill:
+    """Run pyskindose for the reports the import left pending (all, or only ``report_ids``), one at a time.
+
+    Each estimate is computed outside any transaction (about a second) and stored in its own short one with
+    its audit entry, so imports and pages are never held up; a report another process finished first is
+    skipped. ``pending`` counts the reports still waiting afterwards.
+    """
+    from painguide.dose.rdsr import read_dose_report
+    from painguide.store.audit import record_audit
+    from painguide.store.skin_repository import pending_file, pending_reports, replace_skin
+
+    with uow_factory() as uow:
+        waiting = pending_reports(uow.session, report_ids, limit)
+    estimated = refused = 0
+    for report_id in waiting:
+        with uow_factory() as uow:
+            data = pending_file(uow.session, report_id)
+        if data is None:
+            continue
+        try:
+            skin = skin_dose_of(data, read_dose_report(data))
+        except PainguideError as exc:  # the file was read at import; a failure now is named, not raised
+            skin = SkinDose(None, f"not estimable, because the kept report could not be read again ({exc})")
+        with uow_factory() as uow:
+            if replace_skin(uow.session, report_id, skin):
+                detail: dict[str, Any] = {"peak_skin_dose_mgy": skin.peak_skin_dose_mgy}
+                record_audit(uow.session, actor, "dose.skin", "dose_report", str(report_id), detail)
+                estimated += skin.peak_skin_dose_mgy is not None
+                refused += skin.peak_skin_dose_mgy is None
+            uow.commit()
+    with uow_factory() as uow:
+        left = len(pending_reports(uow.session, report_ids))
+    return SkinBackfill(estimated, refused, left)
 
 
 def _parse(source: Source, *, strict: bool, folder: Path) -> _Parsed | ImportOutcome:
@@ -282,7 +429,7 @@ def _parse(source: Source, *, strict: bool, folder: Path) -> _Parsed | ImportOut
         return ImportOutcome(source.label, "quarantined", reason=f"cannot read: {exc}")
     try:
         report = read_dose_report(data, strict=strict)
-        return _Parsed(source, data, report, skin_dose_of(data, report))
+        return _Parsed(source, data, report, _skin_at_import(report))
     except PainguideError as exc:
         reason = str(exc)
     except Exception as exc:  # never let one file stop the batch; the reason names the failure
@@ -326,31 +473,58 @@ def import_sources(
     """
     summary = ImportSummary()
     batch: list[_Parsed] = []
-    for done, source in enumerate(sources, start=1):
-        parsed = _parse(source, strict=strict, folder=quarantine_dir)
-        if isinstance(parsed, ImportOutcome):
-            summary.outcomes.append(parsed)
-        else:
-            batch.append(parsed)
-        if len(batch) >= batch_size:
+    try:
+        for done, source in enumerate(sources, start=1):
+            parsed = _parse(source, strict=strict, folder=quarantine_dir)
+            if isinstance(parsed, ImportOutcome):
+                summary.outcomes.append(parsed)
+            else:
+                batch.append(parsed)
+            if len(batch) >= batch_size:
+                summary.outcomes.extend(_store(batch, uow_factory, quarantine_dir, actor))
+                batch = []
+            if progress is not None:
+                progress(done, len(sources), source.label)
+        if batch:
             summary.outcomes.extend(_store(batch, uow_factory, quarantine_dir, actor))
-            batch = []
-        if progress is not None:
-            progress(done, len(sources), source.label)
-    if batch:
-        summary.outcomes.extend(_store(batch, uow_factory, quarantine_dir, actor))
+    except _Outage as outage:
+        cause = outage.cause
+        detail = str(getattr(cause, "orig", None) or cause).strip().splitlines()[0][:300]
+        raise DatabaseUnavailableError(
+            f"database: cannot store dose reports ({type(cause).__name__}: {detail}); "
+            f"{summary.imported} reports of this run were stored before the failure and no file was "
+            "quarantined for it; check that the database is reachable (PAINGUIDE_DATABASE_URL) and run the "
+            "same import again: reports already stored are skipped"
+        ) from cause
     return summary
+
+
+class _Outage(Exception):
+    """The database failed for a reason that is not the report's (connection lost, locked, schema missing)."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _outage(exc: Exception) -> bool:
+    """Whether a failure is the database's (stop the run) rather than one report's (quarantine it)."""
+    return isinstance(exc, SQLAlchemyError) and not isinstance(exc, IntegrityError | DataError)
 
 
 def _store(batch: list[_Parsed], uow_factory: UowFactory, folder: Path, actor: str) -> list[ImportOutcome]:
     try:
         return _store_together(batch, uow_factory, actor, folder)
-    except Exception:  # the batch was rolled back: retry one by one so each report stands on its own
+    except Exception as first:  # the batch was rolled back: retry one by one so each report stands on its own
+        if _outage(first):
+            raise _Outage(first) from first
         outcomes = []
         for item in batch:
             try:
                 outcomes.extend(_store_together([item], uow_factory, actor, folder))
             except Exception as exc:  # a report the database refuses is quarantined with the reason
+                if _outage(exc):
+                    raise _Outage(exc) from exc
                 reason = f"database refused the report: {type(exc).__name__}: {exc}"
                 copy = quarantine(item.data, item.source.label, reason, folder)
                 outcomes.append(
@@ -377,9 +551,10 @@ def _twin_reason(uid: str, twin: int | str) -> str:
 def _store_together(
     batch: list[_Parsed], uow_factory: UowFactory, actor: str, folder: Path
 ) -> list[ImportOutcome]:
+    from painguide.dose.skin import PENDING_NOTE
     from painguide.store.audit import record_audit
     from painguide.store.dose_repository import add_report, existing_sop_uids, same_content
-    from painguide.store.skin_repository import save_skin
+    from painguide.store.skin_repository import save_pending, save_skin
 
     outcomes: list[ImportOutcome] = []
     with uow_factory() as uow:
@@ -408,6 +583,8 @@ def _store_together(
             )
             if item.skin is not None:
                 save_skin(uow.session, report_id, item.skin)
+            else:  # pyskindose can model it: estimated after the import, from the kept file
+                save_pending(uow.session, report_id, item.data, PENDING_NOTE)
             detail: dict[str, Any] = {"sop_instance_uid": uid, "source": item.source.label}
             record_audit(uow.session, actor, "dose.import", "dose_report", str(report_id), detail)
             outcomes.append(ImportOutcome(item.source.label, "imported", uid))
@@ -456,7 +633,7 @@ def import_dataset(
             data, f"{label}-{dataset.get('SOPInstanceUID', 'unknown')}.dcm", str(exc), quarantine_dir
         )
         return ImportOutcome(label, "quarantined", reason=str(exc), quarantined_as=copy)
-    parsed = _Parsed(Source(label, Path(label)), data, report, skin_dose_of(data, report))
+    parsed = _Parsed(Source(label, Path(label)), data, report, _skin_at_import(report))
     return _store([parsed], uow_factory, quarantine_dir, actor)[0]
 
 
@@ -471,15 +648,14 @@ def list_stored(
     """Stored reports, newest first, filtered by patient, study or procedure type (``unmapped``: none)."""
     from painguide.store.dose_repository import list_reports
 
+    where = ReportFilter(
+        patient_id=patient_id,
+        study_instance_uid=study_instance_uid,
+        procedure_type=None if procedure_type == UNMAPPED else procedure_type,
+        unmapped=procedure_type == UNMAPPED,
+    )
     with uow_factory() as uow:
-        return list_reports(
-            uow.session,
-            patient_id=patient_id,
-            study_instance_uid=study_instance_uid,
-            procedure_type=None if procedure_type == UNMAPPED else procedure_type,
-            unmapped=procedure_type == UNMAPPED,
-            limit=limit,
-        )
+        return list_reports(uow.session, where, limit=limit)
 
 
 def get_skin_dose(uow_factory: UowFactory, report_id: int) -> SkinDose | None:
@@ -496,55 +672,3 @@ def get_stored(uow_factory: UowFactory, report_id: int) -> StoredReport:
 
     with uow_factory() as uow:
         return get_report(uow.session, report_id)
-
-
-@dataclass(frozen=True, slots=True)
-class DoseAudit:
-    """Every stored report's dose figures with the site's local DRLs, comparisons and alerts."""
-
-    samples: list[DoseSample]
-    local_drls: list[LocalDrl]
-    comparisons: list[Comparison]
-    alerts: list[Alert]
-    reference: ReferenceData
-    alert_levels: AlertLevels
-
-
-def audit(
-    uow_factory: UowFactory,
-    *,
-    dap_alert_gy_cm2: float | None = None,
-    rp_alert_mgy: float | None = None,
-    window: timedelta | None = None,
-    skin_alert_mgy: float | None = None,
-) -> DoseAudit:
-    """Load every report's figures and evaluate reference levels and alerts (site overrides optional)."""
-    from painguide.dose.reference import (
-        compare,
-        find_alerts,
-        find_skin_alerts,
-        load_reference_data,
-        local_drls,
-        with_overrides,
-    )
-    from painguide.store.dose_repository import dose_samples
-    from painguide.store.skin_repository import skin_samples
-
-    with uow_factory() as uow:
-        samples = dose_samples(uow.session)
-        skins = skin_samples(uow.session)
-    reference = load_reference_data()
-    levels = with_overrides(
-        reference.alerts,
-        dap_gy_cm2=dap_alert_gy_cm2,
-        rp_dose_mgy=rp_alert_mgy,
-        window=window,
-        peak_skin_dose_mgy=skin_alert_mgy,
-    )
-    drls = local_drls([s for s in samples if s.kind != "ct"]) + local_drls(
-        [s for s in samples if s.kind == "ct"], quantity="dlp"
-    )
-    by_type = {drl.procedure_type: drl for drl in drls}
-    comparisons = [c for sample in samples for c in compare(sample, reference, by_type)]
-    alerts = find_alerts(samples, levels) + find_skin_alerts(skins, levels)
-    return DoseAudit(samples, drls, comparisons, alerts, reference, levels)

@@ -25,7 +25,15 @@ from typing import Any
 
 from painguide.dose.models import DoseReport, ReportKind, SkinDose, SkinDoseMap
 
-__all__ = ["METHOD", "estimate_skin_dose", "known_models", "skin_dose_or_reason", "unmet_reasons"]
+__all__ = [
+    "METHOD",
+    "PENDING_NOTE",
+    "decided_without_model",
+    "estimate_skin_dose",
+    "known_models",
+    "skin_dose_or_reason",
+    "unmet_reasons",
+]
 
 _PACKAGE = "pyskindose"
 _VERSION = "25.1.1"
@@ -131,6 +139,22 @@ def unmet_reasons(report: DoseReport) -> list[str]:
 
 def _not_estimable(reasons: Sequence[str]) -> SkinDose:
     return SkinDose(None, "not estimable, because " + "; ".join(reasons), METHOD)
+
+
+PENDING_NOTE = (
+    "not estimated yet: pyskindose runs after the import (on the first view of the report or with "
+    "`painguide dose skin`)"
+)
+
+
+def decided_without_model(report: DoseReport) -> SkinDose | None:
+    """The "not estimable" answer when the report alone settles it; ``None`` when pyskindose must run.
+
+    Cheap (pyskindose is not loaded): the import stores this answer at once and leaves the model's run,
+    about a second per report, out of the import.
+    """
+    reasons = unmet_reasons(report)
+    return _not_estimable(reasons) if reasons else None
 
 
 def estimate_skin_dose(data: bytes, report: DoseReport, *, work_dir: Path) -> SkinDose:

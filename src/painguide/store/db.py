@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from painguide.errors import ConfigurationError
 
@@ -106,8 +107,24 @@ def schema_is_current(url: str) -> bool:
     return set(stored) == heads
 
 
+def _sqlite_transactional_ddl(dbapi_connection: Any, record: object) -> None:
+    _sqlite_pragmas(dbapi_connection, record)
+    dbapi_connection.isolation_level = None  # the driver would commit before each DDL statement
+
+
+def _migration_engine(url: str) -> Engine:
+    """An engine whose transactions include DDL (SQLite), so a killed migration leaves nothing half done."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return make_engine(url)
+    make_engine(url)  # creates the database folder
+    engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=NullPool)
+    event.listen(engine, "connect", _sqlite_transactional_ddl)
+    event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+    return engine
+
+
 def upgrade(url: str) -> None:
-    """Apply every pending Alembic migration (all branches) to the database at ``url``.
+    """Apply every pending Alembic migration (all branches) to the database at ``url``, in one transaction.
 
     When the stored revisions already are the packaged heads, nothing is imported or run.
     """
@@ -116,7 +133,8 @@ def upgrade(url: str) -> None:
     from alembic import command
 
     cfg = _alembic_config(url)
-    with make_engine(url).begin() as connection:
+    engine = _migration_engine(url)
+    with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "heads")
 

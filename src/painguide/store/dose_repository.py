@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, insert, select, update
+from sqlalchemy import ColumnElement, and_, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from painguide.dose.models import (
@@ -17,18 +17,21 @@ from painguide.dose.models import (
     IrradiationEvent,
     ParseWarning,
     PatientInfo,
+    ReportFilter,
     ReportKind,
     StoredReport,
 )
-from painguide.dose.reference import DoseSample
 from painguide.errors import NotFoundError
 from painguide.store.dose_tables import DoseEventRow, DoseReportRow
+from painguide.store.dose_tally import count_reports_in_tallies, rebuild_tallies
 
 __all__ = [
     "add_report",
-    "dose_samples",
+    "count_reports",
+    "distinct_values",
     "existing_sop_uids",
     "get_report",
+    "iter_reports",
     "list_reports",
     "procedure_texts",
     "reports_near",
@@ -82,6 +85,12 @@ def _report_values(report: DoseReport, *, source: str, procedure_type: str | Non
         "source": source[:500],
     }
     values.update({name: getattr(report.totals, name) for name in _TOTAL_FIELDS})
+    when = report.study_datetime
+    values["study_month"] = when.year * 100 + when.month if when is not None else None
+    totals = report.totals
+    values["audit_dose"] = (
+        totals.dlp_total_mgy_cm if report.kind is ReportKind.CT else totals.dap_total_gy_cm2
+    )
     return values
 
 
@@ -95,9 +104,11 @@ def add_report(
     sqlalchemy.exc.IntegrityError
         On flush or commit, if the SOP Instance UID is already stored (check with :func:`existing_sop_uids`).
     """
-    row = DoseReportRow(**_report_values(report, source=source, procedure_type=procedure_type))
+    values = _report_values(report, source=source, procedure_type=procedure_type)
+    row = DoseReportRow(**values)
     session.add(row)
     session.flush()
+    count_reports_in_tallies(session, [values])
     if report.events:
         rows = []
         for event in report.events:
@@ -147,28 +158,63 @@ def _to_domain(row: DoseReportRow, *, with_events: bool) -> StoredReport:
     return StoredReport(row.id, report, row.procedure_type, row.source, row.imported_at)
 
 
-def list_reports(
-    session: Session,
-    *,
-    patient_id: str | None = None,
-    study_instance_uid: str | None = None,
-    procedure_type: str | None = None,
-    unmapped: bool = False,
-    limit: int = 500,
-) -> list[StoredReport]:
-    """Reports, newest study first, optionally for one patient, study or procedure type (or unmapped)."""
+def _conditions(where: ReportFilter) -> list[ColumnElement[bool]]:
+    r = DoseReportRow
     conditions: list[ColumnElement[bool]] = []
-    if patient_id is not None:
-        conditions.append(DoseReportRow.patient_id == patient_id)
-    if study_instance_uid is not None:
-        conditions.append(DoseReportRow.study_instance_uid == study_instance_uid)
-    if procedure_type is not None:
-        conditions.append(DoseReportRow.procedure_type == procedure_type)
-    if unmapped:
-        conditions.append(DoseReportRow.procedure_type.is_(None))
-    stmt = select(DoseReportRow).where(and_(True, *conditions))
-    stmt = stmt.order_by(DoseReportRow.study_datetime.desc(), DoseReportRow.id.desc()).limit(limit)
-    return [_to_domain(row, with_events=False) for row in session.scalars(stmt)]
+    equal = (
+        (r.patient_id, where.patient_id),
+        (r.study_instance_uid, where.study_instance_uid),
+        (r.procedure_type, where.procedure_type),
+        (r.operator, where.operator),
+    )
+    conditions += [column == value for column, value in equal if value is not None]
+    if where.unmapped:
+        conditions.append(r.procedure_type.is_(None))
+    if where.device is not None:
+        conditions.append((r.station_name == where.device) | (r.device_serial == where.device))
+    if where.since is not None:
+        conditions.append(r.study_datetime >= where.since)
+    if where.until is not None:
+        conditions.append(r.study_datetime < where.until)
+    return conditions
+
+
+def list_reports(
+    session: Session, where: ReportFilter = ReportFilter(), *, limit: int = 500, offset: int = 0
+) -> list[StoredReport]:
+    """Reports, newest study first, matching ``where``; one page of ``limit`` from ``offset``."""
+    stmt = select(DoseReportRow).where(and_(True, *_conditions(where)))
+    stmt = stmt.order_by(DoseReportRow.study_datetime.desc(), DoseReportRow.id.desc())
+    return [_to_domain(row, with_events=False) for row in session.scalars(stmt.limit(limit).offset(offset))]
+
+
+def count_reports(session: Session, where: ReportFilter = ReportFilter()) -> int:
+    """How many reports match ``where``."""
+    stmt = select(func.count()).select_from(DoseReportRow).where(and_(True, *_conditions(where)))
+    return int(session.scalar(stmt) or 0)
+
+
+def iter_reports(
+    session: Session, where: ReportFilter = ReportFilter(), *, chunk: int = 1000
+) -> Iterator[StoredReport]:
+    """Every report matching ``where`` in id order, read ``chunk`` rows at a time (never all at once)."""
+    after = 0
+    while True:
+        stmt = select(DoseReportRow).where(DoseReportRow.id > after, *_conditions(where))
+        rows = list(session.scalars(stmt.order_by(DoseReportRow.id).limit(chunk)))
+        for row in rows:
+            yield _to_domain(row, with_events=False)
+        if len(rows) < chunk:
+            return
+        after = rows[-1].id
+        session.expunge_all()
+
+
+def distinct_values(session: Session) -> tuple[list[str], list[str]]:
+    """The stored operators and station names (for filter choices)."""
+    operators = select(DoseReportRow.operator).where(DoseReportRow.operator.is_not(None)).distinct()
+    stations = select(DoseReportRow.station_name).where(DoseReportRow.station_name.is_not(None)).distinct()
+    return sorted(session.scalars(operators)), sorted(session.scalars(stations))
 
 
 def procedure_texts(session: Session) -> dict[int, tuple[str | None, list[str]]]:
@@ -196,6 +242,7 @@ def set_procedure_types(session: Session, changes: dict[int, str | None]) -> Non
             update(DoseReportRow),
             [{"id": report_id, "procedure_type": value} for report_id, value in changes.items()],
         )
+        rebuild_tallies(session, dimensions=["procedure"])
 
 
 def get_report(session: Session, report_id: int) -> StoredReport:
@@ -238,51 +285,6 @@ def reports_near(
     )
     stmt = select(DoseReportRow).where(condition).order_by(DoseReportRow.study_datetime)
     return [_to_domain(row, with_events=False) for row in session.scalars(stmt)]
-
-
-def dose_samples(
-    session: Session, *, kind: str | None = None, since: datetime | None = None
-) -> list[DoseSample]:
-    """The dose figures of every stored report (for reference levels, alerts and the dashboard)."""
-    r = DoseReportRow
-    stmt = select(
-        r.id,
-        r.patient_id,
-        r.study_datetime,
-        r.procedure_type,
-        r.kind,
-        r.manufacturer,
-        r.model,
-        r.station_name,
-        r.operator,
-        r.dap_total_gy_cm2,
-        r.rp_dose_total_mgy,
-        r.dlp_total_mgy_cm,
-        r.fluoro_time_s,
-    ).order_by(r.study_datetime, r.id)
-    if kind is not None:
-        stmt = stmt.where(r.kind == kind)
-    if since is not None:
-        stmt = stmt.where(r.study_datetime >= since)
-    samples = []
-    for row in session.execute(stmt):
-        device = " ".join(x for x in (row.manufacturer, row.model, row.station_name) if x) or None
-        samples.append(
-            DoseSample(
-                report_id=row.id,
-                patient_id=row.patient_id,
-                study_datetime=row.study_datetime,
-                procedure_type=row.procedure_type,
-                kind=row.kind,
-                device=device,
-                operator=row.operator,
-                dap_total_gy_cm2=row.dap_total_gy_cm2,
-                rp_dose_total_mgy=row.rp_dose_total_mgy,
-                dlp_total_mgy_cm=row.dlp_total_mgy_cm,
-                fluoro_time_s=row.fluoro_time_s,
-            )
-        )
-    return samples
 
 
 def same_content(session: Session, report: DoseReport) -> int | None:

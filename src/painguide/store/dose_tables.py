@@ -11,19 +11,37 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from painguide.store.base import Base, UTCDateTime, utcnow
 
-__all__ = ["DoseEventRow", "DoseReportRow", "DoseSkinRow"]
+__all__ = ["DoseEventRow", "DosePatientTallyRow", "DoseReportRow", "DoseSkinRow", "DoseTallyRow"]
 
 
 class DoseReportRow(Base):
     """One radiation dose structured report."""
 
     __tablename__ = "dose_report"
-    __table_args__ = (Index("ix_dose_report_patient_study", "patient_id", "study_datetime"),)
+    __table_args__ = (
+        # migration 0008_dose: indexes the aggregate queries of store/dose_statistics.py walk in order
+        Index("ix_dose_report_procedure_dose", "procedure_type", "audit_dose", "kind"),
+        Index("ix_dose_report_kind_operator_dose", "kind", "operator", "audit_dose"),
+        Index(
+            "ix_dose_report_kind_device_dose", "kind", "manufacturer", "model", "station_name", "audit_dose"
+        ),
+        Index("ix_dose_report_kind_month_dose", "kind", "study_month", "audit_dose"),
+        Index("ix_dose_report_study_id", "study_datetime", "id"),
+        Index(
+            "ix_dose_report_patient_dose",
+            "patient_id",
+            "study_datetime",
+            "dap_total_gy_cm2",
+            "rp_dose_total_mgy",
+        ),
+        Index("ix_dose_report_dap", "dap_total_gy_cm2"),
+        Index("ix_dose_report_rp_dose", "rp_dose_total_mgy"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     sop_instance_uid: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
@@ -54,6 +72,10 @@ class DoseReportRow(Base):
     fluoro_time_s: Mapped[float | None] = mapped_column(Float)
     acquisition_time_s: Mapped[float | None] = mapped_column(Float)
     dlp_total_mgy_cm: Mapped[float | None] = mapped_column(Float)
+    study_month: Mapped[int | None] = mapped_column(Integer)
+    """``YYYYMM`` of the study date (monthly statistics in SQL)."""
+    audit_dose: Mapped[float | None] = mapped_column(Float)
+    """The value the report is audited on: DAP (Gy·cm²) for projection reports, DLP (mGy·cm) for CT."""
     event_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     warnings: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
     source: Mapped[str] = mapped_column(String(500), nullable=False, default="")
@@ -104,8 +126,45 @@ class DoseSkinRow(Base):
     __tablename__ = "dose_skin"
 
     report_id: Mapped[int] = mapped_column(ForeignKey("dose_report.id", ondelete="CASCADE"), primary_key=True)
-    peak_skin_dose_mgy: Mapped[float | None] = mapped_column(Float)
+    # indexed: skin alerts read only the estimates at or above a level
+    peak_skin_dose_mgy: Mapped[float | None] = mapped_column(Float, index=True)
     note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
     method: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     dose_map: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    # waiting for the estimate (pyskindose runs after the import): the report file it needs, cleared when done
+    pending: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false(), index=True
+    )
+    pending_rdsr: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class DoseTallyRow(Base):
+    """How many reports with an audit dose each group holds (kept up to date with every write).
+
+    ``dimension`` is ``procedure``, ``operator``, ``device`` or ``month``; ``key`` the JSON list of the
+    group's column values (procedure type; operator; manufacturer, model, station; ``YYYYMM``), null
+    included. The database reads a group's quartiles from an index by offset, which needs the count
+    without a scan.
+    """
+
+    __tablename__ = "dose_tally"
+
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    reports: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class DosePatientTallyRow(Base):
+    """Per patient: the sums of the absolute DAP and reference-point dose of all their reports (maintained).
+
+    A sum over any alert window is at most these, so only patients at or above a level need their reports read
+    for the 12-week per-patient alerts.
+    """
+
+    __tablename__ = "dose_patient_tally"
+
+    patient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dap_sum_gy_cm2: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+    rp_sum_mgy: Mapped[float] = mapped_column(Float, nullable=False, index=True)

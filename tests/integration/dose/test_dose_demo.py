@@ -10,7 +10,8 @@ from tests.integration.dose.test_dose_import import UowFactory
 from painguide.dose.demo import ALERT_PATIENT, demo_reports, seed_demo_data
 from painguide.dose.generator import fluoro_report, write_report
 from painguide.dose.rdsr import read_dose_report
-from painguide.dose.service import audit, list_stored, remap_procedure_types
+from painguide.dose.review import alert_list, drl_exceedances, drl_table
+from painguide.dose.service import list_stored, remap_procedure_types
 from painguide.store.dose_repository import add_report
 
 TODAY = date(2031, 3, 14)
@@ -25,12 +26,13 @@ def test_demo_reports_span_the_twelve_months_before_today(uow_factory: UowFactor
     assert len(stored) == 60 and dates[0] >= datetime(2030, 3, 14) and dates[-1] < datetime(2031, 3, 14)
     assert len({(d.year, d.month) for d in dates}) >= 12  # every month has reports
     assert all(s.procedure_type for s in stored)  # every demo description names a catalogue procedure
-    result = audit(uow_factory)
-    (alert,) = result.alerts
+    alerts = alert_list(uow_factory, actor="test").alerts
+    (alert,) = alerts
     assert alert.scope == "patient_sum" and alert.patient_id == ALERT_PATIENT and len(alert.report_ids) == 3
-    local = [c for c in result.comparisons if c.reference.startswith("local-median:")]
+    above = drl_exceedances(uow_factory, drl_table(uow_factory))
+    local = [c for c in above if c.reference.startswith("local-median:")]
     assert sum(c.ratio > 3 for c in local) >= 3  # a few reports far above the local DRL
-    sums = [a for a in result.alerts if a.window_end and a.window_end.date() > TODAY - timedelta(days=365)]
+    sums = [a for a in alerts if a.window_end and a.window_end.date() > TODAY - timedelta(days=365)]
     assert sums == [alert]
 
 

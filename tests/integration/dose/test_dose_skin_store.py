@@ -9,7 +9,16 @@ from pathlib import Path
 import pytest
 
 from painguide.dose.generator import ct_report, fluoro_report, write_report
-from painguide.dose.service import audit, collect_sources, get_skin_dose, import_sources, list_stored
+from painguide.dose.review import alert_list
+from painguide.dose.service import (
+    SkinBackfill,
+    collect_sources,
+    estimate_pending_skin_doses,
+    get_skin_dose,
+    import_sources,
+    list_stored,
+)
+from painguide.dose.skin import PENDING_NOTE
 from painguide.store.uow import UnitOfWork
 
 UowFactory = Callable[[], UnitOfWork]
@@ -34,7 +43,7 @@ def test_reports_without_an_estimate_keep_the_reason(
         skin = get_skin_dose(uow_factory, stored.id)
         assert skin is not None and skin.peak_skin_dose_mgy is None
         assert skin.note.startswith("not estimable, because")
-    result = audit(uow_factory, skin_alert_mgy=0.001)
+    result = alert_list(uow_factory, actor="test", skin_alert_mgy=0.001)
     assert not [a for a in result.alerts if a.quantity == "peak_skin_dose"]
 
 
@@ -45,12 +54,17 @@ def test_sample_skin_dose_is_stored_and_alerted(
     path = shutil.copy(shared_rdsr_dir / "siemens_axiom_example_procedure.dcm", tmp_path / "artis.dcm")
     _import([Path(path)], uow_factory, quarantine_dir)
     (stored,) = list_stored(uow_factory)
+    pending = get_skin_dose(uow_factory, stored.id)  # the import leaves the model's run for later
+    assert pending is not None and (pending.peak_skin_dose_mgy, pending.note) == (None, PENDING_NOTE)
+    assert estimate_pending_skin_doses(uow_factory, actor="test") == SkinBackfill(1, 0, 0)
+    assert estimate_pending_skin_doses(uow_factory, actor="test") == SkinBackfill(0, 0, 0)  # done once
     skin = get_skin_dose(uow_factory, stored.id)
     assert skin is not None and skin.peak_skin_dose_mgy is not None and skin.dose_map is not None
     assert max(skin.dose_map.dose_mgy) == pytest.approx(skin.peak_skin_dose_mgy, rel=1e-3)
-    default = audit(uow_factory)
-    assert default.alert_levels.peak_skin_dose_mgy == 2000.0  # OpenREM default, 2 Gy
+    default = alert_list(uow_factory, actor="test")
+    assert default.levels.peak_skin_dose_mgy == 2000.0  # OpenREM default, 2 Gy
     assert not [a for a in default.alerts if a.quantity == "peak_skin_dose"]
     below = skin.peak_skin_dose_mgy * 0.9
-    (alert,) = [a for a in audit(uow_factory, skin_alert_mgy=below).alerts if a.quantity == "peak_skin_dose"]
+    found = alert_list(uow_factory, actor="test", skin_alert_mgy=below).alerts
+    (alert,) = [a for a in found if a.quantity == "peak_skin_dose"]
     assert (alert.scope, alert.report_ids, alert.value) == ("report", (stored.id,), skin.peak_skin_dose_mgy)

@@ -4,7 +4,9 @@ role gets exactly what the matrix gives it (403 where it does not; never 401/403
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
@@ -33,9 +35,13 @@ def _actions(dependant: object) -> set[str]:
 
 
 @pytest.fixture
-def app_and_clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[object, dict[str, TestClient]]]:
+def app_and_clients(
+    monkeypatch: pytest.MonkeyPatch, isolated_settings: Path, demo_template: Path
+) -> Iterator[tuple[object, dict[str, TestClient]]]:
     """The demo app with one signed-in client per role (a viewer account is added) and an anonymous one."""
+    shutil.copytree(demo_template, isolated_settings, dirs_exist_ok=True)
     monkeypatch.setenv("PAINGUIDE_DEMO", "1")
+    monkeypatch.setattr("painguide.demo.seed_demo", lambda: None)  # the copy holds the seeded demo site
     get_settings.cache_clear()
     from painguide.web.app import create_app
 

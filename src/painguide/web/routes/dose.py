@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import IO, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from painguide.auth import User
-from painguide.dose.service import UNMAPPED, audit, get_skin_dose, get_stored, list_stored, procedure_names
+from painguide.dose.dashboard import OUTLIERS_PER_GROUP, POINTS_PER_GROUP
+from painguide.dose.models import ReportFilter
+from painguide.dose.review import alert_list, dashboard_view, export_reports, report_page, report_view
+from painguide.dose.service import UNMAPPED, procedure_names
+from painguide.errors import ValidationError
 from painguide.services import open_uow
 from painguide.web.deps import allow, templates
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/dose")
-Dashboard = Annotated[User, Depends(allow("dose.dashboard"))]
-ReportReader = Annotated[User, Depends(allow("dose.reports.read"))]
+DoseAuditor = Annotated[User, Depends(allow("dose.dashboard"))]
+PatientReader = Annotated[User, Depends(allow("dose.reports.read"))]
 Exporter = Annotated[User, Depends(allow("dose.export"))]
 GroupBy = Literal["procedure", "device", "operator"]
 Kind = Literal["fluoro", "radiography", "ct"]
@@ -38,33 +45,67 @@ def plotly_js() -> Response:
     )
 
 
+def _day(field: str, value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationError(
+            field, f"{value[:40]!r} is not a date; write YYYY-MM-DD, e.g. 2025-01-31"
+        ) from exc
+
+
+def _filter(
+    patient: str | None = None,
+    study: str | None = None,
+    procedure: str | None = None,
+    operator: str | None = None,
+    device: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> ReportFilter:
+    """Report filters from the query string (empty fields mean "any"; ``until`` is inclusive)."""
+    first, last = _day("since", since), _day("until", until)
+    return ReportFilter(
+        patient_id=patient or None,
+        study_instance_uid=study or None,
+        procedure_type=None if procedure in (None, "", UNMAPPED) else procedure,
+        unmapped=procedure == UNMAPPED,
+        operator=operator or None,
+        device=device or None,
+        since=datetime.combine(first, time()) if first else None,
+        until=datetime.combine(last + timedelta(days=1), time()) if last else None,
+    )
+
+
+Filter = Annotated[ReportFilter, Depends(_filter)]
+
+
 @router.get("/", response_class=HTMLResponse)
 def dashboard(
     request: Request,
-    user: Dashboard,
+    user: DoseAuditor,
     kind: Kind = "fluoro",
     group_by: Annotated[GroupBy, Query(alias="by")] = "procedure",
 ) -> Response:
     """Distributions and trends per procedure type, device or operator, with reference levels and alerts."""
     from painguide.dose.charts import box_figure, trend_figure
-    from painguide.dose.dashboard import dashboard_data
 
-    result = audit(open_uow)
     names = procedure_names()
-    data = dashboard_data(
-        result.samples, kind=kind, group_by=group_by, names=names,
-        levels=result.reference.levels, alerts=result.alert_levels,
-    )  # fmt: skip
+    view = dashboard_view(open_uow, kind=kind, group_by=group_by, names=names, actor=user.username)
     context = {
         "user": user,
         "kind": kind,
         "by": group_by,
-        "box": box_figure(data),
-        "trend": trend_figure(data),
-        "data": data,
-        "result": result,
+        "box": box_figure(view.data),
+        "trend": trend_figure(view.data),
+        "data": view.data,
+        "result": view,
         "names": names,
-        "alerts": result.alerts[-50:][::-1],
+        "alerts": view.alerts,
+        "points_per_group": POINTS_PER_GROUP,
+        "outliers_per_group": OUTLIERS_PER_GROUP,
     }
     return templates.TemplateResponse(request, "dose/dashboard.html", context)
 
@@ -72,63 +113,86 @@ def dashboard(
 @router.get("/reports", response_class=HTMLResponse)
 def reports(
     request: Request,
-    user: ReportReader,
-    patient: str | None = None,
-    study: str | None = None,
-    procedure: str | None = None,
+    user: PatientReader,
+    where: Filter,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> Response:
-    """Stored reports, newest first; filter by patient, study or procedure type."""
-    stored = list_stored(open_uow, patient_id=patient or None, study_instance_uid=study or None,
-                         procedure_type=procedure or None)  # fmt: skip
-    context = {"user": user, "reports": stored, "patient": patient, "study": study, "procedure": procedure,
-               "names": procedure_names(), "unmapped": UNMAPPED}  # fmt: skip
+    """Stored reports, newest first, 50 per page, filtered by patient, procedure, operator, device, dates."""
+    listing = report_page(open_uow, where, actor=user.username, page=page)
+    query = {k: v for k, v in request.query_params.items() if k != "page" and v}
+    context = {
+        "user": user, "listing": listing, "reports": listing.items, "q": query, "names": procedure_names(),
+        "unmapped": UNMAPPED, "procedure": request.query_params.get("procedure") or None,
+    }  # fmt: skip
     return templates.TemplateResponse(request, "dose/reports.html", context)
 
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
-def report_detail(request: Request, user: ReportReader, report_id: int) -> Response:
+def report_detail(request: Request, user: PatientReader, report_id: int) -> Response:
     """One report: totals, peak skin dose, every irradiation event, comparisons and its alerts."""
     from painguide.dose.charts import events_figure, skin_map_figure
 
-    stored = get_stored(open_uow, report_id)
-    skin = get_skin_dose(open_uow, report_id)
-    result = audit(open_uow)
-    comparisons = [c for c in result.comparisons if c.report_id == report_id]
-    alerts = [a for a in result.alerts if report_id in a.report_ids]
+    view = report_view(open_uow, report_id, actor=user.username)
+    skin, report = view.skin, view.stored.report
     skin_chart = None
     if skin is not None and skin.dose_map is not None and skin.peak_skin_dose_mgy is not None:
         skin_chart = skin_map_figure(skin.dose_map, peak_mgy=skin.peak_skin_dose_mgy)
     context: dict[str, Any] = {
         "user": user,
-        "item": stored,
-        "report": stored.report,
-        "comparisons": comparisons,
-        "alerts": alerts,
+        "item": view.stored,
+        "report": view.stored.report,
+        "comparisons": view.comparisons,
+        "alerts": view.alerts,
         "names": procedure_names(),
         "skin": skin,
-        "skin_level": result.alert_levels.peak_skin_dose_mgy,
+        "skin_level": view.levels.peak_skin_dose_mgy,
         "skin_chart": skin_chart,
-        "events_chart": events_figure(stored.report) if stored.report.events else None,
+        "events_chart": events_figure(report) if report.events else None,
     }
     return templates.TemplateResponse(request, "dose/report.html", context)
 
 
-@router.get("/export.csv")
-def export_csv(user: Exporter, patient: str | None = None) -> Response:
-    """Every stored report (or one patient's) as CSV."""
-    from painguide.dose.export import to_csv
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts(
+    request: Request, user: PatientReader, page: Annotated[int, Query(ge=1, le=1_000_000)] = 1
+) -> Response:
+    """Every high-dose alert, newest first, 100 per page."""
+    per_page = 100
+    found = alert_list(
+        open_uow, actor=user.username, limit=per_page, offset=(page - 1) * per_page, newest_first=True
+    )
+    pages = max(1, -(-found.total // per_page))
+    context = {"user": user, "found": found, "page": page, "pages": pages}
+    return templates.TemplateResponse(request, "dose/alerts.html", context)
 
-    body = to_csv(list_stored(open_uow, patient_id=patient or None, limit=1_000_000))
+
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/export.csv")
+def export_csv(user: Exporter, where: Filter) -> Response:
+    """The stored reports (all, or those matching the filters) as CSV, streamed."""
+    from painguide.dose.export import csv_chunks
+
+    _total, rows = export_reports(open_uow, where, actor=user.username, fmt="csv")
     headers = {"Content-Disposition": 'attachment; filename="dose-reports.csv"'}
-    return Response(body, media_type="text/csv; charset=utf-8", headers=headers)
+    return StreamingResponse(csv_chunks(rows), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/export.xlsx")
-def export_xlsx(user: Exporter, patient: str | None = None) -> Response:
-    """Every stored report (or one patient's) as an XLSX workbook."""
-    from painguide.dose.export import to_xlsx
+def export_xlsx(user: Exporter, where: Filter) -> Response:
+    """The stored reports (all, or those matching the filters) as an XLSX workbook, built on disk."""
+    from painguide.dose.export import write_xlsx
 
-    body = to_xlsx(list_stored(open_uow, patient_id=patient or None, limit=1_000_000))
+    _total, rows = export_reports(open_uow, where, actor=user.username, fmt="xlsx")
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115  (closed after streaming)
+    write_xlsx(rows, spool)
+    spool.seek(0)
     headers = {"Content-Disposition": 'attachment; filename="dose-reports.xlsx"'}
-    media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, media_type=media, headers=headers)
+    return StreamingResponse(_chunks(spool), media_type=_XLSX, headers=headers)
+
+
+def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
+    with spool:
+        while block := spool.read(256 * 1024):
+            yield block

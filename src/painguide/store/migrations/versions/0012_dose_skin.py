@@ -1,4 +1,5 @@
-"""Peak skin dose estimates with their skin dose maps, and the added filtration of each irradiation event.
+"""Peak skin dose estimates with their skin dose maps (or the report file awaiting its estimate),
+and the added filtration of each irradiation event.
 
 Revision ID: 0012_dose_skin
 Revises: 0004_dose
@@ -34,10 +35,16 @@ def upgrade() -> None:
         sa.Column("method", sa.String(200), nullable=False),
         sa.Column("dose_map", sa.JSON(), nullable=True),
         sa.Column("computed_at", UTCDateTime(), nullable=False),
+        sa.Column("pending", sa.Boolean(), nullable=False, server_default=sa.false()),
+        sa.Column("pending_rdsr", sa.LargeBinary(), nullable=True),
     )
+    op.create_index("ix_dose_skin_pending", "dose_skin", ["pending"])
+    op.create_index("ix_dose_skin_peak_skin_dose_mgy", "dose_skin", ["peak_skin_dose_mgy"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_dose_skin_pending", table_name="dose_skin")
+    op.drop_index("ix_dose_skin_peak_skin_dose_mgy", table_name="dose_skin")
     op.drop_table("dose_skin")
     with op.batch_alter_table("dose_event") as batch:
         batch.drop_column("filter_al_mm")

@@ -1,0 +1,188 @@
+"""Dose pages at scale: p50/p95 answer times with 200,000 reports and 5 million events, SQLite and PostgreSQL.
+
+The database is filled by :mod:`benchmarks.dose_loader` (bulk insert of generated rows, no RDSR parsing), then
+each page is requested through the real app (FastAPI test client: routing, service, SQL, templates, Plotly
+HTML) signed in as a radiation-protection officer. Goal: p95 < 300 ms for every page.
+
+Run: ``python -m benchmarks.bench_dose_scale [--reports N] [--events N] [--db sqlite|postgres|both]
+[--repeat N] [--sqlite PATH]`` (``--sqlite`` keeps or reuses a filled SQLite file). PostgreSQL runs on a
+throw-away server (Debian ``postgresql`` package), as the tests start it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+PAGES = {
+    "dashboard fluoro by procedure": "/dose/?kind=fluoro&by=procedure",
+    "dashboard fluoro by device": "/dose/?kind=fluoro&by=device",
+    "dashboard fluoro by operator": "/dose/?kind=fluoro&by=operator",
+    "dashboard ct": "/dose/?kind=ct",
+    "report list, page 1": "/dose/reports",
+    "report list, page 2000": "/dose/reports?page=2000",
+    "report list, one month": "/dose/reports?since=2023-03-01&until=2023-03-31",
+    "report list, procedure": "/dose/reports?procedure=caudal-esi",
+    "report list, operator": "/dose/reports?operator=Operator05%5EDr",
+    "report list, device": "/dose/reports?device=CARM03",
+    "report list, patient": "/dose/reports?patient=PAT0001234",
+    "report list, procedure + operator + year": (
+        "/dose/reports?procedure=sij-ia&operator=Operator11%5EDr&since=2022-01-01&until=2022-12-31"
+    ),
+    "report detail": "/dose/reports/123456",
+    "alerts, page 1": "/dose/alerts",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str]:
+    """A throw-away PostgreSQL cluster on loopback (as tests/conftest.py starts one); yields its URL."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        raise SystemExit("PostgreSQL server binaries not found (apt-get install postgresql)")
+    bindir = found[-1].parent
+    root = Path(tempfile.mkdtemp(prefix="painguide-bench-pg-"))
+    run_as: list[str] = []
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("postgres")
+        os.chown(root, pw.pw_uid, pw.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    port, data = _free_port(), root / "data"
+    subprocess.run(
+        [*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {root} -h 127.0.0.1 -F -c shared_buffers=256MB -c work_mem=16MB"
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(root / "log"),
+            "-w",
+            "-o",
+            options,
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        subprocess.run(
+            [
+                *run_as,
+                str(bindir / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "-U",
+                "postgres",
+                "bench",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/bench"
+    finally:
+        subprocess.run(
+            [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _client(url: str, data_dir: Path) -> Any:
+    from fastapi.testclient import TestClient
+
+    from painguide.auth import User
+    from painguide.settings import get_settings
+    from painguide.web.app import create_app
+    from painguide.web.deps import current_user
+
+    os.environ.update(
+        PAINGUIDE_DATABASE_URL=url,
+        PAINGUIDE_DATA_DIR=str(data_dir),
+        PAINGUIDE_SECRET_KEY="b" * 48,
+        PAINGUIDE_DEMO="0",
+    )
+    get_settings.cache_clear()
+    app = create_app()
+    app.dependency_overrides[current_user] = lambda: User("bench-rpo", "Bench RPO", frozenset({"rpo"}))
+    return TestClient(app)
+
+
+def measure(url: str, data_dir: Path, repeat: int) -> dict[str, tuple[float, float]]:
+    """p50 and p95 in ms per page (after one warm-up request each)."""
+    client = _client(url, data_dir)
+    results = {}
+    for name, path in PAGES.items():
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.text[:300])
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            client.get(path)
+            times.append((time.perf_counter() - start) * 1000)
+        times.sort()
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        results[name] = (statistics.median(times), p95)
+        print(f"  {name:45s} p50 {results[name][0]:7.1f} ms   p95 {p95:7.1f} ms", flush=True)
+    return results
+
+
+def _fill(url: str, reports: int, events: int) -> None:
+    from benchmarks.dose_loader import load
+    from painguide.store.db import upgrade
+
+    upgrade(url)
+    seconds = load(url, reports=reports, events=events)
+    print(f"  loaded {reports:,} reports / {reports * events:,} events in {seconds:.0f} s", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reports", type=int, default=200_000)
+    parser.add_argument("--events", type=int, default=25)
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--repeat", type=int, default=40)
+    parser.add_argument("--sqlite", type=Path, help="SQLite file to fill (or reuse when it exists)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if args.db in ("sqlite", "both"):
+            path = args.sqlite or folder / "scale.sqlite3"
+            url = f"sqlite:///{path}"
+            print(f"SQLite ({path})", flush=True)
+            if not path.exists():
+                _fill(url, args.reports, args.events)
+            measure(url, folder / "sqlite-data", args.repeat)
+        if args.db in ("postgres", "both"):
+            with postgres_server() as url:
+                print("PostgreSQL (throw-away server)", flush=True)
+                _fill(url, args.reports, args.events)
+                measure(url, folder / "pg-data", args.repeat)
+    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} (1, 5, 15 min)")
+
+
+if __name__ == "__main__":
+    main()
