@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from painguide.dose.generator import ct_report, fluoro_report, write_report
-from painguide.dose.review import alert_list
+from painguide.dose.review import alert_list, report_view
 from painguide.dose.service import (
     SkinBackfill,
     collect_sources,
@@ -68,3 +68,23 @@ def test_sample_skin_dose_is_stored_and_alerted(
     found = alert_list(uow_factory, actor="test", skin_alert_mgy=below).alerts
     (alert,) = [a for a in found if a.quantity == "peak_skin_dose"]
     assert (alert.scope, alert.report_ids, alert.value) == ("report", (stored.id,), skin.peak_skin_dose_mgy)
+
+
+@pytest.mark.slow
+def test_report_view_estimates_a_pending_skin_dose_once(
+    shared_rdsr_dir: Path, tmp_path: Path, uow_factory: UowFactory, quarantine_dir: Path
+) -> None:
+    path = shutil.copy(shared_rdsr_dir / "siemens_axiom_example_procedure.dcm", tmp_path / "artis.dcm")
+    _import([Path(path)], uow_factory, quarantine_dir)
+    (stored,) = list_stored(uow_factory)
+    view = report_view(uow_factory, stored.id, actor="test")
+    assert (
+        view.skin is not None and view.skin.peak_skin_dose_mgy is not None and view.skin.dose_map is not None
+    )
+    assert view.skin.note != PENDING_NOTE
+    assert estimate_pending_skin_doses(uow_factory, actor="test") == SkinBackfill(0, 0, 0)  # nothing left
+    level = view.skin.peak_skin_dose_mgy * 0.9
+    alerts = alert_list(uow_factory, actor="test", skin_alert_mgy=level).alerts
+    assert [(a.quantity, a.report_ids) for a in alerts if a.quantity == "peak_skin_dose"] == [
+        ("peak_skin_dose", (stored.id,))
+    ]
