@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = Path(os.environ.get("PAINGUIDE_SHARED_DIR") or REPO.parent / "shared")  # worktrees point here
 
 
 SHARED_RDSR = SHARED / "data" / "rdsr"
@@ -28,6 +28,14 @@ def shared_rdsr_params() -> list[object]:
         reason = f"sample RDSRs not found at {SHARED_RDSR} (../shared is absent)"
         return [pytest.param(None, id="no-samples", marks=pytest.mark.skip(reason=reason))]
     return [pytest.param(path, id=path.name, marks=pytest.mark.shared) for path in files]
+
+
+@pytest.fixture
+def shared_rdsr_dir() -> Path:
+    """The folder of real sample RDSRs (the test is skipped when ../shared is absent)."""
+    if not any(SHARED_RDSR.glob("*.dcm")):
+        pytest.skip(f"sample RDSRs not found at {SHARED_RDSR} (../shared is absent)")
+    return SHARED_RDSR
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

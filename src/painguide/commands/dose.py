@@ -18,7 +18,7 @@ import typer
 from painguide.commands.guard import requires
 
 if TYPE_CHECKING:
-    from painguide.dose.models import DoseReport
+    from painguide.dose.models import DoseReport, SkinDose
 
 __all__ = ["app", "report_json", "stored_json"]
 
@@ -41,7 +41,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def report_json(report: DoseReport, file: str) -> dict[str, Any]:
+def report_json(report: DoseReport, file: str, skin: SkinDose | None = None) -> dict[str, Any]:
     """The ``dose inspect --json`` object of one report (the documented CLI contract).
 
     Parameters
@@ -50,13 +50,16 @@ def report_json(report: DoseReport, file: str) -> dict[str, Any]:
         The parsed report.
     file : str
         The file name as given on the command line.
+    skin : SkinDose, optional
+        The peak skin dose estimate (or why there is none).
 
     Returns
     -------
     dict
         Keys ``file, sop_instance_uid, kind, manufacturer, model, study_datetime, events, dap_total_gy_cm2,
         fluoro_dap_gy_cm2, acquisition_dap_gy_cm2, rp_dose_total_mgy, fluoro_time_s, acquisition_time_s,
-        dlp_total_mgy_cm, event_list, warnings`` plus descriptive extras; ``None`` where absent.
+        dlp_total_mgy_cm, peak_skin_dose_mgy, peak_skin_dose_note, event_list, warnings`` plus descriptive
+        extras; ``None`` where absent.
     """
     totals = report.totals
     events = []
@@ -86,6 +89,8 @@ def report_json(report: DoseReport, file: str) -> dict[str, Any]:
         "fluoro_time_s": totals.fluoro_time_s,
         "acquisition_time_s": totals.acquisition_time_s,
         "dlp_total_mgy_cm": totals.dlp_total_mgy_cm,
+        "peak_skin_dose_mgy": skin.peak_skin_dose_mgy if skin else None,
+        "peak_skin_dose_note": skin.note if skin else "not estimated",
         "event_list": events,
         "warnings": [str(w) for w in report.warnings],
     }
@@ -105,14 +110,23 @@ def _fmt(value: float | None, digits: int = 3) -> str:
 
 @app.command("inspect")
 @requires("dose.inspect")
-def inspect(files: _FILES, as_json: _JSON = False, strict: _STRICT = None) -> None:
-    """Read RDSR files and show their totals and events; nothing is stored.
+def inspect(
+    files: _FILES,
+    as_json: _JSON = False,
+    strict: _STRICT = None,
+    skin_dose: Annotated[
+        bool, typer.Option("--skin-dose/--no-skin-dose", help="Estimate the peak skin dose (pyskindose).")
+    ] = True,
+) -> None:
+    """Read RDSR files and show their totals, peak skin dose and events; nothing is stored.
 
     Every file is read; a file that cannot be read gives ``{"file", "error"}`` and the command exits with
     status 3 after reading all files.
     """
     from painguide.dose.rdsr import read_dose_report
+    from painguide.dose.skin import skin_dose_or_reason
     from painguide.errors import DicomError
+    from painguide.settings import get_settings
 
     results: list[dict[str, Any]] = []
     for path in files:
@@ -120,11 +134,18 @@ def inspect(files: _FILES, as_json: _JSON = False, strict: _STRICT = None) -> No
             results.append({"file": str(path), "error": "no such file"})
             continue
         try:
-            results.append(report_json(read_dose_report(path, strict=_strict(strict)), str(path)))
+            data = path.read_bytes()
+            report = read_dose_report(data, strict=_strict(strict))
         except DicomError as exc:
             results.append({"file": str(path), "error": str(exc)})
+            continue
         except OSError as exc:
             results.append({"file": str(path), "error": f"cannot open: {exc.strerror or exc}"})
+            continue
+        skin = None
+        if skin_dose:
+            skin = skin_dose_or_reason(data, report, work_dir=get_settings().data_dir / "pyskindose")
+        results.append(report_json(report, str(path), skin))
     if as_json:
         typer.echo(json.dumps(results, indent=2))
     else:
@@ -148,12 +169,13 @@ def _print_inspect_table(results: list[dict[str, Any]]) -> None:
         "RP mGy",
         "fluoro s",
         "DLP mGy·cm",
+        "PSD mGy",
     ):
         table.add_column(column)
     table.add_column("warnings / error")
     for r in results:
         if "error" in r:
-            table.add_row(Path(r["file"]).name, *[""] * 8, f"[red]{r['error']}[/]")
+            table.add_row(Path(r["file"]).name, *[""] * 9, f"[red]{r['error']}[/]")
             continue
         device = " ".join(x for x in (r["manufacturer"], r["model"]) if x)
         table.add_row(
@@ -166,9 +188,14 @@ def _print_inspect_table(results: list[dict[str, Any]]) -> None:
             _fmt(r["rp_dose_total_mgy"]),
             _fmt(r["fluoro_time_s"]),
             _fmt(r["dlp_total_mgy_cm"]),
+            _fmt(r["peak_skin_dose_mgy"]),
             f"{len(r['warnings'])} warnings (see --json)" if r["warnings"] else "",
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for r in results:
+        if "error" not in r and r["peak_skin_dose_mgy"] is None:
+            console.print(f"{Path(r['file']).name}: peak skin dose {r['peak_skin_dose_note']}")
 
 
 @app.command("import")
@@ -310,6 +337,30 @@ def remap(as_json: _JSON = False) -> None:
     typer.echo(f"{result.total} reports · {result.changed} changed · {result.unmapped} unmapped")
 
 
+@app.command("skin")
+@requires("dose.import")
+def skin(
+    limit: Annotated[int | None, typer.Option(min=1, help="Estimate at most this many reports.")] = None,
+    as_json: _JSON = False,
+) -> None:
+    """Estimate the peak skin doses the import left pending (pyskindose, about a second per report)."""
+    from painguide.dose.service import estimate_pending_skin_doses
+    from painguide.services import open_uow
+
+    result = estimate_pending_skin_doses(open_uow, actor="cli", limit=limit)
+    if as_json:
+        payload = {
+            "estimated": result.estimated,
+            "not_estimable": result.not_estimable,
+            "pending": result.pending,
+        }
+        typer.echo(json.dumps(payload))
+        return
+    typer.echo(
+        f"{result.estimated} estimated · {result.not_estimable} not estimable · {result.pending} pending"
+    )
+
+
 @app.command("list")
 @requires("dose.reports.read")
 def list_(
@@ -404,6 +455,9 @@ def alerts(
     window_weeks: Annotated[
         int | None, typer.Option(min=1, help="Per-patient rolling window (default 12).")
     ] = None,
+    psd: Annotated[
+        float | None, typer.Option(help="Peak skin dose alert level in mGy (default 2000).")
+    ] = None,
     as_json: _JSON = False,
 ) -> None:
     """High-dose alerts: single reports and per-patient sums over the rolling window."""
@@ -413,7 +467,9 @@ def alerts(
     from painguide.services import open_uow
 
     window = timedelta(weeks=window_weeks) if window_weeks else None
-    result = alert_list(open_uow, actor="cli", dap_alert_gy_cm2=dap, rp_alert_mgy=rp, window=window)
+    result = alert_list(
+        open_uow, actor="cli", dap_alert_gy_cm2=dap, rp_alert_mgy=rp, window=window, skin_alert_mgy=psd
+    )
     levels = result.levels
     rows: list[dict[str, Any]] = [
         {
@@ -430,7 +486,12 @@ def alerts(
         for a in result.alerts
     ]
     if as_json:
-        header = {"dap_gy_cm2": levels.dap_gy_cm2, "rp_dose_mgy": levels.rp_dose_mgy, "source": levels.source}
+        header = {
+            "dap_gy_cm2": levels.dap_gy_cm2,
+            "rp_dose_mgy": levels.rp_dose_mgy,
+            "peak_skin_dose_mgy": levels.peak_skin_dose_mgy,
+            "source": levels.source,
+        }
         payload = {"levels": header | {"window_days": levels.window.days}, "alerts": rows}
         typer.echo(json.dumps(payload, indent=2))
         return
@@ -439,7 +500,7 @@ def alerts(
 
     title = (
         f"Dose alerts (DAP ≥ {_fmt(levels.dap_gy_cm2)} Gy·cm², RP ≥ {_fmt(levels.rp_dose_mgy)} mGy, "
-        f"window {levels.window.days} d; {levels.source})"
+        f"PSD ≥ {_fmt(levels.peak_skin_dose_mgy)} mGy, window {levels.window.days} d; {levels.source})"
     )
     table = Table(title=title)
     for column in ("scope", "patient", "quantity", "value", "level", "reports", "until"):

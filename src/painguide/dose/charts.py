@@ -1,4 +1,4 @@
-"""Plotly figures of the dose dashboard (box plots per group and the monthly trend), as HTML fragments.
+"""Plotly figures of the dose pages (dashboard box plots and trend; a report's events and skin dose map).
 
 Both charts use a logarithmic dose axis: fluoroscopy-guided injections lie around 0.1-10 Gy·cm² while the
 high-dose alert level is 200 Gy·cm². When the alert level lies far above the data it is named in a note
@@ -13,8 +13,9 @@ import textwrap
 from typing import Any
 
 from painguide.dose.dashboard import DashboardData, Group
+from painguide.dose.models import DoseReport, ReportKind, SkinDoseMap
 
-__all__ = ["box_figure", "log_ticks", "trend_figure", "wrap_label"]
+__all__ = ["box_figure", "events_figure", "log_ticks", "skin_map_figure", "trend_figure", "wrap_label"]
 
 _BOX = "#4c72b0"
 _MEDIAN = "#c44e52"
@@ -260,3 +261,165 @@ def trend_figure(data: DashboardData) -> str:
     )
     figure.update_yaxes(gridcolor="#e5e5e5", zeroline=False)
     return str(figure.to_html(**_HTML, div_id="dose-trend"))
+
+
+_FLUORO = "#4c72b0"
+_ACQUISITION = "#dd8452"
+_CUMULATIVE = "#555555"
+
+
+def _event_axis(report: DoseReport) -> tuple[list[Any], str]:
+    """Event start times when every event has one and they differ, else event numbers."""
+    times = [event.started for event in report.events]
+    if times and None not in times and (len(times) == 1 or len(set(times)) > 1):
+        return times, "event start (modality time)"
+    return [event.index + 1 for event in report.events], "event number"
+
+
+def _cumulative(values: list[float | None]) -> list[float]:
+    total, result = 0.0, []
+    for value in values:
+        total += value or 0.0
+        result.append(total)
+    return result
+
+
+# (row, event field, label, unit, draw a running total)
+_PROJECTION_ROWS = ((1, "dap_gy_cm2", "DAP", "Gy·cm²", True), (2, "rp_dose_mgy", "RP dose", "mGy", True))
+_CT_ROWS = ((1, "dlp_mgy_cm", "DLP", "mGy·cm", True), (2, "ctdivol_mgy", "CTDIvol", "mGy", False))
+
+
+def _groups(report: DoseReport) -> tuple[tuple[str, str, list[bool]], ...]:
+    """Marker groups: fluoroscopy against acquisition events (all CT acquisitions are one group)."""
+    if report.kind is ReportKind.CT:
+        return (("CT acquisition", _FLUORO, [True] * len(report.events)),)
+    return (
+        ("fluoroscopy", _FLUORO, [e.event_type == "fluoroscopy" for e in report.events]),
+        ("acquisition", _ACQUISITION, [e.event_type != "fluoroscopy" for e in report.events]),
+    )
+
+
+def events_figure(report: DoseReport) -> str:
+    """Irradiation events over time: DAP and reference-point dose per event (fluoroscopy against acquisition)
+    with their running totals, or DLP and CTDIvol for CT, and tube voltage and copper filtration where the
+    report states them.
+
+    Returns an HTML fragment (Plotly, without its script).
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    x, x_title = _event_axis(report)
+    figure = make_subplots(
+        rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.38, 0.38, 0.24],
+        specs=[[{"secondary_y": True}], [{"secondary_y": True}], [{"secondary_y": True}]],
+    )  # fmt: skip
+    for row, field, label, unit, running in _CT_ROWS if report.kind is ReportKind.CT else _PROJECTION_ROWS:
+        values = [getattr(event, field) for event in report.events]
+        for kind, colour, selected in _groups(report):
+            points = [
+                (xi, v, e.index + 1, e.protocol or "")
+                for xi, v, e, chosen in zip(x, values, report.events, selected, strict=True)
+                if chosen and v is not None
+            ]
+            figure.add_trace(
+                go.Scatter(
+                    x=[p[0] for p in points], y=[p[1] for p in points], mode="markers",
+                    name=kind, legendgroup=kind, showlegend=row == 1,
+                    marker={"color": colour, "size": 7}, customdata=[[p[2], p[3]] for p in points],
+                    hovertemplate=(f"event %{{customdata[0]}} ({kind}, %{{customdata[1]}}): "
+                                   f"%{{y:.3g}} {unit}<extra></extra>"),
+                ),
+                row=row, col=1,
+            )  # fmt: skip
+        figure.update_yaxes(title_text=f"{label} per event ({unit})", row=row, col=1, rangemode="tozero")
+        if running:
+            figure.add_trace(
+                go.Scatter(
+                    x=x, y=_cumulative(values), mode="lines", name="running total", legendgroup="total",
+                    showlegend=row == 1, line={"color": _CUMULATIVE, "width": 1.5, "shape": "hv"},
+                    hovertemplate=f"running total %{{y:.3g}} {unit}<extra></extra>",
+                ),
+                row=row, col=1, secondary_y=True,
+            )  # fmt: skip
+            figure.update_yaxes(title_text=f"{label} total ({unit})", row=row, col=1, secondary_y=True,
+                                rangemode="tozero", showgrid=False, tickmode="auto", nticks=5,
+                                tickformat=".3~g")  # fmt: skip
+        else:
+            figure.update_yaxes(visible=False, row=row, col=1, secondary_y=True)
+    _technique(figure, report, x)
+    figure.update_xaxes(title_text=x_title, row=3, col=1)
+    if x_title == "event number":
+        figure.update_xaxes(dtick=max(1, math.ceil(len(x) / 20)))
+    figure.update_layout(
+        title={"text": f"{len(report.events)} irradiation events", "x": 0.0}, height=640,
+        margin={"t": 70, "l": 70, "r": 70, "b": 50}, plot_bgcolor="white",
+        legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+    )  # fmt: skip
+    figure.update_yaxes(gridcolor="#e5e5e5", zeroline=False)
+    figure.update_xaxes(gridcolor="#e5e5e5")
+    return str(figure.to_html(**_HTML, div_id="dose-events"))
+
+
+def _technique(figure: Any, report: DoseReport, x: list[Any]) -> None:
+    """Row 3: tube voltage (left axis) and copper filtration (right axis), each only where stated."""
+    import plotly.graph_objects as go
+
+    kvp = [(xi, e.kvp) for xi, e in zip(x, report.events, strict=True) if e.kvp is not None]
+    copper = [
+        (xi, e.filter_cu_mm) for xi, e in zip(x, report.events, strict=True) if e.filter_cu_mm is not None
+    ]
+    if kvp:
+        figure.add_trace(
+            go.Scatter(x=[p[0] for p in kvp], y=[p[1] for p in kvp], mode="markers", name="kVp",
+                       marker={"color": "#8172b2", "size": 6, "symbol": "diamond"},
+                       hovertemplate="%{y:g} kVp<extra></extra>"),
+            row=3, col=1,
+        )  # fmt: skip
+    if copper:
+        figure.add_trace(
+            go.Scatter(x=[p[0] for p in copper], y=[p[1] for p in copper], mode="markers",
+                       name="Cu filtration", marker={"color": "#937860", "size": 6, "symbol": "square"},
+                       hovertemplate="%{y:g} mm Cu<extra></extra>"),
+            row=3, col=1, secondary_y=True,
+        )  # fmt: skip
+    figure.update_yaxes(title_text="kVp" if kvp else "kVp (not stated)", row=3, col=1)
+    figure.update_yaxes(title_text="mm Cu" if copper else "Cu (not stated)", row=3, col=1,
+                        secondary_y=True, showgrid=False, rangemode="tozero", tickmode="auto", nticks=4,
+                        tickformat=".2~g")  # fmt: skip
+
+
+def skin_map_figure(skin_map: SkinDoseMap, *, peak_mgy: float) -> str:
+    """The skin dose map unrolled around the phantom (10° by 2 cm cells, highest dose per cell).
+
+    Returns an HTML fragment (Plotly, without its script).
+    """
+    import plotly.graph_objects as go
+
+    around_bins = list(range(-180, 180, 10))
+    along = [cm for cm in skin_map.along_cm]
+    low = 2 * math.floor(min(along, default=0.0) / 2) - 10
+    high = 2 * math.ceil(max(along, default=0.0) / 2) + 10
+    along_bins = list(range(int(low), int(high), 2))
+    grid: list[list[float | None]] = [[None] * len(around_bins) for _ in along_bins]
+    for angle, position, dose in zip(skin_map.around_deg, skin_map.along_cm, skin_map.dose_mgy, strict=True):
+        column = min(len(around_bins) - 1, int((angle + 180) // 10))
+        row = min(len(along_bins) - 1, max(0, int((position - low) // 2)))
+        current = grid[row][column]
+        grid[row][column] = dose if current is None else max(current, dose)
+    zmax = peak_mgy
+    figure = go.Figure(
+        go.Heatmap(
+            x=[a + 5 for a in around_bins], y=[b + 1 for b in along_bins], z=grid, zmin=0, zmax=zmax,
+            colorscale="YlOrRd", colorbar={"title": {"text": "mGy"}}, hoverongaps=False,
+            hovertemplate="%{x}° around, %{y} cm along: %{z:.3g} mGy<extra></extra>",
+        )
+    )  # fmt: skip
+    figure.update_layout(
+        title={"text": f"Skin dose map (peak {peak_mgy:.3g} mGy)", "x": 0.0}, height=460,
+        margin={"t": 60, "l": 70, "r": 20, "b": 60}, plot_bgcolor="#f4f4f4",
+        xaxis={"title": "angle around the body (°; 0 = table side, ±180 = tube-away side)",
+               "tickvals": list(range(-180, 181, 45)), "range": [-180, 180]},
+        yaxis={"title": "along the phantom (cm from its head end)", "autorange": "reversed"},
+    )  # fmt: skip
+    return str(figure.to_html(**_HTML, div_id="dose-skin-map"))

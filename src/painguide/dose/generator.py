@@ -13,6 +13,7 @@ They look realistic; they are not clinical data.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,17 +22,20 @@ from typing import Any
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.tag import Tag
-from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 
 from painguide.dose.rdsr import ENHANCED_SR, XRAY_DOSE_SR
 
 __all__ = [
     "CT_PROFILE",
+    "DAMAGE_KINDS",
     "FLUORO_PROFILES",
     "CtProfile",
     "FluoroProfile",
     "Quirks",
     "ct_report",
+    "damage",
+    "damaged_variants",
     "fluoro_report",
     "write_corpus",
     "write_report",
@@ -92,6 +96,12 @@ class Quirks:
         Write the Content Template Sequence (TID 10001 / 10011); some mini C-arms omit it.
     enhanced_sr : bool
         Use the Enhanced SR SOP class (as some CT scanners do) instead of X-Ray Radiation Dose SR.
+    implicit_vr : bool
+        Write Implicit VR Little Endian (as the Philips and Siemens samples are written) instead of
+        Explicit VR Little Endian.
+    undefined_lengths : bool
+        Write every sequence and sequence item with undefined length and delimiters (as one Siemens sample
+        does) instead of defined lengths.
     """
 
     dap_unit: str = "Gy.m2"
@@ -100,6 +110,8 @@ class Quirks:
     malformed_current: bool = False
     template_id: bool = True
     enhanced_sr: bool = False
+    implicit_vr: bool = False
+    undefined_lengths: bool = False
 
 
 _DAP_FACTOR = {"Gy.m2": 1e-4, "Gym2": 1e-4, "dGy.cm2": 10.0, "Gy.cm2": 1.0, "cGy.cm2": 100.0}
@@ -196,7 +208,7 @@ def _base_dataset(rng: random.Random, header: _Header, sop_class: str, quirks: Q
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = UID(sop_class)
     meta.MediaStorageSOPInstanceUID = UID(instance_uid)
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    meta.TransferSyntaxUID = ImplicitVRLittleEndian if quirks.implicit_vr else ExplicitVRLittleEndian
     ds.file_meta = meta
     ds.SOPInstanceUID = instance_uid
     ds.SpecificCharacterSet = "ISO_IR 192"
@@ -332,6 +344,142 @@ def _fluoro_event_item(rng: random.Random, event: _FluoroEvent, quirks: Quirks, 
     return _container(("113706", "DCM", "Irradiation Event X-Ray Data"), children)
 
 
+_XPER = "99PHI-IXR-XPER"
+_AZURION = ("Philips", "Azurion 7 M20", "AZURION01", "722035-101")
+
+
+def _xper(code: str, meaning: str, value: float, unit: str) -> Dataset:
+    """A Philips private NUM item (coding scheme 99PHI-IXR-XPER), as Allura and Azurion systems write them."""
+    return _num((code, _XPER, meaning), value, unit)
+
+
+def _filter(material: tuple[str, str, str], thickness_mm: float) -> Dataset:
+    return _container(
+        ("113771", "DCM", "X-Ray Filters"),
+        [
+            _coded(("113772", "DCM", "X-Ray Filter Type"), ("113650", "DCM", "Strip filter")),
+            _coded(("113757", "DCM", "X-Ray Filter Material"), material),
+            _num(("113758", "DCM", "X-Ray Filter Thickness Minimum"), thickness_mm, "mm"),
+            _num(("113773", "DCM", "X-Ray Filter Thickness Maximum"), thickness_mm, "mm"),
+        ],
+    )
+
+
+def _detailed_geometry(rng: random.Random, field_cm2: float) -> list[Dataset]:
+    side_mm = round(field_cm2**0.5 * 10.0, 1)
+    return [
+        _num(("113790", "DCM", "Collimated Field Area"), round(field_cm2 / 1e4, 6), "m2"),
+        _num(("113788", "DCM", "Collimated Field Height"), side_mm, "mm"),
+        _num(("113789", "DCM", "Collimated Field Width"), side_mm, "mm"),
+        _num(("113766", "DCM", "Focal Spot Size"), 0.7, "mm"),
+        _num(("113750", "DCM", "Distance Source to Detector"), float(rng.randrange(1000, 1200)), "mm"),
+        _num(("113748", "DCM", "Distance Source to Isocenter"), 810.0, "mm"),
+        _num(("113737", "DCM", "Distance Source to Reference Point"), 660.0, "mm"),
+        _num(("113751", "DCM", "Table Longitudinal Position"), round(rng.uniform(-500, 500), 1), "mm"),
+        _num(("113752", "DCM", "Table Lateral Position"), round(rng.uniform(-50, 50), 1), "mm"),
+        _num(("113753", "DCM", "Table Height Position"), round(rng.uniform(-200, 0), 1), "mm"),
+        _num(("113754", "DCM", "Table Head Tilt Angle"), 0.0, "deg"),
+        _num(("113755", "DCM", "Table Horizontal Rotation Angle"), 0.0, "deg"),
+        _num(("113756", "DCM", "Table Cradle Tilt Angle"), 0.0, "deg"),
+        _coded(("113745", "DCM", "Patient Table Relationship"), ("F-10470", "SRT", "headfirst")),
+        _orientation(),
+    ]
+
+
+def _orientation() -> Dataset:
+    item = _coded(("113743", "DCM", "Patient Orientation"), ("F-10450", "SRT", "recumbent"))
+    item.ContentSequence = [
+        _coded(
+            ("113744", "DCM", "Patient Orientation Modifier"),
+            ("F-10340", "SRT", "supine"),
+            "HAS CONCEPT MOD",
+        )
+    ]
+    return item
+
+
+def _detailed_private(rng: random.Random, event: _FluoroEvent) -> list[Dataset]:
+    frames = float(event.pulses)
+    shutters = [
+        _xper(code, meaning, float(rng.randrange(40, 120)), "mm")
+        for code, meaning in (("006", "Bottom Shutter"), ("007", "Left Shutter"), ("008", "Right Shutter"))
+    ]
+    return [
+        _xper("003", "Number of Frames", frames, "1"),
+        _xper("004", "SubImages per Frame", 1.0, "1"),
+        _container(
+            ("005", _XPER, "Wedges and Shutters"),
+            [
+                *shutters,
+                _xper("009", "Top Shutter", 78.0, "mm"),
+                _xper("010", "Distance Wedge 1", 130.0, "mm"),
+                _xper("011", "Distance Wedge 2", 52.0, "mm"),
+                _xper("012", "Angle Wedge 1", -169.0, "deg"),
+                _xper("013", "Angle Wedge 2", -29.0, "deg"),
+            ],
+        ),
+        _container(
+            ("014", _XPER, "Beam Position"),
+            [
+                _xper("015", "Longitudinal Beam Position", round(rng.uniform(1500, 1900), 1), "mm"),
+                _xper("016", "Lateral Beam Position", 0.0, "mm"),
+                _xper("017", "Beam Angle", 0.0, "deg"),
+            ],
+        ),
+        _xper("018", "Final Distance Source to Detector", 1199.0, "mm"),
+        _xper("019", "Final Table Cradle Angle", 0.0, "deg"),
+        _xper("020", "Final Table Height Position", 924.0, "mm"),
+        _xper("021", "Table Height Position", 924.0, "mm"),
+        _xper("022", "Final Table Tilt Angle", 0.0, "deg"),
+        _xper("031", "Final Table Lateral Position", 0.0, "mm"),
+        _container(
+            ("023", _XPER, "Detector Field Size"),
+            [_xper("024", "X side", 176.0, "mm"), _xper("025", "Y side", 176.0, "mm")],
+        ),
+        _xper("026", "Object Thickness", round(rng.uniform(150, 300), 1), "mm"),
+        _text(("027", _XPER, "Performing Physicians Name"), "Doe^Jane"),
+        _text(("028", _XPER, "Applicationgroup Name"), "Spine ClarityIQ"),
+        _text(("029", _XPER, "Application Name"), "Spine ClarityIQ 7.5 fps"),
+        _text(("030", _XPER, "Fluoro Flavour"), "Lo 7,5"),
+    ]
+
+
+def _detailed_event_item(rng: random.Random, event: _FluoroEvent, quirks: Quirks) -> Dataset:
+    """An irradiation event with the full geometry and Philips private items (about 830 elements)."""
+    field_cm2 = event.dap_gy_cm2 / event.rp_mgy * 1000.0
+    children = [
+        _coded(("113764", "DCM", "Acquisition Plane"), ("113622", "DCM", "Single Plane"), "HAS CONCEPT MOD"),
+        _dt(("111526", "DCM", "DateTime Started"), event.started),
+        _coded(("113721", "DCM", "Irradiation Event Type"), _FLUORO if event.fluoro else _STATIONARY),
+        _text(("125203", "DCM", "Acquisition Protocol"), "Fluoro pulsed" if event.fluoro else "Single shot"),
+        _text(("113780", "DCM", "Reference Point Definition"), "15cm below BeamIsocenter"),
+        _uidref(("113769", "DCM", "Irradiation Event UID"), _uid(rng)),
+        _num(
+            ("122130", "DCM", "Dose Area Product"),
+            event.dap_gy_cm2 * _DAP_FACTOR[quirks.dap_unit],
+            quirks.dap_unit,
+        ),
+        _num(("113738", "DCM", "Dose (RP)"), event.rp_mgy * _RP_FACTOR[quirks.rp_unit], quirks.rp_unit),
+        _num(("112011", "DCM", "Positioner Primary Angle"), round(rng.uniform(-30, 30), 1), "deg"),
+        _num(("112012", "DCM", "Positioner Secondary Angle"), round(rng.uniform(-10, 10), 1), "deg"),
+        _filter(("C-127F9", "SRT", "Copper or Copper compound"), 0.4),
+        _filter(("C-120F9", "SRT", "Aluminum or Aluminum compound"), 1.0),
+        _coded(("113732", "DCM", "Fluoro Mode"), ("113631", "DCM", "Pulsed")),
+        _num(("113791", "DCM", "Pulse Rate"), 7.5, "{pulse}/s"),
+        _num(("113768", "DCM", "Number of Pulses"), event.pulses, "1", "no units"),
+        _num(("113733", "DCM", "KVP"), event.kvp, "kV"),
+        _num(("113734", "DCM", "X-Ray Tube Current"), event.ma, "mA"),
+        _num(("113793", "DCM", "Pulse Width"), 2.9, "ms"),
+        _num(("113735", "DCM", "Exposure Time"), round(event.duration_s * 1000.0 * 0.02, 1), "ms"),
+        _num(("113736", "DCM", "Exposure"), round(event.ma * event.duration_s * 20.0, 1), "uAs"),
+        _num(("113742", "DCM", "Irradiation Duration"), event.duration_s, "s"),
+        *_detailed_geometry(rng, field_cm2),
+        _coded(("123014", "DCM", "Target Region"), ("T-11503", "SRT", "Lumbar spine")),
+        *_detailed_private(rng, event),
+    ]
+    return _container(("113706", "DCM", "Irradiation Event X-Ray Data"), children)
+
+
 def fluoro_report(
     *,
     seed: int = 0,
@@ -342,6 +490,7 @@ def fluoro_report(
     operator: str | None = "Doe^Jane",
     acquisitions: int | None = None,
     quirks: Quirks = Quirks(),
+    detailed: bool = False,
 ) -> Dataset:
     """Build a projection X-ray dose report (TID 10001) as a pydicom Dataset.
 
@@ -365,6 +514,10 @@ def fluoro_report(
         six, at most three. ``acquisitions=events`` gives a radiography report without fluoroscopy.
     quirks : Quirks
         Vendor quirks to reproduce.
+    detailed : bool
+        Write every event as a Philips Azurion does: two filters, collimated field, distances, table
+        position, pulse data and the vendor's private items (about 830 DICOM elements and 14 KB per event;
+        an 89-event report is about 1.27 MB, the size of a real Azurion report).
 
     Returns
     -------
@@ -374,18 +527,21 @@ def fluoro_report(
     rng = random.Random(seed)
     profile = FLUORO_PROFILES[procedure]
     start = study_datetime or datetime(2024, 1, 1, 8) + timedelta(minutes=rng.randrange(366 * 24 * 60))
+    device = rng.choice(_DEVICES)
     header = _Header(
         patient_id or f"SYN-{rng.randrange(10**5):05d}",
         start,
         profile.description,
-        rng.choice(_DEVICES),
+        _AZURION if detailed else device,
         operator,
     )
     ds = _base_dataset(rng, header, ENHANCED_SR if quirks.enhanced_sr else XRAY_DOSE_SR, quirks)
     _template(ds, "10001", quirks)
     event_list = _fluoro_events(rng, profile, max(1, events), start, acquisitions)
     items = [
-        _fluoro_event_item(rng, e, quirks, quirks.malformed_current and i == 0)
+        _detailed_event_item(rng, e, quirks)
+        if detailed
+        else _fluoro_event_item(rng, e, quirks, quirks.malformed_current and i == 0)
         for i, e in enumerate(event_list)
     ]
     ds.ContentSequence = [
@@ -396,6 +552,7 @@ def fluoro_report(
         _accumulated(event_list, quirks),
         *items,
     ]
+    _encode_lengths([ds], quirks)
     return ds
 
 
@@ -497,6 +654,7 @@ def ct_report(
         accumulated,
         *acquisitions,
     ]
+    _encode_lengths([ds], quirks)
     return ds
 
 
@@ -536,6 +694,59 @@ def _ct_event(rng: random.Random, index: int, dlp: float, length_mm: float, quir
         dose,
     ]
     return _container(("113819", "DCM", "CT Acquisition"), children)
+
+
+def _encode_lengths(items: list[Dataset], quirks: Quirks) -> None:
+    """Mark every sequence and item below ``items`` as undefined length when the quirk asks for it."""
+    if not quirks.undefined_lengths:
+        return
+    for item in items:
+        for element in item:
+            if element.VR == "SQ":
+                element.is_undefined_length = True
+                for sub in element.value:
+                    sub.is_undefined_length_sequence_item = True
+                _encode_lengths(list(element.value), quirks)
+
+
+DAMAGE_KINDS = ("bit_flips", "truncation", "zeroed_runs", "mostly_zeroed")
+"""The kinds of damage :func:`damage` does to an encoded report."""
+
+
+def damage(data: bytes, kind: str, rng: random.Random) -> bytes:
+    """One damaged copy of ``data`` (the 128-byte preamble and the DICM marker are left alone)."""
+    body = bytearray(data)
+    start = 132 if data[128:132] == b"DICM" else 0
+    if kind == "bit_flips":
+        for _ in range(rng.randint(1, 16)):
+            position = rng.randrange(start, len(body))
+            body[position] ^= 1 << rng.randrange(8)
+    elif kind == "truncation":
+        return bytes(body[: rng.randrange(start, len(body))])
+    elif kind == "zeroed_runs":
+        for _ in range(rng.randint(1, 4)):
+            length = rng.randint(1, max(1, len(body) // 2))
+            position = rng.randrange(start, len(body))
+            body[position : position + length] = bytes(len(body[position : position + length]))
+    elif kind == "mostly_zeroed":
+        keep = rng.randint(start, min(len(body), start + 2048))  # header kept, 90-99 % of the rest zeroed
+        fraction = rng.uniform(0.90, 0.99)
+        for position in range(keep, len(body)):
+            if rng.random() < fraction:
+                body[position] = 0
+    else:
+        raise ValueError(f"unknown mutation {kind!r}")
+    return bytes(body)
+
+
+def damaged_variants(count: int, seed: int, bases: dict[str, bytes]) -> Iterator[tuple[str, bytes]]:
+    """``count`` named damaged reports, cycling through the bases and the mutations."""
+    rng = random.Random(seed)
+    names = sorted(bases)
+    for index in range(count):
+        base = names[index % len(names)]
+        kind = DAMAGE_KINDS[(index // len(names)) % len(DAMAGE_KINDS)]
+        yield f"{index:04d}-{base}-{kind}.dcm", damage(bases[base], kind, rng)
 
 
 def write_report(dataset: Dataset, path: str | Path) -> Path:

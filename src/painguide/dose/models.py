@@ -22,6 +22,8 @@ __all__ = [
     "PatientInfo",
     "ReportFilter",
     "ReportKind",
+    "SkinDose",
+    "SkinDoseMap",
     "StoredReport",
 ]
 
@@ -91,6 +93,9 @@ class IrradiationEvent:
     event_type : str | None
         ``fluoroscopy``, ``stationary``, ``stepping``, ``rotational`` (projection) or ``spiral``,
         ``sequenced``, ``constant_angle``, ``stationary``, ``free`` (CT); ``None`` when unknown.
+    filter_cu_mm, filter_al_mm : float | None
+        Added beam filtration of copper and aluminium (DCM 113771 X-Ray Filters), summed over the filters of
+        that material; ``None`` when the event names no filter of that material.
     """
 
     index: int
@@ -112,6 +117,8 @@ class IrradiationEvent:
     dlp_mgy_cm: float | None = None
     scan_length_mm: float | None = None
     phantom: str | None = None
+    filter_cu_mm: float | None = None
+    filter_al_mm: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +181,47 @@ class StoredReport:
     procedure_type: str | None
     source: str
     imported_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SkinDoseMap:
+    """Skin dose on the patient phantom's surface, unrolled to a plane (one entry per phantom cell).
+
+    Attributes
+    ----------
+    around_deg : tuple of float
+        Angle around the patient's long axis: 0 is the back (posterior), ±180 the front.
+    along_cm : tuple of float
+        Position along the long axis, from the phantom's head end.
+    dose_mgy : tuple of float
+        Estimated skin dose of the cell.
+    """
+
+    around_deg: tuple[float, ...]
+    along_cm: tuple[float, ...]
+    dose_mgy: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SkinDose:
+    """A peak skin dose estimate, or the reason why there is none.
+
+    Attributes
+    ----------
+    peak_skin_dose_mgy : float | None
+        The highest estimated skin dose on the phantom; ``None`` when not estimable.
+    note : str
+        ``"not estimable, because …"`` without a value; with a value, the method and its main limits.
+    method : str
+        Model and settings (software version, phantom, corrections).
+    dose_map : SkinDoseMap | None
+        The dose on the phantom surface, when estimated.
+    """
+
+    peak_skin_dose_mgy: float | None
+    note: str
+    method: str = ""
+    dose_map: SkinDoseMap | None = None
 
 
 @dataclass(frozen=True, slots=True)

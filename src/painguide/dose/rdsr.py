@@ -8,6 +8,7 @@ report, and unreadable values are dropped with a warning (or raise, with ``stric
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterable
 from datetime import datetime
@@ -23,6 +24,26 @@ from painguide.dose.models import (
     ParseWarning,
     PatientInfo,
     ReportKind,
+)
+from painguide.dose.srtree import (
+    CODE_MEANING,
+    CODE_VALUE,
+    CONCEPT_CODE,
+    CONCEPT_NAME,
+    CONTENT,
+    DATETIME,
+    MEASURED_VALUE,
+    NUMERIC_VALUE,
+    PERSON_NAME,
+    SCHEME,
+    TEXT_VALUE,
+    UID,
+    UNITS,
+    Item,
+    TreeError,
+    TruncatedError,
+    items_from_dataset,
+    read_sequence,
 )
 from painguide.dose.units import Quantity, UnknownUnitError, parse_number, to_canonical
 from painguide.errors import DicomError, ImportRejectedError
@@ -94,8 +115,22 @@ _EVENT_TYPES: dict[Code, str] = {
     (DCM, "113806"): "stationary",
     (DCM, "113807"): "free",
 }
+# (total field, event field, label) compared by _Reader.check_events_add_up
+_EVENT_SUMS = (
+    ("dap_total_gy_cm2", "dap_gy_cm2", "DAP (Gy·cm²)"),
+    ("rp_dose_total_mgy", "rp_dose_mgy", "reference-point dose (mGy)"),
+)
 _PLANES: dict[Code, str] = {(DCM, "113620"): "A", (DCM, "113621"): "B", (DCM, "113622"): "single"}
 _PHANTOMS: dict[Code, str] = {(DCM, "113690"): "head", (DCM, "113691"): "body"}
+# X-Ray Filter Material (DCM 113757) values as written by the sample systems: material -> event field
+_FILTER_MATERIALS: dict[Code, str] = {
+    ("SRT", "C-127F9"): "filter_cu_mm",  # Copper or Copper compound
+    ("SRT", "C-120F9"): "filter_al_mm",  # Aluminum or Aluminum compound
+}
+_XRAY_FILTERS = (DCM, "113771")
+_FILTER_MATERIAL = (DCM, "113757")
+_FILTER_MIN = (DCM, "113758")  # X-Ray Filter Thickness Minimum
+_FILTER_MAX = (DCM, "113773")  # X-Ray Filter Thickness Maximum
 _EVENT_TYPE = (DCM, "113721")
 _CT_ACQUISITION_TYPE = (DCM, "113820")
 _ACQUISITION_PLANE = (DCM, "113764")
@@ -117,17 +152,10 @@ _OBSERVER_FIELDS = {
     (DCM, "121016"): "serial",  # Device Observer Serial Number
 }
 
-# Tags read through Dataset.get_item (no keyword lookup, no value conversion for leaf strings)
-_CONCEPT_NAME = 0x0040A043
-_CONCEPT_CODE = 0x0040A168
-_MEASURED_VALUE = 0x0040A300
-_NUMERIC_VALUE = 0x0040A30A
-_UNITS = 0x004008EA
-_CONTENT = 0x0040A730
-_SCHEME = 0x00080102
-_CODE_VALUE = 0x00080100
-_CODE_MEANING = 0x00080104
+_UID = re.compile(r"(?=.{1,64}\Z)[0-9]+(\.[0-9]+)*")
+_CONTENT_SEQUENCE = 0x0040A730
 _UNDEFINED_LENGTH = 0xFFFFFFFF
+_DEFLATED = "1.2.840.10008.1.2.1.99"
 
 
 def read_dose_report(source: str | Path | bytes | BinaryIO, *, strict: bool = False) -> DoseReport:
@@ -152,20 +180,83 @@ def read_dose_report(source: str | Path | bytes | BinaryIO, *, strict: bool = Fa
     ImportRejectedError
         If the object is not an X-ray or CT radiation dose report (the message says why).
     """
-    import pydicom
-
-    stream: Any = BytesIO(source) if isinstance(source, bytes) else source
+    data = _bytes_of(source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
-            dataset = pydicom.dcmread(stream, force=True)
-        except Exception as exc:  # pydicom raises many types for broken files; all mean "unreadable"
-            raise DicomError(f"cannot read as DICOM: {type(exc).__name__}: {exc}") from exc
-        if 0x00080016 not in dataset:
-            raise DicomError("not a DICOM storage object: SOP Class UID (0008,0016) is missing")
-        _check_complete(dataset)
-        report = _parse(dataset, strict=strict)
+        header, content = _read(data)
+        report = _parse(header, content, strict=strict)
     return _with_dicom_warnings(report, caught)
+
+
+def _bytes_of(source: str | Path | bytes | BinaryIO) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, str | Path):
+        return Path(source).read_bytes()
+    return source.read()
+
+
+def _at_content(tag: Any, _vr: Any, _length: int) -> bool:
+    return int(tag) == _CONTENT_SEQUENCE
+
+
+def _read(data: bytes) -> tuple[Any, list[Item]]:
+    """The header as a pydicom dataset (everything but the content tree) and the content tree.
+
+    pydicom reads the elements before the Content Sequence and stops there; the content tree is read from
+    the bytes by :mod:`painguide.dose.srtree`; the elements after it are read by pydicom again, only to
+    check that none is cut short.
+    """
+    from pydicom.filereader import read_dataset, read_partial
+
+    stream = BytesIO(data)
+    try:
+        header = read_partial(stream, stop_when=_at_content, force=True)
+    except Exception as exc:  # pydicom raises many types for broken files; all mean "unreadable"
+        raise DicomError(f"cannot read as DICOM: {type(exc).__name__}: {exc}") from exc
+    if 0x00080016 not in header:
+        raise DicomError("not a DICOM storage object: SOP Class UID (0008,0016) is missing")
+    _check_complete(header)
+    meta = getattr(header, "file_meta", None)
+    if meta is not None and str(meta.get("TransferSyntaxUID", "")) == _DEFLATED:
+        return _read_whole(data)
+    implicit, little = header.original_encoding
+    position = stream.tell()
+    if implicit is None or little is None or position + 8 > len(data):
+        return header, []
+    try:
+        content, end, declared, present = read_sequence(data, position, implicit=implicit, little=little)
+    except TruncatedError as exc:
+        raise DicomError(f"file is truncated or damaged: {exc}; re-send or re-export the report") from exc
+    except (TreeError, IndexError, ValueError) as exc:
+        raise ImportRejectedError(
+            f"dose report structure cannot be read (content tree: {exc}); "
+            "check the file with dciodvfy or re-export it from the modality"
+        ) from exc
+    if declared is not None and present < declared:
+        raise DicomError(
+            f"file is truncated: element (0040,A730) declares {declared} bytes but {present} are present; "
+            "re-send or re-export the report"
+        )
+    stream.seek(end)
+    try:
+        rest = read_dataset(stream, implicit, little)
+    except Exception as exc:  # the elements after the content tree cannot be read: the file is broken
+        raise DicomError(f"cannot read as DICOM: {type(exc).__name__}: {exc}") from exc
+    _check_complete(rest)
+    return header, content
+
+
+def _read_whole(data: bytes) -> tuple[Any, list[Item]]:
+    """A deflated file: pydicom inflates and decodes the whole tree (slower, rare)."""
+    import pydicom
+
+    try:
+        dataset = pydicom.dcmread(BytesIO(data), force=True)
+        content = items_from_dataset(dataset.get("ContentSequence") or [])
+    except Exception as exc:  # pydicom raises many types for broken files; all mean "unreadable"
+        raise DicomError(f"cannot read as DICOM: {type(exc).__name__}: {exc}") from exc
+    return dataset, content
 
 
 def parse_dataset(dataset: Any, *, strict: bool = False) -> DoseReport:
@@ -184,7 +275,14 @@ def parse_dataset(dataset: Any, *, strict: bool = False) -> DoseReport:
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report = _parse(dataset, strict=strict)
+        try:
+            content = items_from_dataset(dataset.get("ContentSequence") or [])
+        except Exception as exc:  # a structurally broken dataset: refuse, never crash
+            raise ImportRejectedError(
+                f"dose report structure cannot be read ({type(exc).__name__}: {exc}); "
+                "check the file with dciodvfy or re-export it from the modality"
+            ) from exc
+        report = _parse(dataset, content, strict=strict)
     return _with_dicom_warnings(report, caught)
 
 
@@ -194,7 +292,11 @@ def _check_complete(dataset: Any) -> None:
     pydicom defers decoding defined-length sequences, so a file cut inside the Content Sequence would
     otherwise read as a shorter, valid-looking report.
     """
-    for element in dataset.elements():
+    try:
+        elements = list(dataset.elements())
+    except Exception as exc:  # pydicom decodes some elements while listing them; broken ones raise
+        raise DicomError(f"cannot read as DICOM: {type(exc).__name__}: {exc}") from exc
+    for element in elements:
         if not getattr(element, "is_raw", False) or element.value is None:
             continue
         if element.length != _UNDEFINED_LENGTH and len(element.value) != element.length:
@@ -214,10 +316,10 @@ def _with_dicom_warnings(report: DoseReport, caught: Iterable[warnings.WarningMe
     return replace(report, warnings=report.warnings + extra)
 
 
-def _parse(dataset: Any, *, strict: bool) -> DoseReport:
+def _parse(dataset: Any, content: list[Item], *, strict: bool) -> DoseReport:
     try:
         _check_sop_class(dataset)
-        return _Reader(strict).report(dataset)
+        return _Reader(strict, dataset).report(dataset, content)
     except (DicomError, ImportRejectedError):
         raise
     except Exception as exc:  # a structurally broken dataset (truncated, wrong VRs): refuse, never crash
@@ -249,27 +351,45 @@ def _check_sop_class(dataset: Any) -> None:
             f"SOP class {sop_class} is not a structured report that can carry a radiation dose report "
             f"(expected X-Ray Radiation Dose SR {XRAY_DOSE_SR} or Enhanced/Comprehensive SR)"
         )
-    if not str(dataset.get("SOPInstanceUID", "") or ""):
+    uid = str(dataset.get("SOPInstanceUID", "") or "")
+    if not uid:
         raise ImportRejectedError("SOP Instance UID (0008,0018) is missing: the report cannot be identified")
+    if not _UID.fullmatch(uid):
+        raise ImportRejectedError(
+            f"SOP Instance UID (0008,0018) {uid[:80]!r} is not a valid DICOM UID (digits and dots, at most "
+            "64 characters): the file is damaged, and stored under this identity it could count a report "
+            "twice; re-send or re-export the report"
+        )
 
 
-def _code_of(item: Any, tag: int) -> Code | None:
-    """(scheme, value) of the first item of the code sequence ``tag`` in ``item``; ``None`` when absent."""
-    if tag not in item:
+def _header_code(dataset: Any, tag: int) -> Code | None:
+    """(scheme, value) of the first item of the code sequence ``tag`` of a pydicom dataset (the header)."""
+    if tag not in dataset:
         return None
-    value = item[tag].value
+    value = dataset[tag].value
     if not value:
         return None
     code = value[0]
-    return (_leaf(code, _SCHEME) or "", _leaf(code, _CODE_VALUE) or "")
+    return (_ascii(_raw(code, SCHEME)) or "", _ascii(_raw(code, CODE_VALUE)) or "")
 
 
-def _leaf(item: Any, tag: int) -> str | None:
-    """A short ASCII leaf value (CS, SH, DS, UI, DT) as a stripped string; ``None`` when absent or empty."""
-    element = item.get_item(tag)
-    if element is None:
+def _raw(dataset: Any, tag: int) -> Any:
+    """A pydicom element's value without conversion (raw bytes where pydicom has not decoded it)."""
+    element = dataset.get_item(tag)
+    return None if element is None else element.value
+
+
+def _code(item: Item, tag: int) -> Code | None:
+    """(scheme, value) of the first item of the code sequence ``tag`` of a content item, or ``None``."""
+    sequence = item.get(tag)
+    if not sequence:
         return None
-    value = element.value
+    code = sequence[0]
+    return (_ascii(code.get(SCHEME)) or "", _ascii(code.get(CODE_VALUE)) or "")
+
+
+def _ascii(value: Any) -> str | None:
+    """A short ASCII leaf value (CS, SH, DS, UI, DT) as a stripped string; ``None`` when absent or empty."""
     if isinstance(value, bytes):
         text = value.decode("ascii", "replace").strip(" \x00")
     elif value is None:
@@ -304,9 +424,29 @@ def _parse_dicom_datetime(date: str | None, time: str | None = None) -> datetime
 class _Reader:
     """One pass over a dose report's content tree, collecting values and warnings."""
 
-    def __init__(self, strict: bool) -> None:
+    def __init__(self, strict: bool, header: Any) -> None:
         self.strict = strict
+        self._header = header
+        self._encodings: list[str] | None = None
         self._warnings: dict[tuple[str, str], int] = {}
+
+    def decoded(self, item: Item, tag: int, vr: str) -> Any:
+        """A text leaf (Text Value, UID, Person Name, Code Meaning) converted as pydicom converts it.
+
+        pydicom's conversion applies the character set and emits the same validation warnings as reading
+        the attribute from a pydicom dataset would.
+        """
+        value = item.get(tag)
+        if not isinstance(value, bytes):
+            return value
+        from pydicom.dataelem import RawDataElement
+        from pydicom.tag import Tag
+        from pydicom.values import convert_value
+
+        if self._encodings is None:
+            self._encodings = _encodings(self._header)
+        raw = RawDataElement(Tag(tag), vr, len(value), value, 0, True, True)
+        return convert_value(vr, raw, self._encodings)
 
     def note(self, kind: str, message: str) -> None:
         """Record a quirk once, counting repeats (a unit quirk usually repeats in every event)."""
@@ -327,21 +467,23 @@ class _Reader:
         )
 
     # --- leaf values -------------------------------------------------------------------------------
-    def number(self, item: Any, quantity: Quantity, code: Code) -> float | None:
+    def number(self, item: Item, quantity: Quantity, code: Code) -> float | None:
         """The canonical value of a NUM content item (``None`` with a warning when unreadable)."""
         label = f"{code[0]} {code[1]}"
-        measured = item[_MEASURED_VALUE].value if _MEASURED_VALUE in item else None
+        measured = item.get(MEASURED_VALUE)
         if not measured:
             return None  # NUM without a value (Numeric Value Qualifier only)
         mv = measured[0]
-        raw = _leaf(mv, _NUMERIC_VALUE)
+        raw = _ascii(mv.get(NUMERIC_VALUE))
         if raw is None:
+            if mv.get(NUMERIC_VALUE):  # bytes present but only NULs or spaces: a damaged value
+                self.warn("malformed", f"{label}: numeric value is empty (zero bytes); value dropped")
             return None
         value = parse_number(raw)
         if value is None:
             self.warn("malformed", f"{label}: numeric value {raw!r} is not a number; value dropped")
             return None
-        unit_code = _code_of(mv, _UNITS)
+        unit_code = _code(mv, UNITS)
         unit = unit_code[1] if unit_code else ""
         try:
             canonical, quirk = to_canonical(quantity, value, unit)
@@ -352,8 +494,8 @@ class _Reader:
             self.note("unit", f"{label}: {quirk}")
         return canonical
 
-    def datetime_of(self, item: Any, label: str) -> datetime | None:
-        raw = _leaf(item, 0x0040A120)  # DateTime (DT)
+    def datetime_of(self, item: Item, label: str) -> datetime | None:
+        raw = _ascii(item.get(DATETIME))
         try:
             return _parse_dicom_datetime(raw)
         except ValueError:
@@ -361,11 +503,10 @@ class _Reader:
             return None
 
     # --- report --------------------------------------------------------------------------------------
-    def report(self, ds: Any) -> DoseReport:
-        root = _code_of(ds, _CONCEPT_NAME)
-        content = list(ds.get("ContentSequence") or [])
+    def report(self, ds: Any, content: list[Item]) -> DoseReport:
+        root = _header_code(ds, CONCEPT_NAME)
         template = self.template_id(ds)
-        codes = {_code_of(item, _CONCEPT_NAME) for item in content}
+        codes = {_code(item, CONCEPT_NAME) for item in content}
         if root != REPORT_ROOT:
             if not codes & {ACCUMULATED_XRAY, CT_ACCUMULATED, XRAY_EVENT, CT_EVENT}:
                 shown = f"{root[0]} {root[1]}" if root else "missing"
@@ -412,7 +553,7 @@ class _Reader:
         sequence = ds.get("ContentTemplateSequence")
         if not sequence:
             return None
-        return _leaf(sequence[0], 0x0040DB00)  # Template Identifier
+        return _ascii(_raw(sequence[0], 0x0040DB00))  # Template Identifier
 
     def check_template(self, template: str | None, is_ct: bool) -> None:
         expected = "10011" if is_ct else "10001"
@@ -434,26 +575,27 @@ class _Reader:
         started = [event.started for event in events if event.started is not None]
         return min(started) if started else None
 
-    def operator(self, ds: Any, content: list[Any]) -> str | None:
+    def operator(self, ds: Any, content: list[Item]) -> str | None:
         for keyword in ("PerformingPhysicianName", "OperatorsName"):
             value = ds.get(keyword)
             name = _text(value[0] if isinstance(value, list | tuple) and value else value)
             if name:
                 return name
         for item in _walk(content):
-            if _code_of(item, _CONCEPT_NAME) != _PERSON_NAME:
+            if _code(item, CONCEPT_NAME) != _PERSON_NAME:
                 continue
-            roles = {_code_of(sub, _CONCEPT_CODE) for sub in item.get("ContentSequence") or []}
+            roles = {_code(sub, CONCEPT_CODE) for sub in item.get(CONTENT) or []}
             if _IRRADIATION_ADMINISTERING in roles:
-                return _text(item.get("PersonName"))
+                return _text(self.decoded(item, PERSON_NAME, "PN"))
         return None
 
-    def device(self, ds: Any, content: list[Any]) -> DeviceInfo:
+    def device(self, ds: Any, content: list[Item]) -> DeviceInfo:
         observer: dict[str, str | None] = {}
         for item in content:
-            field_name = _OBSERVER_FIELDS.get(_code_of(item, _CONCEPT_NAME) or ("", ""))
+            field_name = _OBSERVER_FIELDS.get(_code(item, CONCEPT_NAME) or ("", ""))
             if field_name:
-                observer[field_name] = _text(item.get("UID") or item.get("TextValue"))
+                value = self.decoded(item, UID, "UI") or self.decoded(item, TEXT_VALUE, "UT")
+                observer[field_name] = _text(value)
         return DeviceInfo(
             manufacturer=_text(ds.get("Manufacturer")) or observer.get("manufacturer"),
             model=_text(ds.get("ManufacturerModelName")) or observer.get("model"),
@@ -463,31 +605,51 @@ class _Reader:
         )
 
     # --- totals --------------------------------------------------------------------------------------
-    def projection_totals(self, content: list[Any], events: tuple[IrradiationEvent, ...]) -> DoseTotals:
+    def projection_totals(self, content: list[Item], events: tuple[IrradiationEvent, ...]) -> DoseTotals:
         """Sum DCM 113702 containers (one per plane on biplane systems)."""
         sums: dict[str, float] = {}
         for container in content:
-            if _code_of(container, _CONCEPT_NAME) != ACCUMULATED_XRAY:
+            if _code(container, CONCEPT_NAME) != ACCUMULATED_XRAY:
                 continue
-            for item in container.get("ContentSequence") or []:
-                code = _code_of(item, _CONCEPT_NAME)
+            for item in container.get(CONTENT) or []:
+                code = _code(item, CONCEPT_NAME)
                 target = _PROJECTION_TOTALS.get(code) if code else None
                 if target is None or code is None:
                     continue
                 value = self.number(item, target[1], code)
                 if value is not None:
                     sums[target[0]] = sums.get(target[0], 0.0) + value
+        self.check_events_add_up(sums, events)
         return DoseTotals(event_count=len(events), **{k: _tidy(v) for k, v in sums.items()})
 
-    def ct_totals(self, content: list[Any], events: tuple[IrradiationEvent, ...]) -> DoseTotals:
+    def check_events_add_up(self, sums: dict[str, float], events: tuple[IrradiationEvent, ...]) -> None:
+        """Warn when the events that state a dose add up to less than half the stated total.
+
+        Vendors differ by up to about a sixth between the DAP total and the sum of event DAPs; events lost
+        to a damaged or cut content tree leave far less.
+        """
+        for total_field, event_field, label in _EVENT_SUMS:
+            total = sums.get(total_field)
+            stated = [value for e in events if (value := getattr(e, event_field)) is not None]
+            if not total or total <= 0 or not stated:
+                continue
+            part = sum(stated)
+            if part < 0.5 * total:
+                self.note(
+                    "missing",
+                    f"the events' {label} adds up to {part:.4g}, {part / total:.0%} of the stated total "
+                    f"{total:.4g}: irradiation events may be missing or damaged",
+                )
+
+    def ct_totals(self, content: list[Item], events: tuple[IrradiationEvent, ...]) -> DoseTotals:
         """Read DCM 113811 CT Accumulated Dose Data."""
         dlp: float | None = None
         count: float | None = None
         for container in content:
-            if _code_of(container, _CONCEPT_NAME) != CT_ACCUMULATED:
+            if _code(container, CONCEPT_NAME) != CT_ACCUMULATED:
                 continue
-            for item in container.get("ContentSequence") or []:
-                code = _code_of(item, _CONCEPT_NAME)
+            for item in container.get(CONTENT) or []:
+                code = _code(item, CONCEPT_NAME)
                 if code == _CT_DLP_TOTAL:
                     dlp = self.number(item, Quantity.DLP, code)
                 elif code == _CT_EVENT_COUNT:
@@ -498,16 +660,16 @@ class _Reader:
         return DoseTotals(dlp_total_mgy_cm=dlp, event_count=event_count)
 
     # --- events --------------------------------------------------------------------------------------
-    def events(self, content: list[Any], *, ct: bool) -> tuple[IrradiationEvent, ...]:
+    def events(self, content: list[Item], *, ct: bool) -> tuple[IrradiationEvent, ...]:
         wanted = CT_EVENT if ct else XRAY_EVENT
-        containers = [c for c in content if _code_of(c, _CONCEPT_NAME) == wanted]
+        containers = [c for c in content if _code(c, CONCEPT_NAME) == wanted]
         return tuple(self.event(index, container) for index, container in enumerate(containers))
 
-    def event(self, index: int, container: Any) -> IrradiationEvent:
+    def event(self, index: int, container: Item) -> IrradiationEvent:
         """Read one DCM 113706 or DCM 113819 container and its nested parameter containers."""
         values: dict[str, Any] = {}
-        for item in _walk(container.get("ContentSequence") or []):
-            code = _code_of(item, _CONCEPT_NAME)
+        for item in _walk(container.get(CONTENT) or []):
+            code = _code(item, CONCEPT_NAME)
             if code is None:
                 continue
             numeric = _EVENT_NUMBERS.get(code)
@@ -518,38 +680,68 @@ class _Reader:
             self.event_item(code, item, values)
         return IrradiationEvent(index=index, **values)
 
-    def event_item(self, code: Code, item: Any, values: dict[str, Any]) -> None:
+    def event_item(self, code: Code, item: Item, values: dict[str, Any]) -> None:
         if code in (_EVENT_TYPE, _CT_ACQUISITION_TYPE):
-            value = _code_of(item, _CONCEPT_CODE)
+            value = _code(item, CONCEPT_CODE)
             values["event_type"] = _EVENT_TYPES.get(value) if value else None
         elif code == _ACQUISITION_PLANE:
-            value = _code_of(item, _CONCEPT_CODE)
+            value = _code(item, CONCEPT_CODE)
             values["plane"] = _PLANES.get(value) if value else None
         elif code == _PHANTOM_TYPE:
-            value = _code_of(item, _CONCEPT_CODE)
+            value = _code(item, CONCEPT_CODE)
             values["phantom"] = _PHANTOMS.get(value) if value else None
         elif code == _DATETIME_STARTED:
             values["started"] = self.datetime_of(item, "DCM 111526")
         elif code == _PROTOCOL:
-            values["protocol"] = _text(item.get("TextValue")) or _meaning(item)
+            values["protocol"] = _text(self.decoded(item, TEXT_VALUE, "UT")) or self.meaning(item)
         elif code == _EVENT_UID:
-            values["uid"] = _text(item.get("UID"))
+            values["uid"] = _text(self.decoded(item, UID, "UI"))
         elif code == _TARGET_REGION:
-            values["target_region"] = _meaning(item)
+            values["target_region"] = self.meaning(item)
+        elif code == _XRAY_FILTERS:
+            self.filtration(item, values)
+
+    def filtration(self, container: Item, values: dict[str, Any]) -> None:
+        """Add one X-Ray Filters container (DCM 113771) to the event's copper or aluminium thickness.
+
+        The thickness is the mean of the minimum and maximum (equal for the flat filters of C-arms); a
+        filter of another material is not counted.
+        """
+        material: str | None = None
+        thickness: list[float] = []
+        for item in container.get(CONTENT) or []:
+            code = _code(item, CONCEPT_NAME)
+            if code == _FILTER_MATERIAL:
+                value = _code(item, CONCEPT_CODE)
+                material = _FILTER_MATERIALS.get(value) if value else None
+            elif code in (_FILTER_MIN, _FILTER_MAX):
+                number = self.number(item, Quantity.LENGTH, code)
+                if number is not None:
+                    thickness.append(number)
+        if material is not None and thickness:
+            values[material] = _tidy((values.get(material) or 0.0) + sum(thickness) / len(thickness))
+
+    def meaning(self, item: Item) -> str | None:
+        """Code meaning of a CODE item, for display only (matching uses code values)."""
+        sequence = item.get(CONCEPT_CODE)
+        return _text(self.decoded(sequence[0], CODE_MEANING, "LO")) if sequence else None
 
 
-def _meaning(item: Any) -> str | None:
-    """Code meaning of a CODE item, for display only (matching uses code values)."""
-    sequence = item.get("ConceptCodeSequence")
-    return _text(sequence[0].get("CodeMeaning")) if sequence else None
+def _encodings(header: Any) -> list[str]:
+    """The Python encodings of the report's Specific Character Set (pydicom's default when absent)."""
+    from pydicom.charset import convert_encodings, default_encoding
+
+    value = header.get("SpecificCharacterSet")
+    return list(convert_encodings(value)) if value else [default_encoding]
 
 
-def _walk(items: Iterable[Any]) -> Iterable[Any]:
+def _walk(items: Iterable[Item]) -> Iterable[Item]:
     """Depth-first iteration over content items and their nested content."""
     for item in items:
         yield item
-        if _CONTENT in item:
-            yield from _walk(item[_CONTENT].value)
+        children = item.get(CONTENT)
+        if children:
+            yield from _walk(children)
 
 
 def _tidy(value: float) -> float:

@@ -26,8 +26,10 @@ __all__ = [
     "LocalDrl",
     "ReferenceData",
     "ReferenceLevel",
+    "SkinSample",
     "compare",
     "find_alerts",
+    "find_skin_alerts",
     "load_reference_data",
     "local_drls",
     "national_drl",
@@ -88,6 +90,7 @@ class AlertLevels:
     window: timedelta
     source: str
     status: str
+    peak_skin_dose_mgy: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,9 @@ def load_reference_data(path: str | Path | None = None) -> ReferenceData:
         window=timedelta(weeks=weeks),
         source=str(alerts.get("source", "")),
         status=str(alerts.get("status", "")),
+        peak_skin_dose_mgy=_canonical(
+            label, "alerts.peak_skin_dose", alerts.get("peak_skin_dose") or {}, Quantity.RP_DOSE
+        ),
     )
     return ReferenceData(levels, alert_levels, dict(data.get("sources") or {}))
 
@@ -169,14 +175,16 @@ def with_overrides(
     dap_gy_cm2: float | None = None,
     rp_dose_mgy: float | None = None,
     window: timedelta | None = None,
+    peak_skin_dose_mgy: float | None = None,
 ) -> AlertLevels:
     """Site-configured alert levels: any given value replaces the default and the source says so."""
-    if dap_gy_cm2 is None and rp_dose_mgy is None and window is None:
+    if dap_gy_cm2 is None and rp_dose_mgy is None and window is None and peak_skin_dose_mgy is None:
         return levels
     return replace(
         levels,
         dap_gy_cm2=levels.dap_gy_cm2 if dap_gy_cm2 is None else dap_gy_cm2,
         rp_dose_mgy=levels.rp_dose_mgy if rp_dose_mgy is None else rp_dose_mgy,
+        peak_skin_dose_mgy=(levels.peak_skin_dose_mgy if peak_skin_dose_mgy is None else peak_skin_dose_mgy),
         window=levels.window if window is None else window,
         source=f"site configuration (defaults: {levels.source})",
         status="site",
@@ -353,6 +361,64 @@ def patient_sum_alerts(samples: Iterable[DoseSample], levels: AlertLevels) -> li
                 alerts.append(
                     Alert("patient_sum", quantity, total, threshold, sample.patient_id, ids, start,
                           sample.study_datetime, levels.source)
+                )  # fmt: skip
+    return alerts
+
+
+@dataclass(frozen=True, slots=True)
+class SkinSample:
+    """The peak skin dose estimate of one stored report (reports without an estimate have none)."""
+
+    report_id: int
+    patient_id: str | None
+    study_datetime: datetime | None
+    peak_skin_dose_mgy: float
+
+
+def find_skin_alerts(samples: Sequence[SkinSample], levels: AlertLevels) -> list[Alert]:
+    """Reports whose peak skin dose reaches the level, then patients whose sum over the window reaches it.
+
+    The per-patient sum adds the peak skin doses of the window's reports: an upper bound, since the peaks
+    of different procedures need not lie on the same skin. Raised like :func:`find_alerts`: on the report
+    that takes the sum to the level, not when that report alone reaches it.
+
+    Examples
+    --------
+    >>> from datetime import datetime, timedelta
+    >>> levels = AlertLevels(None, None, timedelta(weeks=12), "OpenREM-alerts", "verified", 2000.0)
+    >>> day = datetime(2025, 1, 1)
+    >>> samples = [SkinSample(1, "P", day, 1200.0), SkinSample(2, "P", day + timedelta(weeks=4), 900.0)]
+    >>> [(a.scope, a.value, a.report_ids) for a in find_skin_alerts(samples, levels)]
+    [('patient_sum', 2100.0, (1, 2))]
+    """
+    threshold = levels.peak_skin_dose_mgy
+    if threshold is None:
+        return []
+    alerts = [
+        Alert("report", "peak_skin_dose", s.peak_skin_dose_mgy, threshold, s.patient_id, (s.report_id,),
+              s.study_datetime, s.study_datetime, levels.source)
+        for s in samples
+        if s.peak_skin_dose_mgy >= threshold
+    ]  # fmt: skip
+    by_patient: dict[str, list[SkinSample]] = defaultdict(list)
+    for sample in samples:
+        if sample.patient_id and sample.study_datetime is not None:
+            by_patient[sample.patient_id].append(sample)
+    for series in by_patient.values():
+        series.sort(key=lambda s: (s.study_datetime, s.report_id))
+        start = 0
+        for end, current in enumerate(series):
+            assert current.study_datetime is not None
+            while series[start].study_datetime <= current.study_datetime - levels.window:  # type: ignore[operator]
+                start += 1
+            inside = series[start : end + 1]
+            total = sum(s.peak_skin_dose_mgy for s in inside)
+            own = current.peak_skin_dose_mgy
+            if len(inside) > 1 and total >= threshold > max(total - own, own):
+                alerts.append(
+                    Alert("patient_sum", "peak_skin_dose", total, threshold, current.patient_id,
+                          tuple(s.report_id for s in inside), current.study_datetime - levels.window,
+                          current.study_datetime, levels.source)
                 )  # fmt: skip
     return alerts
 

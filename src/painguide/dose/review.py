@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from painguide.dose.dashboard import DashboardData, GroupBy, dashboard_from_stats
-from painguide.dose.models import ReportFilter, StoredReport
+from painguide.dose.models import ReportFilter, SkinDose, StoredReport
 from painguide.dose.reference import (
     Alert,
     AlertLevels,
@@ -22,12 +22,15 @@ from painguide.dose.reference import (
     DoseSample,
     LocalDrl,
     ReferenceData,
+    SkinSample,
     compare,
+    find_skin_alerts,
     load_reference_data,
     patient_sum_alerts,
     report_alerts,
     with_overrides,
 )
+from painguide.dose.service import estimate_pending_skin_doses
 from painguide.store.audit import record_audit
 from painguide.store.dose_repository import count_reports, get_report, iter_reports, list_reports
 from painguide.store.dose_statistics import (
@@ -41,6 +44,7 @@ from painguide.store.dose_statistics import (
     reports_above,
     samples_of_patients,
 )
+from painguide.store.skin_repository import get_skin, patient_skin_samples, skin_samples
 from painguide.store.uow import UnitOfWork
 
 __all__ = [
@@ -65,9 +69,15 @@ DASHBOARD_ALERTS = 50
 
 
 def _levels(
-    reference: ReferenceData, dap: float | None, rp: float | None, window: timedelta | None
+    reference: ReferenceData,
+    dap: float | None,
+    rp: float | None,
+    window: timedelta | None,
+    skin: float | None = None,
 ) -> AlertLevels:
-    return with_overrides(reference.alerts, dap_gy_cm2=dap, rp_dose_mgy=rp, window=window)
+    return with_overrides(
+        reference.alerts, dap_gy_cm2=dap, rp_dose_mgy=rp, window=window, peak_skin_dose_mgy=skin
+    )
 
 
 def _newest_first(alert: Alert) -> tuple[datetime, int, str]:
@@ -75,11 +85,14 @@ def _newest_first(alert: Alert) -> tuple[datetime, int, str]:
 
 
 def _all_alerts(session: Any, levels: AlertLevels) -> list[Alert]:
-    """Report alerts in date order, then per-patient sum alerts (only candidate patients are loaded)."""
+    """Report alerts in date order, then per-patient sum alerts (only candidate patients are loaded), then
+    peak skin dose alerts (only estimates at the level and of patients whose estimates can add up to it).
+    """
 
     reports = report_alerts(alert_samples(session, levels), levels)
     patients = samples_of_patients(session, patient_sum_candidates(session, levels))
-    return reports + patient_sum_alerts(patients, levels)
+    skins = find_skin_alerts(skin_samples(session, levels.peak_skin_dose_mgy), levels)
+    return reports + patient_sum_alerts(patients, levels) + skins
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +111,17 @@ def alert_list(
     dap_alert_gy_cm2: float | None = None,
     rp_alert_mgy: float | None = None,
     window: timedelta | None = None,
+    skin_alert_mgy: float | None = None,
     limit: int | None = None,
     offset: int = 0,
     newest_first: bool = False,
 ) -> AlertList:
     """High-dose alerts: single reports and per-patient sums over the rolling window (levels overridable).
 
-    Without ``newest_first``: report alerts by date, then per-patient sum alerts (the CLI's order).
+    Without ``newest_first``: report alerts by date, then per-patient sum alerts, then peak skin dose alerts
+    (the CLI's order).
     """
-    levels = _levels(load_reference_data(), dap_alert_gy_cm2, rp_alert_mgy, window)
+    levels = _levels(load_reference_data(), dap_alert_gy_cm2, rp_alert_mgy, window, skin_alert_mgy)
     with uow_factory() as uow:
         alerts = _all_alerts(uow.session, levels)
         if newest_first:
@@ -212,6 +227,8 @@ class ReportView:
     stored: StoredReport
     comparisons: list[Comparison]
     alerts: list[Alert]
+    skin: SkinDose | None
+    levels: AlertLevels
 
 
 def sample_of(stored: StoredReport) -> DoseSample:
@@ -236,8 +253,12 @@ def sample_of(stored: StoredReport) -> DoseSample:
 
 
 def report_view(uow_factory: UowFactory, report_id: int, *, actor: str) -> ReportView:
-    """One report with events, its comparisons and its alerts (audited: patient data)."""
+    """One report with events, its comparisons and its alerts (audited: patient data).
 
+    A peak skin dose the import left pending is estimated now (once; about a second) and stored.
+    """
+
+    estimate_pending_skin_doses(uow_factory, actor=actor, report_ids=[report_id])
     reference = load_reference_data()
     levels = reference.alerts
     with uow_factory() as uow:
@@ -248,10 +269,21 @@ def report_view(uow_factory: UowFactory, report_id: int, *, actor: str) -> Repor
             drl = procedure_median(uow.session, stored.procedure_type, ct=sample.kind == "ct")
             local = {stored.procedure_type: drl} if drl is not None else {}
         sums = patient_sum_alerts(patient_samples(uow.session, sample.patient_id), levels)
+        skin = get_skin(uow.session, report_id)
+        skins = find_skin_alerts(_own_skin(uow.session, sample, skin), levels)
         record_audit(uow.session, actor, "dose.report.read", "dose_report", str(report_id), {})
         uow.commit()
-    alerts = report_alerts([sample], levels) + [a for a in sums if report_id in a.report_ids]
-    return ReportView(stored, compare(sample, reference, local), alerts)
+    alerts = report_alerts([sample], levels) + [a for a in sums + skins if report_id in a.report_ids]
+    return ReportView(stored, compare(sample, reference, local), alerts, skin, levels)
+
+
+def _own_skin(session: Any, sample: DoseSample, skin: SkinDose | None) -> list[SkinSample]:
+    """The estimates of the report's patient, or the report's own estimate when it names no patient."""
+    if sample.patient_id:
+        return patient_skin_samples(session, [sample.patient_id])
+    if skin is None or skin.peak_skin_dose_mgy is None:
+        return []
+    return [SkinSample(sample.report_id, None, sample.study_datetime, skin.peak_skin_dose_mgy)]
 
 
 def export_reports(

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
-from painguide.dose.models import DoseReport, ReportFilter, StoredReport
+from painguide.dose.models import DoseReport, ReportFilter, SkinDose, StoredReport
 from painguide.dose.procedures import ProcedureMatcher
 from painguide.errors import DatabaseUnavailableError, PainguideError
 from painguide.store.uow import UnitOfWork
@@ -31,9 +31,12 @@ __all__ = [
     "ImportOutcome",
     "ImportSummary",
     "RemapSummary",
+    "SkinBackfill",
     "Source",
     "ZipLimits",
     "collect_sources",
+    "estimate_pending_skin_doses",
+    "get_skin_dose",
     "get_stored",
     "import_dataset",
     "import_sources",
@@ -44,6 +47,7 @@ __all__ = [
     "quarantine",
     "quarantine_file",
     "remap_procedure_types",
+    "skin_dose_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -348,6 +352,76 @@ class _Parsed:
     source: Source
     data: bytes
     report: DoseReport
+    skin: SkinDose | None = None
+
+
+def skin_dose_of(data: bytes, report: DoseReport) -> SkinDose:
+    """The peak skin dose estimate of a parsed report, or why there is none (never raises).
+
+    Only reports whose device model pyskindose knows load pyskindose (about a second, once per process)
+    and run its model (about a second each under load); every other report is decided without it.
+    """
+    from painguide.dose.skin import skin_dose_or_reason
+    from painguide.settings import get_settings
+
+    return skin_dose_or_reason(data, report, work_dir=get_settings().data_dir / "pyskindose")
+
+
+def _skin_at_import(report: DoseReport) -> SkinDose | None:
+    """The "not estimable" answer the report settles alone; ``None``: estimated after the import."""
+    from painguide.dose.skin import decided_without_model
+
+    return decided_without_model(report)
+
+
+@dataclass(frozen=True, slots=True)
+class SkinBackfill:
+    """What :func:`estimate_pending_skin_doses` did."""
+
+    estimated: int
+    not_estimable: int
+    pending: int
+
+
+def estimate_pending_skin_doses(
+    uow_factory: UowFactory,
+    *,
+    actor: str = "system",
+    report_ids: list[int] | None = None,
+    limit: int | None = None,
+) -> SkinBackfill:
+    """Run pyskindose for the reports the import left pending (all, or only ``report_ids``), one at a time.
+
+    Each estimate is computed outside any transaction (about a second) and stored in its own short one with
+    its audit entry, so imports and pages are never held up; a report another process finished first is
+    skipped. ``pending`` counts the reports still waiting afterwards.
+    """
+    from painguide.dose.rdsr import read_dose_report
+    from painguide.store.audit import record_audit
+    from painguide.store.skin_repository import pending_file, pending_reports, replace_skin
+
+    with uow_factory() as uow:
+        waiting = pending_reports(uow.session, report_ids, limit)
+    estimated = refused = 0
+    for report_id in waiting:
+        with uow_factory() as uow:
+            data = pending_file(uow.session, report_id)
+        if data is None:
+            continue
+        try:
+            skin = skin_dose_of(data, read_dose_report(data))
+        except PainguideError as exc:  # the file was read at import; a failure now is named, not raised
+            skin = SkinDose(None, f"not estimable, because the kept report could not be read again ({exc})")
+        with uow_factory() as uow:
+            if replace_skin(uow.session, report_id, skin):
+                detail: dict[str, Any] = {"peak_skin_dose_mgy": skin.peak_skin_dose_mgy}
+                record_audit(uow.session, actor, "dose.skin", "dose_report", str(report_id), detail)
+                estimated += skin.peak_skin_dose_mgy is not None
+                refused += skin.peak_skin_dose_mgy is None
+            uow.commit()
+    with uow_factory() as uow:
+        left = len(pending_reports(uow.session, report_ids))
+    return SkinBackfill(estimated, refused, left)
 
 
 def _parse(source: Source, *, strict: bool, folder: Path) -> _Parsed | ImportOutcome:
@@ -358,7 +432,8 @@ def _parse(source: Source, *, strict: bool, folder: Path) -> _Parsed | ImportOut
     except (OSError, zipfile.BadZipFile, KeyError) as exc:
         return ImportOutcome(source.label, "quarantined", reason=f"cannot read: {exc}")
     try:
-        return _Parsed(source, data, read_dose_report(data, strict=strict))
+        report = read_dose_report(data, strict=strict)
+        return _Parsed(source, data, report, _skin_at_import(report))
     except PainguideError as exc:
         reason = str(exc)
     except Exception as exc:  # never let one file stop the batch; the reason names the failure
@@ -443,14 +518,14 @@ def _outage(exc: Exception) -> bool:
 
 def _store(batch: list[_Parsed], uow_factory: UowFactory, folder: Path, actor: str) -> list[ImportOutcome]:
     try:
-        return _store_together(batch, uow_factory, actor)
+        return _store_together(batch, uow_factory, actor, folder)
     except Exception as first:  # the batch was rolled back: retry one by one so each report stands on its own
         if _outage(first):
             raise _Outage(first) from first
         outcomes = []
         for item in batch:
             try:
-                outcomes.extend(_store_together([item], uow_factory, actor))
+                outcomes.extend(_store_together([item], uow_factory, actor, folder))
             except Exception as exc:  # a report the database refuses is quarantined with the reason
                 if _outage(exc):
                     raise _Outage(exc) from exc
@@ -464,26 +539,57 @@ def _store(batch: list[_Parsed], uow_factory: UowFactory, folder: Path, actor: s
         return outcomes
 
 
-def _store_together(batch: list[_Parsed], uow_factory: UowFactory, actor: str) -> list[ImportOutcome]:
+def _content_key(report: DoseReport) -> tuple[object, ...]:
+    t = report.totals
+    return (report.study_instance_uid, report.study_datetime, t.event_count, t.dap_total_gy_cm2,
+            t.rp_dose_total_mgy, t.dlp_total_mgy_cm)  # fmt: skip
+
+
+def _twin_reason(uid: str, twin: int | str) -> str:
+    return (
+        f"same study, study time and dose totals as {twin} but another SOP Instance UID ({uid}): a damaged "
+        "or re-identified copy would count the dose twice; import it only if it is a different report"
+    )
+
+
+def _store_together(
+    batch: list[_Parsed], uow_factory: UowFactory, actor: str, folder: Path
+) -> list[ImportOutcome]:
+    from painguide.dose.skin import PENDING_NOTE
     from painguide.store.audit import record_audit
-    from painguide.store.dose_repository import add_report, existing_sop_uids
+    from painguide.store.dose_repository import add_report, existing_sop_uids, same_content
+    from painguide.store.skin_repository import save_pending, save_skin
 
     outcomes: list[ImportOutcome] = []
     new_ids: list[int] = []
     with uow_factory() as uow:
         seen = existing_sop_uids(uow.session, {item.report.sop_instance_uid for item in batch})
+        in_batch: dict[tuple[object, ...], str] = {}
         for item in batch:
             uid = item.report.sop_instance_uid
             if uid in seen:
                 outcomes.append(ImportOutcome(item.source.label, "duplicate", uid))
                 continue
+            key = _content_key(item.report)
+            stored = same_content(uow.session, item.report)
+            twin = f"stored report {stored}" if stored is not None else in_batch.get(key)
+            if twin is not None and item.report.study_instance_uid is not None:
+                reason = _twin_reason(uid, twin)
+                copy = quarantine(item.data, item.source.label, reason, folder)
+                outcomes.append(ImportOutcome(item.source.label, "quarantined", uid, reason, copy))
+                continue
             seen.add(uid)
+            in_batch[key] = f"{item.source.label} (same import)"
             report_id = add_report(
                 uow.session,
                 item.report,
                 source=item.source.label,
                 procedure_type=procedure_type_of(item.report),
             )
+            if item.skin is not None:
+                save_skin(uow.session, report_id, item.skin)
+            else:  # pyskindose can model it: estimated after the import, from the kept file
+                save_pending(uow.session, report_id, item.data, PENDING_NOTE)
             detail: dict[str, Any] = {"sop_instance_uid": uid, "source": item.source.label}
             record_audit(uow.session, actor, "dose.import", "dose_report", str(report_id), detail)
             outcomes.append(ImportOutcome(item.source.label, "imported", uid))
@@ -547,7 +653,7 @@ def import_dataset(
             data, f"{label}-{dataset.get('SOPInstanceUID', 'unknown')}.dcm", str(exc), quarantine_dir
         )
         return ImportOutcome(label, "quarantined", reason=str(exc), quarantined_as=copy)
-    parsed = _Parsed(Source(label, Path(label)), data, report)
+    parsed = _Parsed(Source(label, Path(label)), data, report, _skin_at_import(report))
     return _store([parsed], uow_factory, quarantine_dir, actor)[0]
 
 
@@ -570,6 +676,14 @@ def list_stored(
     )
     with uow_factory() as uow:
         return list_reports(uow.session, where, limit=limit)
+
+
+def get_skin_dose(uow_factory: UowFactory, report_id: int) -> SkinDose | None:
+    """The stored peak skin dose estimate of a report (``None`` when it was imported without one)."""
+    from painguide.store.skin_repository import get_skin
+
+    with uow_factory() as uow:
+        return get_skin(uow.session, report_id)
 
 
 def get_stored(uow_factory: UowFactory, report_id: int) -> StoredReport:

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from painguide.errors import ConfigurationError
 
-__all__ = ["current_revisions", "make_engine", "session_factory", "upgrade"]
+__all__ = [
+    "current_revisions",
+    "known_heads",
+    "make_engine",
+    "schema_is_current",
+    "session_factory",
+    "upgrade",
+]
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -61,6 +70,43 @@ def _alembic_config(url: str) -> Any:
     return cfg
 
 
+_REVISION = re.compile(r"^revision(?:\s*:[^=]+)?\s*=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision(?:\s*:[^=]+)?\s*=\s*(.+)$", re.MULTILINE)
+
+
+@lru_cache(maxsize=1)
+def known_heads() -> frozenset[str]:
+    """The head revisions of the packaged migration scripts, read from their text (Alembic is not loaded).
+
+    A revision is a head when no other script names it as its ``down_revision``. An unreadable script
+    gives an empty set, which makes :func:`schema_is_current` false and hands the work to Alembic.
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = script.read_text(encoding="utf-8")
+        revision = _REVISION.search(source)
+        down = _DOWN_REVISION.search(source)
+        if revision is None or down is None:
+            return frozenset()
+        revisions.add(revision.group(1))
+        parents.update(re.findall(r"[\"']([^\"']+)[\"']", down.group(1)))
+    return frozenset(revisions - parents)
+
+
+def schema_is_current(url: str) -> bool:
+    """Whether the database at ``url`` stands at exactly the packaged heads (one small query)."""
+    heads = known_heads()
+    if not heads:
+        return False
+    try:
+        with make_engine(url).connect() as connection:
+            stored = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except DBAPIError:  # no alembic_version table yet (a new database): migrate
+        return False
+    return set(stored) == heads
+
+
 def _sqlite_transactional_ddl(dbapi_connection: Any, record: object) -> None:
     _sqlite_pragmas(dbapi_connection, record)
     dbapi_connection.isolation_level = None  # the driver would commit before each DDL statement
@@ -78,7 +124,12 @@ def _migration_engine(url: str) -> Engine:
 
 
 def upgrade(url: str) -> None:
-    """Apply every pending Alembic migration (all branches) to the database at ``url``, in one transaction."""
+    """Apply every pending Alembic migration (all branches) to the database at ``url``, in one transaction.
+
+    When the stored revisions already are the packaged heads, nothing is imported or run.
+    """
+    if schema_is_current(url):
+        return
     from alembic import command
 
     cfg = _alembic_config(url)

@@ -35,6 +35,7 @@ __all__ = [
     "list_reports",
     "procedure_texts",
     "reports_near",
+    "same_content",
     "set_procedure_types",
 ]
 
@@ -284,3 +285,34 @@ def reports_near(
     )
     stmt = select(DoseReportRow).where(condition).order_by(DoseReportRow.study_datetime)
     return [_to_domain(row, with_events=False) for row in session.scalars(stmt)]
+
+
+def same_content(session: Session, report: DoseReport) -> int | None:
+    """A stored report with another SOP Instance UID but the same study, study time and dose totals.
+
+    A damaged copy whose UID changed (one flipped bit keeps it a valid UID) or a re-identified copy would
+    otherwise be stored a second time and count its dose twice. ``None`` when there is none, or when the
+    report names no study.
+    """
+    if report.study_instance_uid is None:
+        return None
+    r, totals = DoseReportRow, report.totals
+
+    def same(column: Any, value: object) -> ColumnElement[bool]:
+        return column.is_(None) if value is None else column == value  # type: ignore[no-any-return]
+
+    stmt = (
+        select(r.id)
+        .where(
+            r.study_instance_uid == _truncate(report.study_instance_uid, 64),
+            r.sop_instance_uid != report.sop_instance_uid,
+            r.event_count == totals.event_count,
+            same(r.study_datetime, report.study_datetime),
+            same(r.dap_total_gy_cm2, totals.dap_total_gy_cm2),
+            same(r.rp_dose_total_mgy, totals.rp_dose_total_mgy),
+            same(r.dlp_total_mgy_cm, totals.dlp_total_mgy_cm),
+        )
+        .limit(1)
+    )
+    found: int | None = session.scalar(stmt)
+    return found

@@ -11,12 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from painguide.store.base import Base, UTCDateTime, utcnow
 
-__all__ = ["DoseEventRow", "DosePatientTallyRow", "DoseReportRow", "DoseTallyRow"]
+__all__ = ["DoseEventRow", "DosePatientTallyRow", "DoseReportRow", "DoseSkinRow", "DoseTallyRow"]
 
 
 class DoseReportRow(Base):
@@ -114,8 +114,29 @@ class DoseEventRow(Base):
     dlp_mgy_cm: Mapped[float | None] = mapped_column(Float)
     scan_length_mm: Mapped[float | None] = mapped_column(Float)
     phantom: Mapped[str | None] = mapped_column(String(16))
+    filter_cu_mm: Mapped[float | None] = mapped_column(Float)
+    filter_al_mm: Mapped[float | None] = mapped_column(Float)
 
     report: Mapped[DoseReportRow] = relationship(back_populates="events")
+
+
+class DoseSkinRow(Base):
+    """The peak skin dose estimate of one report (or why there is none), with its skin dose map."""
+
+    __tablename__ = "dose_skin"
+
+    report_id: Mapped[int] = mapped_column(ForeignKey("dose_report.id", ondelete="CASCADE"), primary_key=True)
+    # indexed: skin alerts read only the estimates at or above a level
+    peak_skin_dose_mgy: Mapped[float | None] = mapped_column(Float, index=True)
+    note: Mapped[str] = mapped_column(String(500), nullable=False, default="")
+    method: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    dose_map: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+    # waiting for the estimate (pyskindose runs after the import): the report file it needs, cleared when done
+    pending: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false(), index=True
+    )
+    pending_rdsr: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class DoseTallyRow(Base):

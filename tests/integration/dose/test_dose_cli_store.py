@@ -13,11 +13,12 @@ from typer.testing import CliRunner
 import painguide.store.models  # noqa: F401  (registers every table)
 from painguide.commands.dose import app
 from painguide.store.base import Base
-from painguide.store.db import current_revisions, make_engine
+from painguide.store.db import current_revisions, known_heads, make_engine
 
 
 def test_migration_matches_the_dose_tables(dose_db: str) -> None:
-    assert "0008_dose" in current_revisions(dose_db)
+    revisions = current_revisions(dose_db)
+    assert revisions == known_heads() and {"0008_dose", "0012_dose_skin"} <= revisions  # both dose heads
     with make_engine(dose_db).connect() as connection:
         diffs = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     dose_diffs = [d for d in diffs if "dose_" in repr(d)]
@@ -76,6 +77,7 @@ def test_alerts_with_site_levels_flag_reports_and_patient_sums(corpus: list[Path
     assert default["levels"] == {
         "dap_gy_cm2": 200.0,
         "rp_dose_mgy": 2000.0,
+        "peak_skin_dose_mgy": 2000.0,
         "source": "OpenREM-alerts",
         "window_days": 84,
     }

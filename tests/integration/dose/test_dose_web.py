@@ -81,6 +81,43 @@ def test_report_detail_lists_events_and_comparisons(
     assert client.get("/dose/reports/999999", headers={"accept": "text/html"}).status_code == 404
 
 
+def test_report_detail_plots_events_and_says_why_no_skin_dose(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
+    sign_in(client, "rpo")
+    first = list_stored(open_uow, procedure_type="lumbar-tfesi")[0]
+    page = client.get(f"/dose/reports/{first.id}").text
+    assert 'id="dose-events"' in page and "running total" in page and "fluoroscopy" in page
+    assert "DAP per event" in page and "RP dose per event" in page
+    device = first.report.device.model or ""
+    assert "Peak skin dose" in page and "not estimable, because the device model" in page and device in page
+    assert 'id="dose-skin-map"' not in page  # no map without an estimate
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:Invalid value for VR UI:UserWarning")
+def test_report_detail_shows_the_skin_dose_map_of_a_sample(
+    client: TestClient, sign_in: Callable[[TestClient, str], None], shared_rdsr_dir: object, tmp_path: object
+) -> None:
+    from pathlib import Path
+
+    from painguide.dose.service import collect_sources, import_sources, skin_dose_of
+
+    path = Path(str(shared_rdsr_dir)) / "siemens_axiom_example_procedure.dcm"
+    sources, _ = collect_sources([path])
+    import_sources(sources, uow_factory=open_uow, quarantine_dir=Path(str(tmp_path)))
+    (stored,) = [s for s in list_stored(open_uow, limit=10_000) if s.source == str(path)]
+    sign_in(client, "rpo")
+    page = client.get(f"/dose/reports/{stored.id}").text
+    from painguide.dose.rdsr import read_dose_report
+
+    data = path.read_bytes()
+    expected = skin_dose_of(data, read_dose_report(data)).peak_skin_dose_mgy
+    assert expected is not None
+    assert f"{expected:.4g} mGy" in page and 'id="dose-skin-map"' in page
+    assert "mm Cu" in page and "kVp" in page
+
+
 def test_exports_contain_every_report(client: TestClient, sign_in: Callable[[TestClient, str], None]) -> None:
     from openpyxl import load_workbook
 

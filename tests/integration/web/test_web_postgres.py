@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from painguide.settings import get_settings
-from painguide.store.db import current_revisions
+from painguide.store.db import current_revisions, known_heads
 
 pytestmark = pytest.mark.postgres
 
@@ -36,4 +36,5 @@ def test_demo_site_on_postgresql(
         reports = client.get("/dose/export.csv")
         assert reports.status_code == 200 and reports.text.count("\n") > 10
     revisions = current_revisions(postgres_url)
-    assert {"0008_dose", "0005_sono", "0011_i18n"} <= revisions
+    assert revisions == known_heads()  # every branch at its head
+    assert {"0008_dose", "0012_dose_skin", "0005_sono", "0011_i18n"} <= revisions

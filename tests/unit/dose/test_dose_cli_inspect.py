@@ -26,6 +26,8 @@ CONTRACT_KEYS = {
     "fluoro_time_s",
     "acquisition_time_s",
     "dlp_total_mgy_cm",
+    "peak_skin_dose_mgy",
+    "peak_skin_dose_note",
     "event_list",
     "warnings",
 }

@@ -129,8 +129,14 @@ def reports(
 
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 def report_detail(request: Request, user: PatientReader, report_id: int) -> Response:
-    """One report: totals, every irradiation event, comparisons with reference levels and its alerts."""
+    """One report: totals, peak skin dose, every irradiation event, comparisons and its alerts."""
+    from painguide.dose.charts import events_figure, skin_map_figure
+
     view = report_view(open_uow, report_id, actor=user.username)
+    skin, report = view.skin, view.stored.report
+    skin_chart = None
+    if skin is not None and skin.dose_map is not None and skin.peak_skin_dose_mgy is not None:
+        skin_chart = skin_map_figure(skin.dose_map, peak_mgy=skin.peak_skin_dose_mgy)
     context: dict[str, Any] = {
         "user": user,
         "item": view.stored,
@@ -138,6 +144,10 @@ def report_detail(request: Request, user: PatientReader, report_id: int) -> Resp
         "comparisons": view.comparisons,
         "alerts": view.alerts,
         "names": procedure_names(),
+        "skin": skin,
+        "skin_level": view.levels.peak_skin_dose_mgy,
+        "skin_chart": skin_chart,
+        "events_chart": events_figure(report) if report.events else None,
     }
     return templates.TemplateResponse(request, "dose/report.html", context)
 
