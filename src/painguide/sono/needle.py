@@ -19,7 +19,7 @@ Positions are in millimetres from the top-left pixel centre of the image region 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -31,6 +31,13 @@ from painguide.sono.ridge import oriented_hough, ridge_response, shadow_mask, wo
 __all__ = ["NeedleDetector", "NeedleObservation", "NeedleTracker", "ShaftCandidate"]
 
 FloatArray = NDArray[np.float64]
+
+START_REACH_MM = 8.0
+"""How far before a coarse line's shallow end the refined shaft may begin."""
+DISTAL_MM = 10.0
+TIP_GUARD_MM = 1.5
+"""The distal refit leaves out this much shaft before the tip (the bevel echo)."""
+"""Length of the distal shaft whose angle is reported (the trajectory an operator reads at the tip)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +59,9 @@ class ShaftCandidate:
     continuation : float
         Fraction of the 4 mm beyond the tip where a bright ridge goes on within 1 mm of the line: high for
         a gently curving fascia, low for a needle tip (1 when the tip is at the image border).
+    distal_angle_deg : float
+        Angle of the distal part of the shaft (the last :data:`DISTAL_MM` before the tip), which differs
+        from ``angle_deg`` when the needle bends; ``nan`` when it was not measured.
     """
 
     start_x_mm: float
@@ -62,11 +72,17 @@ class ShaftCandidate:
     contrast: float
     residual_mm: float
     continuation: float = 0.0
+    distal_angle_deg: float = float("nan")
 
     @property
     def length_mm(self) -> float:
         """Visible shaft length."""
         return math.hypot(self.tip_x_mm - self.start_x_mm, self.tip_z_mm - self.start_z_mm)
+
+    @property
+    def tip_angle_deg(self) -> float:
+        """Angle of the shaft at the tip: the distal angle when measured, else the whole shaft's."""
+        return self.distal_angle_deg if math.isfinite(self.distal_angle_deg) else self.angle_deg
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +167,12 @@ class NeedleDetector:
         A new track flatter than this needs 1.5 times ``min_contrast`` (specular shafts are bright there).
     new_track_residual : float
         A new track must be straighter: its residual limit is this fraction of ``max_residual_mm``.
+    hough_lines : int
+        Peaks taken from the Hough vote; those that cannot enter from the side or the top are dropped
+        before the best ``max_candidates`` are refined.
+    follow_bends : bool
+        Refit the distal shaft near the tip and follow it when it bends away from the straight fit, so the
+        tip and the tip angle of a bent or deflected needle come from the shaft near the tip.
     """
 
     def __init__(
@@ -169,6 +191,8 @@ class NeedleDetector:
         max_tip_jump_mm: float = 4.0,
         shallow_deg: float = 15.0,
         new_track_residual: float = 1.0,
+        hough_lines: int = 6,
+        follow_bends: bool = True,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -183,6 +207,8 @@ class NeedleDetector:
         self.max_tip_jump_mm = max_tip_jump_mm
         self.shallow_deg = shallow_deg
         self.new_track_residual = new_track_residual
+        self.hough_lines = hough_lines
+        self.follow_bends = follow_bends
 
     def working(self, frame: Frame) -> NDArray[np.uint8]:
         """The frame downsampled to the working pixel size (shared with the spread detector)."""
@@ -245,7 +271,7 @@ class NeedleDetector:
         strength, angle = ridge_response(work, sigmas_px=self.ridge_sigmas_px)
         strength[shadow_mask(work, gap_px=round(1.5 / ws), depth_px=round(2.5 / ws))] = 0.0
         found = []
-        for peak in oriented_hough(strength, angle, angle_range_deg=self.angle_range_deg, max_lines=6):
+        for peak in oriented_hough(strength, angle, angle_range_deg=self.angle_range_deg, max_lines=self.hough_lines):
             theta = math.radians(peak.angle_deg)
             d = np.array([math.cos(theta), math.sin(theta)])
             normal = np.array([-math.sin(theta), math.cos(theta)])
@@ -254,8 +280,23 @@ class NeedleDetector:
             length = float(np.linalg.norm(bottom - top))
             if length < 0.5 * self.min_length_mm or _over_shadow(work, top / ws, bottom / ws, 2.5 / ws):
                 continue
-            found.append((_Line(top, _oriented(*(bottom - top))), (0.0, length)))
+            line = _Line(top, _oriented(*(bottom - top)))
+            if self._may_enter(frame, line):
+                found.append((line, (0.0, length)))
         return _merge_collinear(found)
+
+    def _may_enter(self, frame: Frame, line: _Line) -> bool:
+        """Whether a coarse line could still pass the entry test once refined (its start may move back).
+
+        The refined shaft may begin up to :data:`START_REACH_MM` before the coarse top; a line that cannot
+        reach the side it enters from or the top is not worth refining.
+        """
+        tol = self.edge_tolerance_mm
+        if not math.isfinite(tol):
+            return True
+        x, z = line.point - START_REACH_MM * line.direction
+        side = x if line.direction[0] > 0 else frame.width_mm - x
+        return bool(side <= tol or z <= tol)
 
     def _refine(
         self, frame: Frame, line: _Line, extent: tuple[float, float], *, tracked: bool = False
@@ -265,7 +306,10 @@ class NeedleDetector:
         if fitted is None:
             return None
         line, residual = fitted
-        return _locate_ends(frame, line, extent, residual, shadow_check=not tracked)
+        candidate = _locate_ends(frame, line, extent, residual, shadow_check=not tracked)
+        if candidate is None or not self.follow_bends:
+            return candidate
+        return _follow_bend(frame, line, candidate)
 
     def _plausible(self, c: ShaftCandidate, frame: Frame, min_contrast: float) -> bool:
         lo, hi = self.angle_range_deg
@@ -461,7 +505,9 @@ def _locate_ends(
     spreading under the shaft is dark too.
     """
     lo, hi = _image_span(frame, line)  # search along the whole line inside the image
-    s = np.arange(max(lo, extent[0] - 8.0), hi, step)
+    s = np.arange(max(lo, extent[0] - START_REACH_MM), hi, step)
+    if s.size < 20:
+        return None
     offsets = (-0.2, 0.0, 0.2, 1.8, 2.0, 2.2, -2.5, -3.0, -1.0, -0.6, 0.6, 1.0)
     values, inside = _profiles(frame, line, s, offsets)
     s, values = s[inside], values[:, inside]
@@ -507,6 +553,36 @@ def _locate_ends(
         contrast,
         residual,
         continuation,
+    )
+
+
+def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds: int = 3) -> ShaftCandidate:
+    """Refit the last :data:`DISTAL_MM` of the shaft and search the tip again along that distal line.
+
+    A bent or deflected needle leaves the straight fit of the whole shaft near its tip; the distal refit
+    follows it (a band of about 1 mm around the previous line per round). The start, contrast, straightness
+    and angle of the whole shaft are kept; the tip and ``distal_angle_deg`` come from the distal line.
+    """
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
+    distal = line
+    angle = candidate.angle_deg
+    for _ in range(rounds):
+        s_tip = float(np.dot(tip - distal.point, distal.direction))
+        # the bevel echo is wider than the shaft and flattens the ridge in the last millimetre
+        extent = (s_tip - DISTAL_MM - TIP_GUARD_MM, s_tip - TIP_GUARD_MM)
+        fitted = _fit_ridge(frame, distal, extent)
+        if fitted is None:
+            break
+        refit, residual = fitted
+        found = _locate_ends(frame, refit, (extent[0], s_tip), residual, shadow_check=False)
+        if found is None:
+            break
+        moved = math.hypot(found.tip_x_mm - tip[0], found.tip_z_mm - tip[1])
+        distal, tip, angle = refit, np.array([found.tip_x_mm, found.tip_z_mm]), found.angle_deg
+        if moved < 0.1:
+            break
+    return replace(
+        candidate, tip_x_mm=float(tip[0]), tip_z_mm=float(tip[1]), distal_angle_deg=float(angle)
     )
 
 
@@ -585,9 +661,9 @@ class NeedleTracker:
         self._streak = self._streak + 1 if consistent or self._last is None else 1
         self._misses = 0
         if consistent and math.isfinite(self._angle):
-            self._angle += self.smoothing * (chosen.angle_deg - self._angle)
+            self._angle += self.smoothing * (chosen.tip_angle_deg - self._angle)
         else:
-            self._angle = chosen.angle_deg
+            self._angle = chosen.tip_angle_deg
         self._last = chosen
         self._confirmed = self._confirmed or self._streak >= self.confirm_frames
         if not self._confirmed:
