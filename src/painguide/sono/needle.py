@@ -37,6 +37,14 @@ START_REACH_MM = 8.0
 DISTAL_MM = 10.0
 TIP_GUARD_MM = 1.5
 """The distal refit leaves out this much shaft before the tip (the bevel echo)."""
+BEND_EVIDENCE_MM = 0.025
+"""The distal ridge must lie this much farther (RMS, mm) from the straight fit than from its own line."""
+BEND_RATIO = 1.1
+"""... and this many times farther."""
+MAX_BEND_DEG = 12.0
+"""Largest difference between the distal and the whole-shaft angle that is followed."""
+MAX_BEND_TIP_MM = 4.0
+"""Largest tip movement by one round of the distal refit."""
 """Length of the distal shaft whose angle is reported (the trajectory an operator reads at the tip)."""
 
 
@@ -256,14 +264,21 @@ class NeedleDetector:
         """Look for the shaft along a tracked line (search band about 1 mm) with the relaxed contrast."""
         theta = math.radians(prior.angle_deg)
         direction = _oriented(math.cos(theta), math.sin(theta))
-        start = np.array([prior.start_x_mm, prior.start_z_mm])
-        candidate = self._refine(frame, _Line(start, direction), (0.0, prior.length_mm), tracked=True)
+        line = _Line(np.array([prior.start_x_mm, prior.start_z_mm]), direction)
+        candidate = self._refine(frame, line, (0.0, prior.length_mm), tracked=True)
         if candidate is None or not self._plausible(candidate, frame, self.track_contrast):
             return None
         if abs(candidate.angle_deg - prior.angle_deg) > 3.0:
             return None
-        jump = math.hypot(candidate.tip_x_mm - prior.tip_x_mm, candidate.tip_z_mm - prior.tip_z_mm)
-        return candidate if jump <= self.max_tip_jump_mm else None
+        if self._jump(candidate, prior) > self.max_tip_jump_mm and math.isfinite(candidate.distal_angle_deg):
+            # the distal refit ran on into another bright structure: keep the straight shaft
+            straight = self._refine(frame, line, (0.0, prior.length_mm), tracked=True, bend=False)
+            candidate = straight if straight is not None else candidate
+        return candidate if self._jump(candidate, prior) <= self.max_tip_jump_mm else None
+
+    @staticmethod
+    def _jump(new: ShaftCandidate, old: ShaftCandidate) -> float:
+        return math.hypot(new.tip_x_mm - old.tip_x_mm, new.tip_z_mm - old.tip_z_mm)
 
     def _coarse_lines(self, frame: Frame, work: NDArray[np.uint8]) -> list[tuple[_Line, tuple[float, float]]]:
         """Ridge-weighted Hough lines of the working image, as mm lines with their extent along them."""
@@ -299,15 +314,21 @@ class NeedleDetector:
         return bool(side <= tol or z <= tol)
 
     def _refine(
-        self, frame: Frame, line: _Line, extent: tuple[float, float], *, tracked: bool = False
+        self,
+        frame: Frame,
+        line: _Line,
+        extent: tuple[float, float],
+        *,
+        tracked: bool = False,
+        bend: bool = True,
     ) -> ShaftCandidate | None:
         """Sub-pixel shaft line from ridge maxima, then the tip from the profile along it."""
         fitted = _fit_ridge(frame, line, extent)
         if fitted is None:
             return None
-        line, residual = fitted
+        line, residual, _ = fitted
         candidate = _locate_ends(frame, line, extent, residual, shadow_check=not tracked)
-        if candidate is None or not self.follow_bends:
+        if candidate is None or not (self.follow_bends and bend):
             return candidate
         return _follow_bend(frame, line, candidate)
 
@@ -405,8 +426,10 @@ def _ridge_points(
     return c * spacing[1], ridge_row * spacing[0], weight
 
 
-def _robust_fit(x: FloatArray, z: FloatArray, w: FloatArray) -> tuple[float, float, float] | None:
-    """Weighted line fit ``z = a x + b`` with two rounds of outlier rejection; returns (a, b, rms)."""
+def _robust_fit(
+    x: FloatArray, z: FloatArray, w: FloatArray
+) -> tuple[float, float, float, NDArray[np.bool_]] | None:
+    """Weighted line fit ``z = a x + b`` with two rounds of outlier rejection; returns (a, b, rms, inliers)."""
     keep = w > 0
     a = b = 0.0
     for _ in range(3):
@@ -419,32 +442,47 @@ def _robust_fit(x: FloatArray, z: FloatArray, w: FloatArray) -> tuple[float, flo
     if keep.sum() < 5:
         return None
     res = z[keep] - (a * x[keep] + b)
-    return float(a), float(b), float(np.sqrt(np.mean(res**2)))
+    return float(a), float(b), float(np.sqrt(np.mean(res**2))), keep
 
 
-def _fit_ridge(frame: Frame, line: _Line, extent: tuple[float, float]) -> tuple[_Line, float] | None:
-    """Refit a coarse line to the full-resolution ridge; returns the line and the RMS residual in mm."""
+def _fit_ridge(
+    frame: Frame, line: _Line, extent: tuple[float, float], *, reference: _Line | None = None
+) -> tuple[_Line, float, float] | None:
+    """Refit a coarse line to the full-resolution ridge.
+
+    Returns the line, the RMS residual in mm, and the RMS of the same ridge points about ``reference``
+    (``nan`` without one), measured the same way: across the line along the image axis nearest to it.
+    """
     d, p = line.direction, line.point
     ends = np.stack([p + extent[0] * d, p + extent[1] * d])
     flat = abs(d[0]) >= abs(d[1])
+    axis = (0, 1) if flat else (1, 0)  # (along, across) coordinate of a point
     if flat:
         image, spacing = frame.pixels, (frame.row_spacing_mm, frame.col_spacing_mm)
-        slope, along, across = d[1] / d[0], ends[:, 0], p[1] - d[1] / d[0] * p[0]
     else:
         image, spacing = frame.pixels.T, (frame.col_spacing_mm, frame.row_spacing_mm)
-        slope, along, across = d[0] / d[1], ends[:, 1], p[0] - d[0] / d[1] * p[1]
+    slope = d[axis[1]] / d[axis[0]]
+    across = p[axis[1]] - slope * p[axis[0]]
+    along = ends[:, axis[0]]
     points = _ridge_points(image, spacing, slope, across, (float(along.min()), float(along.max())))
     if points is None:
         return None
     fit = _robust_fit(*points)
     if fit is None:
         return None
-    a, b, rms = fit
-    if flat:  # keep the coarse anchor so that the extent still measures from the shallow end
+    a, b, rms, keep = fit
+    about = float("nan")
+    if reference is not None and abs(reference.direction[axis[0]]) > 1e-9:
+        r_slope = reference.direction[axis[1]] / reference.direction[axis[0]]
+        r_across = reference.point[axis[1]] - r_slope * reference.point[axis[0]]
+        u, v = points[0][keep], points[1][keep]
+        about = float(np.sqrt(np.mean((v - (r_slope * u + r_across)) ** 2)))
+    # keep the coarse anchor so that the extent still measures from the shallow end
+    if flat:
         start, direction = np.array([p[0], a * p[0] + b]), _oriented(1.0, a)
     else:
         start, direction = np.array([a * p[1] + b, p[1]]), _oriented(a, 1.0)
-    return _Line(start, direction), rms
+    return _Line(start, direction), rms, about
 
 
 def _profiles(
@@ -560,30 +598,35 @@ def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds
     """Refit the last :data:`DISTAL_MM` of the shaft and search the tip again along that distal line.
 
     A bent or deflected needle leaves the straight fit of the whole shaft near its tip; the distal refit
-    follows it (a band of about 1 mm around the previous line per round). The start, contrast, straightness
-    and angle of the whole shaft are kept; the tip and ``distal_angle_deg`` come from the distal line.
+    follows it (a band of about 1 mm around the previous line per round). The refit is taken only when
+    the distal ridge lies clearly off the straight line (:data:`BEND_EVIDENCE_MM`, :data:`BEND_RATIO`), so a straight shaft
+    keeps the angle of its whole length. The start, contrast, straightness and angle of the whole shaft
+    are kept; the tip and ``distal_angle_deg`` come from the distal line.
     """
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
-    distal = line
-    angle = candidate.angle_deg
+    distal, angle, bent = line, candidate.angle_deg, False
     for _ in range(rounds):
         s_tip = float(np.dot(tip - distal.point, distal.direction))
         # the bevel echo is wider than the shaft and flattens the ridge in the last millimetre
         extent = (s_tip - DISTAL_MM - TIP_GUARD_MM, s_tip - TIP_GUARD_MM)
-        fitted = _fit_ridge(frame, distal, extent)
+        fitted = _fit_ridge(frame, distal, extent, reference=line)
         if fitted is None:
             break
-        refit, residual = fitted
+        refit, residual, about = fitted
+        if not bent and not about >= max(BEND_RATIO * residual, residual + BEND_EVIDENCE_MM):
+            break  # the distal shaft lies on the straight line
         found = _locate_ends(frame, refit, (extent[0], s_tip), residual, shadow_check=False)
-        if found is None:
+        if found is None or abs(found.angle_deg - candidate.angle_deg) > MAX_BEND_DEG:
             break
         moved = math.hypot(found.tip_x_mm - tip[0], found.tip_z_mm - tip[1])
-        distal, tip, angle = refit, np.array([found.tip_x_mm, found.tip_z_mm]), found.angle_deg
+        if moved > MAX_BEND_TIP_MM:
+            break
+        distal, tip, angle, bent = refit, np.array([found.tip_x_mm, found.tip_z_mm]), found.angle_deg, True
         if moved < 0.1:
             break
-    return replace(
-        candidate, tip_x_mm=float(tip[0]), tip_z_mm=float(tip[1]), distal_angle_deg=float(angle)
-    )
+    if not bent:
+        return candidate
+    return replace(candidate, tip_x_mm=float(tip[0]), tip_z_mm=float(tip[1]), distal_angle_deg=float(angle))
 
 
 class NeedleTracker:
