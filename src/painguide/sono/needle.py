@@ -187,7 +187,7 @@ class NeedleDetector:
         self,
         *,
         work_spacing_mm: float = 0.25,
-        min_length_mm: float = 5.0,
+        min_length_mm: float = 3.5,
         angle_range_deg: tuple[float, float] = (8.0, 75.0),
         min_contrast: float = 2.0,
         max_residual_mm: float = 0.35,
@@ -638,6 +638,8 @@ class NeedleTracker:
         Single-frame detector (default parameters when omitted).
     confirm_frames : int
         Consecutive consistent detections needed before a needle is first reported.
+    short_mm : float
+        A new track whose shaft is shorter than this needs one more confirming detection.
     coast_frames : int
         Missed frames after which the track is dropped and must be confirmed again.
     angle_tolerance_deg : float
@@ -654,6 +656,7 @@ class NeedleTracker:
         *,
         detector: NeedleDetector | None = None,
         confirm_frames: int = 2,
+        short_mm: float = 5.0,
         coast_frames: int = 3,
         angle_tolerance_deg: float = 4.0,
         confirm_angle_deg: float = 1.5,
@@ -661,6 +664,7 @@ class NeedleTracker:
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
+        self.short_mm = short_mm
         self.coast_frames = coast_frames
         self.angle_tolerance_deg = angle_tolerance_deg
         self.confirm_angle_deg = confirm_angle_deg
@@ -708,7 +712,8 @@ class NeedleTracker:
         else:
             self._angle = chosen.tip_angle_deg
         self._last = chosen
-        self._confirmed = self._confirmed or self._streak >= self.confirm_frames
+        needed = self.confirm_frames + (chosen.length_mm < self.short_mm)
+        self._confirmed = self._confirmed or self._streak >= needed
         if not self._confirmed:
             return NeedleObservation(False)
         return NeedleObservation(
