@@ -286,7 +286,9 @@ class NeedleDetector:
         strength, angle = ridge_response(work, sigmas_px=self.ridge_sigmas_px)
         strength[shadow_mask(work, gap_px=round(1.5 / ws), depth_px=round(2.5 / ws))] = 0.0
         found = []
-        for peak in oriented_hough(strength, angle, angle_range_deg=self.angle_range_deg, max_lines=self.hough_lines):
+        for peak in oriented_hough(
+            strength, angle, angle_range_deg=self.angle_range_deg, max_lines=self.hough_lines
+        ):
             theta = math.radians(peak.angle_deg)
             d = np.array([math.cos(theta), math.sin(theta)])
             normal = np.array([-math.sin(theta), math.cos(theta)])
@@ -326,10 +328,13 @@ class NeedleDetector:
         fitted = _fit_ridge(frame, line, extent)
         if fitted is None:
             return None
-        line, residual, _ = fitted
-        candidate = _locate_ends(frame, line, extent, residual, shadow_check=not tracked)
+        line = fitted.line
+        candidate = _locate_ends(frame, line, extent, fitted.rms, shadow_check=not tracked)
         if candidate is None or not (self.follow_bends and bend):
             return candidate
+        s_tip = float(np.dot(np.array([candidate.tip_x_mm, candidate.tip_z_mm]) - line.point, line.direction))
+        if not fitted.bent_beyond(s_tip - DISTAL_MM - TIP_GUARD_MM, s_tip - TIP_GUARD_MM):
+            return candidate  # the distal shaft lies on the straight line
         return _follow_bend(frame, line, candidate)
 
     def _plausible(self, c: ShaftCandidate, frame: Frame, min_contrast: float) -> bool:
@@ -429,7 +434,7 @@ def _ridge_points(
 def _robust_fit(
     x: FloatArray, z: FloatArray, w: FloatArray
 ) -> tuple[float, float, float, NDArray[np.bool_]] | None:
-    """Weighted line fit ``z = a x + b`` with two rounds of outlier rejection; returns (a, b, rms, inliers)."""
+    """Weighted line fit ``z = a x + b``, two rounds of outlier rejection; returns (a, b, rms, inliers)."""
     keep = w > 0
     a = b = 0.0
     for _ in range(3):
@@ -445,25 +450,51 @@ def _robust_fit(
     return float(a), float(b), float(np.sqrt(np.mean(res**2))), keep
 
 
-def _fit_ridge(
-    frame: Frame, line: _Line, extent: tuple[float, float], *, reference: _Line | None = None
-) -> tuple[_Line, float, float] | None:
-    """Refit a coarse line to the full-resolution ridge.
+@dataclass(frozen=True, slots=True)
+class _RidgeFit:
+    """A shaft line fitted to sub-pixel ridge points, with the points (along, across an image axis)."""
 
-    Returns the line, the RMS residual in mm, and the RMS of the same ridge points about ``reference``
-    (``nan`` without one), measured the same way: across the line along the image axis nearest to it.
-    """
+    line: _Line
+    rms: float
+    along: FloatArray
+    across: FloatArray
+    weight: FloatArray
+    inliers: NDArray[np.bool_]
+    slope: float
+    intercept: float
+    axis: int  # 0: the line is mostly horizontal (along = x), 1: mostly vertical (along = z)
+
+    def bent_beyond(self, s_from: float, s_to: float) -> bool:
+        """Whether the ridge between arc lengths ``s_from`` and ``s_to`` lies clearly off this line.
+
+        The points there are fitted with their own line; the shaft bends when their RMS distance from
+        the whole-shaft line exceeds that from their own line by :data:`BEND_EVIDENCE_MM` and
+        :data:`BEND_RATIO`.
+        """
+        p, d = self.line.point, self.line.direction
+        lo, hi = sorted((p[self.axis] + s_from * d[self.axis], p[self.axis] + s_to * d[self.axis]))
+        pick = self.inliers & (self.along >= lo) & (self.along <= hi)
+        if pick.sum() < 8:
+            return False
+        u, v, w = self.along[pick], self.across[pick], self.weight[pick]
+        a, b = np.polyfit(u, v, 1, w=np.sqrt(w))
+        own = float(np.sqrt(np.mean((v - (a * u + b)) ** 2)))
+        whole = float(np.sqrt(np.mean((v - (self.slope * u + self.intercept)) ** 2)))
+        return whole >= max(BEND_RATIO * own, own + BEND_EVIDENCE_MM)
+
+
+def _fit_ridge(frame: Frame, line: _Line, extent: tuple[float, float]) -> _RidgeFit | None:
+    """Refit a coarse line to the full-resolution ridge (the RMS residual is in mm)."""
     d, p = line.direction, line.point
     ends = np.stack([p + extent[0] * d, p + extent[1] * d])
-    flat = abs(d[0]) >= abs(d[1])
-    axis = (0, 1) if flat else (1, 0)  # (along, across) coordinate of a point
-    if flat:
+    axis = 0 if abs(d[0]) >= abs(d[1]) else 1
+    if axis == 0:
         image, spacing = frame.pixels, (frame.row_spacing_mm, frame.col_spacing_mm)
     else:
         image, spacing = frame.pixels.T, (frame.col_spacing_mm, frame.row_spacing_mm)
-    slope = d[axis[1]] / d[axis[0]]
-    across = p[axis[1]] - slope * p[axis[0]]
-    along = ends[:, axis[0]]
+    slope = d[1 - axis] / d[axis]
+    across = p[1 - axis] - slope * p[axis]
+    along = ends[:, axis]
     points = _ridge_points(image, spacing, slope, across, (float(along.min()), float(along.max())))
     if points is None:
         return None
@@ -471,18 +502,12 @@ def _fit_ridge(
     if fit is None:
         return None
     a, b, rms, keep = fit
-    about = float("nan")
-    if reference is not None and abs(reference.direction[axis[0]]) > 1e-9:
-        r_slope = reference.direction[axis[1]] / reference.direction[axis[0]]
-        r_across = reference.point[axis[1]] - r_slope * reference.point[axis[0]]
-        u, v = points[0][keep], points[1][keep]
-        about = float(np.sqrt(np.mean((v - (r_slope * u + r_across)) ** 2)))
     # keep the coarse anchor so that the extent still measures from the shallow end
-    if flat:
+    if axis == 0:
         start, direction = np.array([p[0], a * p[0] + b]), _oriented(1.0, a)
     else:
         start, direction = np.array([a * p[1] + b, p[1]]), _oriented(a, 1.0)
-    return _Line(start, direction), rms, about
+    return _RidgeFit(_Line(start, direction), rms, points[0], points[1], points[2], keep, a, b, axis)
 
 
 def _profiles(
@@ -598,8 +623,8 @@ def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds
     """Refit the last :data:`DISTAL_MM` of the shaft and search the tip again along that distal line.
 
     A bent or deflected needle leaves the straight fit of the whole shaft near its tip; the distal refit
-    follows it (a band of about 1 mm around the previous line per round). The refit is taken only when
-    the distal ridge lies clearly off the straight line (:data:`BEND_EVIDENCE_MM`, :data:`BEND_RATIO`), so a straight shaft
+    follows it (a band of about 1 mm around the previous line per round). It is called only when the
+    distal ridge lies clearly off the straight line (:meth:`_RidgeFit.bent_beyond`), so a straight shaft
     keeps the angle of its whole length. The start, contrast, straightness and angle of the whole shaft
     are kept; the tip and ``distal_angle_deg`` come from the distal line.
     """
@@ -609,13 +634,11 @@ def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds
         s_tip = float(np.dot(tip - distal.point, distal.direction))
         # the bevel echo is wider than the shaft and flattens the ridge in the last millimetre
         extent = (s_tip - DISTAL_MM - TIP_GUARD_MM, s_tip - TIP_GUARD_MM)
-        fitted = _fit_ridge(frame, distal, extent, reference=line)
+        fitted = _fit_ridge(frame, distal, extent)
         if fitted is None:
             break
-        refit, residual, about = fitted
-        if not bent and not about >= max(BEND_RATIO * residual, residual + BEND_EVIDENCE_MM):
-            break  # the distal shaft lies on the straight line
-        found = _locate_ends(frame, refit, (extent[0], s_tip), residual, shadow_check=False)
+        refit = fitted.line
+        found = _locate_ends(frame, refit, (extent[0], s_tip), fitted.rms, shadow_check=False)
         if found is None or abs(found.angle_deg - candidate.angle_deg) > MAX_BEND_DEG:
             break
         moved = math.hypot(found.tip_x_mm - tip[0], found.tip_z_mm - tip[1])
