@@ -1,7 +1,8 @@
 """Ultrasound guidance benchmark: per-frame speed at 640x480 on one core, and accuracy on a simulated corpus.
 
 Run ``python benchmarks/bench_sono.py`` (``--quick`` for a smaller corpus); ``--families`` prints the
-per-family table of the frozen test set (the figures of docs/sono.md). Prints the numbers and writes
+per-family table of the frozen test set (the figures of docs/sono.md; ``--per-family N`` cines each, 4 by
+default). Prints the numbers and writes
 docs/performance-sono.md. ``--figures`` only redraws the pictures of docs/sono.md into docs/img/sono/.
 """
 
@@ -162,7 +163,10 @@ def main() -> None:
         figures()
         return
     if "--families" in sys.argv:
-        result = evaluate_test_set(per_family=2 if quick else 4)
+        per_family = 2 if quick else 4
+        if "--per-family" in sys.argv:
+            per_family = int(sys.argv[sys.argv.index("--per-family") + 1])
+        result = evaluate_test_set(per_family=per_family)
         print(family_table(result))
         print(json.dumps(result["real_needle_free"]))
         return
