@@ -64,4 +64,5 @@ def test_labels_translate_data_values_and_leave_unknown_ones() -> None:
     assert de.label("usually not appropriate") == "in der Regel nicht angemessen"
     assert de.label("a value from a data file") == "a value from a data file"
     same = sorted({msgid for msgid in LABELS.values() if de.gettext(msgid) == msgid})
-    assert same == ["CT", "optional"]  # the same word in German; every other label has its German text
+    # the same word in German; every other label has its German text
+    assert same == ["CT", "INR", "eGFR", "optional"]
