@@ -55,6 +55,9 @@ def isolated_settings(
     monkeypatch.setenv("PAINGUIDE_DATA_DIR", str(data_dir))
     for var in ("PAINGUIDE_DATABASE_URL", "PAINGUIDE_SITE_POLICY", "PAINGUIDE_DEMO", "PAINGUIDE_SECRET_KEY"):
         monkeypatch.delenv(var, raising=False)
+    # argon2id at its lowest allowed cost: the suite signs in hundreds of times (production: t=3, 64 MiB)
+    monkeypatch.setenv("PAINGUIDE_PASSWORD_TIME_COST", "1")
+    monkeypatch.setenv("PAINGUIDE_PASSWORD_MEMORY_KIB", "8192")
     get_settings.cache_clear()
     yield data_dir
     get_settings.cache_clear()

@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from painguide.commands import case, catalogue, db, demo, dicom, dose, sono, training, user
+from painguide.commands import audit, case, catalogue, db, demo, dicom, dose, sono, training, user
 from painguide.commands.core import register_core
 
 __all__ = ["app", "main"]
@@ -25,6 +25,7 @@ for _name, _group in (
     ("catalogue", catalogue),
     ("db", db),
     ("user", user),
+    ("audit", audit),
     ("dose", dose),
     ("dicom", dicom),
     ("sono", sono),
@@ -51,7 +52,7 @@ def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the app and turn every error into one line and an exit code (never a traceback).
 
     Exit codes: 0 done, 2 usage error or bad input, 3 DICOM, 4 gate refused, 5 no permission,
-    78 bad configuration, 130 interrupted (see docs/cli.md).
+    7 audit chain broken, 78 bad configuration, 130 interrupted (see docs/cli.md).
     """
     from painguide.errors import PainguideError
 

@@ -1,13 +1,17 @@
-"""Demo mode: sign-in accounts for each role and synthetic data, added once (idempotent)."""
+"""Demo mode: sign-in accounts for each role and synthetic data, added once (idempotent).
+
+Demo accounts are marked as such and refused outside demo mode (:mod:`painguide.accounts.service`), so a
+site later served without demo mode on the same data folder does not accept them.
+"""
 
 from __future__ import annotations
 
+from painguide.accounts.service import DEMO_PASSWORD
 from painguide.services import open_uow
-from painguide.store.users import create_user, get_user
+from painguide.store.users import create_user
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "seed_demo"]
 
-DEMO_PASSWORD = "demo-painguide"
 DEMO_USERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("admin", "Demo Administrator", ("admin",)),
     ("physician", "Dr. Demo Physician", ("physician",)),
@@ -20,9 +24,15 @@ def seed_demo() -> None:
     """Create the demo users and let each feature add its demo data (idempotent)."""
     with open_uow() as uow:
         for username, full_name, roles in DEMO_USERS:
-            if get_user(uow.session, username) is None:
+            if uow.users.row(username) is None:
                 create_user(
-                    uow.session, username, DEMO_PASSWORD, list(roles), full_name=full_name, actor="demo"
+                    uow.session,
+                    username,
+                    DEMO_PASSWORD,
+                    list(roles),
+                    full_name=full_name,
+                    actor="demo",
+                    demo=True,
                 )
         uow.commit()
     from painguide.dose import demo as dose_demo

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 __all__ = [
+    "AuditChainError",
     "CatalogueError",
     "ConfigurationError",
     "DataFileError",
@@ -21,6 +22,7 @@ __all__ = [
     "PainguideError",
     "PermissionDeniedError",
     "SourceUnavailableError",
+    "TooManyAttemptsError",
     "UnknownDrugError",
     "UnknownProcedureError",
     "UploadTooLargeError",
@@ -178,3 +180,20 @@ class UploadTooLargeError(PainguideError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+class TooManyAttemptsError(PermissionDeniedError):
+    """Too many failed sign-ins for an account or an address: wait ``retry_after`` seconds (HTTP 429)."""
+
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class AuditChainError(PainguideError):
+    """The audit trail's hash chain is broken: an entry was changed, removed or inserted outside painguide."""
+
+    exit_code = 7
+    http_status = 500

@@ -11,9 +11,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from painguide.errors import ConfigurationError
 
-__all__ = ["DEFAULT_SECRET", "Settings", "get_settings"]
+__all__ = ["DEFAULT_SECRET", "MIN_SECRET_BYTES", "Settings", "get_settings"]
 
 DEFAULT_SECRET = "painguide-demo-secret-change-me"
+MIN_SECRET_BYTES = 32
+_MIB = 1024 * 1024
 
 
 def _default_data_dir() -> Path:
@@ -60,6 +62,29 @@ class Settings(BaseSettings):
     link_window_hours: float = 12.0
     """Hours either side of a procedure in which a report of the same patient is linked to it."""
 
+    # Sessions and sign-in (docs/security.md).
+    https: bool = False
+    """Served over HTTPS (directly or behind a TLS-terminating proxy): ``Secure`` cookies and HSTS."""
+    allowed_origins: list[str] = Field(default_factory=list)
+    """Extra origins (``https://host:port``) whose forms may post here, as JSON; the site's own is implied."""
+    session_idle_minutes: int = Field(default=60, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    password_time_cost: int = Field(default=3, ge=1)
+    password_memory_kib: int = Field(default=65536, ge=8192)
+    """argon2id cost (RFC 9106: t=3, 64 MiB); a sign-in re-hashes passwords made with other values."""
+    login_free_failures_account: int = Field(default=5, ge=1)
+    login_free_failures_address: int = Field(default=20, ge=1)
+    login_max_delay_s: int = Field(default=900, ge=1)
+    login_failure_window_minutes: int = Field(default=15, ge=1)
+
+    # Request bodies: refused with 413 before authentication, counted while they arrive.
+    body_limit_bytes: int = Field(default=_MIB, ge=1024)
+    body_limit_anonymous_bytes: int = Field(default=64 * 1024, ge=1024)
+    body_limits: dict[str, int] = Field(
+        default_factory=lambda: {"/sono/review": 201 * _MIB, "/sono/live/source": 201 * _MIB}
+    )
+    """Per-path caps (exact path, POST) above :attr:`body_limit_bytes`, as JSON in the environment."""
+
     @property
     def effective_database_url(self) -> str:
         """The configured URL, or an SQLite file in :attr:`data_dir`."""
@@ -87,11 +112,22 @@ class Settings(BaseSettings):
             ) from None
 
     def require_safe_secret(self) -> None:
-        """Refuse the shipped default secret outside demo mode."""
-        if not self.demo and self.secret_key == DEFAULT_SECRET:
+        """Refuse the shipped default secret outside demo mode and any other key under 32 bytes."""
+        make_one = (
+            'make one with `python3 -c "import secrets; print(secrets.token_urlsafe(48))"` and keep it secret'
+        )
+        if self.secret_key == DEFAULT_SECRET:
+            if self.demo:
+                return
             raise ConfigurationError(
                 "PAINGUIDE_SECRET_KEY: the default secret is only allowed in demo mode; "
-                "set PAINGUIDE_SECRET_KEY to a long random value (or PAINGUIDE_DEMO=1 for a demo)."
+                f"set PAINGUIDE_SECRET_KEY to a random value of at least {MIN_SECRET_BYTES} bytes "
+                f"({make_one}), or PAINGUIDE_DEMO=1 for a demo."
+            )
+        if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+            raise ConfigurationError(
+                f"PAINGUIDE_SECRET_KEY: {len(self.secret_key.encode())} bytes is too short; "
+                f"use a random value of at least {MIN_SECRET_BYTES} bytes ({make_one})."
             )
 
 

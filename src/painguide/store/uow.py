@@ -1,4 +1,4 @@
-"""Unit of work: one transaction that rolls back unless the service commits it."""
+"""Unit of work: one transaction that rolls back unless the service commits it, with typed repositories."""
 
 from __future__ import annotations
 
@@ -7,20 +7,30 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from painguide.store.pathway_repository import PathwayRepository
+from painguide.store.audit import AuditRepository
+from painguide.store.sessions import LoginRepository, SessionRepository, TokenRepository
+from painguide.store.users import UserRepository
 
 __all__ = ["UnitOfWork"]
 
 
 class UnitOfWork:
-    """A transactional scope over one SQLAlchemy session.
+    """A transactional scope over one SQLAlchemy session, handing out typed repositories.
 
     Examples
     --------
     >>> from painguide.store.db import session_factory
     >>> with UnitOfWork(session_factory("sqlite://")) as uow:  # doctest: +SKIP
-    ...     uow.session.add(row)
+    ...     uow.users.add("ada", "correct horse", ["physician"])
+    ...     uow.audit.record("admin", "user.create", "user", "ada")
     ...     uow.commit()
     """
+
+    users: UserRepository
+    audit: AuditRepository
+    sessions: SessionRepository
+    tokens: TokenRepository
+    logins: LoginRepository
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
@@ -30,6 +40,7 @@ class UnitOfWork:
 
     @property
     def session(self) -> Session:
+        """The raw SQLAlchemy session (kept for code not yet moved to typed repositories)."""
         if self._session is None:
             raise RuntimeError("UnitOfWork used outside its `with` block")
         return self._session
@@ -44,6 +55,11 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
         self._committed = False
+        self.users = UserRepository(self._session)
+        self.audit = AuditRepository(self._session)
+        self.sessions = SessionRepository(self._session)
+        self.tokens = TokenRepository(self._session)
+        self.logins = LoginRepository(self._session)
         return self
 
     def commit(self) -> None:

@@ -1,64 +1,113 @@
-"""Users: creation, password check (scrypt from the standard library) and roles."""
+"""Users: the typed repository (``uow.users``) and the account rules checked when one is added."""
 
 from __future__ import annotations
-
-import base64
-import hashlib
-import hmac
-import secrets
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from painguide.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from painguide.auth.models import ROLES, User
 from painguide.errors import ValidationError
-from painguide.store.audit import record_audit
+from painguide.store.audit import AuditRepository
 from painguide.store.tables import UserRow
 
 __all__ = [
     "ROLES",
     "User",
+    "UserRepository",
     "authenticate",
     "create_user",
     "get_user",
     "hash_password",
     "list_users",
+    "to_user",
+    "validate_password",
     "verify_password",
 ]
 
-_N, _R, _P = 2**14, 8, 1
 
-
-def hash_password(password: str) -> str:
-    """scrypt hash with a random salt, as ``scrypt$N$r$p$salt$hash`` (base64)."""
-    salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_N, r=_R, p=_P)
-    return "$".join(
-        [
-            "scrypt",
-            str(_N),
-            str(_R),
-            str(_P),
-            base64.b64encode(salt).decode(),
-            base64.b64encode(digest).decode(),
-        ]
-    )
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """True when ``password`` matches the stored hash (constant-time comparison)."""
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-    except ValueError:
-        return False
-    if scheme != "scrypt":
-        return False
-    got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p))
-    return hmac.compare_digest(got, base64.b64decode(digest))
-
-
-def _to_user(row: UserRow) -> User:
+def to_user(row: UserRow) -> User:
+    """The signed-in person services see for a stored account."""
     return User(row.username, row.full_name, frozenset(r for r in row.roles.split(",") if r))
+
+
+def validate_password(password: str) -> None:
+    """Refuse a password shorter than the minimum, naming the field."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _validate_username(username: str) -> str:
+    username = username.strip()
+    if (
+        not username
+        or len(username) > 64
+        or not username.replace(".", "").replace("-", "").replace("_", "").isalnum()
+    ):
+        raise ValidationError("username", "use 1-64 letters, digits, '.', '-' or '_'")
+    return username
+
+
+class UserRepository:
+    """Accounts in the ``users`` table."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def row(self, username: str) -> UserRow | None:
+        """The account called ``username`` (active or not), or None."""
+        return self._session.scalar(select(UserRow).where(UserRow.username == username[:64]))
+
+    def require(self, username: str) -> UserRow:
+        """The account called ``username``, or a :class:`ValidationError` naming it."""
+        row = self.row(username)
+        if row is None:
+            raise ValidationError("username", f"no account {username[:64]!r}; see `painguide user list`")
+        return row
+
+    def by_id(self, user_id: int) -> UserRow | None:
+        """The account with primary key ``user_id``."""
+        return self._session.get(UserRow, user_id)
+
+    def active(self, username: str) -> User | None:
+        """The active account called ``username`` as a :class:`User`, or None."""
+        row = self.row(username)
+        return to_user(row) if row is not None and row.active else None
+
+    def add(
+        self,
+        username: str,
+        password: str,
+        roles: list[str],
+        *,
+        full_name: str = "",
+        demo: bool = False,
+    ) -> UserRow:
+        """Add an account after checking its name, password and roles (each error names its field)."""
+        username = _validate_username(username)
+        validate_password(password)
+        bad = [r for r in roles if r not in ROLES]
+        if bad or not roles:
+            raise ValidationError(
+                "roles", f"give one or more of {', '.join(ROLES)} (got {', '.join(bad) or 'none'})"
+            )
+        if self.row(username) is not None:
+            raise ValidationError("username", f"{username!r} exists already; choose another name")
+        row = UserRow(
+            username=username,
+            full_name=full_name,
+            password_hash=hash_password(password),
+            roles=",".join(sorted(set(roles))),
+            active=True,
+            demo=demo,
+        )
+        self._session.add(row)
+        self._session.flush()
+        return row
+
+    def all(self) -> list[UserRow]:
+        """Every account, by name."""
+        return list(self._session.scalars(select(UserRow).order_by(UserRow.username)))
 
 
 def create_user(
@@ -69,48 +118,29 @@ def create_user(
     *,
     full_name: str = "",
     actor: str = "system",
+    demo: bool = False,
 ) -> User:
-    """Add a user; the caller's unit of work commits."""
-    username = username.strip()
-    if (
-        not username
-        or len(username) > 64
-        or not username.replace(".", "").replace("-", "").replace("_", "").isalnum()
-    ):
-        raise ValidationError("username", "use 1-64 letters, digits, '.', '-' or '_'")
-    if len(password) < 8:
-        raise ValidationError("password", "use at least 8 characters")
-    bad = [r for r in roles if r not in ROLES]
-    if bad or not roles:
-        raise ValidationError(
-            "roles", f"give one or more of {', '.join(ROLES)} (got {', '.join(bad) or 'none'})"
-        )
-    if session.scalar(select(UserRow).where(UserRow.username == username)) is not None:
-        raise ValidationError("username", f"{username!r} exists already; choose another name")
-    row = UserRow(
-        username=username,
-        full_name=full_name,
-        password_hash=hash_password(password),
-        roles=",".join(sorted(set(roles))),
-        active=True,
-    )
-    session.add(row)
-    record_audit(session, actor, "user.create", "user", username, {"roles": sorted(set(roles))})
-    return _to_user(row)
+    """Add a user and audit it; the caller's unit of work commits."""
+    row = UserRepository(session).add(username, password, roles, full_name=full_name, demo=demo)
+    detail = {"roles": sorted(set(roles)), "demo": demo}
+    AuditRepository(session).record(actor, "user.create", "user", row.username, detail)
+    return to_user(row)
 
 
 def get_user(session: Session, username: str) -> User | None:
-    row = session.scalar(select(UserRow).where(UserRow.username == username, UserRow.active.is_(True)))
-    return _to_user(row) if row else None
+    """The active account called ``username``, or None."""
+    return UserRepository(session).active(username)
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:
-    """The user if the password matches an active account, else None."""
-    row = session.scalar(select(UserRow).where(UserRow.username == username, UserRow.active.is_(True)))
-    if row is None or not verify_password(password, row.password_hash):
+    """The user if the password matches an active account, else None (no throttling: see
+    :func:`painguide.accounts.service.sign_in` for the sign-in use case)."""
+    row = UserRepository(session).row(username)
+    if row is None or not row.active or not verify_password(password, row.password_hash):
         return None
-    return _to_user(row)
+    return to_user(row)
 
 
 def list_users(session: Session) -> list[User]:
-    return [_to_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
+    """Every account as a :class:`User`."""
+    return [to_user(r) for r in UserRepository(session).all()]

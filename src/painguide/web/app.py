@@ -9,11 +9,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
-
-from painguide.errors import GateError, PainguideError, ValidationError
+from painguide.errors import GateError, PainguideError, TooManyAttemptsError, ValidationError
 from painguide.web.deps import LoginRequired, templates
 from painguide.web.i18n import gettext_for, load_catalogues
+from painguide.web.security import BodyLimit, SecurityHeaders
 from painguide.web.uploads import UploadLimit
 
 __all__ = ["create_app"]
@@ -23,10 +22,12 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
 
 
-def _error_page(request: Request, messages: list[str], status: int) -> Response:
+def _error_page(
+    request: Request, messages: list[str], status: int, headers: dict[str, str] | None = None
+) -> Response:
     user = getattr(request.state, "user", None)
     context = {"messages": messages, "message": " · ".join(messages), "status": status, "user": user}
-    return templates.TemplateResponse(request, "error.html", context, status_code=status)
+    return templates.TemplateResponse(request, "error.html", context, status_code=status, headers=headers)
 
 
 def _validation_response(request: Request, problems: list[dict[str, str]]) -> Response:
@@ -47,9 +48,11 @@ def _error_handler(request: Request, exc: Exception) -> Response:
     if isinstance(exc, GateError) and not _wants_html(request):
         body = {"error": "gate_refused", "step": exc.step, "unmet": list(exc.unmet)}
         return JSONResponse(body, status_code=exc.http_status)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttemptsError) else None
     if _wants_html(request):
-        return _error_page(request, [str(exc)], exc.http_status)
-    return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=exc.http_status)
+        return _error_page(request, [str(exc)], exc.http_status, headers)
+    body = {"error": type(exc).__name__, "detail": str(exc)}
+    return JSONResponse(body, status_code=exc.http_status, headers=headers)
 
 
 def _request_validation_handler(request: Request, exc: Exception) -> Response:
@@ -67,6 +70,15 @@ def _request_validation_handler(request: Request, exc: Exception) -> Response:
         field = ".".join(location[1:]) or (location[0] if location else _("request"))
         problems.append({"field": field, "message": message})
     return _validation_response(request, problems)
+
+
+def _session_open(session_id: str) -> bool:
+    """For the body limit: is this cookie's session open (checked only for bodies above the anonymous cap)."""
+    from painguide.accounts.service import session_user
+    from painguide.services import open_uow
+
+    with open_uow() as uow:
+        return session_user(uow, session_id) is not None
 
 
 _NAMED = re.compile(r"^Value error, (?P<field>[a-z_][a-z0-9_.]*): (?P<message>.+)$", re.DOTALL)
@@ -100,15 +112,11 @@ def create_app() -> FastAPI:
     )
     from painguide.web.routes import api, case_steps, core, dose, language, pathway, pathway_api, sono
 
-    # inside the session middleware, so a 413 page knows who is signed in
     app.add_middleware(UploadLimit, limits=sono.UPLOAD_LIMITS, render=_error_handler)
-    app.add_middleware(
-        SessionMiddleware,
-        secret_key=settings.secret_key,
-        same_site="lax",
-        https_only=False,
-        max_age=12 * 3600,
-    )
+    # Sessions live in the database (accounts/service.py); the cookie holds only a random id. The body
+    # limit runs before authentication (web/security.py).
+    app.add_middleware(BodyLimit, session_open=_session_open)
+    app.add_middleware(SecurityHeaders)
     app.add_exception_handler(PainguideError, _error_handler)
     app.add_exception_handler(RequestValidationError, _request_validation_handler)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")

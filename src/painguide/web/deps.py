@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from markupsafe import Markup, escape
 
+from painguide.accounts.service import session_user, token_user
 from painguide.auth import User, authorize, permission_matrix
 from painguide.errors import PermissionDeniedError
 from painguide.i18n.service import stored_language
 from painguide.services import open_uow
 from painguide.store.uow import UnitOfWork
-from painguide.store.users import get_user
 from painguide.web.i18n import template_context
+from painguide.web.security import CSRF_FIELD, SESSION_COOKIE, check_csrf, csp_nonce, csrf_token_for
 
 __all__ = [
     "ACTION_ATTRIBUTE",
@@ -42,7 +46,37 @@ def _can(user: object, action: str) -> bool:
     return isinstance(user, User) and permission_matrix().allows(user.roles, action)
 
 
+@pass_context
+def _csrf_field(context: Any) -> Markup:
+    """For templates: the hidden CSRF field every state-changing form carries."""
+    token = csrf_token_for(context["request"])
+    return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">')
+
+
+@pass_context
+def _csrf_token(context: Any) -> str:
+    """For templates: the CSRF token (the ``csrf-token`` meta tag, read by static/painguide.js)."""
+    return csrf_token_for(context["request"])
+
+
+@pass_context
+def _nonce(context: Any) -> str:
+    """For templates: this request's CSP nonce."""
+    return csp_nonce(context["request"])
+
+
+@pass_context
+def _nonced(context: Any, html: str) -> Markup:
+    """For templates: trusted generated HTML (Plotly charts) with this request's nonce on its scripts."""
+    nonce = csp_nonce(context["request"])
+    return Markup(str(html).replace("<script", f'<script nonce="{nonce}"'))  # noqa: S704 (our own chart HTML)
+
+
 templates.env.globals["can"] = _can
+templates.env.globals["csrf_field"] = _csrf_field
+templates.env.globals["csrf_token"] = _csrf_token
+templates.env.globals["csp_nonce"] = _nonce
+templates.env.filters["nonced"] = _nonced
 
 ACTION_ATTRIBUTE = "__painguide_action__"
 """The attribute on an :func:`allow` dependency that names its action (read by the route-table tests)."""
@@ -61,40 +95,65 @@ def get_uow() -> Iterator[UnitOfWork]:
 
 
 def optional_user(request: Request, uow: UnitOfWork) -> User | None:
-    """The signed-in user, or ``None`` (for the few public routes that behave differently after sign-in)."""
-    username = request.session.get("user")
-    return get_user(uow.session, username) if isinstance(username, str) else None
+    """The user of the session cookie, or ``None`` (for the few public routes that behave differently
+    after sign-in)."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    return session_user(uow, session_id) if session_id else None
+
+
+def _bearer_user(request: Request, uow: UnitOfWork, header: str) -> User:
+    if not request.url.path.startswith("/api/"):
+        raise LoginRequired("Authorization: API tokens are accepted for /api/ routes only; sign in at /login")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise LoginRequired("Authorization: expected `Bearer TOKEN` (an administrator makes one with "
+                            "`painguide user token NAME`)")  # fmt: skip
+    user = token_user(uow, token.strip())
+    if user is None:
+        raise LoginRequired("Authorization: the token is unknown, revoked or expired; ask for a new one")
+    return user
 
 
 def current_user(request: Request, uow: UnitOfWork = Depends(get_uow)) -> User:
-    """The signed-in user, or :class:`LoginRequired`."""
-    user = optional_user(request, uow)
-    if user is None:
-        raise LoginRequired("not signed in: sign in at /login")
+    """The signed-in user (session cookie, or an API token on /api/ routes), or :class:`LoginRequired`."""
+    header = request.headers.get("authorization")
+    if header:
+        user = _bearer_user(request, uow, header)
+        request.state.auth = "token"
+    else:
+        found = optional_user(request, uow)
+        if found is None:
+            raise LoginRequired("not signed in: sign in at /login")
+        user, request.state.auth = found, "session"
     request.state.user = user
     request.state.language = stored_language(uow, user.username)  # the page language the user chose
     return user
 
 
 @cache
-def allow(action: str) -> Callable[..., User | None]:
+def allow(action: str) -> Callable[..., Awaitable[User | None]]:
     """The dependency of a route that performs ``action``: the signed-in user if the matrix allows it.
 
-    A public action (``anonymous`` in the matrix) needs no sign-in and yields ``None``. One dependency per
-    action is made and cached, so FastAPI resolves it once per request.
+    A public action (``anonymous`` in the matrix) needs no sign-in and yields ``None``. A state-changing
+    request must also pass the CSRF check (:func:`painguide.web.security.check_csrf`) unless it is
+    authenticated by an API token. One dependency per action is made and cached, so FastAPI resolves it
+    once per request.
     """
     entry = permission_matrix().action(action)  # an undeclared action fails at import, not at request time
 
     if entry.public:
 
-        def public() -> None:
+        async def public(request: Request) -> None:
+            await check_csrf(request)
             return None
 
         setattr(public, ACTION_ATTRIBUTE, action)
         return public
 
-    def check(user: User = Depends(current_user)) -> User:
+    async def check(request: Request, user: User = Depends(current_user)) -> User:
         authorize(user, action)
+        if getattr(request.state, "auth", "session") != "token":
+            await check_csrf(request)
         return user
 
     setattr(check, ACTION_ATTRIBUTE, action)

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from painguide.accounts.service import sign_in, sign_out
 from painguide.advisor import PatientFactors, find_procedure, recommend
 from painguide.advisor.models import rrl_label
 from painguide.auth import User
 from painguide.catalogue.loader import KnowledgeBase, load_knowledge
 from painguide.catalogue.models import MODALITIES
-from painguide.errors import PainguideError, ValidationError
+from painguide.audit.service import audit_filter, read_audit
+from painguide.errors import PainguideError, TooManyAttemptsError, ValidationError
 from painguide.settings import get_settings
-from painguide.store.audit import list_audit, record_audit
 from painguide.store.uow import UnitOfWork
-from painguide.store.users import authenticate
 from painguide.web.deps import allow, get_uow, templates
+from painguide.web.security import SESSION_COOKIE
 from painguide.web.i18n import gettext_for
 
 __all__ = ["router"]
@@ -48,6 +50,24 @@ def login_form(request: Request, next: str = "/") -> Response:
     )
 
 
+def _login_page(request: Request, next: str, error: str | None, status: int, **headers: str) -> Response:
+    context = {"next": next, "demo": get_settings().demo, "error": error}
+    return templates.TemplateResponse(request, "login.html", context, status_code=status, headers=headers)
+
+
+def _set_session_cookie(response: Response, session_id: str) -> None:
+    settings = get_settings()
+    response.set_cookie(
+        SESSION_COOKIE,
+        session_id,
+        max_age=settings.session_absolute_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.https,
+        path="/",
+    )
+
+
 @router.post("/login", response_class=HTMLResponse, dependencies=[Public])
 def login(
     request: Request,
@@ -56,28 +76,36 @@ def login(
     next: Annotated[str, Form()] = "/",
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
+    """Check the password (throttled per account and address) and start a server-side session."""
     _ = gettext_for(request)
-    user = authenticate(uow.session, username, password)
-    if user is None:
-        record_audit(uow.session, username or "(empty)", "login.failed", "user", username or "")
-        uow.commit()
-        return templates.TemplateResponse(
-            request,
-            "login.html",
-            {"next": next, "demo": get_settings().demo, "error": _("username or password is wrong")},
-            status_code=401,
+    address = request.client.host if request.client else ""
+    try:
+        previous = request.cookies.get(SESSION_COOKIE)
+        signed_in = sign_in(uow, username, password, address=address, previous_session=previous)
+    except TooManyAttemptsError as exc:
+        message = _(
+            "too many failed sign-ins: wait %(seconds)s s before trying again", seconds=exc.retry_after
         )
-    record_audit(uow.session, user.username, "login", "user", user.username)
-    uow.commit()
-    request.session["user"] = user.username
+        return _login_page(request, next, message, 429, **{"Retry-After": str(exc.retry_after)})
+    if signed_in is None:
+        return _login_page(request, next, _("username or password is wrong"), 401)
     target = next if next.startswith("/") and not next.startswith("//") else "/"
-    return RedirectResponse(target, status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    _set_session_cookie(response, signed_in.session_id)
+    return response
 
 
 @router.post("/logout")
-def logout(request: Request, user: Annotated[User, Depends(allow("session.end"))]) -> Response:
-    request.session.clear()
-    return RedirectResponse("/login", status_code=303)
+def logout(
+    request: Request,
+    user: Annotated[User, Depends(allow("session.end"))],
+    uow: UnitOfWork = Depends(get_uow),
+) -> Response:
+    """End this browser's session on the server (a copied cookie stops working) and clear the cookie."""
+    sign_out(uow, user, request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=get_settings().https, httponly=True)
+    return response
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -181,8 +209,26 @@ def sono_home(user: Annotated[User, Depends(allow("sono.live.view"))]) -> Respon
 def audit_page(
     request: Request,
     user: Annotated[User, Depends(allow("audit.read"))],
+    actor: str | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
     uow: UnitOfWork = Depends(get_uow),
 ) -> Response:
-    return templates.TemplateResponse(
-        request, "audit.html", {"user": user, "entries": list_audit(uow.session)}
-    )
+    """The audit trail, newest first, 100 entries a page, filtered by actor, action, object and dates."""
+    form = {"actor": actor, "action": action, "object_type": object_type, "object_id": object_id,
+            "since": since, "until": until}  # fmt: skip
+    context: dict[str, Any] = {"user": user, "q": {k: (v or "")[:200] for k, v in form.items()}}
+    try:
+        page = read_audit(uow, user, audit_filter(**form), before_id=before)
+    except ValidationError as exc:
+        context.update(entries=[], older=None, error=str(exc))
+        return templates.TemplateResponse(request, "audit.html", context, status_code=exc.http_status)
+    older = None
+    if page.older_than is not None:
+        older = "/audit?" + urlencode({**{k: v for k, v in form.items() if v}, "before": page.older_than})
+    context.update(entries=page.entries, older=older, error=None)
+    return templates.TemplateResponse(request, "audit.html", context)

@@ -1,0 +1,262 @@
+"""Account use cases: sign in (throttled, equal work for unknown names), sessions, API tokens, and the
+administrator's disable, enable, password reset, token and revoke."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from painguide.accounts.keys import digest, new_session_id, new_token
+from painguide.accounts.passwords import hash_password, needs_rehash, verify_dummy, verify_password
+from painguide.accounts.throttle import ThrottlePolicy
+from painguide.audit.chain import clean_text
+from painguide.auth import User, authorize
+from painguide.errors import TooManyAttemptsError, ValidationError
+from painguide.settings import Settings, get_settings
+from painguide.store.base import utcnow
+from painguide.store.tables import UserRow
+from painguide.store.uow import UnitOfWork
+from painguide.store.users import to_user, validate_password
+
+__all__ = [
+    "DEMO_PASSWORD",
+    "SignIn",
+    "disable_user",
+    "enable_user",
+    "issue_token",
+    "revoke_access",
+    "session_user",
+    "set_password",
+    "sign_in",
+    "sign_out",
+    "token_user",
+]
+
+DEMO_PASSWORD = "demo-painguide"
+"""The password of the demo accounts; refused outside demo mode, whatever account it is given for."""
+
+_TOUCH = timedelta(seconds=60)  # last-seen times are written at most once a minute per session
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A successful sign-in: the user and the new session id for the cookie (never stored as such)."""
+
+    user: User
+    session_id: str
+
+
+def _policies(settings: Settings) -> tuple[ThrottlePolicy, ThrottlePolicy]:
+    window = timedelta(minutes=settings.login_failure_window_minutes)
+    account = ThrottlePolicy(settings.login_free_failures_account, settings.login_max_delay_s, window)
+    address = ThrottlePolicy(settings.login_free_failures_address, settings.login_max_delay_s, window)
+    return account, address
+
+
+def _keys(username: str, address: str) -> tuple[str, str]:
+    return f"user:{username.strip().lower()[:64]}", f"addr:{address[:64]}"
+
+
+def _refuse_if_blocked(uow: UnitOfWork, keys: tuple[str, str], now: datetime) -> None:
+    waits = []
+    for key in keys:
+        row = uow.logins.get(key)
+        if row is not None and row.blocked_until is not None and row.blocked_until > now:
+            waits.append(int((row.blocked_until - now).total_seconds()) + 1)
+    if waits:
+        wait = max(waits)
+        raise TooManyAttemptsError(
+            f"too many failed sign-ins: wait {wait} s before trying again "
+            "(an administrator can reset the password with `painguide user passwd`)",
+            retry_after=wait,
+        )
+
+
+def _count_failure(uow: UnitOfWork, keys: tuple[str, str], now: datetime, actor: str) -> None:
+    for key, policy in zip(keys, _policies(get_settings()), strict=True):
+        row = uow.logins.get(key)
+        failures = policy.failures_now(row.failures, row.last_failure_at, now) if row else 0
+        failures += 1
+        delay = policy.delay_s(failures)
+        blocked = now + timedelta(seconds=delay) if delay else None
+        uow.logins.put(key, failures=failures, now=now, blocked_until=blocked)
+        if delay:
+            detail = {"key": key.split(":", 1)[0], "failures": failures, "delay_s": delay}
+            uow.audit.record(actor, "login.blocked", "login", key, detail)
+
+
+def _refusal(row: UserRow | None, password: str, settings: Settings) -> str | None:
+    """Why a sign-in is refused (for the audit trail only), or None. Always runs one hash check."""
+    if row is None:
+        verify_dummy(password)
+        return "unknown user"
+    ok = verify_password(password, row.password_hash)
+    if not row.active:
+        return "account disabled"
+    if row.demo and not settings.demo:
+        return "demo account outside demo mode"
+    if not ok:
+        return "wrong password"
+    if password == DEMO_PASSWORD and not settings.demo:
+        return "demo password outside demo mode"
+    return None
+
+
+def sign_in(
+    uow: UnitOfWork, username: str, password: str, *, address: str, previous_session: str | None = None
+) -> SignIn | None:
+    """Check a sign-in and start a session, or return None (wrong name or password; audited).
+
+    A new session id is issued on every sign-in; ``previous_session`` (the browser's old cookie) is ended,
+    so a session id planted before sign-in is never promoted. Raises :class:`TooManyAttemptsError`
+    (HTTP 429) while the account or the address is refused after failures; then no password is checked.
+    """
+    settings = get_settings()
+    now = utcnow()
+    name = clean_text(username.strip(), 64) or "(empty)"
+    keys = _keys(name, address)
+    _refuse_if_blocked(uow, keys, now)
+    row = uow.users.row(name)
+    reason = _refusal(row, password, settings)
+    if row is None or reason is not None:
+        uow.audit.record(name, "login.failed", "user", name, {"reason": reason, "address": address[:64]})
+        _count_failure(uow, keys, now, name)
+        uow.commit()
+        return None
+    if needs_rehash(row.password_hash):
+        row.password_hash = hash_password(password)
+        uow.audit.record(row.username, "user.password.rehash", "user", row.username)
+    uow.logins.clear(keys[0])
+    if previous_session:
+        uow.sessions.end(digest(previous_session), now=now)
+    session_id = new_session_id()
+    uow.sessions.add(digest(session_id), row.id, now=now, address=address)
+    uow.audit.record(row.username, "login", "user", row.username, {"address": address[:64]})
+    uow.commit()
+    return SignIn(user=to_user(row), session_id=session_id)
+
+
+def _usable(row: UserRow, settings: Settings) -> bool:
+    return row.active and (settings.demo or not row.demo)
+
+
+def session_user(uow: UnitOfWork, session_id: str) -> User | None:
+    """The user of an open session, or None when it is unknown, ended, idle or too old (then ended)."""
+    settings = get_settings()
+    found = uow.sessions.with_user(digest(session_id))
+    if found is None:
+        return None
+    session, row = found
+    now = utcnow()
+    idle = now - session.last_seen_at > timedelta(minutes=settings.session_idle_minutes)
+    old = now - session.created_at > timedelta(hours=settings.session_absolute_hours)
+    if idle or old or not _usable(row, settings):
+        session.ended_at = now
+        uow.commit()
+        return None
+    if now - session.last_seen_at > _TOUCH:
+        session.last_seen_at = now
+        uow.commit()
+    return to_user(row)
+
+
+def token_user(uow: UnitOfWork, token: str) -> User | None:
+    """The user of a personal API token that is neither revoked nor expired, or None."""
+    found = uow.tokens.with_user(digest(token))
+    if found is None:
+        return None
+    row, user = found
+    now = utcnow()
+    if (row.expires_at is not None and row.expires_at <= now) or not _usable(user, get_settings()):
+        return None
+    if row.last_used_at is None or now - row.last_used_at > _TOUCH:
+        row.last_used_at = now
+        uow.commit()
+    return to_user(user)
+
+
+def sign_out(uow: UnitOfWork, user: User, session_id: str | None) -> None:
+    """End the session of this browser (a copied cookie stops working too); audited."""
+    authorize(user, "session.end")
+    if session_id:
+        uow.sessions.end(digest(session_id), now=utcnow())
+    uow.audit.record(user.username, "logout", "user", user.username)
+    uow.commit()
+
+
+def _end_access(uow: UnitOfWork, row: UserRow) -> tuple[int, int]:
+    now = utcnow()
+    return uow.sessions.end_all(row.id, now=now), uow.tokens.revoke_all(row.id, now=now)
+
+
+def disable_user(uow: UnitOfWork, actor: User, username: str) -> tuple[int, int]:
+    """Disable an account and end its sessions and tokens; returns (sessions ended, tokens revoked)."""
+    authorize(actor, "user.manage")
+    row = uow.users.require(username)
+    if row.username == actor.username:
+        raise ValidationError("username", "you cannot disable your own account; ask another administrator")
+    row.active = False
+    ended = _end_access(uow, row)
+    detail = {"sessions_ended": ended[0], "tokens_revoked": ended[1]}
+    uow.audit.record(actor.username, "user.disable", "user", row.username, detail)
+    uow.commit()
+    return ended
+
+
+def enable_user(uow: UnitOfWork, actor: User, username: str) -> None:
+    """Enable a disabled account again."""
+    authorize(actor, "user.manage")
+    row = uow.users.require(username)
+    row.active = True
+    uow.audit.record(actor.username, "user.enable", "user", row.username)
+    uow.commit()
+
+
+def set_password(uow: UnitOfWork, actor: User, username: str, password: str) -> int:
+    """Set a new password (argon2id) and end the account's sessions; returns how many were ended."""
+    authorize(actor, "user.manage")
+    validate_password(password)
+    if password == DEMO_PASSWORD:
+        raise ValidationError("password", "the demo password is public; choose another")
+    row = uow.users.require(username)
+    row.password_hash = hash_password(password)
+    row.demo = False  # a demo account given a real password becomes an ordinary account
+    ended = uow.sessions.end_all(row.id, now=utcnow())
+    uow.audit.record(actor.username, "user.password", "user", row.username, {"sessions_ended": ended})
+    uow.commit()
+    return ended
+
+
+def issue_token(
+    uow: UnitOfWork, actor: User, username: str, *, label: str = "", days: int | None = None
+) -> str:
+    """Make a personal API token for ``username``; returns it (shown once, only its digest is stored)."""
+    authorize(actor, "user.manage")
+    if days is not None and not 1 <= days <= 3650:
+        raise ValidationError("days", f"give 1 to 3650 days (got {days})")
+    row = uow.users.require(username)
+    if not _usable(row, get_settings()):
+        raise ValidationError("username", f"{row.username!r} is disabled or a demo account; enable it first")
+    token = new_token()
+    now = utcnow()
+    expires = now + timedelta(days=days) if days else None
+    stored = uow.tokens.add(digest(token), row.id, label=clean_text(label, 100), now=now, expires_at=expires)
+    detail = {
+        "token_id": stored.id,
+        "label": stored.label,
+        "expires": expires.isoformat() if expires else None,
+    }
+    uow.audit.record(actor.username, "user.token", "user", row.username, detail)
+    uow.commit()
+    return token
+
+
+def revoke_access(uow: UnitOfWork, actor: User, username: str) -> tuple[int, int]:
+    """End every session and revoke every token of ``username``; returns (sessions, tokens)."""
+    authorize(actor, "user.manage")
+    row = uow.users.require(username)
+    ended = _end_access(uow, row)
+    detail = {"sessions_ended": ended[0], "tokens_revoked": ended[1]}
+    uow.audit.record(actor.username, "user.revoke", "user", row.username, detail)
+    uow.commit()
+    return ended
