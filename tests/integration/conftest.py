@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.integration.pages import PageClient, page_csrf_token
 
-from painguide.accounts.keys import csrf_token
 from painguide.demo import DEMO_PASSWORD
 from painguide.settings import get_settings
-from painguide.web.security import CSRF_COOKIE, SESSION_COOKIE
 
 SignIn = Callable[[TestClient, str], None]
 
@@ -57,31 +54,13 @@ def demo_client(
         yield client
 
 
-class PageClient(TestClient):
-    """A test client that sends the CSRF token with every state-changing request, as the pages do (their
-    forms carry it in a hidden field, their fetch() calls in the ``X-CSRF-Token`` header)."""
-
-    def request(self, method: str, url: object, **kwargs: Any) -> Any:  # type: ignore[override]
-        if method.upper() not in ("GET", "HEAD", "OPTIONS"):
-            if not (self.cookies.get(SESSION_COOKIE) or self.cookies.get(CSRF_COOKIE)):
-                super().request("GET", "/health")  # the first answer sets this browser's CSRF seed
-            binding = self.cookies.get(SESSION_COOKIE) or self.cookies.get(CSRF_COOKIE) or ""
-            headers = dict(kwargs.pop("headers", None) or {})
-            headers.setdefault("X-CSRF-Token", csrf_token(get_settings().secret_key, binding))
-            kwargs["headers"] = headers
-        return super().request(method, url, **kwargs)  # type: ignore[arg-type]
-
-
-def page_csrf_token(client: TestClient) -> str:
-    """The CSRF token a page shows this client (the meta tag of the sign-in page)."""
-    page = client.get("/login").text
-    found = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
-    assert found, "no csrf-token meta tag on /login"
-    return found.group(1)
-
-
 def _sign_in(client: TestClient, username: str) -> None:
-    form = {"username": username, "password": DEMO_PASSWORD, "next": "/", "csrf_token": page_csrf_token(client)}
+    form = {
+        "username": username,
+        "password": DEMO_PASSWORD,
+        "next": "/",
+        "csrf_token": page_csrf_token(client),
+    }
     response = client.post("/login", data=form, follow_redirects=False)
     assert response.status_code == 303, response.text
 

@@ -12,6 +12,7 @@ import pytest
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from fastapi.testclient import TestClient
 from starlette.routing import Mount
+from tests.integration.pages import PageClient
 
 from painguide.auth import ROLES, permission_matrix
 from painguide.demo import DEMO_PASSWORD
@@ -51,11 +52,11 @@ def app_and_clients(
         uow.commit()
     clients: dict[str, TestClient] = {}
     for role in ROLES:
-        client = TestClient(app)
+        client = PageClient(app)  # sends the CSRF token as the pages do: the matrix decides, not CSRF
         form = {"username": role, "password": DEMO_PASSWORD, "next": "/"}
         assert client.post("/login", data=form, follow_redirects=False).status_code == 303
         clients[role] = client
-    clients["anonymous"] = TestClient(app)
+    clients["anonymous"] = PageClient(app)
     yield app, clients
     for client in clients.values():
         client.close()
