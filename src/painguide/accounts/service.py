@@ -3,6 +3,7 @@ administrator's disable, enable, password reset, token and revoke."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -62,7 +63,7 @@ def _refuse_if_blocked(uow: UnitOfWork, keys: tuple[str, str], now: datetime) ->
     for key in keys:
         row = uow.logins.get(key)
         if row is not None and row.blocked_until is not None and row.blocked_until > now:
-            waits.append(int((row.blocked_until - now).total_seconds()) + 1)
+            waits.append(max(1, math.ceil((row.blocked_until - now).total_seconds())))
     if waits:
         wait = max(waits)
         raise TooManyAttemptsError(

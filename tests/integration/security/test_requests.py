@@ -23,6 +23,15 @@ TEMPLATES = Path(__file__).resolve().parents[3] / "src" / "painguide" / "web" / 
 
 
 @pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Sign-in time stands still, so a block never runs out between two attempts of a test."""
+    import painguide.accounts.service as service
+
+    now = service.utcnow()
+    monkeypatch.setattr(service, "utcnow", lambda: now)
+
+
+@pytest.fixture
 def browser(demo_client: TestClient) -> TestClient:
     """A client that sends no CSRF token by itself (a plain browser, or an attacker's page)."""
     return TestClient(demo_client.app)
@@ -121,7 +130,7 @@ def _wrong(client: TestClient, name: str) -> Any:
     return client.post("/login", data=form)
 
 
-def test_fifty_wrong_passwords_are_throttled_after_five(browser: TestClient) -> None:
+def test_fifty_wrong_passwords_are_throttled_after_five(browser: TestClient, frozen_clock: None) -> None:
     answers = [_wrong(browser, "physician") for _ in range(50)]
     statuses = [r.status_code for r in answers]
     assert statuses[:5] == [401] * 5 and set(statuses[5:]) == {429}
@@ -135,7 +144,7 @@ def test_fifty_wrong_passwords_are_throttled_after_five(browser: TestClient) -> 
         assert len(list(failed)) == 5
 
 
-def test_one_address_trying_many_names_is_throttled(browser: TestClient) -> None:
+def test_one_address_trying_many_names_is_throttled(browser: TestClient, frozen_clock: None) -> None:
     statuses = [_wrong(browser, f"guess{i}").status_code for i in range(25)]
     assert statuses[:20] == [401] * 20 and statuses[20:] == [429] * 5
 
@@ -233,3 +242,21 @@ def test_signed_in_upload_passes_the_anonymous_cap_but_not_the_path_cap(
     monkeypatch.setitem(get_settings().body_limits, "/sono/review", 200_000)
     r = demo_client.post("/sono/review", files={"file": ("x.dcm", body, "application/dicom")})
     assert r.status_code == 413 and "200,000 byte limit of /sono/review" in r.text
+
+
+def test_delays_grow_and_run_out(browser: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    import painguide.accounts.service as service
+
+    clock = [service.utcnow()]
+    monkeypatch.setattr(service, "utcnow", lambda: clock[0])
+    assert [_wrong(browser, "rpo").status_code for _ in range(5)] == [401] * 5
+    waits = []
+    for _ in range(4):
+        refused = _wrong(browser, "rpo")
+        assert refused.status_code == 429
+        waits.append(int(refused.headers["retry-after"]))
+        clock[0] += timedelta(seconds=waits[-1])
+        assert _wrong(browser, "rpo").status_code == 401  # answered again once the block ran out
+    assert waits == [1, 2, 4, 8]  # the delay doubles with each failure
