@@ -14,7 +14,7 @@ from painguide.auth.models import ROLES, User
 from painguide.datafiles import read_packaged_yaml
 from painguide.errors import DataFileError, PermissionDeniedError
 
-__all__ = ["PUBLIC", "Action", "PermissionMatrix", "authorize", "permission_matrix"]
+__all__ = ["PUBLIC", "Action", "PermissionMatrix", "authorize", "markdown_table", "permission_matrix"]
 
 PUBLIC = "anonymous"
 """The pseudo-role of an action anyone may perform without signing in (health check, sign-in form)."""
@@ -114,3 +114,18 @@ def authorize(user: User | None, action: str) -> None:
             f"{action} needs one of the roles {', '.join(sorted(entry.roles))}; "
             f"{user.username} has {', '.join(sorted(user.roles)) or 'no role'}"
         )
+
+
+def markdown_table(matrix: PermissionMatrix) -> str:
+    """The matrix as a Markdown table (docs/security.md embeds it; a test fails when the copy is stale)."""
+    columns = [*ROLES, PUBLIC]
+    lines = [
+        "| action | " + " | ".join(columns) + " | patient data | what |",
+        "|---|" + "---|" * len(columns) + "---|---|",
+    ]
+    for name in sorted(matrix.actions):
+        action = matrix.actions[name]
+        marks = ["✓" if role in action.roles else "" for role in columns]
+        patient = "yes" if action.patient_data else ""
+        lines.append(f"| `{name}` | " + " | ".join(marks) + f" | {patient} | {action.description} |")
+    return "\n".join(lines)
