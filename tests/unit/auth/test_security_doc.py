@@ -1,4 +1,4 @@
-"""docs/security.md carries the permission matrix rendered from permissions.yaml; this fails when it is stale."""
+"""docs/security.md carries the permission matrix rendered from permissions.yaml (fails when stale)."""
 
 from __future__ import annotations
 
