@@ -6,8 +6,8 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from painguide.store.pathway_repository import PathwayRepository
 from painguide.store.audit import AuditRepository
+from painguide.store.pathway_repository import PathwayRepository
 from painguide.store.sessions import LoginRepository, SessionRepository, TokenRepository
 from painguide.store.users import UserRepository
 

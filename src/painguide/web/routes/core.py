@@ -11,16 +11,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from painguide.accounts.service import sign_in, sign_out
 from painguide.advisor import PatientFactors, find_procedure, recommend
 from painguide.advisor.models import rrl_label
+from painguide.audit.service import audit_filter, read_audit
 from painguide.auth import User
 from painguide.catalogue.loader import KnowledgeBase, load_knowledge
 from painguide.catalogue.models import MODALITIES
-from painguide.audit.service import audit_filter, read_audit
 from painguide.errors import PainguideError, TooManyAttemptsError, ValidationError
 from painguide.settings import get_settings
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow, templates
-from painguide.web.security import SESSION_COOKIE
 from painguide.web.i18n import gettext_for
+from painguide.web.security import SESSION_COOKIE
 
 __all__ = ["router"]
 
