@@ -13,6 +13,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from tests.integration.pages import PageClient
 
 from painguide.demo import DEMO_PASSWORD
 from painguide.i18n import LANGUAGES
@@ -100,7 +101,7 @@ def test_switching_language_changes_the_page_and_is_remembered(
     assert "Lumbale Medial-Branch-Blockade" in page  # the catalogue's German procedure name leads
 
     # a new browser without the cookie: the choice was stored for the user
-    with TestClient(client.app) as other:
+    with PageClient(client.app) as other:  # sends the CSRF token, as the page does
         sign_in(other, "physician")
         assert '<html lang="de">' in other.get("/advise", headers={"accept-language": "en"}).text
         other.post("/language", data={"language": "en", "next": "/"})
