@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+
 from painguide.errors import GateError, PainguideError, TooManyAttemptsError, ValidationError
 from painguide.web.deps import LoginRequired, templates
 from painguide.web.i18n import gettext_for, load_catalogues
