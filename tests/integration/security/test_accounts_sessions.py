@@ -75,7 +75,7 @@ def test_demo_accounts_are_refused_outside_demo_mode(monkeypatch: pytest.MonkeyP
     app = _app(monkeypatch, demo=False)
     with PageClient(app) as client:
         assert _login(client, "admin", DEMO_PASSWORD) == 401
-        assert client.get("/api/catalogue").status_code == 401
+        assert client.get("/api/v1/catalogue").status_code == 401
     with open_uow() as uow:
         reasons = [
             e.detail["reason"]
@@ -103,10 +103,10 @@ def test_cookie_holds_a_random_id_and_sign_out_ends_a_copied_cookie(site: FastAP
             stored = list(uow.session.scalars(select(SessionRow.id_hash)))
         assert stored == [hashlib.sha256(cookie.encode()).hexdigest()]
         thief.cookies.set(SESSION_COOKIE, cookie)
-        assert thief.get("/api/catalogue").status_code == 200
+        assert thief.get("/api/v1/catalogue").status_code == 200
         assert browser.post("/logout", follow_redirects=False).status_code == 303
-        assert thief.get("/api/catalogue").status_code == 401
-        assert browser.get("/api/catalogue").status_code == 401
+        assert thief.get("/api/v1/catalogue").status_code == 401
+        assert browser.get("/api/v1/catalogue").status_code == 401
 
 
 def test_idle_and_absolute_expiry_end_sessions(site: FastAPI) -> None:
@@ -117,11 +117,11 @@ def test_idle_and_absolute_expiry_end_sessions(site: FastAPI) -> None:
     ):
         with PageClient(site) as client:
             assert _login(client) == 303
-            assert client.get("/api/catalogue").status_code == 200
+            assert client.get("/api/v1/catalogue").status_code == 200
             with open_uow() as uow:
                 uow.session.execute(update(SessionRow).values({column: utcnow() - age}))
                 uow.commit()
-            assert client.get("/api/catalogue").status_code == 401, column
+            assert client.get("/api/v1/catalogue").status_code == 401, column
             with open_uow() as uow:
                 assert all(s.ended_at for s in uow.session.scalars(select(SessionRow)))
 
@@ -132,11 +132,11 @@ def test_disable_ends_sessions_and_tokens_and_enable_restores_sign_in(site: Fast
     with PageClient(site) as client:
         assert _login(client) == 303
         bearer = {"Authorization": f"Bearer {token}"}
-        assert client.get("/api/catalogue", headers=bearer).status_code == 200
+        assert client.get("/api/v1/catalogue", headers=bearer).status_code == 200
         with open_uow() as uow:
             assert disable_user(uow, ADMIN, "ada") == (1, 1)
-        assert client.get("/api/catalogue").status_code == 401
-        assert client.get("/api/catalogue", headers=bearer).status_code == 401
+        assert client.get("/api/v1/catalogue").status_code == 401
+        assert client.get("/api/v1/catalogue", headers=bearer).status_code == 401
         assert _login(client) == 401
 
 
@@ -148,14 +148,14 @@ def test_api_token_works_for_api_routes_only_and_revoke_ends_it(site: FastAPI) -
     assert token.startswith("pgt_")
     bearer = {"Authorization": f"Bearer {token}"}
     with TestClient(site) as script:  # no cookie, no CSRF token: a script
-        assert script.get("/api/advise/lumbar-tfesi", headers=bearer).status_code == 200
+        assert script.get("/api/v1/advise/lumbar-tfesi", headers=bearer).status_code == 200
         r = script.get("/", headers={**bearer, "accept": "application/json"})
         assert r.status_code == 401 and "/api/ routes only" in r.json()["detail"]
-        bad = script.get("/api/catalogue", headers={"Authorization": "Bearer pgt_wrong"})
+        bad = script.get("/api/v1/catalogue", headers={"Authorization": "Bearer pgt_wrong"})
         assert bad.status_code == 401 and "unknown, revoked or expired" in bad.json()["detail"]
         with open_uow() as uow:
             assert revoke_access(uow, ADMIN, "ada") == (0, 1)
-        assert script.get("/api/catalogue", headers=bearer).status_code == 401
+        assert script.get("/api/v1/catalogue", headers=bearer).status_code == 401
 
 
 def test_session_cookie_is_secure_and_httponly_over_https(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,19 +57,27 @@ def test_three_cross_site_posts_are_refused(browser: TestClient) -> None:
     _sign_in_plain(browser)
     evil = {"origin": "https://evil.example", "accept": "application/json"}
     refused = [
-        browser.post(path, headers=evil, follow_redirects=False).status_code
-        for path in ("/logout", "/sono/live/injection", "/sono/live/stop")
+        browser.post(path, data=form, headers=evil, follow_redirects=False).status_code
+        for path, form in (
+            ("/logout", {}),
+            ("/language", {"language": "de", "next": "/"}),
+            ("/sono/live/1/stop", {}),
+        )
     ]
     assert refused == [403, 403, 403]
     token = page_csrf_token(browser)
+    form = {"language": "de", "next": "/"}
     # the right token from the wrong site is refused too (Origin check), and so is no token from this site
-    r = browser.post("/sono/live/stop", headers={**evil, "x-csrf-token": token})
+    r = browser.post("/language", data=form, headers={**evil, "x-csrf-token": token})
     assert r.status_code == 403 and "another site" in r.json()["detail"]
-    r = browser.post("/sono/live/stop", headers={"origin": "http://testserver", "accept": "application/json"})
+    same_site = {"origin": "http://testserver", "accept": "application/json"}
+    r = browser.post("/language", data=form, headers=same_site)
     assert r.status_code == 403 and "csrf_token" in r.json()["detail"]
-    assert browser.get("/api/catalogue").status_code == 200  # still signed in: nothing was done
-    ok = browser.post("/sono/live/stop", headers={"origin": "http://testserver", "x-csrf-token": token})
-    assert ok.status_code == 200
+    assert browser.get("/api/v1/catalogue").status_code == 200  # still signed in: nothing was done
+    ok = browser.post(
+        "/language", data=form, headers={**same_site, "x-csrf-token": token}, follow_redirects=False
+    )
+    assert ok.status_code == 303
 
 
 def test_form_post_with_its_token_works_and_without_is_refused(browser: TestClient) -> None:
@@ -86,7 +94,7 @@ def test_form_post_with_its_token_works_and_without_is_refused(browser: TestClie
 
 def test_security_headers_on_pages_and_api(demo_client: TestClient, sign_in: SignIn) -> None:
     sign_in(demo_client, "rpo")
-    for path in ("/login", "/dose/", "/api/catalogue", "/health"):
+    for path in ("/login", "/dose/", "/api/v1/catalogue", "/health"):
         headers = demo_client.get(path).headers
         csp = headers["content-security-policy"]
         assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp, path
