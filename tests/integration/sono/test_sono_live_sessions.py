@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.integration.pages import PageClient
 
 from painguide.demo import DEMO_PASSWORD
 
@@ -32,7 +33,7 @@ def other(demo_client: TestClient) -> Callable[[str], TestClient]:
     """A second browser (its own cookies) on the same app, signed in as ``username``."""
 
     def make(username: str) -> TestClient:
-        second = TestClient(demo_client.app)
+        second = PageClient(demo_client.app)  # sends the CSRF token, as the pages do
         form = {"username": username, "password": DEMO_PASSWORD, "next": "/"}
         r = second.post("/login", data=form, follow_redirects=False)
         assert r.status_code == 303

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.integration.pages import PageClient
 
 from painguide.auth import ROLES, User
 from painguide.pathway import service
@@ -39,7 +40,7 @@ def clients(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, TestClient]]:
         service.record_qualification(uow, rpo, qualification)
     made: dict[str, TestClient] = {}
     for role in ROLES:
-        client = TestClient(app)
+        client = PageClient(app)  # sends the CSRF token, as the pages do
         form = {"username": role, "password": PASSWORD, "next": "/"}
         assert client.post("/login", data=form, follow_redirects=False).status_code == 303
         made[role] = client
