@@ -123,6 +123,7 @@ def test_pages_have_no_inline_script_without_the_nonce(demo_client: TestClient, 
         "/sono/review",
         "/audit",
         "/sono/review/1",
+        "/dose/reports/1",
     ):
         r = demo_client.get(path)
         assert r.status_code == 200, path
