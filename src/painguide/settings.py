@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     """DICOM modality announced for fluoroscopy when a query names none (RF or XA)."""
     link_window_hours: float = 12.0
     """Hours either side of a procedure in which a report of the same patient is linked to it."""
+    followup_link_hours: int = Field(default=168, ge=1, le=24 * 90)
+    """How long a patient's one-time follow-up link works (hours)."""
 
     # Sessions and sign-in (docs/security.md).
     https: bool = False

@@ -23,8 +23,9 @@ from typing import Any, Literal, get_args
 from painguide.catalogue.models import Procedure
 from painguide.errors import GateError
 from painguide.pathway.case import CaseFile, PriorSession, Stage, Step, next_step, stage_of
-from painguide.pathway.models import CHECKLIST_ITEMS, FAILED_OUTCOMES, IONIZING
+from painguide.pathway.models import CHECKLIST_ITEMS, FAILED_OUTCOMES, IONIZING, Qualification
 from painguide.pathway.policy import PathwayPolicy, PolicyRule
+from painguide.training.education import RadiationQualification, can_sign_justification
 
 __all__ = [
     "GATE_CODES",
@@ -361,12 +362,24 @@ def _justification(case: CaseFile, ctx: GateContext) -> list[Unmet]:
             f"{what} radiation justification for {case.modality}: a qualified physician signs it in advance."
         )
         out.append(Unmet("justification_missing", msg, frame.qualification_required.label))
-    elif frame.qualification_required.value and (
-        j.qualification is None or not j.qualification.valid_on(j.on)
-    ):
-        msg = f"{j.physician} had no valid radiation-protection qualification on {j.on.isoformat()}."
-        out.append(Unmet("justification_not_qualified", msg, frame.qualification_required.label))
+    elif frame.qualification_required.value:
+        eligibility = can_sign_justification(_radiation_qualification(j.qualification), j.on)
+        if not eligibility:
+            msg = (
+                f"{j.physician} had no valid radiation-protection qualification on {j.on.isoformat()} "
+                f"({'; '.join(eligibility.reasons)})."
+            )
+            out.append(Unmet("justification_not_qualified", msg, frame.qualification_required.label))
     return out + _pregnancy(case, ctx, _day(case, ctx))
+
+
+def _radiation_qualification(q: Qualification | None) -> RadiationQualification | None:
+    """The pathway's certificate as the training module's qualification: valid from, refresher due."""
+    if q is None:
+        return None
+    return RadiationQualification(
+        holder=q.username, acquired_on=q.valid_from or date.min, refresher_due=q.valid_until
+    )
 
 
 def _pregnancy(case: CaseFile, ctx: GateContext, day: date) -> list[Unmet]:

@@ -842,11 +842,14 @@ def record_procedure(
     """Record the performed procedure; refused unless every gate before it holds.
 
     ``competence`` is what the operator has declared competence for, as ``(procedure, modality)`` pairs;
-    it is read only where the site policy requires declared competence (``None``: not known).
+    it is read only where the site policy requires declared competence. ``None``: the declarations recorded
+    in the training module (``uow.training``) on the day performed.
     """
     authorize(actor, "case.procedure")
     now = _now(now)
     _, _, cf = _load(uow, case_id)
+    if competence is None and _policy().competence_required:
+        competence = uow.training.declared(record.operator, record.performed_at.date())
     if cf.plan is not None and record.modality != cf.plan.modality:
         raise ValidationError(
             "modality", f"the plan is {cf.plan.modality}; plan again to change the modality"

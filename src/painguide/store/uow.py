@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from painguide.store.audit import AuditRepository
 from painguide.store.pathway_repository import PathwayRepository
 from painguide.store.sessions import LoginRepository, SessionRepository, TokenRepository
+from painguide.store.training_repository import TrainingRepository
 from painguide.store.users import UserRepository
 
 __all__ = ["UnitOfWork"]
@@ -37,6 +38,7 @@ class UnitOfWork:
         self._session: Session | None = None
         self._committed = False
         self._pathway: PathwayRepository | None = None
+        self._training: TrainingRepository | None = None
 
     @property
     def session(self) -> Session:
@@ -51,6 +53,14 @@ class UnitOfWork:
         if self._pathway is None or self._pathway.session is not self.session:
             self._pathway = PathwayRepository(self.session)
         return self._pathway
+
+    @property
+    def training(self) -> TrainingRepository:
+        """The competence and outcomes repository on this unit of work's session."""
+        current: TrainingRepository | None = getattr(self, "_training", None)  # wrappers skip __init__
+        if current is None or current.session is not self.session:
+            current = self._training = TrainingRepository(self.session)
+        return current
 
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()

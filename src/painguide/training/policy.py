@@ -24,6 +24,7 @@ from painguide.training.cusum import CusumDesign
 __all__ = [
     "CusumDefaults",
     "EducationPolicy",
+    "LogbookPolicy",
     "Requirement",
     "StaffRole",
     "SuccessCriteria",
@@ -94,10 +95,17 @@ class Requirement(_Frozen):
 
 
 class EducationPolicy(_Frozen):
-    """Continuing-education requirements and the radiation-protection refresher interval."""
+    """Continuing-education requirements, the radiation-protection refresher interval, reminder window."""
 
     radiation_refresher_interval_years: Fact[int]
     requirements: tuple[Requirement, ...] = ()
+    reminder_days: Fact[int]
+
+
+class LogbookPolicy(_Frozen):
+    """How the logbook reads the care pathway's records."""
+
+    short_term_relief_days: Fact[int]
 
 
 class TrainingPolicy(_Frozen):
@@ -106,6 +114,7 @@ class TrainingPolicy(_Frozen):
     cusum: CusumDefaults
     success_criteria: SuccessCriteria
     education: EducationPolicy
+    logbook: LogbookPolicy
 
 
 def _merge(base: Any, site: Any) -> Any:

@@ -38,14 +38,17 @@ _PATHWAY_ADAPTERS = (
     "worklist_service.py",
     "worklist_scp.py",
 )
+#: Modules of the competence, outcome and interoperability packages that are adapters (store, files).
+_ADAPTERS = ("service.py", "demo.py", "pdf.py")
 #: Pure domain modules: whole packages and single modules of mixed packages.
 DOMAIN = [
     *sorted((SRC / "catalogue").glob("*.py")),
     *sorted((SRC / "advisor").glob("*.py")),
     *sorted(p for p in (SRC / "pathway").glob("*.py") if p.name not in _PATHWAY_ADAPTERS),
     *sorted((SRC / "auth").glob("*.py")),
-    *sorted((SRC / "training").glob("*.py")),
-    *sorted((SRC / "outcomes").glob("*.py")),
+    *sorted(p for p in (SRC / "training").glob("*.py") if p.name not in _ADAPTERS),
+    *sorted(p for p in (SRC / "outcomes").glob("*.py") if p.name not in _ADAPTERS),
+    *sorted(p for p in (SRC / "interop").glob("*.py") if p.name not in _ADAPTERS),
     SRC / "i18n" / "languages.py",
     *(
         SRC / "dose" / name
