@@ -53,7 +53,13 @@ def isolated_settings(
 
     data_dir = tmp_path_factory.mktemp("painguide-data")
     monkeypatch.setenv("PAINGUIDE_DATA_DIR", str(data_dir))
-    for var in ("PAINGUIDE_DATABASE_URL", "PAINGUIDE_SITE_POLICY", "PAINGUIDE_DEMO", "PAINGUIDE_SECRET_KEY"):
+    for var in (
+        "PAINGUIDE_DATABASE_URL",
+        "PAINGUIDE_SITE_POLICY",
+        "PAINGUIDE_TRAINING_POLICY",
+        "PAINGUIDE_DEMO",
+        "PAINGUIDE_SECRET_KEY",
+    ):
         monkeypatch.delenv(var, raising=False)
     # argon2id at its lowest allowed cost: the suite signs in hundreds of times (production: t=3, 64 MiB)
     monkeypatch.setenv("PAINGUIDE_PASSWORD_TIME_COST", "1")

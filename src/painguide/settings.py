@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     demo: bool = False
     secret_key: str = DEFAULT_SECRET
     site_policy: Path | None = None
+    training_policy: Path | None = None
     dicom_ae_title: str = "PAINGUIDE"
     dicom_port: int = 11112
     dicom_host: str = "127.0.0.1"

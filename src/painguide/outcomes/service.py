@@ -271,6 +271,8 @@ def record_answers(
     authorize(actor, "case.followup")
     now = _now(now)
     row = uow.training.follow_up_row(follow_up_id)
+    if row.result is not None:
+        raise ValidationError("follow_up_id", f"follow-up {follow_up_id} is recorded already")
     if disability is not None:
         uow.training.set_score(follow_up_id, disability, actor=actor.username, at=now)
     pathway.record_follow_up(uow, actor, row.case_id, follow_up_id, result, now=now)  # commits both

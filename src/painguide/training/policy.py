@@ -8,6 +8,7 @@ it sets without a status gets status ``site``. Every source id must resolve in t
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -141,6 +142,7 @@ def parse_training_policy(raw: Mapping[str, Any], *, path: str, known_sources: s
         raise pydantic_to_data_error(path, exc) from exc
 
 
+@lru_cache(maxsize=4)
 def load_training_policy(site_path: Path | None = None) -> TrainingPolicy:
     """The packaged defaults, with a site file of the same shape merged over them when given.
 

@@ -65,8 +65,10 @@ def _now(now: datetime | None) -> datetime:
 
 
 def training_policy() -> TrainingPolicy:
-    """The training policy in force (packaged defaults; a site file where the settings name one)."""
-    return load_training_policy()
+    """The training policy in force: the packaged defaults, with ``PAINGUIDE_TRAINING_POLICY`` merged over."""
+    from painguide.settings import get_settings
+
+    return load_training_policy(get_settings().training_policy)
 
 
 def _relief_days(policy: TrainingPolicy) -> int:
