@@ -121,11 +121,10 @@ def test_staff_entry_invalidates_an_open_link(uow: UnitOfWork) -> None:
 
 
 def test_responder_rates_and_relief_curves(uow: UnitOfWork) -> None:
-    # Four ultrasound knee injections by tina, baseline NRS 8: at 14 days NRS 2, 4, 5, 8; at 90 days 3, 7, -, -.
+    # Four ultrasound knee injections, baseline NRS 8: at 14 days NRS 2, 4, 5, 8; at 90 days 3, 7, -, -.
     cases = [perform(uow, at=START + timedelta(days=i), follow_up_days=(14, 90)) for i in range(4)]
-    for case, nrs14, pgic in zip(
-        cases, (2, 4, 5, 8), ("very_much_improved", "much_improved", "no_change", "no_change")
-    ):
+    pgics = ("very_much_improved", "much_improved", "no_change", "no_change")
+    for case, nrs14, pgic in zip(cases, (2, 4, 5, 8), pgics, strict=True):
         answer(uow, case.follow_ups[14], nrs=nrs14, pgic=pgic)
     answer(uow, cases[0].follow_ups[90], nrs=3)
     answer(uow, cases[1].follow_ups[90], nrs=7)
