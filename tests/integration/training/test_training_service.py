@@ -128,7 +128,7 @@ def test_competence_is_declared_only_after_the_lc_cusum_crosses(uow: UnitOfWork)
     assert not revoked.active and service.declared_competence(uow, "tina", NOW.date()) == frozenset()
 
 
-def User_(name: str, role: str) -> User:  # noqa: N802 (reads like the User it makes)
+def User_(name: str, role: str) -> User:
     return User(name, name, frozenset({role}))
 
 
