@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from painguide.commands import audit, case, catalogue, db, demo, dicom, dose, sono, training, user
+from painguide.commands import audit, case, catalogue, db, demo, dicom, dose, fhir, sono, training, user
 from painguide.commands.core import register_core
 
 __all__ = ["app", "main"]
@@ -31,6 +31,7 @@ for _name, _group in (
     ("sono", sono),
     ("training", training),
     ("case", case),
+    ("fhir", fhir),
     ("demo", demo),
 ):
     app.add_typer(_group.app, name=_name)

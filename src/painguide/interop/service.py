@@ -1,0 +1,186 @@
+"""Export use cases: a case's FHIR Bundle, every case as NDJSON per resource type, the procedure report and
+the quality report of a period.
+
+Each function authorises (``fhir.export``, ``case.read``, ``report.quality``), loads the case as a pure
+:class:`~painguide.interop.records.CaseRecord` (pathway records, the performed procedure with follow-ups,
+linked dose reports with their reference-level comparisons, linked ultrasound analyses), audits the read and
+commits the audit entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from sqlalchemy import ColumnElement, or_, select
+
+from painguide.auth import User, authorize
+from painguide.catalogue.loader import load_knowledge
+from painguide.errors import ValidationError
+from painguide.interop.fhir import case_bundle, case_resources, resource_json
+from painguide.interop.records import CaseRecord, CineSummary, DoseSummary
+from painguide.store.audit import record_audit
+from painguide.store.dose_tables import DoseReportRow
+from painguide.store.pathway_tables import CaseRow, ProcedureRow
+from painguide.store.sono_tables import SonoAnalysisRow
+from painguide.store.uow import UnitOfWork
+
+__all__ = ["case_record", "export_all", "export_case"]
+
+UowFactory = Callable[[], UnitOfWork]
+
+
+def _now(now: datetime | None) -> datetime:
+    if now is None:
+        return datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValidationError("now", "give a time with its time zone")
+    return now
+
+
+def _names(procedure_id: str | None) -> dict[str, str]:
+    from painguide.settings import get_settings
+
+    if procedure_id is None:
+        return {}
+    procedure = load_knowledge(get_settings().site_policy).catalogue.procedures.get(procedure_id)
+    if procedure is None:
+        return {"en": procedure_id, "de": procedure_id}
+    return {str(language): name for language, name in procedure.names.items()}
+
+
+def _doses(uow: UnitOfWork, proc: ProcedureRow | None) -> list[DoseReportRow]:
+    """Dose reports linked to the procedure, or carrying its accession number or Study Instance UID."""
+    if proc is None or proc.performed_at is None:
+        return []
+    clauses: list[ColumnElement[bool]] = [DoseReportRow.accession_number == proc.accession_number]
+    if proc.dose_report_ids:
+        clauses.append(DoseReportRow.id.in_(list(proc.dose_report_ids)))
+    if proc.study_instance_uid:
+        clauses.append(DoseReportRow.study_instance_uid == proc.study_instance_uid)
+    return list(uow.session.scalars(select(DoseReportRow).where(or_(*clauses)).order_by(DoseReportRow.id)))
+
+
+def _cines(uow: UnitOfWork, proc: ProcedureRow | None) -> list[SonoAnalysisRow]:
+    """Ultrasound analyses linked to the procedure, or of its Study Instance UID."""
+    if proc is None or proc.performed_at is None:
+        return []
+    clauses: list[ColumnElement[bool]] = []
+    if proc.sono_analysis_ids:
+        clauses.append(SonoAnalysisRow.id.in_(list(proc.sono_analysis_ids)))
+    if proc.study_instance_uid:
+        clauses.append(SonoAnalysisRow.study_instance_uid == proc.study_instance_uid)
+    if not clauses:
+        return []
+    stmt = select(SonoAnalysisRow).where(or_(*clauses)).order_by(SonoAnalysisRow.id)
+    return list(uow.session.scalars(stmt))
+
+
+def _dose_summary(row: DoseReportRow) -> DoseSummary:
+    device = " ".join(p for p in (row.manufacturer, row.model) if p) or None
+    return DoseSummary(
+        report_id=row.id,
+        sop_instance_uid=row.sop_instance_uid,
+        study_instance_uid=row.study_instance_uid,
+        kind=row.kind,
+        study_datetime=row.study_datetime.replace(tzinfo=UTC) if row.study_datetime else None,
+        dap_total_gy_cm2=row.dap_total_gy_cm2,
+        rp_dose_total_mgy=row.rp_dose_total_mgy,
+        fluoro_time_s=row.fluoro_time_s,
+        dlp_total_mgy_cm=row.dlp_total_mgy_cm,
+        device=device,
+    )
+
+
+def _cine_summary(row: SonoAnalysisRow) -> CineSummary:
+    from painguide.sono.pipeline import WARNING_TYPES
+    from painguide.sono.service import key_frames
+
+    warnings = tuple(
+        str(e.get("detail") or e.get("type")) for e in row.events if e.get("type") in WARNING_TYPES
+    )
+    frames = key_frames(row.timeline, list(row.events)) if row.cine_file else []
+    stills = tuple(f"/sono/review/{row.id}/frames/{k.index}.jpg" for k in frames)
+    return CineSummary(
+        analysis_id=row.id,
+        study_instance_uid=row.study_instance_uid,
+        sop_instance_uid=row.sop_instance_uid,
+        created_at=row.created_at,
+        frames=row.frames,
+        duration_s=row.duration_s,
+        needle_visible_fraction=row.needle_visible_fraction,
+        max_spread_area_mm2=row.max_spread_area_mm2,
+        warning_count=row.warning_count,
+        warnings=warnings,
+        stills=stills,
+    )
+
+
+def case_record(
+    uow: UnitOfWork, case_id: int, *, comparisons: dict[int, list[dict[str, Any]]] | None = None
+) -> CaseRecord:
+    """Load one case for export (no authorisation, no audit: callers do both)."""
+    repo = uow.pathway
+    case = repo.get_case(case_id)
+    patient = repo.get_patient(case.patient_id)
+    cf = repo.case_file(case, patient)
+    performed = uow.training.performed(case_ids=[case_id])
+    proc = repo.procedure_of(case_id)
+    doses = [_dose_summary(r) for r in _doses(uow, proc)]
+    procedure_id = (
+        performed[0].procedure_id if performed else (cf.indication.procedure if cf.indication else None)
+    )
+    drl = {str(d.report_id): (comparisons or {}).get(d.report_id, []) for d in doses}
+    return CaseRecord(
+        patient_id=patient.id,
+        patient=cf.patient,
+        case_id=case_id,
+        info=cf.info,
+        opened_at=case.opened_at,
+        indication=cf.indication,
+        plan=cf.plan,
+        justification=cf.justification,
+        consent=cf.consent,
+        revocation=cf.revocation,
+        overrides=cf.overrides,
+        performed=performed[0] if performed else None,
+        procedure_names=_names(procedure_id),
+        doses=tuple(doses),
+        cines=tuple(_cine_summary(r) for r in _cines(uow, proc)),
+        drl=drl,
+    )
+
+
+def export_case(uow: UnitOfWork, actor: User, case_id: int, *, now: datetime | None = None) -> Bundle:
+    """One case as a FHIR ``collection`` Bundle (audited)."""
+    authorize(actor, "fhir.export")
+    now = _now(now)
+    record = case_record(uow, case_id)
+    resources = case_resources(record, issued=now)
+    detail = {"resources": len(resources), "format": "bundle"}
+    record_audit(uow.session, actor.username, "fhir.export", "case", str(case_id), detail)
+    uow.commit()
+    return case_bundle(resources, bundle_id=f"pg-case-{case_id}", timestamp=now)
+
+
+def export_all(uow: UnitOfWork, actor: User, *, now: datetime | None = None) -> dict[str, list[str]]:
+    """Every case as NDJSON lines per resource type (a patient with several cases appears once)."""
+    authorize(actor, "fhir.export")
+    now = _now(now)
+    lines: dict[str, list[str]] = {}
+    patients: set[str] = set()
+    case_ids = list(uow.session.scalars(select(CaseRow.id).order_by(CaseRow.id)))
+    for case_id in case_ids:
+        for resource in case_resources(case_record(uow, case_id), issued=now):
+            kind = resource.get_resource_type()
+            if kind == "Patient":
+                if str(resource.id) in patients:
+                    continue
+                patients.add(str(resource.id))
+            lines.setdefault(kind, []).append(resource_json(resource))
+    detail = {"cases": len(case_ids), "format": "ndjson", "types": sorted(lines)}
+    record_audit(uow.session, actor.username, "fhir.export", "case", "all", detail)
+    uow.commit()
+    return lines
