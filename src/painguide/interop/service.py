@@ -10,7 +10,7 @@ commits the audit entry.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
@@ -21,13 +21,17 @@ from painguide.catalogue.loader import load_knowledge
 from painguide.errors import ValidationError
 from painguide.interop.fhir import case_bundle, case_resources, resource_json
 from painguide.interop.records import CaseRecord, CineSummary, DoseSummary
+from painguide.interop.reports import ProcedureReport, QualityReport, procedure_report, quality_report
+from painguide.outcomes.follow_ups import responder_inputs
+from painguide.outcomes.responders import load_responder_criteria, responder_rates
 from painguide.store.audit import record_audit
 from painguide.store.dose_tables import DoseReportRow
 from painguide.store.pathway_tables import CaseRow, ProcedureRow
 from painguide.store.sono_tables import SonoAnalysisRow
 from painguide.store.uow import UnitOfWork
+from painguide.training.records import complications_of
 
-__all__ = ["case_record", "export_all", "export_case"]
+__all__ = ["case_record", "export_all", "export_case", "get_procedure_report", "get_quality_report"]
 
 UowFactory = Callable[[], UnitOfWork]
 
@@ -184,3 +188,174 @@ def export_all(uow: UnitOfWork, actor: User, *, now: datetime | None = None) -> 
     record_audit(uow.session, actor.username, "fhir.export", "case", "all", detail)
     uow.commit()
     return lines
+
+
+# ------------------------------------------------------------------------------------------------ reports
+
+
+def _dose_audit(uow: UnitOfWork) -> tuple[list[Any], list[Any], list[Any]]:
+    """Every stored report's figures, the local DRLs and the comparisons with reference levels."""
+    from painguide.dose.reference import compare, load_reference_data, local_drls
+    from painguide.store.dose_repository import dose_samples
+
+    samples = dose_samples(uow.session)
+    reference = load_reference_data()
+    drls = local_drls([s for s in samples if s.kind != "ct"]) + local_drls(
+        [s for s in samples if s.kind == "ct"], quantity="dlp"
+    )
+    by_type = {drl.procedure_type: drl for drl in drls}
+    return samples, drls, [c for sample in samples for c in compare(sample, reference, by_type)]
+
+
+def _comparisons(items: list[Any]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for c in items:
+        out.setdefault(c.report_id, []).append(
+            {
+                "reference": c.reference,
+                "quantity": c.quantity,
+                "value": c.value,
+                "level": c.level,
+                "ratio": c.ratio,
+                "exceeded": c.exceeded,
+                "source": c.source,
+                "status": c.status,
+            }
+        )
+    return out
+
+
+def get_procedure_report(
+    uow: UnitOfWork, actor: User, case_id: int, *, now: datetime | None = None
+) -> ProcedureReport:
+    """The procedure report of a case (an audited read of patient data)."""
+    authorize(actor, "case.read")
+    now = _now(now)
+    _, _, comparisons = _dose_audit(uow)
+    record = case_record(uow, case_id, comparisons=_comparisons(comparisons))
+    record_audit(uow.session, actor.username, "case.read", "case", str(case_id), {"view": "procedure report"})
+    uow.commit()
+    return procedure_report(record, issued=now)
+
+
+def _dose_rows(
+    samples: list[Any], drls: list[Any], comparisons: list[Any], start: datetime, end: datetime
+) -> list[tuple[Any, ...]]:
+    chosen = [
+        s
+        for s in samples
+        if s.study_datetime is not None and start <= s.study_datetime.replace(tzinfo=UTC) < end
+    ]
+    ids = {s.report_id for s in chosen}
+    exceeded = {c.report_id for c in comparisons if c.exceeded and c.report_id in ids}
+    local = {d.procedure_type: d for d in drls if d.quantity == "dap"}
+    rows = []
+    for kind in sorted({s.procedure_type or "unmapped" for s in chosen}):
+        group = [s for s in chosen if (s.procedure_type or "unmapped") == kind]
+        daps = sorted(s.dap_total_gy_cm2 for s in group if s.dap_total_gy_cm2 is not None)
+        median = (
+            daps[len(daps) // 2]
+            if len(daps) % 2
+            else (sum(daps[len(daps) // 2 - 1 : len(daps) // 2 + 1]) / 2 if daps else None)
+        )
+        drl = local.get(kind)
+        rows.append(
+            (
+                kind,
+                len(group),
+                round(median, 3) if median is not None else None,
+                round(drl.median, 3) if drl else None,
+                sum(s.report_id in exceeded for s in group),
+            )
+        )
+    return rows
+
+
+def _pct(p: Any) -> str | None:
+    if p.rate is None:
+        return None
+    return f"{p.responders}/{p.evaluable} = {100 * p.rate:.0f} % ({100 * p.low:.0f}-{100 * p.high:.0f} %)"
+
+
+def get_quality_report(
+    uow: UnitOfWork,
+    actor: User,
+    *,
+    start: date,
+    end: date,
+    days_after: int | None = None,
+    now: datetime | None = None,
+) -> QualityReport:
+    """The quality report of the days ``start`` to ``end`` (inclusive)."""
+    authorize(actor, "report.quality")
+    now = _now(now)
+    if end < start:
+        raise ValidationError(
+            "end", f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()})"
+        )
+    since = datetime.combine(start, time.min, tzinfo=UTC)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
+    cases = uow.training.performed(since=since, until=until)
+    samples, drls, comparisons = _dose_audit(uow)
+    criteria = load_responder_criteria()
+    days = sorted({f.days_after for c in cases for f in c.recorded_follow_ups() if f.days_after > 0})
+    day = days_after if days_after is not None else (days[0] if days else None)
+    groups = responder_rates(responder_inputs(cases, days_after=day), criteria) if day is not None else ()
+    responders = [
+        (
+            " · ".join(str(p) for p in g.group) if isinstance(g.group, tuple) else str(g.group),
+            g.follow_ups,
+            *(_pct(g.rates[k]) for k in ("nrs30", "nrs50", "pgic")),
+        )
+        for g in groups
+    ]
+    report = quality_report(
+        cases,
+        start=start,
+        end=end,
+        issued=now,
+        dose_rows=_dose_rows(samples, drls, comparisons, since, until),
+        responder_rows=responders,
+        warning_rows=_warning_rows(uow, cases, since, until),
+    )
+    record_audit(
+        uow.session, actor.username, "report.quality", "period", f"{start}..{end}", {"procedures": len(cases)}
+    )
+    uow.commit()
+    return QualityReport(report.start, report.end, report.sections, report.issued, {"days_after": day})
+
+
+def _warning_rows(
+    uow: UnitOfWork, cases: list[Any], since: datetime, until: datetime
+) -> list[tuple[Any, ...]]:
+    from painguide.sono.pipeline import WARNING_TYPES
+
+    stmt = select(SonoAnalysisRow).where(
+        SonoAnalysisRow.warning_count > 0,
+        SonoAnalysisRow.created_at >= since,
+        SonoAnalysisRow.created_at < until,
+    )
+    by_study = {c.study_instance_uid: c for c in cases if c.study_instance_uid}
+    by_id = {a: c for c in cases for a in c.sono_analysis_ids}
+    rows = []
+    for row in uow.session.scalars(stmt.order_by(SonoAnalysisRow.id)):
+        case = by_id.get(row.id) or by_study.get(row.study_instance_uid or "")
+        kinds = sorted(
+            {str(e.get("type")).replace("_", " ") for e in row.events if e.get("type") in WARNING_TYPES}
+        )
+        follow = None
+        if case is not None:
+            done = case.recorded_follow_ups()
+            follow = f"{len(done)} of {len(case.follow_ups)} recorded"
+        complications = "; ".join(complications_of(case.record)) if case is not None else None
+        rows.append(
+            (
+                row.id,
+                row.created_at.date(),
+                ", ".join(kinds),
+                case.case_id if case else None,
+                complications or ("none recorded" if case else None),
+                follow,
+            )
+        )
+    return rows

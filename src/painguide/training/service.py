@@ -44,9 +44,11 @@ __all__ = [
     "declare_competence",
     "declared_competence",
     "education_status",
+    "get_competences",
     "get_logbook",
     "learning_curves",
     "log_session",
+    "operators",
     "record_course",
     "reminders",
     "revoke_competence",
@@ -381,6 +383,18 @@ def learning_curves(
     )
     uow.commit()
     return views
+
+
+def operators(uow: UnitOfWork, actor: User) -> list[str]:
+    """Everyone with a logbook (performed procedures or logged sessions), for choosing one."""
+    authorize(actor, "training.logbook.all")
+    return uow.training.operators()
+
+
+def get_competences(uow: UnitOfWork, actor: User, operator: str | None = None) -> list[CompetenceView]:
+    """An operator's competence declarations, newest first (revoked ones included)."""
+    person = _subject(actor, operator, "training.logbook.own", "training.logbook.all")
+    return [CompetenceView.of(r) for r in uow.training.competences(person)]
 
 
 def declared_competence(uow: UnitOfWork, operator: str, on: date) -> frozenset[tuple[str, str]]:

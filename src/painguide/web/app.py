@@ -111,7 +111,19 @@ def create_app() -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
-    from painguide.web.routes import api, case_steps, core, dose, language, pathway, pathway_api, sono
+    from painguide.web.routes import (
+        api,
+        case_steps,
+        core,
+        dose,
+        language,
+        outcomes,
+        pathway,
+        pathway_api,
+        reports,
+        sono,
+        training,
+    )
 
     app.add_middleware(UploadLimit, limits=sono.UPLOAD_LIMITS, render=_error_handler)
     # Sessions live in the database (accounts/service.py); the cookie holds only a random id. The body
@@ -121,8 +133,21 @@ def create_app() -> FastAPI:
     app.add_exception_handler(PainguideError, _error_handler)
     app.add_exception_handler(RequestValidationError, _request_validation_handler)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
-    for module in (core, language, api, pathway_api, dose, sono, pathway, case_steps):
+    for module in (
+        core,
+        language,
+        api,
+        pathway_api,
+        dose,
+        sono,
+        pathway,
+        case_steps,
+        training,
+        outcomes,
+        reports,
+    ):
         app.include_router(module.router)
     app.include_router(api.legacy)
+    app.include_router(outcomes.patient_router)
     app.state.api_routers = [api.router, pathway_api.router]  # the routes of /api/v1/openapi.json
     return app

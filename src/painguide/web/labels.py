@@ -173,7 +173,11 @@ LABELS: dict[str, str] = {
     "not_tolerated": N_("not tolerated"),
     "improved": N_("improved"),
     "ongoing": N_("ongoing"),
-    # PGIC
+    # logbook settings and competence bases; PGIC answers
+    "simulator": N_("simulator"),
+    "cadaver": N_("cadaver"),
+    "lc_cusum": N_("LC-CUSUM"),
+    "attestation": N_("attestation"),
     "very_much_improved": N_("very much improved"),
     "much_improved": N_("much improved"),
     "minimally_improved": N_("minimally improved"),
@@ -196,4 +200,6 @@ LABELS: dict[str, str] = {
     "Staff radiation protection (apron, thyroid shield, dosimeter)": N_(
         "Staff radiation protection (apron, thyroid shield, dosimeter)"
     ),
+    "modality": N_("modality"),
+    "procedure_modality": N_("procedure and modality"),
 }
