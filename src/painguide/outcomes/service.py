@@ -361,8 +361,11 @@ def _names(procedure_id: str) -> dict[str, str]:
 
 def submit_patient_link(
     uow: UnitOfWork, token: str, answers: PatientAnswers, *, now: datetime | None = None
-) -> None:
-    """Record the patient's answers and use up the link (one transaction); :class:`InvalidLink` otherwise."""
+) -> str:
+    """Record the patient's answers and use up the link (one transaction); :class:`InvalidLink` otherwise.
+
+    Returns the language of the link (for the thank-you page).
+    """
     now = _now(now)
     row = _usable_link(uow, token, now)
     follow_up = uow.training.follow_up_row(row.follow_up_id)
@@ -380,6 +383,7 @@ def submit_patient_link(
     detail = {"link": row.id, "nrs": answers.nrs, "pgic": answers.pgic}
     record_audit(uow.session, PATIENT_ACTOR, "followup.link.answer", "follow_up", str(follow_up.id), detail)
     uow.commit()
+    return row.language
 
 
 # ------------------------------------------------------------------------------------------- outcomes

@@ -199,7 +199,7 @@ def patient_answer(
         context = {"form": form, "language": form.language, "token": token, "error": True}
         return _patient_page(request, "patient.html", context, 422)
     try:
-        service.submit_patient_link(uow, token, answers)
+        language = service.submit_patient_link(uow, token, answers)
     except service.InvalidLink:
         return _patient_page(request, "patient_invalid.html", {}, 404)
-    return _patient_page(request, "patient_done.html", {})
+    return _patient_page(request, "patient_done.html", {"language": language})

@@ -1,0 +1,115 @@
+"""The competence, outcome and report pages through the app: the patient's link page shows nothing else and
+works once, in German and English; staff pages render for those allowed and refuse the others."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from painguide.services import open_uow
+from painguide.settings import get_settings
+from painguide.store.users import create_user
+
+from .conftest import START, perform
+
+PASSWORD = "password-123"
+HTML = {"accept": "text/html"}
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, dict[str, int]]]:
+    monkeypatch.setenv("PAINGUIDE_SECRET_KEY", "a-long-random-test-secret-of-enough-length")
+    get_settings.cache_clear()
+    from painguide.web.app import create_app
+
+    client = TestClient(create_app())
+    with open_uow() as uow:
+        for name, role in (("dr.a", "physician"), ("tina", "trainee"), ("vic", "viewer")):
+            create_user(uow.session, name, PASSWORD, [role])
+        uow.commit()
+        done = perform(uow, supervisor="dr.a", follow_up_days=(14, 90), pseudonym="SECRET-PSEUDO")
+        perform(uow, at=START + timedelta(days=1), follow_up_days=(14,))
+    yield client, {"case": done.case_id, "follow_up": done.follow_ups[14]}
+    client.close()
+
+
+def signed_in(client: TestClient, name: str) -> TestClient:
+    other = TestClient(client.app)
+    response = other.post(
+        "/login", data={"username": name, "password": PASSWORD, "next": "/"}, follow_redirects=False
+    )
+    assert response.status_code == 303
+    return other
+
+
+def test_the_patient_page_shows_only_the_questions_and_works_once(
+    app: tuple[TestClient, dict[str, int]],
+) -> None:
+    client, ids = app
+    staff = signed_in(client, "dr.a")
+    made = staff.post(f"/outcomes/follow-ups/{ids['follow_up']}/link", data={"language": "de"}, headers=HTML)
+    assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
+    path = re.search(r'id="patient-link-url">http://testserver([^<]+)<', made.text).group(1)  # type: ignore[union-attr]
+
+    patient = TestClient(client.app)  # no session
+    page = patient.get(path)
+    assert page.status_code == 200
+    assert "Ihre Nachkontrolle" in page.text and "Wie stark sind Ihre Schmerzen heute?" in page.text
+    assert "SECRET-PSEUDO" not in page.text and "Test Person" not in page.text and "tina" not in page.text
+    assert "<nav" not in page.text and "/logout" not in page.text
+    hrefs = set(re.findall(r'href="([^"]+)"', page.text))
+    assert hrefs == {"/static/painguide.css", "?lang=en"}
+    assert page.headers["referrer-policy"] == "no-referrer" and "noindex" in page.headers["x-robots-tag"]
+    english = patient.get(f"{path}?lang=en")
+    assert "Your follow-up" in english.text and "How strong is your pain today?" in english.text
+
+    incomplete = patient.post(path, data={"nrs": "4"})
+    assert incomplete.status_code == 422 and "beide Fragen" in incomplete.text
+    done = patient.post(path, data={"nrs": "2", "pgic": "much_improved"})
+    assert done.status_code == 200 and "Vielen Dank" in done.text
+    used = patient.get(path)
+    unknown = patient.get("/f/" + "A" * 43)
+    assert used.status_code == unknown.status_code == 404
+    assert used.text == unknown.text and "SECRET" not in used.text
+    assert patient.post(path, data={"nrs": "9", "pgic": "much_worse"}).status_code == 404
+    listed = staff.get("/outcomes/follow-ups?all=true", headers=HTML)
+    assert "much improved" in listed.text or "viel besser" in listed.text
+
+
+def test_staff_pages_render_and_refuse_those_not_allowed(app: tuple[TestClient, dict[str, int]]) -> None:
+    client, ids = app
+    doctor = signed_in(client, "dr.a")
+    for path in (
+        "/training/?operator=tina",
+        "/training/curves?operator=tina",
+        "/training/education",
+        "/outcomes/",
+        "/outcomes/follow-ups",
+        f"/outcomes/follow-ups/{ids['follow_up']}",
+        f"/reports/procedure/{ids['case']}",
+        "/reports/quality",
+    ):
+        response = doctor.get(path, headers=HTML)
+        assert response.status_code == 200, (path, response.text[-500:])
+    pdf = doctor.get(f"/reports/procedure/{ids['case']}.pdf")
+    assert (
+        pdf.status_code == 200
+        and pdf.content.startswith(b"%PDF")
+        and pdf.headers["content-type"] == "application/pdf"
+    )
+    report = doctor.get(f"/reports/procedure/{ids['case']}", headers={**HTML, "accept-language": "de"})
+    assert "Technik" in report.text and "SECRET-PSEUDO" in report.text
+
+    trainee = signed_in(client, "tina")
+    own = trainee.get("/training/", headers=HTML)
+    assert own.status_code == 200 and "Logbook of tina" in own.text
+    assert trainee.get("/training/?operator=dr.a", headers=HTML).status_code == 403
+    assert trainee.get("/outcomes/", headers=HTML).status_code == 403
+    assert trainee.get("/reports/quality", headers=HTML).status_code == 403
+    viewer = signed_in(client, "vic")
+    for path in ("/training/", "/outcomes/follow-ups", f"/reports/procedure/{ids['case']}", "/outcomes/"):
+        assert viewer.get(path, headers=HTML).status_code == 403, path
