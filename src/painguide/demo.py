@@ -38,8 +38,14 @@ def seed_demo() -> None:
     from painguide.dose import demo as dose_demo
     from painguide.pathway import demo as pathway_demo
     from painguide.sono import demo as sono_demo
+    from painguide.training import demo as training_demo
 
-    for feature in (dose_demo, sono_demo, pathway_demo):  # each seeder is idempotent, we commit
+    for feature in (
+        dose_demo,
+        sono_demo,
+        pathway_demo,
+        training_demo,
+    ):  # each seeder is idempotent, we commit
         with open_uow() as uow:
             feature.seed_demo_data(uow)
             uow.commit()

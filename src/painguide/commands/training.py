@@ -75,3 +75,55 @@ def cusum(
     console.print(f"competence: {where}")
     console.print(f"CUSUM    {' '.join(f'{x:.2f}' for x in curve.scores)}")
     console.print(f"LC-CUSUM {' '.join(f'{x:.2f}' for x in curve.lc_scores)}")
+
+
+@app.command()
+@requires("training.education.own")
+def reminders(
+    user: Annotated[str | None, typer.Option("--user", help="Whose reminders (default: everyone's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Continuing-education requirements and radiation-protection refreshers due or overdue."""
+    from painguide.commands.guard import cli_principal
+    from painguide.services import open_uow
+    from painguide.training.service import reminders as due
+
+    actor = cli_principal()
+    with open_uow() as uow:
+        found = due(uow, actor, user, everyone=user is None)
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in found], ensure_ascii=False))
+        return
+    if not found:
+        typer.echo("nothing due")
+    for r in found:
+        mark = "OVERDUE" if r.overdue else "due"
+        when = r.due_on.isoformat() if r.due_on else "-"
+        typer.echo(f"{r.person:<16} {mark:<8} {when}  {r.message}")
+
+
+@app.command()
+@requires("training.logbook.own")
+def logbook(
+    operator: Annotated[
+        str | None, typer.Option("--operator", help="Whose logbook (default: your own).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """An operator's logbook: counts per procedure, modality and setting, from the care pathway's records."""
+    from painguide.commands.guard import cli_principal
+    from painguide.services import open_uow
+    from painguide.training.service import get_logbook
+
+    with open_uow() as uow:
+        view = get_logbook(uow, cli_principal(), operator)
+    if as_json:
+        typer.echo(json.dumps(view.to_dict(), ensure_ascii=False))
+        return
+    typer.echo(f"logbook of {view.operator}")
+    for e in view.entries:
+        typer.echo(
+            f"  {e.procedure_id:<22} {e.modality:<12} {e.setting:<9} n={e.count:<3} "
+            f"supervised={e.supervised:<3} success={e.successes:<3} failure={e.failures:<3} "
+            f"not assessable={e.not_assessable}"
+        )
