@@ -32,7 +32,8 @@ def test_logbook_curve_declaration_patient_link_and_report(
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         page.locator("section.curve").first.screenshot(path=str(DOCS_IMG / "learning-curve.png"))
 
-    doctor = browser.new_context(base_url=live_server, viewport={"width": 1360, "height": 900}).new_page()
+    doctor_context = browser.new_context(base_url=live_server, viewport={"width": 1360, "height": 900})
+    doctor = doctor_context.new_page()
     sign_in(doctor, "physician")
     doctor.goto("/training/curves?operator=trainee")
     doctor.click("form.declare button[value=lc_cusum]")
@@ -46,7 +47,8 @@ def test_logbook_curve_declaration_patient_link_and_report(
     url = doctor.locator("#patient-link-url").inner_text()
     assert re.match(r"^http://127\.0\.0\.1:\d+/f/[A-Za-z0-9_-]{40,}$", url)
 
-    patient = browser.new_context(viewport={"width": 420, "height": 800}).new_page()  # no session
+    patient_context = browser.new_context(viewport={"width": 420, "height": 800})  # no session
+    patient = patient_context.new_page()
     patient.goto(url)
     assert patient.locator("h1").inner_text() == "Ihre Nachkontrolle"
     assert patient.locator("header, nav").count() == 0
@@ -56,9 +58,10 @@ def test_logbook_curve_declaration_patient_link_and_report(
     patient.wait_for_selector("#patient-thanks")
     patient.goto(url)
     assert patient.locator("#patient-invalid").count() == 1
+    patient_context.close()
 
-    doctor.goto("/outcomes/follow-ups?all=true")
     doctor.goto("/reports/procedure/1")
     assert doctor.locator("h2:has-text('Technique')").count() == 1
     pdf = doctor.request.get(f"{live_server}/reports/procedure/1.pdf")
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
+    doctor_context.close()
