@@ -202,3 +202,33 @@ def test_the_radiation_refresher_decides_who_may_sign(uow: UnitOfWork) -> None:
         and "refresher was due on 2026-07-01" in after.justification.reasons[0]
     )
     assert after.reminders[0].overdue
+
+
+def test_logbook_and_reminders_commands_print_json(
+    uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from painguide.cli import main
+
+    perform(uow, supervisor="dr.a")
+    PathwayRepository(uow.session).add_qualification(
+        Qualification(username="dr.a", certificate="FK-7", valid_until=date(2020, 1, 1)), actor="rpo"
+    )
+    uow.commit()
+    monkeypatch.setenv("PAINGUIDE_DATABASE_URL", str(uow.session.get_bind().url))
+    get_settings.cache_clear()
+    with pytest.raises(SystemExit) as done:
+        main(["training", "logbook", "--operator", "tina", "--json"])
+    assert done.value.code == 0
+    (entry,) = json.loads(capsys.readouterr().out)["entries"]
+    assert (entry["count"], entry["supervised"], entry["not_assessable"]) == (1, 1, 1)
+    with pytest.raises(SystemExit) as done:
+        main(["training", "reminders", "--json"])
+    assert done.value.code == 0
+    (reminder,) = json.loads(capsys.readouterr().out)
+    assert (reminder["person"], reminder["kind"], reminder["overdue"]) == (
+        "dr.a",
+        "radiation_refresher",
+        True,
+    )
