@@ -193,16 +193,26 @@ def export_all(uow: UnitOfWork, actor: User, *, now: datetime | None = None) -> 
 # ------------------------------------------------------------------------------------------------ reports
 
 
-def _dose_audit(uow: UnitOfWork) -> tuple[list[Any], list[Any], list[Any]]:
-    """Every stored report's figures, the local DRLs and the comparisons with reference levels."""
-    from painguide.dose.reference import compare, load_reference_data, local_drls
-    from painguide.store.dose_repository import dose_samples
+def _sample(row: DoseReportRow) -> Any:
+    from painguide.dose.reference import DoseSample
 
-    samples = dose_samples(uow.session)
+    device = " ".join(x for x in (row.manufacturer, row.model, row.station_name) if x) or None
+    return DoseSample(
+        report_id=row.id, patient_id=row.patient_id, study_datetime=row.study_datetime,
+        procedure_type=row.procedure_type, kind=row.kind, device=device, operator=row.operator,
+        dap_total_gy_cm2=row.dap_total_gy_cm2, rp_dose_total_mgy=row.rp_dose_total_mgy,
+        dlp_total_mgy_cm=row.dlp_total_mgy_cm, fluoro_time_s=row.fluoro_time_s,
+    )  # fmt: skip
+
+
+def _dose_audit(uow: UnitOfWork, rows: list[DoseReportRow]) -> tuple[list[Any], list[Any], list[Any]]:
+    """The figures of ``rows``, the site's local DRLs (medians of all its reports) and the comparisons."""
+    from painguide.dose.reference import compare, load_reference_data
+    from painguide.store.dose_statistics import procedure_medians
+
+    samples = [_sample(r) for r in rows]
     reference = load_reference_data()
-    drls = local_drls([s for s in samples if s.kind != "ct"]) + local_drls(
-        [s for s in samples if s.kind == "ct"], quantity="dlp"
-    )
+    drls = procedure_medians(uow.session)
     by_type = {drl.procedure_type: drl for drl in drls}
     return samples, drls, [c for sample in samples for c in compare(sample, reference, by_type)]
 
@@ -231,7 +241,8 @@ def get_procedure_report(
     """The procedure report of a case (an audited read of patient data)."""
     authorize(actor, "case.read")
     now = _now(now)
-    _, _, comparisons = _dose_audit(uow)
+    proc = uow.pathway.procedure_of(case_id)
+    _, _, comparisons = _dose_audit(uow, _doses(uow, proc))
     record = case_record(uow, case_id, comparisons=_comparisons(comparisons))
     record_audit(uow.session, actor.username, "case.read", "case", str(case_id), {"view": "procedure report"})
     uow.commit()
@@ -296,7 +307,11 @@ def get_quality_report(
     since = datetime.combine(start, time.min, tzinfo=UTC)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
     cases = uow.training.performed(since=since, until=until)
-    samples, drls, comparisons = _dose_audit(uow)
+    naive = (since.replace(tzinfo=None), until.replace(tzinfo=None))  # dose study times are stored naive
+    period = select(DoseReportRow).where(
+        DoseReportRow.study_datetime >= naive[0], DoseReportRow.study_datetime < naive[1]
+    )
+    samples, drls, comparisons = _dose_audit(uow, list(uow.session.scalars(period)))
     criteria = load_responder_criteria()
     days = sorted({f.days_after for c in cases for f in c.recorded_follow_ups() if f.days_after > 0})
     day = days_after if days_after is not None else (days[0] if days else None)
