@@ -28,7 +28,8 @@ def test_demo_seed_and_case_commands(capsys: pytest.CaptureFixture[str]) -> None
     assert run(capsys, "demo", "seed")[0] == 0
     code, out, _ = run(capsys, "case", "list", "--json", "--limit", "200")
     listing = json.loads(out)
-    assert code == 0 and 45 <= listing["total"] <= 55
+    trainee = [c for c in listing["cases"] if c["pseudonym"].startswith("DEMO-TR")]  # the training demo's
+    assert code == 0 and len(trainee) == 24 and 45 <= listing["total"] - len(trainee) <= 55
     assert set(Counter(c["stage"] for c in listing["cases"])) == set(STAGES)
     assert run(capsys, "demo", "seed")[0] == 0  # idempotent
     assert json.loads(run(capsys, "case", "list", "--json", "--limit", "200")[1])["total"] == listing["total"]
