@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.integration.pages import PageClient, page_csrf_token
 
 from painguide.services import open_uow
 from painguide.settings import get_settings
@@ -26,7 +27,7 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, dict[str,
     get_settings.cache_clear()
     from painguide.web.app import create_app
 
-    client = TestClient(create_app())
+    client = PageClient(create_app())
     with open_uow() as uow:
         for name, role in (("dr.a", "physician"), ("tina", "trainee"), ("vic", "viewer")):
             create_user(uow.session, name, PASSWORD, [role])
@@ -38,10 +39,9 @@ def app(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, dict[str,
 
 
 def signed_in(client: TestClient, name: str) -> TestClient:
-    other = TestClient(client.app)
-    response = other.post(
-        "/login", data={"username": name, "password": PASSWORD, "next": "/"}, follow_redirects=False
-    )
+    other = PageClient(client.app)
+    form = {"username": name, "password": PASSWORD, "next": "/", "csrf_token": page_csrf_token(other)}
+    response = other.post("/login", data=form, follow_redirects=False)
     assert response.status_code == 303
     return other
 
@@ -55,7 +55,7 @@ def test_the_patient_page_shows_only_the_questions_and_works_once(
     assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
     path = re.search(r'id="patient-link-url">http://testserver([^<]+)<', made.text).group(1)  # type: ignore[union-attr]
 
-    patient = TestClient(client.app)  # no session
+    patient = PageClient(client.app)  # no session: the CSRF seed cookie only
     page = patient.get(path)
     assert page.status_code == 200
     assert "Ihre Nachkontrolle" in page.text and "Wie stark sind Ihre Schmerzen heute?" in page.text
