@@ -63,7 +63,7 @@ def test_the_patient_page_shows_only_the_questions_and_works_once(
     assert "<nav" not in page.text and "/logout" not in page.text
     hrefs = set(re.findall(r'href="([^"]+)"', page.text))
     assert hrefs == {"/static/painguide.css", "?lang=en"}
-    assert page.headers["referrer-policy"] == "no-referrer" and "noindex" in page.headers["x-robots-tag"]
+    assert page.headers["referrer-policy"] == "same-origin" and "noindex" in page.headers["x-robots-tag"]
     english = patient.get(f"{path}?lang=en")
     assert "Your follow-up" in english.text and "How strong is your pain today?" in english.text
 
