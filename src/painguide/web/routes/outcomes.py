@@ -47,8 +47,8 @@ PGIC_ANSWERS = (
 )
 _PRIVATE = {
     "Cache-Control": "no-store",
-    # same-origin: the link's token never leaves in a Referer to another site, while the browser still sends
-    # this site's Origin with the form (under no-referrer it sends "Origin: null", which the CSRF check refuses).
+    # same-origin: the link's token never leaves in a Referer to another site, while the browser still
+    # sends this site's Origin with the form (under no-referrer it sends "Origin: null": refused as CSRF).
     "Referrer-Policy": "same-origin",
     "X-Robots-Tag": "noindex, nofollow",
 }
