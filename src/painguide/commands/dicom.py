@@ -6,17 +6,68 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Protocol
 
 import typer
 
 from painguide.commands.guard import requires
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from painguide.dose.receiver import TlsFiles
+
 __all__ = ["app"]
+
+
+class Stoppable(Protocol):
+    """A running network service."""
+
+    def shutdown(self) -> None: ...
+
 
 app = typer.Typer(
     help="DICOM network services (Storage SCP for dose reports, Modality Worklist).", no_args_is_help=True
 )
+
+# Options both services share.
+AeTitle = Annotated[
+    str | None, typer.Option(help="Our AE title (default: PAINGUIDE_DICOM_AE_TITLE, PAINGUIDE).")
+]
+AcceptAny = Annotated[
+    bool, typer.Option("--accept-any", help="Accept every calling AE title (needed outside demo mode).")
+]
+Host = Annotated[str | None, typer.Option(help="Address to bind (default: PAINGUIDE_DICOM_HOST, 127.0.0.1).")]
+TlsCert = Annotated[Path | None, typer.Option(help="PEM certificate: serve DICOM over TLS.")]
+TlsKey = Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert.")]
+TlsCa = Annotated[
+    Path | None, typer.Option(help="PEM CA file: callers must present a certificate signed by it.")
+]
+
+
+def _tls(cert: Path | None, key: Path | None, ca: Path | None) -> TlsFiles | None:
+    """The TLS files given on the command line, or None for plain DICOM; a certificate needs its key."""
+    from painguide.dose.receiver import TlsFiles
+    from painguide.errors import ValidationError
+
+    if not (cert or key or ca):
+        return None
+    if not (cert and key):
+        raise ValidationError("--tls-cert/--tls-key", "TLS needs both a certificate and its key")
+    return TlsFiles(cert, key, ca)
+
+
+def _serve_until_interrupted(console: Console, server: Stoppable) -> None:
+    """Keep the server running until Ctrl-C, then shut it down."""
+    import time
+
+    try:
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        console.print("stopping")
+    finally:
+        server.shutdown()
 
 
 @app.command("listen")
@@ -26,48 +77,33 @@ def listen(
         int | None,
         typer.Option(help="TCP port, 1-65535 (default: PAINGUIDE_DICOM_PORT).", min=1, max=65535),
     ] = None,
-    ae_title: Annotated[
-        str | None, typer.Option(help="Our AE title (default: PAINGUIDE_DICOM_AE_TITLE).")
-    ] = None,
+    ae_title: AeTitle = None,
     allow: Annotated[
         list[str] | None,
         typer.Option(
             help="Calling AE title allowed to send (repeatable; default: PAINGUIDE_DICOM_ALLOWED_CALLERS)."
         ),
     ] = None,
-    accept_any: Annotated[
-        bool, typer.Option("--accept-any", help="Accept every calling AE title (needed outside demo mode).")
-    ] = False,
-    host: Annotated[
-        str | None, typer.Option(help="Address to bind (default: PAINGUIDE_DICOM_HOST, 127.0.0.1).")
-    ] = None,
-    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate: serve DICOM over TLS.")] = None,
-    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert.")] = None,
-    tls_ca: Annotated[
-        Path | None, typer.Option(help="PEM CA file: callers must present a certificate signed by it.")
-    ] = None,
+    accept_any: AcceptAny = False,
+    host: Host = None,
+    tls_cert: TlsCert = None,
+    tls_key: TlsKey = None,
+    tls_ca: TlsCa = None,
     strict: Annotated[
         bool | None, typer.Option("--strict/--lenient", help="Refuse malformed reports.")
     ] = None,
 ) -> None:
     """Receive dose reports (C-STORE) and import them until interrupted (Ctrl-C)."""
-    import time
-
     from rich.console import Console
 
-    from painguide.dose.receiver import TlsFiles, receiver_config, start_receiver
+    from painguide.dose.receiver import receiver_config, start_receiver
     from painguide.dose.service import ImportOutcome
-    from painguide.errors import ValidationError
     from painguide.services import ensure_database, open_uow
     from painguide.settings import get_settings
 
     settings = get_settings()
     callers = allow or settings.dicom_allowed_callers.split(",")
-    tls = None
-    if tls_cert or tls_key or tls_ca:
-        if not (tls_cert and tls_key):
-            raise ValidationError("--tls-cert/--tls-key", "TLS needs both a certificate and its key")
-        tls = TlsFiles(tls_cert, tls_key, tls_ca)
+    tls = _tls(tls_cert, tls_key, tls_ca)
     config = receiver_config(
         host=host or settings.dicom_host,
         port=port if port is not None else settings.dicom_port,
@@ -94,13 +130,7 @@ def listen(
     console.print(
         f"listening as {config.ae_title} on {config.host}:{config.port}{over}; accepting {who}; Ctrl-C stops"
     )
-    try:
-        while True:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        console.print("stopping")
-    finally:
-        server.shutdown()
+    _serve_until_interrupted(console, server)
 
 
 @app.command("worklist")
@@ -110,46 +140,30 @@ def worklist(
         int | None,
         typer.Option(help="TCP port, 1-65535 (default: PAINGUIDE_WORKLIST_PORT, 11113).", min=1, max=65535),
     ] = None,
-    ae_title: Annotated[
-        str | None, typer.Option(help="Our AE title (default: PAINGUIDE_DICOM_AE_TITLE, PAINGUIDE).")
-    ] = None,
+    ae_title: AeTitle = None,
     allow: Annotated[
         list[str] | None,
         typer.Option(
             help="Calling AE title allowed to query (repeatable; PAINGUIDE_WORKLIST_ALLOWED_CALLERS)."
         ),
     ] = None,
-    accept_any: Annotated[
-        bool, typer.Option("--accept-any", help="Accept every calling AE title (needed outside demo mode).")
-    ] = False,
-    host: Annotated[
-        str | None, typer.Option(help="Address to bind (default: PAINGUIDE_DICOM_HOST, 127.0.0.1).")
-    ] = None,
-    tls_cert: Annotated[Path | None, typer.Option(help="PEM certificate: serve DICOM over TLS.")] = None,
-    tls_key: Annotated[Path | None, typer.Option(help="PEM private key of --tls-cert.")] = None,
-    tls_ca: Annotated[
-        Path | None, typer.Option(help="PEM CA file: callers must present a certificate signed by it.")
-    ] = None,
+    accept_any: AcceptAny = False,
+    host: Host = None,
+    tls_cert: TlsCert = None,
+    tls_key: TlsKey = None,
+    tls_ca: TlsCa = None,
 ) -> None:
     """Offer the scheduled procedures to the modalities (C-FIND) until interrupted (Ctrl-C)."""
-    import time
-
     from rich.console import Console
 
     from painguide.commands.guard import cli_principal
-    from painguide.dose.receiver import TlsFiles
-    from painguide.errors import ValidationError
     from painguide.pathway.worklist import WorklistQuery
     from painguide.pathway.worklist_scp import start_worklist, worklist_config
     from painguide.services import ensure_database, open_uow
     from painguide.settings import get_settings
 
     settings = get_settings()
-    tls = None
-    if tls_cert or tls_key or tls_ca:
-        if not (tls_cert and tls_key):
-            raise ValidationError("--tls-cert/--tls-key", "TLS needs both a certificate and its key")
-        tls = TlsFiles(tls_cert, tls_key, tls_ca)
+    tls = _tls(tls_cert, tls_key, tls_ca)
     config = worklist_config(
         host=host or settings.dicom_host,
         port=port if port is not None else settings.worklist_port,
@@ -175,10 +189,4 @@ def worklist(
         f"worklist as {config.ae_title} on {config.host}:{config.port}{over}; accepting {who}; "
         f"times in {settings.timezone}; Ctrl-C stops"
     )
-    try:
-        while True:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        console.print("stopping")
-    finally:
-        server.shutdown()
+    _serve_until_interrupted(console, server)
