@@ -16,9 +16,37 @@ from typing import Any
 from painguide.interop.records import CaseRecord
 from painguide.training.records import PerformedCase, complications_of
 
-__all__ = ["N_", "ProcedureReport", "QualityReport", "Row", "Section", "procedure_report", "quality_report"]
+__all__ = [
+    "N_",
+    "Names",
+    "ProcedureReport",
+    "QualityReport",
+    "Row",
+    "Section",
+    "procedure_report",
+    "quality_report",
+]
 
-Value = str | int | float | date | datetime | None
+
+@dataclass(frozen=True, slots=True)
+class Names:
+    """A text that the data holds in several languages (a catalogue name); shown in the reader's language."""
+
+    texts: tuple[tuple[str, str], ...]
+    suffix: str = ""
+
+    @classmethod
+    def of(cls, names: dict[str, str], suffix: str = "") -> Names:
+        return cls(tuple(sorted(names.items())), suffix)
+
+    def get(self, language: str) -> str:
+        """The text in ``language``, else the English one, else any."""
+        found = dict(self.texts)
+        text = found.get(language) or found.get("en") or next(iter(found.values()), "")
+        return text + self.suffix
+
+
+Value = str | int | float | date | datetime | Names | None
 
 
 def N_(message: str) -> str:
@@ -52,7 +80,7 @@ class ProcedureReport:
     """The report of one case's procedure."""
 
     case_id: int
-    title: str
+    title: Names
     sections: tuple[Section, ...]
     issued: datetime
 
@@ -75,7 +103,7 @@ def _patient(record: CaseRecord) -> Section:
         (
             Row(N_("Pseudonym"), p.pseudonym),
             Row(N_("Name"), p.name),
-            Row(N_("Birth year"), p.birth_year),
+            Row(N_("Birth year"), str(p.birth_year)),  # a year, not a number to group by thousands
             Row(N_("Sex"), p.sex),
         ),
     )
@@ -96,7 +124,7 @@ def _indication(record: CaseRecord) -> Section:
     ]
     if ind is not None:
         rows += [
-            Row(N_("Procedure"), record.name("en") + f" ({ind.procedure})"),
+            Row(N_("Procedure"), Names.of(_names(record), suffix=f" ({ind.procedure})")),
             Row(N_("Levels"), ", ".join(ind.levels) or None),
             Row(N_("Rationale"), ind.rationale),
             Row(N_("Indicated by"), f"{ind.physician}, {ind.on.isoformat()}"),
@@ -305,8 +333,12 @@ def procedure_report(record: CaseRecord, *, issued: datetime) -> ProcedureReport
         )
     if performed is not None:
         sections.append(_follow_up(performed))
-    title = record.name("en")
+    title = Names.of(_names(record))
     return ProcedureReport(record.case_id, title, tuple(s for s in sections if s is not None), issued)
+
+
+def _names(record: CaseRecord) -> dict[str, str]:
+    return dict(record.procedure_names) or {"en": record.name("en")}
 
 
 def _share(counter: Counter[Any], total: int) -> tuple[tuple[Value, ...], ...]:

@@ -103,6 +103,12 @@ def test_staff_pages_render_and_refuse_those_not_allowed(app: tuple[TestClient, 
     )
     report = doctor.get(f"/reports/procedure/{ids['case']}", headers={**HTML, "accept-language": "de"})
     assert "Technik" in report.text and "SECRET-PSEUDO" in report.text
+    # the catalogue's German name leads a German report; a birth year is not grouped by thousands
+    assert "Kniegelenksinfiltration (intraartikulär)" in report.text
+    assert "Knee intra-articular injection" not in report.text
+    assert ">1960<" in report.text and "1.960" not in report.text
+    english = doctor.get(f"/reports/procedure/{ids['case']}", headers={**HTML, "accept-language": "en"})
+    assert "Knee intra-articular injection" in english.text and "Kniegelenksinfiltration" not in english.text
 
     trainee = signed_in(client, "tina")
     own = trainee.get("/training/", headers=HTML)

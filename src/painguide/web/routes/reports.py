@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from painguide.auth import User
 from painguide.interop.pdf import render_pdf
-from painguide.interop.reports import Value
+from painguide.interop.reports import Names, Value
 from painguide.interop.service import get_procedure_report, get_quality_report
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow, templates
@@ -32,6 +32,8 @@ def value_formatter(t: Translator) -> Callable[[Value], str]:
     def fmt(value: Value) -> str:
         if value is None:
             return "—"
+        if isinstance(value, Names):
+            return value.get(t.language)
         if isinstance(value, datetime):
             return t.datetime(value, "short")
         if isinstance(value, date):
@@ -61,7 +63,7 @@ def procedure_pdf(request: Request, user: CaseReader, uow: Uow, case_id: int) ->
     t = translator(request)
     subtitle = t.gettext("Procedure report, case %(case)s, issued %(time)s", case=case_id,
                          time=t.datetime(report.issued, "short"))  # fmt: skip
-    return _pdf(report.title, subtitle, report.sections, t, f"procedure-report-{case_id}.pdf")
+    return _pdf(report.title.get(t.language), subtitle, report.sections, t, f"procedure-report-{case_id}.pdf")
 
 
 @router.get("/procedure/{case_id}", response_class=HTMLResponse)
@@ -69,7 +71,13 @@ def procedure(request: Request, user: CaseReader, uow: Uow, case_id: int) -> Res
     """The procedure report of a case."""
     report = get_procedure_report(uow, user, case_id)
     t = translator(request)
-    context = {"user": user, "report": report, "fv": value_formatter(t), "tr": t.gettext}
+    context = {
+        "user": user,
+        "report": report,
+        "title": report.title.get(t.language),
+        "fv": value_formatter(t),
+        "tr": t.gettext,
+    }
     return templates.TemplateResponse(request, "reports/procedure.html", context)
 
 
