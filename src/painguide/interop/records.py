@@ -55,7 +55,8 @@ class CineSummary:
     needle_visible_fraction: float
     max_spread_area_mm2: float
     warning_count: int
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[tuple[str, float | None], ...] = ()
+    """Each warning event's type and the second of the cine it came at."""
     stills: tuple[str, ...] = ()
 
 

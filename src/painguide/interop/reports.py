@@ -18,11 +18,13 @@ from painguide.training.records import PerformedCase, complications_of
 
 __all__ = [
     "N_",
+    "Message",
     "Names",
     "ProcedureReport",
     "QualityReport",
     "Row",
     "Section",
+    "Warnings",
     "procedure_report",
     "quality_report",
 ]
@@ -46,7 +48,22 @@ class Names:
         return text + self.suffix
 
 
-Value = str | int | float | date | datetime | Names | None
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A sentence with placeholders (an English message id marked with :func:`N_`), translated when shown."""
+
+    text: str
+    variables: tuple[tuple[str, int | float | str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Warnings:
+    """Ultrasound warnings: event types with the second of the cine they came at, labelled when shown."""
+
+    items: tuple[tuple[str, float | None], ...]
+
+
+Value = str | int | float | date | datetime | Names | Message | Warnings | None
 
 
 def N_(message: str) -> str:
@@ -261,7 +278,7 @@ def _ultrasound(record: CaseRecord) -> Section | None:
             c.frames,
             round(100 * c.needle_visible_fraction),
             round(c.max_spread_area_mm2),
-            "; ".join(c.warnings) or None,
+            Warnings(c.warnings) if c.warnings else None,
         )
         for c in record.cines
     )

@@ -21,7 +21,15 @@ from painguide.catalogue.loader import load_knowledge
 from painguide.errors import ValidationError
 from painguide.interop.fhir import case_bundle, case_resources, resource_json
 from painguide.interop.records import CaseRecord, CineSummary, DoseSummary
-from painguide.interop.reports import ProcedureReport, QualityReport, procedure_report, quality_report
+from painguide.interop.reports import (
+    N_,
+    Message,
+    ProcedureReport,
+    QualityReport,
+    Warnings,
+    procedure_report,
+    quality_report,
+)
 from painguide.outcomes.follow_ups import responder_inputs
 from painguide.outcomes.responders import load_responder_criteria, responder_rates
 from painguide.store.audit import record_audit
@@ -98,12 +106,16 @@ def _dose_summary(row: DoseReportRow) -> DoseSummary:
     )
 
 
+def _seconds(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
 def _cine_summary(row: SonoAnalysisRow) -> CineSummary:
     from painguide.sono.pipeline import WARNING_TYPES
     from painguide.sono.service import key_frames
 
     warnings = tuple(
-        str(e.get("detail") or e.get("type")) for e in row.events if e.get("type") in WARNING_TYPES
+        (str(e["type"]), _seconds(e.get("time_s"))) for e in row.events if e.get("type") in WARNING_TYPES
     )
     frames = key_frames(row.timeline, list(row.events)) if row.cine_file else []
     stills = tuple(f"/sono/review/{row.id}/frames/{k.index}.jpg" for k in frames)
@@ -355,21 +367,21 @@ def _warning_rows(
     rows = []
     for row in uow.session.scalars(stmt.order_by(SonoAnalysisRow.id)):
         case = by_id.get(row.id) or by_study.get(row.study_instance_uid or "")
-        kinds = sorted(
-            {str(e.get("type")).replace("_", " ") for e in row.events if e.get("type") in WARNING_TYPES}
-        )
+        kinds = sorted({str(e["type"]) for e in row.events if e.get("type") in WARNING_TYPES})
         follow = None
         if case is not None:
             done = case.recorded_follow_ups()
-            follow = f"{len(done)} of {len(case.follow_ups)} recorded"
+            follow = Message(
+                N_("%(done)s of %(total)s recorded"), (("done", len(done)), ("total", len(case.follow_ups)))
+            )
         complications = "; ".join(complications_of(case.record)) if case is not None else None
         rows.append(
             (
                 row.id,
                 row.created_at.date(),
-                ", ".join(kinds),
+                Warnings(tuple((kind, None) for kind in kinds)),
                 case.case_id if case else None,
-                complications or ("none recorded" if case else None),
+                complications or (Message(N_("none recorded")) if case else None),
                 follow,
             )
         )

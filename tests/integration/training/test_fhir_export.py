@@ -117,12 +117,12 @@ def test_bulk_export_writes_one_patient_per_patient_and_parses_back(uow: UnitOfW
 
 
 def test_the_command_line_writes_a_bundle_and_ndjson_files(
-    uow: UnitOfWork, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    uow: UnitOfWork, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     case_id = exported_case(uow)
     # The command opens the configured database: point it at the test's.
     url = str(uow.session.get_bind().url)
-    pytest.MonkeyPatch().setenv("PAINGUIDE_DATABASE_URL", url)
+    monkeypatch.setenv("PAINGUIDE_DATABASE_URL", url)  # undone after the test
     from painguide.settings import get_settings
 
     get_settings.cache_clear()

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from painguide.auth import User
 from painguide.interop.pdf import render_pdf
-from painguide.interop.reports import Names, Value
+from painguide.interop.reports import Message, Names, Value, Warnings
 from painguide.interop.service import get_procedure_report, get_quality_report
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow, templates
@@ -34,6 +34,15 @@ def value_formatter(t: Translator) -> Callable[[Value], str]:
             return "—"
         if isinstance(value, Names):
             return value.get(t.language)
+        if isinstance(value, Message):
+            return t.gettext(value.text, **dict(value.variables))
+        if isinstance(value, Warnings):
+            return "; ".join(
+                t.label(kind)
+                if at is None
+                else t.gettext("%(event)s at %(time)s s", event=t.label(kind), time=t.decimal(round(at, 1)))
+                for kind, at in value.items
+            )
         if isinstance(value, datetime):
             return t.datetime(value, "short")
         if isinstance(value, date):
