@@ -21,6 +21,7 @@ from painguide.errors import NotFoundError, ValidationError
 from painguide.pathway.linking import ItemKind, LinkDecision, LinkItem, ProcedureKey, decide
 from painguide.pathway.service import PageOf
 from painguide.store.audit import record_audit
+from painguide.store.dose_tables import DoseReportRow
 from painguide.store.link_repository import (
     add_link,
     dose_items,
@@ -31,7 +32,9 @@ from painguide.store.link_repository import (
     procedure_keys,
     procedures_holding,
     remove_link,
+    skin_values,
     sono_rows,
+    type_values,
     unlinked_ids,
 )
 from painguide.store.pathway_tables import ProcedureRow
@@ -39,6 +42,7 @@ from painguide.store.uow import UnitOfWork
 
 __all__ = [
     "DOSE_FIELDS",
+    "REPORT_FIELDS",
     "SONO_WARNINGS",
     "LinkSummary",
     "ProcedureLinks",
@@ -49,6 +53,7 @@ __all__ = [
     "link_pending",
     "link_sono_analysis",
     "list_unlinked",
+    "procedure_links",
     "unlink_item",
 ]
 
@@ -66,8 +71,26 @@ DOSE_FIELDS = (
     "acquisition_time_s",
     "dlp_total_mgy_cm",
 )
-#: Ultrasound events shown on the procedure as events to review.
-SONO_WARNINGS = {"no_visible_spread": "no visible spread", "spread_away_from_tip": "spread away from tip"}
+#: Per linked report, besides the totals: its identity under the names ``dose inspect --json`` uses.
+REPORT_FIELDS = (
+    "sop_instance_uid",
+    "kind",
+    "manufacturer",
+    "model",
+    "station",
+    "study_datetime",
+    "study_instance_uid",
+    "accession_number",
+)
+#: Ultrasound warnings (every warning type of ``painguide.sono.pipeline.WARNING_TYPES``) shown on the
+#: procedure as events to review.
+SONO_WARNINGS = {
+    "no_visible_spread": "no visible spread",
+    "spread_away_from_tip": "spread away from tip",
+    "vessel_near_path": "vessel near the needle path",
+    "fluid_in_vessel": "fluid in a vessel",
+    "cine_ended_without_spread": "cine ended without spread",
+}
 _CINE_NAME = re.compile(r"^[0-9a-f]{32}\.dcm$")
 
 
@@ -305,7 +328,7 @@ def link_item(
             uow.pathway.add_entry(row.case_id, "unlink", data, actor=actor.username, at=now)
     _link(uow, target, item_kind, item_id, actor=actor.username, method="manual", reason=reason or "by hand")
     uow.commit()
-    return _view(uow, target)
+    return procedure_links(uow, target)
 
 
 def unlink_item(
@@ -414,8 +437,14 @@ class ProcedureLinks:
     dose_report_ids: tuple[int, ...]
     sono_analysis_ids: tuple[int, ...]
     dose: dict[str, Any] | None
+    dose_reports: list[dict[str, Any]]
     comparisons: list[dict[str, Any]]
     warnings: list[dict[str, Any]]
+
+    @property
+    def local_drl(self) -> dict[str, Any] | None:
+        """The comparison of the summed dose with the site's local DRL (the median of its own reports)."""
+        return next((c for c in self.comparisons if c["reference"].startswith("local-median:")), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -431,6 +460,8 @@ class ProcedureLinks:
             "dose_report_ids": list(self.dose_report_ids),
             "sono_analysis_ids": list(self.sono_analysis_ids),
             "dose": self.dose,
+            "dose_reports": self.dose_reports,
+            "local_drl": self.local_drl,
             "comparisons": self.comparisons,
             "warnings": self.warnings,
         }
@@ -441,16 +472,61 @@ def _sum(values: Sequence[float | None]) -> float | None:
     return round(sum(present), 6) if present else None
 
 
-def _dose(uow: UnitOfWork, row: ProcedureRow) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-    """Summed totals of the linked reports and their comparison with reference levels and the local DRL."""
+def _report_dict(report: DoseReportRow, skin: tuple[float | None, str] | None) -> dict[str, Any]:
+    """One linked report under the field names of ``dose inspect --json`` (plus its stored ``id``)."""
+    study = report.study_datetime
+    identity: dict[str, Any] = {
+        "sop_instance_uid": report.sop_instance_uid,
+        "kind": report.kind,
+        "manufacturer": report.manufacturer,
+        "model": report.model,
+        "station": report.station_name,
+        "study_datetime": study.isoformat() if study is not None else None,
+        "study_instance_uid": report.study_instance_uid,
+        "accession_number": report.accession_number,
+    }
+    peak, note = skin if skin is not None else (None, "not estimated")
+    return {
+        "id": report.id,
+        **identity,
+        "events": report.event_count,
+        **{name: getattr(report, name) for name in DOSE_FIELDS},
+        "peak_skin_dose_mgy": peak,
+        "peak_skin_dose_note": note,
+        "review": f"/dose/reports/{report.id}",
+    }
+
+
+def _peak_total(reports: Sequence[dict[str, Any]]) -> tuple[float | None, str]:
+    """The procedure's peak skin dose: the one report's, or the sum of all (an upper bound), else why not."""
+    if len(reports) == 1:
+        return reports[0]["peak_skin_dose_mgy"], str(reports[0]["peak_skin_dose_note"])
+    missing = [r for r in reports if r["peak_skin_dose_mgy"] is None]
+    if missing:
+        why = "; ".join(f"report {r['id']}: {r['peak_skin_dose_note']}" for r in missing)
+        return None, f"not estimated for every linked report ({why})"
+    total = _sum([r["peak_skin_dose_mgy"] for r in reports])
+    return total, (
+        f"sum of the peak skin doses of {len(reports)} reports: an upper bound (their peaks may lie on "
+        "different skin areas)"
+    )
+
+
+def _dose(
+    uow: UnitOfWork, row: ProcedureRow
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
+    """Summed totals of the linked reports, each report, and the comparisons with reference levels and the
+    local DRL (the median of the site's reports of this procedure type)."""
     from painguide.dose.reference import DoseSample, LocalDrl, compare, load_reference_data
-    from painguide.store.link_repository import type_values
 
     reports = dose_values(uow.session, row.dose_report_ids)
     if not reports:
-        return None, []
-    totals: dict[str, Any] = {name: _sum([getattr(r, name) for r in reports]) for name in DOSE_FIELDS}
-    totals["events"] = sum(r.event_count or 0 for r in reports)
+        return None, [], []
+    skins = skin_values(uow.session, [r.id for r in reports])
+    each = [_report_dict(r, skins.get(r.id)) for r in reports]
+    totals: dict[str, Any] = {"events": sum(r.event_count or 0 for r in reports)}
+    totals.update({name: _sum([getattr(r, name) for r in reports]) for name in DOSE_FIELDS})
+    totals["peak_skin_dose_mgy"], totals["peak_skin_dose_note"] = _peak_total(each)
     totals["reports"] = len(reports)
     kind = "ct" if all(r.kind == "ct" for r in reports) else reports[0].kind
     sample = DoseSample(
@@ -463,19 +539,23 @@ def _dose(uow: UnitOfWork, row: ProcedureRow) -> tuple[dict[str, Any] | None, li
     values = type_values(uow.session, row.procedure, quantity=quantity)
     local = {row.procedure: LocalDrl(row.procedure, quantity, statistics.median(values), len(values))}
     comparisons = compare(sample, load_reference_data(), local if values else None)
-    return totals, [
-        {
-            "reference": c.reference,
-            "quantity": c.quantity,
-            "value": c.value,
-            "level": c.level,
-            "ratio": round(c.ratio, 3),
-            "exceeded": c.exceeded,
-            "source": c.source,
-            "status": c.status,
-        }
-        for c in comparisons
-    ]
+    return (
+        totals,
+        each,
+        [
+            {
+                "reference": c.reference,
+                "quantity": c.quantity,
+                "value": c.value,
+                "level": c.level,
+                "ratio": round(c.ratio, 3),
+                "exceeded": c.exceeded,
+                "source": c.source,
+                "status": c.status,
+            }
+            for c in comparisons
+        ],
+    )
 
 
 def _warnings(uow: UnitOfWork, row: ProcedureRow) -> list[dict[str, Any]]:
@@ -496,8 +576,9 @@ def _warnings(uow: UnitOfWork, row: ProcedureRow) -> list[dict[str, Any]]:
     return found
 
 
-def _view(uow: UnitOfWork, row: ProcedureRow) -> ProcedureLinks:
-    dose, comparisons = _dose(uow, row)
+def procedure_links(uow: UnitOfWork, row: ProcedureRow) -> ProcedureLinks:
+    """The procedure with its linked dose and ultrasound warnings (no authorisation, no audit: callers do)."""
+    dose, reports, comparisons = _dose(uow, row)
     return ProcedureLinks(
         id=row.id,
         case_id=row.case_id,
@@ -511,6 +592,7 @@ def _view(uow: UnitOfWork, row: ProcedureRow) -> ProcedureLinks:
         dose_report_ids=tuple(row.dose_report_ids or ()),
         sono_analysis_ids=tuple(row.sono_analysis_ids or ()),
         dose=dose,
+        dose_reports=reports,
         comparisons=comparisons,
         warnings=_warnings(uow, row),
     )
@@ -520,7 +602,7 @@ def get_procedure_links(uow: UnitOfWork, actor: User, accession_number: str) -> 
     """A procedure by accession number with its dose totals, reference comparisons and warnings (audited)."""
     authorize(actor, "case.read")
     row = _procedure(uow, accession_number)
-    view = _view(uow, row)
+    view = procedure_links(uow, row)
     record_audit(uow.session, actor.username, "case.read", "procedure", str(row.id), {"view": "links"})
     uow.commit()
     return view

@@ -3,7 +3,8 @@
 ``step_form`` gives a step's form what it shows (the case, the advisor's ranking as the plan step will store
 it, the signer's radiation-protection qualification); ``information_sheet`` what the printable patient
 information sheet explains; ``get_procedure`` and ``find_procedures`` the scheduled procedures by id and
-accession number. Each authorises, reads through ``uow.pathway`` and audits the read of patient data.
+accession number with their linked dose and ultrasound warnings. Each authorises, reads through
+``uow.pathway`` and audits the read of patient data.
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ from painguide.catalogue.models import ModalityEntry, Procedure
 from painguide.errors import CatalogueError, GateError, NotFoundError, ValidationError
 from painguide.pathway import service
 from painguide.pathway.case import STEPS
+from painguide.pathway.link_service import ProcedureLinks, procedure_links
 from painguide.pathway.models import Qualification
-from painguide.pathway.service import CaseView, ProcedureInfo
+from painguide.pathway.service import CaseView
 from painguide.store.audit import record_audit
 from painguide.store.pathway_tables import ProcedureRow
 from painguide.store.uow import UnitOfWork
 
 __all__ = [
     "InformationSheet",
-    "ProcedureView",
     "StepForm",
     "find_procedures",
     "get_procedure",
@@ -122,26 +123,16 @@ def information_sheet(
     return InformationSheet(view, procedure, plan.modality, entry, ranked, alternatives)
 
 
-@dataclass(frozen=True, slots=True)
-class ProcedureView:
-    """A scheduled or performed procedure with its case."""
-
-    case_id: int
-    info: ProcedureInfo
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"case_id": self.case_id, **self.info.to_dict()}
-
-
-def _procedure_view(uow: UnitOfWork, actor: User, row: ProcedureRow) -> ProcedureView:
+def _procedure_view(uow: UnitOfWork, actor: User, row: ProcedureRow) -> ProcedureLinks:
     record_audit(uow.session, actor.username, "case.read", "procedure", str(row.id))
-    return ProcedureView(row.case_id, ProcedureInfo.of(row))
+    return procedure_links(uow, row)
 
 
-def get_procedure(uow: UnitOfWork, actor: User, procedure_id: int) -> ProcedureView:
-    """One procedure by id (the read is audited)."""
+def get_procedure(uow: UnitOfWork, actor: User, procedure_id: int) -> ProcedureLinks:
+    """One procedure by id with its linked dose (totals, each report, against the local DRL) and ultrasound
+    warnings to review (the read is audited)."""
     authorize(actor, "case.read")
-    row = uow.session.get(ProcedureRow, procedure_id)
+    row = uow.pathway.procedure(procedure_id)
     if row is None:
         raise NotFoundError(f"procedure {procedure_id} does not exist; check the id")
     view = _procedure_view(uow, actor, row)
@@ -149,7 +140,7 @@ def get_procedure(uow: UnitOfWork, actor: User, procedure_id: int) -> ProcedureV
     return view
 
 
-def find_procedures(uow: UnitOfWork, actor: User, *, accession: str) -> list[ProcedureView]:
+def find_procedures(uow: UnitOfWork, actor: User, *, accession: str) -> list[ProcedureLinks]:
     """The procedure with this accession number, as a list (empty when there is none; audited)."""
     authorize(actor, "case.read")
     if not accession.strip():

@@ -15,7 +15,7 @@ from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
 from painguide.pathway.linking import ItemKind, LinkItem, ProcedureKey, modality_of_dose_kind
-from painguide.store.dose_tables import DoseReportRow
+from painguide.store.dose_tables import DoseReportRow, DoseSkinRow
 from painguide.store.pathway_tables import CaseRow, EntryRow, PatientRow, ProcedureRow
 from painguide.store.sono_tables import SonoAnalysisRow
 
@@ -31,6 +31,7 @@ __all__ = [
     "procedures_holding",
     "remove_link",
     "scheduled_procedures",
+    "skin_values",
     "sono_rows",
     "type_values",
     "unlinked_ids",
@@ -223,3 +224,14 @@ def type_values(session: Session, procedure_type: str, *, quantity: str) -> list
     column = DoseReportRow.dlp_total_mgy_cm if quantity == "dlp" else DoseReportRow.dap_total_gy_cm2
     stmt = select(column).where(DoseReportRow.procedure_type == procedure_type, column.is_not(None))
     return [float(v) for v in session.scalars(stmt) if v is not None]
+
+
+def skin_values(session: Session, ids: Collection[int]) -> dict[int, tuple[float | None, str]]:
+    """Report id → (peak skin dose in mGy or ``None``, the estimate's note), for reports that have a row."""
+    found: dict[int, tuple[float | None, str]] = {}
+    s = DoseSkinRow
+    for chunk in _chunks(ids):
+        stmt = select(s.report_id, s.peak_skin_dose_mgy, s.note).where(s.report_id.in_(chunk))
+        for report_id, peak, note in session.execute(stmt):
+            found[int(report_id)] = (peak, str(note))
+    return found

@@ -282,6 +282,10 @@ class PathwayRepository:
         """The case's scheduled procedure, if any."""
         return self.session.scalar(select(ProcedureRow).where(ProcedureRow.case_id == case_id))
 
+    def procedure(self, procedure_id: int) -> ProcedureRow | None:
+        """A procedure by id (``None`` when there is none)."""
+        return self.session.get(ProcedureRow, procedure_id)
+
     def procedure_by_accession(self, accession: str) -> ProcedureRow | None:
         """The procedure with this accession number, if any."""
         return self.session.scalar(select(ProcedureRow).where(ProcedureRow.accession_number == accession))

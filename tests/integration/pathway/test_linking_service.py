@@ -217,3 +217,10 @@ def test_analysis_links_on_store_and_its_warning_is_an_event_to_review(
     assert [w["message"] for w in view.warnings] == ["no visible spread"]
     assert view.warnings[0]["review"] == f"/sono/review/{analysis_id}"
     assert entry.data["warnings"] == ["no visible spread"] and view.dose is None
+
+
+def test_every_ultrasound_warning_type_is_an_event_to_review() -> None:
+    from painguide.sono.pipeline import WARNING_TYPES
+
+    assert set(link_service.SONO_WARNINGS) == set(WARNING_TYPES)
+    assert all(message and "_" not in message for message in link_service.SONO_WARNINGS.values())

@@ -147,8 +147,82 @@ class TimelineOut(BaseModel):
     data: dict[str, Any]
 
 
+class DoseTotalsOut(BaseModel):
+    """The linked dose reports summed, under the field names of ``painguide dose inspect --json``.
+
+    ``peak_skin_dose_mgy`` is the one report's estimate, or the sum over all reports (an upper bound: their
+    peaks may lie on different skin areas; ``peak_skin_dose_note`` says which), ``None`` when a report has
+    none. ``reports`` counts the linked reports.
+    """
+
+    events: int
+    dap_total_gy_cm2: float | None = Field(examples=[1.92])
+    fluoro_dap_gy_cm2: float | None
+    acquisition_dap_gy_cm2: float | None
+    rp_dose_total_mgy: float | None
+    fluoro_time_s: float | None
+    acquisition_time_s: float | None
+    dlp_total_mgy_cm: float | None
+    peak_skin_dose_mgy: float | None
+    peak_skin_dose_note: str
+    reports: int
+
+
+class DoseReportOut(BaseModel):
+    """One linked dose report (field names of ``painguide dose inspect --json``, plus the stored ``id``)."""
+
+    id: int
+    sop_instance_uid: str
+    kind: str
+    manufacturer: str | None
+    model: str | None
+    station: str | None
+    study_datetime: str | None
+    study_instance_uid: str | None
+    accession_number: str | None
+    events: int
+    dap_total_gy_cm2: float | None
+    fluoro_dap_gy_cm2: float | None
+    acquisition_dap_gy_cm2: float | None
+    rp_dose_total_mgy: float | None
+    fluoro_time_s: float | None
+    acquisition_time_s: float | None
+    dlp_total_mgy_cm: float | None
+    peak_skin_dose_mgy: float | None
+    peak_skin_dose_note: str
+    review: str = Field(description="The dose report page", examples=["/dose/reports/7"])
+
+
+class DoseComparisonOut(BaseModel):
+    """The procedure's summed dose against one reference level (published DRL or the site's local one)."""
+
+    reference: str = Field(examples=["local-median:lumbar-tfesi"])
+    quantity: str = Field(examples=["dap"])
+    value: float
+    level: float
+    ratio: float
+    exceeded: bool
+    source: str
+    status: str
+
+
+class SonoWarningOut(BaseModel):
+    """An ultrasound warning of a linked analysis: an event to review."""
+
+    analysis_id: int
+    type: str = Field(examples=["no_visible_spread"])
+    message: str = Field(examples=["no visible spread"])
+    time_s: float | None
+    review: str = Field(description="The analysis review page", examples=["/sono/review/3"])
+
+
 class ProcedureOut(BaseModel):
-    """A scheduled or performed procedure with its accession number and links."""
+    """A scheduled or performed procedure: accession number, links, the linked dose and ultrasound warnings.
+
+    ``dose`` is ``None`` while no dose report is linked; ``local_drl`` is the comparison with the site's
+    local DRL (``None`` until the site has reports of this procedure type); ``warnings`` are the linked
+    analyses' warnings to review.
+    """
 
     case_id: int
     id: int
@@ -161,6 +235,11 @@ class ProcedureOut(BaseModel):
     study_instance_uid: str | None
     dose_report_ids: list[int]
     sono_analysis_ids: list[int]
+    dose: DoseTotalsOut | None
+    dose_reports: list[DoseReportOut]
+    local_drl: DoseComparisonOut | None
+    comparisons: list[DoseComparisonOut]
+    warnings: list[SonoWarningOut]
 
 
 class CaseOut(BaseModel):
@@ -425,11 +504,12 @@ def add_override(case_id: int, body: OverrideIn, user: Overrider, uow: Uow) -> d
 def find_procedures(
     user: CaseReader, uow: Uow, accession: Annotated[str, Query(min_length=1, max_length=16)]
 ) -> list[dict[str, Any]]:
-    """The procedure with this accession number (an empty list when there is none)."""
+    """The procedure with this accession number, with its linked dose and ultrasound warnings (an empty list
+    when there is none)."""
     return [p.to_dict() for p in page_service.find_procedures(uow, user, accession=accession)]
 
 
 @router.get("/procedures/{procedure_id}", response_model=ProcedureOut)
 def read_procedure(procedure_id: int, user: CaseReader, uow: Uow) -> dict[str, Any]:
-    """One procedure with its accession number and links."""
+    """One procedure with its accession number, linked dose and ultrasound warnings."""
     return page_service.get_procedure(uow, user, procedure_id).to_dict()
