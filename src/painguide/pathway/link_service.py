@@ -537,8 +537,10 @@ def _dose(
     )  # fmt: skip
     quantity = "dlp" if kind == "ct" else "dap"
     values = type_values(uow.session, row.procedure, quantity=quantity)
-    local = {row.procedure: LocalDrl(row.procedure, quantity, statistics.median(values), len(values))}
-    comparisons = compare(sample, load_reference_data(), local if values else None)
+    local = None  # no local DRL until the site has reports of this procedure type
+    if values:
+        local = {row.procedure: LocalDrl(row.procedure, quantity, statistics.median(values), len(values))}
+    comparisons = compare(sample, load_reference_data(), local)
     return (
         totals,
         each,

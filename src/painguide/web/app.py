@@ -113,6 +113,7 @@ def create_app() -> FastAPI:
     )
     from painguide.web.routes import (
         api,
+        case_links,
         case_steps,
         core,
         dose,
@@ -145,6 +146,7 @@ def create_app() -> FastAPI:
         training,
         outcomes,
         reports,
+        case_links,
     ):
         app.include_router(module.router)
     app.include_router(api.legacy)

@@ -185,6 +185,13 @@ LABELS: dict[str, str] = {
     "minimally_worse": N_("minimally worse"),
     "much_worse": N_("much worse"),
     "very_much_worse": N_("very much worse"),
+    # unlinked items (pathway/links.html): kinds and what automatic linking decided
+    "item:dose": N_("dose report"),
+    "item:sono": N_("ultrasound analysis"),
+    "link:unmatched": N_("no procedure found"),
+    "link:ambiguous": N_("several procedures fit"),
+    "link:conflict": N_("identifier of another patient"),
+    "link:linked": N_("would link now"),
     # procedure status
     "scheduled": N_("scheduled"),
     "performed": N_("performed"),

@@ -151,6 +151,7 @@ GERMAN_PAGES = [
     ("/sono/review", "Gespeicherte Auswertungen"),
     ("/sono/review/1", "Schlüsselbilder"),
     ("/audit", "Audit-Trail (Prüfprotokoll)"),
+    ("/links", "Nicht verknüpfte Dosisberichte und Cines"),
     ("/advise?procedure=knee-ia&egfr=abc", "Modalitätsempfehlung"),
 ]
 
