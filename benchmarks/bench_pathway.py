@@ -6,7 +6,9 @@ when its binaries are installed), `painguide serve` runs on a loopback port, and
 and case pages of random cases. Every request is audited, as in production.
 
 Goal: p95 < 100 ms on 2 cores. Usage: ``python -m benchmarks pathway`` or
-``python benchmarks/bench_pathway.py [--patients N] [--requests N] [--sqlite-only]``.
+``python benchmarks/bench_pathway.py [--quick] [--patients N] [--requests N] [--workers N] [--sqlite-only]``.
+``--quick`` loads 20,000 patients and sends 200 requests per measurement (a few minutes); the figures for
+docs/performance.md come from the full run. The last lines are the Markdown table of docs/performance.md.
 """
 
 from __future__ import annotations
@@ -126,15 +128,15 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(url: str, data_dir: Path) -> Iterator[str]:
-    """``painguide serve`` on a free loopback port against ``url``."""
+def server(url: str, data_dir: Path, workers: int = 1) -> Iterator[str]:
+    """``painguide serve --workers N`` on a free loopback port against ``url``."""
     port = _free_port()
     env = {**os.environ, "PAINGUIDE_DATABASE_URL": url, "PAINGUIDE_DATA_DIR": str(data_dir),
            "PAINGUIDE_DEMO": "0", "PAINGUIDE_SECRET_KEY": "bench-" + "s" * 40}  # fmt: skip
     exe = Path(sys.executable).with_name("painguide")
     log = (data_dir / "server.log").open("w")
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--no-demo"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    command = [str(exe), "serve", "--port", str(port), "--no-demo", "--workers", str(workers)]
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -251,33 +253,65 @@ def postgres() -> Iterator[str | None]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def run(backend: str, url: str, data_dir: Path, patients: int, requests: int) -> None:
+def run(backend: str, url: str, data_dir: Path, patients: int, requests: int, workers: int) -> dict[str, Any]:
     loaded = bulk_load(url, patients)
     print(f"{backend}: {patients:,} patients, {patients * 3:,} cases loaded in {loaded:.0f} s", flush=True)
-    with server(url, data_dir) as base:
+    with server(url, data_dir, workers) as base:
         result = measure(base, patients, requests)
     for name, r in result.items():
         print(f"{backend:10s} {name:26s} p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  "
               f"{r['rps']:5.1f} req/s  (n={r['n']})", flush=True)  # fmt: skip
+    return result
+
+
+def _load_average() -> str:
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
+def table(patients: int, results: dict[str, dict[str, Any]]) -> str:
+    """The Markdown table of docs/performance.md: p50 / p95 per page and backend (and req/s under load)."""
+    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL 15"}
+    backends = [b for b in ("sqlite", "postgresql") if b in results]
+    head = f"| page ({patients:,} patients, {patients * 3:,} cases) | "
+    head += " | ".join(f"{names[b]} p50 / p95 ms" for b in backends) + " |"
+    lines = [head, "|---|" + "---|" * len(backends)]
+    for row in next(iter(results.values())):
+        cells = []
+        for b in backends:
+            r = results[b][row]
+            cell = f"{r['p50']:,.0f} / {r['p95']:,.0f}"
+            cells.append(cell + (f" ({r['rps']:,.0f} req/s)" if not row.endswith(" 1 client") else ""))
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patients", type=int, default=100_000)
-    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--quick", action="store_true", help="20,000 patients and 200 requests")
+    parser.add_argument("--patients", type=int, default=None, help="default 100,000 (20,000 with --quick)")
+    parser.add_argument("--requests", type=int, default=None, help="default 600 (200 with --quick)")
+    parser.add_argument("--workers", type=int, default=2, help="painguide serve --workers (default 2)")
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args(sys.argv[1:] if sys.argv[0].endswith("bench_pathway.py") else [])
-    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; "
-          f"cpus: {os.cpu_count()}; {date.today().isoformat()}", flush=True)  # fmt: skip
+    patients = args.patients or (20_000 if args.quick else 100_000)
+    requests = args.requests or (200 if args.quick else 600)
+    start_load = _load_average()
+    print(f"load: {start_load}; cpus: {os.cpu_count()}; workers: {args.workers}; "
+          f"{date.today().isoformat()}", flush=True)  # fmt: skip
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="painguide-bench-") as tmp:
         data = Path(tmp)
-        run("sqlite", f"sqlite:///{data / 'bench.sqlite3'}", data, args.patients, args.requests)
+        url = f"sqlite:///{data / 'bench.sqlite3'}"
+        results["sqlite"] = run("sqlite", url, data, patients, requests, args.workers)
         if not args.sqlite_only:
-            with postgres() as url:
-                if url is None:
+            with postgres() as pg:
+                if pg is None:
                     print("postgresql: not installed, skipped")
                 else:
-                    run("postgresql", url, data, args.patients, args.requests)
+                    results["postgresql"] = run("postgresql", pg, data, patients, requests, args.workers)
+    print(f"\nload average at the start: {start_load}; at the end: {_load_average()}; "
+          f"{args.workers} worker process(es)\n")  # fmt: skip
+    print(table(patients, results))
 
 
 if __name__ == "__main__":

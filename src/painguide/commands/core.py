@@ -128,6 +128,15 @@ def serve(
     demo: Annotated[
         bool | None, typer.Option("--demo/--no-demo", help="Demo mode (seeds demo users and data).")
     ] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=32,
+            help="Worker processes (one core each). Live ultrasound sessions are kept in one process: "
+            "use 1 where they are used.",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the web app (migrations are applied first; demo data is added in demo mode)."""
     import os
@@ -141,9 +150,20 @@ def serve(
         get_settings.cache_clear()
     from painguide.web.app import create_app
 
-    application = create_app()
-    typer.echo(f"painguide serving on http://{host}:{port}/  (demo={get_settings().demo})")
-    uvicorn.run(application, host=host, port=port, log_level="info")
+    application = create_app()  # checks the settings, migrates and seeds once, before any worker starts
+    typer.echo(f"painguide serving on http://{host}:{port}/  (demo={get_settings().demo}, workers={workers})")
+    if workers == 1:
+        uvicorn.run(application, host=host, port=port, log_level="info")
+        return
+    typer.echo(
+        "note: live ultrasound sessions are kept in the process that started them; with several workers a "
+        "live view may reach another process (serve with --workers 1 where live sessions are used)",
+        err=True,
+    )
+    # the workers inherit the environment (settings, demo flag) and build the app without migrating
+    uvicorn.run(
+        "painguide.web.app:worker_app", factory=True, host=host, port=port, workers=workers, log_level="info"
+    )
 
 
 def register_core(app: typer.Typer) -> None:

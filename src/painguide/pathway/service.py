@@ -45,7 +45,8 @@ from painguide.pathway.models import (
 from painguide.pathway.planning import make_plan, schedule_anticoagulation
 from painguide.pathway.policy import PathwayPolicy, load_pathway_policy
 from painguide.store.audit import record_audit
-from painguide.store.pathway_tables import CaseRow, EntryRow, PatientRow, ProcedureRow
+from painguide.store.pathway_repository import LoadedCase
+from painguide.store.pathway_tables import CaseRow, PatientRow, ProcedureRow
 from painguide.store.uow import UnitOfWork
 
 __all__ = [
@@ -161,12 +162,13 @@ class PatientView:
 
 @dataclass(frozen=True, slots=True)
 class PageOf(Generic[T]):
-    """One page of a listing."""
+    """One page of a listing; ``total_exact`` is false when counting stopped at a cap (more match)."""
 
     items: list[T]
     total: int
     limit: int
     offset: int
+    total_exact: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,23 +327,21 @@ def _policy_info(policy: PathwayPolicy) -> dict[str, Any]:
 
 
 def _load(uow: UnitOfWork, case_id: int) -> tuple[CaseRow, PatientRow, CaseFile]:
-    repo = uow.pathway
-    case = repo.get_case(case_id)
-    patient = repo.get_patient(case.patient_id)
-    return case, patient, repo.case_file(case, patient)
+    loaded = uow.pathway.load_case(case_id)
+    return loaded.case, loaded.patient, loaded.file
 
 
-def _view(uow: UnitOfWork, case: CaseRow, patient: PatientRow, cf: CaseFile, now: datetime) -> CaseView:
-    entries: list[EntryRow] = uow.pathway.entries(case.id)
-    proc = uow.pathway.procedure_of(case.id)
+def _view(uow: UnitOfWork, loaded: LoadedCase, now: datetime) -> CaseView:
+    """The case as pages and the API show it, from what :meth:`load_case` read (no further reads)."""
+    policy = _policy()
     return CaseView(
-        id=case.id,
-        patient=PatientSummary.of(patient),
-        file=cf,
-        assessment=assess(cf, _context(now)),
-        timeline=[TimelineItem(e.id, e.at, e.by, e.kind, e.data) for e in entries],
-        procedure=ProcedureInfo.of(proc) if proc is not None else None,
-        policy=_policy_info(_policy()),
+        id=loaded.case.id,
+        patient=PatientSummary.of(loaded.patient),
+        file=loaded.file,
+        assessment=assess(loaded.file, _context(now)),
+        timeline=[TimelineItem(e.id, e.at, e.by, e.kind, e.data) for e in loaded.entries],
+        procedure=ProcedureInfo.of(loaded.procedure) if loaded.procedure is not None else None,
+        policy=_policy_info(policy),
     )
 
 
@@ -354,14 +354,15 @@ def _finish(
     detail: dict[str, Any],
 ) -> CaseView:
     """Refresh the case's stage, audit the change, commit, and return the case as it now stands."""
-    case, patient, cf = _load(uow, case_id)
+    loaded = uow.pathway.load_case(case_id)
+    case, cf = loaded.case, loaded.file
     step = next_step(cf)
     uow.pathway.set_stage(
         case, stage=stage_of(step), step=step, procedure=cf.indication.procedure if cf.indication else None
     )
     record_audit(uow.session, actor.username, action, "case", str(case_id), {**detail, "next_step": step})
     uow.commit()
-    return _view(uow, case, patient, cf, now)
+    return _view(uow, loaded, now)
 
 
 def _gate(
@@ -515,7 +516,7 @@ def search_patients(
     detail = {"query": query[:100], "results": len(page.rows), "offset": offset}
     record_audit(uow.session, actor.username, "patient.read", "patient", "*", detail)
     uow.commit()
-    return PageOf([PatientSummary.of(r) for r in page.rows], page.total, limit, offset)
+    return PageOf([PatientSummary.of(r) for r in page.rows], page.total, limit, offset, page.exact)
 
 
 # --------------------------------------------------------------------------------------------- cases
@@ -553,10 +554,10 @@ def get_case(uow: UnitOfWork, actor: User, case_id: int, *, now: datetime | None
     """A case with its stage, next step, unmet reasons, overrides and timeline (the read is audited)."""
     authorize(actor, "case.read")
     now = _now(now)
-    case, patient, cf = _load(uow, case_id)
+    loaded = uow.pathway.load_case(case_id)
     record_audit(uow.session, actor.username, "case.read", "case", str(case_id))
     uow.commit()
-    return _view(uow, case, patient, cf, now)
+    return _view(uow, loaded, now)
 
 
 def list_cases(

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import Select, delete, exists, func, select
+from sqlalchemy import Select, delete, exists, func, intersect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -51,7 +51,7 @@ from painguide.store.pathway_tables import (
     QualificationRow,
 )
 
-__all__ = ["Page", "PathwayRepository", "search_keys"]
+__all__ = ["COUNT_CAP", "LoadedCase", "Page", "PathwayRepository", "search_keys"]
 
 _DIAGNOSTIC: TypeAdapter[Diagnostic] = TypeAdapter(Diagnostic)
 #: Entry kinds whose latest record is the case's record of that step.
@@ -78,9 +78,32 @@ def search_keys(text: str) -> list[str]:
     return [word[:100] for word in plain.split()]
 
 
+#: Patient searches count matches up to this many (a longer count is "more than"; refine the search).
+COUNT_CAP = 1000
+_INDEXED = 3  # words at least this long are matched as index ranges; shorter ones per candidate
+
+
 def _successor(prefix: str) -> str:
     """The smallest string greater than every string starting with ``prefix``."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+class _Missing:
+    """The type of :data:`MISSING` (an argument not given, where ``None`` is a value)."""
+
+
+MISSING = _Missing()
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedCase:
+    """What a case page needs, read once: the case, its patient, timeline (oldest first), procedure, file."""
+
+    case: CaseRow
+    patient: PatientRow
+    entries: list[EntryRow]
+    procedure: ProcedureRow | None
+    file: CaseFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +112,7 @@ class Page:
 
     rows: list[Any]
     total: int
+    exact: bool = True
 
 
 class PathwayRepository:
@@ -145,26 +169,44 @@ class PathwayRepository:
         return self.session.scalar(select(PatientRow).where(PatientRow.pseudonym == pseudonym))
 
     def search_patients(self, query: str = "", *, limit: int = 20, offset: int = 0) -> Page:
-        """Patients whose pseudonym or a name word starts with every word of ``query``, by pseudonym."""
+        """Patients whose pseudonym or a name word starts with every word of ``query``, in order of
+        registration; the count stops at :data:`COUNT_CAP` (``exact`` is then false).
+
+        Words of three letters or more are matched by the key index, each a range, intersected; a shorter
+        word ("p" of "P-0042") is checked per candidate, so it never builds the set of every patient. The
+        matching ids are read once in primary-key order up to the cap (the count and the page's ids), so a
+        common prefix costs no sort and no full count.
+        """
         stmt: Select[tuple[PatientRow]] = select(PatientRow)
-        # The longest word drives (by the key index); the others are checked per candidate, so a short,
-        # common word ("p" of "P-0042") never builds a set of every patient.
         words = sorted(dict.fromkeys(search_keys(query)[:5]), key=len, reverse=True)
-        if words:
-            driving = select(PatientKeyRow.patient_id).where(
-                PatientKeyRow.key >= words[0], PatientKeyRow.key < _successor(words[0])
-            )
-            stmt = stmt.where(PatientRow.id.in_(driving))
-        for word in words[1:]:
+        driving = [w for w in words if len(w) >= _INDEXED] or words[:1]
+        ranges = [
+            select(PatientKeyRow.patient_id).where(PatientKeyRow.key >= w, PatientKeyRow.key < _successor(w))
+            for w in driving
+        ]
+        if len(ranges) > 1:
+            stmt = stmt.where(PatientRow.id.in_(intersect(*ranges)))
+        elif ranges:
+            stmt = stmt.where(PatientRow.id.in_(ranges[0]))
+        for word in words:
+            if word in driving:
+                continue
             other = aliased(PatientKeyRow)
             stmt = stmt.where(
                 exists().where(
                     other.patient_id == PatientRow.id, other.key >= word, other.key < _successor(word)
                 )
             )
-        total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = list(self.session.scalars(stmt.order_by(PatientRow.pseudonym).limit(limit).offset(offset)))
-        return Page(rows, total)
+        # one read of the first COUNT_CAP + 1 ids gives the count and (usually) the page's ids
+        ids = list(self.session.scalars(stmt.with_only_columns(PatientRow.id).order_by(PatientRow.id)
+                                        .limit(COUNT_CAP + 1)))  # fmt: skip
+        if offset + limit <= len(ids) or len(ids) <= COUNT_CAP:
+            wanted = ids[offset : offset + limit]
+            page = select(PatientRow).where(PatientRow.id.in_(wanted))
+            rows = sorted(self.session.scalars(page), key=lambda row: row.id) if wanted else []
+        else:  # a page beyond the counted ids
+            rows = list(self.session.scalars(stmt.order_by(PatientRow.id).limit(limit).offset(offset)))
+        return Page(rows, min(len(ids), COUNT_CAP), exact=len(ids) <= COUNT_CAP)
 
     @staticmethod
     def patient_record(row: PatientRow) -> Patient:
@@ -356,15 +398,40 @@ class PathwayRepository:
 
     # ------------------------------------------------------------------------------------------ case file
 
-    def case_file(self, case: CaseRow, patient: PatientRow) -> CaseFile:
-        """Fold the stored records of a case into the gates' view of it (with the patient's history)."""
+    def load_case(self, case_id: int) -> LoadedCase:
+        """A case with its patient, timeline, procedure and case file, each read once (or NotFoundError)."""
+        found = self.session.execute(
+            select(CaseRow, PatientRow)
+            .join(PatientRow, PatientRow.id == CaseRow.patient_id)
+            .where(CaseRow.id == case_id)
+        ).one_or_none()
+        if found is None:
+            raise NotFoundError(f"case {case_id} does not exist; check the id")
+        case, patient = found
+        entries = self.entries(case.id)
+        procedure = self.procedure_of(case.id)
+        cf = self.case_file(case, patient, entries=entries, procedure=procedure)
+        return LoadedCase(case, patient, entries, procedure, cf)
+
+    def case_file(
+        self,
+        case: CaseRow,
+        patient: PatientRow,
+        *,
+        entries: Sequence[EntryRow] | None = None,
+        procedure: ProcedureRow | _Missing | None = MISSING,
+    ) -> CaseFile:
+        """Fold the stored records of a case into the gates' view of it (with the patient's history).
+
+        ``entries`` and ``procedure`` are read here unless the caller has them already.
+        """
         latest: dict[str, Any] = {}
         diagnostics: list[Diagnostic] = []
         therapies: list[ConservativeTherapy] = []
         overrides: list[Override] = []
         consent: Consent | None = None
         revocation: ConsentRevocation | None = None
-        for entry in self.entries(case.id):
+        for entry in self.entries(case.id) if entries is None else entries:
             if entry.kind in _LATEST:
                 latest[entry.kind] = _LATEST[entry.kind].model_validate(entry.data)
             elif entry.kind == "diagnostic":
@@ -377,7 +444,8 @@ class PathwayRepository:
                 consent, revocation = Consent.model_validate(entry.data), None
             elif entry.kind == "consent_revoked":
                 revocation = ConsentRevocation.model_validate(entry.data)
-        procedure = self.procedure_of(case.id)
+        if isinstance(procedure, _Missing):
+            procedure = self.procedure_of(case.id)
         schedule = (
             Schedule(
                 at=procedure.scheduled_at,
@@ -387,6 +455,8 @@ class PathwayRepository:
             if procedure is not None
             else None
         )
+        # follow-ups are scheduled after the procedure: none without one (a read saved)
+        follow_ups = tuple(_follow_up(r) for r in self.follow_ups(case.id)) if procedure is not None else ()
         return CaseFile(
             case_id=case.id,
             patient=self.patient_record(patient),
@@ -396,7 +466,7 @@ class PathwayRepository:
             schedule=schedule,
             consent=consent,
             revocation=revocation,
-            follow_ups=tuple(_follow_up(r) for r in self.follow_ups(case.id)),
+            follow_ups=follow_ups,
             overrides=tuple(overrides),
             history=self.prior_sessions(patient.id, exclude_case=case.id),
             **latest,

@@ -85,8 +85,12 @@ def _session_open(session_id: str) -> bool:
 _NAMED = re.compile(r"^Value error, (?P<field>[a-z_][a-z0-9_.]*): (?P<message>.+)$", re.DOTALL)
 
 
-def create_app() -> FastAPI:
-    """Build the app: refuse unsafe settings, migrate the database, load the catalogue, seed demo data."""
+def create_app(*, prepare: bool = True) -> FastAPI:
+    """Build the app: refuse unsafe settings, migrate the database, load the catalogue, seed demo data.
+
+    ``prepare=False`` leaves out migrating and seeding: the worker processes of ``painguide serve
+    --workers N`` (:func:`worker_app`), whose parent prepared the database once before starting them.
+    """
     from painguide.catalogue.loader import load_knowledge
     from painguide.services import ensure_database
     from painguide.settings import get_settings
@@ -95,11 +99,12 @@ def create_app() -> FastAPI:
     settings.require_safe_secret()
     load_knowledge(settings.site_policy)  # a malformed data or policy file stops start-up here
     load_catalogues()  # so does a broken message catalogue
-    ensure_database()
-    if settings.demo:
-        from painguide.demo import seed_demo
+    if prepare:
+        ensure_database()
+        if settings.demo:
+            from painguide.demo import seed_demo
 
-        seed_demo()
+            seed_demo()
     app = FastAPI(
         title="painguide",
         description="Image-guided interventional pain therapy. "
@@ -153,3 +158,8 @@ def create_app() -> FastAPI:
     app.include_router(outcomes.patient_router)
     app.state.api_routers = [api.router, pathway_api.router]  # the routes of /api/v1/openapi.json
     return app
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of ``painguide serve --workers N`` (the parent migrated and seeded)."""
+    return create_app(prepare=False)

@@ -89,10 +89,11 @@ class PatientOut(BaseModel):
 
 
 class PatientPage(BaseModel):
-    """One page of patients."""
+    """One page of patients; counting stops at 1,000 (``total_exact`` false: more match)."""
 
     items: list[PatientOut]
     total: int
+    total_exact: bool = True
     limit: int
     offset: int
 
@@ -351,9 +352,14 @@ Diagnostic = Annotated[ClinicalExam | Imaging | LabResult, Field(discriminator="
 def list_patients(
     user: PatientReader, uow: Uow, q: str = "", limit: Limit = 20, offset: Offset = 0
 ) -> dict[str, Any]:
-    """Patients whose pseudonym or name words start with the words of ``q``, by pseudonym."""
+    """Patients whose pseudonym or name words start with the words of ``q``, in order of registration.
+
+    The count stops at 1,000: ``total_exact`` is then false (more match; refine the search)."""
     page = service.search_patients(uow, user, q, limit=limit, offset=offset)
-    return {"items": [p.to_dict() for p in page.items], "total": page.total, "limit": limit, "offset": offset}
+    return {
+        "items": [p.to_dict() for p in page.items], "total": page.total, "total_exact": page.total_exact,
+        "limit": limit, "offset": offset,
+    }  # fmt: skip
 
 
 @router.post("/patients", response_model=PatientOut, status_code=201)
