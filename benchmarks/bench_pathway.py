@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import os
 import random
+import re
 import shutil
 import socket
 import statistics
@@ -38,6 +39,7 @@ from painguide.store.pathway_repository import search_keys
 from painguide.store.pathway_tables import CaseRow, EntryRow, PatientKeyRow, PatientRow
 from painguide.store.uow import UnitOfWork
 from painguide.store.users import create_user
+from painguide.web.security import CSRF_FIELD
 
 FIRST = ["Anna", "Lea", "Mia", "Nina", "Laura", "Sofia", "Elias", "Noah", "Luca", "David", "Jonas", "Marco",
          "Zoë", "Jürg", "Ömer", "Chiara", "Fatima", "Milan", "Ida", "Paul"]  # fmt: skip
@@ -173,7 +175,10 @@ async def _load(base: str, paths: list[str], clients: int) -> list[float]:
     async with httpx.AsyncClient(
         base_url=base, timeout=60, limits=httpx.Limits(max_connections=clients)
     ) as c:
-        form = {"username": "bench", "password": PASSWORD, "next": "/"}
+        page = (await c.get("/login")).text  # the sign-in form's CSRF token, as a browser has it
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
+        assert token, "no csrf-token on /login"
+        form = {"username": "bench", "password": PASSWORD, "next": "/", CSRF_FIELD: token.group(1)}
         r = await c.post("/login", data=form)
         assert r.status_code in (200, 303), r.text
         queue = list(reversed(paths))

@@ -160,10 +160,10 @@ def serve(
         "live view may reach another process (serve with --workers 1 where live sessions are used)",
         err=True,
     )
+    from painguide.web.serving import serve_workers
+
     # the workers inherit the environment (settings, demo flag) and build the app without migrating
-    uvicorn.run(
-        "painguide.web.app:worker_app", factory=True, host=host, port=port, workers=workers, log_level="info"
-    )
+    serve_workers(host, port, workers)
 
 
 def register_core(app: typer.Typer) -> None:

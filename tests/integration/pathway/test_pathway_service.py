@@ -248,6 +248,26 @@ def test_search_list_and_permissions(uow: UnitOfWork) -> None:
     assert reads and all(a.object_type == "patient" for a in reads)
 
 
+def test_search_counts_up_to_the_cap_in_order_of_registration(
+    uow: UnitOfWork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("painguide.store.pathway_repository.COUNT_CAP", 3)
+    names = ["Eva Kunz", "Ida Kunzi", "Eva Kunz-Keller", "Ivo Kunz", "Eva Roth"]
+    for i, name in enumerate(names):
+        service.register_patient(uow, DOC, patient(f"Z-{9 - i:03d}", name=name), now=NOW)
+    page = service.search_patients(uow, DOC, "kunz", limit=2)
+    assert (page.total, page.total_exact) == (3, False)  # four match: counting stopped at the cap
+    assert [p.name for p in page.items] == ["Eva Kunz", "Ida Kunzi"]  # registration, not pseudonym order
+    beyond = service.search_patients(uow, DOC, "kunz", limit=2, offset=3)  # past the counted ids
+    assert [p.name for p in beyond.items] == ["Ivo Kunz"] and not beyond.total_exact
+    both = service.search_patients(uow, DOC, "eva kunz")  # two indexed words, intersected
+    assert ([p.name for p in both.items], both.total, both.total_exact) == (
+        ["Eva Kunz", "Eva Kunz-Keller"], 2, True,
+    )  # fmt: skip
+    short = service.search_patients(uow, DOC, "k eva")  # a one-letter word is checked per candidate
+    assert [p.name for p in short.items] == ["Eva Kunz", "Eva Kunz-Keller"]
+
+
 def test_revoked_consent_blocks_until_consent_is_given_again(uow: UnitOfWork) -> None:
     p = service.register_patient(uow, DOC, patient(), now=NOW)
     info = CaseInfo(
