@@ -36,6 +36,7 @@ from painguide.pathway.models import (
     ProcedureRecord,
     Qualification,
 )
+from painguide.store.link_repository import LinkRepository
 from painguide.store.pathway_repository import PathwayRepository
 from painguide.store.uow import UnitOfWork
 
@@ -210,6 +211,7 @@ class _OneTransaction(UnitOfWork):
 
     def __init__(self, outer: UnitOfWork) -> None:  # no super().__init__: this wraps an open unit of work
         self._outer = outer
+        self.users, self.audit = outer.users, outer.audit
 
     @property
     def session(self) -> Session:
@@ -218,6 +220,10 @@ class _OneTransaction(UnitOfWork):
     @property
     def pathway(self) -> PathwayRepository:
         return self._outer.pathway
+
+    @property
+    def links(self) -> LinkRepository:
+        return self._outer.links
 
     def commit(self) -> None:
         self._outer.session.flush()

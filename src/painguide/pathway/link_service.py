@@ -20,23 +20,8 @@ from painguide.auth import User, authorize
 from painguide.errors import NotFoundError, ValidationError
 from painguide.pathway.linking import ItemKind, LinkDecision, LinkItem, ProcedureKey, decide
 from painguide.pathway.service import PageOf
-from painguide.store.audit import record_audit
 from painguide.store.dose_tables import DoseReportRow
-from painguide.store.link_repository import (
-    add_link,
-    dose_items,
-    dose_values,
-    excluded_by_hand,
-    item_exists,
-    linked_items,
-    procedure_keys,
-    procedures_holding,
-    remove_link,
-    skin_values,
-    sono_rows,
-    type_values,
-    unlinked_ids,
-)
+from painguide.store.link_repository import add_link, remove_link
 from painguide.store.pathway_tables import ProcedureRow
 from painguide.store.uow import UnitOfWork
 
@@ -191,14 +176,14 @@ def _sono_item(row: Any, zone: tzinfo) -> LinkItem:
 
 def _items(uow: UnitOfWork, kind: ItemKind, ids: Collection[int] | None) -> list[LinkItem]:
     if kind == "dose":
-        return dose_items(uow.session, ids, _zone())
+        return uow.links.dose_items(ids, _zone())
     zone = _zone()
-    return [_sono_item(row, zone) for row in sono_rows(uow.session, ids)]
+    return [_sono_item(row, zone) for row in uow.links.sono_rows(ids)]
 
 
 def _decide_all(uow: UnitOfWork, items: Sequence[LinkItem]) -> list[LinkDecision]:
-    keys: list[ProcedureKey] = procedure_keys(uow.session, items)
-    excluded = excluded_by_hand(uow.session, [k.id for k in keys])
+    keys: list[ProcedureKey] = uow.links.procedure_keys(items)
+    excluded = uow.links.excluded_by_hand([k.id for k in keys])
     window = _window()
     return [decide(i, keys, window=window, excluded=excluded.get((i.kind, i.id), set())) for i in items]
 
@@ -216,7 +201,7 @@ def _entry(row: ProcedureRow, kind: ItemKind, item_id: int, **extra: Any) -> dic
 def _warnings_of(uow: UnitOfWork, kind: ItemKind, item_id: int) -> list[str]:
     if kind != "sono":
         return []
-    rows = sono_rows(uow.session, [item_id])
+    rows = uow.links.sono_rows([item_id])
     return [
         SONO_WARNINGS[str(e.get("type"))] for r in rows for e in r.events if e.get("type") in SONO_WARNINGS
     ]
@@ -231,13 +216,13 @@ def _link(
     if warnings := _warnings_of(uow, kind, item_id):
         data["warnings"] = warnings  # shown on the case as an event to review
     uow.pathway.add_entry(row.case_id, "link", data, actor=actor, at=datetime.now(UTC))
-    record_audit(uow.session, actor, "case.link", "procedure", str(row.id), data)
+    uow.audit.record(actor, "case.link", "procedure", str(row.id), data)
 
 
 def _apply(uow: UnitOfWork, decisions: Sequence[LinkDecision], *, actor: str) -> None:
     for d in decisions:
         if d.linked and d.procedure_id is not None and d.method is not None:
-            row = uow.session.get(ProcedureRow, d.procedure_id)
+            row = uow.pathway.procedure(d.procedure_id)
             assert row is not None
             _link(uow, row, d.item.kind, d.item.id, actor=actor, method=d.method, reason=d.reason)
 
@@ -252,7 +237,7 @@ def link_dose_reports(uow: UnitOfWork, report_ids: Collection[int], *, actor: st
     """
     if not report_ids:
         return LinkSummary()
-    linked = linked_items(uow.session, "dose")
+    linked = uow.links.linked_items("dose")
     items = [i for i in _items(uow, "dose", report_ids) if i.id not in linked]
     decisions = _decide_all(uow, items)
     _apply(uow, decisions, actor=actor)
@@ -276,12 +261,12 @@ def link_pending(uow: UnitOfWork, actor: User, *, kinds: Sequence[ItemKind] = IT
     authorize(actor, "case.link")
     decisions: list[LinkDecision] = []
     for kind in kinds:
-        items = _items(uow, kind, unlinked_ids(uow.session, kind))
+        items = _items(uow, kind, uow.links.unlinked_ids(kind))
         decisions.extend(_decide_all(uow, items))
     _apply(uow, decisions, actor=actor.username)
     summary = LinkSummary(decisions)
     counts = {k: v for k, v in summary.to_dict().items() if k != "decisions"}
-    record_audit(uow.session, actor.username, "case.link", "procedure", "*", {"pass": True, **counts})
+    uow.audit.record(actor.username, "case.link", "procedure", "*", {"pass": True, **counts})
     uow.commit()
     return summary
 
@@ -305,7 +290,7 @@ def _procedure(uow: UnitOfWork, accession_number: str) -> ProcedureRow:
 
 
 def _existing(uow: UnitOfWork, kind: ItemKind, item_id: int) -> None:
-    if not item_exists(uow.session, kind, item_id):
+    if not uow.links.item_exists(kind, item_id):
         what = "dose report" if kind == "dose" else "ultrasound analysis"
         raise NotFoundError(
             f"{what} {item_id} does not exist; list unlinked items with `painguide case unlinked`"
@@ -321,7 +306,7 @@ def link_item(
     _existing(uow, item_kind, item_id)
     target = _procedure(uow, accession_number)
     now = datetime.now(UTC)
-    for row in procedures_holding(uow.session, item_kind, item_id):
+    for row in uow.links.procedures_holding(item_kind, item_id):
         if row.id != target.id:
             remove_link(row, item_kind, item_id)
             data = _entry(row, item_kind, item_id, reason=f"moved to {target.accession_number}")
@@ -341,7 +326,7 @@ def unlink_item(
     authorize(actor, "case.link")
     item_kind = _kind(kind)
     _existing(uow, item_kind, item_id)
-    rows = procedures_holding(uow.session, item_kind, item_id)
+    rows = uow.links.procedures_holding(item_kind, item_id)
     if not rows:
         raise ValidationError("item_id", f"{kind} {item_id} is not linked to any procedure")
     now = datetime.now(UTC)
@@ -349,7 +334,7 @@ def unlink_item(
         remove_link(row, item_kind, item_id)
         data = _entry(row, item_kind, item_id, reason=reason or "by hand")
         uow.pathway.add_entry(row.case_id, "unlink", data, actor=actor.username, at=now)
-        record_audit(uow.session, actor.username, "case.unlink", "procedure", str(row.id), data)
+        uow.audit.record(actor.username, "case.unlink", "procedure", str(row.id), data)
     uow.commit()
     return [row.accession_number for row in rows]
 
@@ -398,11 +383,11 @@ def list_unlinked(
     if offset < 0:
         raise ValidationError("offset", "give 0 or more")
     kinds = ITEM_KINDS if kind is None else (_kind(kind),)
-    ids = [(k, i) for k in kinds for i in unlinked_ids(uow.session, k)]
+    ids = [(k, i) for k in kinds for i in uow.links.unlinked_ids(k)]
     page = ids[offset : offset + limit]
     items = [item for k in kinds for item in _items(uow, k, [i for kk, i in page if kk == k])]
     decisions = {(d.item.kind, d.item.id): d for d in _decide_all(uow, items)}
-    accession = {k.id: k.accession_number for k in procedure_keys(uow.session, items)}
+    accession = {k.id: k.accession_number for k in uow.links.procedure_keys(items)}
     rows = []
     for item in sorted(items, key=lambda i: page.index((i.kind, i.id))):
         d = decisions[(item.kind, item.id)]
@@ -413,7 +398,7 @@ def list_unlinked(
                 d.outcome, reason, tuple(accession.get(c, str(c)) for c in d.candidates),
             )
         )  # fmt: skip
-    record_audit(uow.session, actor.username, "case.link.list", "procedure", "*", {"shown": len(rows)})
+    uow.audit.record(actor.username, "case.link.list", "procedure", "*", {"shown": len(rows)})
     uow.commit()
     return PageOf(rows, len(ids), limit, offset)
 
@@ -519,10 +504,10 @@ def _dose(
     local DRL (the median of the site's reports of this procedure type)."""
     from painguide.dose.reference import DoseSample, LocalDrl, compare, load_reference_data
 
-    reports = dose_values(uow.session, row.dose_report_ids)
+    reports = uow.links.dose_values(row.dose_report_ids)
     if not reports:
         return None, [], []
-    skins = skin_values(uow.session, [r.id for r in reports])
+    skins = uow.links.skin_values([r.id for r in reports])
     each = [_report_dict(r, skins.get(r.id)) for r in reports]
     totals: dict[str, Any] = {"events": sum(r.event_count or 0 for r in reports)}
     totals.update({name: _sum([getattr(r, name) for r in reports]) for name in DOSE_FIELDS})
@@ -536,7 +521,7 @@ def _dose(
         dlp_total_mgy_cm=totals["dlp_total_mgy_cm"], fluoro_time_s=totals["fluoro_time_s"],
     )  # fmt: skip
     quantity = "dlp" if kind == "ct" else "dap"
-    values = type_values(uow.session, row.procedure, quantity=quantity)
+    values = uow.links.type_values(row.procedure, quantity=quantity)
     local = None  # no local DRL until the site has reports of this procedure type
     if values:
         local = {row.procedure: LocalDrl(row.procedure, quantity, statistics.median(values), len(values))}
@@ -562,7 +547,7 @@ def _dose(
 
 def _warnings(uow: UnitOfWork, row: ProcedureRow) -> list[dict[str, Any]]:
     found = []
-    for analysis in sono_rows(uow.session, row.sono_analysis_ids):
+    for analysis in uow.links.sono_rows(row.sono_analysis_ids):
         for event in analysis.events:
             kind = str(event.get("type"))
             if kind in SONO_WARNINGS:
@@ -605,6 +590,6 @@ def get_procedure_links(uow: UnitOfWork, actor: User, accession_number: str) -> 
     authorize(actor, "case.read")
     row = _procedure(uow, accession_number)
     view = procedure_links(uow, row)
-    record_audit(uow.session, actor.username, "case.read", "procedure", str(row.id), {"view": "links"})
+    uow.audit.record(actor.username, "case.read", "procedure", str(row.id), {"view": "links"})
     uow.commit()
     return view

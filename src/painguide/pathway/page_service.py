@@ -23,7 +23,6 @@ from painguide.pathway.case import STEPS
 from painguide.pathway.link_service import ProcedureLinks, procedure_links
 from painguide.pathway.models import Qualification
 from painguide.pathway.service import CaseView
-from painguide.store.audit import record_audit
 from painguide.store.pathway_tables import ProcedureRow
 from painguide.store.uow import UnitOfWork
 
@@ -124,7 +123,7 @@ def information_sheet(
 
 
 def _procedure_view(uow: UnitOfWork, actor: User, row: ProcedureRow) -> ProcedureLinks:
-    record_audit(uow.session, actor.username, "case.read", "procedure", str(row.id))
+    uow.audit.record(actor.username, "case.read", "procedure", str(row.id))
     return procedure_links(uow, row)
 
 
@@ -148,6 +147,6 @@ def find_procedures(uow: UnitOfWork, actor: User, *, accession: str) -> list[Pro
     row = uow.pathway.procedure_by_accession(accession.strip())
     found = [_procedure_view(uow, actor, row)] if row is not None else []
     if not found:
-        record_audit(uow.session, actor.username, "case.read", "procedure", "*", {"accession": accession})
+        uow.audit.record(actor.username, "case.read", "procedure", "*", {"accession": accession})
     uow.commit()
     return found

@@ -14,8 +14,6 @@ from painguide.pathway.worklist import (
     pathway_modalities,
     utc_bounds,
 )
-from painguide.store.audit import record_audit
-from painguide.store.link_repository import scheduled_procedures
 from painguide.store.uow import UnitOfWork
 
 __all__ = ["MAX_ANSWERS", "find_worklist"]
@@ -64,8 +62,7 @@ def find_worklist(
         for key, value in (("patient_id", query.patient_id), ("accession", query.accession_number))
     }
     rows = (
-        scheduled_procedures(
-            uow.session,
+        uow.links.scheduled_procedures(
             modalities=modalities,
             start=start,
             end=end,
@@ -109,6 +106,6 @@ def find_worklist(
         "answers": len(entries),
         "accession_numbers": [e.accession_number for e in entries[:50]],
     }
-    record_audit(uow.session, f"dicom:{caller or 'unknown'}", "worklist.query", "worklist", "*", detail)
+    uow.audit.record(f"dicom:{caller or 'unknown'}", "worklist.query", "worklist", "*", detail)
     uow.commit()
     return entries

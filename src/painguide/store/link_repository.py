@@ -21,6 +21,7 @@ from painguide.store.sono_tables import SonoAnalysisRow
 
 __all__ = [
     "LINK_COLUMNS",
+    "LinkRepository",
     "add_link",
     "dose_items",
     "dose_values",
@@ -235,3 +236,75 @@ def skin_values(session: Session, ids: Collection[int]) -> dict[int, tuple[float
         for report_id, peak, note in session.execute(stmt):
             found[int(report_id)] = (peak, str(note))
     return found
+
+
+class LinkRepository:
+    """The queries above on one unit of work's session (``uow.links``); never commits."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def scheduled_procedures(
+        self,
+        *,
+        modalities: Collection[str],
+        start: datetime | None,
+        end: datetime | None,
+        patient_id: str | None,
+        accession_number: str | None,
+        limit: int,
+    ) -> list[tuple[ProcedureRow, PatientRow]]:
+        """See :func:`scheduled_procedures`."""
+        return scheduled_procedures(
+            self.session,
+            modalities=modalities,
+            start=start,
+            end=end,
+            patient_id=patient_id,
+            accession_number=accession_number,
+            limit=limit,
+        )
+
+    def procedure_keys(self, items: Iterable[LinkItem]) -> list[ProcedureKey]:
+        """See :func:`procedure_keys`."""
+        return procedure_keys(self.session, items)
+
+    def excluded_by_hand(self, procedure_ids: Collection[int]) -> dict[tuple[str, int], set[int]]:
+        """See :func:`excluded_by_hand`."""
+        return excluded_by_hand(self.session, procedure_ids)
+
+    def procedures_holding(self, kind: ItemKind, item_id: int) -> list[ProcedureRow]:
+        """See :func:`procedures_holding`."""
+        return procedures_holding(self.session, kind, item_id)
+
+    def linked_items(self, kind: ItemKind) -> dict[int, int]:
+        """See :func:`linked_items`."""
+        return linked_items(self.session, kind)
+
+    def item_exists(self, kind: ItemKind, item_id: int) -> bool:
+        """See :func:`item_exists`."""
+        return item_exists(self.session, kind, item_id)
+
+    def dose_items(self, ids: Collection[int] | None, zone: tzinfo) -> list[LinkItem]:
+        """See :func:`dose_items`."""
+        return dose_items(self.session, ids, zone)
+
+    def sono_rows(self, ids: Collection[int] | None) -> list[SonoAnalysisRow]:
+        """See :func:`sono_rows`."""
+        return sono_rows(self.session, ids)
+
+    def unlinked_ids(self, kind: ItemKind) -> list[int]:
+        """See :func:`unlinked_ids`."""
+        return unlinked_ids(self.session, kind)
+
+    def dose_values(self, ids: Collection[int]) -> list[DoseReportRow]:
+        """See :func:`dose_values`."""
+        return dose_values(self.session, ids)
+
+    def type_values(self, procedure_type: str, *, quantity: str) -> list[float]:
+        """See :func:`type_values`."""
+        return type_values(self.session, procedure_type, quantity=quantity)
+
+    def skin_values(self, ids: Collection[int]) -> dict[int, tuple[float | None, str]]:
+        """See :func:`skin_values`."""
+        return skin_values(self.session, ids)

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy.orm import Session, sessionmaker
 
 from painguide.store.audit import AuditRepository
+from painguide.store.link_repository import LinkRepository
 from painguide.store.pathway_repository import PathwayRepository
 from painguide.store.sessions import LoginRepository, SessionRepository, TokenRepository
 from painguide.store.training_repository import TrainingRepository
@@ -39,6 +40,7 @@ class UnitOfWork:
         self._committed = False
         self._pathway: PathwayRepository | None = None
         self._training: TrainingRepository | None = None
+        self._links: LinkRepository | None = None
 
     @property
     def session(self) -> Session:
@@ -46,6 +48,14 @@ class UnitOfWork:
         if self._session is None:
             raise RuntimeError("UnitOfWork used outside its `with` block")
         return self._session
+
+    @property
+    def links(self) -> LinkRepository:
+        """The worklist's and linking's queries on this unit of work's session."""
+        current: LinkRepository | None = getattr(self, "_links", None)  # wrappers skip __init__
+        if current is None or current.session is not self.session:
+            current = self._links = LinkRepository(self.session)
+        return current
 
     @property
     def pathway(self) -> PathwayRepository:

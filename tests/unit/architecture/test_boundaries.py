@@ -29,7 +29,8 @@ FORBIDDEN = (
     "painguide.commands",
     "painguide.cli",
 )
-#: Modules of the pathway package that are services or adapters (the rest of it is pure).
+#: Modules of the pathway package that are services or adapters, besides every ``*_service.py`` (the rest of
+#: it, ``views.py`` included, is pure).
 _PATHWAY_ADAPTERS = (
     "service.py",
     "page_service.py",
@@ -44,7 +45,11 @@ _ADAPTERS = ("service.py", "demo.py", "pdf.py")
 DOMAIN = [
     *sorted((SRC / "catalogue").glob("*.py")),
     *sorted((SRC / "advisor").glob("*.py")),
-    *sorted(p for p in (SRC / "pathway").glob("*.py") if p.name not in _PATHWAY_ADAPTERS),
+    *sorted(
+        p
+        for p in (SRC / "pathway").glob("*.py")
+        if p.name not in _PATHWAY_ADAPTERS and not p.name.endswith("_service.py")
+    ),
     *sorted((SRC / "auth").glob("*.py")),
     *sorted(p for p in (SRC / "training").glob("*.py") if p.name not in _ADAPTERS),
     *sorted(p for p in (SRC / "outcomes").glob("*.py") if p.name not in _ADAPTERS),
