@@ -170,8 +170,11 @@ def _queries(rng: random.Random, patients: int) -> Iterator[str]:
             yield f"{rng.choice(FIRST)[:3]} {rng.choice(LAST)[:4]}"
 
 
-async def _load(base: str, paths: list[str], clients: int) -> list[float]:
-    """Request every path with ``clients`` concurrent workers on one signed-in session; seconds each."""
+async def _load(base: str, paths: list[str], clients: int, errors: list[str] | None = None) -> list[float]:
+    """Request every path with ``clients`` concurrent workers on one signed-in session; seconds each.
+
+    An answer other than 200 is added to ``errors`` (or raised when no list is given).
+    """
     async with httpx.AsyncClient(
         base_url=base, timeout=60, limits=httpx.Limits(max_connections=clients)
     ) as c:
@@ -191,7 +194,9 @@ async def _load(base: str, paths: list[str], clients: int) -> list[float]:
                 response = await c.get(path, headers={"accept": "text/html"})
                 times.append(time.perf_counter() - t0)
                 if response.status_code != 200:
-                    raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
+                    if errors is None:
+                        raise RuntimeError(f"{path}: {response.status_code} {response.text[:300]}")
+                    errors.append(f"{path}: {response.status_code}")
 
         await asyncio.gather(*(worker() for _ in range(clients)))
         return times
@@ -212,13 +217,15 @@ def measure(base: str, patients: int, requests: int, clients: int = 20, seed: in
         for n in (1, clients):  # one client: the time a request takes; 20: with queueing
             part = paths if n == clients else paths[: max(40, len(paths) // 5)]
             t0 = time.perf_counter()
-            times = asyncio.run(_load(base, part, n))
+            errors: list[str] = []
+            times = asyncio.run(_load(base, part, n, errors))
             wall = time.perf_counter() - t0
             result[f"{name}, {n} client{'s' if n > 1 else ''}"] = {
                 "p50": _p(times, 50),
                 "p95": _p(times, 95),
                 "rps": len(times) / wall,
                 "n": len(times),
+                "errors": errors,
             }
     return result
 
@@ -265,7 +272,11 @@ def run(backend: str, url: str, data_dir: Path, patients: int, requests: int, wo
         result = measure(base, patients, requests)
     for name, r in result.items():
         print(f"{backend:10s} {name:26s} p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  "
-              f"{r['rps']:5.1f} req/s  (n={r['n']})", flush=True)  # fmt: skip
+              f"{r['rps']:5.1f} req/s  (n={r['n']}, errors={len(r['errors'])})", flush=True)  # fmt: skip
+    if any(r["errors"] for r in result.values()):
+        log = (data_dir / "server.log").read_text(errors="replace").splitlines()
+        failed = [line for line in log if "error" in line.lower()][-10:]
+        print("server errors:", *failed, sep="\n  ")
     return result
 
 
@@ -285,7 +296,8 @@ def table(patients: int, results: dict[str, dict[str, Any]]) -> str:
         for b in backends:
             r = results[b][row]
             cell = f"{r['p50']:,.0f} / {r['p95']:,.0f}"
-            cells.append(cell + (f" ({r['rps']:,.0f} req/s)" if not row.endswith(" 1 client") else ""))
+            cell += f" ({r['rps']:,.0f} req/s)" if not row.endswith(" 1 client") else ""
+            cells.append(cell + (f", {len(r['errors'])} errors of {r['n']}" if r["errors"] else ""))
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
