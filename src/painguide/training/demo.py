@@ -59,6 +59,7 @@ class _OneTransaction(UnitOfWork):
 
     def __init__(self, outer: UnitOfWork) -> None:  # wraps an open unit of work
         self._outer = outer
+        self.users, self.audit = outer.users, outer.audit  # the services audit through uow.audit
 
     @property
     def session(self) -> Session:
