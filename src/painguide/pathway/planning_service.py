@@ -21,13 +21,9 @@ from painguide.pathway.case_service import (
     _procedure,
     _write_step,
 )
-from painguide.pathway.models import (
-    DrugDecision,
-)
+from painguide.pathway.models import DrugDecision
 from painguide.pathway.planning import make_plan, schedule_anticoagulation
-from painguide.pathway.views import (
-    CaseView,
-)
+from painguide.pathway.views import CaseView
 from painguide.store.uow import UnitOfWork
 
 __all__ = ["preview_plan", "record_anticoagulation", "record_plan", "schedule_procedure"]

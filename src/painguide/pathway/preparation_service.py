@@ -22,9 +22,7 @@ from painguide.pathway.models import (
     RadiationJustification,
     build,
 )
-from painguide.pathway.views import (
-    CaseView,
-)
+from painguide.pathway.views import CaseView
 from painguide.store.uow import UnitOfWork
 
 __all__ = ["record_checklist", "record_consent", "record_justification", "revoke_consent"]

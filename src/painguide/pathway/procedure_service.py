@@ -23,9 +23,7 @@ from painguide.pathway.models import (
     ProcedureRecord,
     build,
 )
-from painguide.pathway.views import (
-    CaseView,
-)
+from painguide.pathway.views import CaseView
 from painguide.store.uow import UnitOfWork
 
 __all__ = ["override_gate", "record_follow_up", "record_procedure", "schedule_follow_ups"]

@@ -16,9 +16,7 @@ from painguide.pathway.models import (
     Diagnostic,
     Indication,
 )
-from painguide.pathway.views import (
-    CaseView,
-)
+from painguide.pathway.views import CaseView
 from painguide.store.uow import UnitOfWork
 
 __all__ = ["record_diagnostic", "record_indication", "record_therapy"]
