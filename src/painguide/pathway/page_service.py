@@ -27,8 +27,10 @@ from painguide.store.pathway_tables import ProcedureRow
 from painguide.store.uow import UnitOfWork
 
 __all__ = [
+    "CasePage",
     "InformationSheet",
     "StepForm",
+    "case_page",
     "find_procedures",
     "get_procedure",
     "information_sheet",
@@ -120,6 +122,26 @@ def information_sheet(
         if name != plan.modality and m.used and m.radiation_level.value == 0
     ]
     return InformationSheet(view, procedure, plan.modality, entry, ranked, alternatives)
+
+
+@dataclass(frozen=True, slots=True)
+class CasePage:
+    """The case page: the case and, once a procedure is scheduled, its linked dose and ultrasound warnings."""
+
+    case: CaseView
+    procedure: ProcedureLinks | None
+
+
+def case_page(uow: UnitOfWork, actor: User, case_id: int, *, now: datetime | None = None) -> CasePage:
+    """The case with its procedure's linked dose against the local DRL and ultrasound events to review."""
+    view = service.get_case(uow, actor, case_id, now=now)
+    procedure = None
+    if view.procedure is not None:
+        row = uow.pathway.procedure(view.procedure.id)
+        if row is not None:
+            procedure = _procedure_view(uow, actor, row)
+            uow.commit()
+    return CasePage(view, procedure)
 
 
 def _procedure_view(uow: UnitOfWork, actor: User, row: ProcedureRow) -> ProcedureLinks:

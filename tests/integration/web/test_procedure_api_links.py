@@ -151,6 +151,15 @@ def test_procedure_has_linked_dose_under_inspect_names_and_ultrasound_warnings(
         ).all()
     assert len(reads) >= 3 and {a.actor for a in reads} == {"physician"}
 
+    # the case page shows the same: the dose against the local DRL and the ultrasound events to review
+    page = c.get(f"/cases/{case['id']}", headers={"accept": "text/html", "accept-language": "de"})
+    assert page.status_code == 200 and 'id="linked"' in page.text
+    for report_id in report_ids:
+        assert f'href="/dose/reports/{report_id}"' in page.text
+    assert 'data-exceeded="yes"' in page.text and "über dem lokalen DRW: prüfen" in page.text
+    assert 'data-type="vessel_near_path"' in page.text and "Gefäß nahe am Nadelweg" in page.text
+    assert f'href="/sono/review/{analysis_id}"' in page.text
+
 
 def test_api_schema_dose_names_are_those_of_dose_inspect(clients: Clients, tmp_path: Path) -> None:
     """Fails when a dose field of the procedure in the OpenAPI schema is not a ``dose inspect --json`` key."""

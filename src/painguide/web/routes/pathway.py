@@ -190,8 +190,8 @@ def cases(
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: int, user: CaseReader, uow: Uow) -> Response:
     """The case timeline: stage, next step, every unmet reason with its source, overrides."""
-    view = service.get_case(uow, user, case_id)
-    return _page(request, "case.html", {"user": user, "case": view})
+    found = page_service.case_page(uow, user, case_id)
+    return _page(request, "case.html", {"user": user, "case": found.case, "linked": found.procedure})
 
 
 @router.get("/cases/{case_id}/information-sheet", response_class=HTMLResponse)
