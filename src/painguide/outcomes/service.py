@@ -41,7 +41,6 @@ from painguide.outcomes.survival import KaplanMeierCurve, ReliefDuration, kaplan
 from painguide.pathway import service as pathway
 from painguide.pathway.case import next_step, stage_of
 from painguide.pathway.models import FollowUpResult
-from painguide.store.audit import record_audit
 from painguide.store.training_tables import LinkRow
 from painguide.store.uow import UnitOfWork
 from painguide.training.records import DisabilityScore, PerformedCase
@@ -234,7 +233,7 @@ def list_follow_ups(
     if until is not None:
         items = [i for i in items if i.due_on <= until]
     items = sorted(items, key=lambda i: (i.due_on, i.follow_up_id))[:limit]
-    record_audit(uow.session, actor.username, "case.read", "follow_ups", "list", {"count": len(items)})
+    uow.audit.record(actor.username, "case.read", "follow_ups", "list", {"count": len(items)})
     uow.commit()
     return items
 
@@ -251,9 +250,7 @@ def get_follow_up(uow: UnitOfWork, actor: User, follow_up_id: int) -> FollowUpIt
     """One follow-up with its procedure (audited read)."""
     authorize(actor, "case.read")
     item = _item(uow, follow_up_id)
-    record_audit(
-        uow.session, actor.username, "case.read", "case", str(item.case_id), {"follow_up": follow_up_id}
-    )
+    uow.audit.record(actor.username, "case.read", "case", str(item.case_id), {"follow_up": follow_up_id})
     uow.commit()
     return item
 
@@ -310,7 +307,7 @@ def create_patient_link(
         )
     )
     detail = {"follow_up": follow_up_id, "link": row.id, "expires_at": expires.isoformat()}
-    record_audit(uow.session, actor.username, "case.followup", "case", str(item.case_id), detail)
+    uow.audit.record(actor.username, "case.followup", "case", str(item.case_id), detail)
     uow.commit()
     return PatientLink(follow_up_id, token, expires, language)
 
@@ -325,8 +322,7 @@ def _usable_link(uow: UnitOfWork, token: str, now: datetime) -> LinkRow:
     if problem is not None:
         if row is not None:
             detail = {"link": row.id, "refused": problem}
-            record_audit(
-                uow.session,
+            uow.audit.record(
                 PATIENT_ACTOR,
                 "followup.link.refused",
                 "follow_up",
@@ -345,7 +341,7 @@ def open_patient_link(uow: UnitOfWork, token: str, *, now: datetime | None = Non
     row = _usable_link(uow, token, now)
     item = _item(uow, row.follow_up_id)
     detail = {"link": row.id}
-    record_audit(uow.session, PATIENT_ACTOR, "followup.link.open", "follow_up", str(row.follow_up_id), detail)
+    uow.audit.record(PATIENT_ACTOR, "followup.link.open", "follow_up", str(row.follow_up_id), detail)
     uow.commit()
     return PatientForm(item.performed_on, _names(item.procedure_id), row.language, row.expires_at)
 
@@ -381,7 +377,7 @@ def submit_patient_link(
     procedure = cf.indication.procedure if cf.indication else None
     uow.pathway.set_stage(case, stage=stage_of(step), step=step, procedure=procedure)
     detail = {"link": row.id, "nrs": answers.nrs, "pgic": answers.pgic}
-    record_audit(uow.session, PATIENT_ACTOR, "followup.link.answer", "follow_up", str(follow_up.id), detail)
+    uow.audit.record(PATIENT_ACTOR, "followup.link.answer", "follow_up", str(follow_up.id), detail)
     uow.commit()
     return row.language
 
@@ -418,9 +414,7 @@ def outcomes(
     points: list[FollowUp] = responder_inputs(cases, days_after=day) if day is not None else []
     key = GROUPINGS[group_by]
     durations: list[ReliefDuration] = relief_durations(cases, min_relief_percent=threshold.min_percent)
-    record_audit(
-        uow.session, actor.username, "outcomes.read", "outcomes", group_by, {"procedures": len(cases)}
-    )
+    uow.audit.record(actor.username, "outcomes.read", "outcomes", group_by, {"procedures": len(cases)})
     uow.commit()
     return OutcomesView(
         group_by=group_by,

@@ -16,10 +16,9 @@ from typing import Any, Literal
 from painguide.auth import User, authorize
 from painguide.catalogue.models import Modality
 from painguide.errors import NotFoundError, PermissionDeniedError, ValidationError
-from painguide.store.audit import record_audit
 from painguide.store.training_tables import CompetenceRow
 from painguide.store.uow import UnitOfWork
-from painguide.store.users import get_user, list_users
+from painguide.store.users import to_user
 from painguide.training.cusum import LearningCurve, learning_curve
 from painguide.training.education import (
     Course,
@@ -330,9 +329,7 @@ def get_logbook(
         pid: policy.success_criteria.for_procedure(pid).model_dump(mode="json")
         for pid in sorted({r.procedure_id for r in records})
     }
-    record_audit(
-        uow.session, actor.username, "training.logbook.read", "operator", person, {"cases": len(cases)}
-    )
+    uow.audit.record(actor.username, "training.logbook.read", "operator", person, {"cases": len(cases)})
     uow.commit()
     return LogbookView(
         operator=person,
@@ -378,9 +375,7 @@ def learning_curves(
                 declared=CompetenceView.of(declared) if declared else None,
             )
         )
-    record_audit(
-        uow.session, actor.username, "training.curves.read", "operator", person, {"curves": len(views)}
-    )
+    uow.audit.record(actor.username, "training.curves.read", "operator", person, {"curves": len(views)})
     uow.commit()
     return views
 
@@ -424,7 +419,7 @@ def declare_competence(
     now = _now(now)
     if actor.username == operator:
         raise PermissionDeniedError("operator: nobody declares their own competence; ask a supervisor")
-    if get_user(uow.session, operator) is None:
+    if uow.users.active(operator) is None:
         raise ValidationError("operator", f"no active account {operator!r}; check the name")
     for row in uow.training.competences(operator, active_only=True):
         if (row.procedure, row.modality) == (procedure_id, modality):
@@ -454,7 +449,7 @@ def declare_competence(
         )
     )
     audit = {"procedure": procedure_id, "modality": modality, "basis": basis}
-    record_audit(uow.session, actor.username, "training.declare", "operator", operator, audit)
+    uow.audit.record(actor.username, "training.declare", "operator", operator, audit)
     uow.commit()
     return CompetenceView.of(row)
 
@@ -500,7 +495,7 @@ def revoke_competence(
         raise ValidationError("declaration_id", f"declaration {declaration_id} is revoked already")
     row.revoked_at, row.revoked_by, row.revoke_reason = now, actor.username, reason.strip()
     audit = {"declaration": declaration_id, "procedure": row.procedure, "modality": row.modality}
-    record_audit(uow.session, actor.username, "training.revoke", "operator", row.operator, audit)
+    uow.audit.record(actor.username, "training.revoke", "operator", row.operator, audit)
     uow.commit()
     return CompetenceView.of(row)
 
@@ -515,7 +510,7 @@ def log_session(
         raise ValidationError("performed_on", "the session lies in the future; give the day it took place")
     row = uow.training.add_session(item, actor=actor.username, at=now)
     detail = {"procedure": item.procedure_id, "modality": item.modality, "setting": item.setting}
-    record_audit(uow.session, actor.username, "training.session", "operator", item.operator, detail)
+    uow.audit.record(actor.username, "training.session", "operator", item.operator, detail)
     uow.commit()
     return item.model_copy(update={"id": row.id})
 
@@ -548,7 +543,7 @@ def assess_procedure(
         at=now,
     )
     detail = {"target_reached": target_reached, "operator": case.record.operator}
-    record_audit(uow.session, actor.username, "training.assess", "case", str(case_id), detail)
+    uow.audit.record(actor.username, "training.assess", "case", str(case_id), detail)
     uow.commit()
     policy = training_policy()
     updated = uow.training.performed(case_ids=[case_id])[0]
@@ -575,11 +570,11 @@ def record_course(uow: UnitOfWork, actor: User, course: Course, *, now: datetime
     now = _now(now)
     if course.attended_on > now.date():
         raise ValidationError("attended_on", "the course lies in the future; record it once attended")
-    if get_user(uow.session, course.person) is None:
+    if uow.users.active(course.person) is None:
         raise ValidationError("person", f"no active account {course.person!r}; check the name")
     uow.training.add_course(course, actor=actor.username, at=now)
     detail = {"topic": course.topic, "hours": course.hours, "attended_on": course.attended_on.isoformat()}
-    record_audit(uow.session, actor.username, "training.course", "user", course.person, detail)
+    uow.audit.record(actor.username, "training.course", "user", course.person, detail)
     uow.commit()
     return course
 
@@ -655,7 +650,7 @@ def education_status(
     and their reminders."""
     who = _subject(actor, person, "training.education.own", "training.education.all")
     today = _now(now).date()
-    user = get_user(uow.session, who)
+    user = uow.users.active(who)
     if user is None:
         raise NotFoundError(f"no active account {who!r}; check the name")
     policy = training_policy()
@@ -697,7 +692,7 @@ def reminders(
     policy = training_policy()
     window = int(policy.education.reminder_days.value or 0)
     out: list[Reminder] = []
-    for user in list_users(uow.session):
+    for user in map(to_user, uow.users.all()):
         statuses = requirement_status(
             uow.training.courses(user.username),
             policy.education.requirements,
