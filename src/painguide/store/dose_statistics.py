@@ -1,10 +1,12 @@
 """Dose statistics computed in the database: quartiles per group and month, local DRL medians, alert samples.
 
-Nothing here loads every report. Quartiles use linear interpolation between order statistics (the
-"inclusive" method): PostgreSQL computes them with ``percentile_cont``; SQLite, which has no such function,
-counts each group and reads the two order statistics around each quartile from an index that holds the
-group's doses in order (``ORDER BY audit_dose LIMIT 2 OFFSET k``; migration ``0008_dose``). Whisker ends and
-outlier points are index seeks on both databases.
+Nothing here loads or walks every report. Quartiles use linear interpolation between order statistics (the
+"inclusive" method, as PostgreSQL's ``percentile_cont``) and are exact: the maintained dose bins of each group
+(``dose_tally_bin``, migration ``0014_dose``) tell which bin holds each wanted order statistic and how many
+doses lie below it; the value is read from the index that holds the group's doses in order, entered at the
+bin's lower edge (``WHERE audit_dose >= edge ORDER BY audit_dose LIMIT 2 OFFSET k``, k less than the bin's
+count). Whisker ends and outlier points are index seeks. The same statements run on SQLite and PostgreSQL;
+the cost of a dashboard grows with the number of groups and months, not with the number of reports.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, select, union
+from sqlalchemy import ColumnElement, Select, func, select, union
 from sqlalchemy.orm import Session
 
 from painguide.dose.dashboard import (
@@ -28,7 +30,7 @@ from painguide.dose.dashboard import (
 )
 from painguide.dose.reference import AlertLevels, Comparison, DoseSample, LocalDrl, ReferenceData
 from painguide.store.dose_tables import DosePatientTallyRow, DoseReportRow
-from painguide.store.dose_tally import tally
+from painguide.store.dose_tally import bin_edge, tally_bins
 
 __all__ = [
     "alert_samples",
@@ -58,8 +60,37 @@ def _equal(column: Any, value: Any) -> ColumnElement[bool]:
     return column.is_(None) if value is None else column == value  # type: ignore[no-any-return]
 
 
-def _postgres(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def _walk(
+    session: Session,
+    where: Sequence[ColumnElement[bool]],
+    counted: Sequence[tuple[int, int]],
+    index: int,
+) -> list[float]:
+    """The ``index``-th (0-based) and the next audit dose of a group in order, read from the group's index.
+
+    ``counted`` (the group's maintained bins) names the bin holding the ``index``-th dose and how many doses
+    lie below it, so the index is entered at the bin's lower edge and walked at most one bin's doses.
+    """
+    before, located = 0, None
+    for number, reports in counted:
+        if before + reports > index:
+            located = number
+            break
+        before += reports
+    whole = select(R.audit_dose).where(*where).order_by(R.audit_dose).limit(2)
+    if located is None:  # bins out of step with the reports (never expected): walk from the group's start
+        return [float(v) for v in session.scalars(whole.offset(index)) if v is not None]
+    ordered = select(R.audit_dose).where(*where)
+    if located >= 0:
+        edge = bin_edge(located)
+        ordered = ordered.where(R.audit_dose >= edge) if edge > 0 else ordered.where(R.audit_dose > 0)
+    else:  # bin -1 (doses at or below zero) begins the group
+        before = 0
+    walk = ordered.order_by(R.audit_dose).limit(2).offset(index - before)
+    found = [float(v) for v in session.scalars(walk) if v is not None]
+    if not found:
+        found = [float(v) for v in session.scalars(whole.offset(index)) if v is not None]
+    return found
 
 
 def _quantiles(
@@ -67,33 +98,30 @@ def _quantiles(
     columns: Sequence[Any],
     conditions: Sequence[ColumnElement[bool]],
     probabilities: Sequence[float],
-    counts: Callable[[], list[tuple[tuple[Any, ...], int]]],
+    bins: Callable[[], dict[tuple[Any, ...], list[tuple[int, int]]]],
 ) -> list[tuple[tuple[Any, ...], int, list[float]]]:
-    """Per distinct value of ``columns``: the key, the count of doses and the doses' quantiles.
+    """Per group (distinct value of ``columns``): the key, the count of doses and the doses' quantiles.
 
-    ``counts`` gives each group's key and number of doses (from the maintained tallies) where the database
-    cannot compute quantiles itself.
+    Quantiles interpolate linearly between order statistics (the "inclusive" method, as PostgreSQL's
+    ``percentile_cont``), exact: ``bins`` gives each group's maintained dose bins, which locate every order
+    statistic to within one bin; its value is then read from the index (the same statements on both
+    databases).
     """
-    where = and_(R.audit_dose.is_not(None), *conditions)
-    if _postgres(session):
-        from sqlalchemy.dialects.postgresql import array
-
-        quantiles = func.percentile_cont(array([literal(p) for p in probabilities])).within_group(
-            R.audit_dose
-        )
-        stmt = select(*columns, func.count(R.audit_dose), quantiles).where(where).group_by(*columns)
-        return [(tuple(row[:-2]), int(row[-2]), [float(v) for v in row[-1]]) for row in session.execute(stmt)]
     results = []
-    for key, count in counts():
-        ordered = select(R.audit_dose).where(
-            where, *(_equal(c, v) for c, v in zip(columns, key, strict=True))
-        )
-        ordered = ordered.order_by(R.audit_dose)
+    for key, counted in bins().items():
+        count = sum(n for _, n in counted)
+        if count == 0:
+            continue
+        where = [
+            R.audit_dose.is_not(None),
+            *conditions,
+            *(_equal(c, v) for c, v in zip(columns, key, strict=True)),
+        ]
         values = []
         for probability in probabilities:
             position = (count - 1) * probability
             low = int(position)
-            pair = [float(v) for v in session.scalars(ordered.limit(2).offset(low)) if v is not None]
+            pair = _walk(session, where, counted, low)
             upper = pair[1] if len(pair) > 1 else pair[0]
             values.append(pair[0] + (upper - pair[0]) * (position - low))
         results.append((key, count, values))
@@ -106,8 +134,8 @@ def _whiskers_and_points(
     lower, upper = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
     points = select(R.audit_dose, R.id).where(*group, R.audit_dose.is_not(None))
     if count <= POINTS_PER_GROUP:  # every report: the whiskers follow from the points
-        rows = session.execute(points.order_by(R.study_datetime, R.id))
-        shown = tuple((float(v), int(i)) for v, i in rows if v is not None)
+        every = session.execute(points.order_by(R.study_datetime, R.id))
+        shown = tuple((float(v), int(i)) for v, i in every if v is not None)
         inside = [v for v, _ in shown if lower <= v <= upper] or [q1, q3]
         return min(inside), max(inside), shown
     ends = select(
@@ -115,9 +143,14 @@ def _whiskers_and_points(
         select(func.max(R.audit_dose)).where(*group, R.audit_dose <= upper).scalar_subquery(),
     )
     low, high = session.execute(ends).one()
-    outliers = points.where((R.audit_dose > upper) | (R.audit_dose < lower))  # the highest first
-    outliers = outliers.order_by(R.audit_dose.desc()).limit(OUTLIERS_PER_GROUP)
-    shown = tuple((float(v), int(i)) for v, i in session.execute(outliers) if v is not None)
+    # the highest outliers first: those above the upper whisker, then (if room is left) those below the lower;
+    # two index seeks (one condition with OR would walk the whole group when there are few high outliers)
+    high_points = points.where(R.audit_dose > upper).order_by(R.audit_dose.desc(), R.id.desc())
+    rows: list[Any] = list(session.execute(high_points.limit(OUTLIERS_PER_GROUP)))
+    if len(rows) < OUTLIERS_PER_GROUP:
+        low_points = points.where(R.audit_dose < lower).order_by(R.audit_dose.desc(), R.id.desc())
+        rows += session.execute(low_points.limit(OUTLIERS_PER_GROUP - len(rows)))
+    shown = tuple((float(v), int(i)) for v, i in rows if v is not None)
     return float(low if low is not None else q1), float(high if high is not None else q3), shown
 
 
@@ -125,8 +158,8 @@ def group_stats(session: Session, *, kind: str, group_by: GroupBy) -> list[Group
     """Count, quartiles, whisker ends and points of each procedure type, device or operator of one kind."""
     columns = _GROUP_COLUMNS[group_by]
     stats = []
-    counts = partial(tally, session, group_by, [kind])
-    for key, count, (q1, median, q3) in _quantiles(session, columns, [R.kind == kind], _QUARTILES, counts):
+    bins = partial(tally_bins, session, group_by, [kind])
+    for key, count, (q1, median, q3) in _quantiles(session, columns, [R.kind == kind], _QUARTILES, bins):
         group = [R.kind == kind, *(_equal(c, v) for c, v in zip(columns, key, strict=True))]
         low, high, points = _whiskers_and_points(session, group, count, q1, q3)
         stats.append(GroupStat(group_key(group_by, key), Spread(count, q1, median, q3, low, high), points))
@@ -135,10 +168,10 @@ def group_stats(session: Session, *, kind: str, group_by: GroupBy) -> list[Group
 
 def month_stats(session: Session, *, kind: str) -> list[MonthStat]:
     """Count, median and quartiles of each calendar month with reports of one kind, in date order."""
-    counts = partial(tally, session, "month", [kind])
+    bins = partial(tally_bins, session, "month", [kind])
     conditions = [R.kind == kind, R.study_month.is_not(None)]
     rows = [
-        r for r in _quantiles(session, [R.study_month], conditions, _QUARTILES, counts) if r[0][0] is not None
+        r for r in _quantiles(session, [R.study_month], conditions, _QUARTILES, bins) if r[0][0] is not None
     ]
     months = []
     for (month,), count, (q1, median, q3) in sorted(rows, key=lambda r: int(r[0][0])):
@@ -146,21 +179,21 @@ def month_stats(session: Session, *, kind: str) -> list[MonthStat]:
     return months
 
 
-def _procedure_counts(
+def _procedure_bins(
     session: Session, kinds: list[str], only: str | None
-) -> list[tuple[tuple[Any, ...], int]]:
-    return [
-        (key, n)
-        for key, n in tally(session, "procedure", kinds)
+) -> dict[tuple[Any, ...], list[tuple[int, int]]]:
+    return {
+        key: counted
+        for key, counted in tally_bins(session, "procedure", kinds).items()
         if key[0] is not None and only in (None, key[0])
-    ]
+    }
 
 
 def procedure_medians(session: Session) -> list[LocalDrl]:
     """Local DRLs: per procedure type, the median DAP of projection reports and the median DLP of CT."""
     drls = []
     for quantity, condition, kinds in (("dap", R.kind != "ct", _PROJECTION), ("dlp", R.kind == "ct", ["ct"])):
-        counts = partial(_procedure_counts, session, kinds, None)
+        counts = partial(_procedure_bins, session, kinds, None)
         rows = _quantiles(
             session, [R.procedure_type], [R.procedure_type.is_not(None), condition], [0.5], counts
         )
@@ -171,7 +204,7 @@ def procedure_medians(session: Session) -> list[LocalDrl]:
 def procedure_median(session: Session, procedure_type: str, *, ct: bool) -> LocalDrl | None:
     """The local DRL of one procedure type (projection DAP, or CT DLP)."""
     condition = R.kind == "ct" if ct else R.kind != "ct"
-    counts = partial(_procedure_counts, session, ["ct"] if ct else _PROJECTION, procedure_type)
+    counts = partial(_procedure_bins, session, ["ct"] if ct else _PROJECTION, procedure_type)
     rows = _quantiles(
         session, [R.procedure_type], [R.procedure_type == procedure_type, condition], [0.5], counts
     )

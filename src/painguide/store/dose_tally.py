@@ -1,14 +1,21 @@
-"""Maintained tallies of dose reports: reports per group (for quartiles by offset) and dose sums per patient.
+"""Maintained tallies of dose reports: reports per group and dose bin (quartiles) and dose sums per patient.
 
 Every report written through :func:`painguide.store.dose_repository.add_report` is counted here in the same
 transaction; a remap of procedure types rebuilds the procedure tally; :func:`rebuild_tallies` recounts
-everything (migration ``0008_dose``, bulk loads). Groups count only reports with an audit dose (the values the
-quartiles are taken of).
+everything (migrations ``0008_dose`` and ``0014_dose``, bulk loads). Groups count only reports with an audit
+dose (the values the quartiles are taken of).
+
+The bins (:func:`dose_bin`) cut the positive doses at the doubles whose last 47 mantissa bits are zero: 32
+bins per doubling of the dose, each about 2-3 % wide, with edges that are exact doubles, so that
+``audit_dose >= bin_edge(b)`` in SQL selects exactly the doses of the bins from ``b`` on (no rounding at the
+edges).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import struct
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -17,9 +24,18 @@ from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from painguide.store.dose_tables import DosePatientTallyRow, DoseReportRow, DoseTallyRow
+from painguide.store.dose_tables import DosePatientTallyRow, DoseReportRow, DoseTallyBinRow, DoseTallyRow
 
-__all__ = ["DIMENSIONS", "count_reports_in_tallies", "rebuild_tallies", "tally", "tally_key"]
+__all__ = [
+    "DIMENSIONS",
+    "bin_edge",
+    "count_reports_in_tallies",
+    "dose_bin",
+    "rebuild_tallies",
+    "tally",
+    "tally_bins",
+    "tally_key",
+]
 
 DIMENSIONS: dict[str, tuple[str, ...]] = {
     "procedure": ("procedure_type",),
@@ -27,7 +43,32 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     "device": ("manufacturer", "model", "station_name"),
     "month": ("study_month",),
 }
-T, P, R = DoseTallyRow, DosePatientTallyRow, DoseReportRow
+T, B, P, R = DoseTallyRow, DoseTallyBinRow, DosePatientTallyRow, DoseReportRow
+_SHIFT = 47  # 52 mantissa bits less the 5 kept: 2**5 = 32 bins per doubling
+
+
+def dose_bin(value: float) -> int:
+    """The bin of a dose: ``-1`` for doses at or below zero (and NaN), else the top bits of the double.
+
+    Examples
+    --------
+    >>> dose_bin(1.0) < dose_bin(1.03) < dose_bin(2.0)
+    True
+    >>> dose_bin(0.0), dose_bin(-3.0)
+    (-1, -1)
+    >>> bin_edge(dose_bin(0.7)) <= 0.7 < bin_edge(dose_bin(0.7) + 1)
+    True
+    """
+    if not value > 0:
+        return -1
+    return int(struct.unpack("<q", struct.pack("<d", value))[0]) >> _SHIFT
+
+
+def bin_edge(number: int) -> float:
+    """The smallest dose of bin ``number`` (an exact double); ``-inf`` for bin -1."""
+    if number < 0:
+        return -math.inf
+    return float(struct.unpack("<d", struct.pack("<q", number << _SHIFT))[0])
 
 
 def tally_key(values: Iterable[Any]) -> str:
@@ -57,11 +98,15 @@ def _upsert(bind: Session | Connection, table: Any, rows: list[dict[str, Any]], 
 def count_reports_in_tallies(session: Session, reports: Sequence[Mapping[str, Any]]) -> None:
     """Add newly stored reports (their column values) to the tallies, in the caller's transaction."""
     groups: Counter[tuple[str, str, str]] = Counter()
+    bins: Counter[tuple[str, str, str, int]] = Counter()
     patients: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for report in reports:
-        if report.get("audit_dose") is not None:
+        dose = report.get("audit_dose")
+        if dose is not None:
             for dimension, columns in DIMENSIONS.items():
-                groups[(dimension, report["kind"], tally_key(report.get(c) for c in columns))] += 1
+                key = tally_key(report.get(c) for c in columns)
+                groups[(dimension, report["kind"], key)] += 1
+                bins[(dimension, report["kind"], key, dose_bin(dose))] += 1
         if report.get("patient_id"):
             sums = patients[report["patient_id"]]
             sums[0] += abs(report.get("dap_total_gy_cm2") or 0.0)
@@ -71,6 +116,11 @@ def count_reports_in_tallies(session: Session, reports: Sequence[Mapping[str, An
         {"dimension": d, "kind": k, "key": key, "reports": n} for (d, k, key), n in sorted(groups.items())
     ]
     _upsert(session, T, rows, ("dimension", "kind", "key"))
+    bin_rows = [
+        {"dimension": d, "kind": k, "key": key, "bin": b, "reports": n}
+        for (d, k, key, b), n in sorted(bins.items())
+    ]
+    _upsert(session, B, bin_rows, ("dimension", "kind", "key", "bin"))
     sums_rows = [
         {"patient_id": pid, "dap_sum_gy_cm2": dap, "rp_sum_mgy": rp}
         for pid, (dap, rp) in sorted(patients.items())
@@ -78,8 +128,13 @@ def count_reports_in_tallies(session: Session, reports: Sequence[Mapping[str, An
     _upsert(session, P, sums_rows, ("patient_id",))
 
 
-def rebuild_tallies(bind: Session | Connection, *, dimensions: Iterable[str] = DIMENSIONS) -> None:
-    """Recount the given group tallies (all by default, with the patient sums) from the stored reports."""
+def rebuild_tallies(
+    bind: Session | Connection, *, dimensions: Iterable[str] = DIMENSIONS, bins: bool = True
+) -> None:
+    """Recount the given group tallies (all by default, with the patient sums) from the stored reports.
+
+    ``bins=False`` leaves the dose bins alone (migration ``0008_dose`` runs before their table exists).
+    """
     chosen = list(dimensions)
     for dimension in chosen:
         columns = [getattr(R, c) for c in DIMENSIONS[dimension]]
@@ -93,6 +148,8 @@ def rebuild_tallies(bind: Session | Connection, *, dimensions: Iterable[str] = D
         ]
         if rows:
             bind.execute(insert(T), rows)
+        if bins:
+            _rebuild_bins(bind, dimension)
     if set(chosen) == set(DIMENSIONS):
         bind.execute(delete(P))
         stmt = select(
@@ -105,6 +162,39 @@ def rebuild_tallies(bind: Session | Connection, *, dimensions: Iterable[str] = D
         ]
         for start in range(0, len(rows), 10_000):
             bind.execute(insert(P), rows[start : start + 10_000])
+
+
+def _rebuild_bins(bind: Session | Connection, dimension: str) -> None:
+    """Recount one dimension's dose bins, streaming the reports' doses (the bins are computed in Python)."""
+    columns = [getattr(R, c) for c in DIMENSIONS[dimension]]
+    bind.execute(delete(B).where(B.dimension == dimension))
+    stmt = select(R.kind, *columns, R.audit_dose).where(R.audit_dose.is_not(None))
+    counted: Counter[tuple[str, str, int]] = Counter()
+    found = bind.execute(stmt.execution_options(yield_per=10_000))
+    for row in found:
+        counted[(row[0], tally_key(row[1:-1]), dose_bin(float(row[-1])))] += 1
+    rows = [
+        {"dimension": dimension, "kind": k, "key": key, "bin": b, "reports": n}
+        for (k, key, b), n in sorted(counted.items())
+    ]
+    for start in range(0, len(rows), 10_000):
+        bind.execute(insert(B), rows[start : start + 10_000])
+
+
+def tally_bins(
+    session: Session, dimension: str, kinds: Iterable[str]
+) -> dict[tuple[Any, ...], list[tuple[int, int]]]:
+    """Per group of a dimension: its dose bins in order with their report counts, summed over ``kinds``."""
+    stmt = select(B.key, B.bin, func.sum(B.reports)).where(B.dimension == dimension, B.kind.in_(list(kinds)))
+    stmt = stmt.group_by(B.key, B.bin).having(func.sum(B.reports) > 0).order_by(B.key, B.bin)
+    groups: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
+    last, key = None, ()
+    for text, number, count in session.execute(stmt):
+        if text != last:
+            last, key = text, tuple(json.loads(text))
+            groups[key] = []
+        groups[key].append((int(number), int(count)))
+    return groups
 
 
 def tally(session: Session, dimension: str, kinds: Iterable[str]) -> list[tuple[tuple[Any, ...], int]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -171,11 +172,15 @@ def test_maintained_tallies_equal_a_recount_after_imports_and_remap(
     seeded: list[DoseSample], uow_factory: UowFactory
 ) -> None:
     from painguide.dose.service import remap_procedure_types
-    from painguide.store.dose_tables import DosePatientTallyRow, DoseTallyRow
+    from painguide.store.dose_tables import DosePatientTallyRow, DoseTallyBinRow, DoseTallyRow
     from painguide.store.dose_tally import rebuild_tallies
 
-    def snapshot() -> tuple[list[tuple[str, str, str, int]], list[tuple[str, float, float]]]:
+    def snapshot() -> tuple[list[tuple[str, str, str, int]], list[tuple[str, float, float]], list[Any]]:
         with uow_factory() as uow:
+            b = DoseTallyBinRow
+            bins = uow.session.execute(
+                select(b.dimension, b.kind, b.key, b.bin, b.reports).where(b.reports > 0)
+            )
             groups = uow.session.execute(
                 select(
                     DoseTallyRow.dimension, DoseTallyRow.kind, DoseTallyRow.key, DoseTallyRow.reports
@@ -188,7 +193,11 @@ def test_maintained_tallies_equal_a_recount_after_imports_and_remap(
                     DosePatientTallyRow.rp_sum_mgy,
                 )
             )
-            return sorted(tuple(g) for g in groups), sorted(tuple(s) for s in sums)  # type: ignore[misc]
+            return (
+                sorted(tuple(g) for g in groups),  # type: ignore[misc]
+                sorted(tuple(s) for s in sums),  # type: ignore[misc]
+                sorted(tuple(x) for x in bins),
+            )
 
     with uow_factory() as uow:  # a change behind the tallies' back, which the remap undoes
         uow.session.execute(
@@ -206,6 +215,11 @@ def test_maintained_tallies_equal_a_recount_after_imports_and_remap(
         uow.commit()
     recounted = snapshot()
     assert maintained[0] == recounted[0]
+    assert maintained[2] == recounted[2]
+    per_group = {}
+    for d, k, key, _b, n in maintained[2]:
+        per_group[(d, k, key)] = per_group.get((d, k, key), 0) + n
+    assert per_group == {(d, k, key): n for d, k, key, n in maintained[0]}
     assert [(p, round(d, 9), round(r, 9)) for p, d, r in maintained[1]] == [
         (p, round(d, 9), round(r, 9)) for p, d, r in recounted[1]
     ]
