@@ -206,14 +206,26 @@ class ReportPage:
 
 
 def report_page(
-    uow_factory: UowFactory, where: ReportFilter, *, actor: str, page: int = 1, per_page: int = 50
+    uow_factory: UowFactory,
+    where: ReportFilter,
+    *,
+    actor: str,
+    page: int = 1,
+    per_page: int = 50,
+    after: int | None = None,
+    before: int | None = None,
 ) -> ReportPage:
-    """Reports matching ``where``, newest study first, one page at a time (audited: patient data)."""
+    """Reports matching ``where``, newest study first, one page at a time (audited: patient data).
+
+    With ``after`` (``before``), the page holds the reports right after (before) that report id, found by
+    index seeks however deep the page (the list's "older"/"newer" links); ``page`` is then only its number.
+    """
 
     page = max(1, page)
     with uow_factory() as uow:
         total = count_reports(uow.session, where)
-        items = list_reports(uow.session, where, limit=per_page, offset=(page - 1) * per_page)
+        offset = (page - 1) * per_page
+        items = list_reports(uow.session, where, limit=per_page, offset=offset, after=after, before=before)
         detail: dict[str, Any] = {"page": page, "shown": len(items), **where.described()}
         record_audit(uow.session, actor, "dose.reports.read", "dose_report", "*", detail)
         uow.commit()

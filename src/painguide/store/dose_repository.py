@@ -7,7 +7,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from painguide.dose.models import (
@@ -21,7 +21,7 @@ from painguide.dose.models import (
     ReportKind,
     StoredReport,
 )
-from painguide.errors import NotFoundError
+from painguide.errors import NotFoundError, ValidationError
 from painguide.store.dose_tables import DoseEventRow, DoseReportRow
 from painguide.store.dose_tally import count_reports_in_tallies, rebuild_tallies
 
@@ -180,12 +180,77 @@ def _conditions(where: ReportFilter) -> list[ColumnElement[bool]]:
 
 
 def list_reports(
-    session: Session, where: ReportFilter = ReportFilter(), *, limit: int = 500, offset: int = 0
+    session: Session,
+    where: ReportFilter = ReportFilter(),
+    *,
+    limit: int = 500,
+    offset: int = 0,
+    after: int | None = None,
+    before: int | None = None,
 ) -> list[StoredReport]:
-    """Reports, newest study first, matching ``where``; one page of ``limit`` from ``offset``."""
+    """Reports, newest study first, matching ``where``; one page of ``limit``.
+
+    The page starts at ``offset``, or (keyset paging, as fast for the last page as for the first) right after
+    the report with id ``after`` or ends right before the report with id ``before`` in this order.
+
+    Raises
+    ------
+    ValidationError
+        If ``after`` or ``before`` names no stored report.
+    """
     stmt = select(DoseReportRow).where(and_(True, *_conditions(where)))
-    stmt = stmt.order_by(DoseReportRow.study_datetime.desc(), DoseReportRow.id.desc())
-    return [_to_domain(row, with_events=False) for row in session.scalars(stmt.limit(limit).offset(offset))]
+    if after is None and before is None:
+        stmt = stmt.order_by(DoseReportRow.study_datetime.desc(), DoseReportRow.id.desc())
+        return [
+            _to_domain(row, with_events=False) for row in session.scalars(stmt.limit(limit).offset(offset))
+        ]
+    return [_to_domain(row, with_events=False) for row in _keyset(session, stmt, limit, after, before)]
+
+
+def _keyset(
+    session: Session, stmt: Select[Any], limit: int, after: int | None, before: int | None
+) -> list[DoseReportRow]:
+    """One page next to an anchor report, newest first: index seeks, no offset.
+
+    The list's order is study date-time descending, then id descending, with the reports without a date-time
+    last on SQLite and first on PostgreSQL (each database's order of NULL in ``DESC``); the order is walked as
+    two segments (with and without a date-time) so that every statement is a range seek on an index.
+    """
+    r = DoseReportRow
+    field, anchor_id = ("after", after) if after is not None else ("before", before)
+    found = session.execute(select(r.study_datetime).where(r.id == anchor_id)).one_or_none()
+    if found is None:
+        raise ValidationError(field, f"no dose report with id {anchor_id}; follow the page links of the list")
+    when = found[0]
+    dated: list[Any] = [r.study_datetime.is_not(None)]
+    undated: list[Any] = [r.study_datetime.is_(None)]
+    first: list[Any]
+    segments = [dated, undated] if session.get_bind().dialect.name != "postgresql" else [undated, dated]
+    position = segments.index(undated if when is None else dated)
+    newest_first: list[Any] = [r.study_datetime.desc(), r.id.desc()]
+    oldest_first: list[Any] = [r.study_datetime.asc(), r.id.asc()]
+    rows: list[DoseReportRow] = []
+    if after is not None:  # older reports: the rest of the anchor's segment, then the later segments
+        if when is None:
+            first = [*undated, r.id < anchor_id]
+        else:
+            first = [r.study_datetime <= when, (r.study_datetime < when) | (r.id < anchor_id)]
+        for conditions in [first, *segments[position + 1 :]]:
+            page = stmt.where(*conditions).order_by(*newest_first).limit(limit - len(rows))
+            rows += session.scalars(page)
+            if len(rows) >= limit:
+                break
+        return rows
+    if when is None:  # newer reports: back through the anchor's segment, then the earlier segments
+        first = [*undated, r.id > anchor_id]
+    else:
+        first = [r.study_datetime >= when, (r.study_datetime > when) | (r.id > anchor_id)]
+    for conditions in [first, *reversed(segments[:position])]:
+        page = stmt.where(*conditions).order_by(*oldest_first).limit(limit - len(rows))
+        rows += session.scalars(page)
+        if len(rows) >= limit:
+            break
+    return rows[::-1]
 
 
 def count_reports(session: Session, where: ReportFilter = ReportFilter()) -> int:

@@ -12,11 +12,12 @@ the cost of a dashboard grows with the number of groups and months, not with the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, union
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, union, union_all
 from sqlalchemy.orm import Session
 
 from painguide.dose.dashboard import (
@@ -30,7 +31,7 @@ from painguide.dose.dashboard import (
 )
 from painguide.dose.reference import AlertLevels, Comparison, DoseSample, LocalDrl, ReferenceData
 from painguide.store.dose_tables import DosePatientTallyRow, DoseReportRow
-from painguide.store.dose_tally import bin_edge, tally_bins
+from painguide.store.dose_tally import bin_edge, tally_key, tally_positions
 
 __all__ = [
     "alert_samples",
@@ -45,7 +46,9 @@ __all__ = [
 ]
 
 R, P = DoseReportRow, DosePatientTallyRow
-_QUARTILES = (0.25, 0.5, 0.75)
+_QUARTILES = ((1, 4), (1, 2), (3, 4))
+_MEDIAN = (1, 2)
+_BATCH = 200  # parts per UNION ALL (SQLite allows 500 compound terms)
 _PROJECTION = ["fluoro", "radiography"]
 _SAMPLE_COLUMN = {"dap": "dap_total_gy_cm2", "dlp": "dlp_total_mgy_cm", "rp_dose": "rp_dose_total_mgy"}
 _GROUP_COLUMNS: dict[GroupBy, tuple[Any, ...]] = {
@@ -60,118 +63,165 @@ def _equal(column: Any, value: Any) -> ColumnElement[bool]:
     return column.is_(None) if value is None else column == value  # type: ignore[no-any-return]
 
 
-def _walk(
-    session: Session,
-    where: Sequence[ColumnElement[bool]],
-    counted: Sequence[tuple[int, int]],
-    index: int,
-) -> list[float]:
-    """The ``index``-th (0-based) and the next audit dose of a group in order, read from the group's index.
+def _batched(session: Session, parts: Sequence[Select[Any]]) -> list[list[Any]]:
+    """The rows of each statement in ``parts``, read in a few statements (``UNION ALL`` of subqueries).
 
-    ``counted`` (the group's maintained bins) names the bin holding the ``index``-th dose and how many doses
-    lie below it, so the index is entered at the bin's lower edge and walked at most one bin's doses.
+    Each part keeps its own ``ORDER BY ... LIMIT ... OFFSET`` inside its subquery; rows come back tagged with
+    their part's number (the order inside a part is not kept: callers sort).
     """
-    before, located = 0, None
-    for number, reports in counted:
-        if before + reports > index:
-            located = number
-            break
-        before += reports
-    whole = select(R.audit_dose).where(*where).order_by(R.audit_dose).limit(2)
-    if located is None:  # bins out of step with the reports (never expected): walk from the group's start
-        return [float(v) for v in session.scalars(whole.offset(index)) if v is not None]
-    ordered = select(R.audit_dose).where(*where)
-    if located >= 0:
-        edge = bin_edge(located)
-        ordered = ordered.where(R.audit_dose >= edge) if edge > 0 else ordered.where(R.audit_dose > 0)
-    else:  # bin -1 (doses at or below zero) begins the group
-        before = 0
-    walk = ordered.order_by(R.audit_dose).limit(2).offset(index - before)
-    found = [float(v) for v in session.scalars(walk) if v is not None]
-    if not found:
-        found = [float(v) for v in session.scalars(whole.offset(index)) if v is not None]
+    found: list[list[Any]] = [[] for _ in parts]
+    for start in range(0, len(parts), _BATCH):
+        tagged = []
+        for number, part in enumerate(parts[start : start + _BATCH], start):
+            sub = part.subquery()
+            tagged.append(select(literal_column(str(number)).label("part"), *sub.c))
+        stmt = tagged[0] if len(tagged) == 1 else union_all(*tagged)
+        for row in session.execute(stmt):
+            found[int(row[0])].append(tuple(row[1:]))
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Walk:
+    """Where to read one order statistic: the group's conditions, the bin's lower edge, the offset from it."""
+
+    where: tuple[ColumnElement[bool], ...]
+    bin: int | None
+    offset: int
+
+    def statement(self) -> Select[Any]:
+        ordered = select(R.audit_dose).where(*self.where)
+        if self.bin is not None and self.bin >= 0:
+            edge = bin_edge(self.bin)
+            ordered = ordered.where(R.audit_dose >= edge) if edge > 0 else ordered.where(R.audit_dose > 0)
+        return ordered.order_by(R.audit_dose).limit(2).offset(self.offset)
 
 
 def _quantiles(
     session: Session,
     columns: Sequence[Any],
     conditions: Sequence[ColumnElement[bool]],
-    probabilities: Sequence[float],
-    bins: Callable[[], dict[tuple[Any, ...], list[tuple[int, int]]]],
+    fractions: Sequence[tuple[int, int]],
+    positions: Callable[[], dict[tuple[Any, ...], tuple[int, list[tuple[int, int, int]]]]],
 ) -> list[tuple[tuple[Any, ...], int, list[float]]]:
     """Per group (distinct value of ``columns``): the key, the count of doses and the doses' quantiles.
 
-    Quantiles interpolate linearly between order statistics (the "inclusive" method, as PostgreSQL's
-    ``percentile_cont``), exact: ``bins`` gives each group's maintained dose bins, which locate every order
-    statistic to within one bin; its value is then read from the index (the same statements on both
-    databases).
+    Quantiles (``fractions`` a/b) interpolate linearly between order statistics (the "inclusive" method, as
+    PostgreSQL's ``percentile_cont``) and are exact: ``positions`` gives, per group, the maintained dose bins
+    that hold the wanted order statistics; each value is read from the group's index entered at its bin's
+    lower edge, all of them in a few statements (the same on both databases).
     """
-    results = []
-    for key, counted in bins().items():
-        count = sum(n for _, n in counted)
-        if count == 0:
-            continue
-        where = [
+    groups = []
+    walks: list[_Walk] = []
+    for key, (count, bins) in positions().items():
+        where = (
             R.audit_dose.is_not(None),
             *conditions,
             *(_equal(c, v) for c, v in zip(columns, key, strict=True)),
-        ]
+        )
+        wanted = []
+        for a, b in fractions:
+            index = (count - 1) * a // b
+            held = [(n, below) for n, below, inside in bins if below <= index < below + inside]
+            if held and held[0][0] < 0:  # bin -1 (doses at or below zero) begins the group
+                held = [(-1, 0)]
+            number, below = held[0] if held else (None, 0)  # none: bins out of step (walk from the start)
+            wanted.append(((count - 1) * a / b, index, len(walks)))
+            walks.append(_Walk(where, number, index - below))
+        groups.append((key, count, wanted))
+    found = _batched(session, [w.statement() for w in walks])
+    results = []
+    for key, count, wanted in groups:
         values = []
-        for probability in probabilities:
-            position = (count - 1) * probability
-            low = int(position)
-            pair = _walk(session, where, counted, low)
+        for position, index, number in wanted:
+            pair = sorted(float(v) for (v,) in found[number] if v is not None)
+            if (
+                not pair
+            ):  # the bins out of step with the reports (never expected): walk from the group's start
+                retry = _Walk(walks[number].where, None, index).statement()
+                pair = [float(v) for v in session.scalars(retry) if v is not None]
             upper = pair[1] if len(pair) > 1 else pair[0]
-            values.append(pair[0] + (upper - pair[0]) * (position - low))
+            values.append(pair[0] + (upper - pair[0]) * (position - index))
         results.append((key, count, values))
     return results
 
 
-def _whiskers_and_points(
-    session: Session, group: Sequence[ColumnElement[bool]], count: int, q1: float, q3: float
-) -> tuple[float, float, tuple[tuple[float, int], ...]]:
-    lower, upper = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
-    points = select(R.audit_dose, R.id).where(*group, R.audit_dose.is_not(None))
-    if count <= POINTS_PER_GROUP:  # every report: the whiskers follow from the points
-        every = session.execute(points.order_by(R.study_datetime, R.id))
-        shown = tuple((float(v), int(i)) for v, i in every if v is not None)
-        inside = [v for v, _ in shown if lower <= v <= upper] or [q1, q3]
-        return min(inside), max(inside), shown
-    ends = select(
-        select(func.min(R.audit_dose)).where(*group, R.audit_dose >= lower).scalar_subquery(),
-        select(func.max(R.audit_dose)).where(*group, R.audit_dose <= upper).scalar_subquery(),
-    )
-    low, high = session.execute(ends).one()
-    # the highest outliers first: those above the upper whisker, then (if room is left) those below the lower;
-    # two index seeks (one condition with OR would walk the whole group when there are few high outliers)
-    high_points = points.where(R.audit_dose > upper).order_by(R.audit_dose.desc(), R.id.desc())
-    rows: list[Any] = list(session.execute(high_points.limit(OUTLIERS_PER_GROUP)))
-    if len(rows) < OUTLIERS_PER_GROUP:
-        low_points = points.where(R.audit_dose < lower).order_by(R.audit_dose.desc(), R.id.desc())
-        rows += session.execute(low_points.limit(OUTLIERS_PER_GROUP - len(rows)))
-    shown = tuple((float(v), int(i)) for v, i in rows if v is not None)
-    return float(low if low is not None else q1), float(high if high is not None else q3), shown
+def _spreads(
+    session: Session, groups: Sequence[tuple[tuple[ColumnElement[bool], ...], int, float, float]]
+) -> list[tuple[float, float, tuple[tuple[float, int], ...]]]:
+    """Per group (conditions, count, q1, q3): whisker ends and the points drawn, in a few statements.
+
+    A group of at most ``POINTS_PER_GROUP`` reports shows every report; a larger one its outliers, the highest
+    first: those above the upper whisker, then (if room is left) those below the lower, each an index seek.
+    """
+    ends: list[Any] = []
+    outliers: list[Any] = []
+    small: list[Any] = []
+    for group, count, q1, q3 in groups:
+        lower, upper = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+        points = select(R.audit_dose, R.id).where(*group, R.audit_dose.is_not(None))
+        if count <= POINTS_PER_GROUP:
+            small.append(points.add_columns(R.study_datetime))
+            continue
+        ends.append(select(func.min(R.audit_dose)).where(*group, R.audit_dose >= lower))
+        ends.append(select(func.max(R.audit_dose)).where(*group, R.audit_dose <= upper))
+        highest: list[Any] = [R.audit_dose.desc(), R.id.desc()]
+        outliers.append(points.where(R.audit_dose > upper).order_by(*highest).limit(OUTLIERS_PER_GROUP))
+        outliers.append(points.where(R.audit_dose < lower).order_by(*highest).limit(OUTLIERS_PER_GROUP))
+    found_ends, found_outliers = _batched(session, ends), _batched(session, outliers)
+    found_small = _batched(session, small)
+    results = []
+    large = every = 0
+    for _group, count, q1, q3 in groups:
+        lower, upper = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+        if count <= POINTS_PER_GROUP:  # every report: the whiskers follow from the points
+            ordered = sorted(found_small[every], key=lambda r: (r[2] is not None, r[2] or datetime.min, r[1]))
+            shown = tuple((float(v), int(i)) for v, i, _when in ordered if v is not None)
+            every += 1
+            inside = [v for v, _ in shown if lower <= v <= upper] or [q1, q3]
+            results.append((min(inside), max(inside), shown))
+            continue
+        low = found_ends[2 * large][0][0] if found_ends[2 * large] else None
+        high = found_ends[2 * large + 1][0][0] if found_ends[2 * large + 1] else None
+
+        def highest_first(rows: list[Any]) -> list[tuple[float, int]]:
+            return sorted(((float(v), int(i)) for v, i in rows if v is not None), reverse=True)
+
+        above = highest_first(found_outliers[2 * large])
+        below = highest_first(found_outliers[2 * large + 1])
+        shown = tuple((above + below)[:OUTLIERS_PER_GROUP])
+        large += 1
+        results.append(
+            (float(low if low is not None else q1), float(high if high is not None else q3), shown)
+        )
+    return results
 
 
 def group_stats(session: Session, *, kind: str, group_by: GroupBy) -> list[GroupStat]:
     """Count, quartiles, whisker ends and points of each procedure type, device or operator of one kind."""
     columns = _GROUP_COLUMNS[group_by]
+    positions = partial(tally_positions, session, group_by, [kind], _QUARTILES)
+    quartiles = _quantiles(session, columns, [R.kind == kind], _QUARTILES, positions)
+    groups = [
+        ((R.kind == kind, *(_equal(c, v) for c, v in zip(columns, key, strict=True))), count, q1, q3)
+        for key, count, (q1, _median, q3) in quartiles
+    ]
     stats = []
-    bins = partial(tally_bins, session, group_by, [kind])
-    for key, count, (q1, median, q3) in _quantiles(session, columns, [R.kind == kind], _QUARTILES, bins):
-        group = [R.kind == kind, *(_equal(c, v) for c, v in zip(columns, key, strict=True))]
-        low, high, points = _whiskers_and_points(session, group, count, q1, q3)
+    for (key, count, (q1, median, q3)), (low, high, points) in zip(
+        quartiles, _spreads(session, groups), strict=True
+    ):
         stats.append(GroupStat(group_key(group_by, key), Spread(count, q1, median, q3, low, high), points))
     return stats
 
 
 def month_stats(session: Session, *, kind: str) -> list[MonthStat]:
     """Count, median and quartiles of each calendar month with reports of one kind, in date order."""
-    bins = partial(tally_bins, session, "month", [kind])
+    positions = partial(tally_positions, session, "month", [kind], _QUARTILES)
     conditions = [R.kind == kind, R.study_month.is_not(None)]
     rows = [
-        r for r in _quantiles(session, [R.study_month], conditions, _QUARTILES, bins) if r[0][0] is not None
+        r
+        for r in _quantiles(session, [R.study_month], conditions, _QUARTILES, positions)
+        if r[0][0] is not None
     ]
     months = []
     for (month,), count, (q1, median, q3) in sorted(rows, key=lambda r: int(r[0][0])):
@@ -179,23 +229,21 @@ def month_stats(session: Session, *, kind: str) -> list[MonthStat]:
     return months
 
 
-def _procedure_bins(
+def _procedure_positions(
     session: Session, kinds: list[str], only: str | None
-) -> dict[tuple[Any, ...], list[tuple[int, int]]]:
-    return {
-        key: counted
-        for key, counted in tally_bins(session, "procedure", kinds).items()
-        if key[0] is not None and only in (None, key[0])
-    }
+) -> dict[tuple[Any, ...], tuple[int, list[tuple[int, int, int]]]]:
+    only_key = tally_key([only]) if only is not None else None
+    found = tally_positions(session, "procedure", kinds, [_MEDIAN], only=only_key)
+    return {key: value for key, value in found.items() if key[0] is not None}
 
 
 def procedure_medians(session: Session) -> list[LocalDrl]:
     """Local DRLs: per procedure type, the median DAP of projection reports and the median DLP of CT."""
     drls = []
     for quantity, condition, kinds in (("dap", R.kind != "ct", _PROJECTION), ("dlp", R.kind == "ct", ["ct"])):
-        counts = partial(_procedure_bins, session, kinds, None)
+        positions = partial(_procedure_positions, session, kinds, None)
         rows = _quantiles(
-            session, [R.procedure_type], [R.procedure_type.is_not(None), condition], [0.5], counts
+            session, [R.procedure_type], [R.procedure_type.is_not(None), condition], [_MEDIAN], positions
         )
         drls += [LocalDrl(str(key[0]), quantity, values[0], count) for key, count, values in rows]
     return sorted(drls, key=lambda d: (d.quantity != "dap", d.procedure_type))
@@ -204,9 +252,9 @@ def procedure_medians(session: Session) -> list[LocalDrl]:
 def procedure_median(session: Session, procedure_type: str, *, ct: bool) -> LocalDrl | None:
     """The local DRL of one procedure type (projection DAP, or CT DLP)."""
     condition = R.kind == "ct" if ct else R.kind != "ct"
-    counts = partial(_procedure_bins, session, ["ct"] if ct else _PROJECTION, procedure_type)
+    positions = partial(_procedure_positions, session, ["ct"] if ct else _PROJECTION, procedure_type)
     rows = _quantiles(
-        session, [R.procedure_type], [R.procedure_type == procedure_type, condition], [0.5], counts
+        session, [R.procedure_type], [R.procedure_type == procedure_type, condition], [_MEDIAN], positions
     )
     return LocalDrl(procedure_type, "dlp" if ct else "dap", rows[0][2][0], rows[0][1]) if rows else None
 

@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ __all__ = [
     "tally",
     "tally_bins",
     "tally_key",
+    "tally_positions",
 ]
 
 DIMENSIONS: dict[str, tuple[str, ...]] = {
@@ -195,6 +196,40 @@ def tally_bins(
             groups[key] = []
         groups[key].append((int(number), int(count)))
     return groups
+
+
+def tally_positions(
+    session: Session,
+    dimension: str,
+    kinds: Iterable[str],
+    fractions: Sequence[tuple[int, int]],
+    *,
+    only: str | None = None,
+) -> dict[tuple[Any, ...], tuple[int, list[tuple[int, int, int]]]]:
+    """Per group: its count of doses and the bins that hold the order statistics ``(count - 1) * a // b``.
+
+    Each bin comes as ``(bin, doses below it, doses in it)``. The database adds up the bins (window sums), so
+    a few rows per group are read whatever the number of bins and reports. ``only`` restricts the groups to
+    one key (a JSON list, :func:`tally_key`).
+    """
+    chosen = B.dimension == dimension, B.kind.in_(list(kinds)), *([B.key == only] if only is not None else [])
+    per_bin = select(B.key, B.bin, func.sum(B.reports).label("n")).where(*chosen).group_by(B.key, B.bin)
+    g = per_bin.subquery()
+    running = select(
+        g.c.key,
+        g.c.bin,
+        g.c.n,
+        func.sum(g.c.n).over(partition_by=g.c.key, order_by=g.c.bin).label("upto"),
+        func.sum(g.c.n).over(partition_by=g.c.key).label("total"),
+    ).subquery()
+    wanted = [((running.c.total - 1) * a) // b for a, b in fractions]
+    holds = or_(*((running.c.upto - running.c.n <= i) & (i < running.c.upto) for i in wanted))
+    stmt = select(running.c.key, running.c.bin, running.c.upto - running.c.n, running.c.n, running.c.total)
+    found: dict[tuple[Any, ...], tuple[int, list[tuple[int, int, int]]]] = {}
+    for text, number, below, count, total in session.execute(stmt.where(running.c.total > 0, holds)):
+        key = tuple(json.loads(text))
+        found.setdefault(key, (int(total), []))[1].append((int(number), int(below), int(count)))
+    return found
 
 
 def tally(session: Session, dimension: str, kinds: Iterable[str]) -> list[tuple[tuple[Any, ...], int]]:

@@ -168,6 +168,40 @@ def test_report_pages_filter_and_page_and_every_read_is_audited(
     assert entries[-2].detail == {"page": 1, "shown": 3, "patient_id": ALERT_PATIENT}
 
 
+def test_keyset_pages_follow_the_offset_order_both_ways_with_undated_reports(
+    seeded: list[DoseSample], uow_factory: UowFactory
+) -> None:
+    from painguide.errors import ValidationError
+
+    with uow_factory() as uow:  # a few reports without a study date-time, which sort last (SQLite) or first
+        undated = [s.report_id for s in seeded[:7]]
+        uow.session.execute(
+            update(DoseReportRow).where(DoseReportRow.id.in_(undated)).values(study_datetime=None)
+        )
+        uow.commit()
+    for where in (ReportFilter(), ReportFilter(until=datetime(2100, 1, 1)), ReportFilter(operator="nobody")):
+        total = report_page(uow_factory, where, actor="rpo1", per_page=8).total
+        by_offset = [
+            [s.id for s in report_page(uow_factory, where, actor="rpo1", page=n, per_page=8).items]
+            for n in range(1, -(-total // 8) + 1)
+        ] or [[]]
+        assert sum(map(len, by_offset)) == total
+        walked = [by_offset[0]]
+        while len(walked) < len(by_offset):
+            page = report_page(uow_factory, where, actor="rpo1", per_page=8, after=walked[-1][-1])
+            walked.append([s.id for s in page.items])
+        assert walked == by_offset
+        back = [walked[-1]]
+        while len(back) < len(walked):
+            page = report_page(uow_factory, where, actor="rpo1", per_page=8, before=back[-1][0])
+            back.append([s.id for s in page.items])
+        assert back[::-1] == by_offset
+        if where == ReportFilter():
+            assert set(undated) <= {i for page in walked for i in page} and total == 60
+    with pytest.raises(ValidationError, match="after"):
+        report_page(uow_factory, ReportFilter(), actor="rpo1", after=10**9)
+
+
 def test_maintained_tallies_equal_a_recount_after_imports_and_remap(
     seeded: list[DoseSample], uow_factory: UowFactory
 ) -> None:
