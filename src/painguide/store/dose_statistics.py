@@ -12,12 +12,11 @@ the cost of a dashboard grows with the number of groups and months, not with the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select, union, union_all
+from sqlalchemy import Select, select, text, union
 from sqlalchemy.orm import Session
 
 from painguide.dose.dashboard import (
@@ -51,56 +50,91 @@ _MEDIAN = (1, 2)
 _BATCH = 200  # parts per UNION ALL (SQLite allows 500 compound terms)
 _PROJECTION = ["fluoro", "radiography"]
 _SAMPLE_COLUMN = {"dap": "dap_total_gy_cm2", "dlp": "dlp_total_mgy_cm", "rp_dose": "rp_dose_total_mgy"}
-_GROUP_COLUMNS: dict[GroupBy, tuple[Any, ...]] = {
-    "procedure": (R.procedure_type,),
-    "device": (R.manufacturer, R.model, R.station_name),
-    "operator": (R.operator,),
+_GROUP_COLUMNS: dict[GroupBy, tuple[str, ...]] = {
+    "procedure": ("procedure_type",),
+    "device": ("manufacturer", "model", "station_name"),
+    "operator": ("operator",),
 }
+_OPERATORS = frozenset({"=", "!=", ">=", ">", "<=", "<"})
+Condition = tuple[str, str, Any]
+"""``(column of dose_report, operator, value)``; ``("x", "=", None)`` is ``x IS NULL``, ``("x", "!=", None)``
+``x IS NOT NULL`` (so that both databases use the index for a group whose key is null)."""
 
 
-def _equal(column: Any, value: Any) -> ColumnElement[bool]:
-    """``column = value``, or ``IS NULL`` (written so that both databases use the index)."""
-    return column.is_(None) if value is None else column == value  # type: ignore[no-any-return]
+class _Statement:
+    """Hand-written SQL over ``dose_report`` with named parameters, for statements of many similar parts.
+
+    Building hundreds of small SQLAlchemy selects (and their cache keys) per dashboard cost more than the
+    database work; these parts are strings of fixed shape with every value a bound parameter.
+    """
+
+    def __init__(self) -> None:
+        self.params: dict[str, Any] = {}
+
+    def bind(self, value: Any) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def where(self, conditions: Sequence[Condition]) -> str:
+        parts = ["audit_dose IS NOT NULL"]
+        for column, operator, value in conditions:
+            if column not in _COLUMNS or operator not in _OPERATORS:
+                raise ValueError(f"not a dose statistics condition: {column} {operator}")
+            if value is None:
+                parts.append(f"{column} IS {'NOT ' if operator == '!=' else ''}NULL")
+            else:
+                parts.append(f"{column} {operator} {self.bind(value)}")
+        return " AND ".join(parts)
 
 
-def _batched(session: Session, parts: Sequence[Select[Any]]) -> list[list[Any]]:
-    """The rows of each statement in ``parts``, read in a few statements (``UNION ALL`` of subqueries).
+_COLUMNS = frozenset(
+    {
+        "kind",
+        "procedure_type",
+        "operator",
+        "manufacturer",
+        "model",
+        "station_name",
+        "study_month",
+        "audit_dose",
+    }
+)
 
-    Each part keeps its own ``ORDER BY ... LIMIT ... OFFSET`` inside its subquery; rows come back tagged with
-    their part's number (the order inside a part is not kept: callers sort).
+
+def _batched(
+    session: Session, parts: Sequence[tuple[str, Sequence[Condition], str]], columns: str
+) -> list[list[Any]]:
+    """The rows of each part, read in a few statements (``UNION ALL`` of subqueries).
+
+    A part is ``(select head, conditions, tail)``: ``SELECT {head} FROM dose_report WHERE {conditions}
+    {tail}``, the tail holding its own ``ORDER BY ... LIMIT ... OFFSET`` (values inline as integers). Rows
+    come back with the part's number dropped; the order inside a part is not kept (callers sort).
     """
     found: list[list[Any]] = [[] for _ in parts]
     for start in range(0, len(parts), _BATCH):
-        tagged = []
-        for number, part in enumerate(parts[start : start + _BATCH], start):
-            sub = part.subquery()
-            tagged.append(select(literal_column(str(number)).label("part"), *sub.c))
-        stmt = tagged[0] if len(tagged) == 1 else union_all(*tagged)
-        for row in session.execute(stmt):
+        statement = _Statement()
+        selects = []
+        for number, (head, conditions, tail) in enumerate(parts[start : start + _BATCH], start):
+            inner = f"SELECT {head} FROM dose_report WHERE {statement.where(conditions)} {tail}"
+            selects.append(f"SELECT {number} AS part, {columns} FROM ({inner}) AS t{number}")
+        for row in session.execute(text(" UNION ALL ".join(selects)), statement.params):
             found[int(row[0])].append(tuple(row[1:]))
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class _Walk:
-    """Where to read one order statistic: the group's conditions, the bin's lower edge, the offset from it."""
-
-    where: tuple[ColumnElement[bool], ...]
-    bin: int | None
-    offset: int
-
-    def statement(self) -> Select[Any]:
-        ordered = select(R.audit_dose).where(*self.where)
-        if self.bin is not None and self.bin >= 0:
-            edge = bin_edge(self.bin)
-            ordered = ordered.where(R.audit_dose >= edge) if edge > 0 else ordered.where(R.audit_dose > 0)
-        return ordered.order_by(R.audit_dose).limit(2).offset(self.offset)
+def _edge(number: int | None) -> list[Condition]:
+    """The condition that enters a group's index at the lower edge of dose bin ``number``."""
+    if number is None or number < 0:
+        return []
+    edge = bin_edge(number)
+    return [("audit_dose", ">=", edge)] if edge > 0 else [("audit_dose", ">", 0.0)]
 
 
 def _quantiles(
     session: Session,
-    columns: Sequence[Any],
-    conditions: Sequence[ColumnElement[bool]],
+    columns: Sequence[str],
+    conditions: Sequence[Condition],
     fractions: Sequence[tuple[int, int]],
     positions: Callable[[], dict[tuple[Any, ...], tuple[int, list[tuple[int, int, int]]]]],
 ) -> list[tuple[tuple[Any, ...], int, list[float]]]:
@@ -112,13 +146,10 @@ def _quantiles(
     lower edge, all of them in a few statements (the same on both databases).
     """
     groups = []
-    walks: list[_Walk] = []
+    walks: list[tuple[str, list[Condition], str]] = []
+    wheres = []
     for key, (count, bins) in positions().items():
-        where = (
-            R.audit_dose.is_not(None),
-            *conditions,
-            *(_equal(c, v) for c, v in zip(columns, key, strict=True)),
-        )
+        where = [*conditions, *((c, "=", v) for c, v in zip(columns, key, strict=True))]
         wanted = []
         for a, b in fractions:
             index = (count - 1) * a // b
@@ -127,9 +158,11 @@ def _quantiles(
                 held = [(-1, 0)]
             number, below = held[0] if held else (None, 0)  # none: bins out of step (walk from the start)
             wanted.append(((count - 1) * a / b, index, len(walks)))
-            walks.append(_Walk(where, number, index - below))
+            tail = f"ORDER BY audit_dose LIMIT 2 OFFSET {int(index - below)}"
+            walks.append(("audit_dose", [*where, *_edge(number)], tail))
+            wheres.append(where)
         groups.append((key, count, wanted))
-    found = _batched(session, [w.statement() for w in walks])
+    found = _batched(session, walks, "audit_dose")
     results = []
     for key, count, wanted in groups:
         values = []
@@ -138,8 +171,10 @@ def _quantiles(
             if (
                 not pair
             ):  # the bins out of step with the reports (never expected): walk from the group's start
-                retry = _Walk(walks[number].where, None, index).statement()
-                pair = [float(v) for v in session.scalars(retry) if v is not None]
+                retry = ("audit_dose", wheres[number], f"ORDER BY audit_dose LIMIT 2 OFFSET {int(index)}")
+                pair = sorted(
+                    float(v) for (v,) in _batched(session, [retry], "audit_dose")[0] if v is not None
+                )
             upper = pair[1] if len(pair) > 1 else pair[0]
             values.append(pair[0] + (upper - pair[0]) * (position - index))
         results.append((key, count, values))
@@ -147,35 +182,35 @@ def _quantiles(
 
 
 def _spreads(
-    session: Session, groups: Sequence[tuple[tuple[ColumnElement[bool], ...], int, float, float]]
+    session: Session, groups: Sequence[tuple[list[Condition], int, float, float]]
 ) -> list[tuple[float, float, tuple[tuple[float, int], ...]]]:
     """Per group (conditions, count, q1, q3): whisker ends and the points drawn, in a few statements.
 
     A group of at most ``POINTS_PER_GROUP`` reports shows every report; a larger one its outliers, the highest
     first: those above the upper whisker, then (if room is left) those below the lower, each an index seek.
     """
-    ends: list[Any] = []
-    outliers: list[Any] = []
-    small: list[Any] = []
+    ends: list[tuple[str, Sequence[Condition], str]] = []
+    outliers: list[tuple[str, Sequence[Condition], str]] = []
+    small: list[tuple[str, Sequence[Condition], str]] = []
+    highest = f"ORDER BY audit_dose DESC, id DESC LIMIT {int(OUTLIERS_PER_GROUP)}"
     for group, count, q1, q3 in groups:
         lower, upper = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
-        points = select(R.audit_dose, R.id).where(*group, R.audit_dose.is_not(None))
         if count <= POINTS_PER_GROUP:
-            small.append(points.add_columns(R.study_datetime))
+            small.append(("audit_dose, id, study_datetime", group, ""))
             continue
-        ends.append(select(func.min(R.audit_dose)).where(*group, R.audit_dose >= lower))
-        ends.append(select(func.max(R.audit_dose)).where(*group, R.audit_dose <= upper))
-        highest: list[Any] = [R.audit_dose.desc(), R.id.desc()]
-        outliers.append(points.where(R.audit_dose > upper).order_by(*highest).limit(OUTLIERS_PER_GROUP))
-        outliers.append(points.where(R.audit_dose < lower).order_by(*highest).limit(OUTLIERS_PER_GROUP))
-    found_ends, found_outliers = _batched(session, ends), _batched(session, outliers)
-    found_small = _batched(session, small)
+        ends.append(("min(audit_dose) AS v", [*group, ("audit_dose", ">=", lower)], ""))
+        ends.append(("max(audit_dose) AS v", [*group, ("audit_dose", "<=", upper)], ""))
+        outliers.append(("audit_dose, id", [*group, ("audit_dose", ">", upper)], highest))
+        outliers.append(("audit_dose, id", [*group, ("audit_dose", "<", lower)], highest))
+    found_ends = _batched(session, ends, "v")
+    found_outliers = _batched(session, outliers, "audit_dose, id")
+    found_small = _batched(session, small, "audit_dose, id, study_datetime")
     results = []
     large = every = 0
     for _group, count, q1, q3 in groups:
         lower, upper = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
         if count <= POINTS_PER_GROUP:  # every report: the whiskers follow from the points
-            ordered = sorted(found_small[every], key=lambda r: (r[2] is not None, r[2] or datetime.min, r[1]))
+            ordered = sorted(found_small[every], key=lambda r: (str(r[2] or ""), r[1]))
             shown = tuple((float(v), int(i)) for v, i, _when in ordered if v is not None)
             every += 1
             inside = [v for v, _ in shown if lower <= v <= upper] or [q1, q3]
@@ -201,9 +236,9 @@ def group_stats(session: Session, *, kind: str, group_by: GroupBy) -> list[Group
     """Count, quartiles, whisker ends and points of each procedure type, device or operator of one kind."""
     columns = _GROUP_COLUMNS[group_by]
     positions = partial(tally_positions, session, group_by, [kind], _QUARTILES)
-    quartiles = _quantiles(session, columns, [R.kind == kind], _QUARTILES, positions)
+    quartiles = _quantiles(session, columns, [("kind", "=", kind)], _QUARTILES, positions)
     groups = [
-        ((R.kind == kind, *(_equal(c, v) for c, v in zip(columns, key, strict=True))), count, q1, q3)
+        ([("kind", "=", kind), *((c, "=", v) for c, v in zip(columns, key, strict=True))], count, q1, q3)
         for key, count, (q1, _median, q3) in quartiles
     ]
     stats = []
@@ -217,10 +252,10 @@ def group_stats(session: Session, *, kind: str, group_by: GroupBy) -> list[Group
 def month_stats(session: Session, *, kind: str) -> list[MonthStat]:
     """Count, median and quartiles of each calendar month with reports of one kind, in date order."""
     positions = partial(tally_positions, session, "month", [kind], _QUARTILES)
-    conditions = [R.kind == kind, R.study_month.is_not(None)]
+    conditions: list[Condition] = [("kind", "=", kind), ("study_month", "!=", None)]
     rows = [
         r
-        for r in _quantiles(session, [R.study_month], conditions, _QUARTILES, positions)
+        for r in _quantiles(session, ["study_month"], conditions, _QUARTILES, positions)
         if r[0][0] is not None
     ]
     months = []
@@ -240,22 +275,21 @@ def _procedure_positions(
 def procedure_medians(session: Session) -> list[LocalDrl]:
     """Local DRLs: per procedure type, the median DAP of projection reports and the median DLP of CT."""
     drls = []
-    for quantity, condition, kinds in (("dap", R.kind != "ct", _PROJECTION), ("dlp", R.kind == "ct", ["ct"])):
+    for quantity, condition, kinds in (
+        ("dap", ("kind", "!=", "ct"), _PROJECTION),
+        ("dlp", ("kind", "=", "ct"), ["ct"]),
+    ):
         positions = partial(_procedure_positions, session, kinds, None)
-        rows = _quantiles(
-            session, [R.procedure_type], [R.procedure_type.is_not(None), condition], [_MEDIAN], positions
-        )
+        rows = _quantiles(session, ["procedure_type"], [condition], [_MEDIAN], positions)
         drls += [LocalDrl(str(key[0]), quantity, values[0], count) for key, count, values in rows]
     return sorted(drls, key=lambda d: (d.quantity != "dap", d.procedure_type))
 
 
 def procedure_median(session: Session, procedure_type: str, *, ct: bool) -> LocalDrl | None:
     """The local DRL of one procedure type (projection DAP, or CT DLP)."""
-    condition = R.kind == "ct" if ct else R.kind != "ct"
+    condition: Condition = ("kind", "=", "ct") if ct else ("kind", "!=", "ct")
     positions = partial(_procedure_positions, session, ["ct"] if ct else _PROJECTION, procedure_type)
-    rows = _quantiles(
-        session, [R.procedure_type], [R.procedure_type == procedure_type, condition], [_MEDIAN], positions
-    )
+    rows = _quantiles(session, ["procedure_type"], [condition], [_MEDIAN], positions)
     return LocalDrl(procedure_type, "dlp" if ct else "dap", rows[0][2][0], rows[0][1]) if rows else None
 
 

@@ -185,7 +185,7 @@ class DoseTallyBinRow(Base):
     """How many audit doses of each group fall into each dose bin (kept up to date with every write).
 
     ``dimension``, ``kind`` and ``key`` as in :class:`DoseTallyRow`; ``bin`` is
-    :func:`painguide.store.dose_tally.dose_bin` of the audit dose (32 bins per doubling of the dose, -1 for
+    :func:`painguide.store.dose_tally.dose_bin` of the audit dose (8 bins per doubling of the dose, -1 for
     doses at or below zero). A quartile is then found without walking the group's index from its start: the
     bins give the bin that holds the wanted order statistic and its offset inside the bin, and the exact value
     is read from the index starting at the bin's lower edge (a walk of at most one bin's reports).

@@ -1,7 +1,7 @@
 """Dose statistics independent of the number of reports: maintained dose bins per group, and the report-list
 index for a procedure type with an operator.
 
-``dose_tally_bin`` counts each group's audit doses per dose bin (32 bins per doubling of the dose; see
+``dose_tally_bin`` counts each group's audit doses per dose bin (8 bins per doubling of the dose; see
 ``painguide.store.dose_tally``), so a quartile is read from the index after a walk of at most one bin's
 reports instead of the group's reports up to the quartile. The bins are filled here from the stored reports.
 ``ix_dose_report_procedure_operator_study`` serves the report list filtered by procedure type and operator
