@@ -555,23 +555,24 @@ def _twin_reason(uid: str, twin: int | str) -> str:
 def _store_together(
     batch: list[_Parsed], uow_factory: UowFactory, actor: str, folder: Path
 ) -> list[ImportOutcome]:
+    """Store a batch in one transaction: a few statements for all its reports, one audit entry each."""
     from painguide.dose.skin import PENDING_NOTE
     from painguide.store.audit import record_audit
-    from painguide.store.dose_repository import add_report, existing_sop_uids, same_content
-    from painguide.store.skin_repository import save_pending, save_skin
+    from painguide.store.dose_repository import add_reports, existing_sop_uids, same_content_many
+    from painguide.store.skin_repository import save_pending_many, save_skin
 
-    outcomes: list[ImportOutcome] = []
-    new_ids: list[int] = []
+    outcomes: list[ImportOutcome | None] = []
+    accepted: list[tuple[int, _Parsed]] = []
     with uow_factory() as uow:
         seen = existing_sop_uids(uow.session, {item.report.sop_instance_uid for item in batch})
+        twins = same_content_many(uow.session, [item.report for item in batch])
         in_batch: dict[tuple[object, ...], str] = {}
-        for item in batch:
+        for item, stored in zip(batch, twins, strict=True):
             uid = item.report.sop_instance_uid
             if uid in seen:
                 outcomes.append(ImportOutcome(item.source.label, "duplicate", uid))
                 continue
             key = _content_key(item.report)
-            stored = same_content(uow.session, item.report)
             twin = f"stored report {stored}" if stored is not None else in_batch.get(key)
             if twin is not None and item.report.study_instance_uid is not None:
                 reason = _twin_reason(uid, twin)
@@ -580,23 +581,26 @@ def _store_together(
                 continue
             seen.add(uid)
             in_batch[key] = f"{item.source.label} (same import)"
-            report_id = add_report(
-                uow.session,
-                item.report,
-                source=item.source.label,
-                procedure_type=procedure_type_of(item.report),
-            )
+            accepted.append((len(outcomes), item))
+            outcomes.append(None)  # filled once stored
+        new_ids = add_reports(
+            uow.session,
+            [(item.report, item.source.label, procedure_type_of(item.report)) for _, item in accepted],
+        )
+        pending = []
+        for report_id, (position, item) in zip(new_ids, accepted, strict=True):
             if item.skin is not None:
                 save_skin(uow.session, report_id, item.skin)
             else:  # pyskindose can model it: estimated after the import, from the kept file
-                save_pending(uow.session, report_id, item.data, PENDING_NOTE)
+                pending.append((report_id, item.data))
+            uid = item.report.sop_instance_uid
             detail: dict[str, Any] = {"sop_instance_uid": uid, "source": item.source.label}
             record_audit(uow.session, actor, "dose.import", "dose_report", str(report_id), detail)
-            outcomes.append(ImportOutcome(item.source.label, "imported", uid))
-            new_ids.append(report_id)
+            outcomes[position] = ImportOutcome(item.source.label, "imported", uid)
+        save_pending_many(uow.session, pending, PENDING_NOTE)
         uow.commit()
     _link_to_procedures(new_ids, uow_factory, actor)
-    return outcomes
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 def _link_to_procedures(report_ids: list[int], uow_factory: UowFactory, actor: str) -> None:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from dataclasses import asdict
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,11 +21,13 @@ from painguide.dose.models import (
     StoredReport,
 )
 from painguide.errors import NotFoundError, ValidationError
+from painguide.store.base import utcnow
 from painguide.store.dose_tables import DoseEventRow, DoseReportRow
 from painguide.store.dose_tally import count_reports_in_tallies, rebuild_tallies
 
 __all__ = [
     "add_report",
+    "add_reports",
     "count_reports",
     "distinct_values",
     "existing_sop_uids",
@@ -36,6 +37,7 @@ __all__ = [
     "procedure_texts",
     "reports_near",
     "same_content",
+    "same_content_many",
     "set_procedure_types",
 ]
 
@@ -104,23 +106,47 @@ def add_report(
     sqlalchemy.exc.IntegrityError
         On flush or commit, if the SOP Instance UID is already stored (check with :func:`existing_sop_uids`).
     """
-    values = _report_values(report, source=source, procedure_type=procedure_type)
-    row = DoseReportRow(**values)
-    session.add(row)
-    session.flush()
-    count_reports_in_tallies(session, [values])
-    if report.events:
-        rows = []
-        for event in report.events:
-            values = asdict(event)
-            values["event_index"] = values.pop("index")
-            values["event_uid"] = _truncate(values.pop("uid"), 64)
-            values["protocol"] = _truncate(values["protocol"], 200)
-            values["target_region"] = _truncate(values["target_region"], 100)
-            values["report_id"] = row.id
-            rows.append(values)
-        session.execute(insert(DoseEventRow), rows)
-    return row.id
+    return add_reports(session, [(report, source, procedure_type)])[0]
+
+
+def _event_rows(report_id: int, events: Sequence[IrradiationEvent]) -> Iterator[dict[str, Any]]:
+    for event in events:
+        values = {name: getattr(event, name) for name in _EVENT_FIELDS}
+        values["event_index"] = event.index
+        values["event_uid"] = _truncate(values.pop("uid"), 64)
+        values["protocol"] = _truncate(values["protocol"], 200)
+        values["target_region"] = _truncate(values["target_region"], 100)
+        values["report_id"] = report_id
+        yield values
+
+
+def add_reports(session: Session, reports: Sequence[tuple[DoseReport, str, str | None]]) -> list[int]:
+    """Insert reports ``(report, source, procedure type)`` with their events, counted in the tallies.
+
+    A few statements for the whole batch (one multi-row insert of the reports returning their ids in order,
+    one of all their events, one upsert per tally); returns the new ids in the order given. The caller's unit
+    of work commits.
+
+    Raises
+    ------
+    sqlalchemy.exc.IntegrityError
+        If a SOP Instance UID is already stored (check with :func:`existing_sop_uids`).
+    """
+    if not reports:
+        return []
+    values = [_report_values(report, source=source, procedure_type=kind) for report, source, kind in reports]
+    for row in values:
+        row["event_count"] = row.get("event_count") or 0
+        row["imported_at"] = utcnow()
+    stmt = insert(DoseReportRow).returning(DoseReportRow.id, sort_by_parameter_order=True)
+    ids = [int(i) for i in session.scalars(stmt, values)]
+    count_reports_in_tallies(session, values)
+    events = [
+        row for (report, _, _), i in zip(reports, ids, strict=True) for row in _event_rows(i, report.events)
+    ]
+    if events:
+        session.execute(insert(DoseEventRow), events)
+    return ids
 
 
 def _to_domain(row: DoseReportRow, *, with_events: bool) -> StoredReport:
@@ -380,4 +406,34 @@ def same_content(session: Session, report: DoseReport) -> int | None:
         .limit(1)
     )
     found: int | None = session.scalar(stmt)
+    return found
+
+
+def same_content_many(session: Session, reports: Sequence[DoseReport]) -> list[int | None]:
+    """:func:`same_content` of each report, in one query per 500 studies (what a batch import checks)."""
+    r = DoseReportRow
+    studies = sorted({x.study_instance_uid[:64] for x in reports if x.study_instance_uid})
+    stored: dict[str, list[Any]] = {}
+    columns = (r.id, r.study_instance_uid, r.sop_instance_uid, r.event_count, r.study_datetime)
+    figures = (r.dap_total_gy_cm2, r.rp_dose_total_mgy, r.dlp_total_mgy_cm)
+    for start in range(0, len(studies), 500):
+        stmt = select(*columns, *figures).where(r.study_instance_uid.in_(studies[start : start + 500]))
+        for row in session.execute(stmt.order_by(r.id)):
+            stored.setdefault(row.study_instance_uid, []).append(row)
+    found: list[int | None] = []
+    for report in reports:
+        totals, match = report.totals, None
+        if report.study_instance_uid is not None:
+            for row in stored.get(report.study_instance_uid[:64], []):
+                if (
+                    row.sop_instance_uid != report.sop_instance_uid
+                    and row.event_count == totals.event_count
+                    and row.study_datetime == report.study_datetime
+                    and row.dap_total_gy_cm2 == totals.dap_total_gy_cm2
+                    and row.rp_dose_total_mgy == totals.rp_dose_total_mgy
+                    and row.dlp_total_mgy_cm == totals.dlp_total_mgy_cm
+                ):
+                    match = int(row.id)
+                    break
+        found.append(match)
     return found

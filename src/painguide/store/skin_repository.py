@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from painguide.dose.models import SkinDose, SkinDoseMap
@@ -26,6 +26,7 @@ __all__ = [
     "pending_reports",
     "replace_skin",
     "save_pending",
+    "save_pending_many",
     "save_skin",
     "skin_samples",
 ]
@@ -62,6 +63,17 @@ def save_pending(session: Session, report_id: int, data: bytes, note: str) -> No
             report_id=report_id, peak_skin_dose_mgy=None, note=note[:500], pending=True, pending_rdsr=data
         )
     )
+
+
+def save_pending_many(session: Session, files: Sequence[tuple[int, bytes]], note: str) -> None:
+    """:func:`save_pending` for many reports ``(report id, file)`` in one statement (the caller commits)."""
+    if files:
+        rows = [
+            {"report_id": i, "peak_skin_dose_mgy": None, "note": note[:500], "method": "", "pending": True,
+             "pending_rdsr": data, "computed_at": utcnow()}
+            for i, data in files
+        ]  # fmt: skip
+        session.execute(insert(DoseSkinRow), rows)
 
 
 def pending_reports(
