@@ -168,7 +168,8 @@ class DoseTallyRow(Base):
 
 
 class DosePatientTallyRow(Base):
-    """Per patient: the sums of the absolute DAP and reference-point dose of all their reports (maintained).
+    """Per patient: the sums of the absolute DAP and reference-point dose of all their reports and of their
+    peak skin dose estimates (maintained).
 
     A sum over any alert window is at most these, so only patients at or above a level need their reports read
     for the 12-week per-patient alerts.
@@ -179,6 +180,9 @@ class DosePatientTallyRow(Base):
     patient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     dap_sum_gy_cm2: Mapped[float] = mapped_column(Float, nullable=False, index=True)
     rp_sum_mgy: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+    # migration 0014_dose: the sum of the patient's peak skin dose estimates (skin alerts read only patients
+    # whose sum reaches the level); no Python-side default, so that inserts written before 0014 leave it out
+    skin_sum_mgy: Mapped[float] = mapped_column(Float, nullable=False, server_default="0", index=True)
 
 
 class DoseTallyBinRow(Base):

@@ -31,6 +31,7 @@ __all__ = [
     "DIMENSIONS",
     "bin_edge",
     "count_reports_in_tallies",
+    "count_skin_in_tallies",
     "dose_bin",
     "rebuild_tallies",
     "tally",
@@ -124,10 +125,23 @@ def count_reports_in_tallies(session: Session, reports: Sequence[Mapping[str, An
     ]
     _upsert(session, B, bin_rows, ("dimension", "kind", "key", "bin"))
     sums_rows = [
-        {"patient_id": pid, "dap_sum_gy_cm2": dap, "rp_sum_mgy": rp}
+        {"patient_id": pid, "dap_sum_gy_cm2": dap, "rp_sum_mgy": rp, "skin_sum_mgy": 0.0}
         for pid, (dap, rp) in sorted(patients.items())
     ]
     _upsert(session, P, sums_rows, ("patient_id",))
+
+
+def count_skin_in_tallies(session: Session, estimates: Sequence[tuple[str | None, float | None]]) -> None:
+    """Add peak skin dose estimates ``(patient id, mGy)`` to the patients' sums (caller's transaction)."""
+    sums: dict[str, float] = defaultdict(float)
+    for patient, peak in estimates:
+        if patient and peak is not None:
+            sums[patient] += abs(peak)
+    rows = [
+        {"patient_id": p, "dap_sum_gy_cm2": 0.0, "rp_sum_mgy": 0.0, "skin_sum_mgy": v}
+        for p, v in sorted(sums.items())
+    ]
+    _upsert(session, P, rows, ("patient_id",))
 
 
 def rebuild_tallies(
@@ -135,7 +149,8 @@ def rebuild_tallies(
 ) -> None:
     """Recount the given group tallies (all by default, with the patient sums) from the stored reports.
 
-    ``bins=False`` leaves the dose bins alone (migration ``0008_dose`` runs before their table exists).
+    ``bins=False`` leaves the dose bins and the skin dose sums alone (migration ``0008_dose`` runs before
+    their tables and column exist).
     """
     chosen = list(dimensions)
     for dimension in chosen:
@@ -158,10 +173,21 @@ def rebuild_tallies(
             R.patient_id, func.sum(func.abs(R.dap_total_gy_cm2)), func.sum(func.abs(R.rp_dose_total_mgy))
         )
         stmt = stmt.where(R.patient_id.is_not(None)).group_by(R.patient_id)
-        rows = [
-            {"patient_id": pid, "dap_sum_gy_cm2": float(dap or 0.0), "rp_sum_mgy": float(rp or 0.0)}
-            for pid, dap, rp in bind.execute(stmt)
-        ]
+        skin: dict[str, float] = {}
+        if bins:
+            from painguide.store.dose_tables import DoseSkinRow as S
+
+            skins = select(R.patient_id, func.sum(func.abs(S.peak_skin_dose_mgy))).join(
+                S, S.report_id == R.id
+            )
+            skins = skins.where(R.patient_id.is_not(None), S.peak_skin_dose_mgy.is_not(None))
+            skin = {str(p): float(v or 0.0) for p, v in bind.execute(skins.group_by(R.patient_id))}
+        rows = []
+        for pid, dap, rp in bind.execute(stmt):
+            row = {"patient_id": pid, "dap_sum_gy_cm2": float(dap or 0.0), "rp_sum_mgy": float(rp or 0.0)}
+            if bins:
+                row["skin_sum_mgy"] = skin.get(str(pid), 0.0)
+            rows.append(row)
         for start in range(0, len(rows), 10_000):
             bind.execute(insert(P), rows[start : start + 10_000])
 

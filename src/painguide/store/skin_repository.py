@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from painguide.dose.models import SkinDose, SkinDoseMap
 from painguide.dose.reference import SkinSample
 from painguide.store.base import utcnow
-from painguide.store.dose_tables import DoseReportRow, DoseSkinRow
+from painguide.store.dose_tables import DosePatientTallyRow, DoseReportRow, DoseSkinRow
+from painguide.store.dose_tally import count_skin_in_tallies
 
 __all__ = [
     "get_skin",
@@ -42,8 +43,15 @@ def _map_json(skin: SkinDose) -> dict[str, Any] | None:
     }
 
 
+def _count_in_patient_sum(session: Session, report_id: int, peak: float | None) -> None:
+    if peak is not None:
+        patient = session.scalar(select(DoseReportRow.patient_id).where(DoseReportRow.id == report_id))
+        count_skin_in_tallies(session, [(patient, peak)])
+
+
 def save_skin(session: Session, report_id: int, skin: SkinDose) -> None:
     """Store the estimate of one report (the caller's unit of work commits)."""
+    _count_in_patient_sum(session, report_id, skin.peak_skin_dose_mgy)
     dose_map = _map_json(skin)
     session.add(
         DoseSkinRow(
@@ -101,6 +109,7 @@ def replace_skin(session: Session, report_id: int, skin: SkinDose) -> bool:
     row.note, row.method = skin.note[:500], skin.method[:200]
     row.dose_map = _map_json(skin)
     row.pending, row.pending_rdsr, row.computed_at = False, None, utcnow()
+    _count_in_patient_sum(session, report_id, skin.peak_skin_dose_mgy)
     return True
 
 
@@ -142,20 +151,22 @@ def skin_samples(session: Session, threshold: float | None) -> list[SkinSample]:
     """The estimates an alert level of ``threshold`` mGy can concern, in date order (none without a level).
 
     Reports whose own peak skin dose reaches the level (an index range on ``peak_skin_dose_mgy``), and every
-    estimate of the patients whose estimates add up to the level over all time: a sum over any window is
-    at most that, so the patients left out cannot raise a per-patient alert. No other estimate is read.
+    estimate of the patients whose estimates add up to the level over all time (the maintained
+    ``dose_patient_tally.skin_sum_mgy``): a sum over any window is at most that, so the patients left out
+    cannot raise a per-patient alert. No other estimate is read.
     """
     if threshold is None:
         return []
-    own = _to_samples(session, _skin_columns().where(DoseSkinRow.peak_skin_dose_mgy >= threshold))
-    candidates = (
-        select(DoseReportRow.patient_id)
-        .join(DoseSkinRow, DoseSkinRow.report_id == DoseReportRow.id)
-        .where(DoseSkinRow.peak_skin_dose_mgy.is_not(None), DoseReportRow.patient_id.is_not(None))
-        .group_by(DoseReportRow.patient_id)
-        .having(func.sum(DoseSkinRow.peak_skin_dose_mgy) >= threshold)
-    )
-    patients = [str(p) for p in session.scalars(candidates)]
+    at_level = select(DoseSkinRow.report_id).where(DoseSkinRow.peak_skin_dose_mgy >= threshold)
+    ids = [int(i) for i in session.scalars(at_level)]
+    own: list[SkinSample] = []
+    for start in range(0, len(ids), 500):  # stay below SQLite's bound-parameter limit
+        own += _to_samples(
+            session, _skin_columns().where(DoseSkinRow.report_id.in_(ids[start : start + 500]))
+        )
+    own.sort(key=lambda s: (s.study_datetime or datetime.min, s.report_id))
+    candidates = select(DosePatientTallyRow.patient_id).where(DosePatientTallyRow.skin_sum_mgy >= threshold)
+    patients = sorted(str(p) for p in session.scalars(candidates))
     return _merge(own, patient_skin_samples(session, patients))
 
 

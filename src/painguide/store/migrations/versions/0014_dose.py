@@ -5,7 +5,8 @@ index for a procedure type with an operator.
 ``painguide.store.dose_tally``), so a quartile is read from the index after a walk of at most one bin's
 reports instead of the group's reports up to the quartile. The bins are filled here from the stored reports.
 ``ix_dose_report_procedure_operator_study`` serves the report list filtered by procedure type and operator
-(and a date range), newest first.
+(and a date range), newest first. ``dose_patient_tally.skin_sum_mgy`` keeps each patient's sum of peak skin
+dose estimates, so skin alerts read only the patients whose sum reaches the level.
 
 Revision ID: 0014_dose
 Revises: 0012_dose_skin
@@ -39,11 +40,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("dimension", "kind", "key", "bin", name="pk_dose_tally_bin"),
     )
     op.create_index(LIST_INDEX[0], "dose_report", list(LIST_INDEX[1]))
+    with op.batch_alter_table("dose_patient_tally") as batch:
+        batch.add_column(sa.Column("skin_sum_mgy", sa.Float(), nullable=False, server_default="0"))
+    op.create_index("ix_dose_patient_tally_skin_sum_mgy", "dose_patient_tally", ["skin_sum_mgy"])
     from painguide.store.dose_tally import DIMENSIONS, rebuild_tallies
 
     rebuild_tallies(op.get_bind(), dimensions=DIMENSIONS)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_dose_patient_tally_skin_sum_mgy", table_name="dose_patient_tally")
+    with op.batch_alter_table("dose_patient_tally") as batch:
+        batch.drop_column("skin_sum_mgy")
     op.drop_index(LIST_INDEX[0], table_name="dose_report")
     op.drop_table("dose_tally_bin")
