@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from painguide.store.audit import AuditRepository
 from painguide.store.link_repository import LinkRepository
-from painguide.store.pathway_repository import PathwayRepository
 from painguide.store.sessions import LoginRepository, SessionRepository, TokenRepository
 from painguide.store.training_repository import TrainingRepository
 from painguide.store.users import UserRepository
+
+if TYPE_CHECKING:
+    from painguide.store.pathway_repository import PathwayRepository
 
 __all__ = ["UnitOfWork"]
 
@@ -60,6 +63,10 @@ class UnitOfWork:
     @property
     def pathway(self) -> PathwayRepository:
         """The care-pathway repository on this unit of work's session."""
+        # imported here: the care-pathway package takes a noticeable share of a command's start-up, and
+        # commands of other features (dose, sono) open units of work without it
+        from painguide.store.pathway_repository import PathwayRepository
+
         if self._pathway is None or self._pathway.session is not self.session:
             self._pathway = PathwayRepository(self.session)
         return self._pathway

@@ -8,9 +8,11 @@ reports instead of the group's reports up to the quartile. The bins are filled h
 (and a date range), newest first. ``dose_patient_tally.skin_sum_mgy`` keeps each patient's sum of peak skin
 dose estimates, so skin alerts read only the patients whose sum reaches the level.
 
+It also joins the two dose branches (``0012_dose_skin`` and ``0008_dose``, whose tallies and ``audit_dose``
+column it needs) into one head.
+
 Revision ID: 0014_dose
-Revises: 0012_dose_skin
-Depends on: 0008_dose (the tallies and the ``audit_dose`` column)
+Revises: 0012_dose_skin, 0008_dose
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_dose"
-down_revision = "0012_dose_skin"
+down_revision = ("0012_dose_skin", "0008_dose")
 branch_labels = None
-depends_on = "0008_dose"
+depends_on = None
 
 LIST_INDEX = (
     "ix_dose_report_procedure_operator_study",
