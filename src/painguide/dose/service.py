@@ -605,10 +605,10 @@ def _store_together(
 
 def _link_to_procedures(report_ids: list[int], uow_factory: UowFactory, actor: str) -> None:
     """Link new reports to their procedures (own transaction: a failure leaves them for manual linking)."""
+    if not report_ids:  # e.g. only duplicates: the care-pathway package is not even loaded
+        return
     from painguide.pathway.link_service import link_dose_reports
 
-    if not report_ids:
-        return
     try:
         with uow_factory() as uow:
             link_dose_reports(uow, report_ids, actor=actor)
