@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from painguide.dose.models import SkinDose, SkinDoseMap
@@ -23,6 +23,7 @@ from painguide.store.dose_tally import count_skin_in_tallies
 __all__ = [
     "get_skin",
     "patient_skin_samples",
+    "pending_count",
     "pending_file",
     "pending_reports",
     "replace_skin",
@@ -92,6 +93,12 @@ def pending_reports(
     if report_ids is not None:
         stmt = stmt.where(DoseSkinRow.report_id.in_(list(report_ids)))
     return [int(i) for i in session.scalars(stmt.limit(limit))]
+
+
+def pending_count(session: Session) -> int:
+    """How many reports wait for their estimate (the ``pending`` index)."""
+    stmt = select(func.count()).select_from(DoseSkinRow).where(DoseSkinRow.pending.is_(True))
+    return int(session.scalar(stmt) or 0)
 
 
 def pending_file(session: Session, report_id: int) -> bytes | None:

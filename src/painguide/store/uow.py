@@ -14,6 +14,7 @@ from painguide.store.training_repository import TrainingRepository
 from painguide.store.users import UserRepository
 
 if TYPE_CHECKING:
+    from painguide.store.dose_store import DoseRepository
     from painguide.store.pathway_repository import PathwayRepository
 
 __all__ = ["UnitOfWork"]
@@ -44,6 +45,7 @@ class UnitOfWork:
         self._pathway: PathwayRepository | None = None
         self._training: TrainingRepository | None = None
         self._links: LinkRepository | None = None
+        self._dose: DoseRepository | None = None
 
     @property
     def session(self) -> Session:
@@ -78,6 +80,15 @@ class UnitOfWork:
         if current is None or current.session is not self.session:
             current = self._training = TrainingRepository(self.session)
         return current
+
+    @property
+    def dose(self) -> DoseRepository:
+        """The dose repository (reports, statistics, peak skin dose) on this unit of work's session."""
+        from painguide.store.dose_store import DoseRepository  # loaded by dose use cases only
+
+        if self._dose is None or self._dose.session is not self.session:
+            self._dose = DoseRepository(self.session)
+        return self._dose
 
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()

@@ -257,3 +257,24 @@ def test_maintained_tallies_equal_a_recount_after_imports_and_remap(
     assert [(p, round(d, 9), round(r, 9)) for p, d, r in maintained[1]] == [
         (p, round(d, 9), round(r, 9)) for p, d, r in recounted[1]
     ]
+
+
+def test_the_alert_list_counts_reports_still_waiting_for_their_skin_dose_estimate(
+    seeded: list[DoseSample], uow_factory: UowFactory
+) -> None:
+    from sqlalchemy import delete
+
+    from painguide.dose.models import SkinDose
+    from painguide.store.dose_tables import DoseSkinRow
+
+    assert alert_list(uow_factory, actor="rpo1").skin_pending == 0
+    first, second = seeded[0].report_id, seeded[1].report_id
+    with uow_factory() as uow:  # as if both had been imported from a device pyskindose can model
+        uow.session.execute(delete(DoseSkinRow).where(DoseSkinRow.report_id.in_([first, second])))
+        uow.dose.save_pending([(first, b"kept file"), (second, b"x")], "pending")
+        uow.commit()
+    assert alert_list(uow_factory, actor="rpo1").skin_pending == 2
+    with uow_factory() as uow:
+        assert uow.dose.replace_skin(first, SkinDose(None, "not estimable, because test"))
+        uow.commit()
+    assert alert_list(uow_factory, actor="rpo1").skin_pending == 1
