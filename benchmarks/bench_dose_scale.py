@@ -185,7 +185,8 @@ def measure(url: str, data_dir: Path, repeat: int, reports: int) -> dict[str, tu
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         results[name] = (statistics.median(times), p95, statistics.median(cpu))
         print(
-            f"  {name:55s} p50 {results[name][0]:7.1f} ms   p95 {p95:7.1f} ms   CPU {results[name][2]:7.1f} ms",
+            f"  {name:55s} p50 {results[name][0]:7.1f} ms   p95 {p95:7.1f} ms   "
+            f"CPU {results[name][2]:7.1f} ms",
             flush=True,
         )
     return results
