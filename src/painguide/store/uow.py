@@ -86,9 +86,10 @@ class UnitOfWork:
         """The dose repository (reports, statistics, peak skin dose) on this unit of work's session."""
         from painguide.store.dose_store import DoseRepository  # loaded by dose use cases only
 
-        if self._dose is None or self._dose.session is not self.session:
-            self._dose = DoseRepository(self.session)
-        return self._dose
+        current: DoseRepository | None = getattr(self, "_dose", None)  # wrappers skip __init__
+        if current is None or current.session is not self.session:
+            current = self._dose = DoseRepository(self.session)
+        return current
 
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
