@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session, sessionmaker
 
 from painguide.store.audit import AuditRepository
-from painguide.store.link_repository import LinkRepository
 from painguide.store.sessions import LoginRepository, SessionRepository, TokenRepository
-from painguide.store.training_repository import TrainingRepository
 from painguide.store.users import UserRepository
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the feature repositories are imported when first used (start-up time of commands)
     from painguide.store.dose_store import DoseRepository
+    from painguide.store.link_repository import LinkRepository
     from painguide.store.pathway_repository import PathwayRepository
+    from painguide.store.training_repository import TrainingRepository
 
 __all__ = ["UnitOfWork"]
 
@@ -57,6 +57,8 @@ class UnitOfWork:
     @property
     def links(self) -> LinkRepository:
         """The worklist's and linking's queries on this unit of work's session."""
+        from painguide.store.link_repository import LinkRepository  # loads the care-pathway package
+
         current: LinkRepository | None = getattr(self, "_links", None)  # wrappers skip __init__
         if current is None or current.session is not self.session:
             current = self._links = LinkRepository(self.session)
@@ -76,6 +78,8 @@ class UnitOfWork:
     @property
     def training(self) -> TrainingRepository:
         """The competence and outcomes repository on this unit of work's session."""
+        from painguide.store.training_repository import TrainingRepository
+
         current: TrainingRepository | None = getattr(self, "_training", None)  # wrappers skip __init__
         if current is None or current.session is not self.session:
             current = self._training = TrainingRepository(self.session)
