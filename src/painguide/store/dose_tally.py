@@ -35,7 +35,6 @@ __all__ = [
     "dose_bin",
     "rebuild_tallies",
     "tally",
-    "tally_bins",
     "tally_key",
     "tally_positions",
 ]
@@ -207,22 +206,6 @@ def _rebuild_bins(bind: Session | Connection, dimension: str) -> None:
     ]
     for start in range(0, len(rows), 10_000):
         bind.execute(insert(B), rows[start : start + 10_000])
-
-
-def tally_bins(
-    session: Session, dimension: str, kinds: Iterable[str]
-) -> dict[tuple[Any, ...], list[tuple[int, int]]]:
-    """Per group of a dimension: its dose bins in order with their report counts, summed over ``kinds``."""
-    stmt = select(B.key, B.bin, func.sum(B.reports)).where(B.dimension == dimension, B.kind.in_(list(kinds)))
-    stmt = stmt.group_by(B.key, B.bin).having(func.sum(B.reports) > 0).order_by(B.key, B.bin)
-    groups: dict[tuple[Any, ...], list[tuple[int, int]]] = {}
-    last, key = None, ()
-    for text, number, count in session.execute(stmt):
-        if text != last:
-            last, key = text, tuple(json.loads(text))
-            groups[key] = []
-        groups[key].append((int(number), int(count)))
-    return groups
 
 
 def tally_positions(

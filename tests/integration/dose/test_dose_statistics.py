@@ -278,3 +278,35 @@ def test_the_alert_list_counts_reports_still_waiting_for_their_skin_dose_estimat
         assert uow.dose.replace_skin(first, SkinDose(None, "not estimable, because test"))
         uow.commit()
     assert alert_list(uow_factory, actor="rpo1").skin_pending == 1
+
+
+def test_quartiles_stay_exact_with_doses_on_the_bin_edges(
+    seeded: list[DoseSample], uow_factory: UowFactory
+) -> None:
+    from painguide.store.dose_tally import bin_edge, dose_bin, rebuild_tallies
+
+    fluoro = [s for s in seeded if s.kind == "fluoro"]
+    edges = [bin_edge(dose_bin(1.0) + k) for k in range(-6, 6)] + [0.0]  # exact edges, a dose of zero
+    doses = {s.report_id: edges[n % len(edges)] for n, s in enumerate(fluoro)}
+    with uow_factory() as uow:
+        for report_id, dose in doses.items():
+            uow.session.execute(
+                update(DoseReportRow).where(DoseReportRow.id == report_id).values(audit_dose=dose)
+            )
+        rebuild_tallies(uow.session)
+        uow.commit()
+        stats = {s.key: s.spread for s in group_stats(uow.session, kind="fluoro", group_by="operator")}
+    by_operator: dict[str, list[float]] = {}
+    for s in fluoro:
+        by_operator.setdefault(s.operator or "", []).append(doses[s.report_id])
+    for operator, values in by_operator.items():
+        values.sort()
+        expected = []
+        for a, b in ((1, 4), (1, 2), (3, 4)):
+            position = (len(values) - 1) * a / b
+            low = int(position)
+            high = values[min(low + 1, len(values) - 1)]
+            expected.append(values[low] + (high - values[low]) * (position - low))
+        found = stats[operator]
+        assert found.count == len(values)
+        assert [found.q1, found.median, found.q3] == expected  # the same doubles: no rounding to a bin
