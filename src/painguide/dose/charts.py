@@ -68,72 +68,93 @@ def _axis(data: DashboardData) -> dict[str, Any]:
     return axis
 
 
-def _alert(figure: Any, data: DashboardData) -> None:
+def _alert(data: DashboardData) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The alert level's line (a layout shape) and note (an annotation), or only the note above the chart."""
     if data.alert_level is None:
-        return
+        return [], []
     text = f"alert level {data.alert_level:g} {data.unit} ({data.alert_source})"
     if data.alert_in_range:
-        figure.add_hline(y=data.alert_level, line_dash="dot", line_color=_ALERT)
-        figure.add_annotation(
-            xref="paper",
-            x=1.0,
-            y=math.log10(data.alert_level),
-            text=text,
-            showarrow=False,
-            xanchor="right",
-            yanchor="bottom",
-            font={"color": _ALERT, "size": 11},
-        )
-        return
-    figure.add_annotation(
-        xref="paper",
-        yref="paper",
-        x=0.0,
-        y=1.0,
-        text=f"▲ {text} above the plotted range",
-        showarrow=False,
-        xanchor="left",
-        yanchor="bottom",
-        font={"color": _ALERT, "size": 12},
-    )
+        line = {
+            "type": "line",
+            "xref": "x domain",
+            "x0": 0,
+            "x1": 1,
+            "yref": "y",
+            "y0": data.alert_level,
+            "y1": data.alert_level,
+            "line": {"dash": "dot", "color": _ALERT},
+        }
+        note = {
+            "xref": "paper",
+            "x": 1.0,
+            "y": math.log10(data.alert_level),
+            "text": text,
+            "showarrow": False,
+            "xanchor": "right",
+            "yanchor": "bottom",
+            "font": {"color": _ALERT, "size": 11},
+        }
+        return [line], [note]
+    note = {
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0.0,
+        "y": 1.0,
+        "text": f"▲ {text} above the plotted range",
+        "showarrow": False,
+        "xanchor": "left",
+        "yanchor": "bottom",
+        "font": {"color": _ALERT, "size": 12},
+    }
+    return [], [note]
 
 
-def _markers(data: DashboardData, labels: list[str]) -> list[Any]:
-    import plotly.graph_objects as go
+def _html(traces: list[dict[str, Any]], layout: dict[str, Any], data: DashboardData, div_id: str) -> str:
+    """The figure as an HTML fragment, written from plain dicts (Plotly's figure objects validate every
+    property of every trace, which took longer than the database work of a dashboard with many groups)."""
+    import plotly.io as pio
 
+    shapes, notes = _alert(data)
+    layout = layout | {"shapes": shapes, "annotations": notes}
+    layout["yaxis"] = layout["yaxis"] | {"gridcolor": "#e5e5e5", "zeroline": False}
+    figure = {"data": traces, "layout": layout}
+    return str(pio.to_html(figure, validate=False, **_HTML, div_id=div_id))
+
+
+def _markers(data: DashboardData, labels: list[str]) -> list[dict[str, Any]]:
     median_name = "local median (this site)" if data.group_by == "procedure" else "group median"
     traces = [
-        go.Scatter(
-            x=labels,
-            y=[g.median for g in data.groups],
-            customdata=[len(g.values) for g in data.groups],
-            mode="markers",
-            name=median_name,
-            marker={"symbol": "line-ew", "size": 46, "line": {"width": 3, "color": _MEDIAN}},
-            hovertemplate=f"{median_name}: %{{y:.3g}} {data.unit} (n=%{{customdata}})<extra></extra>",
-        )
+        {
+            "type": "scatter",
+            "x": labels,
+            "y": [g.median for g in data.groups],
+            "customdata": [len(g.values) for g in data.groups],
+            "mode": "markers",
+            "name": median_name,
+            "marker": {"symbol": "line-ew", "size": 46, "line": {"width": 3, "color": _MEDIAN}},
+            "hovertemplate": f"{median_name}: %{{y:.3g}} {data.unit} (n=%{{customdata}})<extra></extra>",
+        }
     ]
     for label, group in zip(labels, data.groups, strict=True):
         for level in group.references:
             name = f"published level: {level.source} [{level.status}]"
             traces.append(
-                go.Scatter(
-                    x=[label],
-                    y=[level.value],
-                    mode="markers",
-                    name=name,
-                    marker={"symbol": "line-ew", "size": 60, "line": {"width": 2, "color": _REFERENCE}},
-                    hovertemplate=f"{level.description}: {level.published} ({name})<extra></extra>",
-                )
+                {
+                    "type": "scatter",
+                    "x": [label],
+                    "y": [level.value],
+                    "mode": "markers",
+                    "name": name,
+                    "marker": {"symbol": "line-ew", "size": 60, "line": {"width": 2, "color": _REFERENCE}},
+                    "hovertemplate": f"{level.description}: {level.published} ({name})<extra></extra>",
+                }
             )
     return traces
 
 
-def _box(label: str, group: Group, unit: str) -> list[Any]:
+def _box(label: str, group: Group, unit: str) -> list[dict[str, Any]]:
     """A small group: every report as a point (Plotly computes the box); a large one: the box from the
     database's statistics with the reports beyond the whiskers as points."""
-    import plotly.graph_objects as go
-
     style: dict[str, Any] = {
         "name": group.label,
         "showlegend": False,
@@ -144,123 +165,114 @@ def _box(label: str, group: Group, unit: str) -> list[Any]:
     hover = f"report %{{customdata}}: %{{y:.3g}} {unit}<extra>{group.label}</extra>"
     if group.complete:
         return [
-            go.Box(
-                y=group.values,
-                x=[label] * len(group.values),
-                boxpoints="all",
-                jitter=0.4,
-                pointpos=0,
-                customdata=group.report_ids,
-                hovertemplate=hover,
+            {
+                "type": "box",
+                "y": list(group.values),
+                "x": [label] * len(group.values),
+                "boxpoints": "all",
+                "jitter": 0.4,
+                "pointpos": 0,
+                "customdata": list(group.report_ids),
+                "hovertemplate": hover,
                 **style,
-            )
+            }
         ]
     s = group.spread
-    box = go.Box(
-        x=[label],
-        q1=[s.q1],
-        median=[s.median],
-        q3=[s.q3],
-        lowerfence=[s.low],
-        upperfence=[s.high],
-        boxpoints=False,
-        hoverinfo="y",
+    box = {
+        "type": "box",
+        "x": [label],
+        "q1": [s.q1],
+        "median": [s.median],
+        "q3": [s.q3],
+        "lowerfence": [s.low],
+        "upperfence": [s.high],
+        "boxpoints": False,
+        "hoverinfo": "y",
         **style,
-    )
-    outliers = go.Scatter(
-        x=[label] * len(group.values),
-        y=group.values,
-        customdata=group.report_ids,
-        mode="markers",
-        showlegend=False,
-        marker=style["marker"],
-        hovertemplate=hover,
-    )
+    }
+    outliers = {
+        "type": "scatter",
+        "x": [label] * len(group.values),
+        "y": list(group.values),
+        "customdata": list(group.report_ids),
+        "mode": "markers",
+        "showlegend": False,
+        "marker": style["marker"],
+        "hovertemplate": hover,
+    }
     return [box, outliers]
 
 
 def box_figure(data: DashboardData) -> str:
     """Box plots per group on a log axis, every report (or, in large groups, every outlier) a point."""
-    import plotly.graph_objects as go
-
-    figure = go.Figure()
     labels = [wrap_label(g.label) for g in data.groups]
-    for label, group in zip(labels, data.groups, strict=True):
-        for trace in _box(label, group, data.unit):
-            figure.add_trace(trace)
-    for trace in _markers(data, labels):
-        figure.add_trace(trace)
-    _alert(figure, data)
+    traces = [
+        trace for label, g in zip(labels, data.groups, strict=True) for trace in _box(label, g, data.unit)
+    ]
+    traces += _markers(data, labels)
     group_name = {"procedure": "procedure type", "device": "device", "operator": "operator"}[data.group_by]
-    figure.update_layout(
-        title={"text": f"{data.label} per {group_name} ({data.count} {data.kind} reports)", "x": 0.0},
-        yaxis=_axis(data),
-        xaxis={"tickangle": 0, "automargin": True},
-        height=500,
-        margin={"t": 80, "l": 70, "r": 20, "b": 40},
-        boxmode="overlay",
-        plot_bgcolor="white",
-        legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
-        showlegend=bool(data.groups),
-    )
-    figure.update_yaxes(gridcolor="#e5e5e5", zeroline=False)
-    return str(figure.to_html(**_HTML, div_id="dose-box"))
+    layout = {
+        "title": {"text": f"{data.label} per {group_name} ({data.count} {data.kind} reports)", "x": 0.0},
+        "yaxis": _axis(data),
+        "xaxis": {"tickangle": 0, "automargin": True},
+        "height": 500,
+        "margin": {"t": 80, "l": 70, "r": 20, "b": 40},
+        "boxmode": "overlay",
+        "plot_bgcolor": "white",
+        "legend": {"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+        "showlegend": bool(data.groups),
+    }
+    return _html(traces, layout, data, "dose-box")
 
 
 def trend_figure(data: DashboardData) -> str:
     """Monthly median with interquartile range on a log axis; an HTML fragment."""
-    import plotly.graph_objects as go
-
-    months = [m.month for m in data.months]
-    figure = go.Figure()
-    figure.add_trace(
-        go.Scatter(
-            x=months,
-            y=[m.q3 for m in data.months],
-            mode="lines",
-            line={"width": 0},
-            showlegend=False,
-            hoverinfo="skip",
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=months,
-            y=[m.q1 for m in data.months],
-            mode="lines",
-            line={"width": 0},
-            fill="tonexty",
-            fillcolor="rgba(76,114,176,0.2)",
-            name="interquartile range",
-            hoverinfo="skip",
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=months,
-            y=[m.median for m in data.months],
-            mode="lines+markers",
-            name="median",
-            line={"color": _BOX, "width": 2},
-            customdata=[[m.count, m.q1, m.q3] for m in data.months],
-            hovertemplate=(
+    months = [m.month.isoformat() for m in data.months]
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "x": months,
+            "y": [m.q3 for m in data.months],
+            "mode": "lines",
+            "line": {"width": 0},
+            "showlegend": False,
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "x": months,
+            "y": [m.q1 for m in data.months],
+            "mode": "lines",
+            "line": {"width": 0},
+            "fill": "tonexty",
+            "fillcolor": "rgba(76,114,176,0.2)",
+            "name": "interquartile range",
+            "hoverinfo": "skip",
+        },
+        {
+            "type": "scatter",
+            "x": months,
+            "y": [m.median for m in data.months],
+            "mode": "lines+markers",
+            "name": "median",
+            "line": {"color": _BOX, "width": 2},
+            "customdata": [[m.count, m.q1, m.q3] for m in data.months],
+            "hovertemplate": (
                 f"%{{x|%b %Y}}: median %{{y:.3g}} {data.unit}, IQR %{{customdata[1]:.3g}}-"
                 f"%{{customdata[2]:.3g}} (n=%{{customdata[0]}})<extra></extra>"
             ),
-        )
-    )
-    _alert(figure, data)
-    figure.update_layout(
-        title={"text": f"{data.label} per month: median and interquartile range", "x": 0.0},
-        yaxis=_axis(data),
-        xaxis={"dtick": "M1", "tickformat": "%b<br>%Y"},
-        height=380,
-        margin={"t": 80, "l": 70, "r": 20, "b": 40},
-        plot_bgcolor="white",
-        legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
-    )
-    figure.update_yaxes(gridcolor="#e5e5e5", zeroline=False)
-    return str(figure.to_html(**_HTML, div_id="dose-trend"))
+        },
+    ]
+    layout = {
+        "title": {"text": f"{data.label} per month: median and interquartile range", "x": 0.0},
+        "yaxis": _axis(data),
+        "xaxis": {"dtick": "M1", "tickformat": "%b<br>%Y"},
+        "height": 380,
+        "margin": {"t": 80, "l": 70, "r": 20, "b": 40},
+        "plot_bgcolor": "white",
+        "legend": {"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
+    }
+    return _html(traces, layout, data, "dose-trend")
 
 
 _FLUORO = "#4c72b0"

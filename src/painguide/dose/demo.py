@@ -21,8 +21,6 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import select
-
 from painguide.dose.models import DoseReport, DoseTotals, IrradiationEvent, SkinDose
 from painguide.store.uow import UnitOfWork
 
@@ -218,17 +216,12 @@ def seed_demo_data(uow: UnitOfWork, count: int = 60, today: date | None = None) 
     """Add ``count`` demo reports unless demo reports exist (the caller commits)."""
     from painguide.dose.service import procedure_matcher, procedure_type_of
     from painguide.dose.skin import unmet_reasons
-    from painguide.store.dose_repository import add_report
-    from painguide.store.dose_tables import DoseReportRow
-    from painguide.store.skin_repository import save_skin
 
-    if uow.session.scalar(select(DoseReportRow.id).where(DoseReportRow.source == DEMO_SOURCE).limit(1)):
+    if uow.dose.has_source(DEMO_SOURCE):
         return
     matcher = procedure_matcher()
     for report in demo_reports(today or date.today(), count):
-        report_id = add_report(
-            uow.session, report, source=DEMO_SOURCE, procedure_type=procedure_type_of(report, matcher)
-        )
+        (report_id,) = uow.dose.add([(report, DEMO_SOURCE, procedure_type_of(report, matcher))])
         reasons = unmet_reasons(report)  # the demo devices have no pyskindose geometry: the reasons say so
         if reasons:
-            save_skin(uow.session, report_id, SkinDose(None, "not estimable, because " + "; ".join(reasons)))
+            uow.dose.save_skin(report_id, SkinDose(None, "not estimable, because " + "; ".join(reasons)))

@@ -172,11 +172,10 @@ def import_from_orthanc(
     ValidationError
         When the server cannot be reached or refuses the credentials (naming the URL and the fix).
     """
-    from painguide.store.dose_repository import existing_sop_uids
 
     def stored(uids: Collection[str]) -> set[str]:
         with uow_factory() as uow:
-            return existing_sop_uids(uow.session, uids)
+            return uow.dose.existing_sop_uids(uids)
 
     with orthanc_client(url, user, password) as client:
         found = orthanc_sources(client, stored, since=since)

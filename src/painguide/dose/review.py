@@ -31,20 +31,6 @@ from painguide.dose.reference import (
     with_overrides,
 )
 from painguide.dose.service import estimate_pending_skin_doses
-from painguide.store.audit import record_audit
-from painguide.store.dose_repository import count_reports, get_report, iter_reports, list_reports
-from painguide.store.dose_statistics import (
-    alert_samples,
-    group_stats,
-    month_stats,
-    patient_samples,
-    patient_sum_candidates,
-    procedure_median,
-    procedure_medians,
-    reports_above,
-    samples_of_patients,
-)
-from painguide.store.skin_repository import get_skin, patient_skin_samples, skin_samples
 from painguide.store.uow import UnitOfWork
 
 __all__ = [
@@ -84,14 +70,14 @@ def _newest_first(alert: Alert) -> tuple[datetime, int, str]:
     return (alert.window_end or datetime.min, max(alert.report_ids), alert.scope)
 
 
-def _all_alerts(session: Any, levels: AlertLevels) -> list[Alert]:
+def _all_alerts(uow: UnitOfWork, levels: AlertLevels) -> list[Alert]:
     """Report alerts in date order, then per-patient sum alerts (only candidate patients are loaded), then
     peak skin dose alerts (only estimates at the level and of patients whose estimates can add up to it).
     """
 
-    reports = report_alerts(alert_samples(session, levels), levels)
-    patients = samples_of_patients(session, patient_sum_candidates(session, levels))
-    skins = find_skin_alerts(skin_samples(session, levels.peak_skin_dose_mgy), levels)
+    reports = report_alerts(uow.dose.alert_samples(levels), levels)
+    patients = uow.dose.patient_sum_samples(levels)
+    skins = find_skin_alerts(uow.dose.skin_samples(levels.peak_skin_dose_mgy), levels)
     return reports + patient_sum_alerts(patients, levels) + skins
 
 
@@ -102,6 +88,8 @@ class AlertList:
     alerts: list[Alert]
     total: int
     levels: AlertLevels
+    skin_pending: int = 0
+    """Reports whose peak skin dose is not estimated yet (no skin dose alert can be raised for them yet)."""
 
 
 def alert_list(
@@ -123,14 +111,15 @@ def alert_list(
     """
     levels = _levels(load_reference_data(), dap_alert_gy_cm2, rp_alert_mgy, window, skin_alert_mgy)
     with uow_factory() as uow:
-        alerts = _all_alerts(uow.session, levels)
+        alerts = _all_alerts(uow, levels)
+        pending = uow.dose.pending_count()
         if newest_first:
             alerts.sort(key=_newest_first, reverse=True)
         page = alerts[offset : None if limit is None else offset + limit]
         detail: dict[str, Any] = {"alerts": len(page), "offset": offset}
-        record_audit(uow.session, actor, "dose.alerts.read", "dose_report", "*", detail)
+        uow.audit.record(actor, "dose.alerts.read", "dose_report", "*", detail)
         uow.commit()
-    return AlertList(page, len(alerts), levels)
+    return AlertList(page, len(alerts), levels, pending)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +134,7 @@ def drl_table(uow_factory: UowFactory) -> DrlTable:
     """Local DRLs (median per procedure type, computed by the database) and the published levels."""
 
     with uow_factory() as uow:
-        drls = procedure_medians(uow.session)
+        drls = uow.dose.local_drls()
     return DrlTable(drls, load_reference_data())
 
 
@@ -153,7 +142,7 @@ def drl_exceedances(uow_factory: UowFactory, table: DrlTable) -> list[Comparison
     """Every report above its local DRL or an applicable published level (as ``dose drl --json`` lists)."""
 
     with uow_factory() as uow:
-        return reports_above(uow.session, table.local_drls, table.reference)
+        return uow.dose.above(table.local_drls, table.reference)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,14 +165,13 @@ def dashboard_view(
     reference = load_reference_data()
     levels = reference.alerts
     with uow_factory() as uow:
-        session = uow.session
-        stats = group_stats(session, kind=kind, group_by=group_by)
-        months = month_stats(session, kind=kind)
-        drls = procedure_medians(session)
-        alerts = sorted(_all_alerts(session, levels), key=_newest_first, reverse=True)
+        stats = uow.dose.group_stats(kind=kind, group_by=group_by)
+        months = uow.dose.month_stats(kind=kind)
+        drls = uow.dose.local_drls()
+        alerts = sorted(_all_alerts(uow, levels), key=_newest_first, reverse=True)
         shown = alerts[:DASHBOARD_ALERTS]
         detail: dict[str, Any] = {"kind": kind, "by": group_by, "alerts": len(shown)}
-        record_audit(session, actor, "dose.dashboard.read", "dose_report", "*", detail)
+        uow.audit.record(actor, "dose.dashboard.read", "dose_report", "*", detail)
         uow.commit()
     data = dashboard_from_stats(
         stats, months, kind=kind, group_by=group_by, names=names, levels=reference.levels, alerts=levels
@@ -206,16 +194,28 @@ class ReportPage:
 
 
 def report_page(
-    uow_factory: UowFactory, where: ReportFilter, *, actor: str, page: int = 1, per_page: int = 50
+    uow_factory: UowFactory,
+    where: ReportFilter,
+    *,
+    actor: str,
+    page: int = 1,
+    per_page: int = 50,
+    after: int | None = None,
+    before: int | None = None,
 ) -> ReportPage:
-    """Reports matching ``where``, newest study first, one page at a time (audited: patient data)."""
+    """Reports matching ``where``, newest study first, one page at a time (audited: patient data).
+
+    With ``after`` (``before``), the page holds the reports right after (before) that report id, found by
+    index seeks however deep the page (the list's "older"/"newer" links); ``page`` is then only its number.
+    """
 
     page = max(1, page)
     with uow_factory() as uow:
-        total = count_reports(uow.session, where)
-        items = list_reports(uow.session, where, limit=per_page, offset=(page - 1) * per_page)
+        total = uow.dose.count(where)
+        offset = (page - 1) * per_page
+        items = uow.dose.page(where, limit=per_page, offset=offset, after=after, before=before)
         detail: dict[str, Any] = {"page": page, "shown": len(items), **where.described()}
-        record_audit(uow.session, actor, "dose.reports.read", "dose_report", "*", detail)
+        uow.audit.record(actor, "dose.reports.read", "dose_report", "*", detail)
         uow.commit()
     return ReportPage(items, total, page, per_page)
 
@@ -262,25 +262,25 @@ def report_view(uow_factory: UowFactory, report_id: int, *, actor: str) -> Repor
     reference = load_reference_data()
     levels = reference.alerts
     with uow_factory() as uow:
-        stored = get_report(uow.session, report_id)
+        stored = uow.dose.get(report_id)
         sample = sample_of(stored)
         local: dict[str, LocalDrl] = {}
         if stored.procedure_type:
-            drl = procedure_median(uow.session, stored.procedure_type, ct=sample.kind == "ct")
+            drl = uow.dose.local_drl(stored.procedure_type, ct=sample.kind == "ct")
             local = {stored.procedure_type: drl} if drl is not None else {}
-        sums = patient_sum_alerts(patient_samples(uow.session, sample.patient_id), levels)
-        skin = get_skin(uow.session, report_id)
-        skins = find_skin_alerts(_own_skin(uow.session, sample, skin), levels)
-        record_audit(uow.session, actor, "dose.report.read", "dose_report", str(report_id), {})
+        sums = patient_sum_alerts(uow.dose.patient_samples(sample.patient_id), levels)
+        skin = uow.dose.skin(report_id)
+        skins = find_skin_alerts(_own_skin(uow, sample, skin), levels)
+        uow.audit.record(actor, "dose.report.read", "dose_report", str(report_id), {})
         uow.commit()
     alerts = report_alerts([sample], levels) + [a for a in sums + skins if report_id in a.report_ids]
     return ReportView(stored, compare(sample, reference, local), alerts, skin, levels)
 
 
-def _own_skin(session: Any, sample: DoseSample, skin: SkinDose | None) -> list[SkinSample]:
+def _own_skin(uow: UnitOfWork, sample: DoseSample, skin: SkinDose | None) -> list[SkinSample]:
     """The estimates of the report's patient, or the report's own estimate when it names no patient."""
     if sample.patient_id:
-        return patient_skin_samples(session, [sample.patient_id])
+        return uow.dose.patient_skin_samples([sample.patient_id])
     if skin is None or skin.peak_skin_dose_mgy is None:
         return []
     return [SkinSample(sample.report_id, None, sample.study_datetime, skin.peak_skin_dose_mgy)]
@@ -295,9 +295,9 @@ def export_reports(
     """
 
     with uow_factory() as uow:
-        total = count_reports(uow.session, where)
+        total = uow.dose.count(where)
         detail: dict[str, Any] = {"format": fmt, "reports": total, **where.described()}
-        record_audit(uow.session, actor, "dose.export", "dose_report", "*", detail)
+        uow.audit.record(actor, "dose.export", "dose_report", "*", detail)
         uow.commit()
     return total, _stream(uow_factory, where)
 
@@ -305,4 +305,4 @@ def export_reports(
 def _stream(uow_factory: UowFactory, where: ReportFilter) -> Iterator[StoredReport]:
 
     with uow_factory() as uow:
-        yield from iter_reports(uow.session, where)
+        yield from uow.dose.iterate(where)

@@ -231,17 +231,15 @@ class RemapSummary:
 
 def remap_procedure_types(uow_factory: UowFactory, *, actor: str = "system") -> RemapSummary:
     """Map every stored report to a catalogue procedure id again (after the aliases or catalogue changed)."""
-    from painguide.store.audit import record_audit
-    from painguide.store.dose_repository import procedure_texts, set_procedure_types
 
     matcher = procedure_matcher()
     with uow_factory() as uow:
-        texts = procedure_texts(uow.session)
+        texts = uow.dose.procedure_texts()
         new = {report_id: matcher.match(found) for report_id, (_old, found) in texts.items()}
         changes = {report_id: value for report_id, value in new.items() if value != texts[report_id][0]}
-        set_procedure_types(uow.session, changes)
+        uow.dose.set_procedure_types(changes)
         detail: dict[str, Any] = {"changed": len(changes)}
-        record_audit(uow.session, actor, "dose.remap", "dose_report", "*", detail)
+        uow.audit.record(actor, "dose.remap", "dose_report", "*", detail)
         uow.commit()
     return RemapSummary(len(texts), len(changes), sum(1 for v in new.values() if v is None))
 
@@ -397,15 +395,13 @@ def estimate_pending_skin_doses(
     skipped. ``pending`` counts the reports still waiting afterwards.
     """
     from painguide.dose.rdsr import read_dose_report
-    from painguide.store.audit import record_audit
-    from painguide.store.skin_repository import pending_file, pending_reports, replace_skin
 
     with uow_factory() as uow:
-        waiting = pending_reports(uow.session, report_ids, limit)
+        waiting = uow.dose.pending(report_ids, limit)
     estimated = refused = 0
     for report_id in waiting:
         with uow_factory() as uow:
-            data = pending_file(uow.session, report_id)
+            data = uow.dose.pending_file(report_id)
         if data is None:
             continue
         try:
@@ -413,14 +409,14 @@ def estimate_pending_skin_doses(
         except PainguideError as exc:  # the file was read at import; a failure now is named, not raised
             skin = SkinDose(None, f"not estimable, because the kept report could not be read again ({exc})")
         with uow_factory() as uow:
-            if replace_skin(uow.session, report_id, skin):
+            if uow.dose.replace_skin(report_id, skin):
                 detail: dict[str, Any] = {"peak_skin_dose_mgy": skin.peak_skin_dose_mgy}
-                record_audit(uow.session, actor, "dose.skin", "dose_report", str(report_id), detail)
+                uow.audit.record(actor, "dose.skin", "dose_report", str(report_id), detail)
                 estimated += skin.peak_skin_dose_mgy is not None
                 refused += skin.peak_skin_dose_mgy is None
             uow.commit()
     with uow_factory() as uow:
-        left = len(pending_reports(uow.session, report_ids))
+        left = len(uow.dose.pending(report_ids))
     return SkinBackfill(estimated, refused, left)
 
 
@@ -555,23 +551,21 @@ def _twin_reason(uid: str, twin: int | str) -> str:
 def _store_together(
     batch: list[_Parsed], uow_factory: UowFactory, actor: str, folder: Path
 ) -> list[ImportOutcome]:
+    """Store a batch in one transaction: a few statements for all its reports, one audit entry each."""
     from painguide.dose.skin import PENDING_NOTE
-    from painguide.store.audit import record_audit
-    from painguide.store.dose_repository import add_report, existing_sop_uids, same_content
-    from painguide.store.skin_repository import save_pending, save_skin
 
-    outcomes: list[ImportOutcome] = []
-    new_ids: list[int] = []
+    outcomes: list[ImportOutcome | None] = []
+    accepted: list[tuple[int, _Parsed]] = []
     with uow_factory() as uow:
-        seen = existing_sop_uids(uow.session, {item.report.sop_instance_uid for item in batch})
+        seen = uow.dose.existing_sop_uids({item.report.sop_instance_uid for item in batch})
+        twins = uow.dose.same_content([item.report for item in batch])
         in_batch: dict[tuple[object, ...], str] = {}
-        for item in batch:
+        for item, stored in zip(batch, twins, strict=True):
             uid = item.report.sop_instance_uid
             if uid in seen:
                 outcomes.append(ImportOutcome(item.source.label, "duplicate", uid))
                 continue
             key = _content_key(item.report)
-            stored = same_content(uow.session, item.report)
             twin = f"stored report {stored}" if stored is not None else in_batch.get(key)
             if twin is not None and item.report.study_instance_uid is not None:
                 reason = _twin_reason(uid, twin)
@@ -580,31 +574,33 @@ def _store_together(
                 continue
             seen.add(uid)
             in_batch[key] = f"{item.source.label} (same import)"
-            report_id = add_report(
-                uow.session,
-                item.report,
-                source=item.source.label,
-                procedure_type=procedure_type_of(item.report),
-            )
+            accepted.append((len(outcomes), item))
+            outcomes.append(None)  # filled once stored
+        new_ids = uow.dose.add(
+            [(item.report, item.source.label, procedure_type_of(item.report)) for _, item in accepted]
+        )
+        pending = []
+        for report_id, (position, item) in zip(new_ids, accepted, strict=True):
             if item.skin is not None:
-                save_skin(uow.session, report_id, item.skin)
+                uow.dose.save_skin(report_id, item.skin)
             else:  # pyskindose can model it: estimated after the import, from the kept file
-                save_pending(uow.session, report_id, item.data, PENDING_NOTE)
+                pending.append((report_id, item.data))
+            uid = item.report.sop_instance_uid
             detail: dict[str, Any] = {"sop_instance_uid": uid, "source": item.source.label}
-            record_audit(uow.session, actor, "dose.import", "dose_report", str(report_id), detail)
-            outcomes.append(ImportOutcome(item.source.label, "imported", uid))
-            new_ids.append(report_id)
+            uow.audit.record(actor, "dose.import", "dose_report", str(report_id), detail)
+            outcomes[position] = ImportOutcome(item.source.label, "imported", uid)
+        uow.dose.save_pending(pending, PENDING_NOTE)
         uow.commit()
     _link_to_procedures(new_ids, uow_factory, actor)
-    return outcomes
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 def _link_to_procedures(report_ids: list[int], uow_factory: UowFactory, actor: str) -> None:
     """Link new reports to their procedures (own transaction: a failure leaves them for manual linking)."""
+    if not report_ids:  # e.g. only duplicates: the care-pathway package is not even loaded
+        return
     from painguide.pathway.link_service import link_dose_reports
 
-    if not report_ids:
-        return
     try:
         with uow_factory() as uow:
             link_dose_reports(uow, report_ids, actor=actor)
@@ -666,7 +662,6 @@ def list_stored(
     limit: int = 500,
 ) -> list[StoredReport]:
     """Stored reports, newest first, filtered by patient, study or procedure type (``unmapped``: none)."""
-    from painguide.store.dose_repository import list_reports
 
     where = ReportFilter(
         patient_id=patient_id,
@@ -675,20 +670,18 @@ def list_stored(
         unmapped=procedure_type == UNMAPPED,
     )
     with uow_factory() as uow:
-        return list_reports(uow.session, where, limit=limit)
+        return uow.dose.page(where, limit=limit)
 
 
 def get_skin_dose(uow_factory: UowFactory, report_id: int) -> SkinDose | None:
     """The stored peak skin dose estimate of a report (``None`` when it was imported without one)."""
-    from painguide.store.skin_repository import get_skin
 
     with uow_factory() as uow:
-        return get_skin(uow.session, report_id)
+        return uow.dose.skin(report_id)
 
 
 def get_stored(uow_factory: UowFactory, report_id: int) -> StoredReport:
     """One stored report with its events (:class:`~painguide.errors.NotFoundError` if absent)."""
-    from painguide.store.dose_repository import get_report
 
     with uow_factory() as uow:
-        return get_report(uow.session, report_id)
+        return uow.dose.get(report_id)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
-from dataclasses import asdict
+from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, insert, select, update
+from sqlalchemy import ColumnElement, Select, and_, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from painguide.dose.models import (
@@ -21,12 +20,14 @@ from painguide.dose.models import (
     ReportKind,
     StoredReport,
 )
-from painguide.errors import NotFoundError
+from painguide.errors import NotFoundError, ValidationError
+from painguide.store.base import utcnow
 from painguide.store.dose_tables import DoseEventRow, DoseReportRow
 from painguide.store.dose_tally import count_reports_in_tallies, rebuild_tallies
 
 __all__ = [
     "add_report",
+    "add_reports",
     "count_reports",
     "distinct_values",
     "existing_sop_uids",
@@ -36,6 +37,7 @@ __all__ = [
     "procedure_texts",
     "reports_near",
     "same_content",
+    "same_content_many",
     "set_procedure_types",
 ]
 
@@ -104,23 +106,47 @@ def add_report(
     sqlalchemy.exc.IntegrityError
         On flush or commit, if the SOP Instance UID is already stored (check with :func:`existing_sop_uids`).
     """
-    values = _report_values(report, source=source, procedure_type=procedure_type)
-    row = DoseReportRow(**values)
-    session.add(row)
-    session.flush()
-    count_reports_in_tallies(session, [values])
-    if report.events:
-        rows = []
-        for event in report.events:
-            values = asdict(event)
-            values["event_index"] = values.pop("index")
-            values["event_uid"] = _truncate(values.pop("uid"), 64)
-            values["protocol"] = _truncate(values["protocol"], 200)
-            values["target_region"] = _truncate(values["target_region"], 100)
-            values["report_id"] = row.id
-            rows.append(values)
-        session.execute(insert(DoseEventRow), rows)
-    return row.id
+    return add_reports(session, [(report, source, procedure_type)])[0]
+
+
+def _event_rows(report_id: int, events: Sequence[IrradiationEvent]) -> Iterator[dict[str, Any]]:
+    for event in events:
+        values = {name: getattr(event, name) for name in _EVENT_FIELDS}
+        values["event_index"] = event.index
+        values["event_uid"] = _truncate(values.pop("uid"), 64)
+        values["protocol"] = _truncate(values["protocol"], 200)
+        values["target_region"] = _truncate(values["target_region"], 100)
+        values["report_id"] = report_id
+        yield values
+
+
+def add_reports(session: Session, reports: Sequence[tuple[DoseReport, str, str | None]]) -> list[int]:
+    """Insert reports ``(report, source, procedure type)`` with their events, counted in the tallies.
+
+    A few statements for the whole batch (one multi-row insert of the reports returning their ids in order,
+    one of all their events, one upsert per tally); returns the new ids in the order given. The caller's unit
+    of work commits.
+
+    Raises
+    ------
+    sqlalchemy.exc.IntegrityError
+        If a SOP Instance UID is already stored (check with :func:`existing_sop_uids`).
+    """
+    if not reports:
+        return []
+    values = [_report_values(report, source=source, procedure_type=kind) for report, source, kind in reports]
+    for row in values:
+        row["event_count"] = row.get("event_count") or 0
+        row["imported_at"] = utcnow()
+    stmt = insert(DoseReportRow).returning(DoseReportRow.id, sort_by_parameter_order=True)
+    ids = [int(i) for i in session.scalars(stmt, values)]
+    count_reports_in_tallies(session, values)
+    events = [
+        row for (report, _, _), i in zip(reports, ids, strict=True) for row in _event_rows(i, report.events)
+    ]
+    if events:
+        session.execute(insert(DoseEventRow), events)
+    return ids
 
 
 def _to_domain(row: DoseReportRow, *, with_events: bool) -> StoredReport:
@@ -180,12 +206,77 @@ def _conditions(where: ReportFilter) -> list[ColumnElement[bool]]:
 
 
 def list_reports(
-    session: Session, where: ReportFilter = ReportFilter(), *, limit: int = 500, offset: int = 0
+    session: Session,
+    where: ReportFilter = ReportFilter(),
+    *,
+    limit: int = 500,
+    offset: int = 0,
+    after: int | None = None,
+    before: int | None = None,
 ) -> list[StoredReport]:
-    """Reports, newest study first, matching ``where``; one page of ``limit`` from ``offset``."""
+    """Reports, newest study first, matching ``where``; one page of ``limit``.
+
+    The page starts at ``offset``, or (keyset paging, as fast for the last page as for the first) right after
+    the report with id ``after`` or ends right before the report with id ``before`` in this order.
+
+    Raises
+    ------
+    ValidationError
+        If ``after`` or ``before`` names no stored report.
+    """
     stmt = select(DoseReportRow).where(and_(True, *_conditions(where)))
-    stmt = stmt.order_by(DoseReportRow.study_datetime.desc(), DoseReportRow.id.desc())
-    return [_to_domain(row, with_events=False) for row in session.scalars(stmt.limit(limit).offset(offset))]
+    if after is None and before is None:
+        stmt = stmt.order_by(DoseReportRow.study_datetime.desc(), DoseReportRow.id.desc())
+        return [
+            _to_domain(row, with_events=False) for row in session.scalars(stmt.limit(limit).offset(offset))
+        ]
+    return [_to_domain(row, with_events=False) for row in _keyset(session, stmt, limit, after, before)]
+
+
+def _keyset(
+    session: Session, stmt: Select[Any], limit: int, after: int | None, before: int | None
+) -> list[DoseReportRow]:
+    """One page next to an anchor report, newest first: index seeks, no offset.
+
+    The list's order is study date-time descending, then id descending, with the reports without a date-time
+    last on SQLite and first on PostgreSQL (each database's order of NULL in ``DESC``); the order is walked as
+    two segments (with and without a date-time) so that every statement is a range seek on an index.
+    """
+    r = DoseReportRow
+    field, anchor_id = ("after", after) if after is not None else ("before", before)
+    found = session.execute(select(r.study_datetime).where(r.id == anchor_id)).one_or_none()
+    if found is None:
+        raise ValidationError(field, f"no dose report with id {anchor_id}; follow the page links of the list")
+    when = found[0]
+    dated: list[Any] = [r.study_datetime.is_not(None)]
+    undated: list[Any] = [r.study_datetime.is_(None)]
+    first: list[Any]
+    segments = [dated, undated] if session.get_bind().dialect.name != "postgresql" else [undated, dated]
+    position = segments.index(undated if when is None else dated)
+    newest_first: list[Any] = [r.study_datetime.desc(), r.id.desc()]
+    oldest_first: list[Any] = [r.study_datetime.asc(), r.id.asc()]
+    rows: list[DoseReportRow] = []
+    if after is not None:  # older reports: the rest of the anchor's segment, then the later segments
+        if when is None:
+            first = [*undated, r.id < anchor_id]
+        else:
+            first = [r.study_datetime <= when, (r.study_datetime < when) | (r.id < anchor_id)]
+        for conditions in [first, *segments[position + 1 :]]:
+            page = stmt.where(*conditions).order_by(*newest_first).limit(limit - len(rows))
+            rows += session.scalars(page)
+            if len(rows) >= limit:
+                break
+        return rows
+    if when is None:  # newer reports: back through the anchor's segment, then the earlier segments
+        first = [*undated, r.id > anchor_id]
+    else:
+        first = [r.study_datetime >= when, (r.study_datetime > when) | (r.id > anchor_id)]
+    for conditions in [first, *reversed(segments[:position])]:
+        page = stmt.where(*conditions).order_by(*oldest_first).limit(limit - len(rows))
+        rows += session.scalars(page)
+        if len(rows) >= limit:
+            break
+    return rows[::-1]
 
 
 def count_reports(session: Session, where: ReportFilter = ReportFilter()) -> int:
@@ -315,4 +406,34 @@ def same_content(session: Session, report: DoseReport) -> int | None:
         .limit(1)
     )
     found: int | None = session.scalar(stmt)
+    return found
+
+
+def same_content_many(session: Session, reports: Sequence[DoseReport]) -> list[int | None]:
+    """:func:`same_content` of each report, in one query per 500 studies (what a batch import checks)."""
+    r = DoseReportRow
+    studies = sorted({x.study_instance_uid[:64] for x in reports if x.study_instance_uid})
+    stored: dict[str, list[Any]] = {}
+    columns = (r.id, r.study_instance_uid, r.sop_instance_uid, r.event_count, r.study_datetime)
+    figures = (r.dap_total_gy_cm2, r.rp_dose_total_mgy, r.dlp_total_mgy_cm)
+    for start in range(0, len(studies), 500):
+        stmt = select(*columns, *figures).where(r.study_instance_uid.in_(studies[start : start + 500]))
+        for row in session.execute(stmt.order_by(r.id)):
+            stored.setdefault(row.study_instance_uid, []).append(row)
+    found: list[int | None] = []
+    for report in reports:
+        totals, match = report.totals, None
+        if report.study_instance_uid is not None:
+            for row in stored.get(report.study_instance_uid[:64], []):
+                if (
+                    row.sop_instance_uid != report.sop_instance_uid
+                    and row.event_count == totals.event_count
+                    and row.study_datetime == report.study_datetime
+                    and row.dap_total_gy_cm2 == totals.dap_total_gy_cm2
+                    and row.rp_dose_total_mgy == totals.rp_dose_total_mgy
+                    and row.dlp_total_mgy_cm == totals.dlp_total_mgy_cm
+                ):
+                    match = int(row.id)
+                    break
+        found.append(match)
     return found

@@ -16,7 +16,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from painguide.store.base import Base, UTCDateTime, utcnow
 
-__all__ = ["DoseEventRow", "DosePatientTallyRow", "DoseReportRow", "DoseSkinRow", "DoseTallyRow"]
+__all__ = [
+    "DoseEventRow",
+    "DosePatientTallyRow",
+    "DoseReportRow",
+    "DoseSkinRow",
+    "DoseTallyBinRow",
+    "DoseTallyRow",
+]
 
 
 class DoseReportRow(Base):
@@ -41,6 +48,10 @@ class DoseReportRow(Base):
         ),
         Index("ix_dose_report_dap", "dap_total_gy_cm2"),
         Index("ix_dose_report_rp_dose", "rp_dose_total_mgy"),
+        # migration 0014_dose: the report list filtered by procedure type and operator, newest first
+        Index(
+            "ix_dose_report_procedure_operator_study", "procedure_type", "operator", "study_datetime", "id"
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -157,7 +168,8 @@ class DoseTallyRow(Base):
 
 
 class DosePatientTallyRow(Base):
-    """Per patient: the sums of the absolute DAP and reference-point dose of all their reports (maintained).
+    """Per patient: the sums of the absolute DAP and reference-point dose of all their reports and of their
+    peak skin dose estimates (maintained).
 
     A sum over any alert window is at most these, so only patients at or above a level need their reports read
     for the 12-week per-patient alerts.
@@ -168,3 +180,25 @@ class DosePatientTallyRow(Base):
     patient_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     dap_sum_gy_cm2: Mapped[float] = mapped_column(Float, nullable=False, index=True)
     rp_sum_mgy: Mapped[float] = mapped_column(Float, nullable=False, index=True)
+    # migration 0014_dose: the sum of the patient's peak skin dose estimates (skin alerts read only patients
+    # whose sum reaches the level); no Python-side default, so that inserts written before 0014 leave it out
+    skin_sum_mgy: Mapped[float] = mapped_column(Float, nullable=False, server_default="0", index=True)
+
+
+class DoseTallyBinRow(Base):
+    """How many audit doses of each group fall into each dose bin (kept up to date with every write).
+
+    ``dimension``, ``kind`` and ``key`` as in :class:`DoseTallyRow`; ``bin`` is
+    :func:`painguide.store.dose_tally.dose_bin` of the audit dose (8 bins per doubling of the dose, -1 for
+    doses at or below zero). A quartile is then found without walking the group's index from its start: the
+    bins give the bin that holds the wanted order statistic and its offset inside the bin, and the exact value
+    is read from the index starting at the bin's lower edge (a walk of at most one bin's reports).
+    """
+
+    __tablename__ = "dose_tally_bin"
+
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    bin: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reports: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -11,21 +11,24 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from painguide.dose.models import SkinDose, SkinDoseMap
 from painguide.dose.reference import SkinSample
 from painguide.store.base import utcnow
-from painguide.store.dose_tables import DoseReportRow, DoseSkinRow
+from painguide.store.dose_tables import DosePatientTallyRow, DoseReportRow, DoseSkinRow
+from painguide.store.dose_tally import count_skin_in_tallies
 
 __all__ = [
     "get_skin",
     "patient_skin_samples",
+    "pending_count",
     "pending_file",
     "pending_reports",
     "replace_skin",
     "save_pending",
+    "save_pending_many",
     "save_skin",
     "skin_samples",
 ]
@@ -41,8 +44,15 @@ def _map_json(skin: SkinDose) -> dict[str, Any] | None:
     }
 
 
+def _count_in_patient_sum(session: Session, report_id: int, peak: float | None) -> None:
+    if peak is not None:
+        patient = session.scalar(select(DoseReportRow.patient_id).where(DoseReportRow.id == report_id))
+        count_skin_in_tallies(session, [(patient, peak)])
+
+
 def save_skin(session: Session, report_id: int, skin: SkinDose) -> None:
     """Store the estimate of one report (the caller's unit of work commits)."""
+    _count_in_patient_sum(session, report_id, skin.peak_skin_dose_mgy)
     dose_map = _map_json(skin)
     session.add(
         DoseSkinRow(
@@ -64,6 +74,17 @@ def save_pending(session: Session, report_id: int, data: bytes, note: str) -> No
     )
 
 
+def save_pending_many(session: Session, files: Sequence[tuple[int, bytes]], note: str) -> None:
+    """:func:`save_pending` for many reports ``(report id, file)`` in one statement (the caller commits)."""
+    if files:
+        rows = [
+            {"report_id": i, "peak_skin_dose_mgy": None, "note": note[:500], "method": "", "pending": True,
+             "pending_rdsr": data, "computed_at": utcnow()}
+            for i, data in files
+        ]  # fmt: skip
+        session.execute(insert(DoseSkinRow), rows)
+
+
 def pending_reports(
     session: Session, report_ids: Sequence[int] | None = None, limit: int | None = None
 ) -> list[int]:
@@ -72,6 +93,12 @@ def pending_reports(
     if report_ids is not None:
         stmt = stmt.where(DoseSkinRow.report_id.in_(list(report_ids)))
     return [int(i) for i in session.scalars(stmt.limit(limit))]
+
+
+def pending_count(session: Session) -> int:
+    """How many reports wait for their estimate (the ``pending`` index)."""
+    stmt = select(func.count()).select_from(DoseSkinRow).where(DoseSkinRow.pending.is_(True))
+    return int(session.scalar(stmt) or 0)
 
 
 def pending_file(session: Session, report_id: int) -> bytes | None:
@@ -89,6 +116,7 @@ def replace_skin(session: Session, report_id: int, skin: SkinDose) -> bool:
     row.note, row.method = skin.note[:500], skin.method[:200]
     row.dose_map = _map_json(skin)
     row.pending, row.pending_rdsr, row.computed_at = False, None, utcnow()
+    _count_in_patient_sum(session, report_id, skin.peak_skin_dose_mgy)
     return True
 
 
@@ -130,20 +158,22 @@ def skin_samples(session: Session, threshold: float | None) -> list[SkinSample]:
     """The estimates an alert level of ``threshold`` mGy can concern, in date order (none without a level).
 
     Reports whose own peak skin dose reaches the level (an index range on ``peak_skin_dose_mgy``), and every
-    estimate of the patients whose estimates add up to the level over all time: a sum over any window is
-    at most that, so the patients left out cannot raise a per-patient alert. No other estimate is read.
+    estimate of the patients whose estimates add up to the level over all time (the maintained
+    ``dose_patient_tally.skin_sum_mgy``): a sum over any window is at most that, so the patients left out
+    cannot raise a per-patient alert. No other estimate is read.
     """
     if threshold is None:
         return []
-    own = _to_samples(session, _skin_columns().where(DoseSkinRow.peak_skin_dose_mgy >= threshold))
-    candidates = (
-        select(DoseReportRow.patient_id)
-        .join(DoseSkinRow, DoseSkinRow.report_id == DoseReportRow.id)
-        .where(DoseSkinRow.peak_skin_dose_mgy.is_not(None), DoseReportRow.patient_id.is_not(None))
-        .group_by(DoseReportRow.patient_id)
-        .having(func.sum(DoseSkinRow.peak_skin_dose_mgy) >= threshold)
-    )
-    patients = [str(p) for p in session.scalars(candidates)]
+    at_level = select(DoseSkinRow.report_id).where(DoseSkinRow.peak_skin_dose_mgy >= threshold)
+    ids = [int(i) for i in session.scalars(at_level)]
+    own: list[SkinSample] = []
+    for start in range(0, len(ids), 500):  # stay below SQLite's bound-parameter limit
+        own += _to_samples(
+            session, _skin_columns().where(DoseSkinRow.report_id.in_(ids[start : start + 500]))
+        )
+    own.sort(key=lambda s: (s.study_datetime or datetime.min, s.report_id))
+    candidates = select(DosePatientTallyRow.patient_id).where(DosePatientTallyRow.skin_sum_mgy >= threshold)
+    patients = sorted(str(p) for p in session.scalars(candidates))
     return _merge(own, patient_skin_samples(session, patients))
 
 

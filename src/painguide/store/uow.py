@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from painguide.store.audit import AuditRepository
-from painguide.store.link_repository import LinkRepository
-from painguide.store.pathway_repository import PathwayRepository
 from painguide.store.sessions import LoginRepository, SessionRepository, TokenRepository
-from painguide.store.training_repository import TrainingRepository
 from painguide.store.users import UserRepository
+
+if TYPE_CHECKING:  # the feature repositories are imported when first used (start-up time of commands)
+    from painguide.store.dose_store import DoseRepository
+    from painguide.store.link_repository import LinkRepository
+    from painguide.store.pathway_repository import PathwayRepository
+    from painguide.store.training_repository import TrainingRepository
 
 __all__ = ["UnitOfWork"]
 
@@ -41,6 +45,7 @@ class UnitOfWork:
         self._pathway: PathwayRepository | None = None
         self._training: TrainingRepository | None = None
         self._links: LinkRepository | None = None
+        self._dose: DoseRepository | None = None
 
     @property
     def session(self) -> Session:
@@ -52,6 +57,8 @@ class UnitOfWork:
     @property
     def links(self) -> LinkRepository:
         """The worklist's and linking's queries on this unit of work's session."""
+        from painguide.store.link_repository import LinkRepository  # loads the care-pathway package
+
         current: LinkRepository | None = getattr(self, "_links", None)  # wrappers skip __init__
         if current is None or current.session is not self.session:
             current = self._links = LinkRepository(self.session)
@@ -60,6 +67,10 @@ class UnitOfWork:
     @property
     def pathway(self) -> PathwayRepository:
         """The care-pathway repository on this unit of work's session."""
+        # imported here: the care-pathway package takes a noticeable share of a command's start-up, and
+        # commands of other features (dose, sono) open units of work without it
+        from painguide.store.pathway_repository import PathwayRepository
+
         if self._pathway is None or self._pathway.session is not self.session:
             self._pathway = PathwayRepository(self.session)
         return self._pathway
@@ -67,9 +78,21 @@ class UnitOfWork:
     @property
     def training(self) -> TrainingRepository:
         """The competence and outcomes repository on this unit of work's session."""
+        from painguide.store.training_repository import TrainingRepository
+
         current: TrainingRepository | None = getattr(self, "_training", None)  # wrappers skip __init__
         if current is None or current.session is not self.session:
             current = self._training = TrainingRepository(self.session)
+        return current
+
+    @property
+    def dose(self) -> DoseRepository:
+        """The dose repository (reports, statistics, peak skin dose) on this unit of work's session."""
+        from painguide.store.dose_store import DoseRepository  # loaded by dose use cases only
+
+        current: DoseRepository | None = getattr(self, "_dose", None)  # wrappers skip __init__
+        if current is None or current.session is not self.session:
+            current = self._dose = DoseRepository(self.session)
         return current
 
     def __enter__(self) -> UnitOfWork:

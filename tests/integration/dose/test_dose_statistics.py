@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -167,15 +168,53 @@ def test_report_pages_filter_and_page_and_every_read_is_audited(
     assert entries[-2].detail == {"page": 1, "shown": 3, "patient_id": ALERT_PATIENT}
 
 
+def test_keyset_pages_follow_the_offset_order_both_ways_with_undated_reports(
+    seeded: list[DoseSample], uow_factory: UowFactory
+) -> None:
+    from painguide.errors import ValidationError
+
+    with uow_factory() as uow:  # a few reports without a study date-time, which sort last (SQLite) or first
+        undated = [s.report_id for s in seeded[:7]]
+        uow.session.execute(
+            update(DoseReportRow).where(DoseReportRow.id.in_(undated)).values(study_datetime=None)
+        )
+        uow.commit()
+    for where in (ReportFilter(), ReportFilter(until=datetime(2100, 1, 1)), ReportFilter(operator="nobody")):
+        total = report_page(uow_factory, where, actor="rpo1", per_page=8).total
+        by_offset = [
+            [s.id for s in report_page(uow_factory, where, actor="rpo1", page=n, per_page=8).items]
+            for n in range(1, -(-total // 8) + 1)
+        ] or [[]]
+        assert sum(map(len, by_offset)) == total
+        walked = [by_offset[0]]
+        while len(walked) < len(by_offset):
+            page = report_page(uow_factory, where, actor="rpo1", per_page=8, after=walked[-1][-1])
+            walked.append([s.id for s in page.items])
+        assert walked == by_offset
+        back = [walked[-1]]
+        while len(back) < len(walked):
+            page = report_page(uow_factory, where, actor="rpo1", per_page=8, before=back[-1][0])
+            back.append([s.id for s in page.items])
+        assert back[::-1] == by_offset
+        if where == ReportFilter():
+            assert set(undated) <= {i for page in walked for i in page} and total == 60
+    with pytest.raises(ValidationError, match="after"):
+        report_page(uow_factory, ReportFilter(), actor="rpo1", after=10**9)
+
+
 def test_maintained_tallies_equal_a_recount_after_imports_and_remap(
     seeded: list[DoseSample], uow_factory: UowFactory
 ) -> None:
     from painguide.dose.service import remap_procedure_types
-    from painguide.store.dose_tables import DosePatientTallyRow, DoseTallyRow
+    from painguide.store.dose_tables import DosePatientTallyRow, DoseTallyBinRow, DoseTallyRow
     from painguide.store.dose_tally import rebuild_tallies
 
-    def snapshot() -> tuple[list[tuple[str, str, str, int]], list[tuple[str, float, float]]]:
+    def snapshot() -> tuple[list[tuple[str, str, str, int]], list[tuple[str, float, float]], list[Any]]:
         with uow_factory() as uow:
+            b = DoseTallyBinRow
+            bins = uow.session.execute(
+                select(b.dimension, b.kind, b.key, b.bin, b.reports).where(b.reports > 0)
+            )
             groups = uow.session.execute(
                 select(
                     DoseTallyRow.dimension, DoseTallyRow.kind, DoseTallyRow.key, DoseTallyRow.reports
@@ -188,7 +227,11 @@ def test_maintained_tallies_equal_a_recount_after_imports_and_remap(
                     DosePatientTallyRow.rp_sum_mgy,
                 )
             )
-            return sorted(tuple(g) for g in groups), sorted(tuple(s) for s in sums)  # type: ignore[misc]
+            return (
+                sorted(tuple(g) for g in groups),  # type: ignore[misc]
+                sorted(tuple(s) for s in sums),  # type: ignore[misc]
+                sorted(tuple(x) for x in bins),
+            )
 
     with uow_factory() as uow:  # a change behind the tallies' back, which the remap undoes
         uow.session.execute(
@@ -206,6 +249,64 @@ def test_maintained_tallies_equal_a_recount_after_imports_and_remap(
         uow.commit()
     recounted = snapshot()
     assert maintained[0] == recounted[0]
+    assert maintained[2] == recounted[2]
+    per_group = {}
+    for d, k, key, _b, n in maintained[2]:
+        per_group[(d, k, key)] = per_group.get((d, k, key), 0) + n
+    assert per_group == {(d, k, key): n for d, k, key, n in maintained[0]}
     assert [(p, round(d, 9), round(r, 9)) for p, d, r in maintained[1]] == [
         (p, round(d, 9), round(r, 9)) for p, d, r in recounted[1]
     ]
+
+
+def test_the_alert_list_counts_reports_still_waiting_for_their_skin_dose_estimate(
+    seeded: list[DoseSample], uow_factory: UowFactory
+) -> None:
+    from sqlalchemy import delete
+
+    from painguide.dose.models import SkinDose
+    from painguide.store.dose_tables import DoseSkinRow
+
+    assert alert_list(uow_factory, actor="rpo1").skin_pending == 0
+    first, second = seeded[0].report_id, seeded[1].report_id
+    with uow_factory() as uow:  # as if both had been imported from a device pyskindose can model
+        uow.session.execute(delete(DoseSkinRow).where(DoseSkinRow.report_id.in_([first, second])))
+        uow.dose.save_pending([(first, b"kept file"), (second, b"x")], "pending")
+        uow.commit()
+    assert alert_list(uow_factory, actor="rpo1").skin_pending == 2
+    with uow_factory() as uow:
+        assert uow.dose.replace_skin(first, SkinDose(None, "not estimable, because test"))
+        uow.commit()
+    assert alert_list(uow_factory, actor="rpo1").skin_pending == 1
+
+
+def test_quartiles_stay_exact_with_doses_on_the_bin_edges(
+    seeded: list[DoseSample], uow_factory: UowFactory
+) -> None:
+    from painguide.store.dose_tally import bin_edge, dose_bin, rebuild_tallies
+
+    fluoro = [s for s in seeded if s.kind == "fluoro"]
+    edges = [bin_edge(dose_bin(1.0) + k) for k in range(-6, 6)] + [0.0]  # exact edges, a dose of zero
+    doses = {s.report_id: edges[n % len(edges)] for n, s in enumerate(fluoro)}
+    with uow_factory() as uow:
+        for report_id, dose in doses.items():
+            uow.session.execute(
+                update(DoseReportRow).where(DoseReportRow.id == report_id).values(audit_dose=dose)
+            )
+        rebuild_tallies(uow.session)
+        uow.commit()
+        stats = {s.key: s.spread for s in group_stats(uow.session, kind="fluoro", group_by="operator")}
+    by_operator: dict[str, list[float]] = {}
+    for s in fluoro:
+        by_operator.setdefault(s.operator or "", []).append(doses[s.report_id])
+    for operator, values in by_operator.items():
+        values.sort()
+        expected = []
+        for a, b in ((1, 4), (1, 2), (3, 4)):
+            position = (len(values) - 1) * a / b
+            low = int(position)
+            high = values[min(low + 1, len(values) - 1)]
+            expected.append(values[low] + (high - values[low]) * (position - low))
+        found = stats[operator]
+        assert found.count == len(values)
+        assert [found.q1, found.median, found.q3] == expected  # the same doubles: no rounding to a bin

@@ -128,3 +128,28 @@ def test_exports_contain_every_report(client: TestClient, sign_in: Callable[[Tes
     xlsx = client.get("/dose/export.xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet.max_row == 61 and sheet.cell(1, 13).value == "dap_total_gy_cm2"
+
+
+def test_the_alerts_page_says_when_skin_dose_alerts_wait_for_estimates(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
+    from sqlalchemy import delete
+
+    from painguide.services import open_uow
+    from painguide.store.dose_tables import DoseSkinRow
+
+    sign_in(client, "rpo")
+    assert "Peak skin dose alerts are incomplete" not in client.get("/dose/alerts").text
+    with open_uow() as uow:  # as if imported from a device pyskindose can model, not yet estimated
+        report_id = uow.dose.page(limit=1)[0].id
+        uow.session.execute(delete(DoseSkinRow).where(DoseSkinRow.report_id == report_id))
+        uow.dose.save_pending([(report_id, b"kept file")], "pending")
+        uow.commit()
+    page = client.get("/dose/alerts").text
+    assert "Peak skin dose alerts are incomplete: 1 reports are waiting" in page
+    with open_uow() as uow:  # leave the shared demo data as it was: a stored reason, nothing pending
+        from painguide.dose.models import SkinDose
+
+        assert uow.dose.replace_skin(report_id, SkinDose(None, "not estimable, because of the test"))
+        uow.commit()
+    assert "Peak skin dose alerts are incomplete" not in client.get("/dose/alerts").text

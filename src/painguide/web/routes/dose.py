@@ -116,10 +116,15 @@ def reports(
     user: PatientReader,
     where: Filter,
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    after: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
-    """Stored reports, newest first, 50 per page, filtered by patient, procedure, operator, device, dates."""
-    listing = report_page(open_uow, where, actor=user.username, page=page)
-    query = {k: v for k, v in request.query_params.items() if k != "page" and v}
+    """Stored reports, newest first, 50 per page, filtered by patient, procedure, operator, device, dates.
+
+    The "older"/"newer" links page by the last/first report shown (``after``/``before``), not by offset.
+    """
+    listing = report_page(open_uow, where, actor=user.username, page=page, after=after, before=before)
+    query = {k: v for k, v in request.query_params.items() if k not in ("page", "after", "before") and v}
     context = {
         "user": user, "listing": listing, "reports": listing.items, "q": query, "names": procedure_names(),
         "unmapped": UNMAPPED, "procedure": request.query_params.get("procedure") or None,

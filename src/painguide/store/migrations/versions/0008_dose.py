@@ -70,7 +70,7 @@ def upgrade() -> None:
     op.create_index("ix_dose_patient_tally_rp_sum_mgy", "dose_patient_tally", ["rp_sum_mgy"])
     from painguide.store.dose_tally import rebuild_tallies
 
-    rebuild_tallies(op.get_bind())
+    rebuild_tallies(op.get_bind(), bins=False)  # the dose bins follow in 0014_dose
 
 
 def downgrade() -> None:
