@@ -188,6 +188,11 @@ class NeedleDetector:
     steep_contrast : float
         Contrast a new steep track needs (tuned on development scenes so that none of their needle-free
         frames passes).
+    max_skin_distance_mm : float
+        A new track entering from the side may start at most ``edge_tolerance_mm`` plus this distance
+        times the tangent of its angle deep at the image edge: the needle entered the skin at most this far
+        from the probe. A convention of this software (not a clinical limit) that keeps flat bright edges
+        deep in the image (bone, fascia) from starting a track; ``inf`` disables it.
     """
 
     def __init__(
@@ -210,6 +215,7 @@ class NeedleDetector:
         follow_bends: bool = True,
         steep_deg: float = 35.0,
         steep_contrast: float = 1.5,
+        max_skin_distance_mm: float = 60.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -228,6 +234,7 @@ class NeedleDetector:
         self.follow_bends = follow_bends
         self.steep_deg = steep_deg
         self.steep_contrast = steep_contrast
+        self.max_skin_distance_mm = max_skin_distance_mm
 
     def working(self, frame: Frame) -> NDArray[np.uint8]:
         """The frame downsampled to the working pixel size (shared with the spread detector)."""
@@ -373,7 +380,16 @@ class NeedleDetector:
         if not math.isfinite(tol):
             return True
         side = c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
-        return side <= tol or c.start_z_mm <= tol  # from the side, or from under the probe (mid-probe entry)
+        if c.start_z_mm <= tol:
+            return True  # from under the probe (mid-probe entry)
+        if side > tol:
+            return False
+        if strict:
+            # from the side: a needle this flat reaches this depth at the image edge only when it entered
+            # the skin implausibly far from the probe (a bone surface or fascia ending at the edge does)
+            reach = self.max_skin_distance_mm * math.tan(math.radians(abs(c.angle_deg)))
+            return c.start_z_mm <= tol + reach
+        return True
 
 
 def _over_shadow(work: NDArray[np.uint8], top: FloatArray, bottom: FloatArray, offset_px: float) -> bool:
