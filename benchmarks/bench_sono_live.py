@@ -147,6 +147,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _csrf(client: Any, path: str) -> str:
+    """The CSRF token a page shows this client (its ``csrf-token`` meta tag), as a browser's form sends it."""
+    import re
+
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)">', client.get(path).text)
+    if found is None:
+        raise SystemExit(f"no csrf-token meta tag on {path}: is the web app's CSRF protection changed?")
+    return found.group(1)
+
+
 def end_to_end(frames: list[Any], *, fps: float = 15.0) -> dict[str, Any]:
     """Latency from sending an IMAGE message to receiving its annotated frame in the MJPEG stream."""
     import httpx
@@ -162,8 +172,12 @@ def end_to_end(frames: list[Any], *, fps: float = 15.0) -> dict[str, Any]:
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
         form = {"username": "physician", "password": DEMO_PASSWORD, "next": "/"}
-        client.post("/login", data=form)
-        r = client.post("/sono/live/source", data={"source": f"igtl:127.0.0.1:{igtl.server_address[1]}"})
+        client.post("/login", data=form, headers={"X-CSRF-Token": _csrf(client, "/login")})
+        r = client.post(
+            "/sono/live/source",
+            data={"source": f"igtl:127.0.0.1:{igtl.server_address[1]}"},
+            headers={"X-CSRF-Token": _csrf(client, "/sono/live")},
+        )
         session = r.headers["location"].rsplit("=", 1)[1]
         stop = threading.Event()
 
@@ -198,7 +212,7 @@ def end_to_end(frames: list[Any], *, fps: float = 15.0) -> dict[str, Any]:
             time.sleep(1.0 / fps)
         time.sleep(1.0)
         stop.set()
-        client.post(f"/sono/live/{session}/stop")
+        client.post(f"/sono/live/{session}/stop", headers={"X-CSRF-Token": _csrf(client, "/sono/live")})
     finally:
         web.should_exit = True
         igtl.stop()
