@@ -2,7 +2,9 @@
 
 Run ``python benchmarks/bench_sono.py`` (``--quick`` for a smaller corpus); ``--families`` prints the
 per-family table of the frozen test set (the figures of docs/sono.md; ``--per-family N`` cines each, 4 by
-default). Prints the numbers and writes
+default; ``--dev`` runs development seeds instead; ``--only a,b --save part.json [--real]`` runs some
+families (and the real needle-free cines) and ``--table part1.json part2.json`` merges parts run in
+separate processes). Prints the numbers and writes
 docs/performance-sono.md. ``--figures`` only redraws the pictures of docs/sono.md into docs/img/sono/.
 """
 
@@ -156,17 +158,73 @@ def family_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def run_part(per_family: int, families: tuple[str, ...], *, test_set: bool, real: bool) -> dict[str, Any]:
+    """Raw per-family scores of some families (JSON-ready), for :func:`merge_parts`."""
+    from dataclasses import asdict
+
+    from painguide.sono.evaluate import _real_false_detections, real_needle_free_files
+    from painguide.sono.familyeval import evaluate_families
+    from painguide.sono.scenes import DEVELOPMENT_SEEDS, TEST_SEEDS
+
+    scores = evaluate_families(per_family=per_family, families=families, test_set=test_set)
+    seeds = TEST_SEEDS if test_set else DEVELOPMENT_SEEDS
+    found = {}
+    if real:
+        for path in real_needle_free_files():
+            false, frames = _real_false_detections(path)
+            found[path.rsplit("/", 1)[-1]] = {"false_frames": false, "frames": frames}
+    return {
+        "set": "test" if test_set else "development",
+        "seeds": [seeds.start, seeds.stop - 1],
+        "per_family": per_family,
+        "scores": {name: asdict(score) for name, score in scores.items() if name != "all"},
+        "real_needle_free": found,
+    }
+
+
+def merge_parts(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One result (as :func:`evaluate_test_set`) from parts saved by ``--only ... --save``."""
+    from painguide.sono.familyeval import FamilyScore
+
+    scores = {name: FamilyScore(**raw) for part in parts for name, raw in part["scores"].items()}
+    total = FamilyScore("all")
+    for score in scores.values():
+        total.add(score)
+    scores["all"] = total
+    real = {k: v for part in parts for k, v in part["real_needle_free"].items()}
+    return {
+        "set": parts[0]["set"],
+        "seeds": parts[0]["seeds"],
+        "per_family": parts[0]["per_family"],
+        "families": {name: score.metrics() for name, score in scores.items()},
+        "real_needle_free": real,
+    }
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     cv2.setNumThreads(1)
     if "--figures" in sys.argv:
         figures()
         return
+    if "--table" in sys.argv:  # merge saved parts (``--save``) into one table
+        parts = [json.loads(Path(p).read_text()) for p in sys.argv[sys.argv.index("--table") + 1 :]]
+        print(family_table(merge_parts(parts)))
+        return
     if "--families" in sys.argv:
         per_family = 2 if quick else 4
         if "--per-family" in sys.argv:
             per_family = int(sys.argv[sys.argv.index("--per-family") + 1])
-        result = evaluate_test_set(per_family=per_family)
+        test_set = "--dev" not in sys.argv
+        if "--only" in sys.argv:  # a subset of families, e.g. to run the set in two processes
+            only = tuple(sys.argv[sys.argv.index("--only") + 1].split(","))
+            part = run_part(per_family, only, test_set=test_set, real="--real" in sys.argv)
+            if "--save" in sys.argv:
+                Path(sys.argv[sys.argv.index("--save") + 1]).write_text(json.dumps(part))
+            result = merge_parts([part])
+        else:
+            result = evaluate_test_set(per_family=per_family, test_set=test_set)
+        print(f"{result['set']} seeds {result['seeds']}, {per_family} cines per family")
         print(family_table(result))
         print(json.dumps(result["real_needle_free"]))
         return

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from painguide.sono.frames import Frame
-from painguide.sono.ridge import oriented_hough, ridge_response, shadow_mask, working_image
+from painguide.sono.ridge import HoughLine, oriented_hough, ridge_response, shadow_mask, working_image
 
 __all__ = ["NeedleDetector", "NeedleObservation", "NeedleTracker", "ShaftCandidate"]
 
@@ -176,11 +176,23 @@ class NeedleDetector:
     new_track_residual : float
         A new track must be straighter: its residual limit is this fraction of ``max_residual_mm``.
     hough_lines : int
-        Peaks taken from the Hough vote; those that cannot enter from the side or the top are dropped
-        before the best ``max_candidates`` are refined.
+        Peaks taken from the Hough vote that could enter from the side or the top (the others, such as the
+        chords of a curved bone surface, are skipped and do not count); the best ``max_candidates`` are
+        refined.
     follow_bends : bool
         Refit the distal shaft near the tip and follow it when it bends away from the straight fit, so the
         tip and the tip angle of a bent or deflected needle come from the shaft near the tip.
+    steep_deg : float
+        A new track at least this steep needs only ``steep_contrast``: a steep shaft sends little echo back
+        to the probe (faint, more so when deep and attenuated), and straight steep lines are rare in tissue.
+    steep_contrast : float
+        Contrast a new steep track needs (tuned on development scenes so that none of their needle-free
+        frames passes).
+    max_skin_distance_mm : float
+        A new track entering from the side may start at most ``edge_tolerance_mm`` plus this distance
+        times the tangent of its angle deep at the image edge: the needle entered the skin at most this far
+        from the probe. A convention of this software (not a clinical limit) that keeps flat bright edges
+        deep in the image (bone, fascia) from starting a track; ``inf`` disables it.
     """
 
     def __init__(
@@ -201,6 +213,9 @@ class NeedleDetector:
         new_track_residual: float = 1.0,
         hough_lines: int = 6,
         follow_bends: bool = True,
+        steep_deg: float = 35.0,
+        steep_contrast: float = 1.5,
+        max_skin_distance_mm: float = 60.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -217,6 +232,9 @@ class NeedleDetector:
         self.new_track_residual = new_track_residual
         self.hough_lines = hough_lines
         self.follow_bends = follow_bends
+        self.steep_deg = steep_deg
+        self.steep_contrast = steep_contrast
+        self.max_skin_distance_mm = max_skin_distance_mm
 
     def working(self, frame: Frame) -> NDArray[np.uint8]:
         """The frame downsampled to the working pixel size (shared with the spread detector)."""
@@ -285,10 +303,9 @@ class NeedleDetector:
         ws = self.work_spacing_mm
         strength, angle = ridge_response(work, sigmas_px=self.ridge_sigmas_px)
         strength[shadow_mask(work, gap_px=round(1.5 / ws), depth_px=round(2.5 / ws))] = 0.0
-        found = []
-        for peak in oriented_hough(
-            strength, angle, angle_range_deg=self.angle_range_deg, max_lines=self.hough_lines
-        ):
+        made: dict[int, tuple[_Line, tuple[float, float]]] = {}
+
+        def accept(peak: HoughLine) -> bool:
             theta = math.radians(peak.angle_deg)
             d = np.array([math.cos(theta), math.sin(theta)])
             normal = np.array([-math.sin(theta), math.cos(theta)])
@@ -296,10 +313,17 @@ class NeedleDetector:
             top, bottom = (ends[0], ends[1]) if ends[0][1] <= ends[1][1] else (ends[1], ends[0])
             length = float(np.linalg.norm(bottom - top))
             if length < 0.5 * self.min_length_mm or _over_shadow(work, top / ws, bottom / ws, 2.5 / ws):
-                continue
+                return False
             line = _Line(top, _oriented(*(bottom - top)))
-            if self._may_enter(frame, line):
-                found.append((line, (0.0, length)))
+            if not self._may_enter(frame, line):
+                return False
+            made[id(peak)] = (line, (0.0, length))
+            return True
+
+        peaks = oriented_hough(
+            strength, angle, angle_range_deg=self.angle_range_deg, max_lines=self.hough_lines, accept=accept
+        )
+        found = [made[id(peak)] for peak in peaks]  # best vote first
         return _merge_collinear(found)
 
     def _may_enter(self, frame: Frame, line: _Line) -> bool:
@@ -341,9 +365,12 @@ class NeedleDetector:
         lo, hi = self.angle_range_deg
         if c.length_mm < self.min_length_mm or not lo <= abs(c.angle_deg) <= hi:
             return False
-        if min_contrast >= self.min_contrast and abs(c.angle_deg) < self.shallow_deg:
-            min_contrast *= 1.5  # a shallow shaft reflects the beam back: it is bright, unlike faint fascia
         strict = min_contrast >= self.min_contrast
+        if strict and abs(c.angle_deg) < self.shallow_deg:
+            min_contrast *= 1.5  # a shallow shaft reflects the beam back: it is bright, unlike faint fascia
+        elif strict and abs(c.angle_deg) >= self.steep_deg:
+            # a steep shaft reflects little back to the probe, and tissue rarely forms steep straight lines
+            min_contrast = min(min_contrast, self.steep_contrast)
         limit = self.max_residual_mm * (self.new_track_residual if strict else 1.0)
         if c.contrast < min_contrast or c.residual_mm > limit:
             return False
@@ -353,7 +380,16 @@ class NeedleDetector:
         if not math.isfinite(tol):
             return True
         side = c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
-        return side <= tol or c.start_z_mm <= tol  # from the side, or from under the probe (mid-probe entry)
+        if c.start_z_mm <= tol:
+            return True  # from under the probe (mid-probe entry)
+        if side > tol:
+            return False
+        if strict:
+            # from the side: a needle this flat reaches this depth at the image edge only when it entered
+            # the skin implausibly far from the probe (a bone surface or fascia ending at the edge does)
+            reach = self.max_skin_distance_mm * math.tan(math.radians(abs(c.angle_deg)))
+            return c.start_z_mm <= tol + reach
+        return True
 
 
 def _over_shadow(work: NDArray[np.uint8], top: FloatArray, bottom: FloatArray, offset_px: float) -> bool:

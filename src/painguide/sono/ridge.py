@@ -13,6 +13,7 @@ Angles are in degrees to the horizontal, positive when the line goes deeper to t
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,6 +150,8 @@ def oriented_hough(
     max_gap_px: float = 8.0,
     spread_deg: int = 2,
     weight_cap: float = 4.0,
+    accept: Callable[[HoughLine], bool] | None = None,
+    max_peaks: int = 24,
 ) -> list[HoughLine]:
     """Weighted Hough vote of the strongest ridge pixels, each only near its own orientation.
 
@@ -169,6 +172,12 @@ def oriented_hough(
     weight_cap : float
         Votes are ridge strength over the selection level, capped here so that long lines beat short
         bright structures.
+    accept : callable, optional
+        Test of a found line (for example whether it can be a needle entering the image); lines that fail
+        it do not count towards ``max_lines``, so a curved bright surface (bone) that yields many peaks
+        cannot crowd out a fainter needle.
+    max_peaks : int
+        Most accumulator peaks examined.
 
     Returns
     -------
@@ -198,7 +207,19 @@ def oriented_hough(
     grid = votes.reshape(thetas.size, n_rho)
     allowed = (np.abs(thetas) >= lo) & (np.abs(thetas) <= hi)
     grid[~allowed] = 0.0
-    return _peaks(grid, xs, ys, weights, offset, max_lines=max_lines, max_gap_px=max_gap_px)
+    cells = (t_idx * n_rho + rho).T  # (pixels, angles): the accumulator cells each pixel voted for
+    return _peaks(
+        grid,
+        xs,
+        ys,
+        weights,
+        offset,
+        max_lines=max_lines,
+        max_gap_px=max_gap_px,
+        cells=cells,
+        accept=accept,
+        max_peaks=max(max_peaks, max_lines),
+    )
 
 
 def _peaks(
@@ -210,10 +231,22 @@ def _peaks(
     *,
     max_lines: int,
     max_gap_px: float,
+    cells: NDArray[Any] | None = None,
+    accept: Callable[[HoughLine], bool] | None = None,
+    max_peaks: int = 24,
 ) -> list[HoughLine]:
-    """The strongest accumulator peaks, with the extent of their supporting pixels."""
+    """The strongest accumulator peaks, with the extent of their supporting pixels.
+
+    After a peak that ``accept`` rejects, the votes of the pixels of its supporting run are taken back
+    (when ``cells`` gives the cells they voted for), so the chords of one curved structure (a bone
+    surface) do not come back as further peaks.
+    """
     found: list[HoughLine] = []
-    for _ in range(max_lines):
+    flat = grid.reshape(-1)
+    alive = np.ones(xs.size, dtype=bool)
+    for _ in range(max_peaks):
+        if len(found) >= max_lines:
+            break
         t_idx, r_idx = np.unravel_index(int(np.argmax(grid)), grid.shape)
         if grid[t_idx, r_idx] <= 0:
             break
@@ -221,13 +254,21 @@ def _peaks(
         rho = float(r_idx - offset)
         grid[max(0, t_idx - 4) : t_idx + 5, max(0, r_idx - 6) : r_idx + 7] = 0.0
         distance = -xs * math.sin(theta) + ys * math.cos(theta) - rho
-        near = np.abs(distance) <= 1.5
+        near = (np.abs(distance) <= 1.5) & alive
         if near.sum() < 4:
             continue
-        along = xs[near] * math.cos(theta) + ys[near] * math.sin(theta)
-        run = _best_run(along, weights[near], max_gap_px)
-        if run is not None:
-            found.append(HoughLine(float(t_idx) - 90.0, rho, run[:2], run[2]))
+        along_all = xs * math.cos(theta) + ys * math.sin(theta)
+        run = _best_run(along_all[near], weights[near], max_gap_px)
+        if run is None:
+            continue
+        line = HoughLine(float(t_idx) - 90.0, rho, run[:2], run[2])
+        if accept is None or accept(line):
+            found.append(line)
+        elif cells is not None:
+            used = near & (along_all >= run[0] - 0.5) & (along_all <= run[1] + 0.5)
+            np.subtract.at(flat, cells[used].ravel(), np.repeat(weights[used], cells.shape[1]))
+            np.maximum(flat, 0.0, out=flat)
+            alive &= ~used
     found.sort(key=lambda line: -line.score)
     return found
 

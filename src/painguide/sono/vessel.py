@@ -95,6 +95,12 @@ class VesselDetector:
         How long a Doppler pixel stays part of a vessel after it was last coloured.
     coast_s : float
         How long a vessel is kept (at its last outline) while it is not seen.
+    squeeze : float
+        A blob whose area swings by at least this fraction of its median area ``squeeze_swings`` times
+        (down and back up: a vein pressed and released by the probe) is a vessel as well; a slow
+        compression gives fewer swings within ``history_s`` than a pulse.
+    squeeze_swings : int
+        Swings of at least ``squeeze`` needed (``squeeze_swings`` above 2 disables the cue in practice).
     """
 
     def __init__(
@@ -111,6 +117,8 @@ class VesselDetector:
         chroma: int = 60,
         doppler_hold_s: float = 1.5,
         coast_s: float = 1.0,
+        squeeze: float = 0.25,
+        squeeze_swings: int = 2,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.dark_fraction = dark_fraction
@@ -123,6 +131,8 @@ class VesselDetector:
         self.chroma = chroma
         self.doppler_hold_s = doppler_hold_s
         self.coast_s = coast_s
+        self.squeeze = squeeze
+        self.squeeze_swings = squeeze_swings
         self._tracks: list[_Track] = []
         self._flow_seen: NDArray[np.float32] | None = None
         self._close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
@@ -214,7 +224,7 @@ class VesselDetector:
         if areas.size < 6:
             return ""
         swings = _swings(areas, self.pulsation * float(np.median(areas)))
-        if swings < 3:
+        if swings < 3 and _swings(areas, self.squeeze * float(np.median(areas))) < self.squeeze_swings:
             return ""
         return (
             "compressible"

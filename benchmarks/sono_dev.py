@@ -1,0 +1,93 @@
+"""Development-set diagnosis of the guidance pipeline: per-family figures on development seeds only.
+
+Run ``python benchmarks/sono_dev.py [--per-family N] [--start I] [--families a,b] [--cines]`` while tuning.
+It never touches the frozen test seeds (:data:`painguide.sono.scenes.TEST_SEEDS`); the final figures come
+from ``python benchmarks/bench_sono.py --families``. ``--cines`` prints one line per cine (missed frames by
+true angle, depth and visible length, spread onset latency, warnings) to show what fails.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import cv2  # noqa: E402
+
+from painguide.sono.familyeval import FamilyScore, score_family_cine  # noqa: E402
+from painguide.sono.pipeline import GuidancePipeline  # noqa: E402
+from painguide.sono.scenes import FAMILIES, TEST_SEEDS, development_seed, scene_params  # noqa: E402
+from painguide.sono.simulate import simulate_cine  # noqa: E402
+
+
+def describe(cine: object) -> str:
+    """What the pipeline missed in one cine."""
+    p = cine.params  # type: ignore[attr-defined]
+    pipeline = GuidancePipeline(injection_at_s=p.injection_at_s)
+    missed, seen, onset = [], 0, None
+    for frame, truth in zip(cine.frames, cine.truth, strict=True):  # type: ignore[attr-defined]
+        r = pipeline(frame)
+        if truth.needle_visible:
+            seen += 1
+            if not r.needle.visible:
+                missed.append(f"{frame.index}:{truth.visible_length_mm:.0f}mm@{truth.tip_z_mm:.0f}")
+        if onset is None and any(e.type == "spread_onset" for e in r.events):
+            onset = r.time_s
+    lat = None if onset is None or cine.spread_onset_s is None else onset - cine.spread_onset_s  # type: ignore[attr-defined]
+    return (
+        f"seed {p.seed} angle {p.needle_angle_deg:.0f} entry x {p.needle_entry_x_mm} "
+        f"z {p.needle_entry_z_mm:.1f} "
+        f"depth {p.depth_mm:.0f} bright {p.needle_brightness:.0f} att {p.attenuation_db_mm:.2f} "
+        f"missed {len(missed)}/{seen} [{' '.join(missed[:12])}] onset latency {lat}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--per-family", type=int, default=6)
+    parser.add_argument("--start", type=int, default=0)
+    parser.add_argument("--families", default=",".join(FAMILIES))
+    parser.add_argument("--cines", action="store_true")
+    args = parser.parse_args()
+    cv2.setNumThreads(1)
+    began = time.perf_counter()
+    total = FamilyScore("all")
+    for family in args.families.split(","):
+        summed = FamilyScore(family)
+        for i in range(args.start, args.start + args.per_family):
+            seed = development_seed(family, i)
+            assert seed not in TEST_SEEDS
+            cine = simulate_cine(scene_params(family, seed))
+            summed.add(score_family_cine(cine))
+            if args.cines:
+                print("   ", describe(cine), flush=True)
+        total.add(summed)
+        m = summed.metrics()
+        w = m["warnings"]
+        print(
+            f"{family:20s} det {m['detection_rate']} "
+            f"tip {m['tip_error_mm']['median']}/{m['tip_error_mm']['p90']} "
+            f"ang {m['angle_error_deg']['median']} onset {m['spread_latency_s']['median']}/"
+            f"{m['spread_latency_s']['max']} miss {m['spread_missed']} falsesp {m['false_spread_frames']}/"
+            f"{m['no_fluid_frames']} falseN {m['false_needle_frames']} vessel {m['vessel_detection_rate']} "
+            f"fv {m['false_vessel_frames']} nvs {w['no_visible_spread']['sensitivity']}/"
+            f"{w['no_visible_spread']['specificity']} fiv {w['fluid_in_vessel']['sensitivity']}/"
+            f"{w['fluid_in_vessel']['specificity']} vnp {w['vessel_near_path']['sensitivity']}/"
+            f"{w['vessel_near_path']['specificity']} ms {m['processing_ms_median']}",
+            flush=True,
+        )
+    m = total.metrics()
+    print(
+        f"{'all':20s} det {m['detection_rate']} tip {m['tip_error_mm']} ang {m['angle_error_deg']} "
+        f"onset {m['spread_latency_s']} miss {m['spread_missed']} falsesp {m['false_spread_frames']}/"
+        f"{m['no_fluid_frames']} falseN {m['false_needle_frames']} vessel {m['vessel_detection_rate']} "
+        f"({time.perf_counter() - began:.0f} s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
