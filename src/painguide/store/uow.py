@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from painguide.store.audit import AuditRepository
 from painguide.store.link_repository import LinkRepository
 from painguide.store.pathway_repository import PathwayRepository
+from painguide.store.preferences import PreferenceRepository
 from painguide.store.sessions import LoginRepository, SessionRepository, TokenRepository
+from painguide.store.sono_repository import SonoRepository
 from painguide.store.training_repository import TrainingRepository
 from painguide.store.users import UserRepository
 
@@ -33,6 +35,8 @@ class UnitOfWork:
     sessions: SessionRepository
     tokens: TokenRepository
     logins: LoginRepository
+    preferences: PreferenceRepository
+    sono: SonoRepository
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
@@ -44,7 +48,8 @@ class UnitOfWork:
 
     @property
     def session(self) -> Session:
-        """The raw SQLAlchemy session (kept for code not yet moved to typed repositories)."""
+        """The raw SQLAlchemy session: for repositories, and for the dose and pathway services until they use
+        typed repositories only (tests/unit/architecture/test_boundaries.py lists who may still use it)."""
         if self._session is None:
             raise RuntimeError("UnitOfWork used outside its `with` block")
         return self._session
@@ -80,6 +85,8 @@ class UnitOfWork:
         self.sessions = SessionRepository(self._session)
         self.tokens = TokenRepository(self._session)
         self.logins = LoginRepository(self._session)
+        self.preferences = PreferenceRepository(self._session)
+        self.sono = SonoRepository(self._session)
         return self
 
     def commit(self) -> None:
