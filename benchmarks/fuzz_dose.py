@@ -1,4 +1,4 @@
-"""Damaged dose reports through ``painguide dose inspect`` (via ``painguide.cli.main``) and the importer.
+"""Damaged dose reports through `painguide dose inspect` and `dose import` (via `main()`) and the importer.
 
 Variants are made with a seeded generator from generated reports (fluoroscopy, Azurion-like, CT; explicit and
 implicit VR, defined and undefined lengths) and, when present, the real sample reports: bit flips, truncation,
@@ -87,7 +87,26 @@ def run(count: int, seed: int, folder: Path, shared: Path | None) -> dict[str, C
     summary = import_sources(sources, uow_factory=lambda: UnitOfWork(factory), quarantine_dir=folder / "q")
     imported: Counter[str] = Counter(outcome.status for outcome in summary.outcomes)
     imported["unexpected_error"] = sum(1 for o in summary.outcomes if "unexpected error" in (o.reason or ""))
-    return {"inspect": inspected, "import": imported}
+    return {"inspect": inspected, "import": imported, "cli import": cli_import_outcome(files)}
+
+
+def cli_import_outcome(files: Path) -> Counter[str]:
+    """The whole folder through ``painguide dose import`` (via ``main()``): its exit code, and a traceback."""
+    from painguide.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code: int | str | None = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main(["dose", "import", str(files)])
+    except SystemExit as exit_:
+        code = exit_.code
+    except Exception:
+        return Counter({"traceback": 1})
+    found = Counter({f"exit {code}": 1})
+    found["traceback"] = int("Traceback" in out.getvalue() + err.getvalue())
+    found["internal error"] = int("internal error" in err.getvalue())
+    return found
 
 
 def main() -> None:
@@ -106,7 +125,9 @@ def main() -> None:
     print(f"{args.count} variants (seed {args.seed}; bases: generated + samples from {args.shared})")
     for stage, counter in counts.items():
         print(f"{stage:8s} " + " · ".join(f"{key} {value}" for key, value in sorted(counter.items())))
-    sys.exit(1 if counts["inspect"]["traceback"] or counts["import"]["unexpected_error"] else 0)
+    broken = counts["inspect"]["traceback"] + counts["import"]["unexpected_error"]
+    broken += counts["cli import"]["traceback"] + counts["cli import"]["internal error"]
+    sys.exit(1 if broken else 0)
 
 
 if __name__ == "__main__":

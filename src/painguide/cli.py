@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -10,7 +11,12 @@ import typer
 from painguide.commands import audit, case, catalogue, db, demo, dicom, dose, fhir, sono, training, user
 from painguide.commands.core import register_core
 
-__all__ = ["app", "main"]
+__all__ = ["EXIT_BROKEN_INSTALL", "EXIT_INTERNAL", "app", "main"]
+
+#: Exit code of an unexpected error (a bug): sysexits' EX_SOFTWARE.
+EXIT_INTERNAL = 70
+#: Exit code when a module of the installation is missing: sysexits' EX_UNAVAILABLE.
+EXIT_BROKEN_INSTALL = 69
 
 app = typer.Typer(
     name="painguide",
@@ -49,23 +55,86 @@ def _usage_line(exc: typer.TyperException) -> str:
     return f"error: {command}: {message} (see `{command} --help`)"
 
 
+def _debug_wanted(argv: list[str]) -> tuple[bool, list[str]]:
+    """``--debug`` before the command (or ``PAINGUIDE_DEBUG=1``): show the traceback of an internal error."""
+    leading = 0
+    while leading < len(argv) and argv[leading].startswith("-"):
+        leading += 1
+    debug = "--debug" in argv[:leading] or os.environ.get("PAINGUIDE_DEBUG", "") not in ("", "0")
+    return debug, [a for i, a in enumerate(argv) if not (i < leading and a == "--debug")]
+
+
+def _error_log(argv: list[str]) -> str | None:
+    """Append the current exception's traceback to ``<data dir>/logs/errors.log``; its path, or None."""
+    import traceback
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    try:
+        from painguide.settings import get_settings
+
+        folder = Path(get_settings().data_dir) / "logs"
+    except Exception:  # the settings themselves may be what is broken
+        import tempfile
+
+        folder = Path(tempfile.gettempdir()) / "painguide-logs"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "errors.log"
+        with path.open("a", encoding="utf-8") as log:
+            log.write(f"--- {datetime.now(UTC).isoformat(timespec='seconds')} painguide {' '.join(argv)}\n")
+            log.write(traceback.format_exc())
+        return str(path)
+    except OSError:
+        return None
+
+
+def _internal_error(exc: BaseException, argv: list[str], debug: bool) -> int:
+    """One line for an error painguide did not expect (the traceback goes to a log, or with --debug here)."""
+    import traceback
+
+    if debug:
+        traceback.print_exc(file=sys.stderr)
+    where = _error_log(argv)
+    details = "run again with --debug to see them" if where is None else f"details in {where}"
+    text = str(exc).splitlines()[0][:300] if str(exc) else ""
+    if isinstance(exc, ImportError):
+        module = getattr(exc, "name", None) or text
+        _stderr(
+            f"painguide: the installation is incomplete (module {module} is missing); run `make` again "
+            f"in the painguide folder (or reinstall painguide); {details}"
+        )
+        return EXIT_BROKEN_INSTALL
+    _stderr(f"painguide: internal error ({type(exc).__name__}: {text}); {details}")
+    return EXIT_INTERNAL
+
+
 def main(argv: list[str] | None = None) -> Any:
     """Entry point: run the app and turn every error into one line and an exit code (never a traceback).
 
     Exit codes: 0 done, 2 usage error or bad input, 3 DICOM, 4 gate refused, 5 no permission,
-    7 audit chain broken, 78 bad configuration, 130 interrupted (see docs/cli.md).
+    6 live source unreachable, 7 audit chain broken, 69 installation incomplete (a module is missing),
+    70 internal error (traceback in ``<data dir>/logs/errors.log``; ``--debug`` or ``PAINGUIDE_DEBUG=1``
+    prints it), 78 bad configuration, 130 interrupted (see docs/cli.md).
     """
-    from painguide.errors import PainguideError
-
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug, args = _debug_wanted(args)
     try:
-        result = app(args=argv, prog_name="painguide", standalone_mode=False)
-    except PainguideError as exc:
-        _stderr(f"error: {exc}")
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
-        _stderr("interrupted")
-        sys.exit(130)
-    except typer.TyperException as exc:
-        _stderr(_usage_line(exc))
-        sys.exit(int(getattr(exc, "exit_code", 2)))
+        from painguide.errors import PainguideError
+
+        try:
+            result = app(args=args, prog_name="painguide", standalone_mode=False)
+        except PainguideError as exc:
+            _stderr(f"error: {exc}")
+            sys.exit(exc.exit_code)
+        except (typer.Abort, KeyboardInterrupt):
+            _stderr("interrupted")
+            sys.exit(130)
+        except typer.TyperException as exc:
+            _stderr(_usage_line(exc))
+            sys.exit(int(getattr(exc, "exit_code", 2)))
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last resort: anything painguide did not expect
+        sys.exit(_internal_error(exc, args, debug))
     sys.exit(result if isinstance(result, int) else 0)

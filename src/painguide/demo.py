@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from painguide.accounts.service import DEMO_PASSWORD
 from painguide.services import open_uow
-from painguide.store.users import create_user
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "seed_demo"]
 
@@ -25,8 +24,7 @@ def seed_demo() -> None:
     with open_uow() as uow:
         for username, full_name, roles in DEMO_USERS:
             if uow.users.row(username) is None:
-                create_user(
-                    uow.session,
+                uow.users.create(
                     username,
                     DEMO_PASSWORD,
                     list(roles),

@@ -22,9 +22,11 @@ from painguide.store.users import to_user, validate_password
 __all__ = [
     "DEMO_PASSWORD",
     "SignIn",
+    "create_account",
     "disable_user",
     "enable_user",
     "issue_token",
+    "list_accounts",
     "revoke_access",
     "session_user",
     "set_password",
@@ -188,6 +190,24 @@ def sign_out(uow: UnitOfWork, user: User, session_id: str | None) -> None:
 def _end_access(uow: UnitOfWork, row: UserRow) -> tuple[int, int]:
     now = utcnow()
     return uow.sessions.end_all(row.id, now=now), uow.tokens.revoke_all(row.id, now=now)
+
+
+def create_account(
+    uow: UnitOfWork, actor: User, username: str, password: str, roles: list[str], *, full_name: str = ""
+) -> User:
+    """Create an account (name, password and roles checked, each error naming its field); audited."""
+    authorize(actor, "user.manage")
+    if password == DEMO_PASSWORD:
+        raise ValidationError("password", "the demo password is public; choose another")
+    user = uow.users.create(username, password, roles, full_name=full_name, actor=actor.username)
+    uow.commit()
+    return user
+
+
+def list_accounts(uow: UnitOfWork, actor: User) -> list[User]:
+    """Every account with its roles, by name."""
+    authorize(actor, "user.manage")
+    return uow.users.users()
 
 
 def disable_user(uow: UnitOfWork, actor: User, username: str) -> tuple[int, int]:

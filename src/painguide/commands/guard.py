@@ -28,10 +28,9 @@ def cli_principal() -> User:
         return User("cli", "local operator", frozenset({"admin"}))
     from painguide.errors import PermissionDeniedError
     from painguide.services import open_uow
-    from painguide.store.users import get_user
 
     with open_uow() as uow:
-        user = get_user(uow.session, name)
+        user = uow.users.active(name)
     if user is None:
         raise PermissionDeniedError(
             f"PAINGUIDE_CLI_USER: no active account {name!r}; unset it or name an active account"

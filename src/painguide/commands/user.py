@@ -29,14 +29,12 @@ def add(
     ] = "",
 ) -> None:
     """Create a user."""
+    from painguide.accounts.service import create_account
     from painguide.commands.guard import cli_principal
     from painguide.services import open_uow
-    from painguide.store.users import create_user
 
-    actor = cli_principal().username
     with open_uow() as uow:
-        user = create_user(uow.session, username, password, role, full_name=full_name, actor=actor)
-        uow.commit()
+        user = create_account(uow, cli_principal(), username, password, role, full_name=full_name)
     typer.echo(f"created {user.username} ({', '.join(sorted(user.roles))})")
 
 
@@ -46,11 +44,12 @@ def list_(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List users and their roles."""
     import json
 
+    from painguide.accounts.service import list_accounts
+    from painguide.commands.guard import cli_principal
     from painguide.services import open_uow
-    from painguide.store.users import list_users
 
     with open_uow() as uow:
-        users = list_users(uow.session)
+        users = list_accounts(uow, cli_principal())
     if as_json:
         typer.echo(json.dumps([{"username": u.username, "roles": sorted(u.roles)} for u in users], indent=2))
         return

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from painguide.auth import User, authorize
 from painguide.i18n.languages import check_language
-from painguide.store.preferences import get_language, set_language
 from painguide.store.uow import UnitOfWork
 
 __all__ = ["choose_language", "stored_language"]
@@ -18,11 +17,11 @@ def choose_language(uow: UnitOfWork, user: User | None, language: str) -> str:
     authorize(user, "language.choose")
     code = check_language(language)
     if user is not None:
-        set_language(uow.session, user.username, code, actor=user.username)
+        uow.preferences.set_language(user.username, code, actor=user.username)
         uow.commit()
     return code
 
 
 def stored_language(uow: UnitOfWork, username: str) -> str | None:
     """The language ``username`` chose, or ``None`` when they never chose one."""
-    return get_language(uow.session, username)
+    return uow.preferences.language(username)

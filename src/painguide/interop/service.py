@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
-from sqlalchemy import ColumnElement, or_, select
 
 from painguide.auth import User, authorize
 from painguide.catalogue.loader import load_knowledge
@@ -32,9 +31,8 @@ from painguide.interop.reports import (
 )
 from painguide.outcomes.follow_ups import responder_inputs
 from painguide.outcomes.responders import load_responder_criteria, responder_rates
-from painguide.store.audit import record_audit
 from painguide.store.dose_tables import DoseReportRow
-from painguide.store.pathway_tables import CaseRow, ProcedureRow
+from painguide.store.pathway_tables import ProcedureRow
 from painguide.store.sono_tables import SonoAnalysisRow
 from painguide.store.uow import UnitOfWork
 from painguide.training.records import complications_of
@@ -67,27 +65,20 @@ def _doses(uow: UnitOfWork, proc: ProcedureRow | None) -> list[DoseReportRow]:
     """Dose reports linked to the procedure, or carrying its accession number or Study Instance UID."""
     if proc is None or proc.performed_at is None:
         return []
-    clauses: list[ColumnElement[bool]] = [DoseReportRow.accession_number == proc.accession_number]
-    if proc.dose_report_ids:
-        clauses.append(DoseReportRow.id.in_(list(proc.dose_report_ids)))
-    if proc.study_instance_uid:
-        clauses.append(DoseReportRow.study_instance_uid == proc.study_instance_uid)
-    return list(uow.session.scalars(select(DoseReportRow).where(or_(*clauses)).order_by(DoseReportRow.id)))
+    return uow.reports.dose_reports_for(
+        accession_number=proc.accession_number,
+        report_ids=list(proc.dose_report_ids or ()),
+        study_instance_uid=proc.study_instance_uid,
+    )
 
 
 def _cines(uow: UnitOfWork, proc: ProcedureRow | None) -> list[SonoAnalysisRow]:
     """Ultrasound analyses linked to the procedure, or of its Study Instance UID."""
     if proc is None or proc.performed_at is None:
         return []
-    clauses: list[ColumnElement[bool]] = []
-    if proc.sono_analysis_ids:
-        clauses.append(SonoAnalysisRow.id.in_(list(proc.sono_analysis_ids)))
-    if proc.study_instance_uid:
-        clauses.append(SonoAnalysisRow.study_instance_uid == proc.study_instance_uid)
-    if not clauses:
-        return []
-    stmt = select(SonoAnalysisRow).where(or_(*clauses)).order_by(SonoAnalysisRow.id)
-    return list(uow.session.scalars(stmt))
+    return uow.reports.analyses_for(
+        analysis_ids=list(proc.sono_analysis_ids or ()), study_instance_uid=proc.study_instance_uid
+    )
 
 
 def _dose_summary(row: DoseReportRow) -> DoseSummary:
@@ -176,7 +167,7 @@ def export_case(uow: UnitOfWork, actor: User, case_id: int, *, now: datetime | N
     record = case_record(uow, case_id)
     resources = case_resources(record, issued=now)
     detail = {"resources": len(resources), "format": "bundle"}
-    record_audit(uow.session, actor.username, "fhir.export", "case", str(case_id), detail)
+    uow.audit.record(actor.username, "fhir.export", "case", str(case_id), detail)
     uow.commit()
     return case_bundle(resources, bundle_id=f"pg-case-{case_id}", timestamp=now)
 
@@ -187,7 +178,7 @@ def export_all(uow: UnitOfWork, actor: User, *, now: datetime | None = None) -> 
     now = _now(now)
     lines: dict[str, list[str]] = {}
     patients: set[str] = set()
-    case_ids = list(uow.session.scalars(select(CaseRow.id).order_by(CaseRow.id)))
+    case_ids = uow.reports.case_ids()
     for case_id in case_ids:
         for resource in case_resources(case_record(uow, case_id), issued=now):
             kind = resource.get_resource_type()
@@ -197,7 +188,7 @@ def export_all(uow: UnitOfWork, actor: User, *, now: datetime | None = None) -> 
                 patients.add(str(resource.id))
             lines.setdefault(kind, []).append(resource_json(resource))
     detail = {"cases": len(case_ids), "format": "ndjson", "types": sorted(lines)}
-    record_audit(uow.session, actor.username, "fhir.export", "case", "all", detail)
+    uow.audit.record(actor.username, "fhir.export", "case", "all", detail)
     uow.commit()
     return lines
 
@@ -220,11 +211,10 @@ def _sample(row: DoseReportRow) -> Any:
 def _dose_audit(uow: UnitOfWork, rows: list[DoseReportRow]) -> tuple[list[Any], list[Any], list[Any]]:
     """The figures of ``rows``, the site's local DRLs (medians of all its reports) and the comparisons."""
     from painguide.dose.reference import compare, load_reference_data
-    from painguide.store.dose_statistics import procedure_medians
 
     samples = [_sample(r) for r in rows]
     reference = load_reference_data()
-    drls = procedure_medians(uow.session)
+    drls = uow.dose.local_drls()
     by_type = {drl.procedure_type: drl for drl in drls}
     return samples, drls, [c for sample in samples for c in compare(sample, reference, by_type)]
 
@@ -256,7 +246,7 @@ def get_procedure_report(
     proc = uow.pathway.procedure_of(case_id)
     _, _, comparisons = _dose_audit(uow, _doses(uow, proc))
     record = case_record(uow, case_id, comparisons=_comparisons(comparisons))
-    record_audit(uow.session, actor.username, "case.read", "case", str(case_id), {"view": "procedure report"})
+    uow.audit.record(actor.username, "case.read", "case", str(case_id), {"view": "procedure report"})
     uow.commit()
     return procedure_report(record, issued=now)
 
@@ -319,11 +309,7 @@ def get_quality_report(
     since = datetime.combine(start, time.min, tzinfo=UTC)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)
     cases = uow.training.performed(since=since, until=until)
-    naive = (since.replace(tzinfo=None), until.replace(tzinfo=None))  # dose study times are stored naive
-    period = select(DoseReportRow).where(
-        DoseReportRow.study_datetime >= naive[0], DoseReportRow.study_datetime < naive[1]
-    )
-    samples, drls, comparisons = _dose_audit(uow, list(uow.session.scalars(period)))
+    samples, drls, comparisons = _dose_audit(uow, uow.reports.dose_reports_between(since, until))
     criteria = load_responder_criteria()
     days = sorted({f.days_after for c in cases for f in c.recorded_follow_ups() if f.days_after > 0})
     day = days_after if days_after is not None else (days[0] if days else None)
@@ -345,8 +331,8 @@ def get_quality_report(
         responder_rows=responders,
         warning_rows=_warning_rows(uow, cases, since, until),
     )
-    record_audit(
-        uow.session, actor.username, "report.quality", "period", f"{start}..{end}", {"procedures": len(cases)}
+    uow.audit.record(
+        actor.username, "report.quality", "period", f"{start}..{end}", {"procedures": len(cases)}
     )
     uow.commit()
     return QualityReport(report.start, report.end, report.sections, report.issued, {"days_after": day})
@@ -357,15 +343,10 @@ def _warning_rows(
 ) -> list[tuple[Any, ...]]:
     from painguide.sono.pipeline import WARNING_TYPES
 
-    stmt = select(SonoAnalysisRow).where(
-        SonoAnalysisRow.warning_count > 0,
-        SonoAnalysisRow.created_at >= since,
-        SonoAnalysisRow.created_at < until,
-    )
     by_study = {c.study_instance_uid: c for c in cases if c.study_instance_uid}
     by_id = {a: c for c in cases for a in c.sono_analysis_ids}
     rows = []
-    for row in uow.session.scalars(stmt.order_by(SonoAnalysisRow.id)):
+    for row in uow.reports.warned_analyses_between(since, until):
         case = by_id.get(row.id) or by_study.get(row.study_instance_uid or "")
         kinds = sorted({str(e["type"]) for e in row.events if e.get("type") in WARNING_TYPES})
         follow = None

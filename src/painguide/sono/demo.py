@@ -15,8 +15,6 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select
-
 from painguide.store.uow import UnitOfWork
 
 __all__ = ["DEMO_ACTOR", "DEMO_CASES", "demo_cines", "seed_demo_data"]
@@ -53,10 +51,8 @@ def demo_cines() -> tuple[tuple[str, str, bytes], ...]:
 def seed_demo_data(uow: UnitOfWork) -> None:
     """Analyse and store the demo cines unless demo analyses exist (the caller commits)."""
     from painguide.sono.service import analyse_and_add
-    from painguide.store.sono_tables import SonoAnalysisRow
 
-    stmt = select(SonoAnalysisRow.id).where(SonoAnalysisRow.created_by == DEMO_ACTOR).limit(1)
-    if uow.session.scalar(stmt) is not None:
+    if uow.sono.any_by(DEMO_ACTOR):
         return
     for name, study, data in demo_cines():
         analyse_and_add(

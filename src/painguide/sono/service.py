@@ -15,12 +15,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from painguide.auth import User
 from painguide.errors import DicomError, NotFoundError, PermissionDeniedError, ValidationError
 from painguide.sono.analysis import AnalysisReport, analyze_frames
 from painguide.sono.live import Acknowledgement, LiveEntry, LiveRegistry
 from painguide.sono.pipeline import WARNING_TYPES, FrameResult
+
+if TYPE_CHECKING:  # the store (SQLAlchemy) loads with the first database use, not with this module
+    from painguide.store.sono_tables import SonoAnalysisRow
+    from painguide.store.uow import UnitOfWork
 
 __all__ = [
     "MAX_UPLOAD_BYTES",
@@ -37,6 +42,7 @@ __all__ = [
     "live_status",
     "mark_live_injection",
     "may_control",
+    "recent_analyses",
     "record_live_view",
     "shows_identity",
     "start_live_source",
@@ -96,7 +102,7 @@ class Review:
         Whether the analysed cine is still on disk (thumbnails can be drawn).
     """
 
-    row: Any
+    row: SonoAnalysisRow
     key_frames: list[KeyFrame]
     cine_kept: bool
 
@@ -140,7 +146,7 @@ def timeline_of(results: list[FrameResult]) -> dict[str, list[Any]]:
 
 
 def analyse_and_add(
-    uow: Any,
+    uow: UnitOfWork,
     data: bytes | Path,
     *,
     name: str,
@@ -170,9 +176,6 @@ def analyse_and_add(
     tuple of (int, AnalysisReport)
         Stored id and the full report.
     """
-    from painguide.store.audit import record_audit
-    from painguide.store.sono_repository import add_analysis
-
     if injection_at_s is not None and not (math.isfinite(injection_at_s) and injection_at_s >= 0):
         raise ValidationError("injection_at", f"expected seconds from the first frame, got {injection_at_s}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -191,8 +194,7 @@ def analyse_and_add(
         kept = cine_dir() / f"{uuid.uuid4().hex}.dcm"
         shutil.copyfile(path, kept)
     try:
-        row = add_analysis(
-            uow.session,
+        row = uow.sono.add(
             report.as_dict(),
             actor=actor,
             study_instance_uid=str(study)[:64] if study else None,
@@ -200,7 +202,7 @@ def analyse_and_add(
             timeline=timeline_of(report.results),
             cine_file=kept.name,
         )
-        record_audit(uow.session, actor, "sono.analysis.add", "sono_analysis", str(row.id), {"file": name})
+        uow.audit.record(actor, "sono.analysis.add", "sono_analysis", str(row.id), {"file": name})
     except Exception:
         kept.unlink(missing_ok=True)
         raise
@@ -228,7 +230,7 @@ def _read_upload(path: Path, name: str) -> tuple[Any, Any]:
 
 
 def analyse_and_store(
-    uow: Any,
+    uow: UnitOfWork,
     data: bytes | Path,
     *,
     name: str,
@@ -258,7 +260,7 @@ def analyse_and_store(
     return analysis_id, report
 
 
-def _link_to_procedure(uow: Any, analysis_id: int, actor: str) -> None:
+def _link_to_procedure(uow: UnitOfWork, analysis_id: int, actor: str) -> None:
     """Link a stored analysis to its procedure (after the commit: a failure leaves it for manual linking)."""
     import logging
 
@@ -332,7 +334,7 @@ def _labels(chosen: dict[int, KeyFrame]) -> set[str]:
     return {k.label for k in chosen.values()}
 
 
-def _kept_cine(row: Any) -> Path | None:
+def _kept_cine(row: SonoAnalysisRow) -> Path | None:
     name = row.cine_file
     if not name or not _CINE_NAME.match(name):
         return None
@@ -340,15 +342,18 @@ def _kept_cine(row: Any) -> Path | None:
     return path if path.is_file() else None
 
 
-def get_review(uow: Any, analysis_id: int) -> Review:
-    """The stored analysis with its key frames; raises :class:`NotFoundError` for an unknown id."""
-    from painguide.store.sono_repository import get_analysis
+def recent_analyses(uow: UnitOfWork, limit: int = 100) -> list[SonoAnalysisRow]:
+    """The most recent stored analyses, newest first (the review page's list)."""
+    return uow.sono.recent(limit=limit)
 
-    row = get_analysis(uow.session, analysis_id)
+
+def get_review(uow: UnitOfWork, analysis_id: int) -> Review:
+    """The stored analysis with its key frames; raises :class:`NotFoundError` for an unknown id."""
+    row = uow.sono.get(analysis_id)
     return Review(row, key_frames(row.timeline, list(row.events)), _kept_cine(row) is not None)
 
 
-def key_frame_jpeg(uow: Any, analysis_id: int, index: int) -> bytes:
+def key_frame_jpeg(uow: UnitOfWork, analysis_id: int, index: int) -> bytes:
     """A key frame of a stored analysis with the overlay, as JPEG, drawn from the kept cine.
 
     Raises
@@ -429,17 +434,17 @@ IDENTITY_ROLES = ("admin", "physician", "rpo", "trainee")
 """Roles that see patient identity (file names, study identifiers); viewers do not."""
 
 
-def shows_identity(user: Any) -> bool:
+def shows_identity(user: User) -> bool:
     """Whether ``user`` may see patient identity (the viewer role sees none)."""
     return bool(user.has_any(*IDENTITY_ROLES))
 
 
-def may_control(user: Any, entry: LiveEntry) -> bool:
+def may_control(user: User, entry: LiveEntry) -> bool:
     """Whether ``user`` may switch the source, mark the injection, acknowledge or stop ``entry``."""
     return bool(user.username == entry.owner or user.has_any(*SUPERVISOR_ROLES))
 
 
-def _controlled(registry: LiveRegistry, user: Any, session_id: str, verb: str) -> LiveEntry:
+def _controlled(registry: LiveRegistry, user: User, session_id: str, verb: str) -> LiveEntry:
     entry = registry.get(session_id)
     if not may_control(user, entry):
         raise PermissionDeniedError(
@@ -450,9 +455,9 @@ def _controlled(registry: LiveRegistry, user: Any, session_id: str, verb: str) -
 
 
 def start_live_source(
-    uow: Any,
+    uow: UnitOfWork,
     registry: LiveRegistry,
-    user: Any,
+    user: User,
     spec: str,
     *,
     label: str,
@@ -483,7 +488,6 @@ def start_live_source(
     LiveEntry
         The session now running the source.
     """
-    from painguide.store.audit import record_audit
 
     if session_id:
         _controlled(registry, user, session_id, "switch the source of")
@@ -493,27 +497,26 @@ def start_live_source(
     if old is not None:
         old.stop()
     detail = {"owner": entry.owner, "source": label}
-    record_audit(uow.session, user.username, "sono.live.source", "sono_live_session", entry.id, detail)
+    uow.audit.record(user.username, "sono.live.source", "sono_live_session", entry.id, detail)
     uow.commit()
     return entry
 
 
-def mark_live_injection(uow: Any, registry: LiveRegistry, user: Any, session_id: str) -> LiveEntry:
+def mark_live_injection(uow: UnitOfWork, registry: LiveRegistry, user: User, session_id: str) -> LiveEntry:
     """Mark the injection start in a live session now (owner or supervisor); audited."""
-    from painguide.store.audit import record_audit
 
     entry = _controlled(registry, user, session_id, "mark the injection in")
     session = entry.runner.session
     already = session.injection_signalled
     session.signal_injection()
     detail = {"owner": entry.owner, "time_s": round(session.last_time_s, 3), "already_marked": already}
-    record_audit(uow.session, user.username, "sono.live.injection", "sono_live_session", entry.id, detail)
+    uow.audit.record(user.username, "sono.live.injection", "sono_live_session", entry.id, detail)
     uow.commit()
     return entry
 
 
 def acknowledge_live_warning(
-    uow: Any, registry: LiveRegistry, user: Any, session_id: str, index: int
+    uow: UnitOfWork, registry: LiveRegistry, user: User, session_id: str, index: int
 ) -> Acknowledgement:
     """Acknowledge warning ``index`` of a live session (owner or supervisor); audited with the warning.
 
@@ -522,7 +525,6 @@ def acknowledge_live_warning(
     ValidationError
         ``index`` is not one of the session's warnings.
     """
-    from painguide.store.audit import record_audit
 
     entry = _controlled(registry, user, session_id, "acknowledge warnings of")
     warnings = list(entry.runner.session.warning_events)
@@ -542,35 +544,31 @@ def acknowledge_live_warning(
         "detail": warning.detail,
         "time_s": round(warning.time_s, 3),
     }
-    record_audit(uow.session, user.username, "sono.live.acknowledge", "sono_live_session", entry.id, detail)
+    uow.audit.record(user.username, "sono.live.acknowledge", "sono_live_session", entry.id, detail)
     uow.commit()
     entry.acknowledged[index] = ack
     return ack
 
 
-def stop_live_session(uow: Any, registry: LiveRegistry, user: Any, session_id: str) -> LiveEntry:
+def stop_live_session(uow: UnitOfWork, registry: LiveRegistry, user: User, session_id: str) -> LiveEntry:
     """Stop a live session's source (owner or supervisor); the session stays listed as ended; audited."""
-    from painguide.store.audit import record_audit
 
     entry = _controlled(registry, user, session_id, "stop")
     entry.runner.stop()
     detail = {"owner": entry.owner, "frames": entry.runner.session.frames}
-    record_audit(uow.session, user.username, "sono.live.stop", "sono_live_session", entry.id, detail)
+    uow.audit.record(user.username, "sono.live.stop", "sono_live_session", entry.id, detail)
     uow.commit()
     return entry
 
 
-def record_live_view(uow: Any, user: Any, entry: LiveEntry) -> None:
+def record_live_view(uow: UnitOfWork, user: User, entry: LiveEntry) -> None:
     """Audit that ``user`` opened a live session's images (a read of patient data)."""
-    from painguide.store.audit import record_audit
 
-    record_audit(
-        uow.session, user.username, "sono.live.view", "sono_live_session", entry.id, {"owner": entry.owner}
-    )
+    uow.audit.record(user.username, "sono.live.view", "sono_live_session", entry.id, {"owner": entry.owner})
     uow.commit()
 
 
-def _session_row(user: Any, entry: LiveEntry) -> dict[str, Any]:
+def _session_row(user: User, entry: LiveEntry) -> dict[str, Any]:
     session = entry.runner.session
     open_warnings = len(session.warning_events) - len(entry.acknowledged)
     return {
@@ -585,12 +583,12 @@ def _session_row(user: Any, entry: LiveEntry) -> dict[str, Any]:
     }
 
 
-def live_sessions(registry: LiveRegistry, user: Any) -> list[dict[str, Any]]:
+def live_sessions(registry: LiveRegistry, user: User) -> list[dict[str, Any]]:
     """Every live session as the user may see it (no source names for viewers)."""
     return [_session_row(user, e) for e in registry.entries()]
 
 
-def live_status(registry: LiveRegistry, user: Any, session_id: str) -> dict[str, Any]:
+def live_status(registry: LiveRegistry, user: User, session_id: str) -> dict[str, Any]:
     """The status poll of one live session: source, frames, warnings and their acknowledgement, tip, spread.
 
     Returns

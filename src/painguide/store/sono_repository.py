@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from painguide.errors import NotFoundError
 from painguide.store.sono_tables import SonoAnalysisRow
 
-__all__ = ["add_analysis", "get_analysis", "list_analyses"]
+__all__ = ["SonoRepository", "add_analysis", "get_analysis", "list_analyses"]
 
 
 def add_analysis(
@@ -87,3 +87,44 @@ def list_analyses(
     if study_instance_uid:
         stmt = stmt.where(SonoAnalysisRow.study_instance_uid == study_instance_uid)
     return list(session.scalars(stmt))
+
+
+class SonoRepository:
+    """Stored ultrasound analyses (``sono_analyses``) on the unit of work's session."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(
+        self,
+        document: dict[str, Any],
+        *,
+        actor: str,
+        study_instance_uid: str | None = None,
+        sop_instance_uid: str | None = None,
+        timeline: dict[str, list[Any]] | None = None,
+        cine_file: str | None = None,
+    ) -> SonoAnalysisRow:
+        """Add the summary of an analysis (see :func:`add_analysis`); flushed, so it has an id."""
+        return add_analysis(
+            self._session,
+            document,
+            actor=actor,
+            study_instance_uid=study_instance_uid,
+            sop_instance_uid=sop_instance_uid,
+            timeline=timeline,
+            cine_file=cine_file,
+        )
+
+    def get(self, analysis_id: int) -> SonoAnalysisRow:
+        """One analysis by id; raises :class:`NotFoundError` when absent."""
+        return get_analysis(self._session, analysis_id)
+
+    def recent(self, *, study_instance_uid: str | None = None, limit: int = 100) -> list[SonoAnalysisRow]:
+        """Most recent analyses first, optionally of one study."""
+        return list_analyses(self._session, study_instance_uid=study_instance_uid, limit=limit)
+
+    def any_by(self, actor: str) -> bool:
+        """Whether ``actor`` stored any analysis (the demo seeder's "already seeded" check)."""
+        stmt = select(SonoAnalysisRow.id).where(SonoAnalysisRow.created_by == actor).limit(1)
+        return self._session.scalar(stmt) is not None

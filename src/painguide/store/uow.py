@@ -8,13 +8,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session, sessionmaker
 
 from painguide.store.audit import AuditRepository
+from painguide.store.preferences import PreferenceRepository
 from painguide.store.sessions import LoginRepository, SessionRepository, TokenRepository
+from painguide.store.sono_repository import SonoRepository
 from painguide.store.users import UserRepository
 
 if TYPE_CHECKING:  # the feature repositories are imported when first used (start-up time of commands)
     from painguide.store.dose_store import DoseRepository
     from painguide.store.link_repository import LinkRepository
     from painguide.store.pathway_repository import PathwayRepository
+    from painguide.store.report_repository import ReportRepository
     from painguide.store.training_repository import TrainingRepository
 
 __all__ = ["UnitOfWork"]
@@ -37,6 +40,8 @@ class UnitOfWork:
     sessions: SessionRepository
     tokens: TokenRepository
     logins: LoginRepository
+    preferences: PreferenceRepository
+    sono: SonoRepository
 
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self._factory = factory
@@ -46,10 +51,12 @@ class UnitOfWork:
         self._training: TrainingRepository | None = None
         self._links: LinkRepository | None = None
         self._dose: DoseRepository | None = None
+        self._reports: ReportRepository | None = None
 
     @property
     def session(self) -> Session:
-        """The raw SQLAlchemy session (kept for code not yet moved to typed repositories)."""
+        """The raw SQLAlchemy session, for the repositories in store/ only (services use the typed repositories;
+        tests/unit/architecture/test_unit_of_work.py fails on any use outside store/)."""
         if self._session is None:
             raise RuntimeError("UnitOfWork used outside its `with` block")
         return self._session
@@ -95,6 +102,16 @@ class UnitOfWork:
             current = self._dose = DoseRepository(self.session)
         return current
 
+    @property
+    def reports(self) -> ReportRepository:
+        """Cross-feature reads of the procedure and quality reports and the FHIR export."""
+        from painguide.store.report_repository import ReportRepository  # loads the pathway tables
+
+        current: ReportRepository | None = getattr(self, "_reports", None)  # wrappers skip __init__
+        if current is None or current.session is not self.session:
+            current = self._reports = ReportRepository(self.session)
+        return current
+
     def __enter__(self) -> UnitOfWork:
         self._session = self._factory()
         self._committed = False
@@ -103,6 +120,8 @@ class UnitOfWork:
         self.sessions = SessionRepository(self._session)
         self.tokens = TokenRepository(self._session)
         self.logins = LoginRepository(self._session)
+        self.preferences = PreferenceRepository(self._session)
+        self.sono = SonoRepository(self._session)
         return self
 
     def commit(self) -> None:

@@ -109,6 +109,26 @@ class UserRepository:
         """Every account, by name."""
         return list(self._session.scalars(select(UserRow).order_by(UserRow.username)))
 
+    def create(
+        self,
+        username: str,
+        password: str,
+        roles: list[str],
+        *,
+        full_name: str = "",
+        actor: str = "system",
+        demo: bool = False,
+    ) -> User:
+        """Add an account (:meth:`add`) and audit it in the same transaction; the caller commits."""
+        row = self.add(username, password, roles, full_name=full_name, demo=demo)
+        detail = {"roles": sorted(set(roles)), "demo": demo}
+        AuditRepository(self._session).record(actor, "user.create", "user", row.username, detail)
+        return to_user(row)
+
+    def users(self) -> list[User]:
+        """Every account as a :class:`User`, by name."""
+        return [to_user(r) for r in self.all()]
+
 
 def create_user(
     session: Session,
@@ -120,11 +140,9 @@ def create_user(
     actor: str = "system",
     demo: bool = False,
 ) -> User:
-    """Add a user and audit it; the caller's unit of work commits."""
-    row = UserRepository(session).add(username, password, roles, full_name=full_name, demo=demo)
-    detail = {"roles": sorted(set(roles)), "demo": demo}
-    AuditRepository(session).record(actor, "user.create", "user", row.username, detail)
-    return to_user(row)
+    """Add a user and audit it; the caller's unit of work commits (:meth:`UserRepository.create`)."""
+    repository = UserRepository(session)
+    return repository.create(username, password, roles, full_name=full_name, actor=actor, demo=demo)
 
 
 def get_user(session: Session, username: str) -> User | None:
@@ -143,4 +161,4 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
 
 def list_users(session: Session) -> list[User]:
     """Every account as a :class:`User`."""
-    return [to_user(r) for r in UserRepository(session).all()]
+    return UserRepository(session).users()

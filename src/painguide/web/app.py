@@ -6,9 +6,11 @@ import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from painguide.errors import GateError, PainguideError, TooManyAttemptsError, ValidationError
 from painguide.web.deps import LoginRequired, templates
@@ -69,8 +71,23 @@ def _request_validation_handler(request: Request, exc: Exception) -> Response:
         if named:
             location, message = [*location, named["field"]], named["message"]
         field = ".".join(location[1:]) or (location[0] if location else _("request"))
+        if error.get("type") == "json_invalid":  # its location is a character position, not a field
+            field, message = "body", f"{message} ({_('character')} {'.'.join(location[1:])})"
         problems.append({"field": field, "message": message})
     return _validation_response(request, problems)
+
+
+async def _body_parse_handler(request: Request, exc: Exception) -> Response:
+    """A body FastAPI could not read (not UTF-8, not form data) is bad input like any other: 422 naming it.
+
+    Starlette's other HTTP errors (404 for an unknown path, 405 for a wrong method) keep their status.
+    """
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        _ = gettext_for(request)
+        message = _("the request body could not be read; send UTF-8 JSON or a form, as Content-Type says")
+        return _validation_response(request, [{"field": "body", "message": message}])
+    return await http_exception_handler(request, exc)
 
 
 def _session_open(session_id: str) -> bool:
@@ -138,6 +155,7 @@ def create_app(*, prepare: bool = True) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(PainguideError, _error_handler)
     app.add_exception_handler(RequestValidationError, _request_validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _body_parse_handler)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     for module in (
         core,

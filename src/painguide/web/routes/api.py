@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
@@ -21,9 +21,21 @@ from painguide.catalogue.loader import KnowledgeBase, load_knowledge
 from painguide.settings import get_settings
 from painguide.web.deps import allow
 
-__all__ = ["PREFIX", "FieldProblem", "Problem", "ValidationProblem", "legacy", "router"]
+__all__ = [
+    "MAX_ROW_ID",
+    "PREFIX",
+    "FieldProblem",
+    "Problem",
+    "RowId",
+    "ValidationProblem",
+    "legacy",
+    "router",
+]
 
 PREFIX = "/api/v1"
+#: The largest row id (a 32-bit SQL INTEGER); a larger id in a path is refused with 422, not passed to SQL.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="Row id")]
 
 
 class Problem(BaseModel):

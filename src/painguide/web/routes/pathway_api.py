@@ -33,7 +33,7 @@ from painguide.pathway.models import (
 from painguide.pathway.service import CaseView
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow
-from painguide.web.routes.api import PREFIX, Problem
+from painguide.web.routes.api import MAX_ROW_ID, PREFIX, Problem, RowId, ValidationProblem
 
 __all__ = ["GateRefusal", "router"]
 
@@ -55,7 +55,10 @@ class GateRefusal(BaseModel):
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "Not signed in"},
+    403: {"model": Problem, "description": "The role may not perform this action"},
     404: {"model": Problem, "description": "No such patient, case or procedure"},
+    422: {"model": ValidationProblem, "description": "Invalid input; names every bad field"},
 }
 _STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
     **_RESPONSES,
@@ -72,7 +75,7 @@ Performer = Annotated[User, Depends(allow("case.procedure"))]
 FollowUpWriter = Annotated[User, Depends(allow("case.followup"))]
 Overrider = Annotated[User, Depends(allow("case.override"))]
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE, description="Page size")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip")]
+Offset = Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="Items to skip")]
 
 
 # ------------------------------------------------------------------------------------------- outputs
@@ -369,13 +372,13 @@ def create_patient(patient: Patient, user: PatientWriter, uow: Uow) -> dict[str,
 
 
 @router.get("/patients/{patient_id}", response_model=PatientDetail)
-def read_patient(patient_id: int, user: PatientReader, uow: Uow) -> dict[str, Any]:
+def read_patient(patient_id: RowId, user: PatientReader, uow: Uow) -> dict[str, Any]:
     """A patient's record and cases."""
     return service.get_patient(uow, user, patient_id).to_dict()
 
 
 @router.post("/patients/{patient_id}/cases", response_model=CaseOut, status_code=201)
-def create_case(patient_id: int, info: CaseInfoIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def create_case(patient_id: RowId, info: CaseInfoIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
     """Open a case: complaint, region, side, pain duration, baseline NRS and disability score."""
     return _case(service.open_case(uow, user, patient_id, info))
 
@@ -394,37 +397,37 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-def read_case(case_id: int, user: CaseReader, uow: Uow) -> dict[str, Any]:
+def read_case(case_id: RowId, user: CaseReader, uow: Uow) -> dict[str, Any]:
     """A case with its stage, ``next_step``, every ``unmet`` reason, overrides and timeline."""
     return _case(service.get_case(uow, user, case_id))
 
 
 @router.post("/cases/{case_id}/diagnostics", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_diagnostic(case_id: int, diagnostic: Diagnostic, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_diagnostic(case_id: RowId, diagnostic: Diagnostic, user: CaseWriter, uow: Uow) -> dict[str, Any]:
     """Record a clinical examination (``kind: exam``), an imaging study (``imaging``) or a lab (``lab``)."""
     return _case(service.record_diagnostic(uow, user, case_id, diagnostic))
 
 
 @router.post("/cases/{case_id}/conservative-therapies", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_therapy(case_id: int, therapy: ConservativeTherapy, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_therapy(case_id: RowId, therapy: ConservativeTherapy, user: CaseWriter, uow: Uow) -> dict[str, Any]:
     """Record a conservative therapy tried (type, start, duration, outcome)."""
     return _case(service.record_therapy(uow, user, case_id, therapy))
 
 
 @router.post("/cases/{case_id}/indication", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_indication(case_id: int, indication: Indication, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_indication(case_id: RowId, indication: Indication, user: CaseWriter, uow: Uow) -> dict[str, Any]:
     """Record the indication; refused unless work-up, conservative care and the policy's criteria hold."""
     return _case(service.record_indication(uow, user, case_id, indication))
 
 
 @router.post("/cases/{case_id}/plan", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_plan(case_id: int, plan: PlanIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_plan(case_id: RowId, plan: PlanIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
     """Store the advisor's ranking for this patient and the chosen modality."""
     return _case(service.record_plan(uow, user, case_id, modality=plan.modality, reason=plan.reason))
 
 
 @router.post("/cases/{case_id}/schedule", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_schedule(case_id: int, schedule: ScheduleIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_schedule(case_id: RowId, schedule: ScheduleIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
     """Schedule (or move) the procedure; the answer's ``procedure.accession_number`` is its worklist key."""
     return _case(
         service.schedule_procedure(
@@ -439,13 +442,15 @@ def add_schedule(case_id: int, schedule: ScheduleIn, user: CaseWriter, uow: Uow)
 
 
 @router.post("/cases/{case_id}/anticoagulation", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_anticoagulation(case_id: int, body: AnticoagulationIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_anticoagulation(
+    case_id: RowId, body: AnticoagulationIn, user: CaseWriter, uow: Uow
+) -> dict[str, Any]:
     """Plan the patient's antithrombotic drugs for the scheduled time (N18), shared decisions resolved."""
     return _case(service.record_anticoagulation(uow, user, case_id, decisions=body.decisions))
 
 
 @router.post("/cases/{case_id}/justification", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_justification(case_id: int, body: JustificationIn, user: Justifier, uow: Uow) -> dict[str, Any]:
+def add_justification(case_id: RowId, body: JustificationIn, user: Justifier, uow: Uow) -> dict[str, Any]:
     """Sign the radiation justification (fluoroscopy and CT only) as the acting physician."""
     return _case(
         service.record_justification(
@@ -460,25 +465,25 @@ def add_justification(case_id: int, body: JustificationIn, user: Justifier, uow:
 
 
 @router.post("/cases/{case_id}/consent", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_consent(case_id: int, consent: Consent, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_consent(case_id: RowId, consent: Consent, user: CaseWriter, uow: Uow) -> dict[str, Any]:
     """Record informed consent for the planned modality."""
     return _case(service.record_consent(uow, user, case_id, consent))
 
 
 @router.post("/cases/{case_id}/consent/revocation", response_model=CaseOut, responses=_STEP_RESPONSES)
-def revoke_consent(case_id: int, body: RevocationIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def revoke_consent(case_id: RowId, body: RevocationIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
     """Record that the patient withdrew consent (every later step is then refused: ``consent_revoked``)."""
     return _case(service.revoke_consent(uow, user, case_id, reason=body.reason))
 
 
 @router.post("/cases/{case_id}/checklist", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_checklist(case_id: int, body: ChecklistIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_checklist(case_id: RowId, body: ChecklistIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
     """Record the pre-procedure checklist as confirmed by the acting user."""
     return _case(service.record_checklist(uow, user, case_id, body.items))
 
 
 @router.post("/cases/{case_id}/procedure", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_procedure(case_id: int, body: ProcedureIn, user: Performer, uow: Uow) -> dict[str, Any]:
+def add_procedure(case_id: RowId, body: ProcedureIn, user: Performer, uow: Uow) -> dict[str, Any]:
     """Record the performed procedure; refused unless every gate before it holds."""
     record = ProcedureRecord.model_validate(body.model_dump(exclude={"study_instance_uid"}))
     return _case(
@@ -487,21 +492,21 @@ def add_procedure(case_id: int, body: ProcedureIn, user: Performer, uow: Uow) ->
 
 
 @router.post("/cases/{case_id}/follow-ups", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_follow_ups(case_id: int, body: FollowUpsIn, user: FollowUpWriter, uow: Uow) -> dict[str, Any]:
+def add_follow_ups(case_id: RowId, body: FollowUpsIn, user: FollowUpWriter, uow: Uow) -> dict[str, Any]:
     """Schedule follow-ups at the given days after the procedure."""
     return _case(service.schedule_follow_ups(uow, user, case_id, body.days_after))
 
 
 @router.post("/cases/{case_id}/follow-ups/{follow_up_id}", response_model=CaseOut, responses=_STEP_RESPONSES)
 def add_follow_up_result(
-    case_id: int, follow_up_id: int, result: FollowUpResult, user: FollowUpWriter, uow: Uow
+    case_id: RowId, follow_up_id: RowId, result: FollowUpResult, user: FollowUpWriter, uow: Uow
 ) -> dict[str, Any]:
     """Record one follow-up's NRS, PGIC and relief."""
     return _case(service.record_follow_up(uow, user, case_id, follow_up_id, result))
 
 
 @router.post("/cases/{case_id}/overrides", response_model=CaseOut, status_code=201)
-def add_override(case_id: int, body: OverrideIn, user: Overrider, uow: Uow) -> dict[str, Any]:
+def add_override(case_id: RowId, body: OverrideIn, user: Overrider, uow: Uow) -> dict[str, Any]:
     """Override one gate code on the case with a written reason (physicians); audited and shown."""
     return _case(service.override_gate(uow, user, case_id, code=body.code, reason=body.reason))
 
@@ -516,6 +521,6 @@ def find_procedures(
 
 
 @router.get("/procedures/{procedure_id}", response_model=ProcedureOut)
-def read_procedure(procedure_id: int, user: CaseReader, uow: Uow) -> dict[str, Any]:
+def read_procedure(procedure_id: RowId, user: CaseReader, uow: Uow) -> dict[str, Any]:
     """One procedure with its accession number, linked dose and ultrasound warnings."""
     return page_service.get_procedure(uow, user, procedure_id).to_dict()

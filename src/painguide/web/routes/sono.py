@@ -17,8 +17,9 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from painguide.auth import User, permission_matrix
-from painguide.sono.live import LiveRegistry
+from painguide.sono.live import LiveEntry, LiveRegistry, LiveSession
 from painguide.sono.service import MAX_UPLOAD_BYTES
+from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow, templates
 
 __all__ = ["router"]
@@ -75,7 +76,7 @@ def _stop_live() -> None:
     _registry.stop_all()
 
 
-def _selected(user: User, session_id: str | None) -> Any:
+def _selected(user: User, session_id: str | None) -> LiveEntry | None:
     """The session the page shows: the one asked for, else the user's own, else none."""
     from painguide.errors import NotFoundError
 
@@ -113,7 +114,7 @@ def _live_context(
 
 @router.get("/live", response_class=HTMLResponse)
 def live_page(
-    request: Request, user: LiveViewer, session: str | None = None, uow: Any = Depends(get_uow)
+    request: Request, user: LiveViewer, session: str | None = None, uow: UnitOfWork = Depends(get_uow)
 ) -> HTMLResponse:
     """Live guidance: the sessions running, and the chosen one's stream, warnings and controls."""
     from painguide.sono.service import record_live_view
@@ -132,7 +133,7 @@ def live_source(
     spacing_mm: Annotated[str, Form()] = "",
     session: Annotated[str, Form()] = "",
     file: Annotated[UploadFile | None, File()] = None,
-    uow: Any = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow),
 ) -> HTMLResponse | RedirectResponse:
     """Start your live session, or switch a session's source (owner or supervisor).
 
@@ -174,7 +175,7 @@ def live_source(
 
 
 @router.post("/live/{session_id}/stop")
-def live_stop(user: LiveController, session_id: str, uow: Any = Depends(get_uow)) -> JSONResponse:
+def live_stop(user: LiveController, session_id: str, uow: UnitOfWork = Depends(get_uow)) -> JSONResponse:
     """Stop a live session's source (owner or supervisor; the page then shows the last frame)."""
     from painguide.sono.service import stop_live_session
 
@@ -183,7 +184,7 @@ def live_stop(user: LiveController, session_id: str, uow: Any = Depends(get_uow)
 
 
 @router.post("/live/{session_id}/injection")
-def live_injection(user: LiveController, session_id: str, uow: Any = Depends(get_uow)) -> JSONResponse:
+def live_injection(user: LiveController, session_id: str, uow: UnitOfWork = Depends(get_uow)) -> JSONResponse:
     """Mark the injection start now (owner or supervisor)."""
     from painguide.sono.service import mark_live_injection
 
@@ -193,7 +194,7 @@ def live_injection(user: LiveController, session_id: str, uow: Any = Depends(get
 
 @router.post("/live/{session_id}/ack")
 def live_acknowledge(
-    user: LiveController, session_id: str, warning: Annotated[int, Form()], uow: Any = Depends(get_uow)
+    user: LiveController, session_id: str, warning: Annotated[int, Form()], uow: UnitOfWork = Depends(get_uow)
 ) -> JSONResponse:
     """Acknowledge a warning (its index in ``alerts``); the owner or a supervisor only; audited."""
     from painguide.sono.service import acknowledge_live_warning
@@ -203,7 +204,7 @@ def live_acknowledge(
     return JSONResponse(body)
 
 
-async def _mjpeg(request: Request, session: Any, max_images: int) -> AsyncIterator[bytes]:
+async def _mjpeg(request: Request, session: LiveSession, max_images: int) -> AsyncIterator[bytes]:
     """Multipart JPEG parts of each new overlay; ends when the viewer leaves (async, so it is cancellable)."""
     last, sent = None, 0
     for _ in range(20 * 60 * 10 * 4):  # at most ten minutes per connection
@@ -262,13 +263,12 @@ def plotly_js() -> Response:
     return Response(_plotly_bundle(), media_type="application/javascript", headers=headers)
 
 
-def _review_context(user: User, uow: Any, *, error: str | None = None) -> dict[str, Any]:
-    from painguide.sono.service import shows_identity
-    from painguide.store.sono_repository import list_analyses
+def _review_context(user: User, uow: UnitOfWork, *, error: str | None = None) -> dict[str, Any]:
+    from painguide.sono.service import recent_analyses, shows_identity
 
     return {
         "user": user,
-        "rows": list_analyses(uow.session),
+        "rows": recent_analyses(uow),
         "error": error,
         "identity": shows_identity(user),
         "can_upload": permission_matrix().allows(user.roles, "sono.review.upload"),
@@ -276,7 +276,7 @@ def _review_context(user: User, uow: Any, *, error: str | None = None) -> dict[s
 
 
 @router.get("/review", response_class=HTMLResponse)
-def review_page(request: Request, user: ReviewReader, uow: Any = Depends(get_uow)) -> HTMLResponse:
+def review_page(request: Request, user: ReviewReader, uow: UnitOfWork = Depends(get_uow)) -> HTMLResponse:
     """Upload form and the stored analyses, each linked to its review page."""
     return templates.TemplateResponse(request, "sono/review.html", _review_context(user, uow))
 
@@ -288,7 +288,7 @@ def review_upload(
     file: Annotated[UploadFile, File()],
     injection_at: Annotated[str, Form()] = "",
     study_instance_uid: Annotated[str, Form()] = "",
-    uow: Any = Depends(get_uow),
+    uow: UnitOfWork = Depends(get_uow),
 ) -> HTMLResponse | RedirectResponse:
     """Analyse an uploaded DICOM cine, keep it, store its summary for the study and open its review."""
     import tempfile
@@ -324,7 +324,7 @@ def review_upload(
 
 @router.get("/review/{analysis_id}", response_class=HTMLResponse)
 def review_detail(
-    request: Request, user: ReviewReader, analysis_id: int, uow: Any = Depends(get_uow)
+    request: Request, user: ReviewReader, analysis_id: int, uow: UnitOfWork = Depends(get_uow)
 ) -> HTMLResponse:
     """One stored analysis: summary, timeline chart, key frames with the overlay, and the events."""
     from painguide.sono.charts import EVENT_STYLE, timeline_figure
@@ -346,7 +346,9 @@ def review_detail(
 
 
 @router.get("/review/{analysis_id}/frames/{index}.jpg", include_in_schema=False)
-def review_frame(user: ReviewReader, analysis_id: int, index: int, uow: Any = Depends(get_uow)) -> Response:
+def review_frame(
+    user: ReviewReader, analysis_id: int, index: int, uow: UnitOfWork = Depends(get_uow)
+) -> Response:
     """A key frame of the analysis with the overlay, drawn from the kept cine."""
     from painguide.sono.service import key_frame_jpeg
 
