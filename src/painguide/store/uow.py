@@ -55,8 +55,8 @@ class UnitOfWork:
 
     @property
     def session(self) -> Session:
-        """The raw SQLAlchemy session, for the repositories in store/ only (services use the typed repositories;
-        tests/unit/architecture/test_unit_of_work.py fails on any use outside store/)."""
+        """The raw SQLAlchemy session, for the repositories in store/ only (services use the typed
+        repositories; tests/unit/architecture/test_unit_of_work.py fails on any use outside store/)."""
         if self._session is None:
             raise RuntimeError("UnitOfWork used outside its `with` block")
         return self._session
