@@ -123,6 +123,12 @@ LABELS: dict[str, str] = {
     "entry:follow_up": N_("Follow-up recorded"),
     "entry:refusal": N_("Refused"),
     "entry:override": N_("Override"),
+    "entry:link": N_("Linked to the procedure"),
+    "entry:unlink": N_("Unlinked from the procedure"),
+    "method:accession": N_("by accession number"),
+    "method:study_uid": N_("by Study Instance UID"),
+    "method:patient_time": N_("by patient and time window"),
+    "method:manual": N_("by hand"),
     # care pathway: gate codes
     "diagnostics_missing": N_("diagnostics missing"),
     "indication_missing": N_("indication missing"),

@@ -66,3 +66,19 @@ def test_labels_translate_data_values_and_leave_unknown_ones() -> None:
     same = sorted({msgid for msgid in LABELS.values() if de.gettext(msgid) == msgid})
     # the same word in German; every other label has its German text
     assert same == ["CT", "INR", "LC-CUSUM", "eGFR", "optional"]
+
+
+def test_every_timeline_entry_kind_written_by_the_services_has_a_label() -> None:
+    """A case timeline shows ``label("entry:" ~ kind)``: a kind without a label would show as a raw key."""
+    import re
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[3] / "src" / "painguide"
+    kinds = {
+        kind
+        for path in source.rglob("*.py")
+        for kind in re.findall(r'add_entry\(\s*[\w.]+,\s*"([a-z_]+)"', path.read_text(encoding="utf-8"))
+    }
+    assert {"link", "unlink", "opened", "refusal"} <= kinds  # the scan finds the services' kinds
+    missing = sorted(kind for kind in kinds if f"entry:{kind}" not in LABELS)
+    assert not missing, f"add labels for these timeline entries to web/labels.py: {missing}"
