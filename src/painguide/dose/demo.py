@@ -10,7 +10,10 @@ does. Every description maps to a catalogue procedure id. The data include:
   (5.31 Gy·cm², 72 s; J Korean Med Sci 2016;31:S55), well above the local median,
 * one patient (``DEMO-ALERT``) with three long vertebroplasty sessions within twelve weeks whose summed DAP
   reaches the OpenREM 200 Gy·cm² alert level while no single report does (synthetic values chosen for the
-  demonstration, not a published figure).
+  demonstration, not a published figure),
+* one real, anonymised Siemens AXIOM Artis report from pyskindose's own example data (MIT licence; shipped
+  inside the installed pyskindose package, so nothing is downloaded), with its peak skin dose and skin-dose
+  map estimated at seeding: the synthetic devices have no geometry pyskindose knows.
 """
 
 from __future__ import annotations
@@ -20,9 +23,14 @@ import uuid
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from importlib.resources import files
+from typing import TYPE_CHECKING
 
 from painguide.dose.models import DoseReport, DoseTotals, IrradiationEvent, SkinDose
 from painguide.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from painguide.dose.procedures import ProcedureMatcher
 
 __all__ = ["ALERT_PATIENT", "DEMO_SOURCE", "demo_reports", "seed_demo_data"]
 
@@ -225,3 +233,25 @@ def seed_demo_data(uow: UnitOfWork, count: int = 60, today: date | None = None) 
         reasons = unmet_reasons(report)  # the demo devices have no pyskindose geometry: the reasons say so
         if reasons:
             uow.dose.save_skin(report_id, SkinDose(None, "not estimable, because " + "; ".join(reasons)))
+    _seed_skin_example(uow, matcher, today or date.today())
+
+
+#: pyskindose's example report of a Siemens AXIOM Artis procedure (DAP about 2.8 Gy·cm², 74 s fluoroscopy).
+SKIN_EXAMPLE = "example_data/RDSR/siemens_axiom_example_procedure.dcm"
+
+
+def _seed_skin_example(uow: UnitOfWork, matcher: ProcedureMatcher, today: date) -> None:
+    """Add pyskindose's example report with its skin dose estimate (about a second of pyskindose), dated a
+    month before ``today`` like the other demo reports (the file says 2017); its description stays as the
+    file has it, so it shows as a report no catalogue procedure names."""
+    from painguide.dose.rdsr import read_dose_report
+    from painguide.dose.service import procedure_type_of, skin_dose_of
+
+    try:
+        data = files("pyskindose").joinpath(SKIN_EXAMPLE).read_bytes()
+    except (ModuleNotFoundError, OSError):  # pragma: no cover - pyskindose is a pinned dependency
+        return
+    when = datetime.combine(today - timedelta(days=30), datetime.min.time()).replace(hour=10)
+    report = replace(read_dose_report(data), study_datetime=when)
+    (report_id,) = uow.dose.add([(report, DEMO_SOURCE, procedure_type_of(report, matcher))])
+    uow.dose.save_skin(report_id, skin_dose_of(data, report))

@@ -38,10 +38,9 @@ __all__ = [
 _PACKAGE = "pyskindose"
 _VERSION = "25.1.1"
 METHOD = (
-    f"pyskindose {_VERSION}: elliptic cylinder phantom (40 × 20 cm, 150 cm long, sparse mesh), head first "
-    "supine on a 5 cm table and 4 cm pad; table and pad transmission estimated by pyskindose; inherent "
-    "filtration 3.1 mm Al"
-)
+    f"pyskindose {_VERSION}: elliptic cylinder phantom (40 × 20 × 150 cm), head first supine on a 5 cm "
+    "table and 4 cm pad; table and pad transmission by pyskindose; inherent filtration 3.1 mm Al"
+)  # at most 200 characters: the stored column's size
 _SETTINGS: dict[str, Any] = {
     "mode": "calculate_dose",
     "rdsr_filename": "",

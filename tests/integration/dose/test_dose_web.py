@@ -26,7 +26,28 @@ def test_demo_data_is_seeded_once() -> None:
     seed_demo()
     seed_demo()
     stored = list_stored(open_uow, limit=10_000)
-    assert len(stored) == 60 and {s.source for s in stored} == {DEMO_SOURCE}
+    # 60 synthetic reports and pyskindose's example report, once
+    assert len(stored) == 61 and {s.source for s in stored} == {DEMO_SOURCE}
+
+
+def test_demo_shows_a_skin_dose_map_without_any_sample_folder(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
+    """The demo's real AXIOM Artis report comes from inside the installed pyskindose, estimated at seeding."""
+    from importlib.resources import files
+
+    from painguide.dose.demo import SKIN_EXAMPLE
+    from painguide.dose.rdsr import read_dose_report
+    from painguide.dose.service import skin_dose_of
+
+    data = files("pyskindose").joinpath(SKIN_EXAMPLE).read_bytes()
+    uid = read_dose_report(data).sop_instance_uid
+    (stored,) = [s for s in list_stored(open_uow, limit=10_000) if s.report.sop_instance_uid == uid]
+    sign_in(client, "rpo")
+    page = client.get(f"/dose/reports/{stored.id}").text
+    expected = skin_dose_of(data, read_dose_report(data)).peak_skin_dose_mgy
+    assert expected is not None and expected > 0
+    assert f"{expected:.4g} mGy" in page and 'id="dose-skin-map"' in page
 
 
 def test_dashboard_shows_charts_reference_lines_and_alerts(
@@ -103,7 +124,7 @@ def test_report_detail_shows_the_skin_dose_map_of_a_sample(
 
     from painguide.dose.service import collect_sources, import_sources, skin_dose_of
 
-    path = Path(str(shared_rdsr_dir)) / "siemens_axiom_example_procedure.dcm"
+    path = Path(str(shared_rdsr_dir)) / "siemens_axiom_artis.dcm"  # the demo holds the example procedure
     sources, _ = collect_sources([path])
     import_sources(sources, uow_factory=open_uow, quarantine_dir=Path(str(tmp_path)))
     (stored,) = [s for s in list_stored(open_uow, limit=10_000) if s.source == str(path)]
@@ -124,10 +145,10 @@ def test_exports_contain_every_report(client: TestClient, sign_in: Callable[[Tes
     sign_in(client, "admin")
     csv_text = client.get("/dose/export.csv").text
     assert csv_text.splitlines()[0].startswith("id,sop_instance_uid,kind")
-    assert len(csv_text.strip().splitlines()) == 61
+    assert len(csv_text.strip().splitlines()) == 62  # a header and the 61 demo reports
     xlsx = client.get("/dose/export.xlsx")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
-    assert sheet.max_row == 61 and sheet.cell(1, 13).value == "dap_total_gy_cm2"
+    assert sheet.max_row == 62 and sheet.cell(1, 13).value == "dap_total_gy_cm2"
 
 
 def test_the_alerts_page_says_when_skin_dose_alerts_wait_for_estimates(

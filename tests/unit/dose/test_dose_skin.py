@@ -93,3 +93,11 @@ def test_inspect_json_carries_the_skin_dose_or_its_reason(tmp_path: Path) -> Non
     assert row["peak_skin_dose_note"].startswith("not estimable, because the device model")
     skipped = CliRunner().invoke(app, ["inspect", str(path), "--json", "--no-skin-dose"])
     assert json.loads(skipped.stdout)[0]["peak_skin_dose_note"] == "not estimated"
+
+
+def test_method_text_fits_its_stored_column() -> None:
+    """The method shown under the estimate is stored in full (the store cuts longer text to the column)."""
+    from painguide.dose.skin import METHOD
+    from painguide.store.dose_tables import DoseSkinRow
+
+    assert len(METHOD) <= DoseSkinRow.__table__.c.method.type.length
