@@ -131,10 +131,11 @@ def family_table(result: dict[str, Any]) -> str:
 
     lines = [
         "| Family | Cines | Detection | Tip error median / p90 mm | Angle median ° "
-        "| Spread onset median / max s | False spread frames | Vessel frames found "
+        "| Spread onset median / max s | Onset after visible fluid median / max s "
+        "| False spread frames | Vessel frames found "
         "| no_visible_spread sens / spec | fluid_in_vessel sens / spec "
         "| vessel_near_path sens / spec |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m in result["families"].items():
         w = m["warnings"]
@@ -146,6 +147,7 @@ def family_table(result: dict[str, Any]) -> str:
             str(m["angle_error_deg"]["median"]),
             f"{m['spread_latency_s']['median']} / {m['spread_latency_s']['max']} "
             f"({m['spread_missed']} missed)",
+            f"{m['spread_latency_visible_s']['median']} / {m['spread_latency_visible_s']['max']}",
             f"{m['false_spread_frames']} / {m['no_fluid_frames']}",
             str(m["vessel_detection_rate"]),
         ]

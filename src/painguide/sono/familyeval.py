@@ -6,7 +6,10 @@ compared with the exact ground truth:
 - needle: detection rate over frames with a visible shaft; tip error over frames where the tip itself is
   visible and the needle reported; angle error; false needle frames;
 - spread: onset latency after the true first fluid, missed onsets, false spread frames (frames reported
-  with fluid where the truth has none);
+  with fluid where the truth has none); and a second latency (``spread_latency_visible_s``) that, in
+  cines where the injectate goes into a vessel, starts when the true vessel outline first reaches
+  :data:`VISIBLE_GROWTH_MM` beyond its largest pre-injection outline (the first inflow is not visible
+  on B-mode: it only swells the lumen); elsewhere it equals the first;
 - warnings per cine: ``no_visible_spread`` (positive = intravascular cine), ``fluid_in_vessel``
   (positive = fluid goes into a vessel), ``vessel_near_path`` (positive = the true tip or its 10 mm
   extension passes within the margin of the true vessel), each as sensitivity and specificity with a
@@ -28,9 +31,14 @@ from painguide.sono.pipeline import PATH_AHEAD_MM, VESSEL_MARGIN_MM, GuidancePip
 from painguide.sono.scenes import FAMILIES, development_seed, held_out_seed, scene_params
 from painguide.sono.simulate import SimulatedCine, simulate_cine
 
-__all__ = ["FamilyScore", "evaluate_families", "score_family_cine", "wilson"]
+__all__ = ["FamilyScore", "evaluate_families", "score_family_cine", "visible_onset_s", "wilson"]
 
 WARNINGS = ("no_visible_spread", "fluid_in_vessel", "vessel_near_path")
+
+VISIBLE_GROWTH_MM = 0.25
+"""How far a swelling vessel's true outline (either semi-axis) must reach beyond its largest
+pre-injection outline before the fluid counts as visible: one 0.25 mm working pixel, a convention of
+this evaluation."""
 
 
 def wilson(successes: int, total: int, *, z: float = 1.959964) -> tuple[float, float] | None:
@@ -62,6 +70,8 @@ class FamilyScore:
     tip_errors_mm: list[float] = field(default_factory=list)
     angle_errors_deg: list[float] = field(default_factory=list)
     latencies_s: list[float] = field(default_factory=list)
+    visible_latencies_s: list[float] = field(default_factory=list)
+    vessel_warning_latencies_s: list[float] = field(default_factory=list)
     spread_missed: int = 0
     no_fluid_frames: int = 0
     false_spread_frames: int = 0
@@ -102,6 +112,14 @@ class FamilyScore:
             },
             "false_needle_frames": self.false_needles,
             "spread_latency_s": {"median": pct(self.latencies_s, 50), "max": pct(self.latencies_s, 100)},
+            "spread_latency_visible_s": {
+                "median": pct(self.visible_latencies_s, 50),
+                "max": pct(self.visible_latencies_s, 100),
+            },
+            "fluid_in_vessel_latency_s": {
+                "median": pct(self.vessel_warning_latencies_s, 50),
+                "max": pct(self.vessel_warning_latencies_s, 100),
+            },
             "spread_missed": self.spread_missed,
             "false_spread_frames": self.false_spread_frames,
             "no_fluid_frames": self.no_fluid_frames,
@@ -156,6 +174,7 @@ def score_family_cine(cine: SimulatedCine) -> FamilyScore:
     pipeline = GuidancePipeline(injection_at_s=p.injection_at_s)
     score = FamilyScore(p.family or "unnamed", cines=1, frames=len(cine.frames))
     onset: float | None = None
+    vessel_warning: float | None = None
     fired: set[str] = set()
     for frame, truth in zip(cine.frames, cine.truth, strict=True):
         result = pipeline(frame)
@@ -178,11 +197,18 @@ def score_family_cine(cine: SimulatedCine) -> FamilyScore:
         fired.update(e.type for e in result.events)
         if onset is None and "spread_onset" in fired:
             onset = result.time_s
+        if vessel_warning is None and "fluid_in_vessel" in fired:
+            vessel_warning = result.time_s
     if cine.spread_onset_s is not None:
+        visible = visible_onset_s(cine)
         if onset is None:
             score.spread_missed += 1
         else:
             score.latencies_s.append(onset - cine.spread_onset_s)
+            if visible is not None:
+                score.visible_latencies_s.append(onset - visible)
+        if p.vessel_distends and vessel_warning is not None and visible is not None:
+            score.vessel_warning_latencies_s.append(vessel_warning - visible)
     truths = {
         "no_visible_spread": p.injection_at_s is not None and cine.spread_onset_s is None,
         "fluid_in_vessel": p.vessel_distends and cine.spread_onset_s is not None,
@@ -192,6 +218,30 @@ def score_family_cine(cine: SimulatedCine) -> FamilyScore:
         for name, expected in truths.items():
             score.warnings[name] = [(bool(expected), name in fired)]
     return score
+
+
+def visible_onset_s(cine: SimulatedCine) -> float | None:
+    """When the true fluid becomes visible: the true onset, or for injectate that swells a vessel the first
+    frame at or after it on which the vessel's outline reaches :data:`VISIBLE_GROWTH_MM` beyond its largest
+    pre-injection outline (``None`` when it never does)."""
+    onset, p = cine.spread_onset_s, cine.params
+    if onset is None or not p.vessel_distends or p.injection_at_s is None:
+        return onset
+    before = [
+        t.vessels[0]
+        for f, t in zip(cine.frames, cine.truth, strict=True)
+        if t.vessels and f.time_s < p.injection_at_s
+    ]
+    if not before:
+        return onset
+    rx0, rz0 = max(v[2] for v in before), max(v[3] for v in before)
+    for frame, truth in zip(cine.frames, cine.truth, strict=True):
+        if frame.time_s < onset or not truth.vessels:
+            continue
+        _, _, rx, rz = truth.vessels[0]
+        if rx >= rx0 + VISIBLE_GROWTH_MM or rz >= rz0 + VISIBLE_GROWTH_MM:
+            return frame.time_s
+    return None
 
 
 def _score_vessels(score: FamilyScore, found: list[Any], truths: tuple[Any, ...], t: float) -> None:

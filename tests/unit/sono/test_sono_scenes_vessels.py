@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from painguide.errors import ValidationError
-from painguide.sono.familyeval import warning_rates, wilson
+from painguide.sono.familyeval import VISIBLE_GROWTH_MM, visible_onset_s, warning_rates, wilson
 from painguide.sono.frames import Frame
 from painguide.sono.pipeline import EVENT_TYPES, GuidancePipeline
 from painguide.sono.scenes import (
@@ -216,3 +216,29 @@ def test_wilson_interval_and_warning_rates() -> None:
     rates = warning_rates([(True, True), (True, False), (False, False), (False, True)])
     assert rates["sensitivity"] == 0.5 and rates["specificity"] == 0.5
     assert wilson(0, 0) is None
+
+
+def test_fluid_in_a_vessel_counts_as_visible_once_the_outline_grows() -> None:
+    cine = simulate_cine(
+        scene_params(
+            "fluid_in_vessel", development_seed("fluid_in_vessel", 0), rows=120, cols=160, n_frames=60
+        )
+    )
+    onset, start = cine.spread_onset_s, cine.params.injection_at_s
+    assert onset is not None and start is not None
+    visible = visible_onset_s(cine)
+    assert visible is not None and visible > onset  # the first inflow only swells the lumen
+    before = [t.vessels[0] for f, t in zip(cine.frames, cine.truth, strict=True) if f.time_s < start]
+    rx0, rz0 = max(v[2] for v in before), max(v[3] for v in before)
+
+    def grown(truth: object) -> bool:
+        _, _, rx, rz = truth.vessels[0]  # type: ignore[attr-defined]
+        return bool(rx >= rx0 + VISIBLE_GROWTH_MM or rz >= rz0 + VISIBLE_GROWTH_MM)
+
+    times = [f.time_s for f in cine.frames]
+    k = times.index(visible)
+    assert grown(cine.truth[k]) and not grown(cine.truth[k - 1])
+    pool = simulate_cine(
+        scene_params("baseline", development_seed("baseline", 0), rows=120, cols=160, n_frames=60)
+    )
+    assert pool.spread_onset_s is not None and visible_onset_s(pool) == pool.spread_onset_s
