@@ -7,7 +7,13 @@ site later served without demo mode on the same data folder does not accept them
 from __future__ import annotations
 
 from painguide.accounts.service import DEMO_PASSWORD
+from painguide.auth import User
+from painguide.dose import demo as dose_demo
+from painguide.pathway import demo as pathway_demo
+from painguide.pathway.link_service import link_pending
 from painguide.services import open_uow
+from painguide.sono import demo as sono_demo
+from painguide.training import demo as training_demo
 
 __all__ = ["DEMO_PASSWORD", "DEMO_USERS", "seed_demo"]
 
@@ -33,10 +39,6 @@ def seed_demo() -> None:
                     demo=True,
                 )
         uow.commit()
-    from painguide.dose import demo as dose_demo
-    from painguide.pathway import demo as pathway_demo
-    from painguide.sono import demo as sono_demo
-    from painguide.training import demo as training_demo
 
     for feature in (
         dose_demo,
@@ -47,8 +49,6 @@ def seed_demo() -> None:
         with open_uow() as uow:
             feature.seed_demo_data(uow)
             uow.commit()
-    from painguide.auth import User
-    from painguide.pathway.link_service import link_pending
 
     with open_uow() as uow:  # link the demo's dose reports and cines to the demo procedures
         link_pending(uow, User("demo", "demo seeding", frozenset({"admin"})))

@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from platformdirs import user_data_dir
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,7 +20,6 @@ _MIB = 1024 * 1024
 
 
 def _default_data_dir() -> Path:
-    from platformdirs import user_data_dir
 
     return Path(user_data_dir("painguide", appauthor=False))
 

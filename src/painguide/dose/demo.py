@@ -26,7 +26,11 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
+from painguide.dose.generator import FLUORO_PROFILES, ct_report, fluoro_report
 from painguide.dose.models import DoseReport, DoseTotals, IrradiationEvent, SkinDose
+from painguide.dose.rdsr import parse_dataset
+from painguide.dose.service import procedure_matcher, procedure_type_of
+from painguide.dose.skin import unmet_reasons
 from painguide.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -62,8 +66,6 @@ _ALERT_INDICES = frozenset({21, 25, 29})  # about four weeks apart: inside one 1
 @lru_cache(maxsize=1)
 def _templates() -> dict[str, DoseReport]:
     """One parsed report per fluoroscopy profile and one CT report (generated once per process)."""
-    from painguide.dose.generator import FLUORO_PROFILES, ct_report, fluoro_report
-    from painguide.dose.rdsr import parse_dataset
 
     templates = {
         key: parse_dataset(fluoro_report(seed=5000 + i, events=14, procedure=key, acquisitions=2))
@@ -144,7 +146,6 @@ def _ct_events(
 
 def _dose(rng: random.Random, key: str, index: int, patient: str) -> tuple[float, float, str | None]:
     """DAP (Gy·cm²), fluoroscopy time (s) and a description override for one fluoroscopy report."""
-    from painguide.dose.generator import FLUORO_PROFILES
 
     if patient == ALERT_PATIENT:
         return (
@@ -161,7 +162,6 @@ def _dose(rng: random.Random, key: str, index: int, patient: str) -> tuple[float
 
 
 def _one(rng: random.Random, index: int, when: datetime, templates: dict[str, DoseReport]) -> DoseReport:
-    from painguide.dose.generator import FLUORO_PROFILES
 
     block = index // 3  # patients come in series of three
     keys = sorted(FLUORO_PROFILES)
@@ -222,8 +222,6 @@ def demo_reports(today: date, count: int = 60) -> tuple[DoseReport, ...]:
 
 def seed_demo_data(uow: UnitOfWork, count: int = 60, today: date | None = None) -> None:
     """Add ``count`` demo reports unless demo reports exist (the caller commits)."""
-    from painguide.dose.service import procedure_matcher, procedure_type_of
-    from painguide.dose.skin import unmet_reasons
 
     if uow.dose.has_source(DEMO_SOURCE):
         return

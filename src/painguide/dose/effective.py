@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from painguide.datafiles import read_packaged_yaml
 from painguide.errors import DataFileError, ValidationError
 
 __all__ = ["EffectiveDoseEstimate", "KFactor", "estimate_from_dlp", "k_factors"]
@@ -53,7 +54,6 @@ class EffectiveDoseEstimate:
 
 @lru_cache(maxsize=1)
 def _load() -> tuple[tuple[KFactor, ...], dict[str, str], str]:
-    from painguide.datafiles import read_packaged_yaml
 
     data, _ = read_packaged_yaml("painguide.dose", "data/effective_dose.yaml")
     try:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from painguide.datafiles import read_packaged_yaml
 from painguide.errors import DataFileError
 
 __all__ = [
@@ -201,7 +202,6 @@ def load_aliases(path: str | Path | None = None) -> tuple[AliasEntry, ...]:
     DataFileError
         Naming the file, the key and what is expected.
     """
-    from painguide.datafiles import read_packaged_yaml
 
     data, label = read_packaged_yaml("painguide.dose", "data/procedure_aliases.yaml", path)
     sources = data.get("sources") if isinstance(data, dict) else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
@@ -307,7 +308,6 @@ def _check_complete(dataset: Any) -> None:
 
 
 def _with_dicom_warnings(report: DoseReport, caught: Iterable[warnings.WarningMessage]) -> DoseReport:
-    from dataclasses import replace
 
     seen = dict.fromkeys(str(w.message).split(" Please see")[0] for w in caught)
     if not seen:

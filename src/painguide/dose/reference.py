@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from painguide.datafiles import read_packaged_yaml
 from painguide.dose.units import CANONICAL_UNIT, Quantity, UnknownUnitError, to_canonical
 from painguide.errors import DataFileError
 
@@ -146,7 +147,6 @@ def load_reference_data(path: str | Path | None = None) -> ReferenceData:
     DataFileError
         Naming the file, the key and what is expected.
     """
-    from painguide.datafiles import read_packaged_yaml
 
     data, label = read_packaged_yaml("painguide.dose", "data/reference_levels.yaml", path)
     if not isinstance(data.get("drls"), list) or not isinstance(data.get("alerts"), dict):

@@ -11,19 +11,25 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import shutil
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal
 
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
+from painguide.catalogue.loader import load_knowledge
 from painguide.dose.models import DoseReport, ReportFilter, SkinDose, StoredReport
-from painguide.dose.procedures import ProcedureMatcher
+from painguide.dose.procedures import ProcedureMatcher, check_aliases, load_aliases
+from painguide.dose.rdsr import parse_dataset, read_dose_report
+from painguide.dose.skin import PENDING_NOTE, decided_without_model, skin_dose_or_reason
 from painguide.errors import DatabaseUnavailableError, PainguideError
+from painguide.settings import get_settings
 from painguide.store.uow import UnitOfWork
 
 __all__ = [
@@ -102,7 +108,6 @@ class ZipLimits:
     @classmethod
     def from_settings(cls) -> ZipLimits:
         """The configured limits."""
-        from painguide.settings import get_settings
 
         settings = get_settings()
         return cls(
@@ -185,7 +190,6 @@ def procedure_matcher() -> ProcedureMatcher:
     The packaged ``dose/data/procedure_aliases.yaml`` is extended by
     ``PAINGUIDE_DATA_DIR/procedure_aliases.yaml`` when that file exists (same format).
     """
-    from painguide.settings import get_settings
 
     settings = get_settings()
     site = settings.data_dir / "procedure_aliases.yaml"
@@ -195,7 +199,6 @@ def procedure_matcher() -> ProcedureMatcher:
 
 @lru_cache(maxsize=4)
 def _matcher(policy: Path | None, site: Path | None, _stamp: int | None) -> ProcedureMatcher:
-    from painguide.dose.procedures import check_aliases, load_aliases
 
     names = {pid: list(names.values()) for pid, names in _catalogue_names(policy).items()}
     aliases = check_aliases(load_aliases(), names, "painguide/dose/data/procedure_aliases.yaml")
@@ -206,7 +209,6 @@ def _matcher(policy: Path | None, site: Path | None, _stamp: int | None) -> Proc
 
 
 def _catalogue_names(policy: Path | None) -> dict[str, dict[str, str]]:
-    from painguide.catalogue.loader import load_knowledge
 
     procedures = load_knowledge(policy).catalogue.procedures
     return {pid: {str(lang): str(name) for lang, name in p.names.items()} for pid, p in procedures.items()}
@@ -214,7 +216,6 @@ def _catalogue_names(policy: Path | None) -> dict[str, dict[str, str]]:
 
 def procedure_names() -> dict[str, str]:
     """Catalogue procedure id → English name (for pages and charts)."""
-    from painguide.settings import get_settings
 
     names = _catalogue_names(get_settings().site_policy)
     return {pid: n.get("en") or next(iter(n.values()), pid) for pid, n in names.items()}
@@ -328,7 +329,6 @@ def quarantine(data: bytes, label: str, reason: str, folder: Path) -> Path:
 
 def quarantine_file(path: Path, label: str, reason: str, folder: Path) -> Path:
     """Copy a refused file (for example a whole zip archive) into ``folder`` with a ``.reason.txt``."""
-    import shutil
 
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -359,15 +359,12 @@ def skin_dose_of(data: bytes, report: DoseReport) -> SkinDose:
     Only reports whose device model pyskindose knows load pyskindose (about a second, once per process)
     and run its model (about a second each under load); every other report is decided without it.
     """
-    from painguide.dose.skin import skin_dose_or_reason
-    from painguide.settings import get_settings
 
     return skin_dose_or_reason(data, report, work_dir=get_settings().data_dir / "pyskindose")
 
 
 def _skin_at_import(report: DoseReport) -> SkinDose | None:
     """The "not estimable" answer the report settles alone; ``None``: estimated after the import."""
-    from painguide.dose.skin import decided_without_model
 
     return decided_without_model(report)
 
@@ -394,7 +391,6 @@ def estimate_pending_skin_doses(
     its audit entry, so imports and pages are never held up; a report another process finished first is
     skipped. ``pending`` counts the reports still waiting afterwards.
     """
-    from painguide.dose.rdsr import read_dose_report
 
     with uow_factory() as uow:
         waiting = uow.dose.pending(report_ids, limit)
@@ -421,7 +417,6 @@ def estimate_pending_skin_doses(
 
 
 def _parse(source: Source, *, strict: bool, folder: Path) -> _Parsed | ImportOutcome:
-    from painguide.dose.rdsr import read_dose_report
 
     try:
         data = source.read()
@@ -552,7 +547,6 @@ def _store_together(
     batch: list[_Parsed], uow_factory: UowFactory, actor: str, folder: Path
 ) -> list[ImportOutcome]:
     """Store a batch in one transaction: a few statements for all its reports, one audit entry each."""
-    from painguide.dose.skin import PENDING_NOTE
 
     outcomes: list[ImportOutcome | None] = []
     accepted: list[tuple[int, _Parsed]] = []
@@ -632,9 +626,6 @@ def import_dataset(
     -------
     ImportOutcome
     """
-    from io import BytesIO
-
-    from painguide.dose.rdsr import parse_dataset
 
     buffer = BytesIO()
     try:

@@ -17,6 +17,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from painguide.auth import User, authorize
 from painguide.catalogue.loader import load_knowledge
+from painguide.dose.reference import DoseSample, compare, load_reference_data
 from painguide.errors import ValidationError
 from painguide.interop.fhir import case_bundle, case_resources, resource_json
 from painguide.interop.records import CaseRecord, CineSummary, DoseSummary
@@ -31,6 +32,7 @@ from painguide.interop.reports import (
 )
 from painguide.outcomes.follow_ups import responder_inputs
 from painguide.outcomes.responders import load_responder_criteria, responder_rates
+from painguide.settings import get_settings
 from painguide.store.dose_tables import DoseReportRow
 from painguide.store.pathway_tables import ProcedureRow
 from painguide.store.sono_tables import SonoAnalysisRow
@@ -51,7 +53,6 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _names(procedure_id: str | None) -> dict[str, str]:
-    from painguide.settings import get_settings
 
     if procedure_id is None:
         return {}
@@ -197,7 +198,6 @@ def export_all(uow: UnitOfWork, actor: User, *, now: datetime | None = None) -> 
 
 
 def _sample(row: DoseReportRow) -> Any:
-    from painguide.dose.reference import DoseSample
 
     device = " ".join(x for x in (row.manufacturer, row.model, row.station_name) if x) or None
     return DoseSample(
@@ -210,7 +210,6 @@ def _sample(row: DoseReportRow) -> Any:
 
 def _dose_audit(uow: UnitOfWork, rows: list[DoseReportRow]) -> tuple[list[Any], list[Any], list[Any]]:
     """The figures of ``rows``, the site's local DRLs (medians of all its reports) and the comparisons."""
-    from painguide.dose.reference import compare, load_reference_data
 
     samples = [_sample(r) for r in rows]
     reference = load_reference_data()

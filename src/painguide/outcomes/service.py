@@ -41,6 +41,7 @@ from painguide.outcomes.survival import KaplanMeierCurve, ReliefDuration, kaplan
 from painguide.pathway import service as pathway
 from painguide.pathway.case import next_step, stage_of
 from painguide.pathway.models import FollowUpResult
+from painguide.settings import get_settings
 from painguide.store.training_tables import LinkRow
 from painguide.store.uow import UnitOfWork
 from painguide.training.records import DisabilityScore, PerformedCase
@@ -290,7 +291,6 @@ def create_patient_link(
     item = _item(uow, follow_up_id)
     if item.recorded:
         raise ValidationError("follow_up_id", f"follow-up {follow_up_id} is recorded already")
-    from painguide.settings import get_settings
 
     for old in uow.training.open_links(follow_up_id):
         old.revoked_at = now
@@ -347,7 +347,6 @@ def open_patient_link(uow: UnitOfWork, token: str, *, now: datetime | None = Non
 
 
 def _names(procedure_id: str) -> dict[str, str]:
-    from painguide.settings import get_settings
 
     procedure = load_knowledge(get_settings().site_policy).catalogue.procedures.get(procedure_id)
     if procedure is None:

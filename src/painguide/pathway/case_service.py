@@ -31,6 +31,7 @@ from painguide.pathway.views import (
     ProcedureInfo,
     TimelineItem,
 )
+from painguide.settings import get_settings
 from painguide.store.pathway_repository import LoadedCase
 from painguide.store.pathway_tables import CaseRow, PatientRow
 from painguide.store.uow import UnitOfWork
@@ -64,7 +65,6 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _site_policy() -> Any:
-    from painguide.settings import get_settings
 
     return get_settings().site_policy
 

@@ -19,6 +19,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from painguide.auth import User
+from painguide.dose.demo import ALERT_PATIENT, demo_reports
+from painguide.dose.service import procedure_type_of
 from painguide.errors import GateError
 from painguide.pathway import service
 from painguide.pathway.models import (
@@ -162,8 +164,6 @@ def _specs(today: date) -> list[_Spec]:
 
 def _dose_linked(today: date) -> list[_Spec]:
     """Performed procedures matching demo dose reports: same accession number, patient id and time."""
-    from painguide.dose.demo import ALERT_PATIENT, demo_reports
-    from painguide.dose.service import procedure_type_of
 
     regions = {
         "lumbar-tfesi": ("lumbar", ("L5",)),

@@ -17,9 +17,11 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from painguide.auth import User, authorize
+from painguide.dose.reference import DoseSample, LocalDrl, compare, load_reference_data
 from painguide.errors import NotFoundError, ValidationError
 from painguide.pathway.linking import ItemKind, LinkDecision, LinkItem, ProcedureKey, decide
 from painguide.pathway.service import PageOf
+from painguide.settings import get_settings
 from painguide.store.dose_tables import DoseReportRow
 from painguide.store.link_repository import add_link, remove_link
 from painguide.store.pathway_tables import ProcedureRow
@@ -111,7 +113,6 @@ def _decision_dict(d: LinkDecision) -> dict[str, Any]:
 
 
 def _window() -> timedelta:
-    from painguide.settings import get_settings
 
     hours = get_settings().link_window_hours
     if not 0 < hours <= 24 * 14:
@@ -120,7 +121,6 @@ def _window() -> timedelta:
 
 
 def _zone() -> tzinfo:
-    from painguide.settings import get_settings
 
     return get_settings().site_zone()
 
@@ -502,7 +502,6 @@ def _dose(
 ) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
     """Summed totals of the linked reports, each report, and the comparisons with reference levels and the
     local DRL (the median of the site's reports of this procedure type)."""
-    from painguide.dose.reference import DoseSample, LocalDrl, compare, load_reference_data
 
     reports = uow.links.dose_values(row.dose_report_ids)
     if not reports:

@@ -23,6 +23,7 @@ from painguide.pathway.case import STEPS
 from painguide.pathway.link_service import ProcedureLinks, procedure_links
 from painguide.pathway.models import Qualification
 from painguide.pathway.service import CaseView
+from painguide.settings import get_settings
 from painguide.store.pathway_tables import ProcedureRow
 from painguide.store.uow import UnitOfWork
 
@@ -54,7 +55,6 @@ class StepForm:
 
 
 def _settings_policy() -> Any:
-    from painguide.settings import get_settings
 
     return get_settings().site_policy
 

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from painguide.catalogue.loader import DATA_DIR as CATALOGUE_DATA
-from painguide.catalogue.loader import iter_sources
+from painguide.catalogue.loader import iter_sources, load_catalogue
 from painguide.catalogue.models import Fact, Override, Status
 from painguide.catalogue.policy import pydantic_to_data_error, read_policy, set_path
 from painguide.datafiles import read_packaged_yaml, read_yaml
@@ -266,7 +266,6 @@ def load_policy_sets(
     DataFileError
         The file or the site policy is malformed, names an unknown source, class member or value.
     """
-    from painguide.catalogue.loader import load_catalogue
 
     data, label = _raw_sets(sets_path)
     changes: list[tuple[str, Override]] = []

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Any
 
+from pydicom import DataElement, Dataset
+
 from painguide.auth import User
-from painguide.dose.receiver import TlsFiles
+from painguide.dose.receiver import TlsFiles, ssl_context
 from painguide.errors import ValidationError
 from painguide.pathway.worklist import (
     DICOM_MODALITIES,
@@ -30,6 +32,7 @@ from painguide.pathway.worklist import (
     parse_date_range,
     parse_time_range,
 )
+from painguide.pathway.worklist_service import find_worklist
 from painguide.store.uow import UnitOfWork
 
 __all__ = [
@@ -147,7 +150,6 @@ def query_of(identifier: Any) -> WorklistQuery:
 
 
 def _code(entry: WorklistEntry) -> Any:
-    from pydicom import Dataset
 
     item = Dataset()
     item.CodeValue = entry.procedure[:16]
@@ -170,7 +172,6 @@ def _charset(texts: list[str]) -> str | None:
 
 def entry_dataset(entry: WorklistEntry, *, asked_modality: str | None, fluoro: str, zone: tzinfo) -> Any:
     """The full worklist answer of one entry (before :func:`project` keeps the keys asked for)."""
-    from pydicom import Dataset
 
     local = entry.scheduled_at.astimezone(zone)
     step = Dataset()
@@ -211,7 +212,6 @@ def project(answer: Any, request: Any) -> Any:
     A sequence asked for with an item is answered item by item with that item's keys; an empty sequence
     asked for is answered whole.
     """
-    from pydicom import DataElement, Dataset
 
     out = Dataset()
     for element in request:
@@ -234,7 +234,6 @@ def project(answer: Any, request: Any) -> Any:
 
 
 def _status(code: int, comment: str) -> Any:
-    from pydicom import Dataset
 
     status = Dataset()
     status.Status = code
@@ -251,7 +250,6 @@ def make_find_handler(
     on_query: OnQuery | None = None,
 ) -> Callable[[Any], Iterator[tuple[Any, Any]]]:
     """Build the EVT_C_FIND handler: parse the query, read through the service, answer pending items."""
-    from painguide.pathway.worklist_service import find_worklist
 
     def handle_find(event: Any) -> Iterator[tuple[Any, Any]]:
         caller = str(getattr(event.assoc.requestor, "ae_title", "") or "").strip()
@@ -302,8 +300,6 @@ def start_worklist(
         Call ``.shutdown()`` to stop it.
     """
     from pynetdicom import AE, evt
-
-    from painguide.dose.receiver import ssl_context
 
     ae = AE(ae_title=config.ae_title)
     ae.add_supported_context(MODALITY_WORKLIST_FIND)

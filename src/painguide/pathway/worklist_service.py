@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from painguide.auth import User, authorize
+from painguide.dose.service import procedure_names
 from painguide.pathway.worklist import (
     WorklistEntry,
     WorklistQuery,
@@ -14,6 +15,7 @@ from painguide.pathway.worklist import (
     pathway_modalities,
     utc_bounds,
 )
+from painguide.settings import get_settings
 from painguide.store.uow import UnitOfWork
 
 __all__ = ["MAX_ANSWERS", "find_worklist"]
@@ -23,7 +25,6 @@ MAX_ANSWERS = 1000
 
 
 def _names() -> dict[str, str]:
-    from painguide.dose.service import procedure_names
 
     return procedure_names()
 
@@ -51,7 +52,6 @@ def find_worklist(
     list of WorklistEntry
         At most :data:`MAX_ANSWERS`.
     """
-    from painguide.settings import get_settings
 
     authorize(actor, "worklist.serve")
     zone = zone or get_settings().site_zone()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from painguide.sono.frames import Frame
+from painguide.sono.overlay import VideoWriter, draw_overlay
 from painguide.sono.pipeline import Event, FrameResult, GuidancePipeline
 
 __all__ = ["AnalysisReport", "analyze_frames", "summarise"]
@@ -120,7 +121,6 @@ def analyze_frames(
     AnalysisReport
         Results, events and summary.
     """
-    from painguide.sono.overlay import VideoWriter, draw_overlay
 
     pipeline = GuidancePipeline(injection_at_s=injection_at_s, no_spread_timeout_s=no_spread_timeout_s)
     writer = VideoWriter(overlay_path, fps=fps) if overlay_path is not None else None

@@ -15,6 +15,9 @@ from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
+from painguide.sono.dicom import write_dicom_cine
+from painguide.sono.service import analyse_and_add
+from painguide.sono.simulate import SimulationParams, simulate_cine
 from painguide.store.uow import UnitOfWork
 
 __all__ = ["DEMO_ACTOR", "DEMO_CASES", "demo_cines", "seed_demo_data"]
@@ -32,8 +35,6 @@ DEMO_CASES: tuple[tuple[str, str, dict[str, object]], ...] = (
 @lru_cache(maxsize=1)
 def demo_cines() -> tuple[tuple[str, str, bytes], ...]:
     """``(file name, study UID, DICOM bytes)`` of each demo case, simulated once per process."""
-    from painguide.sono.dicom import write_dicom_cine
-    from painguide.sono.simulate import SimulationParams, simulate_cine
 
     base = SimulationParams(
         rows=240, cols=320, n_frames=72, frame_rate_hz=12.0, injection_at_s=_INJECTION_AT_S,
@@ -50,7 +51,6 @@ def demo_cines() -> tuple[tuple[str, str, bytes], ...]:
 
 def seed_demo_data(uow: UnitOfWork) -> None:
     """Analyse and store the demo cines unless demo analyses exist (the caller commits)."""
-    from painguide.sono.service import analyse_and_add
 
     if uow.sono.any_by(DEMO_ACTOR):
         return

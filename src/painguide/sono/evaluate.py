@@ -14,7 +14,10 @@ from typing import Any
 
 import numpy as np
 
+from painguide.sono.dicom import read_dicom_cine
+from painguide.sono.familyeval import evaluate_families
 from painguide.sono.pipeline import GuidancePipeline
+from painguide.sono.scenes import DEVELOPMENT_SEEDS, FAMILIES, TEST_SEEDS
 from painguide.sono.simulate import SimulatedCine, random_params, simulate_cine
 
 __all__ = [
@@ -134,7 +137,6 @@ def real_needle_free_files() -> list[str]:
 
 
 def _real_false_detections(path: str) -> tuple[int, int]:
-    from painguide.sono.dicom import read_dicom_cine
 
     pipeline = GuidancePipeline()
     frames = read_dicom_cine(path).frames
@@ -271,8 +273,6 @@ def evaluate_test_set(
     dict
         ``{"set", "seeds", "families": {name: metrics}, "real_needle_free": {file: {...}}}``.
     """
-    from painguide.sono.familyeval import evaluate_families
-    from painguide.sono.scenes import DEVELOPMENT_SEEDS, FAMILIES, TEST_SEEDS
 
     scores = evaluate_families(
         per_family=per_family,

@@ -14,8 +14,20 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from painguide.errors import NotFoundError, PainguideError
+from painguide.settings import get_settings
 from painguide.sono.frames import Frame
+from painguide.sono.igtl import IgtlPublisher, is_injection_start
+from painguide.sono.overlay import draw_overlay
 from painguide.sono.pipeline import Event, FrameResult, GuidancePipeline
+from painguide.sono.sources import (
+    IgtlImageSource,
+    check_igtl_host,
+    connect_igtl,
+    open_source,
+    parse_source,
+    simulated_source,
+)
 
 __all__ = ["Acknowledgement", "LiveEntry", "LiveRegistry", "LiveRunner", "LiveSession", "run_live"]
 
@@ -94,7 +106,6 @@ class LiveSession:
 
     def on_string(self, device_name: str, text: str) -> None:
         """Handle an incoming OpenIGTLink STRING message."""
-        from painguide.sono.igtl import is_injection_start
 
         if is_injection_start(device_name, text):
             self.signal_injection()
@@ -204,7 +215,6 @@ class LiveSession:
                 listen(event)
 
     def _draw(self, frame: Frame, result: FrameResult) -> None:
-        from painguide.sono.overlay import draw_overlay
 
         image: NDArray[np.uint8] = draw_overlay(frame, result, warnings=list(self.warnings))
         ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
@@ -237,16 +247,6 @@ def _open(
 
     An ``igtl:`` host must be on ``PAINGUIDE_IGTL_ALLOWED_HOSTS`` and accept a connection.
     """
-    from painguide.settings import get_settings
-    from painguide.sono.igtl import IgtlPublisher
-    from painguide.sono.sources import (
-        IgtlImageSource,
-        check_igtl_host,
-        connect_igtl,
-        open_source,
-        parse_source,
-        simulated_source,
-    )
 
     source = parse_source(spec, field=field)
     if source.kind == "igtl":
@@ -298,7 +298,6 @@ def run_live(
     LiveSession
         The finished session.
     """
-    from painguide.sono.igtl import IgtlPublisher
 
     pipeline = GuidancePipeline(injection_at_s=injection_at_s, wait_for_injection=injection_at_s is None)
     replay = spec.startswith(("dicom:", "simulated"))
@@ -358,7 +357,6 @@ class LiveRunner:
         return self._thread.is_alive()
 
     def _run(self) -> None:
-        from painguide.errors import PainguideError
 
         try:
             for _ in self.session.run(self._source):
@@ -425,7 +423,6 @@ class LiveRegistry:
 
     def get(self, session_id: str) -> LiveEntry:
         """The session with this id; raises :class:`NotFoundError` when there is none."""
-        from painguide.errors import NotFoundError
 
         with self._lock:
             entry = self._entries.get(session_id)

@@ -6,6 +6,7 @@ key frames with the overlay later. The per-frame series of the review chart are 
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import shutil
@@ -17,11 +18,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import cv2
+
 from painguide.auth import User
-from painguide.errors import DicomError, NotFoundError, PermissionDeniedError, ValidationError
+from painguide.errors import DicomError, NotFoundError, PainguideError, PermissionDeniedError, ValidationError
+from painguide.settings import get_settings
 from painguide.sono.analysis import AnalysisReport, analyze_frames
+from painguide.sono.dicom import read_dicom_cine
+from painguide.sono.frames import Frame
 from painguide.sono.live import Acknowledgement, LiveEntry, LiveRegistry
-from painguide.sono.pipeline import WARNING_TYPES, FrameResult
+from painguide.sono.overlay import draw_overlay
+from painguide.sono.pipeline import WARNING_TYPES, FrameResult, GuidancePipeline
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) loads with the first database use, not with this module
     from painguide.store.sono_tables import SonoAnalysisRow
@@ -109,7 +116,6 @@ class Review:
 
 def cine_dir() -> Path:
     """Folder of the kept cines, ``data_dir/sono`` (created on first use)."""
-    from painguide.settings import get_settings
 
     folder = get_settings().data_dir / "sono"
     folder.mkdir(parents=True, exist_ok=True)
@@ -213,9 +219,6 @@ def _read_upload(path: Path, name: str) -> tuple[Any, Any]:
     """The frames and the header of an uploaded cine; errors name the uploaded file, not the saved copy."""
     import pydicom
 
-    from painguide.errors import PainguideError
-    from painguide.sono.dicom import read_dicom_cine
-
     try:
         cine = read_dicom_cine(path, name=name)
         header = pydicom.dcmread(path, stop_before_pixels=True)
@@ -262,7 +265,6 @@ def analyse_and_store(
 
 def _link_to_procedure(uow: UnitOfWork, analysis_id: int, actor: str) -> None:
     """Link a stored analysis to its procedure (after the commit: a failure leaves it for manual linking)."""
-    import logging
 
     from painguide.pathway.link_service import link_sono_analysis
 
@@ -382,11 +384,6 @@ def key_frame_jpeg(uow: UnitOfWork, analysis_id: int, index: int) -> bytes:
 @lru_cache(maxsize=16)
 def _render(path: str, injection_at_s: float | None, indices: tuple[int, ...]) -> dict[int, bytes]:
     """Replay the pipeline over the kept cine and draw the overlay on the key frames (cached)."""
-    import cv2
-
-    from painguide.sono.dicom import read_dicom_cine
-    from painguide.sono.overlay import draw_overlay
-    from painguide.sono.pipeline import GuidancePipeline
 
     frames = read_dicom_cine(path).frames
     pipeline = GuidancePipeline(injection_at_s=injection_at_s)
@@ -407,9 +404,6 @@ def _render(path: str, injection_at_s: float | None, indices: tuple[int, ...]) -
 
 def _enlarged(frame: Any) -> Any:
     """The frame scaled up to :data:`THUMBNAIL_WIDTH` (same millimetres, finer spacing) for legible labels."""
-    import cv2
-
-    from painguide.sono.frames import Frame
 
     rows, cols = frame.shape
     if cols >= THUMBNAIL_WIDTH:

@@ -15,7 +15,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from painguide.errors import NotFoundError, SourceUnavailableError, ValidationError
+from painguide.settings import get_settings
+from painguide.sono.dicom import read_dicom_cine
 from painguide.sono.frames import Frame
+from painguide.sono.simulate import random_params, simulate_cine
 
 __all__ = [
     "SOURCE_FORMS",
@@ -41,7 +44,6 @@ FrameSource = Iterator[Frame]
 
 def dicom_source(path: str | Path, *, spacing_mm: float | None = None) -> FrameSource:
     """Frames of a DICOM ultrasound image or cine (see :func:`painguide.sono.dicom.read_dicom_cine`)."""
-    from painguide.sono.dicom import read_dicom_cine
 
     return iter(read_dicom_cine(path, spacing_mm=spacing_mm).frames)
 
@@ -338,7 +340,6 @@ def parse_source(spec: str, *, field: str = "--source") -> SourceSpec:
 
 def simulated_source(*, seed: int = 42, loop: bool = False) -> FrameSource:
     """Frames of a simulated cine (480x360, 120 frames), optionally repeated with continuing times."""
-    from painguide.sono.simulate import random_params, simulate_cine
 
     cine = simulate_cine(random_params(seed, rows=360, cols=480, n_frames=120))
     period = len(cine.frames) / cine.params.frame_rate_hz
@@ -388,8 +389,6 @@ def open_source(
             )
         return iter(VideoSource(source.target, spacing_mm=spacing_mm))
     if source.kind == "igtl":
-        from painguide.settings import get_settings
-
         check_igtl_host(str(source.target), get_settings().igtl_allowed_hosts, field=field)
         connect_igtl(str(source.target), source.port)
         return iter(IgtlImageSource(str(source.target), source.port))

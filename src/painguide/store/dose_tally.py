@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from painguide.store.dose_tables import DosePatientTallyRow, DoseReportRow, DoseTallyBinRow, DoseTallyRow
+from painguide.store.dose_tables import DoseSkinRow as S
 
 __all__ = [
     "DIMENSIONS",
@@ -174,8 +175,6 @@ def rebuild_tallies(
         stmt = stmt.where(R.patient_id.is_not(None)).group_by(R.patient_id)
         skin: dict[str, float] = {}
         if bins:
-            from painguide.store.dose_tables import DoseSkinRow as S
-
             skins = select(R.patient_id, func.sum(func.abs(S.peak_skin_dose_mgy))).join(
                 S, S.report_id == R.id
             )

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from painguide.auth import User, authorize
 from painguide.catalogue.models import Modality
 from painguide.errors import NotFoundError, PermissionDeniedError, ValidationError
+from painguide.settings import get_settings
 from painguide.store.training_tables import CompetenceRow
 from painguide.store.uow import UnitOfWork
 from painguide.store.users import to_user
@@ -67,7 +68,6 @@ def _now(now: datetime | None) -> datetime:
 
 def training_policy() -> TrainingPolicy:
     """The training policy in force: the packaged defaults, with ``PAINGUIDE_TRAINING_POLICY`` merged over."""
-    from painguide.settings import get_settings
 
     return load_training_policy(get_settings().training_policy)
 

@@ -12,9 +12,28 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from painguide.accounts.service import session_user
+from painguide.catalogue.loader import load_knowledge
+from painguide.demo import seed_demo
 from painguide.errors import GateError, PainguideError, TooManyAttemptsError, ValidationError
+from painguide.services import ensure_database, open_uow
+from painguide.settings import get_settings
 from painguide.web.deps import LoginRequired, templates
 from painguide.web.i18n import gettext_for, load_catalogues
+from painguide.web.routes import (
+    api,
+    case_links,
+    case_steps,
+    core,
+    dose,
+    language,
+    outcomes,
+    pathway,
+    pathway_api,
+    reports,
+    sono,
+    training,
+)
 from painguide.web.security import BodyLimit, SecurityHeaders
 from painguide.web.uploads import UploadLimit
 
@@ -92,8 +111,6 @@ async def _body_parse_handler(request: Request, exc: Exception) -> Response:
 
 def _session_open(session_id: str) -> bool:
     """For the body limit: is this cookie's session open (checked only for bodies above the anonymous cap)."""
-    from painguide.accounts.service import session_user
-    from painguide.services import open_uow
 
     with open_uow() as uow:
         return session_user(uow, session_id) is not None
@@ -108,9 +125,6 @@ def create_app(*, prepare: bool = True) -> FastAPI:
     ``prepare=False`` leaves out migrating and seeding: the worker processes of ``painguide serve
     --workers N`` (:func:`worker_app`), whose parent prepared the database once before starting them.
     """
-    from painguide.catalogue.loader import load_knowledge
-    from painguide.services import ensure_database
-    from painguide.settings import get_settings
 
     settings = get_settings()
     settings.require_safe_secret()
@@ -119,8 +133,6 @@ def create_app(*, prepare: bool = True) -> FastAPI:
     if prepare:
         ensure_database()
         if settings.demo:
-            from painguide.demo import seed_demo
-
             seed_demo()
     app = FastAPI(
         title="painguide",
@@ -132,20 +144,6 @@ def create_app(*, prepare: bool = True) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-    )
-    from painguide.web.routes import (
-        api,
-        case_links,
-        case_steps,
-        core,
-        dose,
-        language,
-        outcomes,
-        pathway,
-        pathway_api,
-        reports,
-        sono,
-        training,
     )
 
     app.add_middleware(UploadLimit, limits=sono.UPLOAD_LIMITS, render=_error_handler)

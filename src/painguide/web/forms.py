@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import Request
 
 from painguide.errors import ValidationError
+from painguide.settings import get_settings
 
 __all__ = ["FormData", "clean", "form_data", "local_datetime", "site_zone"]
 
@@ -33,7 +34,6 @@ async def form_data(request: Request) -> FormData:
 
 def site_zone() -> tzinfo:
     """The zone times entered on pages are read in (the site's zone where one is configured, else UTC)."""
-    from painguide.settings import get_settings
 
     zone = getattr(get_settings(), "site_zone", None)
     return zone() if callable(zone) else UTC

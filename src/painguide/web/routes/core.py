@@ -16,6 +16,7 @@ from painguide.auth import User
 from painguide.catalogue.loader import KnowledgeBase, load_knowledge
 from painguide.catalogue.models import MODALITIES
 from painguide.errors import PainguideError, TooManyAttemptsError, ValidationError
+from painguide.services import ensure_database
 from painguide.settings import get_settings
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow, templates
@@ -37,7 +38,6 @@ def _kb() -> KnowledgeBase:
 @router.get("/health", dependencies=[Public])
 def health() -> dict[str, Any]:
     """Liveness and readiness (no authentication: used by monitors; reveals no patient data)."""
-    from painguide.services import ensure_database
 
     ensure_database()
     return {"status": "ok", "procedures": len(_kb().catalogue.enabled()), "demo": get_settings().demo}

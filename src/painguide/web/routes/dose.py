@@ -12,7 +12,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from painguide.auth import User
+from painguide.dose.charts import box_figure, events_figure, skin_map_figure, trend_figure
 from painguide.dose.dashboard import OUTLIERS_PER_GROUP, POINTS_PER_GROUP
+from painguide.dose.export import csv_chunks, write_xlsx
 from painguide.dose.models import ReportFilter
 from painguide.dose.review import alert_list, dashboard_view, export_reports, report_page, report_view
 from painguide.dose.service import UNMAPPED, procedure_names
@@ -90,7 +92,6 @@ def dashboard(
     group_by: Annotated[GroupBy, Query(alias="by")] = "procedure",
 ) -> Response:
     """Distributions and trends per procedure type, device or operator, with reference levels and alerts."""
-    from painguide.dose.charts import box_figure, trend_figure
 
     names = procedure_names()
     view = dashboard_view(open_uow, kind=kind, group_by=group_by, names=names, actor=user.username)
@@ -135,7 +136,6 @@ def reports(
 @router.get("/reports/{report_id}", response_class=HTMLResponse)
 def report_detail(request: Request, user: PatientReader, report_id: int) -> Response:
     """One report: totals, peak skin dose, every irradiation event, comparisons and its alerts."""
-    from painguide.dose.charts import events_figure, skin_map_figure
 
     view = report_view(open_uow, report_id, actor=user.username)
     skin, report = view.skin, view.stored.report
@@ -177,7 +177,6 @@ _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @router.get("/export.csv")
 def export_csv(user: Exporter, where: Filter) -> Response:
     """The stored reports (all, or those matching the filters) as CSV, streamed."""
-    from painguide.dose.export import csv_chunks
 
     _total, rows = export_reports(open_uow, where, actor=user.username, fmt="csv")
     headers = {"Content-Disposition": 'attachment; filename="dose-reports.csv"'}
@@ -187,7 +186,6 @@ def export_csv(user: Exporter, where: Filter) -> Response:
 @router.get("/export.xlsx")
 def export_xlsx(user: Exporter, where: Filter) -> Response:
     """The stored reports (all, or those matching the filters) as an XLSX workbook, built on disk."""
-    from painguide.dose.export import write_xlsx
 
     _total, rows = export_reports(open_uow, where, actor=user.username, fmt="xlsx")
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115  (closed after streaming)

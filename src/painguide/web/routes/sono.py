@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import tempfile
 from collections.abc import AsyncIterator
 from functools import lru_cache
 from pathlib import Path
@@ -17,10 +18,32 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
 from painguide.auth import User, permission_matrix
+from painguide.errors import NotFoundError, PainguideError, ValidationError
+from painguide.settings import get_settings
+from painguide.sono.charts import EVENT_STYLE, timeline_figure
 from painguide.sono.live import LiveEntry, LiveRegistry, LiveSession
-from painguide.sono.service import MAX_UPLOAD_BYTES
+from painguide.sono.pipeline import WARNING_TYPES
+from painguide.sono.service import (
+    MAX_UPLOAD_BYTES,
+    acknowledge_live_warning,
+    analyse_and_store,
+    cine_dir,
+    get_review,
+    key_frame_jpeg,
+    live_sessions,
+    mark_live_injection,
+    may_control,
+    recent_analyses,
+    record_live_view,
+    shows_identity,
+    start_live_source,
+    stop_live_session,
+)
+from painguide.sono.service import live_status as status_of
+from painguide.sono.sources import SOURCE_FORMS, parse_source
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow, templates
+from painguide.web.uploads import save_upload
 
 __all__ = ["router"]
 
@@ -41,7 +64,6 @@ UPLOAD_LIMITS: dict[str, int] = {"/sono/live/source": MAX_LIVE_UPLOAD_BYTES, "/s
 
 def _upload_dir(user: User) -> Path:
     """The user's own folder for cines and videos uploaded on the live page (``dicom:NAME``)."""
-    from painguide.settings import get_settings
 
     folder = get_settings().data_dir / "sono-live" / user.username
     folder.mkdir(parents=True, exist_ok=True)
@@ -54,8 +76,6 @@ def _uploads(user: User) -> list[str]:
 
 def _resolve(spec: str, user: User) -> str:
     """Map ``dicom:NAME`` and ``video:NAME`` to the user's uploads; other sources pass through."""
-    from painguide.errors import ValidationError
-    from painguide.sono.sources import parse_source
 
     source = parse_source(spec, field=_FIELD)
     if not source.is_file:
@@ -78,7 +98,6 @@ def _stop_live() -> None:
 
 def _selected(user: User, session_id: str | None) -> LiveEntry | None:
     """The session the page shows: the one asked for, else the user's own, else none."""
-    from painguide.errors import NotFoundError
 
     if session_id:
         try:
@@ -91,9 +110,6 @@ def _selected(user: User, session_id: str | None) -> LiveEntry | None:
 def _live_context(
     user: User, *, session_id: str | None = None, error: str | None = None, source: str = ""
 ) -> dict[str, Any]:
-    from painguide.sono.pipeline import WARNING_TYPES
-    from painguide.sono.service import live_sessions, may_control, shows_identity
-    from painguide.sono.sources import SOURCE_FORMS
 
     entry = _selected(user, session_id)
     identity = shows_identity(user)
@@ -117,7 +133,6 @@ def live_page(
     request: Request, user: LiveViewer, session: str | None = None, uow: UnitOfWork = Depends(get_uow)
 ) -> HTMLResponse:
     """Live guidance: the sessions running, and the chosen one's stream, warnings and controls."""
-    from painguide.sono.service import record_live_view
 
     context = _live_context(user, session_id=session)
     if context["entry"] is not None:
@@ -139,9 +154,6 @@ def live_source(
 
     Sources: ``video:PATH_OR_INDEX``, ``igtl:HOST:PORT``, ``dicom:NAME`` of an upload, ``simulated``.
     """
-    from painguide.errors import PainguideError, ValidationError
-    from painguide.sono.service import start_live_source
-    from painguide.web.uploads import save_upload
 
     try:
         if file is not None and file.filename:
@@ -177,7 +189,6 @@ def live_source(
 @router.post("/live/{session_id}/stop")
 def live_stop(user: LiveController, session_id: str, uow: UnitOfWork = Depends(get_uow)) -> JSONResponse:
     """Stop a live session's source (owner or supervisor; the page then shows the last frame)."""
-    from painguide.sono.service import stop_live_session
 
     stop_live_session(uow, _registry, user, session_id)
     return JSONResponse({"running": False})
@@ -186,7 +197,6 @@ def live_stop(user: LiveController, session_id: str, uow: UnitOfWork = Depends(g
 @router.post("/live/{session_id}/injection")
 def live_injection(user: LiveController, session_id: str, uow: UnitOfWork = Depends(get_uow)) -> JSONResponse:
     """Mark the injection start now (owner or supervisor)."""
-    from painguide.sono.service import mark_live_injection
 
     mark_live_injection(uow, _registry, user, session_id)
     return JSONResponse({"injection": "started"})
@@ -197,7 +207,6 @@ def live_acknowledge(
     user: LiveController, session_id: str, warning: Annotated[int, Form()], uow: UnitOfWork = Depends(get_uow)
 ) -> JSONResponse:
     """Acknowledge a warning (its index in ``alerts``); the owner or a supervisor only; audited."""
-    from painguide.sono.service import acknowledge_live_warning
 
     ack = acknowledge_live_warning(uow, _registry, user, session_id, warning)
     body = {"warning": warning, "acknowledged_by": ack.by, "acknowledged_at": ack.at.isoformat()}
@@ -236,7 +245,6 @@ def live_status(user: LiveViewer, session_id: str) -> JSONResponse:
 
     See :func:`painguide.sono.service.live_status` for the fields (polled by the page).
     """
-    from painguide.sono.service import live_status as status_of
 
     return JSONResponse(status_of(_registry, user, session_id))
 
@@ -244,7 +252,6 @@ def live_status(user: LiveViewer, session_id: str) -> JSONResponse:
 @router.get("/live/sessions")
 def live_session_list(user: LiveViewer) -> JSONResponse:
     """The running live sessions: owner, source (not for viewers), state and open warnings."""
-    from painguide.sono.service import live_sessions
 
     return JSONResponse({"sessions": live_sessions(_registry, user)})
 
@@ -264,7 +271,6 @@ def plotly_js() -> Response:
 
 
 def _review_context(user: User, uow: UnitOfWork, *, error: str | None = None) -> dict[str, Any]:
-    from painguide.sono.service import recent_analyses, shows_identity
 
     return {
         "user": user,
@@ -291,11 +297,6 @@ def review_upload(
     uow: UnitOfWork = Depends(get_uow),
 ) -> HTMLResponse | RedirectResponse:
     """Analyse an uploaded DICOM cine, keep it, store its summary for the study and open its review."""
-    import tempfile
-
-    from painguide.errors import PainguideError, ValidationError
-    from painguide.sono.service import analyse_and_store, cine_dir
-    from painguide.web.uploads import save_upload
 
     name = Path(file.filename or "upload.dcm").name
     try:
@@ -327,9 +328,6 @@ def review_detail(
     request: Request, user: ReviewReader, analysis_id: int, uow: UnitOfWork = Depends(get_uow)
 ) -> HTMLResponse:
     """One stored analysis: summary, timeline chart, key frames with the overlay, and the events."""
-    from painguide.sono.charts import EVENT_STYLE, timeline_figure
-    from painguide.sono.pipeline import WARNING_TYPES
-    from painguide.sono.service import get_review, shows_identity
 
     review = get_review(uow, analysis_id)
     row = review.row
@@ -350,7 +348,6 @@ def review_frame(
     user: ReviewReader, analysis_id: int, index: int, uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
     """A key frame of the analysis with the overlay, drawn from the kept cine."""
-    from painguide.sono.service import key_frame_jpeg
 
     body = key_frame_jpeg(uow, analysis_id, index)
     return Response(body, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})

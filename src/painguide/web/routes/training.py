@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from painguide.auth import User
+from painguide.auth import User, permission_matrix
 from painguide.catalogue.loader import load_knowledge
 from painguide.catalogue.models import MODALITIES, Modality
 from painguide.errors import ValidationError
@@ -47,7 +47,6 @@ def _common(user: User, uow: UnitOfWork, operator: str) -> dict[str, Any]:
 
 
 def _sees_all(user: User) -> bool:
-    from painguide.auth import permission_matrix
 
     return permission_matrix().allows(user.roles, "training.logbook.all")
 

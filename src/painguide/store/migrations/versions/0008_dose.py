@@ -17,6 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from painguide.store.dose_tally import rebuild_tallies
+
 revision = "0008_dose"
 down_revision = "0004_dose"
 branch_labels = None
@@ -68,7 +70,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_dose_patient_tally_dap_sum_gy_cm2", "dose_patient_tally", ["dap_sum_gy_cm2"])
     op.create_index("ix_dose_patient_tally_rp_sum_mgy", "dose_patient_tally", ["rp_sum_mgy"])
-    from painguide.store.dose_tally import rebuild_tallies
 
     rebuild_tallies(op.get_bind(), bins=False)  # the dose bins follow in 0014_dose
 

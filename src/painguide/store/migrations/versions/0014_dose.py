@@ -20,6 +20,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from painguide.store.dose_tally import DIMENSIONS, rebuild_tallies
+
 revision = "0014_dose"
 down_revision = ("0012_dose_skin", "0008_dose")
 branch_labels = None
@@ -45,7 +47,6 @@ def upgrade() -> None:
     with op.batch_alter_table("dose_patient_tally") as batch:
         batch.add_column(sa.Column("skin_sum_mgy", sa.Float(), nullable=False, server_default="0"))
     op.create_index("ix_dose_patient_tally_skin_sum_mgy", "dose_patient_tally", ["skin_sum_mgy"])
-    from painguide.store.dose_tally import DIMENSIONS, rebuild_tallies
 
     rebuild_tallies(op.get_bind(), dimensions=DIMENSIONS)
 
