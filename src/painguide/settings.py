@@ -20,7 +20,6 @@ _MIB = 1024 * 1024
 
 
 def _default_data_dir() -> Path:
-
     return Path(user_data_dir("painguide", appauthor=False))
 
 

@@ -162,7 +162,6 @@ def _dose(rng: random.Random, key: str, index: int, patient: str) -> tuple[float
 
 
 def _one(rng: random.Random, index: int, when: datetime, templates: dict[str, DoseReport]) -> DoseReport:
-
     block = index // 3  # patients come in series of three
     keys = sorted(FLUORO_PROFILES)
     patient = ALERT_PATIENT if index in _ALERT_INDICES else f"DEMO-{block % 20:03d}"

@@ -54,7 +54,6 @@ class EffectiveDoseEstimate:
 
 @lru_cache(maxsize=1)
 def _load() -> tuple[tuple[KFactor, ...], dict[str, str], str]:
-
     data, _ = read_packaged_yaml("painguide.dose", "data/effective_dose.yaml")
     try:
         factors = tuple(

@@ -308,7 +308,6 @@ def _check_complete(dataset: Any) -> None:
 
 
 def _with_dicom_warnings(report: DoseReport, caught: Iterable[warnings.WarningMessage]) -> DoseReport:
-
     seen = dict.fromkeys(str(w.message).split(" Please see")[0] for w in caught)
     if not seen:
         return report

@@ -23,7 +23,6 @@ from typing import Any, Literal
 
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
-from painguide.catalogue.loader import load_knowledge
 from painguide.dose.models import DoseReport, ReportFilter, SkinDose, StoredReport
 from painguide.dose.procedures import ProcedureMatcher, check_aliases, load_aliases
 from painguide.dose.rdsr import parse_dataset, read_dose_report
@@ -199,7 +198,6 @@ def procedure_matcher() -> ProcedureMatcher:
 
 @lru_cache(maxsize=4)
 def _matcher(policy: Path | None, site: Path | None, _stamp: int | None) -> ProcedureMatcher:
-
     names = {pid: list(names.values()) for pid, names in _catalogue_names(policy).items()}
     aliases = check_aliases(load_aliases(), names, "painguide/dose/data/procedure_aliases.yaml")
     if site is not None:
@@ -209,6 +207,7 @@ def _matcher(policy: Path | None, site: Path | None, _stamp: int | None) -> Proc
 
 
 def _catalogue_names(policy: Path | None) -> dict[str, dict[str, str]]:
+    from painguide.catalogue.loader import load_knowledge
 
     procedures = load_knowledge(policy).catalogue.procedures
     return {pid: {str(lang): str(name) for lang, name in p.names.items()} for pid, p in procedures.items()}
@@ -417,7 +416,6 @@ def estimate_pending_skin_doses(
 
 
 def _parse(source: Source, *, strict: bool, folder: Path) -> _Parsed | ImportOutcome:
-
     try:
         data = source.read()
     except (OSError, zipfile.BadZipFile, KeyError) as exc:

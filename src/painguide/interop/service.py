@@ -53,7 +53,6 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _names(procedure_id: str | None) -> dict[str, str]:
-
     if procedure_id is None:
         return {}
     procedure = load_knowledge(get_settings().site_policy).catalogue.procedures.get(procedure_id)
@@ -198,7 +197,6 @@ def export_all(uow: UnitOfWork, actor: User, *, now: datetime | None = None) -> 
 
 
 def _sample(row: DoseReportRow) -> Any:
-
     device = " ".join(x for x in (row.manufacturer, row.model, row.station_name) if x) or None
     return DoseSample(
         report_id=row.id, patient_id=row.patient_id, study_datetime=row.study_datetime,

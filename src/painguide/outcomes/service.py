@@ -347,7 +347,6 @@ def open_patient_link(uow: UnitOfWork, token: str, *, now: datetime | None = Non
 
 
 def _names(procedure_id: str) -> dict[str, str]:
-
     procedure = load_knowledge(get_settings().site_policy).catalogue.procedures.get(procedure_id)
     if procedure is None:
         return {"en": procedure_id, "de": procedure_id}

@@ -65,7 +65,6 @@ def _now(now: datetime | None) -> datetime:
 
 
 def _site_policy() -> Any:
-
     return get_settings().site_policy
 
 

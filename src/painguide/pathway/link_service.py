@@ -113,7 +113,6 @@ def _decision_dict(d: LinkDecision) -> dict[str, Any]:
 
 
 def _window() -> timedelta:
-
     hours = get_settings().link_window_hours
     if not 0 < hours <= 24 * 14:
         raise ValidationError("PAINGUIDE_LINK_WINDOW_HOURS", f"give 0-336 hours (got {hours:g})")
@@ -121,7 +120,6 @@ def _window() -> timedelta:
 
 
 def _zone() -> tzinfo:
-
     return get_settings().site_zone()
 
 

@@ -55,7 +55,6 @@ class StepForm:
 
 
 def _settings_policy() -> Any:
-
     return get_settings().site_policy
 
 

@@ -150,7 +150,6 @@ def query_of(identifier: Any) -> WorklistQuery:
 
 
 def _code(entry: WorklistEntry) -> Any:
-
     item = Dataset()
     item.CodeValue = entry.procedure[:16]
     item.CodingSchemeDesignator = _CODE_SCHEME
@@ -234,7 +233,6 @@ def project(answer: Any, request: Any) -> Any:
 
 
 def _status(code: int, comment: str) -> Any:
-
     status = Dataset()
     status.Status = code
     status.ErrorComment = comment[:64]

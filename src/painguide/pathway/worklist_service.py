@@ -25,7 +25,6 @@ MAX_ANSWERS = 1000
 
 
 def _names() -> dict[str, str]:
-
     return procedure_names()
 
 

@@ -137,7 +137,6 @@ def real_needle_free_files() -> list[str]:
 
 
 def _real_false_detections(path: str) -> tuple[int, int]:
-
     pipeline = GuidancePipeline()
     frames = read_dicom_cine(path).frames
     return sum(pipeline(f).needle.visible for f in frames), len(frames)

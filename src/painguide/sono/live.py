@@ -215,7 +215,6 @@ class LiveSession:
                 listen(event)
 
     def _draw(self, frame: Frame, result: FrameResult) -> None:
-
         image: NDArray[np.uint8] = draw_overlay(frame, result, warnings=list(self.warnings))
         ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
         with self._lock:
@@ -357,7 +356,6 @@ class LiveRunner:
         return self._thread.is_alive()
 
     def _run(self) -> None:
-
         try:
             for _ in self.session.run(self._source):
                 pass

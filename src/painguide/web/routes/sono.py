@@ -110,7 +110,6 @@ def _selected(user: User, session_id: str | None) -> LiveEntry | None:
 def _live_context(
     user: User, *, session_id: str | None = None, error: str | None = None, source: str = ""
 ) -> dict[str, Any]:
-
     entry = _selected(user, session_id)
     identity = shows_identity(user)
     return {
@@ -271,7 +270,6 @@ def plotly_js() -> Response:
 
 
 def _review_context(user: User, uow: UnitOfWork, *, error: str | None = None) -> dict[str, Any]:
-
     return {
         "user": user,
         "rows": recent_analyses(uow),

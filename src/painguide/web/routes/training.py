@@ -47,7 +47,6 @@ def _common(user: User, uow: UnitOfWork, operator: str) -> dict[str, Any]:
 
 
 def _sees_all(user: User) -> bool:
-
     return permission_matrix().allows(user.roles, "training.logbook.all")
 
 
