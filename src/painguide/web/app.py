@@ -14,7 +14,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from painguide.accounts.service import session_user
 from painguide.catalogue.loader import load_knowledge
-from painguide.demo import seed_demo
 from painguide.errors import GateError, PainguideError, TooManyAttemptsError, ValidationError
 from painguide.services import ensure_database, open_uow
 from painguide.settings import get_settings
@@ -133,6 +132,8 @@ def create_app(*, prepare: bool = True) -> FastAPI:
     if prepare:
         ensure_database()
         if settings.demo:
+            from painguide.demo import seed_demo
+
             seed_demo()
     app = FastAPI(
         title="painguide",

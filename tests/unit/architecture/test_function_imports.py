@@ -90,6 +90,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("painguide/dose/service.py", "painguide.catalogue.loader"): (
         "the catalogue loader (pydantic models, about 40 ms) loads only when procedure names are matched"
     ),
+    ("painguide/web/app.py", "painguide.demo"): (
+        "demo seeding loads every feature's generators (pydicom, OpenCV); only a demo server needs it"
+    ),
     ("painguide/sono/service.py", "painguide.pathway.link_service"): (
         "linking loads the care-pathway package; only a stored analysis is linked"
     ),
