@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING
 
 from painguide.dose.generator import FLUORO_PROFILES, ct_report, fluoro_report
 from painguide.dose.models import DoseReport, DoseTotals, IrradiationEvent, SkinDose
-from painguide.dose.rdsr import parse_dataset
-from painguide.dose.service import procedure_matcher, procedure_type_of
+from painguide.dose.rdsr import parse_dataset, read_dose_report
+from painguide.dose.service import procedure_matcher, procedure_type_of, skin_dose_of
 from painguide.dose.skin import unmet_reasons
 from painguide.store.uow import UnitOfWork
 
@@ -241,9 +241,6 @@ def _seed_skin_example(uow: UnitOfWork, matcher: ProcedureMatcher, today: date) 
     """Add pyskindose's example report with its skin dose estimate (about a second of pyskindose), dated a
     month before ``today`` like the other demo reports (the file says 2017); its description stays as the
     file has it, so it shows as a report no catalogue procedure names."""
-    from painguide.dose.rdsr import read_dose_report
-    from painguide.dose.service import procedure_type_of, skin_dose_of
-
     try:
         data = files("pyskindose").joinpath(SKIN_EXAMPLE).read_bytes()
     except (ModuleNotFoundError, OSError):  # pragma: no cover - pyskindose is a pinned dependency
