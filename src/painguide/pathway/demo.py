@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from painguide.auth import User
 from painguide.dose.demo import ALERT_PATIENT, demo_reports
 from painguide.dose.service import procedure_type_of
@@ -38,9 +36,7 @@ from painguide.pathway.models import (
     ProcedureRecord,
     Qualification,
 )
-from painguide.store.link_repository import LinkRepository
-from painguide.store.pathway_repository import PathwayRepository
-from painguide.store.uow import UnitOfWork
+from painguide.store.uow import OneTransaction, UnitOfWork
 
 __all__ = ["DEMO_MARKER", "seed_demo_data"]
 
@@ -201,42 +197,11 @@ def _dose_linked(today: date) -> list[_Spec]:
     return specs
 
 
-class _OneTransaction(UnitOfWork):
-    """The caller's unit of work seen by the services during seeding: their commits only flush.
-
-    All demo cases are then written in the caller's one transaction (much faster on SQLite, and nothing is
-    half-seeded after an error). A service rolls back only when a gate refuses, before it has written
-    anything, so skipping that rollback keeps the refusal entry and loses nothing.
-    """
-
-    def __init__(self, outer: UnitOfWork) -> None:  # no super().__init__: this wraps an open unit of work
-        self._outer = outer
-        self.users, self.audit = outer.users, outer.audit
-
-    @property
-    def session(self) -> Session:
-        return self._outer.session
-
-    @property
-    def pathway(self) -> PathwayRepository:
-        return self._outer.pathway
-
-    @property
-    def links(self) -> LinkRepository:
-        return self._outer.links
-
-    def commit(self) -> None:
-        self._outer.session.flush()
-
-    def rollback(self) -> None:
-        return None
-
-
 def seed_demo_data(outer: UnitOfWork, today: date | None = None) -> None:
     """Create the demo patients and cases through the services unless they exist (the caller commits)."""
     if outer.pathway.search_patients(DEMO_MARKER, limit=1).total:
         return
-    uow = _OneTransaction(outer)
+    uow = OneTransaction(outer)
     today = today or date.today()
     if not uow.pathway.qualification_on(PHYSICIAN.username, today):
         qualification = Qualification(

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the feature repositories are imported when first used (star
     from painguide.store.report_repository import ReportRepository
     from painguide.store.training_repository import TrainingRepository
 
-__all__ = ["UnitOfWork"]
+__all__ = ["OneTransaction", "UnitOfWork"]
 
 
 class UnitOfWork:
@@ -142,3 +142,27 @@ class UnitOfWork:
         # close() rolls back whatever was not committed; unlike rollback() it leaves loaded objects readable.
         self.session.close()
         self._session = None
+
+
+class OneTransaction(UnitOfWork):
+    """An open unit of work as services see it while a seeder calls them: their commits only flush.
+
+    All the seeder's writes then land in the caller's one transaction (much faster on SQLite, and nothing is
+    half-seeded after an error). A service rolls back only when a gate refuses, before it has written
+    anything, so skipping that rollback keeps the refusal entry and loses nothing. It hands out the same
+    typed repositories, on the caller's session.
+    """
+
+    def __init__(self, outer: UnitOfWork) -> None:  # wraps an open unit of work: no session of its own
+        super().__init__(outer._factory)
+        self._session = outer.session
+        self.users, self.audit, self.sessions = outer.users, outer.audit, outer.sessions
+        self.tokens, self.logins = outer.tokens, outer.logins
+        self.preferences, self.sono = outer.preferences, outer.sono
+
+    def commit(self) -> None:
+        """Flush only: the caller commits the one transaction."""
+        self.session.flush()
+
+    def rollback(self) -> None:
+        """Nothing: the caller's transaction decides."""

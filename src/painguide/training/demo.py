@@ -16,8 +16,6 @@ import random
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from painguide.advisor import PatientFactors, recommend
 from painguide.auth import User
 from painguide.catalogue.loader import load_knowledge
@@ -37,9 +35,7 @@ from painguide.pathway.models import (
 )
 from painguide.pathway.planning import make_plan
 from painguide.settings import get_settings
-from painguide.store.pathway_repository import PathwayRepository
-from painguide.store.training_repository import TrainingRepository
-from painguide.store.uow import UnitOfWork
+from painguide.store.uow import OneTransaction, UnitOfWork
 from painguide.training import service
 from painguide.training.education import Course
 from painguide.training.records import TrainingSession
@@ -54,37 +50,11 @@ COUNT = 24
 SUPERVISED = 10
 
 
-class _OneTransaction(UnitOfWork):
-    """The caller's unit of work seen by the services: their commits only flush (one transaction)."""
-
-    def __init__(self, outer: UnitOfWork) -> None:  # wraps an open unit of work
-        self._outer = outer
-        self.users, self.audit = outer.users, outer.audit  # the services audit through uow.audit
-
-    @property
-    def session(self) -> Session:
-        return self._outer.session
-
-    @property
-    def pathway(self) -> PathwayRepository:
-        return self._outer.pathway
-
-    @property
-    def training(self) -> TrainingRepository:
-        return self._outer.training
-
-    def commit(self) -> None:
-        self._outer.session.flush()
-
-    def rollback(self) -> None:
-        return None
-
-
 def seed_demo_data(outer: UnitOfWork, today: date | None = None) -> None:
     """Add the trainee's demo cases, sessions and courses unless they exist (the caller commits)."""
     if outer.pathway.search_patients(DEMO_MARKER, limit=1).total:
         return
-    uow = _OneTransaction(outer)
+    uow = OneTransaction(outer)
     today = today or date.today()
     rng = random.Random(11)
     first = today - timedelta(days=COUNT * 7 + 100)

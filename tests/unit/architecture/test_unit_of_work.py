@@ -17,7 +17,7 @@ SRC = Path(__file__).resolve().parents[3] / "src" / "painguide"
 #: Modules still using ``uow.session`` (none: keep it so).
 RAW_SESSION_ALLOWED: frozenset[str] = frozenset()
 #: Modules outside store/ still importing SQLAlchemy (queries not yet moved into store/ repositories).
-SQLALCHEMY_ALLOWED = frozenset({"dose/service.py", "pathway/demo.py", "training/demo.py"})
+SQLALCHEMY_ALLOWED = frozenset({"dose/service.py"})
 
 
 def _modules() -> list[Path]:
