@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ __all__ = [
     "STATUS_SUCCESS",
     "ReceiverConfig",
     "TlsFiles",
+    "check_association_settings",
     "make_store_handler",
     "receiver_config",
     "ssl_context",
@@ -73,6 +74,42 @@ class ReceiverConfig:
     tls: TlsFiles | None = None
 
 
+def check_association_settings(
+    ae_title: str,
+    allowed_callers: Sequence[str],
+    *,
+    accept_any: bool,
+    demo: bool,
+    tls: TlsFiles | None,
+    allowed_to: str,
+    setting: str,
+) -> tuple[str, tuple[str, ...]]:
+    """Our AE title and the allowed calling AE titles of a DICOM service (receiver or worklist), checked.
+
+    Outside demo mode the callers must be named or ``accept_any`` said; TLS files must exist. Errors name the
+    command-line option and the fix (``allowed_to`` and ``setting`` word the message for the service).
+    """
+    title = ae_title.strip()
+    if not 0 < len(title) <= 16:
+        raise ValidationError("--ae-title", f"{ae_title!r} must be 1 to 16 characters")
+    callers = tuple(c.strip() for c in allowed_callers if c.strip())
+    if bad := [c for c in callers if len(c) > 16]:
+        raise ValidationError("--allow", f"AE titles are at most 16 characters ({', '.join(bad)})")
+    if callers and accept_any:
+        raise ValidationError("--accept-any", "give either --allow titles or --accept-any, not both")
+    if not callers and not accept_any and not demo:
+        raise ValidationError(
+            "--allow",
+            f"name the calling AE titles allowed to {allowed_to} (--allow CARM01, or {setting}), or say "
+            "--accept-any to accept every caller",
+        )
+    if tls is not None:
+        for option, path in (("--tls-cert", tls.certificate), ("--tls-key", tls.key), ("--tls-ca", tls.ca)):
+            if path is not None and not path.is_file():
+                raise ValidationError(option, f"{path} is not a readable file; give a PEM file")
+    return title, callers
+
+
 def receiver_config(
     *,
     host: str,
@@ -98,24 +135,10 @@ def receiver_config(
     ...
     painguide.errors.ValidationError: --allow: name the calling AE titles allowed to send ... --accept-any ...
     """
-    title = ae_title.strip()
-    if not 0 < len(title) <= 16:
-        raise ValidationError("--ae-title", f"{ae_title!r} must be 1 to 16 characters")
-    callers = tuple(c.strip() for c in allowed_callers if c.strip())
-    if bad := [c for c in callers if len(c) > 16]:
-        raise ValidationError("--allow", f"AE titles are at most 16 characters ({', '.join(bad)})")
-    if callers and accept_any:
-        raise ValidationError("--accept-any", "give either --allow titles or --accept-any, not both")
-    if not callers and not accept_any and not demo:
-        raise ValidationError(
-            "--allow",
-            "name the calling AE titles allowed to send (--allow CARM01, or "
-            "PAINGUIDE_DICOM_ALLOWED_CALLERS), or say --accept-any to accept every caller",
-        )
-    if tls is not None:
-        for option, path in (("--tls-cert", tls.certificate), ("--tls-key", tls.key), ("--tls-ca", tls.ca)):
-            if path is not None and not path.is_file():
-                raise ValidationError(option, f"{path} is not a readable file; give a PEM file")
+    title, callers = check_association_settings(
+        ae_title, allowed_callers, accept_any=accept_any, demo=demo, tls=tls,
+        allowed_to="send", setting="PAINGUIDE_DICOM_ALLOWED_CALLERS",
+    )  # fmt: skip
     return ReceiverConfig(
         host=host,
         port=port,

@@ -19,7 +19,7 @@ from typing import Any
 from pydicom import DataElement, Dataset
 
 from painguide.auth import User
-from painguide.dose.receiver import TlsFiles, ssl_context
+from painguide.dose.receiver import TlsFiles, check_association_settings, ssl_context
 from painguide.errors import ValidationError
 from painguide.pathway.worklist import (
     DICOM_MODALITIES,
@@ -91,29 +91,15 @@ def worklist_config(
     ...
     painguide.errors.ValidationError: --allow: name the calling AE titles ... --accept-any ...
     """
-    title = ae_title.strip()
-    if not 0 < len(title) <= 16:
-        raise ValidationError("--ae-title", f"{ae_title!r} must be 1 to 16 characters")
-    callers = tuple(c.strip() for c in allowed_callers if c.strip())
-    if bad := [c for c in callers if len(c) > 16]:
-        raise ValidationError("--allow", f"AE titles are at most 16 characters ({', '.join(bad)})")
-    if callers and accept_any:
-        raise ValidationError("--accept-any", "give either --allow titles or --accept-any, not both")
-    if not callers and not accept_any and not demo:
-        raise ValidationError(
-            "--allow",
-            "name the calling AE titles allowed to query the worklist (--allow CARM01, or "
-            "PAINGUIDE_WORKLIST_ALLOWED_CALLERS), or say --accept-any to accept every caller",
-        )
+    title, callers = check_association_settings(
+        ae_title, allowed_callers, accept_any=accept_any, demo=demo, tls=tls,
+        allowed_to="query the worklist", setting="PAINGUIDE_WORKLIST_ALLOWED_CALLERS",
+    )  # fmt: skip
     code = fluoro_modality.strip().upper()
     if code not in DICOM_MODALITIES["fluoroscopy"]:
         raise ValidationError(
             "PAINGUIDE_WORKLIST_FLUORO_MODALITY", f"give RF or XA for fluoroscopy (got {fluoro_modality!r})"
         )
-    if tls is not None:
-        for option, path in (("--tls-cert", tls.certificate), ("--tls-key", tls.key), ("--tls-ca", tls.ca)):
-            if path is not None and not path.is_file():
-                raise ValidationError(option, f"{path} is not a readable file; give a PEM file")
     return WorklistConfig(host, port, title, callers, code, tls)
 
 
