@@ -19,6 +19,12 @@ app = typer.Typer(
 )
 
 
+def _echo_page(total: int, limit: int, offset: int, key: str, items: list[Any]) -> None:
+    """One page of a listing as JSON: its total, limit and offset, and the items under ``key``."""
+    out = {"total": total, "limit": limit, "offset": offset, key: items}
+    typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+
+
 @app.command("show")
 @requires("case.read")
 def show(
@@ -99,13 +105,7 @@ def list_(
     with open_uow() as uow:
         page = list_cases(uow, cli_principal(), stage=stage, limit=limit, offset=offset)
     if as_json:
-        out = {
-            "total": page.total,
-            "limit": page.limit,
-            "offset": page.offset,
-            "cases": [c.to_dict() for c in page.items],
-        }
-        typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        _echo_page(page.total, page.limit, page.offset, "cases", [c.to_dict() for c in page.items])
         return
     typer.echo(f"{page.total} case(s)")
     for c in page.items:
@@ -195,13 +195,7 @@ def unlinked(
     with open_uow() as uow:
         page = list_unlinked(uow, cli_principal(), kind=kind, limit=limit, offset=offset)
     if as_json:
-        out = {
-            "total": page.total,
-            "limit": page.limit,
-            "offset": page.offset,
-            "items": [i.to_dict() for i in page.items],
-        }
-        typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        _echo_page(page.total, page.limit, page.offset, "items", [i.to_dict() for i in page.items])
         return
     typer.echo(f"{page.total} unlinked item(s)")
     for i in page.items:
