@@ -14,6 +14,7 @@ from typing import Any
 
 from painguide.dose.dashboard import DashboardData, Group
 from painguide.dose.models import DoseReport, ReportKind, SkinDoseMap
+from painguide.i18n.text import ENGLISH, N_, Texts, number, plotly_separators
 
 __all__ = ["box_figure", "events_figure", "log_ticks", "skin_map_figure", "trend_figure", "wrap_label"]
 
@@ -55,8 +56,9 @@ def log_ticks(low: float, high: float) -> list[float]:
     return ticks
 
 
-def _axis(data: DashboardData) -> dict[str, Any]:
-    axis: dict[str, Any] = {"type": "log", "title": f"{data.label} ({data.unit}, log scale)"}
+def _axis(data: DashboardData, t: Texts) -> dict[str, Any]:
+    title = t.gettext("%(quantity)s (%(unit)s, log scale)", quantity=t.label(data.label), unit=data.unit)
+    axis: dict[str, Any] = {"type": "log", "title": title}
     if data.y_range is not None:
         low, high = data.y_range
         ticks = log_ticks(low, high)
@@ -68,11 +70,16 @@ def _axis(data: DashboardData) -> dict[str, Any]:
     return axis
 
 
-def _alert(data: DashboardData) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _alert(data: DashboardData, t: Texts) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The alert level's line (a layout shape) and note (an annotation), or only the note above the chart."""
     if data.alert_level is None:
         return [], []
-    text = f"alert level {data.alert_level:g} {data.unit} ({data.alert_source})"
+    text = t.gettext(
+        "alert level %(level)s %(unit)s (%(source)s)",
+        level=number(data.alert_level, t.language),
+        unit=data.unit,
+        source=data.alert_source,
+    )
     if data.alert_in_range:
         line = {
             "type": "line",
@@ -100,7 +107,7 @@ def _alert(data: DashboardData) -> tuple[list[dict[str, Any]], list[dict[str, An
         "yref": "paper",
         "x": 0.0,
         "y": 1.0,
-        "text": f"▲ {text} above the plotted range",
+        "text": "▲ " + t.gettext("%(alert)s above the plotted range", alert=text),
         "showarrow": False,
         "xanchor": "left",
         "yanchor": "bottom",
@@ -109,20 +116,24 @@ def _alert(data: DashboardData) -> tuple[list[dict[str, Any]], list[dict[str, An
     return [], [note]
 
 
-def _html(traces: list[dict[str, Any]], layout: dict[str, Any], data: DashboardData, div_id: str) -> str:
+def _html(
+    traces: list[dict[str, Any]], layout: dict[str, Any], data: DashboardData, div_id: str, t: Texts
+) -> str:
     """The figure as an HTML fragment, written from plain dicts (Plotly's figure objects validate every
     property of every trace, which took longer than the database work of a dashboard with many groups)."""
     import plotly.io as pio
 
-    shapes, notes = _alert(data)
-    layout = layout | {"shapes": shapes, "annotations": notes}
+    shapes, notes = _alert(data, t)
+    layout = layout | {"shapes": shapes, "annotations": notes, "separators": plotly_separators(t.language)}
     layout["yaxis"] = layout["yaxis"] | {"gridcolor": "#e5e5e5", "zeroline": False}
     figure = {"data": traces, "layout": layout}
     return str(pio.to_html(figure, validate=False, **_HTML, div_id=div_id))
 
 
-def _markers(data: DashboardData, labels: list[str]) -> list[dict[str, Any]]:
-    median_name = "local median (this site)" if data.group_by == "procedure" else "group median"
+def _markers(data: DashboardData, labels: list[str], t: Texts) -> list[dict[str, Any]]:
+    median_name = (
+        t.gettext("local median (this site)") if data.group_by == "procedure" else t.gettext("group median")
+    )
     traces = [
         {
             "type": "scatter",
@@ -137,7 +148,9 @@ def _markers(data: DashboardData, labels: list[str]) -> list[dict[str, Any]]:
     ]
     for label, group in zip(labels, data.groups, strict=True):
         for level in group.references:
-            name = f"published level: {level.source} [{level.status}]"
+            name = t.gettext(
+                "published level: %(source)s [%(status)s]", source=level.source, status=t.label(level.status)
+            )
             traces.append(
                 {
                     "type": "scatter",
@@ -152,7 +165,7 @@ def _markers(data: DashboardData, labels: list[str]) -> list[dict[str, Any]]:
     return traces
 
 
-def _box(label: str, group: Group, unit: str) -> list[dict[str, Any]]:
+def _box(label: str, group: Group, unit: str, t: Texts) -> list[dict[str, Any]]:
     """A small group: every report as a point (Plotly computes the box); a large one: the box from the
     database's statistics with the reports beyond the whiskers as points."""
     style: dict[str, Any] = {
@@ -162,7 +175,7 @@ def _box(label: str, group: Group, unit: str) -> list[dict[str, Any]]:
         "fillcolor": "rgba(76,114,176,0.12)",
         "marker": {"color": _BOX, "size": 5, "opacity": 0.65},
     }
-    hover = f"report %{{customdata}}: %{{y:.3g}} {unit}<extra>{group.label}</extra>"
+    hover = t.gettext("report") + f" %{{customdata}}: %{{y:.3g}} {unit}<extra>{group.label}</extra>"
     if group.complete:
         return [
             {
@@ -203,17 +216,26 @@ def _box(label: str, group: Group, unit: str) -> list[dict[str, Any]]:
     return [box, outliers]
 
 
-def box_figure(data: DashboardData) -> str:
+def box_figure(data: DashboardData, t: Texts = ENGLISH) -> str:
     """Box plots per group on a log axis, every report (or, in large groups, every outlier) a point."""
     labels = [wrap_label(g.label) for g in data.groups]
     traces = [
-        trace for label, g in zip(labels, data.groups, strict=True) for trace in _box(label, g, data.unit)
+        trace for label, g in zip(labels, data.groups, strict=True) for trace in _box(label, g, data.unit, t)
     ]
-    traces += _markers(data, labels)
-    group_name = {"procedure": "procedure type", "device": "device", "operator": "operator"}[data.group_by]
+    traces += _markers(data, labels, t)
+    titles = {
+        "procedure": t.gettext("%(quantity)s per procedure type (%(count)s %(kind)s reports)"),
+        "device": t.gettext("%(quantity)s per device (%(count)s %(kind)s reports)"),
+        "operator": t.gettext("%(quantity)s per operator (%(count)s %(kind)s reports)"),
+    }
+    title = titles[data.group_by] % {
+        "quantity": t.label(data.label),
+        "count": data.count,
+        "kind": t.label(data.kind),
+    }
     layout = {
-        "title": {"text": f"{data.label} per {group_name} ({data.count} {data.kind} reports)", "x": 0.0},
-        "yaxis": _axis(data),
+        "title": {"text": title, "x": 0.0},
+        "yaxis": _axis(data, t),
         "xaxis": {"tickangle": 0, "automargin": True},
         "height": 500,
         "margin": {"t": 80, "l": 70, "r": 20, "b": 40},
@@ -222,11 +244,12 @@ def box_figure(data: DashboardData) -> str:
         "legend": {"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
         "showlegend": bool(data.groups),
     }
-    return _html(traces, layout, data, "dose-box")
+    return _html(traces, layout, data, "dose-box", t)
 
 
-def trend_figure(data: DashboardData) -> str:
+def trend_figure(data: DashboardData, t: Texts = ENGLISH) -> str:
     """Monthly median with interquartile range on a log axis; an HTML fragment."""
+    median, iqr = t.gettext("median"), t.gettext("IQR")
     months = [m.month.isoformat() for m in data.months]
     traces: list[dict[str, Any]] = [
         {
@@ -246,7 +269,7 @@ def trend_figure(data: DashboardData) -> str:
             "line": {"width": 0},
             "fill": "tonexty",
             "fillcolor": "rgba(76,114,176,0.2)",
-            "name": "interquartile range",
+            "name": t.gettext("interquartile range"),
             "hoverinfo": "skip",
         },
         {
@@ -254,25 +277,30 @@ def trend_figure(data: DashboardData) -> str:
             "x": months,
             "y": [m.median for m in data.months],
             "mode": "lines+markers",
-            "name": "median",
+            "name": t.gettext("median"),
             "line": {"color": _BOX, "width": 2},
             "customdata": [[m.count, m.q1, m.q3] for m in data.months],
             "hovertemplate": (
-                f"%{{x|%b %Y}}: median %{{y:.3g}} {data.unit}, IQR %{{customdata[1]:.3g}}-"
-                f"%{{customdata[2]:.3g}} (n=%{{customdata[0]}})<extra></extra>"
+                f"%{{x|%m/%Y}}: {median} %{{y:.3g}} {data.unit}, {iqr} "
+                f"%{{customdata[1]:.3g}}-%{{customdata[2]:.3g}} (n=%{{customdata[0]}})<extra></extra>"
             ),
         },
     ]
     layout = {
-        "title": {"text": f"{data.label} per month: median and interquartile range", "x": 0.0},
-        "yaxis": _axis(data),
-        "xaxis": {"dtick": "M1", "tickformat": "%b<br>%Y"},
+        "title": {
+            "text": t.gettext(
+                "%(quantity)s per month: median and interquartile range", quantity=t.label(data.label)
+            ),
+            "x": 0.0,
+        },
+        "yaxis": _axis(data, t),
+        "xaxis": {"dtick": "M1", "tickformat": "%m<br>%Y"},
         "height": 380,
         "margin": {"t": 80, "l": 70, "r": 20, "b": 40},
         "plot_bgcolor": "white",
         "legend": {"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
     }
-    return _html(traces, layout, data, "dose-trend")
+    return _html(traces, layout, data, "dose-trend", t)
 
 
 _FLUORO = "#4c72b0"
@@ -280,12 +308,12 @@ _ACQUISITION = "#dd8452"
 _CUMULATIVE = "#555555"
 
 
-def _event_axis(report: DoseReport) -> tuple[list[Any], str]:
+def _event_axis(report: DoseReport, t: Texts) -> tuple[list[Any], str, bool]:
     """Event start times when every event has one and they differ, else event numbers."""
     times = [event.started for event in report.events]
     if times and None not in times and (len(times) == 1 or len(set(times)) > 1):
-        return times, "event start (modality time)"
-    return [event.index + 1 for event in report.events], "event number"
+        return times, t.gettext("event start (modality time)"), False
+    return [event.index + 1 for event in report.events], t.gettext("event number"), True
 
 
 def _cumulative(values: list[float | None]) -> list[float]:
@@ -297,21 +325,21 @@ def _cumulative(values: list[float | None]) -> list[float]:
 
 
 # (row, event field, label, unit, draw a running total)
-_PROJECTION_ROWS = ((1, "dap_gy_cm2", "DAP", "Gy·cm²", True), (2, "rp_dose_mgy", "RP dose", "mGy", True))
+_PROJECTION_ROWS = ((1, "dap_gy_cm2", "DAP", "Gy·cm²", True), (2, "rp_dose_mgy", N_("RP dose"), "mGy", True))
 _CT_ROWS = ((1, "dlp_mgy_cm", "DLP", "mGy·cm", True), (2, "ctdivol_mgy", "CTDIvol", "mGy", False))
 
 
-def _groups(report: DoseReport) -> tuple[tuple[str, str, list[bool]], ...]:
+def _groups(report: DoseReport, t: Texts) -> tuple[tuple[str, str, list[bool]], ...]:
     """Marker groups: fluoroscopy against acquisition events (all CT acquisitions are one group)."""
     if report.kind is ReportKind.CT:
-        return (("CT acquisition", _FLUORO, [True] * len(report.events)),)
+        return ((t.gettext("CT acquisition"), _FLUORO, [True] * len(report.events)),)
     return (
-        ("fluoroscopy", _FLUORO, [e.event_type == "fluoroscopy" for e in report.events]),
-        ("acquisition", _ACQUISITION, [e.event_type != "fluoroscopy" for e in report.events]),
+        (t.gettext("fluoroscopy"), _FLUORO, [e.event_type == "fluoroscopy" for e in report.events]),
+        (t.gettext("acquisition"), _ACQUISITION, [e.event_type != "fluoroscopy" for e in report.events]),
     )
 
 
-def events_figure(report: DoseReport) -> str:
+def events_figure(report: DoseReport, t: Texts = ENGLISH) -> str:
     """Irradiation events over time: DAP and reference-point dose per event (fluoroscopy against acquisition)
     with their running totals, or DLP and CTDIvol for CT, and tube voltage and copper filtration where the
     report states them.
@@ -321,14 +349,15 @@ def events_figure(report: DoseReport) -> str:
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    x, x_title = _event_axis(report)
+    x, x_title, numbered = _event_axis(report, t)
     figure = make_subplots(
         rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.38, 0.38, 0.24],
         specs=[[{"secondary_y": True}], [{"secondary_y": True}], [{"secondary_y": True}]],
     )  # fmt: skip
-    for row, field, label, unit, running in _CT_ROWS if report.kind is ReportKind.CT else _PROJECTION_ROWS:
+    for row, field, quantity, unit, running in _CT_ROWS if report.kind is ReportKind.CT else _PROJECTION_ROWS:
+        label = t.gettext(quantity)
         values = [getattr(event, field) for event in report.events]
-        for kind, colour, selected in _groups(report):
+        for kind, colour, selected in _groups(report, t):
             points = [
                 (xi, v, e.index + 1, e.protocol or "")
                 for xi, v, e, chosen in zip(x, values, report.events, selected, strict=True)
@@ -339,32 +368,36 @@ def events_figure(report: DoseReport) -> str:
                     x=[p[0] for p in points], y=[p[1] for p in points], mode="markers",
                     name=kind, legendgroup=kind, showlegend=row == 1,
                     marker={"color": colour, "size": 7}, customdata=[[p[2], p[3]] for p in points],
-                    hovertemplate=(f"event %{{customdata[0]}} ({kind}, %{{customdata[1]}}): "
+                    hovertemplate=(t.gettext("event") + f" %{{customdata[0]}} ({kind}, %{{customdata[1]}}): "
                                    f"%{{y:.3g}} {unit}<extra></extra>"),
                 ),
                 row=row, col=1,
             )  # fmt: skip
-        figure.update_yaxes(title_text=f"{label} per event ({unit})", row=row, col=1, rangemode="tozero")
+        per_event = t.gettext("%(quantity)s per event (%(unit)s)", quantity=label, unit=unit)
+        figure.update_yaxes(title_text=per_event, row=row, col=1, rangemode="tozero")
         if running:
+            running_total = t.gettext("running total")
             figure.add_trace(
                 go.Scatter(
-                    x=x, y=_cumulative(values), mode="lines", name="running total", legendgroup="total",
+                    x=x, y=_cumulative(values), mode="lines", name=running_total, legendgroup="total",
                     showlegend=row == 1, line={"color": _CUMULATIVE, "width": 1.5, "shape": "hv"},
-                    hovertemplate=f"running total %{{y:.3g}} {unit}<extra></extra>",
+                    hovertemplate=f"{running_total} %{{y:.3g}} {unit}<extra></extra>",
                 ),
                 row=row, col=1, secondary_y=True,
             )  # fmt: skip
-            figure.update_yaxes(title_text=f"{label} total ({unit})", row=row, col=1, secondary_y=True,
+            total = t.gettext("%(quantity)s total (%(unit)s)", quantity=label, unit=unit)
+            figure.update_yaxes(title_text=total, row=row, col=1, secondary_y=True,
                                 rangemode="tozero", showgrid=False, tickmode="auto", nticks=5,
                                 tickformat=".3~g")  # fmt: skip
         else:
             figure.update_yaxes(visible=False, row=row, col=1, secondary_y=True)
-    _technique(figure, report, x)
+    _technique(figure, report, x, t)
     figure.update_xaxes(title_text=x_title, row=3, col=1)
-    if x_title == "event number":
+    if numbered:
         figure.update_xaxes(dtick=max(1, math.ceil(len(x) / 20)))
     figure.update_layout(
-        title={"text": f"{len(report.events)} irradiation events", "x": 0.0}, height=640,
+        title={"text": t.gettext("%(n)s irradiation events", n=len(report.events)), "x": 0.0}, height=640,
+        separators=plotly_separators(t.language),
         margin={"t": 70, "l": 70, "r": 70, "b": 50}, plot_bgcolor="white",
         legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.0, "yanchor": "bottom"},
     )  # fmt: skip
@@ -373,7 +406,7 @@ def events_figure(report: DoseReport) -> str:
     return str(figure.to_html(**_HTML, div_id="dose-events"))
 
 
-def _technique(figure: Any, report: DoseReport, x: list[Any]) -> None:
+def _technique(figure: Any, report: DoseReport, x: list[Any], t: Texts) -> None:
     """Row 3: tube voltage (left axis) and copper filtration (right axis), each only where stated."""
     import plotly.graph_objects as go
 
@@ -391,17 +424,18 @@ def _technique(figure: Any, report: DoseReport, x: list[Any]) -> None:
     if copper:
         figure.add_trace(
             go.Scatter(x=[p[0] for p in copper], y=[p[1] for p in copper], mode="markers",
-                       name="Cu filtration", marker={"color": "#937860", "size": 6, "symbol": "square"},
+                       name=t.gettext("Cu filtration"),
+                       marker={"color": "#937860", "size": 6, "symbol": "square"},
                        hovertemplate="%{y:g} mm Cu<extra></extra>"),
             row=3, col=1, secondary_y=True,
         )  # fmt: skip
-    figure.update_yaxes(title_text="kVp" if kvp else "kVp (not stated)", row=3, col=1)
-    figure.update_yaxes(title_text="mm Cu" if copper else "Cu (not stated)", row=3, col=1,
+    figure.update_yaxes(title_text="kVp" if kvp else t.gettext("kVp (not stated)"), row=3, col=1)
+    figure.update_yaxes(title_text="mm Cu" if copper else t.gettext("Cu (not stated)"), row=3, col=1,
                         secondary_y=True, showgrid=False, rangemode="tozero", tickmode="auto", nticks=4,
                         tickformat=".2~g")  # fmt: skip
 
 
-def skin_map_figure(skin_map: SkinDoseMap, *, peak_mgy: float) -> str:
+def skin_map_figure(skin_map: SkinDoseMap, *, peak_mgy: float, t: Texts = ENGLISH) -> str:
     """The skin dose map unrolled around the phantom (10° by 2 cm cells, highest dose per cell).
 
     Returns an HTML fragment (Plotly, without its script).
@@ -420,18 +454,22 @@ def skin_map_figure(skin_map: SkinDoseMap, *, peak_mgy: float) -> str:
         current = grid[row][column]
         grid[row][column] = dose if current is None else max(current, dose)
     zmax = peak_mgy
+    around_word, along_word = t.gettext("around the body"), t.gettext("along the body")
+    title = t.gettext("Skin dose map (peak %(peak)s mGy)", peak=number(peak_mgy, t.language, ".3g"))
     figure = go.Figure(
         go.Heatmap(
             x=[a + 5 for a in around_bins], y=[b + 1 for b in along_bins], z=grid, zmin=0, zmax=zmax,
             colorscale="YlOrRd", colorbar={"title": {"text": "mGy"}}, hoverongaps=False,
-            hovertemplate="%{x}° around, %{y} cm along: %{z:.3g} mGy<extra></extra>",
+            hovertemplate=(f"%{{x}}° {around_word}, %{{y}} cm {along_word}"
+                           ": %{z:.3g} mGy<extra></extra>"),
         )
     )  # fmt: skip
     figure.update_layout(
-        title={"text": f"Skin dose map (peak {peak_mgy:.3g} mGy)", "x": 0.0}, height=460,
+        title={"text": title, "x": 0.0},
+        height=460, separators=plotly_separators(t.language),
         margin={"t": 60, "l": 70, "r": 20, "b": 60}, plot_bgcolor="#f4f4f4",
-        xaxis={"title": "angle around the body (°; 0 = table side, ±180 = tube-away side)",
+        xaxis={"title": t.gettext("angle around the body (°; 0 = table side, ±180 = tube-away side)"),
                "tickvals": list(range(-180, 181, 45)), "range": [-180, 180]},
-        yaxis={"title": "along the phantom (cm from its head end)", "autorange": "reversed"},
+        yaxis={"title": t.gettext("along the phantom (cm from its head end)"), "autorange": "reversed"},
     )  # fmt: skip
     return str(figure.to_html(**_HTML, div_id="dose-skin-map"))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from painguide.i18n.text import ENGLISH, N_, Texts, number, plotly_separators
+
 __all__ = ["EVENT_STYLE", "timeline_figure"]
 
 _NEEDLE = "#1f5fa8"
@@ -16,61 +18,64 @@ _SPREAD = "#0e8a7e"
 _DEPTH = "#6b4fbb"
 #: Colour, dash and label of each event line (events not listed here are not drawn).
 EVENT_STYLE: dict[str, tuple[str, str, str]] = {
-    "needle_visible": ("#8a94a6", "dot", "needle seen"),
-    "injection_start": ("#1d2430", "dash", "injection start"),
-    "spread_onset": (_SPREAD, "dash", "spread onset"),
-    "no_visible_spread": ("#b42318", "solid", "NO VISIBLE SPREAD"),
-    "spread_away_from_tip": ("#b42318", "solid", "SPREAD AWAY FROM TIP"),
-    "vessel_near_path": ("#b42318", "solid", "VESSEL NEAR PATH"),
-    "fluid_in_vessel": ("#b42318", "solid", "FLUID IN VESSEL"),
-    "cine_ended_without_spread": ("#b42318", "solid", "CINE ENDED WITHOUT SPREAD"),
+    "needle_visible": ("#8a94a6", "dot", N_("needle seen")),
+    "injection_start": ("#1d2430", "dash", N_("injection start")),
+    "spread_onset": (_SPREAD, "dash", N_("spread onset")),
+    "no_visible_spread": ("#b42318", "solid", N_("NO VISIBLE SPREAD")),
+    "spread_away_from_tip": ("#b42318", "solid", N_("SPREAD AWAY FROM TIP")),
+    "vessel_near_path": ("#b42318", "solid", N_("VESSEL NEAR PATH")),
+    "fluid_in_vessel": ("#b42318", "solid", N_("FLUID IN VESSEL")),
+    "cine_ended_without_spread": ("#b42318", "solid", N_("CINE ENDED WITHOUT SPREAD")),
 }
 _HTML: dict[str, Any] = {"full_html": False, "include_plotlyjs": False, "config": {"displaylogo": False}}
 
 
-def _traces(timeline: dict[str, list[Any]]) -> list[tuple[Any, int]]:
+def _traces(timeline: dict[str, list[Any]], tr: Texts) -> list[tuple[Any, int]]:
     import plotly.graph_objects as go
 
     t = timeline.get("time_s", [])
     visible = timeline.get("visible", [])
     confidence = timeline.get("confidence", [])
     shown = [c if v else None for c, v in zip(confidence, visible, strict=False)]
+    confidence_word, tip_depth, fluid = tr.gettext("confidence"), tr.gettext("tip depth"), tr.gettext("fluid")
     return [
         (
             go.Scatter(
-                x=t, y=confidence, mode="lines", name="needle confidence", uid="confidence",
+                x=t, y=confidence, mode="lines", name=tr.gettext("needle confidence"), uid="confidence",
                 line={"color": _NEEDLE, "width": 1, "dash": "dot"},
-                hovertemplate="%{x:.2f} s: confidence %{y:.2f}<extra></extra>",
+                hovertemplate=f"%{{x:.2f}} s: {confidence_word} %{{y:.2f}}<extra></extra>",
             ),
             1,
         ),
         (
             go.Scatter(
-                x=t, y=shown, mode="markers", name="needle visible", uid="visible",
+                x=t, y=shown, mode="markers", name=tr.gettext("needle visible"), uid="visible",
                 marker={"color": _NEEDLE, "size": 5}, hoverinfo="skip",
             ),
             1,
         ),
         (
             go.Scatter(
-                x=t, y=timeline.get("tip_z_mm", []), mode="lines+markers", name="tip depth z (mm)",
-                uid="tip_z", line={"color": _DEPTH, "width": 2}, marker={"size": 3}, connectgaps=False,
-                hovertemplate="%{x:.2f} s: tip at %{y:.1f} mm depth<extra></extra>",
+                x=t, y=timeline.get("tip_z_mm", []), mode="lines+markers", connectgaps=False,
+                name=tr.gettext("tip depth z (mm)"), uid="tip_z", line={"color": _DEPTH, "width": 2},
+                marker={"size": 3},
+                hovertemplate=f"%{{x:.2f}} s: {tip_depth} %{{y:.1f}} mm<extra></extra>",
             ),
             2,
         ),
         (
             go.Scatter(
-                x=t, y=timeline.get("area_mm2", []), mode="lines", name="spread area (mm²)", uid="spread",
+                x=t, y=timeline.get("area_mm2", []), mode="lines", name=tr.gettext("spread area (mm²)"),
+                uid="spread",
                 line={"color": _SPREAD, "width": 2}, fill="tozeroy", fillcolor="rgba(14,138,126,0.15)",
-                hovertemplate="%{x:.2f} s: fluid %{y:.1f} mm²<extra></extra>",
+                hovertemplate=f"%{{x:.2f}} s: {fluid} %{{y:.1f}} mm²<extra></extra>",
             ),
             3,
         ),
     ]  # fmt: skip
 
 
-def _event_lines(figure: Any, events: list[dict[str, Any]]) -> None:
+def _event_lines(figure: Any, events: list[dict[str, Any]], t: Texts) -> None:
     """A vertical line per event across the three panels and its label above the chart."""
     levels: list[float] = []  # x of the previous labels, to stagger labels that would overlap
     span = max((float(e["time_s"]) for e in events), default=1.0) or 1.0
@@ -87,13 +92,16 @@ def _event_lines(figure: Any, events: list[dict[str, Any]]) -> None:
         row = sum(1 for previous in levels if abs(previous - x) < 0.12 * span)
         levels.append(x)
         figure.add_annotation(
-            x=x, xref="x", yref="paper", y=1.0 + 0.01 + 0.045 * row, text=f"{label} {x:.2f} s",
+            x=x, xref="x", yref="paper", y=1.0 + 0.01 + 0.045 * row,
+            text=f"{t.gettext(label)} {number(x, t.language, '.2f')} s",
             showarrow=False, xanchor="left", yanchor="bottom", name=f"label-{event['type']}",
             font={"color": colour, "size": 12}, hovertext=str(event.get("detail", "")),
         )  # fmt: skip
 
 
-def timeline_figure(timeline: dict[str, list[Any]] | None, events: list[dict[str, Any]]) -> str:
+def timeline_figure(
+    timeline: dict[str, list[Any]] | None, events: list[dict[str, Any]], t: Texts = ENGLISH
+) -> str:
     """The review timeline: needle confidence, tip depth and spread area over time, with event lines.
 
     Parameters
@@ -103,6 +111,8 @@ def timeline_figure(timeline: dict[str, list[Any]] | None, events: list[dict[str
         only.
     events : list of dict
         Stored events (``time_s``, ``type``, ``detail``).
+    t : Texts, optional
+        The reader's language (English when not given).
 
     Returns
     -------
@@ -114,17 +124,18 @@ def timeline_figure(timeline: dict[str, list[Any]] | None, events: list[dict[str
     figure = make_subplots(
         rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.07, row_heights=[0.28, 0.32, 0.40],
     )  # fmt: skip
-    for trace, row in _traces(timeline or {}):
+    for trace, row in _traces(timeline or {}, t):
         figure.add_trace(trace, row=row, col=1)
-    _event_lines(figure, events)
-    figure.update_yaxes(title_text="needle<br>confidence", range=[0, 1.05], row=1, col=1)
-    figure.update_yaxes(title_text="tip depth<br>z (mm)", autorange="reversed", row=2, col=1)
-    figure.update_yaxes(title_text="spread<br>area (mm²)", rangemode="tozero", row=3, col=1)
-    figure.update_xaxes(title_text="time (s)", row=3, col=1)
+    _event_lines(figure, events, t)
+    figure.update_yaxes(title_text=t.gettext("needle<br>confidence"), range=[0, 1.05], row=1, col=1)
+    figure.update_yaxes(title_text=t.gettext("tip depth<br>z (mm)"), autorange="reversed", row=2, col=1)
+    figure.update_yaxes(title_text=t.gettext("spread<br>area (mm²)"), rangemode="tozero", row=3, col=1)
+    figure.update_xaxes(title_text=t.gettext("time (s)"), row=3, col=1)
     figure.update_xaxes(gridcolor="#e5e5e5", zeroline=False, showline=True, linecolor="#c9ced6")
     figure.update_yaxes(gridcolor="#e5e5e5", zeroline=False)
     figure.update_layout(
-        height=480, plot_bgcolor="white", hovermode="x unified", margin={"t": 60, "l": 80, "r": 20, "b": 50},
+        height=480, plot_bgcolor="white", separators=plotly_separators(t.language), hovermode="x unified",
+        margin={"t": 60, "l": 80, "r": 20, "b": 50},
         legend={"orientation": "h", "x": 0.0, "y": -0.16, "xanchor": "left", "yanchor": "top"},
     )  # fmt: skip
     return str(figure.to_html(**_HTML, div_id="sono-timeline"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from painguide.i18n.text import ENGLISH, Texts, number, plotly_separators
 from painguide.training.cusum import LearningCurve
 
 __all__ = ["figure_html", "learning_curve_figure"]
@@ -19,7 +20,7 @@ _LIMIT = "#c44e52"
 _HTML: dict[str, Any] = {"full_html": False, "include_plotlyjs": False, "config": {"displaylogo": False}}
 
 
-def learning_curve_figure(curve: LearningCurve, *, title: str = "Learning curve") -> Any:
+def learning_curve_figure(curve: LearningCurve, *, title: str | None = None, t: Texts = ENGLISH) -> Any:
     """A ``plotly.graph_objects.Figure`` with both charts, ``+h`` and the competence marker."""
     import plotly.graph_objects as go
 
@@ -30,7 +31,7 @@ def learning_curve_figure(curve: LearningCurve, *, title: str = "Learning curve"
             x=x,
             y=list(curve.scores),
             mode="lines",
-            name="CUSUM (failures up)",
+            name=t.gettext("CUSUM (failures up)"),
             line={"color": _CUSUM, "shape": "hv"},
         )
     )
@@ -39,17 +40,17 @@ def learning_curve_figure(curve: LearningCurve, *, title: str = "Learning curve"
             x=x,
             y=list(curve.lc_scores),
             mode="lines",
-            name="LC-CUSUM (successes up)",
+            name=t.gettext("LC-CUSUM (successes up)"),
             line={"color": _LC, "shape": "hv"},
         )
     )
-    limit = "exact" if curve.limit == "exact" else "Wald"
+    limit = t.gettext("exact") if curve.limit == "exact" else "Wald"
     figure.add_trace(
         go.Scatter(
             x=[0, max(x, default=1)],
             y=[curve.h, curve.h],
             mode="lines",
-            name=f"limit h = {curve.h:.2f} ({limit})",
+            name=t.gettext("limit h = %(h)s (%(limit)s)", h=number(curve.h, t.language, ".2f"), limit=limit),
             line={"color": _LIMIT, "dash": "dash"},
         )
     )
@@ -59,15 +60,19 @@ def learning_curve_figure(curve: LearningCurve, *, title: str = "Learning curve"
                 x=[curve.competent_at + 1],
                 y=[curve.lc_scores[curve.competent_at]],
                 mode="markers",
-                name=f"competence declared at procedure {curve.competent_at + 1}",
+                name=t.gettext("competence declared at procedure %(n)s", n=curve.competent_at + 1),
                 marker={"color": _LIMIT, "size": 11, "symbol": "star"},
             )
         )
     d = curve.design
+    default_title = t.gettext("Learning curve")
     figure.update_layout(
-        title=f"{title} (p0 = {d.p0:g}, p1 = {d.p1:g}, alpha = {d.alpha:g}, beta = {d.beta:g})",
-        xaxis_title="procedure number",
-        yaxis_title="cumulative score",
+        title=f"{title or default_title} (p0 = {number(d.p0, t.language)}, "
+        f"p1 = {number(d.p1, t.language)}, alpha = {number(d.alpha, t.language)}, "
+        f"beta = {number(d.beta, t.language)})",
+        xaxis_title=t.gettext("procedure number"),
+        yaxis_title=t.gettext("cumulative score"),
+        separators=plotly_separators(t.language),
         legend={"orientation": "h", "y": -0.2},
         margin={"t": 50, "r": 10},
     )

@@ -174,3 +174,19 @@ def test_the_alerts_page_says_when_skin_dose_alerts_wait_for_estimates(
         assert uow.dose.replace_skin(report_id, SkinDose(None, "not estimable, because of the test"))
         uow.commit()
     assert "Peak skin dose alerts are incomplete" not in client.get("/dose/alerts").text
+
+
+def test_report_charts_follow_the_page_language(
+    client: TestClient, sign_in: Callable[[TestClient, str], None]
+) -> None:
+    sign_in(client, "rpo")
+    first = list_stored(open_uow, procedure_type="lumbar-tfesi")[0]
+    client.post("/language", data={"language": "de", "next": "/"})
+    try:
+        page = client.get(f"/dose/reports/{first.id}").text
+        dashboard = client.get("/dose/").text
+    finally:
+        client.post("/language", data={"language": "en", "next": "/"})
+    assert "Referenzpunktdosis je Ereignis" in page and "laufende Summe" in page
+    assert "RP dose per event" not in page
+    assert "je Eingriffsart" in dashboard and "per procedure type" not in dashboard

@@ -21,6 +21,7 @@ from painguide.dose.service import UNMAPPED, procedure_names
 from painguide.errors import ValidationError
 from painguide.services import open_uow
 from painguide.web.deps import allow, templates
+from painguide.web.i18n import translator
 
 __all__ = ["router"]
 
@@ -94,13 +95,14 @@ def dashboard(
     """Distributions and trends per procedure type, device or operator, with reference levels and alerts."""
 
     names = procedure_names()
+    t = translator(request)
     view = dashboard_view(open_uow, kind=kind, group_by=group_by, names=names, actor=user.username)
     context = {
         "user": user,
         "kind": kind,
         "by": group_by,
-        "box": box_figure(view.data),
-        "trend": trend_figure(view.data),
+        "box": box_figure(view.data, t),
+        "trend": trend_figure(view.data, t),
         "data": view.data,
         "result": view,
         "names": names,
@@ -140,8 +142,9 @@ def report_detail(request: Request, user: PatientReader, report_id: int) -> Resp
     view = report_view(open_uow, report_id, actor=user.username)
     skin, report = view.skin, view.stored.report
     skin_chart = None
+    t = translator(request)
     if skin is not None and skin.dose_map is not None and skin.peak_skin_dose_mgy is not None:
-        skin_chart = skin_map_figure(skin.dose_map, peak_mgy=skin.peak_skin_dose_mgy)
+        skin_chart = skin_map_figure(skin.dose_map, peak_mgy=skin.peak_skin_dose_mgy, t=t)
     context: dict[str, Any] = {
         "user": user,
         "item": view.stored,
@@ -152,7 +155,7 @@ def report_detail(request: Request, user: PatientReader, report_id: int) -> Resp
         "skin": skin,
         "skin_level": view.levels.peak_skin_dose_mgy,
         "skin_chart": skin_chart,
-        "events_chart": events_figure(report) if report.events else None,
+        "events_chart": events_figure(report, t) if report.events else None,
     }
     return templates.TemplateResponse(request, "dose/report.html", context)
 

@@ -24,7 +24,7 @@ from painguide.pathway.models import FollowUpResult, build
 from painguide.store.uow import UnitOfWork
 from painguide.training.records import DisabilityScore
 from painguide.web.deps import allow, get_uow, templates
-from painguide.web.i18n import request_language
+from painguide.web.i18n import request_language, translator
 from painguide.web.routes.training import procedure_names
 
 __all__ = ["patient_router", "router"]
@@ -66,12 +66,13 @@ def summary(
     """Responder rates with Wilson intervals at one follow-up day, and Kaplan-Meier curves of relief."""
     view = service.outcomes(uow, user, group_by=by, days_after=days, relief_criterion=relief)
     html: dict[str, Any] = {"responders": "", "km": ""}
+    t = translator(request)
     if view.responders:
-        html["responders"] = responder_figure(view.responders, view.criteria).to_html(
+        html["responders"] = responder_figure(view.responders, view.criteria, t).to_html(
             full_html=False, include_plotlyjs=False, div_id="responders"
         )
     if view.curves:
-        html["km"] = kaplan_meier_figure(view.curves).to_html(
+        html["km"] = kaplan_meier_figure(view.curves, t).to_html(
             full_html=False, include_plotlyjs=False, div_id="kaplan-meier"
         )
     context = {

@@ -43,6 +43,7 @@ from painguide.sono.service import live_status as status_of
 from painguide.sono.sources import SOURCE_FORMS, parse_source
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow, templates
+from painguide.web.i18n import translator
 from painguide.web.uploads import save_upload
 
 __all__ = ["router"]
@@ -329,12 +330,13 @@ def review_detail(
 
     review = get_review(uow, analysis_id)
     row = review.row
+    t = translator(request)
     context = {
         "user": user,
         "row": row,
         "review": review,
-        "chart": timeline_figure(row.timeline, list(row.events)),
-        "labels": {kind: label for kind, (_, _, label) in EVENT_STYLE.items()},
+        "chart": timeline_figure(row.timeline, list(row.events), t),
+        "labels": {kind: t.gettext(label) for kind, (_, _, label) in EVENT_STYLE.items()},
         "warning_types": WARNING_TYPES,
         "identity": shows_identity(user),
     }

@@ -20,6 +20,7 @@ from painguide.training.charts import figure_html, learning_curve_figure
 from painguide.training.education import Course
 from painguide.training.records import TrainingSession
 from painguide.web.deps import allow, get_uow, templates
+from painguide.web.i18n import translator
 
 __all__ = ["router"]
 
@@ -105,8 +106,16 @@ def curves_page(
     """CUSUM and LC-CUSUM per procedure × modality, with the competence state and the declare form."""
     views = service.learning_curves(uow, user, operator or None, horizon=horizon)
     person = views[0].operator if views else (operator or user.username)
+    t, names = translator(request), procedure_names()
+
+    def title(procedure_id: str, modality: str) -> str:
+        named = names.get(procedure_id, {})
+        return f"{named.get(t.language) or named.get('en') or procedure_id} · {t.label(modality)}"
+
     charts = [
-        figure_html(learning_curve_figure(v.curve, title=f"{v.procedure_id} · {v.modality}"), f"curve-{i}")
+        figure_html(
+            learning_curve_figure(v.curve, title=title(v.procedure_id, v.modality), t=t), f"curve-{i}"
+        )
         for i, v in enumerate(views)
     ]
     context = {
