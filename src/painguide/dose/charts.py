@@ -218,7 +218,7 @@ def _box(label: str, group: Group, unit: str, t: Texts) -> list[dict[str, Any]]:
 
 def box_figure(data: DashboardData, t: Texts = ENGLISH) -> str:
     """Box plots per group on a log axis, every report (or, in large groups, every outlier) a point."""
-    labels = [wrap_label(g.label) for g in data.groups]
+    labels = [wrap_label(t.label(g.label)) for g in data.groups]
     traces = [
         trace for label, g in zip(labels, data.groups, strict=True) for trace in _box(label, g, data.unit, t)
     ]

@@ -213,11 +213,11 @@ def _catalogue_names(policy: Path | None) -> dict[str, dict[str, str]]:
     return {pid: {str(lang): str(name) for lang, name in p.names.items()} for pid, p in procedures.items()}
 
 
-def procedure_names() -> dict[str, str]:
-    """Catalogue procedure id → English name (for pages and charts)."""
+def procedure_names(language: str = "en") -> dict[str, str]:
+    """Catalogue procedure id → name in ``language``, else English (for pages, charts and exports)."""
 
     names = _catalogue_names(get_settings().site_policy)
-    return {pid: n.get("en") or next(iter(n.values()), pid) for pid, n in names.items()}
+    return {pid: n.get(language) or n.get("en") or next(iter(n.values()), pid) for pid, n in names.items()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,7 @@ from markupsafe import Markup
 
 from painguide.errors import DataFileError
 from painguide.i18n import DEFAULT_LANGUAGE, LANGUAGES, negotiate
+from painguide.i18n.text import number
 from painguide.web.labels import LABELS
 
 __all__ = [
@@ -117,6 +118,10 @@ class Translator:
         """A date and time in this language's form (``—`` for none)."""
         return "—" if value is None else format_datetime(value, format=format, locale=self.language)
 
+    def number(self, value: float | None, spec: str = "g") -> str:
+        """``value`` formatted with the format ``spec`` and this language's decimal sign (``—`` for none)."""
+        return "—" if value is None else number(value, self.language, spec)
+
     def decimal(self, value: float | Decimal | None, format: str | None = None) -> str:
         """A number with this language's decimal sign (``—`` for none); ``format`` is a CLDR pattern."""
         if value is None:
@@ -177,6 +182,7 @@ def template_context(request: Request) -> dict[str, Any]:
         "format_date": t.date,
         "format_datetime": t.datetime,
         "format_decimal": t.decimal,
+        "num": t.number,
         "label": t.label,
         "provenance": t.provenance,
     }

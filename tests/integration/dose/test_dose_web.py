@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from painguide.dose.demo import DEMO_SOURCE
-from painguide.dose.service import list_stored
+from painguide.dose.service import list_stored, procedure_names
 from painguide.services import open_uow
 from painguide.settings import get_settings
 
@@ -190,3 +190,10 @@ def test_report_charts_follow_the_page_language(
     assert "Referenzpunktdosis je Ereignis" in page and "laufende Summe" in page
     assert "RP dose per event" not in page
     assert "je Eingriffsart" in dashboard and "per procedure type" not in dashboard
+    # data values, numbers and names in German: event types, quantities, alert scopes, decimal commas
+    german_name, english_name = procedure_names("de")["lumbar-tfesi"], procedure_names()["lumbar-tfesi"]
+    assert german_name != english_name and german_name in page and english_name not in page
+    assert german_name in dashboard and ">DFP<" in dashboard and "Summe je Patient/in" in dashboard
+    assert ">fluoroscopy<" not in page and ">Durchleuchtung<" in page
+    dap = first.report.totals.dap_total_gy_cm2
+    assert dap is not None and f"{dap:g}".replace(".", ",") in page

@@ -70,7 +70,7 @@ def test_event_chart_in_german() -> None:
     html = _plain(events_figure(_report(ReportKind.FLUORO), GERMAN))
     expected = [
         "3 Bestrahlungsereignisse",
-        "DAP je Ereignis (Gy·cm²)",
+        "DFP je Ereignis (Gy·cm²)",
         "Referenzpunktdosis je Ereignis",
         "laufende Summe",
         "Durchleuchtung",

@@ -65,7 +65,7 @@ def test_labels_translate_data_values_and_leave_unknown_ones() -> None:
     assert de.label("a value from a data file") == "a value from a data file"
     same = sorted({msgid for msgid in LABELS.values() if de.gettext(msgid) == msgid})
     # the same word in German; every other label has its German text
-    assert same == ["CT", "INR", "LC-CUSUM", "eGFR", "optional"]
+    assert same == ["CT", "DLP", "INR", "LC-CUSUM", "eGFR", "optional"]
 
 
 def test_every_timeline_entry_kind_written_by_the_services_has_a_label() -> None:

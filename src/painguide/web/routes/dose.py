@@ -21,7 +21,7 @@ from painguide.dose.service import UNMAPPED, procedure_names
 from painguide.errors import ValidationError
 from painguide.services import open_uow
 from painguide.web.deps import allow, templates
-from painguide.web.i18n import translator
+from painguide.web.i18n import request_language, translator
 
 __all__ = ["router"]
 
@@ -94,8 +94,8 @@ def dashboard(
 ) -> Response:
     """Distributions and trends per procedure type, device or operator, with reference levels and alerts."""
 
-    names = procedure_names()
     t = translator(request)
+    names = procedure_names(t.language)
     view = dashboard_view(open_uow, kind=kind, group_by=group_by, names=names, actor=user.username)
     context = {
         "user": user,
@@ -129,7 +129,8 @@ def reports(
     listing = report_page(open_uow, where, actor=user.username, page=page, after=after, before=before)
     query = {k: v for k, v in request.query_params.items() if k not in ("page", "after", "before") and v}
     context = {
-        "user": user, "listing": listing, "reports": listing.items, "q": query, "names": procedure_names(),
+        "user": user, "listing": listing, "reports": listing.items, "q": query,
+        "names": procedure_names(request_language(request)),
         "unmapped": UNMAPPED, "procedure": request.query_params.get("procedure") or None,
     }  # fmt: skip
     return templates.TemplateResponse(request, "dose/reports.html", context)
@@ -151,7 +152,7 @@ def report_detail(request: Request, user: PatientReader, report_id: int) -> Resp
         "report": view.stored.report,
         "comparisons": view.comparisons,
         "alerts": view.alerts,
-        "names": procedure_names(),
+        "names": procedure_names(t.language),
         "skin": skin,
         "skin_level": view.levels.peak_skin_dose_mgy,
         "skin_chart": skin_chart,
