@@ -83,7 +83,11 @@ class Settings(BaseSettings):
     body_limit_bytes: int = Field(default=_MIB, ge=1024)
     body_limit_anonymous_bytes: int = Field(default=64 * 1024, ge=1024)
     body_limits: dict[str, int] = Field(
-        default_factory=lambda: {"/sono/review": 201 * _MIB, "/sono/live/source": 201 * _MIB}
+        default_factory=lambda: {
+            "/sono/review": 201 * _MIB,
+            "/sono/live/source": 201 * _MIB,
+            "/dose/import": 201 * _MIB,
+        }
     )
     """Per-path caps (exact path, POST) above :attr:`body_limit_bytes`, as JSON in the environment."""
 

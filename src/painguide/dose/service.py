@@ -13,7 +13,7 @@ import logging
 import re
 import shutil
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -139,6 +139,8 @@ class ImportOutcome:
     sop_instance_uid: str | None = None
     reason: str | None = None
     quarantined_as: Path | None = None
+    warnings: tuple[str, ...] = ()
+    """What was normalised or lost while reading an imported report (:class:`ParseWarning` messages)."""
 
 
 @dataclass(slots=True)
@@ -245,9 +247,16 @@ def remap_procedure_types(uow_factory: UowFactory, *, actor: str = "system") -> 
 
 
 def collect_sources(
-    paths: Iterable[str | Path], *, limits: ZipLimits | None = None, quarantine_dir: Path | None = None
+    paths: Iterable[str | Path],
+    *,
+    limits: ZipLimits | None = None,
+    quarantine_dir: Path | None = None,
+    labels: Mapping[Path, str] | None = None,
 ) -> tuple[list[Source], list[ImportOutcome]]:
     """Expand files, folders (recursively, hidden files skipped) and zip archives into sources.
+
+    A source's label is its path, or ``labels[path]`` when given (an uploaded file's own name); a zip member's
+    is the archive's label, ``!`` and the member's name.
 
     A zip archive with more members than ``limits.members`` is refused whole; a member larger or more
     compressed than the limits is refused unread (:meth:`ZipLimits.refusal`). A refusal is quarantined: the
@@ -272,10 +281,11 @@ def collect_sources(
             problems.append(ImportOutcome(str(path), "quarantined", reason="no such file or folder"))
             continue
         for file in files:
+            label = (labels or {}).get(file, str(file))
             if zipfile.is_zipfile(file):
-                sources.extend(_zip_members(file, problems, limits or ZipLimits(), quarantine_dir))
+                sources.extend(_zip_members(file, label, problems, limits or ZipLimits(), quarantine_dir))
             else:
-                sources.append(Source(str(file), file))
+                sources.append(Source(label, file))
     return sources, problems
 
 
@@ -285,27 +295,25 @@ def _refuse_archive(path: Path, label: str, reason: str, folder: Path | None) ->
 
 
 def _zip_members(
-    path: Path, problems: list[ImportOutcome], limits: ZipLimits, folder: Path | None
+    path: Path, name: str, problems: list[ImportOutcome], limits: ZipLimits, folder: Path | None
 ) -> Iterator[Source]:
     try:
         with zipfile.ZipFile(path) as archive:
             infos = [info for info in archive.infolist() if not info.is_dir()]
     except (zipfile.BadZipFile, OSError) as exc:
-        problems.append(
-            ImportOutcome(str(path), "quarantined", reason=f"zip archive cannot be opened: {exc}")
-        )
+        problems.append(ImportOutcome(name, "quarantined", reason=f"zip archive cannot be opened: {exc}"))
         return
     if len(infos) > limits.members:
         reason = (
             f"zip archive holds {len(infos)} files, above the limit of {limits.members} "
             "(setting PAINGUIDE_ZIP_MAX_MEMBERS); split it or import its folder"
         )
-        problems.append(_refuse_archive(path, str(path), reason, folder))
+        problems.append(_refuse_archive(path, name, reason, folder))
         return
     for info in sorted(infos, key=lambda i: i.filename):
         if Path(info.filename).name.startswith("."):
             continue
-        label = f"{path}!{info.filename}"
+        label = f"{name}!{info.filename}"
         if (refusal := limits.refusal(info)) is not None:
             problems.append(_refuse_archive(path, label, refusal, folder))
         else:
@@ -580,7 +588,8 @@ def _store_together(
             uid = item.report.sop_instance_uid
             detail: dict[str, Any] = {"sop_instance_uid": uid, "source": item.source.label}
             uow.audit.record(actor, "dose.import", "dose_report", str(report_id), detail)
-            outcomes[position] = ImportOutcome(item.source.label, "imported", uid)
+            warned = tuple(warning.message for warning in item.report.warnings)
+            outcomes[position] = ImportOutcome(item.source.label, "imported", uid, warnings=warned)
         uow.dose.save_pending(pending, PENDING_NOTE)
         uow.commit()
     _link_to_procedures(new_ids, uow_factory, actor)

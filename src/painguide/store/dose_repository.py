@@ -32,6 +32,7 @@ __all__ = [
     "distinct_values",
     "existing_sop_uids",
     "get_report",
+    "ids_by_sop_uid",
     "iter_reports",
     "list_reports",
     "procedure_texts",
@@ -53,6 +54,19 @@ def existing_sop_uids(session: Session, uids: Collection[str]) -> set[str]:
         chunk = ordered[start : start + 500]
         stmt = select(DoseReportRow.sop_instance_uid).where(DoseReportRow.sop_instance_uid.in_(chunk))
         found.update(session.scalars(stmt))
+    return found
+
+
+def ids_by_sop_uid(session: Session, uids: Collection[str]) -> dict[str, int]:
+    """The stored report id of each of ``uids`` that is stored."""
+    found: dict[str, int] = {}
+    ordered = list(uids)
+    for start in range(0, len(ordered), 500):  # stay below SQLite's bound-parameter limit
+        chunk = ordered[start : start + 500]
+        stmt = select(DoseReportRow.sop_instance_uid, DoseReportRow.id).where(
+            DoseReportRow.sop_instance_uid.in_(chunk)
+        )
+        found.update({uid: report_id for uid, report_id in session.execute(stmt)})
     return found
 
 

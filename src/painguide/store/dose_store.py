@@ -34,6 +34,10 @@ class DoseRepository:
         """The subset of ``uids`` already stored."""
         return reports.existing_sop_uids(self.session, uids)
 
+    def ids_of(self, uids: Collection[str]) -> dict[str, int]:
+        """SOP Instance UID → stored report id, for those of ``uids`` that are stored."""
+        return reports.ids_by_sop_uid(self.session, uids)
+
     def add(self, items: Sequence[tuple[DoseReport, str, str | None]]) -> list[int]:
         """Store reports ``(report, source, procedure type)`` with their events; their new ids in order."""
         return reports.add_reports(self.session, items)

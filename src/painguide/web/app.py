@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import ChainMap
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -147,7 +148,9 @@ def create_app(*, prepare: bool = True) -> FastAPI:
         openapi_url=None,
     )
 
-    app.add_middleware(UploadLimit, limits=sono.UPLOAD_LIMITS, render=_error_handler)
+    # A live view of each route module's limits (tests and settings may change them at run time).
+    upload_limits = ChainMap(sono.UPLOAD_LIMITS, dose.UPLOAD_LIMITS)
+    app.add_middleware(UploadLimit, limits=upload_limits, render=_error_handler)
     # Sessions live in the database (accounts/service.py); the cookie holds only a random id. The body
     # limit runs before authentication (web/security.py).
     app.add_middleware(BodyLimit, session_open=_session_open)

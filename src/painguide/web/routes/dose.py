@@ -1,4 +1,6 @@
-"""Dose pages: dashboard (distributions, trends, reference lines), report list and detail, CSV/XLSX export."""
+"""Dose pages: dashboard (distributions, trends, reference lines), report list and detail, CSV/XLSX export,
+and "Import reports" (upload DICOM dose reports or zip archives of them).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +8,14 @@ import tempfile
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import IO, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 
 from painguide.auth import User
 from painguide.dose.charts import box_figure, events_figure, skin_map_figure, trend_figure
@@ -18,10 +24,13 @@ from painguide.dose.export import csv_chunks, write_xlsx
 from painguide.dose.models import ReportFilter
 from painguide.dose.review import alert_list, dashboard_view, export_reports, report_page, report_view
 from painguide.dose.service import UNMAPPED, procedure_names
-from painguide.errors import ValidationError
+from painguide.dose.upload_service import UploadedFile, UploadResult, import_uploads
+from painguide.errors import PainguideError, ValidationError
 from painguide.services import open_uow
+from painguide.settings import get_settings
 from painguide.web.deps import allow, templates
 from painguide.web.i18n import request_language, translator
+from painguide.web.uploads import save_upload
 
 __all__ = ["router"]
 
@@ -29,8 +38,15 @@ router = APIRouter(prefix="/dose")
 DoseAuditor = Annotated[User, Depends(allow("dose.dashboard"))]
 PatientReader = Annotated[User, Depends(allow("dose.reports.read"))]
 Exporter = Annotated[User, Depends(allow("dose.export"))]
+Importer = Annotated[User, Depends(allow("dose.import"))]
 GroupBy = Literal["procedure", "device", "operator"]
 Kind = Literal["fluoro", "radiography", "ct"]
+MAX_IMPORT_BYTES = 200 * 1024 * 1024
+"""Largest upload of the import page, all files together (a zip of many months of reports)."""
+MAX_IMPORT_FILES = 1000
+"""Most files in one upload (a zip archive counts as one)."""
+UPLOAD_LIMITS: dict[str, int] = {"/dose/import": MAX_IMPORT_BYTES}
+"""Body size limit of the upload endpoint, enforced while the body arrives (see ``web/uploads.py``)."""
 
 
 @lru_cache(maxsize=1)
@@ -203,3 +219,55 @@ def _chunks(spool: IO[bytes]) -> Iterator[bytes]:
     with spool:
         while block := spool.read(256 * 1024):
             yield block
+
+
+def _import_page(
+    request: Request,
+    user: User,
+    *,
+    result: UploadResult | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    limit_mb = UPLOAD_LIMITS["/dose/import"] >> 20
+    context = {"user": user, "result": result, "error": error, "limit_mb": limit_mb}
+    return templates.TemplateResponse(request, "dose/import.html", context, status_code=status_code)
+
+
+@router.get("/import", response_class=HTMLResponse)
+def import_form(request: Request, user: Importer) -> Response:
+    """The upload form: DICOM dose reports or zip archives of them."""
+    return _import_page(request, user)
+
+
+@router.post("/import", response_class=HTMLResponse)
+async def import_upload(request: Request, user: Importer) -> Response:
+    """Import uploaded dose reports and zip archives (form field ``files``); one result row per file.
+
+    The form is read here rather than declared as a ``File`` parameter so that a form sent without a file
+    (one part without a file name) is answered with the field and the fix, not a type error.
+    """
+
+    try:
+        form = await request.form(max_files=MAX_IMPORT_FILES)
+    except HTTPException as exc:  # a malformed body or too many files: Starlette names the problem
+        return _import_page(request, user, error=f"files: {exc.detail}", status_code=exc.status_code)
+    sent = [part for part in form.getlist("files") if isinstance(part, UploadFile) and part.filename]
+    try:
+        result = await run_in_threadpool(_save_and_import, sent, user)
+    except PainguideError as exc:
+        return _import_page(request, user, error=str(exc), status_code=exc.http_status)
+    return _import_page(request, user, result=result)
+
+
+def _save_and_import(sent: list[UploadFile], user: User) -> UploadResult:
+    """Save each upload to a private folder within the size limit, then import them all."""
+    folder = get_settings().data_dir / "dose-uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        saved = []
+        for index, file in enumerate(sent):
+            path = Path(tmp) / f"{index:05d}.upload"
+            save_upload(file.file, path, limit=UPLOAD_LIMITS["/dose/import"], endpoint="/dose/import")
+            saved.append(UploadedFile(file.filename or "", path))
+        return import_uploads(saved, actor=user, uow_factory=open_uow)
