@@ -1,12 +1,14 @@
-"""Damaged dose reports through `painguide dose inspect` and `dose import` (via `main()`) and the importer.
+"""Damaged dose reports through `painguide dose inspect` and `dose import` (via `main()`), the importer, and
+the "Import reports" page (``POST /dose/import`` of the app, signed in as an RPO, in batches of files).
 
 Variants are made with a seeded generator from generated reports (fluoroscopy, Azurion-like, CT; explicit and
 implicit VR, defined and undefined lengths) and, when present, the real sample reports: bit flips, truncation,
 zeroed runs, and files with most of their bytes zeroed. Each variant must end as a report (with warnings
 where values were lost) or a clear refusal; a traceback, or a refusal through the importer's catch-all
-("unexpected error"), counts as a failure.
+("unexpected error"), or a server error (5xx) of the page, counts as a failure.
 
-Run: ``python benchmarks/fuzz_dose.py [--count 1000] [--seed 8]``; the counts go to docs/security.md.
+Run: ``python benchmarks/fuzz_dose.py [--count 1000] [--seed 8] [--batch 50]``; the counts go to
+docs/security.md (with the load average printed at the end).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import sys
 import tempfile
 from collections import Counter
@@ -67,7 +70,48 @@ def inspect_outcome(path: Path) -> str:
     return "report_with_warnings" if result["warnings"] else "report"
 
 
-def run(count: int, seed: int, folder: Path, shared: Path | None) -> dict[str, Counter[str]]:
+def page_import_outcome(files: Path, data_dir: Path, batch: int) -> Counter[str]:
+    """Every variant uploaded through ``POST /dose/import`` on a fresh site: row statuses, server errors."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from painguide.accounts.keys import csrf_token
+    from painguide.services import open_uow
+    from painguide.settings import get_settings
+    from painguide.store.users import create_user
+    from painguide.web.app import create_app
+    from painguide.web.security import SESSION_COOKIE
+
+    os.environ["PAINGUIDE_DATA_DIR"] = str(data_dir)
+    os.environ["PAINGUIDE_DEMO"] = "0"
+    os.environ.setdefault("PAINGUIDE_SECRET_KEY", "fuzz-" + "k" * 40)
+    get_settings.cache_clear()
+    client = TestClient(create_app(), raise_server_exceptions=False)
+    with open_uow() as uow:
+        create_user(uow.session, "fuzz-rpo", "fuzz-password-123", ["rpo"], actor="fuzz")
+        uow.commit()
+    token = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/login").text)
+    form = {"username": "fuzz-rpo", "password": "fuzz-password-123", "next": "/"}
+    signed_in = client.post("/login", data=form | {"csrf_token": token.group(1) if token else ""})
+    assert client.cookies.get(SESSION_COOKIE), f"sign-in failed: {signed_in.status_code}"
+    header = {"X-CSRF-Token": csrf_token(get_settings().secret_key, client.cookies[SESSION_COOKIE])}
+    found: Counter[str] = Counter()
+    paths = sorted(files.iterdir())
+    for start in range(0, len(paths), batch):
+        chunk = paths[start : start + batch]
+        parts = [("files", (p.name, p.read_bytes(), "application/dicom")) for p in chunk]
+        response = client.post("/dose/import", files=parts, headers=header)
+        found[f"http {response.status_code}"] += 1
+        for status, row in re.findall(r'<tr class="import-(\w+)">(.*?)</tr>', response.text, re.S):
+            found[{"quarantined": "refused"}.get(status, status)] += 1
+            found["with_warnings"] += 'class="warn"' in row
+            found["unexpected_error"] += "unexpected error" in row
+    client.close()
+    return found
+
+
+def run(count: int, seed: int, folder: Path, shared: Path | None, batch: int = 50) -> dict[str, Counter[str]]:
     """Write the variants into ``folder``, inspect each and import them all; the counts by outcome."""
     from painguide.dose.service import collect_sources, import_sources
     from painguide.store.db import session_factory, upgrade
@@ -87,7 +131,12 @@ def run(count: int, seed: int, folder: Path, shared: Path | None) -> dict[str, C
     summary = import_sources(sources, uow_factory=lambda: UnitOfWork(factory), quarantine_dir=folder / "q")
     imported: Counter[str] = Counter(outcome.status for outcome in summary.outcomes)
     imported["unexpected_error"] = sum(1 for o in summary.outcomes if "unexpected error" in (o.reason or ""))
-    return {"inspect": inspected, "import": imported, "cli import": cli_import_outcome(files)}
+    return {
+        "inspect": inspected,
+        "import": imported,
+        "cli import": cli_import_outcome(files),
+        "page": page_import_outcome(files, folder / "page-site", batch),
+    }
 
 
 def cli_import_outcome(files: Path) -> Counter[str]:
@@ -116,17 +165,19 @@ def main() -> None:
     parser.add_argument(
         "--shared", type=Path, default=Path(__file__).resolve().parents[2] / "shared/data/rdsr"
     )
+    parser.add_argument("--batch", type=int, default=50, help="files per upload through the page")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        import os
-
         os.environ["PAINGUIDE_DATA_DIR"] = str(Path(tmp) / "data")
-        counts = run(args.count, args.seed, Path(tmp), args.shared)
+        counts = run(args.count, args.seed, Path(tmp), args.shared, args.batch)
     print(f"{args.count} variants (seed {args.seed}; bases: generated + samples from {args.shared})")
     for stage, counter in counts.items():
-        print(f"{stage:8s} " + " · ".join(f"{key} {value}" for key, value in sorted(counter.items())))
+        print(f"{stage:10s} " + " · ".join(f"{key} {value}" for key, value in sorted(counter.items())))
+    print("load average: " + " ".join(f"{value:.2f}" for value in os.getloadavg()))
     broken = counts["inspect"]["traceback"] + counts["import"]["unexpected_error"]
     broken += counts["cli import"]["traceback"] + counts["cli import"]["internal error"]
+    broken += counts["page"]["unexpected_error"]
+    broken += sum(value for key, value in counts["page"].items() if key.startswith("http 5"))
     sys.exit(1 if broken else 0)
 
 
