@@ -87,7 +87,7 @@ class Reason:
     status: str
     delta: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "code": self.code,
             "text": self.text,
@@ -112,7 +112,7 @@ class ModalityAdvice:
     warnings: tuple[Reason, ...]
     evidence: tuple[Reason, ...] = ()
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "modality": self.modality,
             "used": self.used,
@@ -140,7 +140,7 @@ class Recommendation:
     anticoagulation: tuple[Any, ...] = field(default=())
     warnings: tuple[Reason, ...] = field(default=())
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "procedure": self.procedure,
             "procedure_name": self.procedure_name,

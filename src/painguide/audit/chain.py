@@ -12,7 +12,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+
+from painguide.jsontypes import JsonValue
 
 __all__ = ["GENESIS", "MAX_DETAIL_TEXT", "ChainBreak", "clean_detail", "clean_text", "entry_digest"]
 
@@ -43,7 +44,7 @@ def clean_text(text: object, limit: int) -> str:
     return value
 
 
-def clean_detail(detail: Any, *, limit: int = MAX_DETAIL_TEXT, depth: int = 0) -> Any:
+def clean_detail(detail: object, *, limit: int = MAX_DETAIL_TEXT, depth: int = 0) -> JsonValue:
     """A JSON-compatible copy of ``detail`` with every string cleaned by :func:`clean_text` (and at most
     100 items per list or mapping), so user-supplied text is never stored whole."""
     if depth > 5:
@@ -73,7 +74,7 @@ def entry_digest(
     action: str,
     object_type: str,
     object_id: str,
-    detail: Any,
+    detail: JsonValue,
     prev_hash: str,
 ) -> str:
     """The SHA-256 (hex) of one entry's canonical content and the previous entry's hash.

@@ -160,7 +160,7 @@ class Procedure(_Frozen):
     def used_modalities(self) -> tuple[Modality, ...]:
         return tuple(m for m in MODALITIES if self.modalities[m].used)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, object]:
         """The one-line listing used by ``catalogue list --json`` and ``/api/v1/catalogue``."""
         return {
             "id": self.id,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -100,7 +100,7 @@ def env_info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")
         "pyigtl",
         "plotly",
     ]
-    info: dict[str, Any] = {"python": platform.python_version(), "platform": platform.platform()}
+    info: dict[str, object] = {"python": platform.python_version(), "platform": platform.platform()}
     for name in names:
         try:
             info[name] = version(name)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from painguide.dose.dashboard import DashboardData, GroupBy, dashboard_from_stats
 from painguide.dose.models import ReportFilter, SkinDose, StoredReport
@@ -116,7 +115,7 @@ def alert_list(
         if newest_first:
             alerts.sort(key=_newest_first, reverse=True)
         page = alerts[offset : None if limit is None else offset + limit]
-        detail: dict[str, Any] = {"alerts": len(page), "offset": offset}
+        detail: dict[str, object] = {"alerts": len(page), "offset": offset}
         uow.audit.record(actor, "dose.alerts.read", "dose_report", "*", detail)
         uow.commit()
     return AlertList(page, len(alerts), levels, pending)
@@ -170,7 +169,7 @@ def dashboard_view(
         drls = uow.dose.local_drls()
         alerts = sorted(_all_alerts(uow, levels), key=_newest_first, reverse=True)
         shown = alerts[:DASHBOARD_ALERTS]
-        detail: dict[str, Any] = {"kind": kind, "by": group_by, "alerts": len(shown)}
+        detail: dict[str, object] = {"kind": kind, "by": group_by, "alerts": len(shown)}
         uow.audit.record(actor, "dose.dashboard.read", "dose_report", "*", detail)
         uow.commit()
     data = dashboard_from_stats(
@@ -214,7 +213,7 @@ def report_page(
         total = uow.dose.count(where)
         offset = (page - 1) * per_page
         items = uow.dose.page(where, limit=per_page, offset=offset, after=after, before=before)
-        detail: dict[str, Any] = {"page": page, "shown": len(items), **where.described()}
+        detail: dict[str, object] = {"page": page, "shown": len(items), **where.described()}
         uow.audit.record(actor, "dose.reports.read", "dose_report", "*", detail)
         uow.commit()
     return ReportPage(items, total, page, per_page)
@@ -296,7 +295,7 @@ def export_reports(
 
     with uow_factory() as uow:
         total = uow.dose.count(where)
-        detail: dict[str, Any] = {"format": fmt, "reports": total, **where.described()}
+        detail: dict[str, object] = {"format": fmt, "reports": total, **where.described()}
         uow.audit.record(actor, "dose.export", "dose_report", "*", detail)
         uow.commit()
     return total, _stream(uow_factory, where)

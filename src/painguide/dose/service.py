@@ -240,7 +240,7 @@ def remap_procedure_types(uow_factory: UowFactory, *, actor: str = "system") -> 
         new = {report_id: matcher.match(found) for report_id, (_old, found) in texts.items()}
         changes = {report_id: value for report_id, value in new.items() if value != texts[report_id][0]}
         uow.dose.set_procedure_types(changes)
-        detail: dict[str, Any] = {"changed": len(changes)}
+        detail: dict[str, object] = {"changed": len(changes)}
         uow.audit.record(actor, "dose.remap", "dose_report", "*", detail)
         uow.commit()
     return RemapSummary(len(texts), len(changes), sum(1 for v in new.values() if v is None))
@@ -413,7 +413,7 @@ def estimate_pending_skin_doses(
             skin = SkinDose(None, f"not estimable, because the kept report could not be read again ({exc})")
         with uow_factory() as uow:
             if uow.dose.replace_skin(report_id, skin):
-                detail: dict[str, Any] = {"peak_skin_dose_mgy": skin.peak_skin_dose_mgy}
+                detail: dict[str, object] = {"peak_skin_dose_mgy": skin.peak_skin_dose_mgy}
                 uow.audit.record(actor, "dose.skin", "dose_report", str(report_id), detail)
                 estimated += skin.peak_skin_dose_mgy is not None
                 refused += skin.peak_skin_dose_mgy is None
@@ -586,7 +586,7 @@ def _store_together(
             else:  # pyskindose can model it: estimated after the import, from the kept file
                 pending.append((report_id, item.data))
             uid = item.report.sop_instance_uid
-            detail: dict[str, Any] = {"sop_instance_uid": uid, "source": item.source.label}
+            detail: dict[str, object] = {"sop_instance_uid": uid, "source": item.source.label}
             uow.audit.record(actor, "dose.import", "dose_report", str(report_id), detail)
             warned = tuple(warning.message for warning in item.report.warnings)
             outcomes[position] = ImportOutcome(item.source.label, "imported", uid, warnings=warned)

@@ -41,7 +41,7 @@ METHOD = (
     f"pyskindose {_VERSION}: elliptic cylinder phantom (40 × 20 × 150 cm), head first supine on a 5 cm "
     "table and 4 cm pad; table and pad transmission by pyskindose; inherent filtration 3.1 mm Al"
 )  # at most 200 characters: the stored column's size
-_SETTINGS: dict[str, Any] = {
+_SETTINGS: dict[str, object] = {
     "mode": "calculate_dose",
     "rdsr_filename": "",
     "plot_event_index": 0,

@@ -111,7 +111,7 @@ class FollowUpItem:
         """The follow-up has a result."""
         return self.result is not None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON form."""
         return {
             "follow_up_id": self.follow_up_id,
@@ -190,7 +190,7 @@ class OutcomesView:
     procedures: int
     follow_ups: int
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON form (``painguide outcomes summary --json``)."""
         return {
             "group_by": self.group_by,
@@ -205,7 +205,7 @@ class OutcomesView:
         }
 
 
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+def _jsonable(data: dict[str, object]) -> dict[str, object]:
     group = data.get("group")
     if isinstance(group, tuple):
         data = {**data, "group": list(group)}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from painguide.errors import ValidationError
 
@@ -49,7 +48,7 @@ class KaplanMeierCurve:
     at_risk: tuple[int, ...]
     median_days: float | None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON form."""
         return {
             "group": self.group,

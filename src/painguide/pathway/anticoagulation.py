@@ -79,7 +79,7 @@ class PlanWarning:
     source: str | None
     status: str
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """Return ``{code, text, source, status}``."""
         return {"code": self.code, "text": self.text, "source": self.source, "status": self.status}
 
@@ -106,7 +106,7 @@ class AnticoagulationPlan:
     warnings: tuple[PlanWarning, ...] = ()
     override: Override | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """Return the CLI/JSON form; a site override shows as status and source, not as a key."""
         return {
             "drug": self.drug,
@@ -140,7 +140,7 @@ class AnticoagulationResult:
             seen.setdefault((warning.code, warning.text), warning)
         return tuple(seen.values())
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """Return the JSON form: effective bleeding risk, plans and result warnings."""
         return {
             "effective_bleeding_risk": self.effective_bleeding_risk.model_dump(mode="json"),

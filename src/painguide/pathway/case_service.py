@@ -85,7 +85,7 @@ def _context(now: datetime, competence: Collection[tuple[str, str]] | None = Non
     )
 
 
-def _policy_info(policy: PathwayPolicy) -> dict[str, Any]:
+def _policy_info(policy: PathwayPolicy) -> dict[str, object]:
     return {
         "set": policy.rules.id,
         "set_title": policy.rules.title,
@@ -121,7 +121,7 @@ def _finish(
     case_id: int,
     action: str,
     now: datetime,
-    detail: dict[str, Any],
+    detail: dict[str, object],
 ) -> CaseView:
     """Refresh the case's stage, audit the change, commit, and return the case as it now stands."""
     loaded = uow.pathway.load_case(case_id)
@@ -354,7 +354,7 @@ def record_qualification(
     return qualification
 
 
-def list_qualifications(uow: UnitOfWork, actor: User, username: str | None = None) -> list[dict[str, Any]]:
+def list_qualifications(uow: UnitOfWork, actor: User, username: str | None = None) -> list[dict[str, object]]:
     """Recorded qualifications, newest first."""
     authorize(actor, "user.qualify")
     return [

@@ -89,7 +89,7 @@ class _Spec:
     at: datetime | None = None
     accession: str | None = None
     study_uid: str | None = None
-    patient: dict[str, Any] | None = None
+    patient: dict[str, object] | None = None
     refuse: str | None = None
 
 
@@ -221,7 +221,7 @@ def _at(day: date, hour: int = 9) -> datetime:
 
 def _patient(rng: random.Random, index: int, spec: _Spec, today: date) -> Patient:
     sex = "male" if index % 3 == 1 else "female"
-    data: dict[str, Any] = {
+    data: dict[str, object] = {
         "pseudonym": spec.pseudonym or f"DEMO-PW-{index:02d}",
         "name": f"{rng.choice(_GIVEN)} {rng.choice(_FAMILY)}",
         "birth_year": today.year - rng.randrange(32, 84),

@@ -7,7 +7,6 @@ import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from painguide.sono.frames import Frame
 from painguide.sono.overlay import VideoWriter, draw_overlay
@@ -35,9 +34,9 @@ class AnalysisReport:
     file: str
     results: list[FrameResult] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, object] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         """The JSON document of ``painguide sono analyze --json``."""
         return {
             "file": self.file,
@@ -47,7 +46,7 @@ class AnalysisReport:
         }
 
 
-def summarise(results: list[FrameResult], events: list[Event]) -> dict[str, Any]:
+def summarise(results: list[FrameResult], events: list[Event]) -> dict[str, object]:
     """Headline numbers of an analysis, as stored per study.
 
     Parameters

@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -150,7 +149,7 @@ class Evaluation:
     free_scores: list[CineScore]
     real: dict[str, tuple[int, int]]
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self) -> dict[str, object]:
         """Headline numbers (JSON-ready)."""
         tips = [e for s in self.scores for e in s.tip_errors_mm]
         angles = [e for s in self.scores for e in s.angle_errors_deg]
@@ -249,7 +248,7 @@ def evaluate_test_set(
     n_frames: int = 60,
     real: bool = True,
     progress: Callable[[int, int], None] | None = None,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Per-family figures on the frozen test set (or development seeds) and the real needle-free cines.
 
     Parameters

@@ -93,13 +93,13 @@ class FamilyScore:
                 for key, value in theirs.items():
                     mine.setdefault(key, []).extend(value)
 
-    def metrics(self) -> dict[str, Any]:
+    def metrics(self) -> dict[str, object]:
         """JSON-ready figures of the family."""
 
         def pct(values: list[float], q: float) -> float | None:
             return round(float(np.percentile(values, q)), 3) if values else None
 
-        out: dict[str, Any] = {
+        out: dict[str, object] = {
             "cines": self.cines,
             "frames": self.frames,
             "detection_rate": round(self.detected / self.truth_visible, 3) if self.truth_visible else None,
@@ -134,7 +134,7 @@ class FamilyScore:
         return out
 
 
-def warning_rates(outcomes: list[tuple[bool, bool]]) -> dict[str, Any]:
+def warning_rates(outcomes: list[tuple[bool, bool]]) -> dict[str, object]:
     """Sensitivity and specificity with Wilson intervals from ``(truth, fired)`` pairs, one per cine."""
     tp = sum(t and f for t, f in outcomes)
     pos = sum(t for t, _ in outcomes)

@@ -260,7 +260,7 @@ def _open(
     return open_source(source, spacing_mm=spacing_mm, field=field), []
 
 
-def _event_line(event: Event) -> dict[str, Any]:
+def _event_line(event: Event) -> dict[str, object]:
     """A JSON line for an event raised between frames (by the wall-clock timer or at the end)."""
     return {"time_s": round(event.time_s, 4), "events": [event.as_dict()]}
 
@@ -272,7 +272,7 @@ def run_live(
     spacing_mm: float | None = None,
     injection_at_s: float | None = None,
     max_frames: int | None = None,
-    sink: Callable[[dict[str, Any]], None] | None = None,
+    sink: Callable[[dict[str, object]], None] | None = None,
 ) -> LiveSession:
     """Run a live session from a source specification until it ends.
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from painguide.errors import ValidationError
 from painguide.sono.frames import Frame
@@ -68,7 +67,7 @@ class Event:
         """Whether the event is a warning to show to the operator."""
         return self.type in WARNING_TYPES
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         """JSON-ready form."""
         return {"time_s": round(self.time_s, 3), "type": self.type, "detail": self.detail}
 
@@ -103,7 +102,7 @@ class FrameResult:
     events: list[Event] = field(default_factory=list)
     vessels: list[Vessel] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> dict[str, object]:
         """The per-frame JSON of ``painguide sono analyze --json``."""
         n = self.needle
         return {

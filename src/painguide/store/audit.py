@@ -9,10 +9,9 @@ database write lock on SQLite. Two concurrent writers therefore never link to th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
@@ -63,7 +62,7 @@ class AuditRepository:
         action: str,
         object_type: str,
         object_id: object,
-        detail: dict[str, Any] | None = None,
+        detail: Mapping[str, object] | None = None,
     ) -> AuditEntry:
         """Append one entry (text cleaned and cut to the column sizes) linked to the previous one."""
         seq, prev_hash = self._claim()
@@ -131,7 +130,7 @@ def record_audit(
     action: str,
     object_type: str,
     object_id: str,
-    detail: dict[str, Any] | None = None,
+    detail: dict[str, object] | None = None,
 ) -> AuditEntry:
     """Append one audit entry; it is committed (or rolled back) with the caller's unit of work."""
     return AuditRepository(session).record(actor, action, object_type, object_id, detail)

@@ -69,7 +69,7 @@ class _Statement:
     """
 
     def __init__(self) -> None:
-        self.params: dict[str, Any] = {}
+        self.params: dict[str, object] = {}
 
     def bind(self, value: Any) -> str:
         name = f"p{len(self.params)}"

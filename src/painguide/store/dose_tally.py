@@ -85,7 +85,9 @@ def tally_key(values: Iterable[Any]) -> str:
     return json.dumps(list(values))
 
 
-def _upsert(bind: Session | Connection, table: Any, rows: list[dict[str, Any]], keys: Sequence[str]) -> None:
+def _upsert(
+    bind: Session | Connection, table: Any, rows: list[dict[str, object]], keys: Sequence[str]
+) -> None:
     if not rows:
         return
     dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -255,7 +255,7 @@ class PathwayRepository:
         row.stage, row.next_step, row.procedure, row.updated_at = stage, step, procedure, utcnow()
 
     def add_entry(
-        self, case_id: int, kind: str, data: dict[str, Any], *, actor: str, at: datetime
+        self, case_id: int, kind: str, data: Mapping[str, object], *, actor: str, at: datetime
     ) -> EntryRow:
         """Append one timeline entry."""
         row = EntryRow(case_id=case_id, kind=kind, data=data, by=actor, at=at)

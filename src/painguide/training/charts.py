@@ -17,7 +17,7 @@ __all__ = ["figure_html", "learning_curve_figure"]
 _CUSUM = "#4c72b0"
 _LC = "#55a868"
 _LIMIT = "#c44e52"
-_HTML: dict[str, Any] = {"full_html": False, "include_plotlyjs": False, "config": {"displaylogo": False}}
+_HTML: dict[str, object] = {"full_html": False, "include_plotlyjs": False, "config": {"displaylogo": False}}
 
 
 def learning_curve_figure(curve: LearningCurve, *, title: str | None = None, t: Texts = ENGLISH) -> Any:

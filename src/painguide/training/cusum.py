@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from painguide.errors import ValidationError
 
@@ -233,7 +233,7 @@ class LearningCurve:
     lc_scores: tuple[float, ...]
     competent_at: int | None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The ``painguide training cusum --json`` document (docs/cli.md)."""
         return {
             "h": self.h,

@@ -12,7 +12,6 @@ import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from painguide.catalogue.models import Modality
 from painguide.errors import ValidationError
@@ -74,7 +73,7 @@ class RequirementStatus:
         """All hours done within the period."""
         return self.hours_missing <= 0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON form."""
         return {
             "requirement": self.requirement.id,

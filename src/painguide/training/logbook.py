@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from painguide.catalogue.models import Modality
 from painguide.training.policy import SuccessCriteria, SuccessCriterion
@@ -95,7 +95,7 @@ class LogbookEntry:
     first: date
     last: date
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON form (dates as ISO strings)."""
         return {
             "operator": self.operator,

@@ -169,7 +169,7 @@ def _jinja_ngettext(t: Translator) -> Callable[..., str]:
     return ngettext
 
 
-def template_context(request: Request) -> dict[str, Any]:
+def template_context(request: Request) -> dict[str, object]:
     """Jinja2 context processor: ``_``, ``gettext``, ``ngettext``, ``label``, the formatters, the language."""
     t = translator(request)
     gettext = _jinja_gettext(t)

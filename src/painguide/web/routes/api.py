@@ -7,7 +7,7 @@ answers 422 with ``{"error": "validation", "detail": [{"field", "message"}]}`` (
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.openapi.utils import get_openapi
@@ -59,7 +59,7 @@ class ValidationProblem(BaseModel):
     detail: list[FieldProblem]
 
 
-_RESPONSES: dict[int | str, dict[str, Any]] = {
+_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": Problem, "description": "Not signed in"},
     403: {"model": Problem, "description": "The role may not perform this action"},
     422: {"model": ValidationProblem, "description": "Invalid input; names every bad field"},
@@ -103,26 +103,26 @@ class AdviceQuery(BaseModel):
 
 
 @router.get("/catalogue")
-def catalogue(user: Catalogue) -> list[dict[str, Any]]:
+def catalogue(user: Catalogue) -> list[dict[str, object]]:
     """Every enabled procedure: id, names, region, bleeding risk and the role of each modality."""
     return [p.summary() for p in _kb().catalogue.enabled()]
 
 
 @router.get("/catalogue/{procedure_id}", responses={404: {"model": Problem}})
-def procedure(procedure_id: str, user: Catalogue) -> dict[str, Any]:
+def procedure(procedure_id: str, user: Catalogue) -> dict[str, object]:
     """One procedure with every modality, fact, source and status."""
     return find_procedure(_kb(), procedure_id).model_dump(mode="json")
 
 
 @router.get("/advise/{procedure_id}", responses={404: {"model": Problem}})
-def advise(procedure_id: str, user: Advise, query: Annotated[AdviceQuery, Query()]) -> dict[str, Any]:
+def advise(procedure_id: str, user: Advise, query: Annotated[AdviceQuery, Query()]) -> dict[str, object]:
     """Every modality of the procedure ranked for the patient, with reasons, sources and the anticoagulation
     plan (the same object as ``painguide advise --json``)."""
     return recommend(_kb(), procedure_id, query.factors()).to_dict()
 
 
 @router.get("/openapi.json", include_in_schema=False)
-def openapi(request: Request, user: Schema) -> dict[str, Any]:
+def openapi(request: Request, user: Schema) -> dict[str, object]:
     """The OpenAPI schema of every ``/api/v1`` route (catalogue, advisor, pathway), for signed-in users."""
     app = request.app
     routes = [r for api in app.state.api_routers for r in api.routes if isinstance(r, APIRoute)]

@@ -9,7 +9,7 @@ same page. It is not cached, sends no referrer and asks not to be indexed.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -162,7 +162,7 @@ def make_link(
 # ---------------------------------------------------------------------------------------- the patient
 
 
-def _patient_page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+def _patient_page(request: Request, name: str, context: dict[str, object], status: int = 200) -> Response:
     chosen = request.query_params.get("lang") or context.get("language")
     if chosen not in LANGUAGES:
         chosen = request_language(request)

@@ -8,7 +8,7 @@ a refused or invalid form is shown again with every reason and the values entere
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -74,11 +74,11 @@ def _regions() -> list[str]:
     return sorted({p.region for p in load_knowledge(get_settings().site_policy).catalogue.enabled()})
 
 
-def _page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+def _page(request: Request, name: str, context: dict[str, object], status: int = 200) -> Response:
     return templates.TemplateResponse(request, f"pathway/{name}", context, status_code=status)
 
 
-def _problem(exc: PainguideError) -> dict[str, Any]:
+def _problem(exc: PainguideError) -> dict[str, object]:
     """A refusal or invalid input as the forms show it: the field, the message, every unmet reason."""
     return {
         "field": getattr(exc, "field", None),

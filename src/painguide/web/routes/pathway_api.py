@@ -10,7 +10,7 @@ input 422 ``{"error": "validation", "detail": [{field, message}]}``; a role the 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -54,13 +54,13 @@ class GateRefusal(BaseModel):
     unmet: list[UnmetOut]
 
 
-_RESPONSES: dict[int | str, dict[str, Any]] = {
+_RESPONSES: dict[int | str, dict[str, object]] = {
     401: {"model": Problem, "description": "Not signed in"},
     403: {"model": Problem, "description": "The role may not perform this action"},
     404: {"model": Problem, "description": "No such patient, case or procedure"},
     422: {"model": ValidationProblem, "description": "Invalid input; names every bad field"},
 }
-_STEP_RESPONSES: dict[int | str, dict[str, Any]] = {
+_STEP_RESPONSES: dict[int | str, dict[str, object]] = {
     **_RESPONSES,
     409: {"model": GateRefusal, "description": "Refused by a safety gate; every unmet reason"},
 }
@@ -127,7 +127,7 @@ class CasePage(BaseModel):
 class PatientDetail(PatientOut):
     """A patient's record and cases."""
 
-    record: dict[str, Any]
+    record: dict[str, object]
     cases: list[CaseSummaryOut]
 
 
@@ -148,7 +148,7 @@ class TimelineOut(BaseModel):
     at: datetime
     by: str
     kind: str
-    data: dict[str, Any]
+    data: dict[str, object]
 
 
 class DoseTotalsOut(BaseModel):
@@ -256,25 +256,25 @@ class CaseOut(BaseModel):
     unmet: list[UnmetOut]
     overridden: list[UnmetOut]
     overrides: list[OverrideOut]
-    case: dict[str, Any]
-    diagnostics: list[dict[str, Any]]
-    conservative_therapies: list[dict[str, Any]]
-    indication: dict[str, Any] | None
-    plan: dict[str, Any] | None
-    schedule: dict[str, Any] | None
-    anticoagulation: dict[str, Any] | None
-    justification: dict[str, Any] | None
-    consent: dict[str, Any] | None
-    consent_revoked: dict[str, Any] | None
-    checklist: dict[str, Any] | None
-    procedure_record: dict[str, Any] | None
-    procedure: dict[str, Any] | None
-    follow_ups: list[dict[str, Any]]
+    case: dict[str, object]
+    diagnostics: list[dict[str, object]]
+    conservative_therapies: list[dict[str, object]]
+    indication: dict[str, object] | None
+    plan: dict[str, object] | None
+    schedule: dict[str, object] | None
+    anticoagulation: dict[str, object] | None
+    justification: dict[str, object] | None
+    consent: dict[str, object] | None
+    consent_revoked: dict[str, object] | None
+    checklist: dict[str, object] | None
+    procedure_record: dict[str, object] | None
+    procedure: dict[str, object] | None
+    follow_ups: list[dict[str, object]]
     timeline: list[TimelineOut]
-    policy: dict[str, Any]
+    policy: dict[str, object]
 
 
-def _case(view: CaseView) -> dict[str, Any]:
+def _case(view: CaseView) -> dict[str, object]:
     return view.to_dict()
 
 
@@ -354,7 +354,7 @@ Diagnostic = Annotated[ClinicalExam | Imaging | LabResult, Field(discriminator="
 @router.get("/patients", response_model=PatientPage)
 def list_patients(
     user: PatientReader, uow: Uow, q: str = "", limit: Limit = 20, offset: Offset = 0
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Patients whose pseudonym or name words start with the words of ``q``, in order of registration.
 
     The count stops at 1,000: ``total_exact`` is then false (more match; refine the search)."""
@@ -366,19 +366,19 @@ def list_patients(
 
 
 @router.post("/patients", response_model=PatientOut, status_code=201)
-def create_patient(patient: Patient, user: PatientWriter, uow: Uow) -> dict[str, Any]:
+def create_patient(patient: Patient, user: PatientWriter, uow: Uow) -> dict[str, object]:
     """Register a patient under a new pseudonym."""
     return service.register_patient(uow, user, patient).to_dict()
 
 
 @router.get("/patients/{patient_id}", response_model=PatientDetail)
-def read_patient(patient_id: RowId, user: PatientReader, uow: Uow) -> dict[str, Any]:
+def read_patient(patient_id: RowId, user: PatientReader, uow: Uow) -> dict[str, object]:
     """A patient's record and cases."""
     return service.get_patient(uow, user, patient_id).to_dict()
 
 
 @router.post("/patients/{patient_id}/cases", response_model=CaseOut, status_code=201)
-def create_case(patient_id: RowId, info: CaseInfoIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def create_case(patient_id: RowId, info: CaseInfoIn, user: CaseWriter, uow: Uow) -> dict[str, object]:
     """Open a case: complaint, region, side, pain duration, baseline NRS and disability score."""
     return _case(service.open_case(uow, user, patient_id, info))
 
@@ -390,44 +390,46 @@ def list_cases(
     stage: Annotated[Stage | None, Query(description="Only cases at this stage")] = None,
     limit: Limit = 20,
     offset: Offset = 0,
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Cases newest first, optionally of one stage."""
     page = service.list_cases(uow, user, stage=stage, limit=limit, offset=offset)
     return {"items": [c.to_dict() for c in page.items], "total": page.total, "limit": limit, "offset": offset}
 
 
 @router.get("/cases/{case_id}", response_model=CaseOut)
-def read_case(case_id: RowId, user: CaseReader, uow: Uow) -> dict[str, Any]:
+def read_case(case_id: RowId, user: CaseReader, uow: Uow) -> dict[str, object]:
     """A case with its stage, ``next_step``, every ``unmet`` reason, overrides and timeline."""
     return _case(service.get_case(uow, user, case_id))
 
 
 @router.post("/cases/{case_id}/diagnostics", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_diagnostic(case_id: RowId, diagnostic: Diagnostic, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_diagnostic(case_id: RowId, diagnostic: Diagnostic, user: CaseWriter, uow: Uow) -> dict[str, object]:
     """Record a clinical examination (``kind: exam``), an imaging study (``imaging``) or a lab (``lab``)."""
     return _case(service.record_diagnostic(uow, user, case_id, diagnostic))
 
 
 @router.post("/cases/{case_id}/conservative-therapies", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_therapy(case_id: RowId, therapy: ConservativeTherapy, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_therapy(
+    case_id: RowId, therapy: ConservativeTherapy, user: CaseWriter, uow: Uow
+) -> dict[str, object]:
     """Record a conservative therapy tried (type, start, duration, outcome)."""
     return _case(service.record_therapy(uow, user, case_id, therapy))
 
 
 @router.post("/cases/{case_id}/indication", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_indication(case_id: RowId, indication: Indication, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_indication(case_id: RowId, indication: Indication, user: CaseWriter, uow: Uow) -> dict[str, object]:
     """Record the indication; refused unless work-up, conservative care and the policy's criteria hold."""
     return _case(service.record_indication(uow, user, case_id, indication))
 
 
 @router.post("/cases/{case_id}/plan", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_plan(case_id: RowId, plan: PlanIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_plan(case_id: RowId, plan: PlanIn, user: CaseWriter, uow: Uow) -> dict[str, object]:
     """Store the advisor's ranking for this patient and the chosen modality."""
     return _case(service.record_plan(uow, user, case_id, modality=plan.modality, reason=plan.reason))
 
 
 @router.post("/cases/{case_id}/schedule", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_schedule(case_id: RowId, schedule: ScheduleIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_schedule(case_id: RowId, schedule: ScheduleIn, user: CaseWriter, uow: Uow) -> dict[str, object]:
     """Schedule (or move) the procedure; the answer's ``procedure.accession_number`` is its worklist key."""
     return _case(
         service.schedule_procedure(
@@ -444,13 +446,13 @@ def add_schedule(case_id: RowId, schedule: ScheduleIn, user: CaseWriter, uow: Uo
 @router.post("/cases/{case_id}/anticoagulation", response_model=CaseOut, responses=_STEP_RESPONSES)
 def add_anticoagulation(
     case_id: RowId, body: AnticoagulationIn, user: CaseWriter, uow: Uow
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Plan the patient's antithrombotic drugs for the scheduled time (N18), shared decisions resolved."""
     return _case(service.record_anticoagulation(uow, user, case_id, decisions=body.decisions))
 
 
 @router.post("/cases/{case_id}/justification", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_justification(case_id: RowId, body: JustificationIn, user: Justifier, uow: Uow) -> dict[str, Any]:
+def add_justification(case_id: RowId, body: JustificationIn, user: Justifier, uow: Uow) -> dict[str, object]:
     """Sign the radiation justification (fluoroscopy and CT only) as the acting physician."""
     return _case(
         service.record_justification(
@@ -465,25 +467,25 @@ def add_justification(case_id: RowId, body: JustificationIn, user: Justifier, uo
 
 
 @router.post("/cases/{case_id}/consent", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_consent(case_id: RowId, consent: Consent, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_consent(case_id: RowId, consent: Consent, user: CaseWriter, uow: Uow) -> dict[str, object]:
     """Record informed consent for the planned modality."""
     return _case(service.record_consent(uow, user, case_id, consent))
 
 
 @router.post("/cases/{case_id}/consent/revocation", response_model=CaseOut, responses=_STEP_RESPONSES)
-def revoke_consent(case_id: RowId, body: RevocationIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def revoke_consent(case_id: RowId, body: RevocationIn, user: CaseWriter, uow: Uow) -> dict[str, object]:
     """Record that the patient withdrew consent (every later step is then refused: ``consent_revoked``)."""
     return _case(service.revoke_consent(uow, user, case_id, reason=body.reason))
 
 
 @router.post("/cases/{case_id}/checklist", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_checklist(case_id: RowId, body: ChecklistIn, user: CaseWriter, uow: Uow) -> dict[str, Any]:
+def add_checklist(case_id: RowId, body: ChecklistIn, user: CaseWriter, uow: Uow) -> dict[str, object]:
     """Record the pre-procedure checklist as confirmed by the acting user."""
     return _case(service.record_checklist(uow, user, case_id, body.items))
 
 
 @router.post("/cases/{case_id}/procedure", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_procedure(case_id: RowId, body: ProcedureIn, user: Performer, uow: Uow) -> dict[str, Any]:
+def add_procedure(case_id: RowId, body: ProcedureIn, user: Performer, uow: Uow) -> dict[str, object]:
     """Record the performed procedure; refused unless every gate before it holds."""
     record = ProcedureRecord.model_validate(body.model_dump(exclude={"study_instance_uid"}))
     return _case(
@@ -492,7 +494,7 @@ def add_procedure(case_id: RowId, body: ProcedureIn, user: Performer, uow: Uow) 
 
 
 @router.post("/cases/{case_id}/follow-ups", response_model=CaseOut, responses=_STEP_RESPONSES)
-def add_follow_ups(case_id: RowId, body: FollowUpsIn, user: FollowUpWriter, uow: Uow) -> dict[str, Any]:
+def add_follow_ups(case_id: RowId, body: FollowUpsIn, user: FollowUpWriter, uow: Uow) -> dict[str, object]:
     """Schedule follow-ups at the given days after the procedure."""
     return _case(service.schedule_follow_ups(uow, user, case_id, body.days_after))
 
@@ -500,13 +502,13 @@ def add_follow_ups(case_id: RowId, body: FollowUpsIn, user: FollowUpWriter, uow:
 @router.post("/cases/{case_id}/follow-ups/{follow_up_id}", response_model=CaseOut, responses=_STEP_RESPONSES)
 def add_follow_up_result(
     case_id: RowId, follow_up_id: RowId, result: FollowUpResult, user: FollowUpWriter, uow: Uow
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """Record one follow-up's NRS, PGIC and relief."""
     return _case(service.record_follow_up(uow, user, case_id, follow_up_id, result))
 
 
 @router.post("/cases/{case_id}/overrides", response_model=CaseOut, status_code=201)
-def add_override(case_id: RowId, body: OverrideIn, user: Overrider, uow: Uow) -> dict[str, Any]:
+def add_override(case_id: RowId, body: OverrideIn, user: Overrider, uow: Uow) -> dict[str, object]:
     """Override one gate code on the case with a written reason (physicians); audited and shown."""
     return _case(service.override_gate(uow, user, case_id, code=body.code, reason=body.reason))
 
@@ -514,13 +516,13 @@ def add_override(case_id: RowId, body: OverrideIn, user: Overrider, uow: Uow) ->
 @router.get("/procedures", response_model=list[ProcedureOut])
 def find_procedures(
     user: CaseReader, uow: Uow, accession: Annotated[str, Query(min_length=1, max_length=16)]
-) -> list[dict[str, Any]]:
+) -> list[dict[str, object]]:
     """The procedure with this accession number, with its linked dose and ultrasound warnings (an empty list
     when there is none)."""
     return [p.to_dict() for p in page_service.find_procedures(uow, user, accession=accession)]
 
 
 @router.get("/procedures/{procedure_id}", response_model=ProcedureOut)
-def read_procedure(procedure_id: RowId, user: CaseReader, uow: Uow) -> dict[str, Any]:
+def read_procedure(procedure_id: RowId, user: CaseReader, uow: Uow) -> dict[str, object]:
     """One procedure with its accession number, linked dose and ultrasound warnings."""
     return page_service.get_procedure(uow, user, procedure_id).to_dict()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -37,7 +37,7 @@ def procedure_names() -> dict[str, dict[str, str]]:
     return {pid: {str(k): v for k, v in p.names.items()} for pid, p in procedures.items()}
 
 
-def _common(user: User, uow: UnitOfWork, operator: str) -> dict[str, Any]:
+def _common(user: User, uow: UnitOfWork, operator: str) -> dict[str, object]:
     return {
         "user": user,
         "operator": operator,
