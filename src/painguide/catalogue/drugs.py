@@ -353,7 +353,7 @@ def _check_names(table: DrugTable) -> tuple[str, str] | None:
     return None
 
 
-def parse_drug_table(raw: Mapping[str, Any], *, path: str) -> DrugTable:
+def parse_drug_table(raw: Mapping[str, object], *, path: str) -> DrugTable:
     """Validate the raw table (the file's mapping, optionally after site overrides).
 
     Parameters

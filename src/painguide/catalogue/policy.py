@@ -106,7 +106,7 @@ def read_policy(path: Path) -> SitePolicy:
         raise pydantic_to_data_error(str(path), exc) from exc
 
 
-def set_path(raw: MutableMapping[str, Any], item: ValueOverride, policy_path: str) -> None:
+def set_path(raw: MutableMapping[str, object], item: ValueOverride, policy_path: str) -> None:
     """Set the value ``item.path`` names in ``raw``; a Fact becomes a ``site`` Fact keeping the old value."""
     parts = item.path.split(".")
     node: Any = raw

@@ -19,7 +19,7 @@ app = typer.Typer(
 )
 
 
-def _echo_page(total: int, limit: int, offset: int, key: str, items: list[Any]) -> None:
+def _echo_page(total: int, limit: int, offset: int, key: str, items: list[object]) -> None:
     """One page of a listing as JSON: its total, limit and offset, and the items under ``key``."""
     out = {"total": total, "limit": limit, "offset": offset, key: items}
     typer.echo(json.dumps(out, indent=2, ensure_ascii=False))

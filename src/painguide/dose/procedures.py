@@ -180,7 +180,7 @@ class AliasEntry:
     status: str
 
 
-def _entry(label: str, index: int, raw: Any, sources: Mapping[str, Any]) -> AliasEntry:
+def _entry(label: str, index: int, raw: Any, sources: Mapping[str, object]) -> AliasEntry:
     key = f"aliases[{index}]"
     if not isinstance(raw, dict) or not isinstance(raw.get("procedure"), str):
         raise DataFileError(label, f"{key}.procedure", "a catalogue procedure id, e.g. lumbar-tfesi")

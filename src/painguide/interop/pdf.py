@@ -49,7 +49,7 @@ def render_pdf(
     def para(text: Any, style: Any = small) -> Any:
         return Paragraph(escape(_latin1(str(text))), style)
 
-    story: list[Any] = [para(title, styles["Title"]), para(subtitle, styles["Normal"]), Spacer(1, 4 * mm)]
+    story: list[object] = [para(title, styles["Title"]), para(subtitle, styles["Normal"]), Spacer(1, 4 * mm)]
     grid = TableStyle(
         [
             ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#dde1e7")),

@@ -378,7 +378,7 @@ def _aspirin_unspecified(
 
 # ----------------------------------------------------------------------------------------------- planner
 
-_Memo = dict[tuple[Any, ...], Any]
+_Memo = dict[tuple[object, ...], Any]
 _MEMOS: dict[int, _Memo] = {}
 _MEMO_LIMIT = 4096
 

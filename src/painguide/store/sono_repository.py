@@ -20,7 +20,7 @@ def add_analysis(
     actor: str,
     study_instance_uid: str | None = None,
     sop_instance_uid: str | None = None,
-    timeline: dict[str, list[Any]] | None = None,
+    timeline: dict[str, list[object]] | None = None,
     cine_file: str | None = None,
 ) -> SonoAnalysisRow:
     """Add the summary of an analysis (``AnalysisReport.as_dict()`` without per-frame rows is enough).
@@ -102,7 +102,7 @@ class SonoRepository:
         actor: str,
         study_instance_uid: str | None = None,
         sop_instance_uid: str | None = None,
-        timeline: dict[str, list[Any]] | None = None,
+        timeline: dict[str, list[object]] | None = None,
         cine_file: str | None = None,
     ) -> SonoAnalysisRow:
         """Add the summary of an analysis (see :func:`add_analysis`); flushed, so it has an id."""

@@ -41,5 +41,5 @@ class SonoAnalysisRow(Base):
     warning_count: Mapped[int] = mapped_column(Integer, nullable=False)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     events: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
-    timeline: Mapped[dict[str, list[Any]] | None] = mapped_column(JSON)
+    timeline: Mapped[dict[str, list[object]] | None] = mapped_column(JSON)
     cine_file: Mapped[str | None] = mapped_column(String(100))

@@ -131,7 +131,7 @@ def _merge(base: Any, site: Any) -> Any:
     return site
 
 
-def parse_training_policy(raw: Mapping[str, Any], *, path: str, known_sources: set[str]) -> TrainingPolicy:
+def parse_training_policy(raw: Mapping[str, object], *, path: str, known_sources: set[str]) -> TrainingPolicy:
     """Validate a raw policy mapping; errors name ``path``, the dotted key and what is expected."""
     for where, source in iter_sources(raw):
         if source not in known_sources and source != "site-policy":
