@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from painguide.dose.models import (
     DeviceInfo,
@@ -48,6 +48,9 @@ from painguide.dose.srtree import (
 )
 from painguide.dose.units import Quantity, UnknownUnitError, parse_number, to_canonical
 from painguide.errors import DicomError, ImportRejectedError
+
+if TYPE_CHECKING:  # pydicom loads only when a file is read (start-up time)
+    from pydicom.dataset import Dataset
 
 __all__ = [
     "DOSE_SR_SOP_CLASSES",
@@ -197,11 +200,11 @@ def _bytes_of(source: str | Path | bytes | BinaryIO) -> bytes:
     return source.read()
 
 
-def _at_content(tag: Any, _vr: Any, _length: int) -> bool:
+def _at_content(tag: int, _vr: str | None, _length: int) -> bool:
     return int(tag) == _CONTENT_SEQUENCE
 
 
-def _read(data: bytes) -> tuple[Any, list[Item]]:
+def _read(data: bytes) -> tuple[Dataset, list[Item]]:
     """The header as a pydicom dataset (everything but the content tree) and the content tree.
 
     pydicom reads the elements before the Content Sequence and stops there; the content tree is read from
@@ -248,7 +251,7 @@ def _read(data: bytes) -> tuple[Any, list[Item]]:
     return header, content
 
 
-def _read_whole(data: bytes) -> tuple[Any, list[Item]]:
+def _read_whole(data: bytes) -> tuple[Dataset, list[Item]]:
     """A deflated file: pydicom inflates and decodes the whole tree (slower, rare)."""
     import pydicom
 
@@ -260,7 +263,7 @@ def _read_whole(data: bytes) -> tuple[Any, list[Item]]:
     return dataset, content
 
 
-def parse_dataset(dataset: Any, *, strict: bool = False) -> DoseReport:
+def parse_dataset(dataset: Dataset, *, strict: bool = False) -> DoseReport:
     """Parse an already decoded pydicom ``Dataset`` (for example one received over the network).
 
     Parameters
@@ -287,7 +290,7 @@ def parse_dataset(dataset: Any, *, strict: bool = False) -> DoseReport:
     return _with_dicom_warnings(report, caught)
 
 
-def _check_complete(dataset: Any) -> None:
+def _check_complete(dataset: Dataset) -> None:
     """Refuse a truncated file: a top-level element whose stored length exceeds the bytes present.
 
     pydicom defers decoding defined-length sequences, so a file cut inside the Content Sequence would
@@ -298,11 +301,12 @@ def _check_complete(dataset: Any) -> None:
     except Exception as exc:  # pydicom decodes some elements while listing them; broken ones raise
         raise DicomError(f"cannot read as DICOM: {type(exc).__name__}: {exc}") from exc
     for element in elements:
-        if not getattr(element, "is_raw", False) or element.value is None:
+        length: int | None = getattr(element, "length", None)  # a RawDataElement's declared length
+        if not getattr(element, "is_raw", False) or element.value is None or length is None:
             continue
-        if element.length != _UNDEFINED_LENGTH and len(element.value) != element.length:
+        if length != _UNDEFINED_LENGTH and len(element.value) != length:
             raise DicomError(
-                f"file is truncated: element {element.tag} declares {element.length} bytes but "
+                f"file is truncated: element {element.tag} declares {length} bytes but "
                 f"{len(element.value)} are present; re-send or re-export the report"
             )
 
@@ -315,7 +319,7 @@ def _with_dicom_warnings(report: DoseReport, caught: Iterable[warnings.WarningMe
     return replace(report, warnings=report.warnings + extra)
 
 
-def _parse(dataset: Any, content: list[Item], *, strict: bool) -> DoseReport:
+def _parse(dataset: Dataset, content: list[Item], *, strict: bool) -> DoseReport:
     try:
         _check_sop_class(dataset)
         return _Reader(strict, dataset).report(dataset, content)
@@ -328,7 +332,7 @@ def _parse(dataset: Any, content: list[Item], *, strict: bool) -> DoseReport:
         ) from exc
 
 
-def _procedure_descriptions(ds: Any) -> tuple[str, ...]:
+def _procedure_descriptions(ds: Dataset) -> tuple[str, ...]:
     """Header texts besides Study Description that name the procedure (in order, without repeats)."""
     found: list[str | None] = [_text(ds.get("RequestedProcedureDescription"))]
     for item in ds.get("RequestAttributesSequence") or []:
@@ -339,7 +343,7 @@ def _procedure_descriptions(ds: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(text for text in found if text))
 
 
-def _check_sop_class(dataset: Any) -> None:
+def _check_sop_class(dataset: Dataset) -> None:
     sop_class = str(dataset.get("SOPClassUID", "") or "")
     if not sop_class:
         raise ImportRejectedError("SOP Class UID (0008,0016) is missing: this is not a DICOM storage object")
@@ -361,7 +365,7 @@ def _check_sop_class(dataset: Any) -> None:
         )
 
 
-def _header_code(dataset: Any, tag: int) -> Code | None:
+def _header_code(dataset: Dataset, tag: int) -> Code | None:
     """(scheme, value) of the first item of the code sequence ``tag`` of a pydicom dataset (the header)."""
     if tag not in dataset:
         return None
@@ -372,7 +376,7 @@ def _header_code(dataset: Any, tag: int) -> Code | None:
     return (_ascii(_raw(code, SCHEME)) or "", _ascii(_raw(code, CODE_VALUE)) or "")
 
 
-def _raw(dataset: Any, tag: int) -> Any:
+def _raw(dataset: Dataset, tag: int) -> object:
     """A pydicom element's value without conversion (raw bytes where pydicom has not decoded it)."""
     element = dataset.get_item(tag)
     return None if element is None else element.value
@@ -387,7 +391,7 @@ def _code(item: Item, tag: int) -> Code | None:
     return (_ascii(code.get(SCHEME)) or "", _ascii(code.get(CODE_VALUE)) or "")
 
 
-def _ascii(value: Any) -> str | None:
+def _ascii(value: object) -> str | None:
     """A short ASCII leaf value (CS, SH, DS, UI, DT) as a stripped string; ``None`` when absent or empty."""
     if isinstance(value, bytes):
         text = value.decode("ascii", "replace").strip(" \x00")
@@ -398,7 +402,7 @@ def _ascii(value: Any) -> str | None:
     return text or None
 
 
-def _text(value: Any) -> str | None:
+def _text(value: object) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
@@ -423,7 +427,7 @@ def _parse_dicom_datetime(date: str | None, time: str | None = None) -> datetime
 class _Reader:
     """One pass over a dose report's content tree, collecting values and warnings."""
 
-    def __init__(self, strict: bool, header: Any) -> None:
+    def __init__(self, strict: bool, header: Dataset) -> None:
         self.strict = strict
         self._header = header
         self._encodings: list[str] | None = None
@@ -502,7 +506,7 @@ class _Reader:
             return None
 
     # --- report --------------------------------------------------------------------------------------
-    def report(self, ds: Any, content: list[Item]) -> DoseReport:
+    def report(self, ds: Dataset, content: list[Item]) -> DoseReport:
         root = _header_code(ds, CONCEPT_NAME)
         template = self.template_id(ds)
         codes = {_code(item, CONCEPT_NAME) for item in content}
@@ -548,7 +552,7 @@ class _Reader:
             warnings=self.warnings,
         )
 
-    def template_id(self, ds: Any) -> str | None:
+    def template_id(self, ds: Dataset) -> str | None:
         sequence = ds.get("ContentTemplateSequence")
         if not sequence:
             return None
@@ -561,7 +565,7 @@ class _Reader:
         elif template != expected:
             self.note("template", f"template identifier {template!r} but content is TID {expected}")
 
-    def study_datetime(self, ds: Any, events: tuple[IrradiationEvent, ...]) -> datetime | None:
+    def study_datetime(self, ds: Dataset, events: tuple[IrradiationEvent, ...]) -> datetime | None:
         for date_kw, time_kw in (("StudyDate", "StudyTime"), ("ContentDate", "ContentTime")):
             date = _text(ds.get(date_kw))
             try:
@@ -574,7 +578,7 @@ class _Reader:
         started = [event.started for event in events if event.started is not None]
         return min(started) if started else None
 
-    def operator(self, ds: Any, content: list[Item]) -> str | None:
+    def operator(self, ds: Dataset, content: list[Item]) -> str | None:
         for keyword in ("PerformingPhysicianName", "OperatorsName"):
             value = ds.get(keyword)
             name = _text(value[0] if isinstance(value, list | tuple) and value else value)
@@ -588,7 +592,7 @@ class _Reader:
                 return _text(self.decoded(item, PERSON_NAME, "PN"))
         return None
 
-    def device(self, ds: Any, content: list[Item]) -> DeviceInfo:
+    def device(self, ds: Dataset, content: list[Item]) -> DeviceInfo:
         observer: dict[str, str | None] = {}
         for item in content:
             field_name = _OBSERVER_FIELDS.get(_code(item, CONCEPT_NAME) or ("", ""))
@@ -726,7 +730,7 @@ class _Reader:
         return _text(self.decoded(sequence[0], CODE_MEANING, "LO")) if sequence else None
 
 
-def _encodings(header: Any) -> list[str]:
+def _encodings(header: Dataset) -> list[str]:
     """The Python encodings of the report's Specific Character Set (pydicom's default when absent)."""
     from pydicom.charset import convert_encodings, default_encoding
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
@@ -30,6 +30,9 @@ from painguide.dose.skin import PENDING_NOTE, decided_without_model, skin_dose_o
 from painguide.errors import DatabaseUnavailableError, PainguideError
 from painguide.settings import get_settings
 from painguide.store.uow import UnitOfWork
+
+if TYPE_CHECKING:  # pydicom loads only when a file is read (start-up time)
+    from pydicom.dataset import Dataset
 
 __all__ = [
     "UNMAPPED",
@@ -610,7 +613,7 @@ def _link_to_procedures(report_ids: list[int], uow_factory: UowFactory, actor: s
 
 
 def import_dataset(
-    dataset: Any,
+    dataset: Dataset,
     *,
     label: str,
     uow_factory: UowFactory,

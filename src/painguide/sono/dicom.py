@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import cv2
 import numpy as np
@@ -21,6 +21,9 @@ from numpy.typing import NDArray
 
 from painguide.errors import DicomError, NotFoundError, ValidationError
 from painguide.sono.frames import Frame
+
+if TYPE_CHECKING:  # pydicom loads only when a file is read (start-up time)
+    from pydicom.dataset import Dataset
 
 __all__ = ["DicomCine", "read_dicom_cine", "write_dicom_cine"]
 
@@ -59,7 +62,7 @@ class DicomCine:
     frame_time_s: float
 
 
-def _pick_region(ds: Any, rows: int, cols: int) -> tuple[tuple[int, int, int, int], float, float] | None:
+def _pick_region(ds: Dataset, rows: int, cols: int) -> tuple[tuple[int, int, int, int], float, float] | None:
     """Largest 2-D tissue region of the Sequence of Ultrasound Regions: box and (row, col) spacing in mm."""
     best = None
     for item in ds.get("SequenceOfUltrasoundRegions", []):
@@ -90,7 +93,9 @@ def _pick_region(ds: Any, rows: int, cols: int) -> tuple[tuple[int, int, int, in
     return clipped, row_mm, col_mm
 
 
-def _spacing(ds: Any, path: str, spacing_mm: float | None) -> tuple[tuple[int, int, int, int], float, float]:
+def _spacing(
+    ds: Dataset, path: str, spacing_mm: float | None
+) -> tuple[tuple[int, int, int, int], float, float]:
     rows, cols = int(ds.Rows), int(ds.Columns)
     picked = _pick_region(ds, rows, cols)
     if picked is not None:
@@ -107,7 +112,7 @@ def _spacing(ds: Any, path: str, spacing_mm: float | None) -> tuple[tuple[int, i
     )
 
 
-def _frame_time(ds: Any, path: str, n_frames: int) -> NDArray[np.float64]:
+def _frame_time(ds: Dataset, path: str, n_frames: int) -> NDArray[np.float64]:
     """Acquisition time of each frame in seconds from the first."""
     if n_frames == 1:
         return np.zeros(1, dtype=np.float64)
@@ -126,7 +131,7 @@ def _frame_time(ds: Any, path: str, n_frames: int) -> NDArray[np.float64]:
     )
 
 
-def _to_grey(pixels: NDArray[Any], photometric: str, ds: Any) -> NDArray[np.uint8]:
+def _to_grey(pixels: NDArray[np.generic], photometric: str, ds: Dataset) -> NDArray[np.uint8]:
     """Convert one decoded frame of shape (rows, cols) or (rows, cols, 3) to uint8 grey."""
     from pydicom.pixels.processing import apply_color_lut
 
@@ -142,7 +147,7 @@ def _to_grey(pixels: NDArray[Any], photometric: str, ds: Any) -> NDArray[np.uint
     return np.ascontiguousarray(pixels, dtype=np.uint8)
 
 
-def _decode_with_opencv(ds: Any, path: str, n_frames: int) -> list[NDArray[np.uint8]]:
+def _decode_with_opencv(ds: Dataset, path: str, n_frames: int) -> list[NDArray[np.uint8]]:
     from pydicom.encaps import generate_frames
 
     out = []
@@ -157,7 +162,7 @@ def _decode_with_opencv(ds: Any, path: str, n_frames: int) -> list[NDArray[np.ui
     return out
 
 
-def _decode(ds: Any, path: str, n_frames: int) -> list[NDArray[np.uint8]]:
+def _decode(ds: Dataset, path: str, n_frames: int) -> list[NDArray[np.uint8]]:
     syntax = ds.file_meta.TransferSyntaxUID
     photometric = str(ds.PhotometricInterpretation)
     if syntax.is_compressed and syntax.name != "RLE Lossless":
@@ -218,7 +223,7 @@ def read_dicom_cine(
         ) from exc
 
 
-def _checked_size(ds: Any, label: str) -> int:
+def _checked_size(ds: Dataset, label: str) -> int:
     """Number of frames, after checking the image size is plausible (refuses memory bombs)."""
     rows, cols = int(ds.Rows), int(ds.Columns)
     n_frames = int(ds.get("NumberOfFrames", 1) or 1)
@@ -270,7 +275,7 @@ def _read(path: str, label: str, spacing_mm: float | None) -> DicomCine:
     return DicomCine(path, frames, region, step)
 
 
-def _base_dataset(rows: int, cols: int, n_frames: int, frame_time_ms: float) -> Any:
+def _base_dataset(rows: int, cols: int, n_frames: int, frame_time_ms: float) -> Dataset:
     from pydicom.dataset import Dataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, UltrasoundMultiFrameImageStorage, generate_uid
 
@@ -300,7 +305,7 @@ def _base_dataset(rows: int, cols: int, n_frames: int, frame_time_ms: float) -> 
     return ds
 
 
-def _region_item(frame: Frame, origin: tuple[int, int]) -> Any:
+def _region_item(frame: Frame, origin: tuple[int, int]) -> Dataset:
     from pydicom.dataset import Dataset
 
     rows, cols = frame.shape

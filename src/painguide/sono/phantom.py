@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -328,7 +328,7 @@ def _flat_amplitude(params: SimulationParams) -> float:
     return float(params.needle_brightness * (math.exp(-(ratio**2)) + params.needle_diffuse))
 
 
-def _smooth_step(x: NDArray[Any]) -> NDArray[np.float32]:
+def _smooth_step(x: NDArray[np.floating]) -> NDArray[np.float32]:
     """Logistic approximation of the normal cumulative distribution."""
     return np.asarray(1.0 / (1.0 + np.exp(-1.702 * x)), dtype=np.float32)
 

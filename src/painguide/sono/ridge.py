@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
@@ -223,15 +222,15 @@ def oriented_hough(
 
 
 def _peaks(
-    grid: NDArray[Any],
-    xs: NDArray[Any],
-    ys: NDArray[Any],
-    weights: NDArray[Any],
+    grid: NDArray[np.number],
+    xs: NDArray[np.number],
+    ys: NDArray[np.number],
+    weights: NDArray[np.number],
     offset: int,
     *,
     max_lines: int,
     max_gap_px: float,
-    cells: NDArray[Any] | None = None,
+    cells: NDArray[np.number] | None = None,
     accept: Callable[[HoughLine], bool] | None = None,
     max_peaks: int = 24,
 ) -> list[HoughLine]:
@@ -274,7 +273,7 @@ def _peaks(
 
 
 def _best_run(
-    along: NDArray[Any], weights: NDArray[Any], max_gap: float
+    along: NDArray[np.number], weights: NDArray[np.number], max_gap: float
 ) -> tuple[float, float, float] | None:
     """The run of positions (gaps up to ``max_gap``) with the largest summed weight: (start, end, weight)."""
     order = np.argsort(along)

@@ -191,7 +191,7 @@ def image_message_to_frame(message: Any, index: int, t0: float, source_id: str) 
 
     The pixel spacing is the length of the first two columns of the IJK-to-world matrix (mm).
     """
-    image: NDArray[Any] = np.asarray(message.image)
+    image: NDArray[np.number] = np.asarray(message.image)
     if image.ndim == 4:
         image = image[0]
     if image.ndim == 3 and image.shape[-1] in (3, 4) and image.shape[0] != 1:
