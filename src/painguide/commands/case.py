@@ -144,9 +144,9 @@ def link(
             f"{data['items']} unlinked item(s): {data['linked']} linked, {data['ambiguous']} ambiguous, "
             f"{data['conflict']} conflicting, {data['unmatched']} without a procedure"
         )
-        for d in data["decisions"]:
-            if d["outcome"] == "linked":
-                typer.echo(f"  {d['kind']} {d['id']} → procedure {d['procedure_id']} ({d['method']})")
+        for d in summary.decisions:
+            if d.outcome == "linked":
+                typer.echo(f"  {d.item.kind} {d.item.id} → procedure {d.procedure_id} ({d.method})")
         return
     if item_id is None or not to:
         raise ValidationError("--to", "give KIND ID --to ACCESSION to link one item by hand")
@@ -226,16 +226,16 @@ def procedure(
         f"case {data['case_id']}"
     )
     typer.echo(f"study {data['study_instance_uid'] or '-'}")
-    dose = data["dose"]
+    dose = view.dose
     if dose:
         typer.echo(
             f"dose: {dose['reports']} report(s), DAP {dose['dap_total_gy_cm2']} Gy·cm², "
             f"fluoro {dose['fluoro_time_s']} s, DLP {dose['dlp_total_mgy_cm']} mGy·cm"
         )
-    for c in data["comparisons"]:
+    for c in view.comparisons:
         flag = "ABOVE" if c["exceeded"] else "below"
         typer.echo(f"  {flag} {c['reference']}: {c['value']:g} vs {c['level']:g} ({c['ratio']:.2f}×)")
-    for w in data["warnings"]:
+    for w in view.warnings:
         typer.secho(
             f"  review: {w['message']} at {w['time_s']} s (analysis {w['analysis_id']}, {w['review']})",
             fg=typer.colors.YELLOW,

@@ -14,7 +14,7 @@ import statistics
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from typing import TypedDict
 
 from painguide.auth import User, authorize
 from painguide.dose.reference import DoseSample, LocalDrl, compare, load_reference_data
@@ -25,6 +25,7 @@ from painguide.settings import get_settings
 from painguide.store.dose_tables import DoseReportRow
 from painguide.store.link_repository import add_link, remove_link
 from painguide.store.pathway_tables import ProcedureRow
+from painguide.store.sono_tables import SonoAnalysisRow
 from painguide.store.uow import UnitOfWork
 
 __all__ = [
@@ -91,7 +92,7 @@ class LinkSummary:
         """How many items ended with ``outcome``."""
         return sum(1 for d in self.decisions if d.outcome == outcome)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         outcomes = ("linked", "ambiguous", "conflict", "unmatched")
         return {
             "items": len(self.decisions),
@@ -100,7 +101,7 @@ class LinkSummary:
         }
 
 
-def _decision_dict(d: LinkDecision) -> dict[str, Any]:
+def _decision_dict(d: LinkDecision) -> dict[str, object]:
     return {
         "kind": d.item.kind,
         "id": d.item.id,
@@ -140,7 +141,7 @@ def _dicom_datetime(day: str, clock: str, zone: tzinfo) -> datetime | None:
     return local.astimezone(UTC)
 
 
-def _sono_item(row: Any, zone: tzinfo) -> LinkItem:
+def _sono_item(row: SonoAnalysisRow, zone: tzinfo) -> LinkItem:
     """An analysis as a link item: its Study Instance UID, and what the kept cine's header says.
 
     The header's accession number, patient id and study time are read only when it describes the study
@@ -186,7 +187,7 @@ def _decide_all(uow: UnitOfWork, items: Sequence[LinkItem]) -> list[LinkDecision
     return [decide(i, keys, window=window, excluded=excluded.get((i.kind, i.id), set())) for i in items]
 
 
-def _entry(row: ProcedureRow, kind: ItemKind, item_id: int, **extra: Any) -> dict[str, Any]:
+def _entry(row: ProcedureRow, kind: ItemKind, item_id: int, **extra: object) -> dict[str, object]:
     return {
         "item_kind": kind,
         "item_id": item_id,
@@ -354,7 +355,7 @@ class UnlinkedItem:
     reason: str
     candidates: tuple[str, ...]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "kind": self.kind,
             "id": self.id,
@@ -404,6 +405,70 @@ def list_unlinked(
 # ---------------------------------------------------------------------------------- procedure view
 
 
+class DoseTotalsJson(TypedDict):
+    """The linked reports summed, under the field names of ``painguide dose inspect --json``."""
+
+    events: int
+    dap_total_gy_cm2: float | None
+    fluoro_dap_gy_cm2: float | None
+    acquisition_dap_gy_cm2: float | None
+    rp_dose_total_mgy: float | None
+    fluoro_time_s: float | None
+    acquisition_time_s: float | None
+    dlp_total_mgy_cm: float | None
+    peak_skin_dose_mgy: float | None
+    peak_skin_dose_note: str
+    reports: int
+
+
+class DoseReportJson(TypedDict):
+    """One linked report under the field names of ``dose inspect --json`` (plus its stored ``id``)."""
+
+    id: int
+    sop_instance_uid: str
+    kind: str
+    manufacturer: str | None
+    model: str | None
+    station: str | None
+    study_datetime: str | None
+    study_instance_uid: str | None
+    accession_number: str | None
+    events: int | None
+    dap_total_gy_cm2: float | None
+    fluoro_dap_gy_cm2: float | None
+    acquisition_dap_gy_cm2: float | None
+    rp_dose_total_mgy: float | None
+    fluoro_time_s: float | None
+    acquisition_time_s: float | None
+    dlp_total_mgy_cm: float | None
+    peak_skin_dose_mgy: float | None
+    peak_skin_dose_note: str
+    review: str
+
+
+class ComparisonJson(TypedDict):
+    """The summed dose against one reference level (published DRL or the site's local median)."""
+
+    reference: str
+    quantity: str
+    value: float
+    level: float
+    ratio: float
+    exceeded: bool
+    source: str | None
+    status: str
+
+
+class SonoWarningJson(TypedDict):
+    """An ultrasound warning of a linked analysis: an event to review."""
+
+    analysis_id: int
+    type: str
+    message: str
+    time_s: float | None
+    review: str
+
+
 @dataclass(frozen=True, slots=True)
 class ProcedureLinks:
     """A procedure with its linked dose (totals against the local DRL) and ultrasound events to review."""
@@ -419,17 +484,17 @@ class ProcedureLinks:
     study_instance_uid: str | None
     dose_report_ids: tuple[int, ...]
     sono_analysis_ids: tuple[int, ...]
-    dose: dict[str, Any] | None
-    dose_reports: list[dict[str, Any]]
-    comparisons: list[dict[str, Any]]
-    warnings: list[dict[str, Any]]
+    dose: DoseTotalsJson | None
+    dose_reports: list[DoseReportJson]
+    comparisons: list[ComparisonJson]
+    warnings: list[SonoWarningJson]
 
     @property
-    def local_drl(self) -> dict[str, Any] | None:
+    def local_drl(self) -> ComparisonJson | None:
         """The comparison of the summed dose with the site's local DRL (the median of its own reports)."""
         return next((c for c in self.comparisons if c["reference"].startswith("local-median:")), None)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
             "case_id": self.case_id,
@@ -455,10 +520,12 @@ def _sum(values: Sequence[float | None]) -> float | None:
     return round(sum(present), 6) if present else None
 
 
-def _report_dict(report: DoseReportRow, skin: tuple[float | None, str] | None) -> dict[str, Any]:
+def _report_dict(report: DoseReportRow, skin: tuple[float | None, str] | None) -> DoseReportJson:
     """One linked report under the field names of ``dose inspect --json`` (plus its stored ``id``)."""
     study = report.study_datetime
-    identity: dict[str, Any] = {
+    peak, note = skin if skin is not None else (None, "not estimated")
+    return {
+        "id": report.id,
         "sop_instance_uid": report.sop_instance_uid,
         "kind": report.kind,
         "manufacturer": report.manufacturer,
@@ -467,20 +534,21 @@ def _report_dict(report: DoseReportRow, skin: tuple[float | None, str] | None) -
         "study_datetime": study.isoformat() if study is not None else None,
         "study_instance_uid": report.study_instance_uid,
         "accession_number": report.accession_number,
-    }
-    peak, note = skin if skin is not None else (None, "not estimated")
-    return {
-        "id": report.id,
-        **identity,
         "events": report.event_count,
-        **{name: getattr(report, name) for name in DOSE_FIELDS},
+        "dap_total_gy_cm2": report.dap_total_gy_cm2,
+        "fluoro_dap_gy_cm2": report.fluoro_dap_gy_cm2,
+        "acquisition_dap_gy_cm2": report.acquisition_dap_gy_cm2,
+        "rp_dose_total_mgy": report.rp_dose_total_mgy,
+        "fluoro_time_s": report.fluoro_time_s,
+        "acquisition_time_s": report.acquisition_time_s,
+        "dlp_total_mgy_cm": report.dlp_total_mgy_cm,
         "peak_skin_dose_mgy": peak,
         "peak_skin_dose_note": note,
         "review": f"/dose/reports/{report.id}",
     }
 
 
-def _peak_total(reports: Sequence[dict[str, Any]]) -> tuple[float | None, str]:
+def _peak_total(reports: Sequence[DoseReportJson]) -> tuple[float | None, str]:
     """The procedure's peak skin dose: the one report's, or the sum of all (an upper bound), else why not."""
     if len(reports) == 1:
         return reports[0]["peak_skin_dose_mgy"], str(reports[0]["peak_skin_dose_note"])
@@ -495,9 +563,26 @@ def _peak_total(reports: Sequence[dict[str, Any]]) -> tuple[float | None, str]:
     )
 
 
+def _totals(reports: Sequence[DoseReportRow], each: Sequence[DoseReportJson]) -> DoseTotalsJson:
+    peak, note = _peak_total(each)
+    return {
+        "events": sum(r.event_count or 0 for r in reports),
+        "dap_total_gy_cm2": _sum([r.dap_total_gy_cm2 for r in reports]),
+        "fluoro_dap_gy_cm2": _sum([r.fluoro_dap_gy_cm2 for r in reports]),
+        "acquisition_dap_gy_cm2": _sum([r.acquisition_dap_gy_cm2 for r in reports]),
+        "rp_dose_total_mgy": _sum([r.rp_dose_total_mgy for r in reports]),
+        "fluoro_time_s": _sum([r.fluoro_time_s for r in reports]),
+        "acquisition_time_s": _sum([r.acquisition_time_s for r in reports]),
+        "dlp_total_mgy_cm": _sum([r.dlp_total_mgy_cm for r in reports]),
+        "peak_skin_dose_mgy": peak,
+        "peak_skin_dose_note": note,
+        "reports": len(reports),
+    }
+
+
 def _dose(
     uow: UnitOfWork, row: ProcedureRow
-) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[DoseTotalsJson | None, list[DoseReportJson], list[ComparisonJson]]:
     """Summed totals of the linked reports, each report, and the comparisons with reference levels and the
     local DRL (the median of the site's reports of this procedure type)."""
 
@@ -506,10 +591,7 @@ def _dose(
         return None, [], []
     skins = uow.links.skin_values([r.id for r in reports])
     each = [_report_dict(r, skins.get(r.id)) for r in reports]
-    totals: dict[str, Any] = {"events": sum(r.event_count or 0 for r in reports)}
-    totals.update({name: _sum([getattr(r, name) for r in reports]) for name in DOSE_FIELDS})
-    totals["peak_skin_dose_mgy"], totals["peak_skin_dose_note"] = _peak_total(each)
-    totals["reports"] = len(reports)
+    totals = _totals(reports, each)
     kind = "ct" if all(r.kind == "ct" for r in reports) else reports[0].kind
     sample = DoseSample(
         report_id=reports[0].id, patient_id=row.patient_pseudonym, study_datetime=reports[0].study_datetime,
@@ -542,18 +624,19 @@ def _dose(
     )
 
 
-def _warnings(uow: UnitOfWork, row: ProcedureRow) -> list[dict[str, Any]]:
-    found = []
+def _warnings(uow: UnitOfWork, row: ProcedureRow) -> list[SonoWarningJson]:
+    found: list[SonoWarningJson] = []
     for analysis in uow.links.sono_rows(row.sono_analysis_ids):
         for event in analysis.events:
             kind = str(event.get("type"))
             if kind in SONO_WARNINGS:
+                time_s = event.get("time_s")
                 found.append(
                     {
                         "analysis_id": analysis.id,
                         "type": kind,
                         "message": SONO_WARNINGS[kind],
-                        "time_s": event.get("time_s"),
+                        "time_s": time_s if isinstance(time_s, int | float) else None,
                         "review": f"/sono/review/{analysis.id}",
                     }
                 )
