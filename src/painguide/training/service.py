@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from painguide.auth import User, authorize
 from painguide.catalogue.models import Modality
@@ -100,7 +100,7 @@ class LogbookItem:
     complications: tuple[str, ...]
     success: bool | None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON form."""
         return {
             "case_id": self.case_id,
@@ -127,7 +127,7 @@ class CompetenceView:
     basis: str
     declared_by: str
     note: str | None
-    detail: dict[str, Any]
+    detail: dict[str, object]
     revoked_at: datetime | None
     revoked_by: str | None
     revoke_reason: str | None
@@ -154,7 +154,7 @@ class CompetenceView:
         """Not revoked."""
         return self.revoked_at is None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON form."""
         return {
             "id": self.id,
@@ -182,9 +182,9 @@ class LogbookView:
     items: tuple[LogbookItem, ...]
     sessions: tuple[TrainingSession, ...]
     competences: tuple[CompetenceView, ...]
-    criteria: dict[str, dict[str, Any]] = field(default_factory=dict)
+    criteria: dict[str, dict[str, object]] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON form (``painguide training logbook --json``)."""
         return {
             "operator": self.operator,
@@ -213,7 +213,7 @@ class CurveView:
         """The LC-CUSUM has reached its limit."""
         return self.curve.competent_at is not None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON form."""
         return {
             "operator": self.operator,
@@ -239,7 +239,7 @@ class Reminder:
     source: str | None = None
     status: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON form (``painguide training reminders --json``)."""
         return {
             "person": self.person,
@@ -261,11 +261,11 @@ class EducationView:
     roles: tuple[str, ...]
     courses: tuple[Course, ...]
     requirements: tuple[RequirementStatus, ...]
-    qualifications: tuple[dict[str, Any], ...]
+    qualifications: tuple[dict[str, str | None], ...]
     justification: JustificationEligibility
     reminders: tuple[Reminder, ...]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON form."""
         return {
             "person": self.person,
@@ -426,7 +426,7 @@ def declare_competence(
             raise ValidationError(
                 "procedure", f"{operator} is declared competent for {procedure_id} under {modality} already"
             )
-    detail: dict[str, Any]
+    detail: dict[str, object]
     if basis == "lc_cusum":
         detail = _crossed_curve(uow, operator, procedure_id, modality, horizon)
     elif basis == "attestation":
@@ -456,7 +456,7 @@ def declare_competence(
 
 def _crossed_curve(
     uow: UnitOfWork, operator: str, procedure_id: str, modality: Modality, horizon: int | None
-) -> dict[str, Any]:
+) -> dict[str, object]:
     policy = training_policy()
     records = _records(uow.training.performed(operator=operator), [], policy)
     series = outcome_series(
@@ -581,7 +581,7 @@ def record_course(uow: UnitOfWork, actor: User, course: Course, *, now: datetime
 
 def _qualification(
     uow: UnitOfWork, person: str
-) -> tuple[RadiationQualification | None, list[dict[str, Any]]]:
+) -> tuple[RadiationQualification | None, list[dict[str, str | None]]]:
     rows = uow.training.qualifications(person)
     shown = [
         {
