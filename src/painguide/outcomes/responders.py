@@ -143,7 +143,7 @@ class Proportion:
     low: float | None
     high: float | None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON form."""
         return {
             "responders": self.responders,
@@ -162,7 +162,7 @@ class GroupResponders:
     follow_ups: int
     rates: Mapping[str, Proportion]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """JSON form."""
         return {
             "group": self.group,

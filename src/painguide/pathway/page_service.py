@@ -88,7 +88,7 @@ class InformationSheet:
     procedure: Procedure
     modality: str
     entry: ModalityEntry
-    ranked: dict[str, Any]
+    ranked: dict[str, object]
     no_radiation: list[tuple[str, ModalityEntry]]
 
     @property
@@ -112,7 +112,7 @@ def information_sheet(
     entry = procedure.modalities.get(plan.modality)
     if entry is None:
         raise ValidationError("modality", f"{plan.modality} is not in the catalogue for {plan.procedure}")
-    ranked: dict[str, Any] = next(
+    ranked: dict[str, object] = next(
         (m for m in plan.ranking.get("modalities", []) if m.get("modality") == plan.modality), {}
     )
     alternatives: list[tuple[str, ModalityEntry]] = [

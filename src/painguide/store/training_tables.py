@@ -88,7 +88,7 @@ class CompetenceRow(Base):
     modality: Mapped[str] = mapped_column(String(20), nullable=False)
     declared_on: Mapped[date] = mapped_column(Date, nullable=False)
     basis: Mapped[str] = mapped_column(String(20), nullable=False)
-    detail: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    detail: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False, default=dict)
     note: Mapped[str | None] = mapped_column(String(2000))
     declared_by: Mapped[str] = mapped_column(String(64), nullable=False)
     declared_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)

@@ -38,8 +38,8 @@ def _render(
     kind: str = "",
     page: int = 1,
     done: dict[str, str] | None = None,
-    problem: dict[str, Any] | None = None,
-    values: dict[str, Any] | None = None,
+    problem: dict[str, object] | None = None,
+    values: dict[str, object] | None = None,
     status: int = 200,
 ) -> Response:
     found = link_service.list_unlinked(
@@ -53,7 +53,7 @@ def _render(
     return templates.TemplateResponse(request, "pathway/links.html", context, status_code=status)
 
 
-def _problem(exc: PainguideError) -> dict[str, Any]:
+def _problem(exc: PainguideError) -> dict[str, object]:
     return {"field": getattr(exc, "field", None), "message": str(exc), "unmet": [], "status": exc.http_status}
 
 
