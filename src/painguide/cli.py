@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 import typer
 
@@ -109,7 +108,7 @@ def _internal_error(exc: BaseException, argv: list[str], debug: bool) -> int:
     return EXIT_INTERNAL
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None) -> object:
     """Entry point: run the app and turn every error into one line and an exit code (never a traceback).
 
     Exit codes: 0 done, 2 usage error or bad input, 3 DICOM, 4 gate refused, 5 no permission,

@@ -20,7 +20,7 @@ __all__ = ["load_yaml_text", "read_packaged_yaml", "read_yaml"]
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_yaml_text(text: str, label: str) -> dict[str, Any]:
+def load_yaml_text(text: str, label: str) -> dict[str, object]:
     """Parse YAML text that must hold a mapping; ``label`` names its file in errors."""
     try:
         data = yaml.load(text, Loader=_SafeLoader)

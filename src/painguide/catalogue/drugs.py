@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator
 from pydantic import ValidationError as PydanticValidationError
@@ -249,7 +249,7 @@ class DrugTable(_Frozen):
 
     @field_validator("drugs", mode="before")
     @classmethod
-    def _ids_from_keys(cls, drugs: Any) -> Any:
+    def _ids_from_keys(cls, drugs: object) -> object:
         if not isinstance(drugs, Mapping):
             return drugs
         return {
@@ -264,7 +264,7 @@ class DrugTable(_Frozen):
             raise ValueError("the thrombotic_risk warning (text, source, status) is required")
         return warnings
 
-    def model_post_init(self, context: Any, /) -> None:
+    def model_post_init(self, context: object, /) -> None:
         """Build the name index once; lookups are then a dictionary access."""
         index: dict[str, list[str]] = {}
         for drug in self.drugs.values():

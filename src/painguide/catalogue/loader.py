@@ -34,9 +34,9 @@ class KnowledgeBase:
     drugs: DrugTable
 
 
-def _read_raw(data_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
+def _read_raw(data_dir: Path) -> tuple[dict[str, object], dict[str, str]]:
     """Read all data files into one raw mapping; also remember which file each procedure came from."""
-    procedures: dict[str, Any] = {}
+    procedures: dict[str, object] = {}
     origin: dict[str, str] = {}
     for path in sorted((data_dir / "procedures").glob("*.yaml")):
         items = read_yaml(path).get("procedures")
@@ -59,7 +59,7 @@ def _read_raw(data_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
     return raw, origin
 
 
-def iter_sources(node: Any, key: str = "") -> Iterator[tuple[str, str]]:
+def iter_sources(node: object, key: str = "") -> Iterator[tuple[str, str]]:
     """Yield ``(dotted key, source id)`` for every ``source`` in a raw or dumped data tree."""
     if isinstance(node, dict):
         if isinstance(node.get("source"), str):
@@ -71,7 +71,7 @@ def iter_sources(node: Any, key: str = "") -> Iterator[tuple[str, str]]:
             yield from iter_sources(v, f"{key}.{i}")
 
 
-def _check_sources(node: Any, known: set[str], path: str, key: str = "") -> None:
+def _check_sources(node: object, known: set[str], path: str, key: str = "") -> None:
     """Every ``source`` in the data must resolve to a citation in sources.yaml."""
     for where, src in iter_sources(node, key):
         if src not in known and src != "site-policy":
@@ -83,7 +83,7 @@ def _build(
     origin: dict[str, str],
     data_dir: Path,
     policy_name: str | None,
-    overrides: list[Any],
+    overrides: list[object],
     policy_path: str | None,
 ) -> KnowledgeBase:
     known_sources = set(raw["sources"])

@@ -9,7 +9,7 @@ previous value.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -50,7 +50,7 @@ class Override(_Frozen):
     author: str = Field(min_length=1)
     date: date
     reason: str = Field(min_length=1)
-    previous: Any = None
+    previous: object = None
 
 
 class Fact(_Frozen, Generic[T]):

@@ -52,13 +52,13 @@ class _Signed(BaseModel):
     date: date
     reason: str = Field(min_length=1)
 
-    def as_override(self, previous: Any = None) -> Override:
+    def as_override(self, previous: object = None) -> Override:
         return Override(author=self.author, date=self.date, reason=self.reason, previous=previous)
 
 
 class ValueOverride(_Signed):
     path: str = Field(pattern=r"^(procedures|conventions|rules|anticoagulants|pathway)\.[^.]+(\.[^.]+)*$")
-    value: Any
+    value: object
 
 
 class Disable(_Signed):
@@ -66,7 +66,7 @@ class Disable(_Signed):
 
 
 class Addition(_Signed):
-    procedure: dict[str, Any]
+    procedure: dict[str, object]
 
 
 class PathwayChoice(_Signed):
@@ -109,7 +109,7 @@ def read_policy(path: Path) -> SitePolicy:
 def set_path(raw: MutableMapping[str, object], item: ValueOverride, policy_path: str) -> None:
     """Set the value ``item.path`` names in ``raw``; a Fact becomes a ``site`` Fact keeping the old value."""
     parts = item.path.split(".")
-    node: Any = raw
+    node: object = raw
     for depth, part in enumerate(parts[:-1]):
         if not isinstance(node, MutableMapping) or part not in node:
             known = ", ".join(sorted(node)) if isinstance(node, MutableMapping) else "nothing"

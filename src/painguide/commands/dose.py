@@ -41,7 +41,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def report_json(report: DoseReport, file: str, skin: SkinDose | None = None) -> dict[str, Any]:
+def report_json(report: DoseReport, file: str, skin: SkinDose | None = None) -> dict[str, object]:
     """The ``dose inspect --json`` object of one report (the documented CLI contract).
 
     Parameters
@@ -128,7 +128,7 @@ def inspect(
     from painguide.errors import DicomError
     from painguide.settings import get_settings
 
-    results: list[dict[str, Any]] = []
+    results: list[dict[str, object]] = []
     for path in files:
         if not path.is_file():
             results.append({"file": str(path), "error": "no such file"})
@@ -295,7 +295,7 @@ def _print_import_summary(
 ) -> None:
     refused = [o for o in summary.outcomes if o.status == "quarantined"]
     if as_json:
-        payload: dict[str, Any] = {
+        payload: dict[str, object] = {
             "imported": summary.imported,
             "duplicates": summary.duplicates,
             "quarantined": summary.quarantined,

@@ -34,7 +34,7 @@ app = typer.Typer(
 )
 
 
-def _echo_json(document: Any) -> None:
+def _echo_json(document: object) -> None:
     typer.echo(json.dumps(document, indent=None, separators=(",", ":")))
 
 

@@ -22,7 +22,7 @@ _BOX = "#4c72b0"
 _MEDIAN = "#c44e52"
 _REFERENCE = "#222222"
 _ALERT = "#dd8452"
-_HTML: dict[str, Any] = {"full_html": False, "include_plotlyjs": False, "config": {"displaylogo": False}}
+_HTML: dict[str, object] = {"full_html": False, "include_plotlyjs": False, "config": {"displaylogo": False}}
 
 
 def wrap_label(text: str, width: int = 18) -> str:
@@ -168,7 +168,7 @@ def _markers(data: DashboardData, labels: list[str], t: Texts) -> list[dict[str,
 def _box(label: str, group: Group, unit: str, t: Texts) -> list[dict[str, Any]]:
     """A small group: every report as a point (Plotly computes the box); a large one: the box from the
     database's statistics with the reports beyond the whiskers as points."""
-    style: dict[str, Any] = {
+    style: dict[str, object] = {
         "name": group.label,
         "showlegend": False,
         "line": {"color": _BOX, "width": 1.5},
@@ -251,7 +251,7 @@ def trend_figure(data: DashboardData, t: Texts = ENGLISH) -> str:
     """Monthly median with interquartile range on a log axis; an HTML fragment."""
     median, iqr = t.gettext("median"), t.gettext("IQR")
     months = [m.month.isoformat() for m in data.months]
-    traces: list[dict[str, Any]] = [
+    traces: list[dict[str, object]] = [
         {
             "type": "scatter",
             "x": months,

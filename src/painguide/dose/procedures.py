@@ -15,7 +15,6 @@ import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from painguide.datafiles import read_packaged_yaml
 from painguide.errors import DataFileError
@@ -180,7 +179,7 @@ class AliasEntry:
     status: str
 
 
-def _entry(label: str, index: int, raw: Any, sources: Mapping[str, object]) -> AliasEntry:
+def _entry(label: str, index: int, raw: object, sources: Mapping[str, object]) -> AliasEntry:
     key = f"aliases[{index}]"
     if not isinstance(raw, dict) or not isinstance(raw.get("procedure"), str):
         raise DataFileError(label, f"{key}.procedure", "a catalogue procedure id, e.g. lumbar-tfesi")

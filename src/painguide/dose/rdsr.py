@@ -433,7 +433,7 @@ class _Reader:
         self._encodings: list[str] | None = None
         self._warnings: dict[tuple[str, str], int] = {}
 
-    def decoded(self, item: Item, tag: int, vr: str) -> Any:
+    def decoded(self, item: Item, tag: int, vr: str) -> object:
         """A text leaf (Text Value, UID, Person Name, Code Meaning) converted as pydicom converts it.
 
         pydicom's conversion applies the character set and emits the same validation warnings as reading
@@ -683,7 +683,7 @@ class _Reader:
             self.event_item(code, item, values)
         return IrradiationEvent(index=index, **values)
 
-    def event_item(self, code: Code, item: Item, values: dict[str, Any]) -> None:
+    def event_item(self, code: Code, item: Item, values: dict[str, object]) -> None:
         if code in (_EVENT_TYPE, _CT_ACQUISITION_TYPE):
             value = _code(item, CONCEPT_CODE)
             values["event_type"] = _EVENT_TYPES.get(value) if value else None

@@ -59,7 +59,7 @@ def _when(value: datetime) -> str:
     return value.isoformat()
 
 
-def _build(kind: str, data: dict[str, Any]) -> Resource:
+def _build(kind: str, data: dict[str, object]) -> Resource:
     """Validate ``data`` as a resource of type ``kind`` (raises pydantic's error naming the element)."""
     model: Any = get_fhir_model_class(kind)
     built: Resource = model.model_validate(data)
@@ -80,7 +80,7 @@ def _ids(record: CaseRecord) -> dict[str, str]:
 
 def _patient(record: CaseRecord, ident: str) -> Resource:
     p = record.patient
-    data: dict[str, Any] = {
+    data: dict[str, object] = {
         "id": ident,
         "identifier": [{"system": PSEUDONYM_SYSTEM, "value": p.pseudonym}],
         "gender": _GENDER.get(p.sex, "unknown"),
@@ -108,7 +108,7 @@ def _condition(record: CaseRecord, ids: dict[str, str]) -> Resource:
     )
 
 
-def _procedure_code(record: CaseRecord) -> dict[str, Any] | None:
+def _procedure_code(record: CaseRecord) -> dict[str, object] | None:
     pid = record.procedure_id
     if pid is None:
         return None
@@ -131,7 +131,7 @@ def _procedure(record: CaseRecord, ids: dict[str, str], has_report: bool) -> Res
         "reasonReference": [_ref("Condition", ids["condition"])],
     }
     modality = record.modality
-    used: list[dict[str, Any]] = [
+    used: list[dict[str, object]] = [
         {"coding": [{"system": MODALITY_SYSTEM, "code": modality}], "text": f"{modality} guidance"}
     ]
     if performed is not None:
@@ -155,7 +155,7 @@ def _procedure(record: CaseRecord, ids: dict[str, str], has_report: bool) -> Res
 
 
 def _nrs(ident: str, value: int, when: str, ids: dict[str, str], *, part_of: bool, note: str) -> Resource:
-    data: dict[str, Any] = {
+    data: dict[str, object] = {
         "id": ident,
         "status": "final",
         "category": [_SURVEY],
@@ -228,7 +228,7 @@ def _consent(record: CaseRecord, ids: dict[str, str]) -> Resource | None:
     if consent is None:
         return None
     scope = "http://terminology.hl7.org/CodeSystem/consentscope"
-    provision: dict[str, Any] = {"type": "permit"}
+    provision: dict[str, object] = {"type": "permit"}
     code = _procedure_code(record)
     if code is not None:
         provision["code"] = [code]
@@ -284,7 +284,7 @@ def _cine_study(record: CaseRecord, ids: dict[str, str], cine: CineSummary) -> R
         f"ultrasound cine ({cine.frames} frames, {cine.duration_s:.1f} s): needle visible in "
         f"{100 * cine.needle_visible_fraction:.0f} % of frames, {cine.warning_count} warning(s)"
     )
-    data: dict[str, Any] = {
+    data: dict[str, object] = {
         "id": f"pg-study-cine-{cine.analysis_id}",
         "status": "available",
         "subject": _ref("Patient", ids["patient"]),

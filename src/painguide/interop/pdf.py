@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from io import BytesIO
-from typing import Any
 from xml.sax.saxutils import escape
 
 from painguide.interop.reports import Section, Value
@@ -46,7 +45,7 @@ def render_pdf(
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
     warn = small.clone("warn", textColor=colors.HexColor("#b42318"))
 
-    def para(text: Any, style: Any = small) -> Any:
+    def para(text: object, style: object = small) -> object:
         return Paragraph(escape(_latin1(str(text))), style)
 
     story: list[object] = [para(title, styles["Title"]), para(subtitle, styles["Normal"]), Spacer(1, 4 * mm)]

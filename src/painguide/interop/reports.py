@@ -110,7 +110,7 @@ class QualityReport:
     end: date
     sections: tuple[Section, ...]
     issued: datetime
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 def _patient(record: CaseRecord) -> Section:

@@ -126,7 +126,7 @@ def _cine_summary(row: SonoAnalysisRow) -> CineSummary:
 
 
 def case_record(
-    uow: UnitOfWork, case_id: int, *, comparisons: dict[int, list[dict[str, Any]]] | None = None
+    uow: UnitOfWork, case_id: int, *, comparisons: dict[int, list[dict[str, object]]] | None = None
 ) -> CaseRecord:
     """Load one case for export (no authorisation, no audit: callers do both)."""
     repo = uow.pathway
@@ -217,7 +217,7 @@ def _dose_audit(uow: UnitOfWork, rows: list[DoseReportRow]) -> tuple[list[Any], 
 
 
 def _comparisons(items: list[Any]) -> dict[int, list[dict[str, Any]]]:
-    out: dict[int, list[dict[str, Any]]] = {}
+    out: dict[int, list[dict[str, object]]] = {}
     for c in items:
         out.setdefault(c.report_id, []).append(
             {

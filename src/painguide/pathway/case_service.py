@@ -141,7 +141,7 @@ def _gate(
     cf: CaseFile,
     step: Step,
     ctx: GateContext,
-    candidate: Any = None,
+    candidate: object = None,
     *,
     now: datetime,
 ) -> list[str]:

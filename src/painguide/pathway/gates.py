@@ -104,7 +104,7 @@ class Assessment:
     unmet: tuple[Unmet, ...]
     overridden: tuple[Unmet, ...]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The JSON form."""
         return {
             "stage": self.stage,
@@ -490,7 +490,7 @@ _FIELD = {
 
 
 def check(
-    case: CaseFile, step: Step, ctx: GateContext, candidate: Any = None
+    case: CaseFile, step: Step, ctx: GateContext, candidate: object = None
 ) -> tuple[tuple[Unmet, ...], tuple[Unmet, ...]]:
     """Every reason ``step`` is refused, and the reasons a physician's override lifts.
 

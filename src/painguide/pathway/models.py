@@ -94,7 +94,7 @@ _LEVEL = re.compile(r"^([CTLS])(\d{1,2})(?:[-/]([CTLS])?(\d{1,2}))?$")
 M = TypeVar("M", bound=BaseModel)
 
 
-def build(model: type[M], **data: Any) -> M:
+def build(model: type[M], **data: object) -> M:
     """Validate ``data`` into ``model``; pydantic errors become one :class:`ValidationError` per field.
 
     Examples
@@ -387,7 +387,7 @@ class Anticoagulation(_Record):
     procedure_at: datetime
     bleeding_risk: str
     drugs: tuple[DrugSchedule, ...]
-    warnings: tuple[dict[str, Any], ...] = ()
+    warnings: tuple[dict[str, object], ...] = ()
     on: date
 
 

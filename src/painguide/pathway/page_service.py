@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from painguide.advisor import Recommendation, find_procedure
 from painguide.auth import User, authorize
@@ -54,7 +53,7 @@ class StepForm:
     qualification: Qualification | None
 
 
-def _settings_policy() -> Any:
+def _settings_policy() -> object:
     return get_settings().site_policy
 
 

@@ -212,12 +212,12 @@ class PathwayPolicy:
         return code not in self.not_overridable
 
 
-def _raw_sets(path: Path | None) -> tuple[dict[str, Any], str]:
+def _raw_sets(path: Path | None) -> tuple[dict[str, object], str]:
     data, label = read_packaged_yaml("painguide.pathway", "data/policy_sets.yaml", path)
     for set_id, item in (data.get("sets") or {}).items():
         if not isinstance(item, dict) or not isinstance(item.get("rules"), list):
             raise DataFileError(label, f"sets.{set_id}.rules", "a list of rules")
-        rules: dict[str, Any] = {}
+        rules: dict[str, object] = {}
         for i, rule in enumerate(item["rules"]):
             if not isinstance(rule, dict) or not isinstance(rule.get("id"), str) or rule["id"] in rules:
                 raise DataFileError(label, f"sets.{set_id}.rules.{i}.id", "a unique text id")

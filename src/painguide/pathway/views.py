@@ -81,7 +81,7 @@ class PatientSummary:
         record = row.record
         return cls(row.id, row.pseudonym, row.name, int(record["birth_year"]), str(record["sex"]))
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
             "pseudonym": self.pseudonym,
@@ -105,7 +105,7 @@ class CaseSummary:
     next_step: str | None
     opened_at: datetime
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
             "patient_id": self.patient_id,
@@ -127,7 +127,7 @@ class PatientView:
     patient: Patient
     cases: list[CaseSummary]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             **self.summary.to_dict(),
             "record": self.patient.model_dump(mode="json"),
@@ -154,9 +154,9 @@ class TimelineItem:
     at: datetime
     by: str
     kind: str
-    data: dict[str, Any]
+    data: dict[str, object]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {"id": self.id, "at": self.at.isoformat(), "by": self.by, "kind": self.kind, "data": self.data}
 
 
@@ -190,7 +190,7 @@ class ProcedureInfo:
             tuple(row.sono_analysis_ids),
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         return {
             "id": self.id,
             "accession_number": self.accession_number,
@@ -215,7 +215,7 @@ class CaseView:
     assessment: Assessment
     timeline: list[TimelineItem]
     procedure: ProcedureInfo | None
-    policy: dict[str, Any] = field(default_factory=dict)
+    policy: dict[str, object] = field(default_factory=dict)
 
     @property
     def stage(self) -> str:
@@ -225,7 +225,7 @@ class CaseView:
     def next_step(self) -> str | None:
         return self.assessment.next_step
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The JSON form (``painguide case show --json``; the API's case resource)."""
         f = self.file
 

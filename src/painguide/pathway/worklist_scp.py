@@ -135,7 +135,7 @@ def query_of(identifier: Any) -> WorklistQuery:
 # ------------------------------------------------------------------------------------------ encoding
 
 
-def _code(entry: WorklistEntry) -> Any:
+def _code(entry: WorklistEntry) -> object:
     item = Dataset()
     item.CodeValue = entry.procedure[:16]
     item.CodingSchemeDesignator = _CODE_SCHEME
@@ -155,7 +155,7 @@ def _charset(texts: list[str]) -> str | None:
     return "ISO_IR 100"
 
 
-def entry_dataset(entry: WorklistEntry, *, asked_modality: str | None, fluoro: str, zone: tzinfo) -> Any:
+def entry_dataset(entry: WorklistEntry, *, asked_modality: str | None, fluoro: str, zone: tzinfo) -> object:
     """The full worklist answer of one entry (before :func:`project` keeps the keys asked for)."""
 
     local = entry.scheduled_at.astimezone(zone)
@@ -218,7 +218,7 @@ def project(answer: Any, request: Any) -> Any:
 # ----------------------------------------------------------------------------------------- the server
 
 
-def _status(code: int, comment: str) -> Any:
+def _status(code: int, comment: str) -> object:
     status = Dataset()
     status.Status = code
     status.ErrorComment = comment[:64]

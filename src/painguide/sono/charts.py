@@ -27,7 +27,7 @@ EVENT_STYLE: dict[str, tuple[str, str, str]] = {
     "fluid_in_vessel": ("#b42318", "solid", N_("FLUID IN VESSEL")),
     "cine_ended_without_spread": ("#b42318", "solid", N_("CINE ENDED WITHOUT SPREAD")),
 }
-_HTML: dict[str, Any] = {"full_html": False, "include_plotlyjs": False, "config": {"displaylogo": False}}
+_HTML: dict[str, object] = {"full_html": False, "include_plotlyjs": False, "config": {"displaylogo": False}}
 
 
 def _traces(timeline: dict[str, list[Any]], tr: Texts) -> list[tuple[Any, int]]:

@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import cv2
 import numpy as np
@@ -57,14 +56,14 @@ class LiveSession:
         self,
         *,
         pipeline: GuidancePipeline | None = None,
-        publishers: Iterable[Callable[[FrameResult], Any]] = (),
+        publishers: Iterable[Callable[[FrameResult], object]] = (),
         realtime: bool = False,
         stall_after_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.pipeline = pipeline if pipeline is not None else GuidancePipeline(wait_for_injection=True)
         self.publishers = list(publishers)
-        self.listeners: list[Callable[[Event], Any]] = []
+        self.listeners: list[Callable[[Event], object]] = []
         """Called with each event raised between frames (the wall-clock timer, the end of a cine)."""
         self.realtime = realtime
         self.stall_after_s = stall_after_s
@@ -241,7 +240,7 @@ def _open(
     spacing_mm: float | None,
     field: str,
     loop: bool = False,
-) -> tuple[Iterable[Frame], list[Callable[[], Any]]]:
+) -> tuple[Iterable[Frame], list[Callable[[], object]]]:
     """Open a source for a session: OpenIGTLink sources also receive its replies and injection signals.
 
     An ``igtl:`` host must be on ``PAINGUIDE_IGTL_ALLOWED_HOSTS`` and accept a connection.

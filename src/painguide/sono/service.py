@@ -122,7 +122,7 @@ def cine_dir() -> Path:
     return folder
 
 
-def timeline_of(results: list[FrameResult]) -> dict[str, list[Any]]:
+def timeline_of(results: list[FrameResult]) -> dict[str, list[object]]:
     """Per-frame series of an analysis, as stored for the review chart.
 
     Parameters
@@ -562,7 +562,7 @@ def record_live_view(uow: UnitOfWork, user: User, entry: LiveEntry) -> None:
     uow.commit()
 
 
-def _session_row(user: User, entry: LiveEntry) -> dict[str, Any]:
+def _session_row(user: User, entry: LiveEntry) -> dict[str, object]:
     session = entry.runner.session
     open_warnings = len(session.warning_events) - len(entry.acknowledged)
     return {
@@ -577,12 +577,12 @@ def _session_row(user: User, entry: LiveEntry) -> dict[str, Any]:
     }
 
 
-def live_sessions(registry: LiveRegistry, user: User) -> list[dict[str, Any]]:
+def live_sessions(registry: LiveRegistry, user: User) -> list[dict[str, object]]:
     """Every live session as the user may see it (no source names for viewers)."""
     return [_session_row(user, e) for e in registry.entries()]
 
 
-def live_status(registry: LiveRegistry, user: User, session_id: str) -> dict[str, Any]:
+def live_status(registry: LiveRegistry, user: User, session_id: str) -> dict[str, object]:
     """The status poll of one live session: source, frames, warnings and their acknowledgement, tip, spread.
 
     Returns

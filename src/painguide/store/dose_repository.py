@@ -74,8 +74,8 @@ def _truncate(value: str | None, length: int) -> str | None:
     return value[:length] if value is not None else None
 
 
-def _report_values(report: DoseReport, *, source: str, procedure_type: str | None) -> dict[str, Any]:
-    values: dict[str, Any] = {
+def _report_values(report: DoseReport, *, source: str, procedure_type: str | None) -> dict[str, object]:
+    values: dict[str, object] = {
         "sop_instance_uid": report.sop_instance_uid,
         "sop_class_uid": report.sop_class_uid,
         "kind": report.kind.value,
@@ -123,7 +123,7 @@ def add_report(
     return add_reports(session, [(report, source, procedure_type)])[0]
 
 
-def _event_rows(report_id: int, events: Sequence[IrradiationEvent]) -> Iterator[dict[str, Any]]:
+def _event_rows(report_id: int, events: Sequence[IrradiationEvent]) -> Iterator[dict[str, object]]:
     for event in events:
         values = {name: getattr(event, name) for name in _EVENT_FIELDS}
         values["event_index"] = event.index
@@ -262,8 +262,8 @@ def _keyset(
     if found is None:
         raise ValidationError(field, f"no dose report with id {anchor_id}; follow the page links of the list")
     when = found[0]
-    dated: list[Any] = [r.study_datetime.is_not(None)]
-    undated: list[Any] = [r.study_datetime.is_(None)]
+    dated: list[object] = [r.study_datetime.is_not(None)]
+    undated: list[object] = [r.study_datetime.is_(None)]
     first: list[Any]
     segments = [dated, undated] if session.get_bind().dialect.name != "postgresql" else [undated, dated]
     position = segments.index(undated if when is None else dated)

@@ -71,7 +71,7 @@ class _Statement:
     def __init__(self) -> None:
         self.params: dict[str, object] = {}
 
-    def bind(self, value: Any) -> str:
+    def bind(self, value: object) -> str:
         name = f"p{len(self.params)}"
         self.params[name] = value
         return f":{name}"
@@ -111,7 +111,7 @@ def _batched(
     {tail}``, the tail holding its own ``ORDER BY ... LIMIT ... OFFSET`` (values inline as integers). Rows
     come back with the part's number dropped; the order inside a part is not kept (callers sort).
     """
-    found: list[list[Any]] = [[] for _ in parts]
+    found: list[list[object]] = [[] for _ in parts]
     for start in range(0, len(parts), _BATCH):
         statement = _Statement()
         selects = []
@@ -136,7 +136,7 @@ def _quantiles(
     columns: Sequence[str],
     conditions: Sequence[Condition],
     fractions: Sequence[tuple[int, int]],
-    positions: Callable[[], dict[tuple[Any, ...], tuple[int, list[tuple[int, int, int]]]]],
+    positions: Callable[[], dict[tuple[object, ...], tuple[int, list[tuple[int, int, int]]]]],
 ) -> list[tuple[tuple[Any, ...], int, list[float]]]:
     """Per group (distinct value of ``columns``): the key, the count of doses and the doses' quantiles.
 
@@ -266,7 +266,7 @@ def month_stats(session: Session, *, kind: str) -> list[MonthStat]:
 
 def _procedure_positions(
     session: Session, kinds: list[str], only: str | None
-) -> dict[tuple[Any, ...], tuple[int, list[tuple[int, int, int]]]]:
+) -> dict[tuple[object, ...], tuple[int, list[tuple[int, int, int]]]]:
     only_key = tally_key([only]) if only is not None else None
     found = tally_positions(session, "procedure", kinds, [_MEDIAN], only=only_key)
     return {key: value for key, value in found.items() if key[0] is not None}

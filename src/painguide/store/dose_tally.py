@@ -74,7 +74,7 @@ def bin_edge(number: int) -> float:
     return float(struct.unpack("<d", struct.pack("<q", number << _SHIFT))[0])
 
 
-def tally_key(values: Iterable[Any]) -> str:
+def tally_key(values: Iterable[object]) -> str:
     """The stored key of a group: the JSON list of its column values.
 
     Examples
@@ -216,7 +216,7 @@ def tally_positions(
     fractions: Sequence[tuple[int, int]],
     *,
     only: str | None = None,
-) -> dict[tuple[Any, ...], tuple[int, list[tuple[int, int, int]]]]:
+) -> dict[tuple[object, ...], tuple[int, list[tuple[int, int, int]]]]:
     """Per group: its count of doses and the bins that hold the order statistics ``(count - 1) * a // b``.
 
     Each bin comes as ``(bin, doses below it, doses in it)``. The database adds up the bins (window sums), so
@@ -236,14 +236,14 @@ def tally_positions(
     wanted = [((running.c.total - 1) * a) // b for a, b in fractions]
     holds = or_(*((running.c.upto - running.c.n <= i) & (i < running.c.upto) for i in wanted))
     stmt = select(running.c.key, running.c.bin, running.c.upto - running.c.n, running.c.n, running.c.total)
-    found: dict[tuple[Any, ...], tuple[int, list[tuple[int, int, int]]]] = {}
+    found: dict[tuple[object, ...], tuple[int, list[tuple[int, int, int]]]] = {}
     for text, number, below, count, total in session.execute(stmt.where(running.c.total > 0, holds)):
         key = tuple(json.loads(text))
         found.setdefault(key, (int(total), []))[1].append((int(number), int(below), int(count)))
     return found
 
 
-def tally(session: Session, dimension: str, kinds: Iterable[str]) -> list[tuple[tuple[Any, ...], int]]:
+def tally(session: Session, dimension: str, kinds: Iterable[str]) -> list[tuple[tuple[object, ...], int]]:
     """The groups of a dimension with their report counts, summed over ``kinds``."""
     stmt = select(T.key, func.sum(T.reports)).where(T.dimension == dimension, T.kind.in_(list(kinds)))
     found = session.execute(stmt.group_by(T.key).having(func.sum(T.reports) > 0))

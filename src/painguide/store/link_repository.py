@@ -42,7 +42,7 @@ LINK_COLUMNS = {"dose": "dose_report_ids", "sono": "sono_analysis_ids"}
 _CHUNK = 500  # stay below SQLite's bound-parameter limit
 
 
-def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
+def _chunks(values: Iterable[object]) -> Iterable[list[object]]:
     ordered = list(values)
     for start in range(0, len(ordered), _CHUNK):
         yield ordered[start : start + _CHUNK]

@@ -63,7 +63,7 @@ class CaseRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("pathway_patient.id"), nullable=False, index=True)
-    info: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+    info: Mapped[dict[str, object]] = mapped_column(JSON, nullable=False)
     procedure: Mapped[str | None] = mapped_column(String(100))
     stage: Mapped[str] = mapped_column(String(20), nullable=False)
     next_step: Mapped[str | None] = mapped_column(String(30))
@@ -121,7 +121,7 @@ class FollowUpRow(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("pathway_case.id"), nullable=False)
     due_on: Mapped[date] = mapped_column(Date, nullable=False, index=True)
     days_after: Mapped[int] = mapped_column(Integer, nullable=False)
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    result: Mapped[dict[str, object] | None] = mapped_column(JSON)
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     recorded_by: Mapped[str | None] = mapped_column(String(64))
 

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-def _map_json(skin: SkinDose) -> dict[str, Any] | None:
+def _map_json(skin: SkinDose) -> dict[str, object] | None:
     if skin.dose_map is None:
         return None
     return {

@@ -97,7 +97,7 @@ class SonoRepository:
 
     def add(
         self,
-        document: dict[str, Any],
+        document: dict[str, object],
         *,
         actor: str,
         study_instance_uid: str | None = None,

@@ -19,7 +19,7 @@ from painguide.settings import get_settings
 
 __all__ = ["FormData", "clean", "form_data", "local_datetime", "site_zone"]
 
-FormData = dict[str, Any]
+FormData = dict[str, object]
 
 
 async def form_data(request: Request) -> FormData:
@@ -65,7 +65,7 @@ def clean(
     comma, ``lists`` are comma-separated, ``datetimes`` are ``datetime-local`` values. Empty text is left
     out.
     """
-    out: dict[str, Any] = {}
+    out: dict[str, object] = {}
     for name in fields:
         raw = form.get(name)
         if name in flags:

@@ -85,12 +85,12 @@ class Translator:
 
     language: str
 
-    def gettext(self, message: str, **variables: Any) -> str:
+    def gettext(self, message: str, **variables: object) -> str:
         """``message`` translated; ``%(name)s`` placeholders filled from ``variables``."""
         text = translations(self.language).gettext(message)
         return text % variables if variables else text
 
-    def ngettext(self, singular: str, plural: str, n: int, **variables: Any) -> str:
+    def ngettext(self, singular: str, plural: str, n: int, **variables: object) -> str:
         """The singular or plural form for ``n``; ``%(num)d`` is ``n``."""
         text = translations(self.language).ngettext(singular, plural, n)
         return text % {"num": n, **variables}
@@ -149,7 +149,7 @@ def gettext_for(request: Request) -> Callable[..., str]:
 
 def _jinja_gettext(t: Translator) -> Callable[..., str]:
     @pass_context
-    def gettext(context: Context, message: str, **variables: Any) -> str:
+    def gettext(context: Context, message: str, **variables: object) -> str:
         text = t.gettext(message)
         if context.eval_ctx.autoescape:
             text = Markup(text)
@@ -160,7 +160,7 @@ def _jinja_gettext(t: Translator) -> Callable[..., str]:
 
 def _jinja_ngettext(t: Translator) -> Callable[..., str]:
     @pass_context
-    def ngettext(context: Context, singular: str, plural: str, n: int, **variables: Any) -> str:
+    def ngettext(context: Context, singular: str, plural: str, n: int, **variables: object) -> str:
         text = translations(t.language).ngettext(singular, plural, n)
         if context.eval_ctx.autoescape:
             text = Markup(text)

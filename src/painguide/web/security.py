@@ -59,7 +59,7 @@ class CsrfError(PermissionDeniedError):
 
 
 def _state(scope: Scope) -> dict[str, Any]:
-    state: dict[str, Any] = scope.setdefault("state", {})
+    state: dict[str, object] = scope.setdefault("state", {})
     return state
 
 

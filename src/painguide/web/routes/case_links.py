@@ -8,7 +8,7 @@ item from its procedure. Every route declares ``case.link`` and calls one servic
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response

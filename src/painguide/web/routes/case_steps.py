@@ -92,7 +92,7 @@ def _render(
     user: User,
     form: page_service.StepForm,
     values: FormData,
-    problem: dict[str, Any] | None = None,
+    problem: dict[str, object] | None = None,
     status: int = 200,
 ) -> Response:
     view = form.case
@@ -329,7 +329,7 @@ def revoke_consent(request: Request, case_id: int, user: CaseWriter, uow: Uow, f
 
 
 def _override_page(
-    request: Request, user: User, view: CaseView, values: FormData, problem: Any = None, status: int = 200
+    request: Request, user: User, view: CaseView, values: FormData, problem: object = None, status: int = 200
 ) -> Response:
     context = {"user": user, "case": view, "values": values, "problem": problem, "codes": GATE_CODES}
     return templates.TemplateResponse(request, "pathway/override.html", context, status_code=status)

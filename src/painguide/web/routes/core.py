@@ -36,7 +36,7 @@ def _kb() -> KnowledgeBase:
 
 
 @router.get("/health", dependencies=[Public])
-def health() -> dict[str, Any]:
+def health() -> dict[str, object]:
     """Liveness and readiness (no authentication: used by monitors; reveals no patient data)."""
 
     ensure_database()
@@ -173,8 +173,8 @@ def _factors(q: dict[str, Any]) -> PatientFactors:
     )
 
 
-def _query(request: Request) -> dict[str, Any]:
-    q: dict[str, Any] = {k: v for k, v in request.query_params.items() if k != "drug"}
+def _query(request: Request) -> dict[str, object]:
+    q: dict[str, object] = {k: v for k, v in request.query_params.items() if k != "drug"}
     q["drug"] = request.query_params.getlist("drug")
     return q
 
@@ -183,7 +183,7 @@ def _query(request: Request) -> dict[str, Any]:
 def advise_page(request: Request, user: Advise, procedure: str = "") -> Response:
     kb = _kb()
     q = _query(request)
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "user": user,
         "procedures": kb.catalogue.enabled(),
         "q": q,
@@ -221,7 +221,7 @@ def audit_page(
     """The audit trail, newest first, 100 entries a page, filtered by actor, action, object and dates."""
     form = {"actor": actor, "action": action, "object_type": object_type, "object_id": object_id,
             "since": since, "until": until}  # fmt: skip
-    context: dict[str, Any] = {"user": user, "q": {k: (v or "")[:200] for k, v in form.items()}}
+    context: dict[str, object] = {"user": user, "q": {k: (v or "")[:200] for k, v in form.items()}}
     try:
         page = read_audit(uow, user, audit_filter(**form), before_id=before)
     except ValidationError as exc:

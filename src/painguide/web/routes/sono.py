@@ -270,7 +270,7 @@ def plotly_js() -> Response:
     return Response(_plotly_bundle(), media_type="application/javascript", headers=headers)
 
 
-def _review_context(user: User, uow: UnitOfWork, *, error: str | None = None) -> dict[str, Any]:
+def _review_context(user: User, uow: UnitOfWork, *, error: str | None = None) -> dict[str, object]:
     return {
         "user": user,
         "rows": recent_analyses(uow),
