@@ -18,7 +18,8 @@ import typer
 from painguide.commands.guard import requires
 
 if TYPE_CHECKING:
-    from painguide.dose.models import DoseReport, SkinDose
+    from painguide.dose.models import DoseReport, SkinDose, StoredReport
+    from painguide.dose.service import ImportSummary
 
 __all__ = ["app", "report_json", "stored_json"]
 
@@ -291,7 +292,7 @@ def import_orthanc(
 
 
 def _print_import_summary(
-    summary: Any, as_json: bool, quarantine_dir: str, *, skipped: int | None = None
+    summary: ImportSummary, as_json: bool, quarantine_dir: str, *, skipped: int | None = None
 ) -> None:
     refused = [o for o in summary.outcomes if o.status == "quarantined"]
     if as_json:
@@ -422,7 +423,7 @@ def list_(
     Console().print(table)
 
 
-def stored_json(item: Any) -> dict[str, Any]:
+def stored_json(item: StoredReport) -> dict[str, Any]:
     """The ``dose list --json`` object of one stored report."""
     report = item.report
     device = " ".join(

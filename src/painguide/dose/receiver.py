@@ -14,11 +14,15 @@ import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from painguide.dose.rdsr import DOSE_SR_SOP_CLASSES
 from painguide.dose.service import ImportOutcome, UowFactory, import_dataset
 from painguide.errors import ValidationError
+
+if TYPE_CHECKING:  # pynetdicom loads only when a listener starts (start-up time)
+    from pynetdicom.events import Event, EventHandlerType
+    from pynetdicom.transport import ThreadedAssociationServer
 
 __all__ = [
     "STATUS_CANNOT_UNDERSTAND",
@@ -169,10 +173,10 @@ def make_store_handler(
     config: ReceiverConfig,
     uow_factory: UowFactory,
     on_outcome: Callable[[ImportOutcome], None] | None = None,
-) -> Callable[[Any], int]:
+) -> Callable[[Event], int]:
     """Build the EVT_C_STORE handler: decode, import through the service, answer with a status."""
 
-    def handle_store(event: Any) -> int:
+    def handle_store(event: Event) -> int:
         caller = str(getattr(event.assoc.requestor, "ae_title", "") or "").strip()
         try:
             dataset = event.dataset
@@ -199,7 +203,7 @@ def start_receiver(
     uow_factory: UowFactory,
     *,
     on_outcome: Callable[[ImportOutcome], None] | None = None,
-) -> Any:
+) -> ThreadedAssociationServer:
     """Start the Storage SCP in background threads.
 
     Parameters
@@ -224,13 +228,17 @@ def start_receiver(
     ae.add_supported_context(_VERIFICATION)
     if config.allowed_callers:
         ae.require_calling_aet = list(config.allowed_callers)
-    handlers: list[Any] = [(evt.EVT_C_STORE, make_store_handler(config, uow_factory, on_outcome))]
+    handlers: list[EventHandlerType] = [
+        (evt.EVT_C_STORE, make_store_handler(config, uow_factory, on_outcome))
+    ]
     context = ssl_context(config.tls) if config.tls is not None else None
     try:
-        return ae.start_server(
+        server = ae.start_server(
             (config.host, config.port), block=False, evt_handlers=handlers, ssl_context=context
         )
     except OSError as exc:
         raise ValidationError(
             "--host/--port", f"cannot listen on {config.host}:{config.port} ({exc.strerror or exc})"
         ) from exc
+    assert server is not None  # block=False always returns the running server
+    return server

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 
 from painguide.auth import User, authorize
 from painguide.catalogue.loader import load_knowledge
-from painguide.dose.reference import DoseSample, compare, load_reference_data
+from painguide.dose.reference import Comparison, DoseSample, LocalDrl, compare, load_reference_data
 from painguide.errors import ValidationError
 from painguide.interop.fhir import case_bundle, case_resources, resource_json
 from painguide.interop.records import CaseRecord, CineSummary, DoseSummary
@@ -26,18 +25,19 @@ from painguide.interop.reports import (
     Message,
     ProcedureReport,
     QualityReport,
+    Value,
     Warnings,
     procedure_report,
     quality_report,
 )
 from painguide.outcomes.follow_ups import responder_inputs
-from painguide.outcomes.responders import load_responder_criteria, responder_rates
+from painguide.outcomes.responders import Proportion, load_responder_criteria, responder_rates
 from painguide.settings import get_settings
 from painguide.store.dose_tables import DoseReportRow
 from painguide.store.pathway_tables import ProcedureRow
 from painguide.store.sono_tables import SonoAnalysisRow
 from painguide.store.uow import UnitOfWork
-from painguide.training.records import complications_of
+from painguide.training.records import PerformedCase, complications_of
 
 __all__ = ["case_record", "export_all", "export_case", "get_procedure_report", "get_quality_report"]
 
@@ -196,7 +196,7 @@ def export_all(uow: UnitOfWork, actor: User, *, now: datetime | None = None) -> 
 # ------------------------------------------------------------------------------------------------ reports
 
 
-def _sample(row: DoseReportRow) -> Any:
+def _sample(row: DoseReportRow) -> DoseSample:
     device = " ".join(x for x in (row.manufacturer, row.model, row.station_name) if x) or None
     return DoseSample(
         report_id=row.id, patient_id=row.patient_id, study_datetime=row.study_datetime,
@@ -206,7 +206,9 @@ def _sample(row: DoseReportRow) -> Any:
     )  # fmt: skip
 
 
-def _dose_audit(uow: UnitOfWork, rows: list[DoseReportRow]) -> tuple[list[Any], list[Any], list[Any]]:
+def _dose_audit(
+    uow: UnitOfWork, rows: list[DoseReportRow]
+) -> tuple[list[DoseSample], list[LocalDrl], list[Comparison]]:
     """The figures of ``rows``, the site's local DRLs (medians of all its reports) and the comparisons."""
 
     samples = [_sample(r) for r in rows]
@@ -216,7 +218,7 @@ def _dose_audit(uow: UnitOfWork, rows: list[DoseReportRow]) -> tuple[list[Any], 
     return samples, drls, [c for sample in samples for c in compare(sample, reference, by_type)]
 
 
-def _comparisons(items: list[Any]) -> dict[int, list[dict[str, Any]]]:
+def _comparisons(items: list[Comparison]) -> dict[int, list[dict[str, object]]]:
     out: dict[int, list[dict[str, object]]] = {}
     for c in items:
         out.setdefault(c.report_id, []).append(
@@ -249,8 +251,12 @@ def get_procedure_report(
 
 
 def _dose_rows(
-    samples: list[Any], drls: list[Any], comparisons: list[Any], start: datetime, end: datetime
-) -> list[tuple[Any, ...]]:
+    samples: list[DoseSample],
+    drls: list[LocalDrl],
+    comparisons: list[Comparison],
+    start: datetime,
+    end: datetime,
+) -> list[tuple[Value, ...]]:
     chosen = [
         s
         for s in samples
@@ -259,7 +265,7 @@ def _dose_rows(
     ids = {s.report_id for s in chosen}
     exceeded = {c.report_id for c in comparisons if c.exceeded and c.report_id in ids}
     local = {d.procedure_type: d for d in drls if d.quantity == "dap"}
-    rows = []
+    rows: list[tuple[Value, ...]] = []
     for kind in sorted({s.procedure_type or "unmapped" for s in chosen}):
         group = [s for s in chosen if (s.procedure_type or "unmapped") == kind]
         daps = sorted(s.dap_total_gy_cm2 for s in group if s.dap_total_gy_cm2 is not None)
@@ -281,8 +287,8 @@ def _dose_rows(
     return rows
 
 
-def _pct(p: Any) -> str | None:
-    if p.rate is None:
+def _pct(p: Proportion) -> str | None:
+    if p.rate is None or p.low is None or p.high is None:
         return None
     return f"{p.responders}/{p.evaluable} = {100 * p.rate:.0f} % ({100 * p.low:.0f}-{100 * p.high:.0f} %)"
 
@@ -336,13 +342,13 @@ def get_quality_report(
 
 
 def _warning_rows(
-    uow: UnitOfWork, cases: list[Any], since: datetime, until: datetime
-) -> list[tuple[Any, ...]]:
+    uow: UnitOfWork, cases: list[PerformedCase], since: datetime, until: datetime
+) -> list[tuple[Value, ...]]:
     from painguide.sono.pipeline import WARNING_TYPES
 
     by_study = {c.study_instance_uid: c for c in cases if c.study_instance_uid}
     by_id = {a: c for c in cases for a in c.sono_analysis_ids}
-    rows = []
+    rows: list[tuple[Value, ...]] = []
     for row in uow.reports.warned_analyses_between(since, until):
         case = by_id.get(row.id) or by_study.get(row.study_instance_uid or "")
         kinds = sorted({str(e["type"]) for e in row.events if e.get("type") in WARNING_TYPES})

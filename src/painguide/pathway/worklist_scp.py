@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pydicom import DataElement, Dataset
 
@@ -34,6 +34,10 @@ from painguide.pathway.worklist import (
 )
 from painguide.pathway.worklist_service import find_worklist
 from painguide.store.uow import UnitOfWork
+
+if TYPE_CHECKING:  # pynetdicom loads only when the listener starts (start-up time)
+    from pynetdicom.events import Event
+    from pynetdicom.transport import ThreadedAssociationServer
 
 __all__ = [
     "MODALITY_WORKLIST_FIND",
@@ -106,14 +110,14 @@ def worklist_config(
 # ------------------------------------------------------------------------------------------ decoding
 
 
-def _text(dataset: Any, keyword: str) -> str | None:
+def _text(dataset: Dataset | None, keyword: str) -> str | None:
     """A matching value: ``None`` for an absent, empty or universal (``*``) value."""
     value = dataset.get(keyword) if dataset is not None else None
     text = str(value).strip() if value is not None else ""
     return None if text in ("", "*") else text
 
 
-def query_of(identifier: Any) -> WorklistQuery:
+def query_of(identifier: Dataset) -> WorklistQuery:
     """The supported matching keys of a C-FIND identifier (raises :class:`QueryError` when malformed)."""
     steps = identifier.get("ScheduledProcedureStepSequence")
     step = steps[0] if steps else None
@@ -135,7 +139,7 @@ def query_of(identifier: Any) -> WorklistQuery:
 # ------------------------------------------------------------------------------------------ encoding
 
 
-def _code(entry: WorklistEntry) -> object:
+def _code(entry: WorklistEntry) -> Dataset:
     item = Dataset()
     item.CodeValue = entry.procedure[:16]
     item.CodingSchemeDesignator = _CODE_SCHEME
@@ -155,7 +159,7 @@ def _charset(texts: list[str]) -> str | None:
     return "ISO_IR 100"
 
 
-def entry_dataset(entry: WorklistEntry, *, asked_modality: str | None, fluoro: str, zone: tzinfo) -> object:
+def entry_dataset(entry: WorklistEntry, *, asked_modality: str | None, fluoro: str, zone: tzinfo) -> Dataset:
     """The full worklist answer of one entry (before :func:`project` keeps the keys asked for)."""
 
     local = entry.scheduled_at.astimezone(zone)
@@ -191,7 +195,7 @@ def entry_dataset(entry: WorklistEntry, *, asked_modality: str | None, fluoro: s
     return ds
 
 
-def project(answer: Any, request: Any) -> Any:
+def project(answer: Dataset, request: Dataset) -> Dataset:
     """Keep the keys the query asked for: our value where we have one, else an empty value.
 
     A sequence asked for with an item is answered item by item with that item's keys; an empty sequence
@@ -218,7 +222,7 @@ def project(answer: Any, request: Any) -> Any:
 # ----------------------------------------------------------------------------------------- the server
 
 
-def _status(code: int, comment: str) -> object:
+def _status(code: int, comment: str) -> Dataset:
     status = Dataset()
     status.Status = code
     status.ErrorComment = comment[:64]
@@ -232,10 +236,10 @@ def make_find_handler(
     *,
     zone: tzinfo,
     on_query: OnQuery | None = None,
-) -> Callable[[Any], Iterator[tuple[Any, Any]]]:
+) -> Callable[[Event], Iterator[tuple[int | Dataset, Dataset | None]]]:
     """Build the EVT_C_FIND handler: parse the query, read through the service, answer pending items."""
 
-    def handle_find(event: Any) -> Iterator[tuple[Any, Any]]:
+    def handle_find(event: Event) -> Iterator[tuple[int | Dataset, Dataset | None]]:
         caller = str(getattr(event.assoc.requestor, "ae_title", "") or "").strip()
         try:
             request = event.identifier
@@ -275,7 +279,7 @@ def start_worklist(
     *,
     zone: tzinfo,
     on_query: OnQuery | None = None,
-) -> Any:
+) -> ThreadedAssociationServer:
     """Start the worklist SCP in background threads.
 
     Returns
@@ -293,7 +297,7 @@ def start_worklist(
     handler = make_find_handler(config, uow_factory, principal, zone=zone, on_query=on_query)
     context = ssl_context(config.tls) if config.tls is not None else None
     try:
-        return ae.start_server(
+        server = ae.start_server(
             (config.host, config.port),
             block=False,
             evt_handlers=[(evt.EVT_C_FIND, handler)],
@@ -303,3 +307,5 @@ def start_worklist(
         raise ValidationError(
             "--host/--port", f"cannot listen on {config.host}:{config.port} ({exc.strerror or exc})"
         ) from exc
+    assert server is not None  # block=False always returns the running server
+    return server

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
 from painguide.accounts.service import session_user, token_user
@@ -47,26 +47,26 @@ def _can(user: object, action: str) -> bool:
 
 
 @pass_context
-def _csrf_field(context: Any) -> Markup:
+def _csrf_field(context: Context) -> Markup:
     """For templates: the hidden CSRF field every state-changing form carries."""
     token = csrf_token_for(context["request"])
     return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{escape(token)}">')
 
 
 @pass_context
-def _csrf_token(context: Any) -> str:
+def _csrf_token(context: Context) -> str:
     """For templates: the CSRF token (the ``csrf-token`` meta tag, read by static/painguide.js)."""
     return csrf_token_for(context["request"])
 
 
 @pass_context
-def _nonce(context: Any) -> str:
+def _nonce(context: Context) -> str:
     """For templates: this request's CSP nonce."""
     return csp_nonce(context["request"])
 
 
 @pass_context
-def _nonced(context: Any, html: str) -> Markup:
+def _nonced(context: Context, html: str) -> Markup:
     """For templates: trusted generated HTML (Plotly charts) with this request's nonce on its scripts."""
     nonce = csp_nonce(context["request"])
     return Markup(str(html).replace("<script", f'<script nonce="{nonce}"'))

@@ -13,9 +13,10 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from painguide.errors import UploadTooLargeError
@@ -47,7 +48,9 @@ class UploadLimit:
         ``(request, error) -> Response`` used for the 413 answer (HTML page or JSON).
     """
 
-    def __init__(self, app: ASGIApp, *, limits: Mapping[str, int], render: Callable[[Request, Any], Any]):
+    def __init__(
+        self, app: ASGIApp, *, limits: Mapping[str, int], render: Callable[[Request, Exception], Response]
+    ):
         self.app = app
         self.limits = limits
         self.render = render
@@ -86,7 +89,7 @@ class UploadLimit:
         await self.app(scope, counted, guarded)
 
 
-def save_upload(source: Any, destination: Path, *, limit: int, endpoint: str) -> int:
+def save_upload(source: IO[bytes], destination: Path, *, limit: int, endpoint: str) -> int:
     """Copy an uploaded file object to ``destination`` in chunks, refusing more than ``limit`` bytes.
 
     Parameters
