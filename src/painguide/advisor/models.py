@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from painguide.catalogue.models import BleedingRisk, Contrast, Modality
 from painguide.errors import ValidationError
+from painguide.pathway.anticoagulation import AnticoagulationPlan
 
 __all__ = ["BANDS", "ModalityAdvice", "PatientFactors", "Reason", "Recommendation", "band_for", "rrl_label"]
 
@@ -137,7 +138,7 @@ class Recommendation:
     bleeding_risk: BleedingRisk
     base_bleeding_risk: BleedingRisk
     modalities: tuple[ModalityAdvice, ...]
-    anticoagulation: tuple[Any, ...] = field(default=())
+    anticoagulation: tuple[AnticoagulationPlan, ...] = field(default=())
     warnings: tuple[Reason, ...] = field(default=())
 
     def to_dict(self) -> dict[str, object]:

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset, FileMetaDataset
@@ -769,7 +768,7 @@ def write_corpus(
     for index in range(count):
         patient = f"SYN-{index // 4:05d}"
         if ct_every and index % ct_every == ct_every - 1:
-            dataset: Any = ct_report(seed=seed + index, patient_id=patient)
+            dataset: Dataset = ct_report(seed=seed + index, patient_id=patient)
         else:
             procedure = keys[index % len(keys)]
             dataset = fluoro_report(seed=seed + index, events=events, procedure=procedure, patient_id=patient)

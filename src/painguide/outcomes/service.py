@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal, Protocol
 
 from painguide.auth import User, authorize
 from painguide.catalogue.loader import load_knowledge
@@ -63,7 +63,20 @@ __all__ = [
 ]
 
 Grouping = Literal["procedure", "modality", "operator", "procedure_modality"]
-GROUPINGS: dict[str, Callable[[Any], Hashable]] = {
+
+
+class Grouped(Protocol):
+    """What the groupings read: a follow-up (responders) or a relief duration (Kaplan-Meier)."""
+
+    @property
+    def procedure_id(self) -> str | None: ...
+    @property
+    def modality(self) -> str | None: ...
+    @property
+    def operator(self) -> str | None: ...
+
+
+GROUPINGS: dict[str, Callable[[Grouped], Hashable]] = {
     "procedure": lambda f: f.procedure_id,
     "modality": lambda f: f.modality,
     "operator": lambda f: f.operator,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from painguide.advisor import PatientFactors, find_procedure
@@ -64,7 +65,7 @@ def _now(now: datetime | None) -> datetime:
     return now
 
 
-def _site_policy() -> Any:
+def _site_policy() -> Path | None:
     return get_settings().site_policy
 
 

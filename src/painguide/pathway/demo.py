@@ -14,13 +14,13 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from painguide.auth import User
 from painguide.dose.demo import ALERT_PATIENT, demo_reports
 from painguide.dose.service import procedure_type_of
 from painguide.errors import GateError
 from painguide.pathway import service
+from painguide.pathway.case import CaseFile
 from painguide.pathway.models import (
     IONIZING,
     CaseInfo,
@@ -390,7 +390,7 @@ class _Walk:
             self._inr_if_needed(view.file)
         service.record_checklist(self.uow, PHYSICIAN, self.case_id, items, now=self.at - timedelta(hours=1))
 
-    def _inr_if_needed(self, cf: Any) -> None:
+    def _inr_if_needed(self, cf: CaseFile) -> None:
         record = cf.anticoagulation
         if record is not None and any(d.normal_inr_required for d in record.drugs):
             lab = LabResult(on=self.at.date(), test="inr", value=1.0)

@@ -24,13 +24,15 @@ from painguide.auth import User
 from painguide.errors import DicomError, NotFoundError, PainguideError, PermissionDeniedError, ValidationError
 from painguide.settings import get_settings
 from painguide.sono.analysis import AnalysisReport, analyze_frames
-from painguide.sono.dicom import read_dicom_cine
+from painguide.sono.dicom import DicomCine, read_dicom_cine
 from painguide.sono.frames import Frame
 from painguide.sono.live import Acknowledgement, LiveEntry, LiveRegistry
 from painguide.sono.overlay import draw_overlay
 from painguide.sono.pipeline import WARNING_TYPES, FrameResult, GuidancePipeline
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) loads with the first database use, not with this module
+    from pydicom.dataset import Dataset
+
     from painguide.store.sono_tables import SonoAnalysisRow
     from painguide.store.uow import UnitOfWork
 
@@ -215,7 +217,7 @@ def analyse_and_add(
     return row.id, report
 
 
-def _read_upload(path: Path, name: str) -> tuple[Any, Any]:
+def _read_upload(path: Path, name: str) -> tuple[DicomCine, Dataset]:
     """The frames and the header of an uploaded cine; errors name the uploaded file, not the saved copy."""
     import pydicom
 

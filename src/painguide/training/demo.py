@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+
+from pydantic import BaseModel
 
 from painguide.advisor import PatientFactors, recommend
 from painguide.auth import User
@@ -98,7 +99,7 @@ def _case(uow: UnitOfWork, rng: random.Random, index: int, at: datetime, plan: P
         opened_on=start,
     )  # fmt: skip
     case = repo.add_case(prow.id, info, actor=PHYSICIAN.username, stage="workup", step="diagnostics")
-    records: list[tuple[str, Any]] = [
+    records: list[tuple[str, BaseModel]] = [
         ("diagnostic", ClinicalExam(on=start, examiner=PHYSICIAN.username, findings="effusion")),
         ("diagnostic", Imaging(on=start - timedelta(days=10), modality="xray", finding="osteoarthritis")),
         ("therapy", ConservativeTherapy(type="physiotherapy", started_on=start - timedelta(weeks=20),

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from painguide.advisor.models import rrl_label
 from painguide.auth import User
 from painguide.catalogue.loader import load_knowledge
-from painguide.catalogue.models import MODALITIES
+from painguide.catalogue.models import MODALITIES, Catalogue
 from painguide.errors import NotFoundError, PainguideError, ValidationError
 from painguide.pathway import page_service, service
 from painguide.pathway.case import STEPS
@@ -83,7 +83,7 @@ def _step(text: str) -> str:
     return step
 
 
-def _catalogue() -> Any:
+def _catalogue() -> Catalogue:
     return load_knowledge(get_settings().site_policy).catalogue
 
 
