@@ -56,9 +56,9 @@ def log_ticks(low: float, high: float) -> list[float]:
     return ticks
 
 
-def _axis(data: DashboardData, t: Texts) -> dict[str, Any]:
+def _axis(data: DashboardData, t: Texts) -> dict[str, object]:
     title = t.gettext("%(quantity)s (%(unit)s, log scale)", quantity=t.label(data.label), unit=data.unit)
-    axis: dict[str, Any] = {"type": "log", "title": title}
+    axis: dict[str, object] = {"type": "log", "title": title}
     if data.y_range is not None:
         low, high = data.y_range
         ticks = log_ticks(low, high)
@@ -70,7 +70,7 @@ def _axis(data: DashboardData, t: Texts) -> dict[str, Any]:
     return axis
 
 
-def _alert(data: DashboardData, t: Texts) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _alert(data: DashboardData, t: Texts) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     """The alert level's line (a layout shape) and note (an annotation), or only the note above the chart."""
     if data.alert_level is None:
         return [], []
@@ -165,7 +165,7 @@ def _markers(data: DashboardData, labels: list[str], t: Texts) -> list[dict[str,
     return traces
 
 
-def _box(label: str, group: Group, unit: str, t: Texts) -> list[dict[str, Any]]:
+def _box(label: str, group: Group, unit: str, t: Texts) -> list[dict[str, object]]:
     """A small group: every report as a point (Plotly computes the box); a large one: the box from the
     database's statistics with the reports beyond the whiskers as points."""
     style: dict[str, object] = {

@@ -18,7 +18,7 @@ __all__ = ["kaplan_meier_figure", "responder_figure"]
 _COLOURS = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
 
 
-def _label(group: Any, t: Texts) -> str:
+def _label(group: object, t: Texts) -> str:
     if isinstance(group, tuple):
         return " · ".join(t.label(part) for part in group if part is not None) or t.gettext("all")
     return t.gettext("all") if group is None else t.label(group)

@@ -30,7 +30,7 @@ EVENT_STYLE: dict[str, tuple[str, str, str]] = {
 _HTML: dict[str, object] = {"full_html": False, "include_plotlyjs": False, "config": {"displaylogo": False}}
 
 
-def _traces(timeline: dict[str, list[Any]], tr: Texts) -> list[tuple[Any, int]]:
+def _traces(timeline: dict[str, list[object]], tr: Texts) -> list[tuple[Any, int]]:
     import plotly.graph_objects as go
 
     t = timeline.get("time_s", [])
@@ -100,7 +100,7 @@ def _event_lines(figure: Any, events: list[dict[str, Any]], t: Texts) -> None:
 
 
 def timeline_figure(
-    timeline: dict[str, list[Any]] | None, events: list[dict[str, Any]], t: Texts = ENGLISH
+    timeline: dict[str, list[object]] | None, events: list[dict[str, object]], t: Texts = ENGLISH
 ) -> str:
     """The review timeline: needle confidence, tip depth and spread area over time, with event lines.
 

@@ -20,7 +20,7 @@ _LIMIT = "#c44e52"
 _HTML: dict[str, object] = {"full_html": False, "include_plotlyjs": False, "config": {"displaylogo": False}}
 
 
-def learning_curve_figure(curve: LearningCurve, *, title: str | None = None, t: Texts = ENGLISH) -> Any:
+def learning_curve_figure(curve: LearningCurve, *, title: str | None = None, t: Texts = ENGLISH) -> object:
     """A ``plotly.graph_objects.Figure`` with both charts, ``+h`` and the competence marker."""
     import plotly.graph_objects as go
 

@@ -162,7 +162,7 @@ def report_detail(request: Request, user: PatientReader, report_id: int) -> Resp
     t = translator(request)
     if skin is not None and skin.dose_map is not None and skin.peak_skin_dose_mgy is not None:
         skin_chart = skin_map_figure(skin.dose_map, peak_mgy=skin.peak_skin_dose_mgy, t=t)
-    context: dict[str, Any] = {
+    context: dict[str, object] = {
         "user": user,
         "item": view.stored,
         "report": view.stored.report,

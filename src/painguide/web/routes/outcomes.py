@@ -65,7 +65,7 @@ def summary(
 ) -> Response:
     """Responder rates with Wilson intervals at one follow-up day, and Kaplan-Meier curves of relief."""
     view = service.outcomes(uow, user, group_by=by, days_after=days, relief_criterion=relief)
-    html: dict[str, Any] = {"responders": "", "km": ""}
+    html: dict[str, object] = {"responders": "", "km": ""}
     t = translator(request)
     if view.responders:
         html["responders"] = responder_figure(view.responders, view.criteria, t).to_html(
