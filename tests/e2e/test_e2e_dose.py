@@ -39,7 +39,7 @@ def test_rpo_reviews_dashboard_report_and_csv(page: Any, tmp_path: Path, sign_in
     events = page.locator("h2:has-text('Irradiation events') + table tbody tr")
     assert events.count() >= 3
     alerts = page.locator("h2:has-text('Alerts') + ul").inner_text()
-    assert "patient_sum: dap" in alerts and "200" in alerts
+    assert "sum per patient: DAP" in alerts and "200" in alerts  # labels of the translated dose pages
 
     page.goto("/dose/")
     with page.expect_download() as info:
