@@ -17,6 +17,7 @@ from sqlalchemy.pool import NullPool
 from painguide.errors import ConfigurationError
 
 __all__ = [
+    "READS_ONLY",
     "current_revisions",
     "known_heads",
     "make_engine",
@@ -37,6 +38,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+READS_ONLY = "painguide.reads_only"
+"""Key in a connection's ``info``: True while its transaction has sent only SELECT statements."""
+
+
+def _transaction_begins(connection: Any) -> None:
+    connection.info[READS_ONLY] = True
+
+
+def _statement(connection: Any, _cursor: object, statement: str, *_args: object) -> None:
+    if connection.info.get(READS_ONLY) and statement.lstrip()[:6].upper() != "SELECT":
+        connection.info[READS_ONLY] = False
+
+
+def _track_writes(engine: Engine) -> Engine:
+    """Note per transaction whether anything but SELECT was sent (the unit of work's group commit of
+    audited reads, store/audit.py, applies only to transactions that wrote nothing else)."""
+    event.listen(engine, "begin", _transaction_begins)
+    event.listen(engine, "before_cursor_execute", _statement)
+    return engine
+
+
 @lru_cache(maxsize=8)
 def make_engine(url: str) -> Engine:
     """Create (once per URL) an engine; SQLite files get their folder, WAL mode and foreign keys."""
@@ -52,8 +74,8 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+        return _track_writes(engine)
+    return _track_writes(create_engine(url, pool_pre_ping=True))
 
 
 def session_factory(url: str) -> sessionmaker[Session]:
