@@ -20,7 +20,7 @@ import json
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, Select, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from painguide.audit.chain import GENESIS, clean_detail, clean_text, entry_digest
 from painguide.errors import DatabaseUnavailableError
@@ -207,7 +207,10 @@ def list_audit(session: Session, *, limit: int = 200, actor: str | None = None) 
 
 @dataclass(slots=True)
 class _Ticket:
+    """One caller's entries; ``wake`` is held until a leader has written them or hands over the lead."""
+
     entries: list[PendingEntry]
+    wake: threading.Lock = field(default_factory=threading.Lock)
     done: bool = False
     error: BaseException | None = None
 
@@ -215,61 +218,77 @@ class _Ticket:
 class AuditWriter:
     """Group commit of audited reads for one database in this process.
 
-    :meth:`write` blocks until the entries are committed. The first caller becomes the leader: it takes
-    every entry waiting, writes them in one transaction (on SQLite holding a file lock next to the database,
-    so the processes of ``painguide serve --workers N`` queue in the kernel instead of in SQLite's growing
-    back-off sleeps), commits, and wakes the callers whose entries were in the batch; meanwhile new callers
-    queue, and one of them leads the next batch. When the commit fails, every caller of that batch gets a
-    :class:`DatabaseUnavailableError` and nothing of the batch is written.
+    :meth:`write` blocks until the entries are committed. A caller that finds no batch being written leads:
+    it takes every entry waiting, writes them in its own (so far read-only) transaction and commits (on
+    SQLite holding a file lock next to the database, so the processes of ``painguide serve --workers N``
+    queue in the kernel instead of in SQLite's growing back-off sleeps), then wakes the callers whose entries
+    were in the batch, and hands the lead to the first caller that queued meanwhile. The leader needs no
+    second connection: the waiting callers hold theirs, and a pool they exhausted would never give it one.
+    When the commit fails, every caller of that batch gets a :class:`DatabaseUnavailableError` and nothing
+    of the batch is written.
     """
 
-    def __init__(self, factory: sessionmaker[Session], lock_path: Path | None = None) -> None:
-        self._factory = factory
+    def __init__(self, lock_path: Path | None = None) -> None:
         self._lock_path = lock_path
-        self._condition = threading.Condition()
+        self._mutex = threading.Lock()
         self._queue: list[_Ticket] = []
         self._leading = False
         self.batches = 0
         """Transactions committed so far (for tests and benchmarks)."""
 
-    def write(self, entries: list[PendingEntry]) -> None:
-        """Append ``entries`` (in order, together) to the chain; returns when they are committed."""
-        ticket = _Ticket(entries)
-        with self._condition:
-            self._queue.append(ticket)
-            while not ticket.done:
-                if self._leading:
-                    self._condition.wait()
-                    continue
-                self._leading = True
-                batch, self._queue = self._queue, []
-                error: BaseException | None = None
-                self._condition.release()
-                try:
-                    self._commit([e for t in batch for e in t.entries])
-                except BaseException as exc:  # handed to every caller of the batch below
-                    error = exc
-                finally:
-                    self._condition.acquire()
-                    for waiting in batch:
-                        waiting.done, waiting.error = True, error
-                    self._leading = False
-                    self.batches += 1
-                    self._condition.notify_all()
-        if ticket.error is not None:
-            error = ticket.error
-            if isinstance(error, SQLAlchemyError | OSError):
-                reason = (str(error).splitlines() or [""])[0][:200]
-                raise DatabaseUnavailableError(
-                    f"audit: the audit entry of this read could not be written ({type(error).__name__}: "
-                    f"{reason}); nothing was shown. Try again; if it persists, check the database"
-                ) from error
-            raise RuntimeError("audit: writing the audit entries failed") from error
+    def write(self, entries: list[PendingEntry], session: Session) -> None:
+        """Append ``entries`` (in order, together) to the chain; returns when they are committed.
 
-    def _commit(self, entries: list[PendingEntry]) -> None:
-        with self._file_lock(), self._factory() as session:
-            append_entries(session, entries)
-            session.commit()
+        ``session`` is the caller's, in a transaction that has written nothing: a leader writes and commits
+        the batch in it.
+        """
+        ticket = _Ticket(entries)
+        ticket.wake.acquire()
+        with self._mutex:
+            self._queue.append(ticket)
+            lead, self._leading = not self._leading, True
+        if not lead:
+            ticket.wake.acquire()  # released when written, or when this caller is to lead the next batch
+        if not ticket.done:
+            self._lead(ticket, session)
+        if ticket.error is not None:
+            failure = ticket.error
+            if isinstance(failure, SQLAlchemyError | OSError):
+                reason = (str(failure).splitlines() or [""])[0][:200]
+                raise DatabaseUnavailableError(
+                    f"audit: the audit entry of this read could not be written ({type(failure).__name__}: "
+                    f"{reason}); nothing was shown. Try again; if it persists, check the database"
+                ) from failure
+            raise RuntimeError("audit: writing the audit entries failed") from failure
+
+    def _lead(self, own: _Ticket, session: Session) -> None:
+        with self._mutex:
+            batch, self._queue = self._queue, []
+        error: BaseException | None = None
+        try:
+            self._commit([entry for ticket in batch for entry in ticket.entries], session)
+        except BaseException as exc:  # handed to every caller of the batch
+            error = exc
+        with self._mutex:
+            self.batches += 1
+            for ticket in batch:
+                ticket.done, ticket.error = True, error
+            successor = self._queue[0] if self._queue else None
+            self._leading = successor is not None
+        for ticket in batch:
+            if ticket is not own:
+                ticket.wake.release()
+        if successor is not None:
+            successor.wake.release()
+
+    def _commit(self, entries: list[PendingEntry], session: Session) -> None:
+        with self._file_lock():
+            try:
+                append_entries(session, entries)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
 
     @contextmanager
     def _file_lock(self) -> Iterator[None]:
@@ -288,7 +307,7 @@ _WRITERS: WeakKeyDictionary[Engine, AuditWriter] = WeakKeyDictionary()
 _WRITERS_LOCK = threading.Lock()
 
 
-def audit_writer(engine: Engine, factory: sessionmaker[Session]) -> AuditWriter:
+def audit_writer(engine: Engine) -> AuditWriter:
     """The process's group-commit writer for ``engine`` (made on first use)."""
     with _WRITERS_LOCK:
         writer = _WRITERS.get(engine)
@@ -296,5 +315,5 @@ def audit_writer(engine: Engine, factory: sessionmaker[Session]) -> AuditWriter:
             lock = None
             if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
                 lock = Path(f"{engine.url.database}.audit-lock")
-            writer = _WRITERS[engine] = AuditWriter(factory, lock)
+            writer = _WRITERS[engine] = AuditWriter(lock)
         return writer

@@ -134,7 +134,7 @@ class UnitOfWork:
         """
         pending = self.audit.take_pending()
         if pending and self._reads_only():
-            audit_writer(self.session.get_bind().engine, self._factory).write(pending)
+            audit_writer(self.session.get_bind().engine).write(pending, self.session)
         else:
             append_entries(self.session, pending)
         self.session.commit()
