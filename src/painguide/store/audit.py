@@ -88,6 +88,7 @@ def append_entries(session: Session, entries: Sequence[PendingEntry]) -> None:
         .where(AuditHead.id == 1)
         .values(seq=AuditHead.seq + len(entries))
         .returning(AuditHead.seq, AuditHead.hash)
+        .execution_options(synchronize_session=False)  # the head is never loaded as an object
     )
     claimed = session.execute(claim).one_or_none()
     if claimed is None:  # an empty database created without the migration's head row
@@ -113,7 +114,8 @@ def append_entries(session: Session, entries: Sequence[PendingEntry]) -> None:
                      "seq": seq, "prev_hash": prev_hash, "entry_hash": digest})  # fmt: skip
         prev_hash = digest
     session.execute(insert(AuditEntry), rows)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash))
+    head = update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash)
+    session.execute(head.execution_options(synchronize_session=False))
 
 
 class AuditRepository:
@@ -184,8 +186,8 @@ class AuditRepository:
     def head(self) -> tuple[int, str]:
         """The chain head: the last position and its hash (0 and the genesis hash when empty)."""
         self.write_pending()
-        row = self._session.get(AuditHead, 1)
-        return (row.seq, row.hash) if row is not None else (0, GENESIS)
+        row = self._session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).first()
+        return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
 
 
 def record_audit(

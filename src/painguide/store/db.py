@@ -38,6 +38,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+_POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 5}
+"""At most 15 connections per process, as SQLAlchemy's default (5 + 10 overflow), but 10 kept open: with
+20 requests at once, overflow connections were opened and closed again for nearly every request."""
+
 READS_ONLY = "painguide.reads_only"
 """Key in a connection's ``info``: True while its transaction has sent only SELECT statements."""
 
@@ -70,16 +74,20 @@ def make_engine(url: str) -> Engine:
             "sqlite:///path/painguide.sqlite3 or postgresql+psycopg://user:pass@host/db"
         ) from exc
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        file = parsed.database not in (None, "", ":memory:") and "mode=memory" not in str(parsed.query)
+        if file and parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        pool = _POOL if file else {}
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         return _track_writes(engine)
-    return _track_writes(create_engine(url, pool_pre_ping=True))
+    return _track_writes(create_engine(url, pool_pre_ping=True, **_POOL))
 
 
+@lru_cache(maxsize=8)
 def session_factory(url: str) -> sessionmaker[Session]:
-    """A session maker bound to the engine for ``url`` (objects stay usable after commit)."""
+    """The session maker bound to the engine for ``url`` (objects stay usable after commit); made once per
+    URL, as the engine is (a session maker makes a Session class: too costly for every request)."""
     return sessionmaker(bind=make_engine(url), expire_on_commit=False)
 
 

@@ -149,6 +149,10 @@ class UnitOfWork:
             return True
         return session.connection().info.get(READS_ONLY) is True
 
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (leaving the ``with`` block then rolls it back: database I/O)."""
+        return self._session is not None and self._session.in_transaction()
+
     def rollback(self) -> None:
         """Discard everything not yet committed (audit entries recorded in this transaction too)."""
         self.audit.take_pending()

@@ -129,6 +129,7 @@ def create_app(*, prepare: bool = True) -> FastAPI:
     settings.require_safe_secret()
     load_knowledge(settings.site_policy)  # a malformed data or policy file stops start-up here
     load_catalogues()  # so does a broken message catalogue
+    templates.env.auto_reload = settings.template_reload
     if prepare:
         ensure_database()
         if settings.demo:
