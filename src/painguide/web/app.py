@@ -157,14 +157,16 @@ def create_app(*, prepare: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, _body_parse_handler)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
+    # The care-pathway pages (patient search, case page) are the most requested: their router is matched
+    # first (each router's routes are tried in turn; no path of one router matches a route of another).
     for module in (
+        pathway,
         core,
         language,
         api,
         pathway_api,
         dose,
         sono,
-        pathway,
         case_steps,
         training,
         outcomes,
