@@ -23,10 +23,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, Select, insert, select, update
+from sqlalchemy import Engine, Select, Table, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -79,21 +79,25 @@ def _pending(actor: str, action: str, object_type: str, object_id: object, detai
     )
 
 
+_LOG = cast(Table, AuditEntry.__table__)
+_HEAD = cast(Table, AuditHead.__table__)
+
+
 def append_entries(session: Session, entries: Sequence[PendingEntry]) -> None:
-    """Write ``entries`` in order at the end of the chain, in ``session``'s transaction (three statements)."""
+    """Write ``entries`` in order at the end of the chain, in ``session``'s transaction (three statements,
+    sent through its connection as plain SQL: nothing of the ORM's work is needed here)."""
     if not entries:
         return
+    connection = session.connection()
     claim = (
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(seq=AuditHead.seq + len(entries))
-        .returning(AuditHead.seq, AuditHead.hash)
-        .execution_options(synchronize_session=False)  # the head is never loaded as an object
+        update(_HEAD)
+        .where(_HEAD.c.id == 1)
+        .values(seq=_HEAD.c.seq + len(entries))
+        .returning(_HEAD.c.seq, _HEAD.c.hash)
     )
-    claimed = session.execute(claim).one_or_none()
+    claimed = connection.execute(claim).one_or_none()
     if claimed is None:  # an empty database created without the migration's head row
-        session.add(AuditHead(id=1, seq=len(entries), hash=GENESIS))
-        session.flush()
+        connection.execute(insert(_HEAD).values(id=1, seq=len(entries), hash=GENESIS))
         last, prev_hash = len(entries), GENESIS
     else:
         last, prev_hash = int(claimed[0]), str(claimed[1])
@@ -113,9 +117,8 @@ def append_entries(session: Session, entries: Sequence[PendingEntry]) -> None:
                      "object_type": entry.object_type, "object_id": entry.object_id, "detail": entry.detail,
                      "seq": seq, "prev_hash": prev_hash, "entry_hash": digest})  # fmt: skip
         prev_hash = digest
-    session.execute(insert(AuditEntry), rows)
-    head = update(AuditHead).where(AuditHead.id == 1).values(hash=prev_hash)
-    session.execute(head.execution_options(synchronize_session=False))
+    connection.execute(insert(_LOG), rows)
+    connection.execute(update(_HEAD).where(_HEAD.c.id == 1).values(hash=prev_hash))
 
 
 class AuditRepository:
