@@ -1,14 +1,20 @@
 """Care-pathway pages under load: patient search and the case page with 100,000 patients and 300,000 cases.
 
 The rows are bulk-loaded straight into a migrated database (SQLite file, then a throw-away PostgreSQL cluster
-when its binaries are installed), `painguide serve` runs on a loopback port, and 20 concurrent clients
-(asyncio + httpx, one signed-in session) request search pages (pseudonym, one and two name-word prefixes)
-and case pages of random cases. Every request is audited, as in production.
+with fsync on when its binaries are installed), `painguide serve` runs on a loopback port, and clients on one
+signed-in session request search pages (pseudonym, one and two name-word prefixes) and case pages of random
+cases, with one client and with 20 concurrent clients (closed loop). Every request is audited, as in
+production. The load generator is ``wrk`` (C, Debian package ``wrk``; a Lua script sends the session cookie
+and counts the answers by status) when installed, else asyncio + httpx clients in this process, which take a
+large share of the cores themselves; real clients are browsers on other machines, so ``wrk`` measures the
+server more fairly. Beside each figure: the server's CPU time per request (its processes, plus the
+PostgreSQL backends) and the load average, since the machine may be shared.
 
-Goal: p95 < 100 ms on 2 cores. Usage: ``python -m benchmarks pathway`` or
-``python benchmarks/bench_pathway.py [--quick] [--patients N] [--requests N] [--workers N] [--sqlite-only]``.
-``--quick`` loads 20,000 patients and sends 200 requests per measurement (a few minutes); the figures for
-docs/performance.md come from the full run. The last lines are the Markdown table of docs/performance.md.
+Goal: p95 < 100 ms on 2 cores. Usage: ``python -m benchmarks pathway`` or ``python benchmarks/bench_pathway.py
+[--quick] [--client wrk|httpx|both] [--patients N] [--seconds S] [--requests N] [--workers N]
+[--sqlite-only | --postgresql-only]``. ``--quick`` loads 20,000 patients and measures 5 s each (wrk) or 200
+requests (httpx), a few minutes; the figures for docs/performance.md come from the full run. The last lines
+are the Markdown table of docs/performance.md.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from sqlalchemy import insert
@@ -67,7 +74,12 @@ def _patients(n: int, rng: random.Random) -> Iterator[tuple[dict[str, Any], list
 
 
 def bulk_load(url: str, patients: int, cases_per_patient: int = 3, seed: int = 1) -> float:
-    """Migrate ``url`` and insert the patients, their search keys, cases and two timeline entries each."""
+    """Migrate ``url`` and insert the patients, their search keys, cases and two timeline entries each.
+
+    On PostgreSQL the tables are then vacuumed and analysed, as autovacuum does within a minute of such a
+    load: without statistics and visibility map the key search reads every matching row from the table
+    instead of from its (key, patient_id) index alone.
+    """
     upgrade(url)
     rng = random.Random(seed)
     engine = make_engine(url)
@@ -110,6 +122,9 @@ def bulk_load(url: str, patients: int, cases_per_patient: int = 3, seed: int = 1
                 flush()
         flush()
     seconds = time.perf_counter() - start
+    if engine.dialect.name == "postgresql":  # what autovacuum does within a minute of such a load
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
     with UnitOfWork(_session(url)) as uow:
         create_user(uow.session, "bench", PASSWORD, ["physician"], actor="bench")
         uow.commit()
@@ -129,6 +144,10 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+SERVER_PIDS: dict[str, int] = {}
+"""The process id of each running server, by base URL (its CPU time is read from /proc)."""
+
+
 @contextmanager
 def server(url: str, data_dir: Path, workers: int = 1) -> Iterator[str]:
     """``painguide serve --workers N`` on a free loopback port against ``url``."""
@@ -140,6 +159,7 @@ def server(url: str, data_dir: Path, workers: int = 1) -> Iterator[str]:
     command = [str(exe), "serve", "--port", str(port), "--no-demo", "--workers", str(workers)]
     proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    SERVER_PIDS[base] = proc.pid
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -206,33 +226,165 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] * 1000
 
 
-def measure(base: str, patients: int, requests: int, clients: int = 20, seed: int = 2) -> dict[str, Any]:
+WRK_SCRIPT = r"""
+-- painguide bench_pathway: GET the paths of a file (one a line) with the session cookie, each thread from
+-- its own offset; count the answers by status; print the latency percentiles as one parsable line.
+local threads = {}
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("offset", #threads * 7919)
+end
+function init(args)
+  paths = {}
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  cookie = args[2]
+  i = offset
+  statuses = {}
+end
+function request()
+  i = i + 1
+  local headers = {Cookie = cookie, Accept = "text/html"}
+  return wrk.format("GET", paths[(i % #paths) + 1], headers)
+end
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+function done(summary, latency, requests)
+  local counts = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses")) do counts[status] = (counts[status] or 0) + n end
+  end
+  local parts = {}
+  for status, n in pairs(counts) do parts[#parts + 1] = status .. ":" .. n end
+  local e = summary.errors
+  io.write(string.format(
+    "WRK requests=%d seconds=%.3f p50=%.3f p95=%.3f p99=%.3f max=%.3f socket_errors=%d statuses=%s\n",
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
+    latency:percentile(99) / 1e3, latency.max / 1e3, e.connect + e.read + e.write + e.timeout,
+    table.concat(parts, ",")))
+end
+"""
+WRK_LINE = re.compile(r"^WRK (.*)$", re.MULTILINE)
+
+
+def _sign_in(base: str) -> str:
+    """Sign in as the bench user through the login form; returns the ``Cookie`` header value."""
+    with httpx.Client(base_url=base, timeout=60) as c:
+        page = c.get("/login").text
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)">', page)
+        assert token, "no csrf-token on /login"
+        form = {"username": "bench", "password": PASSWORD, "next": "/", CSRF_FIELD: token.group(1)}
+        r = c.post("/login", data=form)
+        assert r.status_code in (200, 303), r.text
+        return "; ".join(f"{name}={value}" for name, value in c.cookies.items())
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid`` and all its descendants still running."""
+    tick, total, pending = os.sysconf("SC_CLK_TCK"), 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total / tick
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of the PostgreSQL backends serving the database ``bench`` (0 where /proc has none)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if (proc / "cmdline").read_bytes().startswith(b"postgres: ") and b" bench " in (
+                proc / "cmdline"
+            ).read_bytes():
+                fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total / tick
+
+
+def _wrk(base: str, paths: list[str], clients: int, seconds: float, folder: Path) -> dict[str, Any]:
+    """``wrk`` with ``clients`` connections for ``seconds`` on the paths; latency percentiles in ms.
+
+    A closed loop like the httpx clients (a connection sends its next request when the last is answered),
+    but the client is C and takes a small share of the cores. Answers other than 200 count as errors.
+    """
+    script, listing = folder / "bench_pathway.lua", folder / f"paths-{clients}.txt"
+    script.write_text(WRK_SCRIPT)
+    listing.write_text("\n".join(paths) + "\n")
+    cookie = _sign_in(base)
+    threads = min(clients, 2)
+    command = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "30s",
+               "-s", str(script), base, "--", str(listing), cookie]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True)
+    found = WRK_LINE.search(done.stdout)
+    if done.returncode or found is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    fields = dict(part.split("=", 1) for part in found.group(1).split())
+    statuses = dict(s.split(":") for s in fields["statuses"].split(",") if s)
+    n = int(fields["requests"])
+    errors = [f"status {k}: {v}" for k, v in statuses.items() if k != "200"]
+    if int(fields["socket_errors"]):
+        errors.append(f"socket errors: {fields['socket_errors']}")
+    return {"p50": float(fields["p50"]), "p95": float(fields["p95"]), "rps": n / float(fields["seconds"]),
+            "n": n, "errors": errors}  # fmt: skip
+
+
+def measure(
+    base: str,
+    patients: int,
+    requests: int,
+    clients: int = 20,
+    seed: int = 2,
+    *,
+    seconds: float = 0,
+    folder: Path | None = None,
+) -> dict[str, Any]:
+    """p50, p95 (ms), requests/s and errors per page with one client and with ``clients``.
+
+    With ``seconds`` (and ``folder`` for its files) ``wrk`` sends the requests for that long per measurement;
+    without, the asyncio + httpx clients send ``requests`` of each (a fifth with one client).
+    """
     rng = random.Random(seed)
     queries = _queries(rng, patients)
-    search = [f"/patients?q={next(queries)}" for _ in range(requests)]
-    cases = [f"/cases/{rng.randint(1, patients * 3)}" for _ in range(requests)]
+    count = max(requests, 2000)
+    search = [f"/patients?q={quote(next(queries))}" for _ in range(count)]
+    cases = [f"/cases/{rng.randint(1, patients * 3)}" for _ in range(count)]
     asyncio.run(_load(base, search[: clients * 2] + cases[: clients * 2], clients))  # warm-up
     result = {}
+    pid = SERVER_PIDS.get(base)
     for name, paths in (("patient search", search), ("case page", cases)):
         for n in (1, clients):  # one client: the time a request takes; 20: with queueing
-            part = paths if n == clients else paths[: max(40, len(paths) // 5)]
-            t0 = time.perf_counter()
-            errors: list[str] = []
-            times = asyncio.run(_load(base, part, n, errors))
-            wall = time.perf_counter() - t0
-            result[f"{name}, {n} client{'s' if n > 1 else ''}"] = {
-                "p50": _p(times, 50),
-                "p95": _p(times, 95),
-                "rps": len(times) / wall,
-                "n": len(times),
-                "errors": errors,
-            }
+            key = f"{name}, {n} client{'s' if n > 1 else ''}"
+            cpu = _process_cpu(pid) + _postgres_cpu() if pid else 0.0
+            if seconds and folder is not None:
+                result[key] = _wrk(base, paths, n, seconds, folder)
+            else:
+                part = paths[:requests] if n == clients else paths[: max(40, requests // 5)]
+                t0 = time.perf_counter()
+                errors: list[str] = []
+                times = asyncio.run(_load(base, part, n, errors))
+                wall = time.perf_counter() - t0
+                result[key] = {"p50": _p(times, 50), "p95": _p(times, 95), "rps": len(times) / wall,
+                               "n": len(times), "errors": errors}  # fmt: skip
+            cpu = (_process_cpu(pid) + _postgres_cpu() - cpu) if pid else float("nan")
+            result[key]["cpu_ms"] = cpu * 1000 / max(1, result[key]["n"])
+            result[key]["load"] = _load_average()
     return result
 
 
 @contextmanager
-def postgres() -> Iterator[str | None]:
-    """A throw-away PostgreSQL cluster on loopback (``None`` when the binaries are not installed)."""
+def postgres(*, fsync: bool = True) -> Iterator[str | None]:
+    """A throw-away PostgreSQL cluster on loopback (``None`` when the binaries are not installed).
+
+    ``fsync`` on (PostgreSQL's default, as SQLite's ``synchronous=FULL``): a commit waits for its WAL flush.
+    """
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     if not found:
         yield None
@@ -250,7 +402,7 @@ def postgres() -> Iterator[str | None]:
     data = root / "data"
     subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
                     "--no-sync"], check=True, capture_output=True)  # fmt: skip
-    options = f"-p {port} -k {root} -h 127.0.0.1 -F"
+    options = f"-p {port} -k {root} -h 127.0.0.1" + ("" if fsync else " -F")
     subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o",
                     options, "start"], check=True, capture_output=True)  # fmt: skip
     try:
@@ -265,17 +417,23 @@ def postgres() -> Iterator[str | None]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def run(backend: str, url: str, data_dir: Path, patients: int, requests: int, workers: int) -> dict[str, Any]:
+def run(backend: str, url: str, data_dir: Path, patients: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Load, serve and measure one backend with each client asked for; one result row per page and client."""
     loaded = bulk_load(url, patients)
     print(f"{backend}: {patients:,} patients, {patients * 3:,} cases loaded in {loaded:.0f} s", flush=True)
-    with server(url, data_dir, workers) as base:
-        result = measure(base, patients, requests)
-    for name, r in result.items():
-        print(f"{backend:10s} {name:26s} p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  "
-              f"{r['rps']:5.1f} req/s  (n={r['n']}, errors={len(r['errors'])})", flush=True)  # fmt: skip
+    result: dict[str, Any] = {}
+    with server(url, data_dir, args.workers) as base:
+        for client in args.clients:
+            seconds = args.seconds if client == "wrk" else 0
+            for name, r in measure(base, patients, args.requests, seconds=seconds, folder=data_dir).items():
+                result[f"{name} ({client})"] = r
+                print(f"{backend:10s} {name:26s} {client:5s} p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  "
+                      f"{r['rps']:5.1f} req/s  server CPU {r['cpu_ms']:4.1f} ms/req  (n={r['n']}, "
+                      f"errors={len(r['errors'])}; load {r['load']})", flush=True)  # fmt: skip
     if any(r["errors"] for r in result.values()):
         log = (data_dir / "server.log").read_text(errors="replace").splitlines()
         failed = [line for line in log if "error" in line.lower()][-10:]
+        print("errors:", *{e for r in result.values() for e in r["errors"]}, sep="\n  ")
         print("server errors:", *failed, sep="\n  ")
     return result
 
@@ -296,7 +454,9 @@ def table(patients: int, results: dict[str, dict[str, Any]]) -> str:
         for b in backends:
             r = results[b][row]
             cell = f"{r['p50']:,.0f} / {r['p95']:,.0f}"
-            cell += f" ({r['rps']:,.0f} req/s)" if not row.endswith(" 1 client") else ""
+            if " 1 client" not in row:
+                cell += f" ({r['rps']:,.0f} req/s, {r['cpu_ms']:.1f} ms CPU/req)"
+            cell += f"; load {r['load'].split(',')[0]}"
             cells.append(cell + (f", {len(r['errors'])} errors of {r['n']}" if r["errors"] else ""))
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -304,30 +464,46 @@ def table(patients: int, results: dict[str, dict[str, Any]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20,000 patients and 200 requests")
+    parser.add_argument("--quick", action="store_true", help="20,000 patients, 5 s per wrk measurement")
     parser.add_argument("--patients", type=int, default=None, help="default 100,000 (20,000 with --quick)")
-    parser.add_argument("--requests", type=int, default=None, help="default 600 (200 with --quick)")
+    parser.add_argument(
+        "--seconds", type=float, default=None, help="per wrk measurement (default 20; 5 quick)"
+    )
+    parser.add_argument("--requests", type=int, default=None, help="per httpx measurement (600; 200 quick)")
+    parser.add_argument("--client", choices=["wrk", "httpx", "both"], default=None,
+                        help="load generator (default wrk when installed, else httpx)")  # fmt: skip
     parser.add_argument("--workers", type=int, default=2, help="painguide serve --workers (default 2)")
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--postgresql-only", action="store_true")
+    parser.add_argument("--pg-fsync-off", action="store_true", help="PostgreSQL without fsync (unsafe)")
     args = parser.parse_args(sys.argv[1:] if sys.argv[0].endswith("bench_pathway.py") else [])
     patients = args.patients or (20_000 if args.quick else 100_000)
-    requests = args.requests or (200 if args.quick else 600)
+    args.requests = args.requests or (200 if args.quick else 600)
+    args.seconds = args.seconds or (5 if args.quick else 20)
+    wrk = shutil.which("wrk") is not None
+    if args.client in ("wrk", "both") and not wrk:
+        parser.error("--client wrk: wrk is not installed (Debian: apt-get install wrk)")
+    args.clients = {"both": ["wrk", "httpx"], None: ["wrk" if wrk else "httpx"]}.get(
+        args.client, [args.client]
+    )
     start_load = _load_average()
-    print(f"load: {start_load}; cpus: {os.cpu_count()}; workers: {args.workers}; "
-          f"{date.today().isoformat()}", flush=True)  # fmt: skip
+    print(f"load: {start_load}; cpus: {os.cpu_count()}; workers: {args.workers}; client: "
+          f"{' and '.join(args.clients)}; {date.today().isoformat()}", flush=True)  # fmt: skip
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="painguide-bench-") as tmp:
         data = Path(tmp)
         url = f"sqlite:///{data / 'bench.sqlite3'}"
-        results["sqlite"] = run("sqlite", url, data, patients, requests, args.workers)
+        if not args.postgresql_only:
+            results["sqlite"] = run("sqlite", url, data, patients, args)
         if not args.sqlite_only:
-            with postgres() as pg:
+            with postgres(fsync=not args.pg_fsync_off) as pg:
                 if pg is None:
                     print("postgresql: not installed, skipped")
                 else:
-                    results["postgresql"] = run("postgresql", pg, data, patients, requests, args.workers)
+                    results["postgresql"] = run("postgresql", pg, data, patients, args)
+    fsync = "off" if args.pg_fsync_off else "on"
     print(f"\nload average at the start: {start_load}; at the end: {_load_average()}; "
-          f"{args.workers} worker process(es)\n")  # fmt: skip
+          f"{args.workers} worker process(es); PostgreSQL fsync {fsync}\n")  # fmt: skip
     print(table(patients, results))
 
 

@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     """Hours either side of a procedure in which a report of the same patient is linked to it."""
     followup_link_hours: int = Field(default=168, ge=1, le=24 * 90)
     """How long a patient's one-time follow-up link works (hours)."""
+    template_reload: bool = False
+    """Development: look for changed page templates on every request (off: each is read once per process)."""
 
     # Sessions and sign-in (docs/security.md).
     https: bool = False

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +17,7 @@ from sqlalchemy.pool import NullPool
 from painguide.errors import ConfigurationError
 
 __all__ = [
+    "READS_ONLY",
     "current_revisions",
     "known_heads",
     "make_engine",
@@ -37,6 +38,31 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
     cursor.close()
 
 
+_POOL: dict[str, int] = {"pool_size": 10, "max_overflow": 5}
+"""At most 15 connections per process, as SQLAlchemy's default (5 + 10 overflow), but 10 kept open: with
+20 requests at once, overflow connections were opened and closed again for nearly every request."""
+
+READS_ONLY = "painguide.reads_only"
+"""Key in a connection's ``info``: True while its transaction has sent only SELECT statements."""
+
+
+def _transaction_begins(connection: Connection) -> None:
+    connection.info[READS_ONLY] = True
+
+
+def _statement(connection: Connection, _cursor: object, statement: str, *_args: object) -> None:
+    if connection.info.get(READS_ONLY) and statement.lstrip()[:6].upper() != "SELECT":
+        connection.info[READS_ONLY] = False
+
+
+def _track_writes(engine: Engine) -> Engine:
+    """Note per transaction whether anything but SELECT was sent (the unit of work's group commit of
+    audited reads, store/audit.py, applies only to transactions that wrote nothing else)."""
+    event.listen(engine, "begin", _transaction_begins)
+    event.listen(engine, "before_cursor_execute", _statement)
+    return engine
+
+
 @lru_cache(maxsize=8)
 def make_engine(url: str) -> Engine:
     """Create (once per URL) an engine; SQLite files get their folder, WAL mode and foreign keys."""
@@ -48,16 +74,20 @@ def make_engine(url: str) -> Engine:
             "sqlite:///path/painguide.sqlite3 or postgresql+psycopg://user:pass@host/db"
         ) from exc
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        file = parsed.database not in (None, "", ":memory:") and "mode=memory" not in str(parsed.query)
+        if file and parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        pool = _POOL if file else {}
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+        return _track_writes(engine)
+    return _track_writes(create_engine(url, pool_pre_ping=True, **_POOL))
 
 
+@lru_cache(maxsize=8)
 def session_factory(url: str) -> sessionmaker[Session]:
-    """A session maker bound to the engine for ``url`` (objects stay usable after commit)."""
+    """The session maker bound to the engine for ``url`` (objects stay usable after commit); made once per
+    URL, as the engine is (a session maker makes a Session class: too costly for every request)."""
     return sessionmaker(bind=make_engine(url), expire_on_commit=False)
 
 

@@ -197,9 +197,25 @@ class PathwayRepository:
                     other.patient_id == PatientRow.id, other.key >= word, other.key < _successor(word)
                 )
             )
-        # one read of the first COUNT_CAP + 1 ids gives the count and (usually) the page's ids
-        ids = list(self.session.scalars(stmt.with_only_columns(PatientRow.id).order_by(PatientRow.id)
-                                        .limit(COUNT_CAP + 1)))  # fmt: skip
+        # one read of the first COUNT_CAP + 1 ids gives the count and (usually) the page's ids; with words,
+        # straight from the key index (a key's patient exists: foreign key), so no join with every patient
+        if ranges:
+            keyed = (intersect(*ranges) if len(ranges) > 1 else ranges[0].distinct()).subquery()
+            found = select(keyed.c.patient_id)
+            for word in words:
+                if word not in driving:
+                    other = aliased(PatientKeyRow)
+                    found = found.where(
+                        exists().where(
+                            other.patient_id == keyed.c.patient_id,
+                            other.key >= word,
+                            other.key < _successor(word),
+                        )
+                    )
+            ids_stmt = found.order_by(keyed.c.patient_id).limit(COUNT_CAP + 1)
+        else:
+            ids_stmt = stmt.with_only_columns(PatientRow.id).order_by(PatientRow.id).limit(COUNT_CAP + 1)
+        ids = [int(i) for i in self.session.scalars(ids_stmt)]
         if offset + limit <= len(ids) or len(ids) <= COUNT_CAP:
             wanted = ids[offset : offset + limit]
             page = select(PatientRow).where(PatientRow.id.in_(wanted))

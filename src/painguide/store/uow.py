@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from painguide.store.audit import AuditRepository
+from painguide.store.audit import AuditRepository, append_entries, audit_writer
+from painguide.store.db import READS_ONLY
 from painguide.store.preferences import PreferenceRepository
 from painguide.store.sessions import LoginRepository, SessionRepository, TokenRepository
 from painguide.store.sono_repository import SonoRepository
@@ -116,7 +117,7 @@ class UnitOfWork:
         self._session = self._factory()
         self._committed = False
         self.users = UserRepository(self._session)
-        self.audit = AuditRepository(self._session)
+        self.audit = AuditRepository(self._session, deferred=True)
         self.sessions = SessionRepository(self._session)
         self.tokens = TokenRepository(self._session)
         self.logins = LoginRepository(self._session)
@@ -125,12 +126,36 @@ class UnitOfWork:
         return self
 
     def commit(self) -> None:
-        """Commit everything done in this unit of work."""
+        """Commit everything done in this unit of work, its audit entries written right before the commit.
+
+        When the transaction wrote nothing but audit entries (an audited read), the entries go to the
+        process's group-commit writer (:class:`~painguide.store.audit.AuditWriter`); this returns only after
+        they are committed, and raises when they cannot be.
+        """
+        pending = self.audit.take_pending()
+        if pending and self._reads_only():
+            audit_writer(self.session.get_bind().engine).write(pending, self.session)
+        else:
+            append_entries(self.session, pending)
         self.session.commit()
         self._committed = True
 
+    def _reads_only(self) -> bool:
+        """Whether this transaction has written nothing (no SELECT-only flag: assume it has)."""
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            return False
+        if not session.in_transaction():
+            return True
+        return session.connection().info.get(READS_ONLY) is True
+
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open (leaving the ``with`` block then rolls it back: database I/O)."""
+        return self._session is not None and self._session.in_transaction()
+
     def rollback(self) -> None:
-        """Discard everything not yet committed."""
+        """Discard everything not yet committed (audit entries recorded in this transaction too)."""
+        self.audit.take_pending()
         self.session.rollback()
 
     def __exit__(
@@ -161,7 +186,8 @@ class OneTransaction(UnitOfWork):
         self.preferences, self.sono = outer.preferences, outer.sono
 
     def commit(self) -> None:
-        """Flush only: the caller commits the one transaction."""
+        """Flush only (the audit entries written): the caller commits the one transaction."""
+        self.audit.write_pending()
         self.session.flush()
 
     def rollback(self) -> None:

@@ -130,6 +130,7 @@ def create_app(*, prepare: bool = True) -> FastAPI:
     settings.require_safe_secret()
     load_knowledge(settings.site_policy)  # a malformed data or policy file stops start-up here
     load_catalogues()  # so does a broken message catalogue
+    templates.env.auto_reload = settings.template_reload
     if prepare:
         ensure_database()
         if settings.demo:
@@ -159,14 +160,16 @@ def create_app(*, prepare: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _request_validation_handler)
     app.add_exception_handler(StarletteHTTPException, _body_parse_handler)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
+    # The care-pathway pages (patient search, case page) are the most requested: their router is matched
+    # first (each router's routes are tried in turn; no path of one router matches a route of another).
     for module in (
+        pathway,
         core,
         language,
         api,
         pathway_api,
         dose,
         sono,
-        pathway,
         case_steps,
         training,
         outcomes,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import cache
 from pathlib import Path
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -38,6 +39,9 @@ templates = Jinja2Templates(
 # English (the message ids) where a template is rendered without a request.
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+# Templates are read once per process; create_app() turns checking for changed files back on in development
+# (PAINGUIDE_TEMPLATE_RELOAD): the check costs a stat() of every template a page uses, per request.
+templates.env.auto_reload = False
 templates.env.globals["disclaimer"] = "painguide supports decisions; the physician decides."
 
 
@@ -88,10 +92,21 @@ class LoginRequired(PermissionDeniedError):
     http_status = 401
 
 
-def get_uow() -> Iterator[UnitOfWork]:
-    """A unit of work per request (rolled back unless a service commits)."""
-    with open_uow() as uow:
+async def get_uow() -> AsyncIterator[UnitOfWork]:
+    """A unit of work per request (rolled back unless a service commits).
+
+    Opened on the event loop (no I/O: the session connects when first used) and closed there when no
+    transaction is open (the service committed); otherwise closed in a worker thread, since the rollback is
+    I/O. A sync generator would cost two hand-offs to the thread pool per request.
+    """
+    uow = open_uow().__enter__()
+    try:
         yield uow
+    finally:
+        if uow.in_transaction():
+            await run_in_threadpool(uow.__exit__, None, None, None)
+        else:
+            uow.__exit__(None, None, None)
 
 
 def optional_user(request: Request, uow: UnitOfWork) -> User | None:

@@ -233,6 +233,9 @@ def test_search_list_and_permissions(uow: UnitOfWork) -> None:
     page = service.search_patients(uow, DOC, "", limit=2, offset=2)
     assert (len(page.items), page.total) == (1, 3)
     assert service.search_patients(uow, DOC, "zoe lang").items[0].pseudonym == "PX-002"
+    service.register_patient(uow, DOC, patient("PX-003", name="Annika Annen"), now=NOW)  # two keys "ann…"
+    found = service.search_patients(uow, DOC, "ann")
+    assert ([p.pseudonym for p in found.items], found.total) == (["PX-000", "PX-003"], 2)  # each once
     with pytest.raises(ValidationError, match="pseudonym: 'PX-000' is in use"):
         service.register_patient(uow, DOC, patient("PX-000"), now=NOW)
     with pytest.raises(ValidationError, match="drugs: unknown drug"):

@@ -7,7 +7,7 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -205,3 +205,45 @@ def test_sign_in_issues_a_fresh_session_id(site: FastAPI) -> None:
         client.cookies.set(SESSION_COOKIE, "planted-by-an-attacker", domain="testserver.local")
         assert _login(client) == 303
         assert client.cookies.get(SESSION_COOKIE) != "planted-by-an-attacker"
+
+
+def test_last_seen_is_written_at_most_once_a_minute_and_idle_expiry_still_holds(
+    site: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every request looks the session up; its last-seen time is written only when a minute old, so reads do
+    not each cost a write. A session used every 50 s stays open past the idle limit; one left idle for the
+    idle limit after its last request is ended, however recently its last-seen time was written."""
+    from painguide.accounts import service
+
+    with PageClient(site) as client:
+        assert _login(client) == 303
+        session_id = client.cookies.get(SESSION_COOKIE)
+        assert session_id
+    idle = timedelta(minutes=get_settings().session_idle_minutes)
+    start = utcnow()
+    clock = {"now": start}
+    monkeypatch.setattr(service, "utcnow", lambda: clock["now"])
+
+    def seen() -> object:
+        with open_uow() as uow:
+            return uow.session.scalar(select(SessionRow.last_seen_at))
+
+    def use(after: timedelta) -> User | None:
+        clock["now"] += after
+        with open_uow() as uow:
+            return service.session_user(uow, session_id)
+
+    first_seen = seen()
+    assert use(timedelta(seconds=30)) is not None
+    assert seen() == first_seen  # 30 s later: nothing written
+    assert use(timedelta(seconds=35)) is not None
+    assert seen() == clock["now"]  # 65 s after the last write: written
+    steps = int(2 * idle / timedelta(seconds=50))
+    for _ in range(steps):  # twice the idle limit of steady use, a request every 50 s
+        assert use(timedelta(seconds=50)) is not None
+    last_write = seen()
+    assert isinstance(last_write, datetime) and clock["now"] - last_write <= timedelta(seconds=60)
+    assert use(idle - timedelta(seconds=60)) is not None  # idle for less than the limit after the last write
+    assert use(idle + timedelta(seconds=1)) is None  # then idle past the limit: ended
+    with open_uow() as uow:
+        assert all(s.ended_at for s in uow.session.scalars(select(SessionRow)))

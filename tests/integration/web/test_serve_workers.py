@@ -64,3 +64,17 @@ def test_two_workers_serve_a_signed_in_session(tmp_path: Path) -> None:
     text = (tmp_path / "server.log").read_text()
     assert "workers=2" in text and "live ultrasound sessions" in text
     assert len(set(re.findall(r"Started server process \[(\d+)\]", text))) == 2
+
+
+def test_serving_uses_the_c_http_parser_and_event_loop() -> None:
+    """uvicorn picks httptools and uvloop when installed (dependencies of painguide): h11's parser and the
+    asyncio loop in Python cost about a fifth of a worker's CPU per request (docs/performance.md)."""
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        """A placeholder ASGI app: only uvicorn's choice of protocol and loop is checked."""
+
+    config = _TcpConfig(app, host="127.0.0.1", port=0, workers=2)
+    config.load()
+    assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
+    factory = config.get_loop_factory()
+    assert factory is not None and factory.__module__.startswith("uvloop")
