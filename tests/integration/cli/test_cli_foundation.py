@@ -213,3 +213,17 @@ def test_malformed_policy_stops_with_file_and_key(
     code, _, err = run(capsys, "catalogue", "list")
     assert code == 78
     assert str(policy) in err and "overrides.0.author" in err
+
+
+def test_only_the_process_entry_freezes_its_objects_at_exit(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    frozen: list[bool] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    with pytest.raises(SystemExit) as called:
+        main(["catalogue", "list", "--json"])  # as tests and scripts call it: the process goes on
+    assert called.value.code == 0 and frozen == []
+    monkeypatch.setattr(sys, "argv", ["painguide", "catalogue", "show", "no-such-procedure"])
+    with pytest.raises(SystemExit) as entry:
+        main()  # the console script: the process ends, whatever the exit code
+    assert entry.value.code != 0 and frozen == [True]
