@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -10,36 +11,61 @@ import typer
 from painguide.commands import audit, case, catalogue, db, demo, dicom, dose, fhir, sono, training, user
 from painguide.commands.core import register_core
 
-__all__ = ["EXIT_BROKEN_INSTALL", "EXIT_INTERNAL", "app", "main"]
+__all__ = ["EXIT_BROKEN_INSTALL", "EXIT_INTERNAL", "GC_THRESHOLDS", "GROUPS", "app", "build_app", "main"]
 
 #: Exit code of an unexpected error (a bug): sysexits' EX_SOFTWARE.
 EXIT_INTERNAL = 70
 #: Exit code when a module of the installation is missing: sysexits' EX_UNAVAILABLE.
 EXIT_BROKEN_INSTALL = 69
+#: Garbage collector thresholds of a ``painguide`` process (Python's are 700, 10, 10). A command's start-up
+#: creates several hundred thousand long-lived objects (SQLAlchemy, pydantic, the tables) and almost no
+#: cyclic garbage; at 700 the collector runs hundreds of times over them (about 0.05 s of CPU before a
+#: database command reaches its work, docs/performance.md). Garbage is still collected, every 100,000 new
+#: objects; a long-running command (``serve``, ``dicom listen``) keeps a full collection every 10 million.
+GC_THRESHOLDS = (100_000, 10, 10)
 
-app = typer.Typer(
-    name="painguide",
-    help="painguide: image-guided interventional pain therapy. Supports decisions; the physician decides.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-register_core(app)
+#: The command groups in the order ``--help`` lists them. Each imports cheaply (heavy libraries load inside
+#: the commands), so ``--help`` stays fast.
+GROUPS: dict[str, typer.Typer] = {
+    "catalogue": catalogue.app,
+    "db": db.app,
+    "user": user.app,
+    "audit": audit.app,
+    "dose": dose.app,
+    "dicom": dicom.app,
+    "sono": sono.app,
+    "training": training.app,
+    "case": case.app,
+    "fhir": fhir.app,
+    "demo": demo.app,
+}
 
-# Each command group imports cheaply (heavy libraries load inside the commands), so `--help` stays fast.
-for _name, _group in (
-    ("catalogue", catalogue),
-    ("db", db),
-    ("user", user),
-    ("audit", audit),
-    ("dose", dose),
-    ("dicom", dicom),
-    ("sono", sono),
-    ("training", training),
-    ("case", case),
-    ("fhir", fhir),
-    ("demo", demo),
-):
-    app.add_typer(_group.app, name=_name)
+
+_HELP = "painguide: image-guided interventional pain therapy. Supports decisions; the physician decides."
+
+
+def build_app(*groups: str) -> typer.Typer:
+    """The ``painguide`` app with the top-level commands and the named command groups (default: all)."""
+    built = typer.Typer(
+        name="painguide",
+        help=_HELP,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+    register_core(built)
+    for name, group in GROUPS.items():
+        if not groups or name in groups:
+            built.add_typer(group, name=name)
+    return built
+
+
+app = build_app()
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    """The app that runs ``args``: only the group it names (Typer builds the parser of every command it
+    holds, about 0.02 s for all of them), else everything (``--help``, top-level commands, typing errors)."""
+    return build_app(args[0]) if args and args[0] in GROUPS else app
 
 
 def _stderr(message: str) -> None:
@@ -116,13 +142,25 @@ def main(argv: list[str] | None = None) -> object:
     70 internal error (traceback in ``<data dir>/logs/errors.log``; ``--debug`` or ``PAINGUIDE_DEBUG=1``
     prints it), 78 bad configuration, 130 interrupted (see docs/cli.md).
     """
-    args = list(sys.argv[1:] if argv is None else argv)
+    if argv is not None:
+        return _run(list(argv))
+    gc.set_threshold(*GC_THRESHOLDS)
+    try:
+        return _run(sys.argv[1:])
+    finally:
+        # The process ends here. Its objects (modules, SQLAlchemy's and pydantic's structures) need no
+        # collection: frozen, the interpreter's final garbage collections skip them (about 0.1 s of CPU of a
+        # database command; docs/performance.md). Files and connections are closed by their owners already.
+        gc.freeze()
+
+
+def _run(args: list[str]) -> Any:
     debug, args = _debug_wanted(args)
     try:
         from painguide.errors import PainguideError
 
         try:
-            result = app(args=args, prog_name="painguide", standalone_mode=False)
+            result = _app_for(args)(args=args, prog_name="painguide", standalone_mode=False)
         except PainguideError as exc:
             _stderr(f"error: {exc}")
             sys.exit(exc.exit_code)

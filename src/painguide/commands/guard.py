@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+from painguide import timing
 from painguide.auth.models import User
 
 __all__ = ["ACTION_ATTRIBUTE", "cli_principal", "requires"]
@@ -47,6 +48,7 @@ def requires(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             from painguide.auth.permissions import authorize
 
             authorize(cli_principal(), action)
+            timing.mark("command")
             return command(*args, **kwargs)
 
         setattr(run, ACTION_ATTRIBUTE, action)

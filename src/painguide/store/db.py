@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from painguide import timing
 from painguide.errors import ConfigurationError
 
 __all__ = [
@@ -158,15 +159,21 @@ def upgrade(url: str) -> None:
 
     When the stored revisions already are the packaged heads, nothing is imported or run.
     """
-    if schema_is_current(url):
-        return
-    from alembic import command
+    if not schema_is_current(url):
+        from alembic import command
 
-    cfg = _alembic_config(url)
-    engine = _migration_engine(url)
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "heads")
+        cfg = _alembic_config(url)
+        engine = _migration_engine(url)
+        with engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "heads")
+    if timing.enabled():
+        event.listen(make_engine(url), "before_cursor_execute", _mark_first_statement, once=True)
+
+
+def _mark_first_statement(*_args: Any) -> None:
+    """The ``first-sql`` start-up mark: the first statement after the schema check (docs/performance.md)."""
+    timing.mark("first-sql")
 
 
 def current_revisions(url: str) -> set[str]:

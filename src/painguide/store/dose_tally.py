@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from painguide.store.dose_tables import DosePatientTallyRow, DoseReportRow, DoseTallyBinRow, DoseTallyRow
@@ -91,7 +91,14 @@ def _upsert(
     if not rows:
         return
     dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
-    stmt: Any = (postgresql if dialect.name == "postgresql" else sqlite).insert(table)
+    if dialect.name == "postgresql":
+        # loaded here: the package imports every PostgreSQL driver's dialect (about 20 ms), which a command on
+        # SQLite never needs; on PostgreSQL the engine has loaded it already
+        from sqlalchemy.dialects import postgresql
+
+        stmt: Any = postgresql.insert(table)
+    else:
+        stmt = sqlite.insert(table)
     sums = {
         c.name: getattr(table, c.name) + stmt.excluded[c.name]
         for c in table.__table__.c

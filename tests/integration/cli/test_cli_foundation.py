@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from painguide.cli import main
+from painguide.cli import GC_THRESHOLDS, GROUPS, main
 
 EXE = Path(sys.executable).with_name("painguide")
 ALL_IDS = [
@@ -213,3 +213,38 @@ def test_malformed_policy_stops_with_file_and_key(
     code, _, err = run(capsys, "catalogue", "list")
     assert code == 78
     assert str(policy) in err and "overrides.0.author" in err
+
+
+def test_only_the_process_entry_tunes_the_collector(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    frozen: list[bool] = []
+    thresholds: list[tuple[int, ...]] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))
+    monkeypatch.setattr(gc, "set_threshold", lambda *values: thresholds.append(values))
+    with pytest.raises(SystemExit) as called:
+        main(["catalogue", "list", "--json"])  # as tests and scripts call it: the process goes on
+    assert called.value.code == 0 and frozen == [] and thresholds == []
+    monkeypatch.setattr(sys, "argv", ["painguide", "catalogue", "show", "no-such-procedure"])
+    with pytest.raises(SystemExit) as entry:
+        main()  # the console script: the process ends, whatever the exit code
+    assert entry.value.code != 0 and frozen == [True] and thresholds == [GC_THRESHOLDS]
+    assert GC_THRESHOLDS[0] > gc.get_threshold()[0] and all(GC_THRESHOLDS)  # raised, never switched off
+
+
+def test_a_command_line_builds_only_the_group_it_names() -> None:
+    from painguide.cli import _app_for, app
+
+    def groups(typer_app: Any) -> list[str | None]:
+        return [info.name for info in typer_app.registered_groups]
+
+    assert groups(app) == list(GROUPS)
+    assert groups(_app_for(["dose", "list", "--json"])) == ["dose"]
+    top_level = [c.name for c in app.registered_commands]
+    assert (
+        [c.name for c in _app_for(["dose", "list"]).registered_commands]
+        == top_level
+        == ["advise", "env-info", "serve"]
+    )
+    for args in ([], ["--help"], ["advise", "lumbar-tfesi"], ["dos"]):
+        assert _app_for(args) is app

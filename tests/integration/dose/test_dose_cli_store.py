@@ -6,11 +6,13 @@ import json
 import zipfile
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from typer.testing import CliRunner
 
 import painguide.store.models  # noqa: F401  (registers every table)
+from painguide import timing
 from painguide.commands.dose import app
 from painguide.store.base import Base
 from painguide.store.db import current_revisions, known_heads, make_engine
@@ -108,3 +110,15 @@ def test_drl_lists_local_medians_and_published_levels(corpus: list[Path]) -> Non
     assert len(payload["exceeded"]) == 3  # half of six reports lie above their own median
     table = runner.invoke(app, ["drl"], env={"COLUMNS": "200"})
     assert "Local DRLs" in table.stdout and "BfS-DRL-2022" in table.stdout
+
+
+def test_list_marks_where_it_reaches_its_work(
+    dose_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marks = tmp_path / "marks.txt"
+    monkeypatch.setenv(timing.ENV, str(marks))
+    result = CliRunner().invoke(app, ["list", "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [line.split() for line in marks.read_text(encoding="utf-8").splitlines()]
+    assert [name for name, _clock, _cpu in lines] == ["command", "first-sql"]
+    assert int(lines[0][1]) <= int(lines[1][1])

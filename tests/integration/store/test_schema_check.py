@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from painguide import timing
 from painguide.store import db
 from painguide.store.db import known_heads, make_engine, schema_is_current, upgrade
 
@@ -44,3 +48,35 @@ def test_an_older_schema_is_migrated(db_url: str) -> None:
     assert not schema_is_current(db_url)
     upgrade(db_url)
     assert schema_is_current(db_url)
+
+
+def _marks(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    return [line.split()[0] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_first_statement_after_the_schema_check_is_marked_once(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marks = tmp_path / "marks.txt"
+    monkeypatch.setenv(timing.ENV, str(marks))
+    upgrade(db_url)  # migrates (statements of the migration are not the work) and arms the mark
+    assert _marks(marks) == []
+    with make_engine(db_url).connect() as connection:
+        connection.execute(text("SELECT 1"))
+        before = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+        connection.execute(text("SELECT 2"))
+    assert _marks(marks) == ["first-sql"]
+    _name, clock, cpu = marks.read_text(encoding="utf-8").split()
+    assert 0 < int(clock) <= before and int(cpu) > 0
+
+
+def test_no_marks_unless_asked(db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(timing.ENV, raising=False)
+    upgrade(db_url)
+    with make_engine(db_url).connect() as connection:
+        connection.execute(text("SELECT 1"))
+    timing.mark("command")
+    assert not timing.enabled()
+    assert list(tmp_path.glob("*.txt")) == []
