@@ -216,6 +216,10 @@ class NeedleDetector:
         steep_deg: float = 35.0,
         steep_contrast: float = 1.5,
         max_skin_distance_mm: float = 60.0,
+        oblique_deg: float = 35.0,
+        faint_contrast: float = 1.5,
+        faint_length_mm: float = math.inf,
+        faint_residual_mm: float = 0.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -235,6 +239,25 @@ class NeedleDetector:
         self.steep_deg = steep_deg
         self.steep_contrast = steep_contrast
         self.max_skin_distance_mm = max_skin_distance_mm
+        self.oblique_deg = oblique_deg
+        self.faint_contrast = faint_contrast
+        self.faint_length_mm = faint_length_mm
+        self.faint_residual_mm = faint_residual_mm
+
+    def new_track_contrast(self, c: ShaftCandidate) -> float:
+        """Contrast a shaft needs to start a new track, from its angle, length and straightness."""
+        angle = abs(c.angle_deg)
+        if angle < self.shallow_deg:
+            return 1.5 * self.min_contrast
+        if angle >= self.steep_deg:
+            needed = min(self.min_contrast, self.steep_contrast)
+            if c.length_mm >= self.faint_length_mm and c.residual_mm <= self.faint_residual_mm:
+                needed = min(needed, self.faint_contrast)
+            return needed
+        if angle >= self.oblique_deg:
+            share = (angle - self.oblique_deg) / max(self.steep_deg - self.oblique_deg, 1e-9)
+            return self.min_contrast + share * (min(self.min_contrast, self.steep_contrast) - self.min_contrast)
+        return self.min_contrast
 
     def working(self, frame: Frame) -> NDArray[np.uint8]:
         """The frame downsampled to the working pixel size (shared with the spread detector)."""
@@ -366,11 +389,8 @@ class NeedleDetector:
         if c.length_mm < self.min_length_mm or not lo <= abs(c.angle_deg) <= hi:
             return False
         strict = min_contrast >= self.min_contrast
-        if strict and abs(c.angle_deg) < self.shallow_deg:
-            min_contrast *= 1.5  # a shallow shaft reflects the beam back: it is bright, unlike faint fascia
-        elif strict and abs(c.angle_deg) >= self.steep_deg:
-            # a steep shaft reflects little back to the probe, and tissue rarely forms steep straight lines
-            min_contrast = min(min_contrast, self.steep_contrast)
+        if strict:
+            min_contrast = self.new_track_contrast(c)
         limit = self.max_residual_mm * (self.new_track_residual if strict else 1.0)
         if c.contrast < min_contrast or c.residual_mm > limit:
             return False
@@ -636,6 +656,10 @@ def _locate_ends(
     s_tip = s[last]
     if last + 1 < s.size and shaft[last] > shaft[last + 1]:
         s_tip += step * (shaft[last] - threshold) / (shaft[last] - shaft[last + 1])
+    if LOCAL_TIP:
+        local = _local_tip(s, shaft, background, core, seed, step)
+        if local is not None:
+            s_tip = local
     beyond = (s > s_tip + 0.5) & (s <= s_tip + 4.5)
     continuation = 1.0
     if beyond.sum() >= 10:
@@ -653,6 +677,41 @@ def _locate_ends(
         residual,
         continuation,
     )
+
+
+LOCAL_TIP = True
+CUSUM_TAU = 0.0
+
+
+def _local_tip(
+    s: FloatArray, shaft: FloatArray, background: FloatArray, core: NDArray[np.bool_], seed: int, step: float
+) -> float | None:
+    """Tip from the shaft's excess over the local background (a 3 mm running mean of the band above).
+
+    The tip is where the excess falls below half its median over the shaft. A shaft running from bright
+    into darker tissue, or fading towards its tip, keeps its excess over the tissue beside it while its
+    absolute level falls under a threshold set by the whole shaft.
+    """
+    kernel = np.ones(max(3, round(3.0 / step)))
+    local = np.convolve(background, kernel, mode="same") / np.convolve(np.ones_like(background), kernel, "same")
+    excess = shaft - local
+    level = float(np.median(excess[core]))
+    if level <= 0.0:
+        return None
+    if CUSUM_TAU > 0.0:
+        gain = np.cumsum(excess[seed:] - CUSUM_TAU * level)
+        last = seed + int(np.argmax(gain))
+        threshold = CUSUM_TAU * level
+    else:
+        threshold = 0.5 * level
+        run = _run_ends(excess >= threshold, seed, round(1.0 / step))
+        if run is None:
+            return None
+        last = run[1]
+    s_tip = float(s[last])
+    if last + 1 < s.size and excess[last] > excess[last + 1]:
+        s_tip += step * (excess[last] - threshold) / (excess[last] - excess[last + 1])
+    return s_tip
 
 
 def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds: int = 3) -> ShaftCandidate:
@@ -720,6 +779,8 @@ class NeedleTracker:
         angle_tolerance_deg: float = 4.0,
         confirm_angle_deg: float = 1.5,
         smoothing: float = 0.6,
+        strong_contrast: float = math.inf,
+        strong_residual_mm: float = 0.1,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -728,6 +789,8 @@ class NeedleTracker:
         self.angle_tolerance_deg = angle_tolerance_deg
         self.confirm_angle_deg = confirm_angle_deg
         self.smoothing = smoothing
+        self.strong_contrast = strong_contrast
+        self.strong_residual_mm = strong_residual_mm
         self._last: ShaftCandidate | None = None
         self._angle = float("nan")
         self._streak = 0
@@ -772,6 +835,8 @@ class NeedleTracker:
             self._angle = chosen.tip_angle_deg
         self._last = chosen
         needed = self.confirm_frames + (chosen.length_mm < self.short_mm)
+        if chosen.contrast >= self.strong_contrast and chosen.residual_mm <= self.strong_residual_mm:
+            needed = 1
         self._confirmed = self._confirmed or self._streak >= needed
         if not self._confirmed:
             return NeedleObservation(False)
