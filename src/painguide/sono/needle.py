@@ -193,6 +193,13 @@ class NeedleDetector:
         times the tangent of its angle deep at the image edge: the needle entered the skin at most this far
         from the probe. A convention of this software (not a clinical limit) that keeps flat bright edges
         deep in the image (bone, fascia) from starting a track; ``inf`` disables it.
+    faint_deg, faint_length_mm, faint_residual_mm : float
+        A new track at least ``faint_deg`` from the horizontal, at least ``faint_length_mm`` long and with
+        an RMS distance from a straight line of at most ``faint_residual_mm`` needs only
+        ``faint_contrast``: a faint steep shaft stays straight over its whole length, and on the
+        development scenes no structure other than a needle did so (tuned on development seeds).
+    faint_contrast : float
+        Contrast such a long, straight, oblique new track needs.
     """
 
     def __init__(
@@ -216,7 +223,7 @@ class NeedleDetector:
         steep_deg: float = 35.0,
         steep_contrast: float = 1.5,
         max_skin_distance_mm: float = 60.0,
-        oblique_deg: float = 35.0,
+        faint_deg: float = 35.0,
         faint_contrast: float = 1.5,
         faint_length_mm: float = math.inf,
         faint_residual_mm: float = 0.0,
@@ -239,7 +246,7 @@ class NeedleDetector:
         self.steep_deg = steep_deg
         self.steep_contrast = steep_contrast
         self.max_skin_distance_mm = max_skin_distance_mm
-        self.oblique_deg = oblique_deg
+        self.faint_deg = faint_deg
         self.faint_contrast = faint_contrast
         self.faint_length_mm = faint_length_mm
         self.faint_residual_mm = faint_residual_mm
@@ -249,15 +256,16 @@ class NeedleDetector:
         angle = abs(c.angle_deg)
         if angle < self.shallow_deg:
             return 1.5 * self.min_contrast
+        needed = self.min_contrast
         if angle >= self.steep_deg:
-            needed = min(self.min_contrast, self.steep_contrast)
-            if c.length_mm >= self.faint_length_mm and c.residual_mm <= self.faint_residual_mm:
-                needed = min(needed, self.faint_contrast)
-            return needed
-        if angle >= self.oblique_deg:
-            share = (angle - self.oblique_deg) / max(self.steep_deg - self.oblique_deg, 1e-9)
-            return self.min_contrast + share * (min(self.min_contrast, self.steep_contrast) - self.min_contrast)
-        return self.min_contrast
+            needed = min(needed, self.steep_contrast)
+        if (
+            angle >= self.faint_deg
+            and c.length_mm >= self.faint_length_mm
+            and c.residual_mm <= self.faint_residual_mm
+        ):
+            needed = min(needed, self.faint_contrast)
+        return needed
 
     def working(self, frame: Frame) -> NDArray[np.uint8]:
         """The frame downsampled to the working pixel size (shared with the spread detector)."""
@@ -394,7 +402,7 @@ class NeedleDetector:
         limit = self.max_residual_mm * (self.new_track_residual if strict else 1.0)
         if c.contrast < min_contrast or c.residual_mm > limit:
             return False
-        if min_contrast >= self.min_contrast and c.continuation > self.max_continuation:
+        if strict and abs(c.angle_deg) < self.steep_deg and c.continuation > self.max_continuation:
             return False  # a new track must end in tissue, not curve on like a fascia
         tol = self.edge_tolerance_mm
         if not math.isfinite(tol):
@@ -656,10 +664,6 @@ def _locate_ends(
     s_tip = s[last]
     if last + 1 < s.size and shaft[last] > shaft[last + 1]:
         s_tip += step * (shaft[last] - threshold) / (shaft[last] - shaft[last + 1])
-    if LOCAL_TIP:
-        local = _local_tip(s, shaft, background, core, seed, step)
-        if local is not None:
-            s_tip = local
     beyond = (s > s_tip + 0.5) & (s <= s_tip + 4.5)
     continuation = 1.0
     if beyond.sum() >= 10:
@@ -677,41 +681,6 @@ def _locate_ends(
         residual,
         continuation,
     )
-
-
-LOCAL_TIP = True
-CUSUM_TAU = 0.0
-
-
-def _local_tip(
-    s: FloatArray, shaft: FloatArray, background: FloatArray, core: NDArray[np.bool_], seed: int, step: float
-) -> float | None:
-    """Tip from the shaft's excess over the local background (a 3 mm running mean of the band above).
-
-    The tip is where the excess falls below half its median over the shaft. A shaft running from bright
-    into darker tissue, or fading towards its tip, keeps its excess over the tissue beside it while its
-    absolute level falls under a threshold set by the whole shaft.
-    """
-    kernel = np.ones(max(3, round(3.0 / step)))
-    local = np.convolve(background, kernel, mode="same") / np.convolve(np.ones_like(background), kernel, "same")
-    excess = shaft - local
-    level = float(np.median(excess[core]))
-    if level <= 0.0:
-        return None
-    if CUSUM_TAU > 0.0:
-        gain = np.cumsum(excess[seed:] - CUSUM_TAU * level)
-        last = seed + int(np.argmax(gain))
-        threshold = CUSUM_TAU * level
-    else:
-        threshold = 0.5 * level
-        run = _run_ends(excess >= threshold, seed, round(1.0 / step))
-        if run is None:
-            return None
-        last = run[1]
-    s_tip = float(s[last])
-    if last + 1 < s.size and excess[last] > excess[last + 1]:
-        s_tip += step * (excess[last] - threshold) / (excess[last] - excess[last + 1])
-    return s_tip
 
 
 def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds: int = 3) -> ShaftCandidate:
@@ -767,6 +736,10 @@ class NeedleTracker:
         steady angle, curved tissue edges do not.
     smoothing : float
         Weight of the new angle measurement (1 means no smoothing).
+    strong_contrast, strong_residual_mm : float
+        A new track whose first detection has at least this contrast and at most this RMS distance from a
+        straight line is reported at once, without waiting for confirming frames (on the development
+        scenes no other structure came near; ``inf`` turns it off).
     """
 
     def __init__(
