@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from painguide.sono.frames import Frame
-from painguide.sono.needle import NeedleDetector, NeedleTracker, ShaftCandidate
+from painguide.sono.needle import NeedleDetector, NeedleTracker, ShaftCandidate, _erfc, _fit_end
 
 
 def _shaft(angle_deg: float, length_mm: float, residual_mm: float, contrast: float = 1.0) -> ShaftCandidate:
@@ -76,3 +76,32 @@ def test_strong_straight_shaft_is_reported_on_its_first_frame(
     frame = Frame(np.zeros((50, 50), np.uint8), 0.2, 0.2, 0.0)
     seen = [tracker(frame).visible for _ in range(4)]
     assert seen.index(True) == first_reported
+
+
+def _end_profile(s: np.ndarray, end_mm: float, bevel: float, sigma_mm: float = 0.3) -> np.ndarray:
+    x = (s - end_mm) / sigma_mm
+    edge = np.array([0.5 * math.erfc(v / math.sqrt(2.0)) for v in x])
+    return 100.0 + 50.0 * edge + bevel * np.exp(-0.5 * x * x)
+
+
+@pytest.mark.parametrize("bevel", [0.0, 40.0, 80.0])
+def test_end_fit_puts_the_tip_at_the_edge_not_at_the_half_contrast_crossing(bevel: float) -> None:
+    s = np.arange(0.0, 30.0, 0.1)
+    profile = _end_profile(s, 20.0, bevel)
+    half = float(s[np.flatnonzero(profile >= 125.0)[-1]])  # the half-contrast crossing
+    fitted = _fit_end(s, profile, half, 50.0)
+    assert fitted is not None
+    assert abs(fitted - 20.0) <= 0.05
+    if bevel >= 40.0:
+        assert half - 20.0 >= 0.2  # the bright bevel moves the crossing beyond the end
+
+
+def test_end_fit_needs_the_whole_window_and_a_step_down() -> None:
+    s = np.arange(0.0, 30.0, 0.1)
+    assert _fit_end(s, _end_profile(s, 29.5, 40.0), 29.5, 50.0) is None  # the window leaves the profile
+    assert _fit_end(s, np.full_like(s, 120.0), 20.0, 50.0) is None  # no edge at all
+
+
+def test_erfc_matches_the_standard_library() -> None:
+    x = np.linspace(-5.0, 5.0, 101)
+    assert np.max(np.abs(_erfc(x) - np.array([math.erfc(v) for v in x]))) < 2e-7
