@@ -193,6 +193,13 @@ class NeedleDetector:
         times the tangent of its angle deep at the image edge: the needle entered the skin at most this far
         from the probe. A convention of this software (not a clinical limit) that keeps flat bright edges
         deep in the image (bone, fascia) from starting a track; ``inf`` disables it.
+    faint_deg, faint_length_mm, faint_residual_mm : float
+        A new track at least ``faint_deg`` from the horizontal, at least ``faint_length_mm`` long and with
+        an RMS distance from a straight line of at most ``faint_residual_mm`` needs only
+        ``faint_contrast``: a faint steep shaft stays straight over its whole length, and on the
+        development scenes no structure other than a needle did so (tuned on development seeds).
+    faint_contrast : float
+        Contrast such a long, straight, oblique new track needs.
     """
 
     def __init__(
@@ -216,6 +223,10 @@ class NeedleDetector:
         steep_deg: float = 35.0,
         steep_contrast: float = 1.5,
         max_skin_distance_mm: float = 60.0,
+        faint_deg: float = 25.0,
+        faint_contrast: float = 0.8,
+        faint_length_mm: float = 6.0,
+        faint_residual_mm: float = 0.12,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -235,6 +246,26 @@ class NeedleDetector:
         self.steep_deg = steep_deg
         self.steep_contrast = steep_contrast
         self.max_skin_distance_mm = max_skin_distance_mm
+        self.faint_deg = faint_deg
+        self.faint_contrast = faint_contrast
+        self.faint_length_mm = faint_length_mm
+        self.faint_residual_mm = faint_residual_mm
+
+    def new_track_contrast(self, c: ShaftCandidate) -> float:
+        """Contrast a shaft needs to start a new track, from its angle, length and straightness."""
+        angle = abs(c.angle_deg)
+        if angle < self.shallow_deg:
+            return 1.5 * self.min_contrast
+        needed = self.min_contrast
+        if angle >= self.steep_deg:
+            needed = min(needed, self.steep_contrast)
+        if (
+            angle >= self.faint_deg
+            and c.length_mm >= self.faint_length_mm
+            and c.residual_mm <= self.faint_residual_mm
+        ):
+            needed = min(needed, self.faint_contrast)
+        return needed
 
     def working(self, frame: Frame) -> NDArray[np.uint8]:
         """The frame downsampled to the working pixel size (shared with the spread detector)."""
@@ -366,15 +397,12 @@ class NeedleDetector:
         if c.length_mm < self.min_length_mm or not lo <= abs(c.angle_deg) <= hi:
             return False
         strict = min_contrast >= self.min_contrast
-        if strict and abs(c.angle_deg) < self.shallow_deg:
-            min_contrast *= 1.5  # a shallow shaft reflects the beam back: it is bright, unlike faint fascia
-        elif strict and abs(c.angle_deg) >= self.steep_deg:
-            # a steep shaft reflects little back to the probe, and tissue rarely forms steep straight lines
-            min_contrast = min(min_contrast, self.steep_contrast)
+        if strict:
+            min_contrast = self.new_track_contrast(c)
         limit = self.max_residual_mm * (self.new_track_residual if strict else 1.0)
         if c.contrast < min_contrast or c.residual_mm > limit:
             return False
-        if min_contrast >= self.min_contrast and c.continuation > self.max_continuation:
+        if strict and abs(c.angle_deg) < self.steep_deg and c.continuation > self.max_continuation:
             return False  # a new track must end in tissue, not curve on like a fascia
         tol = self.edge_tolerance_mm
         if not math.isfinite(tol):
@@ -597,11 +625,12 @@ def _locate_ends(
     *,
     shadow_check: bool = True,
     step: float = 0.1,
+    end_fit: bool = True,
 ) -> ShaftCandidate | None:
     """Shaft ends from the half-contrast crossing of the intensity profile along the fitted line.
 
     ``shadow_check`` rejects a line above an acoustic shadow; a confirmed track skips it, since fluid
-    spreading under the shaft is dark too.
+    spreading under the shaft is dark too. ``end_fit`` refines the tip by :func:`_fit_end`.
     """
     lo, hi = _image_span(frame, line)  # search along the whole line inside the image
     s = np.arange(max(lo, extent[0] - START_REACH_MM), hi, step)
@@ -636,6 +665,9 @@ def _locate_ends(
     s_tip = s[last]
     if last + 1 < s.size and shaft[last] > shaft[last + 1]:
         s_tip += step * (shaft[last] - threshold) / (shaft[last] - shaft[last + 1])
+    if end_fit:
+        fitted = _fit_end(s, values[:3].max(axis=0), s_tip, shaft_level - bg_level)
+        s_tip = s_tip if fitted is None else fitted
     beyond = (s > s_tip + 0.5) & (s <= s_tip + 4.5)
     continuation = 1.0
     if beyond.sum() >= 10:
@@ -653,6 +685,80 @@ def _locate_ends(
         residual,
         continuation,
     )
+
+
+def _erfc(x: FloatArray) -> FloatArray:
+    """Complementary error function (Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7)."""
+    z = np.abs(x)
+    k = 1.0 / (1.0 + 0.3275911 * z)
+    poly = k * (0.254829592 + k * (-0.284496736 + k * (1.421413741 + k * (-1.453152027 + k * 1.061405429))))
+    y = poly * np.exp(-z * z)
+    return np.asarray(np.where(x >= 0, y, 2.0 - y), dtype=np.float64)
+
+
+END_OFFSETS_MM = np.arange(-2.0, 1.5 + 1e-9, 0.1)
+"""Profile samples used by the end fit, from the half-contrast crossing (mm)."""
+END_SHIFTS_MM = np.arange(-0.6, 0.01, 0.05)
+"""End positions tried by the fit, from the half-contrast crossing (mm): the fit only moves the tip back."""
+END_SIGMAS_MM = (0.15, 0.3, 0.45)
+"""Blur widths tried by the end fit (mm): the point-spread function along the shaft."""
+
+
+def _end_models() -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Least-squares operators of the end models, one per (blur width, end position), computed once.
+
+    Returns the pseudo-inverse and the transposed basis of the model ``edge + bump + offset`` (shape
+    (widths, ends, 3, samples)) and of ``edge + offset`` (shape (widths, ends, 2, samples)).
+    """
+    x = (END_OFFSETS_MM[None, None, :] - END_SHIFTS_MM[None, :, None]) / np.asarray(END_SIGMAS_MM)[
+        :, None, None
+    ]
+    edge = 0.5 * _erfc(x / math.sqrt(2.0))
+    bump = np.exp(-0.5 * x * x)
+    ones = np.ones_like(edge)
+    full = np.stack([edge, bump, ones], axis=-2)  # (widths, ends, 3, samples)
+    plain = np.stack([edge, ones], axis=-2)
+    pinv_full = np.linalg.solve(full @ np.swapaxes(full, -1, -2), full)
+    pinv_plain = np.linalg.solve(plain @ np.swapaxes(plain, -1, -2), plain)
+    as_float = np.float64
+    return (
+        np.asarray(pinv_full, as_float),
+        np.asarray(full, as_float),
+        np.asarray(pinv_plain, as_float),
+        np.asarray(plain, as_float),
+    )
+
+
+_END_MODELS = _end_models()
+
+
+def _fit_end(s: FloatArray, profile: FloatArray, s_half: float, step_min: float) -> float | None:
+    """Sub-pixel shaft end: a blurred edge plus a blurred bevel echo fitted to the profile near its end.
+
+    The profile along the shaft (resampled at :data:`END_OFFSETS_MM` from the half-contrast crossing
+    ``s_half``) is modelled as ``a * edge(s - t) + b * bump(s - t) + c``, ``edge`` a Gaussian-blurred
+    step down and ``bump`` a Gaussian of the same width (the bevel echo at the tip), or without the bump,
+    for end positions ``t`` up to 0.6 mm before ``s_half`` and a few blur widths; the least-squares best
+    ``t`` is returned. The bright bevel echo, blurred by the beam, moves the half-contrast crossing beyond
+    the tip (by about 0.3 mm on the development scenes); the fit puts the end at the centre of the edge
+    and the bevel. ``None`` when the profile does not cover the window or no fit has a step down of at
+    least half ``step_min``.
+    """
+    if step_min <= 0.0 or s_half + END_OFFSETS_MM[0] < s[0] or s_half + END_OFFSETS_MM[-1] > s[-1]:
+        return None
+    v = np.interp(s_half + END_OFFSETS_MM, s, profile)
+    pinv_full, full, pinv_plain, plain = _END_MODELS
+    vv = float(v @ v)
+    coef = pinv_full @ v  # (widths, ends, 3)
+    sse_full = vv - np.sum(coef * (full @ v), axis=-1)
+    fine_full = (coef[..., 0] >= 0.5 * step_min) & (coef[..., 1] >= 0.0)
+    coef2 = pinv_plain @ v
+    sse_plain = vv - np.sum(coef2 * (plain @ v), axis=-1)
+    fine_plain = coef2[..., 0] >= 0.5 * step_min
+    sse = np.minimum(np.where(fine_full, sse_full, np.inf), np.where(fine_plain, sse_plain, np.inf))
+    if not np.isfinite(sse).any():
+        return None
+    return float(s_half + END_SHIFTS_MM[np.unravel_index(int(np.argmin(sse)), sse.shape)[1]])
 
 
 def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds: int = 3) -> ShaftCandidate:
@@ -708,6 +814,10 @@ class NeedleTracker:
         steady angle, curved tissue edges do not.
     smoothing : float
         Weight of the new angle measurement (1 means no smoothing).
+    strong_contrast, strong_residual_mm : float
+        A new track whose first detection has at least this contrast and at most this RMS distance from a
+        straight line is reported at once, without waiting for confirming frames (on the development
+        scenes no other structure came near; ``inf`` turns it off).
     """
 
     def __init__(
@@ -720,6 +830,8 @@ class NeedleTracker:
         angle_tolerance_deg: float = 4.0,
         confirm_angle_deg: float = 1.5,
         smoothing: float = 0.6,
+        strong_contrast: float = 4.5,
+        strong_residual_mm: float = 0.1,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -728,6 +840,8 @@ class NeedleTracker:
         self.angle_tolerance_deg = angle_tolerance_deg
         self.confirm_angle_deg = confirm_angle_deg
         self.smoothing = smoothing
+        self.strong_contrast = strong_contrast
+        self.strong_residual_mm = strong_residual_mm
         self._last: ShaftCandidate | None = None
         self._angle = float("nan")
         self._streak = 0
@@ -772,6 +886,8 @@ class NeedleTracker:
             self._angle = chosen.tip_angle_deg
         self._last = chosen
         needed = self.confirm_frames + (chosen.length_mm < self.short_mm)
+        if chosen.contrast >= self.strong_contrast and chosen.residual_mm <= self.strong_residual_mm:
+            needed = 1
         self._confirmed = self._confirmed or self._streak >= needed
         if not self._confirmed:
             return NeedleObservation(False)
