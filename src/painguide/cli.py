@@ -154,7 +154,7 @@ def main(argv: list[str] | None = None) -> object:
         gc.freeze()
 
 
-def _run(args: list[str]) -> Any:
+def _run(args: list[str]) -> object:
     debug, args = _debug_wanted(args)
     try:
         from painguide.errors import PainguideError

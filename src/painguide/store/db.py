@@ -171,7 +171,7 @@ def upgrade(url: str) -> None:
         event.listen(make_engine(url), "before_cursor_execute", _mark_first_statement, once=True)
 
 
-def _mark_first_statement(*_args: Any) -> None:
+def _mark_first_statement(*_args: object) -> None:
     """The ``first-sql`` start-up mark: the first statement after the schema check (docs/performance.md)."""
     timing.mark("first-sql")
 
