@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from painguide.sono.frames import Frame
 from painguide.sono.ridge import working_image
 
-__all__ = ["SpreadDetector", "SpreadObservation"]
+__all__ = ["ShiftEstimator", "SpreadDetector", "SpreadObservation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +45,92 @@ class SpreadObservation:
     centre_z_mm: float = float("nan")
     distance_to_tip_mm: float = float("nan")
     contours_mm: list[NDArray[np.float64]] = field(default_factory=list)
+
+
+class ShiftEstimator:
+    """Global translation of an image against a fixed reference, by phase correlation.
+
+    The reference spectrum is computed once; each call costs one forward and one inverse DFT of the
+    (downsampled) image. The peak of the phase-correlation surface is refined to a fraction of a pixel by a
+    parabola through its neighbours in each direction.
+
+    Parameters
+    ----------
+    reference : ndarray
+        The reference image (any numeric type).
+    min_peak : float
+        A correlation peak below this (the image changed too much to be matched) gives ``None``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> ref = cv2.GaussianBlur(rng.random((64, 80)).astype(np.float32), (0, 0), 1.5)
+    >>> moved = np.roll(ref, (2, -3), axis=(0, 1))
+    >>> dx, dy = ShiftEstimator(ref)(moved)
+    >>> round(dx, 1), round(dy, 1)
+    (-3.0, 2.0)
+    """
+
+    def __init__(self, reference: NDArray[np.generic], *, min_peak: float = 0.05) -> None:
+        rows, cols = reference.shape[:2]
+        self._shape = (cv2.getOptimalDFTSize(rows), cv2.getOptimalDFTSize(cols))
+        self._window = cv2.createHanningWindow((cols, rows), cv2.CV_32F)
+        self._reference = self._spectrum(reference)
+        self.min_peak = min_peak
+        # a Gaussian low-pass (sigma 1 pixel) of the whitened cross-spectrum makes the correlation peak
+        # smooth, so that a parabola through the logarithms of its samples finds its centre
+        fy = np.fft.fftfreq(self._shape[0]).astype(np.float32)
+        fx = np.fft.fftfreq(self._shape[1]).astype(np.float32)
+        weight = np.exp(np.float32(-2.0 * math.pi**2) * (fy[:, None] ** 2 + fx[None, :] ** 2))
+        self._lowpass = np.repeat(weight[..., None], 2, axis=2).astype(np.float32)
+
+    def _spectrum(self, image: NDArray[np.generic]) -> NDArray[np.float32]:
+        x = np.asarray(image, dtype=np.float32)
+        x = (x - np.float32(x.mean())) * self._window
+        rows, cols = self._shape
+        padded = cv2.copyMakeBorder(
+            x, 0, rows - x.shape[0], 0, cols - x.shape[1], cv2.BORDER_CONSTANT, value=0
+        )
+        return np.asarray(cv2.dft(padded, flags=cv2.DFT_COMPLEX_OUTPUT), dtype=np.float32)
+
+    def __call__(self, image: NDArray[np.generic]) -> tuple[float, float] | None:
+        """Shift ``(dx, dy)`` in pixels of ``image`` against the reference: ``image(x) = reference(x - d)``.
+
+        Returns ``None`` when the correlation peak is weaker than ``min_peak``.
+        """
+        cross = cv2.mulSpectrums(self._spectrum(image), self._reference, 0, conjB=True)
+        magnitude = cv2.magnitude(cross[..., 0], cross[..., 1]) + np.float32(1e-6)
+        cross *= self._lowpass / magnitude[..., None]
+        surface = cv2.idft(cross, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
+        _, peak, _, (px, py) = cv2.minMaxLoc(surface)
+        if peak < self.min_peak:
+            return None
+        rows, cols = surface.shape
+        floor = 1e-3 * peak
+        dx = px + _vertex(surface[py, (px - 1) % cols], peak, surface[py, (px + 1) % cols], floor)
+        dy = py + _vertex(surface[(py - 1) % rows, px], peak, surface[(py + 1) % rows, px], floor)
+        return (dx - cols if dx > cols / 2 else dx), (dy - rows if dy > rows / 2 else dy)
+
+
+def _moved(image: NDArray[np.uint8], dx: float, dy: float) -> NDArray[np.uint8]:
+    """``image`` shifted by ``(dx, dy)`` pixels (bilinear; the border repeats); unchanged below 0.05 px."""
+    if abs(dx) < 0.05 and abs(dy) < 0.05:
+        return image
+    move = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]], dtype=np.float64)
+    size = (image.shape[1], image.shape[0])
+    return np.asarray(
+        cv2.warpAffine(image, move, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+        dtype=np.uint8,
+    )
+
+
+def _vertex(before: float, centre: float, after: float, floor: float) -> float:
+    """Offset of the centre of a Gaussian through three equally spaced samples (within ±0.5)."""
+    before, centre, after = (math.log(max(v, floor)) for v in (before, centre, after))
+    curvature = before - 2.0 * centre + after
+    if curvature >= 0:
+        return 0.0
+    return float(np.clip(0.5 * (before - after) / curvature, -0.5, 0.5))
 
 
 class SpreadDetector:
@@ -86,9 +172,11 @@ class SpreadDetector:
         min_area_mm2: float = 1.0,
         baseline_s: float = 1.5,
         min_learning_s: float = 0.5,
-        motion_mm: float = 1.0,
+        motion_mm: float = 0.5,
         edge_fraction: float = 0.25,
         bridge_mm: float = 3.0,
+        register: bool = True,
+        register_spacing_mm: float = 0.5,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -97,6 +185,10 @@ class SpreadDetector:
         self.min_learning_s = min_learning_s
         self.motion_mm = motion_mm
         self.edge_fraction = edge_fraction
+        self.register = register
+        self._register_factor = max(1, round(register_spacing_mm / work_spacing_mm))
+        self._shift_estimator: ShiftEstimator | None = None
+        self._shift = (0.0, 0.0)
         self._floor: NDArray[np.uint8] | None = None
         self._sum: NDArray[np.float32] | None = None
         self._count = 0
@@ -127,6 +219,8 @@ class SpreadDetector:
             mean = self._sum / np.float32(self._count)
             edge = np.minimum(mean * np.float32(1.0 - self.edge_fraction), floor - np.float32(0.5 * margin))
             self._edge = np.asarray(np.clip(edge, 0, 255), dtype=np.uint8)
+            if self.register:
+                self._shift_estimator = ShiftEstimator(self._coarse(mean))
         self._frozen = True
 
     def __call__(
@@ -170,28 +264,67 @@ class SpreadDetector:
             ):
                 self.freeze()
             return SpreadObservation(False)
-        if self._threshold is None or local.shape != self._threshold.shape:
+        if self._threshold is None or self._edge is None or local.shape != self._threshold.shape:
             return SpreadObservation(False)
-        core = np.where(local < self._threshold, np.uint8(255), np.uint8(0))
+        threshold, edge = self._registered(local)
+        core = np.where(local < threshold, np.uint8(255), np.uint8(0))
         core = np.asarray(cv2.morphologyEx(core, cv2.MORPH_OPEN, self._open), dtype=np.uint8)
-        fluid = self._grow_to_edge(core, local)
+        fluid = self._grow_to_edge(core, local, edge)
         if self._close is not None and fluid.any():  # bridge needle echoes crossing the pool
             fluid = np.asarray(cv2.morphologyEx(fluid, cv2.MORPH_CLOSE, self._close), dtype=np.uint8)
         return self._measure(fluid, tip_mm)
 
     def _learn(self, local: NDArray[np.uint8]) -> None:
-        """Update the per-pixel floor (darkest level) and the running sum for the mean level."""
+        """Update the per-pixel floor (darkest level) and the running sum for the mean level.
+
+        With registration, each frame is first moved back onto the first learning frame (its shift from
+        it, by phase correlation), so the floor stays sharp while the probe drifts."""
         if self._floor is None or self._sum is None or self._floor.shape != local.shape:
             self._floor, self._sum, self._count = local.copy(), np.zeros(local.shape, np.float32), 0
+            self._shift_estimator = ShiftEstimator(self._coarse(local)) if self.register else None
+        elif self._shift_estimator is not None:
+            shift = self._shift_estimator(self._coarse(local))
+            if shift is not None:
+                self._shift = (shift[0] * self._register_factor, shift[1] * self._register_factor)
+            local = _moved(local, -self._shift[0], -self._shift[1])
         self._floor = np.minimum(self._floor, local)
         self._sum += local
         self._count += 1
 
-    def _grow_to_edge(self, core: NDArray[np.uint8], local: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    @property
+    def shift_px(self) -> tuple[float, float]:
+        """Shift ``(dx, dy)`` in working pixels of the last frame against the learned mean."""
+        return self._shift
+
+    def _coarse(self, image: NDArray[np.generic]) -> NDArray[np.float32]:
+        f = self._register_factor
+        x = np.asarray(image, dtype=np.float32)
+        if f == 1:
+            return x
+        return np.asarray(
+            cv2.resize(x, (x.shape[1] // f, x.shape[0] // f), interpolation=cv2.INTER_AREA), dtype=np.float32
+        )
+
+    def _registered(self, local: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+        """The threshold and outline maps moved with the probe: shifted by this frame's offset from the
+        learned mean (phase correlation on a coarse image); the last good shift when matching fails."""
+        assert self._threshold is not None and self._edge is not None
+        if self._shift_estimator is None:
+            return self._threshold, self._edge
+        f = self._register_factor
+        shift = self._shift_estimator(self._coarse(local))
+        if shift is not None:
+            self._shift = (shift[0] * f, shift[1] * f)
+        dx, dy = self._shift
+        return _moved(self._threshold, dx, dy), _moved(self._edge, dx, dy)
+
+    def _grow_to_edge(
+        self, core: NDArray[np.uint8], local: NDArray[np.uint8], outline: NDArray[np.uint8]
+    ) -> NDArray[np.uint8]:
         """Extend the fluid cores to their outline: connected pixels whose level fell by ``edge_fraction``."""
-        if self._edge is None or not core.any():
+        if not core.any():
             return core
-        edge = np.where(local < self._edge, np.uint8(255), np.uint8(0)) | core
+        edge = np.where(local < outline, np.uint8(255), np.uint8(0)) | core
         n, labels = cv2.connectedComponents(edge, connectivity=4)
         keep = np.zeros(n, dtype=bool)
         keep[np.unique(labels[core > 0])] = True
