@@ -296,9 +296,15 @@ class GuidancePipeline:
             self._last_tip = (needle.tip_x_mm, needle.tip_z_mm)
         free_running = not self.wait_for_injection and self._pending_start is None
         shared = work if self.spread.work_spacing_mm == self.tracker.detector.work_spacing_mm else None
+        shaft = (
+            (needle.start_x_mm, needle.start_z_mm, needle.tip_x_mm, needle.tip_z_mm)
+            if needle.visible
+            else None
+        )
         spread = self.spread(
             frame,
             tip_mm=self._last_tip,
+            shaft_mm=shaft,
             injecting=self._injection_started is not None,
             free_running=free_running,
             work=shared,
