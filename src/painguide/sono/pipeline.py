@@ -173,6 +173,8 @@ class GuidancePipeline:
         vessels: VesselDetector | None = None,
         vessel_margin_mm: float = VESSEL_MARGIN_MM,
         path_ahead_mm: float = PATH_AHEAD_MM,
+        onset_frames: int = 2,
+        strong_spread_mm2: float = 3.0,
     ) -> None:
         if no_spread_timeout_s <= 0:
             raise ValidationError("no_spread_timeout_s", "must be a positive number of seconds")
@@ -192,6 +194,8 @@ class GuidancePipeline:
         self.vessels = vessels if vessels is not None else VesselDetector()
         self.vessel_margin_mm = vessel_margin_mm
         self.path_ahead_mm = path_ahead_mm
+        self.onset_frames = onset_frames
+        self.strong_spread_mm2 = strong_spread_mm2
         self._near_vessel = False
         self._fluid_in_vessel = False
 
@@ -371,7 +375,10 @@ class GuidancePipeline:
 
     def _spread_events(self, spread: SpreadObservation, t: float, events: list[Event]) -> None:
         self._spread_streak = self._spread_streak + 1 if spread.visible else 0
-        if self._onset is None and self._spread_streak == 2:
+        if self._onset is None and (
+            self._spread_streak >= self.onset_frames
+            or (self._spread_streak == 1 and spread.area_mm2 >= self.strong_spread_mm2)
+        ):
             self._onset = t
             detail = f"fluid {spread.area_mm2:.1f} mm²"
             if math.isfinite(spread.distance_to_tip_mm):
