@@ -159,6 +159,10 @@ class GuidancePipeline:
         (:data:`VESSEL_MARGIN_MM`, a convention).
     path_ahead_mm : float
         Length of the extrapolated path beyond the tip.
+    onset_frames : int
+        Consecutive frames with fluid that confirm the spread onset.
+    strong_spread_mm2 : float
+        Fluid at least this large confirms the onset on its first frame.
     """
 
     def __init__(

@@ -226,7 +226,8 @@ class SpreadDetector:
 
     While learning, the detector keeps, for every working pixel, the darkest 1 mm local mean seen so far:
     vessels (over their whole pulsation), shadows and cysts are dark in this floor already. When learning
-    stops, the floor is spread by a minimum filter of ``motion_mm`` to absorb small probe motion. After
+    stops, the floor is spread by a minimum filter of ``motion_mm``; with ``register`` it is learned in the
+    coordinates of the first frame and moved with the probe onto every later frame. After
     that, a pixel holds fluid when its local mean falls below the floor by more than ``drop`` times the
     median tissue level. Such cores are then grown over the connected pixels whose level fell by
     ``edge_fraction`` of their learned mean, to reach the outline of the pool.
@@ -246,10 +247,23 @@ class SpreadDetector:
     min_learning_s : float
         Shortest learning time before a signalled injection start can stop the learning.
     motion_mm : float
-        Probe motion tolerated between learning and injection.
+        Width of the minimum filter that widens the floor (a residual of the registration, and probe
+        motion when ``register`` is off).
     edge_fraction : float
         A fluid region extends over the connected pixels whose local mean fell by this fraction of its
         learned mean (the outline of the pool, where the echo is about halved).
+    bridge_mm : float
+        Gaps up to this size inside the fluid are closed (needle echoes crossing the pool).
+    register : bool
+        Follow probe motion (translation and rotation, :class:`ProbeMotion`): learn the floor in the
+        coordinates of the first learning frame and move it onto each frame.
+    register_spacing_mm : float
+        Pixel size of the image matched for the registration.
+    texture_ratio : float
+        Fluid under a tracked needle shaft: the band below the shaft counts as fluid where the gradient
+        energy along the shaft falls below this fraction of the last learning frame's (0 turns it off).
+    band_mm : float
+        Depth of that band below the shaft (the shaft's echo and its reverberations).
     """
 
     def __init__(
