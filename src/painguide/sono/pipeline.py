@@ -159,6 +159,10 @@ class GuidancePipeline:
         (:data:`VESSEL_MARGIN_MM`, a convention).
     path_ahead_mm : float
         Length of the extrapolated path beyond the tip.
+    onset_frames : int
+        Consecutive frames with fluid that confirm the spread onset.
+    strong_spread_mm2 : float
+        Fluid at least this large confirms the onset on its first frame.
     """
 
     def __init__(
@@ -173,6 +177,8 @@ class GuidancePipeline:
         vessels: VesselDetector | None = None,
         vessel_margin_mm: float = VESSEL_MARGIN_MM,
         path_ahead_mm: float = PATH_AHEAD_MM,
+        onset_frames: int = 2,
+        strong_spread_mm2: float = 3.0,
     ) -> None:
         if no_spread_timeout_s <= 0:
             raise ValidationError("no_spread_timeout_s", "must be a positive number of seconds")
@@ -192,6 +198,8 @@ class GuidancePipeline:
         self.vessels = vessels if vessels is not None else VesselDetector()
         self.vessel_margin_mm = vessel_margin_mm
         self.path_ahead_mm = path_ahead_mm
+        self.onset_frames = onset_frames
+        self.strong_spread_mm2 = strong_spread_mm2
         self._near_vessel = False
         self._fluid_in_vessel = False
 
@@ -296,9 +304,15 @@ class GuidancePipeline:
             self._last_tip = (needle.tip_x_mm, needle.tip_z_mm)
         free_running = not self.wait_for_injection and self._pending_start is None
         shared = work if self.spread.work_spacing_mm == self.tracker.detector.work_spacing_mm else None
+        shaft = (
+            (needle.start_x_mm, needle.start_z_mm, needle.tip_x_mm, needle.tip_z_mm)
+            if needle.visible
+            else None
+        )
         spread = self.spread(
             frame,
             tip_mm=self._last_tip,
+            shaft_mm=shaft,
             injecting=self._injection_started is not None,
             free_running=free_running,
             work=shared,
@@ -365,7 +379,10 @@ class GuidancePipeline:
 
     def _spread_events(self, spread: SpreadObservation, t: float, events: list[Event]) -> None:
         self._spread_streak = self._spread_streak + 1 if spread.visible else 0
-        if self._onset is None and self._spread_streak == 2:
+        if self._onset is None and (
+            self._spread_streak >= self.onset_frames
+            or (self._spread_streak == 1 and spread.area_mm2 >= self.strong_spread_mm2)
+        ):
             self._onset = t
             detail = f"fluid {spread.area_mm2:.1f} mm²"
             if math.isfinite(spread.distance_to_tip_mm):

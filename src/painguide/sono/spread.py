@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from painguide.sono.frames import Frame
 from painguide.sono.ridge import working_image
 
-__all__ = ["SpreadDetector", "SpreadObservation"]
+__all__ = ["ShiftEstimator", "SpreadDetector", "SpreadObservation"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +47,187 @@ class SpreadObservation:
     contours_mm: list[NDArray[np.float64]] = field(default_factory=list)
 
 
+class ShiftEstimator:
+    """Global translation of an image against a fixed reference, by phase correlation.
+
+    The reference spectrum is computed once; each call costs one forward and one inverse DFT of the
+    (downsampled) image. The peak of the phase-correlation surface is refined to a fraction of a pixel by a
+    parabola through its neighbours in each direction.
+
+    Parameters
+    ----------
+    reference : ndarray
+        The reference image (any numeric type).
+    min_peak : float
+        A correlation peak below this (the image changed too much to be matched) gives ``None``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> ref = cv2.GaussianBlur(rng.random((64, 80)).astype(np.float32), (0, 0), 1.5)
+    >>> moved = np.roll(ref, (2, -3), axis=(0, 1))
+    >>> dx, dy = ShiftEstimator(ref)(moved)
+    >>> round(dx, 1), round(dy, 1)
+    (-3.0, 2.0)
+    """
+
+    def __init__(self, reference: NDArray[np.generic], *, min_peak: float = 0.05) -> None:
+        rows, cols = reference.shape[:2]
+        self._shape = (cv2.getOptimalDFTSize(rows), cv2.getOptimalDFTSize(cols))
+        self._window = cv2.createHanningWindow((cols, rows), cv2.CV_32F)
+        self._reference = self._spectrum(reference)
+        self.min_peak = min_peak
+        # a Gaussian low-pass (sigma 1 pixel) of the whitened cross-spectrum makes the correlation peak
+        # smooth, so that a parabola through the logarithms of its samples finds its centre
+        fy = np.fft.fftfreq(self._shape[0]).astype(np.float32)
+        fx = np.fft.fftfreq(self._shape[1]).astype(np.float32)
+        weight = np.exp(np.float32(-2.0 * math.pi**2) * (fy[:, None] ** 2 + fx[None, :] ** 2))
+        self._lowpass = np.repeat(weight[..., None], 2, axis=2).astype(np.float32)
+
+    def _spectrum(self, image: NDArray[np.generic]) -> NDArray[np.float32]:
+        x = np.asarray(image, dtype=np.float32)
+        x = (x - np.float32(x.mean())) * self._window
+        rows, cols = self._shape
+        padded = cv2.copyMakeBorder(
+            x, 0, rows - x.shape[0], 0, cols - x.shape[1], cv2.BORDER_CONSTANT, value=0
+        )
+        return np.asarray(cv2.dft(padded, flags=cv2.DFT_COMPLEX_OUTPUT), dtype=np.float32)
+
+    def __call__(self, image: NDArray[np.generic]) -> tuple[float, float] | None:
+        """Shift ``(dx, dy)`` in pixels of ``image`` against the reference: ``image(x) = reference(x - d)``.
+
+        Returns ``None`` when the correlation peak is weaker than ``min_peak``.
+        """
+        cross = cv2.mulSpectrums(self._spectrum(image), self._reference, 0, conjB=True)
+        magnitude = cv2.magnitude(cross[..., 0], cross[..., 1]) + np.float32(1e-6)
+        cross *= self._lowpass / magnitude[..., None]
+        surface = cv2.idft(cross, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
+        _, peak, _, (px, py) = cv2.minMaxLoc(surface)
+        if peak < self.min_peak:
+            return None
+        rows, cols = surface.shape
+        floor = 1e-3 * peak
+        dx = px + _vertex(surface[py, (px - 1) % cols], peak, surface[py, (px + 1) % cols], floor)
+        dy = py + _vertex(surface[(py - 1) % rows, px], peak, surface[(py + 1) % rows, px], floor)
+        return (dx - cols if dx > cols / 2 else dx), (dy - rows if dy > rows / 2 else dy)
+
+
+class ProbeMotion:
+    """In-plane probe motion (translation and rotation) of an image against a fixed reference.
+
+    The left and right halves are matched separately by phase correlation (:class:`ShiftEstimator`);
+    their mean shift is the translation, and the difference of their vertical shifts over the distance
+    between the halves' centres is the rotation (a rocking probe lifts one side and lowers the other).
+
+    Parameters
+    ----------
+    reference : ndarray
+        The reference image.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(1)
+    >>> ref = cv2.GaussianBlur(rng.random((90, 120)).astype(np.float32), (0, 0), 1.2)
+    >>> turn = cv2.getRotationMatrix2D((59.5, 44.5), -1.5, 1.0)  # 1.5 degrees, image axes
+    >>> moved = cv2.warpAffine(ref, turn, (120, 90), borderMode=cv2.BORDER_REFLECT)
+    >>> motion = ProbeMotion(ref)(moved)
+    >>> round(math.degrees(math.atan2(motion[1, 0], motion[0, 0])), 1)
+    1.5
+    """
+
+    def __init__(self, reference: NDArray[np.generic]) -> None:
+        rows, cols = reference.shape[:2]
+        self._half = cols // 2
+        self._left = ShiftEstimator(reference[:, : self._half])
+        self._right = ShiftEstimator(reference[:, cols - self._half :])
+        self._span = float(cols - self._half)
+        self._centre = ((cols - 1) / 2.0, (rows - 1) / 2.0)
+
+    def __call__(self, image: NDArray[np.generic]) -> NDArray[np.float64] | None:
+        """The affine map (2 by 3) from reference to image coordinates, or ``None`` when a half fails."""
+        left = self._left(image[:, : self._half])
+        right = self._right(image[:, image.shape[1] - self._half :])
+        if left is None or right is None:
+            return None
+        angle = math.atan2(right[1] - left[1], self._span)
+        dx, dy = (left[0] + right[0]) / 2.0, (left[1] + right[1]) / 2.0
+        return rigid(angle, dx, dy, self._centre)
+
+
+def rigid(angle: float, dx: float, dy: float, centre: tuple[float, float]) -> NDArray[np.float64]:
+    """The 2 by 3 affine map of a rotation by ``angle`` (radians, image axes) about ``centre`` followed by
+    a shift ``(dx, dy)``."""
+    c, s = math.cos(angle), math.sin(angle)
+    cx, cy = centre
+    return np.array([[c, -s, cx - c * cx + s * cy + dx], [s, c, cy - s * cx - c * cy + dy]], dtype=np.float64)
+
+
+def _scaled(motion: NDArray[np.float64], factor: float) -> NDArray[np.float64]:
+    """The same motion in pixels ``factor`` times smaller (the rotation is unchanged)."""
+    out = motion.copy()
+    out[:, 2] *= factor
+    return out
+
+
+def _compose(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The affine map ``a`` after ``b`` (2 by 3 each)."""
+    product = np.vstack([a, [0.0, 0.0, 1.0]]) @ np.vstack([b, [0.0, 0.0, 1.0]])
+    return np.asarray(product[:2], dtype=np.float64)
+
+
+def _inverse(a: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.asarray(cv2.invertAffineTransform(a), dtype=np.float64)
+
+
+def _along_energy(image: NDArray[np.uint8], ux: float, uz: float) -> NDArray[np.float32]:
+    """Mean square of the gradient along the direction ``(ux, uz)`` over 5 by 5 pixels."""
+    x = np.asarray(image, dtype=np.float32)
+    grad = ux * cv2.Sobel(x, cv2.CV_32F, 1, 0, ksize=3) + uz * cv2.Sobel(x, cv2.CV_32F, 0, 1, ksize=3)
+    return np.asarray(cv2.blur(grad * grad, (5, 5)), dtype=np.float32)
+
+
+_IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+
+
+def _moved(
+    image: NDArray[np.uint8], move: NDArray[np.float64], *, outside: int | None = None
+) -> NDArray[np.uint8]:
+    """``image`` carried by the affine map ``move``: the result at ``move(p)`` is the image at ``p``
+    (bilinear); where no ``p`` inside the image maps, the border repeats, or the value is ``outside``.
+    Unchanged when no pixel moves by 0.05 px or more."""
+    size = (image.shape[1], image.shape[0])
+    reach = np.abs(move - _IDENTITY) @ np.array([size[0], size[1], 1.0])
+    if float(reach.max()) < 0.05:
+        return image
+    return np.asarray(
+        cv2.warpAffine(
+            image,
+            move,
+            size,
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE if outside is None else cv2.BORDER_CONSTANT,
+            borderValue=0 if outside is None else outside,
+        ),
+        dtype=np.uint8,
+    )
+
+
+def _vertex(before: float, centre: float, after: float, floor: float) -> float:
+    """Offset of the centre of a Gaussian through three equally spaced samples (within ±0.5)."""
+    before, centre, after = (math.log(max(v, floor)) for v in (before, centre, after))
+    curvature = before - 2.0 * centre + after
+    if curvature >= 0:
+        return 0.0
+    return float(np.clip(0.5 * (before - after) / curvature, -0.5, 0.5))
+
+
 class SpreadDetector:
     """Detect new anechoic fluid as a drop of the local echo level below a learned per-pixel floor.
 
     While learning, the detector keeps, for every working pixel, the darkest 1 mm local mean seen so far:
     vessels (over their whole pulsation), shadows and cysts are dark in this floor already. When learning
-    stops, the floor is spread by a minimum filter of ``motion_mm`` to absorb small probe motion. After
+    stops, the floor is spread by a minimum filter of ``motion_mm``; with ``register`` it is learned in the
+    coordinates of the first frame and moved with the probe onto every later frame. After
     that, a pixel holds fluid when its local mean falls below the floor by more than ``drop`` times the
     median tissue level. Such cores are then grown over the connected pixels whose level fell by
     ``edge_fraction`` of their learned mean, to reach the outline of the pool.
@@ -72,10 +247,25 @@ class SpreadDetector:
     min_learning_s : float
         Shortest learning time before a signalled injection start can stop the learning.
     motion_mm : float
-        Probe motion tolerated between learning and injection.
+        Width of the minimum filter that widens the floor (a residual of the registration, and probe
+        motion when ``register`` is off).
     edge_fraction : float
         A fluid region extends over the connected pixels whose local mean fell by this fraction of its
         learned mean (the outline of the pool, where the echo is about halved).
+    bridge_mm : float
+        Gaps up to this size inside the fluid are closed (needle echoes crossing the pool).
+    register : bool
+        Follow probe motion (translation and rotation, :class:`ProbeMotion`): learn the floor in the
+        coordinates of the first learning frame and move it onto each frame.
+    register_spacing_mm : float
+        Pixel size of the image matched for the registration.
+    texture_ratio : float
+        Fluid under a tracked needle shaft: the band below the shaft counts as fluid where the gradient
+        energy along the shaft falls below this fraction of the last learning frame's. Off (0) by default:
+        a bright, thick shaft that arrives after the learning is smooth itself and was taken for fluid in
+        a cine without any (0.35 found fluid under a moving shaft on the development cines).
+    band_mm : float
+        Depth of that band below the shaft (the shaft's echo and its reverberations).
     """
 
     def __init__(
@@ -86,9 +276,13 @@ class SpreadDetector:
         min_area_mm2: float = 1.0,
         baseline_s: float = 1.5,
         min_learning_s: float = 0.5,
-        motion_mm: float = 1.0,
+        motion_mm: float = 0.5,
         edge_fraction: float = 0.25,
         bridge_mm: float = 3.0,
+        register: bool = True,
+        register_spacing_mm: float = 0.5,
+        texture_ratio: float = 0.0,
+        band_mm: float = 2.5,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -97,6 +291,15 @@ class SpreadDetector:
         self.min_learning_s = min_learning_s
         self.motion_mm = motion_mm
         self.edge_fraction = edge_fraction
+        self.register = register
+        self._register_factor = max(1, round(register_spacing_mm / work_spacing_mm))
+        self._motion_estimator: ProbeMotion | None = None
+        self._motion = _IDENTITY.copy()
+        self.texture_ratio = texture_ratio
+        self.band_mm = band_mm
+        self._texture_reference: NDArray[np.uint8] | None = None
+        self._texture_motion = _IDENTITY.copy()
+        self._tissue_level = 0.0
         self._floor: NDArray[np.uint8] | None = None
         self._sum: NDArray[np.float32] | None = None
         self._count = 0
@@ -106,7 +309,7 @@ class SpreadDetector:
         self._first_time: float | None = None
         size = max(3, round(1.0 / work_spacing_mm))
         self._box = (size, size)
-        grow = max(3, round(motion_mm / work_spacing_mm) | 1)
+        grow = round(motion_mm / work_spacing_mm) | 1
         self._grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))
         self._open = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         bridge = round(bridge_mm / work_spacing_mm) | 1
@@ -121,12 +324,15 @@ class SpreadDetector:
         """Stop learning: from now on every new drop of the echo level counts as fluid."""
         if self._floor is not None and self._sum is not None and self._count:
             floor = cv2.erode(self._floor, self._grow).astype(np.float32)
-            margin = max(4.0, self.drop * float(np.median(self._floor[::2, ::2])))
+            self._tissue_level = float(np.median(self._floor[::2, ::2]))
+            margin = max(4.0, self.drop * self._tissue_level)
             self._threshold = np.asarray(np.clip(floor - margin, 0, 255), dtype=np.uint8)
             # the outline may not reach into structures that were dark already (vessels, shadows)
             mean = self._sum / np.float32(self._count)
             edge = np.minimum(mean * np.float32(1.0 - self.edge_fraction), floor - np.float32(0.5 * margin))
             self._edge = np.asarray(np.clip(edge, 0, 255), dtype=np.uint8)
+            if self.register:
+                self._motion_estimator = ProbeMotion(self._coarse(mean))
         self._frozen = True
 
     def __call__(
@@ -134,6 +340,7 @@ class SpreadDetector:
         frame: Frame,
         *,
         tip_mm: tuple[float, float] | None = None,
+        shaft_mm: tuple[float, float, float, float] | None = None,
         injecting: bool = False,
         free_running: bool = False,
         work: NDArray[np.uint8] | None = None,
@@ -159,51 +366,144 @@ class SpreadDetector:
         SpreadObservation
             Fluid area and position; ``visible=False`` while learning.
         """
-        local = self._local_mean(frame, work)
+        ws = self.work_spacing_mm
+        if work is None:
+            work = working_image(frame.pixels, (frame.col_spacing_mm / ws, frame.row_spacing_mm / ws))
+        local = np.asarray(cv2.blur(work, self._box), dtype=np.uint8)
         if self._first_time is None:
             self._first_time = frame.time_s
         if not self._frozen:
             self._learn(local)
+            self._texture_reference, self._texture_motion = work, self._motion
             elapsed = frame.time_s - self._first_time
             if (injecting and elapsed >= min(self.min_learning_s, self.baseline_s)) or (
                 free_running and elapsed >= self.baseline_s
             ):
                 self.freeze()
             return SpreadObservation(False)
-        if self._threshold is None or local.shape != self._threshold.shape:
+        if self._threshold is None or self._edge is None or local.shape != self._threshold.shape:
             return SpreadObservation(False)
-        core = np.where(local < self._threshold, np.uint8(255), np.uint8(0))
+        threshold, edge = self._registered(local)
+        core = np.where(local < threshold, np.uint8(255), np.uint8(0))
+        if shaft_mm is not None and self.texture_ratio > 0:
+            core |= self._smooth_under_shaft(work, shaft_mm, threshold)
         core = np.asarray(cv2.morphologyEx(core, cv2.MORPH_OPEN, self._open), dtype=np.uint8)
-        fluid = self._grow_to_edge(core, local)
+        fluid = self._grow_to_edge(core, local, edge)
         if self._close is not None and fluid.any():  # bridge needle echoes crossing the pool
             fluid = np.asarray(cv2.morphologyEx(fluid, cv2.MORPH_CLOSE, self._close), dtype=np.uint8)
         return self._measure(fluid, tip_mm)
 
     def _learn(self, local: NDArray[np.uint8]) -> None:
-        """Update the per-pixel floor (darkest level) and the running sum for the mean level."""
+        """Update the per-pixel floor (darkest level) and the running sum for the mean level.
+
+        With registration, each frame is first moved back onto the first learning frame (its shift from
+        it, by phase correlation), so the floor stays sharp while the probe drifts."""
         if self._floor is None or self._sum is None or self._floor.shape != local.shape:
             self._floor, self._sum, self._count = local.copy(), np.zeros(local.shape, np.float32), 0
+            self._motion_estimator = ProbeMotion(self._coarse(local)) if self.register else None
+        elif self._motion_estimator is not None:
+            self._update_motion(local)
+            local = _moved(local, _inverse(self._motion))
         self._floor = np.minimum(self._floor, local)
         self._sum += local
         self._count += 1
 
-    def _grow_to_edge(self, core: NDArray[np.uint8], local: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    @property
+    def motion(self) -> NDArray[np.float64]:
+        """Affine map (2 by 3, working pixels) from the first learning frame to the last frame."""
+        return self._motion.copy()
+
+    def _update_motion(self, local: NDArray[np.uint8]) -> None:
+        assert self._motion_estimator is not None
+        motion = self._motion_estimator(self._coarse(local))
+        if motion is not None:
+            f = self._register_factor
+            # the coarse pixel centres sit f/2 - 1/2 working pixels in from the working ones
+            half = (f - 1) / 2.0
+            to_coarse = np.array([[1.0 / f, 0.0, -half / f], [0.0, 1.0 / f, -half / f]])
+            self._motion = _compose(_inverse(to_coarse), _compose(motion, to_coarse))
+
+    def _coarse(self, image: NDArray[np.generic]) -> NDArray[np.float32]:
+        f = self._register_factor
+        x = np.asarray(image, dtype=np.float32)
+        if f == 1:
+            return x
+        return np.asarray(
+            cv2.resize(x, (x.shape[1] // f, x.shape[0] // f), interpolation=cv2.INTER_AREA), dtype=np.float32
+        )
+
+    def _registered(self, local: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+        """The threshold and outline maps moved with the probe: shifted by this frame's offset from the
+        learned mean (phase correlation on a coarse image); the last good shift when matching fails."""
+        assert self._threshold is not None and self._edge is not None
+        if self._motion_estimator is None:
+            return self._threshold, self._edge
+        self._update_motion(local)
+        # tissue that came into view after the learning has no floor: nothing there counts as fluid
+        return _moved(self._threshold, self._motion, outside=0), _moved(self._edge, self._motion, outside=0)
+
+    def _grow_to_edge(
+        self, core: NDArray[np.uint8], local: NDArray[np.uint8], outline: NDArray[np.uint8]
+    ) -> NDArray[np.uint8]:
         """Extend the fluid cores to their outline: connected pixels whose level fell by ``edge_fraction``."""
-        if self._edge is None or not core.any():
+        if not core.any():
             return core
-        edge = np.where(local < self._edge, np.uint8(255), np.uint8(0)) | core
+        edge = np.where(local < outline, np.uint8(255), np.uint8(0)) | core
         n, labels = cv2.connectedComponents(edge, connectivity=4)
         keep = np.zeros(n, dtype=bool)
         keep[np.unique(labels[core > 0])] = True
         keep[0] = False
         return np.where(keep[labels], np.uint8(255), np.uint8(0))
 
-    def _local_mean(self, frame: Frame, work: NDArray[np.uint8] | None) -> NDArray[np.uint8]:
-        """1 mm local mean of the working image."""
+    def _smooth_under_shaft(
+        self,
+        work: NDArray[np.uint8],
+        shaft_mm: tuple[float, float, float, float],
+        threshold: NDArray[np.uint8],
+    ) -> NDArray[np.uint8]:
+        """Fluid under the needle shaft, found by its texture rather than its level.
+
+        Behind the tip, the band from the shaft to ``band_mm`` below it holds the shaft's echo and its
+        reverberations, which keep the local mean up when fluid spreads under them. But the echo is smooth
+        along the shaft, while tissue speckle is not: over fluid the band loses its speckle. A band pixel
+        is fluid when the energy of the gradient along the shaft (1.25 mm mean) falls below
+        ``texture_ratio`` of the same energy in the last learning frame at that place (moved with the
+        probe), that reference was textured (at least a quarter of its median), and the place was never
+        dark while learning (its floor is at least half the median tissue level: not a vessel, even at the
+        largest of its pulsation, nor a shadow).
+        """
+        out = np.zeros(work.shape, dtype=np.uint8)
+        reference = self._texture_reference
+        if reference is None or reference.shape != work.shape:
+            return out
         ws = self.work_spacing_mm
-        if work is None:
-            work = working_image(frame.pixels, (frame.col_spacing_mm / ws, frame.row_spacing_mm / ws))
-        return np.asarray(cv2.blur(work, self._box), dtype=np.uint8)
+        sx, sz, tx, tz = (v / ws - 0.5 for v in shaft_mm)
+        length = math.hypot(tx - sx, tz - sz)
+        if not math.isfinite(length) or length < 4:
+            return out
+        ux, uz = (tx - sx) / length, (tz - sz) / length
+        if uz < 0:  # the shaft points deeper towards its tip
+            return out
+        nx, nz = (-uz, ux) if ux >= 0 else (uz, -ux)  # unit normal pointing deeper
+        depth, pad = self.band_mm / ws, 3
+        xs, zs = (sx, tx, sx + depth * nx, tx + depth * nx), (sz, tz, sz + depth * nz, tz + depth * nz)
+        rows, cols = work.shape
+        x0, x1 = max(0, int(min(xs)) - pad), min(cols, int(max(xs)) + pad + 2)
+        z0, z1 = max(0, int(min(zs)) - pad), min(rows, int(max(zs)) + pad + 2)
+        if x1 - x0 < 5 or z1 - z0 < 5:
+            return out
+        zz, xx = np.mgrid[z0:z1, x0:x1].astype(np.float32)
+        along = (xx - sx) * ux + (zz - sz) * uz
+        across = (xx - sx) * nx + (zz - sz) * nz
+        inside = (xx >= 4) & (xx < cols - 4) & (zz >= 4) & (zz < rows - 4)  # clear of warped borders
+        band = inside & (along > 2.0 / ws) & (along < length - 2.0 / ws) & (across > -1) & (across < depth)
+        before = _moved(reference, _compose(self._motion, _inverse(self._texture_motion)))[z0:z1, x0:x1]
+        now, then = _along_energy(work[z0:z1, x0:x1], ux, uz), _along_energy(before, ux, uz)
+        textured = then > np.float32(0.25) * np.float32(np.median(then))
+        tissue = threshold[z0:z1, x0:x1] >= np.uint8(min(255, round(0.5 * self._tissue_level)))
+        smooth = band & textured & tissue & (now < np.float32(self.texture_ratio) * then)
+        out[z0:z1, x0:x1] = np.where(smooth, np.uint8(255), np.uint8(0))
+        return out
 
     def _measure(self, fresh: NDArray[np.uint8], tip_mm: tuple[float, float] | None) -> SpreadObservation:
         ws = self.work_spacing_mm
