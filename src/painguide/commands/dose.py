@@ -384,8 +384,9 @@ def list_(
     from painguide.services import open_uow
 
     stored = list_stored(
-        open_uow, patient_id=patient, study_instance_uid=study, procedure_type=procedure, limit=limit
-    )
+        open_uow, patient_id=patient, study_instance_uid=study, procedure_type=procedure, limit=limit,
+        actor="cli",
+    )  # fmt: skip
     rows = [stored_json(item) for item in stored]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))

@@ -661,8 +661,13 @@ def list_stored(
     study_instance_uid: str | None = None,
     procedure_type: str | None = None,
     limit: int = 500,
+    actor: str | None = None,
 ) -> list[StoredReport]:
-    """Stored reports, newest first, filtered by patient, study or procedure type (``unmapped``: none)."""
+    """Stored reports, newest first, filtered by patient, study or procedure type (``unmapped``: none).
+
+    With ``actor`` (a person's read, e.g. ``painguide dose list``) the read is audited as
+    ``dose.reports.read``; without it, an internal read by another service.
+    """
 
     where = ReportFilter(
         patient_id=patient_id,
@@ -671,7 +676,12 @@ def list_stored(
         unmapped=procedure_type == UNMAPPED,
     )
     with uow_factory() as uow:
-        return uow.dose.page(where, limit=limit)
+        items = uow.dose.page(where, limit=limit)
+        if actor is not None:
+            detail: dict[str, object] = {"shown": len(items), "limit": limit, **where.described()}
+            uow.audit.record(actor, "dose.reports.read", "dose_report", "*", detail)
+            uow.commit()
+        return items
 
 
 def get_skin_dose(uow_factory: UowFactory, report_id: int) -> SkinDose | None:

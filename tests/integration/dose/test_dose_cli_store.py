@@ -14,6 +14,8 @@ from typer.testing import CliRunner
 import painguide.store.models  # noqa: F401  (registers every table)
 from painguide import timing
 from painguide.commands.dose import app
+from painguide.services import open_uow
+from painguide.store.audit import AuditFilter
 from painguide.store.base import Base
 from painguide.store.db import current_revisions, known_heads, make_engine
 
@@ -48,6 +50,9 @@ def test_import_then_list_json(corpus: list[Path], tmp_path: Path) -> None:
     rows = json.loads(listed.stdout)
     assert len(rows) == 3 and {r["patient_id"] for r in rows} == {"P0"}
     assert {"id", "sop_instance_uid", "study_datetime", "dap_total_gy_cm2", "operator"} <= rows[0].keys()
+    with open_uow() as uow:  # listing patient data is a read of patient data: audited
+        (entry,) = uow.audit.page(AuditFilter(actor="cli", action="dose.reports.read"), limit=5)
+    assert entry.detail is not None and entry.detail["shown"] == 3 and "P0" in json.dumps(entry.detail)
     study = runner.invoke(app, ["list", "--json", "--study", rows[0]["study_instance_uid"]])
     assert [r["id"] for r in json.loads(study.stdout)] == [rows[0]["id"]]
 
