@@ -164,23 +164,18 @@ def run_part(per_family: int, families: tuple[str, ...], *, test_set: bool, real
     """Raw per-family scores of some families (JSON-ready), for :func:`merge_parts`."""
     from dataclasses import asdict
 
-    from painguide.sono.evaluate import _real_false_detections, real_needle_free_files
+    from painguide.sono.evaluate import real_needle_free_scores
     from painguide.sono.familyeval import evaluate_families
     from painguide.sono.scenes import DEVELOPMENT_SEEDS, TEST_SEEDS
 
     scores = evaluate_families(per_family=per_family, families=families, test_set=test_set)
     seeds = TEST_SEEDS if test_set else DEVELOPMENT_SEEDS
-    found = {}
-    if real:
-        for path in real_needle_free_files():
-            false, frames = _real_false_detections(path)
-            found[path.rsplit("/", 1)[-1]] = {"false_frames": false, "frames": frames}
     return {
         "set": "test" if test_set else "development",
         "seeds": [seeds.start, seeds.stop - 1],
         "per_family": per_family,
         "scores": {name: asdict(score) for name, score in scores.items() if name != "all"},
-        "real_needle_free": found,
+        "real_needle_free": real_needle_free_scores() if real else {},
     }
 
 

@@ -16,12 +16,11 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
-import math  # noqa: E402
 import time  # noqa: E402
 
 import cv2  # noqa: E402
 
-from painguide.sono.familyeval import FamilyScore, score_family_cine  # noqa: E402
+from painguide.sono.familyeval import FamilyScore, score_family_cine, score_needle  # noqa: E402
 from painguide.sono.needle import NeedleTracker  # noqa: E402
 from painguide.sono.pipeline import GuidancePipeline  # noqa: E402
 from painguide.sono.scenes import FAMILIES, TEST_SEEDS, development_seed, scene_params  # noqa: E402
@@ -56,17 +55,7 @@ def needle_only(cine: object) -> FamilyScore:
     tracker = NeedleTracker()
     score = FamilyScore(p.family or "unnamed", cines=1, frames=len(cine.frames))  # type: ignore[attr-defined]
     for frame, truth in zip(cine.frames, cine.truth, strict=True):  # type: ignore[attr-defined]
-        n = tracker(frame)
-        if truth.needle_visible:
-            score.truth_visible += 1
-            score.detected += n.visible
-            if n.visible and truth.tip_seen:
-                score.tip_errors_mm.append(
-                    math.hypot(n.tip_x_mm - truth.tip_x_mm, n.tip_z_mm - truth.tip_z_mm)
-                )
-                score.angle_errors_deg.append(abs(n.angle_deg - truth.angle_deg))
-        elif n.visible and (not p.needle or math.isnan(truth.tip_x_mm)):
-            score.false_needles += 1
+        score_needle(score, tracker(frame), truth, p)
     return score
 
 

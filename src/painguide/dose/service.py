@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
@@ -36,11 +36,13 @@ if TYPE_CHECKING:  # pydicom loads only when a file is read (start-up time)
 
 __all__ = [
     "UNMAPPED",
+    "HasStatus",
     "ImportOutcome",
     "ImportSummary",
     "RemapSummary",
     "SkinBackfill",
     "Source",
+    "StatusCounts",
     "ZipLimits",
     "collect_sources",
     "estimate_pending_skin_doses",
@@ -146,15 +148,24 @@ class ImportOutcome:
     """What was normalised or lost while reading an imported report (:class:`ParseWarning` messages)."""
 
 
-@dataclass(slots=True)
-class ImportSummary:
-    """Counts and per-source outcomes of one import run."""
+class HasStatus(Protocol):
+    """A result of one source (or uploaded file): what became of it."""
 
-    outcomes: list[ImportOutcome] = field(default_factory=list)
+    @property
+    def status(self) -> Status: ...
+
+
+class StatusCounts:
+    """Counts by :data:`Status` of results that each carry a ``status`` (:meth:`_results`)."""
+
+    __slots__ = ()
+
+    def _results(self) -> Iterable[HasStatus]:
+        raise NotImplementedError
 
     def count(self, status: Status) -> int:
-        """How many sources ended with ``status``."""
-        return sum(1 for outcome in self.outcomes if outcome.status == status)
+        """How many results ended with ``status``."""
+        return sum(1 for result in self._results() if result.status == status)
 
     @property
     def imported(self) -> int:
@@ -163,6 +174,16 @@ class ImportSummary:
     @property
     def duplicates(self) -> int:
         return self.count("duplicate")
+
+
+@dataclass(slots=True)
+class ImportSummary(StatusCounts):
+    """Counts and per-source outcomes of one import run."""
+
+    outcomes: list[ImportOutcome] = field(default_factory=list)
+
+    def _results(self) -> list[ImportOutcome]:
+        return self.outcomes
 
     @property
     def quarantined(self) -> int:

@@ -19,6 +19,7 @@ from painguide.auth import User, authorize
 from painguide.dose.service import (
     ImportOutcome,
     Status,
+    StatusCounts,
     UowFactory,
     ZipLimits,
     collect_sources,
@@ -54,22 +55,13 @@ class UploadRow:
 
 
 @dataclass(frozen=True, slots=True)
-class UploadResult:
+class UploadResult(StatusCounts):
     """Every uploaded file's row, in upload order (zip members in name order)."""
 
     rows: tuple[UploadRow, ...]
 
-    def count(self, status: Status) -> int:
-        """How many rows ended with ``status``."""
-        return sum(1 for row in self.rows if row.status == status)
-
-    @property
-    def imported(self) -> int:
-        return self.count("imported")
-
-    @property
-    def duplicates(self) -> int:
-        return self.count("duplicate")
+    def _results(self) -> tuple[UploadRow, ...]:
+        return self.rows
 
     @property
     def refused(self) -> int:

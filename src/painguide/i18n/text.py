@@ -64,7 +64,7 @@ def plotly_separators(language: str) -> str:
     >>> plotly_separators("de"), plotly_separators("en")
     (',.', '.,')
     """
-    return get_decimal_symbol(language) + get_group_symbol(language)
+    return _decimal_sign(language) + get_group_symbol(language)
 
 
 def number(value: float, language: str, spec: str = "g") -> str:
@@ -75,4 +75,9 @@ def number(value: float, language: str, spec: str = "g") -> str:
     >>> number(12.72, "de", ".3g"), number(200.0, "en")
     ('12,7', '200')
     """
-    return format(value, spec).replace(".", get_decimal_symbol(language))
+    return format(value, spec).replace(".", _decimal_sign(language))
+
+
+@cache
+def _decimal_sign(language: str) -> str:
+    return str(get_decimal_symbol(language))

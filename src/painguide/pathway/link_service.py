@@ -405,10 +405,9 @@ def list_unlinked(
 # ---------------------------------------------------------------------------------- procedure view
 
 
-class DoseTotalsJson(TypedDict):
-    """The linked reports summed, under the field names of ``painguide dose inspect --json``."""
+class DoseFieldsJson(TypedDict):
+    """The dose quantities under the field names of ``painguide dose inspect --json``."""
 
-    events: int
     dap_total_gy_cm2: float | None
     fluoro_dap_gy_cm2: float | None
     acquisition_dap_gy_cm2: float | None
@@ -418,10 +417,16 @@ class DoseTotalsJson(TypedDict):
     dlp_total_mgy_cm: float | None
     peak_skin_dose_mgy: float | None
     peak_skin_dose_note: str
+
+
+class DoseTotalsJson(DoseFieldsJson):
+    """The linked reports summed, under the field names of ``painguide dose inspect --json``."""
+
+    events: int
     reports: int
 
 
-class DoseReportJson(TypedDict):
+class DoseReportJson(DoseFieldsJson):
     """One linked report under the field names of ``dose inspect --json`` (plus its stored ``id``)."""
 
     id: int
@@ -434,15 +439,6 @@ class DoseReportJson(TypedDict):
     study_instance_uid: str | None
     accession_number: str | None
     events: int | None
-    dap_total_gy_cm2: float | None
-    fluoro_dap_gy_cm2: float | None
-    acquisition_dap_gy_cm2: float | None
-    rp_dose_total_mgy: float | None
-    fluoro_time_s: float | None
-    acquisition_time_s: float | None
-    dlp_total_mgy_cm: float | None
-    peak_skin_dose_mgy: float | None
-    peak_skin_dose_note: str
     review: str
 
 

@@ -135,6 +135,15 @@ def real_needle_free_files() -> list[str]:
     return found
 
 
+def real_needle_free_scores() -> dict[str, dict[str, int]]:
+    """False needle frames and frames of each real needle-free cine found (by file name)."""
+    found = {}
+    for path in real_needle_free_files():
+        false, frames = _real_false_detections(path)
+        found[path.rsplit("/", 1)[-1]] = {"false_frames": false, "frames": frames}
+    return found
+
+
 def _real_false_detections(path: str) -> tuple[int, int]:
     pipeline = GuidancePipeline()
     frames = read_dicom_cine(path).frames
@@ -280,15 +289,10 @@ def evaluate_test_set(
         progress=progress,
     )
     seeds = TEST_SEEDS if test_set else DEVELOPMENT_SEEDS
-    found = {}
-    if real:
-        for path in real_needle_free_files():
-            false, frames = _real_false_detections(path)
-            found[path.rsplit("/", 1)[-1]] = {"false_frames": false, "frames": frames}
     return {
         "set": "test" if test_set else "development",
         "seeds": [seeds.start, seeds.stop - 1],
         "per_family": per_family,
         "families": {name: score.metrics() for name, score in scores.items()},
-        "real_needle_free": found,
+        "real_needle_free": real_needle_free_scores() if real else {},
     }

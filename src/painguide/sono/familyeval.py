@@ -27,9 +27,11 @@ from typing import Any
 
 import numpy as np
 
+from painguide.sono.frames import FrameTruth
+from painguide.sono.needle import NeedleObservation
 from painguide.sono.pipeline import PATH_AHEAD_MM, VESSEL_MARGIN_MM, GuidancePipeline
 from painguide.sono.scenes import FAMILIES, development_seed, held_out_seed, scene_params
-from painguide.sono.simulate import SimulatedCine, simulate_cine
+from painguide.sono.simulate import SimulatedCine, SimulationParams, simulate_cine
 
 __all__ = ["FamilyScore", "evaluate_families", "score_family_cine", "visible_onset_s", "wilson"]
 
@@ -168,6 +170,23 @@ def _near_truth(cine: SimulatedCine) -> bool:
     return False
 
 
+def score_needle(
+    score: FamilyScore, needle: NeedleObservation, truth: FrameTruth, params: SimulationParams
+) -> None:
+    """Add one frame's needle figures to ``score``: detection where the needle is visible, tip and angle
+    error where its tip is seen, a false needle where there is none (or it has not yet entered)."""
+    if truth.needle_visible:
+        score.truth_visible += 1
+        score.detected += needle.visible
+        if needle.visible and truth.tip_seen:
+            score.tip_errors_mm.append(
+                math.hypot(needle.tip_x_mm - truth.tip_x_mm, needle.tip_z_mm - truth.tip_z_mm)
+            )
+            score.angle_errors_deg.append(abs(needle.angle_deg - truth.angle_deg))
+    elif needle.visible and (not params.needle or math.isnan(truth.tip_x_mm)):
+        score.false_needles += 1
+
+
 def score_family_cine(cine: SimulatedCine) -> FamilyScore:
     """Run the pipeline over one cine of a family and compare with its ground truth."""
     p = cine.params
@@ -179,17 +198,7 @@ def score_family_cine(cine: SimulatedCine) -> FamilyScore:
     for frame, truth in zip(cine.frames, cine.truth, strict=True):
         result = pipeline(frame)
         score.processing_ms.append(result.processing_ms)
-        n = result.needle
-        if truth.needle_visible:
-            score.truth_visible += 1
-            score.detected += n.visible
-            if n.visible and truth.tip_seen:
-                score.tip_errors_mm.append(
-                    math.hypot(n.tip_x_mm - truth.tip_x_mm, n.tip_z_mm - truth.tip_z_mm)
-                )
-                score.angle_errors_deg.append(abs(n.angle_deg - truth.angle_deg))
-        elif n.visible and (not p.needle or math.isnan(truth.tip_x_mm)):
-            score.false_needles += 1
+        score_needle(score, result.needle, truth, p)
         if not truth.spread_visible and not p.vessel_distends:
             score.no_fluid_frames += 1
             score.false_spread_frames += result.spread.visible
