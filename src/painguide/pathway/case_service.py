@@ -44,6 +44,7 @@ __all__ = [
     "list_cases",
     "list_qualifications",
     "open_case",
+    "read_case",
     "record_qualification",
     "register_patient",
     "search_patients",
@@ -316,11 +317,18 @@ def open_case(
 
 def get_case(uow: UnitOfWork, actor: User, case_id: int, *, now: datetime | None = None) -> CaseView:
     """A case with its stage, next step, unmet reasons, overrides and timeline (the read is audited)."""
+    view = read_case(uow, actor, case_id, now=now)
+    uow.commit()
+    return view
+
+
+def read_case(uow: UnitOfWork, actor: User, case_id: int, *, now: datetime | None = None) -> CaseView:
+    """:func:`get_case` without the commit: the audit entry waits in ``uow`` for the caller's one commit (a
+    page that reads more than the case audits and commits everything it read at once)."""
     authorize(actor, "case.read")
     now = _now(now)
     loaded = uow.pathway.load_case(case_id)
     uow.audit.record(actor.username, "case.read", "case", str(case_id))
-    uow.commit()
     return _view(uow, loaded, now)
 
 

@@ -132,13 +132,13 @@ class CasePage:
 
 def case_page(uow: UnitOfWork, actor: User, case_id: int, *, now: datetime | None = None) -> CasePage:
     """The case with its procedure's linked dose against the local DRL and ultrasound events to review."""
-    view = service.get_case(uow, actor, case_id, now=now)
+    view = service.read_case(uow, actor, case_id, now=now)
     procedure = None
     if view.procedure is not None:
         row = uow.pathway.procedure(view.procedure.id)
         if row is not None:
             procedure = _procedure_view(uow, actor, row)
-            uow.commit()
+    uow.commit()  # one commit for both audit entries (the case and its procedure)
     return CasePage(view, procedure)
 
 

@@ -18,10 +18,11 @@ from painguide.auth import User
 from painguide.dose.generator import fluoro_report, write_report
 from painguide.dose.service import collect_sources, import_sources
 from painguide.errors import NotFoundError, PermissionDeniedError, ValidationError
-from painguide.pathway import link_service
+from painguide.pathway import link_service, page_service
 from painguide.store.dose_tables import DoseReportRow
 from painguide.store.pathway_tables import EntryRow, ProcedureRow
 from painguide.store.tables import AuditEntry
+from painguide.store.uow import UnitOfWork
 
 AT = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
 RPO = User("rpo", "RPO", frozenset({"rpo"}))
@@ -224,3 +225,30 @@ def test_every_ultrasound_warning_type_is_an_event_to_review() -> None:
 
     assert set(link_service.SONO_WARNINGS) == set(WARNING_TYPES)
     assert all(message and "_" not in message for message in link_service.SONO_WARNINGS.values())
+
+
+def test_case_page_audits_the_case_and_its_procedure_in_one_commit(
+    pathway_uow: UowFactory, schedule: Schedule, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proc = schedule("P-9", at=AT)
+    commits: list[UnitOfWork] = []
+    real_commit = UnitOfWork.commit
+
+    def counting(self: UnitOfWork) -> None:
+        commits.append(self)
+        real_commit(self)
+
+    monkeypatch.setattr(UnitOfWork, "commit", counting)
+    with pathway_uow() as uow:
+        page = page_service.case_page(uow, RPO, proc.case_id, now=AT)
+    monkeypatch.undo()
+    assert page.procedure is not None and page.procedure.id == proc.id
+    assert len(commits) == 1  # one commit carries both audit entries (checked below)
+    with pathway_uow() as uow:
+        audited = uow.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "case.read").order_by(AuditEntry.id)
+        ).all()
+    assert [(a.object_type, a.object_id, a.actor) for a in audited] == [
+        ("case", str(proc.case_id), "rpo"),
+        ("procedure", str(proc.id), "rpo"),
+    ]
