@@ -7,7 +7,8 @@ classes to exit codes in one place (:mod:`painguide.cli`), the web app to HTTP s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import NotRequired, TypedDict
 
 __all__ = [
     "AuditChainError",
@@ -25,9 +26,21 @@ __all__ = [
     "TooManyAttemptsError",
     "UnknownDrugError",
     "UnknownProcedureError",
+    "UnmetDict",
     "UploadTooLargeError",
     "ValidationError",
 ]
+
+
+class UnmetDict(TypedDict):
+    """One unmet reason of a refusal: the stable ``{code, message, source}``, and where the message has a
+    template, its English ``text`` and ``params`` (a page shows the message in the reader's language)."""
+
+    code: str
+    message: str
+    source: str | None
+    text: NotRequired[str]
+    params: NotRequired[dict[str, str | list[str]]]
 
 
 class PainguideError(Exception):
@@ -147,12 +160,10 @@ class GateError(PainguideError):
     exit_code = 4
     http_status = 409
 
-    def __init__(
-        self, step: str, reasons: Sequence[str], *, unmet: Sequence[Mapping[str, str | None]] = ()
-    ) -> None:
+    def __init__(self, step: str, reasons: Sequence[str], *, unmet: Sequence[UnmetDict] = ()) -> None:
         self.step = step
         self.reasons = tuple(reasons)
-        self.unmet = tuple(dict(u) for u in unmet)
+        self.unmet = tuple(unmet)
         joined = "; ".join(self.reasons)
         super().__init__(f"{step} refused: {joined}")
 

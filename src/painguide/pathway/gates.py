@@ -21,7 +21,8 @@ from datetime import date, timedelta
 from typing import Any, Literal, get_args
 
 from painguide.catalogue.models import Procedure
-from painguide.errors import GateError
+from painguide.errors import GateError, UnmetDict
+from painguide.i18n.text import N_
 from painguide.pathway.case import CaseFile, PriorSession, Stage, Step, next_step, stage_of
 from painguide.pathway.models import CHECKLIST_ITEMS, FAILED_OUTCOMES, IONIZING, Qualification
 from painguide.pathway.policy import PathwayPolicy, PolicyRule
@@ -62,15 +63,38 @@ _DAYS_PER_MONTH = 365.25 / 12
 
 @dataclass(frozen=True, slots=True)
 class Unmet:
-    """One unmet condition: stable code, a message saying what is missing and how to fix it, its source."""
+    """One unmet condition: stable code, a message saying what is missing and how to fix it, its source.
+
+    ``text`` is the message's English template (``%(name)s`` placeholders, marked for translation) and
+    ``params`` its values, so a page shows the message in the reader's language (a list value is a list of
+    words, each translated, joined by "; "); ``message`` is the English text the API returns.
+    """
 
     code: str
     message: str
     source: str | None = None
+    text: str = ""
+    params: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
 
-    def to_dict(self) -> dict[str, str | None]:
-        """``{code, message, source}``."""
-        return {"code": self.code, "message": self.message, "source": self.source}
+    @classmethod
+    def of(cls, code: str, text: str, source: str | None = None, **params: str | tuple[str, ...]) -> Unmet:
+        """The reason ``code`` with the message ``text`` filled from ``params``.
+
+        Examples
+        --------
+        >>> Unmet.of("consent_revoked", "Consent was revoked on %(on)s.", on="2026-03-01").message
+        'Consent was revoked on 2026-03-01.'
+        """
+        filled = {k: "; ".join(v) if isinstance(v, tuple) else v for k, v in params.items()}
+        return cls(code, text % filled if params else text, source, text, tuple(params.items()))
+
+    def to_dict(self) -> UnmetDict:
+        """``{code, message, source}``, with ``text`` and ``params`` where the message has a template."""
+        out: UnmetDict = {"code": self.code, "message": self.message, "source": self.source}
+        if self.text:
+            out["text"] = self.text
+            out["params"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.params}
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,20 +176,22 @@ def _workup(case: CaseFile, ctx: GateContext) -> list[Unmet]:
     out: list[Unmet] = []
     for rule in _rules(case, ctx, "diagnostics"):
         if rule.value("exam") and not case.exams:
-            out.append(Unmet("diagnostics_missing", "No clinical examination recorded.", rule.cite("exam")))
+            out.append(
+                Unmet.of("diagnostics_missing", N_("No clinical examination recorded."), rule.cite("exam"))
+            )
         if rule.value("imaging") and not case.imaging:
-            out.append(Unmet("diagnostics_missing", "No imaging recorded.", rule.cite("imaging")))
+            out.append(Unmet.of("diagnostics_missing", N_("No imaging recorded."), rule.cite("imaging")))
     for rule in _rules(case, ctx, "baseline_scores"):
         if rule.value("nrs") and case.info.nrs is None:
-            msg = "No baseline pain score (NRS 0-10) on the case; record it."
-            out.append(Unmet("diagnostics_missing", msg, rule.cite("nrs")))
+            msg = N_("No baseline pain score (NRS 0-10) on the case; record it.")
+            out.append(Unmet.of("diagnostics_missing", msg, rule.cite("nrs")))
         if rule.value("disability") and case.info.disability_score is None:
-            msg = "No baseline disability score (ODI or NDI) on the case; record it."
-            out.append(Unmet("diagnostics_missing", msg, rule.cite("disability")))
+            msg = N_("No baseline disability score (ODI or NDI) on the case; record it.")
+            out.append(Unmet.of("diagnostics_missing", msg, rule.cite("disability")))
     for rule in _rules(case, ctx, "concordant_imaging"):
         if not any(i.concordant for i in case.imaging):
-            msg = "No imaging finding concordant with the complaint recorded."
-            out.append(Unmet("diagnostics_missing", msg, rule.cite()))
+            msg = N_("No imaging finding concordant with the complaint recorded.")
+            out.append(Unmet.of("diagnostics_missing", msg, rule.cite()))
     return out
 
 
@@ -175,14 +201,23 @@ def _conservative(case: CaseFile, ctx: GateContext) -> list[Unmet]:
     for rule in _rules(case, ctx, "conservative_care"):
         weeks = rule.value("weeks")
         if not failed:
-            msg = f"{rule.text} No failed conservative therapy recorded."
-            out.append(Unmet("conservative_therapy_missing", msg, rule.cite()))
+            msg = N_("%(rule)s No failed conservative therapy recorded.")
+            out.append(Unmet.of("conservative_therapy_missing", msg, rule.cite(), rule=rule.text))
             continue
         start = min(t.started_on.toordinal() for t in failed)
         span = (max(t.ends_on_ordinal for t in failed) - start) / 7
         if weeks is not None and span < weeks:
-            msg = f"{rule.text} Recorded conservative care spans {span:.0f} weeks; {weeks:g} needed."
-            out.append(Unmet("conservative_therapy_missing", msg, rule.cite("weeks")))
+            msg = N_("%(rule)s Recorded conservative care spans %(span)s weeks; %(weeks)s needed.")
+            out.append(
+                Unmet.of(
+                    "conservative_therapy_missing",
+                    msg,
+                    rule.cite("weeks"),
+                    rule=rule.text,
+                    span=f"{span:.0f}",
+                    weeks=f"{weeks:g}",
+                )
+            )
     return out
 
 
@@ -197,23 +232,41 @@ def _duration_and_levels(case: CaseFile, ctx: GateContext) -> list[Unmet]:
     for rule in _rules(case, ctx, "pain_duration"):
         weeks, have = rule.value("weeks"), case.info.pain_weeks_on(indication.on)
         if weeks is not None and have < weeks:
-            msg = f"{rule.text} The case records {have:.0f} weeks of pain on {indication.on.isoformat()}."
-            out.append(Unmet("indication_missing", msg, rule.cite("weeks")))
+            msg = N_("%(rule)s The case records %(weeks)s weeks of pain on %(on)s.")
+            on = indication.on.isoformat()
+            out.append(
+                Unmet.of(
+                    "indication_missing", msg, rule.cite("weeks"), rule=rule.text, weeks=f"{have:.0f}", on=on
+                )
+            )
     for rule in _rules(case, ctx, "max_levels"):
         most = rule.value("levels")
         if most is not None and not indication.levels:
-            msg = f"Name the level(s) of {indication.procedure} in the indication ({rule.text})"
-            out.append(Unmet("indication_missing", msg, rule.cite("levels")))
-        elif most is not None and len(indication.levels) > most:
-            msg = (
-                f"{rule.text} The indication names {len(indication.levels)}: {', '.join(indication.levels)}."
+            msg = N_("Name the level(s) of %(procedure)s in the indication (%(rule)s)")
+            out.append(
+                Unmet.of(
+                    "indication_missing",
+                    msg,
+                    rule.cite("levels"),
+                    procedure=indication.procedure,
+                    rule=rule.text,
+                )
             )
-            out.append(Unmet("indication_missing", msg, rule.cite("levels")))
+        elif most is not None and len(indication.levels) > most:
+            msg = N_("%(rule)s The indication names %(count)s: %(levels)s.")
+            count, levels = str(len(indication.levels)), ", ".join(indication.levels)
+            out.append(
+                Unmet.of(
+                    "indication_missing", msg, rule.cite("levels"), rule=rule.text, count=count, levels=levels
+                )
+            )
     for rule in _rules(case, ctx, "prior_fusion"):
         fused = sorted(set(indication.levels) & set(case.patient.fused_levels))
         if fused:
-            msg = f"{rule.text} Fused level(s) in the indication: {', '.join(fused)}."
-            out.append(Unmet("contraindication", msg, rule.cite()))
+            msg = N_("%(rule)s Fused level(s) in the indication: %(levels)s.")
+            out.append(
+                Unmet.of("contraindication", msg, rule.cite(), rule=rule.text, levels=", ".join(fused))
+            )
     return out
 
 
@@ -230,15 +283,35 @@ def _blocks(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         blocks = _sessions(case, ctx, rule.blocks_from)
         good = [s for s in blocks if (s.best_relief() or 0) >= relief]
         if len(good) < count:
-            found = (
-                ", ".join(f"{s.performed_on.isoformat()}: {_pct(s.best_relief())}" for s in blocks) or "none"
+            found = ", ".join(f"{s.performed_on.isoformat()}: {_pct(s.best_relief())}" for s in blocks)
+            msg = (
+                N_("%(rule)s Qualifying blocks: %(good)s of %(count)s (blocks in this region: %(found)s).")
+                if found
+                else N_("%(rule)s Qualifying blocks: %(good)s of %(count)s (blocks in this region: none).")
             )
-            msg = f"{rule.text} Qualifying blocks: {len(good)} of {count:g} (blocks in this region: {found})."
-            out.append(Unmet("diagnostic_blocks_insufficient", msg, rule.cite("count", "min_relief_percent")))
+            cited = rule.cite("count", "min_relief_percent")
+            params = {"rule": rule.text, "good": str(len(good)), "count": f"{count:g}"}
+            out.append(
+                Unmet.of(
+                    "diagnostic_blocks_insufficient",
+                    msg,
+                    cited,
+                    **params,
+                    **({"found": found} if found else {}),
+                )
+            )
         elif count >= 2 and gap is not None and (good[-1].performed_on - good[0].performed_on).days < gap:
             apart = (good[-1].performed_on - good[0].performed_on).days
-            msg = f"{rule.text} The qualifying blocks are {apart} days apart."
-            out.append(Unmet("diagnostic_blocks_insufficient", msg, rule.cite("min_days_between")))
+            msg = N_("%(rule)s The qualifying blocks are %(days)s days apart.")
+            out.append(
+                Unmet.of(
+                    "diagnostic_blocks_insufficient",
+                    msg,
+                    rule.cite("min_days_between"),
+                    rule=rule.text,
+                    days=str(apart),
+                )
+            )
     return out
 
 
@@ -257,8 +330,14 @@ def _repetition(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         within = [s for s in _sessions(case, ctx, rule.counts) if s.performed_on > since]
         if len(within) + 1 > most:
             dates = ", ".join(s.performed_on.isoformat() for s in within)
-            msg = f"{rule.text} This would be session {len(within) + 1} since {since.isoformat()} ({dates})."
-            out.append(Unmet("repetition_limit", msg, rule.cite("sessions", "months")))
+            msg = N_("%(rule)s This would be session %(n)s since %(since)s (%(dates)s).")
+            params = {
+                "rule": rule.text,
+                "n": str(len(within) + 1),
+                "since": since.isoformat(),
+                "dates": dates,
+            }
+            out.append(Unmet.of("repetition_limit", msg, rule.cite("sessions", "months"), **params))
     for rule in _rules(case, ctx, "repeat_relief"):
         relief, min_days = rule.value("min_relief_percent"), rule.value("min_days")
         earlier = _sessions(case, ctx, rule.counts)
@@ -267,10 +346,24 @@ def _repetition(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         last = earlier[-1]
         best = last.best_relief(min_days=int(min_days or 0))
         if best is None or best < relief:
-            lasting = f" at {min_days:g} days or later" if min_days else ""
-            after = f"After the last session ({last.performed_on.isoformat()})"
-            msg = f"{rule.text} {after}: {_pct(best)}{lasting}."
-            out.append(Unmet("repetition_limit", msg, rule.cite()))
+            params = {"rule": rule.text, "on": last.performed_on.isoformat(), "days": f"{min_days or 0:g}"}
+            if best is None:
+                msg = (
+                    N_(
+                        "%(rule)s After the last session (%(on)s): no relief recorded "
+                        "at %(days)s days or later."
+                    )
+                    if min_days
+                    else N_("%(rule)s After the last session (%(on)s): no relief recorded.")
+                )
+            else:
+                params["relief"] = f"{best:g}"
+                msg = (
+                    N_("%(rule)s After the last session (%(on)s): %(relief)s %% at %(days)s days or later.")
+                    if min_days
+                    else N_("%(rule)s After the last session (%(on)s): %(relief)s %%.")
+                )
+            out.append(Unmet.of("repetition_limit", msg, rule.cite(), **params))
     return out
 
 
@@ -279,22 +372,21 @@ def _repetition(case: CaseFile, ctx: GateContext) -> list[Unmet]:
 
 def _indication(case: CaseFile, ctx: GateContext) -> list[Unmet]:
     if case.indication is None:
-        return [
-            Unmet("indication_missing", "No indication recorded: record procedure, levels, side, rationale.")
-        ]
+        msg = N_("No indication recorded: record procedure, levels, side, rationale.")
+        return [Unmet.of("indication_missing", msg)]
     return []
 
 
 def _plan(case: CaseFile, ctx: GateContext) -> list[Unmet]:
     if case.indication is not None and not case.plan_current:
-        msg = f"No plan for {case.indication.procedure}: choose the modality from the advisor's ranking."
-        return [Unmet("indication_missing", msg)]
+        msg = N_("No plan for %(procedure)s: choose the modality from the advisor's ranking.")
+        return [Unmet.of("indication_missing", msg, procedure=case.indication.procedure)]
     return []
 
 
 def _schedule(case: CaseFile, ctx: GateContext) -> list[Unmet]:
     if case.indication is not None and case.schedule is None:
-        return [Unmet("indication_missing", "The procedure is not scheduled: give its date and time.")]
+        return [Unmet.of("indication_missing", N_("The procedure is not scheduled: give its date and time."))]
     return []
 
 
@@ -305,22 +397,24 @@ def _anticoagulation(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         return []
     code = "anticoagulation_unresolved"
     if record is None:
-        return [Unmet(code, f"No anticoagulation plan for {', '.join(drugs)}: plan it.", "N18")]
+        return [
+            Unmet.of(
+                code, N_("No anticoagulation plan for %(drugs)s: plan it."), "N18", drugs=", ".join(drugs)
+            )
+        ]
     out: list[Unmet] = []
     if record.procedure_at != case.schedule.at:
-        msg = (
-            f"The anticoagulation plan is for {record.procedure_at.isoformat()}; the procedure is now at "
-            f"{case.schedule.at.isoformat()}: plan again."
-        )
-        out.append(Unmet(code, msg, "N18"))
+        msg = N_("The anticoagulation plan is for %(planned)s; the procedure is now at %(at)s: plan again.")
+        at = {"planned": record.procedure_at.isoformat(), "at": case.schedule.at.isoformat()}
+        out.append(Unmet.of(code, msg, "N18", **at))
     planned = {d.drug for d in record.drugs}
     if planned != set(drugs):
-        msg = f"The drug list changed since the plan (now {', '.join(drugs)}): plan again."
-        out.append(Unmet(code, msg, "N18"))
+        msg = N_("The drug list changed since the plan (now %(drugs)s): plan again.")
+        out.append(Unmet.of(code, msg, "N18", drugs=", ".join(drugs)))
     for item in record.drugs:
         if not item.resolved:
-            msg = f"Shared decision on {item.drug} not recorded: decide continue or hold with the prescriber."
-            out.append(Unmet(code, msg, item.source))
+            msg = N_("Shared decision on %(drug)s not recorded: decide continue or hold with the prescriber.")
+            out.append(Unmet.of(code, msg, item.source, drug=item.drug))
     return out
 
 
@@ -335,18 +429,32 @@ def _labs(case: CaseFile, ctx: GateContext) -> list[Unmet]:
                 values.append((case.patient.egfr_on, case.patient.egfr))
             fresh = [v for v in values if v[0] <= day and (max_age is None or (day - v[0]).days <= max_age)]
             if not fresh:
-                within = f" measured within {max_age:g} days" if max_age is not None else ""
-                msg = f"{case.plan.modality} uses contrast: record an eGFR{within} before the procedure."
-                out.append(Unmet("diagnostics_missing", msg, rule.cite()))
+                msg = (
+                    N_(
+                        "%(modality)s uses contrast: record an eGFR measured within %(days)s days "
+                        "before the procedure."
+                    )
+                    if max_age is not None
+                    else N_("%(modality)s uses contrast: record an eGFR before the procedure.")
+                )
+                params = {"modality": case.plan.modality, "days": f"{max_age or 0:g}"}
+                out.append(Unmet.of("diagnostics_missing", msg, rule.cite(), **params))
     record = case.anticoagulation
     for item in record.drugs if record is not None else ():
         if item.held and item.normal_inr_required:
             since = item.last_dose_before.date() if item.last_dose_before else None
             inr = [lab for lab in case.labs("inr") if lab.on <= day and (since is None or lab.on >= since)]
             if not inr:
-                after = f" after the last dose ({since.isoformat()})" if since else ""
-                msg = f"{item.drug} is held and INR must be normal: record an INR measured{after}."
-                out.append(Unmet("diagnostics_missing", msg, item.source))
+                msg = (
+                    N_(
+                        "%(drug)s is held and INR must be normal: record an INR measured after the last "
+                        "dose (%(on)s)."
+                    )
+                    if since
+                    else N_("%(drug)s is held and INR must be normal: record an INR measured.")
+                )
+                params = {"drug": item.drug, "on": since.isoformat() if since else ""}
+                out.append(Unmet.of("diagnostics_missing", msg, item.source, **params))
     return out
 
 
@@ -357,19 +465,25 @@ def _justification(case: CaseFile, ctx: GateContext) -> list[Unmet]:
     j = case.justification
     out: list[Unmet] = []
     if j is None or j.modality != case.modality:
-        what = "No" if j is None else f"The justification covers {j.modality}, not {case.modality}: a new"
         msg = (
-            f"{what} radiation justification for {case.modality}: a qualified physician signs it in advance."
+            N_("No radiation justification for %(modality)s: a qualified physician signs it in advance.")
+            if j is None
+            else N_(
+                "The justification covers %(covered)s, not %(modality)s: a new radiation justification for "
+                "%(modality)s: a qualified physician signs it in advance."
+            )
         )
-        out.append(Unmet("justification_missing", msg, frame.qualification_required.label))
+        params: dict[str, str | tuple[str, ...]] = {"modality": str(case.modality)}
+        params["covered"] = j.modality if j is not None else ""
+        out.append(Unmet.of("justification_missing", msg, frame.qualification_required.label, **params))
     elif frame.qualification_required.value:
         eligibility = can_sign_justification(_radiation_qualification(j.qualification), j.on)
         if not eligibility:
-            msg = (
-                f"{j.physician} had no valid radiation-protection qualification on {j.on.isoformat()} "
-                f"({'; '.join(eligibility.reasons)})."
+            msg = N_("%(physician)s had no valid radiation-protection qualification on %(on)s (%(reasons)s).")
+            params = {"physician": j.physician, "on": j.on.isoformat(), "reasons": tuple(eligibility.reasons)}
+            out.append(
+                Unmet.of("justification_not_qualified", msg, frame.qualification_required.label, **params)
             )
-            out.append(Unmet("justification_not_qualified", msg, frame.qualification_required.label))
     return out + _pregnancy(case, ctx, _day(case, ctx))
 
 
@@ -392,11 +506,11 @@ def _pregnancy(case: CaseFile, ctx: GateContext, day: date) -> list[Unmet]:
     if frame.pregnancy_question.value and not patient.pregnancy_known(
         day, valid_days=frame.pregnancy_valid_days.value
     ):
-        msg = "Pregnancy status not asked (or too long ago): ask and record it with the date."
-        out.append(Unmet("pregnancy_status_unknown", msg, frame.pregnancy_question.label))
+        msg = N_("Pregnancy status not asked (or too long ago): ask and record it with the date.")
+        out.append(Unmet.of("pregnancy_status_unknown", msg, frame.pregnancy_question.label))
     if frame.breastfeeding_question.value and patient.breastfeeding is None:
-        msg = "Breastfeeding not asked: ask and record it."
-        out.append(Unmet("pregnancy_status_unknown", msg, frame.breastfeeding_question.label))
+        msg = N_("Breastfeeding not asked: ask and record it.")
+        out.append(Unmet.of("pregnancy_status_unknown", msg, frame.breastfeeding_question.label))
     return out
 
 
@@ -404,13 +518,13 @@ def _consent(case: CaseFile, ctx: GateContext) -> list[Unmet]:
     if case.plan is None:
         return []
     if case.consent is None:
-        return [Unmet("consent_missing", "No informed consent recorded.")]
+        return [Unmet.of("consent_missing", N_("No informed consent recorded."))]
     if case.revocation is not None:
-        msg = f"Consent was revoked on {case.revocation.on.isoformat()}: a new consent is needed."
-        return [Unmet("consent_revoked", msg)]
+        msg = N_("Consent was revoked on %(on)s: a new consent is needed.")
+        return [Unmet.of("consent_revoked", msg, on=case.revocation.on.isoformat())]
     if case.consent.modality != case.modality:
-        msg = f"The consent covers {case.consent.modality}; the plan is now {case.modality}: consent again."
-        return [Unmet("consent_missing", msg)]
+        msg = N_("The consent covers %(covered)s; the plan is now %(modality)s: consent again.")
+        return [Unmet.of("consent_missing", msg, covered=case.consent.modality, modality=str(case.modality))]
     return []
 
 
@@ -418,8 +532,8 @@ def _checklist(case: CaseFile, ctx: GateContext) -> list[Unmet]:
     missing = case.missing_checklist_items()
     if not missing:
         return []
-    labels = "; ".join(CHECKLIST_ITEMS[k][0] for k in missing)
-    return [Unmet("checklist_incomplete", f"Checklist items not confirmed: {labels}.")]
+    labels = tuple(CHECKLIST_ITEMS[k][0] for k in missing)
+    return [Unmet.of("checklist_incomplete", N_("Checklist items not confirmed: %(items)s."), items=labels)]
 
 
 def _competence(case: CaseFile, ctx: GateContext) -> list[Unmet]:
@@ -433,11 +547,15 @@ def _competence(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         return []
     if record.supervisor or (case.indication.procedure, record.modality) in ctx.competence:
         return []
-    msg = (
-        f"{record.operator} has declared no competence for {case.indication.procedure} under "
-        f"{record.modality}: name a supervisor."
+    msg = N_(
+        "%(operator)s has declared no competence for %(procedure)s under %(modality)s: name a supervisor."
     )
-    return [Unmet("operator_not_competent", msg, "site-policy")]
+    params = {
+        "operator": record.operator,
+        "procedure": case.indication.procedure,
+        "modality": record.modality,
+    }
+    return [Unmet.of("operator_not_competent", msg, "site-policy", **params)]
 
 
 _GATES: dict[str, Gate] = {

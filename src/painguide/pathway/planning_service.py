@@ -7,7 +7,8 @@ from datetime import datetime
 
 from painguide.advisor import Recommendation, recommend
 from painguide.auth import User, authorize
-from painguide.errors import GateError, ValidationError
+from painguide.errors import GateError, UnmetDict, ValidationError
+from painguide.i18n.text import N_
 from painguide.pathway.anticoagulation import plan_anticoagulation
 from painguide.pathway.case_service import (
     _ACCESSION,
@@ -21,6 +22,7 @@ from painguide.pathway.case_service import (
     _procedure,
     _write_step,
 )
+from painguide.pathway.gates import Unmet
 from painguide.pathway.models import DrugDecision
 from painguide.pathway.planning import make_plan, schedule_anticoagulation
 from painguide.pathway.views import CaseView
@@ -43,8 +45,8 @@ def preview_plan(
     return recommend(_knowledge(), cf.indication.procedure, _factors(cf.patient, now.date()))
 
 
-def _no_indication() -> dict[str, str | None]:
-    return {"code": "indication_missing", "message": "No indication recorded.", "source": None}
+def _no_indication() -> UnmetDict:
+    return Unmet.of("indication_missing", N_("No indication recorded.")).to_dict()
 
 
 def record_plan(

@@ -140,14 +140,20 @@ def override_gate(
     return _finish(uow, actor, case_id, "case.override", now, {"code": code, "reason": reason})
 
 
+_CONTRACT = ("code", "message", "source")
+"""The keys of an unmet reason kept with an override (the API's stable contract)."""
+
+
 def _unmet_with(uow: UnitOfWork, cf: CaseFile, code: str, now: datetime) -> tuple[dict[str, str], ...]:
     for entry in reversed(uow.pathway.entries(cf.case_id)):
         if entry.kind == "refusal":
             found = [u for u in entry.data.get("unmet", []) if u.get("code") == code]
             if found:
-                return tuple({k: str(v) for k, v in u.items() if v is not None} for u in found)
+                return tuple({k: str(u[k]) for k in _CONTRACT if u.get(k) is not None} for u in found)
     step = next_step(cf) or "procedure"
     unmet, _ = check(cf, step, _context(now))
     return tuple(
-        {k: str(v) for k, v in u.to_dict().items() if v is not None} for u in unmet if u.code == code
+        {"code": u.code, "message": u.message, **({"source": u.source} if u.source else {})}
+        for u in unmet
+        if u.code == code
     )

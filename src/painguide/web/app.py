@@ -68,7 +68,8 @@ def _error_handler(request: Request, exc: Exception) -> Response:
             request, [{"field": exc.field, "message": str(exc).removeprefix(f"{exc.field}: ")}]
         )
     if isinstance(exc, GateError) and not _wants_html(request):
-        body = {"error": "gate_refused", "step": exc.step, "unmet": list(exc.unmet)}
+        unmet = [{"code": u["code"], "message": u["message"], "source": u["source"]} for u in exc.unmet]
+        body = {"error": "gate_refused", "step": exc.step, "unmet": unmet}
         return JSONResponse(body, status_code=exc.http_status)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttemptsError) else None
     if _wants_html(request):

@@ -11,7 +11,7 @@ and translate.
 from __future__ import annotations
 
 import gettext as _gettext
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -100,6 +100,33 @@ class Translator:
         text = str(value)
         return self.gettext(LABELS[text]) if text in LABELS else text
 
+    def reason(self, unmet: object) -> str:
+        """An unmet gate reason's message in this language: its ``text`` template translated and filled with
+        its ``params`` (each value a data word or message id, translated where the catalogue has it); a
+        reason stored without a template keeps its English ``message``. ``unmet`` is a
+        :class:`~painguide.pathway.gates.Unmet` or its stored ``to_dict()`` form."""
+        if isinstance(unmet, Mapping):
+            text, params, message = unmet.get("text"), unmet.get("params") or {}, unmet.get("message", "")
+        else:
+            text, params = getattr(unmet, "text", ""), dict(getattr(unmet, "params", ()))
+            message = getattr(unmet, "message", "")
+        if not text or self.language == "en":
+            return str(message)
+        values = {
+            key: "; ".join(map(self._word, value)) if isinstance(value, list | tuple) else self._word(value)
+            for key, value in params.items()
+        }
+        try:
+            return self.gettext(str(text)) % values
+        except (KeyError, TypeError, ValueError):  # a catalogue entry that does not fit its template
+            return str(message)
+
+    def _word(self, value: object) -> str:
+        text = str(value)
+        if not text:
+            return text
+        return self.label(text) if text in LABELS else self.gettext(text)
+
     def provenance(self, fact: Any) -> str:
         """A catalogue fact's short provenance (``N18, verified``, or the site policy that changed it)."""
         override = getattr(fact, "override", None)
@@ -184,5 +211,6 @@ def template_context(request: Request) -> dict[str, object]:
         "format_decimal": t.decimal,
         "num": t.number,
         "label": t.label,
+        "reason": t.reason,
         "provenance": t.provenance,
     }

@@ -92,7 +92,9 @@ def test_refusal_answers_409_with_every_unmet_code_and_writes_nothing_else(
     after = c.get(f"/api/v1/cases/{case['id']}").json()
     assert after["indication"] is None and after["next_step"] == "diagnostics"
     assert after["timeline"][-1]["kind"] == "refusal"
-    assert after["timeline"][-1]["data"]["unmet"] == body["unmet"]
+    stored = after["timeline"][-1]["data"]["unmet"]  # the contract's keys, and the message's template
+    assert [{k: u[k] for k in ("code", "message", "source")} for u in stored] == body["unmet"]
+    assert all(u["text"] for u in stored)
     assert [t["kind"] for t in after["timeline"]] == ["opened", "refusal"]
 
 

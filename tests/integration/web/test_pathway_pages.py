@@ -58,6 +58,12 @@ def test_refused_step_shows_every_reason_and_keeps_the_values(clients: Clients, 
     for unmet in refusal:  # every reason of the refusal, with its code and source
         assert f'data-code="{unmet["code"]}"' in shown.group(0) and unmet["message"] in _text(shown.group(0))
         assert (unmet["source"] or "no source") in shown.group(0)
+    german = c.post(f"/cases/{case_id}/steps/indication", data=form, headers=GERMAN)
+    assert german.status_code == 409
+    assert "Keine klinische Untersuchung erfasst." in _text(german.text)  # the reasons in the page's language
+    assert "No clinical examination recorded." not in german.text
+    timeline = _text(c.get(f"/cases/{case_id}", headers=GERMAN).text)  # stored refusals too
+    assert "Keine klinische Untersuchung erfasst." in timeline
     assert len(re.findall(r"<li data-code=", shown.group(0))) == len(refusal) >= 3
     assert 'value="L4/5"' in r.text and "facet pain, loading positive</textarea>" in r.text
     assert re.search(r'<option value="lumbar-facet-mbb" selected>', r.text)

@@ -433,7 +433,10 @@ def test_require_raises_with_every_unmet_reason() -> None:
         "checklist_incomplete",
     ]
     assert refused.value.exit_code == 4 and refused.value.http_status == 409
-    assert all(set(u) == {"code", "message", "source"} for u in refused.value.unmet)
+    assert all(set(u) == {"code", "message", "source", "text", "params"} for u in refused.value.unmet)
+    for u in refused.value.unmet:  # the English message is the template filled with its values
+        params = {k: "; ".join(v) if isinstance(v, list) else v for k, v in u["params"].items()}
+        assert u["message"] == u["text"] % params
 
 
 def test_override_lifts_a_code_and_stays_visible() -> None:

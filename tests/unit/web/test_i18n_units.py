@@ -8,6 +8,7 @@ import pytest
 
 from painguide.errors import ValidationError
 from painguide.i18n import check_language, negotiate
+from painguide.pathway.gates import Unmet
 from painguide.web.i18n import Translator
 from painguide.web.labels import LABELS
 
@@ -82,3 +83,32 @@ def test_every_timeline_entry_kind_written_by_the_services_has_a_label() -> None
     assert {"link", "unlink", "opened", "refusal"} <= kinds  # the scan finds the services' kinds
     missing = sorted(kind for kind in kinds if f"entry:{kind}" not in LABELS)
     assert not missing, f"add labels for these timeline entries to web/labels.py: {missing}"
+
+
+def test_gate_reasons_read_in_the_page_language() -> None:
+    de, en = Translator("de"), Translator("en")
+    items = Unmet.of(
+        "checklist_incomplete",
+        "Checklist items not confirmed: %(items)s.",
+        items=("Patient identity confirmed", "Allergies checked"),
+    )
+    assert (
+        en.reason(items)
+        == items.message
+        == ("Checklist items not confirmed: Patient identity confirmed; Allergies checked.")
+    )
+    german = de.reason(items)
+    assert german.startswith("Nicht bestätigte Punkte der Checkliste: ")
+    assert de.gettext("Patient identity confirmed") in german and "Allergies checked" not in german
+    consent = Unmet.of(
+        "consent_missing",
+        "The consent covers %(covered)s; the plan is now %(modality)s: consent again.",
+        covered="ultrasound",
+        modality="fluoroscopy",
+    )
+    stored = consent.to_dict()  # the timeline keeps the template and its values
+    assert de.reason(stored) == de.reason(consent)
+    assert de.label("fluoroscopy") in de.reason(stored) and "consent again" not in de.reason(stored)
+    assert de.reason({"code": "consent_missing", "message": "Kept as written."}) == "Kept as written."
+    broken = {**stored, "params": {}}  # a template whose values are missing: the English message
+    assert de.reason(broken) == consent.message
