@@ -40,7 +40,7 @@ class UnmetDict(TypedDict):
     message: str
     source: str | None
     text: NotRequired[str]
-    params: NotRequired[dict[str, str | list[str]]]
+    params: NotRequired[dict[str, str | list[str] | dict[str, str]]]
 
 
 class PainguideError(Exception):

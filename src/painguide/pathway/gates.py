@@ -40,6 +40,9 @@ __all__ = [
     "require",
 ]
 
+Param = str | tuple[str, ...] | dict[str, str]
+"""A value in a reason's message: a word, a list of words, or a data text by language (``"en"`` always)."""
+
 GateCode = Literal[
     "diagnostics_missing",
     "indication_missing",
@@ -66,18 +69,19 @@ class Unmet:
     """One unmet condition: stable code, a message saying what is missing and how to fix it, its source.
 
     ``text`` is the message's English template (``%(name)s`` placeholders, marked for translation) and
-    ``params`` its values, so a page shows the message in the reader's language (a list value is a list of
-    words, each translated, joined by "; "); ``message`` is the English text the API returns.
+    ``params`` its values, so a page shows the message in the reader's language (a tuple is a list of
+    words, each translated, joined by "; "; a mapping is a text from data in each language it is written
+    in, such as a policy rule's text); ``message`` is the English text the API returns.
     """
 
     code: str
     message: str
     source: str | None = None
     text: str = ""
-    params: tuple[tuple[str, str | tuple[str, ...]], ...] = ()
+    params: tuple[tuple[str, Param], ...] = ()
 
     @classmethod
-    def of(cls, code: str, text: str, source: str | None = None, **params: str | tuple[str, ...]) -> Unmet:
+    def of(cls, code: str, text: str, source: str | None = None, **params: Param) -> Unmet:
         """The reason ``code`` with the message ``text`` filled from ``params``.
 
         Examples
@@ -85,7 +89,7 @@ class Unmet:
         >>> Unmet.of("consent_revoked", "Consent was revoked on %(on)s.", on="2026-03-01").message
         'Consent was revoked on 2026-03-01.'
         """
-        filled = {k: "; ".join(v) if isinstance(v, tuple) else v for k, v in params.items()}
+        filled = {k: _english(v) for k, v in params.items()}
         return cls(code, text % filled if params else text, source, text, tuple(params.items()))
 
     def to_dict(self) -> UnmetDict:
@@ -95,6 +99,17 @@ class Unmet:
             out["text"] = self.text
             out["params"] = {k: list(v) if isinstance(v, tuple) else v for k, v in self.params}
         return out
+
+
+def _english(value: Param) -> str:
+    if isinstance(value, tuple):
+        return "; ".join(value)
+    return value if isinstance(value, str) else value["en"]
+
+
+def _text(rule: PolicyRule) -> dict[str, str]:
+    """A rule's text in each language it is written in (``{"en": …, "de": …}``)."""
+    return {"en": rule.text, **({"de": rule.text_de} if rule.text_de else {})}
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +217,7 @@ def _conservative(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         weeks = rule.value("weeks")
         if not failed:
             msg = N_("%(rule)s No failed conservative therapy recorded.")
-            out.append(Unmet.of("conservative_therapy_missing", msg, rule.cite(), rule=rule.text))
+            out.append(Unmet.of("conservative_therapy_missing", msg, rule.cite(), rule=_text(rule)))
             continue
         start = min(t.started_on.toordinal() for t in failed)
         span = (max(t.ends_on_ordinal for t in failed) - start) / 7
@@ -213,7 +228,7 @@ def _conservative(case: CaseFile, ctx: GateContext) -> list[Unmet]:
                     "conservative_therapy_missing",
                     msg,
                     rule.cite("weeks"),
-                    rule=rule.text,
+                    rule=_text(rule),
                     span=f"{span:.0f}",
                     weeks=f"{weeks:g}",
                 )
@@ -236,7 +251,12 @@ def _duration_and_levels(case: CaseFile, ctx: GateContext) -> list[Unmet]:
             on = indication.on.isoformat()
             out.append(
                 Unmet.of(
-                    "indication_missing", msg, rule.cite("weeks"), rule=rule.text, weeks=f"{have:.0f}", on=on
+                    "indication_missing",
+                    msg,
+                    rule.cite("weeks"),
+                    rule=_text(rule),
+                    weeks=f"{have:.0f}",
+                    on=on,
                 )
             )
     for rule in _rules(case, ctx, "max_levels"):
@@ -249,7 +269,7 @@ def _duration_and_levels(case: CaseFile, ctx: GateContext) -> list[Unmet]:
                     msg,
                     rule.cite("levels"),
                     procedure=indication.procedure,
-                    rule=rule.text,
+                    rule=_text(rule),
                 )
             )
         elif most is not None and len(indication.levels) > most:
@@ -257,7 +277,12 @@ def _duration_and_levels(case: CaseFile, ctx: GateContext) -> list[Unmet]:
             count, levels = str(len(indication.levels)), ", ".join(indication.levels)
             out.append(
                 Unmet.of(
-                    "indication_missing", msg, rule.cite("levels"), rule=rule.text, count=count, levels=levels
+                    "indication_missing",
+                    msg,
+                    rule.cite("levels"),
+                    rule=_text(rule),
+                    count=count,
+                    levels=levels,
                 )
             )
     for rule in _rules(case, ctx, "prior_fusion"):
@@ -265,7 +290,7 @@ def _duration_and_levels(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         if fused:
             msg = N_("%(rule)s Fused level(s) in the indication: %(levels)s.")
             out.append(
-                Unmet.of("contraindication", msg, rule.cite(), rule=rule.text, levels=", ".join(fused))
+                Unmet.of("contraindication", msg, rule.cite(), rule=_text(rule), levels=", ".join(fused))
             )
     return out
 
@@ -290,7 +315,7 @@ def _blocks(case: CaseFile, ctx: GateContext) -> list[Unmet]:
                 else N_("%(rule)s Qualifying blocks: %(good)s of %(count)s (blocks in this region: none).")
             )
             cited = rule.cite("count", "min_relief_percent")
-            params = {"rule": rule.text, "good": str(len(good)), "count": f"{count:g}"}
+            params: dict[str, Param] = {"rule": _text(rule), "good": str(len(good)), "count": f"{count:g}"}
             out.append(
                 Unmet.of(
                     "diagnostic_blocks_insufficient",
@@ -308,7 +333,7 @@ def _blocks(case: CaseFile, ctx: GateContext) -> list[Unmet]:
                     "diagnostic_blocks_insufficient",
                     msg,
                     rule.cite("min_days_between"),
-                    rule=rule.text,
+                    rule=_text(rule),
                     days=str(apart),
                 )
             )
@@ -331,8 +356,8 @@ def _repetition(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         if len(within) + 1 > most:
             dates = ", ".join(s.performed_on.isoformat() for s in within)
             msg = N_("%(rule)s This would be session %(n)s since %(since)s (%(dates)s).")
-            params = {
-                "rule": rule.text,
+            params: dict[str, Param] = {
+                "rule": _text(rule),
                 "n": str(len(within) + 1),
                 "since": since.isoformat(),
                 "dates": dates,
@@ -346,7 +371,8 @@ def _repetition(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         last = earlier[-1]
         best = last.best_relief(min_days=int(min_days or 0))
         if best is None or best < relief:
-            params = {"rule": rule.text, "on": last.performed_on.isoformat(), "days": f"{min_days or 0:g}"}
+            params = {"rule": _text(rule), "on": last.performed_on.isoformat()}
+            params["days"] = f"{min_days or 0:g}"
             if best is None:
                 msg = (
                     N_(

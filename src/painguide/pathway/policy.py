@@ -75,7 +75,8 @@ class _Frozen(BaseModel):
 
 
 class PolicyRule(_Frozen):
-    """One rule of a set: its kind, the procedure classes it applies to, its text and sourced parameters."""
+    """One rule of a set: its kind, the procedure classes it applies to, its text (English, and German in
+    ``text_de`` where written) and sourced parameters."""
 
     id: str
     kind: RuleKind
@@ -83,6 +84,7 @@ class PolicyRule(_Frozen):
     blocks_from: tuple[str, ...] = Field(default=(), alias="from")
     counts: tuple[str, ...] = ()
     text: str = Field(min_length=1)
+    text_de: str | None = Field(None, min_length=1)
     params: dict[str, Fact[Any]] = Field(default_factory=dict)
     source: str | None = None
 

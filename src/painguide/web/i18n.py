@@ -104,7 +104,8 @@ class Translator:
         """An unmet gate reason's message in this language: its ``text`` template translated and filled with
         its ``params`` (each value a data word or message id, translated where the catalogue has it); a
         reason stored without a template keeps its English ``message``. ``unmet`` is a
-        :class:`~painguide.pathway.gates.Unmet` or its stored ``to_dict()`` form."""
+        :class:`~painguide.pathway.gates.Unmet` or its stored ``to_dict()`` form. A data text given by
+        language (a policy rule's text) is shown in this language where written, else in English."""
         if isinstance(unmet, Mapping):
             text, params, message = unmet.get("text"), unmet.get("params") or {}, unmet.get("message", "")
         else:
@@ -112,14 +113,18 @@ class Translator:
             message = getattr(unmet, "message", "")
         if not text or self.language == "en":
             return str(message)
-        values = {
-            key: "; ".join(map(self._word, value)) if isinstance(value, list | tuple) else self._word(value)
-            for key, value in params.items()
-        }
+        values = {key: self._value(value) for key, value in params.items()}
         try:
             return self.gettext(str(text)) % values
         except (KeyError, TypeError, ValueError):  # a catalogue entry that does not fit its template
             return str(message)
+
+    def _value(self, value: object) -> str:
+        if isinstance(value, list | tuple):
+            return "; ".join(map(self._word, value))
+        if isinstance(value, Mapping):  # a data text in each language it is written in
+            return str(value.get(self.language) or value.get("en", ""))
+        return self._word(value)
 
     def _word(self, value: object) -> str:
         text = str(value)

@@ -64,6 +64,9 @@ def test_refused_step_shows_every_reason_and_keeps_the_values(clients: Clients, 
     assert "No clinical examination recorded." not in german.text
     timeline = _text(c.get(f"/cases/{case_id}", headers=GERMAN).text)  # stored refusals too
     assert "Keine klinische Untersuchung erfasst." in timeline
+    ruled = [u for u in refusal if u["code"] == "conservative_therapy_missing"]  # a policy rule's own text
+    assert ruled and ruled[0]["message"].split(" No failed")[0] not in timeline
+    assert "Keine erfolglose konservative Therapie erfasst." in timeline
     assert len(re.findall(r"<li data-code=", shown.group(0))) == len(refusal) >= 3
     assert 'value="L4/5"' in r.text and "facet pain, loading positive</textarea>" in r.text
     assert re.search(r'<option value="lumbar-facet-mbb" selected>', r.text)

@@ -112,3 +112,18 @@ def test_gate_reasons_read_in_the_page_language() -> None:
     assert de.reason({"code": "consent_missing", "message": "Kept as written."}) == "Kept as written."
     broken = {**stored, "params": {}}  # a template whose values are missing: the English message
     assert de.reason(broken) == consent.message
+
+
+def test_a_policy_rule_text_reads_in_the_language_it_is_written_in() -> None:
+    rule = {"en": "Pain for at least 4 weeks.", "de": "Schmerzen seit mindestens 4 Wochen."}
+    only_english = {"en": "Site rule without a German text."}
+    template = "%(rule)s The case records %(weeks)s weeks of pain on %(on)s."
+    told = Unmet.of("indication_missing", template, rule=rule, weeks="2", on="2026-03-01")
+    assert told.message == "Pain for at least 4 weeks. The case records 2 weeks of pain on 2026-03-01."
+    german = Translator("de").reason(told.to_dict())
+    assert german.startswith("Schmerzen seit mindestens 4 Wochen. ") and "2026-03-01" in german
+    assert "The case records" not in german
+    kept = Translator("de").reason(
+        Unmet.of("indication_missing", template, rule=only_english, weeks="2", on="x")
+    )
+    assert kept.startswith("Site rule without a German text. ") and "The case records" not in kept
