@@ -247,12 +247,12 @@ class PathwayRepository:
         if self.session.autoflush:  # as a query through the session would: pending rows are found
             self.session.flush()
         connection = self.session.connection()
-        ids = list(connection.execute(ids_stmt, {**params, "limit": COUNT_CAP + 1, "offset": 0}).scalars())
+        ids = connection.execute(ids_stmt, {**params, "limit": COUNT_CAP + 1, "offset": 0}).scalars().all()
         if offset + limit <= len(ids) or len(ids) <= COUNT_CAP:
             wanted = ids[offset : offset + limit]
         else:  # a page beyond the counted ids
             beyond = {**params, "limit": limit, "offset": offset}
-            wanted = list(connection.execute(ids_stmt, beyond).scalars())
+            wanted = connection.execute(ids_stmt, beyond).scalars().all()
         rows = (
             sorted(connection.execute(_LISTED, {"ids": wanted}), key=lambda row: int(row.id))
             if wanted

@@ -13,7 +13,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from painguide.accounts.service import session_user, token_user
+from painguide.accounts.service import session_login, session_user, token_user
 from painguide.auth import User, authorize, permission_matrix
 from painguide.errors import PermissionDeniedError
 from painguide.i18n.service import stored_language
@@ -135,13 +135,15 @@ def current_user(request: Request, uow: UnitOfWork = Depends(get_uow)) -> User:
     if header:
         user = _bearer_user(request, uow, header)
         request.state.auth = "token"
+        language = stored_language(uow, user.username)
     else:
-        found = optional_user(request, uow)
+        session_id = request.cookies.get(SESSION_COOKIE)
+        found = session_login(uow, session_id) if session_id else None
         if found is None:
             raise LoginRequired("not signed in: sign in at /login")
-        user, request.state.auth = found, "session"
+        user, language, request.state.auth = found.user, found.language, "session"
     request.state.user = user
-    request.state.language = stored_language(uow, user.username)  # the page language the user chose
+    request.state.language = language  # the page language the user chose (read with the session)
     return user
 
 
