@@ -60,3 +60,40 @@ def test_refusals_come_before_validation(clients: Clients) -> None:
     viewer = clients["viewer"].get("/patients", params=bad, headers=JSON)
     assert viewer.status_code == 403 and "patient.read" in viewer.json()["detail"]
     assert clients["physician"].get("/patients", params=bad, headers=JSON).status_code == 422
+
+
+@pytest.mark.parametrize("case_id", ["abc", "1.5", "-", "1e3"])
+def test_case_page_refuses_a_bad_id_as_fastapi_refuses_it_on_the_information_sheet(
+    clients: Clients, case_id: str
+) -> None:
+    c = clients["physician"]
+    for headers in (HTML, JSON):
+        mine = c.get(f"/cases/{case_id}", headers=headers)
+        theirs = c.get(f"/cases/{case_id}/information-sheet", headers=headers)
+        assert (mine.status_code, theirs.status_code) == (422, 422)
+        if headers is JSON:
+            assert mine.json() == theirs.json() and mine.json()["detail"][0]["field"] == "case_id"
+        else:
+            assert mine.text.split("<main>")[1] == theirs.text.split("<main>")[1]
+
+
+def test_case_page_refusals_come_before_validation_and_the_read_is_audited(
+    clients: Clients, bodies: Any
+) -> None:
+    anonymous = PageClient(clients["physician"].app)
+    assert anonymous.get("/cases/abc", headers=JSON).status_code == 401
+    viewer = clients["viewer"].get("/cases/abc", headers=JSON)
+    assert viewer.status_code == 403 and "case.read" in viewer.json()["detail"]
+    c = clients["physician"]
+    patient = c.post("/api/v1/patients", json=bodies.patient("S-100")).json()
+    case_id = c.post(f"/api/v1/patients/{patient['id']}/cases", json=bodies.case()).json()["id"]
+    r = c.get(f"/cases/{case_id}", headers=HTML)
+    assert r.status_code == 200 and "S-100" in r.text
+    assert c.get("/cases/999999", headers=JSON).status_code == 404
+    with open_uow() as uow:
+        reads = uow.session.scalars(
+            select(AuditEntry.object_id).where(
+                AuditEntry.action == "case.read", AuditEntry.object_type == "case"
+            )
+        ).all()
+    assert str(case_id) in reads

@@ -37,9 +37,12 @@ CaseReader = Annotated[User, Depends(allow("case.read"))]
 CaseWriter = Annotated[User, Depends(allow("case.write"))]
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Form = Annotated[FormData, Depends(form_data)]
-PatientSearch = Annotated[Check, Depends(allow_in_route("patient.read"))]
+# The two most requested pages check their permission in their own worker thread (deps.allow_in_route)
+PatientSearchCheck = Annotated[Check, Depends(allow_in_route("patient.read"))]
+CasePageCheck = Annotated[Check, Depends(allow_in_route("case.read"))]
 PAGE_SIZE = 25
 _PAGE_NUMBER: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=1, le=100_000)])
+_CASE_ID: TypeAdapter[int] = TypeAdapter(int)
 
 PATIENT_FIELDS = (
     "pseudonym", "name", "birth_year", "sex", "height_cm", "weight_kg", "pregnancy", "pregnancy_asked_on",
@@ -84,17 +87,20 @@ def _page(request: Request, name: str, context: dict[str, object], status: int =
     return templates.TemplateResponse(request, f"pathway/{name}", context, status_code=status)
 
 
-def _page_number(request: Request) -> int:
-    """The ``page`` query parameter (default 1), validated and refused with the errors FastAPI gives for
-    ``page: Annotated[int, Query(ge=1, le=100_000)] = 1`` (the same validator)."""
-    raw = request.query_params.get("page")
-    if raw is None:
-        return 1
+def _validated(adapter: TypeAdapter[int], raw: str, location: tuple[str, str]) -> int:
+    """``raw`` validated by ``adapter``, refused with the errors FastAPI gives for a parameter of that type
+    at ``location`` (``("query", "page")``, ``("path", "case_id")``): the same validator and messages."""
     try:
-        return _PAGE_NUMBER.validate_python(raw)
+        return adapter.validate_python(raw)
     except PydanticValidationError as exc:
-        errors = [{**e, "loc": ("query", "page", *e["loc"])} for e in exc.errors(include_url=False)]
+        errors = [{**e, "loc": (*location, *e["loc"])} for e in exc.errors(include_url=False)]
         raise RequestValidationError(errors) from None
+
+
+def _page_number(request: Request) -> int:
+    """The ``page`` query parameter, as ``page: Annotated[int, Query(ge=1, le=100_000)] = 1``."""
+    raw = request.query_params.get("page")
+    return 1 if raw is None else _validated(_PAGE_NUMBER, raw, ("query", "page"))
 
 
 def _problem(exc: PainguideError) -> dict[str, object]:
@@ -111,7 +117,7 @@ def _problem(exc: PainguideError) -> dict[str, object]:
 
 
 @router.get("/patients", response_class=HTMLResponse)
-async def patients(request: Request, check: PatientSearch, uow: Uow) -> Response:
+async def patients(request: Request, check: PatientSearchCheck, uow: Uow) -> Response:
     """Patients whose pseudonym or name words start with the words searched for (``q``), page by page
     (``page``, 1 to 100,000): checked, searched and rendered in one worker thread."""
     return await run_in_threadpool(_patients, request, check, uow)
@@ -208,8 +214,15 @@ def cases(
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: int, user: CaseReader, uow: Uow) -> Response:
-    """The case timeline: stage, next step, every unmet reason with its source, overrides."""
+async def case_page(request: Request, check: CasePageCheck, uow: Uow) -> Response:
+    """The case timeline (``case_id``: an integer): stage, next step, every unmet reason with its source,
+    overrides. Checked, read and rendered in one worker thread."""
+    return await run_in_threadpool(_case_page, request, check, uow)
+
+
+def _case_page(request: Request, check: Check, uow: UnitOfWork) -> Response:
+    user = check(uow)
+    case_id = _validated(_CASE_ID, request.path_params["case_id"], ("path", "case_id"))
     found = page_service.case_page(uow, user, case_id)
     return _page(request, "case.html", {"user": user, "case": found.case, "linked": found.procedure})
 
