@@ -17,10 +17,11 @@ from painguide.settings import Settings, get_settings
 from painguide.store.base import utcnow
 from painguide.store.tables import UserRow
 from painguide.store.uow import UnitOfWork
-from painguide.store.users import to_user, validate_password
+from painguide.store.users import to_user, user_of, validate_password
 
 __all__ = [
     "DEMO_PASSWORD",
+    "SessionUser",
     "SignIn",
     "create_account",
     "disable_user",
@@ -28,6 +29,7 @@ __all__ = [
     "issue_token",
     "list_accounts",
     "revoke_access",
+    "session_login",
     "session_user",
     "set_password",
     "sign_in",
@@ -139,28 +141,43 @@ def sign_in(
     return SignIn(user=to_user(row), session_id=session_id)
 
 
-def _usable(row: UserRow, settings: Settings) -> bool:
-    return row.active and (settings.demo or not row.demo)
+def _usable(active: bool, demo: bool, settings: Settings) -> bool:
+    return active and (settings.demo or not demo)
+
+
+@dataclass(frozen=True)
+class SessionUser:
+    """The user of an open session and the page language they chose (``None``: never chose one)."""
+
+    user: User
+    language: str | None
+
+
+def session_login(uow: UnitOfWork, session_id: str) -> SessionUser | None:
+    """The user of an open session and their page language, or None when the session is unknown, ended,
+    idle or too old (then ended). One statement reads session, account and language."""
+    settings = get_settings()
+    id_hash = digest(session_id)
+    found = uow.sessions.open_session(id_hash)
+    if found is None:
+        return None
+    now = utcnow()
+    idle = now - found.last_seen_at > timedelta(minutes=settings.session_idle_minutes)
+    old = now - found.created_at > timedelta(hours=settings.session_absolute_hours)
+    if idle or old or not _usable(found.active, found.demo, settings):
+        uow.sessions.end(id_hash, now=now)
+        uow.commit()
+        return None
+    if now - found.last_seen_at > _TOUCH:
+        uow.sessions.touch(id_hash, now=now)
+        uow.commit()
+    return SessionUser(user_of(found.username, found.full_name, found.roles), found.language)
 
 
 def session_user(uow: UnitOfWork, session_id: str) -> User | None:
     """The user of an open session, or None when it is unknown, ended, idle or too old (then ended)."""
-    settings = get_settings()
-    found = uow.sessions.with_user(digest(session_id))
-    if found is None:
-        return None
-    session, row = found
-    now = utcnow()
-    idle = now - session.last_seen_at > timedelta(minutes=settings.session_idle_minutes)
-    old = now - session.created_at > timedelta(hours=settings.session_absolute_hours)
-    if idle or old or not _usable(row, settings):
-        session.ended_at = now
-        uow.commit()
-        return None
-    if now - session.last_seen_at > _TOUCH:
-        session.last_seen_at = now
-        uow.commit()
-    return to_user(row)
+    found = session_login(uow, session_id)
+    return found.user if found is not None else None
 
 
 def token_user(uow: UnitOfWork, token: str) -> User | None:
@@ -170,7 +187,9 @@ def token_user(uow: UnitOfWork, token: str) -> User | None:
         return None
     row, user = found
     now = utcnow()
-    if (row.expires_at is not None and row.expires_at <= now) or not _usable(user, get_settings()):
+    if (row.expires_at is not None and row.expires_at <= now) or not _usable(
+        user.active, user.demo, get_settings()
+    ):
         return None
     if row.last_used_at is None or now - row.last_used_at > _TOUCH:
         row.last_used_at = now
@@ -256,7 +275,7 @@ def issue_token(
     if days is not None and not 1 <= days <= 3650:
         raise ValidationError("days", f"give 1 to 3650 days (got {days})")
     row = uow.users.require(username)
-    if not _usable(row, get_settings()):
+    if not _usable(row.active, row.demo, get_settings()):
         raise ValidationError("username", f"{row.username!r} is disabled or a demo account; enable it first")
     token = new_token()
     now = utcnow()

@@ -12,12 +12,27 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 from pydantic import BaseModel, TypeAdapter
-from sqlalchemy import Select, delete, exists, func, intersect, select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    FromClause,
+    Integer,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    intersect,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from painguide.errors import NotFoundError, ValidationError
 from painguide.pathway.case import CaseFile, PriorSession
@@ -86,6 +101,49 @@ _INDEXED = 3  # words at least this long are matched as index ranges; shorter on
 def _successor(prefix: str) -> str:
     """The smallest string greater than every string starting with ``prefix``."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+_KEYS = cast(Table, PatientKeyRow.__table__)
+_PATIENTS = cast(Table, PatientRow.__table__)
+_LISTED = select(_PATIENTS.c.id, _PATIENTS.c.pseudonym, _PATIENTS.c.name, _PATIENTS.c.record).where(
+    _PATIENTS.c.id.in_(bindparam("ids", expanding=True))
+)
+"""A page of patients with the columns a list shows (the ids bound as one expanding parameter)."""
+
+
+def _starts_with(keys: FromClause, name: str) -> ColumnElement[bool]:
+    """``keys``' key starts with the word bound as ``{name}_from`` (``{name}_to`` its successor)."""
+    return and_(keys.c.key >= bindparam(f"{name}_from"), keys.c.key < bindparam(f"{name}_to"))
+
+
+@cache
+def _ids_statement(driving: int, others: int) -> Select[tuple[int]] | CompoundSelect[tuple[int]]:
+    """The ids of the patients matching ``driving`` indexed words and ``others`` short ones, in id order,
+    ``limit`` of them from ``offset``: made once per number of words (each search binds only its values:
+    ``d0_from``, ``d0_to``, … for the indexed words' ranges, ``o0_from``, … for the short ones).
+
+    One indexed word reads its key range once, without duplicates and sorted in one step; several are
+    intersected (``INTERSECT … ORDER BY``, which SQLite merges); a short word is checked per candidate
+    (``EXISTS``). Without words: the first patients by id. A key's patient exists (foreign key), so the
+    patients' table is not read.
+    """
+    limit, offset = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
+    if not driving:
+        return select(_PATIENTS.c.id).order_by(_PATIENTS.c.id).limit(limit).offset(offset)
+    ranges = [select(_KEYS.c.patient_id).where(_starts_with(_KEYS, f"d{i}")) for i in range(driving)]
+    if driving > 1 and not others:
+        both = intersect(*ranges)
+        return both.order_by(both.selected_columns.patient_id).limit(limit).offset(offset)
+    keyed = (intersect(*ranges).subquery() if driving > 1 else _KEYS).alias("keyed")
+    found = select(keyed.c.patient_id)
+    if driving == 1:
+        found = found.where(_starts_with(keyed, "d0")).distinct()
+    for i in range(others):
+        other = _KEYS.alias(f"other{i}")
+        found = found.where(
+            exists().where(other.c.patient_id == keyed.c.patient_id, _starts_with(other, f"o{i}"))
+        )
+    return found.order_by(keyed.c.patient_id).limit(limit).offset(offset)
 
 
 class _Missing:
@@ -175,53 +233,31 @@ class PathwayRepository:
         Words of three letters or more are matched by the key index, each a range, intersected; a shorter
         word ("p" of "P-0042") is checked per candidate, so it never builds the set of every patient. The
         matching ids are read once in primary-key order up to the cap (the count and the page's ids), so a
-        common prefix costs no sort and no full count.
+        common prefix costs no sort and no full count. The statements are built once per number of words
+        (:func:`_ids_statement`) and sent as plain SQL; only the columns a list shows are read.
         """
-        stmt: Select[tuple[PatientRow]] = select(PatientRow)
         words = sorted(dict.fromkeys(search_keys(query)[:5]), key=len, reverse=True)
         driving = [w for w in words if len(w) >= _INDEXED] or words[:1]
-        ranges = [
-            select(PatientKeyRow.patient_id).where(PatientKeyRow.key >= w, PatientKeyRow.key < _successor(w))
-            for w in driving
-        ]
-        if len(ranges) > 1:
-            stmt = stmt.where(PatientRow.id.in_(intersect(*ranges)))
-        elif ranges:
-            stmt = stmt.where(PatientRow.id.in_(ranges[0]))
-        for word in words:
-            if word in driving:
-                continue
-            other = aliased(PatientKeyRow)
-            stmt = stmt.where(
-                exists().where(
-                    other.patient_id == PatientRow.id, other.key >= word, other.key < _successor(word)
-                )
-            )
-        # one read of the first COUNT_CAP + 1 ids gives the count and (usually) the page's ids; with words,
-        # straight from the key index (a key's patient exists: foreign key), so no join with every patient
-        if ranges:
-            keyed = (intersect(*ranges) if len(ranges) > 1 else ranges[0].distinct()).subquery()
-            found = select(keyed.c.patient_id)
-            for word in words:
-                if word not in driving:
-                    other = aliased(PatientKeyRow)
-                    found = found.where(
-                        exists().where(
-                            other.patient_id == keyed.c.patient_id,
-                            other.key >= word,
-                            other.key < _successor(word),
-                        )
-                    )
-            ids_stmt = found.order_by(keyed.c.patient_id).limit(COUNT_CAP + 1)
-        else:
-            ids_stmt = stmt.with_only_columns(PatientRow.id).order_by(PatientRow.id).limit(COUNT_CAP + 1)
-        ids = [int(i) for i in self.session.scalars(ids_stmt)]
+        others = [w for w in words if w not in driving]
+        params: dict[str, object] = {}
+        for name, group in (("d", driving), ("o", others)):
+            for i, word in enumerate(group):
+                params[f"{name}{i}_from"], params[f"{name}{i}_to"] = word, _successor(word)
+        ids_stmt = _ids_statement(len(driving), len(others))
+        if self.session.autoflush:  # as a query through the session would: pending rows are found
+            self.session.flush()
+        connection = self.session.connection()
+        ids = connection.execute(ids_stmt, {**params, "limit": COUNT_CAP + 1, "offset": 0}).scalars().all()
         if offset + limit <= len(ids) or len(ids) <= COUNT_CAP:
             wanted = ids[offset : offset + limit]
-            page = select(PatientRow).where(PatientRow.id.in_(wanted))
-            rows = sorted(self.session.scalars(page), key=lambda row: row.id) if wanted else []
         else:  # a page beyond the counted ids
-            rows = list(self.session.scalars(stmt.order_by(PatientRow.id).limit(limit).offset(offset)))
+            beyond = {**params, "limit": limit, "offset": offset}
+            wanted = connection.execute(ids_stmt, beyond).scalars().all()
+        rows = (
+            sorted(connection.execute(_LISTED, {"ids": wanted}), key=lambda row: int(row.id))
+            if wanted
+            else []
+        )
         return Page(rows, min(len(ids), COUNT_CAP), exact=len(ids) <= COUNT_CAP)
 
     @staticmethod

@@ -3,14 +3,56 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
+from painguide.store.i18n_tables import UserPreferenceRow
 from painguide.store.tables import ApiTokenRow, LoginThrottleRow, SessionRow, UserRow
 
-__all__ = ["LoginRepository", "SessionRepository", "TokenRepository"]
+__all__ = ["LoginRepository", "OpenSession", "SessionRepository", "TokenRepository"]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenSession:
+    """A session not yet ended, with what a request needs of its account (read in one statement)."""
+
+    created_at: datetime
+    last_seen_at: datetime
+    username: str
+    full_name: str
+    roles: str
+    active: bool
+    demo: bool
+    language: str | None
+    """The page language the account chose (``None``: never chose one)."""
+
+
+_SESSIONS = cast(Table, SessionRow.__table__)
+_USERS = cast(Table, UserRow.__table__)
+_PREFERENCES = cast(Table, UserPreferenceRow.__table__)
+_OPEN_SESSION = (
+    select(
+        _SESSIONS.c.created_at,
+        _SESSIONS.c.last_seen_at,
+        _USERS.c.username,
+        _USERS.c.full_name,
+        _USERS.c.roles,
+        _USERS.c.active,
+        _USERS.c.demo,
+        _PREFERENCES.c.language,
+    )
+    .select_from(
+        _SESSIONS.join(_USERS, _USERS.c.id == _SESSIONS.c.user_id).outerjoin(
+            _PREFERENCES, _PREFERENCES.c.username == _USERS.c.username
+        )
+    )
+    .where(_SESSIONS.c.id_hash == bindparam("id_hash"), _SESSIONS.c.ended_at.is_(None))
+)
+"""Built once: every signed-in request sends it (plain SQL, no ORM objects)."""
 
 
 class SessionRepository:
@@ -27,15 +69,15 @@ class SessionRepository:
         self._session.add(row)
         return row
 
-    def with_user(self, id_hash: str) -> tuple[SessionRow, UserRow] | None:
-        """A session that has not been ended, with its account."""
-        stmt = (
-            select(SessionRow, UserRow)
-            .join(UserRow, UserRow.id == SessionRow.user_id)
-            .where(SessionRow.id_hash == id_hash, SessionRow.ended_at.is_(None))
-        )
-        found = self._session.execute(stmt).one_or_none()
-        return (found[0], found[1]) if found is not None else None
+    def open_session(self, id_hash: str) -> OpenSession | None:
+        """A session that has not been ended, with its account and the account's page language."""
+        found = self._session.connection().execute(_OPEN_SESSION, {"id_hash": id_hash}).one_or_none()
+        return OpenSession(*found) if found is not None else None
+
+    def touch(self, id_hash: str, *, now: datetime) -> None:
+        """Note that the session was used at ``now``."""
+        stmt = update(SessionRow).where(SessionRow.id_hash == id_hash).values(last_seen_at=now)
+        self._session.execute(stmt)
 
     def end(self, id_hash: str, *, now: datetime) -> bool:
         """End one session; True when it was open."""

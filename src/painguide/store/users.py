@@ -21,6 +21,7 @@ __all__ = [
     "hash_password",
     "list_users",
     "to_user",
+    "user_of",
     "validate_password",
     "verify_password",
 ]
@@ -28,7 +29,12 @@ __all__ = [
 
 def to_user(row: UserRow) -> User:
     """The signed-in person services see for a stored account."""
-    return User(row.username, row.full_name, frozenset(r for r in row.roles.split(",") if r))
+    return user_of(row.username, row.full_name, row.roles)
+
+
+def user_of(username: str, full_name: str, roles: str) -> User:
+    """The signed-in person services see for an account's name, full name and roles (comma-separated)."""
+    return User(username, full_name, frozenset(r for r in roles.split(",") if r))
 
 
 def validate_password(password: str) -> None:

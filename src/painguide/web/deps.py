@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -13,19 +14,28 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from painguide.accounts.service import session_user, token_user
+from painguide.accounts.service import session_login, session_user, token_user
 from painguide.auth import User, authorize, permission_matrix
 from painguide.errors import PermissionDeniedError
 from painguide.i18n.service import stored_language
 from painguide.services import open_uow
 from painguide.store.uow import UnitOfWork
 from painguide.web.i18n import template_context
-from painguide.web.security import CSRF_FIELD, SESSION_COOKIE, check_csrf, csp_nonce, csrf_token_for
+from painguide.web.security import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    UNSAFE_METHODS,
+    check_csrf,
+    csp_nonce,
+    csrf_token_for,
+)
 
 __all__ = [
     "ACTION_ATTRIBUTE",
+    "Check",
     "LoginRequired",
     "allow",
+    "allow_in_route",
     "current_user",
     "get_uow",
     "optional_user",
@@ -135,13 +145,15 @@ def current_user(request: Request, uow: UnitOfWork = Depends(get_uow)) -> User:
     if header:
         user = _bearer_user(request, uow, header)
         request.state.auth = "token"
+        language = stored_language(uow, user.username)
     else:
-        found = optional_user(request, uow)
+        session_id = request.cookies.get(SESSION_COOKIE)
+        found = session_login(uow, session_id) if session_id else None
         if found is None:
             raise LoginRequired("not signed in: sign in at /login")
-        user, request.state.auth = found, "session"
+        user, language, request.state.auth = found.user, found.language, "session"
     request.state.user = user
-    request.state.language = stored_language(uow, user.username)  # the page language the user chose
+    request.state.language = language  # the page language the user chose (read with the session)
     return user
 
 
@@ -173,3 +185,44 @@ def allow(action: str) -> Callable[..., Awaitable[User | None]]:
 
     setattr(check, ACTION_ATTRIBUTE, action)
     return check
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """The permission check of a read route, made in the route's own worker thread: calling it with the
+    request's unit of work gives the signed-in user allowed to perform ``action``, or raises as
+    :func:`allow`'s dependency does (:class:`LoginRequired`, then
+    :class:`~painguide.errors.PermissionDeniedError`)."""
+
+    request: Request
+    action: str
+
+    def __call__(self, uow: UnitOfWork) -> User:
+        """The signed-in user, if the permission matrix allows them ``action``."""
+        user = current_user(self.request, uow)
+        authorize(user, self.action)
+        return user
+
+
+@cache
+def allow_in_route(action: str) -> Callable[[Request], Awaitable[Check]]:
+    """The dependency of a read (GET) route that performs ``action`` and checks it itself, in the worker
+    thread that does its database work: :func:`allow` looks the session up in a worker thread of its own,
+    and each hand-off between the event loop and a worker thread costs the most requested pages about a
+    tenth of their CPU time. The route must call the :class:`Check` before anything else and parse its
+    query itself after it (so refusals come before validation errors, as with :func:`allow`).
+
+    A state-changing request is refused as a programming error: its CSRF check needs the request body,
+    which is read on the event loop (use :func:`allow`).
+    """
+    entry = permission_matrix().action(action)  # an undeclared action fails at import, not at request time
+    if entry.public:
+        raise ValueError(f"{action}: a public action needs no check in the route; use allow()")
+
+    async def deferred(request: Request) -> Check:
+        if request.method in UNSAFE_METHODS:
+            raise RuntimeError(f"{request.method} {request.url.path}: allow_in_route is for GET routes only")
+        return Check(request, action)
+
+    setattr(deferred, ACTION_ATTRIBUTE, action)
+    return deferred

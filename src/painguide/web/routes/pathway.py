@@ -11,7 +11,11 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import Field, TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 
 from painguide.auth import User
 from painguide.catalogue.loader import load_knowledge
@@ -21,7 +25,7 @@ from painguide.pathway.case import STAGES
 from painguide.pathway.models import CHECKLIST_ITEMS, CaseInfo, Patient, build
 from painguide.settings import get_settings
 from painguide.store.uow import UnitOfWork
-from painguide.web.deps import allow, get_uow, templates
+from painguide.web.deps import Check, allow, allow_in_route, get_uow, templates
 from painguide.web.forms import FormData, clean, form_data
 
 __all__ = ["PAGE_SIZE", "router"]
@@ -33,7 +37,12 @@ CaseReader = Annotated[User, Depends(allow("case.read"))]
 CaseWriter = Annotated[User, Depends(allow("case.write"))]
 Uow = Annotated[UnitOfWork, Depends(get_uow)]
 Form = Annotated[FormData, Depends(form_data)]
+# The two most requested pages check their permission in their own worker thread (deps.allow_in_route)
+PatientSearchCheck = Annotated[Check, Depends(allow_in_route("patient.read"))]
+CasePageCheck = Annotated[Check, Depends(allow_in_route("case.read"))]
 PAGE_SIZE = 25
+_PAGE_NUMBER: TypeAdapter[int] = TypeAdapter(Annotated[int, Field(ge=1, le=100_000)])
+_CASE_ID: TypeAdapter[int] = TypeAdapter(int)
 
 PATIENT_FIELDS = (
     "pseudonym", "name", "birth_year", "sex", "height_cm", "weight_kg", "pregnancy", "pregnancy_asked_on",
@@ -78,6 +87,22 @@ def _page(request: Request, name: str, context: dict[str, object], status: int =
     return templates.TemplateResponse(request, f"pathway/{name}", context, status_code=status)
 
 
+def _validated(adapter: TypeAdapter[int], raw: str, location: tuple[str, str]) -> int:
+    """``raw`` validated by ``adapter``, refused with the errors FastAPI gives for a parameter of that type
+    at ``location`` (``("query", "page")``, ``("path", "case_id")``): the same validator and messages."""
+    try:
+        return adapter.validate_python(raw)
+    except PydanticValidationError as exc:
+        errors = [{**e, "loc": (*location, *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+
+
+def _page_number(request: Request) -> int:
+    """The ``page`` query parameter, as ``page: Annotated[int, Query(ge=1, le=100_000)] = 1``."""
+    raw = request.query_params.get("page")
+    return 1 if raw is None else _validated(_PAGE_NUMBER, raw, ("query", "page"))
+
+
 def _problem(exc: PainguideError) -> dict[str, object]:
     """A refusal or invalid input as the forms show it: the field, the message, every unmet reason."""
     return {
@@ -92,14 +117,15 @@ def _problem(exc: PainguideError) -> dict[str, object]:
 
 
 @router.get("/patients", response_class=HTMLResponse)
-def patients(
-    request: Request,
-    user: PatientReader,
-    uow: Uow,
-    q: str = "",
-    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-) -> Response:
-    """Patients whose pseudonym or name words start with the words searched for, page by page."""
+async def patients(request: Request, check: PatientSearchCheck, uow: Uow) -> Response:
+    """Patients whose pseudonym or name words start with the words searched for (``q``), page by page
+    (``page``, 1 to 100,000): checked, searched and rendered in one worker thread."""
+    return await run_in_threadpool(_patients, request, check, uow)
+
+
+def _patients(request: Request, check: Check, uow: UnitOfWork) -> Response:
+    user = check(uow)
+    q, page = request.query_params.get("q", ""), _page_number(request)
     found = service.search_patients(uow, user, q, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     pages = max(1, -(-found.total // PAGE_SIZE))
     context = {"user": user, "q": q, "found": found, "page": page, "pages": pages}
@@ -188,8 +214,15 @@ def cases(
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: int, user: CaseReader, uow: Uow) -> Response:
-    """The case timeline: stage, next step, every unmet reason with its source, overrides."""
+async def case_page(request: Request, check: CasePageCheck, uow: Uow) -> Response:
+    """The case timeline (``case_id``: an integer): stage, next step, every unmet reason with its source,
+    overrides. Checked, read and rendered in one worker thread."""
+    return await run_in_threadpool(_case_page, request, check, uow)
+
+
+def _case_page(request: Request, check: Check, uow: UnitOfWork) -> Response:
+    user = check(uow)
+    case_id = _validated(_CASE_ID, request.path_params["case_id"], ("path", "case_id"))
     found = page_service.case_page(uow, user, case_id)
     return _page(request, "case.html", {"user": user, "case": found.case, "linked": found.procedure})
 
