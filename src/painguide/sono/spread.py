@@ -82,7 +82,7 @@ class ShiftEstimator:
         fy = np.fft.fftfreq(self._shape[0]).astype(np.float32)
         fx = np.fft.fftfreq(self._shape[1]).astype(np.float32)
         weight = np.exp(np.float32(-2.0 * math.pi**2) * (fy[:, None] ** 2 + fx[None, :] ** 2))
-        self._lowpass = np.repeat(weight[..., None], 2, axis=2).astype(np.float32)
+        self._lowpass = weight.astype(np.float32)
 
     def _spectrum(self, image: NDArray[np.generic]) -> NDArray[np.float32]:
         x = np.asarray(image, dtype=np.float32)
@@ -100,7 +100,7 @@ class ShiftEstimator:
         """
         cross = cv2.mulSpectrums(self._spectrum(image), self._reference, 0, conjB=True)
         magnitude = cv2.magnitude(cross[..., 0], cross[..., 1]) + np.float32(1e-6)
-        cross *= self._lowpass / magnitude[..., None]
+        cross *= (self._lowpass / magnitude)[..., None]
         surface = cv2.idft(cross, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
         _, peak, _, (px, py) = cv2.minMaxLoc(surface)
         if peak < self.min_peak:
