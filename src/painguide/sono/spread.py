@@ -205,6 +205,13 @@ def _moved(
     )
 
 
+def _median(values: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Median along the last axis (as ``np.median``, without its overhead on small arrays)."""
+    ordered = np.sort(values, axis=-1)
+    n = ordered.shape[-1]
+    return np.asarray(0.5 * (ordered[..., (n - 1) // 2] + ordered[..., n // 2]), dtype=np.float32)
+
+
 def _vertex(before: float, centre: float, after: float, floor: float) -> float:
     """Offset of the centre of a Gaussian through three equally spaced samples (within ±0.5)."""
     before, centre, after = (math.log(max(v, floor)) for v in (before, centre, after))
@@ -386,7 +393,8 @@ class SpreadDetector:
         if shaft_mm is not None and self.under_shaft:
             under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
             if under is not None:
-                core |= under
+                mask, (z0, x0) = under
+                core[z0 : z0 + mask.shape[0], x0 : x0 + mask.shape[1]] |= mask
         if not cv2.countNonZero(core):
             return SpreadObservation(False)
         core = np.asarray(cv2.morphologyEx(core, cv2.MORPH_OPEN, self._open), dtype=np.uint8)
@@ -467,7 +475,7 @@ class SpreadDetector:
         work: NDArray[np.uint8],
         shaft_mm: tuple[float, float, float, float],
         threshold: NDArray[np.uint8],
-    ) -> NDArray[np.uint8] | None:
+    ) -> tuple[NDArray[np.uint8], tuple[int, int]] | None:
         """Fluid in the band along and below the needle shaft, found against the rest of that band.
 
         The floor under a shaft is the tissue before the needle came; the shaft's echo and its
@@ -482,7 +490,8 @@ class SpreadDetector:
         tested: the shaft's own echo (the depths brighter than halfway between the band's darkest and
         brightest, and one more on each side), places where the shaft itself is fainter than along the
         rest of the band (it fades out of plane or at its ends), and places whose floor is dark (vessels
-        and shadows, and tissue without a floor). Returns the fluid mask, or ``None`` when none is found.
+        and shadows, and tissue without a floor). Returns the fluid mask of the band's bounding box and
+        that box's top left corner (row, column), or ``None`` when no fluid is found.
         """
         ws = self.work_spacing_mm
         sx, sz, tx, tz = (v / ws - 0.5 for v in shaft_mm)
@@ -515,12 +524,12 @@ class SpreadDetector:
             grad = np.zeros_like(raw)
             grad[:, 1:-1] = raw[:, 2:] - raw[:, :-2]
             energy = np.asarray(cv2.blur(grad * grad, (5, 3)), dtype=np.float32)
-            usual, usual_energy = np.median(np.stack([height_above[:, usable], energy[:, usable]]), axis=2)
+            usual, usual_energy = _median(np.stack([height_above[:, usable], energy[:, usable]]))
         else:
-            usual = np.median(height_above[:, usable], axis=1)
+            usual = _median(height_above[:, usable])
         line = round(above)
         shaft = raw[line - 2 : line + 3].max(axis=0)
-        tested &= (shaft >= np.float32(np.median(shaft[usable])) - margin)[None, :]
+        tested &= (shaft >= _median(shaft[usable]) - margin)[None, :]
         lo, hi = float(usual.min()), float(usual.max())
         if hi - lo > margin:
             echo = usual >= np.float32(lo + 0.5 * (hi - lo))
@@ -542,10 +551,8 @@ class SpreadDetector:
             return None
         box = to_image.copy()
         box[:, 2] -= (x0, z0)
-        out = np.zeros(local.shape, dtype=np.uint8)
         mask = np.where(fluid, np.uint8(255), np.uint8(0))
-        out[z0:z1, x0:x1] = cv2.warpAffine(mask, box, (x1 - x0, z1 - z0), flags=cv2.INTER_NEAREST)
-        return out
+        return np.asarray(cv2.warpAffine(mask, box, (x1 - x0, z1 - z0), flags=cv2.INTER_NEAREST)), (z0, x0)
 
     def _measure(self, fresh: NDArray[np.uint8], tip_mm: tuple[float, float] | None) -> SpreadObservation:
         ws = self.work_spacing_mm
