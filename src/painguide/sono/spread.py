@@ -229,8 +229,9 @@ class SpreadDetector:
     stops, the floor is spread by a minimum filter of ``motion_mm``; with ``register`` it is learned in the
     coordinates of the first frame and moved with the probe onto every later frame. After
     that, a pixel holds fluid when its local mean falls below the floor by more than ``drop`` times the
-    median tissue level. Such cores are then grown over the connected pixels whose level fell by
-    ``edge_fraction`` of their learned mean, to reach the outline of the pool.
+    median tissue level, or, along a tracked needle shaft, when it is darker than the rest of the shaft's
+    band in the same frame (``under_shaft``). Such cores are then grown over the connected pixels whose
+    level fell by ``edge_fraction`` of their learned mean, to reach the outline of the pool.
 
     Parameters
     ----------
@@ -359,6 +360,9 @@ class SpreadDetector:
             The frame.
         tip_mm : tuple of float, optional
             ``(x_mm, z_mm)`` of the needle tip, to measure how far the fluid is from it.
+        shaft_mm : tuple of float, optional
+            ``(start_x_mm, start_z_mm, tip_x_mm, tip_z_mm)`` of the needle tracked in this frame, for the
+            fluid under the shaft.
         injecting : bool
             Whether the injection has started; learning stops at the first such frame once
             ``min_learning_s`` of frames were seen.
