@@ -82,7 +82,7 @@ class ShiftEstimator:
         fy = np.fft.fftfreq(self._shape[0]).astype(np.float32)
         fx = np.fft.fftfreq(self._shape[1]).astype(np.float32)
         weight = np.exp(np.float32(-2.0 * math.pi**2) * (fy[:, None] ** 2 + fx[None, :] ** 2))
-        self._lowpass = np.repeat(weight[..., None], 2, axis=2).astype(np.float32)
+        self._lowpass = weight.astype(np.float32)
 
     def _spectrum(self, image: NDArray[np.generic]) -> NDArray[np.float32]:
         x = np.asarray(image, dtype=np.float32)
@@ -100,7 +100,7 @@ class ShiftEstimator:
         """
         cross = cv2.mulSpectrums(self._spectrum(image), self._reference, 0, conjB=True)
         magnitude = cv2.magnitude(cross[..., 0], cross[..., 1]) + np.float32(1e-6)
-        cross *= self._lowpass / magnitude[..., None]
+        cross *= (self._lowpass / magnitude)[..., None]
         surface = cv2.idft(cross, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
         _, peak, _, (px, py) = cv2.minMaxLoc(surface)
         if peak < self.min_peak:
@@ -179,13 +179,6 @@ def _inverse(a: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(cv2.invertAffineTransform(a), dtype=np.float64)
 
 
-def _along_energy(image: NDArray[np.uint8], ux: float, uz: float) -> NDArray[np.float32]:
-    """Mean square of the gradient along the direction ``(ux, uz)`` over 5 by 5 pixels."""
-    x = np.asarray(image, dtype=np.float32)
-    grad = ux * cv2.Sobel(x, cv2.CV_32F, 1, 0, ksize=3) + uz * cv2.Sobel(x, cv2.CV_32F, 0, 1, ksize=3)
-    return np.asarray(cv2.blur(grad * grad, (5, 5)), dtype=np.float32)
-
-
 _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 
@@ -212,6 +205,13 @@ def _moved(
     )
 
 
+def _median(values: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Median along the last axis (as ``np.median``, without its overhead on small arrays)."""
+    ordered = np.sort(values, axis=-1)
+    n = ordered.shape[-1]
+    return np.asarray(0.5 * (ordered[..., (n - 1) // 2] + ordered[..., n // 2]), dtype=np.float32)
+
+
 def _vertex(before: float, centre: float, after: float, floor: float) -> float:
     """Offset of the centre of a Gaussian through three equally spaced samples (within ±0.5)."""
     before, centre, after = (math.log(max(v, floor)) for v in (before, centre, after))
@@ -229,8 +229,9 @@ class SpreadDetector:
     stops, the floor is spread by a minimum filter of ``motion_mm``; with ``register`` it is learned in the
     coordinates of the first frame and moved with the probe onto every later frame. After
     that, a pixel holds fluid when its local mean falls below the floor by more than ``drop`` times the
-    median tissue level. Such cores are then grown over the connected pixels whose level fell by
-    ``edge_fraction`` of their learned mean, to reach the outline of the pool.
+    median tissue level, or, along a tracked needle shaft, when it is darker than the rest of the shaft's
+    band in the same frame (``under_shaft``). Such cores are then grown over the connected pixels whose
+    level fell by ``edge_fraction`` of their learned mean, to reach the outline of the pool.
 
     Parameters
     ----------
@@ -259,13 +260,17 @@ class SpreadDetector:
         coordinates of the first learning frame and move it onto each frame.
     register_spacing_mm : float
         Pixel size of the image matched for the registration.
-    texture_ratio : float
-        Fluid under a tracked needle shaft: the band below the shaft counts as fluid where the gradient
-        energy along the shaft falls below this fraction of the last learning frame's. Off (0) by default:
-        a bright, thick shaft that arrives after the learning is smooth itself and was taken for fluid in
-        a cine without any (0.35 found fluid under a moving shaft on the development cines).
+    under_shaft : bool
+        Look for fluid in the band along and below a tracked needle shaft by comparing each place with the
+        rest of that band in the same frame (see :meth:`_fluid_under_shaft`): the learned floor there is
+        the tissue before the needle came, which the shaft's echo and reverberations keep covered.
+    smooth_ratio : float
+        In that band, a place below the band's usual level also counts as fluid where its speckle along
+        the shaft (gradient energy) fell below this fraction of the band's usual energy (0: level only).
     band_mm : float
         Depth of that band below the shaft (the shaft's echo and its reverberations).
+    reach_mm : float
+        Length of the shaft, back from the tip, that the band covers.
     """
 
     def __init__(
@@ -281,8 +286,10 @@ class SpreadDetector:
         bridge_mm: float = 3.0,
         register: bool = True,
         register_spacing_mm: float = 0.5,
-        texture_ratio: float = 0.0,
+        under_shaft: bool = True,
+        smooth_ratio: float = 0.3,
         band_mm: float = 2.5,
+        reach_mm: float = 10.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -295,10 +302,10 @@ class SpreadDetector:
         self._register_factor = max(1, round(register_spacing_mm / work_spacing_mm))
         self._motion_estimator: ProbeMotion | None = None
         self._motion = _IDENTITY.copy()
-        self.texture_ratio = texture_ratio
+        self.under_shaft = under_shaft
+        self.smooth_ratio = smooth_ratio
         self.band_mm = band_mm
-        self._texture_reference: NDArray[np.uint8] | None = None
-        self._texture_motion = _IDENTITY.copy()
+        self.reach_mm = reach_mm
         self._tissue_level = 0.0
         self._floor: NDArray[np.uint8] | None = None
         self._sum: NDArray[np.float32] | None = None
@@ -353,6 +360,9 @@ class SpreadDetector:
             The frame.
         tip_mm : tuple of float, optional
             ``(x_mm, z_mm)`` of the needle tip, to measure how far the fluid is from it.
+        shaft_mm : tuple of float, optional
+            ``(start_x_mm, start_z_mm, tip_x_mm, tip_z_mm)`` of the needle tracked in this frame, for the
+            fluid under the shaft.
         injecting : bool
             Whether the injection has started; learning stops at the first such frame once
             ``min_learning_s`` of frames were seen.
@@ -374,7 +384,6 @@ class SpreadDetector:
             self._first_time = frame.time_s
         if not self._frozen:
             self._learn(local)
-            self._texture_reference, self._texture_motion = work, self._motion
             elapsed = frame.time_s - self._first_time
             if (injecting and elapsed >= min(self.min_learning_s, self.baseline_s)) or (
                 free_running and elapsed >= self.baseline_s
@@ -383,11 +392,19 @@ class SpreadDetector:
             return SpreadObservation(False)
         if self._threshold is None or self._edge is None or local.shape != self._threshold.shape:
             return SpreadObservation(False)
-        threshold, edge = self._registered(local)
-        core = np.where(local < threshold, np.uint8(255), np.uint8(0))
-        if shaft_mm is not None and self.texture_ratio > 0:
-            core |= self._smooth_under_shaft(work, shaft_mm, threshold)
+        threshold = self._registered(local)
+        core = np.asarray(cv2.compare(local, threshold, cv2.CMP_LT), dtype=np.uint8)
+        if shaft_mm is not None and self.under_shaft:
+            under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
+            if under is not None:
+                mask, (z0, x0) = under
+                core[z0 : z0 + mask.shape[0], x0 : x0 + mask.shape[1]] |= mask
+        if not cv2.countNonZero(core):
+            return SpreadObservation(False)
         core = np.asarray(cv2.morphologyEx(core, cv2.MORPH_OPEN, self._open), dtype=np.uint8)
+        if not cv2.countNonZero(core):
+            return SpreadObservation(False)
+        edge = self._edge if self._motion_estimator is None else _moved(self._edge, self._motion, outside=0)
         fluid = self._grow_to_edge(core, local, edge)
         if self._close is not None and fluid.any():  # bridge needle echoes crossing the pool
             fluid = np.asarray(cv2.morphologyEx(fluid, cv2.MORPH_CLOSE, self._close), dtype=np.uint8)
@@ -432,15 +449,16 @@ class SpreadDetector:
             cv2.resize(x, (x.shape[1] // f, x.shape[0] // f), interpolation=cv2.INTER_AREA), dtype=np.float32
         )
 
-    def _registered(self, local: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], NDArray[np.uint8]]:
-        """The threshold and outline maps moved with the probe: shifted by this frame's offset from the
-        learned mean (phase correlation on a coarse image); the last good shift when matching fails."""
-        assert self._threshold is not None and self._edge is not None
+    def _registered(self, local: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """The threshold map moved with the probe by this frame's motion from the learned mean (phase
+        correlation on a coarse image; the last good motion when matching fails). The outline map is moved
+        the same way, but only when there are fluid cores to grow."""
+        assert self._threshold is not None
         if self._motion_estimator is None:
-            return self._threshold, self._edge
+            return self._threshold
         self._update_motion(local)
         # tissue that came into view after the learning has no floor: nothing there counts as fluid
-        return _moved(self._threshold, self._motion, outside=0), _moved(self._edge, self._motion, outside=0)
+        return _moved(self._threshold, self._motion, outside=0)
 
     def _grow_to_edge(
         self, core: NDArray[np.uint8], local: NDArray[np.uint8], outline: NDArray[np.uint8]
@@ -455,55 +473,90 @@ class SpreadDetector:
         keep[0] = False
         return np.where(keep[labels], np.uint8(255), np.uint8(0))
 
-    def _smooth_under_shaft(
+    def _fluid_under_shaft(
         self,
+        local: NDArray[np.uint8],
         work: NDArray[np.uint8],
         shaft_mm: tuple[float, float, float, float],
         threshold: NDArray[np.uint8],
-    ) -> NDArray[np.uint8]:
-        """Fluid under the needle shaft, found by its texture rather than its level.
+    ) -> tuple[NDArray[np.uint8], tuple[int, int]] | None:
+        """Fluid in the band along and below the needle shaft, found against the rest of that band.
 
-        Behind the tip, the band from the shaft to ``band_mm`` below it holds the shaft's echo and its
-        reverberations, which keep the local mean up when fluid spreads under them. But the echo is smooth
-        along the shaft, while tissue speckle is not: over fluid the band loses its speckle. A band pixel
-        is fluid when the energy of the gradient along the shaft (1.25 mm mean) falls below
-        ``texture_ratio`` of the same energy in the last learning frame at that place (moved with the
-        probe), that reference was textured (at least a quarter of its median), and the place was never
-        dark while learning (its floor is at least half the median tissue level: not a vessel, even at the
-        largest of its pulsation, nor a shadow).
+        The floor under a shaft is the tissue before the needle came; the shaft's echo and its
+        reverberations then keep the local mean above it even where fluid spreads under them. But they
+        are the same all along a straight shaft, so fluid shows as a stretch of the band that is darker
+        than the rest of it. The band (from 1 mm above the shaft to ``band_mm`` below it, over the last
+        ``reach_mm`` of the shaft up to 0.5 mm before the tip and from 2 mm after its shallow end) is
+        resampled along the shaft. For each depth below the shaft, its usual height above the floor is the
+        median along the band. A place holds fluid when it lies below that by more than ``drop`` of the
+        median tissue level, or when it lies below it and its speckle along the shaft has fallen below
+        ``smooth_ratio`` of the usual (the reverberations over fluid are smooth, tissue is not). Not
+        tested: the shaft's own echo (the depths brighter than halfway between the band's darkest and
+        brightest, and one more on each side), places where the shaft itself is fainter than along the
+        rest of the band (it fades out of plane or at its ends), and places whose floor is dark (vessels
+        and shadows, and tissue without a floor). Returns the fluid mask of the band's bounding box and
+        that box's top left corner (row, column), or ``None`` when no fluid is found.
         """
-        out = np.zeros(work.shape, dtype=np.uint8)
-        reference = self._texture_reference
-        if reference is None or reference.shape != work.shape:
-            return out
         ws = self.work_spacing_mm
         sx, sz, tx, tz = (v / ws - 0.5 for v in shaft_mm)
         length = math.hypot(tx - sx, tz - sz)
-        if not math.isfinite(length) or length < 4:
-            return out
+        if not math.isfinite(length) or length < 3.0 / ws:
+            return None
         ux, uz = (tx - sx) / length, (tz - sz) / length
-        if uz < 0:  # the shaft points deeper towards its tip
-            return out
         nx, nz = (-uz, ux) if ux >= 0 else (uz, -ux)  # unit normal pointing deeper
-        depth, pad = self.band_mm / ws, 3
-        xs, zs = (sx, tx, sx + depth * nx, tx + depth * nx), (sz, tz, sz + depth * nz, tz + depth * nz)
-        rows, cols = work.shape
-        x0, x1 = max(0, int(min(xs)) - pad), min(cols, int(max(xs)) + pad + 2)
-        z0, z1 = max(0, int(min(zs)) - pad), min(rows, int(max(zs)) + pad + 2)
-        if x1 - x0 < 5 or z1 - z0 < 5:
-            return out
-        zz, xx = np.mgrid[z0:z1, x0:x1].astype(np.float32)
-        along = (xx - sx) * ux + (zz - sz) * uz
-        across = (xx - sx) * nx + (zz - sz) * nz
-        inside = (xx >= 4) & (xx < cols - 4) & (zz >= 4) & (zz < rows - 4)  # clear of warped borders
-        band = inside & (along > 2.0 / ws) & (along < length - 2.0 / ws) & (across > -1) & (across < depth)
-        before = _moved(reference, _compose(self._motion, _inverse(self._texture_motion)))[z0:z1, x0:x1]
-        now, then = _along_energy(work[z0:z1, x0:x1], ux, uz), _along_energy(before, ux, uz)
-        textured = then > np.float32(0.25) * np.float32(np.median(then))
-        tissue = threshold[z0:z1, x0:x1] >= np.uint8(min(255, round(0.5 * self._tissue_level)))
-        smooth = band & textured & tissue & (now < np.float32(self.texture_ratio) * then)
-        out[z0:z1, x0:x1] = np.where(smooth, np.uint8(255), np.uint8(0))
-        return out
+        above = 1.0 / ws
+        end = length - 0.5 / ws
+        begin = max(2.0 / ws, end - self.reach_mm / ws)
+        width, height = int(end - begin), int(above + self.band_mm / ws)
+        if width < 8 or height < 2:
+            return None
+        # band pixel (i, j) lies at shaft position begin + i, at j - above pixels below the shaft
+        to_image = np.array(
+            [[ux, nx, sx + begin * ux - above * nx], [uz, nz, sz + begin * uz - above * nz]], dtype=np.float64
+        )
+        flags, size = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, (width, height)
+        # outside the image, and where tissue came into view after the learning, the threshold is 0
+        floor = cv2.warpAffine(threshold, to_image, size, flags=flags, borderValue=0).astype(np.float32)
+        tested = floor >= np.float32(0.5 * self._tissue_level)
+        usable = tested.all(axis=0)  # the columns that set the band's usual levels
+        if int(usable.sum()) < max(8, width // 2):
+            return None
+        height_above = cv2.warpAffine(local, to_image, size, flags=flags).astype(np.float32) - floor
+        raw = cv2.warpAffine(work, to_image, size, flags=flags).astype(np.float32)
+        margin = np.float32(max(4.0, self.drop * self._tissue_level))
+        if self.smooth_ratio > 0:
+            grad = np.zeros_like(raw)
+            grad[:, 1:-1] = raw[:, 2:] - raw[:, :-2]
+            energy = np.asarray(cv2.blur(grad * grad, (5, 3)), dtype=np.float32)
+            usual, usual_energy = _median(np.stack([height_above[:, usable], energy[:, usable]]))
+        else:
+            usual = _median(height_above[:, usable])
+        line = round(above)
+        shaft = raw[line - 2 : line + 3].max(axis=0)
+        tested &= (shaft >= _median(shaft[usable]) - margin)[None, :]
+        lo, hi = float(usual.min()), float(usual.max())
+        if hi - lo > margin:
+            echo = usual >= np.float32(lo + 0.5 * (hi - lo))
+            echo[1:] |= echo[:-1].copy()
+            echo[:-1] |= echo[1:].copy()
+            tested[echo] = False
+        lower = height_above < usual[:, None]
+        fluid = lower & (height_above < (usual - margin)[:, None])
+        if self.smooth_ratio > 0:
+            fluid |= lower & (energy < np.float32(self.smooth_ratio) * usual_energy[:, None])
+        fluid &= tested
+        if not fluid.any():
+            return None
+        corners = to_image @ np.array([[0.0, width, 0.0, width], [0.0, 0.0, height, height], [1, 1, 1, 1]])
+        rows, cols = local.shape
+        x0, z0 = max(0, int(corners[0].min()) - 1), max(0, int(corners[1].min()) - 1)
+        x1, z1 = min(cols, int(corners[0].max()) + 2), min(rows, int(corners[1].max()) + 2)
+        if x1 <= x0 or z1 <= z0:
+            return None
+        box = to_image.copy()
+        box[:, 2] -= (x0, z0)
+        mask = np.where(fluid, np.uint8(255), np.uint8(0))
+        return np.asarray(cv2.warpAffine(mask, box, (x1 - x0, z1 - z0), flags=cv2.INTER_NEAREST)), (z0, x0)
 
     def _measure(self, fresh: NDArray[np.uint8], tip_mm: tuple[float, float] | None) -> SpreadObservation:
         ws = self.work_spacing_mm
