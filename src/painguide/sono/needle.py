@@ -816,6 +816,39 @@ def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) ->
     return float(end[0]), float(end[1])
 
 
+RIDGE_HOLD = 0.8
+"""Fraction of a previously reported stretch beyond the tip where the ridge must still be, to keep it."""
+
+
+def _ridge_holds(frame: Frame, candidate: ShaftCandidate, reach_mm: float, *, step: float = 0.1) -> bool:
+    """Whether the shaft's ridge is still there up to ``reach_mm`` beyond the tip of ``candidate``.
+
+    For a stretch already reported in the frame before, with gaps anywhere: over at least
+    :data:`RIDGE_HOLD` of it, the smoothed cross-profile peaks on the line and stands above both flanks
+    by :data:`RIDGE_WEAK` of the shaft's excess before the tip, and on average by :data:`RIDGE_SURE` of it
+    (speckle lined up with the shaft beyond a tip is weaker).
+    """
+    theta = math.radians(candidate.tip_angle_deg)
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
+    line = _Line(tip, _oriented(math.cos(theta), math.sin(theta)))
+    lo, hi = _image_span(frame, line)
+    back = min(RIDGE_BACK_MM, candidate.length_mm)
+    if lo > -back or hi < reach_mm or reach_mm < 1.0:
+        return False
+    s = np.arange(-round(back / step), math.floor(reach_mm / step) + 1, dtype=np.float64) * step
+    cross, _ = _profiles(frame, line, s, RIDGE_OFFSETS_MM)
+    n = 2 * round(0.5 * RIDGE_SMOOTH_MM / step) + 1
+    smooth = cv2.blur(np.ascontiguousarray(cross), (n, 1), borderType=cv2.BORDER_REPLICATE)
+    excess = smooth[3] - np.maximum(smooth[0:2].mean(axis=0), smooth[5:7].mean(axis=0))
+    reference = float(np.median(excess[s <= 0.0]))
+    beyond = (s > 0.5) & (s <= reach_mm - 0.5)
+    if reference <= 0.0 or beyond.sum() < 5:
+        return False
+    ridge = (smooth.argmax(axis=0) == 3) & (excess >= RIDGE_WEAK * reference)
+    strength = float(excess[beyond].mean()) / reference
+    return float(ridge[beyond].mean()) >= RIDGE_HOLD and strength >= RIDGE_SURE
+
+
 def _erfc(x: FloatArray) -> FloatArray:
     """Complementary error function (Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7)."""
     z = np.abs(x)
@@ -976,10 +1009,12 @@ class NeedleTracker:
         self._streak = 0
         self._misses = 0
         self._confirmed = False
+        self._shown_tip: tuple[float, float] | None = None  # the tip reported in the frame before
 
     def reset(self) -> None:
         """Forget the track (for example after the probe was moved to another view)."""
         self._last, self._angle, self._streak, self._misses, self._confirmed = None, float("nan"), 0, 0, False
+        self._shown_tip = None
 
     def __call__(self, frame: Frame, *, work: NDArray[np.uint8] | None = None) -> NeedleObservation:
         """Track the needle in the next frame.
@@ -1020,7 +1055,7 @@ class NeedleTracker:
         self._confirmed = self._confirmed or self._streak >= needed
         if not self._confirmed:
             return NeedleObservation(False)
-        shown = self._reported(frame, chosen)
+        shown = self._reported(frame, chosen, consistent)
         return NeedleObservation(
             True,
             shown.tip_x_mm,
@@ -1032,15 +1067,28 @@ class NeedleTracker:
             chosen.start_z_mm,
         )
 
-    @staticmethod
-    def _reported(frame: Frame, chosen: ShaftCandidate) -> ShaftCandidate:
+    def _reported(self, frame: Frame, chosen: ShaftCandidate, consistent: bool) -> ShaftCandidate:
         """The shaft as reported: its tip carried on where its ridge goes on (:func:`_ridge_tip`).
 
         Only the report moves; the track keeps the detected shaft, so that association, the tip-jump
-        test along the tracked line and confirmation work on the same shaft from frame to frame.
+        test along the tracked line and confirmation work on the same shaft from frame to frame. A tip
+        reported further on in the frame before is kept along the same line while the ridge is still
+        there (:func:`_ridge_holds`): the needle does not jump back, a faint stretch of it fades.
         """
         tip = _ridge_tip(frame, chosen)
-        return chosen if tip is None else replace(chosen, tip_x_mm=tip[0], tip_z_mm=tip[1])
+        shown = chosen if tip is None else replace(chosen, tip_x_mm=tip[0], tip_z_mm=tip[1])
+        before = self._shown_tip if consistent else None
+        if before is not None:
+            theta = math.radians(chosen.tip_angle_deg)
+            direction = _oriented(math.cos(theta), math.sin(theta))
+            detected = np.array([chosen.tip_x_mm, chosen.tip_z_mm])
+            reach = float(np.dot(np.asarray(before) - detected, direction))
+            now = float(np.dot(np.array([shown.tip_x_mm, shown.tip_z_mm]) - detected, direction))
+            if reach > now + 1.0 and _ridge_holds(frame, chosen, reach):
+                kept = detected + reach * direction
+                shown = replace(chosen, tip_x_mm=float(kept[0]), tip_z_mm=float(kept[1]))
+        self._shown_tip = (shown.tip_x_mm, shown.tip_z_mm)
+        return shown
 
     def _consistent(self, new: ShaftCandidate, old: ShaftCandidate) -> bool:
         tolerance = self.angle_tolerance_deg if self._confirmed else self.confirm_angle_deg

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from painguide.sono.frames import Frame
-from painguide.sono.needle import NeedleTracker
+from painguide.sono.needle import NeedleTracker, ShaftCandidate, _ridge_holds
 
 SPACING_MM = 0.07
 ROWS, COLS = 480, 640
@@ -68,3 +68,27 @@ def test_tip_ending_in_speckle_is_not_carried_on_along_the_line(seed: int) -> No
     tip_along = 12.0
     frame = _scene(seed, tip_along_mm=tip_along, layer_z_mm=100.0, bright_excess=60.0, dark_excess=50.0)
     assert _tip_error_mm(frame, tip_along) < 0.5
+
+
+def _short_shaft(tip_along_mm: float) -> ShaftCandidate:
+    """The shaft of the scenes above, detected only up to ``tip_along_mm``."""
+    theta = math.radians(ANGLE_DEG)
+    tip = ENTRY + tip_along_mm * np.array([math.cos(theta), math.sin(theta)])
+    return ShaftCandidate(
+        float(ENTRY[0]), float(ENTRY[1]), float(tip[0]), float(tip[1]), ANGLE_DEG, 3.0, 0.05
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_ridge_still_there_keeps_a_tip_reported_further_on(seed: int) -> None:
+    # detected up to the darker layer, reported 10 mm further in the frame before: the ridge is there,
+    # standing as far above the tissue beside it as before the layer
+    layer_z = ENTRY[1] + 12.0 * math.sin(math.radians(ANGLE_DEG))
+    frame = _scene(seed, tip_along_mm=22.0, layer_z_mm=layer_z, bright_excess=55.0, dark_excess=55.0)
+    assert _ridge_holds(frame, _short_shaft(12.0), 9.8)
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_speckle_beyond_the_tip_does_not_keep_a_tip_reported_further_on(seed: int) -> None:
+    frame = _scene(seed, tip_along_mm=12.0, layer_z_mm=100.0, bright_excess=60.0, dark_excess=50.0)
+    assert not _ridge_holds(frame, _short_shaft(12.0), 4.0)
