@@ -785,14 +785,19 @@ def _ridge_end(s: FloatArray, cross: FloatArray, last: int, step: float) -> tupl
 
 RIDGE_OFFSETS_MM = (-1.0, -0.6, -0.2, 0.0, 0.2, 0.6, 1.0)
 """Cross-profile offsets from the line read by :func:`_ridge_end`."""
+RIDGE_MIN_ANGLE_DEG = 25.0
+"""A shaft flatter than this is not carried on: laterally elongated speckle lines up with it."""
 
 
 def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) -> tuple[float, float] | None:
     """The tip of ``candidate`` carried on along its ridge (:func:`_ridge_end`), or ``None`` if it ends.
 
-    The line runs through the tip at the angle there (the distal angle of a bent needle). The shaft
-    before the tip gives the reference excess; the new end is refined by :func:`_fit_end`.
+    The line runs through the tip at the angle there (the distal angle of a bent needle); a shaft flatter
+    than :data:`RIDGE_MIN_ANGLE_DEG` is not carried on. The shaft before the tip gives the reference
+    excess; the new end is refined by :func:`_fit_end`.
     """
+    if abs(candidate.tip_angle_deg) < RIDGE_MIN_ANGLE_DEG:
+        return None
     theta = math.radians(candidate.tip_angle_deg)
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     line = _Line(tip, _oriented(math.cos(theta), math.sin(theta)))
@@ -828,6 +833,8 @@ def _ridge_holds(frame: Frame, candidate: ShaftCandidate, reach_mm: float, *, st
     by :data:`RIDGE_WEAK` of the shaft's excess before the tip, and on average by :data:`RIDGE_SURE` of it
     (speckle lined up with the shaft beyond a tip is weaker).
     """
+    if abs(candidate.tip_angle_deg) < RIDGE_MIN_ANGLE_DEG:
+        return False
     theta = math.radians(candidate.tip_angle_deg)
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     line = _Line(tip, _oriented(math.cos(theta), math.sin(theta)))
