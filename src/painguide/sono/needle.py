@@ -687,6 +687,175 @@ def _locate_ends(
     )
 
 
+RIDGE_SMOOTH_MM = 1.1
+"""Smoothing along the line of the cross-profiles that tell whether the ridge goes on beyond the tip."""
+RIDGE_BACK_MM = 4.0
+"""Shaft before the half-contrast end whose excess over its flanks the continuation is compared with."""
+RIDGE_FRACTION = 0.6
+"""The ridge goes on where its excess over its flanks is at least this fraction of the shaft's before."""
+RIDGE_WEAK = 0.3
+"""... and the ridge is followed on where it peaks on the line and keeps this fraction (hysteresis)."""
+RIDGE_JUMP_MM = 2.0
+"""Largest gap between the half-contrast end and the ridge that goes on (a bright layer crossing it)."""
+RIDGE_RUN_MM = 2.0
+"""... and must then run on without a gap for this length ..."""
+RIDGE_SHORT_MM = 1.4
+RIDGE_SURE = 0.8
+"""... or for :data:`RIDGE_SHORT_MM` when its mean excess over the flanks is this fraction of the shaft's."""
+RIDGE_GAP_MM = 0.3
+"""Largest gap bridged within the ridge that goes on."""
+RIDGE_MIN_MM = 2.0
+"""The ridge must go on at least this far beyond the half-contrast end to move the tip."""
+RIDGE_REACH_MM = 15.0
+"""Farthest the ridge is followed beyond the half-contrast end."""
+
+
+def _ridge_end(s: FloatArray, cross: FloatArray, last: int, step: float) -> tuple[float, float] | None:
+    """Where the shaft's ridge ends when it goes on beyond the end at index ``last`` of ``s``.
+
+    A shaft that runs from bright into darker tissue, or fades towards its tip, drops under the threshold
+    set by its whole length before its tip. Beyond that end the ridge itself is followed, not the
+    brightness: the cross-profile (the rows of ``cross``, at :data:`RIDGE_OFFSETS_MM` from the line),
+    smoothed along the line over :data:`RIDGE_SMOOTH_MM`, must peak on the line and stand above both
+    flanks by :data:`RIDGE_WEAK` of the shaft's excess over the last :data:`RIDGE_BACK_MM` before that
+    end (speckle peaks on the line only here and there; an edge stands above one flank only). The ridge
+    may start up to :data:`RIDGE_JUMP_MM` beyond the end (a bright layer crossing the shaft) and must
+    then run on for :data:`RIDGE_RUN_MM` (or :data:`RIDGE_SHORT_MM` when as strong as :data:`RIDGE_SURE`
+    of the shaft); later gaps up to :data:`RIDGE_GAP_MM` are bridged. Its last point standing
+    :data:`RIDGE_FRACTION` above the flanks must lie :data:`RIDGE_MIN_MM` or more beyond the end; the tip
+    is then where the profile along the line falls half-way between the shaft and flank levels of the
+    last 2 mm of the ridge. Returns that arc length and the step (shaft minus flanks) for
+    :func:`_fit_end`, or ``None`` when the ridge does not go on.
+    """
+    n = 2 * round(0.5 * RIDGE_SMOOTH_MM / step) + 1
+    i0 = max(0, last - round(RIDGE_BACK_MM / step))
+    i1 = min(s.size, last + round(RIDGE_REACH_MM / step))
+    j0 = last - i0
+    if i1 - last < round(RIDGE_MIN_MM / step) or j0 < n:
+        return None
+    rows = np.ascontiguousarray(cross[:, i0:i1])
+    smooth = cv2.blur(rows, (n, 1), borderType=cv2.BORDER_REPLICATE)
+    # above both flanks: an edge (bright on one side, dark on the other) is no ridge
+    excess = smooth[3] - np.maximum(smooth[0:2].mean(axis=0), smooth[5:7].mean(axis=0))
+    reference = float(np.median(excess[:j0]))
+    if reference <= 0.0:
+        return None
+    # on the ridge: the cross-profile peaks on the line; strong: it also stands well above its flanks
+    on_ridge = (smooth.argmax(axis=0) == 3) & (excess >= RIDGE_WEAK * reference)
+    strong = on_ridge & (excess >= RIDGE_FRACTION * reference)
+    good = np.flatnonzero(on_ridge)
+    good = good[good > j0]
+    if good.size == 0:
+        return None
+    # runs of the ridge; one gap up to RIDGE_JUMP_MM until a run of 1 mm, then gaps up to RIDGE_GAP_MM
+    split = np.flatnonzero(np.diff(good) > 1)
+    starts, ends = good[np.concatenate([[0], split + 1])], good[np.concatenate([split, [good.size - 1]])]
+    last_on, established = j0, False
+    for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+        if a - last_on > round((RIDGE_GAP_MM if established else RIDGE_JUMP_MM) / step):
+            break
+        run = (b - a) * step
+        sure = run >= RIDGE_RUN_MM or (
+            run >= RIDGE_SHORT_MM and float(excess[a : b + 1].mean()) >= RIDGE_SURE * reference
+        )
+        last_on, established = b, established or sure
+    chain = np.flatnonzero(strong[j0 + 1 : last_on + 1])
+    if not established or chain.size == 0 or (chain[-1] + 1) * step < RIDGE_MIN_MM:
+        return None
+    end = int(chain[-1]) + j0 + 1
+    # the local levels over the last 2 mm of the ridge, and the half-way crossing after it
+    box = np.ones(7) / 7
+    lo = max(0, end - round(2.0 / step))
+    shaft = np.convolve(rows[2:5].max(axis=0), box, mode="same")
+    flanks = np.convolve(rows[[0, 1, 5, 6]].mean(axis=0), box, mode="same")
+    level, floor = float(np.median(shaft[lo:end])), float(np.median(flanks[lo:end]))
+    if level <= floor:
+        return None
+    half = floor + 0.5 * (level - floor)
+    k = end
+    while k > end - n and shaft[k] < half:
+        k -= 1
+    while k + 1 < shaft.size and shaft[k + 1] >= half and k - end < n:
+        k += 1
+    s_end = float(s[i0 + k])
+    if k + 1 < shaft.size and shaft[k] > shaft[k + 1]:
+        s_end += step * (shaft[k] - half) / (shaft[k] - shaft[k + 1])
+    return s_end, level - floor
+
+
+RIDGE_OFFSETS_MM = (-1.0, -0.6, -0.2, 0.0, 0.2, 0.6, 1.0)
+"""Cross-profile offsets from the line read by :func:`_ridge_end`."""
+RIDGE_MIN_ANGLE_DEG = 25.0
+"""A shaft flatter than this is not carried on: laterally elongated speckle lines up with it."""
+
+
+def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) -> tuple[float, float] | None:
+    """The tip of ``candidate`` carried on along its ridge (:func:`_ridge_end`), or ``None`` if it ends.
+
+    The line runs through the tip at the angle there (the distal angle of a bent needle); a shaft flatter
+    than :data:`RIDGE_MIN_ANGLE_DEG` is not carried on. The shaft before the tip gives the reference
+    excess; the new end is refined by :func:`_fit_end`.
+    """
+    if abs(candidate.tip_angle_deg) < RIDGE_MIN_ANGLE_DEG:
+        return None
+    theta = math.radians(candidate.tip_angle_deg)
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
+    line = _Line(tip, _oriented(math.cos(theta), math.sin(theta)))
+    lo, hi = _image_span(frame, line)
+    back = min(RIDGE_BACK_MM, candidate.length_mm)
+    if lo > -back or hi < RIDGE_MIN_MM:
+        return None
+    s = (
+        np.arange(-round(back / step), math.floor(min(hi, RIDGE_REACH_MM) / step) + 1, dtype=np.float64)
+        * step
+    )
+    cross, _ = _profiles(frame, line, s, RIDGE_OFFSETS_MM)
+    last = round(back / step)
+    found = _ridge_end(s, cross, last, step)
+    if found is None:
+        return None
+    s_end, step_size = found
+    fitted = _fit_end(s, cross[2:5].max(axis=0), s_end, step_size)
+    s_end = s_end if fitted is None else fitted
+    end = tip + s_end * line.direction
+    return float(end[0]), float(end[1])
+
+
+RIDGE_HOLD = 0.8
+"""Fraction of a previously reported stretch beyond the tip where the ridge must still be, to keep it."""
+
+
+def _ridge_holds(frame: Frame, candidate: ShaftCandidate, reach_mm: float, *, step: float = 0.1) -> bool:
+    """Whether the shaft's ridge is still there up to ``reach_mm`` beyond the tip of ``candidate``.
+
+    For a stretch already reported in the frame before, with gaps anywhere: over at least
+    :data:`RIDGE_HOLD` of it, the smoothed cross-profile peaks on the line and stands above both flanks
+    by :data:`RIDGE_WEAK` of the shaft's excess before the tip, and on average by :data:`RIDGE_SURE` of it
+    (speckle lined up with the shaft beyond a tip is weaker).
+    """
+    if abs(candidate.tip_angle_deg) < RIDGE_MIN_ANGLE_DEG:
+        return False
+    theta = math.radians(candidate.tip_angle_deg)
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
+    line = _Line(tip, _oriented(math.cos(theta), math.sin(theta)))
+    lo, hi = _image_span(frame, line)
+    back = min(RIDGE_BACK_MM, candidate.length_mm)
+    if lo > -back or hi < reach_mm or reach_mm < 1.0:
+        return False
+    s = np.arange(-round(back / step), math.floor(reach_mm / step) + 1, dtype=np.float64) * step
+    cross, _ = _profiles(frame, line, s, RIDGE_OFFSETS_MM)
+    n = 2 * round(0.5 * RIDGE_SMOOTH_MM / step) + 1
+    smooth = cv2.blur(np.ascontiguousarray(cross), (n, 1), borderType=cv2.BORDER_REPLICATE)
+    excess = smooth[3] - np.maximum(smooth[0:2].mean(axis=0), smooth[5:7].mean(axis=0))
+    reference = float(np.median(excess[s <= 0.0]))
+    beyond = (s > 0.5) & (s <= reach_mm - 0.5)
+    if reference <= 0.0 or beyond.sum() < 5:
+        return False
+    ridge = (smooth.argmax(axis=0) == 3) & (excess >= RIDGE_WEAK * reference)
+    strength = float(excess[beyond].mean()) / reference
+    return float(ridge[beyond].mean()) >= RIDGE_HOLD and strength >= RIDGE_SURE
+
+
 def _erfc(x: FloatArray) -> FloatArray:
     """Complementary error function (Abramowitz and Stegun 7.1.26, absolute error below 1.5e-7)."""
     z = np.abs(x)
@@ -847,10 +1016,12 @@ class NeedleTracker:
         self._streak = 0
         self._misses = 0
         self._confirmed = False
+        self._shown_tip: tuple[float, float] | None = None  # the tip reported in the frame before
 
     def reset(self) -> None:
         """Forget the track (for example after the probe was moved to another view)."""
         self._last, self._angle, self._streak, self._misses, self._confirmed = None, float("nan"), 0, 0, False
+        self._shown_tip = None
 
     def __call__(self, frame: Frame, *, work: NDArray[np.uint8] | None = None) -> NeedleObservation:
         """Track the needle in the next frame.
@@ -891,16 +1062,40 @@ class NeedleTracker:
         self._confirmed = self._confirmed or self._streak >= needed
         if not self._confirmed:
             return NeedleObservation(False)
+        shown = self._reported(frame, chosen, consistent)
         return NeedleObservation(
             True,
-            chosen.tip_x_mm,
-            chosen.tip_z_mm,
+            shown.tip_x_mm,
+            shown.tip_z_mm,
             self._angle,
-            chosen.length_mm,
+            shown.length_mm,
             self._confidence(chosen),
             chosen.start_x_mm,
             chosen.start_z_mm,
         )
+
+    def _reported(self, frame: Frame, chosen: ShaftCandidate, consistent: bool) -> ShaftCandidate:
+        """The shaft as reported: its tip carried on where its ridge goes on (:func:`_ridge_tip`).
+
+        Only the report moves; the track keeps the detected shaft, so that association, the tip-jump
+        test along the tracked line and confirmation work on the same shaft from frame to frame. A tip
+        reported further on in the frame before is kept along the same line while the ridge is still
+        there (:func:`_ridge_holds`): the needle does not jump back, a faint stretch of it fades.
+        """
+        tip = _ridge_tip(frame, chosen)
+        shown = chosen if tip is None else replace(chosen, tip_x_mm=tip[0], tip_z_mm=tip[1])
+        before = self._shown_tip if consistent else None
+        if before is not None:
+            theta = math.radians(chosen.tip_angle_deg)
+            direction = _oriented(math.cos(theta), math.sin(theta))
+            detected = np.array([chosen.tip_x_mm, chosen.tip_z_mm])
+            reach = float(np.dot(np.asarray(before) - detected, direction))
+            now = float(np.dot(np.array([shown.tip_x_mm, shown.tip_z_mm]) - detected, direction))
+            if reach > now + 1.0 and _ridge_holds(frame, chosen, reach):
+                kept = detected + reach * direction
+                shown = replace(chosen, tip_x_mm=float(kept[0]), tip_z_mm=float(kept[1]))
+        self._shown_tip = (shown.tip_x_mm, shown.tip_z_mm)
+        return shown
 
     def _consistent(self, new: ShaftCandidate, old: ShaftCandidate) -> bool:
         tolerance = self.angle_tolerance_deg if self._confirmed else self.confirm_angle_deg
