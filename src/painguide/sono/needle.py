@@ -10,7 +10,8 @@ background and enter from the side (or top) of the image, as an in-plane needle 
 
 Once a track is confirmed, the tracker first looks along the tracked line (a search band of about
 1 mm) and accepts a fainter shaft there. A faint needle is found where it is expected, and a new needle
-must still meet the strict test.
+must still meet the strict test. A confirmed track that is lost is remembered for a while and taken up
+again at once when the needle is found on it again.
 
 Positions are in millimetres from the top-left pixel centre of the image region (``x_mm`` lateral,
 ``z_mm`` depth); the angle is to the horizontal, positive when the needle goes deeper to the right.
@@ -166,7 +167,11 @@ class NeedleDetector:
     ridge_sigmas_px : tuple of float
         Scales of the ridge filter in working pixels.
     max_candidates : int
-        Coarse lines refined at full resolution per frame.
+        Distinct shafts refined at full resolution per frame.
+    max_refined : int
+        Most coarse lines refined per frame: a refinement that fails or ends on a shaft already refined
+        (it may still pass where the other did not) does not count towards ``max_candidates``, so the next
+        line is refined, up to this many.
     max_continuation : float
         Largest :attr:`ShaftCandidate.continuation` of a new track.
     max_tip_jump_mm : float
@@ -213,7 +218,8 @@ class NeedleDetector:
         edge_tolerance_mm: float = 4.0,
         track_contrast: float = 1.0,
         ridge_sigmas_px: tuple[float, ...] = (1.0, 2.0),
-        max_candidates: int = 3,
+        max_candidates: int = 5,
+        max_refined: int = 7,
         max_continuation: float = 0.3,
         max_tip_jump_mm: float = 4.0,
         shallow_deg: float = 15.0,
@@ -237,6 +243,7 @@ class NeedleDetector:
         self.track_contrast = track_contrast
         self.ridge_sigmas_px = ridge_sigmas_px
         self.max_candidates = max_candidates
+        self.max_refined = max_refined
         self.max_continuation = max_continuation
         self.max_tip_jump_mm = max_tip_jump_mm
         self.shallow_deg = shallow_deg
@@ -293,21 +300,31 @@ class NeedleDetector:
         Returns
         -------
         list of ShaftCandidate
-            At most three candidates, sorted by decreasing contrast times length; a single candidate
-            when the prior shaft is found again.
+            The plausible refined candidates (a shaft refined from two coarse lines may appear twice),
+            sorted by decreasing contrast times the square root of the length; a single candidate when the
+            prior shaft is found again.
         """
         if prior is not None:
             tracked = self.follow(frame, prior)
             if tracked is not None:
                 return [tracked]
         lines = self._coarse_lines(frame, self.working(frame) if work is None else work)
-        out = []
-        for line, extent in lines[: self.max_candidates]:
+        out: list[ShaftCandidate] = []
+        refined: list[ShaftCandidate] = []
+        tried = 0
+        for line, extent in lines:
+            if len(refined) >= self.max_candidates or tried >= self.max_refined:
+                break
+            tried += 1
             candidate = self._refine(frame, line, extent)
-            if candidate is not None and self._plausible(candidate, frame, self.min_contrast):
+            if candidate is None:
+                continue  # a failed refinement does not use up a candidate
+            if not any(_same_shaft(candidate, other) for other in refined):
+                refined.append(candidate)  # a repeated one is kept but does not use one up either
+            if self._plausible(candidate, frame, self.min_contrast):
                 out.append(candidate)
         out.sort(key=lambda c: -c.contrast * math.sqrt(c.length_mm))
-        return out[:3]
+        return out
 
     def follow(self, frame: Frame, prior: ShaftCandidate) -> ShaftCandidate | None:
         """Look for the shaft along a tracked line (search band about 1 mm) with the relaxed contrast."""
@@ -418,6 +435,14 @@ class NeedleDetector:
             reach = self.max_skin_distance_mm * math.tan(math.radians(abs(c.angle_deg)))
             return c.start_z_mm <= tol + reach
         return True
+
+
+def _same_shaft(a: ShaftCandidate, b: ShaftCandidate, *, tol_mm: float = 1.0) -> bool:
+    """Whether two refined shafts are the same: both ends within ``tol_mm`` of each other."""
+    return (
+        math.hypot(a.start_x_mm - b.start_x_mm, a.start_z_mm - b.start_z_mm) <= tol_mm
+        and math.hypot(a.tip_x_mm - b.tip_x_mm, a.tip_z_mm - b.tip_z_mm) <= tol_mm
+    )
 
 
 def _over_shadow(work: NDArray[np.uint8], top: FloatArray, bottom: FloatArray, offset_px: float) -> bool:
@@ -818,6 +843,11 @@ class NeedleTracker:
         A new track whose first detection has at least this contrast and at most this RMS distance from a
         straight line is reported at once, without waiting for confirming frames (on the development
         scenes no other structure came near; ``inf`` turns it off).
+    reacquire_frames : int
+        For this many frames after a confirmed track was dropped (a needle out of the plane for a moment,
+        or too faint for a few frames), it is searched first along its line with the relaxed contrast, as
+        a confirmed track is, and a shaft found there or a detection consistent with it is reported at
+        once, without new confirming frames. 0 turns it off.
     """
 
     def __init__(
@@ -832,6 +862,7 @@ class NeedleTracker:
         smoothing: float = 0.6,
         strong_contrast: float = 4.5,
         strong_residual_mm: float = 0.1,
+        reacquire_frames: int = 20,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -842,6 +873,9 @@ class NeedleTracker:
         self.smoothing = smoothing
         self.strong_contrast = strong_contrast
         self.strong_residual_mm = strong_residual_mm
+        self.reacquire_frames = reacquire_frames
+        self._lost: ShaftCandidate | None = None
+        self._lost_age = 0
         self._last: ShaftCandidate | None = None
         self._angle = float("nan")
         self._streak = 0
@@ -851,6 +885,13 @@ class NeedleTracker:
     def reset(self) -> None:
         """Forget the track (for example after the probe was moved to another view)."""
         self._last, self._angle, self._streak, self._misses, self._confirmed = None, float("nan"), 0, 0, False
+        self._lost, self._lost_age = None, 0
+
+    def _drop(self) -> None:
+        """Drop the track after too many misses; a confirmed one is remembered for re-acquisition."""
+        lost, age = (self._last, 0) if self._confirmed else (self._lost, self._lost_age)
+        self.reset()
+        self._lost, self._lost_age = lost, age
 
     def __call__(self, frame: Frame, *, work: NDArray[np.uint8] | None = None) -> NeedleObservation:
         """Track the needle in the next frame.
@@ -867,14 +908,30 @@ class NeedleTracker:
         NeedleObservation
             Tip, angle, length and confidence, or ``visible=False``.
         """
+        if self._lost is not None:
+            self._lost_age += 1
+            if self._confirmed or self._lost_age > self.reacquire_frames:
+                self._lost, self._lost_age = None, 0
         prior = self._last if self._confirmed else None
-        chosen = self._associate(self.detector(frame, work=work, prior=prior))
+        chosen = None
+        if prior is None and self._lost is not None:
+            chosen = self.detector.follow(frame, self._lost)
+            if chosen is not None:  # found again along the track lost a moment ago
+                self._last, self._confirmed, self._streak = self._lost, True, 1
+        if chosen is None:
+            chosen = self._associate(self.detector(frame, work=work, prior=prior))
         if chosen is None:
             self._misses += 1
             self._streak = 0
             if self._misses > self.coast_frames:
-                self.reset()
+                self._drop()
             return NeedleObservation(False)
+        if (
+            not self._confirmed
+            and self._lost is not None
+            and self._consistent(chosen, self._lost, tolerance=self.angle_tolerance_deg)
+        ):
+            self._last, self._confirmed = self._lost, True  # the lost track, found by the full search
         consistent = self._last is not None and self._consistent(chosen, self._last)
         if not consistent and self._last is not None:
             self._confirmed = False  # another line: it must be confirmed as a new track
@@ -902,8 +959,11 @@ class NeedleTracker:
             chosen.start_z_mm,
         )
 
-    def _consistent(self, new: ShaftCandidate, old: ShaftCandidate) -> bool:
-        tolerance = self.angle_tolerance_deg if self._confirmed else self.confirm_angle_deg
+    def _consistent(
+        self, new: ShaftCandidate, old: ShaftCandidate, *, tolerance: float | None = None
+    ) -> bool:
+        if tolerance is None:
+            tolerance = self.angle_tolerance_deg if self._confirmed else self.confirm_angle_deg
         if abs(new.angle_deg - old.angle_deg) > tolerance:
             return False
         theta = math.radians(old.angle_deg)
