@@ -71,6 +71,8 @@ class ShaftCandidate:
     distal_angle_deg : float
         Angle of the distal part of the shaft (the last :data:`DISTAL_MM` before the tip), which differs
         from ``angle_deg`` when the needle bends; ``nan`` when it was not measured.
+    weak : bool
+        Found only by the weak rule (:meth:`NeedleDetector.weak`): below the contrast a new track needs.
     """
 
     start_x_mm: float
@@ -82,6 +84,7 @@ class ShaftCandidate:
     residual_mm: float
     continuation: float = 0.0
     distal_angle_deg: float = float("nan")
+    weak: bool = False
 
     @property
     def length_mm(self) -> float:
@@ -205,6 +208,12 @@ class NeedleDetector:
         development scenes no structure other than a needle did so (tuned on development seeds).
     faint_contrast : float
         Contrast such a long, straight, oblique new track needs.
+    weak_deg, weak_length_mm, weak_residual_mm, weak_contrast : float
+        With ``weak=True`` a search also returns a shaft below its new-track contrast that is at least
+        ``weak_deg`` from the horizontal, at least ``weak_length_mm`` long, at most ``weak_residual_mm``
+        from a straight line, ends in tissue and has at least ``weak_contrast``: a short faint needle
+        standing still (the tracker reports it only after :attr:`NeedleTracker.weak_frames` consistent
+        frames; on the development scenes no needle-free frame had such a shaft).
     """
 
     def __init__(
@@ -218,8 +227,8 @@ class NeedleDetector:
         edge_tolerance_mm: float = 4.0,
         track_contrast: float = 1.0,
         ridge_sigmas_px: tuple[float, ...] = (1.0, 2.0),
-        max_candidates: int = 5,
-        max_refined: int = 7,
+        max_candidates: int = 3,
+        max_refined: int = 5,
         max_continuation: float = 0.3,
         max_tip_jump_mm: float = 4.0,
         shallow_deg: float = 15.0,
@@ -233,6 +242,10 @@ class NeedleDetector:
         faint_contrast: float = 0.8,
         faint_length_mm: float = 6.0,
         faint_residual_mm: float = 0.12,
+        weak_deg: float = 25.0,
+        weak_length_mm: float = 5.0,
+        weak_residual_mm: float = 0.25,
+        weak_contrast: float = 1.5,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -257,6 +270,10 @@ class NeedleDetector:
         self.faint_contrast = faint_contrast
         self.faint_length_mm = faint_length_mm
         self.faint_residual_mm = faint_residual_mm
+        self.weak_deg = weak_deg
+        self.weak_length_mm = weak_length_mm
+        self.weak_residual_mm = weak_residual_mm
+        self.weak_contrast = weak_contrast
 
     def new_track_contrast(self, c: ShaftCandidate) -> float:
         """Contrast a shaft needs to start a new track, from its angle, length and straightness."""
@@ -274,6 +291,17 @@ class NeedleDetector:
             needed = min(needed, self.faint_contrast)
         return needed
 
+    def weak(self, c: ShaftCandidate) -> bool:
+        """Whether a shaft below its new-track contrast still meets the weak rule (see ``weak_deg``)."""
+        return (
+            c.contrast < self.new_track_contrast(c)
+            and c.contrast >= self.weak_contrast
+            and abs(c.angle_deg) >= self.weak_deg
+            and c.length_mm >= self.weak_length_mm
+            and c.residual_mm <= self.weak_residual_mm
+            and c.continuation <= self.max_continuation
+        )
+
     def working(self, frame: Frame) -> NDArray[np.uint8]:
         """The frame downsampled to the working pixel size (shared with the spread detector)."""
         ws = self.work_spacing_mm
@@ -285,6 +313,7 @@ class NeedleDetector:
         *,
         work: NDArray[np.uint8] | None = None,
         prior: ShaftCandidate | None = None,
+        weak: bool = False,
     ) -> list[ShaftCandidate]:
         """Return shaft candidates, best first (empty when no needle-like structure is found).
 
@@ -296,6 +325,8 @@ class NeedleDetector:
             The frame already downsampled by :meth:`working`.
         prior : ShaftCandidate, optional
             The shaft of a confirmed track: it is searched first, with the lower ``track_contrast``.
+        weak : bool
+            Also return shafts that meet only the weak rule (see :meth:`weak`).
 
         Returns
         -------
@@ -321,8 +352,8 @@ class NeedleDetector:
                 continue  # a failed refinement does not use up a candidate
             if not any(_same_shaft(candidate, other) for other in refined):
                 refined.append(candidate)  # a repeated one is kept but does not use one up either
-            if self._plausible(candidate, frame, self.min_contrast):
-                out.append(candidate)
+            if self._plausible(candidate, frame, self.min_contrast, weak=weak):
+                out.append(replace(candidate, weak=True) if weak and self.weak(candidate) else candidate)
         out.sort(key=lambda c: -c.contrast * math.sqrt(c.length_mm))
         return out
 
@@ -409,13 +440,13 @@ class NeedleDetector:
             return candidate  # the distal shaft lies on the straight line
         return _follow_bend(frame, line, candidate)
 
-    def _plausible(self, c: ShaftCandidate, frame: Frame, min_contrast: float) -> bool:
+    def _plausible(self, c: ShaftCandidate, frame: Frame, min_contrast: float, *, weak: bool = False) -> bool:
         lo, hi = self.angle_range_deg
         if c.length_mm < self.min_length_mm or not lo <= abs(c.angle_deg) <= hi:
             return False
         strict = min_contrast >= self.min_contrast
         if strict:
-            min_contrast = self.new_track_contrast(c)
+            min_contrast = self.weak_contrast if weak and self.weak(c) else self.new_track_contrast(c)
         limit = self.max_residual_mm * (self.new_track_residual if strict else 1.0)
         if c.contrast < min_contrast or c.residual_mm > limit:
             return False
@@ -848,6 +879,15 @@ class NeedleTracker:
         or too faint for a few frames), it is searched first along its line with the relaxed contrast, as
         a confirmed track is, and a shaft found there or a detection consistent with it is reported at
         once, without new confirming frames. 0 turns it off.
+    reacquire_after : int
+        Only a track reported in at least this many frames is remembered so.
+    weak_frames : int
+        Consistent detections a new track needs when its shaft meets only the detector's weak rule
+        (:meth:`NeedleDetector.weak`); 0 turns the weak rule off.
+    ends_mm, ends_below_mm : float
+        Two detections of a new track shorter than ``ends_below_mm`` are also consistent when both ends
+        lie within ``ends_mm`` of each other: a short shaft measures its angle poorly (a few degrees from
+        frame to frame) while its ends stay put.
     """
 
     def __init__(
@@ -863,6 +903,10 @@ class NeedleTracker:
         strong_contrast: float = 4.5,
         strong_residual_mm: float = 0.1,
         reacquire_frames: int = 20,
+        reacquire_after: int = 5,
+        weak_frames: int = 3,
+        ends_mm: float = 0.6,
+        ends_below_mm: float = 10.0,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -874,6 +918,11 @@ class NeedleTracker:
         self.strong_contrast = strong_contrast
         self.strong_residual_mm = strong_residual_mm
         self.reacquire_frames = reacquire_frames
+        self.reacquire_after = reacquire_after
+        self._reported = 0
+        self.weak_frames = weak_frames
+        self.ends_mm = ends_mm
+        self.ends_below_mm = ends_below_mm
         self._lost: ShaftCandidate | None = None
         self._lost_age = 0
         self._last: ShaftCandidate | None = None
@@ -885,11 +934,14 @@ class NeedleTracker:
     def reset(self) -> None:
         """Forget the track (for example after the probe was moved to another view)."""
         self._last, self._angle, self._streak, self._misses, self._confirmed = None, float("nan"), 0, 0, False
-        self._lost, self._lost_age = None, 0
+        self._lost, self._lost_age, self._reported = None, 0, 0
 
     def _drop(self) -> None:
         """Drop the track after too many misses; a confirmed one is remembered for re-acquisition."""
-        lost, age = (self._last, 0) if self._confirmed else (self._lost, self._lost_age)
+        if self._confirmed:
+            lost, age = (self._last, 0) if self._reported >= self.reacquire_after else (None, 0)
+        else:
+            lost, age = self._lost, self._lost_age
         self.reset()
         self._lost, self._lost_age = lost, age
 
@@ -919,7 +971,8 @@ class NeedleTracker:
             if chosen is not None:  # found again along the track lost a moment ago
                 self._last, self._confirmed, self._streak = self._lost, True, 1
         if chosen is None:
-            chosen = self._associate(self.detector(frame, work=work, prior=prior))
+            found = self.detector(frame, work=work, prior=prior, weak=self.weak_frames > 0)
+            chosen = self._associate(found)
         if chosen is None:
             self._misses += 1
             self._streak = 0
@@ -934,7 +987,7 @@ class NeedleTracker:
             self._last, self._confirmed = self._lost, True  # the lost track, found by the full search
         consistent = self._last is not None and self._consistent(chosen, self._last)
         if not consistent and self._last is not None:
-            self._confirmed = False  # another line: it must be confirmed as a new track
+            self._confirmed, self._reported = False, 0  # another line: it must be confirmed as a new track
         self._streak = self._streak + 1 if consistent or self._last is None else 1
         self._misses = 0
         if consistent and math.isfinite(self._angle):
@@ -945,9 +998,12 @@ class NeedleTracker:
         needed = self.confirm_frames + (chosen.length_mm < self.short_mm)
         if chosen.contrast >= self.strong_contrast and chosen.residual_mm <= self.strong_residual_mm:
             needed = 1
+        if not self._confirmed and chosen.weak:
+            needed = max(needed, self.weak_frames)
         self._confirmed = self._confirmed or self._streak >= needed
         if not self._confirmed:
             return NeedleObservation(False)
+        self._reported += 1
         return NeedleObservation(
             True,
             chosen.tip_x_mm,
@@ -964,6 +1020,11 @@ class NeedleTracker:
     ) -> bool:
         if tolerance is None:
             tolerance = self.angle_tolerance_deg if self._confirmed else self.confirm_angle_deg
+            if not self._confirmed and max(new.length_mm, old.length_mm) < self.ends_below_mm:
+                start = math.hypot(new.start_x_mm - old.start_x_mm, new.start_z_mm - old.start_z_mm)
+                tip = math.hypot(new.tip_x_mm - old.tip_x_mm, new.tip_z_mm - old.tip_z_mm)
+                if max(start, tip) <= self.ends_mm:
+                    return True
         if abs(new.angle_deg - old.angle_deg) > tolerance:
             return False
         theta = math.radians(old.angle_deg)
