@@ -179,6 +179,10 @@ class NeedleDetector:
         Largest :attr:`ShaftCandidate.continuation` of a new track.
     max_tip_jump_mm : float
         Largest tip movement between frames accepted along a tracked line.
+    follow_continuation : float
+        Along a tracked line flatter than ``steep_deg``, a shaft whose :attr:`ShaftCandidate.continuation`
+        exceeds this while the line goes on inside the image beyond its tip is not the needle: a curved
+        fascia whose sloping part was taken for a needle entering from the side (a track on it is lost).
     shallow_deg : float
         A new track flatter than this needs 1.5 times ``min_contrast`` (specular shafts are bright there).
     new_track_residual : float
@@ -231,6 +235,7 @@ class NeedleDetector:
         max_refined: int = 5,
         max_continuation: float = 0.3,
         max_tip_jump_mm: float = 4.0,
+        follow_continuation: float = 0.5,
         shallow_deg: float = 15.0,
         new_track_residual: float = 1.0,
         hough_lines: int = 6,
@@ -259,6 +264,7 @@ class NeedleDetector:
         self.max_refined = max_refined
         self.max_continuation = max_continuation
         self.max_tip_jump_mm = max_tip_jump_mm
+        self.follow_continuation = follow_continuation
         self.shallow_deg = shallow_deg
         self.new_track_residual = new_track_residual
         self.hough_lines = hough_lines
@@ -371,7 +377,14 @@ class NeedleDetector:
             # the distal refit ran on into another bright structure: keep the straight shaft
             straight = self._refine(frame, line, (0.0, prior.length_mm), tracked=True, bend=False)
             candidate = straight if straight is not None else candidate
-        return candidate if self._jump(candidate, prior) <= self.max_tip_jump_mm else None
+        if self._jump(candidate, prior) > self.max_tip_jump_mm:
+            return None
+        if abs(candidate.angle_deg) < self.steep_deg and candidate.continuation > self.follow_continuation:
+            start = np.array([candidate.start_x_mm, candidate.start_z_mm])
+            _, end = _image_span(frame, _Line(start, direction))
+            if end - candidate.length_mm > 1.0:
+                return None  # the line goes on beyond the tip inside the image: a fascia, not a needle
+        return candidate
 
     @staticmethod
     def _jump(new: ShaftCandidate, old: ShaftCandidate) -> float:

@@ -149,3 +149,16 @@ def test_weak_shaft_needs_more_frames_and_steady_ends_confirm_a_short_one() -> N
     wander = [_shaft(30.0 + 3.0 * (i % 2), 6.5) for i in range(4)]
     assert _run(wander) == [False, True, True, True]
     assert not any(_run(wander, ends_mm=0.0))
+
+
+def test_track_along_a_curving_fascia_is_lost_and_a_needle_is_kept() -> None:
+    """Along a track, a flat shaft whose line goes on beyond its tip (a curving fascia) is not followed."""
+    theta = math.radians(18.0)
+    end = (12.0 * math.cos(theta), 8.0 + 12.0 * math.sin(theta))
+    prior = ShaftCandidate(0.0, 8.0, end[0], end[1], 18.0, 3.0, 0.1)
+    needle = (0.0, 8.0, 18.0, 12.0, 40.0, 0.15)
+    fascia = _frame([needle, (end[0], end[1], 9.0, 20.0, 40.0, 0.15)])  # bends by 9 degrees and goes on
+    detector = NeedleDetector()
+    assert detector.follow(_frame([needle]), prior) is not None
+    assert detector.follow(fascia, prior) is None
+    assert NeedleDetector(follow_continuation=1.0).follow(fascia, prior) is not None
