@@ -10,7 +10,8 @@ background and enter from the side (or top) of the image, as an in-plane needle 
 
 Once a track is confirmed, the tracker first looks along the tracked line (a search band of about
 1 mm) and accepts a fainter shaft there. A faint needle is found where it is expected, and a new needle
-must still meet the strict test.
+must still meet the strict test. A confirmed track that is lost is remembered for a while and taken up
+again at once when the needle is found on it again.
 
 Positions are in millimetres from the top-left pixel centre of the image region (``x_mm`` lateral,
 ``z_mm`` depth); the angle is to the horizontal, positive when the needle goes deeper to the right.
@@ -70,6 +71,8 @@ class ShaftCandidate:
     distal_angle_deg : float
         Angle of the distal part of the shaft (the last :data:`DISTAL_MM` before the tip), which differs
         from ``angle_deg`` when the needle bends; ``nan`` when it was not measured.
+    weak : bool
+        Found only by the weak rule (:meth:`NeedleDetector.weak`): below the contrast a new track needs.
     """
 
     start_x_mm: float
@@ -81,6 +84,7 @@ class ShaftCandidate:
     residual_mm: float
     continuation: float = 0.0
     distal_angle_deg: float = float("nan")
+    weak: bool = False
 
     @property
     def length_mm(self) -> float:
@@ -166,11 +170,19 @@ class NeedleDetector:
     ridge_sigmas_px : tuple of float
         Scales of the ridge filter in working pixels.
     max_candidates : int
-        Coarse lines refined at full resolution per frame.
+        Distinct shafts refined at full resolution per frame.
+    max_refined : int
+        Most coarse lines refined per frame: a refinement that fails or ends on a shaft already refined
+        (it may still pass where the other did not) does not count towards ``max_candidates``, so the next
+        line is refined, up to this many.
     max_continuation : float
         Largest :attr:`ShaftCandidate.continuation` of a new track.
     max_tip_jump_mm : float
         Largest tip movement between frames accepted along a tracked line.
+    follow_continuation : float
+        Along a tracked line flatter than ``steep_deg``, a shaft whose :attr:`ShaftCandidate.continuation`
+        exceeds this while the line goes on inside the image beyond its tip is not the needle: a curved
+        fascia whose sloping part was taken for a needle entering from the side (a track on it is lost).
     shallow_deg : float
         A new track flatter than this needs 1.5 times ``min_contrast`` (specular shafts are bright there).
     new_track_residual : float
@@ -200,6 +212,12 @@ class NeedleDetector:
         development scenes no structure other than a needle did so (tuned on development seeds).
     faint_contrast : float
         Contrast such a long, straight, oblique new track needs.
+    weak_deg, weak_length_mm, weak_residual_mm, weak_contrast : float
+        With ``weak=True`` a search also returns a shaft below its new-track contrast that is at least
+        ``weak_deg`` from the horizontal, at least ``weak_length_mm`` long, at most ``weak_residual_mm``
+        from a straight line, ends in tissue and has at least ``weak_contrast``: a short faint needle
+        standing still (the tracker reports it only after :attr:`NeedleTracker.weak_frames` consistent
+        frames; on the development scenes no needle-free frame had such a shaft).
     """
 
     def __init__(
@@ -214,8 +232,10 @@ class NeedleDetector:
         track_contrast: float = 1.0,
         ridge_sigmas_px: tuple[float, ...] = (1.0, 2.0),
         max_candidates: int = 3,
+        max_refined: int = 5,
         max_continuation: float = 0.3,
         max_tip_jump_mm: float = 4.0,
+        follow_continuation: float = 0.5,
         shallow_deg: float = 15.0,
         new_track_residual: float = 1.0,
         hough_lines: int = 6,
@@ -227,6 +247,10 @@ class NeedleDetector:
         faint_contrast: float = 0.8,
         faint_length_mm: float = 6.0,
         faint_residual_mm: float = 0.12,
+        weak_deg: float = 25.0,
+        weak_length_mm: float = 5.0,
+        weak_residual_mm: float = 0.25,
+        weak_contrast: float = 1.5,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -237,8 +261,10 @@ class NeedleDetector:
         self.track_contrast = track_contrast
         self.ridge_sigmas_px = ridge_sigmas_px
         self.max_candidates = max_candidates
+        self.max_refined = max_refined
         self.max_continuation = max_continuation
         self.max_tip_jump_mm = max_tip_jump_mm
+        self.follow_continuation = follow_continuation
         self.shallow_deg = shallow_deg
         self.new_track_residual = new_track_residual
         self.hough_lines = hough_lines
@@ -250,6 +276,10 @@ class NeedleDetector:
         self.faint_contrast = faint_contrast
         self.faint_length_mm = faint_length_mm
         self.faint_residual_mm = faint_residual_mm
+        self.weak_deg = weak_deg
+        self.weak_length_mm = weak_length_mm
+        self.weak_residual_mm = weak_residual_mm
+        self.weak_contrast = weak_contrast
 
     def new_track_contrast(self, c: ShaftCandidate) -> float:
         """Contrast a shaft needs to start a new track, from its angle, length and straightness."""
@@ -267,6 +297,17 @@ class NeedleDetector:
             needed = min(needed, self.faint_contrast)
         return needed
 
+    def weak(self, c: ShaftCandidate) -> bool:
+        """Whether a shaft below its new-track contrast still meets the weak rule (see ``weak_deg``)."""
+        return (
+            c.contrast < self.new_track_contrast(c)
+            and c.contrast >= self.weak_contrast
+            and abs(c.angle_deg) >= self.weak_deg
+            and c.length_mm >= self.weak_length_mm
+            and c.residual_mm <= self.weak_residual_mm
+            and c.continuation <= self.max_continuation
+        )
+
     def working(self, frame: Frame) -> NDArray[np.uint8]:
         """The frame downsampled to the working pixel size (shared with the spread detector)."""
         ws = self.work_spacing_mm
@@ -278,6 +319,7 @@ class NeedleDetector:
         *,
         work: NDArray[np.uint8] | None = None,
         prior: ShaftCandidate | None = None,
+        weak: bool = False,
     ) -> list[ShaftCandidate]:
         """Return shaft candidates, best first (empty when no needle-like structure is found).
 
@@ -289,25 +331,37 @@ class NeedleDetector:
             The frame already downsampled by :meth:`working`.
         prior : ShaftCandidate, optional
             The shaft of a confirmed track: it is searched first, with the lower ``track_contrast``.
+        weak : bool
+            Also return shafts that meet only the weak rule (see :meth:`weak`).
 
         Returns
         -------
         list of ShaftCandidate
-            At most three candidates, sorted by decreasing contrast times length; a single candidate
-            when the prior shaft is found again.
+            The plausible refined candidates (a shaft refined from two coarse lines may appear twice),
+            sorted by decreasing contrast times the square root of the length; a single candidate when the
+            prior shaft is found again.
         """
         if prior is not None:
             tracked = self.follow(frame, prior)
             if tracked is not None:
                 return [tracked]
         lines = self._coarse_lines(frame, self.working(frame) if work is None else work)
-        out = []
-        for line, extent in lines[: self.max_candidates]:
+        out: list[ShaftCandidate] = []
+        refined: list[ShaftCandidate] = []
+        tried = 0
+        for line, extent in lines:
+            if len(refined) >= self.max_candidates or tried >= self.max_refined:
+                break
+            tried += 1
             candidate = self._refine(frame, line, extent)
-            if candidate is not None and self._plausible(candidate, frame, self.min_contrast):
-                out.append(candidate)
+            if candidate is None:
+                continue  # a failed refinement does not use up a candidate
+            if not any(_same_shaft(candidate, other) for other in refined):
+                refined.append(candidate)  # a repeated one is kept but does not use one up either
+            if self._plausible(candidate, frame, self.min_contrast, weak=weak):
+                out.append(replace(candidate, weak=True) if weak and self.weak(candidate) else candidate)
         out.sort(key=lambda c: -c.contrast * math.sqrt(c.length_mm))
-        return out[:3]
+        return out
 
     def follow(self, frame: Frame, prior: ShaftCandidate) -> ShaftCandidate | None:
         """Look for the shaft along a tracked line (search band about 1 mm) with the relaxed contrast."""
@@ -323,7 +377,14 @@ class NeedleDetector:
             # the distal refit ran on into another bright structure: keep the straight shaft
             straight = self._refine(frame, line, (0.0, prior.length_mm), tracked=True, bend=False)
             candidate = straight if straight is not None else candidate
-        return candidate if self._jump(candidate, prior) <= self.max_tip_jump_mm else None
+        if self._jump(candidate, prior) > self.max_tip_jump_mm:
+            return None
+        if abs(candidate.angle_deg) < self.steep_deg and candidate.continuation > self.follow_continuation:
+            start = np.array([candidate.start_x_mm, candidate.start_z_mm])
+            _, end = _image_span(frame, _Line(start, direction))
+            if end - candidate.length_mm > 1.0:
+                return None  # the line goes on beyond the tip inside the image: a fascia, not a needle
+        return candidate
 
     @staticmethod
     def _jump(new: ShaftCandidate, old: ShaftCandidate) -> float:
@@ -392,13 +453,13 @@ class NeedleDetector:
             return candidate  # the distal shaft lies on the straight line
         return _follow_bend(frame, line, candidate)
 
-    def _plausible(self, c: ShaftCandidate, frame: Frame, min_contrast: float) -> bool:
+    def _plausible(self, c: ShaftCandidate, frame: Frame, min_contrast: float, *, weak: bool = False) -> bool:
         lo, hi = self.angle_range_deg
         if c.length_mm < self.min_length_mm or not lo <= abs(c.angle_deg) <= hi:
             return False
         strict = min_contrast >= self.min_contrast
         if strict:
-            min_contrast = self.new_track_contrast(c)
+            min_contrast = self.weak_contrast if weak and self.weak(c) else self.new_track_contrast(c)
         limit = self.max_residual_mm * (self.new_track_residual if strict else 1.0)
         if c.contrast < min_contrast or c.residual_mm > limit:
             return False
@@ -418,6 +479,14 @@ class NeedleDetector:
             reach = self.max_skin_distance_mm * math.tan(math.radians(abs(c.angle_deg)))
             return c.start_z_mm <= tol + reach
         return True
+
+
+def _same_shaft(a: ShaftCandidate, b: ShaftCandidate, *, tol_mm: float = 1.0) -> bool:
+    """Whether two refined shafts are the same: both ends within ``tol_mm`` of each other."""
+    return (
+        math.hypot(a.start_x_mm - b.start_x_mm, a.start_z_mm - b.start_z_mm) <= tol_mm
+        and math.hypot(a.tip_x_mm - b.tip_x_mm, a.tip_z_mm - b.tip_z_mm) <= tol_mm
+    )
 
 
 def _over_shadow(work: NDArray[np.uint8], top: FloatArray, bottom: FloatArray, offset_px: float) -> bool:
@@ -987,6 +1056,20 @@ class NeedleTracker:
         A new track whose first detection has at least this contrast and at most this RMS distance from a
         straight line is reported at once, without waiting for confirming frames (on the development
         scenes no other structure came near; ``inf`` turns it off).
+    reacquire_frames : int
+        For this many frames after a confirmed track was dropped (a needle out of the plane for a moment,
+        or too faint for a few frames), it is searched first along its line with the relaxed contrast, as
+        a confirmed track is, and a shaft found there or a detection consistent with it is reported at
+        once, without new confirming frames. 0 turns it off.
+    reacquire_after : int
+        Only a track reported in at least this many frames is remembered so.
+    weak_frames : int
+        Consistent detections a new track needs when its shaft meets only the detector's weak rule
+        (:meth:`NeedleDetector.weak`); 0 turns the weak rule off.
+    ends_mm, ends_below_mm : float
+        Two detections of a new track shorter than ``ends_below_mm`` are also consistent when both ends
+        lie within ``ends_mm`` of each other: a short shaft measures its angle poorly (a few degrees from
+        frame to frame) while its ends stay put.
     """
 
     def __init__(
@@ -1001,6 +1084,11 @@ class NeedleTracker:
         smoothing: float = 0.6,
         strong_contrast: float = 4.5,
         strong_residual_mm: float = 0.1,
+        reacquire_frames: int = 20,
+        reacquire_after: int = 5,
+        weak_frames: int = 3,
+        ends_mm: float = 0.6,
+        ends_below_mm: float = 10.0,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -1011,6 +1099,14 @@ class NeedleTracker:
         self.smoothing = smoothing
         self.strong_contrast = strong_contrast
         self.strong_residual_mm = strong_residual_mm
+        self.reacquire_frames = reacquire_frames
+        self.reacquire_after = reacquire_after
+        self._reported = 0
+        self.weak_frames = weak_frames
+        self.ends_mm = ends_mm
+        self.ends_below_mm = ends_below_mm
+        self._lost: ShaftCandidate | None = None
+        self._lost_age = 0
         self._last: ShaftCandidate | None = None
         self._angle = float("nan")
         self._streak = 0
@@ -1022,6 +1118,16 @@ class NeedleTracker:
         """Forget the track (for example after the probe was moved to another view)."""
         self._last, self._angle, self._streak, self._misses, self._confirmed = None, float("nan"), 0, 0, False
         self._shown_tip = None
+        self._lost, self._lost_age, self._reported = None, 0, 0
+
+    def _drop(self) -> None:
+        """Drop the track after too many misses; a confirmed one is remembered for re-acquisition."""
+        if self._confirmed:
+            lost, age = (self._last, 0) if self._reported >= self.reacquire_after else (None, 0)
+        else:
+            lost, age = self._lost, self._lost_age
+        self.reset()
+        self._lost, self._lost_age = lost, age
 
     def __call__(self, frame: Frame, *, work: NDArray[np.uint8] | None = None) -> NeedleObservation:
         """Track the needle in the next frame.
@@ -1038,17 +1144,34 @@ class NeedleTracker:
         NeedleObservation
             Tip, angle, length and confidence, or ``visible=False``.
         """
+        if self._lost is not None:
+            self._lost_age += 1
+            if self._confirmed or self._lost_age > self.reacquire_frames:
+                self._lost, self._lost_age = None, 0
         prior = self._last if self._confirmed else None
-        chosen = self._associate(self.detector(frame, work=work, prior=prior))
+        chosen = None
+        if prior is None and self._lost is not None:
+            chosen = self.detector.follow(frame, self._lost)
+            if chosen is not None:  # found again along the track lost a moment ago
+                self._last, self._confirmed, self._streak = self._lost, True, 1
+        if chosen is None:
+            found = self.detector(frame, work=work, prior=prior, weak=self.weak_frames > 0)
+            chosen = self._associate(found)
         if chosen is None:
             self._misses += 1
             self._streak = 0
             if self._misses > self.coast_frames:
-                self.reset()
+                self._drop()
             return NeedleObservation(False)
+        if (
+            not self._confirmed
+            and self._lost is not None
+            and self._consistent(chosen, self._lost, tolerance=self.angle_tolerance_deg)
+        ):
+            self._last, self._confirmed = self._lost, True  # the lost track, found by the full search
         consistent = self._last is not None and self._consistent(chosen, self._last)
         if not consistent and self._last is not None:
-            self._confirmed = False  # another line: it must be confirmed as a new track
+            self._confirmed, self._reported = False, 0  # another line: it must be confirmed as a new track
         self._streak = self._streak + 1 if consistent or self._last is None else 1
         self._misses = 0
         if consistent and math.isfinite(self._angle):
@@ -1059,10 +1182,13 @@ class NeedleTracker:
         needed = self.confirm_frames + (chosen.length_mm < self.short_mm)
         if chosen.contrast >= self.strong_contrast and chosen.residual_mm <= self.strong_residual_mm:
             needed = 1
+        if not self._confirmed and chosen.weak:
+            needed = max(needed, self.weak_frames)
         self._confirmed = self._confirmed or self._streak >= needed
         if not self._confirmed:
             return NeedleObservation(False)
-        shown = self._reported(frame, chosen, consistent)
+        self._reported += 1
+        shown = self._report(frame, chosen, consistent)
         return NeedleObservation(
             True,
             shown.tip_x_mm,
@@ -1074,7 +1200,7 @@ class NeedleTracker:
             chosen.start_z_mm,
         )
 
-    def _reported(self, frame: Frame, chosen: ShaftCandidate, consistent: bool) -> ShaftCandidate:
+    def _report(self, frame: Frame, chosen: ShaftCandidate, consistent: bool) -> ShaftCandidate:
         """The shaft as reported: its tip carried on where its ridge goes on (:func:`_ridge_tip`).
 
         Only the report moves; the track keeps the detected shaft, so that association, the tip-jump
@@ -1097,8 +1223,16 @@ class NeedleTracker:
         self._shown_tip = (shown.tip_x_mm, shown.tip_z_mm)
         return shown
 
-    def _consistent(self, new: ShaftCandidate, old: ShaftCandidate) -> bool:
-        tolerance = self.angle_tolerance_deg if self._confirmed else self.confirm_angle_deg
+    def _consistent(
+        self, new: ShaftCandidate, old: ShaftCandidate, *, tolerance: float | None = None
+    ) -> bool:
+        if tolerance is None:
+            tolerance = self.angle_tolerance_deg if self._confirmed else self.confirm_angle_deg
+            if not self._confirmed and max(new.length_mm, old.length_mm) < self.ends_below_mm:
+                start = math.hypot(new.start_x_mm - old.start_x_mm, new.start_z_mm - old.start_z_mm)
+                tip = math.hypot(new.tip_x_mm - old.tip_x_mm, new.tip_z_mm - old.tip_z_mm)
+                if max(start, tip) <= self.ends_mm:
+                    return True
         if abs(new.angle_deg - old.angle_deg) > tolerance:
             return False
         theta = math.radians(old.angle_deg)
