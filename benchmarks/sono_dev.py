@@ -3,7 +3,8 @@
 Run ``python benchmarks/sono_dev.py [--per-family N] [--start I] [--families a,b] [--cines]`` while tuning.
 It never touches the frozen test seeds (:data:`painguide.sono.scenes.TEST_SEEDS`); the final figures come
 from ``python benchmarks/bench_sono.py --families``. ``--cines`` prints one line per cine (missed frames by
-true angle, depth and visible length, spread onset latency, warnings) to show what fails. ``--needle`` runs
+true angle, depth and visible length, spread onset latency, warnings) to show what fails, from the same
+pipeline run that is scored. ``--needle`` runs
 the needle tracker alone (a few times faster): detection, tip and angle errors and false needle frames per
 family, counted as the evaluation counts them.
 """
@@ -21,32 +22,39 @@ import time  # noqa: E402
 import cv2  # noqa: E402
 
 from painguide.sono.familyeval import FamilyScore, score_family_cine, score_needle  # noqa: E402
+from painguide.sono.frames import Frame, FrameTruth  # noqa: E402
 from painguide.sono.needle import NeedleTracker  # noqa: E402
-from painguide.sono.pipeline import GuidancePipeline  # noqa: E402
+from painguide.sono.pipeline import FrameResult  # noqa: E402
 from painguide.sono.scenes import FAMILIES, TEST_SEEDS, development_seed, scene_params  # noqa: E402
-from painguide.sono.simulate import simulate_cine  # noqa: E402
+from painguide.sono.simulate import SimulatedCine, simulate_cine  # noqa: E402
 
 
-def describe(cine: object) -> str:
-    """What the pipeline missed in one cine."""
-    p = cine.params  # type: ignore[attr-defined]
-    pipeline = GuidancePipeline(injection_at_s=p.injection_at_s)
-    missed, seen, onset = [], 0, None
-    for frame, truth in zip(cine.frames, cine.truth, strict=True):  # type: ignore[attr-defined]
-        r = pipeline(frame)
+class Described:
+    """What the pipeline missed in one cine, collected frame by frame (``score_family_cine(observe=...)``)."""
+
+    def __init__(self) -> None:
+        self.missed: list[str] = []
+        self.seen = 0
+        self.onset: float | None = None
+
+    def __call__(self, frame: Frame, truth: FrameTruth, result: FrameResult) -> None:
         if truth.needle_visible:
-            seen += 1
-            if not r.needle.visible:
-                missed.append(f"{frame.index}:{truth.visible_length_mm:.0f}mm@{truth.tip_z_mm:.0f}")
-        if onset is None and any(e.type == "spread_onset" for e in r.events):
-            onset = r.time_s
-    lat = None if onset is None or cine.spread_onset_s is None else onset - cine.spread_onset_s  # type: ignore[attr-defined]
-    return (
-        f"seed {p.seed} angle {p.needle_angle_deg:.0f} entry x {p.needle_entry_x_mm} "
-        f"z {p.needle_entry_z_mm:.1f} "
-        f"depth {p.depth_mm:.0f} bright {p.needle_brightness:.0f} att {p.attenuation_db_mm:.2f} "
-        f"missed {len(missed)}/{seen} [{' '.join(missed[:12])}] onset latency {lat}"
-    )
+            self.seen += 1
+            if not result.needle.visible:
+                self.missed.append(f"{frame.index}:{truth.visible_length_mm:.0f}mm@{truth.tip_z_mm:.0f}")
+        if self.onset is None and any(e.type == "spread_onset" for e in result.events):
+            self.onset = result.time_s
+
+    def line(self, cine: SimulatedCine) -> str:
+        p = cine.params
+        onset = self.onset
+        lat = None if onset is None or cine.spread_onset_s is None else onset - cine.spread_onset_s
+        return (
+            f"seed {p.seed} angle {p.needle_angle_deg:.0f} entry x {p.needle_entry_x_mm} "
+            f"z {p.needle_entry_z_mm:.1f} "
+            f"depth {p.depth_mm:.0f} bright {p.needle_brightness:.0f} att {p.attenuation_db_mm:.2f} "
+            f"missed {len(self.missed)}/{self.seen} [{' '.join(self.missed[:12])}] onset latency {lat}"
+        )
 
 
 def needle_only(cine: object) -> FamilyScore:
@@ -76,9 +84,17 @@ def main() -> None:
             seed = development_seed(family, i)
             assert seed not in TEST_SEEDS
             cine = simulate_cine(scene_params(family, seed))
-            summed.add(needle_only(cine) if args.needle else score_family_cine(cine))
+            if args.needle:
+                summed.add(needle_only(cine))
+                if args.cines:  # the whole pipeline once more, for the line of what it missed
+                    described = Described()
+                    score_family_cine(cine, observe=described)
+                    print("   ", described.line(cine), flush=True)
+                continue
+            described = Described()
+            summed.add(score_family_cine(cine, observe=described))
             if args.cines:
-                print("   ", describe(cine), flush=True)
+                print("   ", described.line(cine), flush=True)
         total.add(summed)
         m = summed.metrics()
         if args.needle:

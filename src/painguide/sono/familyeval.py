@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from painguide.sono.frames import FrameTruth
+from painguide.sono.frames import Frame, FrameTruth
 from painguide.sono.needle import NeedleObservation
-from painguide.sono.pipeline import PATH_AHEAD_MM, VESSEL_MARGIN_MM, GuidancePipeline
+from painguide.sono.pipeline import PATH_AHEAD_MM, VESSEL_MARGIN_MM, FrameResult, GuidancePipeline
 from painguide.sono.scenes import FAMILIES, development_seed, held_out_seed, scene_params
 from painguide.sono.simulate import SimulatedCine, SimulationParams, simulate_cine
 
@@ -187,8 +187,11 @@ def score_needle(
         score.false_needles += 1
 
 
-def score_family_cine(cine: SimulatedCine) -> FamilyScore:
-    """Run the pipeline over one cine of a family and compare with its ground truth."""
+def score_family_cine(
+    cine: SimulatedCine, *, observe: Callable[[Frame, FrameTruth, FrameResult], None] | None = None
+) -> FamilyScore:
+    """Run the pipeline over one cine of a family and compare with its ground truth (``observe`` sees each
+    frame, its truth and the pipeline's result, for a diagnosis without running the pipeline twice)."""
     p = cine.params
     pipeline = GuidancePipeline(injection_at_s=p.injection_at_s)
     score = FamilyScore(p.family or "unnamed", cines=1, frames=len(cine.frames))
@@ -197,6 +200,8 @@ def score_family_cine(cine: SimulatedCine) -> FamilyScore:
     fired: set[str] = set()
     for frame, truth in zip(cine.frames, cine.truth, strict=True):
         result = pipeline(frame)
+        if observe is not None:
+            observe(frame, truth, result)
         score.processing_ms.append(result.processing_ms)
         score_needle(score, result.needle, truth, p)
         if not truth.spread_visible and not p.vessel_distends:

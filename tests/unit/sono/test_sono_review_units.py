@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
 
 from painguide.sono.charts import timeline_figure
+from painguide.sono.familyeval import score_family_cine
 from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleObservation
 from painguide.sono.pipeline import FrameResult
+from painguide.sono.scenes import development_seed, scene_params
 from painguide.sono.service import _enlarged, key_frames, timeline_of
+from painguide.sono.simulate import simulate_cine
 from painguide.sono.spread import SpreadObservation
 
 TIMELINE = {
@@ -95,3 +99,18 @@ def test_enlarged_frame_keeps_the_millimetres() -> None:
     big = _enlarged(frame)
     assert big.shape == (480, 640)
     assert big.width_mm == pytest.approx(frame.width_mm) and big.depth_mm == pytest.approx(frame.depth_mm)
+
+
+def test_score_family_cine_shows_each_frame_it_scores() -> None:
+    params = replace(scene_params("baseline", development_seed("baseline", 0)), n_frames=20)
+    cine = simulate_cine(params)
+    seen: list[tuple[int, bool, bool]] = []
+    score = score_family_cine(
+        cine,
+        observe=lambda frame, truth, result: seen.append(
+            (frame.index, truth.needle_visible, result.needle.visible)
+        ),
+    )
+    assert [index for index, _, _ in seen] == [f.index for f in cine.frames]
+    assert sum(t for _, t, _ in seen) == score.truth_visible
+    assert sum(t and r for _, t, r in seen) == score.detected
