@@ -119,6 +119,16 @@ class Translator:
         except (KeyError, TypeError, ValueError):  # a catalogue entry that does not fit its template
             return str(message)
 
+    def citation(self, source: object) -> str:
+        """A gate reason's source in this language: ``"C20, verified"`` with its status word translated, and
+        painguide's own convention named as such (ids and site-policy notes stay as written)."""
+        text = str(source)
+        head, sep, note = text.partition("; ")
+        sources, comma, status = head.rpartition(", ")
+        if comma and status in LABELS:
+            head = f"{self.label(sources)}, {self.label(status)}"
+        return head + sep + note
+
     def _value(self, value: object) -> str:
         if isinstance(value, list | tuple):
             return "; ".join(map(self._word, value))
@@ -217,5 +227,6 @@ def template_context(request: Request) -> dict[str, object]:
         "num": t.number,
         "label": t.label,
         "reason": t.reason,
+        "citation": t.citation,
         "provenance": t.provenance,
     }

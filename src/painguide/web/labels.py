@@ -39,6 +39,7 @@ LABELS: dict[str, str] = {
     "open": N_("open"),
     "convention": N_("convention"),
     "site": N_("site"),
+    "painguide convention": N_("painguide convention"),
     # ACR appropriateness bands
     "usually appropriate": N_("usually appropriate"),
     "may be appropriate": N_("may be appropriate"),

@@ -127,3 +127,18 @@ def test_a_policy_rule_text_reads_in_the_language_it_is_written_in() -> None:
         Unmet.of("indication_missing", template, rule=only_english, weeks="2", on="x")
     )
     assert kept.startswith("Site rule without a German text. ") and "The case records" not in kept
+
+
+def test_a_reason_source_reads_in_the_page_language() -> None:
+    de, en = Translator("de"), Translator("en")
+    assert en.citation("C20, verified") == "C20, verified"
+    assert de.citation("L38773, L33906, verified") == f"L38773, L33906, {de.label('verified')}"
+    assert de.label("verified") != "verified"
+    convention = de.citation("painguide convention, convention")
+    assert convention == f"{de.label('painguide convention')}, {de.label('convention')}"
+    assert "painguide convention" not in convention
+    noted = "L38773, secondary; site policy (rpo, 2026-03-01): local audit"
+    assert (
+        de.citation(noted) == f"L38773, {de.label('secondary')}; site policy (rpo, 2026-03-01): local audit"
+    )
+    assert de.citation("N18") == "N18"  # an id alone stays as written
