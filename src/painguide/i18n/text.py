@@ -13,6 +13,8 @@ from typing import Protocol
 
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
+from painguide.i18n.marks import N_
+
 __all__ = ["ENGLISH", "N_", "English", "Texts", "number", "plotly_separators"]
 
 
@@ -48,11 +50,6 @@ class English:
 
 
 ENGLISH = English()
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for extraction where it is stored; translate it where it is shown."""
-    return message
 
 
 @cache

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from painguide.i18n.marks import N_
 from painguide.interop.records import CaseRecord
 from painguide.training.records import PerformedCase, complications_of
 
@@ -64,11 +65,6 @@ class Warnings:
 
 
 Value = str | int | float | date | datetime | Names | Message | Warnings | None
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalogue; the renderer translates it."""
-    return message
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from typing import Any, Literal, get_args
 
 from painguide.catalogue.models import Procedure
 from painguide.errors import GateError, UnmetDict
-from painguide.i18n.text import N_
+from painguide.i18n.marks import N_
 from painguide.pathway.case import CaseFile, PriorSession, Stage, Step, next_step, stage_of
 from painguide.pathway.models import CHECKLIST_ITEMS, FAILED_OUTCOMES, IONIZING, Qualification
 from painguide.pathway.policy import PathwayPolicy, PolicyRule
@@ -110,6 +110,12 @@ def _english(value: Param) -> str:
 def _text(rule: PolicyRule) -> dict[str, str]:
     """A rule's text in each language it is written in (``{"en": …, "de": …}``)."""
     return {"en": rule.text, **({"de": rule.text_de} if rule.text_de else {})}
+
+
+def _ruled(code: str, text: str, rule: PolicyRule, *cited: str, **params: Param) -> Unmet:
+    """A reason that quotes ``rule`` (``%(rule)s``, in each language it is written in) and cites the named
+    parameters of it (all when none are named)."""
+    return Unmet.of(code, text, rule.cite(*cited), rule=_text(rule), **params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,22 +223,14 @@ def _conservative(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         weeks = rule.value("weeks")
         if not failed:
             msg = N_("%(rule)s No failed conservative therapy recorded.")
-            out.append(Unmet.of("conservative_therapy_missing", msg, rule.cite(), rule=_text(rule)))
+            out.append(_ruled("conservative_therapy_missing", msg, rule))
             continue
         start = min(t.started_on.toordinal() for t in failed)
         span = (max(t.ends_on_ordinal for t in failed) - start) / 7
         if weeks is not None and span < weeks:
             msg = N_("%(rule)s Recorded conservative care spans %(span)s weeks; %(weeks)s needed.")
-            out.append(
-                Unmet.of(
-                    "conservative_therapy_missing",
-                    msg,
-                    rule.cite("weeks"),
-                    rule=_text(rule),
-                    span=f"{span:.0f}",
-                    weeks=f"{weeks:g}",
-                )
-            )
+            params = {"span": f"{span:.0f}", "weeks": f"{weeks:g}"}
+            out.append(_ruled("conservative_therapy_missing", msg, rule, "weeks", **params))
     return out
 
 
@@ -248,50 +246,22 @@ def _duration_and_levels(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         weeks, have = rule.value("weeks"), case.info.pain_weeks_on(indication.on)
         if weeks is not None and have < weeks:
             msg = N_("%(rule)s The case records %(weeks)s weeks of pain on %(on)s.")
-            on = indication.on.isoformat()
-            out.append(
-                Unmet.of(
-                    "indication_missing",
-                    msg,
-                    rule.cite("weeks"),
-                    rule=_text(rule),
-                    weeks=f"{have:.0f}",
-                    on=on,
-                )
-            )
+            params = {"weeks": f"{have:.0f}", "on": indication.on.isoformat()}
+            out.append(_ruled("indication_missing", msg, rule, "weeks", **params))
     for rule in _rules(case, ctx, "max_levels"):
         most = rule.value("levels")
         if most is not None and not indication.levels:
             msg = N_("Name the level(s) of %(procedure)s in the indication (%(rule)s)")
-            out.append(
-                Unmet.of(
-                    "indication_missing",
-                    msg,
-                    rule.cite("levels"),
-                    procedure=indication.procedure,
-                    rule=_text(rule),
-                )
-            )
+            out.append(_ruled("indication_missing", msg, rule, "levels", procedure=indication.procedure))
         elif most is not None and len(indication.levels) > most:
             msg = N_("%(rule)s The indication names %(count)s: %(levels)s.")
-            count, levels = str(len(indication.levels)), ", ".join(indication.levels)
-            out.append(
-                Unmet.of(
-                    "indication_missing",
-                    msg,
-                    rule.cite("levels"),
-                    rule=_text(rule),
-                    count=count,
-                    levels=levels,
-                )
-            )
+            params = {"count": str(len(indication.levels)), "levels": ", ".join(indication.levels)}
+            out.append(_ruled("indication_missing", msg, rule, "levels", **params))
     for rule in _rules(case, ctx, "prior_fusion"):
         fused = sorted(set(indication.levels) & set(case.patient.fused_levels))
         if fused:
             msg = N_("%(rule)s Fused level(s) in the indication: %(levels)s.")
-            out.append(
-                Unmet.of("contraindication", msg, rule.cite(), rule=_text(rule), levels=", ".join(fused))
-            )
+            out.append(_ruled("contraindication", msg, rule, levels=", ".join(fused)))
     return out
 
 
@@ -309,33 +279,15 @@ def _blocks(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         good = [s for s in blocks if (s.best_relief() or 0) >= relief]
         if len(good) < count:
             found = ", ".join(f"{s.performed_on.isoformat()}: {_pct(s.best_relief())}" for s in blocks)
-            msg = (
-                N_("%(rule)s Qualifying blocks: %(good)s of %(count)s (blocks in this region: %(found)s).")
-                if found
-                else N_("%(rule)s Qualifying blocks: %(good)s of %(count)s (blocks in this region: none).")
-            )
-            cited = rule.cite("count", "min_relief_percent")
-            params: dict[str, Param] = {"rule": _text(rule), "good": str(len(good)), "count": f"{count:g}"}
-            out.append(
-                Unmet.of(
-                    "diagnostic_blocks_insufficient",
-                    msg,
-                    cited,
-                    **params,
-                    **({"found": found} if found else {}),
-                )
-            )
+            msg = N_("%(rule)s Qualifying blocks: %(good)s of %(count)s (blocks in this region: %(found)s).")
+            params = {"good": str(len(good)), "count": f"{count:g}", "found": found or N_("none")}
+            cited = ("count", "min_relief_percent")
+            out.append(_ruled("diagnostic_blocks_insufficient", msg, rule, *cited, **params))
         elif count >= 2 and gap is not None and (good[-1].performed_on - good[0].performed_on).days < gap:
             apart = (good[-1].performed_on - good[0].performed_on).days
             msg = N_("%(rule)s The qualifying blocks are %(days)s days apart.")
             out.append(
-                Unmet.of(
-                    "diagnostic_blocks_insufficient",
-                    msg,
-                    rule.cite("min_days_between"),
-                    rule=_text(rule),
-                    days=str(apart),
-                )
+                _ruled("diagnostic_blocks_insufficient", msg, rule, "min_days_between", days=str(apart))
             )
     return out
 
@@ -356,13 +308,8 @@ def _repetition(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         if len(within) + 1 > most:
             dates = ", ".join(s.performed_on.isoformat() for s in within)
             msg = N_("%(rule)s This would be session %(n)s since %(since)s (%(dates)s).")
-            params: dict[str, Param] = {
-                "rule": _text(rule),
-                "n": str(len(within) + 1),
-                "since": since.isoformat(),
-                "dates": dates,
-            }
-            out.append(Unmet.of("repetition_limit", msg, rule.cite("sessions", "months"), **params))
+            params = {"n": str(len(within) + 1), "since": since.isoformat(), "dates": dates}
+            out.append(_ruled("repetition_limit", msg, rule, "sessions", "months", **params))
     for rule in _rules(case, ctx, "repeat_relief"):
         relief, min_days = rule.value("min_relief_percent"), rule.value("min_days")
         earlier = _sessions(case, ctx, rule.counts)
@@ -371,8 +318,7 @@ def _repetition(case: CaseFile, ctx: GateContext) -> list[Unmet]:
         last = earlier[-1]
         best = last.best_relief(min_days=int(min_days or 0))
         if best is None or best < relief:
-            params = {"rule": _text(rule), "on": last.performed_on.isoformat()}
-            params["days"] = f"{min_days or 0:g}"
+            params = {"on": last.performed_on.isoformat(), "days": f"{min_days or 0:g}"}
             if best is None:
                 msg = (
                     N_(
@@ -389,7 +335,7 @@ def _repetition(case: CaseFile, ctx: GateContext) -> list[Unmet]:
                     if min_days
                     else N_("%(rule)s After the last session (%(on)s): %(relief)s %%.")
                 )
-            out.append(Unmet.of("repetition_limit", msg, rule.cite(), **params))
+            out.append(_ruled("repetition_limit", msg, rule, **params))
     return out
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from painguide.advisor import Recommendation, recommend
 from painguide.auth import User, authorize
 from painguide.errors import GateError, UnmetDict, ValidationError
-from painguide.i18n.text import N_
+from painguide.i18n.marks import N_
 from painguide.pathway.anticoagulation import plan_anticoagulation
 from painguide.pathway.case_service import (
     _ACCESSION,

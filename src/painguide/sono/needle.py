@@ -779,6 +779,28 @@ RIDGE_REACH_MM = 15.0
 """Farthest the ridge is followed beyond the half-contrast end."""
 
 
+def _ridge_excess(cross: FloatArray, n: int) -> tuple[NDArray[np.bool_], FloatArray]:
+    """Where the cross-profile (rows at :data:`RIDGE_OFFSETS_MM`), smoothed along the line over ``n``
+    samples, peaks on the line, and how far the line stands above the brighter of its two flanks (an edge,
+    bright on one side and dark on the other, is no ridge)."""
+    smooth = cv2.blur(np.ascontiguousarray(cross), (n, 1), borderType=cv2.BORDER_REPLICATE)
+    excess = smooth[3] - np.maximum(smooth[0:2].mean(axis=0), smooth[5:7].mean(axis=0))
+    return smooth.argmax(axis=0) == 3, excess
+
+
+def _tip_line(frame: Frame, candidate: ShaftCandidate) -> tuple[_Line, float, float, float] | None:
+    """The line through the tip of ``candidate`` at the angle there, its span in the image and the length
+    before the tip that gives the shaft's reference excess; ``None`` for a shaft flatter than
+    :data:`RIDGE_MIN_ANGLE_DEG` (laterally elongated speckle lines up with it)."""
+    if abs(candidate.tip_angle_deg) < RIDGE_MIN_ANGLE_DEG:
+        return None
+    theta = math.radians(candidate.tip_angle_deg)
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
+    line = _Line(tip, _oriented(math.cos(theta), math.sin(theta)))
+    lo, hi = _image_span(frame, line)
+    return line, lo, hi, min(RIDGE_BACK_MM, candidate.length_mm)
+
+
 def _ridge_end(s: FloatArray, cross: FloatArray, last: int, step: float) -> tuple[float, float] | None:
     """Where the shaft's ridge ends when it goes on beyond the end at index ``last`` of ``s``.
 
@@ -802,15 +824,13 @@ def _ridge_end(s: FloatArray, cross: FloatArray, last: int, step: float) -> tupl
     j0 = last - i0
     if i1 - last < round(RIDGE_MIN_MM / step) or j0 < n:
         return None
-    rows = np.ascontiguousarray(cross[:, i0:i1])
-    smooth = cv2.blur(rows, (n, 1), borderType=cv2.BORDER_REPLICATE)
-    # above both flanks: an edge (bright on one side, dark on the other) is no ridge
-    excess = smooth[3] - np.maximum(smooth[0:2].mean(axis=0), smooth[5:7].mean(axis=0))
+    rows = cross[:, i0:i1]
+    peaks, excess = _ridge_excess(rows, n)
     reference = float(np.median(excess[:j0]))
     if reference <= 0.0:
         return None
     # on the ridge: the cross-profile peaks on the line; strong: it also stands well above its flanks
-    on_ridge = (smooth.argmax(axis=0) == 3) & (excess >= RIDGE_WEAK * reference)
+    on_ridge = peaks & (excess >= RIDGE_WEAK * reference)
     strong = on_ridge & (excess >= RIDGE_FRACTION * reference)
     good = np.flatnonzero(on_ridge)
     good = good[good > j0]
@@ -865,13 +885,10 @@ def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) ->
     than :data:`RIDGE_MIN_ANGLE_DEG` is not carried on. The shaft before the tip gives the reference
     excess; the new end is refined by :func:`_fit_end`.
     """
-    if abs(candidate.tip_angle_deg) < RIDGE_MIN_ANGLE_DEG:
+    placed = _tip_line(frame, candidate)
+    if placed is None:
         return None
-    theta = math.radians(candidate.tip_angle_deg)
-    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
-    line = _Line(tip, _oriented(math.cos(theta), math.sin(theta)))
-    lo, hi = _image_span(frame, line)
-    back = min(RIDGE_BACK_MM, candidate.length_mm)
+    line, lo, hi, back = placed
     if lo > -back or hi < RIDGE_MIN_MM:
         return None
     s = (
@@ -886,7 +903,7 @@ def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) ->
     s_end, step_size = found
     fitted = _fit_end(s, cross[2:5].max(axis=0), s_end, step_size)
     s_end = s_end if fitted is None else fitted
-    end = tip + s_end * line.direction
+    end = line.point + s_end * line.direction
     return float(end[0]), float(end[1])
 
 
@@ -902,25 +919,20 @@ def _ridge_holds(frame: Frame, candidate: ShaftCandidate, reach_mm: float, *, st
     by :data:`RIDGE_WEAK` of the shaft's excess before the tip, and on average by :data:`RIDGE_SURE` of it
     (speckle lined up with the shaft beyond a tip is weaker).
     """
-    if abs(candidate.tip_angle_deg) < RIDGE_MIN_ANGLE_DEG:
+    placed = _tip_line(frame, candidate)
+    if placed is None:
         return False
-    theta = math.radians(candidate.tip_angle_deg)
-    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
-    line = _Line(tip, _oriented(math.cos(theta), math.sin(theta)))
-    lo, hi = _image_span(frame, line)
-    back = min(RIDGE_BACK_MM, candidate.length_mm)
+    line, lo, hi, back = placed
     if lo > -back or hi < reach_mm or reach_mm < 1.0:
         return False
     s = np.arange(-round(back / step), math.floor(reach_mm / step) + 1, dtype=np.float64) * step
     cross, _ = _profiles(frame, line, s, RIDGE_OFFSETS_MM)
-    n = 2 * round(0.5 * RIDGE_SMOOTH_MM / step) + 1
-    smooth = cv2.blur(np.ascontiguousarray(cross), (n, 1), borderType=cv2.BORDER_REPLICATE)
-    excess = smooth[3] - np.maximum(smooth[0:2].mean(axis=0), smooth[5:7].mean(axis=0))
+    peaks, excess = _ridge_excess(cross, 2 * round(0.5 * RIDGE_SMOOTH_MM / step) + 1)
     reference = float(np.median(excess[s <= 0.0]))
     beyond = (s > 0.5) & (s <= reach_mm - 0.5)
     if reference <= 0.0 or beyond.sum() < 5:
         return False
-    ridge = (smooth.argmax(axis=0) == 3) & (excess >= RIDGE_WEAK * reference)
+    ridge = peaks & (excess >= RIDGE_WEAK * reference)
     strength = float(excess[beyond].mean()) / reference
     return float(ridge[beyond].mean()) >= RIDGE_HOLD and strength >= RIDGE_SURE
 

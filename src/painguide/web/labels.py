@@ -6,12 +6,9 @@ when it has no entry here (catalogue data such as evidence notes stays in the la
 
 from __future__ import annotations
 
+from painguide.i18n.marks import N_
+
 __all__ = ["LABELS", "N_"]
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for extraction without translating it here."""
-    return message
 
 
 LABELS: dict[str, str] = {
