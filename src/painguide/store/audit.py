@@ -22,11 +22,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine, Select, Table, insert, select, update
+from sqlalchemy import Engine, Select, Table, TextClause, bindparam, insert, select, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -86,6 +87,23 @@ _LOG = cast(Table, AuditEntry.__table__)
 _HEAD = cast(Table, AuditHead.__table__)
 
 
+_COLUMNS = ("at", "actor", "action", "object_type", "object_id", "detail", "seq", "prev_hash", "entry_hash")
+
+
+@lru_cache(maxsize=64)
+def _append_postgresql(rows: int) -> TextClause:
+    """PostgreSQL: insert ``rows`` entries and set the head's hash in one statement (the insert a CTE of
+    the head's update), as text with typed parameters (``at_0``, ``detail_0``, …, ``head_hash``). Text is
+    made once per batch size and its compiled form is cached; the same statement built from ``insert`` and
+    ``update`` has no cache key, so SQLAlchemy compiled it again for every batch."""
+    listed = ", ".join(_COLUMNS)
+    values = ", ".join("(" + ", ".join(f":{name}_{i}" for name in _COLUMNS) + ")" for i in range(rows))
+    sql = (f"WITH appended AS (INSERT INTO {_LOG.name} ({listed}) VALUES {values}) "
+           f"UPDATE {_HEAD.name} SET hash = :head_hash WHERE id = 1")  # fmt: skip
+    typed = [bindparam(f"{name}_{i}", type_=_LOG.c[name].type) for i in range(rows) for name in _COLUMNS]
+    return text(sql).bindparams(*typed, bindparam("head_hash", type_=_HEAD.c.hash.type))
+
+
 def append_entries(session: Session, entries: Sequence[PendingEntry]) -> None:
     """Write ``entries`` in order at the end of the chain, in ``session``'s transaction: claim their positions
     (locking the head), insert them, set the head's hash. Sent through the session's connection as plain SQL
@@ -121,10 +139,11 @@ def append_entries(session: Session, entries: Sequence[PendingEntry]) -> None:
                      "object_type": entry.object_type, "object_id": entry.object_id, "detail": entry.detail,
                      "seq": seq, "prev_hash": prev_hash, "entry_hash": digest})  # fmt: skip
         prev_hash = digest
-    head = update(_HEAD).where(_HEAD.c.id == 1).values(hash=prev_hash)
     if connection.dialect.name == "postgresql":  # one round trip fewer while the head row is locked
-        connection.execute(head.add_cte(insert(_LOG).values(rows).cte("appended")))
+        bound = {f"{name}_{i}": row[name] for i, row in enumerate(rows) for name in _COLUMNS}
+        connection.execute(_append_postgresql(len(rows)), {**bound, "head_hash": prev_hash})
     else:
+        head = update(_HEAD).where(_HEAD.c.id == 1).values(hash=prev_hash)
         connection.execute(insert(_LOG), rows)
         connection.execute(head)
 

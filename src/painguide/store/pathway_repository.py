@@ -117,7 +117,9 @@ def _starts_with(keys: FromClause, name: str) -> ColumnElement[bool]:
 
 
 @cache
-def _ids_statement(driving: int, others: int) -> Select[tuple[int]] | CompoundSelect[tuple[int]]:
+def _ids_statement(
+    driving: int, others: int, limit_name: str = "limit", offset_name: str = "offset"
+) -> Select[tuple[int]] | CompoundSelect[tuple[int]]:
     """The ids of the patients matching ``driving`` indexed words and ``others`` short ones, in id order,
     ``limit`` of them from ``offset``: made once per number of words (each search binds only its values:
     ``d0_from``, ``d0_to``, … for the indexed words' ranges, ``o0_from``, … for the short ones).
@@ -125,9 +127,9 @@ def _ids_statement(driving: int, others: int) -> Select[tuple[int]] | CompoundSe
     One indexed word reads its key range once, without duplicates and sorted in one step; several are
     intersected (``INTERSECT … ORDER BY``, which SQLite merges); a short word is checked per candidate
     (``EXISTS``). Without words: the first patients by id. A key's patient exists (foreign key), so the
-    patients' table is not read.
+    patients' table is not read. ``limit_name`` and ``offset_name`` name the two bound values.
     """
-    limit, offset = bindparam("limit", type_=Integer), bindparam("offset", type_=Integer)
+    limit, offset = bindparam(limit_name, type_=Integer), bindparam(offset_name, type_=Integer)
     if not driving:
         return select(_PATIENTS.c.id).order_by(_PATIENTS.c.id).limit(limit).offset(offset)
     ranges = [select(_KEYS.c.patient_id).where(_starts_with(_KEYS, f"d{i}")) for i in range(driving)]
@@ -144,6 +146,26 @@ def _ids_statement(driving: int, others: int) -> Select[tuple[int]] | CompoundSe
             exists().where(other.c.patient_id == keyed.c.patient_id, _starts_with(other, f"o{i}"))
         )
     return found.order_by(keyed.c.patient_id).limit(limit).offset(offset)
+
+
+@cache
+def _page_statement(driving: int, others: int) -> Select[Any]:
+    """One page of matching patients with the list's columns and, on every row, how many match up to the
+    cap: the ids of :func:`_ids_statement` read at most ``cap`` of them (``skip`` 0), counted by a window
+    over them, the page (``limit`` from ``offset``) cut from them and joined to the patients. One statement
+    and one page of rows instead of the capped ids and a second statement for their rows.
+    """
+    matched = _ids_statement(driving, others, "cap", "skip").subquery("matched")
+    counted = select(matched.c[0].label("id"), func.count().over().label("total")).subquery("counted")
+    page = (
+        select(counted.c.id, counted.c.total)
+        .order_by(counted.c.id)
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("page")
+    )
+    listed = (_PATIENTS.c.id, _PATIENTS.c.pseudonym, _PATIENTS.c.name, _PATIENTS.c.record, page.c.total)
+    return select(*listed).join_from(page, _PATIENTS, _PATIENTS.c.id == page.c.id).order_by(_PATIENTS.c.id)
 
 
 class _Missing:
@@ -243,10 +265,20 @@ class PathwayRepository:
         for name, group in (("d", driving), ("o", others)):
             for i, word in enumerate(group):
                 params[f"{name}{i}_from"], params[f"{name}{i}_to"] = word, _successor(word)
-        ids_stmt = _ids_statement(len(driving), len(others))
         if self.session.autoflush:  # as a query through the session would: pending rows are found
             self.session.flush()
         connection = self.session.connection()
+        if offset + limit <= COUNT_CAP + 1:  # the page lies within the counted ids: one statement
+            stmt = _page_statement(len(driving), len(others))
+            rows = connection.execute(stmt, {**params, "cap": COUNT_CAP + 1, "skip": 0, "limit": limit,
+                                             "offset": offset}).all()  # fmt: skip
+            if rows:
+                total = int(rows[0].total)
+                return Page(list(rows), min(total, COUNT_CAP), exact=total <= COUNT_CAP)
+            if offset == 0:
+                return Page([], 0)
+        # a page past the matches or past the cap: the capped ids counted, the page read on its own
+        ids_stmt = _ids_statement(len(driving), len(others))
         ids = connection.execute(ids_stmt, {**params, "limit": COUNT_CAP + 1, "offset": 0}).scalars().all()
         if offset + limit <= len(ids) or len(ids) <= COUNT_CAP:
             wanted = ids[offset : offset + limit]

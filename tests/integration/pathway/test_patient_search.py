@@ -8,6 +8,7 @@ import random
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import event
 
 from painguide.pathway.models import Patient
 from painguide.store.db import session_factory, upgrade
@@ -78,3 +79,31 @@ def test_search_finds_patients_added_earlier_in_the_same_unit_of_work(db_url: st
         page = uow.pathway.search_patients("quist")
         assert [(row.pseudonym, row.name) for row in page.rows] == [("Q-1", "Olga Quist")]
         uow.rollback()
+
+
+@pytest.mark.parametrize("query", ["", "kun", "ann kun", "a kun", "zzz"])
+def test_a_page_within_the_counted_ids_is_one_statement(
+    loaded: tuple[UnitOfWork, list[tuple[int, set[str]]]], query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows and count of a first page come from one statement; a page reaching past the cap takes more."""
+    uow, people = loaded
+    monkeypatch.setattr("painguide.store.pathway_repository.COUNT_CAP", CAP)
+    engine = uow.session.get_bind()
+    sent: list[str] = []
+
+    def count(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        uow.session.connection()  # the transaction is open before counting
+        first = uow.pathway.search_patients(query, limit=3)
+        within = len(sent)
+        past = uow.pathway.search_patients(query, limit=3, offset=CAP)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert within == 1, sent
+    expected = _expected(people, query)
+    assert [row.id for row in first.rows] == expected[:3]
+    assert [row.id for row in past.rows] == expected[CAP : CAP + 3]
+    assert len(sent) > within  # past the cap: the counted ids, then the page on its own
