@@ -137,6 +137,14 @@ def serve(
             "use 1 where they are used.",
         ),
     ] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log each request's method, path (without its query) and status. Off by default: reads "
+            "of patient data are in the audit log.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the web app (migrations are applied first; demo data is added in demo mode)."""
     import os
@@ -153,7 +161,12 @@ def serve(
     application = create_app()  # checks the settings, migrates and seeds once, before any worker starts
     typer.echo(f"painguide serving on http://{host}:{port}/  (demo={get_settings().demo}, workers={workers})")
     if workers == 1:
-        uvicorn.run(application, host=host, port=port, log_level="info")
+        from painguide.web.serving import log_config
+
+        logs = log_config()
+        uvicorn.run(
+            application, host=host, port=port, access_log=access_log, log_config=logs, log_level="info"
+        )
         return
     typer.echo(
         "note: live ultrasound sessions are kept in the process that started them; with several workers a "
@@ -163,7 +176,7 @@ def serve(
     from painguide.web.serving import serve_workers
 
     # the workers inherit the environment (settings, demo flag) and build the app without migrating
-    serve_workers(host, port, workers)
+    serve_workers(host, port, workers, access_log=access_log)
 
 
 def register_core(app: typer.Typer) -> None:

@@ -6,12 +6,15 @@ process supervisor starts the workers, each building the app with :func:`paingui
 
 from __future__ import annotations
 
+import copy
+import logging
 import socket
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors import Multiprocess
 
-__all__ = ["serve_workers"]
+__all__ = ["PathOnly", "log_config", "serve_workers"]
 
 APP = "painguide.web.app:worker_app"
 
@@ -33,7 +36,27 @@ class _TcpConfig(uvicorn.Config):
         return sock
 
 
-def serve_workers(host: str, port: int, workers: int) -> None:
+class PathOnly(logging.Filter):
+    """Access-log lines name the path without its query: a search's words (patient names) and other query
+    values stay out of the server's log, which is not the audit log (that one records who read what)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 5 and isinstance(args[2], str):
+            record.args = (args[0], args[1], args[2].split("?", 1)[0], args[3], args[4])
+        return True
+
+
+def log_config() -> dict[str, object]:
+    """uvicorn's logging configuration with :class:`PathOnly` on its access log (every worker applies it)."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["path_only"] = {"()": f"{__name__}.PathOnly"}
+    config["handlers"]["access"]["filters"] = ["path_only"]
+    return config
+
+
+def serve_workers(host: str, port: int, workers: int, *, access_log: bool = False) -> None:
     """Serve with ``workers`` processes on one listening socket until interrupted."""
-    config = _TcpConfig(APP, factory=True, host=host, port=port, workers=workers, log_level="info")
+    config = _TcpConfig(APP, factory=True, host=host, port=port, workers=workers, log_level="info",
+                        access_log=access_log, log_config=log_config())  # fmt: skip
     Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -1,20 +1,25 @@
 """`painguide serve --workers 2`: migrates once, both workers answer signed-in pages from the shared database,
-and the listening socket is a TCP one (so accepted connections get TCP_NODELAY)."""
+and the listening socket is a TCP one (so accepted connections get TCP_NODELAY). The access log is off unless
+asked for, and then names paths without their queries."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from painguide.web.security import CSRF_FIELD
-from painguide.web.serving import _TcpConfig
+from painguide.web.serving import PathOnly, _TcpConfig, log_config
 
 
 def test_listening_socket_is_tcp_and_inheritable() -> None:
@@ -27,18 +32,16 @@ def test_listening_socket_is_tcp_and_inheritable() -> None:
         sock.close()
 
 
-def test_two_workers_serve_a_signed_in_session(tmp_path: Path) -> None:
+@contextmanager
+def _serving(folder: Path, *options: str) -> Iterator[str]:
+    """``painguide serve --port P OPTIONS`` on a free port with its log in ``folder``; yields the base URL."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "PAINGUIDE_DATA_DIR": str(tmp_path), "PAINGUIDE_DEMO": "0",
-           "PAINGUIDE_SECRET_KEY": "workers-test-" + "w" * 40}  # fmt: skip
     exe = Path(sys.executable).with_name("painguide")
-    subprocess.run([str(exe), "user", "add", "wrk", "--role", "physician", "--password", "workers-pass-123"],
-                   env=env, check=True, capture_output=True)  # fmt: skip
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", "2"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)  # fmt: skip
+    log = (folder / "server.log").open("w")
+    command = [str(exe), "serve", "--port", str(port), *options]
+    proc = subprocess.Popen(command, env=_env(folder), stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -48,21 +51,34 @@ def test_two_workers_serve_a_signed_in_session(tmp_path: Path) -> None:
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-            assert proc.poll() is None, (tmp_path / "server.log").read_text()
-        with httpx.Client(base_url=base, timeout=10) as c:
-            token = re.search(r'<meta name="csrf-token" content="([^"]+)">', c.get("/login").text)
-            assert token
-            form = {"username": "wrk", "password": "workers-pass-123", CSRF_FIELD: token.group(1)}
-            assert c.post("/login", data=form).status_code in (200, 303)
-            # new connections are spread over the workers; every one finds the session in the database
-            answers = [httpx.get(f"{base}/api/v1/patients", cookies=c.cookies, timeout=10) for _ in range(12)]
-        assert [r.status_code for r in answers] == [200] * 12
+            assert proc.poll() is None, (folder / "server.log").read_text()
+        yield base
     finally:
         proc.terminate()
         proc.wait(timeout=20)
         log.close()
+
+
+def _env(folder: Path) -> dict[str, str]:
+    return {**os.environ, "PAINGUIDE_DATA_DIR": str(folder), "PAINGUIDE_DEMO": "0",
+            "PAINGUIDE_SECRET_KEY": "workers-test-" + "w" * 40}  # fmt: skip
+
+
+def test_two_workers_serve_a_signed_in_session(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("painguide")
+    subprocess.run([str(exe), "user", "add", "wrk", "--role", "physician", "--password", "workers-pass-123"],
+                   env=_env(tmp_path), check=True, capture_output=True)  # fmt: skip
+    with _serving(tmp_path, "--workers", "2") as base, httpx.Client(base_url=base, timeout=10) as c:
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)">', c.get("/login").text)
+        assert token
+        form = {"username": "wrk", "password": "workers-pass-123", CSRF_FIELD: token.group(1)}
+        assert c.post("/login", data=form).status_code in (200, 303)
+        # new connections are spread over the workers; every one finds the session in the database
+        answers = [httpx.get(f"{base}/api/v1/patients", cookies=c.cookies, timeout=10) for _ in range(12)]
+    assert [r.status_code for r in answers] == [200] * 12
     text = (tmp_path / "server.log").read_text()
     assert "workers=2" in text and "live ultrasound sessions" in text
+    assert "/api/v1/patients" not in text  # no access log by default
     assert len(set(re.findall(r"Started server process \[(\d+)\]", text))) == 2
 
 
@@ -78,3 +94,24 @@ def test_serving_uses_the_c_http_parser_and_event_loop() -> None:
     assert config.http_protocol_class.__name__ == "HttpToolsProtocol"
     factory = config.get_loop_factory()
     assert factory is not None and factory.__module__.startswith("uvloop")
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_the_access_log_names_paths_without_queries(tmp_path: Path, workers: str) -> None:
+    with _serving(tmp_path, "--workers", workers, "--access-log") as base:
+        answer = httpx.get(f"{base}/patients?q=Quistorp", timeout=10)
+    assert answer.status_code in (303, 307, 401)  # not signed in
+    text = (tmp_path / "server.log").read_text()
+    assert re.search(r'"GET /patients HTTP/1\.1" \d{3}', text), text
+    assert "Quistorp" not in text
+
+
+def test_path_only_leaves_other_records_alone() -> None:
+    def record(message: str, args: tuple[object, ...]) -> logging.LogRecord:
+        return logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, message, args, None)
+
+    access = record('%s - "%s %s HTTP/%s" %d', ("127.0.0.1:5", "GET", "/patients?q=Ann&page=2", "1.1", 200))
+    assert PathOnly().filter(access) and access.getMessage() == '127.0.0.1:5 - "GET /patients HTTP/1.1" 200'
+    other = record("%s", ("no query here?",))
+    assert PathOnly().filter(other) and other.args == ("no query here?",)
+    assert log_config()["handlers"]["access"]["filters"] == ["path_only"]

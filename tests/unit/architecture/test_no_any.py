@@ -87,7 +87,7 @@ ALLOWED: dict[str, tuple[int, str]] = {
     "painguide/store/dose_tables.py": (2, _JSON_COLUMN),
     "painguide/store/dose_tally.py": (3, _SQL),
     "painguide/store/link_repository.py": (1, _SQL),
-    "painguide/store/pathway_repository.py": (2, _SQL + "; record models of different steps"),
+    "painguide/store/pathway_repository.py": (3, _SQL + "; record models of different steps"),
     "painguide/store/pathway_tables.py": (2, _JSON_COLUMN),
     "painguide/store/skin_repository.py": (3, _SQL),
     "painguide/store/sono_repository.py": (1, _JSON_COLUMN),
