@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from painguide.errors import NotFoundError, SourceUnavailableError, ValidationError
+from painguide.i18n.marks import N_
 from painguide.settings import get_settings
 from painguide.sono.dicom import read_dicom_cine
 from painguide.sono.frames import Frame
@@ -73,7 +74,7 @@ class VideoSource:
     ) -> None:
         if spacing_mm <= 0:
             raise ValidationError(
-                "spacing_mm", "videos carry no calibration: give the pixel size in mm (> 0)"
+                "spacing_mm", N_("videos carry no calibration: give the pixel size in mm (> 0)")
             )
         if isinstance(target, str) and not Path(target).is_file():
             raise NotFoundError(
