@@ -17,6 +17,7 @@ __all__ = [
     "DataFileError",
     "DatabaseUnavailableError",
     "DicomError",
+    "FieldError",
     "GateError",
     "ImportRejectedError",
     "NotFoundError",
@@ -91,8 +92,8 @@ Param = str | int | float
 """A value filled into a :class:`ValidationError`'s message template."""
 
 
-class ValidationError(PainguideError):
-    """User input is invalid; ``field`` names it.
+class FieldError(PainguideError):
+    """An error that names the ``field`` (or file, or key) that is wrong.
 
     ``message`` is an English template (marked with ``N_`` where a page can show it), filled from
     ``params`` (``%(name)s`` placeholders); ``str(exc)`` is ``"field: filled message"``, the text the API
@@ -107,15 +108,19 @@ class ValidationError(PainguideError):
     ('egfr: 500.0 is out of range; give 0-200', 'egfr', '500.0 is out of range; give 0-200')
     """
 
-    exit_code = 2
-    http_status = 422
-
     def __init__(self, field: str, message: str, /, **params: Param) -> None:
         self.field = field
         self.text = message
         self.params: dict[str, Param] = params
         self.detail = message % params if params else message
         super().__init__(f"{field}: {self.detail}")
+
+
+class ValidationError(FieldError):
+    """User input is invalid; ``field`` names it (see :class:`FieldError` for the message's template)."""
+
+    exit_code = 2
+    http_status = 422
 
     @classmethod
     def worded(cls, field: str, detail: str, text: str, /, **params: Param) -> ValidationError:
@@ -211,15 +216,11 @@ class SourceUnavailableError(PainguideError):
     http_status = 502
 
 
-class UploadTooLargeError(PainguideError):
+class UploadTooLargeError(FieldError):
     """An upload exceeds the size limit of its endpoint (HTTP 413); nothing of it is kept."""
 
     exit_code = 2
     http_status = 413
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(f"{field}: {message}")
 
 
 class TooManyAttemptsError(PermissionDeniedError):

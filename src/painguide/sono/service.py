@@ -530,7 +530,9 @@ def acknowledge_live_warning(
     if not 0 <= index < len(warnings):
         raise ValidationError(
             "warning",
-            f"expected the index of one of the {len(warnings)} warnings of the session, got {index}",
+            N_("expected the index of one of the %(n)s warnings of the session, got %(index)s"),
+            n=len(warnings),
+            index=index,
         )
     if index in entry.acknowledged:
         return entry.acknowledged[index]

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
+
+from painguide.web.routes import sono
 
 Clients = dict[str, TestClient]
 GERMAN = {"accept": "text/html", "accept-language": "de"}
@@ -77,3 +80,23 @@ def test_form_errors_read_in_the_page_language(clients: Clients) -> None:
     assert r.status_code == 422
     expected = "pseudonym: &#39;L-0001&#39; ist bereits vergeben; bitte ein anderes Pseudonym wählen"
     assert _corrections(r.text) == [expected] == _alerts(r.text)
+
+
+def test_an_upload_over_the_limit_is_refused_in_the_page_language(
+    clients: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sono.UPLOAD_LIMITS, "/sono/review", 50_000)
+    c = clients["physician"]
+    upload = {"file": ("big.dcm", bytes(80_000), "application/dicom")}
+    r = c.post("/sono/review", files=upload, headers=GERMAN)
+    assert r.status_code == 413
+    assert _alerts(r.text) == [
+        "file: die Datei ist größer als die Grenze von 0.0476837 MB für /sono/review; "
+        "bitte einen kürzeren Ausschnitt oder eine kleinere Datei exportieren"
+    ]
+    r = c.post("/sono/review", files=upload, headers={"accept": "application/json", "accept-language": "de"})
+    assert r.status_code == 413 and r.json() == {
+        "error": "UploadTooLargeError",
+        "detail": "file: the upload is larger than the 0.0476837 MB limit of /sono/review; "
+        "export a shorter clip or a smaller file",
+    }
