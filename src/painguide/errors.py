@@ -17,10 +17,12 @@ __all__ = [
     "DataFileError",
     "DatabaseUnavailableError",
     "DicomError",
+    "FieldError",
     "GateError",
     "ImportRejectedError",
     "NotFoundError",
     "PainguideError",
+    "Param",
     "PermissionDeniedError",
     "SourceUnavailableError",
     "TooManyAttemptsError",
@@ -86,15 +88,47 @@ class DataFileError(PainguideError):
         super().__init__(f"{path}: {key}: {expected}")
 
 
-class ValidationError(PainguideError):
-    """User input is invalid; ``field`` names it."""
+Param = str | int | float
+"""A value filled into a :class:`ValidationError`'s message template."""
+
+
+class FieldError(PainguideError):
+    """An error that names the ``field`` (or file, or key) that is wrong.
+
+    ``message`` is an English template (marked with ``N_`` where a page can show it), filled from
+    ``params`` (``%(name)s`` placeholders); ``str(exc)`` is ``"field: filled message"``, the text the API
+    and the CLI show. A page shows the template in its reader's language, filled with the same values
+    (``Translator.error``). Without ``params`` the message is used as written.
+
+    Examples
+    --------
+    >>> exc = ValidationError("egfr", "%(value)s is out of range; give %(low)s-%(high)s", value=500.0,
+    ...                       low=0, high=200)
+    >>> str(exc), exc.field, exc.detail
+    ('egfr: 500.0 is out of range; give 0-200', 'egfr', '500.0 is out of range; give 0-200')
+    """
+
+    def __init__(self, field: str, message: str, /, **params: Param) -> None:
+        self.field = field
+        self.text = message
+        self.params: dict[str, Param] = params
+        self.detail = message % params if params else message
+        super().__init__(f"{field}: {self.detail}")
+
+
+class ValidationError(FieldError):
+    """User input is invalid; ``field`` names it (see :class:`FieldError` for the message's template)."""
 
     exit_code = 2
     http_status = 422
 
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(f"{field}: {message}")
+    @classmethod
+    def worded(cls, field: str, detail: str, text: str, /, **params: Param) -> ValidationError:
+        """The error ``field: detail`` as given (another library's English wording, kept for the API and
+        the CLI) that pages show with the template ``text`` filled from ``params`` instead."""
+        exc = cls(field, detail)
+        exc.text, exc.params = text, params
+        return exc
 
 
 class DatabaseUnavailableError(PainguideError):
@@ -182,15 +216,11 @@ class SourceUnavailableError(PainguideError):
     http_status = 502
 
 
-class UploadTooLargeError(PainguideError):
+class UploadTooLargeError(FieldError):
     """An upload exceeds the size limit of its endpoint (HTTP 413); nothing of it is kept."""
 
     exit_code = 2
     http_status = 413
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(f"{field}: {message}")
 
 
 class TooManyAttemptsError(PermissionDeniedError):

@@ -13,6 +13,7 @@ from painguide.accounts.throttle import ThrottlePolicy
 from painguide.audit.chain import clean_text
 from painguide.auth import User, authorize
 from painguide.errors import TooManyAttemptsError, ValidationError
+from painguide.i18n.marks import N_
 from painguide.settings import Settings, get_settings
 from painguide.store.base import utcnow
 from painguide.store.tables import UserRow
@@ -217,7 +218,7 @@ def create_account(
     """Create an account (name, password and roles checked, each error naming its field); audited."""
     authorize(actor, "user.manage")
     if password == DEMO_PASSWORD:
-        raise ValidationError("password", "the demo password is public; choose another")
+        raise ValidationError("password", N_("the demo password is public; choose another"))
     user = uow.users.create(username, password, roles, full_name=full_name, actor=actor.username)
     uow.commit()
     return user
@@ -234,7 +235,9 @@ def disable_user(uow: UnitOfWork, actor: User, username: str) -> tuple[int, int]
     authorize(actor, "user.manage")
     row = uow.users.require(username)
     if row.username == actor.username:
-        raise ValidationError("username", "you cannot disable your own account; ask another administrator")
+        raise ValidationError(
+            "username", N_("you cannot disable your own account; ask another administrator")
+        )
     row.active = False
     ended = _end_access(uow, row)
     detail = {"sessions_ended": ended[0], "tokens_revoked": ended[1]}
@@ -257,7 +260,7 @@ def set_password(uow: UnitOfWork, actor: User, username: str, password: str) -> 
     authorize(actor, "user.manage")
     validate_password(password)
     if password == DEMO_PASSWORD:
-        raise ValidationError("password", "the demo password is public; choose another")
+        raise ValidationError("password", N_("the demo password is public; choose another"))
     row = uow.users.require(username)
     row.password_hash = hash_password(password)
     row.demo = False  # a demo account given a real password becomes an ordinary account
@@ -273,10 +276,12 @@ def issue_token(
     """Make a personal API token for ``username``; returns it (shown once, only its digest is stored)."""
     authorize(actor, "user.manage")
     if days is not None and not 1 <= days <= 3650:
-        raise ValidationError("days", f"give 1 to 3650 days (got {days})")
+        raise ValidationError("days", N_("give 1 to 3650 days (got %(days)s)"), days=days)
     row = uow.users.require(username)
     if not _usable(row.active, row.demo, get_settings()):
-        raise ValidationError("username", f"{row.username!r} is disabled or a demo account; enable it first")
+        raise ValidationError(
+            "username", N_("%(name)s is disabled or a demo account; enable it first"), name=repr(row.username)
+        )
     token = new_token()
     now = utcnow()
     expires = now + timedelta(days=days) if days else None

@@ -7,6 +7,7 @@ from typing import Literal
 
 from painguide.catalogue.models import BleedingRisk, Contrast, Modality
 from painguide.errors import ValidationError
+from painguide.i18n.marks import N_
 from painguide.pathway.anticoagulation import AnticoagulationPlan
 
 __all__ = ["BANDS", "ModalityAdvice", "PatientFactors", "Reason", "Recommendation", "band_for", "rrl_label"]
@@ -42,9 +43,9 @@ def rrl_label(level: int) -> str:
     return RRL_LABELS[level]
 
 
-def _check_range(field_name: str, value: float | None, low: float, high: float, unit: str) -> None:
+def _check_range(field_name: str, value: float | None, low: float, high: float, message: str) -> None:
     if value is not None and not low <= value <= high:
-        raise ValidationError(field_name, f"{value} is out of range; give {low}-{high} {unit}".rstrip())
+        raise ValidationError(field_name, message, value=value, low=low, high=high)
 
 
 @dataclass(frozen=True)
@@ -71,11 +72,13 @@ class PatientFactors:
     spinal_hardware: bool = False
 
     def __post_init__(self) -> None:
-        _check_range("egfr", self.egfr, 0, 200, "mL/min/1.73 m²")
-        _check_range("bmi", self.bmi, 10, 100, "kg/m²")
-        _check_range("age", self.age, 0, 120, "years")
+        _check_range(
+            "egfr", self.egfr, 0, 200, N_("%(value)s is out of range; give %(low)s-%(high)s mL/min/1.73 m²")
+        )
+        _check_range("bmi", self.bmi, 10, 100, N_("%(value)s is out of range; give %(low)s-%(high)s kg/m²"))
+        _check_range("age", self.age, 0, 120, N_("%(value)s is out of range; give %(low)s-%(high)s years"))
         if self.aspirin_indication not in (None, "primary", "secondary"):
-            raise ValidationError("aspirin_indication", "give 'primary' or 'secondary'")
+            raise ValidationError("aspirin_indication", N_("give 'primary' or 'secondary'"))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from painguide.audit.chain import GENESIS, ChainBreak, entry_digest
 from painguide.auth import User, authorize
 from painguide.errors import ValidationError
+from painguide.i18n.marks import N_
 from painguide.store.audit import AuditFilter
 from painguide.store.tables import AuditEntry
 from painguide.store.uow import UnitOfWork
@@ -61,7 +62,9 @@ def _day(name: str, raw: str | None) -> date | None:
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
-        raise ValidationError(name, f"expected a date as YYYY-MM-DD, got {raw[:40]!r}") from None
+        raise ValidationError(
+            name, N_("expected a date as YYYY-MM-DD, got %(value)s"), value=repr(raw[:40])
+        ) from None
 
 
 def audit_filter(
@@ -76,7 +79,9 @@ def audit_filter(
     """The filter of the audit page from its form fields (dates inclusive, UTC); bad dates name the field."""
     start, end = _day("since", since), _day("until", until)
     if start and end and end < start:
-        raise ValidationError("until", f"{end} is before since {start}; swap the dates")
+        raise ValidationError(
+            "until", N_("%(end)s is before since %(start)s; swap the dates"), end=str(end), start=str(start)
+        )
 
     def text(value: str | None, limit: int) -> str | None:
         return value.strip()[:limit] or None if value else None

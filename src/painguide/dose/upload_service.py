@@ -26,6 +26,7 @@ from painguide.dose.service import (
     import_sources,
 )
 from painguide.errors import ValidationError
+from painguide.i18n.marks import N_
 from painguide.settings import get_settings
 
 __all__ = ["UPLOAD_PREFIX", "UploadResult", "UploadRow", "UploadedFile", "import_uploads"]
@@ -110,7 +111,8 @@ def import_uploads(
     authorize(actor, "dose.import")
     if not files:
         raise ValidationError(
-            "files", "no file was sent; choose one or more DICOM dose reports (.dcm) or a zip archive of them"
+            "files",
+            N_("no file was sent; choose one or more DICOM dose reports (.dcm) or a zip archive of them"),
         )
     settings = get_settings()
     labels = {file.path: _label(file.name) for file in files}

@@ -7,6 +7,7 @@ The order of preference for a page: the signed-in user's stored choice, then the
 from __future__ import annotations
 
 from painguide.errors import ValidationError
+from painguide.i18n.marks import N_
 
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "check_language", "negotiate"]
 
@@ -31,7 +32,12 @@ def check_language(value: str, *, field: str = "language") -> str:
     code = value.strip().lower()
     if code not in LANGUAGES:
         offered = ", ".join(sorted(LANGUAGES))
-        raise ValidationError(field, f"{value!r} is not offered; choose one of {offered}")
+        raise ValidationError(
+            field,
+            N_("%(value)s is not offered; choose one of %(offered)s"),
+            value=repr(value),
+            offered=offered,
+        )
     return code
 
 

@@ -48,7 +48,7 @@ def _now(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
     if now.tzinfo is None:
-        raise ValidationError("now", "give a time with its time zone")
+        raise ValidationError("now", N_("give a time with its time zone"))
     return now
 
 
@@ -307,7 +307,10 @@ def get_quality_report(
     now = _now(now)
     if end < start:
         raise ValidationError(
-            "end", f"the period ends ({end.isoformat()}) before it starts ({start.isoformat()})"
+            "end",
+            N_("the period ends (%(end)s) before it starts (%(start)s)"),
+            end=end.isoformat(),
+            start=start.isoformat(),
         )
     since = datetime.combine(start, time.min, tzinfo=UTC)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC)

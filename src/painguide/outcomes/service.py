@@ -20,6 +20,8 @@ from painguide.auth import User, authorize
 from painguide.catalogue.loader import load_knowledge
 from painguide.errors import NotFoundError, ValidationError
 from painguide.i18n import LANGUAGES
+from painguide.i18n.input_errors import one_of
+from painguide.i18n.marks import N_
 from painguide.outcomes.follow_ups import (
     LinkState,
     PatientAnswers,
@@ -94,7 +96,7 @@ def _now(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
     if now.tzinfo is None:
-        raise ValidationError("now", "give a time with its time zone")
+        raise ValidationError("now", N_("give a time with its time zone"))
     return now
 
 
@@ -240,7 +242,7 @@ def list_follow_ups(
     """Follow-ups by due day (open ones by default, due up to ``until``); an audited read of patient data."""
     authorize(actor, "case.read")
     if not 1 <= limit <= 1000:
-        raise ValidationError("limit", "give 1-1000")
+        raise ValidationError("limit", N_("give 1-%(max)s"), max=1000)
     items = _items(uow.training.performed())
     if open_only:
         items = [i for i in items if not i.recorded]
@@ -283,7 +285,7 @@ def record_answers(
     now = _now(now)
     row = uow.training.follow_up_row(follow_up_id)
     if row.result is not None:
-        raise ValidationError("follow_up_id", f"follow-up {follow_up_id} is recorded already")
+        raise ValidationError("follow_up_id", N_("follow-up %(id)s is recorded already"), id=follow_up_id)
     if disability is not None:
         uow.training.set_score(follow_up_id, disability, actor=actor.username, at=now)
     pathway.record_follow_up(uow, actor, row.case_id, follow_up_id, result, now=now)  # commits both
@@ -300,10 +302,10 @@ def create_patient_link(
     authorize(actor, "case.followup")
     now = _now(now)
     if language not in LANGUAGES:
-        raise ValidationError("language", f"one of {', '.join(LANGUAGES)} (got {language!r})")
+        raise one_of("language", LANGUAGES, language)
     item = _item(uow, follow_up_id)
     if item.recorded:
-        raise ValidationError("follow_up_id", f"follow-up {follow_up_id} is recorded already")
+        raise ValidationError("follow_up_id", N_("follow-up %(id)s is recorded already"), id=follow_up_id)
 
     for old in uow.training.open_links(follow_up_id):
         old.revoked_at = now
@@ -413,12 +415,12 @@ def outcomes(
     """
     authorize(actor, "outcomes.read")
     if group_by not in GROUPINGS:
-        raise ValidationError("group_by", f"one of {', '.join(GROUPINGS)} (got {group_by!r})")
+        raise one_of("group_by", GROUPINGS, group_by)
     criteria = load_responder_criteria()
     threshold = criteria.get(relief_criterion)
     if threshold is None or threshold.kind != "nrs_reduction" or threshold.min_percent is None:
         nrs = [k for k, c in criteria.items() if c.kind == "nrs_reduction"]
-        raise ValidationError("relief_criterion", f"one of {', '.join(nrs)} (got {relief_criterion!r})")
+        raise one_of("relief_criterion", nrs, relief_criterion)
     cases = uow.training.performed(since=since, until=until)
     available = tuple(d for d in follow_up_days(cases) if d > 0) or tuple(follow_up_days(cases))
     day = days_after if days_after is not None else (available[0] if available else None)

@@ -31,6 +31,7 @@ from painguide.catalogue.drugs import (
 )
 from painguide.catalogue.models import BleedingRisk, Fact, Override
 from painguide.errors import ValidationError
+from painguide.i18n.marks import N_
 
 __all__ = [
     "WARNING_CODES",
@@ -202,7 +203,9 @@ _AS_GIVEN: dict[str, Fact[BleedingRisk]] = {
 def _category(risk: BleedingRisk | Fact[BleedingRisk]) -> BleedingRisk:
     value = risk.value if isinstance(risk, Fact) else risk
     if value not in BLEEDING_RISKS:
-        raise ValidationError("bleeding_risk", f"must be low, intermediate or high (got {value!r})")
+        raise ValidationError(
+            "bleeding_risk", N_("must be low, intermediate or high (got %(value)s)"), value=repr(value)
+        )
     return value
 
 
@@ -403,7 +406,11 @@ def _resolve(table: DrugTable, name: str, indication: AspirinIndication | None) 
     drug = find_drug(table, name)
     if indication is not None and drug.indication not in (None, indication):
         raise ValidationError(
-            "aspirin_indication", f"{name!r} is for {drug.indication} prophylaxis but {indication} was given"
+            "aspirin_indication",
+            N_("%(name)s is for %(drug_indication)s prophylaxis but %(indication)s was given"),
+            name=repr(name),
+            drug_indication=str(drug.indication),
+            indication=indication,
         )
     return (drug,)
 
@@ -460,9 +467,11 @@ def _plan(
 
 def _check_input(drugs: Sequence[str], indication: str | None) -> None:
     if isinstance(drugs, str) or not all(isinstance(name, str) for name in drugs):
-        raise ValidationError("drugs", "give a list of drug names (strings), not one string")
+        raise ValidationError("drugs", N_("give a list of drug names (strings), not one string"))
     if indication is not None and indication not in _INDICATIONS:
-        raise ValidationError("aspirin_indication", f"must be primary or secondary (got {indication!r})")
+        raise ValidationError(
+            "aspirin_indication", N_("must be primary or secondary (got %(value)s)"), value=repr(indication)
+        )
 
 
 def plan_anticoagulation(

@@ -14,6 +14,8 @@ from painguide.auth import User, authorize
 from painguide.catalogue.loader import KnowledgeBase, load_knowledge
 from painguide.catalogue.models import Procedure
 from painguide.errors import CatalogueError, GateError, NotFoundError, ValidationError
+from painguide.i18n.input_errors import one_of
+from painguide.i18n.marks import N_
 from painguide.pathway.anticoagulation import plan_anticoagulation
 from painguide.pathway.case import STAGES, CaseFile, Step, next_step, stage_of
 from painguide.pathway.gates import GateContext, assess, require
@@ -62,7 +64,7 @@ def _now(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
     if now.tzinfo is None:
-        raise ValidationError("now", "give a time with its time zone")
+        raise ValidationError("now", N_("give a time with its time zone"))
     return now
 
 
@@ -224,9 +226,9 @@ def _factors(patient: Patient, day: Any) -> PatientFactors:
 
 def _page(limit: int, offset: int) -> tuple[int, int]:
     if not 1 <= limit <= MAX_PAGE:
-        raise ValidationError("limit", f"give 1-{MAX_PAGE}")
+        raise ValidationError("limit", N_("give 1-%(max)s"), max=MAX_PAGE)
     if offset < 0:
-        raise ValidationError("offset", "give 0 or more")
+        raise ValidationError("offset", N_("give 0 or more"))
     return limit, offset
 
 
@@ -250,7 +252,9 @@ def update_patient(
     authorize(actor, "patient.write")
     row = uow.pathway.get_patient(patient_id)
     if patient.pseudonym != row.pseudonym:
-        raise ValidationError("pseudonym", f"stays {row.pseudonym!r}; a pseudonym is not changed")
+        raise ValidationError(
+            "pseudonym", N_("stays %(pseudonym)s; a pseudonym is not changed"), pseudonym=repr(row.pseudonym)
+        )
     _check_drugs(_knowledge(), patient)
     before = row.record
     uow.pathway.update_patient(row, patient)
@@ -338,7 +342,7 @@ def list_cases(
     """Cases newest first, optionally of one stage (see :data:`~painguide.pathway.case.STAGES`)."""
     authorize(actor, "case.read")
     if stage is not None and stage not in STAGES:
-        raise ValidationError("stage", f"one of {', '.join(STAGES)} (got {stage!r})")
+        raise one_of("stage", STAGES, stage)
     limit, offset = _page(limit, offset)
     page = uow.pathway.list_cases(stage=stage, limit=limit, offset=offset)
     detail = {"stage": stage, "results": len(page.rows), "offset": offset}

@@ -19,6 +19,8 @@ from typing import TypedDict
 from painguide.auth import User, authorize
 from painguide.dose.reference import DoseSample, LocalDrl, compare, load_reference_data
 from painguide.errors import NotFoundError, ValidationError
+from painguide.i18n.input_errors import one_of
+from painguide.i18n.marks import N_
 from painguide.pathway.linking import ItemKind, LinkDecision, LinkItem, ProcedureKey, decide
 from painguide.pathway.service import PageOf
 from painguide.settings import get_settings
@@ -275,7 +277,7 @@ def link_pending(uow: UnitOfWork, actor: User, *, kinds: Sequence[ItemKind] = IT
 
 def _kind(kind: str) -> ItemKind:
     if kind not in ITEM_KINDS:
-        raise ValidationError("kind", f"one of {', '.join(ITEM_KINDS)} (got {kind!r})")
+        raise one_of("kind", ITEM_KINDS, kind)
     return "dose" if kind == "dose" else "sono"
 
 
@@ -327,7 +329,9 @@ def unlink_item(
     _existing(uow, item_kind, item_id)
     rows = uow.links.procedures_holding(item_kind, item_id)
     if not rows:
-        raise ValidationError("item_id", f"{kind} {item_id} is not linked to any procedure")
+        raise ValidationError(
+            "item_id", N_("%(kind)s %(id)s is not linked to any procedure"), kind=kind, id=item_id
+        )
     now = datetime.now(UTC)
     for row in rows:
         remove_link(row, item_kind, item_id)
@@ -378,9 +382,9 @@ def list_unlinked(
     """
     authorize(actor, "case.link")
     if not 1 <= limit <= 500:
-        raise ValidationError("limit", "give 1-500")
+        raise ValidationError("limit", N_("give 1-%(max)s"), max=500)
     if offset < 0:
-        raise ValidationError("offset", "give 0 or more")
+        raise ValidationError("offset", N_("give 0 or more"))
     kinds = ITEM_KINDS if kind is None else (_kind(kind),)
     ids = [(k, i) for k in kinds for i in uow.links.unlinked_ids(k)]
     page = ids[offset : offset + limit]

@@ -17,6 +17,8 @@ from pydantic import ValidationError as PydanticValidationError
 
 from painguide.catalogue.models import Modality
 from painguide.errors import ValidationError
+from painguide.i18n.input_errors import input_error_text, untemplate
+from painguide.i18n.marks import N_
 
 __all__ = [
     "CHECKLIST_ITEMS",
@@ -88,6 +90,11 @@ CHECKLIST_ITEMS: dict[str, tuple[str, str]] = {
     "staff_radiation_protection": ("Staff radiation protection (apron, thyroid shield, dosimeter)", "xray"),
 }
 
+#: The templates of the records' own checks that carry values (a page shows them in its reader's language).
+_NOT_TOP = N_("%(modality)s is not the top-ranked modality (%(top)s); say why")
+_X_RAYS = N_("%(modality)s uses X-rays; explain the radiation")
+_CHECKS = (_NOT_TOP, _X_RAYS)
+
 _NAMED = re.compile(r"^(?P<field>[a-z_][a-z0-9_]*): (?P<message>.+)$", re.DOTALL)
 _LEVEL = re.compile(r"^([CTLS])(\d{1,2})(?:[-/]([CTLS])?(\d{1,2}))?$")
 
@@ -112,10 +119,12 @@ def build(model: type[M], **data: object) -> M:
         err = exc.errors()[0]
         field = ".".join(str(part) for part in err["loc"])
         message = str(err["msg"]).removeprefix("Value error, ")
+        text, params = input_error_text(err)  # what a page shows, in its reader's language
         named = _NAMED.match(message)
         if named and not field:  # a record's own check names its field: "egfr_on: give the date"
             field, message = named["field"], named["message"]
-        raise ValidationError(field or model.__name__, message) from None
+            text, params = untemplate(message, _CHECKS)
+        raise ValidationError.worded(field or model.__name__, message, text, **params) from None
 
 
 def normalise_level(level: str) -> str:
@@ -184,9 +193,9 @@ class Patient(_Record):
     @model_validator(mode="after")
     def _dates(self) -> Patient:
         if self.egfr is not None and self.egfr_on is None:
-            raise ValueError("egfr_on: give the date of the eGFR value")
+            raise ValueError("egfr_on: " + N_("give the date of the eGFR value"))
         if self.pregnancy != "unknown" and self.pregnancy_asked_on is None:
-            raise ValueError("pregnancy_asked_on: give the date the pregnancy status was asked")
+            raise ValueError("pregnancy_asked_on: " + N_("give the date the pregnancy status was asked"))
         return self
 
     @property
@@ -235,7 +244,7 @@ class CaseInfo(_Record):
     @model_validator(mode="after")
     def _scale(self) -> CaseInfo:
         if self.disability_score is not None and self.disability_scale is None:
-            raise ValueError("disability_scale: name the scale (ODI or NDI) of the disability score")
+            raise ValueError("disability_scale: " + N_("name the scale (ODI or NDI) of the disability score"))
         return self
 
     def pain_weeks_on(self, day: date) -> float:
@@ -318,9 +327,7 @@ class Plan(_Record):
     @model_validator(mode="after")
     def _reason_when_not_top(self) -> Plan:
         if self.modality != self.top_modality and not self.reason:
-            raise ValueError(
-                f"reason: {self.modality} is not the top-ranked modality ({self.top_modality}); say why"
-            )
+            raise ValueError("reason: " + _NOT_TOP % {"modality": self.modality, "top": self.top_modality})
         return self
 
     @property
@@ -343,7 +350,7 @@ class Schedule(_Record):
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
-            raise ValueError("give a time with its time zone")
+            raise ValueError(N_("give a time with its time zone"))
         return value
 
 
@@ -437,7 +444,7 @@ class Consent(_Record):
     @model_validator(mode="after")
     def _radiation(self) -> Consent:
         if self.modality in IONIZING and not self.radiation_explained:
-            raise ValueError(f"radiation_explained: {self.modality} uses X-rays; explain the radiation")
+            raise ValueError("radiation_explained: " + _X_RAYS % {"modality": self.modality})
         return self
 
 
@@ -513,7 +520,7 @@ class ProcedureRecord(_Record):
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         if value.tzinfo is None:
-            raise ValueError("give a time with its time zone")
+            raise ValueError(N_("give a time with its time zone"))
         return value
 
 
@@ -538,7 +545,7 @@ class FollowUpResult(_Record):
     @model_validator(mode="after")
     def _something(self) -> FollowUpResult:
         if self.nrs is None and self.pgic is None and self.relief_percent is None:
-            raise ValueError("nrs: give the NRS, the PGIC or the relief in percent")
+            raise ValueError("nrs: " + N_("give the NRS, the PGIC or the relief in percent"))
         return self
 
     def relief(self, baseline_nrs: int | None) -> float | None:

@@ -17,6 +17,8 @@ from painguide.auth import User, authorize
 from painguide.catalogue.loader import load_knowledge
 from painguide.catalogue.models import ModalityEntry, Procedure
 from painguide.errors import CatalogueError, GateError, NotFoundError, ValidationError
+from painguide.i18n.input_errors import one_of
+from painguide.i18n.marks import N_
 from painguide.pathway import service
 from painguide.pathway.case import STEPS
 from painguide.pathway.link_service import ProcedureLinks, procedure_links
@@ -63,7 +65,7 @@ def step_form(
     """The case and what the form of ``step`` needs (the read is audited)."""
     authorize(actor, "case.read")
     if step not in STEPS:
-        raise ValidationError("step", f"one of {', '.join(STEPS)} (got {step!r})")
+        raise one_of("step", STEPS, step)
     now = now or datetime.now(UTC)
     view = service.get_case(uow, actor, case_id, now=now)
     ranking: Recommendation | None = None
@@ -103,14 +105,21 @@ def information_sheet(
     view = service.get_case(uow, actor, case_id, now=now)
     plan = view.file.plan
     if plan is None:
-        raise ValidationError("plan", f"case {case_id} has no plan yet; choose the modality first")
+        raise ValidationError(
+            "plan", N_("case %(case)s has no plan yet; choose the modality first"), case=case_id
+        )
     try:
         procedure = find_procedure(load_knowledge(_settings_policy()), plan.procedure)
     except CatalogueError as exc:
         raise ValidationError("procedure", str(exc)) from None
     entry = procedure.modalities.get(plan.modality)
     if entry is None:
-        raise ValidationError("modality", f"{plan.modality} is not in the catalogue for {plan.procedure}")
+        raise ValidationError(
+            "modality",
+            N_("%(modality)s is not in the catalogue for %(procedure)s"),
+            modality=plan.modality,
+            procedure=plan.procedure,
+        )
     ranked: dict[str, object] = next(
         (m for m in plan.ranking.get("modalities", []) if m.get("modality") == plan.modality), {}
     )
@@ -163,7 +172,7 @@ def find_procedures(uow: UnitOfWork, actor: User, *, accession: str) -> list[Pro
     """The procedure with this accession number, as a list (empty when there is none; audited)."""
     authorize(actor, "case.read")
     if not accession.strip():
-        raise ValidationError("accession", "give an accession number")
+        raise ValidationError("accession", N_("give an accession number"))
     row = uow.pathway.procedure_by_accession(accession.strip())
     found = [_procedure_view(uow, actor, row)] if row is not None else []
     if not found:

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from painguide.advisor.models import Recommendation
 from painguide.errors import ValidationError
+from painguide.i18n.marks import N_
 from painguide.pathway.anticoagulation import AnticoagulationResult
 from painguide.pathway.models import Anticoagulation, DrugDecision, DrugSchedule, Plan, build
 
@@ -31,7 +32,10 @@ def make_plan(recommendation: Recommendation, modality: str, *, reason: str | No
     if modality not in used:
         raise ValidationError(
             "modality",
-            f"{modality!r} is not used for {recommendation.procedure}; choose one of {', '.join(used)}",
+            N_("%(modality)s is not used for %(procedure)s; choose one of %(used)s"),
+            modality=repr(modality),
+            procedure=recommendation.procedure,
+            used=", ".join(used),
         )
     top = next(m.modality for m in recommendation.modalities if m.used)
     return build(
@@ -88,7 +92,9 @@ def schedule_anticoagulation(
     if unknown:
         raise ValidationError(
             "decisions",
-            f"{', '.join(unknown)} is not a shared decision here (shared: {', '.join(shared) or 'none'})",
+            N_("%(unknown)s is not a shared decision here (shared: %(shared)s)"),
+            unknown=", ".join(unknown),
+            shared=", ".join(shared) or "none",
         )
     for name, plan in named:
         decision = decisions.get(name)

@@ -85,9 +85,9 @@ def schedule_procedure(
     authorize(actor, "case.write")
     now = _now(now)
     if at.tzinfo is None:
-        raise ValidationError("at", "give a time with its time zone")
+        raise ValidationError("at", N_("give a time with its time zone"))
     if accession_number is not None and not _ACCESSION.match(accession_number):
-        raise ValidationError("accession_number", "1-16 letters, digits, '.', '-' or '_' (DICOM SH)")
+        raise ValidationError("accession_number", N_("1-16 letters, digits, '.', '-' or '_' (DICOM SH)"))
     _, patient, cf = _load(uow, case_id)
     _gate(uow, actor, cf, "schedule", _context(now), now=now)
     assert cf.plan is not None

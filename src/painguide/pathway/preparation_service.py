@@ -7,6 +7,7 @@ from datetime import datetime
 
 from painguide.auth import User, authorize
 from painguide.errors import ValidationError
+from painguide.i18n.marks import N_
 from painguide.pathway.case_service import (
     _finish,
     _load,
@@ -49,7 +50,9 @@ def record_justification(
     _, _, cf = _load(uow, case_id)
     if cf.plan is not None and cf.plan.modality not in IONIZING:
         raise ValidationError(
-            "modality", f"{cf.plan.modality} uses no X-rays: no radiation justification is needed"
+            "modality",
+            N_("%(modality)s uses no X-rays: no radiation justification is needed"),
+            modality=cf.plan.modality,
         )
     record = build(
         RadiationJustification,
@@ -83,7 +86,9 @@ def record_consent(
     _, _, cf = _load(uow, case_id)
     if cf.plan is not None and consent.modality != cf.plan.modality:
         raise ValidationError(
-            "modality", f"the plan is {cf.plan.modality}; consent covers the planned modality"
+            "modality",
+            N_("the plan is %(modality)s; consent covers the planned modality"),
+            modality=cf.plan.modality,
         )
     return _write_step(
         uow, actor, case_id, action="case.write", step="consent", kind="consent", record=consent, now=now
@@ -98,7 +103,7 @@ def revoke_consent(
     now = _now(now)
     _, _, cf = _load(uow, case_id)
     if cf.consent is None or cf.revocation is not None:
-        raise ValidationError("consent", f"case {case_id} has no consent in force to revoke")
+        raise ValidationError("consent", N_("case %(case)s has no consent in force to revoke"), case=case_id)
     record = build(ConsentRevocation, on=now.date(), reason=reason)
     uow.pathway.add_entry(
         case_id, "consent_revoked", record.model_dump(mode="json"), actor=actor.username, at=now

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 from painguide.auth import User, authorize
 from painguide.errors import ValidationError
+from painguide.i18n.input_errors import one_of
+from painguide.i18n.marks import N_
 from painguide.pathway.case import CaseFile, next_step
 from painguide.pathway.case_service import (
     _context,
@@ -52,7 +54,9 @@ def record_procedure(
         competence = uow.training.declared(record.operator, record.performed_at.date())
     if cf.plan is not None and record.modality != cf.plan.modality:
         raise ValidationError(
-            "modality", f"the plan is {cf.plan.modality}; plan again to change the modality"
+            "modality",
+            N_("the plan is %(modality)s; plan again to change the modality"),
+            modality=cf.plan.modality,
         )
 
     def mark_performed() -> None:
@@ -83,10 +87,12 @@ def schedule_follow_ups(
     now = _now(now)
     _, _, cf = _load(uow, case_id)
     if cf.procedure is None:
-        raise ValidationError("case_id", f"case {case_id} has no procedure recorded; record it first")
+        raise ValidationError(
+            "case_id", N_("case %(case)s has no procedure recorded; record it first"), case=case_id
+        )
     days = sorted(set(days_after))
     if not days or any(not 0 <= d <= 3650 for d in days):
-        raise ValidationError("days_after", "give one or more days after the procedure, 0-3650")
+        raise ValidationError("days_after", N_("give one or more days after the procedure, 0-3650"))
     start = cf.procedure.performed_at.date()
     uow.pathway.add_follow_ups(case_id, [(start + timedelta(days=d), d) for d in days])
     uow.pathway.add_entry(case_id, "follow_ups_scheduled", {"days_after": days}, actor=actor.username, at=now)
@@ -107,7 +113,7 @@ def record_follow_up(
     now = _now(now)
     row = uow.pathway.get_follow_up(case_id, follow_up_id)
     if row.result is not None:
-        raise ValidationError("follow_up_id", f"follow-up {follow_up_id} is recorded already")
+        raise ValidationError("follow_up_id", N_("follow-up %(id)s is recorded already"), id=follow_up_id)
     row.result, row.recorded_at, row.recorded_by = result.model_dump(mode="json"), now, actor.username
     data = {"follow_up_id": follow_up_id, **result.model_dump(mode="json")}
     uow.pathway.add_entry(case_id, "follow_up", data, actor=actor.username, at=now)
@@ -127,11 +133,14 @@ def override_gate(
     authorize(actor, "case.override")
     now = _now(now)
     if code not in GATE_CODES:
-        raise ValidationError("code", f"one of {', '.join(GATE_CODES)} (got {code!r})")
+        raise one_of("code", GATE_CODES, code)
     policy = _policy()
     if not policy.overridable(code):
         raise ValidationError(
-            "code", f"{code} cannot be overridden under the policy in force ({policy.frame.id})"
+            "code",
+            N_("%(code)s cannot be overridden under the policy in force (%(policy)s)"),
+            code=code,
+            policy=policy.frame.id,
         )
     _, _, cf = _load(uow, case_id)
     unmet = _unmet_with(uow, cf, code, now)

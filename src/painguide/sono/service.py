@@ -22,6 +22,7 @@ import cv2
 
 from painguide.auth import User
 from painguide.errors import DicomError, NotFoundError, PainguideError, PermissionDeniedError, ValidationError
+from painguide.i18n.marks import N_
 from painguide.settings import get_settings
 from painguide.sono.analysis import AnalysisReport, analyze_frames
 from painguide.sono.dicom import DicomCine, read_dicom_cine
@@ -185,12 +186,14 @@ def analyse_and_add(
         Stored id and the full report.
     """
     if injection_at_s is not None and not (math.isfinite(injection_at_s) and injection_at_s >= 0):
-        raise ValidationError("injection_at", f"expected seconds from the first frame, got {injection_at_s}")
+        raise ValidationError(
+            "injection_at", N_("expected seconds from the first frame, got %(value)s"), value=injection_at_s
+        )
     with tempfile.TemporaryDirectory() as tmp:
         if isinstance(data, bytes):
             if len(data) > MAX_UPLOAD_BYTES:
                 raise ValidationError(
-                    "file", f"{name}: the cine is larger than 200 MB; export a shorter clip"
+                    "file", N_("%(name)s: the cine is larger than 200 MB; export a shorter clip"), name=name
                 )
             path = Path(tmp) / "upload.dcm"
             path.write_bytes(data)
@@ -527,7 +530,9 @@ def acknowledge_live_warning(
     if not 0 <= index < len(warnings):
         raise ValidationError(
             "warning",
-            f"expected the index of one of the {len(warnings)} warnings of the session, got {index}",
+            N_("expected the index of one of the %(n)s warnings of the session, got %(index)s"),
+            n=len(warnings),
+            index=index,
         )
     if index in entry.acknowledged:
         return entry.acknowledged[index]

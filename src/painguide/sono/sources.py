@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from painguide.errors import NotFoundError, SourceUnavailableError, ValidationError
+from painguide.i18n.marks import N_
 from painguide.settings import get_settings
 from painguide.sono.dicom import read_dicom_cine
 from painguide.sono.frames import Frame
@@ -73,7 +74,7 @@ class VideoSource:
     ) -> None:
         if spacing_mm <= 0:
             raise ValidationError(
-                "spacing_mm", "videos carry no calibration: give the pixel size in mm (> 0)"
+                "spacing_mm", N_("videos carry no calibration: give the pixel size in mm (> 0)")
             )
         if isinstance(target, str) and not Path(target).is_file():
             raise NotFoundError(
@@ -160,8 +161,12 @@ def check_igtl_host(host: str, allowed: str, *, field: str = "--source") -> None
                 continue
     raise ValidationError(
         field,
-        f"OpenIGTLink host {host!r} is not allowed (allowed: {', '.join(entries) or 'none'}); "
-        "ask the administrator to add the scanner to PAINGUIDE_IGTL_ALLOWED_HOSTS",
+        N_(
+            "OpenIGTLink host %(host)s is not allowed (allowed: %(allowed)s); "
+            "ask the administrator to add the scanner to PAINGUIDE_IGTL_ALLOWED_HOSTS"
+        ),
+        host=repr(host),
+        allowed=", ".join(entries) or "none",
     )
 
 
@@ -332,10 +337,14 @@ def parse_source(spec: str, *, field: str = "--source") -> SourceSpec:
         host, _, port = rest.rpartition(":")
         if not port.isdigit() or not host or not 0 < int(port) < 65536:
             raise ValidationError(
-                field, f"expected igtl:HOST:PORT such as igtl:127.0.0.1:18944, got {spec!r}"
+                field,
+                N_("expected igtl:HOST:PORT such as igtl:127.0.0.1:18944, got %(value)s"),
+                value=repr(spec),
             )
         return SourceSpec("igtl", host, int(port))
-    raise ValidationError(field, f"expected {SOURCE_FORMS}, got {spec!r}")
+    raise ValidationError(
+        field, N_("expected %(forms)s, got %(value)s"), forms=SOURCE_FORMS, value=repr(spec)
+    )
 
 
 def simulated_source(*, seed: int = 42, loop: bool = False) -> FrameSource:
@@ -385,7 +394,7 @@ def open_source(
         if spacing_mm is None:
             raise ValidationError(
                 "--spacing-mm" if field == "--source" else "spacing_mm",
-                "video sources carry no calibration: give the pixel size in mm",
+                N_("video sources carry no calibration: give the pixel size in mm"),
             )
         return iter(VideoSource(source.target, spacing_mm=spacing_mm))
     if source.kind == "igtl":

@@ -21,6 +21,7 @@ from painguide.dose.models import (
     StoredReport,
 )
 from painguide.errors import NotFoundError, ValidationError
+from painguide.i18n.marks import N_
 from painguide.store.base import utcnow
 from painguide.store.dose_tables import DoseEventRow, DoseReportRow
 from painguide.store.dose_tally import count_reports_in_tallies, rebuild_tallies
@@ -260,7 +261,9 @@ def _keyset(
     field, anchor_id = ("after", after) if after is not None else ("before", before)
     found = session.execute(select(r.study_datetime).where(r.id == anchor_id)).one_or_none()
     if found is None:
-        raise ValidationError(field, f"no dose report with id {anchor_id}; follow the page links of the list")
+        raise ValidationError(
+            field, N_("no dose report with id %(id)s; follow the page links of the list"), id=str(anchor_id)
+        )
     when = found[0]
     dated: list[object] = [r.study_datetime.is_not(None)]
     undated: list[object] = [r.study_datetime.is_(None)]

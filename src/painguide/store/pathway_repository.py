@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from painguide.errors import NotFoundError, ValidationError
+from painguide.i18n.marks import N_
 from painguide.pathway.case import CaseFile, PriorSession
 from painguide.pathway.models import (
     Anticoagulation,
@@ -212,7 +213,11 @@ class PathwayRepository:
     def add_patient(self, patient: Patient, *, actor: str) -> PatientRow:
         """Add a patient; a pseudonym in use is refused naming the field."""
         if self.session.scalar(select(PatientRow.id).where(PatientRow.pseudonym == patient.pseudonym)):
-            raise ValidationError("pseudonym", f"{patient.pseudonym!r} is in use; choose another pseudonym")
+            raise ValidationError(
+                "pseudonym",
+                N_("%(value)s is in use; choose another pseudonym"),
+                value=repr(patient.pseudonym),
+            )
         row = PatientRow(
             pseudonym=patient.pseudonym,
             name=patient.name,
@@ -374,7 +379,12 @@ class PathwayRepository:
         if accession is not None:
             other = self.procedure_by_accession(accession)
             if other is not None and other.case_id != case_id:
-                raise ValidationError("accession_number", f"{accession!r} belongs to case {other.case_id}")
+                raise ValidationError(
+                    "accession_number",
+                    N_("%(value)s belongs to case %(case)s"),
+                    value=repr(accession),
+                    case=other.case_id,
+                )
         if row is None:
             row = ProcedureRow(
                 case_id=case_id,
@@ -394,7 +404,7 @@ class PathwayRepository:
             try:
                 self.session.flush()
             except IntegrityError as exc:  # a concurrent scheduler took the number
-                raise ValidationError("accession_number", "already in use; schedule again") from exc
+                raise ValidationError("accession_number", N_("already in use; schedule again")) from exc
             if accession is None:
                 row.accession_number = f"PG{row.id:08d}"
         else:

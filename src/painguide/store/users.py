@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from painguide.accounts.passwords import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from painguide.auth.models import ROLES, User
 from painguide.errors import ValidationError
+from painguide.i18n.marks import N_
 from painguide.store.audit import AuditRepository
 from painguide.store.tables import UserRow
 
@@ -40,7 +41,7 @@ def user_of(username: str, full_name: str, roles: str) -> User:
 def validate_password(password: str) -> None:
     """Refuse a password shorter than the minimum, naming the field."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError("password", f"use at least {MIN_PASSWORD_LENGTH} characters")
+        raise ValidationError("password", N_("use at least %(n)s characters"), n=MIN_PASSWORD_LENGTH)
 
 
 def _validate_username(username: str) -> str:
@@ -50,7 +51,7 @@ def _validate_username(username: str) -> str:
         or len(username) > 64
         or not username.replace(".", "").replace("-", "").replace("_", "").isalnum()
     ):
-        raise ValidationError("username", "use 1-64 letters, digits, '.', '-' or '_'")
+        raise ValidationError("username", N_("use 1-64 letters, digits, '.', '-' or '_'"))
     return username
 
 
@@ -68,7 +69,9 @@ class UserRepository:
         """The account called ``username``, or a :class:`ValidationError` naming it."""
         row = self.row(username)
         if row is None:
-            raise ValidationError("username", f"no account {username[:64]!r}; see `painguide user list`")
+            raise ValidationError(
+                "username", N_("no account %(name)s; see `painguide user list`"), name=repr(username[:64])
+            )
         return row
 
     def by_id(self, user_id: int) -> UserRow | None:
@@ -95,10 +98,15 @@ class UserRepository:
         bad = [r for r in roles if r not in ROLES]
         if bad or not roles:
             raise ValidationError(
-                "roles", f"give one or more of {', '.join(ROLES)} (got {', '.join(bad) or 'none'})"
+                "roles",
+                N_("give one or more of %(roles)s (got %(bad)s)"),
+                roles=", ".join(ROLES),
+                bad=", ".join(bad) or "none",
             )
         if self.row(username) is not None:
-            raise ValidationError("username", f"{username!r} exists already; choose another name")
+            raise ValidationError(
+                "username", N_("%(name)s exists already; choose another name"), name=repr(username)
+            )
         row = UserRow(
             username=username,
             full_name=full_name,

@@ -15,6 +15,7 @@ from datetime import date
 
 from painguide.catalogue.models import Modality
 from painguide.errors import ValidationError
+from painguide.i18n.marks import N_
 from painguide.training.policy import Requirement, StaffRole
 
 __all__ = [
@@ -55,7 +56,9 @@ class Course:
 
     def __post_init__(self) -> None:
         if not self.hours > 0:
-            raise ValidationError("hours", f"expected a positive number of hours, got {self.hours!r}")
+            raise ValidationError(
+                "hours", N_("expected a positive number of hours, got %(value)s"), value=repr(self.hours)
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from typing import Literal
 from painguide.auth import User, authorize
 from painguide.catalogue.models import Modality
 from painguide.errors import NotFoundError, PermissionDeniedError, ValidationError
+from painguide.i18n.marks import N_
 from painguide.settings import get_settings
 from painguide.store.training_tables import CompetenceRow
 from painguide.store.uow import UnitOfWork
@@ -62,7 +63,7 @@ def _now(now: datetime | None) -> datetime:
     if now is None:
         return datetime.now(UTC)
     if now.tzinfo is None:
-        raise ValidationError("now", "give a time with its time zone")
+        raise ValidationError("now", N_("give a time with its time zone"))
     return now
 
 
@@ -420,21 +421,29 @@ def declare_competence(
     if actor.username == operator:
         raise PermissionDeniedError("operator: nobody declares their own competence; ask a supervisor")
     if uow.users.active(operator) is None:
-        raise ValidationError("operator", f"no active account {operator!r}; check the name")
+        raise ValidationError(
+            "operator", N_("no active account %(name)s; check the name"), name=repr(operator)
+        )
     for row in uow.training.competences(operator, active_only=True):
         if (row.procedure, row.modality) == (procedure_id, modality):
             raise ValidationError(
-                "procedure", f"{operator} is declared competent for {procedure_id} under {modality} already"
+                "procedure",
+                N_("%(operator)s is declared competent for %(procedure)s under %(modality)s already"),
+                operator=operator,
+                procedure=procedure_id,
+                modality=modality,
             )
     detail: dict[str, object]
     if basis == "lc_cusum":
         detail = _crossed_curve(uow, operator, procedure_id, modality, horizon)
     elif basis == "attestation":
         if note is None or len(note.strip()) < 10:
-            raise ValidationError("note", "an attestation needs a written reason of at least 10 characters")
+            raise ValidationError(
+                "note", N_("an attestation needs a written reason of at least 10 characters")
+            )
         detail = {}
     else:
-        raise ValidationError("basis", f"lc_cusum or attestation (got {basis!r})")
+        raise ValidationError("basis", N_("lc_cusum or attestation (got %(value)s)"), value=repr(basis))
     row = uow.training.add_competence(
         CompetenceRow(
             operator=operator,
@@ -467,9 +476,17 @@ def _crossed_curve(
         last = curve.lc_scores[-1] if curve.lc_scores else 0.0
         raise ValidationError(
             "basis",
-            f"the LC-CUSUM of {operator} for {procedure_id} under {modality} has not reached its limit "
-            f"(score {last:.2f} of h = {curve.h:.2f} after {len(series)} assessable procedures): wait for "
-            "more procedures, or attest competence with a written reason",
+            N_(
+                "the LC-CUSUM of %(operator)s for %(procedure)s under %(modality)s has not reached its limit "
+                "(score %(score)s of h = %(h)s after %(n)s assessable procedures): wait for more procedures, "
+                "or attest competence with a written reason"
+            ),
+            operator=operator,
+            procedure=procedure_id,
+            modality=modality,
+            score=f"{last:.2f}",
+            h=f"{curve.h:.2f}",
+            n=len(series),
         )
     return {
         "h": curve.h,
@@ -489,10 +506,12 @@ def revoke_competence(
     authorize(actor, "training.declare")
     now = _now(now)
     if len(reason.strip()) < 10:
-        raise ValidationError("reason", "give a written reason of at least 10 characters")
+        raise ValidationError("reason", N_("give a written reason of at least 10 characters"))
     row = uow.training.get_competence(declaration_id)
     if row.revoked_at is not None:
-        raise ValidationError("declaration_id", f"declaration {declaration_id} is revoked already")
+        raise ValidationError(
+            "declaration_id", N_("declaration %(id)s is revoked already"), id=declaration_id
+        )
     row.revoked_at, row.revoked_by, row.revoke_reason = now, actor.username, reason.strip()
     audit = {"declaration": declaration_id, "procedure": row.procedure, "modality": row.modality}
     uow.audit.record(actor.username, "training.revoke", "operator", row.operator, audit)
@@ -507,7 +526,9 @@ def log_session(
     _subject(actor, item.operator, "training.logbook.own", "training.logbook.all")
     now = _now(now)
     if item.performed_on > now.date():
-        raise ValidationError("performed_on", "the session lies in the future; give the day it took place")
+        raise ValidationError(
+            "performed_on", N_("the session lies in the future; give the day it took place")
+        )
     row = uow.training.add_session(item, actor=actor.username, at=now)
     detail = {"procedure": item.procedure_id, "modality": item.modality, "setting": item.setting}
     uow.audit.record(actor.username, "training.session", "operator", item.operator, detail)
@@ -569,9 +590,11 @@ def record_course(uow: UnitOfWork, actor: User, course: Course, *, now: datetime
     _subject(actor, course.person, "training.education.own", "training.education.all")
     now = _now(now)
     if course.attended_on > now.date():
-        raise ValidationError("attended_on", "the course lies in the future; record it once attended")
+        raise ValidationError("attended_on", N_("the course lies in the future; record it once attended"))
     if uow.users.active(course.person) is None:
-        raise ValidationError("person", f"no active account {course.person!r}; check the name")
+        raise ValidationError(
+            "person", N_("no active account %(name)s; check the name"), name=repr(course.person)
+        )
     uow.training.add_course(course, actor=actor.username, at=now)
     detail = {"topic": course.topic, "hours": course.hours, "attended_on": course.attended_on.isoformat()}
     uow.audit.record(actor.username, "training.course", "user", course.person, detail)

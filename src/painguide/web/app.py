@@ -11,15 +11,18 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic_core import ErrorDetails
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from painguide.accounts.service import session_user
 from painguide.catalogue.loader import load_knowledge
 from painguide.errors import GateError, PainguideError, TooManyAttemptsError, ValidationError
+from painguide.i18n.input_errors import input_error_text
+from painguide.i18n.marks import N_
 from painguide.services import ensure_database, open_uow
 from painguide.settings import get_settings
 from painguide.web.deps import LoginRequired, templates
-from painguide.web.i18n import gettext_for, load_catalogues
+from painguide.web.i18n import load_catalogues, translator
 from painguide.web.routes import (
     api,
     case_links,
@@ -52,11 +55,13 @@ def _error_page(
     return templates.TemplateResponse(request, "error.html", context, status_code=status, headers=headers)
 
 
-def _validation_response(request: Request, problems: list[dict[str, str]]) -> Response:
-    """422 naming every bad field: a page for browsers, ``{"error": "validation", "detail": [...]}`` else."""
+def _validation_response(request: Request, problems: list[ValidationError]) -> Response:
+    """422 naming every bad field: a page for browsers in its reader's language, else (the API, in English)
+    ``{"error": "validation", "detail": [{"field", "message"}]}``."""
     if _wants_html(request):
-        return _error_page(request, [f"{p['field']}: {p['message']}" for p in problems], 422)
-    return JSONResponse({"error": "validation", "detail": problems}, status_code=422)
+        return _error_page(request, [translator(request).error(p) for p in problems], 422)
+    detail = [{"field": p.field, "message": p.detail} for p in problems]
+    return JSONResponse({"error": "validation", "detail": detail}, status_code=422)
 
 
 def _error_handler(request: Request, exc: Exception) -> Response:
@@ -64,37 +69,41 @@ def _error_handler(request: Request, exc: Exception) -> Response:
     if isinstance(exc, LoginRequired) and _wants_html(request):
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     if isinstance(exc, ValidationError):
-        return _validation_response(
-            request, [{"field": exc.field, "message": str(exc).removeprefix(f"{exc.field}: ")}]
-        )
+        return _validation_response(request, [exc])
     if isinstance(exc, GateError) and not _wants_html(request):
         unmet = [{"code": u["code"], "message": u["message"], "source": u["source"]} for u in exc.unmet]
         body = {"error": "gate_refused", "step": exc.step, "unmet": unmet}
         return JSONResponse(body, status_code=exc.http_status)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttemptsError) else None
     if _wants_html(request):
-        return _error_page(request, [str(exc)], exc.http_status, headers)
+        return _error_page(request, [translator(request).error(exc)], exc.http_status, headers)
     body = {"error": type(exc).__name__, "detail": str(exc)}
     return JSONResponse(body, status_code=exc.http_status, headers=headers)
 
 
 def _request_validation_handler(request: Request, exc: Exception) -> Response:
-    """FastAPI's RequestValidationError: the field is the parameter's name (its location dropped)."""
+    """FastAPI's RequestValidationError: the field is the parameter's name (its location dropped); the
+    message is pydantic's (the API's), which pages show by its error type's template
+    (:mod:`painguide.i18n.input_errors`)."""
     assert isinstance(exc, RequestValidationError)
-    _ = gettext_for(request)
-    problems = []
-    for error in exc.errors():
-        location = [str(part) for part in error.get("loc", ())]
-        message = str(error.get("msg", _("invalid value")))
-        # A record's own check names its field in the message ("Value error, egfr_on: give the date").
-        named = _NAMED.match(message)
-        if named:
-            location, message = [*location, named["field"]], named["message"]
-        field = ".".join(location[1:]) or (location[0] if location else _("request"))
-        if error.get("type") == "json_invalid":  # its location is a character position, not a field
-            field, message = "body", f"{message} ({_('character')} {'.'.join(location[1:])})"
-        problems.append({"field": field, "message": message})
-    return _validation_response(request, problems)
+    return _validation_response(request, [_input_problem(error) for error in exc.errors()])
+
+
+def _input_problem(error: ErrorDetails) -> ValidationError:
+    location = [str(part) for part in error.get("loc", ())]
+    message = str(error.get("msg", "invalid value"))
+    text, params = input_error_text(error)
+    # A record's own check names its field in the message ("Value error, egfr_on: give the date").
+    named = _NAMED.match(message)
+    if named:
+        location, message = [*location, named["field"]], named["message"]
+        text, params = message, {}
+    field = ".".join(location[1:]) or (location[0] if location else "request")
+    if error.get("type") == "json_invalid":  # its location is a character position, not a field
+        position = ".".join(location[1:])
+        field, message = "body", f"{message} (character {position})"
+        text, params = input_error_text(error, position=position)
+    return ValidationError.worded(field, message, text, **params)
 
 
 async def _body_parse_handler(request: Request, exc: Exception) -> Response:
@@ -104,9 +113,8 @@ async def _body_parse_handler(request: Request, exc: Exception) -> Response:
     """
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
-        _ = gettext_for(request)
-        message = _("the request body could not be read; send UTF-8 JSON or a form, as Content-Type says")
-        return _validation_response(request, [{"field": "body", "message": message}])
+        message = N_("the request body could not be read; send UTF-8 JSON or a form, as Content-Type says")
+        return _validation_response(request, [ValidationError("body", message)])
     return await http_exception_handler(request, exc)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import Request
 
 from painguide.errors import ValidationError
+from painguide.i18n.marks import N_
 from painguide.settings import get_settings
 
 __all__ = ["FormData", "clean", "form_data", "local_datetime", "site_zone"]
@@ -44,7 +45,9 @@ def local_datetime(field: str, text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ValidationError(field, f"{text!r} is not a date and time (YYYY-MM-DDTHH:MM)") from None
+        raise ValidationError(
+            field, N_("%(value)s is not a date and time (YYYY-MM-DDTHH:MM)"), value=repr(text)
+        ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=site_zone())
     return value.astimezone(UTC)

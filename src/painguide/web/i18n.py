@@ -29,7 +29,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from painguide.errors import DataFileError
+from painguide.errors import DataFileError, FieldError, PainguideError, Param
 from painguide.i18n import DEFAULT_LANGUAGE, LANGUAGES, negotiate
 from painguide.i18n.text import number
 from painguide.web.labels import LABELS
@@ -118,6 +118,31 @@ class Translator:
             return self.gettext(str(text)) % values
         except (KeyError, TypeError, ValueError):  # a catalogue entry that does not fit its template
             return str(message)
+
+    def error(self, exc: PainguideError) -> str:
+        """An error's message in this language: a :class:`~painguide.errors.FieldError` as ``"field:
+        message"`` with its template translated and filled with its values (a decimal number with this
+        language's decimal sign, a data word such as a modality translated); any other error, and a template
+        without a translation, in English."""
+        if isinstance(exc, FieldError):
+            return f"{exc.field}: {self.detail(exc)}"
+        return str(exc)
+
+    def detail(self, exc: FieldError) -> str:
+        """A :class:`~painguide.errors.FieldError`'s message without its field, in this language."""
+        text = self.gettext(exc.text)
+        if self.language == "en" or text == exc.text:  # English, or no translation: the English message
+            return exc.detail
+        values = {key: self._param(value) for key, value in exc.params.items()}
+        try:
+            return text % values if values else text
+        except (KeyError, TypeError, ValueError):  # a catalogue entry that does not fit its template
+            return exc.detail
+
+    def _param(self, value: Param) -> Param:
+        if isinstance(value, float):
+            return number(value, self.language, "")
+        return self.label(value) if isinstance(value, str) else value
 
     def citation(self, source: object) -> str:
         """A gate reason's source in this language: ``"C20, verified"`` with its status word translated, and

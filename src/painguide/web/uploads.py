@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from painguide.errors import UploadTooLargeError
+from painguide.i18n.marks import N_
 
 __all__ = ["UploadLimit", "save_upload", "too_large"]
 
@@ -30,8 +31,12 @@ def too_large(path: str, limit: int) -> UploadTooLargeError:
     """The error for an upload over ``limit`` bytes at ``path``."""
     return UploadTooLargeError(
         "file",
-        f"the upload is larger than the {limit / 1024 / 1024:g} MB limit of {path}; "
-        "export a shorter clip or a smaller file",
+        N_(
+            "the upload is larger than the %(mb)s MB limit of %(path)s; "
+            "export a shorter clip or a smaller file"
+        ),
+        mb=f"{limit / 1024 / 1024:g}",
+        path=path,
     )
 
 

@@ -4,6 +4,7 @@ default."""
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,6 +45,41 @@ def untranslated(messages: dict[str, list[str]], catalog: Catalog) -> list[str]:
     return problems
 
 
+def error_templates(root: Path) -> dict[str, list[str]]:
+    """Every message marked with ``N_`` in a module under ``root`` that raises or builds a
+    ``ValidationError`` (its message templates, pydantic's error templates, the records' own checks), with
+    its files; and ``direct``, how many ``ValidationError(field, N_("..."))`` calls there are."""
+    found: dict[str, list[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        if "ValidationError" not in source:
+            continue
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "N_":
+                text = node.args[0]
+                if isinstance(text, ast.Constant) and isinstance(text.value, str):
+                    found.setdefault(text.value, []).append(str(path.relative_to(root)))
+    return found
+
+
+def direct_error_templates(root: Path) -> int:
+    """How many ``ValidationError(field, N_("..."))`` calls the modules under ``root`` make."""
+    count = 0
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "ValidationError"
+                and len(node.args) > 1
+                and isinstance(node.args[1], ast.Call)
+                and isinstance(node.args[1].func, ast.Name)
+                and node.args[1].func.id == "N_"
+            ):
+                count += 1
+    return count
+
+
 def _catalog(language: str) -> Catalog:
     with catalogue_path(language).open("rb") as handle:
         return read_po(handle, locale=language)
@@ -59,6 +95,32 @@ def test_every_marked_text_has_a_german_translation() -> None:
     )
     absent_en = sorted(m for m in messages if m not in _catalog("en"))
     assert not absent_en, f"run `make messages`: not in the English catalogue: {absent_en}"
+
+
+def test_every_marked_error_message_has_a_german_translation() -> None:
+    source = REPO / "src" / "painguide"
+    templates = error_templates(source)
+    assert direct_error_templates(source) > 80  # the raise sites were found (an empty scan proves nothing)
+    assert "must be a whole number" in templates and "give 1-%(max)s" in templates
+    missing = untranslated(templates, _catalog("de"))
+    assert not missing, "German translation of an error message missing (docs/i18n.md):\n" + "\n".join(
+        missing
+    )
+
+
+def test_the_error_check_finds_an_untranslated_message(tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(
+        "from painguide.errors import ValidationError\n"
+        "from painguide.i18n.marks import N_\n"
+        'raise ValidationError("egfr", N_("give the date of the eGFR value"))\n'
+        'raise ValidationError("dose", N_("a message nobody translated: %(value)s"), value=1)\n'
+    )
+    (tmp_path / "other.py").write_text('N_("marked, but not an error message")\n')
+    templates = error_templates(tmp_path)
+    assert set(templates) == {"give the date of the eGFR value", "a message nobody translated: %(value)s"}
+    assert direct_error_templates(tmp_path) == 2
+    missing = untranslated(templates, _catalog("de"))
+    assert missing == ["'a message nobody translated: %(value)s' (used in probe.py)"]
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))

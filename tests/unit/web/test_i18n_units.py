@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from pydantic_core import ErrorDetails
 
-from painguide.errors import ValidationError
+from painguide.errors import NotFoundError, ValidationError
 from painguide.i18n import check_language, negotiate
+from painguide.i18n.input_errors import input_error_text, untemplate
+from painguide.i18n.marks import N_
 from painguide.pathway.gates import Unmet
 from painguide.web.i18n import Translator
 from painguide.web.labels import LABELS
@@ -142,3 +145,64 @@ def test_a_reason_source_reads_in_the_page_language() -> None:
         de.citation(noted) == f"L38773, {de.label('secondary')}; site policy (rpo, 2026-03-01): local audit"
     )
     assert de.citation("N18") == "N18"  # an id alone stays as written
+
+
+def test_a_validation_error_reads_in_the_page_language_and_keeps_its_english_text() -> None:
+    de, en = Translator("de"), Translator("en")
+    template = N_("%(value)s is out of range; give %(low)s-%(high)s mL/min/1.73 m²")
+    exc = ValidationError("egfr", template, value=500.0, low=0, high=200)
+    english = "egfr: 500.0 is out of range; give 0-200 mL/min/1.73 m²"
+    assert str(exc) == english == en.error(exc)  # the API's and the CLI's text is unchanged
+    assert exc.field == "egfr" and exc.detail == english.removeprefix("egfr: ")
+    assert (
+        de.error(exc)
+        == "egfr: 500,0 liegt außerhalb des plausiblen Bereichs; zulässig sind 0–200 mL/min/1,73 m²"
+    )
+    plain = ValidationError("egfr_on", N_("give the date of the eGFR value"))
+    assert de.error(plain) == "egfr_on: bitte das Datum des eGFR-Werts angeben"
+    valued = ValidationError(
+        "radiation_explained", N_("%(modality)s uses X-rays; explain the radiation"), modality="fluoroscopy"
+    )
+    assert de.error(valued).startswith(
+        "radiation_explained: Durchleuchtung arbeitet mit Röntgenstrahlen"
+    )  # the data word too
+
+
+def test_a_validation_error_without_translation_stays_english() -> None:
+    de = Translator("de")
+    unmarked = ValidationError("dose", "%(value)s mGy is not a dose anyone translated", value=1.5)
+    assert de.error(unmarked) == "dose: 1.5 mGy is not a dose anyone translated"  # not "1,5": all English
+    no_params = ValidationError("dose", "50% is no dose")  # used as written, not as a template
+    assert de.error(no_params) == "dose: 50% is no dose"
+    assert de.error(NotFoundError("case 7 does not exist")) == "case 7 does not exist"
+
+
+@pytest.mark.parametrize(
+    ("kind", "context", "german"),
+    [
+        ("int_parsing", {}, "muss eine ganze Zahl sein"),
+        ("missing", {}, "Pflichtfeld; bitte ausfüllen"),
+        ("greater_than_equal", {"ge": 1}, "muss mindestens 1 sein"),
+        ("less_than_equal", {"le": 2.5}, "darf höchstens 2,5 sein"),
+        ("string_too_long", {"max_length": 100}, "darf höchstens 100 Zeichen lang sein"),
+        ("literal_error", {"expected": "'a' or 'b'"}, "muss einer dieser Werte sein: 'a', 'b'"),
+        ("date_parsing", {"error": "input is too short"}, "ist kein gültiges Datum (JJJJ-MM-TT)"),
+        ("bool_parsing", {}, "muss Ja oder Nein sein (true oder false)"),
+        ("no_such_type", {}, "Pydantic's own words"),  # a type without a template: pydantic's message
+    ],
+)
+def test_pydantic_errors_read_in_german_by_their_type(
+    kind: str, context: dict[str, object], german: str
+) -> None:
+    error = ErrorDetails(type=kind, loc=("page",), msg="Pydantic's own words", input="x", ctx=context)
+    text, params = input_error_text(error)
+    exc = ValidationError.worded("page", "Pydantic's own words", text, **params)
+    assert Translator("de").error(exc) == f"page: {german}"
+    assert str(exc) == Translator("en").error(exc) == "page: Pydantic's own words"
+
+
+def test_a_record_check_message_is_found_with_its_values() -> None:
+    templates = [N_("%(modality)s is not the top-ranked modality (%(top)s); say why")]
+    message = "ct is not the top-ranked modality (fluoroscopy); say why"
+    assert untemplate(message, templates) == (templates[0], {"modality": "ct", "top": "fluoroscopy"})
+    assert untemplate("say why", templates) == ("say why", {})

@@ -15,10 +15,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from painguide.auth import User
 from painguide.errors import PainguideError, ValidationError
+from painguide.i18n.marks import N_
 from painguide.pathway import link_service
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow, templates
 from painguide.web.forms import FormData, clean, form_data
+from painguide.web.i18n import translator
 
 __all__ = ["PAGE_SIZE", "router"]
 
@@ -53,15 +55,18 @@ def _render(
     return templates.TemplateResponse(request, "pathway/links.html", context, status_code=status)
 
 
-def _problem(exc: PainguideError) -> dict[str, object]:
-    return {"field": getattr(exc, "field", None), "message": str(exc), "unmet": [], "status": exc.http_status}
+def _problem(request: Request, exc: PainguideError) -> dict[str, object]:
+    message = translator(request).error(exc)
+    return {"field": getattr(exc, "field", None), "message": message, "unmet": [], "status": exc.http_status}
 
 
 def _item_id(raw: str) -> int:
     try:
         return int(raw.strip())
     except ValueError:
-        raise ValidationError("item_id", f"{raw!r} is not an item number; give the id listed") from None
+        raise ValidationError(
+            "item_id", N_("%(value)s is not an item number; give the id listed"), value=repr(raw)
+        ) from None
 
 
 @router.get("/links", response_class=HTMLResponse)
@@ -90,7 +95,9 @@ def link(request: Request, user: Linker, uow: Uow, form: Form) -> Response:
         )  # fmt: skip
     except PainguideError as exc:
         uow.rollback()
-        return _render(request, user, uow, problem=_problem(exc), values=values, status=exc.http_status)
+        return _render(
+            request, user, uow, problem=_problem(request, exc), values=values, status=exc.http_status
+        )
     return RedirectResponse(f"/links?linked={view.accession_number}", status_code=303)
 
 
@@ -105,5 +112,7 @@ def unlink(request: Request, user: Linker, uow: Uow, form: Form) -> Response:
         )  # fmt: skip
     except PainguideError as exc:
         uow.rollback()
-        return _render(request, user, uow, problem=_problem(exc), values=values, status=exc.http_status)
+        return _render(
+            request, user, uow, problem=_problem(request, exc), values=values, status=exc.http_status
+        )
     return RedirectResponse(f"/links?unlinked_from={','.join(accessions)}", status_code=303)

@@ -20,6 +20,7 @@ from painguide.auth import User
 from painguide.catalogue.loader import load_knowledge
 from painguide.catalogue.models import MODALITIES, Catalogue
 from painguide.errors import NotFoundError, PainguideError, ValidationError
+from painguide.i18n.marks import N_
 from painguide.pathway import page_service, service
 from painguide.pathway.case import STEPS
 from painguide.pathway.gates import GATE_CODES
@@ -42,6 +43,7 @@ from painguide.settings import get_settings
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow, templates
 from painguide.web.forms import FormData, clean, form_data
+from painguide.web.i18n import translator
 
 __all__ = ["STEP_ACTIONS", "router", "slug"]
 
@@ -137,7 +139,7 @@ def _submit(
         uow.rollback()
         problem = {
             "field": getattr(exc, "field", None),
-            "message": str(exc),
+            "message": translator(request).error(exc),
             "unmet": list(getattr(exc, "unmet", ())),
         }
         again = page_service.step_form(uow, user, case_id, step)
@@ -158,7 +160,7 @@ def _diagnostic(form: FormData) -> Submit:
     elif kind == "lab":
         record = build(LabResult, **clean(form, ("kind", "on", "test", "value"), numbers=("value",)))
     else:
-        raise ValidationError("kind", "choose clinical examination, imaging or laboratory")
+        raise ValidationError("kind", N_("choose clinical examination, imaging or laboratory"))
     return lambda uow, user, case_id: service.record_diagnostic(uow, user, case_id, record)
 
 
@@ -177,14 +179,14 @@ def _indication(form: FormData) -> Submit:
 def _plan(form: FormData) -> Submit:
     values = clean(form, ("modality", "reason"))
     if "modality" not in values:
-        raise ValidationError("modality", "choose the modality")
+        raise ValidationError("modality", N_("choose the modality"))
     return lambda uow, user, case_id: service.record_plan(uow, user, case_id, **values)
 
 
 def _schedule(form: FormData) -> Submit:
     values = clean(form, ("at", "location", "accession_number"), datetimes=("at",))
     if "at" not in values:
-        raise ValidationError("at", "give the date and time of the procedure")
+        raise ValidationError("at", N_("give the date and time of the procedure"))
     return lambda uow, user, case_id: service.schedule_procedure(uow, user, case_id, **values)
 
 
@@ -241,7 +243,9 @@ def _procedure(form: FormData) -> Submit:
             try:
                 drugs.append(DrugGiven.model_validate(row))
             except ValueError:
-                raise ValidationError(f"drugs.{i}", "give the drug's name, dose and volume (mL)") from None
+                raise ValidationError(
+                    f"drugs.{i}", N_("give the drug's name, dose and volume (mL)")
+                ) from None
     record = build(ProcedureRecord, drugs=tuple(drugs), **values)
     uid = clean(form, ("study_instance_uid",)).get("study_instance_uid")
     return lambda uow, user, case_id: service.record_procedure(
@@ -254,7 +258,9 @@ def _follow_ups(form: FormData) -> Submit:
     try:
         days = [int(part) for part in text.replace(";", ",").split(",") if part.strip()]
     except ValueError:
-        raise ValidationError("days_after", "give whole days after the procedure, comma-separated") from None
+        raise ValidationError(
+            "days_after", N_("give whole days after the procedure, comma-separated")
+        ) from None
     return lambda uow, user, case_id: service.schedule_follow_ups(uow, user, case_id, days)
 
 
@@ -353,6 +359,6 @@ def override(request: Request, case_id: int, user: Overrider, uow: Uow, form: Fo
     except ValidationError as exc:
         uow.rollback()
         view = service.get_case(uow, user, case_id)
-        problem = {"field": exc.field, "message": str(exc), "unmet": []}
+        problem = {"field": exc.field, "message": translator(request).error(exc), "unmet": []}
         return _override_page(request, user, view, form, problem, exc.http_status)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)

@@ -16,11 +16,12 @@ from painguide.auth import User
 from painguide.catalogue.loader import KnowledgeBase, load_knowledge
 from painguide.catalogue.models import MODALITIES
 from painguide.errors import PainguideError, TooManyAttemptsError, ValidationError
+from painguide.i18n.marks import N_
 from painguide.services import ensure_database
 from painguide.settings import get_settings
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow, templates
-from painguide.web.i18n import gettext_for
+from painguide.web.i18n import gettext_for, translator
 from painguide.web.security import SESSION_COOKIE
 
 __all__ = ["router"]
@@ -148,7 +149,7 @@ def _number(name: str, raw: str | None) -> float | None:
     try:
         return float(raw.replace(",", "."))
     except ValueError:
-        raise ValidationError(name, f"{raw!r} is not a number") from None
+        raise ValidationError(name, N_("%(value)s is not a number"), value=repr(raw)) from None
 
 
 def _factors(q: dict[str, Any]) -> PatientFactors:
@@ -196,7 +197,7 @@ def advise_page(request: Request, user: Advise, procedure: str = "") -> Response
         try:
             context["rec"] = recommend(kb, procedure, _factors(q))
         except PainguideError as exc:
-            context["error"] = str(exc)
+            context["error"] = translator(request).error(exc)
     return templates.TemplateResponse(request, "advise.html", context)
 
 
@@ -225,7 +226,7 @@ def audit_page(
     try:
         page = read_audit(uow, user, audit_filter(**form), before_id=before)
     except ValidationError as exc:
-        context.update(entries=[], older=None, error=str(exc))
+        context.update(entries=[], older=None, error=translator(request).error(exc))
         return templates.TemplateResponse(request, "audit.html", context, status_code=exc.http_status)
     older = None
     if page.older_than is not None:

@@ -26,6 +26,7 @@ from painguide.dose.review import alert_list, dashboard_view, export_reports, re
 from painguide.dose.service import UNMAPPED, procedure_names
 from painguide.dose.upload_service import UploadedFile, UploadResult, import_uploads
 from painguide.errors import PainguideError, ValidationError
+from painguide.i18n.marks import N_
 from painguide.services import open_uow
 from painguide.settings import get_settings
 from painguide.web.deps import allow, templates
@@ -71,7 +72,7 @@ def _day(field: str, value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError as exc:
         raise ValidationError(
-            field, f"{value[:40]!r} is not a date; write YYYY-MM-DD, e.g. 2025-01-31"
+            field, N_("%(value)s is not a date; write YYYY-MM-DD, e.g. 2025-01-31"), value=repr(value[:40])
         ) from exc
 
 
@@ -256,7 +257,7 @@ async def import_upload(request: Request, user: Importer) -> Response:
     try:
         result = await run_in_threadpool(_save_and_import, sent, user)
     except PainguideError as exc:
-        return _import_page(request, user, error=str(exc), status_code=exc.http_status)
+        return _import_page(request, user, error=translator(request).error(exc), status_code=exc.http_status)
     return _import_page(request, user, result=result)
 
 

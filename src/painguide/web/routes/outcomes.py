@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from painguide.auth import User
 from painguide.errors import ValidationError
 from painguide.i18n import LANGUAGES
+from painguide.i18n.marks import N_
 from painguide.outcomes import service
 from painguide.outcomes.charts import kaplan_meier_figure, responder_figure
 from painguide.outcomes.follow_ups import PatientAnswers
@@ -132,7 +133,7 @@ def _number(text: str, field: str) -> float | None:
     try:
         return float(text.replace(",", "."))
     except ValueError:
-        raise ValidationError(field, f"a number, got {text!r}") from None
+        raise ValidationError(field, N_("a number, got %(value)s"), value=repr(text)) from None
 
 
 @router.post("/follow-ups/{follow_up_id}/link", response_class=HTMLResponse)

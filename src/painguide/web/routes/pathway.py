@@ -27,6 +27,7 @@ from painguide.settings import get_settings
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import Check, allow, allow_in_route, get_uow, templates
 from painguide.web.forms import FormData, clean, form_data
+from painguide.web.i18n import translator
 
 __all__ = ["PAGE_SIZE", "router"]
 
@@ -103,11 +104,12 @@ def _page_number(request: Request) -> int:
     return 1 if raw is None else _validated(_PAGE_NUMBER, raw, ("query", "page"))
 
 
-def _problem(exc: PainguideError) -> dict[str, object]:
-    """A refusal or invalid input as the forms show it: the field, the message, every unmet reason."""
+def _problem(request: Request, exc: PainguideError) -> dict[str, object]:
+    """A refusal or invalid input as the forms show it: the field, the message (in the page's language),
+    every unmet reason."""
     return {
         "field": getattr(exc, "field", None),
-        "message": str(exc),
+        "message": translator(request).error(exc),
         "unmet": list(getattr(exc, "unmet", ())),
         "status": exc.http_status,
     }
@@ -154,7 +156,7 @@ def new_patient(request: Request, user: PatientWriter, uow: Uow, form: Form) -> 
         created = service.register_patient(uow, user, build(Patient, **values))
     except PainguideError as exc:
         uow.rollback()
-        context = {"user": user, "values": form, "problem": _problem(exc)}
+        context = {"user": user, "values": form, "problem": _problem(request, exc)}
         return _page(request, "patient_new.html", context, exc.http_status)
     return RedirectResponse(f"/patients/{created.id}", status_code=303)
 
@@ -188,7 +190,7 @@ def new_case(request: Request, patient_id: int, user: CaseWriter, uow: Uow, form
             "user": user,
             "view": patient,
             "values": form,
-            "problem": _problem(exc),
+            "problem": _problem(request, exc),
             "regions": _regions(),
         }
         return _page(request, "case_new.html", context, exc.http_status)

@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from painguide.auth import User, permission_matrix
 from painguide.errors import NotFoundError, PainguideError, ValidationError
+from painguide.i18n.marks import N_
 from painguide.settings import get_settings
 from painguide.sono.charts import EVENT_STYLE, timeline_figure
 from painguide.sono.live import LiveEntry, LiveRegistry, LiveSession
@@ -86,8 +87,11 @@ def _resolve(spec: str, user: User) -> str:
     if Path(name).name != name or name.startswith(".") or not path.is_file():
         raise ValidationError(
             _FIELD,
-            f"{source.kind}:{name} must name a file you uploaded on this page; upload the cine or video "
-            "with the file field first (server paths are not accepted)",
+            N_(
+                "%(source)s must name a file you uploaded on this page; upload the cine or video with the "
+                "file field first (server paths are not accepted)"
+            ),
+            source=f"{source.kind}:{name}",
         )
     return f"{source.kind}:{path}"
 
@@ -159,7 +163,11 @@ def live_source(
         if file is not None and file.filename:
             name = Path(file.filename).name
             if not name or name.startswith("."):
-                raise ValidationError("file", f"{file.filename!r} is not a usable file name; rename the file")
+                raise ValidationError(
+                    "file",
+                    N_("%(name)s is not a usable file name; rename the file"),
+                    name=repr(file.filename),
+                )
             limit = UPLOAD_LIMITS["/sono/live/source"]
             save_upload(file.file, _upload_dir(user) / name, limit=limit, endpoint="/sono/live/source")
             source = source.strip() or f"dicom:{name}"
@@ -169,7 +177,9 @@ def live_source(
                 spacing = float(spacing_mm)
             except ValueError:
                 raise ValidationError(
-                    "spacing_mm", f"expected a pixel size in mm such as 0.1, got {spacing_mm!r}"
+                    "spacing_mm",
+                    N_("expected a pixel size in mm such as 0.1, got %(value)s"),
+                    value=repr(spacing_mm),
                 ) from None
         entry = start_live_source(
             uow,
@@ -181,7 +191,9 @@ def live_source(
             session_id=session.strip() or None,
         )
     except PainguideError as exc:
-        context = _live_context(user, session_id=session or None, error=str(exc), source=source)
+        context = _live_context(
+            user, session_id=session or None, error=translator(request).error(exc), source=source
+        )
         return templates.TemplateResponse(request, "sono/live.html", context, status_code=exc.http_status)
     return RedirectResponse(f"/sono/live?session={entry.id}", status_code=303)
 
@@ -303,7 +315,9 @@ def review_upload(
             injection = float(injection_at) if injection_at.strip() else None
         except ValueError:
             raise ValidationError(
-                "injection_at", f"expected seconds from the first frame such as 1.5, got {injection_at!r}"
+                "injection_at",
+                N_("expected seconds from the first frame such as 1.5, got %(value)s"),
+                value=repr(injection_at),
             ) from None
         with tempfile.TemporaryDirectory(dir=cine_dir()) as tmp:
             path = Path(tmp) / "upload.dcm"
@@ -317,7 +331,7 @@ def review_upload(
                 study_instance_uid=study_instance_uid.strip() or None,
             )
     except PainguideError as exc:
-        context = _review_context(user, uow, error=str(exc))
+        context = _review_context(user, uow, error=translator(request).error(exc))
         return templates.TemplateResponse(request, "sono/review.html", context, status_code=exc.http_status)
     return RedirectResponse(f"/sono/review/{analysis_id}", status_code=303)
 

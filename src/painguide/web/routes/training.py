@@ -12,6 +12,7 @@ from painguide.auth import User, permission_matrix
 from painguide.catalogue.loader import load_knowledge
 from painguide.catalogue.models import MODALITIES, Modality
 from painguide.errors import ValidationError
+from painguide.i18n.marks import N_
 from painguide.pathway.models import build
 from painguide.settings import get_settings
 from painguide.store.uow import UnitOfWork
@@ -94,7 +95,7 @@ def assess(
 ) -> Response:
     """Record whether the target was reached in a procedure, then back to the logbook."""
     if target_reached not in ("yes", "no"):
-        raise ValidationError("target_reached", "answer yes or no")
+        raise ValidationError("target_reached", N_("answer yes or no"))
     service.assess_procedure(uow, user, case_id, target_reached=target_reached == "yes")
     return RedirectResponse(f"/training/?operator={operator or user.username}", status_code=303)
 
@@ -183,10 +184,14 @@ def add_course(
 ) -> Response:
     """Record a course, then back to the education page."""
     if modality and modality not in MODALITIES:
-        raise ValidationError("modality", f"one of {', '.join(MODALITIES)} or none")
-    for field, value in (("provider", provider), ("topic", topic)):
+        raise ValidationError("modality", N_("one of %(choices)s or none"), choices=", ".join(MODALITIES))
+    needed = (
+        ("provider", provider, N_("give the course's provider")),
+        ("topic", topic, N_("give the course's topic")),
+    )
+    for field, value, message in needed:
         if not value.strip():
-            raise ValidationError(field, "give the course's " + field)
+            raise ValidationError(field, message)
     course = Course(person, attended_on, provider.strip(), topic.strip(), hours, modality or None)
     service.record_course(uow, user, course)
     return RedirectResponse(f"/training/education?person={person}", status_code=303)
