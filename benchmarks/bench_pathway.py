@@ -30,7 +30,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -319,10 +321,14 @@ def _wrk(base: str, paths: list[str], clients: int, seconds: float, folder: Path
     script.write_text(WRK_SCRIPT)
     listing.write_text("\n".join(paths) + "\n")
     cookie = _sign_in(base)
+    split: list[int] = []
+    counter = threading.Timer(min(2.0, seconds / 2), lambda: split.extend(_connections_per_worker(base)))
+    counter.start()
     threads = min(clients, 2)
     command = ["wrk", "-t", str(threads), "-c", str(clients), "-d", f"{seconds:g}s", "--timeout", "30s",
                "-s", str(script), base, "--", str(listing), cookie]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True)
+    counter.join()
     found = WRK_LINE.search(done.stdout)
     if done.returncode or found is None:
         raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
@@ -333,7 +339,20 @@ def _wrk(base: str, paths: list[str], clients: int, seconds: float, folder: Path
     if int(fields["socket_errors"]):
         errors.append(f"socket errors: {fields['socket_errors']}")
     return {"p50": float(fields["p50"]), "p95": float(fields["p95"]), "rps": n / float(fields["seconds"]),
-            "n": n, "errors": errors}  # fmt: skip
+            "n": n, "errors": errors, "split": sorted(split, reverse=True)}  # fmt: skip
+
+
+def _split(r: dict[str, Any]) -> str:
+    return f"; clients per worker {'/'.join(map(str, r['split']))}" if r.get("split") else ""
+
+
+def _connections_per_worker(base: str) -> list[int]:
+    """Open client connections each server process holds (``ss``): with kept-alive connections a worker
+    keeps the clients it accepted, so an uneven split (16 to 4) queues on one core while the other idles."""
+    port = base.rsplit(":", 1)[1]
+    listed = subprocess.run(["ss", "-tnpH", "state", "established", f"sport = :{port}"],
+                            capture_output=True, text=True).stdout  # fmt: skip
+    return list(Counter(re.findall(r"pid=(\d+)", listed)).values())
 
 
 def measure(
@@ -429,7 +448,7 @@ def run(backend: str, url: str, data_dir: Path, patients: int, args: argparse.Na
                 result[f"{name} ({client})"] = r
                 print(f"{backend:10s} {name:26s} {client:5s} p50 {r['p50']:7.1f} ms  p95 {r['p95']:7.1f} ms  "
                       f"{r['rps']:5.1f} req/s  server CPU {r['cpu_ms']:4.1f} ms/req  (n={r['n']}, "
-                      f"errors={len(r['errors'])}; load {r['load']})", flush=True)  # fmt: skip
+                      f"errors={len(r['errors'])}; load {r['load']}{_split(r)})", flush=True)  # fmt: skip
     if any(r["errors"] for r in result.values()):
         log = (data_dir / "server.log").read_text(errors="replace").splitlines()
         failed = [line for line in log if "error" in line.lower()][-10:]
@@ -456,7 +475,7 @@ def table(patients: int, results: dict[str, dict[str, Any]]) -> str:
             cell = f"{r['p50']:,.0f} / {r['p95']:,.0f}"
             if " 1 client" not in row:
                 cell += f" ({r['rps']:,.0f} req/s, {r['cpu_ms']:.1f} ms CPU/req)"
-            cell += f"; load {r['load'].split(',')[0]}"
+            cell += f"; load {r['load'].split(',')[0]}{_split(r)}"
             cells.append(cell + (f", {len(r['errors'])} errors of {r['n']}" if r["errors"] else ""))
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
