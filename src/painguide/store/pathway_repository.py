@@ -119,7 +119,12 @@ def _starts_with(keys: FromClause, name: str) -> ColumnElement[bool]:
 
 @cache
 def _ids_statement(
-    driving: int, others: int, limit_name: str = "limit", offset_name: str = "offset"
+    driving: int,
+    others: int,
+    limit_name: str = "limit",
+    offset_name: str = "offset",
+    *,
+    semijoin: bool = False,
 ) -> Select[tuple[int]] | CompoundSelect[tuple[int]]:
     """The ids of the patients matching ``driving`` indexed words and ``others`` short ones, in id order,
     ``limit`` of them from ``offset``: made once per number of words (each search binds only its values:
@@ -129,10 +134,29 @@ def _ids_statement(
     intersected (``INTERSECT … ORDER BY``, which SQLite merges); a short word is checked per candidate
     (``EXISTS``). Without words: the first patients by id. A key's patient exists (foreign key), so the
     patients' table is not read. ``limit_name`` and ``offset_name`` name the two bound values.
+
+    ``semijoin`` (PostgreSQL): several indexed words as the first word's range whose patients are ``IN`` each
+    other word's range, which PostgreSQL runs as hash semi-joins in about 0.7 of the time of its hashed
+    ``INTERSECT`` (median 1.17 against 1.67 ms for two common name prefixes in 100,000 patients); on SQLite
+    the same statement took five times as long as its merged ``INTERSECT``.
     """
     limit, offset = bindparam(limit_name, type_=Integer), bindparam(offset_name, type_=Integer)
     if not driving:
         return select(_PATIENTS.c.id).order_by(_PATIENTS.c.id).limit(limit).offset(offset)
+    if semijoin and driving > 1:
+        first = _KEYS.alias("keyed")
+        found = select(first.c.patient_id).where(_starts_with(first, "d0"))
+        for i in range(1, driving):
+            also = _KEYS.alias(f"also{i}")
+            found = found.where(
+                first.c.patient_id.in_(select(also.c.patient_id).where(_starts_with(also, f"d{i}")))
+            )
+        for i in range(others):
+            other = _KEYS.alias(f"other{i}")
+            found = found.where(
+                exists().where(other.c.patient_id == first.c.patient_id, _starts_with(other, f"o{i}"))
+            )
+        return found.distinct().order_by(first.c.patient_id).limit(limit).offset(offset)
     ranges = [select(_KEYS.c.patient_id).where(_starts_with(_KEYS, f"d{i}")) for i in range(driving)]
     if driving > 1 and not others:
         both = intersect(*ranges)
@@ -150,13 +174,13 @@ def _ids_statement(
 
 
 @cache
-def _page_statement(driving: int, others: int) -> Select[Any]:
+def _page_statement(driving: int, others: int, *, semijoin: bool = False) -> Select[Any]:
     """One page of matching patients with the list's columns and, on every row, how many match up to the
     cap: the ids of :func:`_ids_statement` read at most ``cap`` of them (``skip`` 0), counted by a window
     over them, the page (``limit`` from ``offset``) cut from them and joined to the patients. One statement
     and one page of rows instead of the capped ids and a second statement for their rows.
     """
-    matched = _ids_statement(driving, others, "cap", "skip").subquery("matched")
+    matched = _ids_statement(driving, others, "cap", "skip", semijoin=semijoin).subquery("matched")
     counted = select(matched.c[0].label("id"), func.count().over().label("total")).subquery("counted")
     page = (
         select(counted.c.id, counted.c.total)
@@ -273,8 +297,9 @@ class PathwayRepository:
         if self.session.autoflush:  # as a query through the session would: pending rows are found
             self.session.flush()
         connection = self.session.connection()
+        semijoin = connection.dialect.name == "postgresql"
         if offset + limit <= COUNT_CAP + 1:  # the page lies within the counted ids: one statement
-            stmt = _page_statement(len(driving), len(others))
+            stmt = _page_statement(len(driving), len(others), semijoin=semijoin)
             rows = connection.execute(stmt, {**params, "cap": COUNT_CAP + 1, "skip": 0, "limit": limit,
                                              "offset": offset}).all()  # fmt: skip
             if rows:
@@ -283,7 +308,7 @@ class PathwayRepository:
             if offset == 0:
                 return Page([], 0)
         # a page past the matches or past the cap: the capped ids counted, the page read on its own
-        ids_stmt = _ids_statement(len(driving), len(others))
+        ids_stmt = _ids_statement(len(driving), len(others), semijoin=semijoin)
         ids = connection.execute(ids_stmt, {**params, "limit": COUNT_CAP + 1, "offset": 0}).scalars().all()
         if offset + limit <= len(ids) or len(ids) <= COUNT_CAP:
             wanted = ids[offset : offset + limit]
