@@ -174,14 +174,17 @@ def _ids_statement(
 
 
 @cache
-def _page_statement(driving: int, others: int, *, semijoin: bool = False) -> Select[Any]:
+def _page_statement(driving: int, others: int, *, postgresql: bool = False) -> Select[Any]:
     """One page of matching patients with the list's columns and, on every row, how many match up to the
     cap: the ids of :func:`_ids_statement` read at most ``cap`` of them (``skip`` 0), counted by a window
     over them, the page (``limit`` from ``offset``) cut from them and joined to the patients. One statement
     and one page of rows instead of the capped ids and a second statement for their rows.
     """
-    matched = _ids_statement(driving, others, "cap", "skip", semijoin=semijoin).subquery("matched")
-    counted = select(matched.c[0].label("id"), func.count().over().label("total")).subquery("counted")
+    matched = _ids_statement(driving, others, "cap", "skip", semijoin=postgresql).subquery("matched")
+    # PostgreSQL: a window over all of them, ordered by id as they come, counts them without sorting them
+    # again (page statement 0.71 -> 0.59 ms for a common prefix); SQLite is faster with the plain window
+    every = func.count().over(order_by=matched.c[0], rows=(None, None)) if postgresql else func.count().over()
+    counted = select(matched.c[0].label("id"), every.label("total")).subquery("counted")
     page = (
         select(counted.c.id, counted.c.total)
         .order_by(counted.c.id)
@@ -299,7 +302,7 @@ class PathwayRepository:
         connection = self.session.connection()
         semijoin = connection.dialect.name == "postgresql"
         if offset + limit <= COUNT_CAP + 1:  # the page lies within the counted ids: one statement
-            stmt = _page_statement(len(driving), len(others), semijoin=semijoin)
+            stmt = _page_statement(len(driving), len(others), postgresql=semijoin)
             rows = connection.execute(stmt, {**params, "cap": COUNT_CAP + 1, "skip": 0, "limit": limit,
                                              "offset": offset}).all()  # fmt: skip
             if rows:
