@@ -300,9 +300,9 @@ class PathwayRepository:
         if self.session.autoflush:  # as a query through the session would: pending rows are found
             self.session.flush()
         connection = self.session.connection()
-        semijoin = connection.dialect.name == "postgresql"
+        postgresql = connection.dialect.name == "postgresql"
         if offset + limit <= COUNT_CAP + 1:  # the page lies within the counted ids: one statement
-            stmt = _page_statement(len(driving), len(others), postgresql=semijoin)
+            stmt = _page_statement(len(driving), len(others), postgresql=postgresql)
             rows = connection.execute(stmt, {**params, "cap": COUNT_CAP + 1, "skip": 0, "limit": limit,
                                              "offset": offset}).all()  # fmt: skip
             if rows:
@@ -311,7 +311,7 @@ class PathwayRepository:
             if offset == 0:
                 return Page([], 0)
         # a page past the matches or past the cap: the capped ids counted, the page read on its own
-        ids_stmt = _ids_statement(len(driving), len(others), semijoin=semijoin)
+        ids_stmt = _ids_statement(len(driving), len(others), semijoin=postgresql)
         ids = connection.execute(ids_stmt, {**params, "limit": COUNT_CAP + 1, "offset": 0}).scalars().all()
         if offset + limit <= len(ids) or len(ids) <= COUNT_CAP:
             wanted = ids[offset : offset + limit]
