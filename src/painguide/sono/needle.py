@@ -946,8 +946,10 @@ MOTION_BACK_MM = 3.0
 MOTION_LEVEL = 6.0
 """Smallest change (grey levels, mean over the line and 0.2 mm either side) that counts as movement."""
 MOTION_NOISE = 3.0
-"""The check is left out when this many times the median change of the shaft behind the earlier tip
-exceeds :data:`MOTION_LEVEL` (the probe or the tissue moved, not only the needle)."""
+"""The level is raised to this many times the median change of the shaft behind the earlier tip; the needle
+counts as still only when the level stays at :data:`MOTION_LEVEL`."""
+MOTION_SKIP = 12.0
+"""The check is left out when the raised level exceeds this (the probe or the tissue moved too)."""
 MOTION_BIAS_MM = 0.5
 """How far the changed stretch reaches beyond the tip (the bevel echo and the beam along the line)."""
 MOTION_MARGIN_MM = 0.3
@@ -970,12 +972,12 @@ def _advance_seen(
     A needle that advances changes the image along its line up to its tip; tissue beyond the tip stays as it
     was. When the tip reported now lies :data:`MOTION_MIN_MM` or more beyond ``before`` (the tip reported on
     ``previous``), the mean absolute change along the line (0.2 mm either side) is compared with
-    :data:`MOTION_LEVEL`. When the changed stretch ends, less :data:`MOTION_BIAS_MM`, more than
-    :data:`MOTION_MARGIN_MM` before the tip, the tip is drawn back there (not behind ``before``): speckle
-    lined up with the shaft beyond its tip had carried the half-contrast end on. When nothing changed beyond
-    ``before``, the advance is at most :data:`MOTION_HOLD_MM` and ``hold`` is set (``before`` was itself
-    placed so), the needle has not moved and ``before`` is kept. The check is left out when the shaft behind
-    ``before`` changed too (see :data:`MOTION_NOISE`).
+    :data:`MOTION_LEVEL`, raised to :data:`MOTION_NOISE` times its median over the shaft behind ``before``.
+    When the changed stretch ends, less :data:`MOTION_BIAS_MM`, more than :data:`MOTION_MARGIN_MM` before the
+    tip, the tip is drawn back there (not behind ``before``): speckle lined up with the shaft beyond its tip
+    had carried the half-contrast end on. When nothing changed, the level was not raised, the advance is at
+    most :data:`MOTION_HOLD_MM` and ``hold`` is set (``before`` was itself placed so), the needle has not
+    moved and ``before`` is kept. The check is left out when the level is raised beyond :data:`MOTION_SKIP`.
     """
     if previous.shape != frame.shape:
         return None
@@ -990,11 +992,13 @@ def _advance_seen(
     now, _ = _profiles(frame, line, s, (-0.2, 0.0, 0.2))
     then, _ = _profiles(previous, line, s, (-0.2, 0.0, 0.2))
     change = np.convolve(np.abs(now - then).mean(axis=0), np.ones(5) / 5, mode="same")
-    if MOTION_NOISE * float(np.median(change[s < back - 1.0])) > MOTION_LEVEL:
-        return None  # the shaft behind the earlier tip changed too: the probe or the tissue moved
-    moved = np.flatnonzero((change > MOTION_LEVEL) & (s > back - 0.5))
+    noise = MOTION_NOISE * float(np.median(change[s < back - 1.0]))
+    if noise > MOTION_SKIP:
+        return None
+    moved = np.flatnonzero((change > max(MOTION_LEVEL, noise)) & (s > back - 0.5))
     if moved.size == 0:
-        return before if hold and -back <= MOTION_HOLD_MM else None
+        still = noise <= MOTION_LEVEL  # the shaft behind the earlier tip did not change either
+        return before if hold and still and -back <= MOTION_HOLD_MM else None
     end = float(s[moved[-1]]) - MOTION_BIAS_MM
     if end > -MOTION_MARGIN_MM:
         return None

@@ -89,3 +89,12 @@ def test_long_advance_over_an_unchanged_image_is_left_alone() -> None:
     # a shaft found much further on in the same image is a better detection, not a needle that moved
     before, now = _frame(8, TIP_MM, 0), _frame(8, TIP_MM, 1)
     assert _advance_seen(now, before, _shaft(TIP_MM + 6.0), _point(TIP_MM)) is None
+
+
+@pytest.mark.parametrize("seed", [9, 10])
+def test_probe_moved_between_the_frames_leaves_the_tip_alone(seed: int) -> None:
+    # the whole image moved by 3 pixels (0.2 mm): the change along the line tells nothing about the needle
+    before, now = _frame(seed, TIP_MM - STEP_MM, 0), _frame(seed, TIP_MM, 1)
+    shifted = Frame(np.roll(before.pixels, 3, axis=0), SPACING_MM, SPACING_MM, 0.0, 0)
+    reported = TIP_MM + STREAK_MM[1]
+    assert _advance_seen(now, shifted, _shaft(reported), _point(TIP_MM - STEP_MM)) is None
