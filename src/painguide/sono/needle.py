@@ -907,6 +907,8 @@ def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) ->
     return float(end[0]), float(end[1])
 
 
+RIDGE_ROUNDS = 3
+"""The ridge is followed again from the end it gave, up to this many times in all (past a short break)."""
 RIDGE_HOLD = 0.8
 """Fraction of a previously reported stretch beyond the tip where the ridge must still be, to keep it."""
 
@@ -935,6 +937,73 @@ def _ridge_holds(frame: Frame, candidate: ShaftCandidate, reach_mm: float, *, st
     ridge = peaks & (excess >= RIDGE_WEAK * reference)
     strength = float(excess[beyond].mean()) / reference
     return float(ridge[beyond].mean()) >= RIDGE_HOLD and strength >= RIDGE_SURE
+
+
+MOTION_MIN_MM = 1.0
+"""A tip reported this much or more beyond the tip of the frame before is checked against the image change."""
+MOTION_BACK_MM = 3.0
+"""Shaft before the earlier tip whose change between the two frames tells whether only the needle moved."""
+MOTION_LEVEL = 6.0
+"""Smallest change (grey levels, mean over the line and 0.2 mm either side) that counts as movement."""
+MOTION_NOISE = 3.0
+"""The level is raised to this many times the median change of the shaft behind the earlier tip; the needle
+counts as still only when the level stays at :data:`MOTION_LEVEL`."""
+MOTION_SKIP = 12.0
+"""The check is left out when the raised level exceeds this (the probe or the tissue moved too)."""
+MOTION_BIAS_MM = 0.5
+"""How far the changed stretch reaches beyond the tip (the bevel echo and the beam along the line)."""
+MOTION_MARGIN_MM = 0.3
+"""The tip is drawn back only when the changed stretch ends this far before it."""
+MOTION_HOLD_MM = 4.0
+"""Largest advance over an unchanged image that is undone (a longer one is a shaft found further on)."""
+
+
+def _advance_seen(
+    frame: Frame,
+    previous: Frame,
+    candidate: ShaftCandidate,
+    before: tuple[float, float],
+    *,
+    hold: bool = True,
+    step: float = 0.1,
+) -> tuple[float, float] | None:
+    """The tip of ``candidate`` drawn back to where the image changed since ``previous``, or ``None``.
+
+    A needle that advances changes the image along its line up to its tip; tissue beyond the tip stays as it
+    was. When the tip reported now lies :data:`MOTION_MIN_MM` or more beyond ``before`` (the tip reported on
+    ``previous``), the mean absolute change along the line (0.2 mm either side) is compared with
+    :data:`MOTION_LEVEL`, raised to :data:`MOTION_NOISE` times its median over the shaft behind ``before``.
+    When the changed stretch ends, less :data:`MOTION_BIAS_MM`, more than :data:`MOTION_MARGIN_MM` before the
+    tip, the tip is drawn back there (not behind ``before``): speckle lined up with the shaft beyond its tip
+    had carried the half-contrast end on. When nothing changed, the level was not raised, the advance is at
+    most :data:`MOTION_HOLD_MM` and ``hold`` is set (``before`` was itself placed so), the needle has not
+    moved and ``before`` is kept. The check is left out when the level is raised beyond :data:`MOTION_SKIP`.
+    """
+    if previous.shape != frame.shape:
+        return None
+    theta = math.radians(candidate.tip_angle_deg)
+    direction = _oriented(math.cos(theta), math.sin(theta))
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
+    back = float(np.dot(np.asarray(before) - tip, direction))
+    if -back < MOTION_MIN_MM:
+        return None
+    line = _Line(tip, direction)
+    s = np.arange(round((back - MOTION_BACK_MM) / step), round(0.5 / step) + 1, dtype=np.float64) * step
+    now, _ = _profiles(frame, line, s, (-0.2, 0.0, 0.2))
+    then, _ = _profiles(previous, line, s, (-0.2, 0.0, 0.2))
+    change = np.convolve(np.abs(now - then).mean(axis=0), np.ones(5) / 5, mode="same")
+    noise = MOTION_NOISE * float(np.median(change[s < back - 1.0]))
+    if noise > MOTION_SKIP:
+        return None
+    moved = np.flatnonzero((change > max(MOTION_LEVEL, noise)) & (s > back - 0.5))
+    if moved.size == 0:
+        still = noise <= MOTION_LEVEL  # the shaft behind the earlier tip did not change either
+        return before if hold and still and -back <= MOTION_HOLD_MM else None
+    end = float(s[moved[-1]]) - MOTION_BIAS_MM
+    if end > -MOTION_MARGIN_MM:
+        return None
+    drawn = tip + max(end, back) * direction
+    return float(drawn[0]), float(drawn[1])
 
 
 def _erfc(x: FloatArray) -> FloatArray:
@@ -1125,11 +1194,13 @@ class NeedleTracker:
         self._misses = 0
         self._confirmed = False
         self._shown_tip: tuple[float, float] | None = None  # the tip reported in the frame before
+        self._shown_frame: Frame | None = None  # ... and that frame
+        self._shown_moved = False  # ... and whether that tip was placed by the image change (_advance_seen)
 
     def reset(self) -> None:
         """Forget the track (for example after the probe was moved to another view)."""
         self._last, self._angle, self._streak, self._misses, self._confirmed = None, float("nan"), 0, 0, False
-        self._shown_tip = None
+        self._shown_tip, self._shown_frame, self._shown_moved = None, None, False
         self._lost, self._lost_age, self._reported = None, 0, 0
 
     def _drop(self) -> None:
@@ -1218,11 +1289,18 @@ class NeedleTracker:
         Only the report moves; the track keeps the detected shaft, so that association, the tip-jump
         test along the tracked line and confirmation work on the same shaft from frame to frame. A tip
         reported further on in the frame before is kept along the same line while the ridge is still
-        there (:func:`_ridge_holds`): the needle does not jump back, a faint stretch of it fades.
+        there (:func:`_ridge_holds`): the needle does not jump back, a faint stretch of it fades. A tip
+        reported further on than in the frame before is held to where the image changed between the two
+        frames (:func:`_advance_seen`): tissue beyond an advancing tip stays as it was.
         """
-        tip = _ridge_tip(frame, chosen)
-        shown = chosen if tip is None else replace(chosen, tip_x_mm=tip[0], tip_z_mm=tip[1])
+        shown = chosen
+        for _ in range(RIDGE_ROUNDS):
+            tip = _ridge_tip(frame, shown)
+            if tip is None:
+                break
+            shown = replace(shown, tip_x_mm=tip[0], tip_z_mm=tip[1])
         before = self._shown_tip if consistent else None
+        moved = None
         if before is not None:
             theta = math.radians(chosen.tip_angle_deg)
             direction = _oriented(math.cos(theta), math.sin(theta))
@@ -1232,7 +1310,13 @@ class NeedleTracker:
             if reach > now + 1.0 and _ridge_holds(frame, chosen, reach):
                 kept = detected + reach * direction
                 shown = replace(chosen, tip_x_mm=float(kept[0]), tip_z_mm=float(kept[1]))
-        self._shown_tip = (shown.tip_x_mm, shown.tip_z_mm)
+            previous = self._shown_frame
+            if previous is not None:
+                moved = _advance_seen(frame, previous, shown, before, hold=self._shown_moved)
+        if moved is not None:
+            shown = replace(shown, tip_x_mm=moved[0], tip_z_mm=moved[1])
+        self._shown_tip, self._shown_frame = (shown.tip_x_mm, shown.tip_z_mm), frame
+        self._shown_moved = moved is not None
         return shown
 
     def _consistent(
