@@ -9,8 +9,9 @@ shaft and background. A candidate must be oblique, straight and long enough, sta
 background and enter from the side (or top) of the image, as an in-plane needle does.
 
 Once a track is confirmed, the tracker first looks along the tracked line (a search band of about
-1 mm) and accepts a fainter shaft there. A faint needle is found where it is expected, and a new needle
-must still meet the strict test. A confirmed track that is lost is remembered for a while and taken up
+1 mm) and accepts a fainter shaft there, without the shadow and entry tests (its shallow part may have
+faded since it entered). A faint needle is found where it is expected, and a new needle must still meet
+the strict test. A confirmed track that is lost is remembered for a while and taken up
 again at once when the needle is found on it again.
 
 Positions are in millimetres from the top-left pixel centre of the image region (``x_mm`` lateral,
@@ -369,7 +370,7 @@ class NeedleDetector:
         direction = _oriented(math.cos(theta), math.sin(theta))
         line = _Line(np.array([prior.start_x_mm, prior.start_z_mm]), direction)
         candidate = self._refine(frame, line, (0.0, prior.length_mm), tracked=True)
-        if candidate is None or not self._plausible(candidate, frame, self.track_contrast):
+        if candidate is None or not self._plausible(candidate, frame, self.track_contrast, entered=True):
             return None
         if abs(candidate.angle_deg - prior.angle_deg) > 3.0:
             return None
@@ -453,7 +454,15 @@ class NeedleDetector:
             return candidate  # the distal shaft lies on the straight line
         return _follow_bend(frame, line, candidate)
 
-    def _plausible(self, c: ShaftCandidate, frame: Frame, min_contrast: float, *, weak: bool = False) -> bool:
+    def _plausible(
+        self,
+        c: ShaftCandidate,
+        frame: Frame,
+        min_contrast: float,
+        *,
+        weak: bool = False,
+        entered: bool = False,
+    ) -> bool:
         lo, hi = self.angle_range_deg
         if c.length_mm < self.min_length_mm or not lo <= abs(c.angle_deg) <= hi:
             return False
@@ -466,8 +475,8 @@ class NeedleDetector:
         if strict and abs(c.angle_deg) < self.steep_deg and c.continuation > self.max_continuation:
             return False  # a new track must end in tissue, not curve on like a fascia
         tol = self.edge_tolerance_mm
-        if not math.isfinite(tol):
-            return True
+        if entered or not math.isfinite(tol):
+            return True  # a tracked line has entered already; its shallow part may have faded since
         side = c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
         if c.start_z_mm <= tol:
             return True  # from under the probe (mid-probe entry)

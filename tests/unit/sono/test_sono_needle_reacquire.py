@@ -162,3 +162,35 @@ def test_track_along_a_curving_fascia_is_lost_and_a_needle_is_kept() -> None:
     assert detector.follow(_frame([needle]), prior) is not None
     assert detector.follow(fascia, prior) is None
     assert NeedleDetector(follow_continuation=1.0).follow(fascia, prior) is not None
+
+
+def _line_frame(start_mm: float, *, seed: int = 3) -> Frame:
+    """A 40 x 40 mm frame of noise with a bright 35-degree shaft from the left edge (depth 2 mm at x = 0)
+    to 30 mm along it, bright only from ``start_mm`` along the shaft on (the shallow part faded)."""
+    spacing = 0.1
+    rng = np.random.default_rng(seed)
+    pixels = rng.normal(90.0, 12.0, (400, 400))
+    theta = math.radians(35.0)
+    for s in np.arange(start_mm, 30.0, 0.05):
+        col, row = s * math.cos(theta) / spacing, (2.0 + s * math.sin(theta)) / spacing
+        pixels[int(row) - 2 : int(row) + 3, int(col)] += 70.0
+    return Frame(np.clip(pixels, 0, 255).astype(np.uint8), spacing, spacing, 0.0)
+
+
+def test_tracked_shaft_is_followed_when_its_shallow_part_fades() -> None:
+    """Along a confirmed track the shaft may begin deep in the image: it entered from the side before."""
+    detector = NeedleDetector()
+    whole = detector.follow(_line_frame(0.0), _shaft_along(35.0, 30.0))
+    assert whole is not None and whole.start_x_mm < 1.0
+    faded = detector.follow(_line_frame(12.0), whole)
+    assert faded is not None
+    assert faded.start_x_mm > detector.edge_tolerance_mm and faded.start_z_mm > detector.edge_tolerance_mm
+    assert abs(faded.tip_x_mm - whole.tip_x_mm) < 0.5
+    assert not detector._plausible(faded, _line_frame(12.0), detector.min_contrast)  # not a new track
+
+
+def _shaft_along(angle_deg: float, length_mm: float) -> ShaftCandidate:
+    theta = math.radians(angle_deg)
+    return ShaftCandidate(
+        0.0, 2.0, length_mm * math.cos(theta), 2.0 + length_mm * math.sin(theta), angle_deg, 3.0, 0.1
+    )
