@@ -230,8 +230,10 @@ class SpreadDetector:
     coordinates of the first frame and moved with the probe onto every later frame. After
     that, a pixel holds fluid when its local mean falls below the floor by more than ``drop`` times the
     median tissue level, or, along a tracked needle shaft, when it is darker than the rest of the shaft's
-    band in the same frame (``under_shaft``). Such cores are then grown over the connected pixels whose
-    level fell by ``edge_fraction`` of their learned mean, to reach the outline of the pool.
+    band in the same frame (``under_shaft``). Once the injection has started, within ``near_tip_mm`` of the
+    needle tip, where the fluid comes out, a smaller drop (``near_drop``) below the floor before its
+    widening also counts. Such cores are then grown over the connected pixels whose level fell by
+    ``edge_fraction`` of their learned mean, to reach the outline of the pool.
 
     Parameters
     ----------
@@ -271,6 +273,13 @@ class SpreadDetector:
         Depth of that band below the shaft (the shaft's echo and its reverberations).
     reach_mm : float
         Length of the shaft, back from the tip, that the band covers.
+    near_tip_mm : float
+        Radius of the disc around the needle tip (the last one seen) in which, after a signalled injection
+        start, fluid is also looked for with ``near_drop`` against the floor that is not widened by
+        ``motion_mm`` (0 turns this off).
+    near_drop : float
+        Fall of the local mean below that floor, as a fraction of the median tissue grey level, that
+        marks fluid near the tip.
     """
 
     def __init__(
@@ -290,6 +299,8 @@ class SpreadDetector:
         smooth_ratio: float = 0.3,
         band_mm: float = 2.5,
         reach_mm: float = 10.0,
+        near_tip_mm: float = 5.0,
+        near_drop: float = 0.06,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -306,6 +317,10 @@ class SpreadDetector:
         self.smooth_ratio = smooth_ratio
         self.band_mm = band_mm
         self.reach_mm = reach_mm
+        self.near_tip_mm = near_tip_mm
+        self.near_drop = near_drop
+        self._near: NDArray[np.uint8] | None = None
+        self._shaft: tuple[float, float, float, float] | None = None
         self._tissue_level = 0.0
         self._floor: NDArray[np.uint8] | None = None
         self._sum: NDArray[np.float32] | None = None
@@ -338,6 +353,13 @@ class SpreadDetector:
             mean = self._sum / np.float32(self._count)
             edge = np.minimum(mean * np.float32(1.0 - self.edge_fraction), floor - np.float32(0.5 * margin))
             self._edge = np.asarray(np.clip(edge, 0, 255), dtype=np.uint8)
+            # near the tip: the floor as learned (not widened) and the smaller margin, threshold and outline
+            near_margin = np.float32(max(4.0, self.near_drop * self._tissue_level))
+            near = self._floor.astype(np.float32) - near_margin
+            near_edge = np.minimum(
+                mean * np.float32(1.0 - self.edge_fraction), near + np.float32(0.5) * near_margin
+            )
+            self._near = np.asarray(np.clip(np.stack([near, near_edge], axis=-1), 0, 255), dtype=np.uint8)
             if self.register:
                 self._motion_estimator = ProbeMotion(self._coarse(mean))
         self._frozen = True
@@ -394,6 +416,9 @@ class SpreadDetector:
             return SpreadObservation(False)
         threshold = self._registered(local)
         core = np.asarray(cv2.compare(local, threshold, cv2.CMP_LT), dtype=np.uint8)
+        if shaft_mm is not None:
+            self._shaft = shaft_mm
+        near = self._near_tip(core, local, tip_mm) if injecting and tip_mm is not None else None
         if shaft_mm is not None and self.under_shaft:
             under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
             if under is not None:
@@ -405,6 +430,13 @@ class SpreadDetector:
         if not cv2.countNonZero(core):
             return SpreadObservation(False)
         edge = self._edge if self._motion_estimator is None else _moved(self._edge, self._motion, outside=0)
+        if near is not None:  # the finer outline near the tip
+            disc, near_edge, (z0, x0) = near
+            window = edge[z0 : z0 + disc.shape[0], x0 : x0 + disc.shape[1]]
+            edge = edge.copy()
+            edge[z0 : z0 + disc.shape[0], x0 : x0 + disc.shape[1]] = np.where(
+                disc, np.maximum(window, near_edge), window
+            )
         fluid = self._grow_to_edge(core, local, edge)
         if self._close is not None and fluid.any():  # bridge needle echoes crossing the pool
             fluid = np.asarray(cv2.morphologyEx(fluid, cv2.MORPH_CLOSE, self._close), dtype=np.uint8)
@@ -459,6 +491,44 @@ class SpreadDetector:
         self._update_motion(local)
         # tissue that came into view after the learning has no floor: nothing there counts as fluid
         return _moved(self._threshold, self._motion, outside=0)
+
+    def _near_tip(
+        self, core: NDArray[np.uint8], local: NDArray[np.uint8], tip_mm: tuple[float, float]
+    ) -> tuple[NDArray[np.bool_], NDArray[np.uint8], tuple[int, int]] | None:
+        """Add to ``core`` the places within ``near_tip_mm`` of the tip whose level fell by ``near_drop``
+        below the floor as learned (moved with the probe), except in the band along and below the last
+        shaft seen (from 1 mm above it to ``band_mm`` below it, up to the tip): a shaft that came or moved
+        on after the learning changes the level there, which the band comparison handles. Returns the
+        disc, the outline map over its bounding box and that box's top left corner (row, column), or
+        ``None`` when the disc is empty."""
+        if self._near is None or self.near_tip_mm <= 0 or not math.isfinite(tip_mm[0] + tip_mm[1]):
+            return None
+        ws = self.work_spacing_mm
+        radius = self.near_tip_mm / ws
+        cx, cz = tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5
+        rows, cols = local.shape
+        x0, x1 = max(0, int(cx - radius)), min(cols, int(cx + radius) + 2)
+        z0, z1 = max(0, int(cz - radius)), min(rows, int(cz + radius) + 2)
+        if x1 <= x0 or z1 <= z0:
+            return None
+        move = self._motion.copy()  # the probe's motion, with the box's corner as origin
+        move[:, 2] -= (x0, z0)
+        maps = cv2.warpAffine(
+            self._near, move, (x1 - x0, z1 - z0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+        )
+        zz, xx = np.ogrid[z0:z1, x0:x1]
+        disc = (xx - cx) ** 2 + (zz - cz) ** 2 <= radius * radius
+        if self._shaft is not None:  # not the shaft's band, where the needle passed after the learning
+            sx, sz, tx, tz = (v / ws - 0.5 for v in self._shaft)
+            length = math.hypot(tx - sx, tz - sz)
+            if length > 0:
+                ux, uz = (tx - sx) / length, (tz - sz) / length
+                nx, nz = (-uz, ux) if ux >= 0 else (uz, -ux)  # unit normal pointing deeper
+                along = (xx - tx) * ux + (zz - tz) * uz
+                depth = (xx - tx) * nx + (zz - tz) * nz
+                disc &= ~((along <= 0) & (depth >= -1.0 / ws) & (depth <= self.band_mm / ws))
+        core[z0:z1, x0:x1][disc & (local[z0:z1, x0:x1] < maps[..., 0])] = 255
+        return disc, np.asarray(maps[..., 1], dtype=np.uint8), (z0, x0)
 
     def _grow_to_edge(
         self, core: NDArray[np.uint8], local: NDArray[np.uint8], outline: NDArray[np.uint8]
