@@ -683,6 +683,12 @@ def _image_span(frame: Frame, line: _Line) -> tuple[float, float]:
     return lo, hi
 
 
+def _in_image(frame: Frame, point: tuple[float, float]) -> bool:
+    """Whether ``point`` (x, z in mm) is a finite position inside the image."""
+    x, z = point
+    return math.isfinite(x) and math.isfinite(z) and 0.0 <= x <= frame.width_mm and 0.0 <= z <= frame.depth_mm
+
+
 def _run_ends(above: NDArray[np.bool_], seed: int, max_gap: int) -> tuple[int, int] | None:
     """First and last index of the run of ``above`` through ``seed``, bridging gaps up to ``max_gap``."""
     idx = np.flatnonzero(above)
@@ -994,8 +1000,8 @@ def _advance_seen(
     direction = _oriented(math.cos(theta), math.sin(theta))
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     back = float(np.dot(np.asarray(before) - tip, direction))
-    if -back < MOTION_MIN_MM:
-        return None
+    if not MOTION_MIN_MM <= -back <= math.hypot(frame.width_mm, frame.depth_mm):
+        return None  # no advance, or a step no needle makes within the image (nothing to compare)
     line = _Line(tip, direction)
     s = np.arange(round((back - MOTION_BACK_MM) / step), round(0.5 / step) + 1, dtype=np.float64) * step
     now, _ = _profiles(frame, line, s, (-0.2, 0.0, 0.2))
@@ -1305,7 +1311,7 @@ class NeedleTracker:
         shown = chosen
         for _ in range(RIDGE_ROUNDS):
             tip = _ridge_tip(frame, shown)
-            if tip is None:
+            if tip is None or not _in_image(frame, tip):
                 break
             shown = replace(shown, tip_x_mm=tip[0], tip_z_mm=tip[1])
         before = self._shown_tip if consistent else None

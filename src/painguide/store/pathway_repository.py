@@ -521,17 +521,18 @@ class PathwayRepository:
     # ------------------------------------------------------------------------------------------ case file
 
     def load_case(self, case_id: int) -> LoadedCase:
-        """A case with its patient, timeline, procedure and case file, each read once (or NotFoundError)."""
+        """A case with its patient, timeline, procedure and case file, each read once (or NotFoundError); the
+        case, its patient and its procedure (a case has at most one) in one statement."""
         found = self.session.execute(
-            select(CaseRow, PatientRow)
+            select(CaseRow, PatientRow, ProcedureRow)
             .join(PatientRow, PatientRow.id == CaseRow.patient_id)
+            .outerjoin(ProcedureRow, ProcedureRow.case_id == CaseRow.id)
             .where(CaseRow.id == case_id)
         ).one_or_none()
         if found is None:
             raise NotFoundError(f"case {case_id} does not exist; check the id")
-        case, patient = found
+        case, patient, procedure = found
         entries = self.entries(case.id)
-        procedure = self.procedure_of(case.id)
         cf = self.case_file(case, patient, entries=entries, procedure=procedure)
         return LoadedCase(case, patient, entries, procedure, cf)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from painguide.sono.frames import Frame
-from painguide.sono.needle import ShaftCandidate, _advance_seen
+from painguide.sono.needle import NeedleTracker, ShaftCandidate, _advance_seen
 
 SPACING_MM = 0.07
 ROWS, COLS = 400, 520
@@ -98,3 +98,19 @@ def test_probe_moved_between_the_frames_leaves_the_tip_alone(seed: int) -> None:
     shifted = Frame(np.roll(before.pixels, 3, axis=0), SPACING_MM, SPACING_MM, 0.0, 0)
     reported = TIP_MM + STREAK_MM[1]
     assert _advance_seen(now, shifted, _shaft(reported), _point(TIP_MM - STEP_MM)) is None
+
+
+@pytest.mark.parametrize("before", [(1e13, 1e13), (-5e12, 3.0), (math.inf, 2.0), (math.nan, 1.0)])
+def test_an_earlier_tip_no_needle_could_reach_is_not_compared(before: tuple[float, float]) -> None:
+    """A step longer than the image's diagonal (or not finite) is no advance: nothing is sampled for it."""
+    previous, now = _frame(1, TIP_MM - STEP_MM, 0), _frame(1, TIP_MM, 1)
+    assert _advance_seen(now, previous, _shaft(TIP_MM), before) is None
+
+
+def test_a_ridge_tip_outside_the_image_is_not_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reported tip stays the detected one when the ridge would carry it out of the image."""
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft: (1e13, 1e13))
+    tracker = NeedleTracker()
+    shaft = _shaft(TIP_MM)
+    shown = tracker._report(_frame(1, TIP_MM, 0), shaft, consistent=False)
+    assert (shown.tip_x_mm, shown.tip_z_mm) == (shaft.tip_x_mm, shaft.tip_z_mm)
