@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from painguide.errors import NotFoundError, ValidationError
 from painguide.i18n.marks import N_
@@ -194,6 +194,22 @@ def _page_statement(driving: int, others: int, *, postgresql: bool = False) -> S
     )
     listed = (_PATIENTS.c.id, _PATIENTS.c.pseudonym, _PATIENTS.c.name, _PATIENTS.c.record, page.c.total)
     return select(*listed).join_from(page, _PATIENTS, _PATIENTS.c.id == page.c.id).order_by(_PATIENTS.c.id)
+
+
+_EARLIER_CASE = aliased(CaseRow, name="earlier_case")
+_EARLIER_PROCEDURE = aliased(ProcedureRow, name="earlier_procedure")
+_EARLIER_SESSIONS = (
+    exists()
+    .where(
+        _EARLIER_CASE.patient_id == CaseRow.patient_id,
+        _EARLIER_CASE.id != CaseRow.id,
+        _EARLIER_PROCEDURE.case_id == _EARLIER_CASE.id,
+        _EARLIER_PROCEDURE.performed_at.is_not(None),
+    )
+    .label("earlier_sessions")
+)
+"""Whether the case's patient has a performed procedure in another case (the case page reads the sessions
+only then): a column of the case page's first statement."""
 
 
 class _Missing:
@@ -524,16 +540,18 @@ class PathwayRepository:
         """A case with its patient, timeline, procedure and case file, each read once (or NotFoundError); the
         case, its patient and its procedure (a case has at most one) in one statement."""
         found = self.session.execute(
-            select(CaseRow, PatientRow, ProcedureRow)
+            select(CaseRow, PatientRow, ProcedureRow, _EARLIER_SESSIONS)
             .join(PatientRow, PatientRow.id == CaseRow.patient_id)
             .outerjoin(ProcedureRow, ProcedureRow.case_id == CaseRow.id)
             .where(CaseRow.id == case_id)
         ).one_or_none()
         if found is None:
             raise NotFoundError(f"case {case_id} does not exist; check the id")
-        case, patient, procedure = found
+        case, patient, procedure, earlier = found
         entries = self.entries(case.id)
-        cf = self.case_file(case, patient, entries=entries, procedure=procedure)
+        cf = self.case_file(
+            case, patient, entries=entries, procedure=procedure, history=None if earlier else ()
+        )
         return LoadedCase(case, patient, entries, procedure, cf)
 
     def case_file(
@@ -543,10 +561,12 @@ class PathwayRepository:
         *,
         entries: Sequence[EntryRow] | None = None,
         procedure: ProcedureRow | _Missing | None = MISSING,
+        history: tuple[PriorSession, ...] | None = None,
     ) -> CaseFile:
         """Fold the stored records of a case into the gates' view of it (with the patient's history).
 
-        ``entries`` and ``procedure`` are read here unless the caller has them already.
+        ``entries``, ``procedure`` and ``history`` (the patient's procedures in other cases) are read here
+        unless the caller has them already.
         """
         latest: dict[str, Any] = {}
         diagnostics: list[Diagnostic] = []
@@ -591,7 +611,7 @@ class PathwayRepository:
             revocation=revocation,
             follow_ups=follow_ups,
             overrides=tuple(overrides),
-            history=self.prior_sessions(patient.id, exclude_case=case.id),
+            history=self.prior_sessions(patient.id, exclude_case=case.id) if history is None else history,
             **latest,
         )
 

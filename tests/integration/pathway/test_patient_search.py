@@ -1,11 +1,13 @@
 """Patient search against a brute-force reference on a real database (SQLite, PostgreSQL): every shape of
 query the repository builds a statement for (no words; one or several indexed words; short words checked per
-candidate), pages within and beyond the counted ids, and patients added earlier in the same unit of work."""
+candidate), pages within and beyond the counted ids, and patients added earlier in the same unit of work; the
+statements a search page and a case's loading send."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import event
@@ -81,13 +83,9 @@ def test_search_finds_patients_added_earlier_in_the_same_unit_of_work(db_url: st
         uow.rollback()
 
 
-@pytest.mark.parametrize("query", ["", "kun", "ann kun", "a kun", "zzz"])
-def test_a_page_within_the_counted_ids_is_one_statement(
-    loaded: tuple[UnitOfWork, list[tuple[int, set[str]]]], query: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Rows and count of a first page come from one statement; a page reaching past the cap takes more."""
-    uow, people = loaded
-    monkeypatch.setattr("painguide.store.pathway_repository.COUNT_CAP", CAP)
+@contextmanager
+def _statements(uow: UnitOfWork) -> Iterator[list[str]]:
+    """The SQL statements sent on the unit of work's engine inside the block."""
     engine = uow.session.get_bind()
     sent: list[str] = []
 
@@ -96,14 +94,63 @@ def test_a_page_within_the_counted_ids_is_one_statement(
 
     event.listen(engine, "before_cursor_execute", count)
     try:
-        uow.session.connection()  # the transaction is open before counting
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.mark.parametrize("query", ["", "kun", "ann kun", "a kun", "zzz"])
+def test_a_page_within_the_counted_ids_is_one_statement(
+    loaded: tuple[UnitOfWork, list[tuple[int, set[str]]]], query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows and count of a first page come from one statement; a page reaching past the cap takes more."""
+    uow, people = loaded
+    monkeypatch.setattr("painguide.store.pathway_repository.COUNT_CAP", CAP)
+    uow.session.connection()  # the transaction is open before counting
+    with _statements(uow) as sent:
         first = uow.pathway.search_patients(query, limit=3)
         within = len(sent)
         past = uow.pathway.search_patients(query, limit=3, offset=CAP)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert within == 1, sent
     expected = _expected(people, query)
     assert [row.id for row in first.rows] == expected[:3]
     assert [row.id for row in past.rows] == expected[CAP : CAP + 3]
     assert len(sent) > within  # past the cap: the counted ids, then the page on its own
+
+
+def test_a_case_reads_the_patients_earlier_sessions_only_when_there_are_some(db_url: str) -> None:
+    """load_case: the patient's performed procedures in other cases are the case file's history; without
+    any, they are not read (the case page's first statement says so)."""
+    from datetime import UTC, date, datetime
+
+    from painguide.pathway.models import CaseInfo
+    from painguide.store.pathway_tables import ProcedureRow
+
+    upgrade(db_url)
+    info = CaseInfo(complaint="back pain", region="lumbar", side="right", pain_duration_weeks=20, nrs=7,
+                    opened_on=date(2026, 1, 5))  # fmt: skip
+    with UnitOfWork(session_factory(db_url)) as uow:
+        patient = uow.pathway.add_patient(_patient("H-1", "Hanna Hist"), actor="test")
+        first = uow.pathway.add_case(patient.id, info, actor="test", stage="closed", step="done")
+        second = uow.pathway.add_case(patient.id, info, actor="test", stage="workup", step="diagnostics")
+        lone = uow.pathway.add_case(
+            uow.pathway.add_patient(_patient("H-2", "Hugo Lone"), actor="test").id, info, actor="test",
+            stage="workup", step="diagnostics",
+        )  # fmt: skip
+        at = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
+        uow.session.add(ProcedureRow(case_id=first.id, accession_number="PGH1", patient_pseudonym="H-1",
+                                     procedure="lumbar-facet-mbb", region="lumbar", modality="ultrasound",
+                                     scheduled_at=at, status="performed", performed_at=at))  # fmt: skip
+        uow.commit()
+        with _statements(uow) as sent:
+            with_history = uow.pathway.load_case(second.id)
+            with_history_sent = len(sent)
+            without = uow.pathway.load_case(lone.id)
+            without_sent = len(sent) - with_history_sent
+            of_itself = uow.pathway.load_case(first.id)
+        assert [(s.case_id, s.procedure, s.performed_on) for s in with_history.file.history] == [
+            (first.id, "lumbar-facet-mbb", date(2026, 2, 2))
+        ]
+        assert without.file.history == () and of_itself.file.history == ()
+        assert without_sent == 2  # the case with its patient and procedure, then its timeline: no sessions
+        assert with_history_sent > without_sent
