@@ -196,16 +196,27 @@ def _page_statement(driving: int, others: int, *, postgresql: bool = False) -> S
     return select(*listed).join_from(page, _PATIENTS, _PATIENTS.c.id == page.c.id).order_by(_PATIENTS.c.id)
 
 
+def _performed_sessions(
+    case: type[CaseRow], procedure: type[ProcedureRow], patient_id: object, other_than: object | None
+) -> ColumnElement[bool]:
+    """``procedure`` is the performed procedure of ``case``, a case of the patient ``patient_id`` other than
+    the case ``other_than`` (values or columns; ``None``: any case): what
+    :meth:`PathwayRepository.prior_sessions` reads and :data:`_EARLIER_SESSIONS` asks for."""
+    conditions = [
+        procedure.case_id == case.id,
+        case.patient_id == patient_id,
+        procedure.performed_at.is_not(None),
+    ]
+    if other_than is not None:
+        conditions.append(case.id != other_than)
+    return and_(*conditions)
+
+
 _EARLIER_CASE = aliased(CaseRow, name="earlier_case")
 _EARLIER_PROCEDURE = aliased(ProcedureRow, name="earlier_procedure")
 _EARLIER_SESSIONS = (
     exists()
-    .where(
-        _EARLIER_CASE.patient_id == CaseRow.patient_id,
-        _EARLIER_CASE.id != CaseRow.id,
-        _EARLIER_PROCEDURE.case_id == _EARLIER_CASE.id,
-        _EARLIER_PROCEDURE.performed_at.is_not(None),
-    )
+    .where(_performed_sessions(_EARLIER_CASE, _EARLIER_PROCEDURE, CaseRow.patient_id, CaseRow.id))
     .label("earlier_sessions")
 )
 """Whether the case's patient has a performed procedure in another case (the case page reads the sessions
@@ -617,13 +628,9 @@ class PathwayRepository:
 
     def prior_sessions(self, patient_id: int, *, exclude_case: int | None = None) -> tuple[PriorSession, ...]:
         """The patient's performed procedures in other cases, with the relief recorded at each follow-up."""
-        stmt = (
-            select(CaseRow, ProcedureRow)
-            .join(ProcedureRow, ProcedureRow.case_id == CaseRow.id)
-            .where(CaseRow.patient_id == patient_id, ProcedureRow.performed_at.is_not(None))
+        stmt = select(CaseRow, ProcedureRow).where(
+            _performed_sessions(CaseRow, ProcedureRow, patient_id, exclude_case)
         )
-        if exclude_case is not None:
-            stmt = stmt.where(CaseRow.id != exclude_case)
         sessions = []
         for case, proc in self.session.execute(stmt):
             assert proc.performed_at is not None
