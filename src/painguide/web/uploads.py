@@ -35,9 +35,16 @@ def too_large(path: str, limit: int) -> UploadTooLargeError:
             "the upload is larger than the %(mb)s MB limit of %(path)s; "
             "export a shorter clip or a smaller file"
         ),
-        mb=f"{limit / 1024 / 1024:g}",
+        mb=_megabytes(limit),
         path=path,
     )
+
+
+def _megabytes(limit: int) -> int | float:
+    """``limit`` bytes in MB: a whole number as such, else to 3 significant digits (a page writes it with
+    its language's decimal sign)."""
+    mb = limit / 1024 / 1024
+    return int(mb) if mb.is_integer() else float(f"{mb:.3g}")
 
 
 class UploadLimit:

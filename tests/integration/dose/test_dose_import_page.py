@@ -150,7 +150,7 @@ def test_an_upload_over_the_limit_is_refused_with_413_and_nothing_stored(
     assert len(big) > 50_000
     response = _post(rpo, ("big.dcm", big))
     assert response.status_code == 413  # type: ignore[attr-defined]
-    assert "the upload is larger than the 0.0476837 MB limit of /dose/import" in response.text  # type: ignore[attr-defined]
+    assert "the upload is larger than the 0.0477 MB limit of /dose/import" in response.text  # type: ignore[attr-defined]
     assert _stored("UP-6") == []
     assert not [p for p in (get_settings().data_dir / "dose-uploads").rglob("*") if p.is_file()]
 

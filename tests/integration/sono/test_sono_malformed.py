@@ -190,7 +190,7 @@ def test_upload_over_the_limit_is_refused_with_413_and_not_kept(
     big = bytes(80_000)
     r = demo_client.post("/sono/review", files={"file": ("big.dcm", big, "application/dicom")})
     assert r.status_code == 413
-    assert "the upload is larger than the 0.0476837 MB limit of /sono/review" in r.text
+    assert "the upload is larger than the 0.0477 MB limit of /sono/review" in r.text
     r = demo_client.post(
         "/sono/live/source", files={"file": ("big.dcm", big)}, headers={"accept": "application/json"}
     )

@@ -91,12 +91,12 @@ def test_an_upload_over_the_limit_is_refused_in_the_page_language(
     r = c.post("/sono/review", files=upload, headers=GERMAN)
     assert r.status_code == 413
     assert _alerts(r.text) == [
-        "file: die Datei ist größer als die Grenze von 0.0476837 MB für /sono/review; "
+        "file: die Datei ist größer als die Grenze von 0,0477 MB für /sono/review; "
         "bitte einen kürzeren Ausschnitt oder eine kleinere Datei exportieren"
     ]
     r = c.post("/sono/review", files=upload, headers={"accept": "application/json", "accept-language": "de"})
     assert r.status_code == 413 and r.json() == {
         "error": "UploadTooLargeError",
-        "detail": "file: the upload is larger than the 0.0476837 MB limit of /sono/review; "
+        "detail": "file: the upload is larger than the 0.0477 MB limit of /sono/review; "
         "export a shorter clip or a smaller file",
     }

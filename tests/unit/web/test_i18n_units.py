@@ -14,6 +14,7 @@ from painguide.i18n.marks import N_
 from painguide.pathway.gates import Unmet
 from painguide.web.i18n import Translator
 from painguide.web.labels import LABELS
+from painguide.web.uploads import too_large
 
 
 @pytest.mark.parametrize(
@@ -206,3 +207,19 @@ def test_a_record_check_message_is_found_with_its_values() -> None:
     message = "ct is not the top-ranked modality (fluoroscopy); say why"
     assert untemplate(message, templates) == (templates[0], {"modality": "ct", "top": "fluoroscopy"})
     assert untemplate("say why", templates) == ("say why", {})
+
+
+@pytest.mark.parametrize(
+    ("limit", "english", "german"),
+    [
+        (500 * 1024 * 1024, "500 MB", "500 MB"),
+        (50_000, "0.0477 MB", "0,0477 MB"),
+        (1536 * 1024, "1.5 MB", "1,5 MB"),
+    ],
+)
+def test_an_upload_limit_reads_in_megabytes_with_the_language_s_decimal_sign(
+    limit: int, english: str, german: str
+) -> None:
+    exc = too_large("/sono/live", limit)
+    assert f"larger than the {english} limit of /sono/live" in str(exc)
+    assert f"Grenze von {german} für /sono/live" in Translator("de").error(exc)
