@@ -8,7 +8,7 @@ classes to exit codes in one place (:mod:`painguide.cli`), the web app to HTTP s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NotRequired, TypedDict
+from typing import NotRequired, Self, TypedDict
 
 __all__ = [
     "AuditChainError",
@@ -45,6 +45,9 @@ class UnmetDict(TypedDict):
     params: NotRequired[dict[str, str | list[str] | dict[str, str]]]
 
 
+Param = str | int | float
+
+
 class PainguideError(Exception):
     """Base class of all errors painguide reports to a user.
 
@@ -58,13 +61,26 @@ class PainguideError(Exception):
 
     exit_code: int = 1
     http_status: int = 400
+    text: str = ""
+    """The English template of the message (``%(name)s`` placeholders) that a page translates, if any."""
+    params: dict[str, Param]
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.params = {}
 
     def __str__(self) -> str:
         return self.message
+
+    @classmethod
+    def templated(cls, text: str, /, **params: Param) -> Self:
+        """The error whose message is the English template ``text`` (marked with ``N_``) filled from
+        ``params``; the API and the CLI show it so, and a page in its reader's language
+        (``Translator.error``)."""
+        exc = cls(text % params)
+        exc.text, exc.params = text, params
+        return exc
 
 
 class ConfigurationError(PainguideError):
@@ -88,7 +104,6 @@ class DataFileError(PainguideError):
         super().__init__(f"{path}: {key}: {expected}")
 
 
-Param = str | int | float
 """A value filled into a :class:`ValidationError`'s message template."""
 
 
@@ -110,10 +125,10 @@ class FieldError(PainguideError):
 
     def __init__(self, field: str, message: str, /, **params: Param) -> None:
         self.field = field
-        self.text = message
-        self.params: dict[str, Param] = params
         self.detail = message % params if params else message
         super().__init__(f"{field}: {self.detail}")
+        self.text = message
+        self.params = params
 
 
 class ValidationError(FieldError):

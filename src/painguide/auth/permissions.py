@@ -13,6 +13,7 @@ from functools import lru_cache
 from painguide.auth.models import ROLES, User
 from painguide.datafiles import read_packaged_yaml
 from painguide.errors import DataFileError, PermissionDeniedError
+from painguide.i18n.marks import N_
 
 __all__ = ["PUBLIC", "Action", "PermissionMatrix", "authorize", "markdown_table", "permission_matrix"]
 
@@ -108,11 +109,14 @@ def authorize(user: User | None, action: str) -> None:
     if entry.public:
         return
     if user is None:
-        raise PermissionDeniedError(f"{action}: sign in first")
+        raise PermissionDeniedError.templated(N_("%(action)s: sign in first"), action=action)
     if not entry.roles & user.roles:
-        raise PermissionDeniedError(
-            f"{action} needs one of the roles {', '.join(sorted(entry.roles))}; "
-            f"{user.username} has {', '.join(sorted(user.roles)) or 'no role'}"
+        raise PermissionDeniedError.templated(
+            N_("%(action)s needs one of the roles %(roles)s; %(user)s has %(has)s"),
+            action=action,
+            roles=", ".join(sorted(entry.roles)),
+            user=user.username,
+            has=", ".join(sorted(user.roles)) or "no role",
         )
 
 

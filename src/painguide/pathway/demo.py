@@ -240,9 +240,15 @@ def _patient(rng: random.Random, index: int, spec: _Spec, today: date) -> Patien
 
 def _seed_case(uow: UnitOfWork, rng: random.Random, index: int, spec: _Spec, today: date) -> None:
     existing = uow.pathway.patient_by_pseudonym(spec.pseudonym) if spec.pseudonym else None
-    start = (spec.at.date() if spec.at else today - timedelta(days=rng.randrange(10, 40))) - timedelta(
-        days=30
-    )
+    if spec.at:
+        when, start = spec.at, spec.at.date() - timedelta(days=30)
+    else:
+        # a case walked past its procedure was performed 7-20 days ago; the others are scheduled ahead
+        weeks = timedelta(days=7 + index % 14)
+        performed = _STEPS.index(spec.until) > _STEPS.index("procedure")
+        when = _at(today - weeks) if performed else _at(today + weeks)
+        before = timedelta(days=rng.randrange(10, 40) + 30)
+        start = (when.date() if performed else today) - before
     if existing is None:
         pid = service.register_patient(uow, PHYSICIAN, _patient(rng, index, spec, today), now=_at(start)).id
     else:
@@ -258,7 +264,6 @@ def _seed_case(uow: UnitOfWork, rng: random.Random, index: int, spec: _Spec, tod
         opened_on=start,
     )
     case_id = service.open_case(uow, PHYSICIAN, pid, info, now=_at(start)).id
-    when = spec.at or _at(today + timedelta(days=7 + index % 14))
     walk = _Walk(uow, case_id, spec, start, when, rng)
     last = _STEPS.index(spec.until) + (1 if spec.refuse else 0)  # a refused step is attempted
     for step in _STEPS[1:last]:

@@ -419,7 +419,9 @@ def declare_competence(
     authorize(actor, "training.declare")
     now = _now(now)
     if actor.username == operator:
-        raise PermissionDeniedError("operator: nobody declares their own competence; ask a supervisor")
+        raise PermissionDeniedError.templated(
+            N_("operator: nobody declares their own competence; ask a supervisor")
+        )
     if uow.users.active(operator) is None:
         raise ValidationError(
             "operator", N_("no active account %(name)s; check the name"), name=repr(operator)

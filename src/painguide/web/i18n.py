@@ -126,18 +126,23 @@ class Translator:
         without a translation, in English."""
         if isinstance(exc, FieldError):
             return f"{exc.field}: {self.detail(exc)}"
-        return str(exc)
+        return self._filled(exc.text, exc.params, str(exc)) if exc.text else str(exc)
 
     def detail(self, exc: FieldError) -> str:
         """A :class:`~painguide.errors.FieldError`'s message without its field, in this language."""
-        text = self.gettext(exc.text)
-        if self.language == "en" or text == exc.text:  # English, or no translation: the English message
-            return exc.detail
-        values = {key: self._param(value) for key, value in exc.params.items()}
+        return self._filled(exc.text, exc.params, exc.detail)
+
+    def _filled(self, template: str, params: Mapping[str, Param], english: str) -> str:
+        """``template`` translated and filled from ``params``; ``english`` in English, without a
+        translation, or when the catalogue entry does not fit its template."""
+        text = self.gettext(template)
+        if self.language == "en" or text == template:
+            return english
+        values = {key: self._param(value) for key, value in params.items()}
         try:
             return text % values if values else text
-        except (KeyError, TypeError, ValueError):  # a catalogue entry that does not fit its template
-            return exc.detail
+        except (KeyError, TypeError, ValueError):
+            return english
 
     def _param(self, value: Param) -> Param:
         if isinstance(value, float):

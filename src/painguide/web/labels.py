@@ -207,6 +207,10 @@ LABELS: dict[str, str] = {
     "minimally_worse": N_("minimally worse"),
     "much_worse": N_("much worse"),
     "very_much_worse": N_("very much worse"),
+    # responder definitions (outcomes/data/responders.yaml)
+    ">= 30 % NRS reduction (moderate)": N_(">= 30 % NRS reduction (moderate)"),
+    ">= 50 % NRS reduction (substantial)": N_(">= 50 % NRS reduction (substantial)"),
+    "PGIC much or very much improved": N_("PGIC much or very much improved"),
     # unlinked items (pathway/links.html): kinds and what automatic linking decided
     "item:dose": N_("dose report"),
     "item:sono": N_("ultrasound analysis"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -40,6 +40,10 @@ def test_demo_seed_and_case_commands(capsys: pytest.CaptureFixture[str]) -> None
             uow.session.scalars(select(EntryRow).where(EntryRow.kind.in_(("refusal", "override"))))
         )
     assert {p.modality for p in procedures} == {"fluoroscopy", "ct", "ultrasound", "landmark"}
+    now = datetime.now(UTC)  # a performed procedure lies in the past, a scheduled one ahead
+    performed = [p.performed_at for p in procedures if p.performed_at is not None]
+    scheduled = [p.scheduled_at for p in procedures if p.performed_at is None and p.scheduled_at]
+    assert len(performed) >= 20 and max(performed) < now < min(scheduled)
     dose = {r.accession_number: r for r in demo_reports(date.today())}
     linked = [p for p in procedures if p.accession_number in dose]
     assert len(linked) >= 8

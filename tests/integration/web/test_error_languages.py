@@ -31,8 +31,9 @@ def _corrections(html: str) -> list[str]:
 def test_a_domain_error_reads_in_the_page_language_and_the_api_stays_english(clients: Clients) -> None:
     c = clients["physician"]
     url = "/advise?procedure=lumbar-facet-mbb&egfr=500"
-    german = _alerts(c.get(url, headers=GERMAN).text)
-    assert german == [
+    r = c.get(url, headers=GERMAN)
+    german = _alerts(r.text)
+    assert r.status_code == 422 and german == [
         "egfr: 500,0 liegt außerhalb des plausiblen Bereichs; zulässig sind 0–200 mL/min/1,73 m²"
     ]
     english = _alerts(c.get(url, headers=ENGLISH).text)
@@ -100,3 +101,15 @@ def test_an_upload_over_the_limit_is_refused_in_the_page_language(
         "detail": "file: the upload is larger than the 0.0477 MB limit of /sono/review; "
         "export a shorter clip or a smaller file",
     }
+
+
+def test_a_refused_permission_reads_in_the_page_language_and_the_api_stays_english(clients: Clients) -> None:
+    c = clients["physician"]
+    r = c.get("/audit", headers=GERMAN)
+    assert r.status_code == 403
+    assert _alerts(r.text) == ["audit.read erfordert eine der Rollen admin, rpo; physician hat physician"]
+    r = c.get("/audit", headers=ENGLISH)
+    assert _alerts(r.text) == ["audit.read needs one of the roles admin, rpo; physician has physician"]
+    r = c.get("/audit", headers=API_GERMAN)  # a client asking for JSON
+    assert r.status_code == 403
+    assert "audit.read needs one of the roles admin, rpo; physician has physician" in r.text

@@ -11,6 +11,7 @@ from painguide.errors import NotFoundError, ValidationError
 from painguide.i18n import check_language, negotiate
 from painguide.i18n.input_errors import input_error_text, untemplate
 from painguide.i18n.marks import N_
+from painguide.outcomes.responders import load_responder_criteria
 from painguide.pathway.gates import Unmet
 from painguide.web.i18n import Translator
 from painguide.web.labels import LABELS
@@ -223,3 +224,10 @@ def test_an_upload_limit_reads_in_megabytes_with_the_language_s_decimal_sign(
     exc = too_large("/sono/live", limit)
     assert f"larger than the {english} limit of /sono/live" in str(exc)
     assert f"Grenze von {german} für /sono/live" in Translator("de").error(exc)
+
+
+def test_every_responder_definition_reads_in_german() -> None:
+    criteria = load_responder_criteria()
+    german = {key: Translator("de").label(c.label) for key, c in criteria.items()}
+    assert german["nrs30"] == ">= 30 % NRS-Reduktion (moderat)"
+    assert all(german[key] != c.label for key, c in criteria.items()), german

@@ -193,12 +193,13 @@ def advise_page(request: Request, user: Advise, procedure: str = "") -> Response
         "drugs": sorted(kb.drugs.names),
         "rrl_label": rrl_label,
     }
+    status = 200
     if procedure:
         try:
             context["rec"] = recommend(kb, procedure, _factors(q))
-        except PainguideError as exc:
-            context["error"] = translator(request).error(exc)
-    return templates.TemplateResponse(request, "advise.html", context)
+        except PainguideError as exc:  # the form again, with the field and the fix
+            context["error"], status = translator(request).error(exc), exc.http_status
+    return templates.TemplateResponse(request, "advise.html", context, status_code=status)
 
 
 @router.get("/sono/", include_in_schema=False)
