@@ -99,6 +99,7 @@ def _case(uow: UnitOfWork, rng: random.Random, index: int, at: datetime, plan: P
         opened_on=start,
     )  # fmt: skip
     case = repo.add_case(prow.id, info, actor=PHYSICIAN.username, stage="workup", step="diagnostics")
+    case.opened_at = now  # as open_case records it
     records: list[tuple[str, BaseModel]] = [
         ("diagnostic", ClinicalExam(on=start, examiner=PHYSICIAN.username, findings="effusion")),
         ("diagnostic", Imaging(on=start - timedelta(days=10), modality="xray", finding="osteoarthritis")),

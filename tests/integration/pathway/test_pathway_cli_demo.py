@@ -13,7 +13,7 @@ from painguide.cli import main
 from painguide.dose.demo import demo_reports
 from painguide.pathway.case import STAGES
 from painguide.services import open_uow
-from painguide.store.pathway_tables import EntryRow, ProcedureRow
+from painguide.store.pathway_tables import CaseRow, EntryRow, ProcedureRow
 from painguide.store.users import create_user
 
 
@@ -44,6 +44,9 @@ def test_demo_seed_and_case_commands(capsys: pytest.CaptureFixture[str]) -> None
     performed = [p.performed_at for p in procedures if p.performed_at is not None]
     scheduled = [p.scheduled_at for p in procedures if p.performed_at is None and p.scheduled_at]
     assert len(performed) >= 20 and max(performed) < now < min(scheduled)
+    with open_uow() as uow:  # every case was opened before its procedure
+        rows = uow.session.execute(select(CaseRow.opened_at, ProcedureRow.scheduled_at).join(ProcedureRow))
+        assert all(opened < scheduled for opened, scheduled in rows)
     dose = {r.accession_number: r for r in demo_reports(date.today())}
     linked = [p for p in procedures if p.accession_number in dose]
     assert len(linked) >= 8

@@ -208,6 +208,7 @@ GERMAN_PAGES = [
     ("/advise?procedure=cervical-facet-mbb&pregnant=on&drug=apixaban", "Antikoagulationsplan"),
     ("/dose/", "Lokale diagnostische Referenzwerte (DRW"),
     ("/dose/reports", "Eingriffsart"),
+    ("/dose/alerts", "1 Alarm, neueste zuerst, Seite 1 von 1."),  # the demo's one alert, in the singular
     ("/dose/reports/1", "Dosisflächenprodukt (DFP) gesamt"),
     ("/sono/live", "Live-Sitzungen"),
     ("/sono/review", "Gespeicherte Auswertungen"),
