@@ -90,12 +90,15 @@ class KeyFrame:
         What happened ("Injection start").
     warning : bool
         Whether the moment is a warning.
+    area_mm2 : float or None
+        The spread's area, for the moment of the largest spread.
     """
 
     index: int
     time_s: float
     label: str
     warning: bool = False
+    area_mm2: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +311,7 @@ def key_frames(
     --------
     >>> tl = {"time_s": [0.0, 0.5, 1.0, 1.5], "area_mm2": [0, 0, 2.0, 5.0]}
     >>> [k.label for k in key_frames(tl, [{"time_s": 0.5, "type": "injection_start"}])]
-    ['First frame', 'Injection start', 'Largest spread (5 mm²)']
+    ['First frame', 'Injection start', 'Largest spread']
     """
     times = [float(t) for t in (timeline or {}).get("time_s", [])]
     if not times:
@@ -325,7 +328,7 @@ def key_frames(
     areas = [float(a or 0.0) for a in timeline.get("area_mm2", [])] if timeline else []
     if areas and max(areas) > 0:
         peak = areas.index(max(areas))
-        chosen.setdefault(peak, KeyFrame(peak, times[peak], f"Largest spread ({max(areas):.0f} mm²)"))
+        chosen.setdefault(peak, KeyFrame(peak, times[peak], "Largest spread", area_mm2=max(areas)))
     for index, label in ((0, "First frame"), (len(times) - 1, "Last frame"), (len(times) // 2, "Middle")):
         if len(chosen) >= 3:
             break

@@ -79,6 +79,7 @@ LABELS: dict[str, str] = {
     "First frame": N_("First frame"),
     "Last frame": N_("Last frame"),
     "Middle": N_("Middle"),
+    "Largest spread": N_("Largest spread"),
     # dose report kinds and groupings
     "fluoro": N_("fluoroscopy"),
     "radiography": N_("radiography"),

@@ -104,3 +104,12 @@ def test_plotly_is_served_locally(client: TestClient) -> None:
     r = client.get("/sono/plotly.js")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/javascript")
     assert "plotly" in r.text[:2000].lower()
+
+
+def test_the_largest_spread_frame_is_named_in_the_page_language(client: TestClient) -> None:
+    analysis_id = _ids(client)["demo-normal-spread.dcm"]
+    german = client.get(f"/sono/review/{analysis_id}", headers={"accept-language": "de"}).text
+    english = client.get(f"/sono/review/{analysis_id}", headers={"accept-language": "en"}).text
+    (area,) = re.findall(r"<figcaption><strong>Largest spread \((\d+) mm²\)</strong>", english)
+    assert int(area) > 0
+    assert f"<figcaption><strong>Größte Ausbreitung ({area} mm²)</strong>" in german

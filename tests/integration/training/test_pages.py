@@ -11,6 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from tests.integration.pages import PageClient, page_csrf_token
 
+from painguide.auth.models import User
+from painguide.pathway.models import FollowUpResult
+from painguide.pathway.service import record_follow_up
 from painguide.services import open_uow
 from painguide.settings import get_settings
 from painguide.store.users import create_user
@@ -119,3 +122,20 @@ def test_staff_pages_render_and_refuse_those_not_allowed(app: tuple[TestClient, 
     viewer = signed_in(client, "vic")
     for path in ("/training/", "/outcomes/follow-ups", f"/reports/procedure/{ids['case']}", "/outcomes/"):
         assert viewer.get(path, headers=HTML).status_code == 403, path
+
+
+def test_the_outcome_table_names_groups_and_criteria_in_the_page_language(
+    app: tuple[TestClient, dict[str, int]],
+) -> None:
+    client, ids = app
+    result = FollowUpResult(on=(START + timedelta(days=14)).date(), nrs=2, pgic="much_improved")
+    with open_uow() as uow:
+        dr_a = User("dr.a", "", frozenset({"physician"}))
+        record_follow_up(uow, dr_a, ids["case"], ids["follow_up"], result, now=START + timedelta(days=14))
+    doctor = signed_in(client, "dr.a")
+    german = doctor.get("/outcomes/", headers={**HTML, "accept-language": "de"}).text
+    table = german.split('id="responders-table"', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r"<tr><td>([^<]+)</td>", table)
+    assert rows and all(" · " in row for row in rows), rows
+    assert all(row.endswith(("Ultraschall", "Durchleuchtung", "CT", "Landmarken")) for row in rows), rows
+    assert "&gt;= 30 % NRS-Reduktion (moderat)" in table and "(moderate)" not in table
