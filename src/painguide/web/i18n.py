@@ -126,23 +126,25 @@ class Translator:
         without a translation, in English."""
         if isinstance(exc, FieldError):
             return f"{exc.field}: {self.detail(exc)}"
-        return self._filled(exc.text, exc.params, str(exc)) if exc.text else str(exc)
+        return self._filled(exc.text, self._params(exc.params), str(exc)) if exc.text else str(exc)
 
     def detail(self, exc: FieldError) -> str:
         """A :class:`~painguide.errors.FieldError`'s message without its field, in this language."""
-        return self._filled(exc.text, exc.params, exc.detail)
+        return self._filled(exc.text, self._params(exc.params), exc.detail)
 
-    def _filled(self, template: str, params: Mapping[str, Param], english: str) -> str:
-        """``template`` translated and filled from ``params``; ``english`` in English, without a
-        translation, or when the catalogue entry does not fit its template."""
+    def _filled(self, template: str, values: Mapping[str, object], english: str) -> str:
+        """``template`` translated and filled from ``values`` (already in this language); ``english`` in
+        English, without a translation, or when the catalogue entry does not fit its template."""
         text = self.gettext(template)
         if self.language == "en" or text == template:
             return english
-        values = {key: self._param(value) for key, value in params.items()}
         try:
             return text % values if values else text
         except (KeyError, TypeError, ValueError):
             return english
+
+    def _params(self, params: Mapping[str, Param]) -> dict[str, Param]:
+        return {key: self._param(value) for key, value in params.items()}
 
     def _param(self, value: Param) -> Param:
         if isinstance(value, float):
