@@ -280,6 +280,9 @@ class SpreadDetector:
     near_drop : float
         Fall of the local mean below that floor, as a fraction of the median tissue grey level, that
         marks fluid near the tip.
+    tip_path : bool
+        Look for that fluid along the whole path of the tip since the injection start, not only around the
+        last tip: fluid that came out while the needle still advanced stays behind it.
     """
 
     def __init__(
@@ -301,6 +304,7 @@ class SpreadDetector:
         reach_mm: float = 10.0,
         near_tip_mm: float = 5.0,
         near_drop: float = 0.06,
+        tip_path: bool = True,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -320,6 +324,8 @@ class SpreadDetector:
         self.near_tip_mm = near_tip_mm
         self.near_drop = near_drop
         self._near: NDArray[np.uint8] | None = None
+        self.tip_path = tip_path
+        self._source: tuple[float, float] | None = None
         self._shaft: tuple[float, float, float, float] | None = None
         self._tissue_level = 0.0
         self._floor: NDArray[np.uint8] | None = None
@@ -406,6 +412,8 @@ class SpreadDetector:
             self._first_time = frame.time_s
         if not self._frozen:
             self._learn(local)
+            if injecting:
+                self._remember_source(tip_mm)
             elapsed = frame.time_s - self._first_time
             if (injecting and elapsed >= min(self.min_learning_s, self.baseline_s)) or (
                 free_running and elapsed >= self.baseline_s
@@ -415,6 +423,8 @@ class SpreadDetector:
         if self._threshold is None or self._edge is None or local.shape != self._threshold.shape:
             return SpreadObservation(False)
         threshold = self._registered(local)
+        if injecting:
+            self._remember_source(tip_mm)
         core = np.asarray(cv2.compare(local, threshold, cv2.CMP_LT), dtype=np.uint8)
         if shaft_mm is not None:
             self._shaft = shaft_mm
@@ -495,20 +505,23 @@ class SpreadDetector:
     def _near_tip(
         self, core: NDArray[np.uint8], local: NDArray[np.uint8], tip_mm: tuple[float, float]
     ) -> tuple[NDArray[np.bool_], NDArray[np.uint8], tuple[int, int]] | None:
-        """Add to ``core`` the places within ``near_tip_mm`` of the tip whose level fell by ``near_drop``
-        below the floor as learned (moved with the probe), except in the band along and below the last
-        shaft seen (from 1 mm above it to ``band_mm`` below it, up to the tip): a shaft that came or moved
-        on after the learning changes the level there, which the band comparison handles. Returns the
-        disc, the outline map over its bounding box and that box's top left corner (row, column), or
-        ``None`` when the disc is empty."""
+        """Add to ``core`` the places within ``near_tip_mm`` of the tip's path since the injection start
+        (from the tip seen at the start, carried with the probe, to the last tip seen) whose level fell by
+        ``near_drop`` below the floor as learned (moved with the probe), except in the band along and below
+        the last shaft seen (from 1 mm above it to ``band_mm`` below it, up to the tip): a shaft that came or
+        moved on after the learning changes the level there, which the band comparison handles. Returns the
+        area, the outline map over its bounding box and that box's top left corner (row, column), or
+        ``None`` when the area is empty."""
         if self._near is None or self.near_tip_mm <= 0 or not math.isfinite(tip_mm[0] + tip_mm[1]):
             return None
         ws = self.work_spacing_mm
         radius = self.near_tip_mm / ws
         cx, cz = tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5
+        source = self._source_tip() if self.tip_path else None
+        ax, az = source if source is not None and self._on_shaft(*source) else (cx, cz)
         rows, cols = local.shape
-        x0, x1 = max(0, int(cx - radius)), min(cols, int(cx + radius) + 2)
-        z0, z1 = max(0, int(cz - radius)), min(rows, int(cz + radius) + 2)
+        x0, x1 = max(0, int(min(cx, ax) - radius)), min(cols, int(max(cx, ax) + radius) + 2)
+        z0, z1 = max(0, int(min(cz, az) - radius)), min(rows, int(max(cz, az) + radius) + 2)
         if x1 <= x0 or z1 <= z0:
             return None
         move = self._motion.copy()  # the probe's motion, with the box's corner as origin
@@ -517,18 +530,57 @@ class SpreadDetector:
             self._near, move, (x1 - x0, z1 - z0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
         )
         zz, xx = np.ogrid[z0:z1, x0:x1]
-        disc = (xx - cx) ** 2 + (zz - cz) ** 2 <= radius * radius
+        span = math.hypot(cx - ax, cz - az)
+        if span > 0.5:  # the distance to the segment from the start's tip to the last tip
+            dx, dz = (cx - ax) / span, (cz - az) / span
+            along = np.clip((xx - ax) * dx + (zz - az) * dz, 0.0, span)
+            disc = (xx - ax - along * dx) ** 2 + (zz - az - along * dz) ** 2 <= radius * radius
+        else:
+            disc = (xx - cx) ** 2 + (zz - cz) ** 2 <= radius * radius
         if self._shaft is not None:  # not the shaft's band, where the needle passed after the learning
             sx, sz, tx, tz = (v / ws - 0.5 for v in self._shaft)
             length = math.hypot(tx - sx, tz - sz)
             if length > 0:
                 ux, uz = (tx - sx) / length, (tz - sz) / length
                 nx, nz = (-uz, ux) if ux >= 0 else (uz, -ux)  # unit normal pointing deeper
-                along = (xx - tx) * ux + (zz - tz) * uz
+                along_shaft = (xx - tx) * ux + (zz - tz) * uz
                 depth = (xx - tx) * nx + (zz - tz) * nz
-                disc &= ~((along <= 0) & (depth >= -1.0 / ws) & (depth <= self.band_mm / ws))
+                disc &= ~((along_shaft <= 0) & (depth >= -1.0 / ws) & (depth <= self.band_mm / ws))
         core[z0:z1, x0:x1][disc & (local[z0:z1, x0:x1] < maps[..., 0])] = 255
         return disc, np.asarray(maps[..., 1], dtype=np.uint8), (z0, x0)
+
+    def _remember_source(self, tip_mm: tuple[float, float] | None) -> None:
+        """Keep the first tip seen since the injection start, in the coordinates of the first learning frame
+        (this frame's probe motion undone)."""
+        if self._source is not None or tip_mm is None or not math.isfinite(tip_mm[0] + tip_mm[1]):
+            return
+        ws = self.work_spacing_mm
+        back = _inverse(self._motion)
+        x, z = tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5
+        self._source = (
+            float(back[0, 0] * x + back[0, 1] * z + back[0, 2]),
+            float(back[1, 0] * x + back[1, 1] * z + back[1, 2]),
+        )
+
+    def _source_tip(self) -> tuple[float, float] | None:
+        """Where the tip was at the injection start, in working pixels of this frame (with the probe)."""
+        if self._source is None:
+            return None
+        m, (x, z) = self._motion, self._source
+        return float(m[0, 0] * x + m[0, 1] * z + m[0, 2]), float(m[1, 0] * x + m[1, 1] * z + m[1, 2])
+
+    def _on_shaft(self, x: float, z: float) -> bool:
+        """Whether the point ``(x, z)`` (working pixels) lies on the last shaft seen: within 1 mm of its line
+        and not beyond its tip (the needle advanced along its own line from there)."""
+        if self._shaft is None:
+            return False
+        ws = self.work_spacing_mm
+        sx, sz, tx, tz = (v / ws - 0.5 for v in self._shaft)
+        length = math.hypot(tx - sx, tz - sz)
+        if not length > 0:
+            return False
+        ux, uz = (tx - sx) / length, (tz - sz) / length
+        return abs((x - tx) * uz - (z - tz) * ux) <= 1.0 / ws and (x - tx) * ux + (z - tz) * uz <= 0.5 / ws
 
     def _grow_to_edge(
         self, core: NDArray[np.uint8], local: NDArray[np.uint8], outline: NDArray[np.uint8]
