@@ -796,11 +796,13 @@ RIDGE_REACH_MM = 15.0
 
 def _ridge_excess(cross: FloatArray, n: int) -> tuple[NDArray[np.bool_], FloatArray]:
     """Where the cross-profile (rows at :data:`RIDGE_OFFSETS_MM`), smoothed along the line over ``n``
-    samples, peaks on the line, and how far the line stands above the brighter of its two flanks (an edge,
+    samples, peaks on the line or 0.2 mm below it (the shaft's reverberations under a faint deep shaft
+    move the peak there), and how far the line stands above the brighter of its two flanks (an edge,
     bright on one side and dark on the other, is no ridge)."""
     smooth = cv2.blur(np.ascontiguousarray(cross), (n, 1), borderType=cv2.BORDER_REPLICATE)
     excess = smooth[3] - np.maximum(smooth[0:2].mean(axis=0), smooth[5:7].mean(axis=0))
-    return smooth.argmax(axis=0) == 3, excess
+    peak = smooth.argmax(axis=0)
+    return (peak == 3) | (peak == 2), excess  # row 2 lies 0.2 mm deeper (the profiles' normal points up)
 
 
 def _tip_line(frame: Frame, candidate: ShaftCandidate) -> tuple[_Line, float, float, float] | None:
