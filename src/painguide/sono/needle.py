@@ -219,6 +219,16 @@ class NeedleDetector:
         from a straight line, ends in tissue and has at least ``weak_contrast``: a short faint needle
         standing still (the tracker reports it only after :attr:`NeedleTracker.weak_frames` consistent
         frames; on the development scenes no needle-free frame had such a shaft).
+    side_lines, side_mm, side_spread_deg, side_min_deg : int, float, int, float
+        A second vote takes up to ``side_lines`` further lines (each refined, besides ``max_refined``)
+        from the ridge pixels within ``side_mm`` of the left and right image sides, each voting within
+        ``side_spread_deg`` of its own orientation, for lines at least ``side_min_deg`` from the
+        horizontal: a needle that has just entered is short, and the orientation of a faint steep shaft's
+        ridge pixels scatters by 10-15 degrees, so the main vote (2 degrees) gives it too few votes
+        against longer structures. 0 turns it off.
+    side_length_mm, side_residual_mm : float
+        A shaft found only from a side line must also be at least ``side_min_deg`` steep, this long, this
+        straight and reach ``min_contrast`` (the steep and faint rules do not apply).
     """
 
     def __init__(
@@ -252,6 +262,12 @@ class NeedleDetector:
         weak_length_mm: float = 5.0,
         weak_residual_mm: float = 0.25,
         weak_contrast: float = 1.5,
+        side_lines: int = 2,
+        side_mm: float = 10.0,
+        side_spread_deg: int = 8,
+        side_min_deg: float = 25.0,
+        side_length_mm: float = 4.5,
+        side_residual_mm: float = 0.2,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -281,6 +297,12 @@ class NeedleDetector:
         self.weak_length_mm = weak_length_mm
         self.weak_residual_mm = weak_residual_mm
         self.weak_contrast = weak_contrast
+        self.side_lines = side_lines
+        self.side_mm = side_mm
+        self.side_spread_deg = side_spread_deg
+        self.side_min_deg = side_min_deg
+        self.side_length_mm = side_length_mm
+        self.side_residual_mm = side_residual_mm
 
     def new_track_contrast(self, c: ShaftCandidate) -> float:
         """Contrast a shaft needs to start a new track, from its angle, length and straightness."""
@@ -346,19 +368,21 @@ class NeedleDetector:
             tracked = self.follow(frame, prior)
             if tracked is not None:
                 return [tracked]
-        lines = self._coarse_lines(frame, self.working(frame) if work is None else work)
+        lines, side = self._coarse_lines(frame, self.working(frame) if work is None else work)
         out: list[ShaftCandidate] = []
         refined: list[ShaftCandidate] = []
         tried = 0
-        for line, extent in lines:
-            if len(refined) >= self.max_candidates or tried >= self.max_refined:
-                break
+        for k, (line, extent) in enumerate(lines + side):
+            if k < len(lines) and (len(refined) >= self.max_candidates or tried >= self.max_refined):
+                continue  # the side lines have their own budget (one refinement each)
             tried += 1
             candidate = self._refine(frame, line, extent)
             if candidate is None:
                 continue  # a failed refinement does not use up a candidate
             if not any(_same_shaft(candidate, other) for other in refined):
                 refined.append(candidate)  # a repeated one is kept but does not use one up either
+            if k >= len(lines) and not self._side_shaft(candidate):
+                continue
             if self._plausible(candidate, frame, self.min_contrast, weak=weak):
                 out.append(replace(candidate, weak=True) if weak and self.weak(candidate) else candidate)
         out.sort(key=lambda c: -c.contrast * math.sqrt(c.length_mm))
@@ -387,12 +411,27 @@ class NeedleDetector:
                 return None  # the line goes on beyond the tip inside the image: a fascia, not a needle
         return candidate
 
+    def _side_shaft(self, c: ShaftCandidate) -> bool:
+        """Whether a shaft refined from a line of the side vote is long, straight and bright enough."""
+        return (
+            abs(c.angle_deg) >= self.side_min_deg
+            and c.length_mm >= self.side_length_mm
+            and c.residual_mm <= self.side_residual_mm
+            and c.contrast >= max(self.min_contrast, self.new_track_contrast(c))
+        )
+
     @staticmethod
     def _jump(new: ShaftCandidate, old: ShaftCandidate) -> float:
         return math.hypot(new.tip_x_mm - old.tip_x_mm, new.tip_z_mm - old.tip_z_mm)
 
-    def _coarse_lines(self, frame: Frame, work: NDArray[np.uint8]) -> list[tuple[_Line, tuple[float, float]]]:
-        """Ridge-weighted Hough lines of the working image, as mm lines with their extent along them."""
+    def _coarse_lines(
+        self, frame: Frame, work: NDArray[np.uint8]
+    ) -> tuple[list[tuple[_Line, tuple[float, float]]], list[tuple[_Line, tuple[float, float]]]]:
+        """Ridge-weighted Hough lines of the working image, as mm lines with their extent along them.
+
+        Returns the lines of the main vote (best first) and those of the side vote (see ``side_lines``)
+        that do not lie on one of them.
+        """
         ws = self.work_spacing_mm
         strength, angle = ridge_response(work, sigmas_px=self.ridge_sigmas_px)
         strength[shadow_mask(work, gap_px=round(1.5 / ws), depth_px=round(2.5 / ws))] = 0.0
@@ -416,8 +455,24 @@ class NeedleDetector:
         peaks = oriented_hough(
             strength, angle, angle_range_deg=self.angle_range_deg, max_lines=self.hough_lines, accept=accept
         )
-        found = [made[id(peak)] for peak in peaks]  # best vote first
-        return _merge_collinear(found)
+        found = _merge_collinear([made[id(peak)] for peak in peaks])  # best vote first
+        if self.side_lines <= 0:
+            return found, []
+        strip = max(1, round(self.side_mm / ws))
+        region = np.zeros(work.shape, dtype=bool)
+        region[:, :strip] = True
+        region[:, -strip:] = True
+        side_peaks = oriented_hough(
+            strength,
+            angle,
+            angle_range_deg=(max(self.angle_range_deg[0], self.side_min_deg), self.angle_range_deg[1]),
+            max_lines=self.side_lines,
+            spread_deg=self.side_spread_deg,
+            accept=accept,
+            region=region,
+        )
+        side = [made[id(peak)] for peak in side_peaks]
+        return found, [s for s in side if len(_merge_collinear([*found, s])) > len(found)]
 
     def _may_enter(self, frame: Frame, line: _Line) -> bool:
         """Whether a coarse line could still pass the entry test once refined (its start may move back).

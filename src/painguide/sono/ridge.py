@@ -151,6 +151,7 @@ def oriented_hough(
     weight_cap: float = 4.0,
     accept: Callable[[HoughLine], bool] | None = None,
     max_peaks: int = 24,
+    region: NDArray[np.bool_] | None = None,
 ) -> list[HoughLine]:
     """Weighted Hough vote of the strongest ridge pixels, each only near its own orientation.
 
@@ -177,6 +178,8 @@ def oriented_hough(
         cannot crowd out a fainter needle.
     max_peaks : int
         Most accumulator peaks examined.
+    region : ndarray of bool, optional
+        Only pixels inside it vote (the selection level is still the quantile over the whole image).
 
     Returns
     -------
@@ -184,7 +187,10 @@ def oriented_hough(
         Best first.
     """
     level = float(np.quantile(strength[::2, ::2], quantile)) + 1e-6
-    ys, xs = np.nonzero(strength > level)
+    selected = strength > level
+    if region is not None:
+        selected &= region
+    ys, xs = np.nonzero(selected)
     degrees = np.degrees(angle[ys, xs])
     lo, hi = angle_range_deg
     keep = (np.abs(degrees) >= lo - spread_deg) & (np.abs(degrees) <= hi + spread_deg)
