@@ -184,8 +184,11 @@ class Translator:
         source = fact.source or self.gettext("no source")
         return f"{source}, {self.label(fact.status)}"
 
-    def date(self, value: date | datetime | None, format: str = "medium") -> str:
-        """A date in this language's form (``—`` for none)."""
+    def date(self, value: date | datetime | str | None, format: str = "medium") -> str:
+        """A date in this language's form (``—`` for none); an ISO date text (a stored record's) is read
+        first."""
+        if isinstance(value, str):
+            value = date.fromisoformat(value) if value else None
         return "—" if value is None else format_date(value, format=format, locale=self.language)
 
     def datetime(self, value: datetime | None, format: str = "medium") -> str:

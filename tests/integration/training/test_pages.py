@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from tests.integration.pages import PageClient, page_csrf_token
 
 from painguide.auth.models import User
-from painguide.pathway.models import FollowUpResult
-from painguide.pathway.service import record_follow_up
+from painguide.pathway.models import FollowUpResult, Qualification
+from painguide.pathway.service import record_follow_up, record_qualification
 from painguide.services import open_uow
 from painguide.settings import get_settings
 from painguide.store.users import create_user
@@ -139,3 +139,20 @@ def test_the_outcome_table_names_groups_and_criteria_in_the_page_language(
     assert rows and all(" · " in row for row in rows), rows
     assert all(row.endswith(("Ultraschall", "Durchleuchtung", "CT", "Landmarken")) for row in rows), rows
     assert "&gt;= 30 % NRS-Reduktion (moderat)" in table and "(moderate)" not in table
+
+
+def test_the_education_page_shows_a_qualification_s_dates_in_the_page_language(
+    app: tuple[TestClient, dict[str, int]],
+) -> None:
+    client, _ = app
+    admin = User("root", "", frozenset({"admin"}))
+    with open_uow() as uow:
+        qualification = Qualification(username="dr.a", certificate="FK-7", valid_until=date(2029, 12, 1))
+        record_qualification(uow, admin, qualification, now=START)
+        uow.commit()
+    doctor = signed_in(client, "dr.a")
+    german = doctor.get("/training/education", headers={**HTML, "accept-language": "de"})
+    assert german.status_code == 200 and "<td>FK-7</td>" in german.text
+    assert "01.12.2029" in german.text and "2029-12-01" not in german.text
+    english = doctor.get("/training/education", headers={**HTML, "accept-language": "en"})
+    assert english.status_code == 200 and "Dec 1, 2029" in english.text

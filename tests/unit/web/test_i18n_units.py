@@ -231,3 +231,9 @@ def test_every_responder_definition_reads_in_german() -> None:
     german = {key: Translator("de").label(c.label) for key, c in criteria.items()}
     assert german["nrs30"] == ">= 30 % NRS-Reduktion (moderat)"
     assert all(german[key] != c.label for key, c in criteria.items()), german
+
+
+def test_a_stored_iso_date_reads_in_the_page_language() -> None:
+    assert Translator("de").date("2029-12-01") == "01.12.2029"
+    assert Translator("en").date("2029-12-01") == "Dec 1, 2029"
+    assert Translator("de").date("") == "—" == Translator("de").date(None)
