@@ -179,6 +179,11 @@ def _inverse(a: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.asarray(cv2.invertAffineTransform(a), dtype=np.float64)
 
 
+def _point(a: NDArray[np.float64], x: float, z: float) -> tuple[float, float]:
+    """The point ``(x, z)`` carried by the affine map ``a`` (2 by 3)."""
+    return float(a[0, 0] * x + a[0, 1] * z + a[0, 2]), float(a[1, 0] * x + a[1, 1] * z + a[1, 2])
+
+
 _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 
@@ -537,15 +542,13 @@ class SpreadDetector:
             disc = (xx - ax - along * dx) ** 2 + (zz - az - along * dz) ** 2 <= radius * radius
         else:
             disc = (xx - cx) ** 2 + (zz - cz) ** 2 <= radius * radius
-        if self._shaft is not None:  # not the shaft's band, where the needle passed after the learning
-            sx, sz, tx, tz = (v / ws - 0.5 for v in self._shaft)
-            length = math.hypot(tx - sx, tz - sz)
-            if length > 0:
-                ux, uz = (tx - sx) / length, (tz - sz) / length
-                nx, nz = (-uz, ux) if ux >= 0 else (uz, -ux)  # unit normal pointing deeper
-                along_shaft = (xx - tx) * ux + (zz - tz) * uz
-                depth = (xx - tx) * nx + (zz - tz) * nz
-                disc &= ~((along_shaft <= 0) & (depth >= -1.0 / ws) & (depth <= self.band_mm / ws))
+        axis = self._shaft_axis()
+        if axis is not None:  # not the shaft's band, where the needle passed after the learning
+            tx, tz, ux, uz = axis
+            nx, nz = (-uz, ux) if ux >= 0 else (uz, -ux)  # unit normal pointing deeper
+            along_shaft = (xx - tx) * ux + (zz - tz) * uz
+            depth = (xx - tx) * nx + (zz - tz) * nz
+            disc &= ~((along_shaft <= 0) & (depth >= -1.0 / ws) & (depth <= self.band_mm / ws))
         core[z0:z1, x0:x1][disc & (local[z0:z1, x0:x1] < maps[..., 0])] = 255
         return disc, np.asarray(maps[..., 1], dtype=np.uint8), (z0, x0)
 
@@ -555,31 +558,29 @@ class SpreadDetector:
         if self._source is not None or tip_mm is None or not math.isfinite(tip_mm[0] + tip_mm[1]):
             return
         ws = self.work_spacing_mm
-        back = _inverse(self._motion)
-        x, z = tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5
-        self._source = (
-            float(back[0, 0] * x + back[0, 1] * z + back[0, 2]),
-            float(back[1, 0] * x + back[1, 1] * z + back[1, 2]),
-        )
+        self._source = _point(_inverse(self._motion), tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5)
 
     def _source_tip(self) -> tuple[float, float] | None:
         """Where the tip was at the injection start, in working pixels of this frame (with the probe)."""
-        if self._source is None:
+        return None if self._source is None else _point(self._motion, *self._source)
+
+    def _shaft_axis(self) -> tuple[float, float, float, float] | None:
+        """The last shaft seen as its tip and unit direction towards it ``(tx, tz, ux, uz)``, in working
+        pixels; ``None`` without a shaft of some length."""
+        if self._shaft is None:
             return None
-        m, (x, z) = self._motion, self._source
-        return float(m[0, 0] * x + m[0, 1] * z + m[0, 2]), float(m[1, 0] * x + m[1, 1] * z + m[1, 2])
+        sx, sz, tx, tz = (v / self.work_spacing_mm - 0.5 for v in self._shaft)
+        length = math.hypot(tx - sx, tz - sz)
+        return (tx, tz, (tx - sx) / length, (tz - sz) / length) if length > 0 else None
 
     def _on_shaft(self, x: float, z: float) -> bool:
         """Whether the point ``(x, z)`` (working pixels) lies on the last shaft seen: within 1 mm of its line
         and not beyond its tip (the needle advanced along its own line from there)."""
-        if self._shaft is None:
+        axis = self._shaft_axis()
+        if axis is None:
             return False
+        tx, tz, ux, uz = axis
         ws = self.work_spacing_mm
-        sx, sz, tx, tz = (v / ws - 0.5 for v in self._shaft)
-        length = math.hypot(tx - sx, tz - sz)
-        if not length > 0:
-            return False
-        ux, uz = (tx - sx) / length, (tz - sz) / length
         return abs((x - tx) * uz - (z - tz) * ux) <= 1.0 / ws and (x - tx) * ux + (z - tz) * uz <= 0.5 / ws
 
     def _grow_to_edge(
