@@ -1,9 +1,9 @@
 """Speed of the live path on one core (decode, pipeline, overlay, encode) and the latency to the browser.
 
 Run ``python benchmarks/bench_sono_live.py`` (``--quick`` for fewer frames, ``--no-e2e`` to skip the web
-part). Threads are pinned before NumPy is imported (OMP, OpenBLAS, MKL), OpenCV runs one thread and the
-process is bound to one CPU (``PAINGUIDE_BENCH_CPU`` chooses which). It ends with the Markdown table of
-docs/performance.md, with the load average beside it.
+part, ``--browser`` to measure in Chromium too). Threads are pinned before NumPy is imported (OMP,
+OpenBLAS, MKL), OpenCV runs one thread and the process is bound to one CPU (``PAINGUIDE_BENCH_CPU``
+chooses which). It ends with the Markdown table of docs/performance.md, with the load average beside it.
 
 1. Per frame at 640x480: JPEG decode of the incoming frame, the guidance pipeline, the overlay and the JPEG
    encode for the stream (targets: pipeline <= 5 ms median, whole path <= 20 ms median).
@@ -11,6 +11,9 @@ docs/performance.md, with the load average beside it.
    (uvicorn on loopback) with a live session on that source; an HTTP client reads the MJPEG stream. Each
    frame carries its number as a pattern of black and white 8x8 blocks in its top-right corner, so the
    annotated image received is matched to the moment its IMAGE message was sent.
+3. With ``--browser``, the same in the live page itself: Chromium (Debian's, headless) shows the page, a
+   script there draws the stream's current image onto a canvas every 2 ms and reads its number, so the
+   latency ends when the browser has the annotated frame to show.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ[_var] = "1"
 
+import contextlib  # noqa: E402
 import json  # noqa: E402 - the thread limits above must be set before NumPy is imported
 import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from typing import Any  # noqa: E402
 
 import cv2  # noqa: E402
@@ -157,8 +162,47 @@ def _csrf(client: Any, path: str) -> str:
     return found.group(1)
 
 
-def end_to_end(frames: list[Any], *, fps: float = 15.0) -> dict[str, Any]:
-    """Latency from sending an IMAGE message to receiving its annotated frame in the MJPEG stream."""
+BROWSER_READER = """
+({ block, bits }) => {
+  const img = document.getElementById("stream");
+  const canvas = document.createElement("canvas");
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  const half = block / 2;
+  window.__seen = {};
+  const read = () => {
+    if (img.complete && img.naturalWidth > 0) {
+      const w = img.naturalWidth;
+      canvas.width = w;
+      canvas.height = block;
+      context.drawImage(img, 0, 0, w, block, 0, 0, w, block);
+      const row = context.getImageData(0, half, w, 1).data;
+      let number = 0;
+      for (let bit = 0; bit < bits; bit++) {
+        if (row[4 * (w - (bit + 1) * block + half)] > 127) number |= 1 << bit;
+      }
+      if (!(number in window.__seen)) window.__seen[number] = performance.timeOrigin + performance.now();
+    }
+  };
+  setInterval(read, 2);
+}
+"""
+"""Runs in the live page: every 2 ms it draws the stream's current image onto a canvas and reads the frame
+number from its corner blocks, keeping the first wall-clock time (ms since the epoch) each number was seen."""
+
+
+def _chromium() -> str | None:
+    import shutil
+
+    return next((p for n in ("chromium", "chromium-browser") if (p := shutil.which(n))), None)
+
+
+def end_to_end(frames: list[Any], *, fps: float = 15.0, browser: bool = False) -> dict[str, Any]:
+    """Latency from sending an IMAGE message to its annotated frame: in the MJPEG stream read by an HTTP
+    client, or (``browser``) shown by the live page in Chromium (the image drawn onto a canvas and its
+    frame number read there).
+
+    Both clocks are this machine's wall clock (``time.time``; ``performance.timeOrigin`` in the page).
+    """
     import httpx
     import pyigtl
 
@@ -167,57 +211,105 @@ def end_to_end(frames: list[Any], *, fps: float = 15.0) -> dict[str, Any]:
 
     igtl = pyigtl.OpenIGTLinkServer(port=0, local_server=True)
     web = _serve(port := _free_port())
+    base = f"http://127.0.0.1:{port}"
     sent: dict[int, float] = {}
     received: dict[int, float] = {}
-    try:
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+    stop = threading.Event()
+    with contextlib.ExitStack() as stack:
+        stack.callback(igtl.stop)
+        stack.callback(setattr, web, "should_exit", True)
+        client = httpx.Client(base_url=base, timeout=30)
         form = {"username": "physician", "password": DEMO_PASSWORD, "next": "/"}
         client.post("/login", data=form, headers={"X-CSRF-Token": _csrf(client, "/login")})
+        page = stack.enter_context(_chromium_page(base, client)) if browser else None
         r = client.post(
             "/sono/live/source",
             data={"source": f"igtl:127.0.0.1:{igtl.server_address[1]}"},
             headers={"X-CSRF-Token": _csrf(client, "/sono/live")},
         )
         session = r.headers["location"].rsplit("=", 1)[1]
-        stop = threading.Event()
 
         def read_stream() -> None:
             buffer = b""
-            with client.stream("GET", f"/sono/live/{session}/stream") as stream:
+            reader = httpx.Client(base_url=base, cookies=client.cookies, timeout=httpx.Timeout(30, read=None))
+            with reader, reader.stream("GET", f"/sono/live/{session}/stream") as stream:
                 for chunk in stream.iter_bytes():
                     buffer += chunk
                     while (end := buffer.find(b"\xff\xd9")) >= 0 and (start := buffer.find(b"\xff\xd8")) >= 0:
                         jpeg, buffer = buffer[start : end + 2], buffer[end + 2 :]
-                        now = time.perf_counter()
+                        now = time.time()
                         image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_GRAYSCALE)
                         if image is not None:
                             received.setdefault(read_mark(image), now)
                     if stop.is_set():
                         return
 
-        reader = threading.Thread(target=read_stream, daemon=True)
+        def send_all() -> None:
+            for number, frame in enumerate(frames, start=1):
+                matrix = np.diag([frame.col_spacing_mm, frame.row_spacing_mm, 1.0, 1.0])
+                message = pyigtl.ImageMessage(
+                    mark(frame.pixels, number)[None],
+                    ijk_to_world_matrix=matrix,
+                    device_name="Image_Reference",
+                    timestamp=1000.0 + number / fps,
+                )
+                sent[number] = time.time()
+                igtl.send_message(message, wait=True)
+                time.sleep(1.0 / fps)
+            time.sleep(1.0)
+
         while not igtl.is_connected():
             time.sleep(0.01)
-        reader.start()
-        for number, frame in enumerate(frames, start=1):
-            matrix = np.diag([frame.col_spacing_mm, frame.row_spacing_mm, 1.0, 1.0])
-            message = pyigtl.ImageMessage(
-                mark(frame.pixels, number)[None],
-                ijk_to_world_matrix=matrix,
-                device_name="Image_Reference",
-                timestamp=1000.0 + number / fps,
-            )
-            sent[number] = time.perf_counter()
-            igtl.send_message(message, wait=True)
-            time.sleep(1.0 / fps)
-        time.sleep(1.0)
+        since = 0.0
+        if page is not None:
+            seen, since = _in_browser(page, base, session, send_all)
+            received.update(seen)
+        else:
+            reader = threading.Thread(target=read_stream, daemon=True)
+            reader.start()
+            send_all()
         stop.set()
         client.post(f"/sono/live/{session}/stop", headers={"X-CSRF-Token": _csrf(client, "/sono/live")})
-    finally:
-        web.should_exit = True
-        igtl.stop()
-    latencies = [(received[n] - sent[n]) * 1000.0 for n in sent if n in received]
-    return {"sent": len(sent), "received": len(latencies), "latency_ms": _stats(latencies), "fps": fps}
+    watched = [n for n in sent if sent[n] >= since]  # frames sent once the page was looking
+    latencies = [(received[n] - sent[n]) * 1000.0 for n in watched if n in received]
+    return {"sent": len(watched), "received": len(latencies), "latency_ms": _stats(latencies), "fps": fps}
+
+
+@contextlib.contextmanager
+def _chromium_page(base: str, client: Any) -> Iterator[Any]:
+    """A Chromium page signed in with ``client``'s session cookie (launched before the live session starts:
+    an OpenIGTLink source ends after 5 s without an image)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = _chromium()
+    if executable is None:
+        raise SystemExit("--browser needs Chromium (apt-get install chromium)")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+        context = chromium.new_context()
+        context.add_cookies([{"name": k, "value": v, "url": base} for k, v in client.cookies.items()])
+        try:
+            yield context.new_page()
+        finally:
+            chromium.close()
+
+
+def _in_browser(
+    page: Any, base: str, session: str, send_all: Callable[[], None]
+) -> tuple[dict[int, float], float]:
+    """Send the frames while the live page of ``session`` opens and watches; returns when each frame
+    number was first seen there and when the page began to look (both in seconds since the epoch)."""
+    sender = threading.Thread(target=send_all)
+    sender.start()  # at once: the source ends after 5 s without an image
+    # the stream image never ends loading, so the page's "load" event never comes
+    page.goto(f"{base}/sono/live?session={session}", wait_until="domcontentloaded")
+    page.wait_for_selector("#stream", state="attached")
+    page.evaluate(BROWSER_READER, {"block": BLOCK, "bits": MARK_BITS})
+    since = time.time()
+    while sender.is_alive():
+        page.wait_for_timeout(100)  # the page's timer runs while Playwright waits
+    seen: dict[str, float] = page.evaluate("window.__seen")
+    return {int(number): at / 1000.0 for number, at in seen.items()}, since
 
 
 def main() -> None:
@@ -246,14 +338,23 @@ def main() -> None:
     else:
         latency = end_to_end(frames[: 60 if quick else 150])
     print(f"pyigtl IMAGE -> annotated frame over MJPEG: {json.dumps(latency)}")
+    shown: dict[str, Any] | None = None
+    if "--browser" in sys.argv:
+        shown = end_to_end(frames[: 60 if quick else 150], browser=True)
+        print(f"pyigtl IMAGE -> annotated frame shown by the live page in Chromium: {json.dumps(shown)}")
     load_after = os.getloadavg()[0]
     print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     print()
-    print(table(stages, latency, load=(load_before, load_after), n_frames=len(frames)))
+    print(table(stages, latency, load=(load_before, load_after), n_frames=len(frames), browser=shown))
 
 
 def table(
-    stages: dict[str, Any], latency: dict[str, Any], *, load: tuple[float, float], n_frames: int
+    stages: dict[str, Any],
+    latency: dict[str, Any],
+    *,
+    load: tuple[float, float],
+    n_frames: int,
+    browser: dict[str, Any] | None = None,
 ) -> str:
     """The Markdown table of docs/performance.md ("Ultrasound live path"), with the load beside it."""
     import platform
@@ -279,6 +380,13 @@ def table(
         f"| pyigtl IMAGE → annotated frame at the HTTP client | — | {lat['median']} / {lat['p90']} "
         f"(max {lat['max']}; {latency['received']} of {latency['sent']} frames matched) | — |",
     ]
+    if browser is not None:
+        shown = browser["latency_ms"]
+        lines.append(
+            f"| pyigtl IMAGE → annotated frame in the live page (Chromium) | — | {shown['median']} / "
+            f"{shown['p90']} (max {shown['max']}; {browser['received']} of {browser['sent']} frames seen) "
+            "| — |"
+        )
     return "\n".join(lines)
 
 

@@ -8,6 +8,7 @@ English. Strings kept in tables are marked with :func:`N_` and translated where 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Protocol
 
@@ -15,7 +16,7 @@ from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from painguide.i18n.marks import N_
 
-__all__ = ["ENGLISH", "N_", "English", "Texts", "number", "plotly_separators"]
+__all__ = ["ENGLISH", "N_", "English", "Texts", "event_detail", "filled", "number", "plotly_separators"]
 
 
 class Texts(Protocol):
@@ -78,3 +79,39 @@ def number(value: float, language: str, spec: str = "g") -> str:
 @cache
 def _decimal_sign(language: str) -> str:
     return str(get_decimal_symbol(language))
+
+
+def filled(t: Texts, text: str, params: Mapping[str, object], english: str) -> str:
+    """The template ``text`` in ``t``'s language filled with ``params`` (a decimal number with the
+    language's decimal sign, a data word as its label); ``english`` in English, without a translation, or
+    when the translation does not fit its template.
+
+    Examples
+    --------
+    >>> filled(ENGLISH, "fluid %(area)s mm²", {"area": 2.5}, "fluid 2.5 mm²")
+    'fluid 2.5 mm²'
+    """
+    translated = t.gettext(text)
+    if t.language == "en" or translated == text:
+        return english
+    values = {key: _value(t, value) for key, value in params.items()}
+    try:
+        return translated % values if values or "%(" in translated else translated
+    except (KeyError, TypeError, ValueError):
+        return english
+
+
+def _value(t: Texts, value: object) -> object:
+    if isinstance(value, float):
+        return number(value, t.language, "")
+    return t.label(value) if isinstance(value, str) else value
+
+
+def event_detail(t: Texts, event: Mapping[str, object]) -> str:
+    """A stored ultrasound event's detail (``detail``, with ``text`` and ``params`` where it has a template)
+    in ``t``'s language."""
+    english = str(event.get("detail", ""))
+    text, params = event.get("text"), event.get("params")
+    if not isinstance(text, str) or not text:
+        return english
+    return filled(t, text, params if isinstance(params, Mapping) else {}, english)

@@ -45,6 +45,16 @@ class AnalysisReport:
             "summary": self.summary,
         }
 
+    def record(self) -> dict[str, object]:
+        """The stored form: :meth:`as_dict` with each event (and each warning of the summary) as
+        :meth:`Event.record`, so a page can show the details in its reader's language."""
+        warnings = [e.record() for e in self.events if e.is_warning]
+        return {
+            **self.as_dict(),
+            "events": [e.record() for e in self.events],
+            "summary": {**self.summary, "warnings": warnings},
+        }
+
 
 def summarise(results: list[FrameResult], events: list[Event]) -> dict[str, object]:
     """Headline numbers of an analysis, as stored per study.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from painguide.i18n.text import ENGLISH, N_, Texts, number, plotly_separators
+from painguide.i18n.text import ENGLISH, N_, Texts, event_detail, number, plotly_separators
 
 __all__ = ["EVENT_STYLE", "timeline_figure"]
 
@@ -95,7 +95,7 @@ def _event_lines(figure: Any, events: list[dict[str, Any]], t: Texts) -> None:
             x=x, xref="x", yref="paper", y=1.0 + 0.01 + 0.045 * row,
             text=f"{t.gettext(label)} {number(x, t.language, '.2f')} s",
             showarrow=False, xanchor="left", yanchor="bottom", name=f"label-{event['type']}",
-            font={"color": colour, "size": 12}, hovertext=str(event.get("detail", "")),
+            font={"color": colour, "size": 12}, hovertext=event_detail(t, event),
         )  # fmt: skip
 
 

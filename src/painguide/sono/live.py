@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from painguide.errors import NotFoundError, PainguideError
+from painguide.i18n.marks import N_
 from painguide.settings import get_settings
 from painguide.sono.frames import Frame
 from painguide.sono.igtl import IgtlPublisher, is_injection_start
@@ -163,16 +164,24 @@ class LiveSession:
                 return None
             last_image = self._last_new_image if self._last_new_image is not None else started
             gap = now - last_image
-            detail = f"no visible spread {now - started:.1f} s after the injection start"
             if gap >= self.stall_after_s:
-                detail += (
-                    f": the stream stalled (no new image for {gap:.1f} s), so spread cannot be seen; "
-                    "check the scanner and its connection, and the needle position"
+                text = N_(
+                    "no visible spread %(seconds)s s after the injection start: the stream stalled (no new "
+                    "image for %(gap)s s), so spread cannot be seen; check the scanner and its connection, "
+                    "and the needle position"
                 )
             else:
-                detail += ": stop and check the needle position (intravascular or out of plane?)"
+                text = N_(
+                    "no visible spread %(seconds)s s after the injection start: stop and check the needle "
+                    "position (intravascular or out of plane?)"
+                )
             last_new = self._last_new_image if self._last_new_image is not None else now
-            event = self.pipeline.warn_no_spread(self._last_time + max(0.0, now - last_new), detail)
+            event = self.pipeline.warn_no_spread(
+                self._last_time + max(0.0, now - last_new),
+                text,
+                seconds=round(now - started, 1),
+                gap=round(gap, 1),
+            )
             frame, result = self._last_frame, self._last_result
         if event is None:
             return None

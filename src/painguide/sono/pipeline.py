@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from painguide.errors import ValidationError
+from painguide.errors import Param, ValidationError
+from painguide.i18n.marks import N_
 from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleDetector, NeedleObservation, NeedleTracker
 from painguide.sono.spread import SpreadDetector, SpreadObservation
@@ -55,12 +57,24 @@ class Event:
     type : str
         One of :data:`EVENT_TYPES`.
     detail : str
-        Human-readable detail.
+        Human-readable detail, in English.
+    text : str
+        The English template of ``detail`` (marked with ``N_``), so a page can show it in its reader's
+        language; empty for a detail written without one.
+    params : Mapping
+        The values filled into ``text`` (decimals rounded as shown).
     """
 
     time_s: float
     type: str
     detail: str
+    text: str = ""
+    params: Mapping[str, Param] = field(default_factory=dict, hash=False)
+
+    @classmethod
+    def templated(cls, time_s: float, kind: str, text: str, /, **params: Param) -> Event:
+        """The event whose detail is the template ``text`` filled from ``params``."""
+        return cls(time_s, kind, text % params, text, params)
 
     @property
     def is_warning(self) -> bool:
@@ -68,8 +82,16 @@ class Event:
         return self.type in WARNING_TYPES
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-ready form."""
+        """JSON-ready form (the ``sono analyze --json`` contract: ``time_s``, ``type``, ``detail``)."""
         return {"time_s": round(self.time_s, 3), "type": self.type, "detail": self.detail}
+
+    def record(self) -> dict[str, object]:
+        """The stored form: :meth:`as_dict` with ``text`` and ``params`` where the detail has a template,
+        so a page can show it in its reader's language."""
+        data = self.as_dict()
+        if self.text:
+            data.update(text=self.text, params=dict(self.params))
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +150,11 @@ class FrameResult:
                 for v in self.vessels
             ],
         }
+
+
+def _plain(value: float) -> Param:
+    """``value`` as a whole number where it is one (``4`` rather than ``4.0`` in a message)."""
+    return int(value) if float(value).is_integer() else value
 
 
 def _num(value: float) -> float | None:
@@ -219,15 +246,17 @@ class GuidancePipeline:
         started = self._injection_started is not None or self._pending_start is not None
         return started and self._onset is None and not self._warned
 
-    def warn_no_spread(self, time_s: float, detail: str) -> Event | None:
+    def warn_no_spread(self, time_s: float, text: str, /, **params: Param) -> Event | None:
         """Raise ``no_visible_spread`` from outside the frame loop (the live wall-clock timer).
 
         Parameters
         ----------
         time_s : float
             Time on the frame time axis to stamp the event with.
-        detail : str
-            Why the warning fires (for example that the stream stalled).
+        text : str
+            Why the warning fires (for example that the stream stalled): a template marked with ``N_``.
+        **params
+            The values filled into ``text``.
 
         Returns
         -------
@@ -237,7 +266,7 @@ class GuidancePipeline:
         if not self.awaiting_spread:
             return None
         self._warned = True
-        return Event(time_s, "no_visible_spread", detail)
+        return Event.templated(time_s, "no_visible_spread", text, **params)
 
     def finish(self, end_time_s: float) -> list[Event]:
         """Events at the end of a recorded cine: warn when it ends after the injection start without spread.
@@ -258,12 +287,16 @@ class GuidancePipeline:
             return []
         self._warned = True
         return [
-            Event(
+            Event.templated(
                 end_time_s,
                 "cine_ended_without_spread",
-                f"cine ended {end_time_s - start:.1f} s after the injection start with no visible spread "
-                f"(the warning waits {self.no_spread_timeout_s:g} s): check the needle position "
-                "(intravascular or out of plane?) or record longer after the injection",
+                N_(
+                    "cine ended %(seconds)s s after the injection start with no visible spread (the warning "
+                    "waits %(timeout)s s): check the needle position (intravascular or out of plane?) or "
+                    "record longer after the injection"
+                ),
+                seconds=round(end_time_s - start, 1),
+                timeout=_plain(self.no_spread_timeout_s),
             )
         ]
 
@@ -296,7 +329,9 @@ class GuidancePipeline:
         t = frame.time_s
         if self._pending_start is not None and self._injection_started is None and t >= self._pending_start:
             self._injection_started = t
-            events.append(Event(t, "injection_start", f"injection started at {t:.2f} s"))
+            events.append(
+                Event.templated(t, "injection_start", N_("injection started at %(time)s s"), time=round(t, 2))
+            )
         work = self.tracker.detector.working(frame)
         needle = self.tracker(frame, work=work)
         self._needle_events(needle, t, events)
@@ -343,12 +378,17 @@ class GuidancePipeline:
             if distance <= self.vessel_margin_mm and not self._near_vessel:
                 self._near_vessel = True
                 events.append(
-                    Event(
+                    Event.templated(
                         t,
                         "vessel_near_path",
-                        f"needle path {distance:.1f} mm from a vessel ({nearest.cue}) "
-                        f"at x={nearest.x_mm:.1f} mm, "
-                        f"z={nearest.z_mm:.1f} mm: check the trajectory",
+                        N_(
+                            "needle path %(distance)s mm from a vessel (%(cue)s) at x=%(x)s mm, z=%(z)s mm: "
+                            "check the trajectory"
+                        ),
+                        distance=round(distance, 1),
+                        cue=nearest.cue,
+                        x=round(nearest.x_mm, 1),
+                        z=round(nearest.z_mm, 1),
                     )
                 )
             elif distance > self.vessel_margin_mm + 1.0:
@@ -358,12 +398,15 @@ class GuidancePipeline:
                 if fluid_overlap(spread.contours_mm, v) >= 0.5:
                     self._fluid_in_vessel = True
                     events.append(
-                        Event(
+                        Event.templated(
                             t,
                             "fluid_in_vessel",
-                            f"fluid appeared inside a vessel outline at x={v.x_mm:.1f} mm, "
-                            f"z={v.z_mm:.1f} mm: "
-                            "stop and check for intravascular injection",
+                            N_(
+                                "fluid appeared inside a vessel outline at x=%(x)s mm, z=%(z)s mm: stop and "
+                                "check for intravascular injection"
+                            ),
+                            x=round(v.x_mm, 1),
+                            z=round(v.z_mm, 1),
                         )
                     )
                     break
@@ -371,10 +414,16 @@ class GuidancePipeline:
     def _needle_events(self, needle: NeedleObservation, t: float, events: list[Event]) -> None:
         if needle.visible and not self._needle_visible:
             events.append(
-                Event(t, "needle_visible", f"tip at x={needle.tip_x_mm:.1f} mm, z={needle.tip_z_mm:.1f} mm")
+                Event.templated(
+                    t,
+                    "needle_visible",
+                    N_("tip at x=%(x)s mm, z=%(z)s mm"),
+                    x=round(needle.tip_x_mm, 1),
+                    z=round(needle.tip_z_mm, 1),
+                )
             )
         elif self._needle_visible and not needle.visible:
-            events.append(Event(t, "needle_lost", "needle no longer visible in plane"))
+            events.append(Event.templated(t, "needle_lost", N_("needle no longer visible in plane")))
         self._needle_visible = needle.visible
 
     def _spread_events(self, spread: SpreadObservation, t: float, events: list[Event]) -> None:
@@ -384,17 +433,29 @@ class GuidancePipeline:
             or (self._spread_streak == 1 and spread.area_mm2 >= self.strong_spread_mm2)
         ):
             self._onset = t
-            detail = f"fluid {spread.area_mm2:.1f} mm²"
+            area = round(spread.area_mm2, 1)
             if math.isfinite(spread.distance_to_tip_mm):
-                detail += f", {spread.distance_to_tip_mm:.1f} mm from the tip"
-            events.append(Event(t, "spread_onset", detail))
+                events.append(
+                    Event.templated(
+                        t,
+                        "spread_onset",
+                        N_("fluid %(area)s mm², %(distance)s mm from the tip"),
+                        area=area,
+                        distance=round(spread.distance_to_tip_mm, 1),
+                    )
+                )
+            else:
+                events.append(Event.templated(t, "spread_onset", N_("fluid %(area)s mm²"), area=area))
             if spread.distance_to_tip_mm > self.away_from_tip_mm:
                 events.append(
-                    Event(
+                    Event.templated(
                         t,
                         "spread_away_from_tip",
-                        f"fluid appeared {spread.distance_to_tip_mm:.1f} mm from the needle tip: "
-                        "check the needle position (intravascular or wrong plane?)",
+                        N_(
+                            "fluid appeared %(distance)s mm from the needle tip: check the needle position "
+                            "(intravascular or wrong plane?)"
+                        ),
+                        distance=round(spread.distance_to_tip_mm, 1),
                     )
                 )
         start = self._injection_started
@@ -406,10 +467,13 @@ class GuidancePipeline:
         ):
             self._warned = True
             events.append(
-                Event(
+                Event.templated(
                     t,
                     "no_visible_spread",
-                    f"no visible spread {t - start:.1f} s after injection start: stop and check the needle "
-                    "position (intravascular or out of plane?)",
+                    N_(
+                        "no visible spread %(seconds)s s after injection start: stop and check the needle "
+                        "position (intravascular or out of plane?)"
+                    ),
+                    seconds=round(t - start, 1),
                 )
             )

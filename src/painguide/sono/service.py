@@ -209,7 +209,7 @@ def analyse_and_add(
         shutil.copyfile(path, kept)
     try:
         row = uow.sono.add(
-            report.as_dict(),
+            report.record(),
             actor=actor,
             study_instance_uid=str(study)[:64] if study else None,
             sop_instance_uid=str(header.get("SOPInstanceUID", ""))[:64] or None,
@@ -446,12 +446,39 @@ def may_control(user: User, entry: LiveEntry) -> bool:
     return bool(user.username == entry.owner or user.has_any(*SUPERVISOR_ROLES))
 
 
-def _controlled(registry: LiveRegistry, user: User, session_id: str, verb: str) -> LiveEntry:
+_REFUSALS = {
+    "source": N_(
+        "live session %(session)s belongs to %(owner)s: only its owner or a supervisor "
+        "(%(supervisors)s) may switch its source; %(user)s may watch"
+    ),
+    "injection": N_(
+        "live session %(session)s belongs to %(owner)s: only its owner or a supervisor "
+        "(%(supervisors)s) may mark the injection in it; %(user)s may watch"
+    ),
+    "acknowledge": N_(
+        "live session %(session)s belongs to %(owner)s: only its owner or a supervisor "
+        "(%(supervisors)s) may acknowledge its warnings; %(user)s may watch"
+    ),
+    "stop": N_(
+        "live session %(session)s belongs to %(owner)s: only its owner or a supervisor "
+        "(%(supervisors)s) may stop it; %(user)s may watch"
+    ),
+}
+"""What a watcher is told when trying to control another operator's live session, by action (filled with
+``session``, ``owner``, ``supervisors`` and ``user``)."""
+
+
+def _controlled(registry: LiveRegistry, user: User, session_id: str, action: str) -> LiveEntry:
+    """The session ``session_id`` if ``user`` may control it; else the refusal of ``action`` (a key of
+    :data:`_REFUSALS`; a page shows it in its reader's language)."""
     entry = registry.get(session_id)
     if not may_control(user, entry):
-        raise PermissionDeniedError(
-            f"live session {session_id} belongs to {entry.owner}: only its owner or a supervisor "
-            f"(physician, admin) may {verb} it; {user.username} may watch"
+        raise PermissionDeniedError.templated(
+            _REFUSALS[action],
+            session=session_id,
+            owner=entry.owner,
+            supervisors=", ".join(sorted(SUPERVISOR_ROLES)),
+            user=user.username,
         )
     return entry
 
@@ -492,7 +519,7 @@ def start_live_source(
     """
 
     if session_id:
-        _controlled(registry, user, session_id, "switch the source of")
+        _controlled(registry, user, session_id, "source")
     entry, old = registry.start(
         user.username, spec, label=label, spacing_mm=spacing_mm, session_id=session_id
     )
@@ -507,7 +534,7 @@ def start_live_source(
 def mark_live_injection(uow: UnitOfWork, registry: LiveRegistry, user: User, session_id: str) -> LiveEntry:
     """Mark the injection start in a live session now (owner or supervisor); audited."""
 
-    entry = _controlled(registry, user, session_id, "mark the injection in")
+    entry = _controlled(registry, user, session_id, "injection")
     session = entry.runner.session
     already = session.injection_signalled
     session.signal_injection()
@@ -528,7 +555,7 @@ def acknowledge_live_warning(
         ``index`` is not one of the session's warnings.
     """
 
-    entry = _controlled(registry, user, session_id, "acknowledge warnings of")
+    entry = _controlled(registry, user, session_id, "acknowledge")
     warnings = list(entry.runner.session.warning_events)
     if not 0 <= index < len(warnings):
         raise ValidationError(
@@ -611,7 +638,7 @@ def live_status(registry: LiveRegistry, user: User, session_id: str) -> dict[str
         ack = entry.acknowledged.get(index)
         alerts.append(
             {
-                **event.as_dict(),
+                **event.record(),
                 "index": index,
                 "acknowledged": ack is not None,
                 "acknowledged_by": ack.by if ack else None,

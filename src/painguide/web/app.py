@@ -44,7 +44,7 @@ __all__ = ["create_app"]
 
 
 def _wants_html(request: Request) -> bool:
-    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+    return _for_page(request) and "text/html" in request.headers.get("accept", "")
 
 
 def _error_page(
@@ -55,12 +55,28 @@ def _error_page(
     return templates.TemplateResponse(request, "error.html", context, status_code=status, headers=headers)
 
 
+PAGE_HEADER = "x-painguide-page"
+"""Sent (``1``) by a page's own script (static/sono-live.js): its JSON errors are in the reader's language."""
+
+
+def _for_page(request: Request) -> bool:
+    """A page's request (not ``/api/``)."""
+    return not request.url.path.startswith("/api/")
+
+
+def _from_page_script(request: Request) -> bool:
+    """A page's own script asked (:data:`PAGE_HEADER`): its JSON errors are in the reader's language."""
+    return _for_page(request) and request.headers.get(PAGE_HEADER) == "1"
+
+
 def _validation_response(request: Request, problems: list[ValidationError]) -> Response:
-    """422 naming every bad field: a page for browsers in its reader's language, else (the API, in English)
-    ``{"error": "validation", "detail": [{"field", "message"}]}``."""
+    """422 naming every bad field: a page for browsers in its reader's language, else
+    ``{"error": "validation", "detail": [{"field", "message"}]}`` (in English for the API and any JSON
+    client, in the reader's language for a page's own script)."""
     if _wants_html(request):
         return _error_page(request, [translator(request).error(p) for p in problems], 422)
-    detail = [{"field": p.field, "message": p.detail} for p in problems]
+    t = translator(request) if _from_page_script(request) else None
+    detail = [{"field": p.field, "message": t.detail(p) if t else p.detail} for p in problems]
     return JSONResponse({"error": "validation", "detail": detail}, status_code=422)
 
 
@@ -77,7 +93,8 @@ def _error_handler(request: Request, exc: Exception) -> Response:
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttemptsError) else None
     if _wants_html(request):
         return _error_page(request, [translator(request).error(exc)], exc.http_status, headers)
-    body = {"error": type(exc).__name__, "detail": str(exc)}
+    message = translator(request).error(exc) if _from_page_script(request) else str(exc)
+    body = {"error": type(exc).__name__, "detail": message}
     return JSONResponse(body, status_code=exc.http_status, headers=headers)
 
 

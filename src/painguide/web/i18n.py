@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import cache
 from io import BytesIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
@@ -29,10 +29,13 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from painguide.errors import DataFileError, FieldError, PainguideError, Param
+from painguide.errors import DataFileError, FieldError, PainguideError
 from painguide.i18n import DEFAULT_LANGUAGE, LANGUAGES, negotiate
-from painguide.i18n.text import number
+from painguide.i18n.text import event_detail, filled, number
 from painguide.web.labels import LABELS
+
+if TYPE_CHECKING:
+    from painguide.sono.pipeline import Event
 
 __all__ = [
     "COOKIE",
@@ -126,30 +129,18 @@ class Translator:
         without a translation, in English."""
         if isinstance(exc, FieldError):
             return f"{exc.field}: {self.detail(exc)}"
-        return self._filled(exc.text, self._params(exc.params), str(exc)) if exc.text else str(exc)
+        return filled(self, exc.text, exc.params, str(exc)) if exc.text else str(exc)
+
+    def event(self, event: Mapping[str, object] | Event) -> str:
+        """An ultrasound event's detail in this language: its ``text`` template translated and filled with
+        its ``params``; the English ``detail`` where it has no template or no translation. ``event`` is a
+        :class:`~painguide.sono.pipeline.Event` or its stored ``record()`` form."""
+        record = event if isinstance(event, Mapping) else event.record()
+        return event_detail(self, record)
 
     def detail(self, exc: FieldError) -> str:
         """A :class:`~painguide.errors.FieldError`'s message without its field, in this language."""
-        return self._filled(exc.text, self._params(exc.params), exc.detail)
-
-    def _filled(self, template: str, values: Mapping[str, object], english: str) -> str:
-        """``template`` translated and filled from ``values`` (already in this language); ``english`` in
-        English, without a translation, or when the catalogue entry does not fit its template."""
-        text = self.gettext(template)
-        if self.language == "en" or text == template:
-            return english
-        try:
-            return text % values if values else text
-        except (KeyError, TypeError, ValueError):
-            return english
-
-    def _params(self, params: Mapping[str, Param]) -> dict[str, Param]:
-        return {key: self._param(value) for key, value in params.items()}
-
-    def _param(self, value: Param) -> Param:
-        if isinstance(value, float):
-            return number(value, self.language, "")
-        return self.label(value) if isinstance(value, str) else value
+        return filled(self, exc.text, exc.params, exc.detail)
 
     def citation(self, source: object) -> str:
         """A gate reason's source in this language: ``"C20, verified"`` with its status word translated, and
@@ -262,6 +253,7 @@ def template_context(request: Request) -> dict[str, object]:
         "num": t.number,
         "label": t.label,
         "reason": t.reason,
+        "event_detail": t.event,
         "citation": t.citation,
         "provenance": t.provenance,
     }

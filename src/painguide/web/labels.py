@@ -67,6 +67,10 @@ LABELS: dict[str, str] = {
     "vessel_near_path": N_("vessel near path"),
     "fluid_in_vessel": N_("fluid in vessel"),
     "cine_ended_without_spread": N_("cine ended without spread"),
+    # how a vessel was found (sono/vessel.py)
+    "doppler": N_("colour Doppler"),
+    "pulsatile": N_("pulsatile"),
+    "compressible": N_("compressible"),
     # ultrasound key frames
     "Needle first seen": N_("Needle first seen"),
     "Injection start": N_("Injection start"),

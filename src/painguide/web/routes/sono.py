@@ -252,13 +252,19 @@ def live_stream(
 
 
 @router.get("/live/{session_id}/status")
-def live_status(user: LiveViewer, session_id: str) -> JSONResponse:
+def live_status(request: Request, user: LiveViewer, session_id: str) -> JSONResponse:
     """Source, frames, warnings with their acknowledgement, the latest tip and spread, and all sessions.
 
-    See :func:`painguide.sono.service.live_status` for the fields (polled by the page).
+    See :func:`painguide.sono.service.live_status` for the fields (polled by the page); each warning's
+    ``detail`` is in the reader's language.
     """
 
-    return JSONResponse(status_of(_registry, user, session_id))
+    status = status_of(_registry, user, session_id)
+    t = translator(request)
+    listed = status["alerts"]
+    assert isinstance(listed, list)
+    alerts = [{**alert, "detail": t.event(alert)} for alert in listed]
+    return JSONResponse({**status, "alerts": alerts, "warning_details": [a["detail"] for a in alerts]})
 
 
 @router.get("/live/sessions")

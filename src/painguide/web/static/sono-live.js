@@ -51,7 +51,8 @@
   document.addEventListener("click", () => { const ctx = audio(); if (ctx && ctx.state !== "running") ctx.resume(); });
 
   async function post(path, body) {
-    const r = await fetch(base + path, {method: "POST", body});
+    // PAGE_HEADER: errors come back in the page's language (web/app.py)
+    const r = await fetch(base + path, {method: "POST", body, headers: {"X-Painguide-Page": "1"}});
     const box = $("action-error");
     if (!r.ok) {
       let detail = r.status + " " + r.statusText;
