@@ -694,7 +694,7 @@ def _median(values: FloatArray) -> float:
     if n % 2:
         return float(np.partition(values, k)[k])
     part = np.partition(values, (k - 1, k))
-    return float((part[k - 1] + part[k]) / 2.0)
+    return (float(part[k - 1]) + float(part[k])) / 2.0
 
 
 @dataclass(frozen=True, slots=True)

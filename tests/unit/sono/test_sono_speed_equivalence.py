@@ -40,6 +40,8 @@ def test_median_is_numpy_median(n: int) -> None:
     for values in (rng.normal(size=n), np.round(rng.normal(size=n), 1), np.abs(rng.normal(size=n))):
         assert _median(values) == float(np.median(values))
         assert values.size == n  # the input is left alone
+    pixels = rng.integers(0, 256, 2 * n, dtype=np.uint8)  # an even count of integers: no overflow
+    assert _median(pixels) == float(np.median(pixels))
 
 
 @pytest.mark.parametrize("seed", range(10))
