@@ -70,21 +70,32 @@ def ridge_response(
     best_angle: FloatImage | None = None
     for sigma in sigmas_px:
         smooth = cv2.GaussianBlur(image, (0, 0), sigma)
-        dxx = cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3)
-        dyy = cv2.Sobel(smooth, cv2.CV_32F, 0, 2, ksize=3)
-        dxy = cv2.Sobel(smooth, cv2.CV_32F, 1, 1, ksize=3)
-        half_diff = 0.5 * (dxx - dyy)
-        root = np.sqrt(half_diff * half_diff + dxy * dxy)
-        strength = np.maximum(root - 0.5 * (dxx + dyy), 0.0) * np.float32(sigma * sigma)
-        angle = 0.5 * np.arctan2(2.0 * dxy, dxx - dyy)
+        dxx = np.asarray(cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3), dtype=np.float32)
+        dyy = np.asarray(cv2.Sobel(smooth, cv2.CV_32F, 0, 2, ksize=3), dtype=np.float32)
+        dxy = np.asarray(cv2.Sobel(smooth, cv2.CV_32F, 1, 1, ksize=3), dtype=np.float32)
+        # in place, in the same order of operations as the formulas in the docstring's terms:
+        # root = sqrt((0.5 (dxx - dyy))^2 + dxy^2), strength = max(root - 0.5 (dxx + dyy), 0) sigma^2,
+        # angle = 0.5 atan2(2 dxy, dxx - dyy)
+        diff = dxx - dyy
+        strength = 0.5 * diff
+        np.multiply(strength, strength, out=strength)
+        strength += dxy * dxy
+        np.sqrt(strength, out=strength)
+        np.add(dxx, dyy, out=dxx)
+        dxx *= 0.5
+        strength -= dxx
+        np.maximum(strength, 0.0, out=strength)
+        strength *= np.float32(sigma * sigma)
+        dxy *= 2.0
+        angle = np.arctan2(dxy, diff, out=diff)
+        angle *= 0.5
         if best is None or best_angle is None:
             best, best_angle = strength, angle
         else:
-            better = strength > best
-            best = np.maximum(best, strength)
-            best_angle = np.where(better, angle, best_angle)
+            np.copyto(best_angle, angle, where=strength > best)
+            np.maximum(best, strength, out=best)
     assert best is not None and best_angle is not None
-    return np.asarray(best, dtype=np.float32), np.asarray(best_angle, dtype=np.float32)
+    return best, best_angle
 
 
 def shadow_mask(
@@ -186,7 +197,7 @@ def oriented_hough(
     list of HoughLine
         Best first.
     """
-    level = float(np.quantile(strength[::2, ::2], quantile)) + 1e-6
+    level = _quantile(strength[::2, ::2], quantile) + 1e-6
     selected = strength > level
     if region is not None:
         selected &= region
@@ -227,6 +238,22 @@ def oriented_hough(
     )
 
 
+def _quantile(values: FloatImage, q: float) -> float:
+    """The ``q`` quantile of ``values``: the value of ``np.quantile(values, q)`` (linear interpolation, in
+    the arithmetic of the array's type), from a partition at the two order statistics around it."""
+    flat = values.ravel()
+    n = flat.size
+    virtual = (n - 1) * q
+    lo = min(max(math.floor(virtual), 0), n - 1)
+    hi = n - 1 if virtual >= n - 1 else min(lo + 1, n - 1)
+    lo = hi if virtual >= n - 1 else lo
+    part = np.partition(flat, (lo, hi))
+    below, above = part[lo], part[hi]
+    gamma = virtual - lo
+    diff = above - below
+    return float(above - diff * (1.0 - gamma) if gamma >= 0.5 else below + diff * gamma)
+
+
 def _peaks(
     grid: NDArray[np.number],
     xs: NDArray[np.number],
@@ -248,32 +275,43 @@ def _peaks(
     """
     found: list[HoughLine] = []
     flat = grid.reshape(-1)
+    n_rho = grid.shape[1]
     alive = np.ones(xs.size, dtype=bool)
+    x_neg, y_pos = -np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
+    distance = np.empty_like(y_pos)
+    scratch = np.empty_like(y_pos)
     for _ in range(max_peaks):
         if len(found) >= max_lines:
             break
-        t_idx, r_idx = np.unravel_index(int(np.argmax(grid)), grid.shape)
-        if grid[t_idx, r_idx] <= 0:
+        peak = int(flat.argmax())
+        t_idx, r_idx = divmod(peak, n_rho)
+        if flat[peak] <= 0:
             break
         theta = math.radians(float(t_idx) - 90.0)
         rho = float(r_idx - offset)
+        sin_t, cos_t = math.sin(theta), math.cos(theta)
         grid[max(0, t_idx - 4) : t_idx + 5, max(0, r_idx - 6) : r_idx + 7] = 0.0
-        distance = -xs * math.sin(theta) + ys * math.cos(theta) - rho
-        near = (np.abs(distance) <= 1.5) & alive
-        if near.sum() < 4:
+        # the distance of every pixel from the line, as -x sin + y cos - rho, without temporaries
+        np.multiply(x_neg, sin_t, out=distance)
+        distance += np.multiply(y_pos, cos_t, out=scratch)
+        distance -= rho
+        np.abs(distance, out=distance)
+        near = np.flatnonzero((distance <= 1.5) & alive)
+        if near.size < 4:
             continue
-        along_all = xs * math.cos(theta) + ys * math.sin(theta)
-        run = _best_run(along_all[near], weights[near], max_gap_px)
+        along = -x_neg[near] * cos_t + y_pos[near] * sin_t
+        run = _best_run(along, weights[near], max_gap_px)
         if run is None:
             continue
         line = HoughLine(float(t_idx) - 90.0, rho, run[:2], run[2])
         if accept is None or accept(line):
             found.append(line)
         elif cells is not None:
-            used = near & (along_all >= run[0] - 0.5) & (along_all <= run[1] + 0.5)
-            np.subtract.at(flat, cells[used].ravel(), np.repeat(weights[used], cells.shape[1]))
+            used = near[(along >= run[0] - 0.5) & (along <= run[1] + 0.5)]
+            voted = np.asarray(cells[used], dtype=np.intp).ravel()
+            np.subtract.at(flat, voted, np.repeat(weights[used], cells.shape[1]))
             np.maximum(flat, 0.0, out=flat)
-            alive &= ~used
+            alive[used] = False
     found.sort(key=lambda line: -line.score)
     return found
 
