@@ -288,6 +288,16 @@ class SpreadDetector:
     tip_path : bool
         Look for that fluid along the whole path of the tip since the injection start, not only around the
         last tip: fluid that came out while the needle still advanced stays behind it.
+    quiet_ratio : float
+        In the band under the shaft, the shaft's own echo included, a place is quiet where its speckle
+        along the shaft fell below this fraction of the band's usual energy at that depth (fluid under
+        the shaft's echo leaves only the smooth echo; the level there barely falls).
+    loud_ratio : float
+        A place is loud where that energy is at least this fraction of the usual.
+    quiet_frames : int
+        A place that was loud in the band before (or came into it after the band's first frame, behind an
+        advancing needle) and then stays quiet for this many frames in a row is fluid (0 turns this off;
+        see :meth:`_still_quiet`).
     """
 
     def __init__(
@@ -310,6 +320,9 @@ class SpreadDetector:
         near_tip_mm: float = 5.0,
         near_drop: float = 0.06,
         tip_path: bool = True,
+        quiet_ratio: float = 0.2,
+        loud_ratio: float = 0.5,
+        quiet_frames: int = 3,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -330,6 +343,11 @@ class SpreadDetector:
         self.near_drop = near_drop
         self._near: NDArray[np.uint8] | None = None
         self.tip_path = tip_path
+        self.quiet_ratio = quiet_ratio
+        self.loud_ratio = loud_ratio
+        self.quiet_frames = quiet_frames
+        self._quiet: NDArray[np.uint8] | None = None  # frames in a row each place was quiet
+        self._heard: NDArray[np.uint8] | None = None  # 0 never in the band, 1 in it, 2 loud or new there
         self._source: tuple[float, float] | None = None
         self._shaft: tuple[float, float, float, float] | None = None
         self._tissue_level = 0.0
@@ -438,7 +456,13 @@ class SpreadDetector:
             under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
             if under is not None:
                 mask, (z0, x0) = under
-                core[z0 : z0 + mask.shape[0], x0 : x0 + mask.shape[1]] |= mask
+                core[z0 : z0 + mask.shape[0], x0 : x0 + mask.shape[1]] |= mask[..., 0]
+                if self.quiet_frames > 0:
+                    self._still_quiet(core, mask[..., 1:], (z0, x0))
+            else:
+                self._quiet = None  # no band: every count starts again
+        else:
+            self._quiet = None
         if not cv2.countNonZero(core):
             return SpreadObservation(False)
         core = np.asarray(cv2.morphologyEx(core, cv2.MORPH_OPEN, self._open), dtype=np.uint8)
@@ -617,8 +641,11 @@ class SpreadDetector:
         tested: the shaft's own echo (the depths brighter than halfway between the band's darkest and
         brightest, and one more on each side), places where the shaft itself is fainter than along the
         rest of the band (it fades out of plane or at its ends), and places whose floor is dark (vessels
-        and shadows, and tissue without a floor). Returns the fluid mask of the band's bounding box and
-        that box's top left corner (row, column), or ``None`` when no fluid is found.
+        and shadows, and tissue without a floor). With ``quiet_frames``, the places (the shaft's echo
+        included) whose speckle along the shaft lies below ``quiet_ratio`` of the usual are marked quiet,
+        those at or above ``loud_ratio`` of it loud, for :meth:`_still_quiet`. Returns, over the band's
+        bounding box, the masks of fluid, quiet places, loud places and the band (the last axis, 255 where
+        so), and that box's top left corner (row, column), or ``None`` when nothing is fluid or quiet.
         """
         ws = self.work_spacing_mm
         sx, sz, tx, tz = (v / ws - 0.5 for v in shaft_mm)
@@ -657,6 +684,7 @@ class SpreadDetector:
         line = round(above)
         shaft = raw[line - 2 : line + 3].max(axis=0)
         tested &= (shaft >= _median(shaft[usable]) - margin)[None, :]
+        base = tested.copy()
         lo, hi = float(usual.min()), float(usual.max())
         if hi - lo > margin:
             echo = usual >= np.float32(lo + 0.5 * (hi - lo))
@@ -668,7 +696,13 @@ class SpreadDetector:
         if self.smooth_ratio > 0:
             fluid |= lower & (energy < np.float32(self.smooth_ratio) * usual_energy[:, None])
         fluid &= tested
-        if not fluid.any():
+        quiet = np.zeros_like(fluid)
+        loud = np.zeros_like(fluid)
+        if self.quiet_frames > 0 and self.smooth_ratio > 0:
+            quiet = energy < np.float32(self.quiet_ratio) * usual_energy[:, None]
+            loud = (energy >= np.float32(self.loud_ratio) * usual_energy[:, None]) & base
+            quiet &= base
+        if not fluid.any() and not quiet.any():
             return None
         corners = to_image @ np.array([[0.0, width, 0.0, width], [0.0, 0.0, height, height], [1, 1, 1, 1]])
         rows, cols = local.shape
@@ -678,8 +712,38 @@ class SpreadDetector:
             return None
         box = to_image.copy()
         box[:, 2] -= (x0, z0)
-        mask = np.where(fluid, np.uint8(255), np.uint8(0))
+        mask = np.where(np.stack([fluid, quiet, loud, base], axis=-1), np.uint8(255), np.uint8(0))
         return np.asarray(cv2.warpAffine(mask, box, (x1 - x0, z1 - z0), flags=cv2.INTER_NEAREST)), (z0, x0)
+
+    def _still_quiet(
+        self, core: NDArray[np.uint8], marks: NDArray[np.uint8], corner: tuple[int, int]
+    ) -> None:
+        """Add to ``core`` the places under the shaft whose texture along it fell and stayed quiet.
+
+        ``marks`` holds, over the band's bounding box from ``corner`` (row, column), the places quiet in
+        this frame, the loud ones and the band itself (255 where so). Per place, in the coordinates of the
+        learning (the probe's motion undone, so a place is the same tissue from frame to frame), the
+        frames in a row it was quiet are counted, and whether it was heard: loud in the band in some
+        frame, or first in the band after the band's first frame (uncovered by a needle that advanced
+        since; the fluid comes out there). A place counts as fluid once it was quiet for ``quiet_frames``
+        frames in a row and was heard: tissue that is smooth under a shaft at rest is quiet from the band's
+        first frame on and is never heard, and noise rarely keeps a place quiet frame after frame.
+        """
+        z0, x0 = corner
+        full = np.zeros((*core.shape, 3), np.uint8)
+        full[z0 : z0 + marks.shape[0], x0 : x0 + marks.shape[1]] = marks
+        back = _moved(full, _inverse(self._motion), outside=0) > 127
+        quiet, loud, band = back[..., 0], back[..., 1], back[..., 2]
+        if self._quiet is None or self._heard is None or self._quiet.shape != core.shape:
+            self._quiet = np.zeros(core.shape, np.uint8)
+            self._heard = np.where(loud, np.uint8(2), np.where(band, np.uint8(1), np.uint8(0)))
+        else:
+            self._heard[((self._heard == 0) & band) | loud] = 2
+        self._quiet = np.where(quiet, np.minimum(self._quiet, 250) + 1, 0).astype(np.uint8)
+        ready = (self._quiet >= self.quiet_frames) & (self._heard == 2)
+        if ready.any():
+            moved = _moved(np.where(ready, np.uint8(255), np.uint8(0)), self._motion, outside=0)
+            core |= np.where(moved > 127, np.uint8(255), np.uint8(0))
 
     def _measure(self, fresh: NDArray[np.uint8], tip_mm: tuple[float, float] | None) -> SpreadObservation:
         ws = self.work_spacing_mm
