@@ -730,19 +730,37 @@ class SpreadDetector:
         first frame on and is never heard, and noise rarely keeps a place quiet frame after frame.
         """
         z0, x0 = corner
-        full = np.zeros((*core.shape, 3), np.uint8)
-        full[z0 : z0 + marks.shape[0], x0 : x0 + marks.shape[1]] = marks
-        back = _moved(full, _inverse(self._motion), outside=0) > 127
-        quiet, loud, band = back[..., 0], back[..., 1], back[..., 2]
-        if self._quiet is None or self._heard is None or self._quiet.shape != core.shape:
-            self._quiet = np.zeros(core.shape, np.uint8)
-            self._heard = np.where(loud, np.uint8(2), np.where(band, np.uint8(1), np.uint8(0)))
+        rows, cols = core.shape
+        back = _inverse(self._motion)  # this frame to the learning
+        h, w = marks.shape[:2]
+        ends = back @ np.array([[x0, x0 + w, x0, x0 + w], [z0, z0, z0 + h, z0 + h], [1.0, 1.0, 1.0, 1.0]])
+        lx0, lz0 = max(0, int(ends[0].min()) - 1), max(0, int(ends[1].min()) - 1)
+        lx1, lz1 = min(cols, int(ends[0].max()) + 2), min(rows, int(ends[1].max()) + 2)
+        first = self._quiet is None or self._heard is None or self._quiet.shape != core.shape
+        if first or self._quiet is None or self._heard is None:  # the band's first frame
+            self._quiet, self._heard = np.zeros(core.shape, np.uint8), np.zeros(core.shape, np.uint8)
+        counts = np.zeros(core.shape, np.uint8)  # every place outside the band is not quiet
+        if lx1 <= lx0 or lz1 <= lz0:
+            self._quiet = counts
+            return
+        to_window = back.copy()  # the band's box to the window of the learning's coordinates
+        to_window[:, 2] += back[:, :2] @ np.array([x0, z0], dtype=np.float64) - (lx0, lz0)
+        window = cv2.warpAffine(marks, to_window, (lx1 - lx0, lz1 - lz0), flags=cv2.INTER_LINEAR) > 127
+        quiet, loud, band = window[..., 0], window[..., 1], window[..., 2]
+        heard = self._heard[lz0:lz1, lx0:lx1]
+        if first:
+            heard[:] = np.where(loud, np.uint8(2), np.where(band, np.uint8(1), np.uint8(0)))
         else:
-            self._heard[((self._heard == 0) & band) | loud] = 2
-        self._quiet = np.where(quiet, np.minimum(self._quiet, 250) + 1, 0).astype(np.uint8)
-        ready = (self._quiet >= self.quiet_frames) & (self._heard == 2)
+            heard[((heard == 0) & band) | loud] = 2
+        previous = self._quiet[lz0:lz1, lx0:lx1]
+        counts[lz0:lz1, lx0:lx1] = np.where(quiet, np.minimum(previous, 250) + 1, 0)
+        self._quiet = counts
+        ready = (counts[lz0:lz1, lx0:lx1] >= self.quiet_frames) & (heard == 2)
         if ready.any():
-            moved = _moved(np.where(ready, np.uint8(255), np.uint8(0)), self._motion, outside=0)
+            to_image = self._motion.copy()
+            to_image[:, 2] += self._motion[:, :2] @ np.array([lx0, lz0], dtype=np.float64)
+            mask = np.where(ready, np.uint8(255), np.uint8(0))
+            moved = cv2.warpAffine(mask, to_image, (cols, rows), flags=cv2.INTER_LINEAR)
             core |= np.where(moved > 127, np.uint8(255), np.uint8(0))
 
     def _measure(self, fresh: NDArray[np.uint8], tip_mm: tuple[float, float] | None) -> SpreadObservation:
