@@ -288,6 +288,16 @@ class SpreadDetector:
     tip_path : bool
         Look for that fluid along the whole path of the tip since the injection start, not only around the
         last tip: fluid that came out while the needle still advanced stays behind it.
+    quiet_ratio : float
+        In the band under the shaft, the shaft's own echo included, a place is quiet where its speckle
+        along the shaft fell below this fraction of the band's usual energy at that depth (fluid under
+        the shaft's echo leaves only the smooth echo; the level there barely falls).
+    loud_ratio : float
+        A place is loud where that energy is at least this fraction of the usual.
+    quiet_frames : int
+        A place that was loud in the band before (or came into it after the band's first frame, behind an
+        advancing needle) and then stays quiet for this many frames in a row is fluid (0 turns this off;
+        see :meth:`_still_quiet`).
     """
 
     def __init__(
@@ -310,6 +320,9 @@ class SpreadDetector:
         near_tip_mm: float = 5.0,
         near_drop: float = 0.06,
         tip_path: bool = True,
+        quiet_ratio: float = 0.2,
+        loud_ratio: float = 0.5,
+        quiet_frames: int = 3,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -330,6 +343,11 @@ class SpreadDetector:
         self.near_drop = near_drop
         self._near: NDArray[np.uint8] | None = None
         self.tip_path = tip_path
+        self.quiet_ratio = quiet_ratio
+        self.loud_ratio = loud_ratio
+        self.quiet_frames = quiet_frames
+        self._quiet: NDArray[np.uint8] | None = None  # frames in a row each place was quiet
+        self._heard: NDArray[np.uint8] | None = None  # 0 never in the band, 1 in it, 2 loud or new there
         self._source: tuple[float, float] | None = None
         self._shaft: tuple[float, float, float, float] | None = None
         self._tissue_level = 0.0
@@ -438,7 +456,13 @@ class SpreadDetector:
             under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
             if under is not None:
                 mask, (z0, x0) = under
-                core[z0 : z0 + mask.shape[0], x0 : x0 + mask.shape[1]] |= mask
+                core[z0 : z0 + mask.shape[0], x0 : x0 + mask.shape[1]] |= mask[..., 0]
+                if self.quiet_frames > 0:
+                    self._still_quiet(core, mask[..., 1:], (z0, x0))
+            else:
+                self._quiet = None  # no band: every count starts again
+        else:
+            self._quiet = None
         if not cv2.countNonZero(core):
             return SpreadObservation(False)
         core = np.asarray(cv2.morphologyEx(core, cv2.MORPH_OPEN, self._open), dtype=np.uint8)
@@ -617,8 +641,11 @@ class SpreadDetector:
         tested: the shaft's own echo (the depths brighter than halfway between the band's darkest and
         brightest, and one more on each side), places where the shaft itself is fainter than along the
         rest of the band (it fades out of plane or at its ends), and places whose floor is dark (vessels
-        and shadows, and tissue without a floor). Returns the fluid mask of the band's bounding box and
-        that box's top left corner (row, column), or ``None`` when no fluid is found.
+        and shadows, and tissue without a floor). With ``quiet_frames``, the places (the shaft's echo
+        included) whose speckle along the shaft lies below ``quiet_ratio`` of the usual are marked quiet,
+        those at or above ``loud_ratio`` of it loud, for :meth:`_still_quiet`. Returns, over the band's
+        bounding box, the masks of fluid, quiet places, loud places and the band (the last axis, 255 where
+        so), and that box's top left corner (row, column), or ``None`` when nothing is fluid or quiet.
         """
         ws = self.work_spacing_mm
         sx, sz, tx, tz = (v / ws - 0.5 for v in shaft_mm)
@@ -657,6 +684,7 @@ class SpreadDetector:
         line = round(above)
         shaft = raw[line - 2 : line + 3].max(axis=0)
         tested &= (shaft >= _median(shaft[usable]) - margin)[None, :]
+        base = tested.copy()
         lo, hi = float(usual.min()), float(usual.max())
         if hi - lo > margin:
             echo = usual >= np.float32(lo + 0.5 * (hi - lo))
@@ -668,7 +696,13 @@ class SpreadDetector:
         if self.smooth_ratio > 0:
             fluid |= lower & (energy < np.float32(self.smooth_ratio) * usual_energy[:, None])
         fluid &= tested
-        if not fluid.any():
+        quiet = np.zeros_like(fluid)
+        loud = np.zeros_like(fluid)
+        if self.quiet_frames > 0 and self.smooth_ratio > 0:
+            quiet = energy < np.float32(self.quiet_ratio) * usual_energy[:, None]
+            loud = (energy >= np.float32(self.loud_ratio) * usual_energy[:, None]) & base
+            quiet &= base
+        if not fluid.any() and not quiet.any():
             return None
         corners = to_image @ np.array([[0.0, width, 0.0, width], [0.0, 0.0, height, height], [1, 1, 1, 1]])
         rows, cols = local.shape
@@ -678,8 +712,56 @@ class SpreadDetector:
             return None
         box = to_image.copy()
         box[:, 2] -= (x0, z0)
-        mask = np.where(fluid, np.uint8(255), np.uint8(0))
+        mask = np.where(np.stack([fluid, quiet, loud, base], axis=-1), np.uint8(255), np.uint8(0))
         return np.asarray(cv2.warpAffine(mask, box, (x1 - x0, z1 - z0), flags=cv2.INTER_NEAREST)), (z0, x0)
+
+    def _still_quiet(
+        self, core: NDArray[np.uint8], marks: NDArray[np.uint8], corner: tuple[int, int]
+    ) -> None:
+        """Add to ``core`` the places under the shaft whose texture along it fell and stayed quiet.
+
+        ``marks`` holds, over the band's bounding box from ``corner`` (row, column), the places quiet in
+        this frame, the loud ones and the band itself (255 where so). Per place, in the coordinates of the
+        learning (the probe's motion undone, so a place is the same tissue from frame to frame), the
+        frames in a row it was quiet are counted, and whether it was heard: loud in the band in some
+        frame, or first in the band after the band's first frame (uncovered by a needle that advanced
+        since; the fluid comes out there). A place counts as fluid once it was quiet for ``quiet_frames``
+        frames in a row and was heard: tissue that is smooth under a shaft at rest is quiet from the band's
+        first frame on and is never heard, and noise rarely keeps a place quiet frame after frame.
+        """
+        z0, x0 = corner
+        rows, cols = core.shape
+        back = _inverse(self._motion)  # this frame to the learning
+        h, w = marks.shape[:2]
+        ends = back @ np.array([[x0, x0 + w, x0, x0 + w], [z0, z0, z0 + h, z0 + h], [1.0, 1.0, 1.0, 1.0]])
+        lx0, lz0 = max(0, int(ends[0].min()) - 1), max(0, int(ends[1].min()) - 1)
+        lx1, lz1 = min(cols, int(ends[0].max()) + 2), min(rows, int(ends[1].max()) + 2)
+        first = self._quiet is None or self._heard is None or self._quiet.shape != core.shape
+        if first or self._quiet is None or self._heard is None:  # the band's first frame
+            self._quiet, self._heard = np.zeros(core.shape, np.uint8), np.zeros(core.shape, np.uint8)
+        counts = np.zeros(core.shape, np.uint8)  # every place outside the band is not quiet
+        if lx1 <= lx0 or lz1 <= lz0:
+            self._quiet = counts
+            return
+        to_window = back.copy()  # the band's box to the window of the learning's coordinates
+        to_window[:, 2] += back[:, :2] @ np.array([x0, z0], dtype=np.float64) - (lx0, lz0)
+        window = cv2.warpAffine(marks, to_window, (lx1 - lx0, lz1 - lz0), flags=cv2.INTER_LINEAR) > 127
+        quiet, loud, band = window[..., 0], window[..., 1], window[..., 2]
+        heard = self._heard[lz0:lz1, lx0:lx1]
+        if first:
+            heard[:] = np.where(loud, np.uint8(2), np.where(band, np.uint8(1), np.uint8(0)))
+        else:
+            heard[((heard == 0) & band) | loud] = 2
+        previous = self._quiet[lz0:lz1, lx0:lx1]
+        counts[lz0:lz1, lx0:lx1] = np.where(quiet, np.minimum(previous, 250) + 1, 0)
+        self._quiet = counts
+        ready = (counts[lz0:lz1, lx0:lx1] >= self.quiet_frames) & (heard == 2)
+        if ready.any():
+            to_image = self._motion.copy()
+            to_image[:, 2] += self._motion[:, :2] @ np.array([lx0, lz0], dtype=np.float64)
+            mask = np.where(ready, np.uint8(255), np.uint8(0))
+            moved = cv2.warpAffine(mask, to_image, (cols, rows), flags=cv2.INTER_LINEAR)
+            core |= np.where(moved > 127, np.uint8(255), np.uint8(0))
 
     def _measure(self, fresh: NDArray[np.uint8], tip_mm: tuple[float, float] | None) -> SpreadObservation:
         ws = self.work_spacing_mm
