@@ -979,8 +979,10 @@ def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) ->
     return float(end[0]), float(end[1])
 
 
-RIDGE_ROUNDS = 3
+RIDGE_ROUNDS = 5
 """The ridge is followed again from the end it gave, up to this many times in all (past a short break)."""
+TRACK_EARLY_TIPS = True
+"""The tip of a detection that does not yet confirm its track is the earlier tip of the advance check."""
 RIDGE_HOLD = 0.8
 """Fraction of a previously reported stretch beyond the tip where the ridge must still be, to keep it."""
 
@@ -1341,6 +1343,8 @@ class NeedleTracker:
             needed = max(needed, self.weak_frames)
         self._confirmed = self._confirmed or self._streak >= needed
         if not self._confirmed:
+            if TRACK_EARLY_TIPS:
+                self._remember_tip(frame, chosen)
             return NeedleObservation(False)
         self._reported += 1
         shown = self._report(frame, chosen, consistent)
@@ -1390,6 +1394,15 @@ class NeedleTracker:
         self._shown_tip, self._shown_frame = (shown.tip_x_mm, shown.tip_z_mm), frame
         self._shown_moved = moved is not None
         return shown
+
+    def _remember_tip(self, frame: Frame, chosen: ShaftCandidate) -> None:
+        """Keep the tip of a detection that does not yet confirm its track, so that the first tip reported
+        is checked against the image change since it (:func:`_advance_seen`) like every later one."""
+        self._shown_tip, self._shown_frame, self._shown_moved = (
+            (chosen.tip_x_mm, chosen.tip_z_mm),
+            frame,
+            False,
+        )
 
     def _consistent(
         self, new: ShaftCandidate, old: ShaftCandidate, *, tolerance: float | None = None
