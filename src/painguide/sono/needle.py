@@ -1030,9 +1030,6 @@ MOTION_MARGIN_MM = 0.3
 """The tip is drawn back only when the changed stretch ends this far before it."""
 MOTION_HOLD_MM = 4.0
 """Largest advance over an unchanged image that is undone (a longer one is a shaft found further on)."""
-MOTION_CREEP_MM = 0.3
-"""Smallest advance checked when the earlier tip was itself placed by the check (a needle known to stand
-there): a tip creeping on by less than :data:`MOTION_MIN_MM` per frame is checked too."""
 MOTION_DETACHED_MM = 0.7
 """A change that begins more than this beyond the earlier tip is not the needle advancing (which changes the
 image from its earlier tip on) but fluid or tissue moving beyond it; it is left out."""
@@ -1058,8 +1055,8 @@ def _advance_seen(
     had carried the half-contrast end on. When nothing changed, the level was not raised, the advance is at
     most :data:`MOTION_HOLD_MM` and ``hold`` is set (``before`` was itself placed so), the needle has not
     moved and ``before`` is kept. The check is left out when the level is raised beyond :data:`MOTION_SKIP`.
-    When ``hold`` is set, advances from :data:`MOTION_CREEP_MM` on are checked; a change that begins more
-    than :data:`MOTION_DETACHED_MM` beyond ``before`` counts as none (no needle moved through the stretch).
+    A change that begins more than :data:`MOTION_DETACHED_MM` beyond ``before`` counts as none (no needle
+    moved through the stretch between).
     """
     if previous.shape != frame.shape:
         return None
@@ -1067,8 +1064,7 @@ def _advance_seen(
     direction = _oriented(math.cos(theta), math.sin(theta))
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     back = float(np.dot(np.asarray(before) - tip, direction))
-    least = MOTION_CREEP_MM if hold else MOTION_MIN_MM
-    if not least <= -back <= math.hypot(frame.width_mm, frame.depth_mm):
+    if not MOTION_MIN_MM <= -back <= math.hypot(frame.width_mm, frame.depth_mm):
         return None  # no advance, or a step no needle makes within the image (nothing to compare)
     line = _Line(tip, direction)
     s = np.arange(round((back - MOTION_BACK_MM) / step), round(0.5 / step) + 1, dtype=np.float64) * step

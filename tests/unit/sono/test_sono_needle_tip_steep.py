@@ -143,16 +143,6 @@ def _held(previous: Frame, frame: Frame, reported_mm: float) -> tuple[float, flo
     )
 
 
-@pytest.mark.parametrize("seed", [11, 12])
-def test_tip_creeping_on_over_an_unchanged_image_is_held(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    still = [(0.0, STILL_MM, 90.0)]
-    previous, frame = _frame(seed, still), _frame(seed, still, time_s=0.05)
-    kept = _held(previous, frame, STILL_MM + 0.6)
-    assert kept is not None and _error_mm(kept[0], kept[1], STILL_MM) < 0.05
-    monkeypatch.setattr(needle, "MOTION_CREEP_MM", needle.MOTION_MIN_MM)  # an advance under 1 mm passes
-    assert _held(previous, frame, STILL_MM + 0.6) is None
-
-
 @pytest.mark.parametrize("seed", [13, 14])
 def test_change_beyond_a_still_tip_does_not_carry_it_on(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # something brightens 1.2-2.2 mm beyond a still needle's tip (fluid, moving tissue) and the end found
@@ -169,10 +159,8 @@ def test_change_beyond_a_still_tip_does_not_carry_it_on(seed: int, monkeypatch: 
 @pytest.mark.parametrize("seed", [15, 16])
 def test_needle_advancing_from_a_held_tip_is_followed(seed: int) -> None:
     previous = _frame(seed, [(0.0, STILL_MM, 90.0)])
-    for advance in (0.6, 2.0):
+    for advance in (1.2, 2.0):
         frame = _frame(seed, [(0.0, STILL_MM + advance, 90.0)], time_s=0.05)
         shown = _held(previous, frame, STILL_MM + advance)
         # the reported tip stays (or is drawn back by no more than the margin of the check)
         assert shown is None or _error_mm(shown[0], shown[1], STILL_MM + advance) < 0.35
-        if advance > 1.0:
-            assert shown is None or _error_mm(shown[0], shown[1], STILL_MM) > 1.0
