@@ -1028,8 +1028,10 @@ def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) ->
     return float(end[0]), float(end[1])
 
 
-RIDGE_ROUNDS = 3
+RIDGE_ROUNDS = 5
 """The ridge is followed again from the end it gave, up to this many times in all (past a short break)."""
+TRACK_EARLY_TIPS = True
+"""The tip of a detection that does not yet confirm its track is the earlier tip of the advance check."""
 RIDGE_HOLD = 0.8
 """Fraction of a previously reported stretch beyond the tip where the ridge must still be, to keep it."""
 
@@ -1077,6 +1079,9 @@ MOTION_MARGIN_MM = 0.3
 """The tip is drawn back only when the changed stretch ends this far before it."""
 MOTION_HOLD_MM = 4.0
 """Largest advance over an unchanged image that is undone (a longer one is a shaft found further on)."""
+MOTION_DETACHED_MM = 0.7
+"""A change that begins more than this beyond the earlier tip is not the needle advancing (which changes the
+image from its earlier tip on) but fluid or tissue moving beyond it; it is left out."""
 
 
 def _advance_seen(
@@ -1099,6 +1104,8 @@ def _advance_seen(
     had carried the half-contrast end on. When nothing changed, the level was not raised, the advance is at
     most :data:`MOTION_HOLD_MM` and ``hold`` is set (``before`` was itself placed so), the needle has not
     moved and ``before`` is kept. The check is left out when the level is raised beyond :data:`MOTION_SKIP`.
+    A change that begins more than :data:`MOTION_DETACHED_MM` beyond ``before`` counts as none (no needle
+    moved through the stretch between).
     """
     if previous.shape != frame.shape:
         return None
@@ -1117,6 +1124,8 @@ def _advance_seen(
     if noise > MOTION_SKIP:
         return None
     moved = np.flatnonzero((change > max(MOTION_LEVEL, noise)) & (s > back - 0.5))
+    if moved.size and s[moved[0]] > back + MOTION_DETACHED_MM:
+        moved = moved[:0]  # a change that begins beyond the earlier tip: no needle moved through the gap
     if moved.size == 0:
         still = noise <= MOTION_LEVEL  # the shaft behind the earlier tip did not change either
         return before if hold and still and -back <= MOTION_HOLD_MM else None
@@ -1390,6 +1399,8 @@ class NeedleTracker:
             needed = max(needed, self.weak_frames)
         self._confirmed = self._confirmed or self._streak >= needed
         if not self._confirmed:
+            if TRACK_EARLY_TIPS:
+                self._remember_tip(frame, chosen)
             return NeedleObservation(False)
         self._reported += 1
         shown = self._report(frame, chosen, consistent)
@@ -1439,6 +1450,15 @@ class NeedleTracker:
         self._shown_tip, self._shown_frame = (shown.tip_x_mm, shown.tip_z_mm), frame
         self._shown_moved = moved is not None
         return shown
+
+    def _remember_tip(self, frame: Frame, chosen: ShaftCandidate) -> None:
+        """Keep the tip of a detection that does not yet confirm its track, so that the first tip reported
+        is checked against the image change since it (:func:`_advance_seen`) like every later one."""
+        self._shown_tip, self._shown_frame, self._shown_moved = (
+            (chosen.tip_x_mm, chosen.tip_z_mm),
+            frame,
+            False,
+        )
 
     def _consistent(
         self, new: ShaftCandidate, old: ShaftCandidate, *, tolerance: float | None = None
