@@ -74,6 +74,8 @@ class ShaftCandidate:
         from ``angle_deg`` when the needle bends; ``nan`` when it was not measured.
     weak : bool
         Found only by the weak rule (:meth:`NeedleDetector.weak`): below the contrast a new track needs.
+    side : bool
+        Found only from a line of the side vote (it had to meet :meth:`NeedleDetector._side_shaft` too).
     """
 
     start_x_mm: float
@@ -86,6 +88,7 @@ class ShaftCandidate:
     continuation: float = 0.0
     distal_angle_deg: float = float("nan")
     weak: bool = False
+    side: bool = False
 
     @property
     def length_mm(self) -> float:
@@ -343,6 +346,7 @@ class NeedleDetector:
         work: NDArray[np.uint8] | None = None,
         prior: ShaftCandidate | None = None,
         weak: bool = False,
+        pending: ShaftCandidate | None = None,
     ) -> list[ShaftCandidate]:
         """Return shaft candidates, best first (empty when no needle-like structure is found).
 
@@ -356,6 +360,9 @@ class NeedleDetector:
             The shaft of a confirmed track: it is searched first, with the lower ``track_contrast``.
         weak : bool
             Also return shafts that meet only the weak rule (see :meth:`weak`).
+        pending : ShaftCandidate, optional
+            The shaft of a track not yet confirmed (found in the frame before): it is refined again
+            along its line, besides the coarse lines, and must meet the same rules as a new shaft.
 
         Returns
         -------
@@ -371,6 +378,10 @@ class NeedleDetector:
         lines, side = self._coarse_lines(frame, self.working(frame) if work is None else work)
         out: list[ShaftCandidate] = []
         refined: list[ShaftCandidate] = []
+        if pending is not None:  # besides the coarse lines: it takes no place of theirs
+            again = self._again(frame, pending, weak=weak)
+            if again is not None:
+                out.append(again)
         tried = 0
         for k, (line, extent) in enumerate(lines + side):
             if k < len(lines) and (len(refined) >= self.max_candidates or tried >= self.max_refined):
@@ -384,7 +395,8 @@ class NeedleDetector:
             if k >= len(lines) and not self._side_shaft(candidate):
                 continue
             if self._plausible(candidate, frame, self.min_contrast, weak=weak):
-                out.append(replace(candidate, weak=True) if weak and self.weak(candidate) else candidate)
+                flags = {"weak": weak and self.weak(candidate), "side": k >= len(lines)}
+                out.append(replace(candidate, **flags) if any(flags.values()) else candidate)
         out.sort(key=lambda c: -c.contrast * math.sqrt(c.length_mm))
         return out
 
@@ -410,6 +422,26 @@ class NeedleDetector:
             if end - candidate.length_mm > 1.0:
                 return None  # the line goes on beyond the tip inside the image: a fascia, not a needle
         return candidate
+
+    def _again(self, frame: Frame, pending: ShaftCandidate, *, weak: bool) -> ShaftCandidate | None:
+        """The shaft of an unconfirmed track refined again along its line, if it still passes as new.
+
+        The coarse vote proposes a short or slightly curved shaft only now and then, so the frames that
+        confirm it would rarely follow one another; along the line found in the frame before, the shaft
+        is refined as a coarse line would be, and it must meet the rules of a new track (entry, shadow,
+        contrast, straightness; those of the side vote when it was found only from a side line).
+        """
+        theta = math.radians(pending.angle_deg)
+        line = _Line(
+            np.array([pending.start_x_mm, pending.start_z_mm]), _oriented(math.cos(theta), math.sin(theta))
+        )
+        candidate = self._refine(frame, line, (0.0, pending.length_mm))
+        if candidate is None or (pending.side and not self._side_shaft(candidate)):
+            return None
+        if not self._plausible(candidate, frame, self.min_contrast, weak=weak):
+            return None
+        flags = {"weak": weak and self.weak(candidate), "side": pending.side}
+        return replace(candidate, **flags) if any(flags.values()) else candidate
 
     def _side_shaft(self, c: ShaftCandidate) -> bool:
         """Whether a shaft refined from a line of the side vote is long, straight and bright enough."""
@@ -1281,6 +1313,14 @@ class NeedleTracker:
         Two detections of a new track shorter than ``ends_below_mm`` are also consistent when both ends
         lie within ``ends_mm`` of each other: a short shaft measures its angle poorly (a few degrees from
         frame to frame) while its ends stay put.
+    search_pending : bool
+        While a track is not yet confirmed, its shaft of the frame before is also refined along its
+        line (``NeedleDetector(pending=...)``), so that the coarse vote need not propose it again.
+    alternatives : bool
+        While a track is not yet confirmed, a detection also continues it when it is consistent with
+        another fit of the same shaft in the frame before (both ends within 1 mm of the chosen one):
+        the coarse lines of a short shaft refine to fits a few degrees apart, and the one ranked first
+        (highest contrast) need not be the one the next frame agrees with.
     """
 
     def __init__(
@@ -1300,6 +1340,8 @@ class NeedleTracker:
         weak_frames: int = 3,
         ends_mm: float = 0.6,
         ends_below_mm: float = 10.0,
+        search_pending: bool = True,
+        alternatives: bool = True,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -1316,6 +1358,9 @@ class NeedleTracker:
         self.weak_frames = weak_frames
         self.ends_mm = ends_mm
         self.ends_below_mm = ends_below_mm
+        self.search_pending = search_pending
+        self.alternatives = alternatives
+        self._fits: list[ShaftCandidate] = []  # the other fits of the unconfirmed track's shaft
         self._lost: ShaftCandidate | None = None
         self._lost_age = 0
         self._last: ShaftCandidate | None = None
@@ -1332,6 +1377,7 @@ class NeedleTracker:
         self._last, self._angle, self._streak, self._misses, self._confirmed = None, float("nan"), 0, 0, False
         self._shown_tip, self._shown_frame, self._shown_moved = None, None, False
         self._lost, self._lost_age, self._reported = None, 0, 0
+        self._fits = []
 
     def _drop(self) -> None:
         """Drop the track after too many misses; a confirmed one is remembered for re-acquisition."""
@@ -1367,8 +1413,10 @@ class NeedleTracker:
             chosen = self.detector.follow(frame, self._lost)
             if chosen is not None:  # found again along the track lost a moment ago
                 self._last, self._confirmed, self._streak = self._lost, True, 1
+        found: list[ShaftCandidate] = []
         if chosen is None:
-            found = self.detector(frame, work=work, prior=prior, weak=self.weak_frames > 0)
+            pending = self._last if self.search_pending and not self._confirmed else None
+            found = self.detector(frame, work=work, prior=prior, weak=self.weak_frames > 0, pending=pending)
             chosen = self._associate(found)
         if chosen is None:
             self._misses += 1
@@ -1382,7 +1430,7 @@ class NeedleTracker:
             and self._consistent(chosen, self._lost, tolerance=self.angle_tolerance_deg)
         ):
             self._last, self._confirmed = self._lost, True  # the lost track, found by the full search
-        consistent = self._last is not None and self._consistent(chosen, self._last)
+        consistent = self._continues(chosen)
         if not consistent and self._last is not None:
             self._confirmed, self._reported = False, 0  # another line: it must be confirmed as a new track
         self._streak = self._streak + 1 if consistent or self._last is None else 1
@@ -1392,6 +1440,9 @@ class NeedleTracker:
         else:
             self._angle = chosen.tip_angle_deg
         self._last = chosen
+        self._fits = (
+            [c for c in found if c is not chosen and _same_shaft(c, chosen)] if self.alternatives else []
+        )
         needed = self.confirm_frames + (chosen.length_mm < self.short_mm)
         if chosen.contrast >= self.strong_contrast and chosen.residual_mm <= self.strong_residual_mm:
             needed = 1
@@ -1477,12 +1528,21 @@ class NeedleTracker:
         offset = (new.tip_x_mm - old.start_x_mm) * normal[0] + (new.tip_z_mm - old.start_z_mm) * normal[1]
         return abs(offset) <= 1.5
 
+    def _continues(self, new: ShaftCandidate) -> bool:
+        """Whether a detection continues the track: consistent with its shaft of the frame before, or,
+        while it is not confirmed, with another fit of that shaft (see ``alternatives``)."""
+        if self._last is None:
+            return False
+        if self._consistent(new, self._last):
+            return True
+        return not self._confirmed and any(self._consistent(new, other) for other in self._fits)
+
     def _associate(self, candidates: list[ShaftCandidate]) -> ShaftCandidate | None:
         if not candidates:
             return None
         if self._last is not None:
             for candidate in candidates:
-                if self._consistent(candidate, self._last):
+                if self._continues(candidate):
                     return candidate
         return candidates[0]
 
