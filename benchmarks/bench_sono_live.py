@@ -284,14 +284,21 @@ def _chromium_page(base: str, client: Any) -> Iterator[Any]:
     executable = _chromium()
     if executable is None:
         raise SystemExit("--browser needs Chromium (apt-get install chromium)")
-    with sync_playwright() as pw:
+    pinned = os.sched_getaffinity(0)
+    # the browser stands for the operator's own machine: started unpinned, it does not share the server's core
+    os.sched_setaffinity(0, range(os.cpu_count() or 1))
+    try:
+        pw = sync_playwright().start()
         chromium = pw.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox"])
+    finally:
+        os.sched_setaffinity(0, pinned)
+    try:
         context = chromium.new_context()
         context.add_cookies([{"name": k, "value": v, "url": base} for k, v in client.cookies.items()])
-        try:
-            yield context.new_page()
-        finally:
-            chromium.close()
+        yield context.new_page()
+    finally:
+        chromium.close()
+        pw.stop()
 
 
 def _in_browser(
