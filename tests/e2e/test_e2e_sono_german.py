@@ -18,17 +18,23 @@ SPILLING = """() => {
 
 
 def test_german_review_page_reads_german_and_keeps_the_summary_in_its_card(page: Any, sign_in: Any) -> None:
-    page.context.set_extra_http_headers({"accept-language": "de"})
     sign_in(page)
-    page.goto("/sono/review")
-    page.click("text=demo-no-visible-spread.dcm")
-    page.wait_for_selector("#sono-timeline .plotly")
-    banner = page.locator(".sono-banner").inner_text()
-    assert "keine sichtbare Ausbreitung" in banner and "nach Injektionsbeginn" in banner
-    events = page.locator("table").last.inner_text()
-    assert "Injektion begonnen bei" in events and "injection started" not in events
-    assert page.evaluate(SPILLING) == []
-    hover = page.evaluate(
-        "() => document.getElementById('sono-timeline').layout.annotations.map(a => a.hovertext).join(' ')"
-    )
-    assert "Injektion begonnen bei" in hover
+    page.click("#language-switch button[value=de]")  # the user's choice (stored) beats the browser's
+    page.wait_for_selector("html[lang=de]")
+    try:
+        page.goto("/sono/review")
+        page.click("text=demo-no-visible-spread.dcm")
+        page.wait_for_selector("#sono-timeline .plotly")
+        banner = page.locator(".sono-banner").inner_text()
+        assert "keine sichtbare Ausbreitung" in banner and "nach Injektionsbeginn" in banner
+        events = page.locator("table").last.inner_text()
+        assert "Injektion begonnen bei" in events and "injection started" not in events
+        assert page.evaluate(SPILLING) == []
+        hover = page.evaluate(
+            "() => document.getElementById('sono-timeline').layout.annotations"
+            ".map(a => a.hovertext).join(' ')"
+        )
+        assert "Injektion begonnen bei" in hover
+    finally:
+        page.click("#language-switch button[value=en]")  # leave the shared demo user as other tests expect
+        page.wait_for_selector("html[lang=en]")
