@@ -395,8 +395,7 @@ class NeedleDetector:
             if k >= len(lines) and not self._side_shaft(candidate):
                 continue
             if self._plausible(candidate, frame, self.min_contrast, weak=weak):
-                flags = {"weak": weak and self.weak(candidate), "side": k >= len(lines)}
-                out.append(replace(candidate, **flags) if any(flags.values()) else candidate)
+                out.append(self._flagged(candidate, weak=weak, side=k >= len(lines)))
         out.sort(key=lambda c: -c.contrast * math.sqrt(c.length_mm))
         return out
 
@@ -440,7 +439,12 @@ class NeedleDetector:
             return None
         if not self._plausible(candidate, frame, self.min_contrast, weak=weak):
             return None
-        flags = {"weak": weak and self.weak(candidate), "side": pending.side}
+        return self._flagged(candidate, weak=weak, side=pending.side)
+
+    def _flagged(self, candidate: ShaftCandidate, *, weak: bool, side: bool) -> ShaftCandidate:
+        """``candidate`` marked ``weak`` (asked for and met only by the weak rule) and ``side`` (found only
+        from a side line)."""
+        flags = {"weak": weak and self.weak(candidate), "side": side}
         return replace(candidate, **flags) if any(flags.values()) else candidate
 
     def _side_shaft(self, c: ShaftCandidate) -> bool:

@@ -737,8 +737,9 @@ class SpreadDetector:
         lx0, lz0 = max(0, int(ends[0].min()) - 1), max(0, int(ends[1].min()) - 1)
         lx1, lz1 = min(cols, int(ends[0].max()) + 2), min(rows, int(ends[1].max()) + 2)
         first = self._quiet is None or self._heard is None or self._quiet.shape != core.shape
-        if first or self._quiet is None or self._heard is None:  # the band's first frame
+        if first:  # the band's first frame
             self._quiet, self._heard = np.zeros(core.shape, np.uint8), np.zeros(core.shape, np.uint8)
+        assert self._quiet is not None and self._heard is not None
         counts = np.zeros(core.shape, np.uint8)  # every place outside the band is not quiet
         if lx1 <= lx0 or lz1 <= lz0:
             self._quiet = counts
