@@ -32,7 +32,7 @@ from markupsafe import Markup
 from painguide.errors import DataFileError, FieldError, PainguideError
 from painguide.i18n import DEFAULT_LANGUAGE, LANGUAGES, negotiate
 from painguide.i18n.text import event_detail, filled, number
-from painguide.web.labels import LABELS
+from painguide.web.labels import FIELDS, LABELS
 
 if TYPE_CHECKING:
     from painguide.sono.pipeline import Event
@@ -124,12 +124,18 @@ class Translator:
 
     def error(self, exc: PainguideError) -> str:
         """An error's message in this language: a :class:`~painguide.errors.FieldError` as ``"field:
-        message"`` with its template translated and filled with its values (a decimal number with this
-        language's decimal sign, a data word such as a modality translated); any other error, and a template
-        without a translation, in English."""
+        message"``, the field by its form label (:meth:`field`) and the template translated and filled with
+        its values (a decimal number with this language's decimal sign, a data word such as a modality
+        translated); any other error, and a template without a translation, in English."""
         if isinstance(exc, FieldError):
-            return f"{exc.field}: {self.detail(exc)}"
+            return f"{self.field(exc.field)}: {self.detail(exc)}"
         return filled(self, exc.text, exc.params, str(exc)) if exc.text else str(exc)
+
+    def field(self, name: str) -> str:
+        """An input field's form label in this language (``egfr`` -> "eGFR (mL/min/1.73 m²)"); a field
+        without a form label (an API or file field) keeps its id."""
+        label = FIELDS.get(name)
+        return self.gettext(label).replace("%%", "%") if label else name
 
     def event(self, event: Mapping[str, object] | Event) -> str:
         """An ultrasound event's detail in this language: its ``text`` template translated and filled with

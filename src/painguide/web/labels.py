@@ -2,13 +2,16 @@
 
 Templates show them with ``label(value)``: the value's text in the page language, or the value itself
 when it has no entry here (catalogue data such as evidence notes stays in the language of the data files).
+
+:data:`FIELDS` gives the form label of each input field, so that a page names a wrong field by the label
+its reader sees rather than by its id (``Translator.field``); a test keeps it equal to the templates.
 """
 
 from __future__ import annotations
 
 from painguide.i18n.marks import N_
 
-__all__ = ["LABELS", "N_"]
+__all__ = ["FIELDS", "LABELS", "N_"]
 
 
 LABELS: dict[str, str] = {
@@ -241,3 +244,113 @@ LABELS: dict[str, str] = {
     "modality": N_("modality"),
     "procedure_modality": N_("procedure and modality"),
 }
+
+
+FIELDS: dict[str, str] = {
+    "accession_number": N_("Accession number (empty: painguide assigns one)"),
+    "action": N_("Action (or its start)"),
+    "actor": N_("Who"),
+    "age": N_("Age (years)"),
+    "alternative": N_("Alternative with less or no radiation that was considered"),
+    "alternative_not_chosen_because": N_("Why it was not chosen"),
+    "alternatives": N_("Alternatives discussed"),
+    "aspirin_indication": N_("Aspirin indication"),
+    "at": N_("Date and time"),
+    "attended_on": N_("Day"),
+    "birth_year": N_("Birth year"),
+    "bmi": N_("BMI (kg/m²)"),
+    "breastfeeding": N_("Breastfeeding"),
+    "by": N_("Group by"),
+    "code": N_("Gate"),
+    "complaint": N_("Complaint"),
+    "complications": N_("Complications"),
+    "concordant": N_("Concordant with the complaint"),
+    "contrast": N_("Contrast agent"),
+    "contrast_allergy": N_("Iodinated contrast allergy"),
+    "contrast_volume_ml": N_("Contrast volume (mL)"),
+    "days": N_("Follow-up (days after the procedure)"),
+    "days_after": N_("Schedule follow-ups at these days after the procedure (comma-separated)"),
+    "device": N_("Device"),
+    "disability_scale": N_("Disability scale"),
+    "disability_score": N_("Disability score (0-100)"),
+    "drug": N_("Drugs (generic names, comma-separated)"),
+    "drugs": N_("Antithrombotics (generic names, comma-separated)"),
+    "duration_weeks": N_("Duration (weeks)"),
+    "egfr": N_("eGFR (mL/min/1.73 m²)"),
+    "egfr_on": N_("eGFR measured on"),
+    "end": N_("To"),
+    "examiner": N_("Examiner"),
+    "file": N_("DICOM cine"),
+    "files": N_("Dose reports or zip archives"),
+    "finding": N_("Finding"),
+    "findings": N_("Findings"),
+    "fused_levels": N_("Fused spinal levels (comma-separated, e.g. L4-L5)"),
+    "given_by": N_("Consent given by"),
+    "height_cm": N_("Height (cm)"),
+    "high_bleeding_risk": N_("High bleeding risk"),
+    "horizon": N_("Exact limit for a training period of n procedures (empty: Wald's limit)"),
+    "hours": N_("Hours"),
+    "informed_by": N_("Informed by"),
+    "injection_at": N_("Injection start (s, optional)"),
+    "item_id": N_("Item number"),
+    "kind": N_("Kind"),
+    "language": N_("Language of the patient's page"),
+    "levels": N_("Levels (comma-separated)"),
+    "location": N_("Room or location"),
+    "modality": N_("Modality"),
+    "name": N_("Name (optional)"),
+    "needle": N_("Needle"),
+    "note": N_("Note"),
+    "nrs": N_("NRS 0-10"),
+    "object_id": N_("Object id"),
+    "object_type": N_("Object type"),
+    "on": N_("Date"),
+    "opened_on": N_("Opened on"),
+    "operator": N_("Operator"),
+    "outcome": N_("Outcome"),
+    "pain_duration_weeks": N_("Pain duration so far (weeks)"),
+    "password": N_("Password"),
+    "patient": N_("Patient ID"),
+    "performed_at": N_("Performed at"),
+    "performed_on": N_("Day"),
+    "pgic": N_("PGIC"),
+    "physician": N_("Indicating physician"),
+    "pregnancy": N_("Pregnancy status"),
+    "pregnancy_asked_on": N_("Asked on"),
+    "procedure": N_("Procedure"),
+    "procedure_id": N_("Procedure"),
+    "provider": N_("Provider"),
+    "pseudonym": N_("Pseudonym"),
+    "radiation_explained": N_("The X-ray exposure was explained"),
+    "rationale": N_("Rationale"),
+    "reason": N_("Reason"),
+    "region": N_("Region"),
+    "relation": N_("Relation"),
+    "relief": N_("Relief means"),
+    "relief_percent": N_("Relief (%%)"),
+    "renal_impairment": N_("Renal impairment"),
+    "risks": N_("Risks discussed"),
+    "scale": N_("Disability score"),
+    "session": N_("Session"),
+    "setting": N_("Setting"),
+    "sex": N_("Sex"),
+    "side": N_("Side"),
+    "since": N_("From"),
+    "source": N_("Source"),
+    "spacing_mm": N_("Pixel size (mm, video only)"),
+    "start": N_("From"),
+    "started_on": N_("Started on"),
+    "study": N_("Study UID"),
+    "study_instance_uid": N_("Study Instance UID (optional, for linking images)"),
+    "supervisor": N_("Supervisor"),
+    "target_reached": N_("Target reached"),
+    "test": N_("Test"),
+    "topic": N_("Topic"),
+    "type": N_("Therapy"),
+    "until": N_("To"),
+    "username": N_("Username"),
+    "value": N_("Value"),
+    "weight_kg": N_("Weight (kg)"),
+}
+"""Input field id -> its form label (the label's message id in the templates). A field named the same on
+two forms has the more general of their labels."""

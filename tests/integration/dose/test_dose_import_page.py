@@ -108,7 +108,7 @@ def test_a_file_that_is_not_a_dose_report_is_refused_with_the_reason(rpo: TestCl
 def test_an_empty_form_names_the_field(rpo: TestClient) -> None:
     response = rpo.post("/dose/import", files=[("files", ("", b"", "application/octet-stream"))])
     assert response.status_code == 422
-    assert "files: no file was sent" in response.text
+    assert "Dose reports or zip archives: no file was sent" in response.text
 
 
 def test_a_zip_archive_is_imported_member_by_member(rpo: TestClient) -> None:
@@ -202,5 +202,5 @@ def test_more_files_than_the_limit_are_refused_with_the_reason(
     monkeypatch.setattr(dose, "MAX_IMPORT_FILES", 3)
     response = _post(rpo, *[(f"r{i}.dcm", _report(940 + i, "UP-8")) for i in range(5)])
     assert response.status_code == 400  # type: ignore[attr-defined]
-    assert "files: Too many files" in response.text  # type: ignore[attr-defined]
+    assert "Dose reports or zip archives: Too many files" in response.text  # type: ignore[attr-defined]
     assert _stored("UP-8") == []

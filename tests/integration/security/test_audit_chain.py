@@ -128,7 +128,7 @@ def test_audit_page_pages_filters_and_is_audited(
     only_b = demo_client.get("/audit", params={"actor": "dr.b", "action": "dose."})
     assert only_b.text.count("<tr><td>") == 65
     bad = demo_client.get("/audit", params={"since": "yesterday"})
-    assert bad.status_code == 422 and "since: expected a date as YYYY-MM-DD" in bad.text
+    assert bad.status_code == 422 and "From: expected a date as YYYY-MM-DD" in bad.text
     today = demo_client.get("/audit", params={"since": "2000-01-01", "until": "2000-01-02"})
     assert "No entries match." in today.text
     demo_client.post("/logout")

@@ -41,7 +41,7 @@ def test_upload_with_a_bad_injection_time_names_the_field(client: TestClient, ci
             data={"injection_at": "soon"},
         )
     assert r.status_code == 422
-    assert "injection_at: expected seconds from the first frame" in r.text
+    assert "Injection start (s, optional): expected seconds from the first frame" in r.text
 
 
 def _start(client: TestClient, source: str = "simulated", **files: object) -> str:
@@ -90,8 +90,8 @@ def test_live_page_has_the_side_panel(client: TestClient, live_reset: None) -> N
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        ("usb", "source: expected dicom:FILE, video:PATH_OR_INDEX, igtl:HOST:PORT or simulated"),
-        ("igtl:localhost", "source: expected igtl:HOST:PORT"),
+        ("usb", "Source: expected dicom:FILE, video:PATH_OR_INDEX, igtl:HOST:PORT or simulated"),
+        ("igtl:localhost", "Source: expected igtl:HOST:PORT"),
         ("dicom:/etc/passwd", "must name a file you uploaded on this page"),
         ("video:clip.mp4", "must name a file you uploaded on this page"),
         ("igtl:10.0.0.7:18944", "is not allowed (allowed: 127.0.0.0/8"),
@@ -133,7 +133,7 @@ def test_allowed_hosts_setting_admits_a_listed_network(
 def test_video_device_without_pixel_size_is_refused(client: TestClient, live_reset: None) -> None:
     r = client.post("/sono/live/source", data={"source": "video:0"})
     assert r.status_code == 422
-    assert "spacing_mm: video sources carry no calibration" in r.text
+    assert "Pixel size (mm, video only): video sources carry no calibration" in r.text
 
 
 def test_uploaded_cine_becomes_the_live_source(client: TestClient, live_reset: None, cine_file: Path) -> None:

@@ -73,4 +73,4 @@ def test_out_of_range_value_uses_the_same_shape(client: TestClient) -> None:
 
 def test_page_with_a_bad_parameter_shows_the_field(client: TestClient) -> None:
     r = client.get("/dose/", params={"kind": "mri"}, headers={"accept": "text/html"})
-    assert r.status_code == 422 and "kind:" in r.text and '<p class="error"' in r.text
+    assert r.status_code == 422 and "Kind:" in r.text and '<p class="error"' in r.text

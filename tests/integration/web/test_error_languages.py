@@ -34,10 +34,11 @@ def test_a_domain_error_reads_in_the_page_language_and_the_api_stays_english(cli
     r = c.get(url, headers=GERMAN)
     german = _alerts(r.text)
     assert r.status_code == 422 and german == [
-        "egfr: 500,0 liegt außerhalb des plausiblen Bereichs; zulässig sind 0–200 mL/min/1,73 m²"
+        "eGFR (mL/min/1,73 m²): 500,0 liegt außerhalb des plausiblen Bereichs; "
+        "zulässig sind 0–200 mL/min/1,73 m²"
     ]
     english = _alerts(c.get(url, headers=ENGLISH).text)
-    assert english == ["egfr: 500.0 is out of range; give 0-200 mL/min/1.73 m²"]
+    assert english == ["eGFR (mL/min/1.73 m²): 500.0 is out of range; give 0-200 mL/min/1.73 m²"]
     r = c.get("/api/v1/advise/lumbar-facet-mbb?egfr=500", headers=API_GERMAN)
     assert r.status_code == 422
     assert r.json() == {
@@ -69,17 +70,17 @@ def test_form_errors_read_in_the_page_language(clients: Clients) -> None:
     form = {"pseudonym": "L-0001", "name": "Hans Berg", "birth_year": "19x5", "sex": "male", "egfr": "61,5"}
     r = c.post("/patients", data=form, headers=GERMAN)  # pydantic's check, through the form
     assert r.status_code == 422
-    assert _corrections(r.text) == ["birth_year: muss eine ganze Zahl sein"]
-    assert _alerts(r.text) == ["birth_year: muss eine ganze Zahl sein"]  # beside the field
+    assert _corrections(r.text) == ["Geburtsjahr: muss eine ganze Zahl sein"]
+    assert _alerts(r.text) == ["Geburtsjahr: muss eine ganze Zahl sein"]  # beside the field
     r = c.post("/patients", data={**form, "birth_year": "1955"}, headers=GERMAN)  # the record's own check
-    assert _corrections(r.text) == ["egfr_on: bitte das Datum des eGFR-Werts angeben"]
+    assert _corrections(r.text) == ["eGFR gemessen am: bitte das Datum des eGFR-Werts angeben"]
     r = c.post("/patients", data={**form, "birth_year": "1955"}, headers=ENGLISH)
-    assert _corrections(r.text) == ["egfr_on: give the date of the eGFR value"]
+    assert _corrections(r.text) == ["eGFR measured on: give the date of the eGFR value"]
     registered = {**form, "birth_year": "1955", "egfr_on": "2026-01-10"}
     assert c.post("/patients", data=registered, follow_redirects=False).status_code == 303
     r = c.post("/patients", data=registered, headers=GERMAN)  # a service's check, with a value
     assert r.status_code == 422
-    expected = "pseudonym: &#39;L-0001&#39; ist bereits vergeben; bitte ein anderes Pseudonym wählen"
+    expected = "Pseudonym: &#39;L-0001&#39; ist bereits vergeben; bitte ein anderes Pseudonym wählen"
     assert _corrections(r.text) == [expected] == _alerts(r.text)
 
 
@@ -92,7 +93,7 @@ def test_an_upload_over_the_limit_is_refused_in_the_page_language(
     r = c.post("/sono/review", files=upload, headers=GERMAN)
     assert r.status_code == 413
     assert _alerts(r.text) == [
-        "file: die Datei ist größer als die Grenze von 0,0477 MB für /sono/review; "
+        "DICOM-Cine: die Datei ist größer als die Grenze von 0,0477 MB für /sono/review; "
         "bitte einen kürzeren Ausschnitt oder eine kleinere Datei exportieren"
     ]
     r = c.post("/sono/review", files=upload, headers={"accept": "application/json", "accept-language": "de"})

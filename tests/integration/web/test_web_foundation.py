@@ -79,7 +79,7 @@ def test_advisor_page_shows_field_error_instead_of_crashing(
 ) -> None:
     sign_in(client, "physician")
     r = client.get("/advise", params={"procedure": "knee-ia", "egfr": "abc"})
-    assert r.status_code == 422 and "egfr: &#39;abc&#39; is not a number" in r.text
+    assert r.status_code == 422 and "eGFR (mL/min/1.73 m²): &#39;abc&#39; is not a number" in r.text
 
 
 def test_api_advise_matches_cli_shape(client: TestClient, sign_in: Callable[[TestClient, str], None]) -> None:

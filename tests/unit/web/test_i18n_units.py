@@ -154,19 +154,21 @@ def test_a_validation_error_reads_in_the_page_language_and_keeps_its_english_tex
     template = N_("%(value)s is out of range; give %(low)s-%(high)s mL/min/1.73 m²")
     exc = ValidationError("egfr", template, value=500.0, low=0, high=200)
     english = "egfr: 500.0 is out of range; give 0-200 mL/min/1.73 m²"
-    assert str(exc) == english == en.error(exc)  # the API's and the CLI's text is unchanged
+    assert str(exc) == english  # the API's and the CLI's text is unchanged
     assert exc.field == "egfr" and exc.detail == english.removeprefix("egfr: ")
+    # a page names the field by its form label
+    assert en.error(exc) == "eGFR (mL/min/1.73 m²): 500.0 is out of range; give 0-200 mL/min/1.73 m²"
     assert (
-        de.error(exc)
-        == "egfr: 500,0 liegt außerhalb des plausiblen Bereichs; zulässig sind 0–200 mL/min/1,73 m²"
+        de.error(exc) == "eGFR (mL/min/1,73 m²): 500,0 liegt außerhalb des plausiblen Bereichs; "
+        "zulässig sind 0–200 mL/min/1,73 m²"
     )
     plain = ValidationError("egfr_on", N_("give the date of the eGFR value"))
-    assert de.error(plain) == "egfr_on: bitte das Datum des eGFR-Werts angeben"
+    assert de.error(plain) == "eGFR gemessen am: bitte das Datum des eGFR-Werts angeben"
     valued = ValidationError(
         "radiation_explained", N_("%(modality)s uses X-rays; explain the radiation"), modality="fluoroscopy"
     )
     assert de.error(valued).startswith(
-        "radiation_explained: Durchleuchtung arbeitet mit Röntgenstrahlen"
+        "Die Strahlenexposition wurde erklärt: Durchleuchtung arbeitet mit Röntgenstrahlen"
     )  # the data word too
 
 

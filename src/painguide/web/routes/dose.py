@@ -252,7 +252,12 @@ async def import_upload(request: Request, user: Importer) -> Response:
     try:
         form = await request.form(max_files=MAX_IMPORT_FILES)
     except HTTPException as exc:  # a malformed body or too many files: Starlette names the problem
-        return _import_page(request, user, error=f"files: {exc.detail}", status_code=exc.status_code)
+        return _import_page(
+            request,
+            user,
+            error=f"{translator(request).field('files')}: {exc.detail}",
+            status_code=exc.status_code,
+        )
     sent = [part for part in form.getlist("files") if isinstance(part, UploadFile) and part.filename]
     try:
         result = await run_in_threadpool(_save_and_import, sent, user)
