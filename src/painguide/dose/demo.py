@@ -27,10 +27,10 @@ from importlib.resources import files
 from typing import TYPE_CHECKING
 
 from painguide.dose.generator import FLUORO_PROFILES, ct_report, fluoro_report
-from painguide.dose.models import DoseReport, DoseTotals, IrradiationEvent, SkinDose
+from painguide.dose.models import DoseReport, DoseTotals, IrradiationEvent
 from painguide.dose.rdsr import parse_dataset, read_dose_report
 from painguide.dose.service import procedure_matcher, procedure_type_of, skin_dose_of
-from painguide.dose.skin import unmet_reasons
+from painguide.dose.skin import not_estimable, unmet_skin_reasons
 from painguide.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -227,9 +227,11 @@ def seed_demo_data(uow: UnitOfWork, count: int = 60, today: date | None = None) 
     matcher = procedure_matcher()
     for report in demo_reports(today or date.today(), count):
         (report_id,) = uow.dose.add([(report, DEMO_SOURCE, procedure_type_of(report, matcher))])
-        reasons = unmet_reasons(report)  # the demo devices have no pyskindose geometry: the reasons say so
+        reasons = unmet_skin_reasons(
+            report
+        )  # the demo devices have no pyskindose geometry: the reasons say so
         if reasons:
-            uow.dose.save_skin(report_id, SkinDose(None, "not estimable, because " + "; ".join(reasons)))
+            uow.dose.save_skin(report_id, not_estimable(reasons))
     _seed_skin_example(uow, matcher, today or date.today())
 
 

@@ -9,6 +9,7 @@ report carries a :class:`ParseWarning` saying so).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -24,6 +25,7 @@ __all__ = [
     "ReportKind",
     "SkinDose",
     "SkinDoseMap",
+    "SkinReason",
     "StoredReport",
 ]
 
@@ -203,6 +205,32 @@ class SkinDoseMap:
 
 
 @dataclass(frozen=True, slots=True)
+class SkinReason:
+    """One reason a skin dose cannot be estimated: an English template and its values.
+
+    A page shows it in its reader's language (``Translator.skin_note``); the English text is
+    :attr:`english`.
+
+    Examples
+    --------
+    >>> SkinReason("the device model %(model)r has no settings", {"model": "X"}).english
+    "the device model 'X' has no settings"
+    """
+
+    text: str
+    params: Mapping[str, str | int | float] = field(default_factory=dict)
+
+    @property
+    def english(self) -> str:
+        """The reason in English, its values filled in."""
+        return self.text % dict(self.params) if self.params else self.text
+
+    def record(self) -> dict[str, object]:
+        """The stored form: ``{"text": template, "params": values}``."""
+        return {"text": self.text, "params": dict(self.params)}
+
+
+@dataclass(frozen=True, slots=True)
 class SkinDose:
     """A peak skin dose estimate, or the reason why there is none.
 
@@ -216,12 +244,16 @@ class SkinDose:
         Model and settings (software version, phantom, corrections).
     dose_map : SkinDoseMap | None
         The dose on the phantom surface, when estimated.
+    reasons : tuple of SkinReason
+        Why it is not estimable, each reason a template a page translates (the ``note`` is their English
+        text); empty with a value, and for a note kept before reasons were stored.
     """
 
     peak_skin_dose_mgy: float | None
     note: str
     method: str = ""
     dose_map: SkinDoseMap | None = None
+    reasons: tuple[SkinReason, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,11 +23,12 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
-from painguide.dose.models import DoseReport, ReportFilter, SkinDose, StoredReport
+from painguide.dose.models import DoseReport, ReportFilter, SkinDose, SkinReason, StoredReport
 from painguide.dose.procedures import ProcedureMatcher, check_aliases, load_aliases
 from painguide.dose.rdsr import parse_dataset, read_dose_report
-from painguide.dose.skin import PENDING_NOTE, decided_without_model, skin_dose_or_reason
+from painguide.dose.skin import PENDING_NOTE, decided_without_model, not_estimable, skin_dose_or_reason
 from painguide.errors import DatabaseUnavailableError, PainguideError
+from painguide.i18n.marks import N_
 from painguide.settings import get_settings
 from painguide.store.uow import UnitOfWork
 
@@ -434,7 +435,8 @@ def estimate_pending_skin_doses(
         try:
             skin = skin_dose_of(data, read_dose_report(data))
         except PainguideError as exc:  # the file was read at import; a failure now is named, not raised
-            skin = SkinDose(None, f"not estimable, because the kept report could not be read again ({exc})")
+            template = N_("the kept report could not be read again (%(detail)s)")
+            skin = not_estimable([SkinReason(template, {"detail": str(exc)})])
         with uow_factory() as uow:
             if uow.dose.replace_skin(report_id, skin):
                 detail: dict[str, object] = {"peak_skin_dose_mgy": skin.peak_skin_dose_mgy}

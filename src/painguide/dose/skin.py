@@ -23,16 +23,20 @@ from io import BytesIO, StringIO
 from pathlib import Path
 from typing import Any
 
-from painguide.dose.models import DoseReport, ReportKind, SkinDose, SkinDoseMap
+from painguide.dose.models import DoseReport, ReportKind, SkinDose, SkinDoseMap, SkinReason
+from painguide.i18n.marks import N_
 
 __all__ = [
     "METHOD",
+    "NOT_ESTIMABLE",
     "PENDING_NOTE",
     "decided_without_model",
     "estimate_skin_dose",
     "known_models",
+    "not_estimable",
     "skin_dose_or_reason",
     "unmet_reasons",
+    "unmet_skin_reasons",
 ]
 
 _PACKAGE = "pyskindose"
@@ -105,7 +109,7 @@ def known_models() -> frozenset[tuple[str, str]] | None:
 
 
 def unmet_reasons(report: DoseReport) -> list[str]:
-    """Every reason the report's skin dose cannot be estimated (empty when pyskindose can try).
+    """Every reason the report's skin dose cannot be estimated, in English (empty when pyskindose can try).
 
     Examples
     --------
@@ -113,34 +117,48 @@ def unmet_reasons(report: DoseReport) -> list[str]:
     >>> unmet_reasons(DoseReport("1.2", "1.2", ReportKind.CT))[0]
     'it is a CT report (skin dose is modelled for projection X-ray only)'
     """
-    reasons: list[str] = []
+    return [reason.english for reason in unmet_skin_reasons(report)]
+
+
+def unmet_skin_reasons(report: DoseReport) -> list[SkinReason]:
+    """:func:`unmet_reasons` as templates with their values, which a page shows in its reader's language."""
+    reasons: list[SkinReason] = []
     if report.kind is ReportKind.CT:
-        reasons.append("it is a CT report (skin dose is modelled for projection X-ray only)")
+        reasons.append(SkinReason(N_("it is a CT report (skin dose is modelled for projection X-ray only)")))
     if not report.events:
-        reasons.append("the report lists no irradiation events (per-event geometry is needed)")
+        reasons.append(
+            SkinReason(N_("the report lists no irradiation events (per-event geometry is needed)"))
+        )
     elif all(event.rp_dose_mgy is None for event in report.events):
-        reasons.append("no event states its reference-point dose (DCM 113738)")
+        reasons.append(SkinReason(N_("no event states its reference-point dose (DCM 113738)")))
     models = known_models()
     words = (report.device.manufacturer or "").split()
     manufacturer = words[0].casefold() if words else ""
     model = (report.device.model or "").casefold()
     if models is None:
-        reasons.append("pyskindose is not installed")
+        reasons.append(SkinReason(N_("pyskindose is not installed")))
     elif (manufacturer, model) not in models:
         shown = " ".join(x for x in (report.device.manufacturer, report.device.model) if x) or "unnamed"
         known = ", ".join(sorted(f"{m} {n}" for m, n in models)) or "none"
-        reasons.append(
-            f"the device model {shown!r} has no geometry settings in pyskindose (known: {known}); "
+        template = N_(
+            "the device model %(model)r has no geometry settings in pyskindose (known: %(known)s); "
             "a site can add its own settings"
         )
+        reasons.append(SkinReason(template, {"model": shown, "known": known}))
     return reasons
 
 
-def _not_estimable(reasons: Sequence[str]) -> SkinDose:
-    return SkinDose(None, "not estimable, because " + "; ".join(reasons), METHOD)
+NOT_ESTIMABLE = N_("not estimable, because %(reasons)s")
+"""The note of a skin dose with no estimate; ``reasons`` joined with ``"; "``."""
 
 
-PENDING_NOTE = (
+def not_estimable(reasons: Sequence[SkinReason]) -> SkinDose:
+    """The answer without an estimate: the English note and the reasons a page translates."""
+    english = "; ".join(reason.english for reason in reasons)
+    return SkinDose(None, NOT_ESTIMABLE % {"reasons": english}, METHOD, reasons=tuple(reasons))
+
+
+PENDING_NOTE = N_(
     "not estimated yet: pyskindose runs after the import (on the first view of the report or with "
     "`painguide dose skin`)"
 )
@@ -152,8 +170,8 @@ def decided_without_model(report: DoseReport) -> SkinDose | None:
     Cheap (pyskindose is not loaded): the import stores this answer at once and leaves the model's run,
     about a second per report, out of the import.
     """
-    reasons = unmet_reasons(report)
-    return _not_estimable(reasons) if reasons else None
+    reasons = unmet_skin_reasons(report)
+    return not_estimable(reasons) if reasons else None
 
 
 def estimate_skin_dose(data: bytes, report: DoseReport, *, work_dir: Path) -> SkinDose:
@@ -173,20 +191,22 @@ def estimate_skin_dose(data: bytes, report: DoseReport, *, work_dir: Path) -> Sk
     SkinDose
         With ``peak_skin_dose_mgy`` and a map, or ``None`` and ``"not estimable, because …"``.
     """
-    reasons = unmet_reasons(report)
+    reasons = unmet_skin_reasons(report)
     if reasons:
-        return _not_estimable(reasons)
+        return not_estimable(reasons)
     try:
         cells, dose = _run(data, work_dir)
     except Exception as exc:  # pyskindose raises many types on geometry it cannot use
         detail = f"{type(exc).__name__}: {exc}".strip()[:200]
-        return _not_estimable([f"pyskindose could not use the report's geometry ({detail})"])
+        template = N_("pyskindose could not use the report's geometry (%(detail)s)")
+        return not_estimable([SkinReason(template, {"detail": detail})])
     peak = float(max(dose, default=0.0))
     if not math.isfinite(peak) or peak <= 0.0:
-        return _not_estimable(
-            ["no irradiation field reached the patient phantom with the report's table and beam geometry"]
+        template = N_(
+            "no irradiation field reached the patient phantom with the report's table and beam geometry"
         )
-    note = (
+        return not_estimable([SkinReason(template)])
+    note = N_(
         "estimate on a standard phantom, not the patient: position, size and table height are assumed; "
         "see docs/dose.md (Limits)"
     )
@@ -198,7 +218,8 @@ def skin_dose_or_reason(data: bytes, report: DoseReport, *, work_dir: Path) -> S
     try:
         return estimate_skin_dose(data, report, work_dir=work_dir)
     except Exception as exc:  # the estimate is an extra: a failure never costs a report its import
-        return _not_estimable([f"the estimate failed ({type(exc).__name__}: {exc})"])
+        detail = f"{type(exc).__name__}: {exc}"
+        return not_estimable([SkinReason(N_("the estimate failed (%(detail)s)"), {"detail": detail})])
 
 
 def _run(data: bytes, work_dir: Path) -> tuple[Any, Any]:

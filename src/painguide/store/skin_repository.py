@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
-from painguide.dose.models import SkinDose, SkinDoseMap
+from painguide.dose.models import SkinDose, SkinDoseMap, SkinReason
 from painguide.dose.reference import SkinSample
 from painguide.store.base import utcnow
 from painguide.store.dose_tables import DosePatientTallyRow, DoseReportRow, DoseSkinRow
@@ -61,6 +61,7 @@ def save_skin(session: Session, report_id: int, skin: SkinDose) -> None:
             note=skin.note[:500],
             method=skin.method[:200],
             dose_map=dose_map,
+            reasons=_reasons_json(skin),
         )
     )
 
@@ -114,7 +115,7 @@ def replace_skin(session: Session, report_id: int, skin: SkinDose) -> bool:
         return False
     row.peak_skin_dose_mgy = skin.peak_skin_dose_mgy
     row.note, row.method = skin.note[:500], skin.method[:200]
-    row.dose_map = _map_json(skin)
+    row.dose_map, row.reasons = _map_json(skin), _reasons_json(skin)
     row.pending, row.pending_rdsr, row.computed_at = False, None, utcnow()
     _count_in_patient_sum(session, report_id, skin.peak_skin_dose_mgy)
     return True
@@ -132,7 +133,21 @@ def get_skin(session: Session, report_id: int) -> SkinDose | None:
             tuple(row.dose_map["along_cm"]),
             tuple(row.dose_map["dose_mgy"]),
         )
-    return SkinDose(row.peak_skin_dose_mgy, row.note, row.method, dose_map)
+    return SkinDose(row.peak_skin_dose_mgy, row.note, row.method, dose_map, _reasons(row.reasons))
+
+
+def _reasons_json(skin: SkinDose) -> list[dict[str, object]] | None:
+    return [reason.record() for reason in skin.reasons] or None
+
+
+def _reasons(stored: list[dict[str, Any]] | None) -> tuple[SkinReason, ...]:
+    """The stored reasons; a malformed entry is left out (the English note still says it)."""
+    reasons = []
+    for entry in stored or ():
+        text, params = entry.get("text"), entry.get("params") or {}
+        if isinstance(text, str) and isinstance(params, dict):
+            reasons.append(SkinReason(text, params))
+    return tuple(reasons)
 
 
 def _skin_columns() -> Select[Any]:

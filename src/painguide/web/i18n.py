@@ -29,12 +29,14 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from painguide.dose.skin import NOT_ESTIMABLE
 from painguide.errors import DataFileError, FieldError, PainguideError
 from painguide.i18n import DEFAULT_LANGUAGE, LANGUAGES, negotiate
 from painguide.i18n.text import event_detail, filled, number
 from painguide.web.labels import FIELDS, LABELS
 
 if TYPE_CHECKING:
+    from painguide.dose.models import SkinDose
     from painguide.sono.pipeline import Event
 
 __all__ = [
@@ -136,6 +138,15 @@ class Translator:
         without a form label (an API or file field) keeps its id."""
         label = FIELDS.get(name)
         return self.gettext(label).replace("%%", "%") if label else name
+
+    def skin_note(self, skin: SkinDose) -> str:
+        """A skin dose's note in this language: "not estimable, because …" with each stored reason
+        translated and filled, or a fixed note (pending, estimated on a phantom) translated; a note kept
+        without its reasons, and a reason without a translation, in English."""
+        if not skin.reasons or self.language == "en":
+            return self.gettext(skin.note)
+        reasons = "; ".join(filled(self, r.text, r.params, r.english) for r in skin.reasons)
+        return self.gettext(NOT_ESTIMABLE, reasons=reasons)
 
     def event(self, event: Mapping[str, object] | Event) -> str:
         """An ultrasound event's detail in this language: its ``text`` template translated and filled with
@@ -260,6 +271,7 @@ def template_context(request: Request) -> dict[str, object]:
         "label": t.label,
         "reason": t.reason,
         "event_detail": t.event,
+        "skin_note": t.skin_note,
         "citation": t.citation,
         "provenance": t.provenance,
     }

@@ -195,5 +195,9 @@ def test_report_charts_follow_the_page_language(
     assert german_name != english_name and german_name in page and english_name not in page
     assert german_name in dashboard and ">DFP<" in dashboard and "Summe je Patient/in" in dashboard
     assert ">fluoroscopy<" not in page and ">Durchleuchtung<" in page
+    # why there is no skin dose: the stored reasons in German, the device's name as written
+    device = first.report.device.model or ""
+    assert "nicht abschätzbar: für das Gerätemodell" in page and device in page
+    assert "not estimable" not in page and "has no geometry settings" not in page
     dap = first.report.totals.dap_total_gy_cm2
     assert dap is not None and f"{dap:g}".replace(".", ",") in page
