@@ -556,12 +556,17 @@ class SpreadDetector:
             self._motion = _compose(self._from_coarse, _compose(motion, self._to_coarse))
 
     def _coarse(self, image: NDArray[np.generic]) -> NDArray[np.float32]:
+        """``image`` averaged over blocks of ``f`` by ``f`` working pixels (the last partial row and column
+        of blocks left out), so that coarse pixel ``i`` covers working pixels ``f i`` to ``f i + f - 1``."""
         f = self._register_factor
         x = np.asarray(image, dtype=np.float32)
         if f == 1:
             return x
+        rows, cols = x.shape[0] // f, x.shape[1] // f
+        # whole blocks: OpenCV's area average over an integer factor
         return np.asarray(
-            cv2.resize(x, (x.shape[1] // f, x.shape[0] // f), interpolation=cv2.INTER_AREA), dtype=np.float32
+            cv2.resize(x[: rows * f, : cols * f], (cols, rows), interpolation=cv2.INTER_AREA),
+            dtype=np.float32,
         )
 
     def _registered(self, local: NDArray[np.uint8]) -> NDArray[np.uint8]:

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from painguide.sono.spread import ShiftEstimator, _packed_layout, _vertex
+from painguide.sono.spread import ShiftEstimator, SpreadDetector, _packed_layout, _vertex
 from painguide.sono.vessel import _polygon_area
 
 
@@ -82,6 +82,16 @@ def test_packed_layout_matches_complex_spectrum(shape: tuple[int, int]) -> None:
     assert np.allclose(modulus, np.abs(value), rtol=1e-4, atol=1e-3)
     assert np.allclose(np.abs(value[real].imag), 0.0, atol=1e-4)
     assert np.array_equal(partner[partner], np.arange(rows * cols))
+
+
+def test_coarse_is_the_block_mean() -> None:
+    rng = np.random.default_rng(2)
+    image = rng.integers(0, 256, (91, 67), dtype=np.uint8)
+    detector = SpreadDetector(work_spacing_mm=0.25, register_spacing_mm=0.5)
+    coarse = detector._coarse(image)
+    blocks = image[:90, :66].astype(np.float64).reshape(45, 2, 33, 2).mean(axis=(1, 3))
+    assert coarse.shape == (45, 33)
+    assert np.allclose(coarse, blocks, atol=1e-4)
 
 
 def test_vertex_is_clipped_parabola() -> None:
