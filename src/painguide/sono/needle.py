@@ -871,13 +871,13 @@ def _locate_ends(
     core = (s >= extent[0]) & (s <= extent[1])
     if core.sum() < 10:
         return None
-    shaft_level = float(np.median(shaft[core]))
-    bg_level = float(np.median(background))
-    spread = 1.4826 * float(np.median(np.abs(background - bg_level)))  # robust to fluid or vessels
+    shaft_level = _median(shaft[core])
+    bg_level = _median(background)
+    spread = 1.4826 * _median(np.abs(background - bg_level))  # robust to fluid or vessels
     contrast = (shaft_level - bg_level) / (spread + 1.0)
     if shadow_check:
-        above, below = float(np.median(values[3:6, core])), float(np.median(values[6:8, core]))
-        tissue = float(np.median(frame.pixels[::4, ::4]))
+        above, below = _median(values[3:6, core].ravel()), _median(values[6:8, core].ravel())
+        tissue = _median(frame.pixels[::4, ::4].ravel().astype(np.float64))
         if below < 0.4 * above or above < 0.5 * max(below, tissue):
             return None  # a surface above a shadow (bone, air) or the wall below a lumen, not a needle
     threshold = bg_level + 0.5 * (shaft_level - bg_level)

@@ -51,8 +51,10 @@ class ShiftEstimator:
     """Global translation of an image against a fixed reference, by phase correlation.
 
     The reference spectrum is computed once; each call costs one forward and one inverse DFT of the
-    (downsampled) image. The peak of the phase-correlation surface is refined to a fraction of a pixel by a
-    parabola through its neighbours in each direction.
+    (downsampled) image. The spectra are kept in OpenCV's packed form for real images (CCS: the half of
+    the spectrum that determines the rest), which costs about a third of the full complex spectrum. The
+    peak of the phase-correlation surface is refined to a fraction of a pixel by a parabola through its
+    neighbours in each direction.
 
     Parameters
     ----------
@@ -75,6 +77,8 @@ class ShiftEstimator:
         rows, cols = reference.shape[:2]
         self._shape = (cv2.getOptimalDFTSize(rows), cv2.getOptimalDFTSize(cols))
         self._window = cv2.createHanningWindow((cols, rows), cv2.CV_32F)
+        self._padded = np.zeros(self._shape, dtype=np.float32)
+        self._partner, self._real, frequency = _packed_layout(*self._shape)
         self._reference = self._spectrum(reference)
         self.min_peak = min_peak
         # a Gaussian low-pass (sigma 1 pixel) of the whitened cross-spectrum makes the correlation peak
@@ -82,25 +86,28 @@ class ShiftEstimator:
         fy = np.fft.fftfreq(self._shape[0]).astype(np.float32)
         fx = np.fft.fftfreq(self._shape[1]).astype(np.float32)
         weight = np.exp(np.float32(-2.0 * math.pi**2) * (fy[:, None] ** 2 + fx[None, :] ** 2))
-        self._lowpass = weight.astype(np.float32)
+        self._lowpass = np.asarray(weight[frequency], dtype=np.float32)
 
     def _spectrum(self, image: NDArray[np.generic]) -> NDArray[np.float32]:
+        """The packed spectrum of ``image`` less its mean, windowed and padded with zeros."""
         x = np.asarray(image, dtype=np.float32)
-        x = (x - np.float32(x.mean())) * self._window
-        rows, cols = self._shape
-        padded = cv2.copyMakeBorder(
-            x, 0, rows - x.shape[0], 0, cols - x.shape[1], cv2.BORDER_CONSTANT, value=0
-        )
-        return np.asarray(cv2.dft(padded, flags=cv2.DFT_COMPLEX_OUTPUT), dtype=np.float32)
+        rows, cols = x.shape[:2]
+        np.multiply(x - np.float32(x.mean()), self._window, out=self._padded[:rows, :cols])
+        return np.asarray(cv2.dft(self._padded), dtype=np.float32)
 
     def __call__(self, image: NDArray[np.generic]) -> tuple[float, float] | None:
         """Shift ``(dx, dy)`` in pixels of ``image`` against the reference: ``image(x) = reference(x - d)``.
 
         Returns ``None`` when the correlation peak is weaker than ``min_peak``.
         """
-        cross = cv2.mulSpectrums(self._spectrum(image), self._reference, 0, conjB=True)
-        magnitude = cv2.magnitude(cross[..., 0], cross[..., 1]) + np.float32(1e-6)
-        cross *= (self._lowpass / magnitude)[..., None]
+        spectrum = cv2.mulSpectrums(self._spectrum(image), self._reference, 0, conjB=True)
+        cross: NDArray[np.float32] = np.asarray(spectrum, dtype=np.float32)
+        # each entry over the modulus of its complex value (the other part is 0 for a real entry)
+        other = cross.reshape(-1)[self._partner]
+        other[self._real] = 0.0
+        magnitude = np.asarray(cv2.magnitude(cross, other.reshape(cross.shape)), dtype=np.float32)
+        magnitude += np.float32(1e-6)
+        np.multiply(cross, self._lowpass / magnitude, out=cross)
         surface = cv2.idft(cross, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
         _, peak, _, (px, py) = cv2.minMaxLoc(surface)
         if peak < self.min_peak:
@@ -110,6 +117,43 @@ class ShiftEstimator:
         dx = px + _vertex(surface[py, (px - 1) % cols], peak, surface[py, (px + 1) % cols], floor)
         dy = py + _vertex(surface[(py - 1) % rows, px], peak, surface[(py + 1) % rows, px], floor)
         return (dx - cols if dx > cols / 2 else dx), (dy - rows if dy > rows / 2 else dy)
+
+
+def _packed_layout(
+    rows: int, cols: int
+) -> tuple[NDArray[np.intp], NDArray[np.intp], tuple[NDArray[np.intp], NDArray[np.intp]]]:
+    """Where the parts of the complex values lie in OpenCV's packed (CCS) spectrum of a real image.
+
+    Columns ``2j - 1`` and ``2j`` hold the real and imaginary parts of column ``j`` of the full spectrum.
+    The first column (and the last one when ``cols`` is even) holds a column of the full spectrum that is
+    the transform of a real sequence, packed the same way down the rows: row 0 (and the last row when
+    ``rows`` is even) is real, rows ``2k - 1`` and ``2k`` hold frequency ``k``.
+
+    Returns
+    -------
+    partner : ndarray of shape (rows * cols,)
+        Flat index of the other part of each entry's complex value (itself for a real entry).
+    real : ndarray
+        Flat indices of the real entries.
+    frequency : tuple of ndarray of shape (rows, cols)
+        Row and column of the full spectrum that each entry belongs to.
+    """
+    r, c = np.indices((rows, cols))
+    ky, kx = r.copy(), (c + 1) // 2
+    partner_r, partner_c = r.copy(), np.where(c % 2 == 1, c + 1, c - 1)
+    packed = [0, cols - 1] if cols % 2 == 0 else [0]
+    for col in packed:
+        kx[:, col] = 0 if col == 0 else cols // 2
+        partner_c[:, col] = col
+        down = np.arange(rows)
+        ky[:, col] = (down + 1) // 2
+        partner_r[:, col] = np.where(down % 2 == 1, down + 1, down - 1)
+        partner_r[0, col] = 0
+        if rows % 2 == 0:
+            partner_r[rows - 1, col] = rows - 1
+    partner = (partner_r * cols + partner_c).reshape(-1)
+    real = np.flatnonzero(partner == np.arange(rows * cols))
+    return partner, real, (ky, kx)
 
 
 class ProbeMotion:
@@ -223,7 +267,7 @@ def _vertex(before: float, centre: float, after: float, floor: float) -> float:
     curvature = before - 2.0 * centre + after
     if curvature >= 0:
         return 0.0
-    return float(np.clip(0.5 * (before - after) / curvature, -0.5, 0.5))
+    return max(-0.5, min(0.5, 0.5 * (before - after) / curvature))
 
 
 class SpreadDetector:
@@ -333,6 +377,10 @@ class SpreadDetector:
         self.edge_fraction = edge_fraction
         self.register = register
         self._register_factor = max(1, round(register_spacing_mm / work_spacing_mm))
+        # working pixels to the coarse ones matched: their centres sit f/2 - 1/2 working pixels in
+        f, half = self._register_factor, (self._register_factor - 1) / 2.0
+        self._to_coarse = np.array([[1.0 / f, 0.0, -half / f], [0.0, 1.0 / f, -half / f]])
+        self._from_coarse = _inverse(self._to_coarse)
         self._motion_estimator: ProbeMotion | None = None
         self._motion = _IDENTITY.copy()
         self.under_shaft = under_shaft
@@ -505,19 +553,20 @@ class SpreadDetector:
         assert self._motion_estimator is not None
         motion = self._motion_estimator(self._coarse(local))
         if motion is not None:
-            f = self._register_factor
-            # the coarse pixel centres sit f/2 - 1/2 working pixels in from the working ones
-            half = (f - 1) / 2.0
-            to_coarse = np.array([[1.0 / f, 0.0, -half / f], [0.0, 1.0 / f, -half / f]])
-            self._motion = _compose(_inverse(to_coarse), _compose(motion, to_coarse))
+            self._motion = _compose(self._from_coarse, _compose(motion, self._to_coarse))
 
     def _coarse(self, image: NDArray[np.generic]) -> NDArray[np.float32]:
+        """``image`` averaged over blocks of ``f`` by ``f`` working pixels (the last partial row and column
+        of blocks left out), so that coarse pixel ``i`` covers working pixels ``f i`` to ``f i + f - 1``."""
         f = self._register_factor
         x = np.asarray(image, dtype=np.float32)
         if f == 1:
             return x
+        rows, cols = x.shape[0] // f, x.shape[1] // f
+        # whole blocks: OpenCV's area average over an integer factor
         return np.asarray(
-            cv2.resize(x, (x.shape[1] // f, x.shape[0] // f), interpolation=cv2.INTER_AREA), dtype=np.float32
+            cv2.resize(x[: rows * f, : cols * f], (cols, rows), interpolation=cv2.INTER_AREA),
+            dtype=np.float32,
         )
 
     def _registered(self, local: NDArray[np.uint8]) -> NDArray[np.uint8]:

@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from painguide.sono.frames import Frame
+from painguide.sono.needle import _median
 
 __all__ = ["Vessel", "VesselDetector", "fluid_overlap", "path_distance"]
 
@@ -178,7 +179,7 @@ class VesselDetector:
 
     def _bmode(self, coarse: NDArray[np.uint8], t: float, scale: tuple[float, float]) -> list[Vessel]:
         local = np.asarray(cv2.blur(coarse, (3, 3)), dtype=np.uint8)
-        level = float(np.median(local[::2, ::2]))
+        level = _median(local[::2, ::2].ravel().astype(np.float64))
         dark = np.where(local < self.dark_fraction * level, np.uint8(255), np.uint8(0))
         dark = np.asarray(cv2.morphologyEx(dark, cv2.MORPH_OPEN, self._close), dtype=np.uint8)
         dark[-1, :] = 255  # blobs joined to the bottom row are shadows: label them together and drop them
@@ -204,9 +205,7 @@ class VesselDetector:
         out = []
         for tr in self._tracks:
             if tr.cue:
-                xs, zs = tr.outline[:, 0], tr.outline[:, 1]
-                area = 0.5 * abs(float(np.dot(xs, np.roll(zs, 1)) - np.dot(zs, np.roll(xs, 1))))
-                out.append(Vessel(tr.x, tr.z, area, tr.outline, tr.cue))
+                out.append(Vessel(tr.x, tr.z, _polygon_area(tr.outline), tr.outline, tr.cue))
         return out
 
     def _nearest(self, x: float, z: float, area: float) -> _Track | None:
@@ -223,14 +222,28 @@ class VesselDetector:
         areas = np.array([a for _, a in track.areas])
         if areas.size < 6:
             return ""
-        swings = _swings(areas, self.pulsation * float(np.median(areas)))
-        if swings < 3 and _swings(areas, self.squeeze * float(np.median(areas))) < self.squeeze_swings:
+        median = _median(areas)
+        swings = _swings(areas, self.pulsation * median)
+        if swings < 3 and _swings(areas, self.squeeze * median) < self.squeeze_swings:
             return ""
         return (
             "compressible"
             if float(areas.max() - areas.min()) >= self.compressible * float(areas.max())
             else "pulsatile"
         )
+
+
+def _polygon_area(outline: FloatArray) -> float:
+    """Area inside a closed outline of shape (n, 2) (the shoelace formula).
+
+    >>> _polygon_area(np.array([[0.0, 0.0], [2.0, 0.0], [2.0, 3.0], [0.0, 3.0]]))
+    6.0
+    """
+    xs, zs = outline[:, 0], outline[:, 1]
+    # each point with its predecessor (the last point before the first), as np.roll(..., 1) gives them
+    xs_before = np.concatenate((xs[-1:], xs[:-1]))
+    zs_before = np.concatenate((zs[-1:], zs[:-1]))
+    return 0.5 * abs(float(np.dot(xs, zs_before) - np.dot(zs, xs_before)))
 
 
 def _ringed(
