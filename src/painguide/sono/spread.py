@@ -298,6 +298,19 @@ class SpreadDetector:
         A place that was loud in the band before (or came into it after the band's first frame, behind an
         advancing needle) and then stays quiet for this many frames in a row is fluid (0 turns this off;
         see :meth:`_still_quiet`).
+    ahead_mm : float
+        While no shaft is tracked, the tip's path reaches this far on from the last tip along the last
+        shaft seen (a lost needle mostly went on along its own line; 0 keeps it at the last tip).
+    fall_s : float
+        After a signalled injection start, near the tip's path a place is also fluid when its level fell
+        steadily over this time (see :meth:`_slow_fall`; 0 turns this off).
+    fall_drop : float
+        That fall, as a fraction of the median tissue grey level.
+    fall_rise : float
+        The largest rise (grey levels) from one frame to the next that still counts as a steady fall.
+    fall_clear_mm : float
+        The fall is not looked for within this distance of the last tip (its own echo, and a vessel the
+        tip lies in, come and go).
     """
 
     def __init__(
@@ -327,7 +340,7 @@ class SpreadDetector:
         fall_s: float = 0.25,
         fall_drop: float = 0.06,
         fall_rise: float = 1.0,
-        fall_clear_mm: float = 3.5,
+        fall_clear_mm: float = 4.5,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -630,8 +643,10 @@ class SpreadDetector:
         coordinates of the learning (the probe's motion undone); a place counts as fluid when its level
         now lies ``fall_drop`` of the median tissue level below the level ``fall_s`` ago and rose by no
         more than ``fall_rise`` grey levels from any frame to the next in between. Tested only within
-        ``near_tip_mm`` of the tip's path (:meth:`_path_area`, the shaft's band included) and where the
-        floor is not dark (vessels, whose pulsation the floor covers, and shadows)."""
+        ``near_tip_mm`` of the tip's path (:meth:`_path_area`, the shaft's band included), where the
+        floor is not dark (vessels, whose pulsation the floor covers, and shadows), not within 1 mm of the
+        image's edge, not within ``fall_clear_mm`` of the tip and not within 1 mm of the last shaft's line
+        up to its tip."""
         back = _moved(local, _inverse(self._motion)) if self._motion_estimator is not None else local
         if self._levels and self._steady is not None and self._steady.shape == back.shape:
             rose = cv2.subtract(back, self._levels[-1][1]) > self.fall_rise
@@ -657,9 +672,14 @@ class SpreadDetector:
         if self._motion_estimator is not None:
             mask = _moved(mask, self._motion, outside=0)
         window = mask[z0 : z0 + h, x0 : x0 + w] > 127
-        window &= disc & (threshold[z0 : z0 + h, x0 : x0 + w] >= 0.5 * self._tissue_level)
+        # not where the floor is dark, nor within 1 mm of the image's edge (where the probe's motion
+        # moves tissue in and out of view)
+        rows, cols = local.shape
         ws = self.work_spacing_mm
+        edge = round(1.0 / ws)
         zz, xx = np.ogrid[z0 : z0 + h, x0 : x0 + w]
+        window &= disc & (threshold[z0 : z0 + h, x0 : x0 + w] >= 0.5 * self._tissue_level)
+        window &= (zz >= edge) & (zz < rows - edge) & (xx >= edge) & (xx < cols - edge)
         if self.fall_clear_mm > 0:  # the tip's own echo comes and goes as it moves
             cx, cz = tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5
             window &= (xx - cx) ** 2 + (zz - cz) ** 2 > (self.fall_clear_mm / ws) ** 2
@@ -878,6 +898,8 @@ class SpreadDetector:
             to_image[:, 2] += self._motion[:, :2] @ np.array([lx0, lz0], dtype=np.float64)
             mask = np.where(ready, np.uint8(255), np.uint8(0))
             moved = cv2.warpAffine(mask, to_image, (cols, rows), flags=cv2.INTER_LINEAR)
+            edge = round(1.0 / self.work_spacing_mm)  # not at the image's edge, which the motion moves
+            moved[:edge], moved[rows - edge :], moved[:, :edge], moved[:, cols - edge :] = 0, 0, 0, 0
             core |= np.where(moved > 127, np.uint8(255), np.uint8(0))
 
     def _measure(self, fresh: NDArray[np.uint8], tip_mm: tuple[float, float] | None) -> SpreadObservation:
