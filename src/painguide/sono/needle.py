@@ -928,8 +928,9 @@ RIDGE_SURE = 0.8
 """... or for :data:`RIDGE_SHORT_MM` when its mean excess over the flanks is this fraction of the shaft's."""
 RIDGE_GAP_MM = 0.3
 """Largest gap bridged within the ridge that goes on."""
-RIDGE_MIN_MM = 2.0
-"""The ridge must go on at least this far beyond the half-contrast end to move the tip."""
+RIDGE_MIN_MM = 1.5
+"""The ridge must go on at least this far beyond the half-contrast end to move the tip (the last stretch of a
+deep needle beyond a bright layer it crossed may be no longer than 2 mm)."""
 RIDGE_REACH_MM = 15.0
 """Farthest the ridge is followed beyond the half-contrast end."""
 
