@@ -76,6 +76,10 @@ class ShaftCandidate:
         Found only by the weak rule (:meth:`NeedleDetector.weak`): below the contrast a new track needs.
     side : bool
         Found only from a line of the side vote (it had to meet :meth:`NeedleDetector._side_shaft` too).
+    short : bool
+        Returned only as a needle that has just entered (shorter than the detector's ``min_length_mm``,
+        or than its ``side_length_mm`` when found only from a side line; see ``entry_length_mm``): a track
+        is confirmed with it only once the shaft grows.
     """
 
     start_x_mm: float
@@ -89,6 +93,7 @@ class ShaftCandidate:
     distal_angle_deg: float = float("nan")
     weak: bool = False
     side: bool = False
+    short: bool = False
 
     @property
     def length_mm(self) -> float:
@@ -232,6 +237,12 @@ class NeedleDetector:
     side_length_mm, side_residual_mm : float
         A shaft found only from a side line must also be at least ``side_min_deg`` steep, this long, this
         straight and reach ``min_contrast`` (the steep and faint rules do not apply).
+    entry_length_mm, entry_edge_mm, entry_contrast : float
+        A shaft shorter than ``min_length_mm`` (or, from a side line, than ``side_length_mm``) but at least
+        ``entry_length_mm`` long is still returned when it begins within ``entry_edge_mm`` of the side it
+        enters from, reaches ``entry_contrast`` and meets every other rule of a new track: a needle that has
+        just entered. Such a shaft is reported only once it has grown along its line
+        (:attr:`NeedleTracker.growth_mm`).
     """
 
     def __init__(
@@ -271,6 +282,9 @@ class NeedleDetector:
         side_min_deg: float = 25.0,
         side_length_mm: float = 4.5,
         side_residual_mm: float = 0.2,
+        entry_length_mm: float = 2.5,
+        entry_edge_mm: float = 1.5,
+        entry_contrast: float = 3.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -306,6 +320,9 @@ class NeedleDetector:
         self.side_min_deg = side_min_deg
         self.side_length_mm = side_length_mm
         self.side_residual_mm = side_residual_mm
+        self.entry_length_mm = entry_length_mm
+        self.entry_edge_mm = entry_edge_mm
+        self.entry_contrast = entry_contrast
 
     def new_track_contrast(self, c: ShaftCandidate) -> float:
         """Contrast a shaft needs to start a new track, from its angle, length and straightness."""
@@ -322,6 +339,16 @@ class NeedleDetector:
         ):
             needed = min(needed, self.faint_contrast)
         return needed
+
+    def entering(self, c: ShaftCandidate, frame: Frame) -> bool:
+        """Whether a shaft at least ``entry_length_mm`` long and of ``entry_contrast`` begins within
+        ``entry_edge_mm`` of the side it enters from (a needle that has just entered)."""
+        side = c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
+        return (
+            c.length_mm >= self.entry_length_mm
+            and c.contrast >= self.entry_contrast
+            and side <= self.entry_edge_mm
+        )
 
     def weak(self, c: ShaftCandidate) -> bool:
         """Whether a shaft below its new-track contrast still meets the weak rule (see ``weak_deg``)."""
@@ -392,7 +419,7 @@ class NeedleDetector:
                 continue  # a failed refinement does not use up a candidate
             if not any(_same_shaft(candidate, other) for other in refined):
                 refined.append(candidate)  # a repeated one is kept but does not use one up either
-            if k >= len(lines) and not self._side_shaft(candidate):
+            if k >= len(lines) and not self._side_shaft(candidate, frame):
                 continue
             if self._plausible(candidate, frame, self.min_contrast, weak=weak):
                 out.append(self._flagged(candidate, weak=weak, side=k >= len(lines)))
@@ -435,23 +462,25 @@ class NeedleDetector:
             np.array([pending.start_x_mm, pending.start_z_mm]), _oriented(math.cos(theta), math.sin(theta))
         )
         candidate = self._refine(frame, line, (0.0, pending.length_mm))
-        if candidate is None or (pending.side and not self._side_shaft(candidate)):
+        if candidate is None or (pending.side and not self._side_shaft(candidate, frame)):
             return None
         if not self._plausible(candidate, frame, self.min_contrast, weak=weak):
             return None
         return self._flagged(candidate, weak=weak, side=pending.side)
 
     def _flagged(self, candidate: ShaftCandidate, *, weak: bool, side: bool) -> ShaftCandidate:
-        """``candidate`` marked ``weak`` (asked for and met only by the weak rule) and ``side`` (found only
-        from a side line)."""
+        """``candidate`` marked ``weak`` (asked for and met only by the weak rule), ``side`` (found only
+        from a side line) and ``short`` (returned only as just entered: see ``entry_length_mm``)."""
         flags = {"weak": weak and self.weak(candidate), "side": side}
+        flags["short"] = candidate.length_mm < (self.side_length_mm if side else self.min_length_mm)
         return replace(candidate, **flags) if any(flags.values()) else candidate
 
-    def _side_shaft(self, c: ShaftCandidate) -> bool:
-        """Whether a shaft refined from a line of the side vote is long, straight and bright enough."""
+    def _side_shaft(self, c: ShaftCandidate, frame: Frame) -> bool:
+        """Whether a shaft refined from a line of the side vote is long, straight and bright enough (a
+        shorter one when it begins at the side it enters from: see ``entry_length_mm``)."""
         return (
             abs(c.angle_deg) >= self.side_min_deg
-            and c.length_mm >= self.side_length_mm
+            and (c.length_mm >= self.side_length_mm or self.entering(c, frame))
             and c.residual_mm <= self.side_residual_mm
             and c.contrast >= max(self.min_contrast, self.new_track_contrast(c))
         )
@@ -555,9 +584,11 @@ class NeedleDetector:
         entered: bool = False,
     ) -> bool:
         lo, hi = self.angle_range_deg
-        if c.length_mm < self.min_length_mm or not lo <= abs(c.angle_deg) <= hi:
-            return False
         strict = min_contrast >= self.min_contrast
+        if not lo <= abs(c.angle_deg) <= hi:
+            return False
+        if c.length_mm < self.min_length_mm and not (strict and not entered and self.entering(c, frame)):
+            return False
         if strict:
             min_contrast = self.weak_contrast if weak and self.weak(c) else self.new_track_contrast(c)
         limit = self.max_residual_mm * (self.new_track_residual if strict else 1.0)
@@ -1326,6 +1357,13 @@ class NeedleTracker:
         another fit of the same shaft in the frame before (both ends within 1 mm of the chosen one):
         the coarse lines of a short shaft refine to fits a few degrees apart, and the one ranked first
         (highest contrast) need not be the one the next frame agrees with.
+    growth_mm : tuple of float
+        While a track is not yet confirmed, a detection also continues it when the shaft has grown along
+        its line: its start within ``ends_mm`` of the start before, its tip this far (least, most) beyond
+        the tip before and within 0.5 mm of the line before, its angle within ``angle_tolerance_deg``. A
+        growing shaft needs no extra confirming detection while shorter than ``short_mm``, and a shaft the
+        detector returned only as just entered (:attr:`ShaftCandidate.short`) is confirmed only so: tissue
+        does not grow from the side of the image along a straight line, an entering needle does.
     """
 
     def __init__(
@@ -1347,6 +1385,7 @@ class NeedleTracker:
         ends_below_mm: float = 10.0,
         search_pending: bool = True,
         alternatives: bool = True,
+        growth_mm: tuple[float, float] = (0.3, 3.0),
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -1365,6 +1404,7 @@ class NeedleTracker:
         self.ends_below_mm = ends_below_mm
         self.search_pending = search_pending
         self.alternatives = alternatives
+        self.growth_mm = growth_mm
         self._fits: list[ShaftCandidate] = []  # the other fits of the unconfirmed track's shaft
         self._lost: ShaftCandidate | None = None
         self._lost_age = 0
@@ -1436,6 +1476,7 @@ class NeedleTracker:
         ):
             self._last, self._confirmed = self._lost, True  # the lost track, found by the full search
         consistent = self._continues(chosen)
+        growing = consistent and self._grown(chosen)
         if not consistent and self._last is not None:
             self._confirmed, self._reported = False, 0  # another line: it must be confirmed as a new track
         self._streak = self._streak + 1 if consistent or self._last is None else 1
@@ -1448,9 +1489,7 @@ class NeedleTracker:
         self._fits = (
             [c for c in found if c is not chosen and _same_shaft(c, chosen)] if self.alternatives else []
         )
-        needed = self.confirm_frames + (chosen.length_mm < self.short_mm)
-        if chosen.contrast >= self.strong_contrast and chosen.residual_mm <= self.strong_residual_mm:
-            needed = 1
+        needed = self._needed(chosen, growing)
         if not self._confirmed and chosen.weak:
             needed = max(needed, self.weak_frames)
         self._confirmed = self._confirmed or self._streak >= needed
@@ -1470,6 +1509,36 @@ class NeedleTracker:
             chosen.start_x_mm,
             chosen.start_z_mm,
         )
+
+    def _needed(self, chosen: ShaftCandidate, growing: bool) -> float:
+        """Consecutive consistent detections that confirm a new track with ``chosen``: one when its shaft is
+        strong (``strong_contrast``), else ``confirm_frames``, one more while its shaft is shorter than
+        ``short_mm`` and has not grown; none suffice for a just-entered shaft that has not grown since the
+        frame before (:attr:`ShaftCandidate.short`)."""
+        if chosen.short:
+            return self.confirm_frames if growing else math.inf
+        if chosen.contrast >= self.strong_contrast and chosen.residual_mm <= self.strong_residual_mm:
+            return 1
+        return self.confirm_frames + (chosen.length_mm < self.short_mm and not growing)
+
+    def _grown(self, new: ShaftCandidate) -> bool:
+        """Whether ``new`` is the unconfirmed track's shaft (or another fit of it) grown along its line."""
+        if self._confirmed or self._last is None:
+            return False
+        return any(self._grows(new, old) for old in [self._last, *self._fits])
+
+    def _grows(self, new: ShaftCandidate, old: ShaftCandidate) -> bool:
+        """Whether ``new`` is ``old`` grown along its line (see ``growth_mm``)."""
+        if abs(new.angle_deg - old.angle_deg) > self.angle_tolerance_deg:
+            return False
+        if math.hypot(new.start_x_mm - old.start_x_mm, new.start_z_mm - old.start_z_mm) > self.ends_mm:
+            return False
+        theta = math.radians(old.angle_deg)
+        direction = _oriented(math.cos(theta), math.sin(theta))
+        step = np.array([new.tip_x_mm - old.tip_x_mm, new.tip_z_mm - old.tip_z_mm])
+        along = float(np.dot(step, direction))
+        across = abs(float(step[0] * direction[1] - step[1] * direction[0]))
+        return self.growth_mm[0] <= along <= self.growth_mm[1] and across <= 0.5
 
     def _report(self, frame: Frame, chosen: ShaftCandidate, consistent: bool) -> ShaftCandidate:
         """The shaft as reported: its tip carried on where its ridge goes on (:func:`_ridge_tip`).
@@ -1524,7 +1593,7 @@ class NeedleTracker:
             if not self._confirmed and max(new.length_mm, old.length_mm) < self.ends_below_mm:
                 start = math.hypot(new.start_x_mm - old.start_x_mm, new.start_z_mm - old.start_z_mm)
                 tip = math.hypot(new.tip_x_mm - old.tip_x_mm, new.tip_z_mm - old.tip_z_mm)
-                if max(start, tip) <= self.ends_mm:
+                if max(start, tip) <= self.ends_mm or self._grows(new, old):
                     return True
         if abs(new.angle_deg - old.angle_deg) > tolerance:
             return False

@@ -81,7 +81,8 @@ def test_side_shaft_pending_must_still_meet_the_side_rules() -> None:
     """A pending shaft found only from a side line is refined again only under the side vote's rules."""
     first = [c for c in _detector()(_frame(4, layers=False)) if _on_needle(c)]
     assert first
-    short = NeedleDetector(side_lines=0, side_length_mm=20.0)  # no 6 mm shaft meets this side rule
+    # no 6 mm shaft meets this side rule (nor, without the entry rule, as a shaft that has just entered)
+    short = NeedleDetector(side_lines=0, side_length_mm=20.0, entry_length_mm=math.inf)
     outvoted = _frame(70)
     assert any(_on_needle(c) for c in short(outvoted, pending=first[0]))
     assert not any(_on_needle(c) for c in short(outvoted, pending=replace(first[0], side=True)))
