@@ -342,19 +342,6 @@ class SpreadDetector:
         A place that was loud in the band before (or came into it after the band's first frame, behind an
         advancing needle) and then stays quiet for this many frames in a row is fluid (0 turns this off;
         see :meth:`_still_quiet`).
-    ahead_mm : float
-        While no shaft is tracked, the tip's path reaches this far on from the last tip along the last
-        shaft seen (a lost needle mostly went on along its own line; 0 keeps it at the last tip).
-    fall_s : float
-        After a signalled injection start, near the tip's path a place is also fluid when its level fell
-        steadily over this time (see :meth:`_slow_fall`; 0 turns this off).
-    fall_drop : float
-        That fall, as a fraction of the median tissue grey level.
-    fall_rise : float
-        The largest rise (grey levels) from one frame to the next that still counts as a steady fall.
-    fall_clear_mm : float
-        The fall is not looked for within this distance of the last tip (its own echo, and a vessel the
-        tip lies in, come and go).
     """
 
     def __init__(
@@ -380,11 +367,6 @@ class SpreadDetector:
         quiet_ratio: float = 0.2,
         loud_ratio: float = 0.5,
         quiet_frames: int = 3,
-        ahead_mm: float = 15.0,
-        fall_s: float = 0.25,
-        fall_drop: float = 0.06,
-        fall_rise: float = 1.0,
-        fall_clear_mm: float = 4.5,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -416,15 +398,6 @@ class SpreadDetector:
         self._heard: NDArray[np.uint8] | None = None  # 0 never in the band, 1 in it, 2 loud or new there
         self._source: tuple[float, float] | None = None
         self._shaft: tuple[float, float, float, float] | None = None
-        self.ahead_mm = ahead_mm
-        self._lost = False  # no shaft in this frame: the near-tip area reaches ahead of the last tip
-        self._seen: tuple[float, float, float, float] | None = None  # the last shaft, learning included
-        self.fall_s = fall_s
-        self.fall_drop = fall_drop
-        self.fall_rise = fall_rise
-        self.fall_clear_mm = fall_clear_mm
-        self._levels: list[tuple[float, NDArray[np.uint8]]] = []  # recent levels, learning coordinates
-        self._steady: NDArray[np.uint8] | None = None  # frames in a row each place did not rise
         self._tissue_level = 0.0
         self._floor: NDArray[np.uint8] | None = None
         self._sum: NDArray[np.float32] | None = None
@@ -508,9 +481,6 @@ class SpreadDetector:
         local = np.asarray(cv2.blur(work, self._box), dtype=np.uint8)
         if self._first_time is None:
             self._first_time = frame.time_s
-        if shaft_mm is not None:
-            self._seen = shaft_mm
-        self._lost = shaft_mm is None
         if not self._frozen:
             self._learn(local)
             if injecting:
@@ -530,8 +500,6 @@ class SpreadDetector:
         if shaft_mm is not None:
             self._shaft = shaft_mm
         near = self._near_tip(core, local, tip_mm) if injecting and tip_mm is not None else None
-        if self.fall_s > 0 and injecting:
-            self._slow_fall(core, local, threshold, tip_mm, frame.time_s)
         if shaft_mm is not None and self.under_shaft:
             under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
             if under is not None:
@@ -616,25 +584,37 @@ class SpreadDetector:
         self, core: NDArray[np.uint8], local: NDArray[np.uint8], tip_mm: tuple[float, float]
     ) -> tuple[NDArray[np.bool_], NDArray[np.uint8], tuple[int, int]] | None:
         """Add to ``core`` the places within ``near_tip_mm`` of the tip's path since the injection start
-        (:meth:`_path_area`: from the tip seen at the start, carried with the probe, to the last tip seen,
-        or on ahead of it while the needle is not seen) whose level fell by
+        (from the tip seen at the start, carried with the probe, to the last tip seen) whose level fell by
         ``near_drop`` below the floor as learned (moved with the probe), except in the band along and below
         the last shaft seen (from 1 mm above it to ``band_mm`` below it, up to the tip): a shaft that came or
         moved on after the learning changes the level there, which the band comparison handles. Returns the
         area, the outline map over its bounding box and that box's top left corner (row, column), or
         ``None`` when the area is empty."""
-        area = self._path_area(tip_mm, local.shape) if self._near is not None else None
-        if area is None or self._near is None:
+        if self._near is None or self.near_tip_mm <= 0 or not math.isfinite(tip_mm[0] + tip_mm[1]):
             return None
-        disc, (z0, x0) = area
-        z1, x1 = z0 + disc.shape[0], x0 + disc.shape[1]
         ws = self.work_spacing_mm
+        radius = self.near_tip_mm / ws
+        cx, cz = tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5
+        source = self._source_tip() if self.tip_path else None
+        ax, az = source if source is not None and self._on_shaft(*source) else (cx, cz)
+        rows, cols = local.shape
+        x0, x1 = max(0, int(min(cx, ax) - radius)), min(cols, int(max(cx, ax) + radius) + 2)
+        z0, z1 = max(0, int(min(cz, az) - radius)), min(rows, int(max(cz, az) + radius) + 2)
+        if x1 <= x0 or z1 <= z0:
+            return None
         move = self._motion.copy()  # the probe's motion, with the box's corner as origin
         move[:, 2] -= (x0, z0)
         maps = cv2.warpAffine(
             self._near, move, (x1 - x0, z1 - z0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
         )
         zz, xx = np.ogrid[z0:z1, x0:x1]
+        span = math.hypot(cx - ax, cz - az)
+        if span > 0.5:  # the distance to the segment from the start's tip to the last tip
+            dx, dz = (cx - ax) / span, (cz - az) / span
+            along = np.clip((xx - ax) * dx + (zz - az) * dz, 0.0, span)
+            disc = (xx - ax - along * dx) ** 2 + (zz - az - along * dz) ** 2 <= radius * radius
+        else:
+            disc = (xx - cx) ** 2 + (zz - cz) ** 2 <= radius * radius
         axis = self._shaft_axis()
         if axis is not None:  # not the shaft's band, where the needle passed after the learning
             tx, tz, ux, uz = axis
@@ -644,122 +624,6 @@ class SpreadDetector:
             disc &= ~((along_shaft <= 0) & (depth >= -1.0 / ws) & (depth <= self.band_mm / ws))
         core[z0:z1, x0:x1][disc & (local[z0:z1, x0:x1] < maps[..., 0])] = 255
         return disc, np.asarray(maps[..., 1], dtype=np.uint8), (z0, x0)
-
-    def _path_area(
-        self, tip_mm: tuple[float, float], shape: tuple[int, ...]
-    ) -> tuple[NDArray[np.bool_], tuple[int, int]] | None:
-        """The places within ``near_tip_mm`` of the tip's path since the injection start (from the tip seen
-        at the start, carried with the probe, to the last tip seen, or to ``ahead_mm`` beyond it along the
-        last shaft when the needle is not seen in this frame), over their bounding box, and that box's top
-        left corner (row, column); ``None`` when empty."""
-        if self.near_tip_mm <= 0 or not math.isfinite(tip_mm[0] + tip_mm[1]):
-            return None
-        ws = self.work_spacing_mm
-        radius = self.near_tip_mm / ws
-        cx, cz = tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5
-        source = self._source_tip() if self.tip_path else None
-        ax, az = source if source is not None and self._on_shaft(*source) else (cx, cz)
-        if self._lost:
-            cx, cz = self._ahead(cx, cz, shape)
-        rows, cols = shape[0], shape[1]
-        x0, x1 = max(0, int(min(cx, ax) - radius)), min(cols, int(max(cx, ax) + radius) + 2)
-        z0, z1 = max(0, int(min(cz, az) - radius)), min(rows, int(max(cz, az) + radius) + 2)
-        if x1 <= x0 or z1 <= z0:
-            return None
-        zz, xx = np.ogrid[z0:z1, x0:x1]
-        span = math.hypot(cx - ax, cz - az)
-        if span > 0.5:  # the distance to the segment from the start's tip to the last tip
-            dx, dz = (cx - ax) / span, (cz - az) / span
-            along = np.clip((xx - ax) * dx + (zz - az) * dz, 0.0, span)
-            disc = (xx - ax - along * dx) ** 2 + (zz - az - along * dz) ** 2 <= radius * radius
-        else:
-            disc = (xx - cx) ** 2 + (zz - cz) ** 2 <= radius * radius
-        return np.asarray(disc, dtype=bool), (z0, x0)
-
-    def _slow_fall(
-        self,
-        core: NDArray[np.uint8],
-        local: NDArray[np.uint8],
-        threshold: NDArray[np.uint8],
-        tip_mm: tuple[float, float] | None,
-        time_s: float,
-    ) -> None:
-        """Add to ``core`` the places near the tip's path whose level fell steadily over ``fall_s``.
-
-        Fluid that seeps out slowly darkens its place a little from frame to frame: no single frame falls
-        far enough below the floor (under a shaft, its echo keeps the level above it), but the level over
-        time falls and does not come back. The levels of the last ``fall_s`` seconds are kept in the
-        coordinates of the learning (the probe's motion undone); a place counts as fluid when its level
-        now lies ``fall_drop`` of the median tissue level below the level ``fall_s`` ago and rose by no
-        more than ``fall_rise`` grey levels from any frame to the next in between. Tested only within
-        ``near_tip_mm`` of the tip's path (:meth:`_path_area`, the shaft's band included), where the
-        floor is not dark (vessels, whose pulsation the floor covers, and shadows), not within 1 mm of the
-        image's edge, not within ``fall_clear_mm`` of the tip and not within 1 mm of the last shaft's line
-        up to its tip."""
-        back = _moved(local, _inverse(self._motion)) if self._motion_estimator is not None else local
-        if self._levels and self._steady is not None and self._steady.shape == back.shape:
-            rose = cv2.subtract(back, self._levels[-1][1]) > self.fall_rise
-            self._steady = np.where(rose, np.uint8(0), np.minimum(self._steady, 250) + np.uint8(1))
-        else:
-            self._levels, self._steady = [], np.zeros(back.shape, np.uint8)
-        self._levels.append((time_s, back))
-        while len(self._levels) > 2 and time_s - self._levels[1][0] >= self.fall_s:
-            self._levels.pop(0)
-        if tip_mm is None or time_s - self._levels[0][0] < self.fall_s - 1e-6:
-            return
-        area = self._path_area(tip_mm, local.shape)
-        if area is None:
-            return
-        disc, (z0, x0) = area
-        h, w = disc.shape
-        # the test runs in the learning's coordinates over the whole frame, then moves onto this frame
-        fell = cv2.subtract(self._levels[0][1], back) >= max(4.0, self.fall_drop * self._tissue_level)
-        fell &= self._steady >= len(self._levels) - 1
-        if not fell.any():
-            return
-        mask = np.where(fell, np.uint8(255), np.uint8(0))
-        if self._motion_estimator is not None:
-            mask = _moved(mask, self._motion, outside=0)
-        window = mask[z0 : z0 + h, x0 : x0 + w] > 127
-        # not where the floor is dark, nor within 1 mm of the image's edge (where the probe's motion
-        # moves tissue in and out of view)
-        rows, cols = local.shape
-        ws = self.work_spacing_mm
-        edge = round(1.0 / ws)
-        zz, xx = np.ogrid[z0 : z0 + h, x0 : x0 + w]
-        window &= disc & (threshold[z0 : z0 + h, x0 : x0 + w] >= 0.5 * self._tissue_level)
-        window &= (zz >= edge) & (zz < rows - edge) & (xx >= edge) & (xx < cols - edge)
-        if self.fall_clear_mm > 0:  # the tip's own echo comes and goes as it moves
-            cx, cz = tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5
-            window &= (xx - cx) ** 2 + (zz - cz) ** 2 > (self.fall_clear_mm / ws) ** 2
-        axis = self._shaft_axis()
-        if axis is not None:  # nor the shaft's own echo, which shifts a little from frame to frame
-            tx, tz, ux, uz = axis
-            window &= ~(
-                (np.abs((xx - tx) * uz - (zz - tz) * ux) <= 1.0 / ws) & ((xx - tx) * ux + (zz - tz) * uz <= 0)
-            )
-        core[z0 : z0 + h, x0 : x0 + w][window] = 255
-
-    def _ahead(self, x: float, z: float, shape: tuple[int, ...]) -> tuple[float, float]:
-        """The point ``ahead_mm`` beyond ``(x, z)`` (working pixels) along the last shaft seen, kept inside an
-        image of ``shape``: where a needle that is no longer seen may have gone on to (a lost needle mostly
-        advanced along its own line). ``(x, z)`` itself without a shaft."""
-        if self._seen is None or self.ahead_mm <= 0:
-            return x, z
-        sx, sz, tx, tz = self._seen
-        length = math.hypot(tx - sx, tz - sz)
-        if not length > 0:
-            return x, z
-        ux, uz = (tx - sx) / length, (tz - sz) / length
-        reach = self.ahead_mm / self.work_spacing_mm
-        rows, cols = shape[0], shape[1]
-        for limit, start, step in ((cols - 1, x, ux), (rows - 1, z, uz)):
-            if step > 1e-9:
-                reach = min(reach, (limit - start) / step)
-            elif step < -1e-9:
-                reach = min(reach, -start / step)
-        reach = max(0.0, reach)
-        return x + reach * ux, z + reach * uz
 
     def _remember_source(self, tip_mm: tuple[float, float] | None) -> None:
         """Keep the first tip seen since the injection start, in the coordinates of the first learning frame
@@ -947,8 +811,6 @@ class SpreadDetector:
             to_image[:, 2] += self._motion[:, :2] @ np.array([lx0, lz0], dtype=np.float64)
             mask = np.where(ready, np.uint8(255), np.uint8(0))
             moved = cv2.warpAffine(mask, to_image, (cols, rows), flags=cv2.INTER_LINEAR)
-            edge = round(1.0 / self.work_spacing_mm)  # not at the image's edge, which the motion moves
-            moved[:edge], moved[rows - edge :], moved[:, :edge], moved[:, cols - edge :] = 0, 0, 0, 0
             core |= np.where(moved > 127, np.uint8(255), np.uint8(0))
 
     def _measure(self, fresh: NDArray[np.uint8], tip_mm: tuple[float, float] | None) -> SpreadObservation:
