@@ -40,7 +40,7 @@ def test_sign_in_catalogue_and_advisor(page: Any, sign_in: Any) -> None:
 def test_bad_number_shows_field_error(page: Any, sign_in: Any) -> None:
     sign_in(page, "trainee")
     page.goto("/advise?procedure=knee-ia&bmi=heavy")
-    assert "bmi: 'heavy' is not a number" in page.locator(".error").inner_text()
+    assert "BMI (kg/m²): 'heavy' is not a number" in page.locator(".error").inner_text()  # its form label
 
 
 def test_trainee_cannot_open_audit(page: Any, sign_in: Any) -> None:

@@ -143,7 +143,7 @@ class DoseSkinRow(Base):
     method: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     dose_map: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # why it is not estimable: [{"text": English template, "params": values}], which a page translates
-    reasons: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    reasons: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
     # waiting for the estimate (pyskindose runs after the import): the report file it needs, cleared when done
     pending: Mapped[bool] = mapped_column(

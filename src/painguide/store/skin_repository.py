@@ -140,7 +140,7 @@ def _reasons_json(skin: SkinDose) -> list[dict[str, object]] | None:
     return [reason.record() for reason in skin.reasons] or None
 
 
-def _reasons(stored: list[dict[str, Any]] | None) -> tuple[SkinReason, ...]:
+def _reasons(stored: list[dict[str, object]] | None) -> tuple[SkinReason, ...]:
     """The stored reasons; a malformed entry is left out (the English note still says it)."""
     reasons = []
     for entry in stored or ():
