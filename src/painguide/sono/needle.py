@@ -80,6 +80,9 @@ class ShaftCandidate:
         Returned only as a needle that has just entered (shorter than the detector's ``min_length_mm``,
         or than its ``side_length_mm`` when found only from a side line; see ``entry_length_mm``): a track
         is confirmed with it only once the shaft grows.
+    end_back_mm : float
+        How far behind the tip the wider end fit of the report (:data:`END_WIDE_SHIFTS_MM`) puts the end
+        (mm, 0 when not fitted): used only for the reported tip, never for detection or tracking.
     """
 
     start_x_mm: float
@@ -94,6 +97,7 @@ class ShaftCandidate:
     weak: bool = False
     side: bool = False
     short: bool = False
+    end_back_mm: float = 0.0
 
     @property
     def length_mm(self) -> float:
@@ -920,9 +924,13 @@ def _locate_ends(
     s_tip = s[last]
     if last + 1 < s.size and shaft[last] > shaft[last + 1]:
         s_tip += step * (shaft[last] - threshold) / (shaft[last] - shaft[last + 1])
+    back = 0.0
     if end_fit:
-        fitted = _fit_end(s, values[:3].max(axis=0), s_tip, shaft_level - bg_level)
+        profile = values[:3].max(axis=0)
+        fitted = _fit_end(s, profile, s_tip, shaft_level - bg_level)
+        wide = _fit_end(s, profile, s_tip, shaft_level - bg_level, models=_END_WIDE_MODELS)
         s_tip = s_tip if fitted is None else fitted
+        back = 0.0 if wide is None else max(0.0, s_tip - wide)
     beyond = (s > s_tip + 0.5) & (s <= s_tip + 4.5)
     continuation = 1.0
     if beyond.sum() >= 10:
@@ -939,6 +947,7 @@ def _locate_ends(
         contrast,
         residual,
         continuation,
+        end_back_mm=back,
     )
 
 
@@ -1072,7 +1081,8 @@ def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) ->
 
     The line runs through the tip at the angle there (the distal angle of a bent needle); a shaft flatter
     than :data:`RIDGE_MIN_ANGLE_DEG` is not carried on. The shaft before the tip gives the reference
-    excess; the new end is refined by :func:`_fit_end`.
+    excess; the new end is refined by :func:`_fit_end` with the wider models of the report
+    (:data:`END_WIDE_SHIFTS_MM`, :data:`END_WIDE_SIGMAS_MM`).
     """
     placed = _tip_line(frame, candidate)
     if placed is None:
@@ -1090,7 +1100,7 @@ def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) ->
     if found is None:
         return None
     s_end, step_size = found
-    fitted = _fit_end(s, cross[2:5].max(axis=0), s_end, step_size)
+    fitted = _fit_end(s, cross[2:5].max(axis=0), s_end, step_size, models=_END_WIDE_MODELS)
     s_end = s_end if fitted is None else fitted
     end = line.point + s_end * line.direction
     return float(end[0]), float(end[1])
@@ -1219,17 +1229,21 @@ END_SHIFTS_MM = np.arange(-0.6, 0.01, 0.05)
 """End positions tried by the fit, from the half-contrast crossing (mm): the fit only moves the tip back."""
 END_SIGMAS_MM = (0.15, 0.3, 0.45)
 """Blur widths tried by the end fit (mm): the point-spread function along the shaft."""
+END_WIDE_SHIFTS_MM = np.arange(-1.2, 0.01, 0.05)
+"""End positions tried by the wider end fit of the reported tip only (mm; detection keeps the narrow one)."""
+END_WIDE_SIGMAS_MM = (0.15, 0.3, 0.45, 0.6, 0.8)
+"""Blur widths tried by the wider end fit of the reported tip only (mm): a tip smeared by the beam."""
+
+_EndModels = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
 
 
-def _end_models() -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+def _end_models(shifts: FloatArray = END_SHIFTS_MM, sigmas: tuple[float, ...] = END_SIGMAS_MM) -> _EndModels:
     """Least-squares operators of the end models, one per (blur width, end position), computed once.
 
     Returns the pseudo-inverse and the transposed basis of the model ``edge + bump + offset`` (shape
     (widths, ends, 3, samples)) and of ``edge + offset`` (shape (widths, ends, 2, samples)).
     """
-    x = (END_OFFSETS_MM[None, None, :] - END_SHIFTS_MM[None, :, None]) / np.asarray(END_SIGMAS_MM)[
-        :, None, None
-    ]
+    x = (END_OFFSETS_MM[None, None, :] - shifts[None, :, None]) / np.asarray(sigmas)[:, None, None]
     edge = 0.5 * _erfc(x / math.sqrt(2.0))
     bump = np.exp(-0.5 * x * x)
     ones = np.ones_like(edge)
@@ -1247,9 +1261,12 @@ def _end_models() -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
 
 
 _END_MODELS = _end_models()
+_END_WIDE_MODELS = _end_models(END_WIDE_SHIFTS_MM, END_WIDE_SIGMAS_MM)
 
 
-def _fit_end(s: FloatArray, profile: FloatArray, s_half: float, step_min: float) -> float | None:
+def _fit_end(
+    s: FloatArray, profile: FloatArray, s_half: float, step_min: float, *, models: _EndModels | None = None
+) -> float | None:
     """Sub-pixel shaft end: a blurred edge plus a blurred bevel echo fitted to the profile near its end.
 
     The profile along the shaft (resampled at :data:`END_OFFSETS_MM` from the half-contrast crossing
@@ -1259,12 +1276,14 @@ def _fit_end(s: FloatArray, profile: FloatArray, s_half: float, step_min: float)
     ``t`` is returned. The bright bevel echo, blurred by the beam, moves the half-contrast crossing beyond
     the tip (by about 0.3 mm on the development scenes); the fit puts the end at the centre of the edge
     and the bevel. ``None`` when the profile does not cover the window or no fit has a step down of at
-    least half ``step_min``.
+    least half ``step_min``. ``models`` (from :func:`_end_models`) replaces the end positions and blur
+    widths tried; the reported tip uses the wider :data:`END_WIDE_SHIFTS_MM` and :data:`END_WIDE_SIGMAS_MM`.
     """
     if step_min <= 0.0 or s_half + END_OFFSETS_MM[0] < s[0] or s_half + END_OFFSETS_MM[-1] > s[-1]:
         return None
     v = np.interp(s_half + END_OFFSETS_MM, s, profile)
-    pinv_full, full, pinv_plain, plain = _END_MODELS
+    pinv_full, full, pinv_plain, plain = _END_MODELS if models is None else models
+    shifts = END_SHIFTS_MM if models is None else END_WIDE_SHIFTS_MM
     vv = float(v @ v)
     coef = pinv_full @ v  # (widths, ends, 3)
     sse_full = vv - np.sum(coef * (full @ v), axis=-1)
@@ -1275,7 +1294,7 @@ def _fit_end(s: FloatArray, profile: FloatArray, s_half: float, step_min: float)
     sse = np.minimum(np.where(fine_full, sse_full, np.inf), np.where(fine_plain, sse_plain, np.inf))
     if not np.isfinite(sse).any():
         return None
-    return float(s_half + END_SHIFTS_MM[np.unravel_index(int(np.argmin(sse)), sse.shape)[1]])
+    return float(s_half + shifts[np.unravel_index(int(np.argmin(sse)), sse.shape)[1]])
 
 
 def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds: int = 3) -> ShaftCandidate:
@@ -1309,6 +1328,20 @@ def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds
     if not bent:
         return candidate
     return replace(candidate, tip_x_mm=float(tip[0]), tip_z_mm=float(tip[1]), distal_angle_deg=float(angle))
+
+
+def _end_back(frame: Frame, candidate: ShaftCandidate) -> ShaftCandidate:
+    """``candidate`` with its tip moved back along the shaft by its ``end_back_mm`` (the wider end fit).
+
+    Only the reported tip moves: a tip smeared by the beam beyond a stopped needle (up to about 1 mm at
+    depth) is put back where the wider fit finds the end; the tip stays if it would leave the image.
+    """
+    theta = math.radians(candidate.tip_angle_deg)
+    direction = _oriented(math.cos(theta), math.sin(theta))
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm]) - candidate.end_back_mm * direction
+    if not _in_image(frame, (float(tip[0]), float(tip[1]))):
+        return candidate
+    return replace(candidate, tip_x_mm=float(tip[0]), tip_z_mm=float(tip[1]))
 
 
 class NeedleTracker:
@@ -1556,6 +1589,8 @@ class NeedleTracker:
             if tip is None or not _in_image(frame, tip):
                 break
             shown = replace(shown, tip_x_mm=tip[0], tip_z_mm=tip[1])
+        if shown is chosen and chosen.end_back_mm > 0.0:
+            shown = _end_back(frame, chosen)
         before = self._shown_tip if consistent else None
         moved = None
         if before is not None:
