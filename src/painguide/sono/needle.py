@@ -1234,14 +1234,15 @@ END_WIDE_SHIFTS_MM = np.arange(-1.2, 0.01, 0.05)
 END_WIDE_SIGMAS_MM = (0.15, 0.3, 0.45, 0.6, 0.8)
 """Blur widths tried by the wider end fit of the reported tip only (mm): a tip smeared by the beam."""
 
-_EndModels = tuple[FloatArray, FloatArray, FloatArray, FloatArray]
+_EndModels = tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]
 
 
 def _end_models(shifts: FloatArray = END_SHIFTS_MM, sigmas: tuple[float, ...] = END_SIGMAS_MM) -> _EndModels:
     """Least-squares operators of the end models, one per (blur width, end position), computed once.
 
     Returns the pseudo-inverse and the transposed basis of the model ``edge + bump + offset`` (shape
-    (widths, ends, 3, samples)) and of ``edge + offset`` (shape (widths, ends, 2, samples)).
+    (widths, ends, 3, samples)) and of ``edge + offset`` (shape (widths, ends, 2, samples)), and the end
+    positions they were made for.
     """
     x = (END_OFFSETS_MM[None, None, :] - shifts[None, :, None]) / np.asarray(sigmas)[:, None, None]
     edge = 0.5 * _erfc(x / math.sqrt(2.0))
@@ -1257,6 +1258,7 @@ def _end_models(shifts: FloatArray = END_SHIFTS_MM, sigmas: tuple[float, ...] = 
         np.asarray(full, as_float),
         np.asarray(pinv_plain, as_float),
         np.asarray(plain, as_float),
+        np.asarray(shifts, as_float),
     )
 
 
@@ -1282,8 +1284,7 @@ def _fit_end(
     if step_min <= 0.0 or s_half + END_OFFSETS_MM[0] < s[0] or s_half + END_OFFSETS_MM[-1] > s[-1]:
         return None
     v = np.interp(s_half + END_OFFSETS_MM, s, profile)
-    pinv_full, full, pinv_plain, plain = _END_MODELS if models is None else models
-    shifts = END_SHIFTS_MM if models is None else END_WIDE_SHIFTS_MM
+    pinv_full, full, pinv_plain, plain, shifts = _END_MODELS if models is None else models
     vv = float(v @ v)
     coef = pinv_full @ v  # (widths, ends, 3)
     sse_full = vv - np.sum(coef * (full @ v), axis=-1)
