@@ -21,7 +21,7 @@ Positions are in millimetres from the top-left pixel centre of the image region 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -80,9 +80,9 @@ class ShaftCandidate:
         Returned only as a needle that has just entered (shorter than the detector's ``min_length_mm``,
         or than its ``side_length_mm`` when found only from a side line; see ``entry_length_mm``): a track
         is confirmed with it only once the shaft grows.
-    end_back_mm : float
-        How far behind the tip the wider end fit of the report (:data:`END_WIDE_SHIFTS_MM`) puts the end
-        (mm, 0 when not fitted): used only for the reported tip, never for detection or tracking.
+    end_samples : EndSamples or None
+        The profile samples at the shaft's end kept for the wider end fit of the reported tip
+        (:attr:`end_back_mm`), ``None`` when the end was not fitted.
     """
 
     start_x_mm: float
@@ -97,7 +97,14 @@ class ShaftCandidate:
     weak: bool = False
     side: bool = False
     short: bool = False
-    end_back_mm: float = 0.0
+    end_samples: EndSamples | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def end_back_mm(self) -> float:
+        """How far behind the tip the wider end fit (:data:`END_WIDE_SHIFTS_MM`) puts the end (mm, 0 when
+        not fitted): used only for the reported tip, never for detection or tracking, so it is fitted
+        only when asked for (once per reported frame, not for every candidate)."""
+        return 0.0 if self.end_samples is None else self.end_samples.wide_back_mm()
 
     @property
     def length_mm(self) -> float:
@@ -475,9 +482,13 @@ class NeedleDetector:
     def _flagged(self, candidate: ShaftCandidate, *, weak: bool, side: bool) -> ShaftCandidate:
         """``candidate`` marked ``weak`` (asked for and met only by the weak rule), ``side`` (found only
         from a side line) and ``short`` (returned only as just entered: see ``entry_length_mm``)."""
-        flags = {"weak": weak and self.weak(candidate), "side": side}
-        flags["short"] = candidate.length_mm < (self.side_length_mm if side else self.min_length_mm)
-        return replace(candidate, **flags) if any(flags.values()) else candidate
+        is_weak = weak and self.weak(candidate)
+        short = candidate.length_mm < (self.side_length_mm if side else self.min_length_mm)
+        return (
+            replace(candidate, weak=is_weak, side=side, short=short)
+            if is_weak or side or short
+            else candidate
+        )
 
     def _side_shaft(self, c: ShaftCandidate, frame: Frame) -> bool:
         """Whether a shaft refined from a line of the side vote is long, straight and bright enough (a
@@ -924,13 +935,13 @@ def _locate_ends(
     s_tip = s[last]
     if last + 1 < s.size and shaft[last] > shaft[last + 1]:
         s_tip += step * (shaft[last] - threshold) / (shaft[last] - shaft[last + 1])
-    back = 0.0
+    samples = None
     if end_fit:
-        profile = values[:3].max(axis=0)
-        fitted = _fit_end(s, profile, s_tip, shaft_level - bg_level)
-        wide = _fit_end(s, profile, s_tip, shaft_level - bg_level, models=_END_WIDE_MODELS)
-        s_tip = s_tip if fitted is None else fitted
-        back = 0.0 if wide is None else max(0.0, s_tip - wide)
+        window = _end_window(s, values[:3].max(axis=0), s_tip)
+        if window is not None:
+            fitted = _fit_window(window, s_tip, shaft_level - bg_level)
+            samples = EndSamples(window, s_tip, s_tip if fitted is None else fitted, shaft_level - bg_level)
+            s_tip = samples.s_end
     beyond = (s > s_tip + 0.5) & (s <= s_tip + 4.5)
     continuation = 1.0
     if beyond.sum() >= 10:
@@ -947,7 +958,7 @@ def _locate_ends(
         contrast,
         residual,
         continuation,
-        end_back_mm=back,
+        end_samples=samples,
     )
 
 
@@ -1281,9 +1292,23 @@ def _fit_end(
     least half ``step_min``. ``models`` (from :func:`_end_models`) replaces the end positions and blur
     widths tried; the reported tip uses the wider :data:`END_WIDE_SHIFTS_MM` and :data:`END_WIDE_SIGMAS_MM`.
     """
-    if step_min <= 0.0 or s_half + END_OFFSETS_MM[0] < s[0] or s_half + END_OFFSETS_MM[-1] > s[-1]:
+    v = _end_window(s, profile, s_half)
+    return None if v is None else _fit_window(v, s_half, step_min, models=models)
+
+
+def _end_window(s: FloatArray, profile: FloatArray, s_half: float) -> FloatArray | None:
+    """The profile resampled at :data:`END_OFFSETS_MM` from ``s_half``; ``None`` when it is not covered."""
+    if s_half + END_OFFSETS_MM[0] < s[0] or s_half + END_OFFSETS_MM[-1] > s[-1]:
         return None
-    v = np.interp(s_half + END_OFFSETS_MM, s, profile)
+    return np.interp(s_half + END_OFFSETS_MM, s, profile)
+
+
+def _fit_window(
+    v: FloatArray, s_half: float, step_min: float, *, models: _EndModels | None = None
+) -> float | None:
+    """The end fit of :func:`_fit_end` on the resampled window ``v`` (from :func:`_end_window`)."""
+    if step_min <= 0.0:
+        return None
     pinv_full, full, pinv_plain, plain, shifts = _END_MODELS if models is None else models
     vv = float(v @ v)
     coef = pinv_full @ v  # (widths, ends, 3)
@@ -1296,6 +1321,31 @@ def _fit_end(
     if not np.isfinite(sse).any():
         return None
     return float(s_half + shifts[np.unravel_index(int(np.argmin(sse)), sse.shape)[1]])
+
+
+@dataclass(frozen=True)
+class EndSamples:
+    """The profile at a shaft's end, kept so that the wider end fit runs only for the reported tip.
+
+    Attributes
+    ----------
+    window : FloatArray
+        The profile along the shaft resampled at :data:`END_OFFSETS_MM` from ``s_half``.
+    s_half, s_end : float
+        The half-contrast crossing and the end the narrow fit chose (mm along the fitted line).
+    step : float
+        The shaft's contrast over the background (grey levels): a fit needs a step down of half of it.
+    """
+
+    window: FloatArray = field(repr=False)
+    s_half: float
+    s_end: float
+    step: float
+
+    def wide_back_mm(self) -> float:
+        """How far before ``s_end`` the wider end fit puts the end (mm; 0 when it finds none before it)."""
+        wide = _fit_window(self.window, self.s_half, self.step, models=_END_WIDE_MODELS)
+        return 0.0 if wide is None else max(0.0, self.s_end - wide)
 
 
 def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds: int = 3) -> ShaftCandidate:
