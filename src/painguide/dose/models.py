@@ -14,13 +14,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from painguide.i18n.marks import N_
+
 __all__ = [
+    "EACH_MISSING",
+    "NOT_ESTIMATED",
+    "SOME_MISSING",
+    "SUMMED",
     "DeviceInfo",
     "DoseReport",
     "DoseTotals",
     "IrradiationEvent",
     "ParseWarning",
     "PatientInfo",
+    "PeakSkinNote",
     "ReportFilter",
     "ReportKind",
     "SkinDose",
@@ -283,3 +290,40 @@ class ReportFilter:
             "until": self.until.isoformat() if self.until else None,
         }  # fmt: skip
         return {key: value for key, value in values.items() if value}
+
+
+NOT_ESTIMATED = N_("not estimated")
+"""The note of a linked report imported without a skin dose estimate."""
+EACH_MISSING = N_("report %(id)s: %(note)s")
+"""One linked report without a peak skin dose, in :data:`SOME_MISSING`."""
+SOME_MISSING = N_("not estimated for every linked report (%(why)s)")
+"""Why a procedure with several linked reports has no peak skin dose."""
+SUMMED = N_(
+    "sum of the peak skin doses of %(count)s reports: an upper bound (their peaks may lie on different skin "
+    "areas)"
+)
+"""The note of a procedure's peak skin dose summed over several reports."""
+
+
+@dataclass(frozen=True, slots=True)
+class PeakSkinNote:
+    """The note on a procedure's peak skin dose, for a page to word in its reader's language.
+
+    ``text`` is ``None`` for one linked report (its own note), else :data:`SOME_MISSING` or :data:`SUMMED`;
+    ``skins`` are the reports it names (report id, estimate) and ``count`` the reports summed. The API and
+    exports carry :attr:`english`.
+    """
+
+    text: str | None
+    skins: tuple[tuple[int, SkinDose], ...] = ()
+    count: int = 0
+
+    @property
+    def english(self) -> str:
+        """The note in English."""
+        if self.text is None:
+            return self.skins[0][1].note if self.skins else NOT_ESTIMATED
+        if self.text == SOME_MISSING:
+            why = "; ".join(EACH_MISSING % {"id": i, "note": skin.note} for i, skin in self.skins)
+            return SOME_MISSING % {"why": why}
+        return str(self.text % {"count": self.count})

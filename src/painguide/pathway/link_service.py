@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TypedDict
 
 from painguide.auth import User, authorize
+from painguide.dose.models import NOT_ESTIMATED, SOME_MISSING, SUMMED, PeakSkinNote, SkinDose
 from painguide.dose.reference import DoseSample, LocalDrl, compare, load_reference_data
 from painguide.errors import NotFoundError, ValidationError
 from painguide.i18n.input_errors import one_of
@@ -488,6 +489,8 @@ class ProcedureLinks:
     dose_reports: list[DoseReportJson]
     comparisons: list[ComparisonJson]
     warnings: list[SonoWarningJson]
+    skin_note: PeakSkinNote | None = None
+    """The note on the summed peak skin dose for a page (the API carries its English text in ``dose``)."""
 
     @property
     def local_drl(self) -> ComparisonJson | None:
@@ -520,10 +523,9 @@ def _sum(values: Sequence[float | None]) -> float | None:
     return round(sum(present), 6) if present else None
 
 
-def _report_dict(report: DoseReportRow, skin: tuple[float | None, str] | None) -> DoseReportJson:
+def _report_dict(report: DoseReportRow, skin: SkinDose) -> DoseReportJson:
     """One linked report under the field names of ``dose inspect --json`` (plus its stored ``id``)."""
     study = report.study_datetime
-    peak, note = skin if skin is not None else (None, "not estimated")
     return {
         "id": report.id,
         "sop_instance_uid": report.sop_instance_uid,
@@ -542,29 +544,23 @@ def _report_dict(report: DoseReportRow, skin: tuple[float | None, str] | None) -
         "fluoro_time_s": report.fluoro_time_s,
         "acquisition_time_s": report.acquisition_time_s,
         "dlp_total_mgy_cm": report.dlp_total_mgy_cm,
-        "peak_skin_dose_mgy": peak,
-        "peak_skin_dose_note": note,
+        "peak_skin_dose_mgy": skin.peak_skin_dose_mgy,
+        "peak_skin_dose_note": skin.note,
         "review": f"/dose/reports/{report.id}",
     }
 
 
-def _peak_total(reports: Sequence[DoseReportJson]) -> tuple[float | None, str]:
+def _peak_total(skins: Sequence[tuple[int, SkinDose]]) -> tuple[float | None, PeakSkinNote]:
     """The procedure's peak skin dose: the one report's, or the sum of all (an upper bound), else why not."""
-    if len(reports) == 1:
-        return reports[0]["peak_skin_dose_mgy"], str(reports[0]["peak_skin_dose_note"])
-    missing = [r for r in reports if r["peak_skin_dose_mgy"] is None]
+    if len(skins) == 1:
+        return skins[0][1].peak_skin_dose_mgy, PeakSkinNote(None, tuple(skins))
+    missing = tuple((i, skin) for i, skin in skins if skin.peak_skin_dose_mgy is None)
     if missing:
-        why = "; ".join(f"report {r['id']}: {r['peak_skin_dose_note']}" for r in missing)
-        return None, f"not estimated for every linked report ({why})"
-    total = _sum([r["peak_skin_dose_mgy"] for r in reports])
-    return total, (
-        f"sum of the peak skin doses of {len(reports)} reports: an upper bound (their peaks may lie on "
-        "different skin areas)"
-    )
+        return None, PeakSkinNote(SOME_MISSING, missing)
+    return _sum([skin.peak_skin_dose_mgy for _, skin in skins]), PeakSkinNote(SUMMED, count=len(skins))
 
 
-def _totals(reports: Sequence[DoseReportRow], each: Sequence[DoseReportJson]) -> DoseTotalsJson:
-    peak, note = _peak_total(each)
+def _totals(reports: Sequence[DoseReportRow], peak: float | None, note: PeakSkinNote) -> DoseTotalsJson:
     return {
         "events": sum(r.event_count or 0 for r in reports),
         "dap_total_gy_cm2": _sum([r.dap_total_gy_cm2 for r in reports]),
@@ -575,23 +571,25 @@ def _totals(reports: Sequence[DoseReportRow], each: Sequence[DoseReportJson]) ->
         "acquisition_time_s": _sum([r.acquisition_time_s for r in reports]),
         "dlp_total_mgy_cm": _sum([r.dlp_total_mgy_cm for r in reports]),
         "peak_skin_dose_mgy": peak,
-        "peak_skin_dose_note": note,
+        "peak_skin_dose_note": note.english,
         "reports": len(reports),
     }
 
 
 def _dose(
     uow: UnitOfWork, row: ProcedureRow
-) -> tuple[DoseTotalsJson | None, list[DoseReportJson], list[ComparisonJson]]:
-    """Summed totals of the linked reports, each report, and the comparisons with reference levels and the
-    local DRL (the median of the site's reports of this procedure type)."""
+) -> tuple[DoseTotalsJson | None, list[DoseReportJson], list[ComparisonJson], PeakSkinNote | None]:
+    """Summed totals of the linked reports, each report, the comparisons with reference levels and the
+    local DRL (the median of the site's reports of this procedure type), and the peak skin dose's note."""
 
     reports = uow.links.dose_values(row.dose_report_ids)
     if not reports:
-        return None, [], []
-    skins = uow.links.skin_values([r.id for r in reports])
-    each = [_report_dict(r, skins.get(r.id)) for r in reports]
-    totals = _totals(reports, each)
+        return None, [], [], None
+    stored = uow.links.skin_values([r.id for r in reports])
+    skins = [(r.id, stored.get(r.id) or SkinDose(None, NOT_ESTIMATED)) for r in reports]
+    each = [_report_dict(r, skin) for r, (_, skin) in zip(reports, skins, strict=True)]
+    peak, note = _peak_total(skins)
+    totals = _totals(reports, peak, note)
     kind = "ct" if all(r.kind == "ct" for r in reports) else reports[0].kind
     sample = DoseSample(
         report_id=reports[0].id, patient_id=row.patient_pseudonym, study_datetime=reports[0].study_datetime,
@@ -621,6 +619,7 @@ def _dose(
             }
             for c in comparisons
         ],
+        note,
     )
 
 
@@ -645,7 +644,7 @@ def _warnings(uow: UnitOfWork, row: ProcedureRow) -> list[SonoWarningJson]:
 
 def procedure_links(uow: UnitOfWork, row: ProcedureRow) -> ProcedureLinks:
     """The procedure with its linked dose and ultrasound warnings (no authorisation, no audit: callers do)."""
-    dose, reports, comparisons = _dose(uow, row)
+    dose, reports, comparisons, skin_note = _dose(uow, row)
     return ProcedureLinks(
         id=row.id,
         case_id=row.case_id,
@@ -662,6 +661,7 @@ def procedure_links(uow: UnitOfWork, row: ProcedureRow) -> ProcedureLinks:
         dose_reports=reports,
         comparisons=comparisons,
         warnings=_warnings(uow, row),
+        skin_note=skin_note,
     )
 
 

@@ -14,9 +14,11 @@ from typing import Any
 from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 
+from painguide.dose.models import SkinDose
 from painguide.pathway.linking import ItemKind, LinkItem, ProcedureKey, modality_of_dose_kind
 from painguide.store.dose_tables import DoseReportRow, DoseSkinRow
 from painguide.store.pathway_tables import CaseRow, EntryRow, PatientRow, ProcedureRow
+from painguide.store.skin_repository import stored_reasons
 from painguide.store.sono_tables import SonoAnalysisRow
 
 __all__ = [
@@ -227,14 +229,15 @@ def type_values(session: Session, procedure_type: str, *, quantity: str) -> list
     return [float(v) for v in session.scalars(stmt) if v is not None]
 
 
-def skin_values(session: Session, ids: Collection[int]) -> dict[int, tuple[float | None, str]]:
-    """Report id → (peak skin dose in mGy or ``None``, the estimate's note), for reports that have a row."""
-    found: dict[int, tuple[float | None, str]] = {}
+def skin_values(session: Session, ids: Collection[int]) -> dict[int, SkinDose]:
+    """Report id → its skin dose estimate (peak in mGy or ``None``, the note and its reasons; no method or
+    map), for reports that have a row."""
+    found: dict[int, SkinDose] = {}
     s = DoseSkinRow
     for chunk in _chunks(ids):
-        stmt = select(s.report_id, s.peak_skin_dose_mgy, s.note).where(s.report_id.in_(chunk))
-        for report_id, peak, note in session.execute(stmt):
-            found[int(report_id)] = (peak, str(note))
+        stmt = select(s.report_id, s.peak_skin_dose_mgy, s.note, s.reasons).where(s.report_id.in_(chunk))
+        for report_id, peak, note, reasons in session.execute(stmt):
+            found[int(report_id)] = SkinDose(peak, str(note), reasons=stored_reasons(reasons))
     return found
 
 
@@ -305,6 +308,6 @@ class LinkRepository:
         """See :func:`type_values`."""
         return type_values(self.session, procedure_type, quantity=quantity)
 
-    def skin_values(self, ids: Collection[int]) -> dict[int, tuple[float | None, str]]:
+    def skin_values(self, ids: Collection[int]) -> dict[int, SkinDose]:
         """See :func:`skin_values`."""
         return skin_values(self.session, ids)

@@ -133,14 +133,14 @@ def get_skin(session: Session, report_id: int) -> SkinDose | None:
             tuple(row.dose_map["along_cm"]),
             tuple(row.dose_map["dose_mgy"]),
         )
-    return SkinDose(row.peak_skin_dose_mgy, row.note, row.method, dose_map, _reasons(row.reasons))
+    return SkinDose(row.peak_skin_dose_mgy, row.note, row.method, dose_map, stored_reasons(row.reasons))
 
 
 def _reasons_json(skin: SkinDose) -> list[dict[str, object]] | None:
     return [reason.record() for reason in skin.reasons] or None
 
 
-def _reasons(stored: list[dict[str, object]] | None) -> tuple[SkinReason, ...]:
+def stored_reasons(stored: list[dict[str, object]] | None) -> tuple[SkinReason, ...]:
     """The stored reasons; a malformed entry is left out (the English note still says it)."""
     reasons = []
     for entry in stored or ():

@@ -29,6 +29,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
+from painguide.dose.models import EACH_MISSING, NOT_ESTIMATED, SOME_MISSING
 from painguide.dose.skin import NOT_ESTIMABLE
 from painguide.errors import DataFileError, FieldError, PainguideError
 from painguide.i18n import DEFAULT_LANGUAGE, LANGUAGES, negotiate
@@ -36,7 +37,7 @@ from painguide.i18n.text import event_detail, filled, number
 from painguide.web.labels import FIELDS, LABELS
 
 if TYPE_CHECKING:
-    from painguide.dose.models import SkinDose
+    from painguide.dose.models import PeakSkinNote, SkinDose
     from painguide.sono.pipeline import Event
 
 __all__ = [
@@ -147,6 +148,18 @@ class Translator:
             return self.gettext(skin.note)
         reasons = "; ".join(filled(self, r.text, r.params, r.english) for r in skin.reasons)
         return self.gettext(NOT_ESTIMABLE, reasons=reasons)
+
+    def peak_skin_note(self, note: PeakSkinNote) -> str:
+        """A procedure's peak skin dose note in this language: one report's note (:meth:`skin_note`), the
+        reports without an estimate, or the sum's caveat."""
+        if self.language == "en":
+            return note.english
+        if note.text is None:
+            return self.skin_note(note.skins[0][1]) if note.skins else self.gettext(NOT_ESTIMATED)
+        if note.text == SOME_MISSING:
+            why = "; ".join(self.gettext(EACH_MISSING, id=i, note=self.skin_note(s)) for i, s in note.skins)
+            return self.gettext(SOME_MISSING, why=why)
+        return self.gettext(note.text, count=note.count)
 
     def event(self, event: Mapping[str, object] | Event) -> str:
         """An ultrasound event's detail in this language: its ``text`` template translated and filled with
@@ -272,6 +285,7 @@ def template_context(request: Request) -> dict[str, object]:
         "reason": t.reason,
         "event_detail": t.event,
         "skin_note": t.skin_note,
+        "peak_skin_note": t.peak_skin_note,
         "citation": t.citation,
         "provenance": t.provenance,
     }

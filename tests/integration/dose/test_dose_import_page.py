@@ -202,5 +202,26 @@ def test_more_files_than_the_limit_are_refused_with_the_reason(
     monkeypatch.setattr(dose, "MAX_IMPORT_FILES", 3)
     response = _post(rpo, *[(f"r{i}.dcm", _report(940 + i, "UP-8")) for i in range(5)])
     assert response.status_code == 400  # type: ignore[attr-defined]
-    assert "Dose reports or zip archives: Too many files" in response.text  # type: ignore[attr-defined]
+    text = response.text  # type: ignore[attr-defined]
+    assert "Dose reports or zip archives: more than 3 files at once: send fewer, or put them in zip" in text
     assert _stored("UP-8") == []
+    rpo.post("/language", data={"language": "de", "next": "/"})
+    try:
+        response = _post(rpo, *[(f"r{i}.dcm", _report(950 + i, "UP-8")) for i in range(4)])
+    finally:
+        rpo.post("/language", data={"language": "en", "next": "/"})
+    assert response.status_code == 400  # type: ignore[attr-defined]
+    text = response.text  # type: ignore[attr-defined]
+    assert "mehr als 3 Dateien auf einmal" in text and "Too many" not in text
+    assert _stored("UP-8") == []
+
+
+def test_a_malformed_upload_form_names_the_field_and_keeps_the_reason(rpo: TestClient) -> None:
+    response = rpo.post(
+        "/dose/import",
+        content=b"--x\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--x--\r\n",
+        headers={"content-type": "multipart/form-data; boundary=x", "accept": "text/html"},
+    )
+    assert response.status_code == 400
+    assert "the upload could not be read (The Content-Disposition header field" in response.text
+    assert "choose the files again" in response.text

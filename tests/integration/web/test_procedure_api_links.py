@@ -159,6 +159,12 @@ def test_procedure_has_linked_dose_under_inspect_names_and_ultrasound_warnings(
     assert 'data-exceeded="yes"' in page.text and "über dem lokalen DRW: prüfen" in page.text
     assert 'data-type="vessel_near_path"' in page.text and "Gefäß nahe am Nadelweg" in page.text
     assert f'href="/sono/review/{analysis_id}"' in page.text
+    # the peak skin dose's note in German, whichever way the two reports' estimates went
+    if dose["peak_skin_dose_mgy"] is not None:
+        assert "Summe der maximalen Hautdosen von 2 Berichten: eine obere Schranke" in page.text
+    else:
+        assert "nicht für jeden verknüpften Bericht geschätzt (Bericht " in page.text
+    assert dose["peak_skin_dose_note"] not in page.text  # the English note is the API's
 
 
 def test_api_schema_dose_names_are_those_of_dose_inspect(clients: Clients, tmp_path: Path) -> None:

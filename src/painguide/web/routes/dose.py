@@ -252,18 +252,28 @@ async def import_upload(request: Request, user: Importer) -> Response:
     try:
         form = await request.form(max_files=MAX_IMPORT_FILES)
     except HTTPException as exc:  # a malformed body or too many files: Starlette names the problem
-        return _import_page(
-            request,
-            user,
-            error=f"{translator(request).field('files')}: {exc.detail}",
-            status_code=exc.status_code,
-        )
+        error = _form_error(str(exc.detail))
+        message = translator(request).error(error)
+        return _import_page(request, user, error=message, status_code=exc.status_code)
     sent = [part for part in form.getlist("files") if isinstance(part, UploadFile) and part.filename]
     try:
         result = await run_in_threadpool(_save_and_import, sent, user)
     except PainguideError as exc:
         return _import_page(request, user, error=translator(request).error(exc), status_code=exc.http_status)
     return _import_page(request, user, result=result)
+
+
+TOO_MANY_FILES = N_("more than %(limit)s files at once: send fewer, or put them in zip archives")
+"""A page's wording of Starlette's refusal of a form with more files than :data:`MAX_IMPORT_FILES`."""
+BAD_FORM = N_("the upload could not be read (%(detail)s): choose the files again and send the form")
+"""A page's wording of Starlette's refusal of a malformed form; its own English detail is kept inside."""
+
+
+def _form_error(detail: str) -> ValidationError:
+    """Starlette's refusal of the upload form as an error of the ``files`` field, worded for a page."""
+    if detail.startswith("Too many files"):
+        return ValidationError("files", TOO_MANY_FILES, limit=MAX_IMPORT_FILES)
+    return ValidationError("files", BAD_FORM, detail=detail)
 
 
 def _save_and_import(sent: list[UploadFile], user: User) -> UploadResult:
