@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import cv2
 
@@ -619,7 +619,28 @@ def live_sessions(registry: LiveRegistry, user: User) -> list[dict[str, object]]
     return [_session_row(user, e) for e in registry.entries()]
 
 
-def live_status(registry: LiveRegistry, user: User, session_id: str) -> dict[str, object]:
+class LiveStatus(TypedDict):
+    """The status poll of one live session (see :func:`live_status`); the values are JSON-ready."""
+
+    session: str
+    owner: str
+    can_control: object
+    source: object
+    running: object
+    error: str | None
+    frames: object
+    warnings: list[str]
+    warning_details: list[str]
+    alerts: list[dict[str, object]]
+    unacknowledged: object
+    injection_started: bool
+    time_s: object
+    needle: object
+    spread: object
+    sessions: list[dict[str, object]]
+
+
+def live_status(registry: LiveRegistry, user: User, session_id: str) -> LiveStatus:
     """The status poll of one live session: source, frames, warnings and their acknowledgement, tip, spread.
 
     Returns
@@ -633,7 +654,7 @@ def live_status(registry: LiveRegistry, user: User, session_id: str) -> dict[str
     entry = registry.get(session_id)
     session = entry.runner.session
     events = list(session.warning_events)
-    alerts = []
+    alerts: list[dict[str, object]] = []
     for index, event in enumerate(events):
         ack = entry.acknowledged.get(index)
         alerts.append(

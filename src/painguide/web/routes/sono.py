@@ -261,9 +261,7 @@ def live_status(request: Request, user: LiveViewer, session_id: str) -> JSONResp
 
     status = status_of(_registry, user, session_id)
     t = translator(request)
-    listed = status["alerts"]
-    assert isinstance(listed, list)
-    alerts = [{**alert, "detail": t.event(alert)} for alert in listed]
+    alerts = [{**alert, "detail": t.event(alert)} for alert in status["alerts"]]
     return JSONResponse({**status, "alerts": alerts, "warning_details": [a["detail"] for a in alerts]})
 
 
