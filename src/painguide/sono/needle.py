@@ -746,9 +746,9 @@ def _robust_fit(
         if np.count_nonzero(keep) < 5:
             return None
         a, b = _line_fit(x[keep], z[keep], w[keep])
-        res = z - (a * x + b)
-        mad = _median(np.abs(res[keep])) * 1.4826
-        keep &= np.abs(res) <= max(3.0 * mad, 0.15)
+        res = np.abs(z - (a * x + b))
+        mad = _median(res[keep]) * 1.4826
+        keep &= res <= max(3.0 * mad, 0.15)
     if np.count_nonzero(keep) < 5:
         return None
     res = z[keep] - (a * x[keep] + b)
@@ -767,6 +767,23 @@ def _line_fit(x: FloatArray, z: FloatArray, w: FloatArray) -> tuple[float, float
     wdx = w * dx
     a = float(wdx @ (z - z_mean)) / float(wdx @ dx)
     return a, z_mean - a * x_mean
+
+
+def _median_u8(values: NDArray[np.uint8]) -> float:
+    """Median of a uint8 array as a float, as :func:`_median` of it as float64 (the same value), from the
+    histogram of its values instead of a partition."""
+    counts = np.cumsum(np.bincount(values.ravel(), minlength=256))
+    n = int(counts[-1])
+    k = n // 2
+    upper = int(np.searchsorted(counts, k, side="right"))  # the value of order statistic k (from 0)
+    if n % 2:
+        return float(upper)
+    lower = int(np.searchsorted(counts, k - 1, side="right"))
+    return (float(lower) + float(upper)) / 2.0
+
+
+_BOX7 = np.ones(7) / 7
+"""The 7-sample box of the profiles along a line."""
 
 
 def _median(values: FloatArray) -> float:
@@ -880,11 +897,12 @@ def _run_ends(above: NDArray[np.bool_], seed: int, max_gap: int) -> tuple[int, i
     idx = np.flatnonzero(above)
     if idx.size == 0:
         return None
-    split = np.flatnonzero(np.diff(idx) > max_gap + 1)
-    starts = np.concatenate([[0], split + 1])
-    ends = np.concatenate([split, [idx.size - 1]])
-    which = int(np.clip(np.searchsorted(idx[starts], seed, side="right") - 1, 0, starts.size - 1))
-    return int(idx[starts[which]]), int(idx[ends[which]])
+    split = np.flatnonzero(np.diff(idx) > max_gap + 1)  # run k ends at idx[split[k]]
+    # the run through the seed: the last one starting at or before it (the first when none does)
+    which = int(np.searchsorted(idx[split + 1], seed, side="right"))
+    first = idx[0] if which == 0 else idx[split[which - 1] + 1]
+    last = idx[split[which]] if which < split.size else idx[-1]
+    return int(first), int(last)
 
 
 def _locate_ends(
@@ -908,24 +926,28 @@ def _locate_ends(
         return None
     offsets = (-0.2, 0.0, 0.2, 1.8, 2.0, 2.2, -2.5, -3.0, -1.0, -0.6, 0.6, 1.0)
     values, inside = _profiles(frame, line, s, offsets)
-    s, values = s[inside], values[:, inside]
+    if not inside.all():
+        s, values = s[inside], values[:, inside]
     if s.size < 20:
         return None
-    box = np.ones(7) / 7
-    shaft = np.convolve(values[:3].max(axis=0), box, mode="same")
+    box = _BOX7
+    on_line = values[:3].max(axis=0)
+    shaft = np.convolve(on_line, box, mode="same")
     background = np.convolve(values[3:6].max(axis=0), box, mode="same")
-    core = (s >= extent[0]) & (s <= extent[1])
-    if core.sum() < 10:
+    # s grows along the line: the core (extent[0] <= s <= extent[1]) is one slice of it
+    c0, c1 = int(np.searchsorted(s, extent[0])), int(np.searchsorted(s, extent[1], side="right"))
+    if c1 - c0 < 10:
         return None
-    shaft_level = _median(shaft[core])
+    shaft_level = _median(shaft[c0:c1])
     bg_level = _median(background)
     spread = 1.4826 * _median(np.abs(background - bg_level))  # robust to fluid or vessels
     contrast = (shaft_level - bg_level) / (spread + 1.0)
     if shadow_check:
-        above, below = _median(values[3:6, core].ravel()), _median(values[6:8, core].ravel())
-        tissue = _median(frame.pixels[::4, ::4].ravel().astype(np.float64))
-        if below < 0.4 * above or above < 0.5 * max(below, tissue):
-            return None  # a surface above a shadow (bone, air) or the wall below a lumen, not a needle
+        above, below = _median(values[3:6, c0:c1].ravel()), _median(values[6:8, c0:c1].ravel())
+        if below < 0.4 * above or above < 0.5 * below:
+            return None  # a surface above a shadow (bone, air), not a needle
+        if above < 0.5 * _median_u8(frame.pixels[::4, ::4]):
+            return None  # the wall below a lumen (darker than the tissue), not a needle
     threshold = bg_level + 0.5 * (shaft_level - bg_level)
     seed = int(np.argmin(np.abs(s - 0.5 * (extent[0] + extent[1]))))
     run = _run_ends(shaft >= threshold, seed, round(1.0 / step))
@@ -937,16 +959,23 @@ def _locate_ends(
         s_tip += step * (shaft[last] - threshold) / (shaft[last] - shaft[last + 1])
     samples = None
     if end_fit:
-        window = _end_window(s, values[:3].max(axis=0), s_tip)
+        window = _end_window(s, on_line, s_tip)
         if window is not None:
             fitted = _fit_window(window, s_tip, shaft_level - bg_level)
             samples = EndSamples(window, s_tip, s_tip if fitted is None else fitted, shaft_level - bg_level)
             s_tip = samples.s_end
-    beyond = (s > s_tip + 0.5) & (s <= s_tip + 4.5)
+    # beyond the tip (s_tip + 0.5 < s <= s_tip + 4.5): a slice of s
+    b0, b1 = (
+        int(np.searchsorted(s, s_tip + 0.5, side="right")),
+        int(np.searchsorted(s, s_tip + 4.5, side="right")),
+    )
     continuation = 1.0
-    if beyond.sum() >= 10:
-        band = np.stack([np.convolve(v, box, mode="same") for v in values[[0, 1, 2, 8, 9, 10, 11]]])
-        continuation = float(np.mean(band[:, beyond].max(axis=0) >= threshold))
+    if b1 - b0 >= 10:
+        # the smoothed profiles only there: "same" smoothing of the samples from 3 before to 3 after it
+        # gives there the values of the whole profile's
+        w0, w1 = max(0, b0 - 3), min(s.size, b1 + 3)
+        band = np.stack([np.convolve(values[k, w0:w1], box, mode="same") for k in (0, 1, 2, 8, 9, 10, 11)])
+        continuation = float(np.mean(band[:, b0 - w0 : b1 - w0].max(axis=0) >= threshold))
     start = line.point + s[first] * line.direction
     tip = line.point + s_tip * line.direction
     return ShaftCandidate(
