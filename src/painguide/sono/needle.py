@@ -336,13 +336,17 @@ class NeedleDetector:
         needed = self.min_contrast
         if angle >= self.steep_deg:
             needed = min(needed, self.steep_contrast)
-        if (
-            angle >= self.faint_deg
-            and c.length_mm >= self.faint_length_mm
-            and c.residual_mm <= self.faint_residual_mm
-        ):
+        if self.faint(c):
             needed = min(needed, self.faint_contrast)
         return needed
+
+    def faint(self, c: ShaftCandidate) -> bool:
+        """Whether a shaft is oblique, long and straight enough for the faint rule (see ``faint_deg``)."""
+        return (
+            abs(c.angle_deg) >= self.faint_deg
+            and c.length_mm >= self.faint_length_mm
+            and c.residual_mm <= self.faint_residual_mm
+        )
 
     def entering(self, c: ShaftCandidate, frame: Frame) -> bool:
         """Whether a shaft at least ``entry_length_mm`` long and of ``entry_contrast`` begins within
@@ -481,12 +485,18 @@ class NeedleDetector:
 
     def _side_shaft(self, c: ShaftCandidate, frame: Frame) -> bool:
         """Whether a shaft refined from a line of the side vote is long, straight and bright enough (a
-        shorter one when it begins at the side it enters from: see ``entry_length_mm``)."""
+        shorter one when it begins at the side it enters from: see ``entry_length_mm``). One long and
+        straight enough for the faint rule (:meth:`faint`) needs only its contrast, as from the main vote."""
+        needed = (
+            self.new_track_contrast(c)
+            if self.faint(c)
+            else max(self.min_contrast, self.new_track_contrast(c))
+        )
         return (
             abs(c.angle_deg) >= self.side_min_deg
             and (c.length_mm >= self.side_length_mm or self.entering(c, frame))
             and c.residual_mm <= self.side_residual_mm
-            and c.contrast >= max(self.min_contrast, self.new_track_contrast(c))
+            and c.contrast >= needed
         )
 
     @staticmethod
