@@ -49,3 +49,16 @@ def test_side_shaft_outside_the_faint_rule_still_needs_the_side_contrast(
 
 def test_faint_side_shaft_below_the_faint_contrast_fails() -> None:
     assert not NeedleDetector()._side_shaft(_shaft(14.0, 0.7, 0.08), _frame())
+
+
+def test_fainter_straight_shaft_at_the_side_is_returned_as_just_entered() -> None:
+    """Below the faint contrast, a long straight shaft that begins at the side it enters from is kept as
+    just entered (confirmed only as it grows); away from the side, fainter still, or curved, it is not."""
+    detector = NeedleDetector()
+    frame = _frame()
+    assert detector._entering_faint(_shaft(10.0, 0.6, 0.08), frame)
+    assert not detector._entering_faint(_shaft(10.0, 0.4, 0.08), frame)
+    assert not detector._entering_faint(_shaft(10.0, 0.6, 0.2), frame)
+    assert not detector._entering_faint(_shaft(10.0, 1.0, 0.08), frame)  # meets the faint rule itself
+    away = ShaftCandidate(30.0, 10.0, 25.0, 18.66, -60.0, 0.6, 0.08)  # begins 15 mm from the right side
+    assert not detector._entering_faint(away, frame)
