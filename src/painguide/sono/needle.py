@@ -254,6 +254,10 @@ class NeedleDetector:
         enters from, reaches ``entry_contrast`` and meets every other rule of a new track: a needle that has
         just entered. Such a shaft is reported only once it has grown along its line
         (:attr:`NeedleTracker.growth_mm`).
+    entry_faint_contrast : float
+        A shaft that meets the faint rule's angle, length and straightness but not its contrast, reaches
+        this contrast and begins within ``edge_tolerance_mm`` of the side it enters from is returned as
+        just entered (confirmed only as it grows along its line).
     """
 
     def __init__(
@@ -296,6 +300,7 @@ class NeedleDetector:
         entry_length_mm: float = 2.5,
         entry_edge_mm: float = 1.5,
         entry_contrast: float = 3.0,
+        entry_faint_contrast: float = 0.5,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -334,6 +339,7 @@ class NeedleDetector:
         self.entry_length_mm = entry_length_mm
         self.entry_edge_mm = entry_edge_mm
         self.entry_contrast = entry_contrast
+        self.entry_faint_contrast = entry_faint_contrast
 
     def new_track_contrast(self, c: ShaftCandidate) -> float:
         """Contrast a shaft needs to start a new track, from its angle, length and straightness."""
@@ -343,13 +349,30 @@ class NeedleDetector:
         needed = self.min_contrast
         if angle >= self.steep_deg:
             needed = min(needed, self.steep_contrast)
-        if (
-            angle >= self.faint_deg
-            and c.length_mm >= self.faint_length_mm
-            and c.residual_mm <= self.faint_residual_mm
-        ):
+        if self.faint(c):
             needed = min(needed, self.faint_contrast)
         return needed
+
+    def faint(self, c: ShaftCandidate) -> bool:
+        """Whether a shaft is oblique, long and straight enough for the faint rule (see ``faint_deg``)."""
+        return (
+            abs(c.angle_deg) >= self.faint_deg
+            and c.length_mm >= self.faint_length_mm
+            and c.residual_mm <= self.faint_residual_mm
+        )
+
+    def _entering_faint(self, c: ShaftCandidate, frame: Frame) -> bool:
+        """Whether a shaft below its new-track contrast that meets the faint rule's geometry (:meth:`faint`)
+        and reaches ``entry_faint_contrast`` begins at the side it enters from: it is returned as just
+        entered (:attr:`ShaftCandidate.short`), so a track is confirmed with it only as it grows along its
+        line (tissue does not grow from the image side along a straight line)."""
+        side = c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
+        return (
+            self.faint(c)
+            and abs(c.angle_deg) <= self.angle_range_deg[1]
+            and self.entry_faint_contrast <= c.contrast < self.new_track_contrast(c)
+            and side <= self.edge_tolerance_mm
+        )
 
     def entering(self, c: ShaftCandidate, frame: Frame) -> bool:
         """Whether a shaft at least ``entry_length_mm`` long and of ``entry_contrast`` begins within
@@ -434,6 +457,8 @@ class NeedleDetector:
                 continue
             if self._plausible(candidate, frame, self.min_contrast, weak=weak):
                 out.append(self._flagged(candidate, weak=weak, side=k >= len(lines)))
+            elif self._entering_faint(candidate, frame):  # confirmed only as it grows
+                out.append(replace(candidate, short=True, side=k >= len(lines)))
         out.sort(key=lambda c: -c.contrast * math.sqrt(c.length_mm))
         return out
 
@@ -492,12 +517,18 @@ class NeedleDetector:
 
     def _side_shaft(self, c: ShaftCandidate, frame: Frame) -> bool:
         """Whether a shaft refined from a line of the side vote is long, straight and bright enough (a
-        shorter one when it begins at the side it enters from: see ``entry_length_mm``)."""
+        shorter one when it begins at the side it enters from: see ``entry_length_mm``). One long and
+        straight enough for the faint rule (:meth:`faint`) needs only its contrast, as from the main vote."""
+        needed = (
+            self.new_track_contrast(c)
+            if self.faint(c)
+            else max(self.min_contrast, self.new_track_contrast(c))
+        )
         return (
             abs(c.angle_deg) >= self.side_min_deg
             and (c.length_mm >= self.side_length_mm or self.entering(c, frame))
             and c.residual_mm <= self.side_residual_mm
-            and c.contrast >= max(self.min_contrast, self.new_track_contrast(c))
+            and c.contrast >= needed
         )
 
     @staticmethod
