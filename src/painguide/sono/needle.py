@@ -1213,6 +1213,9 @@ def _ridge_holds(frame: Frame, candidate: ShaftCandidate, reach_mm: float, *, st
 
 MOTION_MIN_MM = 1.0
 """A tip reported this much or more beyond the tip of the frame before is checked against the image change."""
+MOTION_HELD_MIN_MM = 0.3
+"""... or this much when that tip was itself held by the image change: a stopped needle whose tip the wider
+end fit (:func:`_end_back`) moves by less than :data:`MOTION_MIN_MM` stays held, and the chain goes on."""
 MOTION_BACK_MM = 3.0
 """Shaft before the earlier tip whose change between the two frames tells whether only the needle moved."""
 MOTION_LEVEL = 6.0
@@ -1240,21 +1243,23 @@ def _advance_seen(
     before: tuple[float, float],
     *,
     hold: bool = True,
+    least_mm: float = MOTION_MIN_MM,
     step: float = 0.1,
 ) -> tuple[float, float] | None:
     """The tip of ``candidate`` drawn back to where the image changed since ``previous``, or ``None``.
 
     A needle that advances changes the image along its line up to its tip; tissue beyond the tip stays as it
-    was. When the tip reported now lies :data:`MOTION_MIN_MM` or more beyond ``before`` (the tip reported on
-    ``previous``), the mean absolute change along the line (0.2 mm either side) is compared with
-    :data:`MOTION_LEVEL`, raised to :data:`MOTION_NOISE` times its median over the shaft behind ``before``.
-    When the changed stretch ends, less :data:`MOTION_BIAS_MM`, more than :data:`MOTION_MARGIN_MM` before the
-    tip, the tip is drawn back there (not behind ``before``): speckle lined up with the shaft beyond its tip
-    had carried the half-contrast end on. When nothing changed, the level was not raised, the advance is at
-    most :data:`MOTION_HOLD_MM` and ``hold`` is set (``before`` was itself placed so), the needle has not
-    moved and ``before`` is kept. The check is left out when the level is raised beyond :data:`MOTION_SKIP`.
-    A change that begins more than :data:`MOTION_DETACHED_MM` beyond ``before`` counts as none (no needle
-    moved through the stretch between).
+    was. When the tip reported now lies :data:`MOTION_MIN_MM` (``least_mm``) or more beyond ``before`` (the
+    tip reported on ``previous``), the mean absolute change along the line (0.2 mm either side) is compared
+    with :data:`MOTION_LEVEL`, raised to :data:`MOTION_NOISE` times its median over the shaft behind
+    ``before``. When the changed stretch ends, less :data:`MOTION_BIAS_MM`, more than :data:`MOTION_MARGIN_MM`
+    before the tip, the tip is drawn back there (not behind ``before``): speckle lined up with the shaft
+    beyond its tip had carried the half-contrast end on. When nothing changed, the level was not raised, the
+    advance is at most :data:`MOTION_HOLD_MM` and ``hold`` is set (``before`` was itself placed so), the
+    needle has not moved and ``before`` is kept. The check is left out when the level is raised beyond
+    :data:`MOTION_SKIP`. A change that begins more than :data:`MOTION_DETACHED_MM` beyond ``before`` counts as
+    none (no needle moved through the stretch between). ``least_mm`` replaces :data:`MOTION_MIN_MM` as the
+    smallest advance checked.
     """
     if previous.shape != frame.shape:
         return None
@@ -1262,7 +1267,7 @@ def _advance_seen(
     direction = _oriented(math.cos(theta), math.sin(theta))
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     back = float(np.dot(np.asarray(before) - tip, direction))
-    if not MOTION_MIN_MM <= -back <= math.hypot(frame.width_mm, frame.depth_mm):
+    if not least_mm <= -back <= math.hypot(frame.width_mm, frame.depth_mm):
         return None  # no advance, or a step no needle makes within the image (nothing to compare)
     line = _Line(tip, direction)
     s = np.arange(round((back - MOTION_BACK_MM) / step), round(0.5 / step) + 1, dtype=np.float64) * step
@@ -1690,9 +1695,15 @@ class NeedleTracker:
         Only the report moves; the track keeps the detected shaft, so that association, the tip-jump
         test along the tracked line and confirmation work on the same shaft from frame to frame. A tip
         reported further on in the frame before is kept along the same line while the ridge is still
-        there (:func:`_ridge_holds`): the needle does not jump back, a faint stretch of it fades. A tip
-        reported further on than in the frame before is held to where the image changed between the two
-        frames (:func:`_advance_seen`): tissue beyond an advancing tip stays as it was.
+        there (:func:`_ridge_holds`): the needle does not jump back, a faint stretch of it fades. The ridge
+        is checked from the detected tip and, failing that, from the tip it was carried to in this frame
+        over the stretch left (a faint deep shaft, whose ridge the rounds of :func:`_ridge_tip` follow past
+        breaks, may stop one round short; its own faint contrast is then the reference, not that of the
+        bright shaft far behind). A tip reported further on than in the frame before is held to where the
+        image changed between the two frames (:func:`_advance_seen`): tissue beyond an advancing tip stays
+        as it was. A tip that was itself held so is checked from a step of :data:`MOTION_HELD_MIN_MM` on
+        (not :data:`MOTION_MIN_MM`), so that the wider end fit moving a still needle's tip by less than
+        1 mm does not end the hold.
         """
         shown = chosen
         for _ in range(RIDGE_ROUNDS):
@@ -1710,12 +1721,15 @@ class NeedleTracker:
             detected = np.array([chosen.tip_x_mm, chosen.tip_z_mm])
             reach = float(np.dot(np.asarray(before) - detected, direction))
             now = float(np.dot(np.array([shown.tip_x_mm, shown.tip_z_mm]) - detected, direction))
-            if reach > now + 1.0 and _ridge_holds(frame, chosen, reach):
+            if reach > now + 1.0 and (
+                _ridge_holds(frame, chosen, reach) or _ridge_holds(frame, shown, reach - now)
+            ):
                 kept = detected + reach * direction
                 shown = replace(chosen, tip_x_mm=float(kept[0]), tip_z_mm=float(kept[1]))
             previous = self._shown_frame
             if previous is not None:
-                moved = _advance_seen(frame, previous, shown, before, hold=self._shown_moved)
+                least = MOTION_HELD_MIN_MM if self._shown_moved else MOTION_MIN_MM
+                moved = _advance_seen(frame, previous, shown, before, hold=self._shown_moved, least_mm=least)
         if moved is not None:
             shown = replace(shown, tip_x_mm=moved[0], tip_z_mm=moved[1])
         self._shown_tip, self._shown_frame = (shown.tip_x_mm, shown.tip_z_mm), frame
