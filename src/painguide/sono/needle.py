@@ -1179,8 +1179,6 @@ def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) ->
 
 RIDGE_ROUNDS = 5
 """The ridge is followed again from the end it gave, up to this many times in all (past a short break)."""
-TRACK_EARLY_TIPS = True
-"""The tip of a detection that does not yet confirm its track is the earlier tip of the advance check."""
 RIDGE_HOLD = 0.8
 """Fraction of a previously reported stretch beyond the tip where the ridge must still be, to keep it."""
 
@@ -1513,6 +1511,10 @@ class NeedleTracker:
         growing shaft needs no extra confirming detection while shorter than ``short_mm``, and a shaft the
         detector returned only as just entered (:attr:`ShaftCandidate.short`) is confirmed only so: tissue
         does not grow from the side of the image along a straight line, an entering needle does.
+    early_tips : bool
+        The tip of a detection that does not yet confirm its track is kept as the tip of the frame before
+        for the first reported tip's advance check (:func:`_advance_seen`), so that a first tip carried on
+        by speckle beyond the needle is drawn back to where the image changed.
     """
 
     def __init__(
@@ -1535,6 +1537,7 @@ class NeedleTracker:
         search_pending: bool = True,
         alternatives: bool = True,
         growth_mm: tuple[float, float] = (0.3, 3.0),
+        early_tips: bool = True,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -1554,6 +1557,7 @@ class NeedleTracker:
         self.search_pending = search_pending
         self.alternatives = alternatives
         self.growth_mm = growth_mm
+        self.early_tips = early_tips
         self._fits: list[ShaftCandidate] = []  # the other fits of the unconfirmed track's shaft
         self._lost: ShaftCandidate | None = None
         self._lost_age = 0
@@ -1643,7 +1647,7 @@ class NeedleTracker:
             needed = max(needed, self.weak_frames)
         self._confirmed = self._confirmed or self._streak >= needed
         if not self._confirmed:
-            if TRACK_EARLY_TIPS:
+            if self.early_tips:
                 self._remember_tip(frame, chosen)
             return NeedleObservation(False)
         self._reported += 1

@@ -97,10 +97,10 @@ def _advancing(seed: int) -> tuple[list[Frame], list[float]]:
     return frames, tips
 
 
-def _reported_errors_mm(seed: int) -> list[float]:
+def _reported_errors_mm(seed: int, *, early_tips: bool = True) -> list[float]:
     """Tip errors of the frames of :func:`_advancing` where the tracker reports the needle."""
     frames, tips = _advancing(seed)
-    tracker = NeedleTracker(strong_contrast=math.inf)
+    tracker = NeedleTracker(strong_contrast=math.inf, early_tips=early_tips)
     errors = []
     for frame, tip in zip(frames, tips, strict=True):
         seen = tracker(frame)
@@ -116,10 +116,9 @@ def test_first_reported_tip_is_checked_against_the_detection_before(seed: int) -
     assert max(errors) < 1.0
 
 
-def test_without_the_earlier_detection_the_first_tip_runs_on(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_the_earlier_detection_the_first_tip_runs_on() -> None:
     # the scene does carry the detected tip on: without the check the first reported tip lies far beyond
-    monkeypatch.setattr(needle, "TRACK_EARLY_TIPS", False)
-    errors = _reported_errors_mm(6)
+    errors = _reported_errors_mm(6, early_tips=False)
     assert errors and errors[0] > 3.0
 
 
