@@ -9,7 +9,7 @@ report carries a :class:`ParseWarning` saying so).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -321,9 +321,19 @@ class PeakSkinNote:
     @property
     def english(self) -> str:
         """The note in English."""
+        return self.worded(_english, lambda skin: skin.note)
+
+    def worded(self, gettext: Callable[..., str], skin_note: Callable[[SkinDose], str]) -> str:
+        """The note through ``gettext`` (a template and its values) and ``skin_note`` (one report's note):
+        English with :attr:`english`, a page's language with its translator's."""
         if self.text is None:
-            return self.skins[0][1].note if self.skins else NOT_ESTIMATED
+            return skin_note(self.skins[0][1]) if self.skins else gettext(NOT_ESTIMATED)
         if self.text == SOME_MISSING:
-            why = "; ".join(EACH_MISSING % {"id": i, "note": skin.note} for i, skin in self.skins)
-            return SOME_MISSING % {"why": why}
-        return str(self.text % {"count": self.count})
+            why = "; ".join(gettext(EACH_MISSING, id=i, note=skin_note(skin)) for i, skin in self.skins)
+            return gettext(SOME_MISSING, why=why)
+        return gettext(self.text, count=self.count)
+
+
+def _english(message: str, **values: object) -> str:
+    """``message`` filled with ``values`` (the English counterpart of a translator's ``gettext``)."""
+    return message % values if values else message

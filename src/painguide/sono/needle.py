@@ -1448,11 +1448,15 @@ def _end_back(frame: Frame, candidate: ShaftCandidate) -> ShaftCandidate:
     """``candidate`` with its tip moved back along the shaft by its ``end_back_mm`` (the wider end fit).
 
     Only the reported tip moves: a tip smeared by the beam beyond a stopped needle (up to about 1 mm at
-    depth) is put back where the wider fit finds the end; the tip stays if it would leave the image.
+    depth) is put back where the wider fit finds the end; the tip stays if it would leave the image, or
+    when the wider fit puts the end nowhere behind it. The wider fit runs once, here.
     """
+    back = candidate.end_back_mm
+    if back <= 0.0:
+        return candidate
     theta = math.radians(candidate.tip_angle_deg)
     direction = _oriented(math.cos(theta), math.sin(theta))
-    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm]) - candidate.end_back_mm * direction
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm]) - back * direction
     if not _in_image(frame, (float(tip[0]), float(tip[1]))):
         return candidate
     return replace(candidate, tip_x_mm=float(tip[0]), tip_z_mm=float(tip[1]))
@@ -1715,7 +1719,7 @@ class NeedleTracker:
             if tip is None or not _in_image(frame, tip):
                 break
             shown = replace(shown, tip_x_mm=tip[0], tip_z_mm=tip[1])
-        if shown is chosen and chosen.end_back_mm > 0.0:
+        if shown is chosen:
             shown = _end_back(frame, chosen)
         before = self._shown_tip if consistent else None
         moved = None

@@ -29,7 +29,6 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
-from painguide.dose.models import EACH_MISSING, NOT_ESTIMATED, SOME_MISSING
 from painguide.dose.skin import NOT_ESTIMABLE
 from painguide.errors import DataFileError, FieldError, PainguideError
 from painguide.i18n import DEFAULT_LANGUAGE, LANGUAGES, negotiate
@@ -152,14 +151,7 @@ class Translator:
     def peak_skin_note(self, note: PeakSkinNote) -> str:
         """A procedure's peak skin dose note in this language: one report's note (:meth:`skin_note`), the
         reports without an estimate, or the sum's caveat."""
-        if self.language == "en":
-            return note.english
-        if note.text is None:
-            return self.skin_note(note.skins[0][1]) if note.skins else self.gettext(NOT_ESTIMATED)
-        if note.text == SOME_MISSING:
-            why = "; ".join(self.gettext(EACH_MISSING, id=i, note=self.skin_note(s)) for i, s in note.skins)
-            return self.gettext(SOME_MISSING, why=why)
-        return self.gettext(note.text, count=note.count)
+        return note.english if self.language == "en" else note.worded(self.gettext, self.skin_note)
 
     def event(self, event: Mapping[str, object] | Event) -> str:
         """An ultrasound event's detail in this language: its ``text`` template translated and filled with
