@@ -322,9 +322,7 @@ def run_live(
     try:
         for result in session.run(source, max_frames=max_frames):
             if sink is not None:
-                line = result.as_dict()
-                line["events"] = [e.as_dict() for e in result.events]
-                sink(line)
+                sink({**result.as_dict(), "events": [e.as_dict() for e in result.events]})
         if not session.stopped():
             session.finish()
     finally:

@@ -6,6 +6,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from painguide.errors import Param, ValidationError
 from painguide.i18n.marks import N_
@@ -94,6 +95,44 @@ class Event:
         return data
 
 
+class NeedleJSON(TypedDict):
+    """The needle of one frame in :meth:`FrameResult.as_dict` (millimetres and degrees; ``None`` unknown)."""
+
+    visible: bool
+    tip_x_mm: float | None
+    tip_z_mm: float | None
+    angle_deg: float | None
+    length_mm: float | None
+    confidence: float
+
+
+class SpreadJSON(TypedDict):
+    """The injectate of one frame in :meth:`FrameResult.as_dict`."""
+
+    visible: bool
+    area_mm2: float
+
+
+class VesselJSON(TypedDict):
+    """One vessel of a frame in :meth:`FrameResult.as_dict`."""
+
+    x_mm: float
+    z_mm: float
+    area_mm2: float
+    cue: str
+
+
+class FrameJSON(TypedDict):
+    """The per-frame JSON of ``painguide sono analyze --json`` (:meth:`FrameResult.as_dict`)."""
+
+    index: int
+    time_s: float
+    needle: NeedleJSON
+    spread: SpreadJSON
+    processing_ms: float
+    vessels: list[VesselJSON]
+
+
 @dataclass(frozen=True, slots=True)
 class FrameResult:
     """Everything the pipeline says about one frame.
@@ -124,7 +163,7 @@ class FrameResult:
     events: list[Event] = field(default_factory=list)
     vessels: list[Vessel] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, object]:
+    def as_dict(self) -> FrameJSON:
         """The per-frame JSON of ``painguide sono analyze --json``."""
         n = self.needle
         return {

@@ -29,7 +29,7 @@ from painguide.sono.dicom import DicomCine, read_dicom_cine
 from painguide.sono.frames import Frame
 from painguide.sono.live import Acknowledgement, LiveEntry, LiveRegistry
 from painguide.sono.overlay import draw_overlay
-from painguide.sono.pipeline import WARNING_TYPES, FrameResult, GuidancePipeline
+from painguide.sono.pipeline import WARNING_TYPES, FrameResult, GuidancePipeline, NeedleJSON, SpreadJSON
 
 if TYPE_CHECKING:  # the store (SQLAlchemy) loads with the first database use, not with this module
     from pydicom.dataset import Dataset
@@ -599,7 +599,21 @@ def record_live_view(uow: UnitOfWork, user: User, entry: LiveEntry) -> None:
     uow.commit()
 
 
-def _session_row(user: User, entry: LiveEntry) -> dict[str, object]:
+class SessionRow(TypedDict):
+    """One live session as a user may see it (see :func:`live_sessions`); ``source`` is ``None`` for
+    viewers."""
+
+    id: str
+    owner: str
+    source: str | None
+    running: bool
+    started_at: str
+    frames: int
+    unacknowledged: int
+    can_control: bool
+
+
+def _session_row(user: User, entry: LiveEntry) -> SessionRow:
     session = entry.runner.session
     open_warnings = len(session.warning_events) - len(entry.acknowledged)
     return {
@@ -614,7 +628,7 @@ def _session_row(user: User, entry: LiveEntry) -> dict[str, object]:
     }
 
 
-def live_sessions(registry: LiveRegistry, user: User) -> list[dict[str, object]]:
+def live_sessions(registry: LiveRegistry, user: User) -> list[SessionRow]:
     """Every live session as the user may see it (no source names for viewers)."""
     return [_session_row(user, e) for e in registry.entries()]
 
@@ -624,20 +638,20 @@ class LiveStatus(TypedDict):
 
     session: str
     owner: str
-    can_control: object
-    source: object
-    running: object
+    can_control: bool
+    source: str | None
+    running: bool
     error: str | None
-    frames: object
+    frames: int
     warnings: list[str]
     warning_details: list[str]
     alerts: list[dict[str, object]]
-    unacknowledged: object
+    unacknowledged: int
     injection_started: bool
-    time_s: object
-    needle: object
-    spread: object
-    sessions: list[dict[str, object]]
+    time_s: float | None
+    needle: NeedleJSON | None
+    spread: SpreadJSON | None
+    sessions: list[SessionRow]
 
 
 def live_status(registry: LiveRegistry, user: User, session_id: str) -> LiveStatus:
