@@ -1,0 +1,96 @@
+"""The cheaper helpers of the guidance pipeline give what the ones they replaced gave, bit for bit."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from painguide.sono.spread import SpreadDetector, SpreadObservation
+
+
+def _blobs(rng: np.random.Generator, shape: tuple[int, int], count: int) -> np.ndarray:
+    """Random blobs (some touching the image's edges, some of equal area), 0 or 255."""
+    mask = np.zeros(shape, np.uint8)
+    rows, cols = shape
+    for _ in range(count):
+        if rng.random() < 0.3:  # a square: equal areas, so the first label wins the tie
+            z, x, side = int(rng.integers(0, rows)), int(rng.integers(0, cols)), int(rng.integers(2, 8))
+            mask[z : z + side, x : x + side] = 255
+        else:
+            centre = (int(rng.integers(-5, cols + 5)), int(rng.integers(-5, rows + 5)))
+            axes = (int(rng.integers(1, 15)), int(rng.integers(1, 15)))
+            cv2.ellipse(mask, centre, axes, float(rng.uniform(0, 180)), 0, 360, 255, -1)
+    mask[rng.random(shape) < 0.01] = 255  # isolated pixels
+    return mask
+
+
+def _measure_whole(
+    fresh: np.ndarray, tip_mm: tuple[float, float] | None, ws: float, min_area_mm2: float
+) -> SpreadObservation:
+    """The measurement labelling the whole image (as before the box)."""
+    n, labels, stats, centroids = cv2.connectedComponentsWithStats(fresh, connectivity=8)
+    min_px = min_area_mm2 / (ws * ws)
+    keep = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_px]
+    if not keep:
+        return SpreadObservation(False)
+    areas = stats[keep, cv2.CC_STAT_AREA]
+    biggest = keep[int(np.argmax(areas))]
+    mask = np.isin(labels, keep).astype(np.uint8)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    outlines = [(c.reshape(-1, 2).astype(np.float64) + 0.5) * ws for c in contours]
+    distance = float("nan")
+    if tip_mm is not None and math.isfinite(tip_mm[0]):
+        rows, cols = np.nonzero(mask)
+        distance = float(np.min(np.hypot((cols + 0.5) * ws - tip_mm[0], (rows + 0.5) * ws - tip_mm[1])))
+    cx, cz = (centroids[biggest] + 0.5) * ws
+    return SpreadObservation(True, float(areas.sum()) * ws * ws, float(cx), float(cz), distance, outlines)
+
+
+def _grow_whole(core: np.ndarray, local: np.ndarray, outline: np.ndarray) -> np.ndarray:
+    """The growth labelling the whole image (as before the box)."""
+    if not core.any():
+        return core
+    edge = np.where(local < outline, np.uint8(255), np.uint8(0)) | core
+    n, labels = cv2.connectedComponents(edge, connectivity=4)
+    keep = np.zeros(n, dtype=bool)
+    keep[np.unique(labels[core > 0])] = True
+    keep[0] = False
+    return np.where(keep[labels], np.uint8(255), np.uint8(0))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_measure_in_box_is_measure_of_whole_image(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(20, 120)), int(rng.integers(20, 120)))
+    fresh = _blobs(rng, shape, int(rng.integers(0, 6)))
+    detector = SpreadDetector(min_area_mm2=float(rng.choice([0.0, 0.5, 1.0])))
+    ws = detector.work_spacing_mm
+    tip = None if seed % 4 == 0 else (float(rng.uniform(-5, 35)), float(rng.uniform(-5, 35)))
+    got = detector._measure(fresh, tip)
+    want = _measure_whole(fresh, tip, ws, detector.min_area_mm2)
+    assert got.visible == want.visible
+    for a, b in [
+        (got.area_mm2, want.area_mm2),
+        (got.centre_x_mm, want.centre_x_mm),
+        (got.centre_z_mm, want.centre_z_mm),
+        (got.distance_to_tip_mm, want.distance_to_tip_mm),
+    ]:
+        assert (math.isnan(a) and math.isnan(b)) or a == b  # the same to the last bit
+    assert len(got.contours_mm) == len(want.contours_mm)
+    for a, b in zip(got.contours_mm, want.contours_mm, strict=True):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_grow_in_box_is_growth_over_whole_image(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(20, 120)), int(rng.integers(20, 120)))
+    local = rng.integers(0, 256, shape, dtype=np.uint8)
+    outline = np.where(_blobs(rng, shape, int(rng.integers(1, 8))) > 0, np.uint8(255), np.uint8(0))
+    core = _blobs(rng, shape, int(rng.integers(0, 4)))
+    got = SpreadDetector()._grow_to_edge(core, local, outline)
+    assert got.dtype == np.uint8
+    assert np.array_equal(got, _grow_whole(core, local, outline))
