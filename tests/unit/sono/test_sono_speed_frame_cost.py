@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from painguide.sono.spread import SpreadDetector, SpreadObservation
+from painguide.sono.vessel import Vessel, path_distance
 
 
 def _blobs(rng: np.random.Generator, shape: tuple[int, int], count: int) -> np.ndarray:
@@ -94,3 +95,39 @@ def test_grow_in_box_is_growth_over_whole_image(seed: int) -> None:
     got = SpreadDetector()._grow_to_edge(core, local, outline)
     assert got.dtype == np.uint8
     assert np.array_equal(got, _grow_whole(core, local, outline))
+
+
+def _path_distance_each_point(
+    vessel: Vessel, tip: tuple[float, float], direction: tuple[float, float], ahead_mm: float
+) -> float:
+    """The distance testing every point of the path against the outline (as before the box)."""
+    steps = np.arange(0.0, ahead_mm + 0.25, 0.25)
+    path = np.asarray(tip)[None, :] + steps[:, None] * np.asarray(direction)[None, :]
+    contour = vessel.outline_mm.astype(np.float32).reshape(-1, 1, 2)
+    for point in path:
+        if cv2.pointPolygonTest(contour, (float(point[0]), float(point[1])), False) >= 0:
+            return 0.0
+    diff = path[:, None, :] - vessel.outline_mm[None, :, :]
+    return float(np.sqrt(np.min(np.sum(diff * diff, axis=2))))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_path_distance_is_the_test_of_every_point(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    angles = np.sort(rng.uniform(0.0, 2 * math.pi, int(rng.integers(3, 40))))
+    radii = rng.uniform(0.5, 4.0, angles.size)
+    centre = rng.uniform(5.0, 30.0, 2)
+    outline = centre + np.stack([radii * np.cos(angles), radii * np.sin(angles)], axis=1)
+    vessel = Vessel(float(centre[0]), float(centre[1]), 1.0, outline, "pulsatile")
+    for _ in range(20):
+        if rng.random() < 0.3:  # a path through a corner of the outline: on its edge
+            tip = (float(outline[0, 0]) - 1.0, float(outline[0, 1]))
+            direction = (1.0, 0.0)
+        else:
+            tip = (float(rng.uniform(0.0, 35.0)), float(rng.uniform(0.0, 35.0)))
+            a = rng.uniform(0.0, 2 * math.pi)
+            direction = (math.cos(a), math.sin(a))
+        ahead = float(rng.choice([0.0, 1.0, 5.0, 10.0]))
+        assert path_distance(vessel, tip, direction, ahead) == _path_distance_each_point(
+            vessel, tip, direction, ahead
+        )
