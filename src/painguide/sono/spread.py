@@ -526,7 +526,7 @@ class SpreadDetector:
             )
         fluid = self._grow_to_edge(core, local, edge)
         if self._close is not None and fluid.any():  # bridge needle echoes crossing the pool
-            fluid = np.asarray(cv2.morphologyEx(fluid, cv2.MORPH_CLOSE, self._close), dtype=np.uint8)
+            fluid = self._bridged(fluid)
         return self._measure(fluid, tip_mm)
 
     def _learn(self, local: NDArray[np.uint8]) -> None:
@@ -673,6 +673,22 @@ class SpreadDetector:
         grown = np.zeros_like(core)
         grown[box] = keep[labels]
         return grown
+
+    def _bridged(self, fluid: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """``fluid`` closed by the ``bridge_mm`` disc (needle echoes crossing the pool are bridged), computed
+        over the box around the fluid widened by the disc's width: the dilation reaches half of it beyond
+        the fluid and the erosion there looks half of it farther, so the rest of the image stays 0."""
+        assert self._close is not None
+        x0, z0, w, h = cv2.boundingRect(fluid)
+        reach_z, reach_x = self._close.shape[0] - 1, self._close.shape[1] - 1
+        rows, cols = fluid.shape
+        box = (
+            slice(max(0, z0 - reach_z), min(rows, z0 + h + reach_z)),
+            slice(max(0, x0 - reach_x), min(cols, x0 + w + reach_x)),
+        )
+        closed = np.zeros_like(fluid)
+        closed[box] = cv2.morphologyEx(fluid[box], cv2.MORPH_CLOSE, self._close)
+        return closed
 
     def _fluid_under_shaft(
         self,

@@ -131,3 +131,17 @@ def test_path_distance_is_the_test_of_every_point(seed: int) -> None:
         assert path_distance(vessel, tip, direction, ahead) == _path_distance_each_point(
             vessel, tip, direction, ahead
         )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_bridged_in_box_is_closing_of_whole_image(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(20, 160)), int(rng.integers(20, 160)))
+    fluid = _blobs(rng, shape, int(rng.integers(1, 6)))
+    z, x = int(rng.integers(0, shape[0])), int(rng.integers(0, shape[1]))
+    fluid[z : z + int(rng.integers(1, 4)), x : x + int(rng.integers(10, 60))] = 255  # flat edges
+    detector = SpreadDetector(bridge_mm=float(rng.choice([1.0, 3.0, 5.0])))
+    assert detector._close is not None
+    got = detector._bridged(fluid)
+    assert got.dtype == np.uint8
+    assert np.array_equal(got, cv2.morphologyEx(fluid, cv2.MORPH_CLOSE, detector._close))
