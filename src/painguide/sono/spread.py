@@ -532,7 +532,7 @@ class SpreadDetector:
             )
         fluid = self._grow_to_edge(core, local, edge)
         if self._close is not None and fluid.any():  # bridge needle echoes crossing the pool
-            fluid = np.asarray(cv2.morphologyEx(fluid, cv2.MORPH_CLOSE, self._close), dtype=np.uint8)
+            fluid = self._bridged(fluid)
         return self._measure(fluid, tip_mm)
 
     def _learn(self, local: NDArray[np.uint8]) -> None:
@@ -668,12 +668,33 @@ class SpreadDetector:
         """Extend the fluid cores to their outline: connected pixels whose level fell by ``edge_fraction``."""
         if not core.any():
             return core
-        edge = np.where(local < outline, np.uint8(255), np.uint8(0)) | core
-        n, labels = cv2.connectedComponents(edge, connectivity=4)
-        keep = np.zeros(n, dtype=bool)
-        keep[np.unique(labels[core > 0])] = True
-        keep[0] = False
-        return np.where(keep[labels], np.uint8(255), np.uint8(0))
+        edge = np.asarray(cv2.bitwise_or(cv2.compare(local, outline, cv2.CMP_LT), core), dtype=np.uint8)
+        # the components only matter where there is something to label: within the box around it
+        x0, z0, w, h = cv2.boundingRect(edge)
+        box = (slice(z0, z0 + h), slice(x0, x0 + w))
+        n, labels = cv2.connectedComponents(edge[box], connectivity=4)
+        keep = np.zeros(n, dtype=np.uint8)
+        keep[labels[core[box] > 0]] = 255
+        keep[0] = 0
+        grown = np.zeros_like(core)
+        grown[box] = keep[labels]
+        return grown
+
+    def _bridged(self, fluid: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """``fluid`` closed by the ``bridge_mm`` disc (needle echoes crossing the pool are bridged), computed
+        over the box around the fluid widened by the disc's width: the dilation reaches half of it beyond
+        the fluid and the erosion there looks half of it farther, so the rest of the image stays 0."""
+        assert self._close is not None
+        x0, z0, w, h = cv2.boundingRect(fluid)
+        reach_z, reach_x = self._close.shape[0] - 1, self._close.shape[1] - 1
+        rows, cols = fluid.shape
+        box = (
+            slice(max(0, z0 - reach_z), min(rows, z0 + h + reach_z)),
+            slice(max(0, x0 - reach_x), min(cols, x0 + w + reach_x)),
+        )
+        closed = np.zeros_like(fluid)
+        closed[box] = cv2.morphologyEx(fluid[box], cv2.MORPH_CLOSE, self._close)
+        return closed
 
     def _fluid_under_shaft(
         self,
@@ -823,19 +844,40 @@ class SpreadDetector:
 
     def _measure(self, fresh: NDArray[np.uint8], tip_mm: tuple[float, float] | None) -> SpreadObservation:
         ws = self.work_spacing_mm
-        n, labels, stats, centroids = cv2.connectedComponentsWithStats(fresh, connectivity=8)
+        # label within the box around the fluid, its corner on even pixels: the labels come in the same
+        # order as over the whole image (the labelling scans blocks of 2 by 2 pixels)
+        x0, z0, w, h = cv2.boundingRect(fresh)
+        x0, z0 = x0 - x0 % 2, z0 - z0 % 2
+        box = fresh[z0 : z0 + h + 2, x0 : x0 + w + 2]
+        n, labels, stats, centroids = cv2.connectedComponentsWithStats(box, connectivity=8)
         min_px = self.min_area_mm2 / (ws * ws)
         keep = [i for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_px]
         if not keep:
             return SpreadObservation(False)
         areas = stats[keep, cv2.CC_STAT_AREA]
         biggest = keep[int(np.argmax(areas))]
-        mask = np.isin(labels, keep).astype(np.uint8)
-        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        kept = np.zeros(n, dtype=np.uint8)
+        kept[keep] = 1
+        mask = kept[labels]
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE, offset=(x0, z0))
         outlines = [(c.reshape(-1, 2).astype(np.float64) + 0.5) * ws for c in contours]
         distance = float("nan")
         if tip_mm is not None and math.isfinite(tip_mm[0]):
             rows, cols = np.nonzero(mask)
+            rows, cols = rows + z0, cols + x0
             distance = float(np.min(np.hypot((cols + 0.5) * ws - tip_mm[0], (rows + 0.5) * ws - tip_mm[1])))
-        cx, cz = (centroids[biggest] + 0.5) * ws
+        cx, cz = (
+            _whole_centroid(centroids[biggest], int(stats[biggest, cv2.CC_STAT_AREA]), (x0, z0)) + 0.5
+        ) * ws
         return SpreadObservation(True, float(areas.sum()) * ws * ws, float(cx), float(cz), distance, outlines)
+
+
+def _whole_centroid(centroid: NDArray[np.float64], area: int, corner: tuple[int, int]) -> NDArray[np.float64]:
+    """The centroid that OpenCV's labelling gives over the whole image (the sum of the pixels' column and
+    row numbers over the area), from the one it gave within a box whose top left corner is ``corner``
+    (column, row): the whole sums are recovered exactly, so the value is the same to the last bit."""
+    sums = (
+        round(float(centroid[0]) * area) + area * corner[0],
+        round(float(centroid[1]) * area) + area * corner[1],
+    )
+    return np.array([sums[0] / area, sums[1] / area], dtype=np.float64)

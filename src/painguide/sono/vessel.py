@@ -353,7 +353,11 @@ def path_distance(
     steps = np.arange(0.0, ahead_mm + 0.25, 0.25)
     path = np.asarray(tip)[None, :] + steps[:, None] * np.asarray(direction)[None, :]
     contour = vessel.outline_mm.astype(np.float32).reshape(-1, 1, 2)
-    for point in path:
+    # the test takes each point in single precision: one outside the outline's box is outside the outline
+    points = path.astype(np.float32)
+    lo, hi = contour.min(axis=(0, 1)), contour.max(axis=(0, 1))
+    boxed = np.flatnonzero(((points >= lo) & (points <= hi)).all(axis=1))
+    for point in path[boxed]:
         if cv2.pointPolygonTest(contour, (float(point[0]), float(point[1])), False) >= 0:
             return 0.0
     diff = path[:, None, :] - vessel.outline_mm[None, :, :]
