@@ -105,7 +105,9 @@ class ShiftEstimator:
         # each entry over the modulus of its complex value (the other part is 0 for a real entry)
         other = cross.reshape(-1)[self._partner]
         other[self._real] = 0.0
-        magnitude = np.asarray(cv2.magnitude(cross, other.reshape(cross.shape)), dtype=np.float32)
+        # the modulus in NumPy: cv2.magnitude may round the last bit differently with the arrays' alignment
+        other = other.reshape(cross.shape)
+        magnitude = np.sqrt(cross * cross + other * other)
         magnitude += np.float32(1e-6)
         np.multiply(cross, self._lowpass / magnitude, out=cross)
         surface = cv2.idft(cross, flags=cv2.DFT_REAL_OUTPUT | cv2.DFT_SCALE)
