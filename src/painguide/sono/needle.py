@@ -76,6 +76,10 @@ class ShaftCandidate:
         Found only by the weak rule (:meth:`NeedleDetector.weak`): below the contrast a new track needs.
     side : bool
         Found only from a line of the side vote (it had to meet :meth:`NeedleDetector._side_shaft` too).
+    rough : bool
+        Found only from a side line and only by the rough steep rule (:meth:`NeedleDetector.rough`): a
+        track is confirmed with it only after :attr:`NeedleTracker.weak_frames` consistent detections,
+        unless another fit of the same shaft in that frame meets the rules without it.
     short : bool
         Returned only as a needle that has just entered (shorter than the detector's ``min_length_mm``,
         or than its ``side_length_mm`` when found only from a side line; see ``entry_length_mm``): a track
@@ -97,6 +101,7 @@ class ShaftCandidate:
     weak: bool = False
     side: bool = False
     short: bool = False
+    rough: bool = False
     end_samples: EndSamples | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -254,6 +259,20 @@ class NeedleDetector:
         enters from, reaches ``entry_contrast`` and meets every other rule of a new track: a needle that has
         just entered. Such a shaft is reported only once it has grown along its line
         (:attr:`NeedleTracker.growth_mm`).
+    rough_deg, rough_below_mm, rough_residual_mm, rough_contrast : float
+        A shaft found only from a side line that is at least ``rough_deg`` from the horizontal and shorter
+        than ``rough_below_mm`` may be as far as ``rough_residual_mm`` (RMS) from a straight line, instead
+        of ``side_residual_mm``, when it reaches ``rough_contrast``: the ridge of a short steep shaft that
+        has just entered scatters (fits of 0.25-0.36 mm RMS whose angle jumps by several degrees from frame
+        to frame while its ends stay put). Such a shaft (:attr:`ShaftCandidate.rough`) starts a track only
+        after :attr:`NeedleTracker.weak_frames` consistent detections (the ends of a shaft shorter than
+        :attr:`NeedleTracker.ends_below_mm` within :attr:`NeedleTracker.ends_mm`). ``inf`` for
+        ``rough_deg`` turns it off.
+    follow_ends_mm, follow_ends_below_mm : float
+        Along a confirmed track at least ``rough_deg`` steep and shorter than ``follow_ends_below_mm``
+        whose shaft :meth:`follow` turns down,
+        a shaft refined along the tracked line is still accepted (at ``track_contrast``) when both its ends
+        lie within ``follow_ends_mm`` of the ends before (:meth:`follow_by_ends`); 0 turns it off.
     entry_faint_contrast : float
         A shaft that meets the faint rule's angle, length and straightness but not its contrast, reaches
         this contrast and begins within ``edge_tolerance_mm`` of the side it enters from is returned as
@@ -301,6 +320,12 @@ class NeedleDetector:
         entry_edge_mm: float = 1.5,
         entry_contrast: float = 3.0,
         entry_faint_contrast: float = 0.5,
+        rough_deg: float = 35.0,
+        rough_residual_mm: float = 0.35,
+        rough_contrast: float = 2.0,
+        rough_below_mm: float = 10.0,
+        follow_ends_mm: float = 0.8,
+        follow_ends_below_mm: float = 10.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -340,6 +365,12 @@ class NeedleDetector:
         self.entry_edge_mm = entry_edge_mm
         self.entry_contrast = entry_contrast
         self.entry_faint_contrast = entry_faint_contrast
+        self.rough_deg = rough_deg
+        self.rough_residual_mm = rough_residual_mm
+        self.rough_contrast = rough_contrast
+        self.rough_below_mm = rough_below_mm
+        self.follow_ends_mm = follow_ends_mm
+        self.follow_ends_below_mm = follow_ends_below_mm
 
     def new_track_contrast(self, c: ShaftCandidate) -> float:
         """Contrast a shaft needs to start a new track, from its angle, length and straightness."""
@@ -434,6 +465,8 @@ class NeedleDetector:
         """
         if prior is not None:
             tracked = self.follow(frame, prior)
+            if tracked is None:
+                tracked = self.follow_by_ends(frame, prior)
             if tracked is not None:
                 return [tracked]
         lines, side = self._coarse_lines(frame, self.working(frame) if work is None else work)
@@ -485,6 +518,32 @@ class NeedleDetector:
                 return None  # the line goes on beyond the tip inside the image: a fascia, not a needle
         return candidate
 
+    def follow_by_ends(self, frame: Frame, prior: ShaftCandidate) -> ShaftCandidate | None:
+        """The short shaft of a confirmed track found again by its ends where :meth:`follow` turned it down.
+
+        Along a tracked line at least ``rough_deg`` steep and shorter than ``follow_ends_below_mm`` the
+        shaft refined as :meth:`follow` refines it is accepted, at the track contrast, when it is as steep
+        and both its ends lie within ``follow_ends_mm`` of the ends before, however much its angle changed:
+        the fitted angle of a short steep shaft jumps by several degrees from frame to frame (more than the
+        3 degrees :meth:`follow` allows) while its ends stay put.
+        """
+        if (
+            self.follow_ends_mm <= 0
+            or prior.length_mm >= self.follow_ends_below_mm
+            or abs(prior.angle_deg) < self.rough_deg
+        ):
+            return None
+        theta = math.radians(prior.angle_deg)
+        line = _Line(
+            np.array([prior.start_x_mm, prior.start_z_mm]), _oriented(math.cos(theta), math.sin(theta))
+        )
+        candidate = self._refine(frame, line, (0.0, prior.length_mm), tracked=True)
+        if candidate is None or not _same_shaft(candidate, prior, tol_mm=self.follow_ends_mm):
+            return None
+        if abs(candidate.angle_deg) < self.rough_deg:
+            return None
+        return candidate if self._plausible(candidate, frame, self.track_contrast, entered=True) else None
+
     def _again(self, frame: Frame, pending: ShaftCandidate, *, weak: bool) -> ShaftCandidate | None:
         """The shaft of an unconfirmed track refined again along its line, if it still passes as new.
 
@@ -509,8 +568,9 @@ class NeedleDetector:
         from a side line) and ``short`` (returned only as just entered: see ``entry_length_mm``)."""
         is_weak = weak and self.weak(candidate)
         short = candidate.length_mm < (self.side_length_mm if side else self.min_length_mm)
+        rough = side and candidate.residual_mm > self.side_residual_mm
         return (
-            replace(candidate, weak=is_weak, side=side, short=short)
+            replace(candidate, weak=is_weak, side=side, short=short, rough=rough)
             if is_weak or side or short
             else candidate
         )
@@ -527,8 +587,19 @@ class NeedleDetector:
         return (
             abs(c.angle_deg) >= self.side_min_deg
             and (c.length_mm >= self.side_length_mm or self.entering(c, frame))
-            and c.residual_mm <= self.side_residual_mm
+            and (c.residual_mm <= self.side_residual_mm or self.rough(c))
             and c.contrast >= needed
+        )
+
+    def rough(self, c: ShaftCandidate) -> bool:
+        """Whether a side shaft less straight than ``side_residual_mm`` meets the rough steep rule (see
+        ``rough_deg``): steep, short, within ``rough_residual_mm`` of a straight line and of
+        ``rough_contrast``."""
+        return (
+            abs(c.angle_deg) >= self.rough_deg
+            and c.length_mm < self.rough_below_mm
+            and c.residual_mm <= self.rough_residual_mm
+            and c.contrast >= self.rough_contrast
         )
 
     @staticmethod
@@ -1515,6 +1586,12 @@ class NeedleTracker:
         growing shaft needs no extra confirming detection while shorter than ``short_mm``, and a shaft the
         detector returned only as just entered (:attr:`ShaftCandidate.short`) is confirmed only so: tissue
         does not grow from the side of the image along a straight line, an entering needle does.
+    confirmed_ends_mm, confirmed_ends_deg : float
+        A detection also continues a confirmed track shorter than ``ends_below_mm`` and at least
+        ``confirmed_ends_deg`` steep when both its ends lie within ``confirmed_ends_mm`` of the ends before,
+        whatever its angle: the fitted angle of a short steep shaft jumps by several degrees from frame to
+        frame while its ends stay put (see ``NeedleDetector(follow_ends_mm=...)``); 0 for
+        ``confirmed_ends_mm`` turns it off.
     early_tips : bool
         The tip of a detection that does not yet confirm its track is kept as the tip of the frame before
         for the first reported tip's advance check (:func:`_advance_seen`), so that a first tip carried on
@@ -1542,6 +1619,8 @@ class NeedleTracker:
         alternatives: bool = True,
         growth_mm: tuple[float, float] = (0.3, 3.0),
         early_tips: bool = True,
+        confirmed_ends_mm: float = 0.8,
+        confirmed_ends_deg: float = 35.0,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -1562,6 +1641,8 @@ class NeedleTracker:
         self.alternatives = alternatives
         self.growth_mm = growth_mm
         self.early_tips = early_tips
+        self.confirmed_ends_mm = confirmed_ends_mm
+        self.confirmed_ends_deg = confirmed_ends_deg
         self._fits: list[ShaftCandidate] = []  # the other fits of the unconfirmed track's shaft
         self._lost: ShaftCandidate | None = None
         self._lost_age = 0
@@ -1647,7 +1728,8 @@ class NeedleTracker:
             [c for c in found if c is not chosen and _same_shaft(c, chosen)] if self.alternatives else []
         )
         needed = self._needed(chosen, growing)
-        if not self._confirmed and chosen.weak:
+        rough = chosen.rough and all(c.rough or c.weak for c in self._fits)  # no straighter fit of it
+        if not self._confirmed and (chosen.weak or rough):
             needed = max(needed, self.weak_frames)
         self._confirmed = self._confirmed or self._streak >= needed
         if not self._confirmed:
@@ -1758,6 +1840,14 @@ class NeedleTracker:
     ) -> bool:
         if tolerance is None:
             tolerance = self.angle_tolerance_deg if self._confirmed else self.confirm_angle_deg
+            if (
+                self._confirmed
+                and self.confirmed_ends_mm > 0
+                and max(new.length_mm, old.length_mm) < self.ends_below_mm
+                and min(abs(new.angle_deg), abs(old.angle_deg)) >= self.confirmed_ends_deg
+                and _same_shaft(new, old, tol_mm=self.confirmed_ends_mm)
+            ):
+                return True  # the same short shaft by its ends, however much its fitted angle jumped
             if not self._confirmed and max(new.length_mm, old.length_mm) < self.ends_below_mm:
                 start = math.hypot(new.start_x_mm - old.start_x_mm, new.start_z_mm - old.start_z_mm)
                 tip = math.hypot(new.tip_x_mm - old.tip_x_mm, new.tip_z_mm - old.tip_z_mm)
