@@ -318,6 +318,10 @@ class SpreadDetector:
     smooth_ratio : float
         In that band, a place below the band's usual level also counts as fluid where its speckle along
         the shaft (gradient energy) fell below this fraction of the band's usual energy (0: level only).
+    smooth_drop : float
+        Such a smooth place counts only where its level also lies below the band's usual by this fraction
+        of the drop margin: tissue with little speckle of its own is smooth at its usual level, fluid
+        under the shaft's reverberations is smooth and darker.
     band_mm : float
         Depth of that band below the shaft (the shaft's echo and its reverberations).
     reach_mm : float
@@ -359,6 +363,7 @@ class SpreadDetector:
         register_spacing_mm: float = 0.5,
         under_shaft: bool = True,
         smooth_ratio: float = 0.3,
+        smooth_drop: float = 0.5,
         band_mm: float = 2.5,
         reach_mm: float = 10.0,
         near_tip_mm: float = 5.0,
@@ -385,6 +390,7 @@ class SpreadDetector:
         self._motion = _IDENTITY.copy()
         self.under_shaft = under_shaft
         self.smooth_ratio = smooth_ratio
+        self.smooth_drop = smooth_drop
         self.band_mm = band_mm
         self.reach_mm = reach_mm
         self.near_tip_mm = near_tip_mm
@@ -685,8 +691,9 @@ class SpreadDetector:
         ``reach_mm`` of the shaft up to 0.5 mm before the tip and from 2 mm after its shallow end) is
         resampled along the shaft. For each depth below the shaft, its usual height above the floor is the
         median along the band. A place holds fluid when it lies below that by more than ``drop`` of the
-        median tissue level, or when it lies below it and its speckle along the shaft has fallen below
-        ``smooth_ratio`` of the usual (the reverberations over fluid are smooth, tissue is not). Not
+        median tissue level, or when it lies below it by ``smooth_drop`` of that margin and its speckle
+        along the shaft has fallen below ``smooth_ratio`` of the usual (the reverberations over fluid are
+        smooth and darker; tissue with little speckle of its own is smooth at its usual level). Not
         tested: the shaft's own echo (the depths brighter than halfway between the band's darkest and
         brightest, and one more on each side), places where the shaft itself is fainter than along the
         rest of the band (it fades out of plane or at its ends), and places whose floor is dark (vessels
@@ -743,7 +750,8 @@ class SpreadDetector:
         lower = height_above < usual[:, None]
         fluid = lower & (height_above < (usual - margin)[:, None])
         if self.smooth_ratio > 0:
-            fluid |= lower & (energy < np.float32(self.smooth_ratio) * usual_energy[:, None])
+            smooth = energy < np.float32(self.smooth_ratio) * usual_energy[:, None]
+            fluid |= smooth & (height_above < (usual - np.float32(self.smooth_drop) * margin)[:, None])
         fluid &= tested
         quiet = np.zeros_like(fluid)
         loud = np.zeros_like(fluid)
