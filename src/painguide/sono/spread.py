@@ -348,6 +348,16 @@ class SpreadDetector:
         A place that was loud in the band before (or came into it after the band's first frame, behind an
         advancing needle) and then stays quiet for this many frames in a row is fluid (0 turns this off;
         see :meth:`_still_quiet`).
+    fall_drop : float
+        In the band under the shaft, a place below the band's usual level also counts as fluid where its
+        level fell below its own highest level in the band in earlier frames by this fraction of the drop
+        margin (0 turns this off; see :meth:`_fell_in_band`).
+    settle_mm : float
+        That highest level is kept only from frames in which the place lay at least this far back from the
+        band's end near the tip (the passing tip's bright end is not the place's own level).
+    fall_steady : float
+        Only places whose mean level while learning lay within this fraction of the drop margin above
+        their floor are tested so (steady tissue; a pulsating vessel wall varies over the heart cycle).
     """
 
     def __init__(
@@ -374,6 +384,9 @@ class SpreadDetector:
         quiet_ratio: float = 0.2,
         loud_ratio: float = 0.5,
         quiet_frames: int = 3,
+        fall_drop: float = 0.5,
+        settle_mm: float = 0.5,
+        fall_steady: float = 0.25,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -404,6 +417,11 @@ class SpreadDetector:
         self.quiet_frames = quiet_frames
         self._quiet: NDArray[np.uint8] | None = None  # frames in a row each place was quiet
         self._heard: NDArray[np.uint8] | None = None  # 0 never in the band, 1 in it, 2 loud or new there
+        self.fall_drop = fall_drop
+        self.settle_mm = settle_mm
+        self._kept: NDArray[np.uint8] | None = None  # highest level of each place in the band (0: never)
+        self.fall_steady = fall_steady
+        self._steady_map: NDArray[np.bool_] | None = None
         self._source: tuple[float, float] | None = None
         self._shaft: tuple[float, float, float, float] | None = None
         self._tissue_level = 0.0
@@ -512,9 +530,14 @@ class SpreadDetector:
             under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
             if under is not None:
                 mask, (z0, x0) = under
-                core[z0 : z0 + mask.shape[0], x0 : x0 + mask.shape[1]] |= mask[..., 0]
-                if self.quiet_frames > 0:
-                    self._still_quiet(core, mask[..., 1:], (z0, x0))
+                if self.fall_drop > 0:
+                    self._fell_in_band(core, local, mask[..., 4:], (z0, x0))
+                if mask[..., :2].any():
+                    core[z0 : z0 + mask.shape[0], x0 : x0 + mask.shape[1]] |= mask[..., 0]
+                    if self.quiet_frames > 0:
+                        self._still_quiet(core, mask[..., 1:4], (z0, x0))
+                else:
+                    self._quiet = None
             else:
                 self._quiet = None  # no band: every count starts again
         else:
@@ -782,7 +805,9 @@ class SpreadDetector:
             quiet = energy < np.float32(self.quiet_ratio) * usual_energy[:, None]
             loud = (energy >= np.float32(self.loud_ratio) * usual_energy[:, None]) & base
             quiet &= base
-        if not fluid.any() and not quiet.any():
+        candidate = lower & tested  # below the band's usual, for :meth:`_fell_in_band`
+        settled = tested & (np.arange(width) < width - self.settle_mm / ws)[None, :]
+        if not fluid.any() and not quiet.any() and (self.fall_drop <= 0 or not candidate.any()):
             return None
         corners = to_image @ np.array([[0.0, width, 0.0, width], [0.0, 0.0, height, height], [1, 1, 1, 1]])
         rows, cols = local.shape
@@ -792,8 +817,89 @@ class SpreadDetector:
             return None
         box = to_image.copy()
         box[:, 2] -= (x0, z0)
-        mask = np.where(np.stack([fluid, quiet, loud, base], axis=-1), np.uint8(255), np.uint8(0))
+        marks = np.stack([fluid, quiet, loud, base, candidate, settled], axis=-1)
+        mask = np.where(marks, np.uint8(255), np.uint8(0))
         return np.asarray(cv2.warpAffine(mask, box, (x1 - x0, z1 - z0), flags=cv2.INTER_NEAREST)), (z0, x0)
+
+    def _learning_window(
+        self, shape: tuple[int, ...], size: tuple[int, ...], corner: tuple[int, int]
+    ) -> tuple[int, int, int, int]:
+        """The window ``(x0, z0, x1, z1)`` of the learning's coordinates (inside an image of ``shape``) that
+        covers a box of ``size`` (rows, columns) from ``corner`` (row, column) of this frame."""
+        z0, x0 = corner
+        h, w = size[:2]
+        back = _inverse(self._motion)
+        ends = back @ np.array([[x0, x0 + w, x0, x0 + w], [z0, z0, z0 + h, z0 + h], [1.0, 1.0, 1.0, 1.0]])
+        lx0, lz0 = max(0, int(ends[0].min()) - 1), max(0, int(ends[1].min()) - 1)
+        lx1, lz1 = min(shape[1], int(ends[0].max()) + 2), min(shape[0], int(ends[1].max()) + 2)
+        return lx0, lz0, lx1, lz1
+
+    def _fell_in_band(
+        self,
+        core: NDArray[np.uint8],
+        local: NDArray[np.uint8],
+        marks: NDArray[np.uint8],
+        corner: tuple[int, int],
+    ) -> None:
+        """Add to ``core`` the places under the shaft whose level fell below their own earlier level there.
+
+        ``marks`` holds, over the band's bounding box from ``corner`` (row, column), the places below the
+        band's usual level in this frame and the settled places of the band (tested, at least
+        ``settle_mm`` back from its end near the tip), 255 where so. Per place, in the coordinates of the
+        learning (the probe's motion undone, so a place is the same tissue from frame to frame), the
+        highest local level seen while it was settled in the band is kept. A place below the band's usual
+        counts as fluid where its level lies below that by ``fall_drop`` of the drop margin: a pool that
+        forms under a shaft that still advances is too small and too covered by the reverberations to lie
+        below the rest of the band by the whole margin, but it darkens the tissue it fills. Under a shaft
+        at rest the level of tissue stays; a pulsating vessel wall that moves away leaves tissue at its
+        usual level, not below it.
+        """
+        z0, x0 = corner
+        if self._kept is None or self._kept.shape != core.shape:
+            self._kept = np.zeros(core.shape, np.uint8)
+        lx0, lz0, lx1, lz1 = self._learning_window(core.shape, marks.shape[:2], corner)
+        if lx1 <= lx0 or lz1 <= lz0:
+            return
+        back = _inverse(self._motion)  # this frame to the learning
+        to_window = back.copy()  # the band's box to the window of the learning's coordinates
+        to_window[:, 2] += back[:, :2] @ np.array([x0, z0], dtype=np.float64) - (lx0, lz0)
+        size = (lx1 - lx0, lz1 - lz0)
+        window = cv2.warpAffine(marks, to_window, size, flags=cv2.INTER_LINEAR) > 127
+        below, settled = window[..., 0], window[..., 1]
+        level_map = back.copy()
+        level_map[:, 2] -= (lx0, lz0)
+        level = np.asarray(cv2.warpAffine(local, level_map, size, flags=cv2.INTER_LINEAR), dtype=np.uint8)
+        kept = self._kept[lz0:lz1, lx0:lx1]
+        margin = max(4.0, self.drop * self._tissue_level) * self.fall_drop
+        fell = below & (kept > 0) & (level.astype(np.float32) < kept.astype(np.float32) - np.float32(margin))
+        fell &= self._steady()[lz0:lz1, lx0:lx1]
+        np.copyto(kept, np.maximum(kept, level), where=settled)
+        if fell.any():
+            self._add_from_learning(core, fell, (lz0, lx0))
+
+    def _add_from_learning(
+        self, core: NDArray[np.uint8], places: NDArray[np.bool_], corner: tuple[int, int]
+    ) -> None:
+        """Add to ``core`` the ``places`` of a window of the learning's coordinates from ``corner`` (row,
+        column), carried onto this frame with the probe's motion."""
+        rows, cols = core.shape
+        lz0, lx0 = corner
+        to_image = self._motion.copy()
+        to_image[:, 2] += self._motion[:, :2] @ np.array([lx0, lz0], dtype=np.float64)
+        mask = np.where(places, np.uint8(255), np.uint8(0))
+        moved = cv2.warpAffine(mask, to_image, (cols, rows), flags=cv2.INTER_LINEAR)
+        core |= np.where(moved > 127, np.uint8(255), np.uint8(0))
+
+    def _steady(self) -> NDArray[np.bool_]:
+        """Places (in the learning's coordinates) whose mean level while learning lay within
+        ``fall_steady`` of the drop margin above their floor: tissue that held its level, not a pulsating
+        vessel wall or a place the needle crossed while learning."""
+        if self._steady_map is None:
+            assert self._floor is not None and self._sum is not None
+            mean = self._sum / np.float32(max(1, self._count))
+            margin = max(4.0, self.drop * self._tissue_level) * self.fall_steady
+            self._steady_map = np.asarray(mean - self._floor.astype(np.float32) <= np.float32(margin))
+        return self._steady_map
 
     def _still_quiet(
         self, core: NDArray[np.uint8], marks: NDArray[np.uint8], corner: tuple[int, int]
@@ -810,12 +916,8 @@ class SpreadDetector:
         first frame on and is never heard, and noise rarely keeps a place quiet frame after frame.
         """
         z0, x0 = corner
-        rows, cols = core.shape
         back = _inverse(self._motion)  # this frame to the learning
-        h, w = marks.shape[:2]
-        ends = back @ np.array([[x0, x0 + w, x0, x0 + w], [z0, z0, z0 + h, z0 + h], [1.0, 1.0, 1.0, 1.0]])
-        lx0, lz0 = max(0, int(ends[0].min()) - 1), max(0, int(ends[1].min()) - 1)
-        lx1, lz1 = min(cols, int(ends[0].max()) + 2), min(rows, int(ends[1].max()) + 2)
+        lx0, lz0, lx1, lz1 = self._learning_window(core.shape, marks.shape[:2], corner)
         first = self._quiet is None or self._heard is None or self._quiet.shape != core.shape
         if first:  # the band's first frame
             self._quiet, self._heard = np.zeros(core.shape, np.uint8), np.zeros(core.shape, np.uint8)
@@ -838,11 +940,7 @@ class SpreadDetector:
         self._quiet = counts
         ready = (counts[lz0:lz1, lx0:lx1] >= self.quiet_frames) & (heard == 2)
         if ready.any():
-            to_image = self._motion.copy()
-            to_image[:, 2] += self._motion[:, :2] @ np.array([lx0, lz0], dtype=np.float64)
-            mask = np.where(ready, np.uint8(255), np.uint8(0))
-            moved = cv2.warpAffine(mask, to_image, (cols, rows), flags=cv2.INTER_LINEAR)
-            core |= np.where(moved > 127, np.uint8(255), np.uint8(0))
+            self._add_from_learning(core, ready, (lz0, lx0))
 
     def _measure(self, fresh: NDArray[np.uint8], tip_mm: tuple[float, float] | None) -> SpreadObservation:
         ws = self.work_spacing_mm
