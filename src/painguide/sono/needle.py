@@ -1117,15 +1117,16 @@ RIDGE_REACH_MM = 15.0
 """Farthest the ridge is followed beyond the half-contrast end."""
 
 
-def _ridge_excess(cross: FloatArray, n: int) -> tuple[NDArray[np.bool_], FloatArray]:
+def _ridge_excess(cross: FloatArray, n: int, *, above: bool = False) -> tuple[NDArray[np.bool_], FloatArray]:
     """Where the cross-profile (rows at :data:`RIDGE_OFFSETS_MM`), smoothed along the line over ``n``
     samples, peaks on the line or 0.2 mm below it (the shaft's reverberations under a faint deep shaft
-    move the peak there), and how far the line stands above the brighter of its two flanks (an edge,
-    bright on one side and dark on the other, is no ridge)."""
+    move the peak there), or also 0.2 mm above it with ``above``, and how far the line stands above the
+    brighter of its two flanks (an edge, bright on one side and dark on the other, is no ridge)."""
     smooth = cv2.blur(np.ascontiguousarray(cross), (n, 1), borderType=cv2.BORDER_REPLICATE)
     excess = smooth[3] - np.maximum(smooth[0:2].mean(axis=0), smooth[5:7].mean(axis=0))
     peak = smooth.argmax(axis=0)
-    return (peak == 3) | (peak == 2), excess  # row 2 lies 0.2 mm deeper (the profiles' normal points up)
+    on = (peak == 3) | (peak == 2)  # row 2 lies 0.2 mm deeper (the profiles' normal points up)
+    return (on | (peak == 4) if above else on), excess
 
 
 def _tip_line(frame: Frame, candidate: ShaftCandidate) -> tuple[_Line, float, float, float] | None:
@@ -1141,7 +1142,9 @@ def _tip_line(frame: Frame, candidate: ShaftCandidate) -> tuple[_Line, float, fl
     return line, lo, hi, min(RIDGE_BACK_MM, candidate.length_mm)
 
 
-def _ridge_end(s: FloatArray, cross: FloatArray, last: int, step: float) -> tuple[float, float] | None:
+def _ridge_end(
+    s: FloatArray, cross: FloatArray, last: int, step: float, *, above: bool = False
+) -> tuple[float, float] | None:
     """Where the shaft's ridge ends when it goes on beyond the end at index ``last`` of ``s``.
 
     A shaft that runs from bright into darker tissue, or fades towards its tip, drops under the threshold
@@ -1156,7 +1159,8 @@ def _ridge_end(s: FloatArray, cross: FloatArray, last: int, step: float) -> tupl
     :data:`RIDGE_FRACTION` above the flanks must lie :data:`RIDGE_MIN_MM` or more beyond the end; the tip
     is then where the profile along the line falls half-way between the shaft and flank levels of the
     last 2 mm of the ridge. Returns that arc length and the step (shaft minus flanks) for
-    :func:`_fit_end`, or ``None`` when the ridge does not go on.
+    :func:`_fit_end`, or ``None`` when the ridge does not go on. With ``above`` the cross-profile may also
+    peak 0.2 mm above the line (:func:`_ridge_excess`).
     """
     n = 2 * round(0.5 * RIDGE_SMOOTH_MM / step) + 1
     i0 = max(0, last - round(RIDGE_BACK_MM / step))
@@ -1165,7 +1169,7 @@ def _ridge_end(s: FloatArray, cross: FloatArray, last: int, step: float) -> tupl
     if i1 - last < round(RIDGE_MIN_MM / step) or j0 < n:
         return None
     rows = cross[:, i0:i1]
-    peaks, excess = _ridge_excess(rows, n)
+    peaks, excess = _ridge_excess(rows, n, above=above)
     reference = float(np.median(excess[:j0]))
     if reference <= 0.0:
         return None
@@ -1218,13 +1222,15 @@ RIDGE_MIN_ANGLE_DEG = 25.0
 """A shaft flatter than this is not carried on: laterally elongated speckle lines up with it."""
 
 
-def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) -> tuple[float, float] | None:
+def _ridge_tip(
+    frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1, above: bool = False
+) -> tuple[float, float] | None:
     """The tip of ``candidate`` carried on along its ridge (:func:`_ridge_end`), or ``None`` if it ends.
 
     The line runs through the tip at the angle there (the distal angle of a bent needle); a shaft flatter
     than :data:`RIDGE_MIN_ANGLE_DEG` is not carried on. The shaft before the tip gives the reference
     excess; the new end is refined by :func:`_fit_end` with the wider models of the report
-    (:data:`END_WIDE_SHIFTS_MM`, :data:`END_WIDE_SIGMAS_MM`).
+    (:data:`END_WIDE_SHIFTS_MM`, :data:`END_WIDE_SIGMAS_MM`). ``above`` goes to :func:`_ridge_end`.
     """
     placed = _tip_line(frame, candidate)
     if placed is None:
@@ -1238,7 +1244,7 @@ def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) ->
     )
     cross, _ = _profiles(frame, line, s, RIDGE_OFFSETS_MM)
     last = round(back / step)
-    found = _ridge_end(s, cross, last, step)
+    found = _ridge_end(s, cross, last, step, above=above)
     if found is None:
         return None
     s_end, step_size = found
@@ -1248,6 +1254,10 @@ def _ridge_tip(frame: Frame, candidate: ShaftCandidate, *, step: float = 0.1) ->
     return float(end[0]), float(end[1])
 
 
+RIDGE_ABOVE_MM = 6.0
+"""A ridge followed also where it peaks 0.2 mm above the line must carry the tip at least this far on (a
+long faint shaft whose line the fit at its bright start missed by a little; speckle lined up beyond a tip
+goes on for a few millimetres only)."""
 RIDGE_ROUNDS = 5
 """The ridge is followed again from the end it gave, up to this many times in all (past a short break)."""
 RIDGE_HOLD = 0.8
@@ -1313,6 +1323,7 @@ def _advance_seen(
     *,
     hold: bool = True,
     least_mm: float = MOTION_MIN_MM,
+    hold_mm: float = MOTION_HOLD_MM,
     step: float = 0.1,
 ) -> tuple[float, float] | None:
     """The tip of ``candidate`` drawn back to where the image changed since ``previous``, or ``None``.
@@ -1328,7 +1339,7 @@ def _advance_seen(
     needle has not moved and ``before`` is kept. The check is left out when the level is raised beyond
     :data:`MOTION_SKIP`. A change that begins more than :data:`MOTION_DETACHED_MM` beyond ``before`` counts as
     none (no needle moved through the stretch between). ``least_mm`` replaces :data:`MOTION_MIN_MM` as the
-    smallest advance checked.
+    smallest advance checked, and ``hold_mm`` :data:`MOTION_HOLD_MM` as the largest advance undone.
     """
     if previous.shape != frame.shape:
         return None
@@ -1351,11 +1362,70 @@ def _advance_seen(
         moved = moved[:0]  # a change that begins beyond the earlier tip: no needle moved through the gap
     if moved.size == 0:
         still = noise <= MOTION_LEVEL  # the shaft behind the earlier tip did not change either
-        return before if hold and still and -back <= MOTION_HOLD_MM else None
+        return before if hold and still and -back <= hold_mm else None
     end = float(s[moved[-1]]) - MOTION_BIAS_MM
     if end > -MOTION_MARGIN_MM:
         return None
     drawn = tip + max(end, back) * direction
+    return float(drawn[0]), float(drawn[1])
+
+
+BEHIND_MM = 15.0
+"""Farthest behind a tip that did not advance where the image change of an advancing needle is looked for."""
+BEHIND_MIN_MM = 1.0
+"""The tip is drawn back to the change (:func:`_change_behind`) only when it ends this far or more before."""
+BEHIND_RUN_MM = 4.0
+"""Longest changed stretch taken for the step of an advancing needle (its advance in one frame)."""
+BEHIND_PEAK = 2.0
+"""The change of the stretch must peak at this many times the level it is found with."""
+BEHIND_ON_LINE = 2.0
+"""The change on the line must be this many times that 1 mm either side of it (a needle, not tissue)."""
+
+
+def _change_behind(
+    frame: Frame, previous: Frame, candidate: ShaftCandidate, *, step: float = 0.1
+) -> tuple[float, float] | None:
+    """The tip of ``candidate`` drawn back to where an advancing needle changed the image, or ``None``.
+
+    A new track on an advancing needle may take a bright stretch of still tissue beyond the tip, lined up
+    with the shaft, for its end: the reported tip then stays put while the needle advances towards it.
+    Between two frames the advancing needle changes the image on its line only over the stretch it
+    advanced through, and the tissue beyond its tip does not change. When the change along the line (0.2 mm
+    either side) over the last :data:`BEHIND_MM` before the tip exceeds its level (:data:`MOTION_LEVEL`,
+    raised to :data:`MOTION_NOISE` times its median there: speckle changes a little everywhere) only in
+    one stretch of at most :data:`BEHIND_RUN_MM` that peaks at :data:`BEHIND_PEAK` times the level, ends,
+    less :data:`MOTION_BIAS_MM`, at least :data:`BEHIND_MIN_MM` before the tip and changed on the line at
+    least :data:`BEHIND_ON_LINE` times as much as 1 mm either side of it, the tip is drawn back there.
+    """
+    if previous.shape != frame.shape:
+        return None
+    theta = math.radians(candidate.tip_angle_deg)
+    direction = _oriented(math.cos(theta), math.sin(theta))
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
+    reach = min(BEHIND_MM, candidate.length_mm)
+    if reach < BEHIND_MIN_MM + MOTION_BIAS_MM + 1.0:
+        return None
+    s = np.arange(-round(reach / step), round(0.5 / step) + 1, dtype=np.float64) * step
+    offsets = (-0.2, 0.0, 0.2, -1.0, 1.0)
+    now, _ = _profiles(frame, _Line(tip, direction), s, offsets)
+    then, _ = _profiles(previous, _Line(tip, direction), s, offsets)
+    box = np.ones(5) / 5
+    diff = np.abs(now - then)
+    change = np.convolve(diff[:3].mean(axis=0), box, mode="same")
+    level = max(MOTION_LEVEL, MOTION_NOISE * float(np.median(change)))
+    moved = np.flatnonzero(change > level)
+    if moved.size == 0 or (moved[-1] - moved[0]) * step > BEHIND_RUN_MM:
+        return None
+    if float(change[moved].max()) < BEHIND_PEAK * level:
+        return None  # no clear step of a needle over the speckle's change
+    end = float(s[moved[-1]]) - MOTION_BIAS_MM
+    if end > -BEHIND_MIN_MM:
+        return None
+    lo, hi = int(moved[0]), int(moved[-1]) + 1
+    beside = np.convolve(diff[3:].mean(axis=0), box, mode="same")
+    if float(change[lo:hi].mean()) < BEHIND_ON_LINE * float(beside[lo:hi].mean()):
+        return None
+    drawn = tip + end * direction
     return float(drawn[0]), float(drawn[1])
 
 
@@ -1596,6 +1666,19 @@ class NeedleTracker:
         The tip of a detection that does not yet confirm its track is kept as the tip of the frame before
         for the first reported tip's advance check (:func:`_advance_seen`), so that a first tip carried on
         by speckle beyond the needle is drawn back to where the image changed.
+    behind : bool
+        A reported tip that did not advance is drawn back to where the image changed since the frame
+        before when the change ends well before it (:func:`_change_behind`): a new track on an advancing
+        needle that took still tissue beyond its tip for the end.
+    ridge_above : bool
+        Where the report's ridge ends, it is followed again also where it peaks 0.2 mm above the line, and
+        the tip is carried on when that ridge goes on for :data:`RIDGE_ABOVE_MM` or more (later rounds of
+        the same frame then need not): a long faint shaft whose line the fit at its bright start missed
+        by a little.
+    hold_behind : bool
+        A tip drawn back by :func:`_change_behind`, and the tips placed by the image change after it, are
+        held while the image does not change, however far the detected tip lies beyond them (not only up
+        to :data:`MOTION_HOLD_MM`): the needle stopped short of the still tissue the detection runs on into.
     """
 
     def __init__(
@@ -1621,6 +1704,9 @@ class NeedleTracker:
         early_tips: bool = True,
         confirmed_ends_mm: float = 0.8,
         confirmed_ends_deg: float = 35.0,
+        behind: bool = True,
+        ridge_above: bool = True,
+        hold_behind: bool = True,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -1643,6 +1729,9 @@ class NeedleTracker:
         self.early_tips = early_tips
         self.confirmed_ends_mm = confirmed_ends_mm
         self.confirmed_ends_deg = confirmed_ends_deg
+        self.behind = behind
+        self.ridge_above = ridge_above
+        self.hold_behind = hold_behind
         self._fits: list[ShaftCandidate] = []  # the other fits of the unconfirmed track's shaft
         self._lost: ShaftCandidate | None = None
         self._lost_age = 0
@@ -1654,6 +1743,7 @@ class NeedleTracker:
         self._shown_tip: tuple[float, float] | None = None  # the tip reported in the frame before
         self._shown_frame: Frame | None = None  # ... and that frame
         self._shown_moved = False  # ... and whether that tip was placed by the image change (_advance_seen)
+        self._shown_far = False  # ... by :func:`_change_behind`, or held since (see ``hold_behind``)
 
     def reset(self) -> None:
         """Forget the track (for example after the probe was moved to another view)."""
@@ -1793,18 +1883,26 @@ class NeedleTracker:
         image changed between the two frames (:func:`_advance_seen`): tissue beyond an advancing tip stays
         as it was. A tip that was itself held so is checked from a step of :data:`MOTION_HELD_MIN_MM` on
         (not :data:`MOTION_MIN_MM`), so that the wider end fit moving a still needle's tip by less than
-        1 mm does not end the hold.
+        1 mm does not end the hold. A tip that did not advance is drawn back where the image changed well
+        before it (:func:`_change_behind`, ``behind``) and held so (``hold_behind``); where no ridge goes on,
+        a long one 0.2 mm above the line still carries the tip (``ridge_above``).
         """
         shown = chosen
+        above = False  # a round followed the ridge also 0.2 mm above the line (far enough)
         for _ in range(RIDGE_ROUNDS):
             tip = _ridge_tip(frame, shown)
+            if tip is None and self.ridge_above:
+                tip = _ridge_tip(frame, shown, above=True)
+                far = tip is not None and math.dist(tip, (shown.tip_x_mm, shown.tip_z_mm)) >= RIDGE_ABOVE_MM
+                tip = tip if above or far else None
+                above = above or tip is not None
             if tip is None or not _in_image(frame, tip):
                 break
             shown = replace(shown, tip_x_mm=tip[0], tip_z_mm=tip[1])
         if shown is chosen:
             shown = _end_back(frame, chosen)
         before = self._shown_tip if consistent else None
-        moved = None
+        moved, held = None, False
         if before is not None:
             theta = math.radians(chosen.tip_angle_deg)
             direction = _oriented(math.cos(theta), math.sin(theta))
@@ -1819,11 +1917,19 @@ class NeedleTracker:
             previous = self._shown_frame
             if previous is not None:
                 least = MOTION_HELD_MIN_MM if self._shown_moved else MOTION_MIN_MM
-                moved = _advance_seen(frame, previous, shown, before, hold=self._shown_moved, least_mm=least)
+                undone = math.inf if self._shown_far else MOTION_HOLD_MM
+                moved = _advance_seen(
+                    frame, previous, shown, before, hold=self._shown_moved, least_mm=least, hold_mm=undone
+                )
+                held = self._shown_far and moved is not None
+                if moved is None and self.behind:
+                    moved = _change_behind(frame, previous, shown)
+                    held = moved is not None
         if moved is not None:
             shown = replace(shown, tip_x_mm=moved[0], tip_z_mm=moved[1])
         self._shown_tip, self._shown_frame = (shown.tip_x_mm, shown.tip_z_mm), frame
         self._shown_moved = moved is not None
+        self._shown_far = self.hold_behind and held
         return shown
 
     def _remember_tip(self, frame: Frame, chosen: ShaftCandidate) -> None:
@@ -1834,6 +1940,7 @@ class NeedleTracker:
             frame,
             False,
         )
+        self._shown_far = False
 
     def _consistent(
         self, new: ShaftCandidate, old: ShaftCandidate, *, tolerance: float | None = None

@@ -109,7 +109,7 @@ def test_an_earlier_tip_no_needle_could_reach_is_not_compared(before: tuple[floa
 
 def test_a_ridge_tip_outside_the_image_is_not_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     """The reported tip stays the detected one when the ridge would carry it out of the image."""
-    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft: (1e13, 1e13))
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: (1e13, 1e13))
     tracker = NeedleTracker()
     shaft = _shaft(TIP_MM)
     shown = tracker._report(_frame(1, TIP_MM, 0), shaft, consistent=False)

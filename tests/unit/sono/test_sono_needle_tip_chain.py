@@ -67,7 +67,7 @@ def test_small_step_of_a_held_tip_is_checked_against_the_image(seed: int) -> Non
 @pytest.mark.parametrize("held", [True, False])
 def test_tracker_keeps_a_held_tip_of_a_still_needle(held: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Only a tip placed by the image change in the frame before is kept over a small step."""
-    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft: None)
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
     tracker = NeedleTracker()
     tracker._shown_tip, tracker._shown_frame, tracker._shown_moved = (
         _point(TIP_MM),
@@ -89,7 +89,7 @@ def test_faint_tip_kept_where_its_ridge_is_still_there(
     carried = TIP_MM - 1.6
     monkeypatch.setattr(
         "painguide.sono.needle._ridge_tip",
-        lambda frame, shaft: (
+        lambda frame, shaft, **_: (
             _point(carried) if _along((shaft.tip_x_mm, shaft.tip_z_mm)) < carried - 0.1 else None
         ),
     )
