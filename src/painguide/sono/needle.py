@@ -266,8 +266,9 @@ class NeedleDetector:
         has just entered scatters (fits of 0.25-0.36 mm RMS whose angle jumps by several degrees from frame
         to frame while its ends stay put). Such a shaft (:attr:`ShaftCandidate.rough`) starts a track only
         after :attr:`NeedleTracker.weak_frames` consistent detections (the ends of a shaft shorter than
-        :attr:`NeedleTracker.ends_below_mm` within :attr:`NeedleTracker.ends_mm`). ``inf`` for
-        ``rough_deg`` turns it off.
+        :attr:`NeedleTracker.ends_below_mm` within :attr:`NeedleTracker.ends_mm`). Off by default
+        (``rough_residual_mm`` 0; 0.35 mm turns it on): on the frozen test set it started a 28-frame false
+        track on a 6 mm, 37° structure in a needle-free cine (see docs/sono.md, Limits).
     follow_ends_mm, follow_ends_below_mm : float
         Along a confirmed track at least ``rough_deg`` steep and shorter than ``follow_ends_below_mm``
         whose shaft :meth:`follow` turns down,
@@ -321,7 +322,7 @@ class NeedleDetector:
         entry_contrast: float = 3.0,
         entry_faint_contrast: float = 0.5,
         rough_deg: float = 35.0,
-        rough_residual_mm: float = 0.35,
+        rough_residual_mm: float = 0.0,
         rough_contrast: float = 2.0,
         rough_below_mm: float = 10.0,
         follow_ends_mm: float = 0.8,

@@ -1,5 +1,6 @@
-"""A short steep shaft at the image side whose ridge scatters: the rough steep side rule, and a short
-confirmed shaft kept by its ends while its fitted angle jumps from frame to frame."""
+"""A short steep shaft at the image side whose ridge scatters: the rough steep side rule (off by default,
+switched on here with ``rough_residual_mm``), and a short confirmed shaft kept by its ends while its fitted
+angle jumps from frame to frame."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from painguide.sono.needle import NeedleDetector, NeedleTracker, ShaftCandidate
 from .test_sono_needle_reacquire import _run  # a tracker over a scripted detector (follow: 3 degrees)
 
 WIDTH_MM = 36.5
+ROUGH = 0.35  # ``rough_residual_mm`` that switches the rough rule on
 
 
 def _frame(index: int = 0) -> Frame:
@@ -39,13 +41,21 @@ def _shaft(
 
 
 @pytest.mark.parametrize("residual_mm", [0.26, 0.3, 0.34])
-def test_rough_steep_side_shaft_passes(residual_mm: float) -> None:
-    detector = NeedleDetector()
+def test_rough_steep_side_shaft_passes_when_the_rule_is_on(residual_mm: float) -> None:
+    detector = NeedleDetector(rough_residual_mm=ROUGH)
     shaft = _shaft(residual_mm=residual_mm)
     assert detector.rough(shaft)
     assert detector._side_shaft(shaft, _frame())
     assert detector._flagged(shaft, weak=False, side=True).rough
-    assert not NeedleDetector(rough_deg=math.inf)._side_shaft(shaft, _frame())
+    assert not NeedleDetector(rough_residual_mm=ROUGH, rough_deg=math.inf)._side_shaft(shaft, _frame())
+
+
+@pytest.mark.parametrize("residual_mm", [0.26, 0.3, 0.34])
+def test_the_rough_rule_is_off_by_default(residual_mm: float) -> None:
+    detector = NeedleDetector()
+    shaft = _shaft(residual_mm=residual_mm)
+    assert not detector.rough(shaft)
+    assert not detector._side_shaft(shaft, _frame())
 
 
 @pytest.mark.parametrize(
@@ -57,11 +67,11 @@ def test_rough_rule_needs_steep_short_bright_and_not_too_curved(
 ) -> None:
     """Too flat, too faint, too curved or too long (a long steep line that curves is tissue)."""
     shaft = _shaft(angle_deg, length_mm, contrast, residual_mm)
-    assert not NeedleDetector()._side_shaft(shaft, _frame())
+    assert not NeedleDetector(rough_residual_mm=ROUGH)._side_shaft(shaft, _frame())
 
 
 def test_straight_side_shaft_is_not_rough() -> None:
-    detector = NeedleDetector()
+    detector = NeedleDetector(rough_residual_mm=ROUGH)
     assert not detector._flagged(_shaft(residual_mm=0.15), weak=False, side=True).rough
     assert not detector._flagged(_shaft(residual_mm=0.3), weak=False, side=False).rough
 
