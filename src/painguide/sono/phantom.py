@@ -329,8 +329,10 @@ def _flat_amplitude(params: SimulationParams) -> float:
 
 
 def _smooth_step(x: NDArray[np.floating]) -> NDArray[np.float32]:
-    """Logistic approximation of the normal cumulative distribution."""
-    return np.asarray(1.0 / (1.0 + np.exp(-1.702 * x)), dtype=np.float32)
+    """Logistic approximation of the normal cumulative distribution (far below 0 the exponential overflows
+    to infinity and the step is 0, as it should be: that overflow is not reported)."""
+    with np.errstate(over="ignore"):
+        return np.asarray(1.0 / (1.0 + np.exp(-1.702 * x)), dtype=np.float32)
 
 
 def _box(params: SimulationParams, a: FloatArray, b: FloatArray, pad_mm: float) -> tuple[slice, slice] | None:
