@@ -1749,7 +1749,7 @@ class NeedleTracker:
     def reset(self) -> None:
         """Forget the track (for example after the probe was moved to another view)."""
         self._last, self._angle, self._streak, self._misses, self._confirmed = None, float("nan"), 0, 0, False
-        self._shown_tip, self._shown_frame, self._shown_moved = None, None, False
+        self._shown_tip, self._shown_frame, self._shown_moved, self._shown_far = None, None, False, False
         self._lost, self._lost_age, self._reported = None, 0, 0
         self._fits = []
 
