@@ -100,6 +100,9 @@ def test_live_page_sounds_the_no_spread_warning_until_acknowledged(
     assert "NO VISIBLE SPREAD" in banner
     if late:
         assert "stream stalled" in banner
+    session = page.locator(".sono-live").get_attribute("data-session")
+    open_cell = f"document.querySelector('[data-open=\"{session}\"]').textContent"
+    page.wait_for_function(f"() => {open_cell} !== '0'", timeout=5_000)  # the session list follows the poll
     page.wait_for_function("() => window.sonoAlarm.beeps >= 2", timeout=10_000)
     assert page.evaluate("() => window.sonoAlarm.context.state") == "running"
     assert page.locator("#tip-z").inner_text().endswith("mm")
@@ -109,6 +112,7 @@ def test_live_page_sounds_the_no_spread_warning_until_acknowledged(
     assert page.locator("#warnings").is_visible()  # it stays until acknowledged
     page.click("button.sono-ack")
     page.locator("#warnings").wait_for(state="hidden", timeout=5_000)
+    page.wait_for_function(f"() => {open_cell} === '0'", timeout=5_000)
     beeps = page.evaluate("() => window.sonoAlarm.beeps")
     page.wait_for_timeout(2000)
     assert page.evaluate("() => window.sonoAlarm.beeps") == beeps  # silent once acknowledged
