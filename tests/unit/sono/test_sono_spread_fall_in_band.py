@@ -13,6 +13,8 @@ import numpy as np
 from painguide.sono.frames import Frame
 from painguide.sono.spread import SpreadDetector, SpreadObservation
 
+from .shaft_scene import line_coords, shaft_mm
+
 WS = 0.25  # frames are made at the working spacing, so the working image is the frame itself
 ANGLE = math.radians(15.0)
 START = (0.0, 30.0)  # shallow end of the shaft (x, z) in pixels
@@ -42,11 +44,7 @@ def _tissue() -> np.ndarray:
 
 
 def _across_along() -> tuple[np.ndarray, np.ndarray]:
-    rows, cols = np.mgrid[0:180, 0:240].astype(np.float32)
-    c, s = math.cos(ANGLE), math.sin(ANGLE)
-    along = (cols - START[0]) * c + (rows - START[1]) * s
-    across = -(cols - START[0]) * s + (rows - START[1]) * c
-    return along, across
+    return line_coords((180, 240), START, ANGLE)
 
 
 def _run(
@@ -83,7 +81,7 @@ def _run(
             image[behind & (np.abs(across - depth) <= 1.0)] += np.float32(level)
         noisy = np.clip(image + rng.normal(0.0, 1.5, image.shape).astype(np.float32), 0, 255)
         tip = _point(tip_along)
-        shaft = (START[0] * WS + WS / 2, START[1] * WS + WS / 2, tip[0] * WS + WS / 2, tip[1] * WS + WS / 2)
+        shaft = shaft_mm(START, tip, WS)
         observation = detector(
             Frame(noisy.astype(np.uint8), WS, WS, i / 15.0),
             tip_mm=shaft[2:],

@@ -13,6 +13,8 @@ import pytest
 from painguide.sono.frames import Frame
 from painguide.sono.spread import SpreadDetector, SpreadObservation
 
+from .shaft_scene import shaft_mm
+
 WS = 0.25  # frames are made at the working spacing, so the working image is the frame itself
 ANGLE = math.radians(20.0)
 START = (0.0, 20.0)  # shallow end of the shaft (x, z) in pixels
@@ -67,7 +69,7 @@ def _run(echo: float, *, jump: bool = False, tip_path: bool = True) -> list[Spre
         if jump and i > INJECTION:
             start, tip = (0.0, 150.0), (60.0, 130.0)
         noisy = np.clip(image + rng.normal(0.0, 1.5, image.shape).astype(np.float32), 0, 255)
-        shaft = (start[0] * WS + WS / 2, start[1] * WS + WS / 2, tip[0] * WS + WS / 2, tip[1] * WS + WS / 2)
+        shaft = shaft_mm(start, tip, WS)
         observation = detector(
             Frame(noisy.astype(np.uint8), WS, WS, i / 20.0),
             tip_mm=shaft[2:],

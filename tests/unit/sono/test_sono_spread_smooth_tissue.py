@@ -13,6 +13,8 @@ import numpy as np
 from painguide.sono.frames import Frame
 from painguide.sono.spread import SpreadDetector, SpreadObservation
 
+from .shaft_scene import line_coords, shaft_mm
+
 WS = 0.25  # frames are made at the working spacing, so the working image is the frame itself
 ANGLE = math.radians(20.0)
 START = (0.0, 20.0)  # shallow end of the shaft (x, z) in pixels
@@ -28,9 +30,7 @@ DROP = 0.2  # the drop margin is 0.2 of the tissue level (36), half of it 18
 
 def _coords() -> tuple[np.ndarray, np.ndarray]:
     """Distance along the shaft line and across it (positive deeper) of every pixel."""
-    rows, cols = np.mgrid[0:160, 0:220].astype(np.float32)
-    c, s = math.cos(ANGLE), math.sin(ANGLE)
-    return (cols - START[0]) * c + (rows - START[1]) * s, -(cols - START[0]) * s + (rows - START[1]) * c
+    return line_coords((160, 220), START, ANGLE)
 
 
 def _tissue() -> np.ndarray:
@@ -58,7 +58,7 @@ def _run(*, smooth_level: float, from_frame: int, smooth_drop: float = 0.5) -> l
     stretch = (along >= STRETCH[0]) & (along <= STRETCH[1]) & (across >= DEPTH[0]) & (across <= DEPTH[1])
     echo = (along >= 0) & (along <= TIP_ALONG) & (across >= -1.0) & (across <= 2.0)
     tip = (START[0] + TIP_ALONG * math.cos(ANGLE), START[1] + TIP_ALONG * math.sin(ANGLE))
-    shaft = (START[0] * WS + WS / 2, START[1] * WS + WS / 2, tip[0] * WS + WS / 2, tip[1] * WS + WS / 2)
+    shaft = shaft_mm(START, tip, WS)
     rng = np.random.default_rng(8)
     seen = []
     for i in range(FRAMES):

@@ -14,6 +14,8 @@ import pytest
 from painguide.sono.frames import Frame
 from painguide.sono.spread import SpreadDetector, SpreadObservation
 
+from .shaft_scene import line_coords, shaft_mm
+
 WS = 0.25  # frames are made at the working spacing, so the working image is the frame itself
 ANGLE = math.radians(20.0)
 START = (0.0, 20.0)  # shallow end of the shaft (x, z) in pixels
@@ -26,11 +28,7 @@ POOL = (110.0, 130.0)  # the pool's stretch along the shaft, in pixels
 
 def _frame_coords() -> tuple[np.ndarray, np.ndarray]:
     """Distance along the shaft line and across it (positive deeper) of every pixel."""
-    rows, cols = np.mgrid[0:160, 0:220].astype(np.float32)
-    c, s = math.cos(ANGLE), math.sin(ANGLE)
-    along = (cols - START[0]) * c + (rows - START[1]) * s
-    across = -(cols - START[0]) * s + (rows - START[1]) * c
-    return along, across
+    return line_coords((160, 220), START, ANGLE)
 
 
 def _speckle(seed: int) -> np.ndarray:
@@ -70,7 +68,7 @@ def _run(*, pool: bool, smooth_from_start: bool = False, quiet_frames: int = 3) 
                 # over fluid the speckle is gone; the smooth echo keeps the local level as it was
                 image[stretch & on_shaft] = 160.0
         noisy = np.clip(image + rng.normal(0.0, 1.0, image.shape).astype(np.float32), 0, 255)
-        shaft = (START[0] * WS + WS / 2, START[1] * WS + WS / 2, tip[0] * WS + WS / 2, tip[1] * WS + WS / 2)
+        shaft = shaft_mm(START, tip, WS)
         observation = detector(
             Frame(noisy.astype(np.uint8), WS, WS, i / 20.0),
             tip_mm=shaft[2:] if i >= INJECTION else None,
