@@ -113,7 +113,7 @@ def figures() -> None:
         replace(random_params(1011, rows=480, cols=640, n_frames=60), spread_visible=False)
     )
     results = _run(silent, injection_at_s=silent.params.injection_at_s, no_spread_timeout_s=1.0)
-    warnings = [e.type.replace("_", " ").upper() for r in results for e in r.events if e.is_warning]
+    warnings = [e.type for r in results for e in r.events if e.is_warning]
     cv2.imwrite(
         str(out / "warning-no-visible-spread.png"),
         _with_truth(silent.frames[-1], results[-1], None, warnings),

@@ -142,3 +142,32 @@ def test_a_watcher_hears_the_warning_but_cannot_acknowledge_it(
     page.click("button.sono-ack")
     page.locator("#warnings").wait_for(state="hidden", timeout=5_000)
     page.click("#stop")
+
+
+def test_the_session_list_shows_sessions_started_after_the_page_loaded(
+    browser: Any, live_server: str, page: Any, tmp_path: Path, sign_in: Any
+) -> None:
+    """A watcher's page without an open session lists a session started later, then sees it end."""
+    ids = "() => [...document.querySelectorAll('#sessions tr[data-session]')].map(r => r.dataset.session)"
+    context = browser.new_context(base_url=live_server, viewport={"width": 1360, "height": 900})
+    watcher = context.new_page()
+    try:
+        sign_in(watcher, "trainee")
+        watcher.goto("/sono/live", wait_until="domcontentloaded")
+        listed = watcher.evaluate(ids)
+        sign_in(page, "admin")
+        _start_no_spread_cine(page, tmp_path)
+        session = page.url.rsplit("=", 1)[1]
+        assert session not in listed
+        row = f"#sessions tr[data-session='{session}']"
+        watcher.wait_for_selector(row, timeout=10_000)  # no reload: the list polls
+        assert watcher.locator(f"{row} a").get_attribute("href") == f"/sono/live?session={session}"
+        assert watcher.locator(f"{row} td").nth(1).inner_text() == "admin"
+        assert watcher.locator(f"[data-state='{session}']").inner_text() == "running"
+        assert watcher.locator("#sessions tr.sono-none").is_hidden()
+        assert watcher.evaluate(ids) == [*listed, session]
+        page.click("#stop")
+        ended = f"() => document.querySelector(\"[data-state='{session}']\").textContent === 'ended'"
+        watcher.wait_for_function(ended, timeout=10_000)
+    finally:
+        context.close()

@@ -29,6 +29,8 @@ class Texts(Protocol):
 
     def label(self, value: object) -> str: ...
 
+    def __hash__(self) -> int: ...  # kept in caches keyed by language (the web's translators are frozen)
+
 
 class English:
     """The message ids themselves: ``%(name)s`` placeholders filled, data values unchanged."""

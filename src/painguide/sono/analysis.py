@@ -141,7 +141,7 @@ def analyze_frames(
             result = pipeline(frame)
             results.append(result)
             events.extend(result.events)
-            warnings.extend(e.type.replace("_", " ").upper() for e in result.events if e.is_warning)
+            warnings.extend(e.type for e in result.events if e.is_warning)
             if writer is not None:
                 writer.write(draw_overlay(frame, result, warnings=warnings))
             if progress is not None:

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from painguide.errors import NotFoundError, PainguideError
 from painguide.i18n.marks import N_
+from painguide.i18n.text import ENGLISH, Texts
 from painguide.settings import get_settings
 from painguide.sono.frames import Frame
 from painguide.sono.igtl import IgtlPublisher, is_injection_start
@@ -30,6 +31,11 @@ from painguide.sono.sources import (
 )
 
 __all__ = ["Acknowledgement", "LiveEntry", "LiveRegistry", "LiveRunner", "LiveSession", "run_live"]
+
+
+def _jpeg(image: NDArray[np.uint8]) -> bytes | None:
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    return encoded.tobytes() if ok else None
 
 
 class LiveSession:
@@ -51,6 +57,9 @@ class LiveSession:
         A stream with no new image for this long counts as stalled.
     clock : callable
         Monotonic clock in seconds (tests pass a fake one).
+    tr : Texts
+        Language of the words burned into the overlay (the owner's); a viewer in another language gets
+        its own copy from :meth:`latest_jpeg`.
     """
 
     def __init__(
@@ -61,6 +70,7 @@ class LiveSession:
         realtime: bool = False,
         stall_after_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        tr: Texts = ENGLISH,
     ) -> None:
         self.pipeline = pipeline if pipeline is not None else GuidancePipeline(wait_for_injection=True)
         self.publishers = list(publishers)
@@ -69,10 +79,15 @@ class LiveSession:
         self.realtime = realtime
         self.stall_after_s = stall_after_s
         self.clock = clock
+        self.tr = tr
         self.warnings: list[str] = []
+        """The event types of the warnings raised so far, oldest first (drawn on the overlay)."""
         self.warning_events: list[Event] = []
         self._lock = threading.Lock()
         self._jpeg: bytes | None = None
+        self._drawn = 0
+        self._drawn_from: tuple[Frame, FrameResult, tuple[str, ...]] | None = None
+        self._other_languages: dict[str, tuple[int, bytes]] = {}
         self._last_time = 0.0
         self._last_frame: Frame | None = None
         self._last_result: FrameResult | None = None
@@ -121,10 +136,26 @@ class LiveSession:
         """Time of the latest frame on the source's time axis."""
         return self._last_time
 
-    def latest_jpeg(self) -> bytes | None:
-        """The latest annotated frame as JPEG (``None`` before the first frame)."""
+    def latest_jpeg(self, tr: Texts | None = None) -> bytes | None:
+        """The latest annotated frame as JPEG (``None`` before the first frame).
+
+        With ``tr`` in another language than the session's, the same frame is drawn once more with that
+        language's words (kept until the next frame, so each viewer's language costs one drawing per frame).
+        """
         with self._lock:
-            return self._jpeg
+            if tr is None or tr.language == self.tr.language or self._drawn_from is None:
+                return self._jpeg
+            version, drawn_from = self._drawn, self._drawn_from
+            kept = self._other_languages.get(tr.language)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        frame, result, warnings = drawn_from
+        jpeg = _jpeg(draw_overlay(frame, result, warnings=warnings, tr=tr))
+        if jpeg is None:
+            return self.latest_jpeg()
+        with self._lock:
+            self._other_languages[tr.language] = (version, jpeg)
+        return jpeg
 
     def step(self, frame: Frame) -> FrameResult:
         """Process one frame, publish it and update the overlay."""
@@ -217,16 +248,18 @@ class LiveSession:
         if event.is_warning:
             with self._lock:
                 self.warning_events.append(event)
-                self.warnings.append(event.type.replace("_", " ").upper())
+                self.warnings.append(event.type)
         if between_frames:
             for listen in self.listeners:
                 listen(event)
 
     def _draw(self, frame: Frame, result: FrameResult) -> None:
-        image: NDArray[np.uint8] = draw_overlay(frame, result, warnings=list(self.warnings))
-        ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
+        warnings = tuple(self.warnings)
+        jpeg = _jpeg(draw_overlay(frame, result, warnings=warnings, tr=self.tr))
         with self._lock:
-            self._jpeg = encoded.tobytes() if ok else self._jpeg
+            self._jpeg = jpeg if jpeg is not None else self._jpeg
+            self._drawn += 1
+            self._drawn_from = (frame, result, warnings)
 
     def run(self, frames: Iterable[Frame], *, max_frames: int | None = None) -> Iterable[FrameResult]:
         """Process frames until the source ends or ``max_frames`` is reached, yielding each result."""
@@ -344,12 +377,17 @@ class LiveRunner:
         Pixel size for video sources.
     field : str
         Name of the form field, for error messages.
+    tr : Texts
+        Language of the overlay's words (the operator's).
     """
 
-    def __init__(self, spec: str, *, spacing_mm: float | None = None, field: str = "source") -> None:
+    def __init__(
+        self, spec: str, *, spacing_mm: float | None = None, field: str = "source", tr: Texts = ENGLISH
+    ) -> None:
         self.spec = spec
         replay = spec.startswith(("dicom:", "simulated"))
-        self.session = LiveSession(pipeline=GuidancePipeline(wait_for_injection=True), realtime=replay)
+        pipeline = GuidancePipeline(wait_for_injection=True)
+        self.session = LiveSession(pipeline=pipeline, realtime=replay, tr=tr)
         self._source, self._closers = _open(spec, self.session, spacing_mm=spacing_mm, field=field, loop=True)
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name=f"sono-live {spec}", daemon=True)
@@ -450,13 +488,14 @@ class LiveRegistry:
         label: str,
         spacing_mm: float | None = None,
         session_id: str | None = None,
+        tr: Texts = ENGLISH,
     ) -> tuple[LiveEntry, LiveRunner | None]:
         """Open ``spec`` and run it in the session ``session_id`` (or the owner's own, created if needed).
 
         The new source is opened first, so a bad source leaves the current one running. Returns the entry
-        and the replaced runner, which the caller stops.
+        and the replaced runner, which the caller stops. ``tr`` is the language of the overlay's words.
         """
-        runner = LiveRunner(spec, spacing_mm=spacing_mm, field="source")
+        runner = LiveRunner(spec, spacing_mm=spacing_mm, field="source", tr=tr)
         with self._lock:
             entry = self._entries.get(session_id) if session_id else None
             if entry is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -11,10 +12,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from painguide.errors import ValidationError
+from painguide.i18n.text import ENGLISH, Texts, number
+from painguide.sono.charts import EVENT_STYLE
 from painguide.sono.frames import Frame
 from painguide.sono.pipeline import FrameResult
 
-__all__ = ["VideoWriter", "draw_overlay"]
+__all__ = ["VideoWriter", "burnable", "draw_overlay"]
 
 _SHAFT = (0, 220, 255)
 _TIP = (0, 0, 255)
@@ -23,7 +26,9 @@ _WARN = (0, 0, 255)
 _VESSEL = (255, 0, 255)
 
 
-def draw_overlay(frame: Frame, result: FrameResult, *, warnings: Iterable[str] = ()) -> NDArray[np.uint8]:
+def draw_overlay(
+    frame: Frame, result: FrameResult, *, warnings: Iterable[str] = (), tr: Texts = ENGLISH
+) -> NDArray[np.uint8]:
     """Draw the guidance result over a frame.
 
     Parameters
@@ -33,7 +38,10 @@ def draw_overlay(frame: Frame, result: FrameResult, *, warnings: Iterable[str] =
     result : FrameResult
         The pipeline's result for it.
     warnings : iterable of str
-        Active warning texts to print at the top.
+        Active warnings to print at the top: event types (``no_visible_spread``), each written as its
+        label in ``tr``'s language; any other text is printed as given.
+    tr : Texts
+        The reader's language for the burned-in words and numbers (English by default).
 
     Returns
     -------
@@ -52,11 +60,15 @@ def draw_overlay(frame: Frame, result: FrameResult, *, warnings: Iterable[str] =
         tip = (round(n.tip_x_mm * sx), round(n.tip_z_mm * sz))
         cv2.line(image, start, tip, _SHAFT, 1, cv2.LINE_AA)
         cv2.circle(image, tip, max(3, round(4 * scale)), _TIP, 1, cv2.LINE_AA)
-        label = (
-            f"tip x={n.tip_x_mm:.1f} z={n.tip_z_mm:.1f} mm {abs(n.angle_deg):.0f} deg conf {n.confidence:.2f}"
+        label = tr.gettext(
+            "tip x=%(x)s z=%(z)s mm %(angle)s deg conf %(confidence)s",
+            x=number(n.tip_x_mm, tr.language, ".1f"),
+            z=number(n.tip_z_mm, tr.language, ".1f"),
+            angle=number(abs(n.angle_deg), tr.language, ".0f"),
+            confidence=number(n.confidence, tr.language, ".2f"),
         )
     else:
-        label = "needle not visible"
+        label = tr.gettext("needle not visible")
     for outline in result.spread.contours_mm:
         points = np.rint(outline * [sx, sz]).astype(np.int32).reshape(-1, 1, 2)
         cv2.polylines(image, [points], True, _SPREAD, 1, cv2.LINE_AA)
@@ -64,15 +76,37 @@ def draw_overlay(frame: Frame, result: FrameResult, *, warnings: Iterable[str] =
         points = np.rint(vessel.outline_mm * [sx, sz]).astype(np.int32).reshape(-1, 1, 2)
         cv2.polylines(image, [points], True, _VESSEL, 1, cv2.LINE_AA)
     if result.spread.visible:
-        label += f" | spread {result.spread.area_mm2:.0f} mm2"
+        label += " | " + tr.gettext(
+            "spread %(area)s mm2", area=number(result.spread.area_mm2, tr.language, ".0f")
+        )
     if result.vessels:
-        label += f" | vessels {len(result.vessels)}"
+        label += " | " + tr.gettext("vessels %(n)s", n=len(result.vessels))
     rows = image.shape[0]
-    cv2.putText(image, label, (4, rows - 6), cv2.FONT_HERSHEY_SIMPLEX, 0.45 * scale, (255, 255, 255), 1)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    cv2.putText(image, burnable(label), (4, rows - 6), font, 0.45 * scale, (255, 255, 255), 1)
     for i, text in enumerate(warnings):
         y = round((18 + 18 * i) * scale)
-        cv2.putText(image, text, (4, y), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale, _WARN, max(1, round(scale)))
+        shown = burnable(tr.gettext(EVENT_STYLE[text][2]) if text in EVENT_STYLE else text)
+        cv2.putText(image, shown, (4, y), font, 0.5 * scale, _WARN, max(1, round(scale)))
     return np.asarray(image, dtype=np.uint8)
+
+
+_SPELLED = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "AE", "Ö": "OE", "Ü": "UE", "ß": "ss", "²": "2"}
+)
+
+
+def burnable(text: str) -> str:
+    """``text`` in the ASCII letters that OpenCV's built-in (Hershey) fonts can draw: German umlauts and ß
+    spelled out, other accents dropped, anything else left out.
+
+    Examples
+    --------
+    >>> burnable("GEFÄSS NAHE DEM NADELWEG"), burnable("Größe 3 mm²"), burnable("née")
+    ('GEFAESS NAHE DEM NADELWEG', 'Groesse 3 mm2', 'nee')
+    """
+    spelled = unicodedata.normalize("NFKD", text.translate(_SPELLED))
+    return spelled.encode("ascii", "ignore").decode("ascii")
 
 
 class VideoWriter:

@@ -23,6 +23,7 @@ import cv2
 from painguide.auth import User
 from painguide.errors import DicomError, NotFoundError, PainguideError, PermissionDeniedError, ValidationError
 from painguide.i18n.marks import N_
+from painguide.i18n.text import ENGLISH, Texts
 from painguide.settings import get_settings
 from painguide.sono.analysis import AnalysisReport, analyze_frames
 from painguide.sono.dicom import DicomCine, read_dicom_cine
@@ -363,8 +364,9 @@ def get_review(uow: UnitOfWork, analysis_id: int) -> Review:
     return Review(row, key_frames(row.timeline, list(row.events)), _kept_cine(row) is not None)
 
 
-def key_frame_jpeg(uow: UnitOfWork, analysis_id: int, index: int) -> bytes:
-    """A key frame of a stored analysis with the overlay, as JPEG, drawn from the kept cine.
+def key_frame_jpeg(uow: UnitOfWork, analysis_id: int, index: int, tr: Texts = ENGLISH) -> bytes:
+    """A key frame of a stored analysis with the overlay, as JPEG, drawn from the kept cine; the overlay's
+    words in ``tr``'s language.
 
     Raises
     ------
@@ -386,12 +388,13 @@ def key_frame_jpeg(uow: UnitOfWork, analysis_id: int, index: int) -> bytes:
         )
     start = review.row.injection_start_s
     # the stored start is rounded to 1 ms: replay from just before it so the same frame starts it
-    return _render(str(path), None if start is None else start - 1e-3, indices)[index]
+    return _render(str(path), None if start is None else start - 1e-3, indices, tr)[index]
 
 
 @lru_cache(maxsize=16)
-def _render(path: str, injection_at_s: float | None, indices: tuple[int, ...]) -> dict[int, bytes]:
-    """Replay the pipeline over the kept cine and draw the overlay on the key frames (cached)."""
+def _render(path: str, injection_at_s: float | None, indices: tuple[int, ...], tr: Texts) -> dict[int, bytes]:
+    """Replay the pipeline over the kept cine and draw the overlay on the key frames (cached; the web
+    layer's translators are equal for equal languages, so each language is drawn once)."""
 
     frames = read_dicom_cine(path).frames
     pipeline = GuidancePipeline(injection_at_s=injection_at_s)
@@ -401,9 +404,9 @@ def _render(path: str, injection_at_s: float | None, indices: tuple[int, ...]) -
     for position, frame in enumerate(frames[: max(indices) + 1]):
         result = pipeline(frame)
         ended = pipeline.finish(frame.time_s) if position == len(frames) - 1 else []
-        warnings.extend(e.type.replace("_", " ").upper() for e in [*result.events, *ended] if e.is_warning)
+        warnings.extend(e.type for e in [*result.events, *ended] if e.is_warning)
         if position in wanted:
-            image = draw_overlay(_enlarged(frame), result, warnings=warnings)
+            image = draw_overlay(_enlarged(frame), result, warnings=warnings, tr=tr)
             ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
             if ok:
                 out[position] = encoded.tobytes()
@@ -492,6 +495,7 @@ def start_live_source(
     label: str,
     spacing_mm: float | None = None,
     session_id: str | None = None,
+    tr: Texts = ENGLISH,
 ) -> LiveEntry:
     """Start the user's live session on ``spec``, or switch the source of ``session_id``; audited.
 
@@ -511,6 +515,8 @@ def start_live_source(
         Pixel size for video sources.
     session_id : str, optional
         Another operator's session to switch (owner or supervisor only).
+    tr : Texts
+        Language of the words burned into the overlay (the user's; other viewers get their own).
 
     Returns
     -------
@@ -521,7 +527,7 @@ def start_live_source(
     if session_id:
         _controlled(registry, user, session_id, "source")
     entry, old = registry.start(
-        user.username, spec, label=label, spacing_mm=spacing_mm, session_id=session_id
+        user.username, spec, label=label, spacing_mm=spacing_mm, session_id=session_id, tr=tr
     )
     if old is not None:
         old.stop()

@@ -72,3 +72,19 @@ def test_a_stored_analysis_shows_its_event_details_in_the_page_language(client: 
     assert "Injektion begonnen bei" in german and "injection started at" not in german
     english = client.get(f"/sono/review/{analysis.group(1)}", headers={"accept-language": "en"}).text
     assert "injection started at" in english and "Injektion begonnen" not in english
+
+
+def test_a_key_frame_carries_the_overlays_words_in_the_page_language(client: TestClient) -> None:
+    listing = client.get("/sono/review").text
+    analysis = re.search(r'<a href="/sono/review/(\d+)">demo-no-visible-spread\.dcm</a>', listing)
+    assert analysis is not None
+    page = client.get(f"/sono/review/{analysis.group(1)}").text
+    frames = re.findall(rf'<img src="/sono/review/{analysis.group(1)}/frames/(\d+)\.jpg"', page)
+    assert frames
+    url = f"/sono/review/{analysis.group(1)}/frames/{frames[-1]}.jpg"
+    german = client.get(url, headers={"accept-language": "de"})
+    english = client.get(url, headers={"accept-language": "en"})
+    assert german.status_code == english.status_code == 200
+    assert german.headers["content-language"] == "de" and english.headers["content-language"] == "en"
+    assert "Accept-Language" in german.headers["vary"]  # a browser keeps one copy per language
+    assert german.content[:2] == b"\xff\xd8" and german.content != english.content

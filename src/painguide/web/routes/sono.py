@@ -189,6 +189,7 @@ def live_source(
             label=source.strip(),
             spacing_mm=spacing,
             session_id=session.strip() or None,
+            tr=translator(request),
         )
     except PainguideError as exc:
         context = _live_context(
@@ -226,10 +227,12 @@ def live_acknowledge(
 
 
 async def _mjpeg(request: Request, session: LiveSession, max_images: int) -> AsyncIterator[bytes]:
-    """Multipart JPEG parts of each new overlay; ends when the viewer leaves (async, so it is cancellable)."""
+    """Multipart JPEG parts of each new overlay, its words in the viewer's language; ends when the viewer
+    leaves (async, so it is cancellable)."""
     last, sent = None, 0
+    t = translator(request)
     for _ in range(20 * 60 * 10 * 4):  # at most ten minutes per connection
-        jpeg = session.latest_jpeg()
+        jpeg = session.latest_jpeg(t)
         if jpeg is not None and jpeg is not last:
             last, sent = jpeg, sent + 1
             yield b"--frame\r\nContent-Type: image/jpeg\r\n\r\n" + jpeg + b"\r\n"
@@ -363,9 +366,15 @@ def review_detail(
 
 @router.get("/review/{analysis_id}/frames/{index}.jpg", include_in_schema=False)
 def review_frame(
-    user: ReviewReader, analysis_id: int, index: int, uow: UnitOfWork = Depends(get_uow)
+    request: Request, user: ReviewReader, analysis_id: int, index: int, uow: UnitOfWork = Depends(get_uow)
 ) -> Response:
-    """A key frame of the analysis with the overlay, drawn from the kept cine."""
+    """A key frame of the analysis with the overlay (words in the reader's language), from the kept cine."""
 
-    body = key_frame_jpeg(uow, analysis_id, index)
-    return Response(body, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    t = translator(request)
+    body = key_frame_jpeg(uow, analysis_id, index, t)
+    headers = {
+        "Cache-Control": "private, max-age=3600",
+        "Vary": "Cookie, Accept-Language",
+        "Content-Language": t.language,
+    }
+    return Response(body, media_type="image/jpeg", headers=headers)

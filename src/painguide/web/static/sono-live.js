@@ -119,17 +119,7 @@
       $("inject").textContent = s.injection_started ? T.marked : T.inject;
     }
     warnings(s);
-    sessions(s.sessions || []);
-  }
-
-  function sessions(rows) {
-    // the state and open warnings of each session listed on the page, as the poll reports them
-    for (const row of rows) {
-      const state = document.querySelector('[data-state="' + CSS.escape(row.id) + '"]');
-      if (state) state.textContent = row.running ? T.running : T.ended;
-      const open = document.querySelector('[data-open="' + CSS.escape(row.id) + '"]');
-      if (open) open.textContent = row.unacknowledged;
-    }
+    if (window.sonoSessions) window.sonoSessions(s.sessions || []);  // sono-sessions.js
   }
 
   let pending = null;
