@@ -2,7 +2,8 @@
 
 Run ``python benchmarks/bench_sono.py`` (``--quick`` for a smaller corpus); ``--families`` prints the
 per-family table of the frozen test set (the figures of docs/sono.md; ``--per-family N`` cines each, 4 by
-default; ``--dev`` runs development seeds instead; ``--only a,b --save part.json [--real]`` runs some
+default; ``--first K`` starts at each family's K-th cine (a confirmation block); ``--dev`` runs development
+seeds instead; ``--only a,b --save part.json [--real]`` runs some
 families (and the real needle-free cines) and ``--table part1.json part2.json`` merges parts run in
 separate processes). Prints the numbers and writes
 docs/performance-sono.md. ``--figures`` only redraws the pictures of docs/sono.md into docs/img/sono/.
@@ -160,7 +161,9 @@ def family_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_part(per_family: int, families: tuple[str, ...], *, test_set: bool, real: bool) -> dict[str, Any]:
+def run_part(
+    per_family: int, families: tuple[str, ...], *, test_set: bool, real: bool, first: int = 0
+) -> dict[str, Any]:
     """Raw per-family scores of some families (JSON-ready), for :func:`merge_parts`."""
     from dataclasses import asdict
 
@@ -168,11 +171,12 @@ def run_part(per_family: int, families: tuple[str, ...], *, test_set: bool, real
     from painguide.sono.familyeval import evaluate_families
     from painguide.sono.scenes import DEVELOPMENT_SEEDS, TEST_SEEDS
 
-    scores = evaluate_families(per_family=per_family, families=families, test_set=test_set)
+    scores = evaluate_families(per_family=per_family, families=families, test_set=test_set, first=first)
     seeds = TEST_SEEDS if test_set else DEVELOPMENT_SEEDS
     return {
         "set": "test" if test_set else "development",
         "seeds": [seeds.start, seeds.stop - 1],
+        "first": first,
         "per_family": per_family,
         "scores": {name: asdict(score) for name, score in scores.items() if name != "all"},
         "real_needle_free": real_needle_free_scores() if real else {},
@@ -192,6 +196,7 @@ def merge_parts(parts: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "set": parts[0]["set"],
         "seeds": parts[0]["seeds"],
+        "first": parts[0].get("first", 0),
         "per_family": parts[0]["per_family"],
         "families": {name: score.metrics() for name, score in scores.items()},
         "real_needle_free": real,
@@ -213,15 +218,18 @@ def main() -> None:
         if "--per-family" in sys.argv:
             per_family = int(sys.argv[sys.argv.index("--per-family") + 1])
         test_set = "--dev" not in sys.argv
+        first = int(sys.argv[sys.argv.index("--first") + 1]) if "--first" in sys.argv else 0
         if "--only" in sys.argv:  # a subset of families, e.g. to run the set in two processes
             only = tuple(sys.argv[sys.argv.index("--only") + 1].split(","))
-            part = run_part(per_family, only, test_set=test_set, real="--real" in sys.argv)
+            part = run_part(per_family, only, test_set=test_set, real="--real" in sys.argv, first=first)
             if "--save" in sys.argv:
                 Path(sys.argv[sys.argv.index("--save") + 1]).write_text(json.dumps(part))
             result = merge_parts([part])
         else:
-            result = evaluate_test_set(per_family=per_family, test_set=test_set)
-        print(f"{result['set']} seeds {result['seeds']}, {per_family} cines per family")
+            result = evaluate_test_set(per_family=per_family, test_set=test_set, first=first)
+        print(
+            f"{result['set']} seeds {result['seeds']}, cines {first}-{first + per_family - 1} of each family"
+        )
         print(family_table(result))
         print(json.dumps(result["real_needle_free"]))
         return

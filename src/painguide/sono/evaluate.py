@@ -257,6 +257,7 @@ def evaluate_test_set(
     n_frames: int = 60,
     real: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    first: int = 0,
 ) -> dict[str, object]:
     """Per-family figures on the frozen test set (or development seeds) and the real needle-free cines.
 
@@ -274,11 +275,13 @@ def evaluate_test_set(
         Also count false needles on the real needle-free cines.
     progress : callable, optional
         Called with ``(done, total)`` after each cine.
+    first : int
+        Index of each family's first cine (see :func:`~painguide.sono.familyeval.evaluate_families`).
 
     Returns
     -------
     dict
-        ``{"set", "seeds", "families": {name: metrics}, "real_needle_free": {file: {...}}}``.
+        ``{"set", "seeds", "first", "families": {name: metrics}, "real_needle_free": {file: {...}}}``.
     """
 
     scores = evaluate_families(
@@ -287,11 +290,13 @@ def evaluate_test_set(
         test_set=test_set,
         n_frames=n_frames,
         progress=progress,
+        first=first,
     )
     seeds = TEST_SEEDS if test_set else DEVELOPMENT_SEEDS
     return {
         "set": "test" if test_set else "development",
         "seeds": [seeds.start, seeds.stop - 1],
+        "first": first,
         "per_family": per_family,
         "families": {name: score.metrics() for name, score in scores.items()},
         "real_needle_free": real_needle_free_scores() if real else {},

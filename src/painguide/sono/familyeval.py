@@ -279,6 +279,7 @@ def evaluate_families(
     cols: int = 640,
     n_frames: int = 60,
     progress: Callable[[int, int], None] | None = None,
+    first: int = 0,
 ) -> dict[str, FamilyScore]:
     """Score every family on the test seeds (or the development seeds).
 
@@ -294,6 +295,9 @@ def evaluate_families(
         Cine size (intravascular cines are longer).
     progress : callable, optional
         Called with ``(done, total)`` after each cine.
+    first : int
+        Index of each family's first cine in its seed range (0: the frozen test set's cines; a later
+        block is a confirmation set of cines never run before).
 
     Returns
     -------
@@ -306,7 +310,7 @@ def evaluate_families(
     done = 0
     for family in families:
         summed = FamilyScore(family)
-        for i in range(per_family):
+        for i in range(first, first + per_family):
             params = scene_params(family, seed_of(family, i), rows=rows, cols=cols, n_frames=n_frames)
             summed.add(score_family_cine(simulate_cine(params)))
             done += 1
