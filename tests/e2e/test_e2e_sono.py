@@ -171,3 +171,27 @@ def test_the_session_list_shows_sessions_started_after_the_page_loaded(
         watcher.wait_for_function(ended, timeout=10_000)
     finally:
         context.close()
+
+
+def test_a_german_live_page_writes_decimal_commas(browser: Any, live_server: str, sign_in: Any) -> None:
+    context = browser.new_context(
+        base_url=live_server, locale="de-DE", viewport={"width": 1360, "height": 900}
+    )
+    page = context.new_page()
+    try:
+        sign_in(page, "trainee")
+        page.goto("/sono/live", wait_until="domcontentloaded")
+        assert page.locator("html").get_attribute("lang") == "de"
+        if page.locator("details.sono-source[open]").count() == 0:
+            page.click("details.sono-source summary")
+        page.fill("details.sono-source input[name=source]", "simulated")
+        page.click("details.sono-source button[type=submit]", no_wait_after=True)
+        page.wait_for_url("**/sono/live?session=*", wait_until="domcontentloaded")
+        page.wait_for_function(
+            "() => document.getElementById('tip-z').textContent.endsWith(' mm')", timeout=30_000
+        )
+        assert re.fullmatch(r"\d+,\d mm", page.locator("#tip-z").inner_text())
+        assert re.fullmatch(r"[01],\d\d", page.locator("#tip-confidence").inner_text())
+        page.click("#stop")
+    finally:
+        context.close()

@@ -6,7 +6,9 @@
   const session = root.dataset.session;
   const base = "/sono/live/" + encodeURIComponent(session);
   const T = JSON.parse(document.getElementById("sono-text").textContent);
-  const mm = (v) => (v === null || v === undefined) ? "—" : v.toFixed(1) + " mm";
+  const lang = document.documentElement.lang || "en";
+  const fixed = (v, digits) => v.toLocaleString(lang, {minimumFractionDigits: digits, maximumFractionDigits: digits});
+  const mm = (v) => (v === null || v === undefined) ? "—" : fixed(v, 1) + " mm";
   const alarm = {beeps: 0, context: null, open: 0, timer: null};
   window.sonoAlarm = alarm;
 
@@ -109,10 +111,10 @@
     const seen = n && n.visible;
     $("tip-x").textContent = seen ? mm(n.tip_x_mm) : "—";
     $("tip-z").textContent = seen ? mm(n.tip_z_mm) : "—";
-    $("tip-angle").textContent = seen && n.angle_deg !== null ? Math.abs(n.angle_deg).toFixed(0) + "°" : "—";
-    $("tip-confidence").textContent = seen ? n.confidence.toFixed(2) : "—";
+    $("tip-angle").textContent = seen && n.angle_deg !== null ? fixed(Math.abs(n.angle_deg), 0) + "°" : "—";
+    $("tip-confidence").textContent = seen ? fixed(n.confidence, 2) : "—";
     $("tip-note").textContent = n === null ? T.waiting : (seen ? T.visible : T.not_visible);
-    $("spread").textContent = s.spread && s.spread.visible ? s.spread.area_mm2.toFixed(0) + " mm²" : T.no_fluid;
+    $("spread").textContent = s.spread && s.spread.visible ? fixed(s.spread.area_mm2, 0) + " mm²" : T.no_fluid;
     $("injection").textContent = s.injection_started ? T.started : T.not_started;
     if ($("inject")) {
       $("inject").setAttribute("aria-pressed", s.injection_started ? "true" : "false");
