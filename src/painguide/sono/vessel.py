@@ -294,7 +294,11 @@ def _blobs(
     around it is at least ``level``: a lumen is surrounded by echogenic tissue, a dark patch inside a
     shadow is not.
     """
-    n, labels, stats, centroids = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    # the block-based labelling (BBDT) numbers the regions as OpenCV's default one (Spaghetti) and gives the
+    # same labels, sizes and centroids (tests/unit/sono/test_sono_speed_vessel.py), in less than half the time
+    n, labels, stats, centroids = cv2.connectedComponentsWithStatsWithAlgorithm(
+        mask, 8, cv2.CV_32S, cv2.CCL_BBDT
+    )
     pixel = scale[0] * scale[1]
     out = []
     for i in range(1, n):
