@@ -845,14 +845,18 @@ def _robust_fit(
     """Weighted line fit ``z = a x + b``, two rounds of outlier rejection; returns (a, b, rms, inliers)."""
     keep = w > 0
     a = b = 0.0
+    count = np.count_nonzero(keep)
     for _ in range(3):
-        if np.count_nonzero(keep) < 5:
+        if count < 5:
             return None
         a, b = _line_fit(x[keep], z[keep], w[keep])
         res = np.abs(z - (a * x + b))
         mad = _median(res[keep]) * 1.4826
         keep &= res <= max(3.0 * mad, 0.15)
-    if np.count_nonzero(keep) < 5:
+        before, count = count, np.count_nonzero(keep)
+        if count == before:  # no point left out (they only ever leave): a next round fits the same again
+            break
+    if count < 5:
         return None
     res = z[keep] - (a * x[keep] + b)
     return a, b, math.sqrt(float(np.add.reduce(res * res)) / res.size), keep
