@@ -1,4 +1,4 @@
-"""The working image by whole-array sums with cached weights is OpenCV's area resize, bit for bit."""
+"""The working image in two passes is OpenCV's area resize in one, bit for bit."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from painguide.sono.ridge import _area_by_rows, _area_terms, working_image
+from painguide.sono.ridge import _area_by_rows, working_image
 
 
 def _one_pass(pixels: np.ndarray, scale: tuple[float, float]) -> np.ndarray:
@@ -49,15 +49,3 @@ def test_working_image_other_factors(scale: tuple[float, float]) -> None:
 def test_area_by_rows_only_for_fractional_reductions() -> None:
     assert _area_by_rows(0.6) and _area_by_rows(0.2583)
     assert not any(_area_by_rows(f) for f in (0.5, 0.25, 1 / 3, 1.0, 1.5, 0.0, -0.5))
-
-
-def test_cached_weights_give_the_same_again() -> None:
-    rng = np.random.default_rng(11)
-    scale = (0.06458572322051429 / 0.25, 0.15145604045175365 / 0.25)
-    _area_terms.cache_clear()
-    for _ in range(3):  # the first frame builds the weights, the next ones reuse them
-        pixels = rng.integers(0, 256, (480, 640), dtype=np.uint8)
-        assert np.array_equal(working_image(pixels, scale), _one_pass(pixels, scale))
-    assert _area_terms.cache_info().hits == 2
-    across, down = _area_terms((480, 640), *scale)
-    assert not across[0][1].flags.writeable and not down[0][0].flags.writeable
