@@ -824,7 +824,9 @@ def _ridge_points(
     r = centre[:, None] + k[None, :]
     np.maximum(r, 0, out=r)
     np.minimum(r, rows - 1, out=r)
-    r0, r1 = int(r.min()), int(r.max()) + 1
+    # the least and greatest row of the band, from its centres (the clip keeps their order)
+    r0 = min(max(int(centre.min()) - half, 0), rows - 1)
+    r1 = min(max(int(centre.max()) + half, 0), rows - 1) + 1
     roi = cv2.GaussianBlur(image[r0:r1, c0 - 1 : c1 + 2], (3, 3), 0)
     band = roi[r - r0, (c - c0 + 1)[:, None]].astype(np.float64)  # only the band is read as float
     peak = band.argmax(axis=1)
@@ -845,14 +847,18 @@ def _robust_fit(
     """Weighted line fit ``z = a x + b``, two rounds of outlier rejection; returns (a, b, rms, inliers)."""
     keep = w > 0
     a = b = 0.0
+    count = np.count_nonzero(keep)
     for _ in range(3):
-        if np.count_nonzero(keep) < 5:
+        if count < 5:
             return None
         a, b = _line_fit(x[keep], z[keep], w[keep])
         res = np.abs(z - (a * x + b))
         mad = _median(res[keep]) * 1.4826
         keep &= res <= max(3.0 * mad, 0.15)
-    if np.count_nonzero(keep) < 5:
+        before, count = count, np.count_nonzero(keep)
+        if count == before:  # no point left out (they only ever leave): a next round fits the same again
+            break
+    if count < 5:
         return None
     res = z[keep] - (a * x[keep] + b)
     return a, b, math.sqrt(float(np.add.reduce(res * res)) / res.size), keep
@@ -935,7 +941,6 @@ class _RidgeFit:
 def _fit_ridge(frame: Frame, line: _Line, extent: tuple[float, float]) -> _RidgeFit | None:
     """Refit a coarse line to the full-resolution ridge (the RMS residual is in mm)."""
     d, p = line.direction, line.point
-    ends = np.stack([p + extent[0] * d, p + extent[1] * d])
     axis = 0 if abs(d[0]) >= abs(d[1]) else 1
     if axis == 0:
         image, spacing = frame.pixels, (frame.row_spacing_mm, frame.col_spacing_mm)
@@ -943,8 +948,9 @@ def _fit_ridge(frame: Frame, line: _Line, extent: tuple[float, float]) -> _Ridge
         image, spacing = frame.pixels.T, (frame.col_spacing_mm, frame.row_spacing_mm)
     slope = d[1 - axis] / d[axis]
     across = p[1 - axis] - slope * p[axis]
-    along = ends[:, axis]
-    points = _ridge_points(image, spacing, slope, across, (float(along.min()), float(along.max())))
+    # the ends' coordinates along the axis (those of p + extent * d)
+    ends = (float(p[axis] + extent[0] * d[axis]), float(p[axis] + extent[1] * d[axis]))
+    points = _ridge_points(image, spacing, slope, across, (min(ends), max(ends)))
     if points is None:
         return None
     fit = _robust_fit(*points)
