@@ -1610,6 +1610,48 @@ def _end_back(frame: Frame, candidate: ShaftCandidate) -> ShaftCandidate:
     return replace(candidate, tip_x_mm=float(tip[0]), tip_z_mm=float(tip[1]))
 
 
+APPEAR_DISTAL_MM = 1.5
+"""Stretch before the tip where a new track's shaft must have appeared (:meth:`NeedleTracker._appeared`)."""
+APPEAR_TIP_MM = 0.3
+"""... leaving out this much at the tip (the end fit and the bevel echo)."""
+APPEAR_BEHIND_MM = 1.5
+"""Shortest first half of the shaft, which must have stayed as it was."""
+APPEAR_BEHIND = 0.25
+"""Largest mean absolute change of the shaft behind, as a fraction of the shaft's excess over its flanks."""
+
+
+def _appearance(
+    frame: Frame, previous: Frame, candidate: ShaftCandidate
+) -> tuple[float, float, float, float, float] | None:
+    """How the image changed on ``candidate``'s shaft since ``previous`` (grey levels), or ``None`` when
+    the shaft is too short or the frames differ in size: the mean gain on the line over the last
+    :data:`APPEAR_DISTAL_MM` before the tip (leaving out :data:`APPEAR_TIP_MM`), the shaft's excess over
+    its flanks (1-1.5 mm either side) now, the mean absolute change on the line and beside it over that
+    stretch, and the mean absolute change on the line over the shaft's first half (a needle that advanced
+    by less than half its visible length leaves it as it was)."""
+    length = candidate.length_mm
+    if previous.shape != frame.shape or length < 2 * APPEAR_BEHIND_MM:
+        return None
+    start = np.array([candidate.start_x_mm, candidate.start_z_mm])
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
+    line = _Line(start, (tip - start) / length)
+    s = np.arange(0.0, length, 0.1)
+    offsets = (-0.1, 0.0, 0.1, -1.5, -1.0, 1.0, 1.5)
+    now, _ = _profiles(frame, line, s, offsets)
+    then, _ = _profiles(previous, line, s, offsets)
+    diff = now - then
+    excess = float(now[:3].mean() - now[3:].mean())
+    distal = (s >= length - APPEAR_TIP_MM - APPEAR_DISTAL_MM) & (s <= length - APPEAR_TIP_MM)
+    behind = s <= 0.5 * length
+    return (
+        float(diff[:3, distal].mean()),
+        excess,
+        float(np.abs(diff[:3, distal]).mean()),
+        float(np.abs(diff[3:, distal]).mean()),
+        float(np.abs(diff[:3, behind]).mean()),
+    )
+
+
 class NeedleTracker:
     """Temporal needle tracking: confirmation, association, smoothing and an honest "not visible".
 
@@ -1686,6 +1728,16 @@ class NeedleTracker:
         A tip drawn back by :func:`_change_behind`, and the tips placed by the image change after it, are
         held while the image does not change, however far the detected tip lies beyond them (not only up
         to :data:`MOTION_HOLD_MM`): the needle stopped short of the still tissue the detection runs on into.
+    appeared_gain, appeared_on_line : float
+        The first detection of a new track is reported at once when the needle advanced along its line
+        since the frame before (:meth:`_appeared`): over the last :data:`APPEAR_DISTAL_MM` before the tip
+        (leaving out :data:`APPEAR_TIP_MM`) the image on the line brightened by at least
+        ``appeared_gain`` times the shaft's excess over its flanks (and by :data:`MOTION_LEVEL` grey
+        levels) and changed at least ``appeared_on_line`` times as much as 1-1.5 mm either side of it,
+        while the first half of the shaft changed by at most :data:`APPEAR_BEHIND` times that excess.
+        Still tissue does not change, and where the probe moved the shaft behind and the flanks change
+        too. The shaft must meet every rule of a new track without the weak, rough or just-entered
+        allowances. ``inf`` for ``appeared_gain`` turns it off.
     """
 
     def __init__(
@@ -1714,6 +1766,8 @@ class NeedleTracker:
         behind: bool = True,
         ridge_above: bool = True,
         hold_behind: bool = True,
+        appeared_gain: float = 0.4,
+        appeared_on_line: float = 2.5,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -1739,6 +1793,9 @@ class NeedleTracker:
         self.behind = behind
         self.ridge_above = ridge_above
         self.hold_behind = hold_behind
+        self.appeared_gain = appeared_gain
+        self.appeared_on_line = appeared_on_line
+        self._previous: Frame | None = None  # the frame before (any), for :meth:`_appeared`
         self._fits: list[ShaftCandidate] = []  # the other fits of the unconfirmed track's shaft
         self._lost: ShaftCandidate | None = None
         self._lost_age = 0
@@ -1783,6 +1840,7 @@ class NeedleTracker:
         NeedleObservation
             Tip, angle, length and confidence, or ``visible=False``.
         """
+        previous, self._previous = self._previous, frame
         if self._lost is not None:
             self._lost_age += 1
             if self._confirmed or self._lost_age > self.reacquire_frames:
@@ -1825,6 +1883,8 @@ class NeedleTracker:
             [c for c in found if c is not chosen and _same_shaft(c, chosen)] if self.alternatives else []
         )
         needed = self._needed(chosen, growing)
+        if not self._confirmed and self._streak == 1 and self._appeared(frame, previous, chosen):
+            needed = 1  # the shaft grew along its line since the frame before, its shaft behind still
         rough = chosen.rough and all(c.rough or c.weak for c in self._fits)  # no straighter fit of it
         if not self._confirmed and (chosen.weak or rough):
             needed = max(needed, self.weak_frames)
@@ -1856,6 +1916,29 @@ class NeedleTracker:
         if chosen.contrast >= self.strong_contrast and chosen.residual_mm <= self.strong_residual_mm:
             return 1
         return self.confirm_frames + (chosen.length_mm < self.short_mm and not growing)
+
+    def _appeared(self, frame: Frame, previous: Frame | None, chosen: ShaftCandidate) -> bool:
+        """Whether the first detection of a new track shows a needle advancing along its line since the
+        frame before (see ``appeared_gain``)."""
+        if (
+            not math.isfinite(self.appeared_gain)
+            or previous is None
+            or chosen.short
+            or chosen.weak
+            or chosen.rough
+        ):
+            return False
+        change = _appearance(frame, previous, chosen)
+        if change is None:
+            return False
+        gain, excess, on_line, beside, still = change
+        return (
+            excess > 0
+            and gain >= self.appeared_gain * excess
+            and gain >= MOTION_LEVEL
+            and on_line >= self.appeared_on_line * beside
+            and still <= APPEAR_BEHIND * excess
+        )
 
     def _grown(self, new: ShaftCandidate) -> bool:
         """Whether ``new`` is the unconfirmed track's shaft (or another fit of it) grown along its line."""
