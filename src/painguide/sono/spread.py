@@ -358,6 +358,16 @@ class SpreadDetector:
     fall_steady : float
         Only places whose mean level while learning lay within this fraction of the drop margin above
         their floor are tested so (steady tissue; a pulsating vessel wall varies over the heart cycle).
+    lost_reach_mm : float
+        When the needle is lost while it advanced (by at least ``lost_advance_mm`` along its line over the
+        last ``lost_window_s`` it was seen), the area near the tip also covers the needle's line beyond the
+        last tip seen, as far as the needle went on at that speed since, up to this length (0 turns this
+        off; see :meth:`_lost_ahead`).
+    lost_window_s : float
+        Time over which the needle's speed along its line is measured, back from the last frame it was seen.
+    lost_advance_mm : float
+        Least advance along the line over that time for a needle to count as advancing (a tip at rest
+        jitters by tenths of a millimetre).
     """
 
     def __init__(
@@ -387,6 +397,9 @@ class SpreadDetector:
         fall_drop: float = 0.5,
         settle_mm: float = 0.5,
         fall_steady: float = 0.25,
+        lost_reach_mm: float = 15.0,
+        lost_window_s: float = 0.3,
+        lost_advance_mm: float = 1.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -423,6 +436,11 @@ class SpreadDetector:
         self.fall_steady = fall_steady
         self._steady_map: NDArray[np.bool_] | None = None
         self._source: tuple[float, float] | None = None
+        self.lost_reach_mm = lost_reach_mm
+        self.lost_window_s = lost_window_s
+        self.lost_advance_mm = lost_advance_mm
+        # the shafts seen over the last ``lost_window_s``: time, then its ends in the learning's coordinates
+        self._seen: list[tuple[float, float, float, float, float]] = []
         self._shaft: tuple[float, float, float, float] | None = None
         self._tissue_level = 0.0
         self._floor: NDArray[np.uint8] | None = None
@@ -509,6 +527,7 @@ class SpreadDetector:
             self._first_time = frame.time_s
         if not self._frozen:
             self._learn(local)
+            self._follow(frame.time_s, shaft_mm)
             if injecting:
                 self._remember_source(tip_mm)
             elapsed = frame.time_s - self._first_time
@@ -520,12 +539,16 @@ class SpreadDetector:
         if self._threshold is None or self._edge is None or local.shape != self._threshold.shape:
             return SpreadObservation(False)
         threshold = self._registered(local)
+        self._follow(frame.time_s, shaft_mm)
         if injecting:
             self._remember_source(tip_mm)
         core = np.asarray(cv2.compare(local, threshold, cv2.CMP_LT), dtype=np.uint8)
         if shaft_mm is not None:
             self._shaft = shaft_mm
-        near = self._near_tip(core, local, tip_mm) if injecting and tip_mm is not None else None
+        near = None
+        if injecting and tip_mm is not None:
+            ahead = self._lost_ahead(frame.time_s, tip_mm) if shaft_mm is None else None
+            near = self._near_tip(core, local, tip_mm, ahead)
         if shaft_mm is not None and self.under_shaft:
             under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
             if under is not None:
@@ -612,10 +635,15 @@ class SpreadDetector:
         return _moved(self._threshold, self._motion, outside=0)
 
     def _near_tip(
-        self, core: NDArray[np.uint8], local: NDArray[np.uint8], tip_mm: tuple[float, float]
+        self,
+        core: NDArray[np.uint8],
+        local: NDArray[np.uint8],
+        tip_mm: tuple[float, float],
+        ahead: tuple[float, float] | None = None,
     ) -> tuple[NDArray[np.bool_], NDArray[np.uint8], tuple[int, int]] | None:
         """Add to ``core`` the places within ``near_tip_mm`` of the tip's path since the injection start
-        (from the tip seen at the start, carried with the probe, to the last tip seen) whose level fell by
+        (from the tip seen at the start, carried with the probe, to the last tip seen, or on to ``ahead``
+        (working pixels) along the line of a needle lost while it advanced) whose level fell by
         ``near_drop`` below the floor as learned (moved with the probe), except in the band along and below
         the last shaft seen (from 1 mm above it to ``band_mm`` below it, up to the tip): a shaft that came or
         moved on after the learning changes the level there, which the band comparison handles. Returns the
@@ -628,6 +656,8 @@ class SpreadDetector:
         cx, cz = tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5
         source = self._source_tip() if self.tip_path else None
         ax, az = source if source is not None and self._on_shaft(*source) else (cx, cz)
+        if ahead is not None:  # the path goes on along the line of the lost needle
+            cx, cz = ahead
         rows, cols = local.shape
         x0, x1 = max(0, int(min(cx, ax) - radius)), min(cols, int(max(cx, ax) + radius) + 2)
         z0, z1 = max(0, int(min(cz, az) - radius)), min(rows, int(max(cz, az) + radius) + 2)
@@ -655,6 +685,47 @@ class SpreadDetector:
             disc &= ~((along_shaft <= 0) & (depth >= -1.0 / ws) & (depth <= self.band_mm / ws))
         core[z0:z1, x0:x1][disc & (local[z0:z1, x0:x1] < maps[..., 0])] = 255
         return disc, np.asarray(maps[..., 1], dtype=np.uint8), (z0, x0)
+
+    def _follow(self, time_s: float, shaft_mm: tuple[float, float, float, float] | None) -> None:
+        """Keep the shaft seen in this frame (in the learning's coordinates, this frame's probe motion
+        undone) with those of the frames before it within ``lost_window_s``."""
+        if shaft_mm is None or self.lost_reach_mm <= 0:
+            return
+        ws = self.work_spacing_mm
+        back = _inverse(self._motion)
+        start = _point(back, shaft_mm[0] / ws - 0.5, shaft_mm[1] / ws - 0.5)
+        tip = _point(back, shaft_mm[2] / ws - 0.5, shaft_mm[3] / ws - 0.5)
+        if not math.isfinite(start[0] + start[1] + tip[0] + tip[1]):
+            return
+        self._seen = [s for s in self._seen if s[0] >= time_s - self.lost_window_s and s[0] < time_s]
+        self._seen.append((time_s, *start, *tip))
+
+    def _lost_ahead(self, time_s: float, tip_mm: tuple[float, float]) -> tuple[float, float] | None:
+        """Where a needle lost while it advanced has gone on to by ``time_s``, in working pixels of this
+        frame: from ``tip_mm`` (the last tip seen) along the line of the last shaft seen, by the speed of
+        its tip along that line over the last ``lost_window_s`` it was seen times the time since, at most
+        ``lost_reach_mm``. ``None`` when the needle did not advance by ``lost_advance_mm`` over that time.
+
+        A needle that leaves the imaging plane while it advances is lost but goes on along its line: the
+        fluid then comes out where it stopped, possibly far beyond the last tip seen."""
+        if self.lost_reach_mm <= 0 or len(self._seen) < 2 or not math.isfinite(tip_mm[0] + tip_mm[1]):
+            return None
+        ws = self.work_spacing_mm
+        last, first = self._seen[-1], self._seen[0]
+        _, sx, sz, tx, tz = last
+        length = math.hypot(tx - sx, tz - sz)
+        span = last[0] - first[0]
+        if length <= 0 or span <= 0:
+            return None
+        ux, uz = (tx - sx) / length, (tz - sz) / length
+        advance = (tx - first[3]) * ux + (tz - first[4]) * uz
+        if advance < self.lost_advance_mm / ws:
+            return None
+        reach = min(self.lost_reach_mm / ws, advance / span * max(0.0, time_s - last[0]))
+        # the direction as seen in this frame (the probe's rotation since the learning)
+        dx = self._motion[0, 0] * ux + self._motion[0, 1] * uz
+        dz = self._motion[1, 0] * ux + self._motion[1, 1] * uz
+        return tip_mm[0] / ws - 0.5 + reach * dx, tip_mm[1] / ws - 0.5 + reach * dz
 
     def _remember_source(self, tip_mm: tuple[float, float] | None) -> None:
         """Keep the first tip seen since the injection start, in the coordinates of the first learning frame
