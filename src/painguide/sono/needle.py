@@ -1468,6 +1468,10 @@ def _unchanged_between(
     return bool(inner.any() and change[inner].max() <= max(MOTION_LEVEL, noise))
 
 
+AHEAD_MIN_DEG = 50.0
+"""Only a tip at least this steep is carried on by :func:`_change_ahead`: a steep shaft sends little echo
+back, so its detection stops short of a deep tip, while the change beyond a flatter advancing tip that was
+found where it is runs on 2-3 mm (development ``baseline``, ``bent`` and ``moving_at_injection`` cines)."""
 AHEAD_GAP_MM = 0.3
 """Largest gap bridged in the changed stretch ahead of a tip (:func:`_change_ahead`)."""
 AHEAD_LEVEL = 6.0
@@ -1495,16 +1499,17 @@ def _change_ahead(
 
     The counterpart of :func:`_change_behind`: the detection and its ridge may stop at a bright layer or a
     faint stretch while the needle goes on beyond it. A needle that advances changes the image on its line
-    from its earlier tip (``before``, reported on ``previous``) to its new one. The change is read as in
-    :func:`_advance_seen`; when it exceeds its level in one stretch (gaps up to :data:`AHEAD_GAP_MM`) that
-    begins at most :data:`MOTION_DETACHED_MM` beyond the farther of the two tips, is at most
-    :data:`BEHIND_RUN_MM` long, peaks at :data:`BEHIND_PEAK` times the level, changed on the line at least
-    :data:`BEHIND_ON_LINE` times as much as 1 mm either side of it (a needle, not tissue), brightened there
-    on the whole (:data:`AHEAD_BRIGHTER`: injected fluid darkens it) and ends, less :data:`AHEAD_BIAS_MM`,
-    at least :data:`AHEAD_MIN_MM` beyond the tip and :data:`BEHIND_MIN_MM` beyond ``before``, the tip is
+    from its earlier tip (``before``, reported on ``previous``) to its new one. For a tip at least
+    :data:`AHEAD_MIN_DEG` steep, the change is read as in :func:`_advance_seen`; when it exceeds its level
+    in one stretch (gaps up to :data:`AHEAD_GAP_MM`) that begins at most :data:`MOTION_DETACHED_MM` beyond
+    the farther of the two tips, is at most :data:`BEHIND_RUN_MM` long, peaks at :data:`BEHIND_PEAK` times
+    the level, changed on the line at least :data:`BEHIND_ON_LINE` times as much as 1 mm either side of it
+    (a needle, not tissue), brightened there on the whole (:data:`AHEAD_BRIGHTER`: injected fluid darkens
+    it) and ends, less :data:`AHEAD_BIAS_MM`, at least :data:`AHEAD_MIN_MM` beyond the tip and
+    :data:`BEHIND_MIN_MM` beyond ``before``, the tip is
     carried on there.
     """
-    if previous.shape != frame.shape:
+    if previous.shape != frame.shape or abs(candidate.tip_angle_deg) < AHEAD_MIN_DEG:
         return None
     theta = math.radians(candidate.tip_angle_deg)
     direction = _oriented(math.cos(theta), math.sin(theta))
@@ -1817,7 +1822,9 @@ class NeedleTracker:
         to :data:`MOTION_HOLD_MM`): the needle stopped short of the still tissue the detection runs on into.
     hold_still : bool
         A tip reported more than 1 mm short of the tip of the frame before, where the ridge does not hold
-        it (:func:`_ridge_holds`), is kept where it was when the image along the stretch between did not
+        it (:func:`_ridge_holds`) and that tip was placed by the report (carried on along the ridge, kept, or
+        moved by the image change; not a bare detection, which may have run on beyond the needle), is kept
+        where it was when the image along the stretch between did not
         change (:func:`_unchanged_between`): a needle drawn back changes the image where it was, a faint
         stretch of a still one that the detection and the ridge lose changes nothing.
     hold_carried : bool
@@ -1902,6 +1909,7 @@ class NeedleTracker:
         self._shown_frame: Frame | None = None  # ... and that frame
         self._shown_moved = False  # ... and whether that tip was placed by the image change (_advance_seen)
         self._shown_far = False  # ... by :func:`_change_behind`, or held since (see ``hold_behind``)
+        self._shown_placed = False  # ... and whether the report moved it from the detected tip
 
     def reset(self) -> None:
         """Forget the track (for example after the probe was moved to another view)."""
@@ -2064,10 +2072,11 @@ class NeedleTracker:
         if not consistent:
             self._recent.clear()
         # the ridge rounds carried the tip on beyond every tip of the last frames
-        carried = self.hold_carried and shown is not chosen and _beyond_all(shown, self._recent)
+        ridge = shown is not chosen  # the ridge rounds moved the tip
+        carried = self.hold_carried and ridge and _beyond_all(shown, self._recent)
         if shown is chosen:
             shown = _end_back(frame, chosen)
-        moved, held = None, False
+        moved, held, kept = None, False, False
         if before is not None:
             theta = math.radians(chosen.tip_angle_deg)
             direction = _oriented(math.cos(theta), math.sin(theta))
@@ -2075,12 +2084,12 @@ class NeedleTracker:
             reach = float(np.dot(np.asarray(before) - detected, direction))
             now = float(np.dot(np.array([shown.tip_x_mm, shown.tip_z_mm]) - detected, direction))
             previous = self._shown_frame
-            kept = False
             if reach > now + 1.0 and (
                 _ridge_holds(frame, chosen, reach)
                 or _ridge_holds(frame, shown, reach - now)
                 or (
                     self.hold_still
+                    and self._shown_placed
                     and previous is not None
                     and _unchanged_between(frame, previous, shown, reach - now)
                 )
@@ -2113,6 +2122,7 @@ class NeedleTracker:
         self._recent = [*self._recent[1 - CARRY_RECENT_FRAMES :], self._shown_tip]
         self._shown_moved = moved is not None
         self._shown_far = self.hold_behind and held
+        self._shown_placed = ridge or kept or moved is not None
         return shown
 
     def _remember_tip(self, frame: Frame, chosen: ShaftCandidate) -> None:
@@ -2123,7 +2133,7 @@ class NeedleTracker:
             frame,
             False,
         )
-        self._shown_far = False
+        self._shown_far = self._shown_placed = False
 
     def _consistent(
         self, new: ShaftCandidate, old: ShaftCandidate, *, tolerance: float | None = None

@@ -47,11 +47,12 @@ def _shaft(tip_along_mm: float) -> ShaftCandidate:
     return ShaftCandidate(*_point(0.0), *_point(tip_along_mm), ANGLE_DEG, 3.0, 0.05)
 
 
-def _tracker(seed: int, tip_before_mm: float, **options: bool) -> NeedleTracker:
+def _tracker(seed: int, tip_before_mm: float, *, placed: bool = True, **options: bool) -> NeedleTracker:
     """A tracker whose tip of the frame before (a still needle's, at ``tip_before_mm``) was reported at
-    :data:`TIP_MM`, in the frames before too."""
+    :data:`TIP_MM`, in the frames before too, placed by the report (``placed``) or detected there."""
     tracker = NeedleTracker(**options)
     tracker._shown_tip, tracker._shown_frame = _point(TIP_MM), _frame(seed, tip_before_mm, 0)
+    tracker._shown_placed = placed
     tracker._recent = [_point(TIP_MM)] * 3
     return tracker
 
@@ -153,3 +154,14 @@ def test_darkening_beyond_a_still_tip_does_not_carry_it(seed: int, monkeypatch: 
     dark = Frame(pixels, SPACING_MM, SPACING_MM, frame.time_s, frame.index)
     shown = tracker._report(dark, _shaft(TIP_MM), consistent=True)
     assert _along(shown.tip_x_mm, shown.tip_z_mm) == pytest.approx(TIP_MM, abs=0.05)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_detected_tip_before_is_not_held(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bare detection of the frame before may have run on beyond the needle over still tissue: when the
+    detection falls back 6 mm, its tip before is not kept, however still the image."""
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
+    monkeypatch.setattr("painguide.sono.needle._ridge_holds", lambda *args, **_: False)
+    tracker = _tracker(seed, TIP_MM, placed=False)
+    shown = tracker._report(_frame(seed, TIP_MM, 1), _shaft(TIP_MM - JUMP_MM), consistent=True)
+    assert _along(shown.tip_x_mm, shown.tip_z_mm) == pytest.approx(TIP_MM - JUMP_MM, abs=0.05)
