@@ -1331,6 +1331,7 @@ def _advance_seen(
     hold: bool = True,
     least_mm: float = MOTION_MIN_MM,
     hold_mm: float = MOTION_HOLD_MM,
+    carried: bool = False,
     step: float = 0.1,
 ) -> tuple[float, float] | None:
     """The tip of ``candidate`` drawn back to where the image changed since ``previous``, or ``None``.
@@ -1347,6 +1348,8 @@ def _advance_seen(
     :data:`MOTION_SKIP`. A change that begins more than :data:`MOTION_DETACHED_MM` beyond ``before`` counts as
     none (no needle moved through the stretch between). ``least_mm`` replaces :data:`MOTION_MIN_MM` as the
     smallest advance checked, and ``hold_mm`` :data:`MOTION_HOLD_MM` as the largest advance undone.
+    With ``carried`` (the tip was carried on along the ridge, :func:`_ridge_tip`) a detached change is a
+    change all the same: the needle moved near the tip the ridge reached, so that tip is not held back.
     """
     if previous.shape != frame.shape:
         return None
@@ -1366,6 +1369,8 @@ def _advance_seen(
         return None
     moved = np.flatnonzero((change > max(MOTION_LEVEL, noise)) & (s > back - 0.5))
     if moved.size and s[moved[0]] > back + MOTION_DETACHED_MM:
+        if carried:
+            return None  # the needle moved beyond the earlier tip: the ridge may have caught up with it
         moved = moved[:0]  # a change that begins beyond the earlier tip: no needle moved through the gap
     if moved.size == 0:
         still = noise <= MOTION_LEVEL  # the shaft behind the earlier tip did not change either
@@ -1434,6 +1439,141 @@ def _change_behind(
         return None
     drawn = tip + end * direction
     return float(drawn[0]), float(drawn[1])
+
+
+def _unchanged_between(
+    frame: Frame, previous: Frame, candidate: ShaftCandidate, reach_mm: float, *, step: float = 0.1
+) -> bool:
+    """Whether the image along the shaft's line did not change since ``previous`` from the tip of
+    ``candidate`` up to ``reach_mm`` beyond it, nor over the shaft behind it.
+
+    A needle drawn back leaves the stretch it filled, which changes the image there; a still needle
+    changes nothing. The change is read as in :func:`_advance_seen` (0 and 0.2 mm either side of the
+    line, smoothed over 0.5 mm): it must stay under :data:`MOTION_LEVEL`, raised to :data:`MOTION_NOISE`
+    times its median over the :data:`MOTION_BACK_MM` of shaft behind the tip, between 0.5 mm beyond the
+    tip and 0.5 mm before ``reach_mm`` (the ends of a still needle flicker a little); ``False`` when the
+    raised level exceeds :data:`MOTION_SKIP` (the probe or the tissue moved).
+    """
+    if previous.shape != frame.shape or reach_mm <= 0.0:
+        return False
+    theta = math.radians(candidate.tip_angle_deg)
+    direction = _oriented(math.cos(theta), math.sin(theta))
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
+    line = _Line(tip, direction)
+    lo, hi = _image_span(frame, line)
+    if lo > -MOTION_BACK_MM or hi < reach_mm:
+        return False
+    s = np.arange(round(-MOTION_BACK_MM / step), round(reach_mm / step) + 1, dtype=np.float64) * step
+    now, _ = _profiles(frame, line, s, (-0.2, 0.0, 0.2))
+    then, _ = _profiles(previous, line, s, (-0.2, 0.0, 0.2))
+    change = np.convolve(np.abs(now - then).mean(axis=0), np.ones(5) / 5, mode="same")
+    noise = MOTION_NOISE * float(np.median(change[s < -1.0]))
+    if noise > MOTION_SKIP:
+        return False
+    inner = (s >= 0.5) & (s <= reach_mm - 0.5)
+    return bool(inner.any() and change[inner].max() <= max(MOTION_LEVEL, noise))
+
+
+AHEAD_MIN_DEG = 50.0
+"""Only a tip at least this steep is carried on by :func:`_change_ahead`: a steep shaft sends little echo
+back, so its detection stops short of a deep tip, while the change beyond a flatter advancing tip that was
+found where it is runs on 2-3 mm (development ``baseline``, ``bent`` and ``moving_at_injection`` cines)."""
+AHEAD_GAP_MM = 0.3
+"""Largest gap bridged in the changed stretch ahead of a tip (:func:`_change_ahead`)."""
+AHEAD_LEVEL = 6.0
+"""Smallest change (grey levels) that counts as the needle advancing ahead of a tip."""
+AHEAD_BIAS_MM = 0.7
+"""How far the changed stretch is taken to reach beyond an advancing tip: the tip is carried on to the end of
+the change less this (the beam and the bevel echo; :data:`MOTION_BIAS_MM` put tips up to 1.5 mm ahead)."""
+AHEAD_MIN_MM = 1.5
+"""A tip is carried on only this far or more: the change reaches up to about 2 mm beyond an advancing tip
+that was found where it is (development ``steep_deep`` cines 34, 35 and 51)."""
+AHEAD_BRIGHTER = 0.1
+"""The line must have brightened over the changed stretch by this fraction of its mean absolute change: a
+shaft came in (injected fluid darkening beyond a still tip does not count)."""
+
+
+def _change_ahead(
+    frame: Frame,
+    previous: Frame,
+    candidate: ShaftCandidate,
+    before: tuple[float, float],
+    *,
+    step: float = 0.1,
+) -> tuple[float, float] | None:
+    """The tip of ``candidate`` carried on to where an advancing needle changed the image, or ``None``.
+
+    The counterpart of :func:`_change_behind`: the detection and its ridge may stop at a bright layer or a
+    faint stretch while the needle goes on beyond it. A needle that advances changes the image on its line
+    from its earlier tip (``before``, reported on ``previous``) to its new one. For a tip at least
+    :data:`AHEAD_MIN_DEG` steep, the change is read as in :func:`_advance_seen`; when it exceeds its level
+    in one stretch (gaps up to :data:`AHEAD_GAP_MM`) that begins at most :data:`MOTION_DETACHED_MM` beyond
+    the farther of the two tips, is at most :data:`BEHIND_RUN_MM` long, peaks at :data:`BEHIND_PEAK` times
+    the level, changed on the line at least :data:`BEHIND_ON_LINE` times as much as 1 mm either side of it
+    (a needle, not tissue), brightened there on the whole (:data:`AHEAD_BRIGHTER`: injected fluid darkens
+    it) and ends, less :data:`AHEAD_BIAS_MM`, at least :data:`AHEAD_MIN_MM` beyond the tip and
+    :data:`BEHIND_MIN_MM` beyond ``before``, the tip is
+    carried on there.
+    """
+    if previous.shape != frame.shape or abs(candidate.tip_angle_deg) < AHEAD_MIN_DEG:
+        return None
+    theta = math.radians(candidate.tip_angle_deg)
+    direction = _oriented(math.cos(theta), math.sin(theta))
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
+    line = _Line(tip, direction)
+    back = float(np.dot(np.asarray(before) - tip, direction))
+    start = max(back, 0.0)  # the farther of the two tips
+    lo, hi = _image_span(frame, line)
+    first = min(back, 0.0) - MOTION_BACK_MM
+    last = min(hi, start + MOTION_DETACHED_MM + BEHIND_RUN_MM + AHEAD_BIAS_MM)
+    if lo > first or last < start + AHEAD_MIN_MM + AHEAD_BIAS_MM:
+        return None
+    s = np.arange(round(first / step), math.floor(last / step) + 1, dtype=np.float64) * step
+    offsets = (-0.2, 0.0, 0.2, -1.0, 1.0)
+    now, _ = _profiles(frame, line, s, offsets)
+    then, _ = _profiles(previous, line, s, offsets)
+    box = np.ones(5) / 5
+    diff = np.abs(now - then)
+    change = np.convolve(diff[:3].mean(axis=0), box, mode="same")
+    noise = MOTION_NOISE * float(np.median(change[s < min(back, 0.0) - 1.0]))
+    if noise > MOTION_SKIP:
+        return None
+    level = max(AHEAD_LEVEL, noise)
+    moved = np.flatnonzero((change > level) & (s > min(back, 0.0) - 0.5))
+    if moved.size == 0 or s[moved[0]] > start + MOTION_DETACHED_MM:
+        return None
+    gaps = np.flatnonzero(np.diff(moved) > round(AHEAD_GAP_MM / step))
+    run = moved[: gaps[0] + 1] if gaps.size else moved
+    a, b = int(run[0]), int(run[-1]) + 1
+    if b >= s.size or (b - 1 - a) * step > BEHIND_RUN_MM:
+        return None  # it runs on to the end of the stretch read: not one step of a needle
+    if float(change[a:b].max()) < BEHIND_PEAK * level:
+        return None
+    end = float(s[b - 1]) - AHEAD_BIAS_MM
+    if end < AHEAD_MIN_MM or end < back + BEHIND_MIN_MM:
+        return None
+    beside = np.convolve(diff[3:].mean(axis=0), box, mode="same")
+    if float(change[a:b].mean()) < BEHIND_ON_LINE * float(beside[a:b].mean()):
+        return None
+    brighter = float((now[:3, a:b] - then[:3, a:b]).mean())
+    if brighter < AHEAD_BRIGHTER * float(change[a:b].mean()):
+        return None  # the line did not brighten there: no shaft came in (fluid, or the tip's echo flickers)
+    carried = tip + end * direction
+    return float(carried[0]), float(carried[1])
+
+
+CARRY_RECENT_FRAMES = 10
+"""A tip carried on along the ridge is held back over an unchanged image only when it lies
+:data:`MOTION_MIN_MM` beyond each tip reported in this many frames before (``hold_carried``)."""
+
+
+def _beyond_all(candidate: ShaftCandidate, tips: list[tuple[float, float]]) -> bool:
+    """Whether the tip of ``candidate`` lies :data:`MOTION_MIN_MM` or more beyond each of ``tips`` along
+    its line (``True`` when there are none)."""
+    theta = math.radians(candidate.tip_angle_deg)
+    direction = _oriented(math.cos(theta), math.sin(theta))
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
+    return all(float(np.dot(tip - np.asarray(t), direction)) >= MOTION_MIN_MM for t in tips)
 
 
 def _erfc(x: FloatArray) -> FloatArray:
@@ -1738,6 +1878,23 @@ class NeedleTracker:
         Still tissue does not change, and where the probe moved the shaft behind and the flanks change
         too. The shaft must meet every rule of a new track without the weak, rough or just-entered
         allowances. ``inf`` for ``appeared_gain`` turns it off.
+    hold_still : bool
+        A tip reported more than 1 mm short of the tip of the frame before, where the ridge does not hold
+        it (:func:`_ridge_holds`) and that tip was placed by the report (carried on along the ridge, kept, or
+        moved by the image change; not a bare detection, which may have run on beyond the needle), is kept
+        where it was when the image along the stretch between did not
+        change (:func:`_unchanged_between`): a needle drawn back changes the image where it was, a faint
+        stretch of a still one that the detection and the ridge lose changes nothing.
+    hold_carried : bool
+        A tip the ridge rounds carry on at least :data:`MOTION_MIN_MM` beyond each tip reported in the last
+        :data:`CARRY_RECENT_FRAMES` frames is held back at the tip of the frame before when the image beyond
+        that tip did not change (:func:`_advance_seen`, however far the ridge went): the needle did not
+        advance into unchanged tissue. A change that begins beyond the earlier tip then keeps the carried tip
+        (the needle moved there; the ridge may have caught up with a tip reported short).
+    ahead : bool
+        A tip that neither advanced nor was kept or drawn back is carried on to where an advancing needle
+        changed the image beyond it (:func:`_change_ahead`): the detection and its ridge stopped at a bright
+        layer or a faint stretch while the needle went on.
     """
 
     def __init__(
@@ -1768,6 +1925,9 @@ class NeedleTracker:
         hold_behind: bool = True,
         appeared_gain: float = 0.4,
         appeared_on_line: float = 2.5,
+        hold_still: bool = True,
+        hold_carried: bool = True,
+        ahead: bool = True,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -1796,7 +1956,11 @@ class NeedleTracker:
         self.appeared_gain = appeared_gain
         self.appeared_on_line = appeared_on_line
         self._previous: Frame | None = None  # the frame before (any), for :meth:`_appeared`
+        self.hold_still = hold_still
+        self.hold_carried = hold_carried
+        self.ahead = ahead
         self._fits: list[ShaftCandidate] = []  # the other fits of the unconfirmed track's shaft
+        self._recent: list[tuple[float, float]] = []  # the tips reported in the last frames of the track
         self._lost: ShaftCandidate | None = None
         self._lost_age = 0
         self._last: ShaftCandidate | None = None
@@ -1808,6 +1972,7 @@ class NeedleTracker:
         self._shown_frame: Frame | None = None  # ... and that frame
         self._shown_moved = False  # ... and whether that tip was placed by the image change (_advance_seen)
         self._shown_far = False  # ... by :func:`_change_behind`, or held since (see ``hold_behind``)
+        self._shown_placed = False  # ... and whether the report moved it from the detected tip
 
     def reset(self) -> None:
         """Forget the track (for example after the probe was moved to another view)."""
@@ -1975,7 +2140,10 @@ class NeedleTracker:
         (not :data:`MOTION_MIN_MM`), so that the wider end fit moving a still needle's tip by less than
         1 mm does not end the hold. A tip that did not advance is drawn back where the image changed well
         before it (:func:`_change_behind`, ``behind``) and held so (``hold_behind``); where no ridge goes on,
-        a long one 0.2 mm above the line still carries the tip (``ridge_above``).
+        a long one 0.2 mm above the line still carries the tip (``ridge_above``). A tip that falls back more
+        than 1 mm over a stretch where the image did not change is kept (``hold_still``), and one the ridge
+        carries on beyond every recent tip over an unchanged image is held back (``hold_carried``); one left
+        behind by an advancing needle is carried on to where the image changed beyond it (``ahead``).
         """
         shown = chosen
         above = False  # a round followed the ridge also 0.2 mm above the line (far enough)
@@ -1989,37 +2157,61 @@ class NeedleTracker:
             if tip is None or not _in_image(frame, tip):
                 break
             shown = replace(shown, tip_x_mm=tip[0], tip_z_mm=tip[1])
+        before = self._shown_tip if consistent else None
+        if not consistent:
+            self._recent.clear()
+        # the ridge rounds carried the tip on beyond every tip of the last frames
+        ridge = shown is not chosen  # the ridge rounds moved the tip
+        carried = self.hold_carried and ridge and _beyond_all(shown, self._recent)
         if shown is chosen:
             shown = _end_back(frame, chosen)
-        before = self._shown_tip if consistent else None
-        moved, held = None, False
+        moved, held, kept = None, False, False
         if before is not None:
             theta = math.radians(chosen.tip_angle_deg)
             direction = _oriented(math.cos(theta), math.sin(theta))
             detected = np.array([chosen.tip_x_mm, chosen.tip_z_mm])
             reach = float(np.dot(np.asarray(before) - detected, direction))
             now = float(np.dot(np.array([shown.tip_x_mm, shown.tip_z_mm]) - detected, direction))
-            if reach > now + 1.0 and (
-                _ridge_holds(frame, chosen, reach) or _ridge_holds(frame, shown, reach - now)
-            ):
-                kept = detected + reach * direction
-                shown = replace(chosen, tip_x_mm=float(kept[0]), tip_z_mm=float(kept[1]))
             previous = self._shown_frame
+            if reach > now + 1.0 and (
+                _ridge_holds(frame, chosen, reach)
+                or _ridge_holds(frame, shown, reach - now)
+                or (
+                    self.hold_still
+                    and self._shown_placed
+                    and previous is not None
+                    and _unchanged_between(frame, previous, shown, reach - now)
+                )
+            ):
+                point = detected + reach * direction
+                shown = replace(chosen, tip_x_mm=float(point[0]), tip_z_mm=float(point[1]))
+                kept = True
             if previous is not None:
                 least = MOTION_HELD_MIN_MM if self._shown_moved else MOTION_MIN_MM
-                undone = math.inf if self._shown_far else MOTION_HOLD_MM
+                undone = math.inf if self._shown_far or carried else MOTION_HOLD_MM
                 moved = _advance_seen(
-                    frame, previous, shown, before, hold=self._shown_moved, least_mm=least, hold_mm=undone
+                    frame,
+                    previous,
+                    shown,
+                    before,
+                    hold=self._shown_moved or carried,
+                    least_mm=least,
+                    hold_mm=undone,
+                    carried=carried,
                 )
                 held = self._shown_far and moved is not None
                 if moved is None and self.behind:
                     moved = _change_behind(frame, previous, shown)
                     held = moved is not None
+                if moved is None and self.ahead and not kept:
+                    moved = _change_ahead(frame, previous, shown, before)
         if moved is not None:
             shown = replace(shown, tip_x_mm=moved[0], tip_z_mm=moved[1])
         self._shown_tip, self._shown_frame = (shown.tip_x_mm, shown.tip_z_mm), frame
+        self._recent = [*self._recent[1 - CARRY_RECENT_FRAMES :], self._shown_tip]
         self._shown_moved = moved is not None
         self._shown_far = self.hold_behind and held
+        self._shown_placed = ridge or kept or moved is not None
         return shown
 
     def _remember_tip(self, frame: Frame, chosen: ShaftCandidate) -> None:
@@ -2030,7 +2222,7 @@ class NeedleTracker:
             frame,
             False,
         )
-        self._shown_far = False
+        self._shown_far = self._shown_placed = False
 
     def _consistent(
         self, new: ShaftCandidate, old: ShaftCandidate, *, tolerance: float | None = None

@@ -1,0 +1,167 @@
+"""A tip that jumps over a stretch of the needle's line where the image did not change is held."""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from painguide.sono.frames import Frame
+from painguide.sono.needle import NeedleTracker, ShaftCandidate, _unchanged_between
+
+SPACING_MM = 0.07
+ROWS, COLS = 420, 520
+ANGLE_DEG = 55.0
+ENTRY = np.array([0.5, 1.0])  # x, z in mm: the shaft enters from the left under the probe
+DIRECTION = np.array([math.cos(math.radians(ANGLE_DEG)), math.sin(math.radians(ANGLE_DEG))])
+TIP_MM = 20.0  # along the line from ENTRY
+JUMP_MM = 6.0  # how far the report's tip jumps on (or back)
+
+
+def _frame(seed: int, tip_along_mm: float, index: int) -> Frame:
+    """Static speckled tissue (the same in every frame of a seed) and the shaft up to ``tip_along_mm``."""
+    rng = np.random.default_rng(seed)
+    z = np.arange(ROWS)[:, None] * SPACING_MM
+    x = np.arange(COLS)[None, :] * SPACING_MM
+    speckle = cv2.GaussianBlur(rng.normal(0.0, 1.0, (ROWS, COLS)), (0, 0), sigmaX=5.0, sigmaY=2.0)
+    tissue = 110.0 + speckle * (10.0 / float(speckle.std()))
+    along = (x - ENTRY[0]) * DIRECTION[0] + (z - ENTRY[1]) * DIRECTION[1]
+    across = -(x - ENTRY[0]) * DIRECTION[1] + (z - ENTRY[1]) * DIRECTION[0]
+    shaft = np.exp(-0.5 * (across / 0.12) ** 2) * 0.5 * (1.0 - np.tanh((along - tip_along_mm) / 0.1))
+    pixels = np.clip(tissue + 50.0 * shaft, 0, 255).astype(np.uint8)
+    return Frame(pixels, SPACING_MM, SPACING_MM, index / 30.0, index)
+
+
+def _point(along_mm: float) -> tuple[float, float]:
+    x, z = (ENTRY + along_mm * DIRECTION).tolist()
+    return x, z
+
+
+def _along(x: float, z: float) -> float:
+    return float(np.dot(np.array([x, z]) - ENTRY, DIRECTION))
+
+
+def _shaft(tip_along_mm: float) -> ShaftCandidate:
+    return ShaftCandidate(*_point(0.0), *_point(tip_along_mm), ANGLE_DEG, 3.0, 0.05)
+
+
+def _tracker(seed: int, tip_before_mm: float, *, placed: bool = True, **options: bool) -> NeedleTracker:
+    """A tracker whose tip of the frame before (a still needle's, at ``tip_before_mm``) was reported at
+    :data:`TIP_MM`, in the frames before too, placed by the report (``placed``) or detected there."""
+    tracker = NeedleTracker(**options)
+    tracker._shown_tip, tracker._shown_frame = _point(TIP_MM), _frame(seed, tip_before_mm, 0)
+    tracker._shown_placed = placed
+    tracker._recent = [_point(TIP_MM)] * 3
+    return tracker
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_unchanged_between_tells_a_still_needle_from_one_drawn_back(seed: int) -> None:
+    before = _frame(seed, TIP_MM, 0)
+    short = _shaft(TIP_MM - JUMP_MM)
+    assert _unchanged_between(_frame(seed, TIP_MM, 1), before, short, JUMP_MM)
+    assert not _unchanged_between(_frame(seed, TIP_MM - JUMP_MM, 1), before, short, JUMP_MM)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("still", [True, False])
+@pytest.mark.parametrize("hold_still", [True, False])
+def test_tip_reported_short_over_an_unchanged_image_is_held(
+    seed: int, still: bool, hold_still: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detection (and its ridge) stops 6 mm short of the tip reported before: where the image along
+    that stretch did not change the needle is still there (it was not drawn back), and the tip is kept."""
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
+    monkeypatch.setattr("painguide.sono.needle._ridge_holds", lambda *args, **_: False)  # a faint deep shaft
+    tracker = _tracker(seed, TIP_MM, hold_still=hold_still)
+    frame = _frame(seed, TIP_MM if still else TIP_MM - JUMP_MM, 1)
+    shown = tracker._report(frame, _shaft(TIP_MM - JUMP_MM), consistent=True)
+    expected = TIP_MM if still and hold_still else TIP_MM - JUMP_MM
+    assert _along(shown.tip_x_mm, shown.tip_z_mm) == pytest.approx(expected, abs=0.05)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("still", [True, False])
+@pytest.mark.parametrize("hold_carried", [True, False])
+def test_tip_carried_on_over_an_unchanged_image_is_held(
+    seed: int, still: bool, hold_carried: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ridge rounds carry a still needle's tip 6 mm on (speckle lined up beyond it): the image beyond
+    the tip reported before did not change, so the needle did not advance there and the tip stays. A
+    needle that did advance changed the image up to its new tip, which is then reported."""
+    carried = _point(TIP_MM + JUMP_MM)
+    monkeypatch.setattr(
+        "painguide.sono.needle._ridge_tip",
+        lambda frame, shaft, **_: None if _along(shaft.tip_x_mm, shaft.tip_z_mm) > TIP_MM + 1 else carried,
+    )
+    tracker = _tracker(seed, TIP_MM, hold_carried=hold_carried)
+    frame = _frame(seed, TIP_MM if still else TIP_MM + JUMP_MM, 1)
+    shown = tracker._report(frame, _shaft(TIP_MM), consistent=True)
+    along = _along(shown.tip_x_mm, shown.tip_z_mm)
+    if still and hold_carried:
+        assert along == pytest.approx(TIP_MM, abs=0.05)
+    else:
+        assert along > TIP_MM + JUMP_MM - 0.6
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_carry_back_to_a_recent_tip_is_not_held(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tip that fell short for one frame and is carried back on to where it was reported in the frames
+    before is not held short: the hold is for tips carried beyond every recent one."""
+    carried = _point(TIP_MM + JUMP_MM)
+    monkeypatch.setattr(
+        "painguide.sono.needle._ridge_tip",
+        lambda frame, shaft, **_: None if _along(shaft.tip_x_mm, shaft.tip_z_mm) > TIP_MM + 1 else carried,
+    )
+    tracker = _tracker(seed, TIP_MM + JUMP_MM)
+    tracker._recent = [_point(TIP_MM + JUMP_MM), _point(TIP_MM)]
+    shown = tracker._report(_frame(seed, TIP_MM + JUMP_MM, 1), _shaft(TIP_MM), consistent=True)
+    assert _along(shown.tip_x_mm, shown.tip_z_mm) == pytest.approx(TIP_MM + JUMP_MM, abs=0.05)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("advanced", [True, False])
+@pytest.mark.parametrize("ahead", [True, False])
+def test_tip_left_behind_by_an_advancing_needle_is_carried_on(
+    seed: int, advanced: bool, ahead: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detection stays at the tip of the frame before while the needle advances 3 mm: the image changed
+    on the line beyond it, up to the new tip, and the tip is carried on there (less the reach of the change
+    beyond a tip); a still needle's tip stays."""
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
+    tracker = _tracker(seed, TIP_MM, ahead=ahead)
+    frame = _frame(seed, TIP_MM + 3.0 if advanced else TIP_MM, 1)
+    shown = tracker._report(frame, _shaft(TIP_MM), consistent=True)
+    along = _along(shown.tip_x_mm, shown.tip_z_mm)
+    if advanced and ahead:
+        assert TIP_MM + 2.0 < along <= TIP_MM + 3.0
+    else:
+        assert along == pytest.approx(TIP_MM, abs=0.05)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_darkening_beyond_a_still_tip_does_not_carry_it(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fluid spreading beyond a still tip darkens the line there: no shaft came in, the tip stays."""
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
+    tracker = _tracker(seed, TIP_MM)
+    frame = _frame(seed, TIP_MM, 1)
+    x, z = _point(TIP_MM + 1.5)
+    rows, cols = np.mgrid[0:ROWS, 0:COLS] * SPACING_MM
+    fluid = np.exp(-0.5 * (((cols - x) / 0.6) ** 2 + ((rows - z) / 0.6) ** 2))
+    pixels = np.clip(frame.pixels * (1.0 - 0.7 * fluid), 0, 255).astype(np.uint8)
+    dark = Frame(pixels, SPACING_MM, SPACING_MM, frame.time_s, frame.index)
+    shown = tracker._report(dark, _shaft(TIP_MM), consistent=True)
+    assert _along(shown.tip_x_mm, shown.tip_z_mm) == pytest.approx(TIP_MM, abs=0.05)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_detected_tip_before_is_not_held(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bare detection of the frame before may have run on beyond the needle over still tissue: when the
+    detection falls back 6 mm, its tip before is not kept, however still the image."""
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
+    monkeypatch.setattr("painguide.sono.needle._ridge_holds", lambda *args, **_: False)
+    tracker = _tracker(seed, TIP_MM, placed=False)
+    shown = tracker._report(_frame(seed, TIP_MM, 1), _shaft(TIP_MM - JUMP_MM), consistent=True)
+    assert _along(shown.tip_x_mm, shown.tip_z_mm) == pytest.approx(TIP_MM - JUMP_MM, abs=0.05)
