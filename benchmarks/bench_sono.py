@@ -187,17 +187,25 @@ def merge_parts(parts: list[dict[str, Any]]) -> dict[str, Any]:
     """One result (as :func:`evaluate_test_set`) from parts saved by ``--only ... --save``."""
     from painguide.sono.familyeval import FamilyScore
 
-    scores = {name: FamilyScore(**raw) for part in parts for name, raw in part["scores"].items()}
+    scores: dict[str, FamilyScore] = {}
+    for part in parts:  # a family in several parts (a block run in pieces) is summed
+        for name, raw in part["scores"].items():
+            score = FamilyScore(**raw)
+            if name in scores:
+                scores[name].add(score)
+            else:
+                scores[name] = score
     total = FamilyScore("all")
     for score in scores.values():
         total.add(score)
     scores["all"] = total
     real = {k: v for part in parts for k, v in part["real_needle_free"].items()}
+    firsts = [part.get("first", 0) for part in parts]
     return {
         "set": parts[0]["set"],
         "seeds": parts[0]["seeds"],
-        "first": parts[0].get("first", 0),
-        "per_family": parts[0]["per_family"],
+        "first": min(firsts),
+        "per_family": max(score.cines for name, score in scores.items() if name != "all"),
         "families": {name: score.metrics() for name, score in scores.items()},
         "real_needle_free": real,
     }

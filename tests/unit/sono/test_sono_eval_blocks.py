@@ -31,3 +31,37 @@ def test_first_picks_the_block_of_seeds(
 
 class _Stop(Exception):
     """Stops the evaluation once the first scene is asked for."""
+
+
+def test_parts_of_one_family_are_summed_when_merged() -> None:
+    """A block run in pieces (cines 500-511, then 512-529) merges into one table of 30 cines per family."""
+    import importlib.util
+    from dataclasses import asdict
+    from pathlib import Path
+
+    from painguide.sono.familyeval import FamilyScore
+
+    path = Path(__file__).resolve().parents[3] / "benchmarks" / "bench_sono.py"
+    spec = importlib.util.spec_from_file_location("bench_sono", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    merge_parts = bench.merge_parts
+
+    def part(first: int, cines: int, detected: int, errors: list[float]) -> dict[str, Any]:
+        score = FamilyScore("baseline", cines=cines, frames=60 * cines, truth_visible=50 * cines)
+        score.detected, score.tip_errors_mm = detected, errors
+        return {
+            "set": "test",
+            "seeds": [900000, 999999],
+            "first": first,
+            "per_family": cines,
+            "scores": {"baseline": asdict(score)},
+            "real_needle_free": {},
+        }
+
+    merged = merge_parts([part(500, 12, 540, [0.1, 0.2]), part(512, 18, 880, [0.3])])
+    baseline = merged["families"]["baseline"]
+    assert (merged["first"], merged["per_family"]) == (500, 30)
+    assert baseline["cines"] == 30 and baseline["detection_rate"] == round((540 + 880) / 1500, 3)
+    assert merged["families"]["all"]["cines"] == 30
