@@ -149,6 +149,13 @@ def evaluate(
     development: Annotated[
         bool, typer.Option(help="Use the development seeds instead of the frozen test set.")
     ] = False,
+    first: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Each family's first cine in its seeds (0: the frozen set; 500: the confirmation block).",
+        ),
+    ] = 0,
     cines: Annotated[int, typer.Option(min=1, help="Older corpus: simulated cines with a needle.")] = 12,
     needle_free: Annotated[int, typer.Option(min=0, help="Older corpus: cines without a needle.")] = 4,
     frames: Annotated[int, typer.Option(min=10, help="Frames per cine.")] = 60,
@@ -160,8 +167,10 @@ def evaluate(
     from rich.console import Console
     from rich.progress import Progress
 
+    from painguide.errors import ValidationError
     from painguide.sono.evaluate import evaluate as run
     from painguide.sono.evaluate import evaluate_test_set
+    from painguide.sono.scenes import FAMILY_STRIDE
 
     with Progress(transient=True, disable=as_json) as progress:
         task = progress.add_task("Simulating and scoring", total=None)
@@ -170,8 +179,15 @@ def evaluate(
             progress.update(task, completed=done, total=total)
 
         if per_family > 0:
+            if first + per_family > FAMILY_STRIDE:
+                raise ValidationError(
+                    "--first",
+                    f"each family has {FAMILY_STRIDE} cines, so --first plus --per-family may be at most "
+                    f"{FAMILY_STRIDE}; got {first} + {per_family}",
+                )
             chosen = tuple(f.strip() for f in families.split(",") if f.strip())
             result = evaluate_test_set(
+                first=first,
                 per_family=per_family,
                 families=chosen or None,
                 test_set=not development,

@@ -186,3 +186,21 @@ def test_live_replay_reports_the_end_without_spread_as_a_json_line(tmp_path: Pat
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert "index" not in lines[-1]
     assert lines[-1]["events"][0]["type"] == "cine_ended_without_spread"
+
+
+def test_evaluate_runs_a_later_block_of_seeds() -> None:
+    args = ("evaluate", "--per-family", "1", "--families", "needle_free", "--development", "--frames", "10")
+    result = runner.invoke(app, [*args, "--first", "7", "--no-real", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["first"] == 7 and document["families"]["needle_free"]["cines"] == 1
+
+
+def test_evaluate_refuses_a_block_beyond_the_family(capsys: pytest.CaptureFixture[str]) -> None:
+    from painguide.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["sono", "evaluate", "--per-family", "12", "--first", "995", "--no-real"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert "--first" in err and "at most 1000; got 995 + 12" in err and "Traceback" not in err
