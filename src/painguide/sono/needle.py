@@ -1322,6 +1322,22 @@ MOTION_DETACHED_MM = 0.7
 image from its earlier tip on) but fluid or tissue moving beyond it; it is left out."""
 
 
+def _line_change(
+    frame: Frame, previous: Frame, line: _Line, s: FloatArray, offsets: tuple[float, ...]
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The profiles along ``line`` at ``s`` and ``offsets`` now and on ``previous``, and the change on the
+    line: the mean absolute change over the first three offsets (the line and 0.2 mm either side), smoothed
+    over 0.5 mm. Shared by the checks of how a needle moved between two frames."""
+    now, _ = _profiles(frame, line, s, offsets)
+    then, _ = _profiles(previous, line, s, offsets)
+    return now, then, _smoothed(np.abs(now[:3] - then[:3]).mean(axis=0))
+
+
+def _smoothed(values: FloatArray) -> FloatArray:
+    """``values`` averaged over 5 samples (0.5 mm at the 0.1 mm step of the change checks)."""
+    return np.asarray(np.convolve(values, np.ones(5) / 5, mode="same"), dtype=np.float64)
+
+
 def _advance_seen(
     frame: Frame,
     previous: Frame,
@@ -1361,9 +1377,7 @@ def _advance_seen(
         return None  # no advance, or a step no needle makes within the image (nothing to compare)
     line = _Line(tip, direction)
     s = np.arange(round((back - MOTION_BACK_MM) / step), round(0.5 / step) + 1, dtype=np.float64) * step
-    now, _ = _profiles(frame, line, s, (-0.2, 0.0, 0.2))
-    then, _ = _profiles(previous, line, s, (-0.2, 0.0, 0.2))
-    change = np.convolve(np.abs(now - then).mean(axis=0), np.ones(5) / 5, mode="same")
+    _, _, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2))
     noise = MOTION_NOISE * float(np.median(change[s < back - 1.0]))
     if noise > MOTION_SKIP:
         return None
@@ -1418,12 +1432,7 @@ def _change_behind(
     if reach < BEHIND_MIN_MM + MOTION_BIAS_MM + 1.0:
         return None
     s = np.arange(-round(reach / step), round(0.5 / step) + 1, dtype=np.float64) * step
-    offsets = (-0.2, 0.0, 0.2, -1.0, 1.0)
-    now, _ = _profiles(frame, _Line(tip, direction), s, offsets)
-    then, _ = _profiles(previous, _Line(tip, direction), s, offsets)
-    box = np.ones(5) / 5
-    diff = np.abs(now - then)
-    change = np.convolve(diff[:3].mean(axis=0), box, mode="same")
+    now, then, change = _line_change(frame, previous, _Line(tip, direction), s, (-0.2, 0.0, 0.2, -1.0, 1.0))
     level = max(MOTION_LEVEL, MOTION_NOISE * float(np.median(change)))
     moved = np.flatnonzero(change > level)
     if moved.size == 0 or (moved[-1] - moved[0]) * step > BEHIND_RUN_MM:
@@ -1434,7 +1443,7 @@ def _change_behind(
     if end > -BEHIND_MIN_MM:
         return None
     lo, hi = int(moved[0]), int(moved[-1]) + 1
-    beside = np.convolve(diff[3:].mean(axis=0), box, mode="same")
+    beside = _smoothed(np.abs(now[3:] - then[3:]).mean(axis=0))
     if float(change[lo:hi].mean()) < BEHIND_ON_LINE * float(beside[lo:hi].mean()):
         return None
     drawn = tip + end * direction
@@ -1464,9 +1473,7 @@ def _unchanged_between(
     if lo > -MOTION_BACK_MM or hi < reach_mm:
         return False
     s = np.arange(round(-MOTION_BACK_MM / step), round(reach_mm / step) + 1, dtype=np.float64) * step
-    now, _ = _profiles(frame, line, s, (-0.2, 0.0, 0.2))
-    then, _ = _profiles(previous, line, s, (-0.2, 0.0, 0.2))
-    change = np.convolve(np.abs(now - then).mean(axis=0), np.ones(5) / 5, mode="same")
+    _, _, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2))
     noise = MOTION_NOISE * float(np.median(change[s < -1.0]))
     if noise > MOTION_SKIP:
         return False
@@ -1529,12 +1536,7 @@ def _change_ahead(
     if lo > first or last < start + AHEAD_MIN_MM + AHEAD_BIAS_MM:
         return None
     s = np.arange(round(first / step), math.floor(last / step) + 1, dtype=np.float64) * step
-    offsets = (-0.2, 0.0, 0.2, -1.0, 1.0)
-    now, _ = _profiles(frame, line, s, offsets)
-    then, _ = _profiles(previous, line, s, offsets)
-    box = np.ones(5) / 5
-    diff = np.abs(now - then)
-    change = np.convolve(diff[:3].mean(axis=0), box, mode="same")
+    now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2, -1.0, 1.0))
     noise = MOTION_NOISE * float(np.median(change[s < min(back, 0.0) - 1.0]))
     if noise > MOTION_SKIP:
         return None
@@ -1552,7 +1554,7 @@ def _change_ahead(
     end = float(s[b - 1]) - AHEAD_BIAS_MM
     if end < AHEAD_MIN_MM or end < back + BEHIND_MIN_MM:
         return None
-    beside = np.convolve(diff[3:].mean(axis=0), box, mode="same")
+    beside = _smoothed(np.abs(now[3:] - then[3:]).mean(axis=0))
     if float(change[a:b].mean()) < BEHIND_ON_LINE * float(beside[a:b].mean()):
         return None
     brighter = float((now[:3, a:b] - then[:3, a:b]).mean())
