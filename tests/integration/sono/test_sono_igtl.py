@@ -99,6 +99,12 @@ def test_web_live_page_follows_an_openigtlink_source(
     transform = plus_server.wait_for_message("NeedleTipToImage", timeout=5)
     assert transform is not None  # the page's session replies to the sender, as the CLI does
     feeder.join(timeout=10)
+    copies = {}
+    for language in ("en", "de"):  # the German copy is drawn in a worker thread on request
+        headers = {"accept-language": language}
+        with client.stream("GET", f"/sono/live/{session}/stream?images=1", headers=headers) as stream:
+            copies[language] = stream.read()
+    assert b"\xff\xd8" in copies["de"] and copies["de"] != copies["en"]
 
 
 def test_injection_signal_parsing() -> None:

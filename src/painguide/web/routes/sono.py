@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from painguide.auth import User, permission_matrix
 from painguide.errors import NotFoundError, PainguideError, ValidationError
@@ -231,8 +232,10 @@ async def _mjpeg(request: Request, session: LiveSession, max_images: int) -> Asy
     leaves (async, so it is cancellable)."""
     last, sent = None, 0
     t = translator(request)
+    # another language's copy is drawn on first request of each frame: in a worker thread, not the event loop
+    drawn_here = t.language != session.tr.language
     for _ in range(20 * 60 * 10 * 4):  # at most ten minutes per connection
-        jpeg = session.latest_jpeg(t)
+        jpeg = await run_in_threadpool(session.latest_jpeg, t) if drawn_here else session.latest_jpeg(t)
         if jpeg is not None and jpeg is not last:
             last, sent = jpeg, sent + 1
             yield b"--frame\r\nContent-Type: image/jpeg\r\n\r\n" + jpeg + b"\r\n"
