@@ -9,23 +9,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from painguide.i18n.text import ENGLISH, N_, Texts, event_detail, number, plotly_separators
+from painguide.i18n.text import ENGLISH, Texts, event_detail, number, plotly_separators
+from painguide.sono.pipeline import EVENT_LABELS
 
 __all__ = ["EVENT_STYLE", "timeline_figure"]
 
 _NEEDLE = "#1f5fa8"
 _SPREAD = "#0e8a7e"
 _DEPTH = "#6b4fbb"
-#: Colour, dash and label of each event line (events not listed here are not drawn).
+#: Colour, dash and label of each event line (events not listed here are not drawn; labels from
+#: :data:`painguide.sono.pipeline.EVENT_LABELS`).
 EVENT_STYLE: dict[str, tuple[str, str, str]] = {
-    "needle_visible": ("#8a94a6", "dot", N_("needle seen")),
-    "injection_start": ("#1d2430", "dash", N_("injection start")),
-    "spread_onset": (_SPREAD, "dash", N_("spread onset")),
-    "no_visible_spread": ("#b42318", "solid", N_("NO VISIBLE SPREAD")),
-    "spread_away_from_tip": ("#b42318", "solid", N_("SPREAD AWAY FROM TIP")),
-    "vessel_near_path": ("#b42318", "solid", N_("VESSEL NEAR PATH")),
-    "fluid_in_vessel": ("#b42318", "solid", N_("FLUID IN VESSEL")),
-    "cine_ended_without_spread": ("#b42318", "solid", N_("CINE ENDED WITHOUT SPREAD")),
+    kind: (colour, dash, EVENT_LABELS[kind])
+    for kind, colour, dash in (
+        ("needle_visible", "#8a94a6", "dot"),
+        ("injection_start", "#1d2430", "dash"),
+        ("spread_onset", _SPREAD, "dash"),
+        ("no_visible_spread", "#b42318", "solid"),
+        ("spread_away_from_tip", "#b42318", "solid"),
+        ("vessel_near_path", "#b42318", "solid"),
+        ("fluid_in_vessel", "#b42318", "solid"),
+        ("cine_ended_without_spread", "#b42318", "solid"),
+    )
 }
 _HTML: dict[str, object] = {"full_html": False, "include_plotlyjs": False, "config": {"displaylogo": False}}
 

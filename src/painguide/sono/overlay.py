@@ -13,9 +13,8 @@ from numpy.typing import NDArray
 
 from painguide.errors import ValidationError
 from painguide.i18n.text import ENGLISH, Texts, number
-from painguide.sono.charts import EVENT_STYLE
 from painguide.sono.frames import Frame
-from painguide.sono.pipeline import FrameResult
+from painguide.sono.pipeline import EVENT_LABELS, FrameResult
 
 __all__ = ["VideoWriter", "burnable", "draw_overlay"]
 
@@ -86,7 +85,7 @@ def draw_overlay(
     cv2.putText(image, burnable(label), (4, rows - 6), font, 0.45 * scale, (255, 255, 255), 1)
     for i, text in enumerate(warnings):
         y = round((18 + 18 * i) * scale)
-        shown = burnable(tr.gettext(EVENT_STYLE[text][2]) if text in EVENT_STYLE else text)
+        shown = burnable(tr.gettext(EVENT_LABELS[text]) if text in EVENT_LABELS else text)
         cv2.putText(image, shown, (4, y), font, 0.5 * scale, _WARN, max(1, round(scale)))
     return np.asarray(image, dtype=np.uint8)
 

@@ -15,7 +15,7 @@ from painguide.sono.needle import NeedleDetector, NeedleObservation, NeedleTrack
 from painguide.sono.spread import SpreadDetector, SpreadObservation
 from painguide.sono.vessel import Vessel, VesselDetector, fluid_overlap, path_distance
 
-__all__ = ["EVENT_TYPES", "WARNING_TYPES", "Event", "FrameResult", "GuidancePipeline"]
+__all__ = ["EVENT_LABELS", "EVENT_TYPES", "WARNING_TYPES", "Event", "FrameResult", "GuidancePipeline"]
 
 EVENT_TYPES = (
     "needle_visible",
@@ -38,6 +38,19 @@ WARNING_TYPES = (
     "cine_ended_without_spread",
 )
 """Event types that are warnings to show to the operator."""
+
+EVENT_LABELS: dict[str, str] = {
+    "needle_visible": N_("needle seen"),
+    "injection_start": N_("injection start"),
+    "spread_onset": N_("spread onset"),
+    "no_visible_spread": N_("NO VISIBLE SPREAD"),
+    "spread_away_from_tip": N_("SPREAD AWAY FROM TIP"),
+    "vessel_near_path": N_("VESSEL NEAR PATH"),
+    "fluid_in_vessel": N_("FLUID IN VESSEL"),
+    "cine_ended_without_spread": N_("CINE ENDED WITHOUT SPREAD"),
+}
+"""The words shown for an event on the overlay, the timeline and the live page (to translate; warnings in
+capitals); ``needle_lost`` is not shown."""
 
 VESSEL_MARGIN_MM = 3.0
 """Default distance between the needle path and a vessel that raises ``vessel_near_path``: a convention

@@ -22,9 +22,9 @@ from painguide.auth import User, permission_matrix
 from painguide.errors import NotFoundError, PainguideError, ValidationError
 from painguide.i18n.marks import N_
 from painguide.settings import get_settings
-from painguide.sono.charts import EVENT_STYLE, timeline_figure
+from painguide.sono.charts import timeline_figure
 from painguide.sono.live import LiveEntry, LiveRegistry, LiveSession
-from painguide.sono.pipeline import WARNING_TYPES
+from painguide.sono.pipeline import EVENT_LABELS, WARNING_TYPES
 from painguide.sono.service import (
     MAX_UPLOAD_BYTES,
     acknowledge_live_warning,
@@ -360,7 +360,7 @@ def review_detail(
         "row": row,
         "review": review,
         "chart": timeline_figure(row.timeline, list(row.events), t),
-        "labels": {kind: t.gettext(label) for kind, (_, _, label) in EVENT_STYLE.items()},
+        "labels": {kind: t.gettext(label) for kind, label in EVENT_LABELS.items()},
         "warning_types": WARNING_TYPES,
         "identity": shows_identity(user),
     }
