@@ -283,7 +283,8 @@ class SpreadDetector:
     median tissue level, or, along a tracked needle shaft, when it is darker than the rest of the shaft's
     band in the same frame (``under_shaft``). Once the injection has started, within ``near_tip_mm`` of the
     needle tip, where the fluid comes out, a smaller drop (``near_drop``) below the floor before its
-    widening also counts. Such cores are then grown over the connected pixels whose level fell by
+    widening also counts, and where that floor is black, near a tip at rest, a fall below the level since the
+    tip came to rest (``rest_drop``). Such cores are then grown over the connected pixels whose level fell by
     ``edge_fraction`` of their learned mean, to reach the outline of the pool.
 
     Parameters
@@ -368,6 +369,20 @@ class SpreadDetector:
     lost_advance_mm : float
         Least advance along the line over that time for a needle to count as advancing (a tip at rest
         jitters by tenths of a millimetre).
+    rest_drop : float
+        Where the learned floor near a tip at rest is black (below the ``near_drop`` margin, so no fall
+        below it can show), a place also holds fluid when its level falls below the darkest level it had
+        since the needle came to rest there by this fraction of the median tissue grey level (0 turns this
+        off; see :meth:`_fell_at_rest`).
+    rest_frames : int
+        Frames with the tip at rest (the last one at or after the injection start) over which that darkest
+        level is taken before the comparison starts.
+    rest_mm : float
+        A tip tracked within this distance of where it came to rest is still at rest there.
+    rest_steady : float
+        Only places whose mean level while learning lay within this fraction of the drop margin above their
+        black floor are tested so (black on the whole; the wall of a vessel the tip lies in moves in and out
+        of places whose floor is the black lumen).
     """
 
     def __init__(
@@ -400,6 +415,10 @@ class SpreadDetector:
         lost_reach_mm: float = 15.0,
         lost_window_s: float = 0.3,
         lost_advance_mm: float = 1.0,
+        rest_drop: float = 0.03,
+        rest_frames: int = 3,
+        rest_mm: float = 0.5,
+        rest_steady: float = 1.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -441,6 +460,16 @@ class SpreadDetector:
         self.lost_advance_mm = lost_advance_mm
         # the shafts seen over the last ``lost_window_s``: time, then its ends in the learning's coordinates
         self._seen: list[tuple[float, float, float, float, float]] = []
+        self.rest_drop = rest_drop
+        self.rest_frames = rest_frames
+        self.rest_mm = rest_mm
+        self.rest_steady = rest_steady
+        # where the tip came to rest (the learning's coordinates), the darkest level of each place since
+        # (the learning's coordinates), the frames counted, and whether that level is set
+        self._rest_tip: tuple[float, float] | None = None
+        self._rest_level: NDArray[np.uint8] | None = None
+        self._rest_count = 0
+        self._rest_set = False
         self._shaft: tuple[float, float, float, float] | None = None
         self._tissue_level = 0.0
         self._floor: NDArray[np.uint8] | None = None
@@ -528,6 +557,7 @@ class SpreadDetector:
         if not self._frozen:
             self._learn(local)
             self._follow(frame.time_s, shaft_mm)
+            self._rest(local, tip_mm if shaft_mm is not None else None, injecting)
             if injecting:
                 self._remember_source(tip_mm)
             elapsed = frame.time_s - self._first_time
@@ -549,6 +579,9 @@ class SpreadDetector:
         if injecting and tip_mm is not None:
             ahead = self._lost_ahead(frame.time_s, tip_mm) if shaft_mm is None else None
             near = self._near_tip(core, local, tip_mm, ahead)
+        tracked_tip = tip_mm if shaft_mm is not None else None
+        rest = self._fell_at_rest(core, local, tracked_tip) if injecting else None
+        self._rest(local, tracked_tip, injecting)
         if shaft_mm is not None and self.under_shaft:
             under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
             if under is not None:
@@ -571,8 +604,10 @@ class SpreadDetector:
         if not cv2.countNonZero(core):
             return SpreadObservation(False)
         edge = self._edge if self._motion_estimator is None else _moved(self._edge, self._motion, outside=0)
-        if near is not None:  # the finer outline near the tip
-            disc, near_edge, (z0, x0) = near
+        for finer in (near, rest):  # the finer outlines near the tip
+            if finer is None:
+                continue
+            disc, near_edge, (z0, x0) = finer
             window = edge[z0 : z0 + disc.shape[0], x0 : x0 + disc.shape[1]]
             edge = edge.copy()
             edge[z0 : z0 + disc.shape[0], x0 : x0 + disc.shape[1]] = np.where(
@@ -685,6 +720,95 @@ class SpreadDetector:
             disc &= ~((along_shaft <= 0) & (depth >= -1.0 / ws) & (depth <= self.band_mm / ws))
         core[z0:z1, x0:x1][disc & (local[z0:z1, x0:x1] < maps[..., 0])] = 255
         return disc, np.asarray(maps[..., 1], dtype=np.uint8), (z0, x0)
+
+    def _rest(self, local: NDArray[np.uint8], tip_mm: tuple[float, float] | None, injecting: bool) -> None:
+        """Follow where the tracked tip came to rest and the darkest level of each place since then (both in
+        the learning's coordinates, the probe's motion undone). That level is set once the tip was at rest
+        for ``rest_frames`` frames and the injection has started; a tip that moves on by more than
+        ``rest_mm`` starts the count again, and a frame without a tracked tip does too until it is set."""
+        if self.rest_drop <= 0:
+            return
+        if tip_mm is None or not math.isfinite(tip_mm[0] + tip_mm[1]):
+            if not self._rest_set:
+                self._rest_tip = None
+            return
+        ws = self.work_spacing_mm
+        here = _point(_inverse(self._motion), tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5)
+        rest = self._rest_tip
+        still = rest is not None and math.hypot(here[0] - rest[0], here[1] - rest[1]) <= self.rest_mm / ws
+        if self._rest_set and still:
+            return
+        level = _moved(local, _inverse(self._motion))
+        if still and self._rest_level is not None:
+            np.minimum(self._rest_level, level, out=self._rest_level)
+            self._rest_count += 1
+        else:  # came to rest here (or moved on from where it was set)
+            self._rest_tip, self._rest_level, self._rest_count = here, level.copy(), 1
+            self._rest_set = False
+        self._rest_set = injecting and self._rest_count >= self.rest_frames
+
+    def _fell_at_rest(
+        self, core: NDArray[np.uint8], local: NDArray[np.uint8], tip_mm: tuple[float, float] | None
+    ) -> tuple[NDArray[np.bool_], NDArray[np.uint8], tuple[int, int]] | None:
+        """Add to ``core`` the places within ``near_tip_mm`` of a tip at rest whose learned floor is black
+        (below the ``near_drop`` margin) and whose level fell by ``rest_drop`` of the median tissue level
+        below their level at rest (the darkest over the frames the tip was at rest until it was set, see
+        :meth:`_rest`).
+
+        A needle that came to rest just before the injection start, over tissue that was black while
+        learning (a bone's shadow), raises the level there by its own echo; fluid that then forms under it
+        lowers the level again, but never below a black floor. Only a tip tracked in this frame, still at
+        rest, counts. Returns the tested area, the outline map (half of that margin below the level at
+        rest) over its bounding box and that box's top left corner (row, column), or ``None``."""
+        if not self._rest_set or self._rest_tip is None or self._rest_level is None or self._floor is None:
+            return None
+        if tip_mm is None or not math.isfinite(tip_mm[0] + tip_mm[1]):
+            return None
+        ws = self.work_spacing_mm
+        here = _point(_inverse(self._motion), tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5)
+        if math.hypot(here[0] - self._rest_tip[0], here[1] - self._rest_tip[1]) > self.rest_mm / ws:
+            return None
+        cx, cz = _point(self._motion, *self._rest_tip)
+        radius = self.near_tip_mm / ws
+        rows, cols = local.shape
+        x0, x1 = max(0, int(cx - radius)), min(cols, int(cx + radius) + 2)
+        z0, z1 = max(0, int(cz - radius)), min(rows, int(cz + radius) + 2)
+        if x1 <= x0 or z1 <= z0:
+            return None
+        black = np.float32(max(4.0, self.near_drop * self._tissue_level))
+        margin = np.float32(max(4.0, self.rest_drop * self._tissue_level))
+        # the test in the learning's coordinates, where the level at rest and the floor were kept
+        lx0, lz0, lx1, lz1 = self._learning_window(core.shape, (z1 - z0, x1 - x0), (z0, x0))
+        if lx1 <= lx0 or lz1 <= lz0:
+            return None
+        back = _inverse(self._motion)
+        back[:, 2] -= (lx0, lz0)
+        flags = cv2.INTER_LINEAR
+        # outside the frame the level is 255: never below
+        level = cv2.warpAffine(local, back, (lx1 - lx0, lz1 - lz0), flags=flags, borderValue=255)
+        rx, rz = self._rest_tip
+        wz, wx = np.ogrid[lz0:lz1, lx0:lx1]
+        floor = self._floor[lz0:lz1, lx0:lx1].astype(np.float32)
+        below = (floor < black) & ((wx - rx) ** 2 + (wz - rz) ** 2 <= radius * radius)
+        below &= level.astype(np.float32) < self._rest_level[lz0:lz1, lx0:lx1] - margin
+        if self._sum is not None and self._count:  # black on the whole while learning, not a moving wall
+            mean = self._sum[lz0:lz1, lx0:lx1] / np.float32(self._count)
+            below &= mean - floor <= np.float32(self.rest_steady * max(4.0, self.drop * self._tissue_level))
+        if not below.any():
+            return None
+        self._add_from_learning(core, below, (lz0, lx0))
+        # the outline of such a pool over the black places near the tip: half of that margin below the level
+        # at rest (both carried onto this frame with the probe; tissue that came into view after the
+        # learning has no floor, so it is not black)
+        move = self._motion.copy()
+        move[:, 2] -= (x0, z0)
+        size = (x1 - x0, z1 - z0)
+        frame_floor = cv2.warpAffine(self._floor, move, size, flags=flags, borderValue=255)
+        at_rest = cv2.warpAffine(self._rest_level, move, size, flags=flags, borderValue=0).astype(np.float32)
+        zz, xx = np.ogrid[z0:z1, x0:x1]
+        area = (frame_floor < black) & ((xx - cx) ** 2 + (zz - cz) ** 2 <= radius * radius)
+        outline = np.asarray(np.clip(at_rest - np.float32(0.5) * margin, 0, 255), dtype=np.uint8)
+        return area, outline, (z0, x0)
 
     def _follow(self, time_s: float, shaft_mm: tuple[float, float, float, float] | None) -> None:
         """Keep the shaft seen in this frame (in the learning's coordinates, this frame's probe motion
