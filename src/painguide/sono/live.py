@@ -283,7 +283,8 @@ def _open(
     field: str,
     loop: bool = False,
 ) -> tuple[Iterable[Frame], list[Callable[[], object]]]:
-    """Open a source for a session: OpenIGTLink sources also receive its replies and injection signals.
+    """Open a source for a session: OpenIGTLink sources also receive its replies and injection signals, and
+    the simulated source signals its own injection start.
 
     An ``igtl:`` host must be on ``PAINGUIDE_IGTL_ALLOWED_HOSTS`` and accept a connection.
     """
@@ -296,8 +297,9 @@ def _open(
         igtl = IgtlImageSource(host, source.port, on_string=session.on_string, should_stop=session.stopped)
         session.publishers.append(IgtlPublisher(igtl.client))
         return igtl, [igtl.close]
-    if source.kind == "simulated":
-        return simulated_source(loop=loop), []
+    if source.kind == "simulated":  # signals its injection start unless one was given (`--injection-at`)
+        waits = session.pipeline.wait_for_injection and session.pipeline.injection_at_s is None
+        return simulated_source(loop=loop, on_injection=session.signal_injection if waits else None), []
     return open_source(source, spacing_mm=spacing_mm, field=field), []
 
 

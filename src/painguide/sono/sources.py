@@ -347,14 +347,26 @@ def parse_source(spec: str, *, field: str = "--source") -> SourceSpec:
     )
 
 
-def simulated_source(*, seed: int = 42, loop: bool = False) -> FrameSource:
-    """Frames of a simulated cine (480x360, 120 frames), optionally repeated with continuing times."""
+def simulated_source(
+    *, seed: int = 42, loop: bool = False, on_injection: Callable[[], object] | None = None
+) -> FrameSource:
+    """Frames of a simulated cine (480x360, 120 frames), optionally repeated with continuing times.
+
+    ``on_injection`` is called once, just before the first frame at or after the simulated injection start,
+    as a pump or foot switch would signal it over OpenIGTLink: a live session on this source then shows the
+    whole course (needle in, injection, spread) without the operator marking it at the right moment. A
+    later pass of the loop does not signal again.
+    """
 
     cine = simulate_cine(random_params(seed, rows=360, cols=480, n_frames=120))
     period = len(cine.frames) / cine.params.frame_rate_hz
+    injection_at = cine.params.injection_at_s
     repeat = 0
     while True:
         for frame in cine.frames:
+            if on_injection is not None and injection_at is not None and frame.time_s >= injection_at:
+                on_injection()
+                on_injection = None
             yield Frame(
                 frame.pixels,
                 frame.row_spacing_mm,

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from painguide.commands.sono import app
 from painguide.errors import NotFoundError, ValidationError
-from painguide.sono.simulate import SimulatedCine
+from painguide.sono.simulate import SimulatedCine, random_params
+from painguide.sono.sources import simulated_source
 
 runner = CliRunner()
 
@@ -132,6 +133,33 @@ def test_live_replays_a_simulated_source() -> None:
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert [line["index"] for line in lines] == [0, 1, 2, 3]
     assert all({"needle", "spread", "events"} <= set(line) for line in lines)
+
+
+def test_the_simulated_source_signals_its_own_injection_start_once() -> None:
+    """As a pump or foot switch would over OpenIGTLink: just before the first frame at the simulated start,
+    and not again when the cine is repeated."""
+    start = random_params(42, rows=360, cols=480, n_frames=120).injection_at_s
+    assert start is not None
+    seen: list[float] = []
+    signals: list[float] = []
+    source = simulated_source(loop=True, on_injection=lambda: signals.append(seen[-1] if seen else -1.0))
+    for frame in source:
+        seen.append(frame.time_s)
+        if len(seen) == 250:  # into the third pass
+            break
+    assert len(signals) == 1
+    assert signals[0] < start <= min(t for t in seen if t > signals[0])
+
+
+def test_live_on_the_simulated_source_shows_injection_and_spread_unmarked() -> None:
+    """Without --injection-at the simulated course runs whole: needle, injection start, spread onset."""
+    result = runner.invoke(app, ["live", "--source", "simulated", "--max-frames", "80", "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    events = {e["type"]: line["time_s"] for line in lines for e in line.get("events", [])}
+    assert {"needle_visible", "injection_start", "spread_onset"} <= set(events)
+    assert events["needle_visible"] < events["injection_start"] <= events["spread_onset"]
+    assert "no_visible_spread" not in events and "cine_ended_without_spread" not in events
 
 
 def test_live_rejects_an_unknown_source() -> None:
