@@ -279,13 +279,14 @@ class NeedleDetector:
         this contrast and begins within ``edge_tolerance_mm`` of the side it enters from is returned as
         just entered (confirmed only as it grows along its line).
     band_mm : float
-        Beyond the tip of a shaft at least :data:`BAND_MIN_DEG` steep and within :data:`BAND_RESIDUAL_MM`
-        of a straight line, a bright point does not count towards :attr:`ShaftCandidate.continuation` when
-        it lies on a band row: along a near-horizontal segment of ``band_mm`` either side of it (slopes
-        :data:`BAND_TILTS`) the image stands above its flanks 1 mm above and below by at least
-        :data:`BAND_FRACTION` of the shaft's excess over the background, and by more than along the line
-        (:func:`_band_rows`). A reverberation band crossing the line beyond a needle's tip is not the line
-        going on, as a fascia does. 0 turns it off.
+        Beyond the tip of a shaft at least :data:`BAND_MIN_DEG` steep, within :data:`BAND_RESIDUAL_MM`
+        of a straight line and of contrast :data:`BAND_MIN_CONTRAST` or more, a bright point does not count
+        towards :attr:`ShaftCandidate.continuation` when it lies on a band row: the near-horizontal row
+        through it (slopes :data:`BAND_TILTS`) stands above its flanks 1 mm above and below by at least
+        :data:`BAND_FRACTION` of the shaft's excess over the background on both sides of the line, each over
+        ``band_mm`` from :data:`BAND_GAP_MM` beyond where it crosses the line (:func:`_band_rows`). A
+        reverberation band crossing the line beyond a needle's tip is not the line going on, as a fascia
+        that bends away flat at the tip (on one side of the line only) is. 0 turns it off.
     band_stop : bool
         Along a tracked line, when the tip found would move by more than ``max_tip_jump_mm``, by at most
         :data:`BAND_STOP_JUMP_MM` more (the run along the line bridged the short gap to a band crossing just
@@ -1061,6 +1062,10 @@ flat layer is too like one (development `needle_free` cine 111: a 16° line unde
 track)."""
 BAND_RESIDUAL_MM = 0.15
 """... and only for shafts this straight (RMS, mm): a rough short line ending in a band may be part of it."""
+BAND_MIN_CONTRAST = 1.5
+"""... and only for shafts of at least this contrast: for a faint one the continuation is the main guard (the
+older corpus, seed 1015: a 31° line of contrast 1.2 that a flat layer crosses beyond its end started a false
+track of 6 frames)."""
 BAND_TILTS = (-0.08, -0.04, 0.0, 0.04, 0.08)
 """Slopes of the near-horizontal segments read for a band row (a reverberation band tilts a little)."""
 BAND_FLANK_MM = 1.0
@@ -1254,6 +1259,7 @@ def _locate_ends(
         if (
             band_mm > 0
             and residual <= BAND_RESIDUAL_MM
+            and contrast >= BAND_MIN_CONTRAST
             and abs(_angle_deg(line.direction)) >= BAND_MIN_DEG
             and counted.any()
         ):
