@@ -278,6 +278,21 @@ class NeedleDetector:
         A shaft that meets the faint rule's angle, length and straightness but not its contrast, reaches
         this contrast and begins within ``edge_tolerance_mm`` of the side it enters from is returned as
         just entered (confirmed only as it grows along its line).
+    band_mm : float
+        Beyond the tip of a shaft at least :data:`BAND_MIN_DEG` steep, within :data:`BAND_RESIDUAL_MM`
+        of a straight line and of contrast :data:`BAND_MIN_CONTRAST` or more, a bright point does not count
+        towards :attr:`ShaftCandidate.continuation` when it lies on a band row: the near-horizontal row
+        through it (slopes :data:`BAND_TILTS`) stands above its flanks 1 mm above and below by at least
+        :data:`BAND_FRACTION` of the shaft's excess over the background on both sides of the line, each over
+        ``band_mm`` from :data:`BAND_GAP_MM` beyond where it crosses the line (:func:`_band_rows`). A
+        reverberation band crossing the line beyond a needle's tip is not the line going on, as a fascia
+        that bends away flat at the tip (on one side of the line only) is. 0 turns it off.
+    band_stop : bool
+        Along a tracked line, when the tip found would move by more than ``max_tip_jump_mm``, by at most
+        :data:`BAND_STOP_JUMP_MM` more (the run along the line bridged the short gap to a band crossing just
+        beyond the tip and ended with the band), the
+        shaft is refined again with the run's end moved back before the band (:func:`_band_stop`) and taken
+        when that passes :meth:`follow`'s tests; needs ``band_mm``.
     """
 
     def __init__(
@@ -327,6 +342,8 @@ class NeedleDetector:
         rough_below_mm: float = 10.0,
         follow_ends_mm: float = 0.8,
         follow_ends_below_mm: float = 10.0,
+        band_mm: float = 4.0,
+        band_stop: bool = True,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -372,6 +389,8 @@ class NeedleDetector:
         self.rough_below_mm = rough_below_mm
         self.follow_ends_mm = follow_ends_mm
         self.follow_ends_below_mm = follow_ends_below_mm
+        self.band_mm = band_mm
+        self.band_stop = band_stop
 
     def new_track_contrast(self, c: ShaftCandidate) -> float:
         """Contrast a shaft needs to start a new track, from its angle, length and straightness."""
@@ -510,6 +529,18 @@ class NeedleDetector:
             # the distal refit ran on into another bright structure: keep the straight shaft
             straight = self._refine(frame, line, (0.0, prior.length_mm), tracked=True, bend=False)
             candidate = straight if straight is not None else candidate
+        jump = self._jump(candidate, prior)
+        if self.band_stop and self.max_tip_jump_mm < jump <= self.max_tip_jump_mm + BAND_STOP_JUMP_MM:
+            # the run bridged the gap to a band crossing just beyond the tip: end where the band begins
+            stopped = self._refine(
+                frame, line, (0.0, prior.length_mm), tracked=True, bend=False, band_stop=True
+            )
+            if (
+                stopped is not None
+                and self._plausible(stopped, frame, self.track_contrast, entered=True)
+                and abs(stopped.angle_deg - prior.angle_deg) <= 3.0
+            ):
+                candidate = stopped
         if self._jump(candidate, prior) > self.max_tip_jump_mm:
             return None
         if abs(candidate.angle_deg) < self.steep_deg and candidate.continuation > self.follow_continuation:
@@ -678,13 +709,22 @@ class NeedleDetector:
         *,
         tracked: bool = False,
         bend: bool = True,
+        band_stop: bool = False,
     ) -> ShaftCandidate | None:
         """Sub-pixel shaft line from ridge maxima, then the tip from the profile along it."""
         fitted = _fit_ridge(frame, line, extent)
         if fitted is None:
             return None
         line = fitted.line
-        candidate = _locate_ends(frame, line, extent, fitted.rms, shadow_check=not tracked)
+        candidate = _locate_ends(
+            frame,
+            line,
+            extent,
+            fitted.rms,
+            shadow_check=not tracked,
+            band_mm=self.band_mm,
+            band_stop=band_stop,
+        )
         if candidate is None or not (self.follow_bends and bend):
             return candidate
         s_tip = float(np.dot(np.array([candidate.tip_x_mm, candidate.tip_z_mm]) - line.point, line.direction))
@@ -1014,6 +1054,130 @@ def _run_ends(above: NDArray[np.bool_], seed: int, max_gap: int) -> tuple[int, i
     return int(first), int(last)
 
 
+CONTINUATION_OFFSETS_MM = (-0.2, 0.0, 0.2, -1.0, -0.6, 0.6, 1.0)
+"""Offsets across the line (mm, positive shallower) of the profiles the continuation beyond the tip reads."""
+BAND_MIN_DEG = 20.0
+"""A band row is told from the line only for shafts at least this steep: a flatter line that runs into a
+flat layer is too like one (development `needle_free` cine 111: a 16° line under the probe started a false
+track)."""
+BAND_RESIDUAL_MM = 0.15
+"""... and only for shafts this straight (RMS, mm): a rough short line ending in a band may be part of it."""
+BAND_MIN_CONTRAST = 1.5
+"""... and only for shafts of at least this contrast: for a faint one the continuation is the main guard (the
+older corpus, seed 1015: a 31° line of contrast 1.2 that a flat layer crosses beyond its end started a false
+track of 6 frames)."""
+BAND_TILTS = (-0.08, -0.04, 0.0, 0.04, 0.08)
+"""Slopes of the near-horizontal segments read for a band row (a reverberation band tilts a little)."""
+BAND_FLANK_MM = 1.0
+"""The segments' own flanks lie this far above and below them."""
+BAND_GAP_MM = 1.0
+"""The band row is read from this far either side of where it crosses the line."""
+BAND_FRACTION = 0.15
+"""A band row stands above its flanks by at least this fraction of the shaft's excess over the background."""
+
+
+def _segment_excess(
+    frame: Frame, points: FloatArray, direction: FloatArray, normal: FloatArray, half_mm: float
+) -> FloatArray:
+    """Mean image value along segments through ``points`` (shape (m, 2)) in ``direction`` (shape (m, 2)),
+    ``half_mm`` either side, less the mean of the same segments :data:`BAND_FLANK_MM` either side along
+    ``normal`` (shape (m, 2)): how much a straight structure through each point stands out."""
+    u = np.arange(-half_mm, half_mm + 1e-9, 0.25)
+    flank = np.array([0.0, -BAND_FLANK_MM, BAND_FLANK_MM])
+    # (m, 3, nu) sample positions
+    x = points[:, 0, None, None] + direction[:, 0, None, None] * u + normal[:, 0, None, None] * flank[:, None]
+    z = points[:, 1, None, None] + direction[:, 1, None, None] * u + normal[:, 1, None, None] * flank[:, None]
+    m = points.shape[0]
+    cols = (x / frame.col_spacing_mm).astype(np.float32).reshape(m * 3, u.size)
+    rows = (z / frame.row_spacing_mm).astype(np.float32).reshape(m * 3, u.size)
+    values = cv2.remap(frame.pixels, cols, rows, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    means: FloatArray = values.astype(np.float64).reshape(m, 3, u.size).mean(axis=2)
+    excess: FloatArray = means[:, 0] - 0.5 * (means[:, 1] + means[:, 2])
+    return excess
+
+
+def _band_rows(
+    frame: Frame, line: _Line, s: FloatArray, across: FloatArray, length_mm: float, excess: float
+) -> NDArray[np.bool_]:
+    """Which bright points beyond the tip (at arc lengths ``s``, ``across`` mm off the line, positive
+    shallower) lie on a band row: a near-horizontal bright stripe (a reverberation band) that crosses the
+    line. The row through the point (the best of :data:`BAND_TILTS`) must stand above its flanks
+    :data:`BAND_FLANK_MM` above and below by at least :data:`BAND_FRACTION` of the shaft's ``excess`` on
+    both sides of the line: along ``length_mm`` from :data:`BAND_GAP_MM` beyond where it crosses the line,
+    one way and the other. A fascia that bends away at the tip and goes on flat lies on one side only."""
+    dx, dz = float(line.direction[0]), float(line.direction[1])
+    nx, nz = (-dz, dx) if -dx > 0 else (dz, -dx)  # the normal, pointing shallower
+    points = np.stack([line.point[0] + s * dx + across * nx, line.point[1] + s * dz + across * nz], axis=1)
+    m = points.shape[0]
+    reach = BAND_GAP_MM + 0.5 * length_mm
+    best = np.full(m, -np.inf)
+    for slope in BAND_TILTS:
+        d = np.array([1.0, slope]) / math.hypot(1.0, slope)
+        normal = np.tile([-d[1], d[0]], (m, 1))
+        crossing = -across / (d[0] * nx + d[1] * nz)  # along the row, from the point to the line
+        sides = [
+            _segment_excess(
+                frame,
+                points + (crossing + sign * reach)[:, None] * d,
+                np.tile(d, (m, 1)),
+                normal,
+                0.5 * length_mm,
+            )
+            for sign in (-1.0, 1.0)
+        ]
+        best = np.maximum(best, np.minimum(sides[0], sides[1]))
+    return best >= BAND_FRACTION * excess
+
+
+BAND_STOP_MM = 4.0
+"""How far back from the end of the run a band row crossing the line is looked for (``band_stop``)."""
+BAND_STOP_JUMP_MM = 1.0
+"""A tracked tip is stopped before a band only when it jumps at most this much over ``max_tip_jump_mm``: the
+gap and the band's crossing add little to the run, while a needle that advanced fast (development
+`baseline` cine 119, 6 mm in a frame) is found whole by the full search."""
+BAND_TAIL_MM = 0.6
+"""The band's samples on the line may end this far before the end of the run (its blurred far edge)."""
+
+
+def _band_stop(
+    frame: Frame,
+    line: _Line,
+    s: FloatArray,
+    shaft: FloatArray,
+    threshold: float,
+    first: int,
+    last: int,
+    half_mm: float,
+    excess: float,
+) -> int:
+    """The end of the run along the line (index into ``s``) moved back before a band row it ends on: the
+    run bridges the short gap between a tip and a reverberation band crossing the line just beyond it and
+    ends where the band does. The band's samples on the line (:func:`_band_rows`, at least 0.3 mm of them,
+    ending at most :data:`BAND_TAIL_MM` before the end) are left out from the end with what follows them,
+    then the samples under ``threshold`` before them; at most twice."""
+    back = max(first, last - round(BAND_STOP_MM / max(float(s[1] - s[0]), 1e-6)))
+    flat = _band_rows(frame, line, s[back : last + 1], np.zeros(last + 1 - back), half_mm, excess)
+    end = last
+    tail = round(BAND_TAIL_MM / max(float(s[1] - s[0]), 1e-6))
+    for _ in range(2):
+        k = end
+        while k > end - tail and k >= back and not flat[k - back]:
+            k -= 1  # the band's blurred far edge, not itself a band row
+        if k < back or not flat[k - back]:
+            break
+        top = k
+        while k >= back and flat[k - back]:
+            k -= 1
+        if top - k < 3:
+            break
+        while k > first and shaft[k] < threshold:
+            k -= 1
+        if k <= first:
+            break
+        end = k
+    return end
+
+
 def _locate_ends(
     frame: Frame,
     line: _Line,
@@ -1023,6 +1187,8 @@ def _locate_ends(
     shadow_check: bool = True,
     step: float = 0.1,
     end_fit: bool = True,
+    band_mm: float = 0.0,
+    band_stop: bool = False,
 ) -> ShaftCandidate | None:
     """Shaft ends from the half-contrast crossing of the intensity profile along the fitted line.
 
@@ -1063,8 +1229,12 @@ def _locate_ends(
     if run is None:
         return None
     first, last = run
+    stopped = False
+    if band_stop and band_mm > 0:  # a tracked tip stops where a band crossing just beyond it begins
+        last = _band_stop(frame, line, s, shaft, threshold, first, last, band_mm, shaft_level - bg_level)
+        stopped = last != run[1]
     s_tip = s[last]
-    if last + 1 < s.size and shaft[last] > shaft[last + 1]:
+    if not stopped and last + 1 < s.size and shaft[last] > shaft[last + 1]:
         s_tip += step * (shaft[last] - threshold) / (shaft[last] - shaft[last + 1])
     samples = None
     if end_fit:
@@ -1084,7 +1254,20 @@ def _locate_ends(
         # gives there the values of the whole profile's
         w0, w1 = max(0, b0 - 3), min(s.size, b1 + 3)
         band = np.stack([np.convolve(values[k, w0:w1], box, mode="same") for k in (0, 1, 2, 8, 9, 10, 11)])
-        continuation = float(np.mean(band[:, b0 - w0 : b1 - w0].max(axis=0) >= threshold))
+        beyond = band[:, b0 - w0 : b1 - w0]
+        counted = beyond.max(axis=0) >= threshold
+        if (
+            band_mm > 0
+            and residual <= BAND_RESIDUAL_MM
+            and contrast >= BAND_MIN_CONTRAST
+            and abs(_angle_deg(line.direction)) >= BAND_MIN_DEG
+            and counted.any()
+        ):
+            rows = np.flatnonzero(counted)
+            across = np.asarray(CONTINUATION_OFFSETS_MM)[beyond[:, rows].argmax(axis=0)]
+            flat = _band_rows(frame, line, s[b0:b1][rows], across, band_mm, shaft_level - bg_level)
+            counted[rows[flat]] = False
+        continuation = float(np.mean(counted))
     start = line.point + s[first] * line.direction
     tip = line.point + s_tip * line.direction
     return ShaftCandidate(
