@@ -1,9 +1,11 @@
-"""Coordinates of a straight needle shaft in a test frame, shared by the spread tests under the shaft."""
+"""Coordinates of a straight needle shaft in a test frame and speckled tissue, shared by the spread tests
+under the shaft and the needle tests."""
 
 from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 
@@ -31,3 +33,20 @@ def shaft_mm(
         tip[0] * spacing_mm + half,
         tip[1] * spacing_mm + half,
     )
+
+
+def speckled_line_mm(
+    seed: int, shape: tuple[int, int], spacing_mm: float, entry_mm: tuple[float, float], angle_deg: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Pixel centres ``xx``, ``zz`` (mm), the distance of each along and across (positive deeper) the line
+    from ``entry_mm`` (x, z) at ``angle_deg`` below the horizontal, and speckle of RMS 6 grey levels whose
+    cells are wider than tall (as the simulator's): ``(xx, zz, along, below, speckle)``."""
+    theta = math.radians(angle_deg)
+    zz, xx = np.mgrid[0 : shape[0], 0 : shape[1]] * spacing_mm
+    dx, dz = xx - entry_mm[0], zz - entry_mm[1]
+    along = dx * math.cos(theta) + dz * math.sin(theta)
+    below = dz * math.cos(theta) - dx * math.sin(theta)
+    noise = np.random.default_rng(seed).standard_normal(shape)
+    speckle = cv2.GaussianBlur(noise, (0, 0), sigmaX=5.0, sigmaY=2.0)
+    speckle *= 6.0 / float(speckle.std())
+    return xx, zz, along, below, speckle

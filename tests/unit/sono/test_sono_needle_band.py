@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 import pytest
 
 from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleDetector, ShaftCandidate
+
+from .shaft_scene import speckled_line_mm
 
 SPACING_MM = 0.07
 ROWS, COLS = 500, 560
@@ -25,18 +26,13 @@ def _scene(seed: int, *, band: bool, goes_on: bool = False) -> Frame:
     ``goes_on`` a line as bright goes on from 1.2 mm beyond the tip, 6° steeper (a curving fascia, not a
     needle ending in tissue)."""
     theta = math.radians(ANGLE_DEG)
-    zz, xx = np.mgrid[0:ROWS, 0:COLS] * SPACING_MM
-    dx, dz = xx - ENTRY[0], zz - ENTRY[1]
-    along = dx * math.cos(theta) + dz * math.sin(theta)
-    below = dz * math.cos(theta) - dx * math.sin(theta)
-    noise = np.random.default_rng(seed).standard_normal((ROWS, COLS))
-    speckle = cv2.GaussianBlur(noise, (0, 0), sigmaX=5.0, sigmaY=2.0)
-    speckle *= 6.0 / float(speckle.std())
+    xx, zz, along, below, speckle = speckled_line_mm(seed, (ROWS, COLS), SPACING_MM, ENTRY, ANGLE_DEG)
     shaft = np.exp(-0.5 * (below / 0.15) ** 2) * (along <= TIP_ALONG_MM) * (along >= 0)
     image = 100.0 + speckle + 60.0 * shaft
     if goes_on:
         bend = theta + math.radians(6.0)
-        gx, gz = dx - (TIP_ALONG_MM + 1.2) * math.cos(theta), dz - (TIP_ALONG_MM + 1.2) * math.sin(theta)
+        gx = xx - ENTRY[0] - (TIP_ALONG_MM + 1.2) * math.cos(theta)
+        gz = zz - ENTRY[1] - (TIP_ALONG_MM + 1.2) * math.sin(theta)
         on = gx * math.cos(bend) + gz * math.sin(bend)
         off = gz * math.cos(bend) - gx * math.sin(bend)
         image += 60.0 * np.exp(-0.5 * (off / 0.15) ** 2) * (on >= 0) * (on <= 10.0)
@@ -82,13 +78,7 @@ def _steep_scene(seed: int) -> Frame:
     """Speckled tissue, a 50° shaft ending :data:`STEEP_TIP_MM` along its line and a bright horizontal band
     across most of the width crossing the line 0.9 mm beyond the tip (the run bridges the gap to it)."""
     theta = math.radians(STEEP_DEG)
-    zz, xx = np.mgrid[0:ROWS, 0:COLS] * SPACING_MM
-    dx, dz = xx - STEEP_ENTRY[0], zz - STEEP_ENTRY[1]
-    along = dx * math.cos(theta) + dz * math.sin(theta)
-    below = dz * math.cos(theta) - dx * math.sin(theta)
-    noise = np.random.default_rng(seed).standard_normal((ROWS, COLS))
-    speckle = cv2.GaussianBlur(noise, (0, 0), sigmaX=5.0, sigmaY=2.0)
-    speckle *= 6.0 / float(speckle.std())
+    xx, zz, along, below, speckle = speckled_line_mm(seed, (ROWS, COLS), SPACING_MM, STEEP_ENTRY, STEEP_DEG)
     shaft = np.exp(-0.5 * (below / 0.15) ** 2) * (along <= STEEP_TIP_MM) * (along >= 0)
     band_z = STEEP_ENTRY[1] + (STEEP_TIP_MM + 0.9) * math.sin(theta)
     stripe = np.exp(-(((zz - band_z) / 0.25) ** 2)) * (xx > 0.15 * COLS * SPACING_MM)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 import pytest
 
@@ -15,6 +14,8 @@ from painguide.sono.needle import (
     NeedleTracker,
     _fit_end,
 )
+
+from .shaft_scene import speckled_line_mm
 
 SPACING_MM = 0.07
 ROWS, COLS = 600, 480
@@ -45,14 +46,7 @@ def test_wide_end_fit_finds_a_smeared_end_the_narrow_one_leaves_beyond_it(bevel:
 
 def _scene(seed: int) -> Frame:
     """Speckled tissue crossed by a steep shaft whose end and bevel echo are smeared by :data:`SMEAR_MM`."""
-    theta = math.radians(ANGLE_DEG)
-    zz, xx = np.mgrid[0:ROWS, 0:COLS] * SPACING_MM
-    dx, dz = xx - ENTRY[0], zz - ENTRY[1]
-    along = dx * math.cos(theta) + dz * math.sin(theta)
-    below = dz * math.cos(theta) - dx * math.sin(theta)
-    noise = np.random.default_rng(seed).standard_normal((ROWS, COLS))
-    speckle = cv2.GaussianBlur(noise, (0, 0), sigmaX=5.0, sigmaY=2.0)
-    speckle *= 6.0 / float(speckle.std())
+    _, _, along, below, speckle = speckled_line_mm(seed, (ROWS, COLS), SPACING_MM, ENTRY, ANGLE_DEG)
     u = (along - TIP_ALONG_MM) / SMEAR_MM
     ends = np.vectorize(lambda v: 0.5 * math.erfc(v / math.sqrt(2.0)))(u) + 0.8 * np.exp(-0.5 * u * u)
     shaft = np.exp(-0.5 * (below / 0.15) ** 2)
