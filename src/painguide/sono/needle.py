@@ -540,8 +540,8 @@ class NeedleDetector:
                 and self._plausible(stopped, frame, self.track_contrast, entered=True)
                 and abs(stopped.angle_deg - prior.angle_deg) <= 3.0
             ):
-                candidate = stopped
-        if self._jump(candidate, prior) > self.max_tip_jump_mm:
+                candidate, jump = stopped, self._jump(stopped, prior)
+        if jump > self.max_tip_jump_mm:
             return None
         if abs(candidate.angle_deg) < self.steep_deg and candidate.continuation > self.follow_continuation:
             start = np.array([candidate.start_x_mm, candidate.start_z_mm])
@@ -1054,8 +1054,6 @@ def _run_ends(above: NDArray[np.bool_], seed: int, max_gap: int) -> tuple[int, i
     return int(first), int(last)
 
 
-CONTINUATION_OFFSETS_MM = (-0.2, 0.0, 0.2, -1.0, -0.6, 0.6, 1.0)
-"""Offsets across the line (mm, positive shallower) of the profiles the continuation beyond the tip reads."""
 BAND_MIN_DEG = 20.0
 """A band row is told from the line only for shafts at least this steep: a flatter line that runs into a
 flat layer is too like one (development `needle_free` cine 111: a 16° line under the probe started a false
@@ -1200,6 +1198,7 @@ def _locate_ends(
     if s.size < 20:
         return None
     offsets = (-0.2, 0.0, 0.2, 1.8, 2.0, 2.2, -2.5, -3.0, -1.0, -0.6, 0.6, 1.0)
+    continuing = (0, 1, 2, 8, 9, 10, 11)  # the profiles the continuation beyond the tip reads
     values, inside = _profiles(frame, line, s, offsets)
     if not inside.all():
         s, values = s[inside], values[:, inside]
@@ -1253,7 +1252,7 @@ def _locate_ends(
         # the smoothed profiles only there: "same" smoothing of the samples from 3 before to 3 after it
         # gives there the values of the whole profile's
         w0, w1 = max(0, b0 - 3), min(s.size, b1 + 3)
-        band = np.stack([np.convolve(values[k, w0:w1], box, mode="same") for k in (0, 1, 2, 8, 9, 10, 11)])
+        band = np.stack([np.convolve(values[k, w0:w1], box, mode="same") for k in continuing])
         beyond = band[:, b0 - w0 : b1 - w0]
         counted = beyond.max(axis=0) >= threshold
         if (
@@ -1264,7 +1263,7 @@ def _locate_ends(
             and counted.any()
         ):
             rows = np.flatnonzero(counted)
-            across = np.asarray(CONTINUATION_OFFSETS_MM)[beyond[:, rows].argmax(axis=0)]
+            across = np.asarray(offsets)[list(continuing)][beyond[:, rows].argmax(axis=0)]
             flat = _band_rows(frame, line, s[b0:b1][rows], across, band_mm, shaft_level - bg_level)
             counted[rows[flat]] = False
         continuation = float(np.mean(counted))

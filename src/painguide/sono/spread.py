@@ -555,9 +555,9 @@ class SpreadDetector:
         if self._first_time is None:
             self._first_time = frame.time_s
         if not self._frozen:
-            self._learn(local)
+            learned = self._learn(local)
             self._follow(frame.time_s, shaft_mm)
-            self._rest(local, tip_mm if shaft_mm is not None else None, injecting)
+            self._rest(local, tip_mm if shaft_mm is not None else None, injecting, learned=learned)
             if injecting:
                 self._remember_source(tip_mm)
             elapsed = frame.time_s - self._first_time
@@ -618,8 +618,9 @@ class SpreadDetector:
             fluid = self._bridged(fluid)
         return self._measure(fluid, tip_mm)
 
-    def _learn(self, local: NDArray[np.uint8]) -> None:
-        """Update the per-pixel floor (darkest level) and the running sum for the mean level.
+    def _learn(self, local: NDArray[np.uint8]) -> NDArray[np.uint8]:
+        """Update the per-pixel floor (darkest level) and the running sum for the mean level; returns the
+        frame in the learning's coordinates.
 
         With registration, each frame is first moved back onto the first learning frame (its shift from
         it, by phase correlation), so the floor stays sharp while the probe drifts."""
@@ -632,6 +633,7 @@ class SpreadDetector:
         self._floor = np.minimum(self._floor, local)
         self._sum += local
         self._count += 1
+        return local
 
     @property
     def motion(self) -> NDArray[np.float64]:
@@ -721,11 +723,19 @@ class SpreadDetector:
         core[z0:z1, x0:x1][disc & (local[z0:z1, x0:x1] < maps[..., 0])] = 255
         return disc, np.asarray(maps[..., 1], dtype=np.uint8), (z0, x0)
 
-    def _rest(self, local: NDArray[np.uint8], tip_mm: tuple[float, float] | None, injecting: bool) -> None:
+    def _rest(
+        self,
+        local: NDArray[np.uint8],
+        tip_mm: tuple[float, float] | None,
+        injecting: bool,
+        *,
+        learned: NDArray[np.uint8] | None = None,
+    ) -> None:
         """Follow where the tracked tip came to rest and the darkest level of each place since then (both in
         the learning's coordinates, the probe's motion undone). That level is set once the tip was at rest
         for ``rest_frames`` frames and the injection has started; a tip that moves on by more than
-        ``rest_mm`` starts the count again, and a frame without a tracked tip does too until it is set."""
+        ``rest_mm`` starts the count again, and a frame without a tracked tip does too until it is set.
+        ``learned`` is this frame already moved into the learning's coordinates (while learning)."""
         if self.rest_drop <= 0:
             return
         if tip_mm is None or not math.isfinite(tip_mm[0] + tip_mm[1]):
@@ -733,12 +743,12 @@ class SpreadDetector:
                 self._rest_tip = None
             return
         ws = self.work_spacing_mm
-        here = _point(_inverse(self._motion), tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5)
+        here = self._in_learning(tip_mm)
         rest = self._rest_tip
         still = rest is not None and math.hypot(here[0] - rest[0], here[1] - rest[1]) <= self.rest_mm / ws
         if self._rest_set and still:
             return
-        level = _moved(local, _inverse(self._motion))
+        level = learned if learned is not None else _moved(local, _inverse(self._motion))
         if still and self._rest_level is not None:
             np.minimum(self._rest_level, level, out=self._rest_level)
             self._rest_count += 1
@@ -765,7 +775,7 @@ class SpreadDetector:
         if tip_mm is None or not math.isfinite(tip_mm[0] + tip_mm[1]):
             return None
         ws = self.work_spacing_mm
-        here = _point(_inverse(self._motion), tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5)
+        here = self._in_learning(tip_mm)
         if math.hypot(here[0] - self._rest_tip[0], here[1] - self._rest_tip[1]) > self.rest_mm / ws:
             return None
         cx, cz = _point(self._motion, *self._rest_tip)
@@ -856,8 +866,12 @@ class SpreadDetector:
         (this frame's probe motion undone)."""
         if self._source is not None or tip_mm is None or not math.isfinite(tip_mm[0] + tip_mm[1]):
             return
+        self._source = self._in_learning(tip_mm)
+
+    def _in_learning(self, point_mm: tuple[float, float]) -> tuple[float, float]:
+        """``point_mm`` (x, z) as working pixels in the learning's coordinates (motion undone)."""
         ws = self.work_spacing_mm
-        self._source = _point(_inverse(self._motion), tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5)
+        return _point(_inverse(self._motion), point_mm[0] / ws - 0.5, point_mm[1] / ws - 0.5)
 
     def _source_tip(self) -> tuple[float, float] | None:
         """Where the tip was at the injection start, in working pixels of this frame (with the probe)."""
