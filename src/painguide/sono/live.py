@@ -293,8 +293,10 @@ def _open(
     if source.kind == "igtl":
         host = str(source.target)
         check_igtl_host(host, get_settings().igtl_allowed_hosts, field=field)
-        connect_igtl(host, source.port)
-        igtl = IgtlImageSource(host, source.port, on_string=session.on_string, should_stop=session.stopped)
+        client = connect_igtl(host, source.port)
+        igtl = IgtlImageSource(
+            host, source.port, on_string=session.on_string, should_stop=session.stopped, client=client
+        )
         session.publishers.append(IgtlPublisher(igtl.client))
         return igtl, [igtl.close]
     if source.kind == "simulated":  # signals its injection start unless one was given (`--injection-at`)

@@ -170,25 +170,53 @@ def check_igtl_host(host: str, allowed: str, *, field: str = "--source") -> None
     )
 
 
-def connect_igtl(host: str, port: int, *, timeout_s: float = 3.0) -> None:
-    """Check that an OpenIGTLink server accepts connections before streaming from it.
+def connect_igtl(host: str, port: int, *, timeout_s: float = 3.0) -> Any:
+    """Connect an OpenIGTLink client to a server such as PLUS and return it once the connection stands.
+
+    The client itself is the check: a separate test connection would take the first image from a server
+    that sends to one client at a time (as pyigtl's server does).
 
     Raises
     ------
     SourceUnavailableError
-        Nothing listens there, the host is unknown or it does not answer within ``timeout_s``.
+        The host is unknown, nothing listens there or it does not accept within ``timeout_s``.
     """
+    import pyigtl
+
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise _unavailable(host, port, _reason(exc, timeout_s)) from exc
+    client = pyigtl.OpenIGTLinkClient(host=host, port=port)
+    deadline = time.monotonic() + timeout_s
+    while not client.is_connected():
+        if time.monotonic() > deadline:
+            client.stop()
+            raise _unavailable(host, port, _refusal(host, port, timeout_s))
+        time.sleep(0.005)
+    return client
+
+
+def _refusal(host: str, port: int, timeout_s: float) -> str:
+    """Why a connection fails, from one more attempt (the client retries without saying why)."""
     try:
         with socket.create_connection((host, port), timeout=timeout_s):
-            pass
+            return f"no connection within {timeout_s:g} s"
     except OSError as exc:
-        reason = exc.strerror or str(exc) or type(exc).__name__
-        if isinstance(exc, TimeoutError | socket.timeout):
-            reason = f"no answer within {timeout_s:g} s"
-        raise SourceUnavailableError(
-            f"igtl:{host}:{port}: cannot connect ({reason}); check that PLUS or the scanner's "
-            "OpenIGTLink server runs and that the host and port are right"
-        ) from exc
+        return _reason(exc, timeout_s)
+
+
+def _reason(exc: OSError, timeout_s: float) -> str:
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return f"no answer within {timeout_s:g} s"
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+def _unavailable(host: str, port: int, reason: str) -> SourceUnavailableError:
+    return SourceUnavailableError(
+        f"igtl:{host}:{port}: cannot connect ({reason}); check that PLUS or the scanner's "
+        "OpenIGTLink server runs and that the host and port are right"
+    )
 
 
 def image_message_to_frame(message: Any, index: int, t0: float, source_id: str) -> Frame:
@@ -276,6 +304,14 @@ class IgtlImageSource:
     def close(self) -> None:
         """Disconnect."""
         self.client.stop()
+
+
+def _closing(source: IgtlImageSource) -> Iterator[Frame]:
+    """The source's frames; its client disconnects when they end or the iterator is closed."""
+    try:
+        yield from source
+    finally:
+        source.close()
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,7 +446,7 @@ def open_source(
             )
         return iter(VideoSource(source.target, spacing_mm=spacing_mm))
     if source.kind == "igtl":
-        check_igtl_host(str(source.target), get_settings().igtl_allowed_hosts, field=field)
-        connect_igtl(str(source.target), source.port)
-        return iter(IgtlImageSource(str(source.target), source.port))
+        host = str(source.target)
+        check_igtl_host(host, get_settings().igtl_allowed_hosts, field=field)
+        return _closing(IgtlImageSource(host, source.port, client=connect_igtl(host, source.port)))
     return simulated_source()

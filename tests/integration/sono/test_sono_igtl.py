@@ -17,7 +17,7 @@ from painguide.sono.igtl import IgtlPublisher, is_injection_start, tip_matrix
 from painguide.sono.live import LiveSession
 from painguide.sono.pipeline import GuidancePipeline
 from painguide.sono.simulate import SimulatedCine
-from painguide.sono.sources import IgtlImageSource
+from painguide.sono.sources import IgtlImageSource, connect_igtl, open_source
 
 
 @pytest.fixture
@@ -105,6 +105,39 @@ def test_web_live_page_follows_an_openigtlink_source(
         with client.stream("GET", f"/sono/live/{session}/stream?images=1", headers=headers) as stream:
             copies[language] = stream.read()
     assert b"\xff\xd8" in copies["de"] and copies["de"] != copies["en"]
+
+
+def _send_one(server: Any, pixels: np.ndarray) -> None:
+    deadline = time.monotonic() + 5
+    while not server.is_connected() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    message = pyigtl.ImageMessage(pixels[None], timestamp=1000.0, device_name="Image_Reference")
+    server.send_message(message, wait=True)
+
+
+@pytest.mark.parametrize("path", ["connect", "open_source"])
+def test_the_connection_check_loses_no_image(plus_server: Any, path: str) -> None:
+    """pyigtl's server sends to one client: a test connection of its own would lose the first image."""
+    port = plus_server.server_address[1]
+    if path == "connect":
+        source = IgtlImageSource("127.0.0.1", port, client=connect_igtl("127.0.0.1", port), timeout_s=3)
+        frames = iter(source)
+    else:
+        frames = open_source(f"igtl:127.0.0.1:{port}")
+    pixels = np.arange(48 * 64, dtype=np.uint16).reshape(48, 64) % 251
+    sender = threading.Thread(target=_send_one, args=(plus_server, pixels.astype(np.uint8)), daemon=True)
+    sender.start()
+    try:
+        first = next(frames, None)
+    finally:
+        sender.join(timeout=10)
+        if path == "connect":
+            source.close()
+        else:
+            frames.close()  # type: ignore[attr-defined]
+    assert first is not None, "the first image was lost"
+    assert first.index == 0 and first.time_s == 0.0
+    np.testing.assert_array_equal(first.pixels, pixels.astype(np.uint8))
 
 
 def test_injection_signal_parsing() -> None:
