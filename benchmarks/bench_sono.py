@@ -11,11 +11,11 @@ docs/performance-sono.md. ``--figures`` only redraws the pictures of docs/sono.m
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import cv2
 
 from painguide.sono.evaluate import evaluate, evaluate_test_set
 from painguide.sono.pipeline import GuidancePipeline
+from painguide.sono.scenes import FAMILIES
 from painguide.sono.simulate import random_params, simulate_cine
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -211,27 +212,78 @@ def merge_parts(parts: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    quick = "--quick" in sys.argv
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; a misuse ends with a usage message naming the option (exit 2)."""
+
+    def count(text: str) -> int:
+        value = int(text)
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text}")
+        return value
+
+    def start(text: str) -> int:
+        value = int(text)
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"expected a cine number of 0 or more, got {text}")
+        return value
+
+    def families(text: str) -> tuple[str, ...]:
+        names = tuple(name.strip() for name in text.split(",") if name.strip())
+        unknown = [name for name in names if name not in FAMILIES]
+        if not names or unknown:
+            raise argparse.ArgumentTypeError(
+                f"unknown scene families {', '.join(unknown) or '(none given)'}; "
+                f"choose from {', '.join(FAMILIES)}"
+            )
+        return names
+
+    parser = argparse.ArgumentParser(
+        prog="bench_sono.py", description=(__doc__ or "").split("\n\n")[0].replace("\n", " ")
+    )
+    parser.add_argument("--quick", action="store_true", help="a smaller corpus")
+    parser.add_argument("--figures", action="store_true", help="only redraw the pictures of docs/sono.md")
+    parser.add_argument("--table", nargs="+", metavar="PART", help="merge parts saved with --save")
+    parser.add_argument("--families", action="store_true", help="the per-family table of the frozen test set")
+    parser.add_argument("--per-family", type=count, metavar="N", help="cines per family (4 by default)")
+    parser.add_argument("--first", type=start, default=0, metavar="K", help="start at each family's cine K")
+    parser.add_argument("--dev", action="store_true", help="development seeds instead of the test set")
+    parser.add_argument("--only", type=families, metavar="A,B", help="run some families (with --families)")
+    parser.add_argument("--save", type=Path, metavar="PART", help="save the part run with --only as JSON")
+    parser.add_argument("--real", action="store_true", help="with --only: the real needle-free cines too")
+    args = parser.parse_args(argv)
+    for option, given in (
+        ("--only", args.only),
+        ("--per-family", args.per_family),
+        ("--first", args.first),
+        ("--dev", args.dev),
+    ):
+        if given and not args.families:
+            parser.error(f"{option} needs --families")
+    for option, given in (("--save", args.save), ("--real", args.real)):
+        if given and args.only is None:
+            parser.error(f"{option} needs --families --only A,B")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(argv)
+    quick = args.quick
     cv2.setNumThreads(1)
-    if "--figures" in sys.argv:
+    if args.figures:
         figures()
         return
-    if "--table" in sys.argv:  # merge saved parts (``--save``) into one table
-        parts = [json.loads(Path(p).read_text()) for p in sys.argv[sys.argv.index("--table") + 1 :]]
+    if args.table:  # merge saved parts (``--save``) into one table
+        parts = [json.loads(Path(p).read_text()) for p in args.table]
         print(family_table(merge_parts(parts)))
         return
-    if "--families" in sys.argv:
-        per_family = 2 if quick else 4
-        if "--per-family" in sys.argv:
-            per_family = int(sys.argv[sys.argv.index("--per-family") + 1])
-        test_set = "--dev" not in sys.argv
-        first = int(sys.argv[sys.argv.index("--first") + 1]) if "--first" in sys.argv else 0
-        if "--only" in sys.argv:  # a subset of families, e.g. to run the set in two processes
-            only = tuple(sys.argv[sys.argv.index("--only") + 1].split(","))
-            part = run_part(per_family, only, test_set=test_set, real="--real" in sys.argv, first=first)
-            if "--save" in sys.argv:
-                Path(sys.argv[sys.argv.index("--save") + 1]).write_text(json.dumps(part))
+    if args.families:
+        per_family = args.per_family or (2 if quick else 4)
+        test_set = not args.dev
+        first = args.first
+        if args.only is not None:  # a subset of families, e.g. to run the set in two processes
+            part = run_part(per_family, args.only, test_set=test_set, real=args.real, first=first)
+            if args.save is not None:
+                args.save.write_text(json.dumps(part))
             result = merge_parts([part])
         else:
             result = evaluate_test_set(per_family=per_family, test_set=test_set, first=first)

@@ -23,11 +23,11 @@ import os
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ[_var] = "1"
 
+import argparse  # noqa: E402
 import contextlib  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402 - the thread limits above must be set before NumPy is imported
 import statistics  # noqa: E402
-import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -336,8 +336,20 @@ def _in_browser(
     return {int(number): at / 1000.0 for number, at in seen.items()}, since
 
 
-def main() -> None:
-    quick = "--quick" in sys.argv
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; a misuse ends with a usage message naming the option (exit 2)."""
+    parser = argparse.ArgumentParser(
+        prog="bench_sono_live.py", description=(__doc__ or "").split("\n\n")[0].replace("\n", " ")
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer frames")
+    parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end run through the web app")
+    parser.add_argument("--browser", action="store_true", help="measure in the live page in Chromium too")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(argv)
+    quick = args.quick
     cpu = pin()
     frames = cine_frames(60 if quick else 200)
     stages = per_frame(frames)
@@ -353,7 +365,7 @@ def main() -> None:
             f"{'met' if reached[key] <= target else 'NOT met'}"
         )
     load_before = os.getloadavg()[0]
-    if "--no-e2e" in sys.argv:
+    if args.no_e2e:
         latency: dict[str, Any] = {
             "sent": 0,
             "received": 0,
@@ -363,7 +375,7 @@ def main() -> None:
         latency = end_to_end(frames[: 60 if quick else 150])
     print(f"pyigtl IMAGE -> annotated frame over MJPEG: {json.dumps(latency)}")
     shown: dict[str, Any] | None = None
-    if "--browser" in sys.argv:
+    if args.browser:
         shown = end_to_end(frames[: 60 if quick else 150], browser=True)
         print(f"pyigtl IMAGE -> annotated frame shown by the live page in Chromium: {json.dumps(shown)}")
     load_after = os.getloadavg()[0]
