@@ -607,8 +607,8 @@ class SpreadDetector:
         if shaft_mm is not None and self.under_shaft:
             under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
             if under is not None:
-                mask, (z0, x0) = under
-                if self.fall_drop > 0:
+                mask, (z0, x0), found = under
+                if self.fall_drop > 0 and found:
                     self._fell_in_band(core, local, mask[..., 4:6], (z0, x0))
                 if self.contrast_drop > 0 and injecting:
                     self._contrast_fell(core, local, work, mask[..., 3::3], (z0, x0))
@@ -964,7 +964,7 @@ class SpreadDetector:
         work: NDArray[np.uint8],
         shaft_mm: tuple[float, float, float, float],
         threshold: NDArray[np.uint8],
-    ) -> tuple[NDArray[np.uint8], tuple[int, int]] | None:
+    ) -> tuple[NDArray[np.uint8], tuple[int, int], bool] | None:
         """Fluid in the band along and below the needle shaft, found against the rest of that band.
 
         The floor under a shaft is the tissue before the needle came; the shaft's echo and its
@@ -986,7 +986,8 @@ class SpreadDetector:
         bounding box, the masks of fluid, quiet places, loud places, the band, the tested places below the
         band's usual, the settled tested places and the settled band places (at least ``settle_mm`` back
         from the band's end near the tip; the last axis, 255 where so), and that box's top left corner (row,
-        column), or ``None`` when nothing is fluid or quiet and no test over time needs the band.
+        column), and whether anything in the band is fluid, quiet or (with ``fall_drop``) below the band's
+        usual, for :meth:`_fell_in_band`; ``None`` when nothing is and :meth:`_contrast_fell` is off.
         """
         ws = self.work_spacing_mm
         sx, sz, tx, tz = (v / ws - 0.5 for v in shaft_mm)
@@ -1047,8 +1048,8 @@ class SpreadDetector:
         candidate = lower & tested  # below the band's usual, for :meth:`_fell_in_band`
         settled = tested & (np.arange(width) < width - self.settle_mm / ws)[None, :]
         settled_base = base & (np.arange(width) < width - self.settle_mm / ws)[None, :]
-        fell = self.fall_drop > 0 and candidate.any()
-        if not fluid.any() and not quiet.any() and not fell and self.contrast_drop <= 0:
+        found = bool(fluid.any() or quiet.any() or (self.fall_drop > 0 and candidate.any()))
+        if not found and self.contrast_drop <= 0:
             return None
         corners = to_image @ np.array([[0.0, width, 0.0, width], [0.0, 0.0, height, height], [1, 1, 1, 1]])
         rows, cols = local.shape
@@ -1060,7 +1061,8 @@ class SpreadDetector:
         box[:, 2] -= (x0, z0)
         marks = np.stack([fluid, quiet, loud, base, candidate, settled, settled_base], axis=-1)
         mask = np.where(marks, np.uint8(255), np.uint8(0))
-        return np.asarray(cv2.warpAffine(mask, box, (x1 - x0, z1 - z0), flags=cv2.INTER_NEAREST)), (z0, x0)
+        moved = np.asarray(cv2.warpAffine(mask, box, (x1 - x0, z1 - z0), flags=cv2.INTER_NEAREST), np.uint8)
+        return moved, (z0, x0), found
 
     def _learning_window(
         self, shape: tuple[int, ...], size: tuple[int, ...], corner: tuple[int, int]

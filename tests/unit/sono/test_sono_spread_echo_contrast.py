@@ -46,7 +46,13 @@ def _tissue() -> np.ndarray:
 
 
 def _run(
-    gap: float, *, contrast_drop: float = 0.3, fade: float = 1.0, pulse: bool = False
+    gap: float,
+    *,
+    contrast_drop: float = 0.3,
+    fade: float = 1.0,
+    pulse: bool = False,
+    contrast_rise: float = 1.15,
+    fall_steady: float = 0.25,
 ) -> list[SpreadObservation]:
     """Learn on 10 frames while the needle advances, signal the injection start, go on advancing. Behind the
     tip, the shaft and five reverberations (every 0.5 mm down to 2.5 mm) are bright lines drawn over the
@@ -54,7 +60,9 @@ def _run(
     along it, has ``gap`` times its grey level, and the lines everywhere ``fade`` times theirs (a shaft that
     leaves the plane). With ``pulse`` the tissue there swings between 0.85 and 1.3 times its level every 6
     frames from the first frame on (a pulsating vessel wall)."""
-    detector = SpreadDetector(work_spacing_mm=WS, contrast_drop=contrast_drop)
+    detector = SpreadDetector(
+        work_spacing_mm=WS, contrast_drop=contrast_drop, contrast_rise=contrast_rise, fall_steady=fall_steady
+    )
     tissue = _tissue()
     along, across = line_coords((180, 240), START, ANGLE)
     place = (along >= 96.0) & (along <= 120.0) & (across >= 2.0) & (across <= 6.0)
@@ -116,3 +124,11 @@ def test_a_shaft_that_fades_is_not_fluid() -> None:
 
 def test_a_pulsating_place_under_the_echo_is_not_fluid() -> None:
     assert _first(_run(1.0, pulse=True)) is None
+
+
+def test_without_the_contrast_condition_the_fading_shaft_is_taken_for_fluid() -> None:
+    assert _first(_run(1.0, fade=0.7, contrast_rise=0.0)) is not None
+
+
+def test_without_either_guard_the_pulsating_place_is_taken_for_fluid() -> None:
+    assert _first(_run(1.0, pulse=True, contrast_rise=0.0, fall_steady=100.0)) is not None
