@@ -359,6 +359,17 @@ class SpreadDetector:
     fall_steady : float
         Only places whose mean level while learning lay within this fraction of the drop margin above
         their floor are tested so (steady tissue; a pulsating vessel wall varies over the heart cycle).
+    contrast_drop : float
+        In the band under the shaft, the rows of the shaft's own echo included, a place also counts as fluid
+        where its level fell below its own highest level in the band in earlier frames by this fraction of
+        the drop margin while its local contrast rose above ``contrast_rise`` times its own earlier contrast
+        there, for ``contrast_frames`` frames in a row, after the injection start (0 turns this off; see
+        :meth:`_contrast_fell`).
+    contrast_rise : float
+        That rise of the local contrast (standard deviation of the working image over 1 mm) over the
+        place's earlier contrast in the band.
+    contrast_frames : int
+        Frames in a row a place must fall so before it counts.
     lost_reach_mm : float
         When the needle is lost while it advanced (by at least ``lost_advance_mm`` along its line over the
         last ``lost_window_s`` it was seen), the area near the tip also covers the needle's line beyond the
@@ -412,6 +423,9 @@ class SpreadDetector:
         fall_drop: float = 0.5,
         settle_mm: float = 0.5,
         fall_steady: float = 0.25,
+        contrast_drop: float = 0.3,
+        contrast_rise: float = 1.15,
+        contrast_frames: int = 2,
         lost_reach_mm: float = 15.0,
         lost_window_s: float = 0.3,
         lost_advance_mm: float = 1.0,
@@ -454,6 +468,14 @@ class SpreadDetector:
         self._kept: NDArray[np.uint8] | None = None  # highest level of each place in the band (0: never)
         self.fall_steady = fall_steady
         self._steady_map: NDArray[np.bool_] | None = None
+        self.contrast_drop = contrast_drop
+        self.contrast_rise = contrast_rise
+        self.contrast_frames = contrast_frames
+        # per place in the learning's coordinates: highest level in the band (0: never), its contrast there
+        # (running mean) and the frames in a row it fell with its contrast raised
+        self._contrast_level: NDArray[np.uint8] | None = None
+        self._contrast_usual: NDArray[np.float32] | None = None
+        self._contrast_count: NDArray[np.uint8] | None = None
         self._source: tuple[float, float] | None = None
         self.lost_reach_mm = lost_reach_mm
         self.lost_window_s = lost_window_s
@@ -585,9 +607,13 @@ class SpreadDetector:
         if shaft_mm is not None and self.under_shaft:
             under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
             if under is not None:
-                mask, (z0, x0) = under
-                if self.fall_drop > 0:
-                    self._fell_in_band(core, local, mask[..., 4:], (z0, x0))
+                mask, (z0, x0), found = under
+                if self.fall_drop > 0 and found:
+                    self._fell_in_band(core, local, mask[..., 4:6], (z0, x0))
+                if self.contrast_drop > 0 and injecting:
+                    self._contrast_fell(core, local, work, mask[..., 3::3], (z0, x0))
+                else:
+                    self._contrast_count = None
                 if mask[..., :2].any():
                     core[z0 : z0 + mask.shape[0], x0 : x0 + mask.shape[1]] |= mask[..., 0]
                     if self.quiet_frames > 0:
@@ -596,8 +622,10 @@ class SpreadDetector:
                     self._quiet = None
             else:
                 self._quiet = None  # no band: every count starts again
+                self._contrast_count = None
         else:
             self._quiet = None
+            self._contrast_count = None
         if not cv2.countNonZero(core):
             return SpreadObservation(False)
         core = np.asarray(cv2.morphologyEx(core, cv2.MORPH_OPEN, self._open), dtype=np.uint8)
@@ -936,7 +964,7 @@ class SpreadDetector:
         work: NDArray[np.uint8],
         shaft_mm: tuple[float, float, float, float],
         threshold: NDArray[np.uint8],
-    ) -> tuple[NDArray[np.uint8], tuple[int, int]] | None:
+    ) -> tuple[NDArray[np.uint8], tuple[int, int], bool] | None:
         """Fluid in the band along and below the needle shaft, found against the rest of that band.
 
         The floor under a shaft is the tissue before the needle came; the shaft's echo and its
@@ -955,8 +983,11 @@ class SpreadDetector:
         and shadows, and tissue without a floor). With ``quiet_frames``, the places (the shaft's echo
         included) whose speckle along the shaft lies below ``quiet_ratio`` of the usual are marked quiet,
         those at or above ``loud_ratio`` of it loud, for :meth:`_still_quiet`. Returns, over the band's
-        bounding box, the masks of fluid, quiet places, loud places and the band (the last axis, 255 where
-        so), and that box's top left corner (row, column), or ``None`` when nothing is fluid or quiet.
+        bounding box, the masks of fluid, quiet places, loud places, the band, the tested places below the
+        band's usual, the settled tested places and the settled band places (at least ``settle_mm`` back
+        from the band's end near the tip; the last axis, 255 where so), and that box's top left corner (row,
+        column), and whether anything in the band is fluid, quiet or (with ``fall_drop``) below the band's
+        usual, for :meth:`_fell_in_band`; ``None`` when nothing is and :meth:`_contrast_fell` is off.
         """
         ws = self.work_spacing_mm
         sx, sz, tx, tz = (v / ws - 0.5 for v in shaft_mm)
@@ -1016,7 +1047,9 @@ class SpreadDetector:
             quiet &= base
         candidate = lower & tested  # below the band's usual, for :meth:`_fell_in_band`
         settled = tested & (np.arange(width) < width - self.settle_mm / ws)[None, :]
-        if not fluid.any() and not quiet.any() and (self.fall_drop <= 0 or not candidate.any()):
+        settled_base = base & (np.arange(width) < width - self.settle_mm / ws)[None, :]
+        found = bool(fluid.any() or quiet.any() or (self.fall_drop > 0 and candidate.any()))
+        if not found and self.contrast_drop <= 0:
             return None
         corners = to_image @ np.array([[0.0, width, 0.0, width], [0.0, 0.0, height, height], [1, 1, 1, 1]])
         rows, cols = local.shape
@@ -1026,9 +1059,10 @@ class SpreadDetector:
             return None
         box = to_image.copy()
         box[:, 2] -= (x0, z0)
-        marks = np.stack([fluid, quiet, loud, base, candidate, settled], axis=-1)
+        marks = np.stack([fluid, quiet, loud, base, candidate, settled, settled_base], axis=-1)
         mask = np.where(marks, np.uint8(255), np.uint8(0))
-        return np.asarray(cv2.warpAffine(mask, box, (x1 - x0, z1 - z0), flags=cv2.INTER_NEAREST)), (z0, x0)
+        moved = np.asarray(cv2.warpAffine(mask, box, (x1 - x0, z1 - z0), flags=cv2.INTER_NEAREST), np.uint8)
+        return moved, (z0, x0), found
 
     def _learning_window(
         self, shape: tuple[int, ...], size: tuple[int, ...], corner: tuple[int, int]
@@ -1085,6 +1119,86 @@ class SpreadDetector:
         np.copyto(kept, np.maximum(kept, level), where=settled)
         if fell.any():
             self._add_from_learning(core, fell, (lz0, lx0))
+
+    def _contrast_fell(
+        self,
+        core: NDArray[np.uint8],
+        local: NDArray[np.uint8],
+        work: NDArray[np.uint8],
+        marks: NDArray[np.uint8],
+        corner: tuple[int, int],
+    ) -> None:
+        """Add to ``core`` the places in the shaft's band, its echo rows included, whose level fell and whose
+        local contrast rose against their own earlier values there.
+
+        ``marks`` holds, over the band's bounding box from ``corner`` (row, column), the band's places and its
+        settled ones (at least ``settle_mm`` back from the band's end near the tip), 255 where so. Per place,
+        in the coordinates of the learning (the probe's motion undone), the highest local level seen while
+        it was settled in the band is kept, with its local contrast there (the standard deviation of the
+        working image over 1 mm, a running mean over those frames). Under the echo of a shaft and its
+        reverberations, fluid that replaces the tissue lowers the level by a few grey levels only, and it
+        darkens the gaps between the reverberation lines, which raises the contrast: a place counts as fluid
+        once, for ``contrast_frames`` frames in a row, its level lies below its kept level by
+        ``contrast_drop`` of the drop margin and its contrast above ``contrast_rise`` times its kept
+        contrast. A shaft that fades (out of plane) lowers the level and the contrast together; only places
+        that were steady while learning count (``fall_steady``), as for :meth:`_fell_in_band`, so a
+        pulsating vessel wall does not.
+        """
+        z0, x0 = corner
+        if self._contrast_level is None or self._contrast_level.shape != core.shape:
+            self._contrast_level = np.zeros(core.shape, np.uint8)
+            self._contrast_usual = np.zeros(core.shape, np.float32)
+        assert self._contrast_usual is not None
+        counts = np.zeros(core.shape, np.uint8)  # every place outside the band starts again
+        previous = self._contrast_count
+        self._contrast_count = counts
+        lx0, lz0, lx1, lz1 = self._learning_window(core.shape, marks.shape[:2], corner)
+        if lx1 <= lx0 or lz1 <= lz0:
+            return
+        back = _inverse(self._motion)  # this frame to the learning
+        size = (lx1 - lx0, lz1 - lz0)
+        to_window = back.copy()  # the band's box to the window of the learning's coordinates
+        to_window[:, 2] += back[:, :2] @ np.array([x0, z0], dtype=np.float64) - (lx0, lz0)
+        window = cv2.warpAffine(marks, to_window, size, flags=cv2.INTER_LINEAR) > 127
+        band, settled = window[..., 0], window[..., 1]
+        # the local contrast over the band's box (and one box width around it), in this frame's pixels
+        rows, cols = work.shape
+        h, w = marks.shape[:2]
+        pad = self._box[0]
+        bz0, bx0 = max(0, z0 - pad), max(0, x0 - pad)
+        patch = work[bz0 : min(rows, z0 + h + pad), bx0 : min(cols, x0 + w + pad)].astype(np.float32)
+        mean = cv2.blur(patch, self._box)
+        spread = np.sqrt(np.maximum(cv2.blur(patch * patch, self._box) - mean * mean, np.float32(0.0)))
+        to_patch = back.copy()
+        to_patch[:, 2] += back[:, :2] @ np.array([bx0, bz0], dtype=np.float64) - (lx0, lz0)
+        contrast = np.asarray(
+            cv2.warpAffine(spread, to_patch, size, flags=cv2.INTER_LINEAR), dtype=np.float32
+        )
+        level_map = back.copy()
+        level_map[:, 2] -= (lx0, lz0)
+        level = np.asarray(cv2.warpAffine(local, level_map, size, flags=cv2.INTER_LINEAR), dtype=np.uint8)
+        kept = self._contrast_level[lz0:lz1, lx0:lx1]
+        usual = self._contrast_usual[lz0:lz1, lx0:lx1]
+        margin = np.float32(max(4.0, self.drop * self._tissue_level) * self.contrast_drop)
+        fell = band & (kept > 0) & (level.astype(np.float32) < kept.astype(np.float32) - margin)
+        fell &= contrast > np.float32(self.contrast_rise) * usual
+        fell &= self._steady()[lz0:lz1, lx0:lx1]
+        before = (
+            previous[lz0:lz1, lx0:lx1]
+            if previous is not None and previous.shape == core.shape
+            else np.zeros(fell.shape, np.uint8)
+        )
+        here = np.where(fell, np.minimum(before, 250) + 1, 0).astype(np.uint8)
+        counts[lz0:lz1, lx0:lx1] = here
+        update = settled & ~fell  # a place that fell keeps the level and contrast from before
+        first = update & (kept == 0)
+        usual[first] = contrast[first]
+        again = update & ~first
+        usual[again] = np.float32(0.5) * (usual[again] + contrast[again])
+        np.copyto(kept, np.maximum(kept, level), where=update)
+        ready = here >= self.contrast_frames
+        if ready.any():
+            self._add_from_learning(core, ready, (lz0, lx0))
 
     def _add_from_learning(
         self, core: NDArray[np.uint8], places: NDArray[np.bool_], corner: tuple[int, int]

@@ -44,12 +44,13 @@ def _run(*, smooth_level: float, from_frame: int, smooth_drop: float = 0.5) -> l
     """Learn on frames without the needle, then a shaft at rest with its echo; the stretch under the echo
     is smooth at ``smooth_level`` from ``from_frame`` on."""
     # only the same-frame tests of the band: the tests over time (quiet places, a fall below a place's own
-    # earlier level) and the one near the tip are off
+    # earlier level, alone or with a rise of contrast) and the one near the tip are off
     detector = SpreadDetector(
         work_spacing_mm=WS,
         drop=DROP,
         quiet_frames=0,
         fall_drop=0.0,
+        contrast_drop=0.0,
         near_tip_mm=0.0,
         smooth_drop=smooth_drop,
     )
