@@ -1940,21 +1940,23 @@ APPEAR_TIP_MM = 0.3
 """... leaving out this much at the tip (the end fit and the bevel echo)."""
 APPEAR_BEHIND_MM = 1.5
 """Shortest first half of the shaft, which must have stayed as it was."""
+APPEAR_ENTERING_MM = 2.5
+"""Shortest just-entered shaft (:attr:`ShaftCandidate.short`) checked for having appeared."""
 APPEAR_BEHIND = 0.25
 """Largest mean absolute change of the shaft behind, as a fraction of the shaft's excess over its flanks."""
 
 
 def _appearance(
-    frame: Frame, previous: Frame, candidate: ShaftCandidate
+    frame: Frame, previous: Frame, candidate: ShaftCandidate, *, shortest_mm: float = 2 * APPEAR_BEHIND_MM
 ) -> tuple[float, float, float, float, float] | None:
     """How the image changed on ``candidate``'s shaft since ``previous`` (grey levels), or ``None`` when
-    the shaft is too short or the frames differ in size: the mean gain on the line over the last
-    :data:`APPEAR_DISTAL_MM` before the tip (leaving out :data:`APPEAR_TIP_MM`), the shaft's excess over
-    its flanks (1-1.5 mm either side) now, the mean absolute change on the line and beside it over that
+    the shaft is shorter than ``shortest_mm`` or the frames differ in size: the mean gain on the line over
+    the last :data:`APPEAR_DISTAL_MM` before the tip (leaving out :data:`APPEAR_TIP_MM`), the shaft's excess
+    over its flanks (1-1.5 mm either side) now, the mean absolute change on the line and beside it over that
     stretch, and the mean absolute change on the line over the shaft's first half (a needle that advanced
     by less than half its visible length leaves it as it was)."""
     length = candidate.length_mm
-    if previous.shape != frame.shape or length < 2 * APPEAR_BEHIND_MM:
+    if previous.shape != frame.shape or length < shortest_mm:
         return None
     start = np.array([candidate.start_x_mm, candidate.start_z_mm])
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
@@ -2027,8 +2029,9 @@ class NeedleTracker:
         its line: its start within ``ends_mm`` of the start before, its tip this far (least, most) beyond
         the tip before and within 0.5 mm of the line before, its angle within ``angle_tolerance_deg``. A
         growing shaft needs no extra confirming detection while shorter than ``short_mm``, and a shaft the
-        detector returned only as just entered (:attr:`ShaftCandidate.short`) is confirmed only so: tissue
-        does not grow from the side of the image along a straight line, an entering needle does.
+        detector returned only as just entered (:attr:`ShaftCandidate.short`) is confirmed only so (or on its
+        first detection, see ``appeared_entering``): tissue does not grow from the side of the image along a
+        straight line, an entering needle does.
     confirmed_ends_mm, confirmed_ends_deg : float
         A detection also continues a confirmed track shorter than ``ends_below_mm`` and at least
         ``confirmed_ends_deg`` steep when both its ends lie within ``confirmed_ends_mm`` of the ends before,
@@ -2060,8 +2063,14 @@ class NeedleTracker:
         levels) and changed at least ``appeared_on_line`` times as much as 1-1.5 mm either side of it,
         while the first half of the shaft changed by at most :data:`APPEAR_BEHIND` times that excess.
         Still tissue does not change, and where the probe moved the shaft behind and the flanks change
-        too. The shaft must meet every rule of a new track without the weak, rough or just-entered
-        allowances. ``inf`` for ``appeared_gain`` turns it off.
+        too. The shaft must meet every rule of a new track without the weak or rough allowances (see
+        ``appeared_entering`` for a just-entered one). ``inf`` for ``appeared_gain`` turns it off.
+    appeared_entering : bool
+        A shaft the detector returned only as just entered (:attr:`ShaftCandidate.short`, 2.5 mm or more:
+        :data:`APPEAR_ENTERING_MM`) is also reported on its first detection when it appeared so: its stretch
+        before the tip new since the frame before, its first half as it was. Without it such a shaft waits
+        until it has grown in the next frame (``growth_mm``), so the first frame of a needle entering from
+        the side was always missed; a still edge or speckle chain at the side has not changed.
     hold_still : bool
         A tip reported more than 1 mm short of the tip of the frame before, where the ridge does not hold
         it (:func:`_ridge_holds`) and that tip was placed by the report (carried on along the ridge, kept, or
@@ -2112,6 +2121,7 @@ class NeedleTracker:
         hold_still: bool = True,
         hold_carried: bool = True,
         ahead: bool = True,
+        appeared_entering: bool = True,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -2139,6 +2149,7 @@ class NeedleTracker:
         self.hold_behind = hold_behind
         self.appeared_gain = appeared_gain
         self.appeared_on_line = appeared_on_line
+        self.appeared_entering = appeared_entering
         self._previous: Frame | None = None  # the frame before (any), for :meth:`_appeared`
         self.hold_still = hold_still
         self.hold_carried = hold_carried
@@ -2272,12 +2283,13 @@ class NeedleTracker:
         if (
             not math.isfinite(self.appeared_gain)
             or previous is None
-            or chosen.short
+            or (chosen.short and not self.appeared_entering)
             or chosen.weak
             or chosen.rough
         ):
             return False
-        change = _appearance(frame, previous, chosen)
+        shortest = APPEAR_ENTERING_MM if chosen.short else 2 * APPEAR_BEHIND_MM
+        change = _appearance(frame, previous, chosen, shortest_mm=shortest)
         if change is None:
             return False
         gain, excess, on_line, beside, still = change
