@@ -1944,6 +1944,8 @@ APPEAR_ENTERING_MM = 2.5
 """Shortest just-entered shaft (:attr:`ShaftCandidate.short`) checked for having appeared."""
 APPEAR_BEHIND = 0.25
 """Largest mean absolute change of the shaft behind, as a fraction of the shaft's excess over its flanks."""
+STILL_OFFSETS_MM = (-0.1, 0.0, 0.1, -1.5, -1.0, 1.0, 1.5)
+"""Offsets across the line (mm) where :meth:`NeedleTracker._moved` compares the image: on it, beside it."""
 
 
 def _appearance(
@@ -2071,6 +2073,18 @@ class NeedleTracker:
         before the tip new since the frame before, its first half as it was. Without it such a shaft waits
         until it has grown in the next frame (``growth_mm``), so the first frame of a needle entering from
         the side was always missed; a still edge or speckle chain at the side has not changed.
+    still_ratio : float
+        A new track that needs confirming frames (not one reported at once) is confirmed only when the
+        image on its line changed, since ``still_back`` frames before its first detection, by at least this
+        many times as much as 1-1.5 mm either side of it (:meth:`_moved`): an entering or advancing needle
+        changes the image along its line, a still structure (a chance speckle line or layer under a still
+        probe) does not, and where the probe or the tissue moves, its flanks change as much. Not checked
+        when a needle was reported in those frames (a track that went on along another fit of the same
+        needle). 0 (the default) turns it off: a needle that stands still from before its track's first
+        detection (held still when tracking starts, or after the probe was moved) would not be reported
+        until it moves; 1.5 removed every false needle of the development needle-free cines 128-255.
+    still_back : int
+        See ``still_ratio``.
     hold_still : bool
         A tip reported more than 1 mm short of the tip of the frame before, where the ridge does not hold
         it (:func:`_ridge_holds`) and that tip was placed by the report (carried on along the ridge, kept, or
@@ -2122,6 +2136,8 @@ class NeedleTracker:
         hold_carried: bool = True,
         ahead: bool = True,
         appeared_entering: bool = True,
+        still_ratio: float = 0.0,
+        still_back: int = 5,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -2150,6 +2166,11 @@ class NeedleTracker:
         self.appeared_gain = appeared_gain
         self.appeared_on_line = appeared_on_line
         self.appeared_entering = appeared_entering
+        self.still_ratio = still_ratio
+        self.still_back = still_back
+        self._frames: list[Frame] = []  # the last frames, for ``still_ratio``
+        self._origin: Frame | None = None  # the frame still_back before the new track's first detection
+        self._since_shown = 1 << 30  # frames since a needle was last reported
         self._previous: Frame | None = None  # the frame before (any), for :meth:`_appeared`
         self.hold_still = hold_still
         self.hold_carried = hold_carried
@@ -2175,6 +2196,7 @@ class NeedleTracker:
         self._shown_tip, self._shown_frame, self._shown_moved, self._shown_far = None, None, False, False
         self._lost, self._lost_age, self._reported = None, 0, 0
         self._fits = []
+        self._origin = None
 
     def _drop(self) -> None:
         """Drop the track after too many misses; a confirmed one is remembered for re-acquisition."""
@@ -2201,6 +2223,9 @@ class NeedleTracker:
             Tip, angle, length and confidence, or ``visible=False``.
         """
         previous, self._previous = self._previous, frame
+        self._since_shown += 1
+        if self.still_ratio > 0:
+            self._frames = [*self._frames[-self.still_back :], frame]
         if self._lost is not None:
             self._lost_age += 1
             if self._confirmed or self._lost_age > self.reacquire_frames:
@@ -2233,6 +2258,9 @@ class NeedleTracker:
         if not consistent and self._last is not None:
             self._confirmed, self._reported = False, 0  # another line: it must be confirmed as a new track
         self._streak = self._streak + 1 if consistent or self._last is None else 1
+        if self._streak == 1:  # a new track: checked only when no needle was reported in the last frames
+            quiet = self._since_shown > self.still_back
+            self._origin = self._frames[0] if self._frames and quiet else None
         self._misses = 0
         if consistent and math.isfinite(self._angle):
             self._angle += self.smoothing * (chosen.tip_angle_deg - self._angle)
@@ -2248,12 +2276,16 @@ class NeedleTracker:
         rough = chosen.rough and all(c.rough or c.weak for c in self._fits)  # no straighter fit of it
         if not self._confirmed and (chosen.weak or rough):
             needed = max(needed, self.weak_frames)
-        self._confirmed = self._confirmed or self._streak >= needed
+        confirm = self._streak >= needed
+        if confirm and not self._confirmed and needed > 1 and not self._moved(frame, chosen):
+            confirm = False  # its line looks as it did before the track was first seen: a still structure
+        self._confirmed = self._confirmed or confirm
         if not self._confirmed:
             if self.early_tips:
                 self._remember_tip(frame, chosen)
             return NeedleObservation(False)
         self._reported += 1
+        self._since_shown = 0
         shown = self._report(frame, chosen, consistent)
         return NeedleObservation(
             True,
@@ -2300,6 +2332,23 @@ class NeedleTracker:
             and on_line >= self.appeared_on_line * beside
             and still <= APPEAR_BEHIND * excess
         )
+
+    def _moved(self, frame: Frame, chosen: ShaftCandidate) -> bool:
+        """Whether the image on ``chosen``'s line changed since ``still_back`` frames before the track's
+        first detection by at least ``still_ratio`` times as much as 1-1.5 mm either side of it (true when
+        not checked, see ``still_ratio``)."""
+        ref = self._origin
+        length = chosen.length_mm
+        if self.still_ratio <= 0 or ref is None or ref is frame or ref.shape != frame.shape or length <= 0:
+            return True
+        start = np.array([chosen.start_x_mm, chosen.start_z_mm])
+        tip = np.array([chosen.tip_x_mm, chosen.tip_z_mm])
+        line = _Line(start, (tip - start) / length)
+        s = np.arange(0.0, length, 0.1)
+        now, _ = _profiles(frame, line, s, STILL_OFFSETS_MM)
+        then, _ = _profiles(ref, line, s, STILL_OFFSETS_MM)
+        diff = np.abs(now - then)
+        return float(diff[:3].mean()) >= self.still_ratio * float(diff[3:].mean())
 
     def _grown(self, new: ShaftCandidate) -> bool:
         """Whether ``new`` is the unconfirmed track's shaft (or another fit of it) grown along its line."""
