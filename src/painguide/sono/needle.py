@@ -1940,21 +1940,25 @@ APPEAR_TIP_MM = 0.3
 """... leaving out this much at the tip (the end fit and the bevel echo)."""
 APPEAR_BEHIND_MM = 1.5
 """Shortest first half of the shaft, which must have stayed as it was."""
+APPEAR_ENTERING_MM = 2.5
+"""Shortest just-entered shaft (:attr:`ShaftCandidate.short`) checked for having appeared."""
 APPEAR_BEHIND = 0.25
 """Largest mean absolute change of the shaft behind, as a fraction of the shaft's excess over its flanks."""
+STILL_OFFSETS_MM = (-0.1, 0.0, 0.1, -1.5, -1.0, 1.0, 1.5)
+"""Offsets across the line (mm) where :meth:`NeedleTracker._moved` compares the image: on it, beside it."""
 
 
 def _appearance(
-    frame: Frame, previous: Frame, candidate: ShaftCandidate
+    frame: Frame, previous: Frame, candidate: ShaftCandidate, *, shortest_mm: float = 2 * APPEAR_BEHIND_MM
 ) -> tuple[float, float, float, float, float] | None:
     """How the image changed on ``candidate``'s shaft since ``previous`` (grey levels), or ``None`` when
-    the shaft is too short or the frames differ in size: the mean gain on the line over the last
-    :data:`APPEAR_DISTAL_MM` before the tip (leaving out :data:`APPEAR_TIP_MM`), the shaft's excess over
-    its flanks (1-1.5 mm either side) now, the mean absolute change on the line and beside it over that
+    the shaft is shorter than ``shortest_mm`` or the frames differ in size: the mean gain on the line over
+    the last :data:`APPEAR_DISTAL_MM` before the tip (leaving out :data:`APPEAR_TIP_MM`), the shaft's excess
+    over its flanks (1-1.5 mm either side) now, the mean absolute change on the line and beside it over that
     stretch, and the mean absolute change on the line over the shaft's first half (a needle that advanced
     by less than half its visible length leaves it as it was)."""
     length = candidate.length_mm
-    if previous.shape != frame.shape or length < 2 * APPEAR_BEHIND_MM:
+    if previous.shape != frame.shape or length < shortest_mm:
         return None
     start = np.array([candidate.start_x_mm, candidate.start_z_mm])
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
@@ -2027,8 +2031,9 @@ class NeedleTracker:
         its line: its start within ``ends_mm`` of the start before, its tip this far (least, most) beyond
         the tip before and within 0.5 mm of the line before, its angle within ``angle_tolerance_deg``. A
         growing shaft needs no extra confirming detection while shorter than ``short_mm``, and a shaft the
-        detector returned only as just entered (:attr:`ShaftCandidate.short`) is confirmed only so: tissue
-        does not grow from the side of the image along a straight line, an entering needle does.
+        detector returned only as just entered (:attr:`ShaftCandidate.short`) is confirmed only so (or on its
+        first detection, see ``appeared_entering``): tissue does not grow from the side of the image along a
+        straight line, an entering needle does.
     confirmed_ends_mm, confirmed_ends_deg : float
         A detection also continues a confirmed track shorter than ``ends_below_mm`` and at least
         ``confirmed_ends_deg`` steep when both its ends lie within ``confirmed_ends_mm`` of the ends before,
@@ -2060,8 +2065,26 @@ class NeedleTracker:
         levels) and changed at least ``appeared_on_line`` times as much as 1-1.5 mm either side of it,
         while the first half of the shaft changed by at most :data:`APPEAR_BEHIND` times that excess.
         Still tissue does not change, and where the probe moved the shaft behind and the flanks change
-        too. The shaft must meet every rule of a new track without the weak, rough or just-entered
-        allowances. ``inf`` for ``appeared_gain`` turns it off.
+        too. The shaft must meet every rule of a new track without the weak or rough allowances (see
+        ``appeared_entering`` for a just-entered one). ``inf`` for ``appeared_gain`` turns it off.
+    appeared_entering : bool
+        A shaft the detector returned only as just entered (:attr:`ShaftCandidate.short`, 2.5 mm or more:
+        :data:`APPEAR_ENTERING_MM`) is also reported on its first detection when it appeared so: its stretch
+        before the tip new since the frame before, its first half as it was. Without it such a shaft waits
+        until it has grown in the next frame (``growth_mm``), so the first frame of a needle entering from
+        the side was always missed; a still edge or speckle chain at the side has not changed.
+    still_ratio : float
+        A new track that needs confirming frames (not one reported at once) is confirmed only when the
+        image on its line changed, since ``still_back`` frames before its first detection, by at least this
+        many times as much as 1-1.5 mm either side of it (:meth:`_moved`): an entering or advancing needle
+        changes the image along its line, a still structure (a chance speckle line or layer under a still
+        probe) does not, and where the probe or the tissue moves, its flanks change as much. Not checked
+        when a needle was reported in those frames (a track that went on along another fit of the same
+        needle). 0 (the default) turns it off: a needle that stands still from before its track's first
+        detection (held still when tracking starts, or after the probe was moved) would not be reported
+        until it moves; 1.5 removed every false needle of the development needle-free cines 128-255.
+    still_back : int
+        See ``still_ratio``.
     hold_still : bool
         A tip reported more than 1 mm short of the tip of the frame before, where the ridge does not hold
         it (:func:`_ridge_holds`) and that tip was placed by the report (carried on along the ridge, kept, or
@@ -2112,6 +2135,9 @@ class NeedleTracker:
         hold_still: bool = True,
         hold_carried: bool = True,
         ahead: bool = True,
+        appeared_entering: bool = True,
+        still_ratio: float = 0.0,
+        still_back: int = 5,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
         self.confirm_frames = confirm_frames
@@ -2139,6 +2165,12 @@ class NeedleTracker:
         self.hold_behind = hold_behind
         self.appeared_gain = appeared_gain
         self.appeared_on_line = appeared_on_line
+        self.appeared_entering = appeared_entering
+        self.still_ratio = still_ratio
+        self.still_back = still_back
+        self._frames: list[Frame] = []  # the last frames, for ``still_ratio``
+        self._origin: Frame | None = None  # the frame still_back before the new track's first detection
+        self._since_shown = 1 << 30  # frames since a needle was last reported
         self._previous: Frame | None = None  # the frame before (any), for :meth:`_appeared`
         self.hold_still = hold_still
         self.hold_carried = hold_carried
@@ -2164,6 +2196,7 @@ class NeedleTracker:
         self._shown_tip, self._shown_frame, self._shown_moved, self._shown_far = None, None, False, False
         self._lost, self._lost_age, self._reported = None, 0, 0
         self._fits = []
+        self._origin = None
 
     def _drop(self) -> None:
         """Drop the track after too many misses; a confirmed one is remembered for re-acquisition."""
@@ -2190,6 +2223,9 @@ class NeedleTracker:
             Tip, angle, length and confidence, or ``visible=False``.
         """
         previous, self._previous = self._previous, frame
+        self._since_shown += 1
+        if self.still_ratio > 0:
+            self._frames = [*self._frames[-self.still_back :], frame]
         if self._lost is not None:
             self._lost_age += 1
             if self._confirmed or self._lost_age > self.reacquire_frames:
@@ -2222,6 +2258,9 @@ class NeedleTracker:
         if not consistent and self._last is not None:
             self._confirmed, self._reported = False, 0  # another line: it must be confirmed as a new track
         self._streak = self._streak + 1 if consistent or self._last is None else 1
+        if self._streak == 1:  # a new track: checked only when no needle was reported in the last frames
+            quiet = self._since_shown > self.still_back
+            self._origin = self._frames[0] if self._frames and quiet else None
         self._misses = 0
         if consistent and math.isfinite(self._angle):
             self._angle += self.smoothing * (chosen.tip_angle_deg - self._angle)
@@ -2237,12 +2276,16 @@ class NeedleTracker:
         rough = chosen.rough and all(c.rough or c.weak for c in self._fits)  # no straighter fit of it
         if not self._confirmed and (chosen.weak or rough):
             needed = max(needed, self.weak_frames)
-        self._confirmed = self._confirmed or self._streak >= needed
+        confirm = self._streak >= needed
+        if confirm and not self._confirmed and needed > 1 and not self._moved(frame, chosen):
+            confirm = False  # its line looks as it did before the track was first seen: a still structure
+        self._confirmed = self._confirmed or confirm
         if not self._confirmed:
             if self.early_tips:
                 self._remember_tip(frame, chosen)
             return NeedleObservation(False)
         self._reported += 1
+        self._since_shown = 0
         shown = self._report(frame, chosen, consistent)
         return NeedleObservation(
             True,
@@ -2272,12 +2315,13 @@ class NeedleTracker:
         if (
             not math.isfinite(self.appeared_gain)
             or previous is None
-            or chosen.short
+            or (chosen.short and not self.appeared_entering)
             or chosen.weak
             or chosen.rough
         ):
             return False
-        change = _appearance(frame, previous, chosen)
+        shortest = APPEAR_ENTERING_MM if chosen.short else 2 * APPEAR_BEHIND_MM
+        change = _appearance(frame, previous, chosen, shortest_mm=shortest)
         if change is None:
             return False
         gain, excess, on_line, beside, still = change
@@ -2288,6 +2332,23 @@ class NeedleTracker:
             and on_line >= self.appeared_on_line * beside
             and still <= APPEAR_BEHIND * excess
         )
+
+    def _moved(self, frame: Frame, chosen: ShaftCandidate) -> bool:
+        """Whether the image on ``chosen``'s line changed since ``still_back`` frames before the track's
+        first detection by at least ``still_ratio`` times as much as 1-1.5 mm either side of it (true when
+        not checked, see ``still_ratio``)."""
+        ref = self._origin
+        length = chosen.length_mm
+        if self.still_ratio <= 0 or ref is None or ref is frame or ref.shape != frame.shape or length <= 0:
+            return True
+        start = np.array([chosen.start_x_mm, chosen.start_z_mm])
+        tip = np.array([chosen.tip_x_mm, chosen.tip_z_mm])
+        line = _Line(start, (tip - start) / length)
+        s = np.arange(0.0, length, 0.1)
+        now, _ = _profiles(frame, line, s, STILL_OFFSETS_MM)
+        then, _ = _profiles(ref, line, s, STILL_OFFSETS_MM)
+        diff = np.abs(now - then)
+        return float(diff[:3].mean()) >= self.still_ratio * float(diff[3:].mean())
 
     def _grown(self, new: ShaftCandidate) -> bool:
         """Whether ``new`` is the unconfirmed track's shaft (or another fit of it) grown along its line."""
