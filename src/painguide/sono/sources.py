@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
@@ -20,6 +20,9 @@ from painguide.settings import get_settings
 from painguide.sono.dicom import read_dicom_cine
 from painguide.sono.frames import Frame
 from painguide.sono.simulate import random_params, simulate_cine
+
+if TYPE_CHECKING:
+    from pyigtl import OpenIGTLinkClient
 
 __all__ = [
     "SOURCE_FORMS",
@@ -170,7 +173,7 @@ def check_igtl_host(host: str, allowed: str, *, field: str = "--source") -> None
     )
 
 
-def connect_igtl(host: str, port: int, *, timeout_s: float = 3.0) -> Any:
+def connect_igtl(host: str, port: int, *, timeout_s: float = 3.0) -> OpenIGTLinkClient:
     """Connect an OpenIGTLink client to a server such as PLUS and return it once the connection stands.
 
     The client itself is the check: a separate test connection would take the first image from a server
