@@ -25,7 +25,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUME
 
 import argparse  # noqa: E402
 import contextlib  # noqa: E402
-import io  # noqa: E402
 import json  # noqa: E402 - the thread limits above must be set before NumPy is imported
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
@@ -261,7 +260,6 @@ def end_to_end(frames: list[Any], *, fps: float = 15.0, browser: bool = False) -
 
         while not igtl.is_connected():
             time.sleep(0.01)
-        _absorb_probe(igtl, pyigtl)
         since = 0.0
         if page is not None:
             seen, since = _in_browser(page, base, session, send_all)
@@ -275,21 +273,6 @@ def end_to_end(frames: list[Any], *, fps: float = 15.0, browser: bool = False) -
     watched = [n for n in sent if sent[n] >= since]  # frames sent once the page was looking
     latencies = [(received[n] - sent[n]) * 1000.0 for n in watched if n in received]
     return {"sent": len(watched), "received": len(latencies), "latency_ms": _stats(latencies), "fps": fps}
-
-
-def _absorb_probe(igtl: Any, pyigtl: Any) -> None:
-    """Let a warm-up message take the place of the first frame on the connection painguide opens only to
-    check that the host answers (``connect_igtl``): pyigtl's server keeps one queue for all its
-    connections, so the first messages after that check go to the closed one, and one fails with a broken
-    pipe. The warm-ups absorb them, so no timed frame is lost; pyigtl's own traceback of it is kept out of
-    the bench's output."""
-    with contextlib.redirect_stderr(io.StringIO()):
-        # the first write to the closed connection still succeeds (the peer's reset comes back later), the
-        # second fails: a few warm-ups, apart, so that the failure falls on one of them
-        for _ in range(3):
-            igtl.send_message(pyigtl.StringMessage("warm-up", device_name="painguide-bench"), wait=True)
-            time.sleep(0.1)
-        time.sleep(0.2)  # pyigtl prints its traceback from its own thread once the send has failed
 
 
 @contextlib.contextmanager
