@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -270,6 +271,20 @@ def _vertex(before: float, centre: float, after: float, floor: float) -> float:
     if curvature >= 0:
         return 0.0
     return max(-0.5, min(0.5, 0.5 * (before - after) / curvature))
+
+
+class _BandWindow(NamedTuple):
+    """The window of the learning's coordinates that holds the shaft band's bounding box."""
+
+    level: NDArray[np.uint8]  # this frame's level there
+    corner: tuple[int, int]  # the window's top left corner (row, column) in the learning's coordinates
+    back: NDArray[np.float64]  # this frame to the learning's coordinates
+    to_window: NDArray[np.float64]  # the band's box in this frame to the window
+
+    def marks(self, marks: NDArray[np.uint8]) -> NDArray[np.bool_]:
+        """Marks over the band's box (255 where so) moved into the window."""
+        size = (self.level.shape[1], self.level.shape[0])
+        return np.asarray(cv2.warpAffine(marks, self.to_window, size, flags=cv2.INTER_LINEAR) > 127)
 
 
 class SpreadDetector:
@@ -608,10 +623,17 @@ class SpreadDetector:
             under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
             if under is not None:
                 mask, (z0, x0), found = under
-                if self.fall_drop > 0 and found:
-                    self._fell_in_band(core, local, mask[..., 4:6], (z0, x0))
-                if self.contrast_drop > 0 and injecting:
-                    self._contrast_fell(core, local, work, mask[..., 3::3], (z0, x0))
+                fall = self.fall_drop > 0 and found
+                contrast = self.contrast_drop > 0 and injecting
+                band = (
+                    self._band_in_learning(core.shape, local, mask.shape, (z0, x0))
+                    if fall or contrast
+                    else None
+                )
+                if fall and band is not None:
+                    self._fell_in_band(core, band, mask[..., 4:6])
+                if contrast:
+                    self._contrast_fell(core, work, band, mask[..., 3::3], (z0, x0))
                 else:
                     self._contrast_count = None
                 if mask[..., :2].any():
@@ -1077,41 +1099,45 @@ class SpreadDetector:
         lx1, lz1 = min(shape[1], int(ends[0].max()) + 2), min(shape[0], int(ends[1].max()) + 2)
         return lx0, lz0, lx1, lz1
 
-    def _fell_in_band(
-        self,
-        core: NDArray[np.uint8],
-        local: NDArray[np.uint8],
-        marks: NDArray[np.uint8],
-        corner: tuple[int, int],
-    ) -> None:
-        """Add to ``core`` the places under the shaft whose level fell below their own earlier level there.
-
-        ``marks`` holds, over the band's bounding box from ``corner`` (row, column), the places below the
-        band's usual level in this frame and the settled places of the band (tested, at least
-        ``settle_mm`` back from its end near the tip), 255 where so. Per place, in the coordinates of the
-        learning (the probe's motion undone, so a place is the same tissue from frame to frame), the
-        highest local level seen while it was settled in the band is kept. A place below the band's usual
-        counts as fluid where its level lies below that by ``fall_drop`` of the drop margin: a pool that
-        forms under a shaft that still advances is too small and too covered by the reverberations to lie
-        below the rest of the band by the whole margin, but it darkens the tissue it fills. Under a shaft
-        at rest the level of tissue stays; a pulsating vessel wall that moves away leaves tissue at its
-        usual level, not below it.
-        """
+    def _band_in_learning(
+        self, shape: tuple[int, ...], local: NDArray[np.uint8], box: tuple[int, ...], corner: tuple[int, int]
+    ) -> _BandWindow | None:
+        """The window of the learning's coordinates (the probe's motion undone, so a place is the same tissue
+        from frame to frame) that holds the band's bounding box (``box`` rows and columns from ``corner``,
+        row and column, in this frame), with this frame's level there, for :meth:`_fell_in_band` and
+        :meth:`_contrast_fell`; ``None`` when the window is empty."""
         z0, x0 = corner
-        if self._kept is None or self._kept.shape != core.shape:
-            self._kept = np.zeros(core.shape, np.uint8)
-        lx0, lz0, lx1, lz1 = self._learning_window(core.shape, marks.shape[:2], corner)
+        lx0, lz0, lx1, lz1 = self._learning_window(shape, box[:2], corner)
         if lx1 <= lx0 or lz1 <= lz0:
-            return
+            return None
         back = _inverse(self._motion)  # this frame to the learning
         to_window = back.copy()  # the band's box to the window of the learning's coordinates
         to_window[:, 2] += back[:, :2] @ np.array([x0, z0], dtype=np.float64) - (lx0, lz0)
-        size = (lx1 - lx0, lz1 - lz0)
-        window = cv2.warpAffine(marks, to_window, size, flags=cv2.INTER_LINEAR) > 127
-        below, settled = window[..., 0], window[..., 1]
         level_map = back.copy()
         level_map[:, 2] -= (lx0, lz0)
+        size = (lx1 - lx0, lz1 - lz0)
         level = np.asarray(cv2.warpAffine(local, level_map, size, flags=cv2.INTER_LINEAR), dtype=np.uint8)
+        return _BandWindow(level, (lz0, lx0), back, to_window)
+
+    def _fell_in_band(self, core: NDArray[np.uint8], band: _BandWindow, marks: NDArray[np.uint8]) -> None:
+        """Add to ``core`` the places under the shaft whose level fell below their own earlier level there.
+
+        ``marks`` holds, over the band's bounding box, the places below the band's usual level in this frame
+        and the settled places of the band (tested, at least ``settle_mm`` back from its end near the tip),
+        255 where so. Per place, in the coordinates of the learning (``band``, :meth:`_band_in_learning`),
+        the highest local level seen while it was settled in the band is kept. A place below the band's
+        usual level in this frame counts as fluid where its level lies below that by ``fall_drop`` of the
+        drop margin: a pool that forms under a shaft that still advances is too small and too covered by the
+        reverberations to lie below the rest of the band by the whole margin, but it darkens the tissue it
+        fills. Under a shaft at rest the level of tissue stays; a pulsating vessel wall that moves away leaves
+        tissue at its usual level, not below it.
+        """
+        if self._kept is None or self._kept.shape != core.shape:
+            self._kept = np.zeros(core.shape, np.uint8)
+        window = band.marks(marks)
+        below, settled, level = window[..., 0], window[..., 1], band.level
+        lz0, lx0 = band.corner
+        lz1, lx1 = lz0 + level.shape[0], lx0 + level.shape[1]
         kept = self._kept[lz0:lz1, lx0:lx1]
         margin = max(4.0, self.drop * self._tissue_level) * self.fall_drop
         fell = below & (kept > 0) & (level.astype(np.float32) < kept.astype(np.float32) - np.float32(margin))
@@ -1123,8 +1149,8 @@ class SpreadDetector:
     def _contrast_fell(
         self,
         core: NDArray[np.uint8],
-        local: NDArray[np.uint8],
         work: NDArray[np.uint8],
+        band: _BandWindow | None,
         marks: NDArray[np.uint8],
         corner: tuple[int, int],
     ) -> None:
@@ -1132,17 +1158,18 @@ class SpreadDetector:
         local contrast rose against their own earlier values there.
 
         ``marks`` holds, over the band's bounding box from ``corner`` (row, column), the band's places and its
-        settled ones (at least ``settle_mm`` back from the band's end near the tip), 255 where so. Per place,
-        in the coordinates of the learning (the probe's motion undone), the highest local level seen while
-        it was settled in the band is kept, with its local contrast there (the standard deviation of the
-        working image over 1 mm, a running mean over those frames). Under the echo of a shaft and its
-        reverberations, fluid that replaces the tissue lowers the level by a few grey levels only, and it
-        darkens the gaps between the reverberation lines, which raises the contrast: a place counts as fluid
-        once, for ``contrast_frames`` frames in a row, its level lies below its kept level by
-        ``contrast_drop`` of the drop margin and its contrast above ``contrast_rise`` times its kept
-        contrast. A shaft that fades (out of plane) lowers the level and the contrast together; only places
-        that were steady while learning count (``fall_steady``), as for :meth:`_fell_in_band`, so a
-        pulsating vessel wall does not.
+        settled ones (at least ``settle_mm`` back from the band's end near the tip), 255 where so; ``band``
+        the window of the learning's coordinates that holds that box (:meth:`_band_in_learning`; ``None``
+        when it is empty). Per place, in the coordinates of the learning (the probe's motion
+        undone), the highest local level seen while it was settled in the band is kept, with its local
+        contrast there (the standard deviation of the working image over 1 mm, a running mean over those
+        frames). Under the echo of a shaft and its reverberations, fluid that replaces the tissue lowers the
+        level by a few grey levels only, and it darkens the gaps between the reverberation lines, which raises
+        the contrast: a place counts as fluid once, for ``contrast_frames`` frames in a row, its level lies
+        below its kept level by ``contrast_drop`` of the drop margin and its contrast above ``contrast_rise``
+        times its kept contrast. A shaft that fades (out of plane) lowers the level and the contrast
+        together; only places that were steady while learning count (``fall_steady``), as for
+        :meth:`_fell_in_band`, so a pulsating vessel wall does not.
         """
         z0, x0 = corner
         if self._contrast_level is None or self._contrast_level.shape != core.shape:
@@ -1152,15 +1179,13 @@ class SpreadDetector:
         counts = np.zeros(core.shape, np.uint8)  # every place outside the band starts again
         previous = self._contrast_count
         self._contrast_count = counts
-        lx0, lz0, lx1, lz1 = self._learning_window(core.shape, marks.shape[:2], corner)
-        if lx1 <= lx0 or lz1 <= lz0:
+        if band is None:
             return
-        back = _inverse(self._motion)  # this frame to the learning
+        window = band.marks(marks)
+        band_places, settled, level, back = window[..., 0], window[..., 1], band.level, band.back
+        lz0, lx0 = band.corner
+        lz1, lx1 = lz0 + level.shape[0], lx0 + level.shape[1]
         size = (lx1 - lx0, lz1 - lz0)
-        to_window = back.copy()  # the band's box to the window of the learning's coordinates
-        to_window[:, 2] += back[:, :2] @ np.array([x0, z0], dtype=np.float64) - (lx0, lz0)
-        window = cv2.warpAffine(marks, to_window, size, flags=cv2.INTER_LINEAR) > 127
-        band, settled = window[..., 0], window[..., 1]
         # the local contrast over the band's box (and one box width around it), in this frame's pixels
         rows, cols = work.shape
         h, w = marks.shape[:2]
@@ -1174,13 +1199,10 @@ class SpreadDetector:
         contrast = np.asarray(
             cv2.warpAffine(spread, to_patch, size, flags=cv2.INTER_LINEAR), dtype=np.float32
         )
-        level_map = back.copy()
-        level_map[:, 2] -= (lx0, lz0)
-        level = np.asarray(cv2.warpAffine(local, level_map, size, flags=cv2.INTER_LINEAR), dtype=np.uint8)
         kept = self._contrast_level[lz0:lz1, lx0:lx1]
         usual = self._contrast_usual[lz0:lz1, lx0:lx1]
         margin = np.float32(max(4.0, self.drop * self._tissue_level) * self.contrast_drop)
-        fell = band & (kept > 0) & (level.astype(np.float32) < kept.astype(np.float32) - margin)
+        fell = band_places & (kept > 0) & (level.astype(np.float32) < kept.astype(np.float32) - margin)
         fell &= contrast > np.float32(self.contrast_rise) * usual
         fell &= self._steady()[lz0:lz1, lx0:lx1]
         before = (
