@@ -1,5 +1,5 @@
 """Coordinates of a straight needle shaft in a test frame and speckled tissue, shared by the spread tests
-under the shaft and the needle tests."""
+and the needle tests."""
 
 from __future__ import annotations
 
@@ -19,6 +19,22 @@ def line_coords(
     along = (cols - start[0]) * c + (rows - start[1]) * s
     across = -(cols - start[0]) * s + (rows - start[1]) * c
     return along, across
+
+
+def point_on_line(
+    start: tuple[float, float], angle_rad: float, along: float, across: float = 0.0
+) -> tuple[float, float]:
+    """The point ``along`` the line from ``start`` (x, z in pixels) at ``angle_rad`` below the horizontal and
+    ``across`` it (positive deeper), in pixels."""
+    c, s = math.cos(angle_rad), math.sin(angle_rad)
+    return start[0] + along * c - across * s, start[1] + along * s + across * c
+
+
+def speckle_tissue(seed: int, shape: tuple[int, int], level: float = 120.0) -> np.ndarray:
+    """Static speckle-like texture around grey level ``level``, its cells wider than tall (float32)."""
+    rng = np.random.default_rng(seed)
+    speckle = cv2.GaussianBlur(rng.exponential(1.0, shape).astype(np.float32), (0, 0), sigmaX=1.4, sigmaY=0.7)
+    return np.asarray(level * speckle / speckle.mean(), dtype=np.float32)
 
 
 def shaft_mm(

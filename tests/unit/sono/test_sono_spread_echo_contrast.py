@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 
 from painguide.sono.frames import Frame
 from painguide.sono.spread import SpreadDetector, SpreadObservation
 
-from .shaft_scene import line_coords, shaft_mm
+from .shaft_scene import line_coords, point_on_line, shaft_mm, speckle_tissue
 
 WS = 0.25  # frames are made at the working spacing, so the working image is the frame itself
 ANGLE = math.radians(12.0)
@@ -27,8 +26,7 @@ LINES = ((0.0, 110.0), (2.0, 95.0), (4.0, 85.0), (6.0, 75.0), (8.0, 65.0), (10.0
 
 def _point(along: float, across: float = 0.0) -> tuple[float, float]:
     """A point ``along`` the shaft line and ``across`` it (positive deeper), in pixels."""
-    c, s = math.cos(ANGLE), math.sin(ANGLE)
-    return START[0] + along * c - across * s, START[1] + along * s + across * c
+    return point_on_line(START, ANGLE, along, across)
 
 
 def _tip_along(i: int) -> float:
@@ -38,11 +36,7 @@ def _tip_along(i: int) -> float:
 
 def _tissue() -> np.ndarray:
     """Static speckle-like texture around grey level 120."""
-    rng = np.random.default_rng(41)
-    speckle = cv2.GaussianBlur(
-        rng.exponential(1.0, (180, 240)).astype(np.float32), (0, 0), sigmaX=1.4, sigmaY=0.7
-    )
-    return np.asarray(120.0 * speckle / speckle.mean(), dtype=np.float32)
+    return speckle_tissue(41, (180, 240))
 
 
 def _run(

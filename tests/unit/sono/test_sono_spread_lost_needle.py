@@ -13,7 +13,7 @@ import pytest
 from painguide.sono.frames import Frame
 from painguide.sono.spread import SpreadDetector, SpreadObservation
 
-from .shaft_scene import line_coords, shaft_mm
+from .shaft_scene import line_coords, shaft_mm, speckle_tissue
 
 WS = 0.25  # frames are made at the working spacing, so the working image is the frame itself
 SHAPE = (200, 240)
@@ -38,9 +38,7 @@ def _tip_along(i: int, moving: bool) -> float:
 
 def _tissue() -> np.ndarray:
     """Static speckle-like texture around grey level 120."""
-    rng = np.random.default_rng(31)
-    speckle = cv2.GaussianBlur(rng.exponential(1.0, SHAPE).astype(np.float32), (0, 0), sigmaX=1.4, sigmaY=0.7)
-    return np.asarray(120.0 * speckle / speckle.mean(), dtype=np.float32)
+    return speckle_tissue(31, SHAPE)
 
 
 def _pool() -> np.ndarray:

@@ -13,14 +13,14 @@ from painguide.sono.frames import Frame
 from painguide.sono.pipeline import GuidancePipeline
 from painguide.sono.spread import ProbeMotion, ShiftEstimator, SpreadDetector, SpreadObservation
 
+from .shaft_scene import speckle_tissue
+
 WS = 0.25  # frames are made at the working spacing, so the working image is the frame itself
 
 
 def _tissue(shape: tuple[int, int], seed: int) -> np.ndarray:
     """Speckle-like texture (wider than tall) around grey level 120."""
-    rng = np.random.default_rng(seed)
-    speckle = cv2.GaussianBlur(rng.exponential(1.0, shape).astype(np.float32), (0, 0), sigmaX=1.4, sigmaY=0.7)
-    return np.asarray(120.0 * speckle / speckle.mean(), dtype=np.float32)
+    return speckle_tissue(seed, shape)
 
 
 def _view(canvas: np.ndarray, dx: float, dy: float, angle_deg: float = 0.0) -> np.ndarray:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 
 from painguide.sono.frames import Frame
 from painguide.sono.spread import SpreadDetector, SpreadObservation
+
+from .shaft_scene import speckle_tissue
 
 WS = 0.25  # frames are made at the working spacing, so the working image is the frame itself
 POOL = (slice(70, 82), slice(96, 112))  # 3 by 4 mm, rows then columns
@@ -17,11 +18,7 @@ FAR_TIP_MM = (30 * WS, 20 * WS)  # about 20 mm away
 
 def _tissue() -> np.ndarray:
     """Static speckle-like texture around grey level 120."""
-    rng = np.random.default_rng(11)
-    speckle = cv2.GaussianBlur(
-        rng.exponential(1.0, (160, 200)).astype(np.float32), (0, 0), sigmaX=1.4, sigmaY=0.7
-    )
-    return np.asarray(120.0 * speckle / speckle.mean(), dtype=np.float32)
+    return speckle_tissue(11, (160, 200))
 
 
 def _run(

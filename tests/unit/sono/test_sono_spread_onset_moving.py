@@ -13,7 +13,7 @@ import pytest
 from painguide.sono.frames import Frame
 from painguide.sono.spread import SpreadDetector, SpreadObservation
 
-from .shaft_scene import shaft_mm
+from .shaft_scene import line_coords, point_on_line, shaft_mm, speckle_tissue
 
 WS = 0.25  # frames are made at the working spacing, so the working image is the frame itself
 ANGLE = math.radians(20.0)
@@ -26,8 +26,7 @@ FLUID_FROM = 15  # the pool shows from this frame on, once the tip is 8 mm beyon
 
 def _point(along: float, across: float = 0.0) -> tuple[float, float]:
     """A point ``along`` the shaft line and ``across`` it (positive deeper), in pixels."""
-    c, s = math.cos(ANGLE), math.sin(ANGLE)
-    return START[0] + along * c - across * s, START[1] + along * s + across * c
+    return point_on_line(START, ANGLE, along, across)
 
 
 def _tip_along(i: int) -> float:
@@ -36,19 +35,12 @@ def _tip_along(i: int) -> float:
 
 def _tissue() -> np.ndarray:
     """Static speckle-like texture around grey level 120."""
-    rng = np.random.default_rng(21)
-    speckle = cv2.GaussianBlur(
-        rng.exponential(1.0, (160, 220)).astype(np.float32), (0, 0), sigmaX=1.4, sigmaY=0.7
-    )
-    return np.asarray(120.0 * speckle / speckle.mean(), dtype=np.float32)
+    return speckle_tissue(21, (160, 220))
 
 
 def _pool() -> np.ndarray:
     """Where the fluid came out: 1.5-3.5 mm above the shaft, 2 mm either side of the tip at the start."""
-    rows, cols = np.mgrid[0:160, 0:220].astype(np.float32)
-    c, s = math.cos(ANGLE), math.sin(ANGLE)
-    along = (cols - START[0]) * c + (rows - START[1]) * s
-    across = -(cols - START[0]) * s + (rows - START[1]) * c
+    along, across = line_coords((160, 220), START, ANGLE)
     return np.asarray((np.abs(along - SOURCE_ALONG) <= 8.0) & (across >= -14.0) & (across <= -6.0))
 
 

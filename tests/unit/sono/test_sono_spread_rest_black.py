@@ -14,7 +14,7 @@ import pytest
 from painguide.sono.frames import Frame
 from painguide.sono.spread import SpreadDetector, SpreadObservation
 
-from .shaft_scene import shaft_mm
+from .shaft_scene import shaft_mm, speckle_tissue
 
 WS = 0.25  # frames are made at the working spacing, so the working image is the frame itself
 SHAPE = (200, 240)
@@ -32,9 +32,7 @@ POOL_RADIUS = 8.0
 
 def _tissue() -> np.ndarray:
     """Static speckle-like texture around grey level 120, black in the shadow."""
-    rng = np.random.default_rng(41)
-    speckle = cv2.GaussianBlur(rng.exponential(1.0, SHAPE).astype(np.float32), (0, 0), sigmaX=1.4, sigmaY=0.7)
-    image = np.asarray(120.0 * speckle / speckle.mean(), dtype=np.float32)
+    image = speckle_tissue(41, SHAPE)
     image[SHADOW] = 2.0
     return image
 

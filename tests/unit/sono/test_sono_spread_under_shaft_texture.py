@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 import pytest
 
 from painguide.sono.frames import Frame
 from painguide.sono.spread import SpreadDetector, SpreadObservation
 
-from .shaft_scene import line_coords, shaft_mm
+from .shaft_scene import line_coords, shaft_mm, speckle_tissue
 
 WS = 0.25  # frames are made at the working spacing, so the working image is the frame itself
 ANGLE = math.radians(20.0)
@@ -33,11 +32,7 @@ def _frame_coords() -> tuple[np.ndarray, np.ndarray]:
 
 def _speckle(seed: int) -> np.ndarray:
     """Static speckle-like texture with mean 1."""
-    rng = np.random.default_rng(seed)
-    speckle = cv2.GaussianBlur(
-        rng.exponential(1.0, (160, 220)).astype(np.float32), (0, 0), sigmaX=1.4, sigmaY=0.7
-    )
-    return np.asarray(speckle / speckle.mean(), dtype=np.float32)
+    return speckle_tissue(seed, (160, 220), level=1.0)
 
 
 def _echo(across: np.ndarray) -> np.ndarray:
