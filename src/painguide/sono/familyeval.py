@@ -6,10 +6,12 @@ compared with the exact ground truth:
 - needle: detection rate over frames with a visible shaft; tip error over frames where the tip itself is
   visible and the needle reported; angle error; false needle frames;
 - spread: onset latency after the true first fluid, missed onsets, false spread frames (frames reported
-  with fluid where the truth has none); and a second latency (``spread_latency_visible_s``) that, in
-  cines where the injectate goes into a vessel, starts when the true vessel outline first reaches
-  :data:`VISIBLE_GROWTH_MM` beyond its largest pre-injection outline (the first inflow is not visible
-  on B-mode: it only swells the lumen); elsewhere it equals the first;
+  with fluid where the truth has none); and a second latency (``spread_latency_visible_s``) from when
+  the fluid first shows in the image: the first frame on which, against the same cine simulated without
+  the fluid, a 1 mm mean is more than :data:`SHOWN_DARKER` grey levels darker over at least
+  :data:`SHOWN_AREA_MM2` (:func:`shown_onset_s`), and in cines where the injectate goes into a vessel
+  not before the true vessel outline first reaches :data:`VISIBLE_GROWTH_MM` beyond its largest
+  pre-injection outline (the first inflow only swells the lumen within its pulsation);
 - warnings per cine: ``no_visible_spread`` (positive = intravascular cine), ``fluid_in_vessel``
   (positive = fluid goes into a vessel), ``vessel_near_path`` (positive = the true tip or its 10 mm
   extension passes within the margin of the true vessel), each as sensitivity and specificity with a
@@ -22,9 +24,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import cv2
 import numpy as np
 
 from painguide.sono.frames import Frame, FrameTruth
@@ -33,7 +36,15 @@ from painguide.sono.pipeline import PATH_AHEAD_MM, VESSEL_MARGIN_MM, FrameResult
 from painguide.sono.scenes import FAMILIES, development_seed, held_out_seed, scene_params
 from painguide.sono.simulate import SimulatedCine, SimulationParams, simulate_cine
 
-__all__ = ["FamilyScore", "evaluate_families", "score_family_cine", "visible_onset_s", "wilson"]
+__all__ = [
+    "FamilyScore",
+    "evaluate_families",
+    "score_family_cine",
+    "shown_onset_s",
+    "visible_onset_s",
+    "wilson",
+    "without_fluid",
+]
 
 WARNINGS = ("no_visible_spread", "fluid_in_vessel", "vessel_near_path")
 
@@ -41,6 +52,14 @@ VISIBLE_GROWTH_MM = 0.25
 """How far a swelling vessel's true outline (either semi-axis) must reach beyond its largest
 pre-injection outline before the fluid counts as visible: one 0.25 mm working pixel, a convention of
 this evaluation."""
+
+SHOWN_DARKER = 4.0
+"""Grey levels by which a 1 mm mean of a frame must lie below the same frame simulated without the fluid
+for the fluid to show in the image there: about the smallest change a 1 mm mean of speckle can carry, so
+the fluid counts as shown early rather than late (a convention of this evaluation)."""
+
+SHOWN_AREA_MM2 = 1.0
+"""The area over which the fluid must show (:data:`SHOWN_DARKER`) in one frame."""
 
 
 def wilson(successes: int, total: int, *, z: float = 1.959964) -> tuple[float, float] | None:
@@ -188,10 +207,15 @@ def score_needle(
 
 
 def score_family_cine(
-    cine: SimulatedCine, *, observe: Callable[[Frame, FrameTruth, FrameResult], None] | None = None
+    cine: SimulatedCine,
+    *,
+    observe: Callable[[Frame, FrameTruth, FrameResult], None] | None = None,
+    quiet: SimulatedCine | None = None,
 ) -> FamilyScore:
     """Run the pipeline over one cine of a family and compare with its ground truth (``observe`` sees each
-    frame, its truth and the pipeline's result, for a diagnosis without running the pipeline twice)."""
+    frame, its truth and the pipeline's result, for a diagnosis without running the pipeline twice;
+    ``quiet`` is the same cine without the fluid, :func:`without_fluid`, for the latency after the fluid
+    shows in the image: without it that latency counts from the true onset or the vessel's growth)."""
     p = cine.params
     pipeline = GuidancePipeline(injection_at_s=p.injection_at_s)
     score = FamilyScore(p.family or "unnamed", cines=1, frames=len(cine.frames))
@@ -214,7 +238,7 @@ def score_family_cine(
         if vessel_warning is None and "fluid_in_vessel" in fired:
             vessel_warning = result.time_s
     if cine.spread_onset_s is not None:
-        visible = visible_onset_s(cine)
+        visible = visible_onset_s(cine, quiet)
         if onset is None:
             score.spread_missed += 1
         else:
@@ -234,10 +258,46 @@ def score_family_cine(
     return score
 
 
-def visible_onset_s(cine: SimulatedCine) -> float | None:
+def without_fluid(params: SimulationParams) -> SimulationParams:
+    """The parameters of the same cine without its injectate: the same frames until the fluid appears."""
+    return replace(params, spread_visible=False, vessel_distends=False)
+
+
+def shown_onset_s(cine: SimulatedCine, quiet: SimulatedCine) -> float | None:
+    """The first frame at or after the true onset on which the fluid shows in the image: against ``quiet``
+    (the same cine without the fluid) a 1 mm mean is more than :data:`SHOWN_DARKER` grey levels darker over
+    at least :data:`SHOWN_AREA_MM2`; ``None`` when it never does."""
+    onset = cine.spread_onset_s
+    if onset is None:
+        return None
+    for frame, plain in zip(cine.frames, quiet.frames, strict=True):
+        if frame.time_s < onset:
+            continue
+        box = (max(1, round(1.0 / frame.col_spacing_mm)), max(1, round(1.0 / frame.row_spacing_mm)))
+        fall = cv2.blur(plain.pixels.astype(np.float32) - frame.pixels.astype(np.float32), box)
+        area = (
+            cv2.countNonZero(np.asarray(fall > SHOWN_DARKER, np.uint8))
+            * frame.col_spacing_mm
+            * frame.row_spacing_mm
+        )
+        if area >= SHOWN_AREA_MM2:
+            return frame.time_s
+    return None
+
+
+def visible_onset_s(cine: SimulatedCine, quiet: SimulatedCine | None = None) -> float | None:
     """When the true fluid becomes visible: the true onset, or for injectate that swells a vessel the first
     frame at or after it on which the vessel's outline reaches :data:`VISIBLE_GROWTH_MM` beyond its largest
-    pre-injection outline (``None`` when it never does)."""
+    pre-injection outline; with ``quiet`` (the same cine without the fluid) not before the fluid shows in
+    the image (:func:`shown_onset_s`). ``None`` when it never does."""
+    outline = _outline_onset_s(cine)
+    if quiet is None or outline is None:
+        return outline
+    shown = shown_onset_s(cine, quiet)
+    return None if shown is None else max(outline, shown)
+
+
+def _outline_onset_s(cine: SimulatedCine) -> float | None:
     onset, p = cine.spread_onset_s, cine.params
     if onset is None or not p.vessel_distends or p.injection_at_s is None:
         return onset
@@ -312,7 +372,9 @@ def evaluate_families(
         summed = FamilyScore(family)
         for i in range(first, first + per_family):
             params = scene_params(family, seed_of(family, i), rows=rows, cols=cols, n_frames=n_frames)
-            summed.add(score_family_cine(simulate_cine(params)))
+            cine = simulate_cine(params)
+            quiet = simulate_cine(without_fluid(params)) if cine.spread_onset_s is not None else None
+            summed.add(score_family_cine(cine, quiet=quiet))
             done += 1
             if progress is not None:
                 progress(done, total)
