@@ -21,7 +21,12 @@ import time  # noqa: E402
 
 import cv2  # noqa: E402
 
-from painguide.sono.familyeval import FamilyScore, score_family_cine, score_needle  # noqa: E402
+from painguide.sono.familyeval import (  # noqa: E402
+    FamilyScore,
+    score_family_cine,
+    score_needle,
+    without_fluid,
+)
 from painguide.sono.frames import Frame, FrameTruth  # noqa: E402
 from painguide.sono.needle import NeedleTracker  # noqa: E402
 from painguide.sono.pipeline import FrameResult  # noqa: E402
@@ -92,7 +97,9 @@ def main() -> None:
                     print("   ", described.line(cine), flush=True)
                 continue
             described = Described()
-            summed.add(score_family_cine(cine, observe=described))
+            params = scene_params(family, seed)
+            quiet = simulate_cine(without_fluid(params)) if cine.spread_onset_s is not None else None
+            summed.add(score_family_cine(cine, observe=described, quiet=quiet))
             if args.cines:
                 print("   ", described.line(cine), flush=True)
         total.add(summed)
