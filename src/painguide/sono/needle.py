@@ -84,6 +84,11 @@ class ShaftCandidate:
         Returned only as a needle that has just entered (shorter than the detector's ``min_length_mm``,
         or than its ``side_length_mm`` when found only from a side line; see ``entry_length_mm``): a track
         is confirmed with it only once the shaft grows.
+    deep : bool
+        Returned as just entered only because it begins deeper at the image side than the skin-distance
+        convention allows (:meth:`NeedleDetector._entering_deep`; ``short`` is set too): the tracker confirms
+        a track with it only in a frame in which it appeared (:meth:`NeedleTracker._appeared`), takes it only
+        when no other candidate is there, and never lets it take the place of a track.
     end_samples : EndSamples or None
         The profile samples at the shaft's end kept for the wider end fit of the reported tip
         (:attr:`end_back_mm`), ``None`` when the end was not fitted.
@@ -102,6 +107,7 @@ class ShaftCandidate:
     side: bool = False
     short: bool = False
     rough: bool = False
+    deep: bool = False
     end_samples: EndSamples | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -229,7 +235,10 @@ class NeedleDetector:
         A new track entering from the side may start at most ``edge_tolerance_mm`` plus this distance
         times the tangent of its angle deep at the image edge: the needle entered the skin at most this far
         from the probe. A convention of this software (not a clinical limit) that keeps flat bright edges
-        deep in the image (bone, fascia) from starting a track; ``inf`` disables it.
+        deep in the image (bone, fascia) from starting a track; ``inf`` disables it. A shaft that only this
+        turns down, beginning within ``entry_edge_mm`` of the side and within ``faint_residual_mm`` of a
+        straight line, is still returned as just entered (:meth:`_entering_deep`): a track is confirmed with
+        it only in a frame in which it appeared (:meth:`NeedleTracker._appeared`).
     faint_deg, faint_length_mm, faint_residual_mm : float
         A new track at least ``faint_deg`` from the horizontal, at least ``faint_length_mm`` long and with
         an RMS distance from a straight line of at most ``faint_residual_mm`` needs only
@@ -425,6 +434,24 @@ class NeedleDetector:
             and side <= self.edge_tolerance_mm
         )
 
+    def _entering_deep(self, c: ShaftCandidate, frame: Frame) -> bool:
+        """Whether a shaft that the skin-distance convention alone turns down (``max_skin_distance_mm``: it
+        begins deeper at the image side than a needle entering the skin that far from the probe would) begins
+        within ``entry_edge_mm`` of the side it enters from, lies within ``faint_residual_mm`` of a straight
+        line and meets every other rule of a new track: it is returned as just entered
+        (:attr:`ShaftCandidate.short`, :attr:`ShaftCandidate.deep`), and a track is confirmed with it only in
+        a frame in which it appeared (its stretch before the tip new since the frame before, its first half
+        and its flanks as they were: :meth:`NeedleTracker._appeared`). The flank of a bone surface or a fascia
+        ending deep at the image side is neither as straight as a needle nor new, and one sliding in from the
+        side as the probe moves changes its flanks too."""
+        side = c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
+        return (
+            math.isfinite(self.max_skin_distance_mm)
+            and side <= self.entry_edge_mm
+            and c.residual_mm <= self.faint_residual_mm
+            and self._plausible(c, frame, self.min_contrast, skin=False)
+        )
+
     def entering(self, c: ShaftCandidate, frame: Frame) -> bool:
         """Whether a shaft at least ``entry_length_mm`` long and of ``entry_contrast`` begins within
         ``entry_edge_mm`` of the side it enters from (a needle that has just entered)."""
@@ -512,6 +539,8 @@ class NeedleDetector:
                 out.append(self._flagged(candidate, weak=weak, side=k >= len(lines)))
             elif self._entering_faint(candidate, frame):  # confirmed only as it grows
                 out.append(replace(candidate, short=True, side=k >= len(lines)))
+            elif self._entering_deep(candidate, frame):  # so too
+                out.append(replace(candidate, short=True, deep=True, side=k >= len(lines)))
         out.sort(key=lambda c: -c.contrast * math.sqrt(c.length_mm))
         return out
 
@@ -740,6 +769,7 @@ class NeedleDetector:
         *,
         weak: bool = False,
         entered: bool = False,
+        skin: bool = True,
     ) -> bool:
         lo, hi = self.angle_range_deg
         strict = min_contrast >= self.min_contrast
@@ -762,7 +792,7 @@ class NeedleDetector:
             return True  # from under the probe (mid-probe entry)
         if side > tol:
             return False
-        if strict:
+        if strict and skin:
             # from the side: a needle this flat reaches this depth at the image edge only when it entered
             # the skin implausibly far from the probe (a bone surface or fascia ending at the edge does)
             reach = self.max_skin_distance_mm * math.tan(math.radians(abs(c.angle_deg)))
@@ -2271,7 +2301,8 @@ class NeedleTracker:
             [c for c in found if c is not chosen and _same_shaft(c, chosen)] if self.alternatives else []
         )
         needed = self._needed(chosen, growing)
-        if not self._confirmed and self._streak == 1 and self._appeared(frame, previous, chosen):
+        first = self._streak == 1 or chosen.deep  # a shaft returned for its depth: in any frame
+        if not self._confirmed and first and self._appeared(frame, previous, chosen):
             needed = 1  # the shaft grew along its line since the frame before, its shaft behind still
         rough = chosen.rough and all(c.rough or c.weak for c in self._fits)  # no straighter fit of it
         if not self._confirmed and (chosen.weak or rough):
@@ -2302,7 +2333,10 @@ class NeedleTracker:
         """Consecutive consistent detections that confirm a new track with ``chosen``: one when its shaft is
         strong (``strong_contrast``), else ``confirm_frames``, one more while its shaft is shorter than
         ``short_mm`` and has not grown; none suffice for a just-entered shaft that has not grown since the
-        frame before (:attr:`ShaftCandidate.short`)."""
+        frame before (:attr:`ShaftCandidate.short`), nor for one returned for its depth at the image side
+        (:attr:`ShaftCandidate.deep`): only a frame in which it appeared confirms it (:meth:`_appeared`)."""
+        if chosen.deep:
+            return math.inf
         if chosen.short:
             return self.confirm_frames if growing else math.inf
         if chosen.contrast >= self.strong_contrast and chosen.residual_mm <= self.strong_residual_mm:
@@ -2504,13 +2538,22 @@ class NeedleTracker:
         return not self._confirmed and any(self._consistent(new, other) for other in self._fits)
 
     def _associate(self, candidates: list[ShaftCandidate]) -> ShaftCandidate | None:
+        """The detection that continues the track, else the best other one. A shaft returned as just entered
+        only for its depth at the image side (:attr:`ShaftCandidate.deep`; the flank of a bone surface or a
+        fascia there is a still line that will not grow) continues a track not yet confirmed only when it has
+        grown along its line (it confirms nothing otherwise), comes after every other candidate and does not
+        take the place of a track, confirmed or not (the frame counts as a miss)."""
         if not candidates:
             return None
         if self._last is not None:
             for candidate in candidates:
-                if self._continues(candidate):
+                allowed = not candidate.deep or self._confirmed or self._grown(candidate)
+                if allowed and self._continues(candidate):
                     return candidate
-        return candidates[0]
+        fresh = [c for c in candidates if not c.deep]
+        if fresh:
+            return fresh[0]
+        return None if self._last is not None else candidates[0]
 
     def _confidence(self, c: ShaftCandidate) -> float:
         contrast = min(1.0, max(0.0, (c.contrast - self.detector.min_contrast) / 3.0 + 0.4))
