@@ -299,8 +299,10 @@ class SpreadDetector:
     band in the same frame (``under_shaft``). Once the injection has started, within ``near_tip_mm`` of the
     needle tip, where the fluid comes out, a smaller drop (``near_drop``) below the floor before its
     widening also counts, and where that floor is black, near a tip at rest, a fall below the level since the
-    tip came to rest (``rest_drop``). Such cores are then grown over the connected pixels whose level fell by
-    ``edge_fraction`` of their learned mean, to reach the outline of the pool.
+    tip came to rest (``rest_drop``). Without a tracked needle after the injection start, the smaller drop
+    also counts within ``vessel_mm`` of the dark structures of the floor (a vein that swells). Such cores
+    are then grown over the connected pixels whose level fell by ``edge_fraction`` of their learned mean, to
+    reach the outline of the pool.
 
     Parameters
     ----------
@@ -409,6 +411,17 @@ class SpreadDetector:
         Only places whose mean level while learning lay within this fraction of the drop margin above their
         black floor are tested so (black on the whole; the wall of a vessel the tip lies in moves in and out
         of places whose floor is the black lumen).
+    vessel_mm : float
+        After the injection start, in a frame without a tracked needle, fluid is also looked for with
+        ``near_drop`` within this distance of the dark structures of the learned floor (vessels): a vein
+        the fluid goes into swells beyond its lumen, also where the tip is not seen (0 turns this off; see
+        :meth:`_near_vessels`).
+    lumen_levels : tuple of float
+        Those structures are the connected places whose floor lies below one of these fractions of the
+        median tissue grey level (each level taken on its own: a vein joined to a shadow at one level may
+        stand alone at a darker one).
+    lumen_mm2 : float
+        Smallest such structure (opened by 1 mm, not touching the bottom of the image, where shadows end).
     """
 
     def __init__(
@@ -448,6 +461,9 @@ class SpreadDetector:
         rest_frames: int = 3,
         rest_mm: float = 0.5,
         rest_steady: float = 1.0,
+        vessel_mm: float = 3.0,
+        lumen_levels: tuple[float, ...] = (0.3, 0.5),
+        lumen_mm2: float = 2.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -501,6 +517,13 @@ class SpreadDetector:
         self.rest_frames = rest_frames
         self.rest_mm = rest_mm
         self.rest_steady = rest_steady
+        self.vessel_mm = vessel_mm
+        self.lumen_levels = lumen_levels
+        self.lumen_mm2 = lumen_mm2
+        self._lumens: NDArray[np.uint8] | None = None
+        self._lumen_open = cv2.getStructuringElement(
+            cv2.MORPH_ELLIPSE, (round(1.0 / work_spacing_mm) | 1, round(1.0 / work_spacing_mm) | 1)
+        )
         # where the tip came to rest (the learning's coordinates), the darkest level of each place since
         # (the learning's coordinates), the frames counted, and whether that level is set
         self._rest_tip: tuple[float, float] | None = None
@@ -547,6 +570,7 @@ class SpreadDetector:
                 mean * np.float32(1.0 - self.edge_fraction), near + np.float32(0.5) * near_margin
             )
             self._near = np.asarray(np.clip(np.stack([near, near_edge], axis=-1), 0, 255), dtype=np.uint8)
+            self._lumens = self._find_lumens() if self.vessel_mm > 0 else None
             if self.register:
                 self._motion_estimator = ProbeMotion(self._coarse(mean))
         self._frozen = True
@@ -617,6 +641,7 @@ class SpreadDetector:
             ahead = self._lost_ahead(frame.time_s, tip_mm) if shaft_mm is None else None
             near = self._near_tip(core, local, tip_mm, ahead)
         tracked_tip = tip_mm if shaft_mm is not None else None
+        in_vessels = self._near_vessels(core, local) if injecting and shaft_mm is None else None
         rest = self._fell_at_rest(core, local, tracked_tip) if injecting else None
         self._rest(local, tracked_tip, injecting)
         if shaft_mm is not None and self.under_shaft:
@@ -654,7 +679,7 @@ class SpreadDetector:
         if not cv2.countNonZero(core):
             return SpreadObservation(False)
         edge = self._edge if self._motion_estimator is None else _moved(self._edge, self._motion, outside=0)
-        for finer in (near, rest):  # the finer outlines near the tip
+        for finer in (near, in_vessels, rest):  # the finer outlines near the tip and the vessels
             if finer is None:
                 continue
             disc, near_edge, (z0, x0) = finer
@@ -772,6 +797,59 @@ class SpreadDetector:
             disc &= ~((along_shaft <= 0) & (depth >= -1.0 / ws) & (depth <= self.band_mm / ws))
         core[z0:z1, x0:x1][disc & (local[z0:z1, x0:x1] < maps[..., 0])] = 255
         return disc, np.asarray(maps[..., 1], dtype=np.uint8), (z0, x0)
+
+    def _near_vessels(
+        self, core: NDArray[np.uint8], local: NDArray[np.uint8]
+    ) -> tuple[NDArray[np.bool_], NDArray[np.uint8], tuple[int, int]] | None:
+        """Add to ``core`` the places within ``vessel_mm`` of the dark structures of the learned floor
+        (:meth:`_find_lumens`, moved with the probe) whose level fell by ``near_drop`` below the floor as
+        learned, as near the tip (:meth:`_near_tip`).
+
+        Fluid that goes into a vein swells it beyond the lumen it had while learning, into tissue whose
+        floor holds its own level; where the needle is not tracked, no area near a tip covers it. The lumen
+        itself, black in the floor, cannot fall by the margin, nor can a wall that pulsated while learning.
+        Returns the area, the outline map over its bounding box and that box's top left corner (row,
+        column), or ``None`` when there is no such structure."""
+        if self._near is None or self._lumens is None:
+            return None
+        mask = _moved(self._lumens, self._motion, outside=0)
+        x0, z0, w, h = cv2.boundingRect(mask)
+        if w == 0 or h == 0:
+            return None
+        x1, z1 = x0 + w, z0 + h
+        inside = mask[z0:z1, x0:x1] > 127
+        move = self._motion.copy()  # the probe's motion, with the box's corner as origin
+        move[:, 2] -= (x0, z0)
+        maps = cv2.warpAffine(
+            self._near, move, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+        )
+        core[z0:z1, x0:x1][inside & (local[z0:z1, x0:x1] < maps[..., 0])] = 255
+        return inside, np.asarray(maps[..., 1], dtype=np.uint8), (z0, x0)
+
+    def _find_lumens(self) -> NDArray[np.uint8] | None:
+        """The places (learning's coordinates, 255 where so) within ``vessel_mm`` of the dark structures of
+        the floor: connected places darker than one of ``lumen_levels`` of the median tissue level (opened
+        by 1 mm), of ``lumen_mm2`` or more, not touching the bottom of the image (shadows reach it); ``None``
+        when there is none."""
+        assert self._floor is not None
+        ws = self.work_spacing_mm
+        found = np.zeros(self._floor.shape, np.uint8)
+        for fraction in self.lumen_levels:
+            dark = np.where(self._floor < fraction * self._tissue_level, np.uint8(255), np.uint8(0))
+            dark = np.asarray(cv2.morphologyEx(dark, cv2.MORPH_OPEN, self._lumen_open), dtype=np.uint8)
+            n, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+            rows = dark.shape[0]
+            keep = np.zeros(n, dtype=np.uint8)
+            for i in range(1, n):
+                bottom = stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT]
+                if stats[i, cv2.CC_STAT_AREA] * ws * ws >= self.lumen_mm2 and bottom < rows:
+                    keep[i] = 255
+            found |= keep[labels]
+        if not found.any():
+            return None
+        reach = round(self.vessel_mm / ws)
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+        return np.asarray(cv2.dilate(found, disc), dtype=np.uint8)
 
     def _rest(
         self,
