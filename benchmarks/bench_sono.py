@@ -149,7 +149,8 @@ def family_table(result: dict[str, Any]) -> str:
             str(m["angle_error_deg"]["median"]),
             f"{m['spread_latency_s']['median']} / {m['spread_latency_s']['max']} "
             f"({m['spread_missed']} missed)",
-            f"{m['spread_latency_visible_s']['median']} / {m['spread_latency_visible_s']['max']}",
+            f"{m['spread_latency_visible_s']['median']} / {m['spread_latency_visible_s']['max']}"
+            + (f" ({m['spread_missed_unshown']} missed not shown)" if m.get("spread_missed_unshown") else ""),
             f"{m['false_spread_frames']} / {m['no_fluid_frames']}",
             str(m["vessel_detection_rate"]),
         ]

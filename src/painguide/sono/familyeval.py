@@ -11,7 +11,8 @@ compared with the exact ground truth:
   the fluid, a 1 mm mean is more than :data:`SHOWN_DARKER` grey levels darker over at least
   :data:`SHOWN_AREA_MM2` (:func:`shown_onset_s`), and in cines where the injectate goes into a vessel
   not before the true vessel outline first reaches :data:`VISIBLE_GROWTH_MM` beyond its largest
-  pre-injection outline (the first inflow only swells the lumen within its pulsation);
+  pre-injection outline (the first inflow only swells the lumen within its pulsation); and how many of
+  the missed onsets had fluid that never showed in the image (``spread_missed_unshown``);
 - warnings per cine: ``no_visible_spread`` (positive = intravascular cine), ``fluid_in_vessel``
   (positive = fluid goes into a vessel), ``vessel_near_path`` (positive = the true tip or its 10 mm
   extension passes within the margin of the true vessel), each as sensitivity and specificity with a
@@ -94,6 +95,7 @@ class FamilyScore:
     visible_latencies_s: list[float] = field(default_factory=list)
     vessel_warning_latencies_s: list[float] = field(default_factory=list)
     spread_missed: int = 0
+    spread_missed_unshown: int = 0
     no_fluid_frames: int = 0
     false_spread_frames: int = 0
     vessel_frames: int = 0
@@ -142,6 +144,7 @@ class FamilyScore:
                 "max": pct(self.vessel_warning_latencies_s, 100),
             },
             "spread_missed": self.spread_missed,
+            "spread_missed_unshown": self.spread_missed_unshown,
             "false_spread_frames": self.false_spread_frames,
             "no_fluid_frames": self.no_fluid_frames,
             "vessel_detection_rate": round(self.vessel_found / self.vessel_frames, 3)
@@ -241,6 +244,7 @@ def score_family_cine(
         visible = visible_onset_s(cine, quiet)
         if onset is None:
             score.spread_missed += 1
+            score.spread_missed_unshown += quiet is not None and visible is None
         else:
             score.latencies_s.append(onset - cine.spread_onset_s)
             if visible is not None:

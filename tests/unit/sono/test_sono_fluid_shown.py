@@ -9,6 +9,7 @@ import pytest
 from painguide.sono.familyeval import (
     SHOWN_AREA_MM2,
     SHOWN_DARKER,
+    score_family_cine,
     shown_onset_s,
     visible_onset_s,
     without_fluid,
@@ -70,3 +71,16 @@ def test_the_cine_without_fluid_is_the_same_cine_until_the_fluid_appears(family:
     shown, visible = shown_onset_s(cine, quiet), visible_onset_s(cine, quiet)
     assert shown is not None and shown >= onset
     assert visible is not None and visible >= max(shown, visible_onset_s(cine) or onset)
+
+
+def test_a_missed_onset_whose_fluid_never_shows_is_counted_apart() -> None:
+    params = scene_params("baseline", development_seed("baseline", 2), rows=120, cols=160, n_frames=60)
+    cine, quiet = simulate_cine(params), simulate_cine(without_fluid(params))
+    # the truth of a cine with fluid over the frames without it: the fluid is there and never shows
+    unseen = SimulatedCine(params, quiet.frames, cine.truth, cine.spread_onset_s)
+    with_quiet = score_family_cine(unseen, quiet=quiet)
+    assert with_quiet.spread_missed == 1 and with_quiet.spread_missed_unshown == 1
+    assert with_quiet.metrics()["spread_missed_unshown"] == 1
+    assert score_family_cine(unseen).spread_missed_unshown == 0  # without the quiet cine it cannot be told
+    shown = score_family_cine(cine, quiet=quiet)
+    assert shown.spread_missed == 0 and shown.spread_missed_unshown == 0
