@@ -153,7 +153,10 @@ def evaluate(
         int,
         typer.Option(
             min=0,
-            help="Each family's first cine in its seeds (0: the frozen set; 500: the confirmation block).",
+            help=(
+                "Each family's first cine in its seeds "
+                "(0: the frozen set; 700: the next confirmation block, docs/sono.md)."
+            ),
         ),
     ] = 0,
     cines: Annotated[int, typer.Option(min=1, help="Older corpus: simulated cines with a needle.")] = 12,
