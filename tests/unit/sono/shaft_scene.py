@@ -8,6 +8,8 @@ import math
 import cv2
 import numpy as np
 
+from painguide.sono.needle import ShaftCandidate
+
 
 def line_coords(
     shape: tuple[int, int], start: tuple[float, float], angle_rad: float
@@ -35,6 +37,15 @@ def speckle_tissue(seed: int, shape: tuple[int, int], level: float = 120.0) -> n
     rng = np.random.default_rng(seed)
     speckle = cv2.GaussianBlur(rng.exponential(1.0, shape).astype(np.float32), (0, 0), sigmaX=1.4, sigmaY=0.7)
     return np.asarray(level * speckle / speckle.mean(), dtype=np.float32)
+
+
+def starts_on(c: ShaftCandidate, entry_mm: tuple[float, float], angle_deg: float) -> bool:
+    """Whether a detector's candidate lies on the needle entering at ``entry_mm`` (x, z) at ``angle_deg``:
+    within 3° of its angle and starting within 1.5 mm of its entry."""
+    return (
+        abs(c.angle_deg - angle_deg) <= 3.0
+        and math.hypot(c.start_x_mm - entry_mm[0], c.start_z_mm - entry_mm[1]) < 1.5
+    )
 
 
 def shaft_mm(

@@ -13,6 +13,8 @@ from tests.unit.sono.test_sono_needle_detect_short import COLS, ROWS, SPACING_MM
 from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleDetector, NeedleTracker, ShaftCandidate
 
+from .shaft_scene import starts_on
+
 NEEDLE_ANGLE_DEG = -40.0  # entering from the right, deeper to the left
 NEEDLE_ENTRY = (45.0, 10.0)
 
@@ -32,10 +34,7 @@ def _frame(seed: int, *, index: int = 0, layers: bool = True, needle: bool = Tru
 
 
 def _on_needle(c: ShaftCandidate) -> bool:
-    return (
-        abs(c.angle_deg - NEEDLE_ANGLE_DEG) <= 3.0
-        and math.hypot(c.start_x_mm - NEEDLE_ENTRY[0], c.start_z_mm - NEEDLE_ENTRY[1]) < 1.5
-    )
+    return starts_on(c, NEEDLE_ENTRY, NEEDLE_ANGLE_DEG)
 
 
 def _detector() -> NeedleDetector:

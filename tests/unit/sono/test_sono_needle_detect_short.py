@@ -13,6 +13,8 @@ from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleDetector, NeedleTracker, ShaftCandidate
 from painguide.sono.ridge import oriented_hough, ridge_response
 
+from .shaft_scene import starts_on
+
 SPACING_MM = 0.1
 ROWS, COLS = 400, 450  # 40 x 45 mm
 NEEDLE_ANGLE_DEG = -40.0  # entering from the right, deeper to the left
@@ -42,12 +44,7 @@ def _frame(seed: int, *, index: int = 0, needle: bool = True) -> Frame:
 
 
 def _needle(candidates: list[ShaftCandidate]) -> list[ShaftCandidate]:
-    return [
-        c
-        for c in candidates
-        if abs(c.angle_deg - NEEDLE_ANGLE_DEG) <= 3.0
-        and math.hypot(c.start_x_mm - NEEDLE_ENTRY[0], c.start_z_mm - NEEDLE_ENTRY[1]) < 1.5
-    ]
+    return [c for c in candidates if starts_on(c, NEEDLE_ENTRY, NEEDLE_ANGLE_DEG)]
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -12,6 +12,8 @@ import pytest
 from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleDetector, ShaftCandidate
 
+from .shaft_scene import starts_on
+
 SPACING_MM = 0.1
 ROWS, COLS = 500, 450  # 50 x 45 mm
 NEEDLE_ANGLE_DEG = 50.0  # entering from the left, deeper to the right
@@ -46,12 +48,7 @@ def _frame(seed: int, *, layer: bool = True) -> Frame:
 
 
 def _needle(candidates: list[ShaftCandidate]) -> list[ShaftCandidate]:
-    return [
-        c
-        for c in candidates
-        if abs(c.angle_deg - NEEDLE_ANGLE_DEG) <= 3.0
-        and math.hypot(c.start_x_mm - NEEDLE_ENTRY[0], c.start_z_mm - NEEDLE_ENTRY[1]) < 1.5
-    ]
+    return [c for c in candidates if starts_on(c, NEEDLE_ENTRY, NEEDLE_ANGLE_DEG)]
 
 
 @pytest.mark.parametrize("seed", range(4))
