@@ -48,6 +48,24 @@ def starts_on(c: ShaftCandidate, entry_mm: tuple[float, float], angle_deg: float
     )
 
 
+def bright_line(
+    shape: tuple[int, int],
+    spacing_mm: float,
+    x0: float,
+    z0: float,
+    angle_deg: float,
+    length_mm: float,
+    level: float,
+) -> np.ndarray:
+    """A bright line of 0.25 mm half-width from (x0, z0) (mm) in the direction ``angle_deg``, on a frame of
+    ``shape`` (rows, columns) with square pixels of ``spacing_mm``."""
+    zz, xx = np.mgrid[0 : shape[0], 0 : shape[1]] * spacing_mm
+    d = (math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg)))
+    along = (xx - x0) * d[0] + (zz - z0) * d[1]
+    across = -(xx - x0) * d[1] + (zz - z0) * d[0]
+    return np.asarray(level * np.exp(-0.5 * (across / 0.25) ** 2) * ((along >= 0) & (along <= length_mm)))
+
+
 def shaft_mm(
     start: tuple[float, float], tip: tuple[float, float], spacing_mm: float
 ) -> tuple[float, float, float, float]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from functools import partial
 
 import cv2
@@ -13,7 +12,7 @@ from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleDetector, NeedleTracker, ShaftCandidate
 from painguide.sono.ridge import oriented_hough, ridge_response
 
-from .shaft_scene import starts_on
+from .shaft_scene import bright_line, starts_on
 
 SPACING_MM = 0.1
 ROWS, COLS = 400, 450  # 40 x 45 mm
@@ -23,11 +22,7 @@ NEEDLE_ENTRY = (45.0, 10.0)
 
 def _line(x0: float, z0: float, angle_deg: float, length_mm: float, level: float) -> np.ndarray:
     """A bright line of 0.25 mm half-width from (x0, z0) (mm) in the direction ``angle_deg``."""
-    zz, xx = np.mgrid[0:ROWS, 0:COLS] * SPACING_MM
-    d = (math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg)))
-    along = (xx - x0) * d[0] + (zz - z0) * d[1]
-    across = -(xx - x0) * d[1] + (zz - z0) * d[0]
-    return np.asarray(level * np.exp(-0.5 * (across / 0.25) ** 2) * ((along >= 0) & (along <= length_mm)))
+    return bright_line((ROWS, COLS), SPACING_MM, x0, z0, angle_deg, length_mm, level)
 
 
 def _frame(seed: int, *, index: int = 0, needle: bool = True) -> Frame:

@@ -3,8 +3,6 @@ is taken against the background beside it, not along the whole line."""
 
 from __future__ import annotations
 
-import math
-
 import cv2
 import numpy as np
 import pytest
@@ -12,7 +10,7 @@ import pytest
 from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleDetector, ShaftCandidate
 
-from .shaft_scene import starts_on
+from .shaft_scene import bright_line, starts_on
 
 SPACING_MM = 0.1
 ROWS, COLS = 500, 450  # 50 x 45 mm
@@ -24,11 +22,7 @@ LAYER_TOP_MM = 18.0  # the line reaches it 13 mm beyond the tip and runs on 30 m
 
 def _line(x0: float, z0: float, angle_deg: float, length_mm: float, level: float) -> np.ndarray:
     """A bright line of 0.25 mm half-width from (x0, z0) (mm) in the direction ``angle_deg``."""
-    zz, xx = np.mgrid[0:ROWS, 0:COLS] * SPACING_MM
-    d = (math.cos(math.radians(angle_deg)), math.sin(math.radians(angle_deg)))
-    along = (xx - x0) * d[0] + (zz - z0) * d[1]
-    across = -(xx - x0) * d[1] + (zz - z0) * d[0]
-    return np.asarray(level * np.exp(-0.5 * (across / 0.25) ** 2) * ((along >= 0) & (along <= length_mm)))
+    return bright_line((ROWS, COLS), SPACING_MM, x0, z0, angle_deg, length_mm, level)
 
 
 def _frame(seed: int, *, layer: bool = True) -> Frame:
