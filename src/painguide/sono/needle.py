@@ -302,14 +302,15 @@ class NeedleDetector:
         beyond the tip and ended with the band), the
         shaft is refined again with the run's end moved back before the band (:func:`_band_stop`) and taken
         when that passes :meth:`follow`'s tests; needs ``band_mm``.
-    local_rough_mm, local_rough_deg, local_rough_contrast : float
-        A shaft at least ``local_rough_deg`` steep whose ridge lies more than :data:`LOCAL_BG_RESIDUAL_MM`
-        but at most ``local_rough_mm`` (RMS) from its line, and whose contrast against the background beside
-        it (:func:`_local_contrast`, the line running on far beyond it) reaches ``local_rough_contrast``,
-        gets that contrast when its contrast along the whole line is lower: no more, so it passes without
-        outranking a straighter fit of the same shaft or being reported at once as strong. A faint short
-        steep needle's ridge scatters (development `artefacts` cine 389: a 9 mm shaft at 39 degrees, fits of
-        0.2-0.33 mm RMS at a contrast of 0.9-1.5 along the whole line and 1.7-4.5 beside it). 0 turns it off.
+    local_rough_mm, local_rough_deg, local_rough_length_mm, local_rough_contrast : float
+        A shaft at least ``local_rough_deg`` steep and ``local_rough_length_mm`` long whose ridge lies more
+        than :data:`LOCAL_BG_RESIDUAL_MM` but at most ``local_rough_mm`` (RMS) from its line, and whose
+        contrast against the background beside it (:func:`_local_contrast`, the line running on far beyond
+        it) reaches ``local_rough_contrast``, gets that contrast when its contrast along the whole line is
+        lower: no more, so it passes without outranking a straighter fit of the same shaft or being reported
+        at once as strong. A faint short steep needle's ridge scatters (development `artefacts` cine 389: a
+        9 mm shaft at 39 degrees, fits of 0.2-0.33 mm RMS at a contrast of 0.9-1.5 along the whole line and
+        1.7-4.5 beside it). 0 turns it off.
     """
 
     def __init__(
@@ -363,6 +364,7 @@ class NeedleDetector:
         band_stop: bool = True,
         local_rough_mm: float = 0.3,
         local_rough_deg: float = 35.0,
+        local_rough_length_mm: float = 6.0,
         local_rough_contrast: float = 2.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
@@ -413,6 +415,7 @@ class NeedleDetector:
         self.band_stop = band_stop
         self.local_rough_mm = local_rough_mm
         self.local_rough_deg = local_rough_deg
+        self.local_rough_length_mm = local_rough_length_mm
         self.local_rough_contrast = local_rough_contrast
 
     def new_track_contrast(self, c: ShaftCandidate) -> float:
@@ -769,6 +772,7 @@ class NeedleDetector:
             band_stop=band_stop,
             local_rough_mm=self.local_rough_mm,
             local_rough_deg=self.local_rough_deg,
+            local_rough_length_mm=self.local_rough_length_mm,
             local_rough_contrast=self.local_rough_contrast,
         )
         if candidate is None or not (self.follow_bends and bend):
@@ -1264,6 +1268,7 @@ def _locate_ends(
     band_stop: bool = False,
     local_rough_mm: float = 0.0,
     local_rough_deg: float = 90.0,
+    local_rough_length_mm: float = 0.0,
     local_rough_contrast: float = math.inf,
 ) -> ShaftCandidate | None:
     """Shaft ends from the half-contrast crossing of the intensity profile along the fitted line.
@@ -1297,15 +1302,14 @@ def _locate_ends(
     steep = abs(_angle_deg(line.direction))
     if residual <= LOCAL_BG_RESIDUAL_MM and steep >= LOCAL_BG_MIN_DEG:
         contrast = max(contrast, _local_contrast(s, background, shaft_level, extent))
-    elif (
+    # a rougher steep ridge long enough: a clear local excess lifts it to that contrast, no further (it
+    # passes, and does not outrank a straighter fit of the same shaft); its length is known at the end
+    lift = (
         LOCAL_BG_RESIDUAL_MM < residual <= local_rough_mm
         and steep >= max(LOCAL_BG_MIN_DEG, local_rough_deg)
         and contrast < local_rough_contrast
         and _local_contrast(s, background, shaft_level, extent) >= local_rough_contrast
-    ):
-        # a rougher steep ridge: a clear local excess lifts it to that contrast, no further (it passes, and
-        # does not outrank a straighter fit of the same shaft)
-        contrast = local_rough_contrast
+    )
     if shadow_check:
         above, below = _median(values[3:6, c0:c1].ravel()), _median(values[6:8, c0:c1].ravel())
         if below < 0.4 * above or above < 0.5 * below:
@@ -1359,6 +1363,8 @@ def _locate_ends(
         continuation = float(np.mean(counted))
     start = line.point + s[first] * line.direction
     tip = line.point + s_tip * line.direction
+    if lift and s_tip - s[first] >= local_rough_length_mm:
+        contrast = local_rough_contrast
     return ShaftCandidate(
         float(start[0]),
         float(start[1]),

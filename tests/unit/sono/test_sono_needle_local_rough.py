@@ -67,3 +67,8 @@ def test_rough_short_steep_shaft_is_not_found_with_the_rule_off(seed: int) -> No
 def test_rough_shaft_flatter_than_the_rule_is_not_lifted() -> None:
     found = NeedleDetector(local_rough_deg=45.0)(_frame(0))
     assert not _needle(found)
+
+
+def test_rough_shaft_shorter_than_the_rule_is_not_lifted() -> None:
+    found = NeedleDetector(local_rough_length_mm=10.0)(_frame(0))
+    assert not _needle(found)
