@@ -422,14 +422,6 @@ class SpreadDetector:
         stand alone at a darker one).
     lumen_mm2 : float
         Smallest such structure (opened by 1 mm, not touching the bottom of the image, where shadows end).
-    behind_mm : float
-        Once the tracked tip lies ``behind_advance_mm`` or more from where it was at the injection start
-        (the needle moved on while the fluid came out), the places within this distance of that start whose
-        level fell in the shaft's band against their own earlier level there (:meth:`_fell_in_band` and
-        :meth:`_contrast_fell`) count as fluid cores without the 3-pixel opening (0 turns this off; see
-        :meth:`_left_behind`).
-    behind_advance_mm : float
-        How far the tip must lie from where it was at the injection start for that.
     """
 
     def __init__(
@@ -472,8 +464,6 @@ class SpreadDetector:
         vessel_mm: float = 3.0,
         lumen_levels: tuple[float, ...] = (0.3, 0.5),
         lumen_mm2: float = 2.0,
-        behind_mm: float = 3.0,
-        behind_advance_mm: float = 1.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -530,8 +520,6 @@ class SpreadDetector:
         self.vessel_mm = vessel_mm
         self.lumen_levels = lumen_levels
         self.lumen_mm2 = lumen_mm2
-        self.behind_mm = behind_mm
-        self.behind_advance_mm = behind_advance_mm
         self._lumens: NDArray[np.uint8] | None = None
         self._lumen_open = cv2.getStructuringElement(
             cv2.MORPH_ELLIPSE, (round(1.0 / work_spacing_mm) | 1, round(1.0 / work_spacing_mm) | 1)
@@ -656,7 +644,6 @@ class SpreadDetector:
         in_vessels = self._near_vessels(core, local) if injecting and shaft_mm is None else None
         rest = self._fell_at_rest(core, local, tracked_tip) if injecting else None
         self._rest(local, tracked_tip, injecting)
-        fell = None  # the places that fell against their own earlier level in the band
         if shaft_mm is not None and self.under_shaft:
             under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
             if under is not None:
@@ -668,14 +655,12 @@ class SpreadDetector:
                     if fall or contrast
                     else None
                 )
-                fell = np.zeros_like(core)
                 if fall and band is not None:
-                    self._fell_in_band(fell, band, mask[..., 4:6])
+                    self._fell_in_band(core, band, mask[..., 4:6])
                 if contrast:
-                    self._contrast_fell(fell, work, band, mask[..., 3::3], (z0, x0))
+                    self._contrast_fell(core, work, band, mask[..., 3::3], (z0, x0))
                 else:
                     self._contrast_count = None
-                core |= fell
                 if mask[..., :2].any():
                     core[z0 : z0 + mask.shape[0], x0 : x0 + mask.shape[1]] |= mask[..., 0]
                     if self.quiet_frames > 0:
@@ -691,8 +676,6 @@ class SpreadDetector:
         if not cv2.countNonZero(core):
             return SpreadObservation(False)
         core = np.asarray(cv2.morphologyEx(core, cv2.MORPH_OPEN, self._open), dtype=np.uint8)
-        if fell is not None and injecting:  # fluid left behind by a needle that moved on: not opened
-            self._left_behind(core, fell, tracked_tip)
         if not cv2.countNonZero(core):
             return SpreadObservation(False)
         edge = self._edge if self._motion_estimator is None else _moved(self._edge, self._motion, outside=0)
@@ -1005,39 +988,6 @@ class SpreadDetector:
         dx = self._motion[0, 0] * ux + self._motion[0, 1] * uz
         dz = self._motion[1, 0] * ux + self._motion[1, 1] * uz
         return tip_mm[0] / ws - 0.5 + reach * dx, tip_mm[1] / ws - 0.5 + reach * dz
-
-    def _left_behind(
-        self, core: NDArray[np.uint8], fell: NDArray[np.uint8], tip_mm: tuple[float, float] | None
-    ) -> None:
-        """Add to ``core`` (after its opening) the places of ``fell`` within ``behind_mm`` of where the tip
-        was at the injection start, once the tip tracked in this frame lies ``behind_advance_mm`` or more
-        from it.
-
-        Fluid that comes out of a needle that still advances stays where it came out, and the shaft then
-        lies over it as it forms: its echo and reverberations keep the level up there, so the tests against
-        the place's own earlier level in the band (:meth:`_fell_in_band`, :meth:`_contrast_fell`) find it in
-        scattered patches of a few pixels, which the 3-pixel opening removes. Near that start, behind the
-        tip, they are kept as they are; the closing that bridges needle echoes then joins them into the
-        pool. A needle at rest (the tip within ``behind_advance_mm`` of the start) leaves the opening as it
-        was."""
-        if self.behind_mm <= 0 or tip_mm is None or not math.isfinite(tip_mm[0] + tip_mm[1]):
-            return
-        source = self._source_tip()
-        if source is None:
-            return
-        ws = self.work_spacing_mm
-        sx, sz = source
-        if math.hypot(tip_mm[0] / ws - 0.5 - sx, tip_mm[1] / ws - 0.5 - sz) < self.behind_advance_mm / ws:
-            return
-        radius = self.behind_mm / ws
-        rows, cols = core.shape
-        x0, x1 = max(0, int(sx - radius)), min(cols, int(sx + radius) + 2)
-        z0, z1 = max(0, int(sz - radius)), min(rows, int(sz + radius) + 2)
-        if x1 <= x0 or z1 <= z0:
-            return
-        zz, xx = np.ogrid[z0:z1, x0:x1]
-        disc = (xx - sx) ** 2 + (zz - sz) ** 2 <= radius * radius
-        core[z0:z1, x0:x1][disc & (fell[z0:z1, x0:x1] > 0)] = 255
 
     def _remember_source(self, tip_mm: tuple[float, float] | None) -> None:
         """Keep the first tip seen since the injection start, in the coordinates of the first learning frame
