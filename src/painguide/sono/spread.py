@@ -422,6 +422,18 @@ class SpreadDetector:
         stand alone at a darker one).
     lumen_mm2 : float
         Smallest such structure (opened by 1 mm, not touching the bottom of the image, where shadows end).
+    behind_mm : float
+        Once the tracked tip lies ``behind_advance_mm`` or more from where it was at the injection start
+        (the needle moved on while the fluid came out), the places within this distance of that start whose
+        level fell in the shaft's band against their own earlier level there (:meth:`_fell_in_band` and
+        :meth:`_contrast_fell`) count as fluid cores without the 3-pixel opening (0 turns this off; see
+        :meth:`_left_behind`).
+    behind_advance_mm : float
+        How far the tip must lie from where it was at the injection start for that.
+    behind_rest_s : float
+        Once the tip has been at rest this long (its level at rest set, ``rest_frames`` and ``rest_mm``), what
+        falls behind it is no longer kept that way: fluid the needle left while it moved shows within that
+        time of its stop, and the rest rules see to the pool at the resting tip.
     """
 
     def __init__(
@@ -464,6 +476,9 @@ class SpreadDetector:
         vessel_mm: float = 3.0,
         lumen_levels: tuple[float, ...] = (0.3, 0.5),
         lumen_mm2: float = 2.0,
+        behind_mm: float = 3.0,
+        behind_advance_mm: float = 1.0,
+        behind_rest_s: float = 0.5,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.drop = drop
@@ -520,6 +535,9 @@ class SpreadDetector:
         self.vessel_mm = vessel_mm
         self.lumen_levels = lumen_levels
         self.lumen_mm2 = lumen_mm2
+        self.behind_mm = behind_mm
+        self.behind_advance_mm = behind_advance_mm
+        self.behind_rest_s = behind_rest_s
         self._lumens: NDArray[np.uint8] | None = None
         self._lumen_open = cv2.getStructuringElement(
             cv2.MORPH_ELLIPSE, (round(1.0 / work_spacing_mm) | 1, round(1.0 / work_spacing_mm) | 1)
@@ -529,6 +547,7 @@ class SpreadDetector:
         self._rest_tip: tuple[float, float] | None = None
         self._rest_level: NDArray[np.uint8] | None = None
         self._rest_count = 0
+        self._rest_from = 0.0  # the time of the first frame of the tip's current rest
         self._rest_set = False
         self._shaft: tuple[float, float, float, float] | None = None
         self._tissue_level = 0.0
@@ -618,7 +637,9 @@ class SpreadDetector:
         if not self._frozen:
             learned = self._learn(local)
             self._follow(frame.time_s, shaft_mm)
-            self._rest(local, tip_mm if shaft_mm is not None else None, injecting, learned=learned)
+            self._rest(
+                local, tip_mm if shaft_mm is not None else None, injecting, frame.time_s, learned=learned
+            )
             if injecting:
                 self._remember_source(tip_mm)
             elapsed = frame.time_s - self._first_time
@@ -643,7 +664,8 @@ class SpreadDetector:
         tracked_tip = tip_mm if shaft_mm is not None else None
         in_vessels = self._near_vessels(core, local) if injecting and shaft_mm is None else None
         rest = self._fell_at_rest(core, local, tracked_tip) if injecting else None
-        self._rest(local, tracked_tip, injecting)
+        self._rest(local, tracked_tip, injecting, frame.time_s)
+        fell = None  # the places that fell against their own earlier level in the band
         if shaft_mm is not None and self.under_shaft:
             under = self._fluid_under_shaft(local, work, shaft_mm, threshold)
             if under is not None:
@@ -655,12 +677,14 @@ class SpreadDetector:
                     if fall or contrast
                     else None
                 )
+                fell = np.zeros_like(core)
                 if fall and band is not None:
-                    self._fell_in_band(core, band, mask[..., 4:6])
+                    self._fell_in_band(fell, band, mask[..., 4:6])
                 if contrast:
-                    self._contrast_fell(core, work, band, mask[..., 3::3], (z0, x0))
+                    self._contrast_fell(fell, work, band, mask[..., 3::3], (z0, x0))
                 else:
                     self._contrast_count = None
+                core |= fell
                 if mask[..., :2].any():
                     core[z0 : z0 + mask.shape[0], x0 : x0 + mask.shape[1]] |= mask[..., 0]
                     if self.quiet_frames > 0:
@@ -676,6 +700,8 @@ class SpreadDetector:
         if not cv2.countNonZero(core):
             return SpreadObservation(False)
         core = np.asarray(cv2.morphologyEx(core, cv2.MORPH_OPEN, self._open), dtype=np.uint8)
+        if fell is not None and injecting:  # fluid left behind by a needle that moved on: not opened
+            self._left_behind(core, fell, tracked_tip, frame.time_s)
         if not cv2.countNonZero(core):
             return SpreadObservation(False)
         edge = self._edge if self._motion_estimator is None else _moved(self._edge, self._motion, outside=0)
@@ -856,6 +882,7 @@ class SpreadDetector:
         local: NDArray[np.uint8],
         tip_mm: tuple[float, float] | None,
         injecting: bool,
+        time_s: float,
         *,
         learned: NDArray[np.uint8] | None = None,
     ) -> None:
@@ -882,6 +909,7 @@ class SpreadDetector:
             self._rest_count += 1
         else:  # came to rest here (or moved on from where it was set)
             self._rest_tip, self._rest_level, self._rest_count = here, level.copy(), 1
+            self._rest_from = time_s
             self._rest_set = False
         self._rest_set = injecting and self._rest_count >= self.rest_frames
 
@@ -988,6 +1016,45 @@ class SpreadDetector:
         dx = self._motion[0, 0] * ux + self._motion[0, 1] * uz
         dz = self._motion[1, 0] * ux + self._motion[1, 1] * uz
         return tip_mm[0] / ws - 0.5 + reach * dx, tip_mm[1] / ws - 0.5 + reach * dz
+
+    def _left_behind(
+        self,
+        core: NDArray[np.uint8],
+        fell: NDArray[np.uint8],
+        tip_mm: tuple[float, float] | None,
+        time_s: float,
+    ) -> None:
+        """Add to ``core`` (after its opening) the places of ``fell`` within ``behind_mm`` of where the tip
+        was at the injection start, once the tip tracked in this frame lies ``behind_advance_mm`` or more
+        from it.
+
+        Fluid that comes out of a needle that still advances stays where it came out, and the shaft then
+        lies over it as it forms: its echo and reverberations keep the level up there, so the tests against
+        the place's own earlier level in the band (:meth:`_fell_in_band`, :meth:`_contrast_fell`) find it in
+        scattered patches of a few pixels, which the 3-pixel opening removes. Near that start, behind the
+        tip, they are kept as they are; the closing that bridges needle echoes then joins them into the
+        pool. A needle at rest (the tip within ``behind_advance_mm`` of the start), or one that has rested
+        for ``behind_rest_s`` where it stopped, leaves the opening as it was."""
+        if self.behind_mm <= 0 or tip_mm is None or not math.isfinite(tip_mm[0] + tip_mm[1]):
+            return
+        if self._rest_set and time_s - self._rest_from >= self.behind_rest_s:
+            return
+        source = self._source_tip()
+        if source is None:
+            return
+        ws = self.work_spacing_mm
+        sx, sz = source
+        if math.hypot(tip_mm[0] / ws - 0.5 - sx, tip_mm[1] / ws - 0.5 - sz) < self.behind_advance_mm / ws:
+            return
+        radius = self.behind_mm / ws
+        rows, cols = core.shape
+        x0, x1 = max(0, int(sx - radius)), min(cols, int(sx + radius) + 2)
+        z0, z1 = max(0, int(sz - radius)), min(rows, int(sz + radius) + 2)
+        if x1 <= x0 or z1 <= z0:
+            return
+        zz, xx = np.ogrid[z0:z1, x0:x1]
+        disc = (xx - sx) ** 2 + (zz - sz) ** 2 <= radius * radius
+        core[z0:z1, x0:x1][disc & (fell[z0:z1, x0:x1] > 0)] = 255
 
     def _remember_source(self, tip_mm: tuple[float, float] | None) -> None:
         """Keep the first tip seen since the injection start, in the coordinates of the first learning frame

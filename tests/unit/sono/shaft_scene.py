@@ -8,7 +8,9 @@ import math
 import cv2
 import numpy as np
 
+from painguide.sono.frames import Frame
 from painguide.sono.needle import ShaftCandidate
+from painguide.sono.spread import SpreadDetector, SpreadObservation
 
 
 def line_coords(
@@ -95,3 +97,24 @@ def speckled_line_mm(
     speckle = cv2.GaussianBlur(noise, (0, 0), sigmaX=5.0, sigmaY=2.0)
     speckle *= 6.0 / float(speckle.std())
     return xx, zz, along, below, speckle
+
+
+def observe_with_shaft(
+    detector: SpreadDetector,
+    image: np.ndarray,
+    rng: np.random.Generator,
+    frame: int,
+    shaft: tuple[float, float, float, float],
+    injection: int,
+    spacing_mm: float,
+) -> SpreadObservation:
+    """Add noise (SD 1.5 grey levels) to ``image`` (float32), and give it to the spread detector as frame
+    number ``frame`` of a 15 Hz cine at ``spacing_mm``, with ``shaft`` (mm) tracked and its tip as the
+    tip; the injection starts at frame ``injection``."""
+    noisy = np.clip(image + rng.normal(0.0, 1.5, image.shape).astype(np.float32), 0, 255)
+    return detector(
+        Frame(noisy.astype(np.uint8), spacing_mm, spacing_mm, frame / 15.0),
+        tip_mm=shaft[2:],
+        shaft_mm=shaft,
+        injecting=frame >= injection,
+    )

@@ -47,8 +47,10 @@ def _pool() -> np.ndarray:
 def _run(echo: float, *, jump: bool = False, tip_path: bool = True) -> list[SpreadObservation]:
     """Learn on 11 frames while the needle advances, signal the injection start, go on advancing; from
     ``FLUID_FROM`` on the pool's echo is ``echo`` times the tissue's. With ``jump`` the tracker reports a
-    needle on another line after the start (the path of the tip is then not followed)."""
-    detector = SpreadDetector(work_spacing_mm=WS, tip_path=tip_path)
+    needle on another line after the start (the path of the tip is then not followed). The places kept
+    unopened near where the tip was at the start (``behind_mm``, tested in test_sono_spread_left_behind.py)
+    are turned off: the edge of the pool reaches the band along the shaft there."""
+    detector = SpreadDetector(work_spacing_mm=WS, tip_path=tip_path, behind_mm=0.0)
     tissue, pool = _tissue(), _pool()
     rng = np.random.default_rng(22)
     seen = []
