@@ -155,7 +155,7 @@ def evaluate(
             min=0,
             help=(
                 "Each family's first cine in its seeds "
-                "(0: the frozen set; 700: the confirmation block in use, docs/sono.md)."
+                "(0: the frozen set; 800: the confirmation block in use, docs/sono.md)."
             ),
         ),
     ] = 0,
