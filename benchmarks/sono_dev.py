@@ -99,9 +99,12 @@ def main() -> None:
             described = Described()
             params = scene_params(family, seed)
             quiet = simulate_cine(without_fluid(params)) if cine.spread_onset_s is not None else None
-            summed.add(score_family_cine(cine, observe=described, quiet=quiet))
+            one = score_family_cine(cine, observe=described, quiet=quiet)
+            summed.add(one)
             if args.cines:
-                print("   ", described.line(cine), flush=True)
+                shown = ", ".join(f"{v:.3f}" for v in one.visible_latencies_s) or "-"
+                unshown = " (missed, never shown)" if one.spread_missed_unshown else ""
+                print("   ", described.line(cine), f"after shown {shown}{unshown}", flush=True)
         total.add(summed)
         m = summed.metrics()
         if args.needle:
