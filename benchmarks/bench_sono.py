@@ -148,7 +148,9 @@ def family_table(result: dict[str, Any]) -> str:
             f"{m['tip_error_mm']['median']} / {m['tip_error_mm']['p90']}",
             str(m["angle_error_deg"]["median"]),
             f"{m['spread_latency_s']['median']} / {m['spread_latency_s']['max']} "
-            f"({m['spread_missed']} missed)",
+            f"({m['spread_missed']} missed"
+            + (f", {m['onsets_off_fluid']} off the fluid" if m.get("onsets_off_fluid") else "")
+            + ")",
             f"{m['spread_latency_visible_s']['median']} / {m['spread_latency_visible_s']['max']}"
             + (f" ({m['spread_missed_unshown']} missed not shown)" if m.get("spread_missed_unshown") else ""),
             f"{m['false_spread_frames']} / {m['no_fluid_frames']}",

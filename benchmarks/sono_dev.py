@@ -104,7 +104,8 @@ def main() -> None:
             if args.cines:
                 shown = ", ".join(f"{v:.3f}" for v in one.visible_latencies_s) or "-"
                 unshown = " (missed, never shown)" if one.spread_missed_unshown else ""
-                print("   ", described.line(cine), f"after shown {shown}{unshown}", flush=True)
+                off = " OFF THE FLUID" if one.onsets_off_fluid else ""
+                print("   ", described.line(cine), f"after shown {shown}{unshown}{off}", flush=True)
         total.add(summed)
         m = summed.metrics()
         if args.needle:
@@ -122,7 +123,7 @@ def main() -> None:
             f"ang {m['angle_error_deg']['median']} onset {m['spread_latency_s']['median']}/"
             f"{m['spread_latency_s']['max']} vis {m['spread_latency_visible_s']['max']} "
             f"fivlat {m['fluid_in_vessel_latency_s']['max']} "
-            f"miss {m['spread_missed']} falsesp {m['false_spread_frames']}/"
+            f"miss {m['spread_missed']} off {m['onsets_off_fluid']} falsesp {m['false_spread_frames']}/"
             f"{m['no_fluid_frames']} falseN {m['false_needle_frames']} vessel {m['vessel_detection_rate']} "
             f"fv {m['false_vessel_frames']} nvs {w['no_visible_spread']['sensitivity']}/"
             f"{w['no_visible_spread']['specificity']} fiv {w['fluid_in_vessel']['sensitivity']}/"

@@ -12,7 +12,9 @@ compared with the exact ground truth:
   :data:`SHOWN_AREA_MM2` (:func:`shown_onset_s`), and in cines where the injectate goes into a vessel
   not before the true vessel outline first reaches :data:`VISIBLE_GROWTH_MM` beyond its largest
   pre-injection outline (the first inflow only swells the lumen within its pulsation); and how many of
-  the missed onsets had fluid that never showed in the image (``spread_missed_unshown``);
+  the missed onsets had fluid that never showed in the image (``spread_missed_unshown``), and how many
+  onsets reported fluid away from the true fluid or before it (``onsets_off_fluid``, :func:`on_fluid`;
+  they still count in the latencies, as the user sees them);
 - warnings per cine: ``no_visible_spread`` (positive = intravascular cine), ``fluid_in_vessel``
   (positive = fluid goes into a vessel), ``vessel_near_path`` (positive = the true tip or its 10 mm
   extension passes within the margin of the true vessel), each as sensitivity and specificity with a
@@ -40,6 +42,7 @@ from painguide.sono.simulate import SimulatedCine, SimulationParams, simulate_ci
 __all__ = [
     "FamilyScore",
     "evaluate_families",
+    "on_fluid",
     "score_family_cine",
     "shown_onset_s",
     "visible_onset_s",
@@ -61,6 +64,12 @@ the fluid counts as shown early rather than late (a convention of this evaluatio
 
 SHOWN_AREA_MM2 = 1.0
 """The area over which the fluid must show (:data:`SHOWN_DARKER`) in one frame."""
+
+ONSET_REACH_MM = 5.0
+"""How far beyond the true fluid (its centre plus its largest semi-axis: the pool's ellipse, or the swelling
+vessel's outline) the fluid reported with the onset may lie and still count as that fluid; an onset
+farther away, or before the true fluid, counts in ``onsets_off_fluid`` (a convention of the
+evaluation)."""
 
 
 def wilson(successes: int, total: int, *, z: float = 1.959964) -> tuple[float, float] | None:
@@ -96,6 +105,7 @@ class FamilyScore:
     vessel_warning_latencies_s: list[float] = field(default_factory=list)
     spread_missed: int = 0
     spread_missed_unshown: int = 0
+    onsets_off_fluid: int = 0
     no_fluid_frames: int = 0
     false_spread_frames: int = 0
     vessel_frames: int = 0
@@ -145,6 +155,7 @@ class FamilyScore:
             },
             "spread_missed": self.spread_missed,
             "spread_missed_unshown": self.spread_missed_unshown,
+            "onsets_off_fluid": self.onsets_off_fluid,
             "false_spread_frames": self.false_spread_frames,
             "no_fluid_frames": self.no_fluid_frames,
             "vessel_detection_rate": round(self.vessel_found / self.vessel_frames, 3)
@@ -238,6 +249,7 @@ def score_family_cine(
         fired.update(e.type for e in result.events)
         if onset is None and "spread_onset" in fired:
             onset = result.time_s
+            score.onsets_off_fluid += cine.spread_onset_s is not None and not on_fluid(result, truth, p)
         if vessel_warning is None and "fluid_in_vessel" in fired:
             vessel_warning = result.time_s
     if cine.spread_onset_s is not None:
@@ -265,6 +277,24 @@ def score_family_cine(
 def without_fluid(params: SimulationParams) -> SimulationParams:
     """The parameters of the same cine without its injectate: the same frames until the fluid appears."""
     return replace(params, spread_visible=False, vessel_distends=False)
+
+
+def on_fluid(result: FrameResult, truth: FrameTruth, params: SimulationParams) -> bool:
+    """Whether the fluid the pipeline reports in this frame (the centre of its largest region) lies within
+    :data:`ONSET_REACH_MM` of the true fluid: of its centre plus its largest semi-axis (a pool's ellipse of
+    ``spread_aspect`` for its true area, or the swelling vessel's outline). ``False`` when the truth has no
+    fluid in this frame or nothing is reported."""
+    spread = result.spread
+    if not truth.spread_visible or not spread.visible:
+        return False
+    distance = math.hypot(spread.centre_x_mm - truth.spread_x_mm, spread.centre_z_mm - truth.spread_z_mm)
+    if not math.isfinite(distance):
+        return False
+    if params.vessel_distends and truth.vessels:
+        semi = max(truth.vessels[0][2], truth.vessels[0][3])
+    else:
+        semi = math.sqrt(truth.spread_area_mm2 * max(1.0, params.spread_aspect) / math.pi)
+    return distance <= semi + ONSET_REACH_MM
 
 
 def shown_onset_s(cine: SimulatedCine, quiet: SimulatedCine) -> float | None:
