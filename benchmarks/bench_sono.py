@@ -153,7 +153,12 @@ def family_table(result: dict[str, Any]) -> str:
             + ")",
             f"{m['spread_latency_visible_s']['median']} / {m['spread_latency_visible_s']['max']}"
             + (f" ({m['spread_missed_unshown']} missed not shown)" if m.get("spread_missed_unshown") else ""),
-            f"{m['false_spread_frames']} / {m['no_fluid_frames']}",
+            f"{m['false_spread_frames']} / {m['no_fluid_frames']}"
+            + (
+                f" (+{m['fluid_frames_off']} of {m['fluid_frames']} with fluid off it)"
+                if m.get("fluid_frames_off")
+                else ""
+            ),
             str(m["vessel_detection_rate"]),
         ]
         for key in ("no_visible_spread", "fluid_in_vessel", "vessel_near_path"):

@@ -105,6 +105,8 @@ def main() -> None:
                 shown = ", ".join(f"{v:.3f}" for v in one.visible_latencies_s) or "-"
                 unshown = " (missed, never shown)" if one.spread_missed_unshown else ""
                 off = " OFF THE FLUID" if one.onsets_off_fluid else ""
+                if one.fluid_frames_off:
+                    off += f" region off the fluid in {one.fluid_frames_off}/{one.fluid_frames} frames"
                 print("   ", described.line(cine), f"after shown {shown}{unshown}{off}", flush=True)
         total.add(summed)
         m = summed.metrics()
@@ -124,7 +126,8 @@ def main() -> None:
             f"{m['spread_latency_s']['max']} vis {m['spread_latency_visible_s']['max']} "
             f"fivlat {m['fluid_in_vessel_latency_s']['max']} "
             f"miss {m['spread_missed']} off {m['onsets_off_fluid']} falsesp {m['false_spread_frames']}/"
-            f"{m['no_fluid_frames']} falseN {m['false_needle_frames']} vessel {m['vessel_detection_rate']} "
+            f"{m['no_fluid_frames']} offfr {m['fluid_frames_off']}/{m['fluid_frames']} "
+            f"falseN {m['false_needle_frames']} vessel {m['vessel_detection_rate']} "
             f"fv {m['false_vessel_frames']} nvs {w['no_visible_spread']['sensitivity']}/"
             f"{w['no_visible_spread']['specificity']} fiv {w['fluid_in_vessel']['sensitivity']}/"
             f"{w['fluid_in_vessel']['specificity']} vnp {w['vessel_near_path']['sensitivity']}/"
@@ -135,7 +138,8 @@ def main() -> None:
     print(
         f"{'all':20s} det {m['detection_rate']} tip {m['tip_error_mm']} ang {m['angle_error_deg']} "
         f"onset {m['spread_latency_s']} miss {m['spread_missed']} falsesp {m['false_spread_frames']}/"
-        f"{m['no_fluid_frames']} falseN {m['false_needle_frames']} vessel {m['vessel_detection_rate']} "
+        f"{m['no_fluid_frames']} offfr {m['fluid_frames_off']}/{m['fluid_frames']} "
+        f"falseN {m['false_needle_frames']} vessel {m['vessel_detection_rate']} "
         f"({time.perf_counter() - began:.0f} s)"
     )
 

@@ -14,7 +14,8 @@ compared with the exact ground truth:
   pre-injection outline (the first inflow only swells the lumen within its pulsation); and how many of
   the missed onsets had fluid that never showed in the image (``spread_missed_unshown``), and how many
   onsets reported fluid away from the true fluid or before it (``onsets_off_fluid``, :func:`on_fluid`;
-  they still count in the latencies, as the user sees them);
+  they still count in the latencies, as the user sees them), and the frames with true fluid in which a
+  reported region lies off it (``fluid_frames_off`` of ``fluid_frames``, :func:`region_off_fluid`);
 - warnings per cine: ``no_visible_spread`` (positive = intravascular cine), ``fluid_in_vessel``
   (positive = fluid goes into a vessel), ``vessel_near_path`` (positive = the true tip or its 10 mm
   extension passes within the margin of the true vessel), each as sensitivity and specificity with a
@@ -43,6 +44,7 @@ __all__ = [
     "FamilyScore",
     "evaluate_families",
     "on_fluid",
+    "region_off_fluid",
     "score_family_cine",
     "shown_onset_s",
     "visible_onset_s",
@@ -106,6 +108,8 @@ class FamilyScore:
     spread_missed: int = 0
     spread_missed_unshown: int = 0
     onsets_off_fluid: int = 0
+    fluid_frames: int = 0
+    fluid_frames_off: int = 0
     no_fluid_frames: int = 0
     false_spread_frames: int = 0
     vessel_frames: int = 0
@@ -156,6 +160,8 @@ class FamilyScore:
             "spread_missed": self.spread_missed,
             "spread_missed_unshown": self.spread_missed_unshown,
             "onsets_off_fluid": self.onsets_off_fluid,
+            "fluid_frames": self.fluid_frames,
+            "fluid_frames_off": self.fluid_frames_off,
             "false_spread_frames": self.false_spread_frames,
             "no_fluid_frames": self.no_fluid_frames,
             "vessel_detection_rate": round(self.vessel_found / self.vessel_frames, 3)
@@ -245,6 +251,9 @@ def score_family_cine(
         if not truth.spread_visible and not p.vessel_distends:
             score.no_fluid_frames += 1
             score.false_spread_frames += result.spread.visible
+        elif truth.spread_visible:
+            score.fluid_frames += 1
+            score.fluid_frames_off += region_off_fluid(result, truth, p)
         _score_vessels(score, result.vessels, truth.vessels, frame.time_s)
         fired.update(e.type for e in result.events)
         if onset is None and "spread_onset" in fired:
@@ -288,13 +297,34 @@ def on_fluid(result: FrameResult, truth: FrameTruth, params: SimulationParams) -
     if not truth.spread_visible or not spread.visible:
         return False
     distance = math.hypot(spread.centre_x_mm - truth.spread_x_mm, spread.centre_z_mm - truth.spread_z_mm)
-    if not math.isfinite(distance):
-        return False
+    return math.isfinite(distance) and distance <= _reach_mm(truth, params)
+
+
+def _reach_mm(truth: FrameTruth, params: SimulationParams) -> float:
+    """How far from the true fluid's centre reported fluid may lie and count as it (:func:`on_fluid`)."""
     if params.vessel_distends and truth.vessels:
         semi = max(truth.vessels[0][2], truth.vessels[0][3])
     else:
         semi = math.sqrt(truth.spread_area_mm2 * max(1.0, params.spread_aspect) / math.pi)
-    return distance <= semi + ONSET_REACH_MM
+    return semi + ONSET_REACH_MM
+
+
+def region_off_fluid(result: FrameResult, truth: FrameTruth, params: SimulationParams) -> bool:
+    """Whether, in a frame with true fluid, a region the pipeline reports lies off it: the true fluid's
+    centre outside the region and farther from its outline than :func:`on_fluid` allows."""
+    if not truth.spread_visible or not result.spread.visible:
+        return False
+    centre = (float(truth.spread_x_mm), float(truth.spread_z_mm))
+    if not math.isfinite(centre[0] + centre[1]):
+        return False
+    reach = _reach_mm(truth, params)
+    for outline in result.spread.contours_mm:
+        if len(outline) == 0:
+            continue
+        points = np.asarray(outline, dtype=np.float32).reshape(-1, 1, 2)
+        if cv2.pointPolygonTest(points, centre, True) < -reach:
+            return True
+    return False
 
 
 def shown_onset_s(cine: SimulatedCine, quiet: SimulatedCine) -> float | None:

@@ -10,7 +10,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from painguide.sono.familyeval import ONSET_REACH_MM, FamilyScore, on_fluid, score_family_cine
+from painguide.sono.familyeval import (
+    ONSET_REACH_MM,
+    FamilyScore,
+    on_fluid,
+    region_off_fluid,
+    score_family_cine,
+)
 from painguide.sono.frames import Frame, FrameTruth
 from painguide.sono.needle import NeedleObservation
 from painguide.sono.pipeline import FrameResult
@@ -108,3 +114,57 @@ def test_the_score_counts_an_onset_off_the_fluid_and_keeps_its_latency(
     assert score.onsets_off_fluid == off
     assert score.latencies_s == [pytest.approx(0.2)]
     assert score.metrics()["onsets_off_fluid"] == off
+
+
+def _square(x_mm: float, z_mm: float, half_mm: float) -> np.ndarray:
+    """The outline of a square region centred at (x_mm, z_mm), as the spread detector reports outlines."""
+    corners = [(-1, -1), (1, -1), (1, 1), (-1, 1)]
+    return np.array([(x_mm + dx * half_mm, z_mm + dz * half_mm) for dx, dz in corners], dtype=np.float64)
+
+
+def _regions(*outlines: np.ndarray) -> FrameResult:
+    spread = SpreadObservation(True, 3.0, 20.0, 30.0, contours_mm=list(outlines))
+    return FrameResult(0, 0.0, NeedleObservation(False), spread, 1.0, [], [])
+
+
+def test_a_region_beside_the_fluid_counts_as_off_it() -> None:
+    pool = _square(20.0, 30.0, 2.0)
+    assert not region_off_fluid(_regions(pool), _truth(), PARAMS)
+    assert region_off_fluid(_regions(pool, _square(20.0, 63.0, 3.0)), _truth(), PARAMS)  # 33 mm deeper
+    near = 30.0 + 2.0 + ONSET_REACH_MM + 1.0 - 0.1  # its outline 1 mm from the pool's reach: within it
+    assert not region_off_fluid(_regions(pool, _square(20.0, near, 1.0)), _truth(), PARAMS)
+
+
+def test_a_region_around_the_fluid_is_on_it_however_large() -> None:
+    assert not region_off_fluid(_regions(_square(20.0, 30.0, 20.0)), _truth(), PARAMS)
+
+
+def test_without_true_fluid_no_region_is_off_it() -> None:
+    """Frames without fluid count as false spread frames instead."""
+    assert not region_off_fluid(_regions(_square(20.0, 63.0, 3.0)), _truth(fluid=False), PARAMS)
+
+
+def test_the_score_counts_frames_with_fluid_that_show_a_region_off_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from painguide.sono import familyeval
+
+    cine, _ = _cine(21.0)
+    regions = _regions(_square(20.0, 30.0, 2.0), _square(20.0, 63.0, 3.0))
+
+    class Replayed:
+        def __init__(self, **_: object) -> None:
+            pass
+
+        def __call__(self, frame: Frame) -> FrameResult:
+            if frame.index < 3:
+                return _result(21.0, visible=False)
+            return replace(regions, index=frame.index, time_s=frame.time_s)
+
+    monkeypatch.setattr(familyeval, "GuidancePipeline", Replayed)
+    metrics = score_family_cine(cine).metrics()
+    assert (metrics["fluid_frames"], metrics["fluid_frames_off"]) == (
+        4,
+        3,
+    )  # fluid from frame 2, regions from 3
+    assert metrics["false_spread_frames"] == 0
