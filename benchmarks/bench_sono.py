@@ -136,8 +136,8 @@ def family_table(result: dict[str, Any]) -> str:
         "| Spread onset median / max s | Onset after visible fluid median / max s "
         "| False spread frames | Vessel frames found "
         "| no_visible_spread sens / spec | fluid_in_vessel sens / spec "
-        "| vessel_near_path sens / spec |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| vessel_near_path sens / spec | intravascular flagged sens / spec |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, m in result["families"].items():
         w = m["warnings"]
@@ -161,7 +161,10 @@ def family_table(result: dict[str, Any]) -> str:
             ),
             str(m["vessel_detection_rate"]),
         ]
-        for key in ("no_visible_spread", "fluid_in_vessel", "vessel_near_path"):
+        for key in ("no_visible_spread", "fluid_in_vessel", "vessel_near_path", "intravascular_flag"):
+            if key not in w:  # a part saved before this warning was counted
+                cells.append("-")
+                continue
             r = w[key]
             cells.append(
                 f"{ci(r['sensitivity'], r['sensitivity_ci'])} / {ci(r['specificity'], r['specificity_ci'])}"

@@ -18,8 +18,9 @@ compared with the exact ground truth:
   reported region lies off it (``fluid_frames_off`` of ``fluid_frames``, :func:`region_off_fluid`);
 - warnings per cine: ``no_visible_spread`` (positive = intravascular cine), ``fluid_in_vessel``
   (positive = fluid goes into a vessel), ``vessel_near_path`` (positive = the true tip or its 10 mm
-  extension passes within the margin of the true vessel), each as sensitivity and specificity with a
-  95 % Wilson score interval;
+  extension passes within the margin of the true vessel), and ``intravascular_flag`` (any of
+  :data:`INTRAVASCULAR_WARNINGS`; positive = an intravascular cine or fluid into a vessel), each as
+  sensitivity and specificity with a 95 % Wilson score interval;
 - vessels: share of frames with a true vessel in which a detected outline lies on it, and false vessel
   detections per frame.
 """
@@ -52,7 +53,12 @@ __all__ = [
     "without_fluid",
 ]
 
-WARNINGS = ("no_visible_spread", "fluid_in_vessel", "vessel_near_path")
+WARNINGS = ("no_visible_spread", "fluid_in_vessel", "vessel_near_path", "intravascular_flag")
+
+INTRAVASCULAR_WARNINGS = ("no_visible_spread", "fluid_in_vessel", "spread_away_from_tip")
+"""The warnings that each ask the user to check for an intravascular injection: ``intravascular_flag`` counts
+a cine as flagged when any of them fired (positive = an injection into a vessel: no local spread, or fluid
+that swells a vein)."""
 
 VISIBLE_GROWTH_MM = 0.25
 """How far a swelling vessel's true outline (either semi-axis) must reach beyond its largest
@@ -276,10 +282,14 @@ def score_family_cine(
         "no_visible_spread": p.injection_at_s is not None and cine.spread_onset_s is None,
         "fluid_in_vessel": p.vessel_distends and cine.spread_onset_s is not None,
         "vessel_near_path": p.needle and p.vessel and _near_truth(cine),
+        "intravascular_flag": cine.spread_onset_s is None or p.vessel_distends,
     }
+    flagged = bool(fired & set(INTRAVASCULAR_WARNINGS))
     if p.injection_at_s is not None:
         for name, expected in truths.items():
-            score.warnings[name] = [(bool(expected), name in fired)]
+            score.warnings[name] = [
+                (bool(expected), flagged if name == "intravascular_flag" else name in fired)
+            ]
     return score
 
 

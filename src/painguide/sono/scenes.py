@@ -52,8 +52,10 @@ FAMILIES = (
     "vessel_doppler",
     "artefacts",
     "needle_free",
+    "intravascular_moving",
 )
-"""Scene families, each measured separately."""
+"""Scene families, each measured separately (a family added later comes last, so the seeds of the others
+stay as they were)."""
 
 AFTER_INJECTION_S = 5.5
 """Intravascular cines run this long after the injection start, so the 4 s no-spread rule can fire."""
@@ -226,6 +228,15 @@ def _intravascular(p: SimulationParams, rng: np.random.Generator) -> SimulationP
     return replace(p, spread_visible=False, n_frames=max(p.n_frames, frames))
 
 
+def _intravascular_moving(p: SimulationParams, rng: np.random.Generator) -> SimulationParams:
+    """An intravascular injection while the probe moves as in ``probe_motion`` (1-2 mm, 1-3°): the
+    no-spread warning must hold when the image moves too."""
+    p = _intravascular(p, rng)
+    return replace(
+        p, probe_motion_mm=float(rng.uniform(1.0, 2.0)), probe_rotation_deg=float(rng.uniform(1.0, 3.0))
+    )
+
+
 def _fluid_in_vessel(p: SimulationParams, rng: np.random.Generator) -> SimulationParams:
     p = _ready_before_injection(_tip_depth(p, rng, 35.0))
     p = _vessel_at_tip(p, rng, inside=True)
@@ -274,4 +285,5 @@ _FAMILY_DRAWS = {
     "fluid_in_vessel": _fluid_in_vessel,
     "vessel_doppler": _vessel_doppler,
     "artefacts": _artefacts,
+    "intravascular_moving": _intravascular_moving,
 }

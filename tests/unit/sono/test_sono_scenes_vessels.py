@@ -55,6 +55,15 @@ def test_intravascular_cines_last_past_the_no_spread_timeout() -> None:
     assert cine.spread_onset_s is None and not any(t.spread_visible for t in cine.truth)
 
 
+def test_intravascular_moving_is_an_intravascular_injection_while_the_probe_moves() -> None:
+    params = scene_params("intravascular_moving", development_seed("intravascular_moving", 0), **SMALL)
+    still = scene_params("intravascular", development_seed("intravascular", 0), **SMALL)
+    assert not params.spread_visible and params.vessel_at is not None
+    assert params.n_frames / params.frame_rate_hz >= (params.injection_at_s or 0.0) + 4.5
+    assert 1.0 <= params.probe_motion_mm <= 2.0 and 1.0 <= params.probe_rotation_deg <= 3.0
+    assert still.probe_motion_mm <= 0.6 and still.probe_rotation_deg == 0.0
+
+
 def test_needle_still_moves_at_the_injection() -> None:
     params = scene_params("moving_at_injection", development_seed("moving_at_injection", 0), **SMALL)
     cine = simulate_cine(
