@@ -124,7 +124,12 @@ def test_evaluate_families_on_development_seeds() -> None:
     assert set(document["families"]) == {"baseline", "all"}
     baseline = document["families"]["baseline"]
     assert baseline["cines"] == 1 and baseline["frames"] == 12
-    assert set(baseline["warnings"]) == {"no_visible_spread", "fluid_in_vessel", "vessel_near_path"}
+    assert set(baseline["warnings"]) == {
+        "no_visible_spread",
+        "fluid_in_vessel",
+        "vessel_near_path",
+        "intravascular_flag",
+    }
 
 
 def test_live_replays_a_simulated_source() -> None:
