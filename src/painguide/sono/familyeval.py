@@ -16,7 +16,9 @@ compared with the exact ground truth:
   onsets reported fluid away from the true fluid or before it (``onsets_off_fluid``, :func:`on_fluid`;
   they still count in the latencies, as the user sees them), and the frames with true fluid in which a
   reported region lies off it (``fluid_frames_off`` of ``fluid_frames``, :func:`region_off_fluid`);
-- warnings per cine: ``no_visible_spread`` (positive = intravascular cine), ``fluid_in_vessel``
+- warnings per cine: ``no_visible_spread`` (positive = intravascular cine; a cine that ends before the
+  warning's wait with no spread seen counts as warned, as its report says so: ``cine_ended_without_spread``,
+  so a missed onset in a cine with spread is a false warning), ``fluid_in_vessel``
   (positive = fluid goes into a vessel), ``vessel_near_path`` (positive = the true tip or its 10 mm
   extension passes within the margin of the true vessel), and ``intravascular_flag`` (any of
   :data:`INTRAVASCULAR_WARNINGS`; positive = an intravascular cine or fluid into a vessel), each as
@@ -55,7 +57,12 @@ __all__ = [
 
 WARNINGS = ("no_visible_spread", "fluid_in_vessel", "vessel_near_path", "intravascular_flag")
 
-INTRAVASCULAR_WARNINGS = ("no_visible_spread", "fluid_in_vessel", "spread_away_from_tip")
+INTRAVASCULAR_WARNINGS = (
+    "no_visible_spread",
+    "cine_ended_without_spread",
+    "fluid_in_vessel",
+    "spread_away_from_tip",
+)
 """The warnings that each ask the user to check for an intravascular injection: ``intravascular_flag`` counts
 a cine as flagged when any of them fired (positive = an injection into a vessel: no local spread, or fluid
 that swells a vein)."""
@@ -267,6 +274,8 @@ def score_family_cine(
             score.onsets_off_fluid += cine.spread_onset_s is not None and not on_fluid(result, truth, p)
         if vessel_warning is None and "fluid_in_vessel" in fired:
             vessel_warning = result.time_s
+    if cine.frames:  # a cine that ends before the timeout says so, as the no-spread warning would
+        fired.update(e.type for e in pipeline.finish(cine.frames[-1].time_s))
     if cine.spread_onset_s is not None:
         visible = visible_onset_s(cine, quiet)
         if onset is None:
@@ -285,6 +294,8 @@ def score_family_cine(
         "intravascular_flag": cine.spread_onset_s is None or p.vessel_distends,
     }
     flagged = bool(fired & set(INTRAVASCULAR_WARNINGS))
+    if "cine_ended_without_spread" in fired:  # the same warning, at the end of a cine shorter than its wait
+        fired.add("no_visible_spread")
     if p.injection_at_s is not None:
         for name, expected in truths.items():
             score.warnings[name] = [

@@ -4,6 +4,8 @@ negatives."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -39,6 +41,9 @@ def _score(
         def __init__(self, **_: object) -> None:
             pass
 
+        def finish(self, end_time_s: float) -> list[Event]:
+            return []  # a replay without the end-of-cine warning
+
         def __call__(self, frame: Frame) -> FrameResult:
             events = [Event(frame.time_s, event, "")] if event and frame.index == 3 else []
             return FrameResult(
@@ -69,3 +74,18 @@ def test_a_warning_in_a_cine_with_local_spread_is_a_false_flag(monkeypatch: pyte
     assert _score(monkeypatch, cine, "spread_away_from_tip") == [(False, True)]
     assert _score(monkeypatch, cine, None) == [(False, False)]
     assert not cine.params.vessel_distends
+
+
+def test_a_cine_that_ends_without_spread_counts_as_warned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real pipeline, fed frames without anything in them: the injection starts at 0.1 s (the scene's
+    start is moved there) and the cine ends 0.4 s later, before the warning's 4 s wait. Its end says "no
+    visible spread", which counts as the warning: right for an intravascular cine, false for one with
+    fluid whose onset was missed."""
+    for family, fluid, expected in (("intravascular", False, True), ("baseline", True, False)):
+        cine = _cine(family, fluid=fluid)
+        cine = SimulatedCine(
+            replace(cine.params, injection_at_s=0.1), cine.frames, cine.truth, cine.spread_onset_s
+        )
+        score = score_family_cine(cine)
+        assert score.warnings["no_visible_spread"] == [(expected, True)]
+        assert score.warnings["intravascular_flag"] == [(expected, True)]

@@ -19,7 +19,7 @@ from painguide.sono.familyeval import (
 )
 from painguide.sono.frames import Frame, FrameTruth
 from painguide.sono.needle import NeedleObservation
-from painguide.sono.pipeline import FrameResult
+from painguide.sono.pipeline import Event, FrameResult
 from painguide.sono.scenes import development_seed, scene_params
 from painguide.sono.simulate import SimulatedCine
 from painguide.sono.spread import SpreadObservation
@@ -94,13 +94,15 @@ def test_the_score_counts_an_onset_off_the_fluid_and_keeps_its_latency(
     monkeypatch: pytest.MonkeyPatch, x_mm: float, off: int
 ) -> None:
     from painguide.sono import familyeval
-    from painguide.sono.pipeline import Event
 
     cine, results = _cine(x_mm)
 
     class Replayed:
         def __init__(self, **_: object) -> None:
             self.k = 0
+
+        def finish(self, end_time_s: float) -> list[Event]:
+            return []  # a replay without the end-of-cine warning
 
         def __call__(self, frame: Frame) -> FrameResult:
             result = replace(results[self.k], index=frame.index, time_s=frame.time_s)
@@ -155,6 +157,9 @@ def test_the_score_counts_frames_with_fluid_that_show_a_region_off_it(
     class Replayed:
         def __init__(self, **_: object) -> None:
             pass
+
+        def finish(self, end_time_s: float) -> list[Event]:
+            return []  # a replay without the end-of-cine warning
 
         def __call__(self, frame: Frame) -> FrameResult:
             if frame.index < 3:
