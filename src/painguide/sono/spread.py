@@ -456,6 +456,8 @@ class SpreadDetector:
         reach_mm: float = 10.0,
         near_tip_mm: float = 5.0,
         near_drop: float = 0.06,
+        near_wide_mm: float = 1.0,
+        near_wide_deg: float = 1.0,
         tip_path: bool = True,
         quiet_ratio: float = 0.2,
         loud_ratio: float = 0.5,
@@ -502,7 +504,10 @@ class SpreadDetector:
         self.reach_mm = reach_mm
         self.near_tip_mm = near_tip_mm
         self.near_drop = near_drop
+        self.near_wide_mm = near_wide_mm
+        self.near_wide_deg = near_wide_deg
         self._near: NDArray[np.uint8] | None = None
+        self._near_wide: NDArray[np.uint8] | None = None
         self.tip_path = tip_path
         self.quiet_ratio = quiet_ratio
         self.loud_ratio = loud_ratio
@@ -566,6 +571,23 @@ class SpreadDetector:
         bridge = round(bridge_mm / work_spacing_mm) | 1
         self._close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bridge, bridge)) if bridge > 1 else None
 
+    def _near_maps(self) -> NDArray[np.uint8]:
+        """The near-tip threshold and outline maps: from the floor as learned, or, once the probe has moved
+        from where it was while learning by more than ``near_wide_mm`` or turned by more than
+        ``near_wide_deg``, from the floor widened by ``motion_mm`` within ``vessel_mm`` of the dark
+        structures of the floor."""
+        assert self._near is not None
+        if self._near_wide is None:
+            return self._near
+        m = self._motion
+        turned = abs(math.degrees(math.atan2(m[1, 0], m[0, 0])))
+        shifted = math.hypot(m[0, 2], m[1, 2]) * self.work_spacing_mm
+        if (self.near_wide_deg > 0 and turned > self.near_wide_deg) or (
+            self.near_wide_mm > 0 and shifted > self.near_wide_mm
+        ):
+            return self._near_wide
+        return self._near
+
     @property
     def learning(self) -> bool:
         """``True`` while the dark-structure baseline is still being learned."""
@@ -590,6 +612,14 @@ class SpreadDetector:
             )
             self._near = np.asarray(np.clip(np.stack([near, near_edge], axis=-1), 0, 255), dtype=np.uint8)
             self._lumens = self._find_lumens() if self.vessel_mm > 0 else None
+            if self._lumens is not None and (self.near_wide_mm > 0 or self.near_wide_deg > 0):
+                # near the dark structures of the floor, once the probe has moved: the widened floor
+                wide = floor - near_margin
+                wide_edge = np.minimum(
+                    mean * np.float32(1.0 - self.edge_fraction), wide + np.float32(0.5) * near_margin
+                )
+                maps = np.asarray(np.clip(np.stack([wide, wide_edge], axis=-1), 0, 255), dtype=np.uint8)
+                self._near_wide = np.where(self._lumens[..., None] > 0, maps, self._near)
             if self.register:
                 self._motion_estimator = ProbeMotion(self._coarse(mean))
         self._frozen = True
@@ -804,7 +834,11 @@ class SpreadDetector:
         move = self._motion.copy()  # the probe's motion, with the box's corner as origin
         move[:, 2] -= (x0, z0)
         maps = cv2.warpAffine(
-            self._near, move, (x1 - x0, z1 - z0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+            self._near_maps(),
+            move,
+            (x1 - x0, z1 - z0),
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
         )
         zz, xx = np.ogrid[z0:z1, x0:x1]
         span = math.hypot(cx - ax, cz - az)
@@ -847,7 +881,7 @@ class SpreadDetector:
         move = self._motion.copy()  # the probe's motion, with the box's corner as origin
         move[:, 2] -= (x0, z0)
         maps = cv2.warpAffine(
-            self._near, move, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+            self._near_maps(), move, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
         )
         core[z0:z1, x0:x1][inside & (local[z0:z1, x0:x1] < maps[..., 0])] = 255
         return inside, np.asarray(maps[..., 1], dtype=np.uint8), (z0, x0)
