@@ -353,6 +353,14 @@ class SpreadDetector:
     near_drop : float
         Fall of the local mean below that floor, as a fraction of the median tissue grey level, that
         marks fluid near the tip.
+    near_wide_mm, near_wide_deg : float
+        Once the registration places the probe more than this far (or turned by more than this) from where
+        it was while learning, the tests near the tip and near the dark structures of the floor take the
+        floor widened by ``motion_mm`` within ``vessel_mm`` of those structures (0 and 0 turn this off; see
+        :meth:`_near_maps`).
+    rest_still : bool
+        Test the level at rest (``rest_drop``) only while the floor as learned is used there: once the
+        probe has moved by those limits, the lumen that holds a tip moves against its level at rest.
     tip_path : bool
         Look for that fluid along the whole path of the tip since the injection start, not only around the
         last tip: fluid that came out while the needle still advanced stays behind it.
@@ -458,6 +466,7 @@ class SpreadDetector:
         near_drop: float = 0.06,
         near_wide_mm: float = 1.0,
         near_wide_deg: float = 1.0,
+        rest_still: bool = True,
         tip_path: bool = True,
         quiet_ratio: float = 0.2,
         loud_ratio: float = 0.5,
@@ -506,6 +515,7 @@ class SpreadDetector:
         self.near_drop = near_drop
         self.near_wide_mm = near_wide_mm
         self.near_wide_deg = near_wide_deg
+        self.rest_still = rest_still
         self._near: NDArray[np.uint8] | None = None
         self._near_wide: NDArray[np.uint8] | None = None
         self.tip_path = tip_path
@@ -960,6 +970,8 @@ class SpreadDetector:
         lowers the level again, but never below a black floor. Only a tip tracked in this frame, still at
         rest, counts. Returns the tested area, the outline map (half of that margin below the level at
         rest) over its bounding box and that box's top left corner (row, column), or ``None``."""
+        if self.rest_still and self._near_wide is not None and self._near_maps() is self._near_wide:
+            return None  # the probe has moved: the lumen that holds the tip moves against its level at rest
         if not self._rest_set or self._rest_tip is None or self._rest_level is None or self._floor is None:
             return None
         if tip_mm is None or not math.isfinite(tip_mm[0] + tip_mm[1]):

@@ -71,3 +71,35 @@ def test_turned_off_it_keeps_the_floor_as_learned() -> None:
     still = _lumen_edge_threshold(detector)
     detector._motion = _turned(2.0)
     assert _lumen_edge_threshold(detector) == still
+
+
+def _at_rest_in_the_lumen(**options: object) -> SpreadDetector:
+    """A detector that learned the lumen with a needle resting in it (a bright shaft ending at the lumen's
+    centre), then saw 5 more frames after the injection start: its level at rest is set."""
+    detector = SpreadDetector(work_spacing_mm=WS, baseline_s=0.5, **options)  # type: ignore[arg-type]
+    tissue = speckle_tissue(51, SHAPE)
+    rows, cols = np.ogrid[: SHAPE[0], : SHAPE[1]]
+    tissue[(rows - LUMEN[0]) ** 2 + (cols - LUMEN[1]) ** 2 <= LUMEN[2] ** 2] *= np.float32(0.1)
+    tissue[LUMEN[0] - 1 : LUMEN[0] + 2, 20 : LUMEN[1] + 1] += np.float32(90.0)
+    tip = ((LUMEN[1] + 0.5) * WS, (LUMEN[0] + 0.5) * WS)
+    shaft = (20.5 * WS, tip[1], *tip)
+    rng = np.random.default_rng(53)
+    for i in range(17):
+        image = np.clip(tissue + rng.normal(0.0, 1.5, SHAPE).astype(np.float32), 0, 255)
+        detector(
+            Frame(image.astype(np.uint8), WS, WS, i / 20.0), tip_mm=tip, shaft_mm=shaft, injecting=i >= 11
+        )
+    assert detector._rest_set
+    return detector
+
+
+@pytest.mark.parametrize(("rest_still", "tested"), [(True, False), (False, True)])
+def test_once_the_probe_turned_the_level_at_rest_is_not_tested(rest_still: bool, tested: bool) -> None:
+    detector = _at_rest_in_the_lumen(rest_still=rest_still)
+    local = np.zeros(SHAPE, np.uint8)  # everything fell to black: below any level at rest
+    tip = ((LUMEN[1] + 0.5) * WS, (LUMEN[0] + 0.5) * WS)
+    assert detector._fell_at_rest(np.zeros(SHAPE, np.uint8), local, tip) is not None  # still probe: tested
+    detector._motion = _turned(2.0)
+    x, z = detector._motion @ np.array([LUMEN[1], LUMEN[0], 1.0])
+    moved_tip = ((x + 0.5) * WS, (z + 0.5) * WS)
+    assert (detector._fell_at_rest(np.zeros(SHAPE, np.uint8), local, moved_tip) is not None) is tested
