@@ -581,22 +581,34 @@ class SpreadDetector:
         bridge = round(bridge_mm / work_spacing_mm) | 1
         self._close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bridge, bridge)) if bridge > 1 else None
 
-    def _near_maps(self) -> NDArray[np.uint8]:
-        """The near-tip threshold and outline maps: from the floor as learned, or, once the probe has moved
-        from where it was while learning by more than ``near_wide_mm`` or turned by more than
-        ``near_wide_deg``, from the floor widened by ``motion_mm`` within ``vessel_mm`` of the dark
-        structures of the floor."""
-        assert self._near is not None
+    def _near_from(
+        self, floor: NDArray[np.float32], mean: NDArray[np.float32], margin: np.float32
+    ) -> NDArray[np.uint8]:
+        """The near-tip threshold (``margin`` below ``floor``) and outline maps, stacked on the last axis."""
+        edge = np.minimum(
+            mean * np.float32(1.0 - self.edge_fraction), floor - margin + np.float32(0.5) * margin
+        )
+        return np.asarray(np.clip(np.stack([floor - margin, edge], axis=-1), 0, 255), dtype=np.uint8)
+
+    def _moved_near_lumens(self) -> bool:
+        """Whether the near-tip tests take the widened floor near the dark structures of the floor now: there
+        are such structures, and the registration places the probe more than ``near_wide_mm`` from where it
+        was while learning or turned by more than ``near_wide_deg``."""
         if self._near_wide is None:
-            return self._near
+            return False
         m = self._motion
         turned = abs(math.degrees(math.atan2(m[1, 0], m[0, 0])))
         shifted = math.hypot(m[0, 2], m[1, 2]) * self.work_spacing_mm
-        if (self.near_wide_deg > 0 and turned > self.near_wide_deg) or (
+        return (self.near_wide_deg > 0 and turned > self.near_wide_deg) or (
             self.near_wide_mm > 0 and shifted > self.near_wide_mm
-        ):
-            return self._near_wide
-        return self._near
+        )
+
+    def _near_maps(self) -> NDArray[np.uint8]:
+        """The near-tip threshold and outline maps: from the floor as learned, or, once the probe has moved
+        (:meth:`_moved_near_lumens`), from the floor widened by ``motion_mm`` within ``vessel_mm`` of the dark
+        structures of the floor."""
+        assert self._near is not None
+        return self._near_wide if self._near_wide is not None and self._moved_near_lumens() else self._near
 
     @property
     def learning(self) -> bool:
@@ -616,20 +628,12 @@ class SpreadDetector:
             self._edge = np.asarray(np.clip(edge, 0, 255), dtype=np.uint8)
             # near the tip: the floor as learned (not widened) and the smaller margin, threshold and outline
             near_margin = np.float32(max(4.0, self.near_drop * self._tissue_level))
-            near = self._floor.astype(np.float32) - near_margin
-            near_edge = np.minimum(
-                mean * np.float32(1.0 - self.edge_fraction), near + np.float32(0.5) * near_margin
-            )
-            self._near = np.asarray(np.clip(np.stack([near, near_edge], axis=-1), 0, 255), dtype=np.uint8)
+            self._near = self._near_from(self._floor.astype(np.float32), mean, near_margin)
             self._lumens = self._find_lumens() if self.vessel_mm > 0 else None
             if self._lumens is not None and (self.near_wide_mm > 0 or self.near_wide_deg > 0):
                 # near the dark structures of the floor, once the probe has moved: the widened floor
-                wide = floor - near_margin
-                wide_edge = np.minimum(
-                    mean * np.float32(1.0 - self.edge_fraction), wide + np.float32(0.5) * near_margin
-                )
-                maps = np.asarray(np.clip(np.stack([wide, wide_edge], axis=-1), 0, 255), dtype=np.uint8)
-                self._near_wide = np.where(self._lumens[..., None] > 0, maps, self._near)
+                wide = self._near_from(floor, mean, near_margin)
+                self._near_wide = np.where(self._lumens[..., None] > 0, wide, self._near)
             if self.register:
                 self._motion_estimator = ProbeMotion(self._coarse(mean))
         self._frozen = True
@@ -970,7 +974,7 @@ class SpreadDetector:
         lowers the level again, but never below a black floor. Only a tip tracked in this frame, still at
         rest, counts. Returns the tested area, the outline map (half of that margin below the level at
         rest) over its bounding box and that box's top left corner (row, column), or ``None``."""
-        if self.rest_still and self._near_wide is not None and self._near_maps() is self._near_wide:
+        if self.rest_still and self._moved_near_lumens():
             return None  # the probe has moved: the lumen that holds the tip moves against its level at rest
         if not self._rest_set or self._rest_tip is None or self._rest_level is None or self._floor is None:
             return None

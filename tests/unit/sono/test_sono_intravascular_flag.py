@@ -9,7 +9,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from painguide.sono import familyeval
 from painguide.sono.familyeval import INTRAVASCULAR_WARNINGS, score_family_cine
 from painguide.sono.frames import Frame, FrameTruth
 from painguide.sono.needle import NeedleObservation
@@ -17,6 +16,8 @@ from painguide.sono.pipeline import Event, FrameResult
 from painguide.sono.scenes import development_seed, scene_params
 from painguide.sono.simulate import SimulatedCine
 from painguide.sono.spread import SpreadObservation
+
+from .replayed_pipeline import replay_pipeline
 
 NAN = float("nan")
 
@@ -37,20 +38,12 @@ def _score(
 ) -> list[tuple[bool, bool]]:
     """Score ``cine`` with a pipeline that reports nothing but ``event`` on its fourth frame."""
 
-    class Replayed:
-        def __init__(self, **_: object) -> None:
-            pass
+    def result(frame: Frame) -> FrameResult:
+        events = [Event(frame.time_s, event, "")] if event and frame.index == 3 else []
+        nothing = SpreadObservation(False)
+        return FrameResult(frame.index, frame.time_s, NeedleObservation(False), nothing, 1.0, events)
 
-        def finish(self, end_time_s: float) -> list[Event]:
-            return []  # a replay without the end-of-cine warning
-
-        def __call__(self, frame: Frame) -> FrameResult:
-            events = [Event(frame.time_s, event, "")] if event and frame.index == 3 else []
-            return FrameResult(
-                frame.index, frame.time_s, NeedleObservation(False), SpreadObservation(False), 1.0, events
-            )
-
-    monkeypatch.setattr(familyeval, "GuidancePipeline", Replayed)
+    replay_pipeline(monkeypatch, result)
     return score_family_cine(cine).warnings["intravascular_flag"]
 
 

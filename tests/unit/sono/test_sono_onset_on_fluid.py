@@ -24,6 +24,8 @@ from painguide.sono.scenes import development_seed, scene_params
 from painguide.sono.simulate import SimulatedCine
 from painguide.sono.spread import SpreadObservation
 
+from .replayed_pipeline import replay_pipeline
+
 PARAMS = replace(scene_params("baseline", development_seed("baseline", 0)), spread_aspect=1.0)
 POOL_MM2 = 4 * math.pi  # a round pool of radius 2 mm at (20, 30)
 
@@ -93,25 +95,16 @@ def _cine(onset_x_mm: float) -> tuple[SimulatedCine, list[FrameResult]]:
 def test_the_score_counts_an_onset_off_the_fluid_and_keeps_its_latency(
     monkeypatch: pytest.MonkeyPatch, x_mm: float, off: int
 ) -> None:
-    from painguide.sono import familyeval
 
     cine, results = _cine(x_mm)
 
-    class Replayed:
-        def __init__(self, **_: object) -> None:
-            self.k = 0
+    def result(frame: Frame) -> FrameResult:
+        found = replace(results[frame.index], index=frame.index, time_s=frame.time_s)
+        if frame.index == 4:
+            found = replace(found, events=[Event(frame.time_s, "spread_onset", "spread onset")])
+        return found
 
-        def finish(self, end_time_s: float) -> list[Event]:
-            return []  # a replay without the end-of-cine warning
-
-        def __call__(self, frame: Frame) -> FrameResult:
-            result = replace(results[self.k], index=frame.index, time_s=frame.time_s)
-            if self.k == 4:
-                result = replace(result, events=[Event(frame.time_s, "spread_onset", "spread onset")])
-            self.k += 1
-            return result
-
-    monkeypatch.setattr(familyeval, "GuidancePipeline", Replayed)
+    replay_pipeline(monkeypatch, result)
     score: FamilyScore = score_family_cine(cine)
     assert score.onsets_off_fluid == off
     assert score.latencies_s == [pytest.approx(0.2)]
@@ -149,24 +142,16 @@ def test_without_true_fluid_no_region_is_off_it() -> None:
 def test_the_score_counts_frames_with_fluid_that_show_a_region_off_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from painguide.sono import familyeval
 
     cine, _ = _cine(21.0)
     regions = _regions(_square(20.0, 30.0, 2.0), _square(20.0, 63.0, 3.0))
 
-    class Replayed:
-        def __init__(self, **_: object) -> None:
-            pass
+    def result(frame: Frame) -> FrameResult:
+        if frame.index < 3:
+            return _result(21.0, visible=False)
+        return replace(regions, index=frame.index, time_s=frame.time_s)
 
-        def finish(self, end_time_s: float) -> list[Event]:
-            return []  # a replay without the end-of-cine warning
-
-        def __call__(self, frame: Frame) -> FrameResult:
-            if frame.index < 3:
-                return _result(21.0, visible=False)
-            return replace(regions, index=frame.index, time_s=frame.time_s)
-
-    monkeypatch.setattr(familyeval, "GuidancePipeline", Replayed)
+    replay_pipeline(monkeypatch, result)
     metrics = score_family_cine(cine).metrics()
     assert (metrics["fluid_frames"], metrics["fluid_frames_off"]) == (
         4,
