@@ -8,10 +8,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypedDict
 
+import numpy as np
+
 from painguide.errors import Param, ValidationError
 from painguide.i18n.marks import N_
 from painguide.sono.frames import Frame
-from painguide.sono.needle import NeedleDetector, NeedleObservation, NeedleTracker
+from painguide.sono.needle import FloatArray, NeedleDetector, NeedleObservation, NeedleTracker
 from painguide.sono.spread import SpreadDetector, SpreadObservation
 from painguide.sono.vessel import Vessel, VesselDetector, fluid_overlap, path_distance
 
@@ -204,6 +206,34 @@ class FrameResult:
         }
 
 
+def distance_to_segment(
+    outlines: list[FloatArray], start: tuple[float, float], end: tuple[float, float]
+) -> float:
+    """Shortest distance (mm) from the points of the outlines to the segment from ``start`` to ``end``
+    (outlines traced pixel by pixel, as ``SpreadObservation.contours_mm``, so their points are dense).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> corners = np.array([[10.0, 0.0], [12.0, 0.0], [12.0, 2.0], [10.0, 2.0]])
+    >>> distance_to_segment([corners], (0.0, 2.0), (4.0, 2.0))
+    6.0
+    >>> distance_to_segment([corners], (12.0, 5.0), (12.0, 9.0))
+    3.0
+    >>> distance_to_segment([], (0.0, 0.0), (1.0, 0.0))
+    inf
+    """
+    if not outlines:
+        return math.inf
+    points = np.concatenate(outlines)
+    a, b = np.asarray(start, dtype=float), np.asarray(end, dtype=float)
+    ab = b - a
+    length2 = float(ab @ ab)
+    along = np.zeros(len(points)) if length2 == 0 else np.clip((points - a) @ ab / length2, 0.0, 1.0)
+    nearest = a[None, :] + along[:, None] * ab[None, :]
+    return float(np.hypot(*(points - nearest).T).min())
+
+
 def _plain(value: float) -> Param:
     """``value`` as a whole number where it is one (``4`` rather than ``4.0`` in a message)."""
     return int(value) if float(value).is_integer() else value
@@ -223,7 +253,9 @@ class GuidancePipeline:
     no_spread_timeout_s : float
         Warn "no visible spread" when no fluid is seen this long after the injection start.
     away_from_tip_mm : float
-        Warn when new fluid is first seen farther than this from the needle tip.
+        Warn when new fluid is first seen farther than this from the needle tip. Fluid this far from both
+        the tip and the path :data:`PATH_AHEAD_MM` beyond it, while the needle is seen, is not local spread:
+        it does not stop the no-spread timer.
     wait_for_injection : bool
         Learn the dark-structure baseline until the injection start; when ``False`` (and no start is known)
         learning stops after the detector's ``baseline_s`` and any later fluid is reported.
@@ -272,6 +304,8 @@ class GuidancePipeline:
         self._needle_visible = False
         self._spread_streak = 0
         self._onset: float | None = None
+        self._local_streak = 0
+        self._local: float | None = None
         self._warned = False
         self._last_tip: tuple[float, float] | None = None
         self.vessels = vessels if vessels is not None else VesselDetector()
@@ -293,10 +327,18 @@ class GuidancePipeline:
         return self._onset
 
     @property
+    def local_spread_s(self) -> float | None:
+        """Time of the first frame of confirmed local spread, which stops the no-spread timer: fluid within
+        ``away_from_tip_mm`` of the tip or of the path ahead of it, or any fluid while the needle is not seen
+        (``None`` before)."""
+        return self._local
+
+    @property
     def awaiting_spread(self) -> bool:
-        """Whether the injection has started (or been signalled) and neither spread nor a warning came yet."""
+        """Whether the injection has started (or been signalled) and neither local spread nor a warning came
+        yet."""
         started = self._injection_started is not None or self._pending_start is not None
-        return started and self._onset is None and not self._warned
+        return started and self._local is None and not self._warned
 
     def warn_no_spread(self, time_s: float, text: str, /, **params: Param) -> Event | None:
         """Raise ``no_visible_spread`` from outside the frame loop (the live wall-clock timer).
@@ -313,7 +355,7 @@ class GuidancePipeline:
         Returns
         -------
         Event or None
-            The warning, or ``None`` when spread was seen or the warning was already given.
+            The warning, or ``None`` when local spread was seen or the warning was already given.
         """
         if not self.awaiting_spread:
             return None
@@ -331,11 +373,11 @@ class GuidancePipeline:
         Returns
         -------
         list of Event
-            ``cine_ended_without_spread`` when the injection started, no spread was confirmed and the
-            timeout had not yet passed; otherwise empty.
+            ``cine_ended_without_spread`` when the injection started, no local spread was confirmed and
+            the timeout had not yet passed; otherwise empty.
         """
         start = self._injection_started
-        if start is None or self._onset is not None or self._warned:
+        if start is None or self._local is not None or self._warned:
             return []
         self._warned = True
         return [
@@ -404,7 +446,7 @@ class GuidancePipeline:
             free_running=free_running,
             work=shared,
         )
-        self._spread_events(spread, t, events)
+        self._spread_events(spread, needle, t, events)
         vessels = self.vessels(frame, work=work)
         self._vessel_events(needle, spread, vessels, t, events)
         elapsed = (time.perf_counter() - started) * 1000.0
@@ -478,12 +520,33 @@ class GuidancePipeline:
             events.append(Event.templated(t, "needle_lost", N_("needle no longer visible in plane")))
         self._needle_visible = needle.visible
 
-    def _spread_events(self, spread: SpreadObservation, t: float, events: list[Event]) -> None:
+    def _confirmed(self, streak: int, spread: SpreadObservation) -> bool:
+        """Whether fluid seen on ``streak`` consecutive frames (this one included) confirms an onset."""
+        return streak >= self.onset_frames or (streak == 1 and spread.area_mm2 >= self.strong_spread_mm2)
+
+    def _is_local(self, spread: SpreadObservation, needle: NeedleObservation) -> bool:
+        """Fluid near the tip or the path ahead of it; any fluid while the needle is not seen in this frame
+        (the last tip may be stale, and a tip the tracker placed short of the true one has the fluid on its
+        path)."""
+        if not spread.visible:
+            return False
+        if not needle.visible or spread.distance_to_tip_mm <= self.away_from_tip_mm:
+            return True
+        dx, dz = needle.tip_x_mm - needle.start_x_mm, needle.tip_z_mm - needle.start_z_mm
+        norm = math.hypot(dx, dz) or 1.0
+        tip = (needle.tip_x_mm, needle.tip_z_mm)
+        ahead = (tip[0] + dx / norm * self.path_ahead_mm, tip[1] + dz / norm * self.path_ahead_mm)
+        return distance_to_segment(spread.contours_mm, tip, ahead) <= self.away_from_tip_mm
+
+    def _spread_events(
+        self, spread: SpreadObservation, needle: NeedleObservation, t: float, events: list[Event]
+    ) -> None:
         self._spread_streak = self._spread_streak + 1 if spread.visible else 0
-        if self._onset is None and (
-            self._spread_streak >= self.onset_frames
-            or (self._spread_streak == 1 and spread.area_mm2 >= self.strong_spread_mm2)
-        ):
+        if self._local is None:
+            self._local_streak = self._local_streak + 1 if self._is_local(spread, needle) else 0
+            if self._local_streak and self._confirmed(self._local_streak, spread):
+                self._local = t
+        if self._onset is None and self._spread_streak and self._confirmed(self._spread_streak, spread):
             self._onset = t
             area = round(spread.area_mm2, 1)
             if math.isfinite(spread.distance_to_tip_mm):
@@ -513,19 +576,20 @@ class GuidancePipeline:
         start = self._injection_started
         if (
             start is not None
-            and self._onset is None
+            and self._local is None
             and not self._warned
             and t - start >= self.no_spread_timeout_s
         ):
             self._warned = True
-            events.append(
-                Event.templated(
-                    t,
-                    "no_visible_spread",
-                    N_(
-                        "no visible spread %(seconds)s s after injection start: stop and check the needle "
-                        "position (intravascular or out of plane?)"
-                    ),
-                    seconds=round(t - start, 1),
+            if self._onset is None:
+                text = N_(
+                    "no visible spread %(seconds)s s after injection start: stop and check the needle "
+                    "position (intravascular or out of plane?)"
                 )
-            )
+            else:
+                text = N_(
+                    "no visible spread at the needle tip %(seconds)s s after injection start (the fluid seen "
+                    "lies away from the needle): stop and check the needle position (intravascular or out of "
+                    "plane?)"
+                )
+            events.append(Event.templated(t, "no_visible_spread", text, seconds=round(t - start, 1)))
