@@ -253,9 +253,9 @@ class GuidancePipeline:
     no_spread_timeout_s : float
         Warn "no visible spread" when no fluid is seen this long after the injection start.
     away_from_tip_mm : float
-        Warn when new fluid is first seen farther than this from the needle tip. Fluid this far from both
-        the tip and the path :data:`PATH_AHEAD_MM` beyond it, while the needle is seen, is not local spread:
-        it does not stop the no-spread timer.
+        Warn when new fluid is first seen farther than this from the needle tip. Fluid this far from the
+        needle (its shaft, its tip and the path ``path_ahead_mm`` beyond it), while the needle is seen, is
+        not local spread: it does not stop the no-spread timer.
     wait_for_injection : bool
         Learn the dark-structure baseline until the injection start; when ``False`` (and no start is known)
         learning stops after the detector's ``baseline_s`` and any later fluid is reported.
@@ -274,6 +274,10 @@ class GuidancePipeline:
         Consecutive frames with fluid that confirm the spread onset.
     strong_spread_mm2 : float
         Fluid at least this large confirms the onset on its first frame.
+    still_seen_s : float
+        At the timeout (or at the end of a shorter cine) the local spread must have been seen this recently:
+        fluid that came and went before (a moving probe can make a lumen near the tip look like fluid for a
+        while) does not silence the warning. A convention of this software.
     """
 
     def __init__(
@@ -290,9 +294,12 @@ class GuidancePipeline:
         path_ahead_mm: float = PATH_AHEAD_MM,
         onset_frames: int = 2,
         strong_spread_mm2: float = 3.0,
+        still_seen_s: float = 1.0,
     ) -> None:
         if no_spread_timeout_s <= 0:
             raise ValidationError("no_spread_timeout_s", "must be a positive number of seconds")
+        if still_seen_s < 0:
+            raise ValidationError("still_seen_s", "must be zero or a positive number of seconds")
         self.injection_at_s = injection_at_s
         self.no_spread_timeout_s = no_spread_timeout_s
         self.away_from_tip_mm = away_from_tip_mm
@@ -306,13 +313,16 @@ class GuidancePipeline:
         self._onset: float | None = None
         self._local_streak = 0
         self._local: float | None = None
+        self._last_local: float | None = None
         self._warned = False
+        self._settled = False
         self._last_tip: tuple[float, float] | None = None
         self.vessels = vessels if vessels is not None else VesselDetector()
         self.vessel_margin_mm = vessel_margin_mm
         self.path_ahead_mm = path_ahead_mm
         self.onset_frames = onset_frames
         self.strong_spread_mm2 = strong_spread_mm2
+        self.still_seen_s = still_seen_s
         self._near_vessel = False
         self._fluid_in_vessel = False
 
@@ -328,17 +338,24 @@ class GuidancePipeline:
 
     @property
     def local_spread_s(self) -> float | None:
-        """Time of the first frame of confirmed local spread, which stops the no-spread timer: fluid within
-        ``away_from_tip_mm`` of the tip or of the path ahead of it, or any fluid while the needle is not seen
-        (``None`` before)."""
+        """Time of the first frame of confirmed local spread: fluid within ``away_from_tip_mm`` of the
+        needle (shaft, tip or the path ahead), or any fluid while the needle is not seen (``None``
+        before)."""
         return self._local
 
     @property
     def awaiting_spread(self) -> bool:
-        """Whether the injection has started (or been signalled) and neither local spread nor a warning came
-        yet."""
+        """Whether the injection has started (or been signalled) and the check at the timeout is still to
+        come: neither the warning nor local spread seen at the timeout."""
         started = self._injection_started is not None or self._pending_start is not None
-        return started and self._local is None and not self._warned
+        return started and not self._warned and not self._settled
+
+    def _seen_at(self, time_s: float) -> bool:
+        """Whether local spread was confirmed and seen within ``still_seen_s`` before ``time_s``; settles the
+        check when so."""
+        if self._local is not None and self._last_local is not None:
+            self._settled = time_s - self._last_local <= self.still_seen_s
+        return self._settled
 
     def warn_no_spread(self, time_s: float, text: str, /, **params: Param) -> Event | None:
         """Raise ``no_visible_spread`` from outside the frame loop (the live wall-clock timer).
@@ -355,9 +372,10 @@ class GuidancePipeline:
         Returns
         -------
         Event or None
-            The warning, or ``None`` when local spread was seen or the warning was already given.
+            The warning, or ``None`` when local spread is seen (within ``still_seen_s``) or the check at
+            the timeout was already made.
         """
-        if not self.awaiting_spread:
+        if not self.awaiting_spread or self._seen_at(time_s):
             return None
         self._warned = True
         return Event.templated(time_s, "no_visible_spread", text, **params)
@@ -373,24 +391,33 @@ class GuidancePipeline:
         Returns
         -------
         list of Event
-            ``cine_ended_without_spread`` when the injection started, no local spread was confirmed and
-            the timeout had not yet passed; otherwise empty.
+            ``cine_ended_without_spread`` when the injection started, the timeout had not yet passed and
+            local spread was not seen in the last ``still_seen_s``; otherwise empty.
         """
         start = self._injection_started
-        if start is None or self._local is not None or self._warned:
+        if start is None or self._warned or self._settled or self._seen_at(end_time_s):
             return []
         self._warned = True
+        if self._onset is None:
+            text = N_(
+                "cine ended %(seconds)s s after the injection start with no visible spread (the warning "
+                "waits %(timeout)s s): check the needle position (intravascular or out of plane?) or "
+                "record longer after the injection"
+            )
+        else:
+            text = N_(
+                "cine ended %(seconds)s s after the injection start with no spread seen at the needle tip in "
+                "its last %(recent)s s (the warning waits %(timeout)s s): check the needle position "
+                "(intravascular or out of plane?) or record longer after the injection"
+            )
         return [
             Event.templated(
                 end_time_s,
                 "cine_ended_without_spread",
-                N_(
-                    "cine ended %(seconds)s s after the injection start with no visible spread (the warning "
-                    "waits %(timeout)s s): check the needle position (intravascular or out of plane?) or "
-                    "record longer after the injection"
-                ),
+                text,
                 seconds=round(end_time_s - start, 1),
                 timeout=_plain(self.no_spread_timeout_s),
+                recent=_plain(self.still_seen_s),
             )
         ]
 
@@ -525,26 +552,30 @@ class GuidancePipeline:
         return streak >= self.onset_frames or (streak == 1 and spread.area_mm2 >= self.strong_spread_mm2)
 
     def _is_local(self, spread: SpreadObservation, needle: NeedleObservation) -> bool:
-        """Fluid near the tip or the path ahead of it; any fluid while the needle is not seen in this frame
-        (the last tip may be stale, and a tip the tracker placed short of the true one has the fluid on its
-        path)."""
+        """Fluid near the needle: its tip, its shaft (injectate left behind by a needle that moved on) or the
+        path ahead (a tip the tracker placed short of the true one has the fluid on its path); any fluid
+        while the needle is not seen in this frame (the last tip may be stale)."""
         if not spread.visible:
             return False
         if not needle.visible or spread.distance_to_tip_mm <= self.away_from_tip_mm:
             return True
         dx, dz = needle.tip_x_mm - needle.start_x_mm, needle.tip_z_mm - needle.start_z_mm
         norm = math.hypot(dx, dz) or 1.0
-        tip = (needle.tip_x_mm, needle.tip_z_mm)
-        ahead = (tip[0] + dx / norm * self.path_ahead_mm, tip[1] + dz / norm * self.path_ahead_mm)
-        return distance_to_segment(spread.contours_mm, tip, ahead) <= self.away_from_tip_mm
+        start = (needle.start_x_mm, needle.start_z_mm)
+        ahead = (
+            needle.tip_x_mm + dx / norm * self.path_ahead_mm,
+            needle.tip_z_mm + dz / norm * self.path_ahead_mm,
+        )
+        return distance_to_segment(spread.contours_mm, start, ahead) <= self.away_from_tip_mm
 
     def _spread_events(
         self, spread: SpreadObservation, needle: NeedleObservation, t: float, events: list[Event]
     ) -> None:
         self._spread_streak = self._spread_streak + 1 if spread.visible else 0
-        if self._local is None:
-            self._local_streak = self._local_streak + 1 if self._is_local(spread, needle) else 0
-            if self._local_streak and self._confirmed(self._local_streak, spread):
+        self._local_streak = self._local_streak + 1 if self._is_local(spread, needle) else 0
+        if self._local_streak:
+            self._last_local = t
+            if self._local is None and self._confirmed(self._local_streak, spread):
                 self._local = t
         if self._onset is None and self._spread_streak and self._confirmed(self._spread_streak, spread):
             self._onset = t
@@ -576,9 +607,9 @@ class GuidancePipeline:
         start = self._injection_started
         if (
             start is not None
-            and self._local is None
-            and not self._warned
+            and self.awaiting_spread
             and t - start >= self.no_spread_timeout_s
+            and not self._seen_at(t)
         ):
             self._warned = True
             if self._onset is None:
@@ -588,8 +619,16 @@ class GuidancePipeline:
                 )
             else:
                 text = N_(
-                    "no visible spread at the needle tip %(seconds)s s after injection start (the fluid seen "
-                    "lies away from the needle): stop and check the needle position (intravascular or out of "
-                    "plane?)"
+                    "no spread seen at the needle tip in the last %(recent)s s, %(seconds)s s after "
+                    "injection start (the fluid seen lies away from the needle or has gone): stop and check "
+                    "the needle position (intravascular or out of plane?)"
                 )
-            events.append(Event.templated(t, "no_visible_spread", text, seconds=round(t - start, 1)))
+            events.append(
+                Event.templated(
+                    t,
+                    "no_visible_spread",
+                    text,
+                    seconds=round(t - start, 1),
+                    recent=_plain(self.still_seen_s),
+                )
+            )

@@ -1,9 +1,10 @@
-"""Only local spread stops the no-spread timer: fluid near the needle tip or the path ahead of it.
+"""Only local spread stops the no-spread timer: fluid near the needle (its tip, shaft or path ahead).
 
 Fluid seen far from a needle in view (``spread_away_from_tip``) is reported as before, but the "no visible
 spread" warning still fires when no fluid shows at the needle: a moving probe can make a far dark patch look
-like fluid for a while. While the needle is not seen, any fluid counts (its last tip may be stale), and
-fluid on the path ahead of the tip counts (the tracker may place the tip short of the true one).
+like fluid for a while. While the needle is not seen, any fluid counts (its last tip may be stale); fluid
+beside the shaft counts (left behind by a needle that moved on) and on the path ahead of the tip (the
+tracker may place the tip short of the true one). At the timeout the local fluid must still be seen.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def test_fluid_away_from_the_tip_leaves_the_timer_running(clear_params: Simulati
     time_s, _, detail = warnings[0]
     assert time_s - cine.params.injection_at_s >= 1.5  # type: ignore[operator]
     assert time_s > pipeline.spread_onset_s
-    assert detail.startswith("no visible spread at the needle tip 1.")
-    assert "the fluid seen lies away from the needle" in detail
+    assert detail.startswith("no spread seen at the needle tip in the last 1 s, 1.")
+    assert "the fluid seen lies away from the needle or has gone" in detail
 
 
 def test_far_fluid_in_a_cine_shorter_than_the_wait_ends_with_the_warning(
@@ -110,10 +111,12 @@ def _square(x: float, z: float, half: float = 1.0) -> np.ndarray:
     return np.concatenate(edges) + np.array([x, z])
 
 
-def _warned_with(needle: NeedleObservation, fluid_at: tuple[float, float]) -> tuple[bool, float | None]:
-    """Whether the timer warned, and when local spread was confirmed, with fluid at ``fluid_at`` from 0.5 s
-    (injection at 0.2 s, warning after 3 s)."""
-    n = 60
+def _stub_pipeline(
+    needle: NeedleObservation, fluid_at: tuple[float, float], *, until_s: float, n: int
+) -> tuple[GuidancePipeline, list[str]]:
+    """A pipeline, and the types of its events, run on ``n`` frames at 10 Hz (injection at 0.2 s, the
+    warning's check at 3.2 s) that see ``needle`` and a 2 mm² square of fluid at ``fluid_at`` from 0.5 s
+    until ``until_s``."""
     tip = (needle.tip_x_mm, needle.tip_z_mm) if needle.visible else (20.0, 10.0)
     fluid = [
         SpreadObservation(
@@ -124,15 +127,26 @@ def _warned_with(needle: NeedleObservation, fluid_at: tuple[float, float]) -> tu
             distance_to_tip_mm=max(0.0, math.dist(tip, fluid_at) - 1.0),
             contours_mm=[_square(*fluid_at)],
         )
-        if i >= 5
+        if 5 <= i < until_s * 10
         else SpreadObservation(visible=False)
         for i in range(n)
     ]
-    pipeline = GuidancePipeline(injection_at_s=0.2, no_spread_timeout_s=3.0, spread=_Fluid(fluid))  # type: ignore[arg-type]
+    stub = _Fluid(fluid)
+    pipeline = GuidancePipeline(injection_at_s=0.2, no_spread_timeout_s=3.0, spread=stub)  # type: ignore[arg-type]
     pipeline.tracker = _Tracker(needle)  # type: ignore[assignment]
     pixels = np.zeros((10, 10), np.uint8)
-    events = [e.type for i in range(n) for e in pipeline(Frame(pixels, 0.1, 0.1, i / 10.0, i)).events]
-    return "no_visible_spread" in events, pipeline.local_spread_s
+    frames = [Frame(pixels, 0.1, 0.1, i / 10.0, i) for i in range(n)]
+    return pipeline, [e.type for frame in frames for e in pipeline(frame).events]
+
+
+def _warned_with(
+    needle: NeedleObservation, fluid_at: tuple[float, float], *, until_s: float = 6.0, n: int = 60
+) -> tuple[bool, float | None]:
+    """Whether the warning (or its end-of-cine form) fired, and when local spread was confirmed."""
+    pipeline, events = _stub_pipeline(needle, fluid_at, until_s=until_s, n=n)
+    events += [e.type for e in pipeline.finish((n - 1) / 10.0)]
+    warned = "no_visible_spread" in events or "cine_ended_without_spread" in events
+    return warned, pipeline.local_spread_s
 
 
 # a needle from (0, 0) to its tip at (10, 10): it points down and to the right
@@ -153,5 +167,37 @@ def test_fluid_on_the_path_ahead_of_the_tip_is_local() -> None:
     assert not warned and local == 0.6
 
 
+def test_fluid_beside_the_shaft_behind_the_tip_is_local() -> None:
+    warned, local = _warned_with(NEEDLE, (-2.0, 8.0))  # 11 mm from the tip, 6 mm beside the shaft
+    assert not warned and local == 0.6
+
+
 def test_any_fluid_is_local_while_the_needle_is_not_seen() -> None:
     assert _warned_with(NeedleObservation(False), (10.0, 30.0)) == (False, 0.6)
+
+
+def test_local_fluid_that_has_gone_before_the_timeout_does_not_silence_the_warning() -> None:
+    warned, local = _warned_with(NEEDLE, (12.0, 13.0), until_s=2.0)  # seen 0.5-1.9 s, gone at 3.2 s
+    assert warned and local == 0.6
+
+
+def test_local_fluid_seen_within_the_last_second_at_the_timeout_counts() -> None:
+    assert _warned_with(NEEDLE, (12.0, 13.0), until_s=2.5) == (False, 0.6)  # last seen 2.4 s: 0.8 s before
+
+
+def test_a_short_cine_whose_local_fluid_has_gone_at_its_end_reports_it() -> None:
+    warned, local = _warned_with(NEEDLE, (12.0, 13.0), until_s=1.0, n=25)  # ends at 2.4 s, fluid to 0.9 s
+    assert warned and local == 0.6
+    assert _warned_with(NEEDLE, (12.0, 13.0), until_s=2.0, n=25) == (False, 0.6)  # fluid to 1.9 s
+
+
+def test_the_wall_clock_check_settles_once_local_fluid_is_seen() -> None:
+    # frames stop at 1.4 s (a stalled stream); the live timer checks on the wall clock at 3.2 s
+    seen, _ = _stub_pipeline(NEEDLE, (12.0, 13.0), until_s=3.0, n=15)
+    assert seen.warn_no_spread(2.3, "no spread") is None  # last seen 1.4 s, 0.9 s before: settled
+    assert not seen.awaiting_spread
+    assert seen.warn_no_spread(9.0, "no spread") is None  # settled once, never warns later
+    gone, _ = _stub_pipeline(NEEDLE, (12.0, 13.0), until_s=3.0, n=15)
+    event = gone.warn_no_spread(3.2, "no spread for %(gap)s s", gap=1.8)  # last seen 1.8 s before
+    assert event is not None and event.detail == "no spread for 1.8 s"
+    assert gone.warn_no_spread(3.3, "no spread") is None  # once only
