@@ -234,6 +234,13 @@ def distance_to_segment(
     return float(np.hypot(*(points - nearest).T).min())
 
 
+def _shaft_direction(needle: NeedleObservation) -> tuple[float, float]:
+    """Unit vector along the shaft towards the tip (``(0, 0)`` for a shaft of no length)."""
+    dx, dz = needle.tip_x_mm - needle.start_x_mm, needle.tip_z_mm - needle.start_z_mm
+    norm = math.hypot(dx, dz) or 1.0
+    return dx / norm, dz / norm
+
+
 def _plain(value: float) -> Param:
     """``value`` as a whole number where it is one (``4`` rather than ``4.0`` in a message)."""
     return int(value) if float(value).is_integer() else value
@@ -350,9 +357,9 @@ class GuidancePipeline:
         started = self._injection_started is not None or self._pending_start is not None
         return started and not self._warned and not self._settled
 
-    def _seen_at(self, time_s: float) -> bool:
-        """Whether local spread was confirmed and seen within ``still_seen_s`` before ``time_s``; settles the
-        check when so."""
+    def _settle_at(self, time_s: float) -> bool:
+        """Make the check at the timeout at ``time_s``: settled (no warning, now or later) when local spread
+        was confirmed and seen within ``still_seen_s`` before it. Returns whether it settled."""
         if self._local is not None and self._last_local is not None:
             self._settled = time_s - self._last_local <= self.still_seen_s
         return self._settled
@@ -375,7 +382,7 @@ class GuidancePipeline:
             The warning, or ``None`` when local spread is seen (within ``still_seen_s``) or the check at
             the timeout was already made.
         """
-        if not self.awaiting_spread or self._seen_at(time_s):
+        if not self.awaiting_spread or self._settle_at(time_s):
             return None
         self._warned = True
         return Event.templated(time_s, "no_visible_spread", text, **params)
@@ -395,7 +402,7 @@ class GuidancePipeline:
             local spread was not seen in the last ``still_seen_s``; otherwise empty.
         """
         start = self._injection_started
-        if start is None or self._warned or self._settled or self._seen_at(end_time_s):
+        if start is None or not self.awaiting_spread or self._settle_at(end_time_s):
             return []
         self._warned = True
         if self._onset is None:
@@ -489,9 +496,7 @@ class GuidancePipeline:
     ) -> None:
         """``vessel_near_path`` once per approach (re-armed 1 mm farther out); ``fluid_in_vessel`` once."""
         if needle.visible and vessels:
-            dx, dz = needle.tip_x_mm - needle.start_x_mm, needle.tip_z_mm - needle.start_z_mm
-            norm = math.hypot(dx, dz) or 1.0
-            tip, direction = (needle.tip_x_mm, needle.tip_z_mm), (dx / norm, dz / norm)
+            tip, direction = (needle.tip_x_mm, needle.tip_z_mm), _shaft_direction(needle)
             distance, nearest = min(
                 ((path_distance(v, tip, direction, self.path_ahead_mm), v) for v in vessels),
                 key=lambda d: d[0],
@@ -559,13 +564,9 @@ class GuidancePipeline:
             return False
         if not needle.visible or spread.distance_to_tip_mm <= self.away_from_tip_mm:
             return True
-        dx, dz = needle.tip_x_mm - needle.start_x_mm, needle.tip_z_mm - needle.start_z_mm
-        norm = math.hypot(dx, dz) or 1.0
+        ux, uz = _shaft_direction(needle)
         start = (needle.start_x_mm, needle.start_z_mm)
-        ahead = (
-            needle.tip_x_mm + dx / norm * self.path_ahead_mm,
-            needle.tip_z_mm + dz / norm * self.path_ahead_mm,
-        )
+        ahead = (needle.tip_x_mm + ux * self.path_ahead_mm, needle.tip_z_mm + uz * self.path_ahead_mm)
         return distance_to_segment(spread.contours_mm, start, ahead) <= self.away_from_tip_mm
 
     def _spread_events(
@@ -609,7 +610,7 @@ class GuidancePipeline:
             start is not None
             and self.awaiting_spread
             and t - start >= self.no_spread_timeout_s
-            and not self._seen_at(t)
+            and not self._settle_at(t)
         ):
             self._warned = True
             if self._onset is None:
