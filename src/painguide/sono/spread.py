@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import cv2
 import numpy as np
@@ -234,12 +234,15 @@ def _point(a: NDArray[np.float64], x: float, z: float) -> tuple[float, float]:
 _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 
+_Pixel = TypeVar("_Pixel", np.uint8, np.float32)
+
+
 def _moved(
-    image: NDArray[np.uint8], move: NDArray[np.float64], *, outside: int | None = None
-) -> NDArray[np.uint8]:
+    image: NDArray[_Pixel], move: NDArray[np.float64], *, outside: int | None = None
+) -> NDArray[_Pixel]:
     """``image`` carried by the affine map ``move``: the result at ``move(p)`` is the image at ``p``
-    (bilinear); where no ``p`` inside the image maps, the border repeats, or the value is ``outside``.
-    Unchanged when no pixel moves by 0.05 px or more."""
+    (bilinear, of the same type); where no ``p`` inside the image maps, the border repeats, or the value
+    is ``outside``. Unchanged when no pixel moves by 0.05 px or more."""
     size = (image.shape[1], image.shape[0])
     reach = np.abs(move - _IDENTITY) @ np.array([size[0], size[1], 1.0])
     if float(reach.max()) < 0.05:
@@ -253,7 +256,7 @@ def _moved(
             borderMode=cv2.BORDER_REPLICATE if outside is None else cv2.BORDER_CONSTANT,
             borderValue=0 if outside is None else outside,
         ),
-        dtype=np.uint8,
+        dtype=image.dtype,
     )
 
 
@@ -786,10 +789,17 @@ class SpreadDetector:
         return self._motion.copy()
 
     def _update_motion(self, local: NDArray[np.uint8]) -> None:
+        """Match this frame against the reference, after undoing the last motion found (the coarse image
+        moved back by it): only the change since then is left to phase correlation, which a turned image
+        decorrelates. Matched as it comes, a deep image turned by 2-3° lost the match in whole runs of
+        frames, and the last good motion, kept meanwhile, drifted from the true one by millimetres."""
         assert self._motion_estimator is not None
-        motion = self._motion_estimator(self._coarse(local))
-        if motion is not None:
-            self._motion = _compose(self._from_coarse, _compose(motion, self._to_coarse))
+        coarse = self._coarse(local)
+        prior = _compose(self._to_coarse, _compose(self._motion, self._from_coarse))
+        undone = _moved(coarse, _inverse(prior))
+        residual = self._motion_estimator(undone)
+        if residual is not None:
+            self._motion = _compose(self._from_coarse, _compose(_compose(prior, residual), self._to_coarse))
 
     def _coarse(self, image: NDArray[np.generic]) -> NDArray[np.float32]:
         """``image`` averaged over blocks of ``f`` by ``f`` working pixels (the last partial row and column
