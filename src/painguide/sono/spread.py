@@ -364,6 +364,11 @@ class SpreadDetector:
     rest_still : bool
         Test the level at rest (``rest_drop``) only while the floor as learned is used there: once the
         probe has moved by those limits, the lumen that holds a tip moves against its level at rest.
+    rest_in_lumens : bool
+        Test the level at rest also within ``vessel_mm`` of the dark structures of the floor (vessel
+        lumens). Off by default: in a lumen that holds the tip the level moves with the pulse and the flow
+        below any level at rest, which is not a pool (an intravascular injection shows none); a bone's
+        shadow, the place the test is for, reaches the bottom of the image and is no such structure.
     tip_path : bool
         Look for that fluid along the whole path of the tip since the injection start, not only around the
         last tip: fluid that came out while the needle still advanced stays behind it.
@@ -470,6 +475,7 @@ class SpreadDetector:
         near_wide_mm: float = 1.0,
         near_wide_deg: float = 1.0,
         rest_still: bool = True,
+        rest_in_lumens: bool = False,
         tip_path: bool = True,
         quiet_ratio: float = 0.2,
         loud_ratio: float = 0.5,
@@ -519,6 +525,7 @@ class SpreadDetector:
         self.near_wide_mm = near_wide_mm
         self.near_wide_deg = near_wide_deg
         self.rest_still = rest_still
+        self.rest_in_lumens = rest_in_lumens
         self._near: NDArray[np.uint8] | None = None
         self._near_wide: NDArray[np.uint8] | None = None
         self.tip_path = tip_path
@@ -982,7 +989,8 @@ class SpreadDetector:
         A needle that came to rest just before the injection start, over tissue that was black while
         learning (a bone's shadow), raises the level there by its own echo; fluid that then forms under it
         lowers the level again, but never below a black floor. Only a tip tracked in this frame, still at
-        rest, counts. Returns the tested area, the outline map (half of that margin below the level at
+        rest, counts, and (unless ``rest_in_lumens``) not within ``vessel_mm`` of a dark structure of the
+        floor. Returns the tested area, the outline map (half of that margin below the level at
         rest) over its bounding box and that box's top left corner (row, column), or ``None``."""
         if self.rest_still and self._moved_near_lumens():
             return None  # the probe has moved: the lumen that holds the tip moves against its level at rest
@@ -1016,6 +1024,8 @@ class SpreadDetector:
         wz, wx = np.ogrid[lz0:lz1, lx0:lx1]
         floor = self._floor[lz0:lz1, lx0:lx1].astype(np.float32)
         below = (floor < black) & ((wx - rx) ** 2 + (wz - rz) ** 2 <= radius * radius)
+        if not self.rest_in_lumens and self._lumens is not None:  # not in a lumen: it pulses and flows
+            below &= self._lumens[lz0:lz1, lx0:lx1] == 0
         below &= level.astype(np.float32) < self._rest_level[lz0:lz1, lx0:lx1] - margin
         if self._sum is not None and self._count:  # black on the whole while learning, not a moving wall
             mean = self._sum[lz0:lz1, lx0:lx1] / np.float32(self._count)

@@ -95,7 +95,8 @@ def _at_rest_in_the_lumen(**options: object) -> SpreadDetector:
 
 @pytest.mark.parametrize(("rest_still", "tested"), [(True, False), (False, True)])
 def test_once_the_probe_turned_the_level_at_rest_is_not_tested(rest_still: bool, tested: bool) -> None:
-    detector = _at_rest_in_the_lumen(rest_still=rest_still)
+    # the level at rest tested in a lumen too (``rest_in_lumens``, off by default)
+    detector = _at_rest_in_the_lumen(rest_still=rest_still, rest_in_lumens=True)
     local = np.zeros(SHAPE, np.uint8)  # everything fell to black: below any level at rest
     tip = ((LUMEN[1] + 0.5) * WS, (LUMEN[0] + 0.5) * WS)
     assert detector._fell_at_rest(np.zeros(SHAPE, np.uint8), local, tip) is not None  # still probe: tested
@@ -103,3 +104,10 @@ def test_once_the_probe_turned_the_level_at_rest_is_not_tested(rest_still: bool,
     x, z = detector._motion @ np.array([LUMEN[1], LUMEN[0], 1.0])
     moved_tip = ((x + 0.5) * WS, (z + 0.5) * WS)
     assert (detector._fell_at_rest(np.zeros(SHAPE, np.uint8), local, moved_tip) is not None) is tested
+
+
+def test_by_default_the_level_at_rest_is_not_tested_in_the_lumen_that_holds_the_tip() -> None:
+    detector = _at_rest_in_the_lumen()
+    local = np.zeros(SHAPE, np.uint8)  # everything fell to black: below any level at rest
+    tip = ((LUMEN[1] + 0.5) * WS, (LUMEN[0] + 0.5) * WS)
+    assert detector._fell_at_rest(np.zeros(SHAPE, np.uint8), local, tip) is None

@@ -30,30 +30,41 @@ POOL_CENTRE = (TIP[0] - 2.0, TIP[1] + 6.0)  # 1.6 mm below the tip
 POOL_RADIUS = 8.0
 
 
-def _tissue() -> np.ndarray:
-    """Static speckle-like texture around grey level 120, black in the shadow."""
+def _black(lumen: bool) -> np.ndarray:
+    """The shadow (to the bottom of the image), or, with ``lumen``, a closed lumen under the tip instead."""
+    zz, xx = np.mgrid[0 : SHAPE[0], 0 : SHAPE[1]]
+    if lumen:
+        return np.asarray((xx - TIP[0]) ** 2 + (zz - TIP[1] - 20.0) ** 2 <= 22.0**2)
+    shadow = np.zeros(SHAPE, bool)
+    shadow[SHADOW] = True
+    return shadow
+
+
+def _tissue(lumen: bool = False) -> np.ndarray:
+    """Static speckle-like texture around grey level 120, black in the shadow (or the lumen)."""
     image = speckle_tissue(41, SHAPE)
-    image[SHADOW] = 2.0
+    image[_black(lumen)] = 2.0
     return image
 
 
-def _masks() -> tuple[np.ndarray, np.ndarray]:
+def _masks(lumen: bool = False) -> tuple[np.ndarray, np.ndarray]:
     zz, xx = np.mgrid[0 : SHAPE[0], 0 : SHAPE[1]]
-    shadow = np.zeros(SHAPE, bool)
-    shadow[SHADOW] = True
+    shadow = _black(lumen)
     haze = shadow & ((xx - TIP[0]) ** 2 + (zz - TIP[1]) ** 2 <= 24.0**2)
     pool = (xx - POOL_CENTRE[0]) ** 2 + (zz - POOL_CENTRE[1]) ** 2 <= POOL_RADIUS**2
     return haze, pool & haze
 
 
-def _run(echo: float, *, pulsing: bool = False, **settings: float) -> list[SpreadObservation]:
+def _run(
+    echo: float, *, pulsing: bool = False, lumen: bool = False, **settings: float
+) -> list[SpreadObservation]:
     """Learn with the shadow empty (or, ``pulsing``, filled by tissue every other frame, as a vessel wall
     that moves in and out), bring the needle to rest over the shadow at ``ARRIVE`` (its echo there:
     ``HAZE``), signal the injection start at ``INJECTION`` and from ``FLUID_FROM`` on lower the haze over
-    the pool to ``echo`` times its level."""
+    the pool to ``echo`` times its level. ``lumen``: the black place is a closed lumen, not a shadow."""
     detector = SpreadDetector(work_spacing_mm=WS, **settings)  # type: ignore[arg-type]
-    tissue = _tissue()
-    haze, pool = _masks()
+    tissue = _tissue(lumen)
+    haze, pool = _masks(lumen)
     rng = np.random.default_rng(42)
     seen = []
     for i in range(FLUID_FROM + 4):
@@ -101,3 +112,11 @@ def test_a_steady_level_at_rest_is_not_fluid(echo: float, settings: dict) -> Non
 
 def test_a_place_that_pulsed_while_learning_is_not_tested() -> None:
     assert not any(o.visible for o in _run(0.8, pulsing=True))
+
+
+def test_a_fall_inside_the_lumen_that_holds_the_tip_is_not_tested_against_the_level_at_rest() -> None:
+    """In a vessel's lumen the level since the tip came to rest moves with the pulse and the flow: a fall
+    there is not a pool (an intravascular injection shows none), so the lumens of the floor are left out of
+    that test (``rest_in_lumens``); a shadow that reaches the bottom of the image is not a lumen (above)."""
+    assert not any(o.visible for o in _run(0.8, lumen=True))
+    assert any(o.visible for o in _run(0.8, lumen=True, rest_in_lumens=True))
