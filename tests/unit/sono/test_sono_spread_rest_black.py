@@ -56,7 +56,7 @@ def _masks(lumen: bool = False) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _run(
-    echo: float, *, pulsing: bool = False, lumen: bool = False, **settings: float
+    echo: float, *, pulsing: bool = False, lumen: bool = False, **settings: float | bool
 ) -> list[SpreadObservation]:
     """Learn with the shadow empty (or, ``pulsing``, filled by tissue every other frame, as a vessel wall
     that moves in and out), bring the needle to rest over the shadow at ``ARRIVE`` (its echo there:
