@@ -2040,6 +2040,11 @@ APPEAR_ENTERING_MM = 2.5
 """Shortest just-entered shaft (:attr:`ShaftCandidate.short`) checked for having appeared."""
 APPEAR_BEHIND = 0.25
 """Largest mean absolute change of the shaft behind, as a fraction of the shaft's excess over its flanks."""
+RIVAL_CHANGE = 1.5
+"""How much more the image on a rival shaft's line must have changed than beside it, since the tracker first
+looked for a rival to its track, before the rival takes the track's place
+(:meth:`NeedleTracker._rival_taking_over`; as ``still_ratio`` for a new track): a needle that entered since
+changed its line; a still structure that was there all along did not."""
 STILL_OFFSETS_MM = (-0.1, 0.0, 0.1, -1.5, -1.0, 1.0, 1.5)
 """Offsets across the line (mm) where :meth:`NeedleTracker._moved` compares the image: on it, beside it."""
 
@@ -2074,6 +2079,24 @@ def _appearance(
         float(np.abs(diff[3:, distal]).mean()),
         float(np.abs(diff[:3, behind]).mean()),
     )
+
+
+def _line_changed(then: Frame | None, now: Frame, shaft: ShaftCandidate, ratio: float) -> bool:
+    """Whether the image on ``shaft``'s fitted line (0.1 mm either side) changed from ``then`` to ``now``,
+    and by at least ``ratio`` times as much as 1-1.5 mm either side of it (true when it cannot be compared:
+    no earlier frame, the same frame, another size, or no length)."""
+    length = shaft.length_mm
+    if then is None or then is now or then.shape != now.shape or length <= 0:
+        return True
+    start = np.array([shaft.start_x_mm, shaft.start_z_mm])
+    tip = np.array([shaft.tip_x_mm, shaft.tip_z_mm])
+    line = _Line(start, (tip - start) / length)
+    s = np.arange(0.0, length, 0.1)
+    after, _ = _profiles(now, line, s, STILL_OFFSETS_MM)
+    before, _ = _profiles(then, line, s, STILL_OFFSETS_MM)
+    diff = np.abs(after - before)
+    on = float(diff[:3].mean())
+    return on > 0 and on >= ratio * float(diff[3:].mean())
 
 
 class NeedleTracker:
@@ -2234,8 +2257,18 @@ class NeedleTracker:
         appeared_entering: bool = True,
         still_ratio: float = 0.0,
         still_back: int = 5,
+        rival_every: int = 5,
+        rival_below_mm: float = 10.0,
+        rival_ratio: float = 2.0,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
+        self.rival_every = rival_every
+        self.rival_below_mm = rival_below_mm
+        self.rival_ratio = rival_ratio
+        self._rival: ShaftCandidate | None = None  # a stronger shaft elsewhere, seen while checking
+        self._rival_streak = 0
+        self._rival_age = 0
+        self._rival_since: Frame | None = None  # the frame of the track's first look for a rival
         self.confirm_frames = confirm_frames
         self.short_mm = short_mm
         self.coast_frames = coast_frames
@@ -2293,6 +2326,7 @@ class NeedleTracker:
         self._lost, self._lost_age, self._reported = None, 0, 0
         self._fits = []
         self._origin = None
+        self._rival, self._rival_streak, self._rival_age, self._rival_since = None, 0, 0, None
 
     def _drop(self) -> None:
         """Drop the track after too many misses; a confirmed one is remembered for re-acquisition."""
@@ -2337,6 +2371,10 @@ class NeedleTracker:
             pending = self._last if self.search_pending and not self._confirmed else None
             found = self.detector(frame, work=work, prior=prior, weak=self.weak_frames > 0, pending=pending)
             chosen = self._associate(found)
+            rival = None if prior is None or chosen is None else self._rival_taking_over(frame, work, chosen)
+            if rival is not None:
+                self.reset()  # the short track was not the needle: not remembered for re-acquisition
+                chosen, found = rival, [rival]
         if chosen is None:
             self._misses += 1
             self._streak = 0
@@ -2395,6 +2433,52 @@ class NeedleTracker:
             chosen.start_z_mm,
         )
 
+    def _rival_taking_over(
+        self, frame: Frame, work: NDArray[np.uint8] | None, tracked: ShaftCandidate
+    ) -> ShaftCandidate | None:
+        """A shaft elsewhere, much stronger than the confirmed track's short one, that takes its place (else
+        ``None``).
+
+        A confirmed track is searched along its own line only, so a short false track (a stretch of a
+        fascia or of the skin line at the image side) would hold while a needle enters elsewhere. While
+        the tracked shaft is shorter than ``rival_below_mm``, every ``rival_every`` frames (and on every
+        frame while a rival is seen) the whole frame is searched as for a new track; a shaft that does not
+        continue the track, at least ``rival_ratio`` times as long and as strong (contrast times the
+        square root of the length), seen with a consistent angle over ``confirm_frames`` frames in a row, on
+        whose line the image changed since the track's first look for a rival by :data:`RIVAL_CHANGE` times as
+        much as beside it (a needle that entered since; a still structure, however strong, did not change),
+        wins (0 for ``rival_every`` turns this off)."""
+        if self.rival_every <= 0 or tracked.length_mm >= self.rival_below_mm:
+            self._rival, self._rival_streak, self._rival_age, self._rival_since = None, 0, 0, None
+            return None
+        self._rival_age += 1
+        if self._rival_since is None:
+            self._rival_since = frame  # the image the rival's line is compared with
+        if self._rival is None and self._rival_age < self.rival_every:
+            return None
+        self._rival_age = 0
+        score = tracked.contrast * math.sqrt(tracked.length_mm)
+        best = next(
+            (
+                c
+                for c in self.detector(frame, work=work)
+                if not (c.deep or c.short or c.weak or c.rough)
+                and not self._consistent(c, tracked, tolerance=self.angle_tolerance_deg)
+                and c.length_mm >= self.rival_ratio * tracked.length_mm
+                and c.contrast * math.sqrt(c.length_mm) >= self.rival_ratio * score
+            ),
+            None,
+        )
+        if best is None:
+            self._rival, self._rival_streak = None, 0
+            return None
+        before = self._rival
+        same = before is not None and self._consistent(best, before, tolerance=self.confirm_angle_deg)
+        self._rival_streak = self._rival_streak + 1 if same else 1
+        self._rival = best
+        wins = self._rival_streak >= self.confirm_frames
+        return best if wins and _line_changed(self._rival_since, frame, best, RIVAL_CHANGE) else None
+
     def _needed(self, chosen: ShaftCandidate, growing: bool) -> float:
         """Consecutive consistent detections that confirm a new track with ``chosen``: one when its shaft is
         strong (``strong_contrast``), else ``confirm_frames``, one more while its shaft is shorter than
@@ -2437,18 +2521,9 @@ class NeedleTracker:
         """Whether the image on ``chosen``'s line changed since ``still_back`` frames before the track's
         first detection by at least ``still_ratio`` times as much as 1-1.5 mm either side of it (true when
         not checked, see ``still_ratio``)."""
-        ref = self._origin
-        length = chosen.length_mm
-        if self.still_ratio <= 0 or ref is None or ref is frame or ref.shape != frame.shape or length <= 0:
+        if self.still_ratio <= 0:
             return True
-        start = np.array([chosen.start_x_mm, chosen.start_z_mm])
-        tip = np.array([chosen.tip_x_mm, chosen.tip_z_mm])
-        line = _Line(start, (tip - start) / length)
-        s = np.arange(0.0, length, 0.1)
-        now, _ = _profiles(frame, line, s, STILL_OFFSETS_MM)
-        then, _ = _profiles(ref, line, s, STILL_OFFSETS_MM)
-        diff = np.abs(now - then)
-        return float(diff[:3].mean()) >= self.still_ratio * float(diff[3:].mean())
+        return _line_changed(self._origin, frame, chosen, self.still_ratio)
 
     def _grown(self, new: ShaftCandidate) -> bool:
         """Whether ``new`` is the unconfirmed track's shaft (or another fit of it) grown along its line."""
