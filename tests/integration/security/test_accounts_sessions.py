@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import secrets
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -95,13 +96,16 @@ def test_demo_password_is_refused_outside_demo_mode_for_any_account(site: FastAP
 
 
 def test_cookie_holds_a_random_id_and_sign_out_ends_a_copied_cookie(site: FastAPI) -> None:
-    with PageClient(site) as browser, PageClient(site) as thief:
+    with PageClient(site) as browser, PageClient(site) as thief, PageClient(site) as again:
         assert _login(browser) == 303
         cookie = browser.cookies.get(SESSION_COOKIE)
-        assert cookie and "ada" not in cookie and len(cookie) >= 40
+        # one opaque token (no signed payload with the user's name), new at each sign-in: a random id
+        assert cookie and len(cookie) >= 40 and re.fullmatch(r"[A-Za-z0-9_-]+", cookie)
         with open_uow() as uow:  # only the digest is stored
             stored = list(uow.session.scalars(select(SessionRow.id_hash)))
         assert stored == [hashlib.sha256(cookie.encode()).hexdigest()]
+        assert _login(again) == 303
+        assert again.cookies.get(SESSION_COOKIE) not in (None, cookie)
         thief.cookies.set(SESSION_COOKIE, cookie)
         assert thief.get("/api/v1/catalogue").status_code == 200
         assert browser.post("/logout", follow_redirects=False).status_code == 303
