@@ -123,6 +123,11 @@ class ShaftCandidate:
         return math.hypot(self.tip_x_mm - self.start_x_mm, self.tip_z_mm - self.start_z_mm)
 
     @property
+    def strength(self) -> float:
+        """Contrast times the square root of the length: how the detector ranks its candidates."""
+        return self.contrast * math.sqrt(self.length_mm)
+
+    @property
     def tip_angle_deg(self) -> float:
         """Angle of the shaft at the tip: the distal angle when measured, else the whole shaft's."""
         return self.distal_angle_deg if math.isfinite(self.distal_angle_deg) else self.angle_deg
@@ -558,7 +563,7 @@ class NeedleDetector:
                 out.append(replace(candidate, short=True, side=k >= len(lines)))
             elif self._entering_deep(candidate, frame):  # so too
                 out.append(replace(candidate, short=True, deep=True, side=k >= len(lines)))
-        out.sort(key=lambda c: -c.contrast * math.sqrt(c.length_mm))
+        out.sort(key=lambda c: -c.strength)
         return out
 
     def follow(self, frame: Frame, prior: ShaftCandidate) -> ShaftCandidate | None:
@@ -2266,8 +2271,8 @@ class NeedleTracker:
         self.rival_below_mm = rival_below_mm
         self.rival_ratio = rival_ratio
         self._rival: ShaftCandidate | None = None  # a stronger shaft elsewhere, seen while checking
-        self._rival_streak = 0
-        self._rival_age = 0
+        self._rival_streak = 0  # frames in a row it was seen
+        self._rival_age = 0  # frames since the last whole-frame look
         self._rival_since: Frame | None = None  # the frame of the track's first look for a rival
         self.confirm_frames = confirm_frames
         self.short_mm = short_mm
@@ -2326,6 +2331,10 @@ class NeedleTracker:
         self._lost, self._lost_age, self._reported = None, 0, 0
         self._fits = []
         self._origin = None
+        self._forget_rival()
+
+    def _forget_rival(self) -> None:
+        """Start the look for a rival to the track afresh (:meth:`_rival_taking_over`)."""
         self._rival, self._rival_streak, self._rival_age, self._rival_since = None, 0, 0, None
 
     def _drop(self) -> None:
@@ -2442,14 +2451,14 @@ class NeedleTracker:
         A confirmed track is searched along its own line only, so a short false track (a stretch of a
         fascia or of the skin line at the image side) would hold while a needle enters elsewhere. While
         the tracked shaft is shorter than ``rival_below_mm``, every ``rival_every`` frames (and on every
-        frame while a rival is seen) the whole frame is searched as for a new track; a shaft that does not
-        continue the track, at least ``rival_ratio`` times as long and as strong (contrast times the
-        square root of the length), seen with a consistent angle over ``confirm_frames`` frames in a row, on
-        whose line the image changed since the track's first look for a rival by :data:`RIVAL_CHANGE` times as
-        much as beside it (a needle that entered since; a still structure, however strong, did not change),
-        wins (0 for ``rival_every`` turns this off)."""
+        frame while a rival is seen) the whole frame is searched as for a new track. A shaft wins that does
+        not continue the track, is at least ``rival_ratio`` times as long and as strong
+        (:attr:`ShaftCandidate.strength`), is seen with a consistent angle over ``confirm_frames`` frames
+        in a row, and on whose line the image changed since the track's first look for a rival by
+        :data:`RIVAL_CHANGE` times as much as beside it (a needle that entered since; a still structure,
+        however strong, did not change). 0 for ``rival_every`` turns this off."""
         if self.rival_every <= 0 or tracked.length_mm >= self.rival_below_mm:
-            self._rival, self._rival_streak, self._rival_age, self._rival_since = None, 0, 0, None
+            self._forget_rival()
             return None
         self._rival_age += 1
         if self._rival_since is None:
@@ -2457,7 +2466,6 @@ class NeedleTracker:
         if self._rival is None and self._rival_age < self.rival_every:
             return None
         self._rival_age = 0
-        score = tracked.contrast * math.sqrt(tracked.length_mm)
         best = next(
             (
                 c
@@ -2465,7 +2473,7 @@ class NeedleTracker:
                 if not (c.deep or c.short or c.weak or c.rough)
                 and not self._consistent(c, tracked, tolerance=self.angle_tolerance_deg)
                 and c.length_mm >= self.rival_ratio * tracked.length_mm
-                and c.contrast * math.sqrt(c.length_mm) >= self.rival_ratio * score
+                and c.strength >= self.rival_ratio * tracked.strength
             ),
             None,
         )
