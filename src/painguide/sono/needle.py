@@ -566,8 +566,12 @@ class NeedleDetector:
         out.sort(key=lambda c: -c.strength)
         return out
 
-    def follow(self, frame: Frame, prior: ShaftCandidate) -> ShaftCandidate | None:
-        """Look for the shaft along a tracked line (search band about 1 mm) with the relaxed contrast."""
+    def follow(
+        self, frame: Frame, prior: ShaftCandidate, *, max_jump_mm: float | None = None
+    ) -> ShaftCandidate | None:
+        """Look for the shaft along a tracked line (search band about 1 mm) with the relaxed contrast; its tip
+        may lie at most ``max_jump_mm`` (``max_tip_jump_mm`` when omitted) from the tip before."""
+        limit = self.max_tip_jump_mm if max_jump_mm is None else max_jump_mm
         theta = math.radians(prior.angle_deg)
         direction = _oriented(math.cos(theta), math.sin(theta))
         line = _Line(np.array([prior.start_x_mm, prior.start_z_mm]), direction)
@@ -592,7 +596,7 @@ class NeedleDetector:
                 and abs(stopped.angle_deg - prior.angle_deg) <= 3.0
             ):
                 candidate, jump = stopped, self._jump(stopped, prior)
-        if jump > self.max_tip_jump_mm:
+        if jump > limit:
             return None
         if abs(candidate.angle_deg) < self.steep_deg and candidate.continuation > self.follow_continuation:
             start = np.array([candidate.start_x_mm, candidate.start_z_mm])
@@ -1097,17 +1101,38 @@ def _in_image(frame: Frame, point: tuple[float, float]) -> bool:
     return math.isfinite(x) and math.isfinite(z) and 0.0 <= x <= frame.width_mm and 0.0 <= z <= frame.depth_mm
 
 
-def _run_ends(above: NDArray[np.bool_], seed: int, max_gap: int) -> tuple[int, int] | None:
-    """First and last index of the run of ``above`` through ``seed``, bridging gaps up to ``max_gap``."""
+def _run_ends(
+    above: NDArray[np.bool_], seed: int, max_gap: int, *, long_gap: int = 0, long_run: int = 0
+) -> tuple[int, int] | None:
+    """First and last index of the run of ``above`` through ``seed``, bridging gaps up to ``max_gap``.
+
+    Towards the start (lower indices) a longer gap, up to ``long_gap``, is bridged too where the runs on
+    both sides of it are each at least ``long_run`` long (a shaft interrupted by a dark stretch: both parts
+    are shaft); 0 turns it off.
+    """
     idx = np.flatnonzero(above)
     if idx.size == 0:
         return None
     split = np.flatnonzero(np.diff(idx) > max_gap + 1)  # run k ends at idx[split[k]]
+    starts = np.concatenate(([idx[0]], idx[split + 1]))
+    ends = np.concatenate((idx[split], [idx[-1]]))
     # the run through the seed: the last one starting at or before it (the first when none does)
-    which = int(np.searchsorted(idx[split + 1], seed, side="right"))
-    first = idx[0] if which == 0 else idx[split[which - 1] + 1]
-    last = idx[split[which]] if which < split.size else idx[-1]
-    return int(first), int(last)
+    which = max(0, int(np.searchsorted(starts, seed, side="right")) - 1)
+    first = which
+    if long_gap > max_gap and long_run > 0:
+        solid = ends - starts >= long_run
+        bridged = starts[1:] - ends[:-1] <= long_gap + 1  # between run k and run k + 1
+        while first > 0 and bridged[first - 1] and solid[first - 1] and solid[first]:
+            first -= 1
+    return int(starts[first]), int(ends[which])
+
+
+BRIDGE_GAP_MM = 2.5
+"""Longest dark stretch bridged along a shaft between two runs of it (see :func:`_run_ends`)."""
+BRIDGE_RUN_MM = 2.0
+"""... when the runs on both sides are each at least this long ..."""
+BRIDGE_MIN_DEG = 25.0
+"""... along a shaft at least this steep."""
 
 
 BAND_MIN_DEG = 20.0
@@ -1323,7 +1348,13 @@ def _locate_ends(
             return None  # the wall below a lumen (darker than the tissue), not a needle
     threshold = bg_level + 0.5 * (shaft_level - bg_level)
     seed = int(np.argmin(np.abs(s - 0.5 * (extent[0] + extent[1]))))
-    run = _run_ends(shaft >= threshold, seed, round(1.0 / step))
+    run = _run_ends(
+        shaft >= threshold,
+        seed,
+        round(1.0 / step),
+        long_gap=round(BRIDGE_GAP_MM / step) if steep >= BRIDGE_MIN_DEG else 0,
+        long_run=round(BRIDGE_RUN_MM / step),
+    )
     if run is None:
         return None
     first, last = run
@@ -2104,6 +2135,10 @@ def _line_changed(then: Frame | None, now: Frame, shaft: ShaftCandidate, ratio: 
     return on > 0 and on >= ratio * float(diff[3:].mean())
 
 
+LEAP_SAME_MM = 1.0
+"""Both ends of a shaft whose tip jumped along the track lie this close on two frames in a row to be taken."""
+
+
 class NeedleTracker:
     """Temporal needle tracking: confirmation, association, smoothing and an honest "not visible".
 
@@ -2226,6 +2261,13 @@ class NeedleTracker:
         A tip that neither advanced nor was kept or drawn back is carried on to where an advancing needle
         changed the image beyond it (:func:`_change_ahead`): the detection and its ridge stopped at a bright
         layer or a faint stretch while the needle went on.
+    leap_mm : float
+        Along a confirmed track whose shaft the detector no longer finds (its tip moved by more than
+        ``NeedleDetector(max_tip_jump_mm=...)`` since the last detection), a shaft refined along the tracked
+        line whose tip lies at most this far from the last one continues the track when the same shaft (both
+        ends within :data:`LEAP_SAME_MM`) is found so in the frame before as well (:meth:`_leap_taken`): an
+        advancing needle whose tip was measured short and then long lost its track for good, since every
+        later frame was compared with the stale tip. 0 turns it off.
     """
 
     def __init__(
@@ -2265,8 +2307,11 @@ class NeedleTracker:
         rival_every: int = 5,
         rival_below_mm: float = 10.0,
         rival_ratio: float = 2.0,
+        leap_mm: float = 8.0,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
+        self.leap_mm = leap_mm
+        self._leap: ShaftCandidate | None = None  # the shaft along the track whose tip jumped, last frame
         self.rival_every = rival_every
         self.rival_below_mm = rival_below_mm
         self.rival_ratio = rival_ratio
@@ -2332,6 +2377,7 @@ class NeedleTracker:
         self._fits = []
         self._origin = None
         self._forget_rival()
+        self._leap = None
 
     def _forget_rival(self) -> None:
         """Start the look for a rival to the track afresh (:meth:`_rival_taking_over`)."""
@@ -2384,6 +2430,11 @@ class NeedleTracker:
             if rival is not None:
                 self.reset()  # the short track was not the needle: not remembered for re-acquisition
                 chosen, found = rival, [rival]
+            if chosen is None and prior is not None:
+                chosen = self._leap_taken(frame, prior)
+                found = [] if chosen is None else [chosen]
+            else:
+                self._leap = None
         if chosen is None:
             self._misses += 1
             self._streak = 0
@@ -2486,6 +2537,19 @@ class NeedleTracker:
         self._rival = best
         wins = self._rival_streak >= self.confirm_frames
         return best if wins and _line_changed(self._rival_since, frame, best, RIVAL_CHANGE) else None
+
+    def _leap_taken(self, frame: Frame, prior: ShaftCandidate) -> ShaftCandidate | None:
+        """The tracked shaft found along its line with its tip moved further than a frame's jump allows, when
+        it was found so, with both ends within :data:`LEAP_SAME_MM`, in the frame before too (see
+        ``leap_mm``; else ``None``)."""
+        if self.leap_mm <= 0:
+            return None
+        leap = self.detector.follow(frame, prior, max_jump_mm=self.leap_mm)
+        before, self._leap = self._leap, leap
+        if leap is None or before is None or not _same_shaft(leap, before, tol_mm=LEAP_SAME_MM):
+            return None
+        self._leap = None
+        return leap
 
     def _needed(self, chosen: ShaftCandidate, growing: bool) -> float:
         """Consecutive consistent detections that confirm a new track with ``chosen``: one when its shaft is

@@ -60,7 +60,7 @@ class _Script:
         self.shafts = shafts
         self.min_contrast, self.max_residual_mm = 2.0, 0.35
 
-    def follow(self, frame: Frame, prior: ShaftCandidate) -> ShaftCandidate | None:
+    def follow(self, frame: Frame, prior: ShaftCandidate, **_: object) -> ShaftCandidate | None:
         return self.shafts[frame.index]
 
     def __call__(

@@ -42,7 +42,7 @@ class _Script:
         self.shafts, self.frame = shafts, -1
         self.min_contrast, self.max_residual_mm = 2.0, 0.35
 
-    def follow(self, frame: Frame, prior: ShaftCandidate) -> ShaftCandidate | None:
+    def follow(self, frame: Frame, prior: ShaftCandidate, **_: object) -> ShaftCandidate | None:
         shaft = self.shafts[frame.index]
         return shaft if shaft is not None and abs(shaft.angle_deg - prior.angle_deg) <= 3.0 else None
 

@@ -80,7 +80,7 @@ class _Rival:
         self.short, self.long = short, long
         self.min_contrast, self.max_residual_mm = 2.0, 0.35
 
-    def follow(self, frame: Frame, prior: ShaftCandidate) -> ShaftCandidate | None:
+    def follow(self, frame: Frame, prior: ShaftCandidate, **_: object) -> ShaftCandidate | None:
         return self.short
 
     def __call__(

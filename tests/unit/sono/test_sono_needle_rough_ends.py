@@ -89,7 +89,7 @@ class _TwoFits:
         self.shafts = shafts
         self.min_contrast, self.max_residual_mm = 2.0, 0.35
 
-    def follow(self, frame: Frame, prior: ShaftCandidate) -> ShaftCandidate | None:
+    def follow(self, frame: Frame, prior: ShaftCandidate, **_: object) -> ShaftCandidate | None:
         return None
 
     def __call__(self, frame: Frame, **_: object) -> list[ShaftCandidate]:
