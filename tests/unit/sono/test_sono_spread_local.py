@@ -112,16 +112,22 @@ def _square(x: float, z: float, half: float = 1.0) -> np.ndarray:
 
 
 def _stub_pipeline(
-    needle: NeedleObservation, fluid_at: tuple[float, float], *, until_s: float, n: int
+    needle: NeedleObservation,
+    fluid_at: tuple[float, float],
+    *,
+    until_s: float,
+    n: int,
+    growth_mm2_s: float = 4.0,
+    **settings: float,
 ) -> tuple[GuidancePipeline, list[str]]:
     """A pipeline, and the types of its events, run on ``n`` frames at 10 Hz (injection at 0.2 s, the
-    warning's check at 3.2 s) that see ``needle`` and a 2 mm² square of fluid at ``fluid_at`` from 0.5 s
-    until ``until_s``."""
+    warning's check at 3.2 s) that see ``needle`` and a square of fluid at ``fluid_at`` from 0.5 s until
+    ``until_s``, of 2 mm² at first and growing by ``growth_mm2_s``."""
     tip = (needle.tip_x_mm, needle.tip_z_mm) if needle.visible else (20.0, 10.0)
     fluid = [
         SpreadObservation(
             visible=True,
-            area_mm2=2.0,  # below the strong-spread area: confirmed on its second frame
+            area_mm2=2.0 + growth_mm2_s * (i - 5) / 10.0,  # under 3 mm² at first: confirmed on frame 2
             centre_x_mm=fluid_at[0],
             centre_z_mm=fluid_at[1],
             distance_to_tip_mm=max(0.0, math.dist(tip, fluid_at) - 1.0),
@@ -132,7 +138,7 @@ def _stub_pipeline(
         for i in range(n)
     ]
     stub = _Fluid(fluid)
-    pipeline = GuidancePipeline(injection_at_s=0.2, no_spread_timeout_s=3.0, spread=stub)  # type: ignore[arg-type]
+    pipeline = GuidancePipeline(injection_at_s=0.2, no_spread_timeout_s=3.0, spread=stub, **settings)  # type: ignore[arg-type]
     pipeline.tracker = _Tracker(needle)  # type: ignore[assignment]
     pixels = np.zeros((10, 10), np.uint8)
     frames = [Frame(pixels, 0.1, 0.1, i / 10.0, i) for i in range(n)]
@@ -140,10 +146,15 @@ def _stub_pipeline(
 
 
 def _warned_with(
-    needle: NeedleObservation, fluid_at: tuple[float, float], *, until_s: float = 6.0, n: int = 60
+    needle: NeedleObservation,
+    fluid_at: tuple[float, float],
+    *,
+    until_s: float = 6.0,
+    n: int = 60,
+    **growth: float,
 ) -> tuple[bool, float | None]:
     """Whether the warning (or its end-of-cine form) fired, and when local spread was confirmed."""
-    pipeline, events = _stub_pipeline(needle, fluid_at, until_s=until_s, n=n)
+    pipeline, events = _stub_pipeline(needle, fluid_at, until_s=until_s, n=n, **growth)
     events += [e.type for e in pipeline.finish((n - 1) / 10.0)]
     warned = "no_visible_spread" in events or "cine_ended_without_spread" in events
     return warned, pipeline.local_spread_s
@@ -201,3 +212,16 @@ def test_the_wall_clock_check_settles_once_local_fluid_is_seen() -> None:
     event = gone.warn_no_spread(3.2, "no spread for %(gap)s s", gap=1.8)  # last seen 1.8 s before
     assert event is not None and event.detail == "no spread for 1.8 s"
     assert gone.warn_no_spread(3.3, "no spread") is None  # once only
+
+
+def test_local_fluid_that_does_not_grow_does_not_silence_the_warning() -> None:
+    """Injectate spreads while it is injected; a dark patch beside the needle keeps its size."""
+    assert _warned_with(NEEDLE, (12.0, 13.0), growth_mm2_s=0.0) == (True, 0.6)
+    assert _warned_with(NEEDLE, (12.0, 13.0), growth_mm2_s=0.5) == (True, 0.6)  # 2 -> 3.35 mm²: under twice
+    assert _warned_with(NEEDLE, (12.0, 13.0), growth_mm2_s=1.0) == (False, 0.6)  # 2 -> 4.7 mm² by 3.2 s
+    assert _warned_with(NEEDLE, (12.0, 13.0), growth_mm2_s=0.0, grown_ratio=0.0) == (False, 0.6)
+
+
+def test_a_cine_that_ends_before_the_timeout_does_not_ask_the_fluid_to_have_grown() -> None:
+    """A recorded cine shorter than the wait may end before the fluid had time to grow."""
+    assert _warned_with(NEEDLE, (12.0, 13.0), until_s=3.0, n=25, growth_mm2_s=0.0) == (False, 0.6)
