@@ -330,7 +330,7 @@ class GuidancePipeline:
         self._local_streak = 0
         self._local: float | None = None
         self._last_local: float | None = None
-        self._local_first_mm2 = math.nan  # area of the first local fluid after the injection start
+        self._local_first_mm2 = math.nan  # area of the fluid on the first frame it was local
         self._local_most_mm2 = 0.0  # largest local fluid since
         self._warned = False
         self._settled = False
@@ -379,8 +379,8 @@ class GuidancePipeline:
         return self._settled
 
     def _grown(self) -> bool:
-        """Whether the local fluid grew to ``grown_ratio`` times its first area since the injection start
-        (true when not asked, ``grown_ratio`` 0)."""
+        """Whether the local fluid grew to ``grown_ratio`` times the area it had on the first frame it was
+        local (true when not asked, ``grown_ratio`` 0)."""
         return self.grown_ratio <= 0 or self._local_most_mm2 >= self.grown_ratio * self._local_first_mm2
 
     def warn_no_spread(self, time_s: float, text: str, /, **params: Param) -> Event | None:
