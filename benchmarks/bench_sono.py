@@ -166,8 +166,14 @@ def family_table(result: dict[str, Any]) -> str:
                 cells.append("-")
                 continue
             r = w[key]
+            unshown = m.get("no_visible_spread_unshown", {}) if key == "no_visible_spread" else {}
             cells.append(
                 f"{ci(r['sensitivity'], r['sensitivity_ci'])} / {ci(r['specificity'], r['specificity_ci'])}"
+                + (
+                    f" (warned in {unshown['warned']} of {unshown['cines']} whose fluid never showed)"
+                    if unshown.get("cines")
+                    else ""
+                )
             )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

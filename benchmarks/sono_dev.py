@@ -107,6 +107,13 @@ def main() -> None:
                 off = " OFF THE FLUID" if one.onsets_off_fluid else ""
                 if one.fluid_frames_off:
                     off += f" region off the fluid in {one.fluid_frames_off}/{one.fluid_frames} frames"
+                if one.warnings.get("no_visible_spread") == [(False, True)]:
+                    off += " NO-SPREAD WARNING WITH SPREAD"
+                if one.unshown_cines:
+                    off += " (fluid never shown" + (", warned)" if one.unshown_warned else ")")
+                tips = sorted(one.tip_errors_mm)
+                if tips:
+                    off += f" tip p90 {tips[int(0.9 * (len(tips) - 1))]:.2f} max {tips[-1]:.2f}"
                 print("   ", described.line(cine), f"after shown {shown}{unshown}{off}", flush=True)
         total.add(summed)
         m = summed.metrics()

@@ -18,7 +18,9 @@ compared with the exact ground truth:
   reported region lies off it (``fluid_frames_off`` of ``fluid_frames``, :func:`region_off_fluid`);
 - warnings per cine: ``no_visible_spread`` (positive = intravascular cine; a cine that ends before the
   warning's wait with no spread seen counts as warned, as its report says so: ``cine_ended_without_spread``,
-  so a missed onset in a cine with spread is a false warning), ``fluid_in_vessel``
+  so a missed onset in a cine with spread is a false warning; a cine whose fluid never shows in the image,
+  by :func:`visible_onset_s`, is neither: there is no visible spread, so the warning is right to fire, and
+  such cines are counted apart, ``unshown_cines`` and of them ``unshown_warned``), ``fluid_in_vessel``
   (positive = fluid goes into a vessel), ``vessel_near_path`` (positive = the true tip or its 10 mm
   extension passes within the margin of the true vessel), and ``intravascular_flag`` (any of
   :data:`INTRAVASCULAR_WARNINGS`; positive = an intravascular cine or fluid into a vessel), each as
@@ -120,6 +122,8 @@ class FamilyScore:
     vessel_warning_latencies_s: list[float] = field(default_factory=list)
     spread_missed: int = 0
     spread_missed_unshown: int = 0
+    unshown_cines: int = 0
+    unshown_warned: int = 0
     onsets_off_fluid: int = 0
     fluid_frames: int = 0
     fluid_frames_off: int = 0
@@ -172,6 +176,7 @@ class FamilyScore:
             },
             "spread_missed": self.spread_missed,
             "spread_missed_unshown": self.spread_missed_unshown,
+            "no_visible_spread_unshown": {"cines": self.unshown_cines, "warned": self.unshown_warned},
             "onsets_off_fluid": self.onsets_off_fluid,
             "fluid_frames": self.fluid_frames,
             "fluid_frames_off": self.fluid_frames_off,
@@ -276,11 +281,13 @@ def score_family_cine(
             vessel_warning = result.time_s
     if cine.frames:  # a cine that ends before the timeout says so, as the no-spread warning would
         fired.update(e.type for e in pipeline.finish(cine.frames[-1].time_s))
+    unshown = False
     if cine.spread_onset_s is not None:
         visible = visible_onset_s(cine, quiet)
+        unshown = quiet is not None and visible is None
         if onset is None:
             score.spread_missed += 1
-            score.spread_missed_unshown += quiet is not None and visible is None
+            score.spread_missed_unshown += unshown
         else:
             score.latencies_s.append(onset - cine.spread_onset_s)
             if visible is not None:
@@ -297,6 +304,10 @@ def score_family_cine(
     if "cine_ended_without_spread" in fired:  # the same warning, at the end of a cine shorter than its wait
         fired.add("no_visible_spread")
     if p.injection_at_s is not None:
+        if unshown:  # no visible spread, though fluid went in: the warning is right, counted apart
+            del truths["no_visible_spread"]
+            score.unshown_cines += 1
+            score.unshown_warned += "no_visible_spread" in fired
         for name, expected in truths.items():
             score.warnings[name] = [
                 (bool(expected), flagged if name == "intravascular_flag" else name in fired)

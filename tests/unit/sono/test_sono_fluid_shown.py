@@ -84,3 +84,20 @@ def test_a_missed_onset_whose_fluid_never_shows_is_counted_apart() -> None:
     assert score_family_cine(unseen).spread_missed_unshown == 0  # without the quiet cine it cannot be told
     shown = score_family_cine(cine, quiet=quiet)
     assert shown.spread_missed == 0 and shown.spread_missed_unshown == 0
+
+
+def test_a_cine_whose_fluid_never_shows_is_left_out_of_the_no_spread_specificity() -> None:
+    """Fluid that went in but never showed is no visible spread: the warning is right to fire there, so the
+    cine is counted apart, not as a false warning in a cine with spread."""
+    params = scene_params("baseline", development_seed("baseline", 2), rows=120, cols=160, n_frames=60)
+    cine, quiet = simulate_cine(params), simulate_cine(without_fluid(params))
+    unseen = SimulatedCine(params, quiet.frames, cine.truth, cine.spread_onset_s)
+    apart = score_family_cine(unseen, quiet=quiet)
+    assert "no_visible_spread" not in apart.warnings
+    assert (apart.unshown_cines, apart.unshown_warned) == (1, 1)  # it ends before the wait: said at the end
+    assert apart.metrics()["no_visible_spread_unshown"] == {"cines": 1, "warned": 1}
+    assert apart.warnings["fluid_in_vessel"] == [(False, False)]  # the other warnings still count it
+    blind = score_family_cine(unseen)  # without the quiet cine it cannot be told: a false warning
+    assert blind.warnings["no_visible_spread"] == [(False, True)] and blind.unshown_cines == 0
+    shown = score_family_cine(cine, quiet=quiet)
+    assert shown.warnings["no_visible_spread"] == [(False, False)] and shown.unshown_cines == 0
