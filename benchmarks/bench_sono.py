@@ -3,9 +3,9 @@
 Run ``python benchmarks/bench_sono.py`` (``--quick`` for a smaller corpus); ``--families`` prints the
 per-family table of the frozen test set (the figures of docs/sono.md; ``--per-family N`` cines each, 4 by
 default; ``--first K`` starts at each family's K-th cine (a confirmation block); ``--dev`` runs development
-seeds instead; ``--only a,b --save part.json [--real]`` runs some
-families (and the real needle-free cines) and ``--table part1.json part2.json`` merges parts run in
-separate processes). Prints the numbers and writes
+seeds instead, ``--confirmation`` the confirmation seeds (blocks never run before); ``--only a,b --save
+part.json [--real]`` runs some families (and the real needle-free cines) and ``--table part1.json
+part2.json`` merges parts run in separate processes). Prints the numbers and writes
 docs/performance-sono.md. ``--figures`` only redraws the pictures of docs/sono.md into docs/img/sono/.
 """
 
@@ -180,19 +180,27 @@ def family_table(result: dict[str, Any]) -> str:
 
 
 def run_part(
-    per_family: int, families: tuple[str, ...], *, test_set: bool, real: bool, first: int = 0
+    per_family: int,
+    families: tuple[str, ...],
+    *,
+    test_set: bool,
+    real: bool,
+    first: int = 0,
+    confirmation: bool = False,
 ) -> dict[str, Any]:
     """Raw per-family scores of some families (JSON-ready), for :func:`merge_parts`."""
     from dataclasses import asdict
 
     from painguide.sono.evaluate import real_needle_free_scores
     from painguide.sono.familyeval import evaluate_families
-    from painguide.sono.scenes import DEVELOPMENT_SEEDS, TEST_SEEDS
+    from painguide.sono.scenes import seed_set
 
-    scores = evaluate_families(per_family=per_family, families=families, test_set=test_set, first=first)
-    seeds = TEST_SEEDS if test_set else DEVELOPMENT_SEEDS
+    scores = evaluate_families(
+        per_family=per_family, families=families, first=first, test_set=test_set, confirmation=confirmation
+    )
+    set_name, seeds = seed_set(test_set=test_set, confirmation=confirmation)
     return {
-        "set": "test" if test_set else "development",
+        "set": set_name,
         "seeds": [seeds.start, seeds.stop - 1],
         "first": first,
         "per_family": per_family,
@@ -264,6 +272,11 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--per-family", type=count, metavar="N", help="cines per family (4 by default)")
     parser.add_argument("--first", type=start, default=0, metavar="K", help="start at each family's cine K")
     parser.add_argument("--dev", action="store_true", help="development seeds instead of the test set")
+    parser.add_argument(
+        "--confirmation",
+        action="store_true",
+        help="the confirmation seeds instead of the test set (blocks of cines never run before)",
+    )
     parser.add_argument("--only", type=families, metavar="A,B", help="run some families (with --families)")
     parser.add_argument("--save", type=Path, metavar="PART", help="save the part run with --only as JSON")
     parser.add_argument("--real", action="store_true", help="with --only: the real needle-free cines too")
@@ -273,9 +286,12 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         ("--per-family", args.per_family),
         ("--first", args.first),
         ("--dev", args.dev),
+        ("--confirmation", args.confirmation),
     ):
         if given and not args.families:
             parser.error(f"{option} needs --families")
+    if args.dev and args.confirmation:
+        parser.error("--dev and --confirmation: choose one set of seeds")
     for option, given in (("--save", args.save), ("--real", args.real)):
         if given and args.only is None:
             parser.error(f"{option} needs --families --only A,B")
@@ -298,12 +314,21 @@ def main(argv: list[str] | None = None) -> None:
         test_set = not args.dev
         first = args.first
         if args.only is not None:  # a subset of families, e.g. to run the set in two processes
-            part = run_part(per_family, args.only, test_set=test_set, real=args.real, first=first)
+            part = run_part(
+                per_family,
+                args.only,
+                test_set=test_set,
+                real=args.real,
+                first=first,
+                confirmation=args.confirmation,
+            )
             if args.save is not None:
                 args.save.write_text(json.dumps(part))
             result = merge_parts([part])
         else:
-            result = evaluate_test_set(per_family=per_family, test_set=test_set, first=first)
+            result = evaluate_test_set(
+                per_family=per_family, test_set=test_set, first=first, confirmation=args.confirmation
+            )
         print(
             f"{result['set']} seeds {result['seeds']}, cines {first}-{first + per_family - 1} of each family"
         )

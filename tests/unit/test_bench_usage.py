@@ -35,6 +35,8 @@ def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
         (["--families", "--per-family", "0"], "--per-family: expected a whole number of at least 1, got 0"),
         (["--save", "part.json"], "--save needs --families --only A,B"),
         (["--first", "600"], "--first needs --families"),
+        (["--confirmation"], "--confirmation needs --families"),
+        (["--families", "--dev", "--confirmation"], "--dev and --confirmation: choose one set of seeds"),
     ],
 )
 def test_bench_sono_usage_errors_name_the_option(

@@ -16,7 +16,7 @@ import numpy as np
 from painguide.sono.dicom import read_dicom_cine
 from painguide.sono.familyeval import evaluate_families
 from painguide.sono.pipeline import GuidancePipeline
-from painguide.sono.scenes import DEVELOPMENT_SEEDS, FAMILIES, TEST_SEEDS
+from painguide.sono.scenes import FAMILIES, seed_set
 from painguide.sono.simulate import SimulatedCine, random_params, simulate_cine
 
 __all__ = [
@@ -258,8 +258,10 @@ def evaluate_test_set(
     real: bool = True,
     progress: Callable[[int, int], None] | None = None,
     first: int = 0,
+    confirmation: bool = False,
 ) -> dict[str, object]:
-    """Per-family figures on the frozen test set (or development seeds) and the real needle-free cines.
+    """Per-family figures on the frozen test set (or development or confirmation seeds) and the real
+    needle-free cines.
 
     Parameters
     ----------
@@ -277,6 +279,8 @@ def evaluate_test_set(
         Called with ``(done, total)`` after each cine.
     first : int
         Index of each family's first cine (see :func:`~painguide.sono.familyeval.evaluate_families`).
+    confirmation : bool
+        Run the confirmation seeds instead (:data:`~painguide.sono.scenes.CONFIRMATION_SEEDS`).
 
     Returns
     -------
@@ -291,10 +295,11 @@ def evaluate_test_set(
         n_frames=n_frames,
         progress=progress,
         first=first,
+        confirmation=confirmation,
     )
-    seeds = TEST_SEEDS if test_set else DEVELOPMENT_SEEDS
+    name, seeds = seed_set(test_set=test_set, confirmation=confirmation)
     return {
-        "set": "test" if test_set else "development",
+        "set": name,
         "seeds": [seeds.start, seeds.stop - 1],
         "first": first,
         "per_family": per_family,

@@ -42,7 +42,13 @@ import numpy as np
 from painguide.sono.frames import Frame, FrameTruth
 from painguide.sono.needle import NeedleObservation
 from painguide.sono.pipeline import PATH_AHEAD_MM, VESSEL_MARGIN_MM, FrameResult, GuidancePipeline
-from painguide.sono.scenes import FAMILIES, development_seed, held_out_seed, scene_params
+from painguide.sono.scenes import (
+    FAMILIES,
+    confirmation_seed,
+    development_seed,
+    held_out_seed,
+    scene_params,
+)
 from painguide.sono.simulate import SimulatedCine, SimulationParams, simulate_cine
 
 __all__ = [
@@ -436,6 +442,7 @@ def evaluate_families(
     n_frames: int = 60,
     progress: Callable[[int, int], None] | None = None,
     first: int = 0,
+    confirmation: bool = False,
 ) -> dict[str, FamilyScore]:
     """Score every family on the test seeds (or the development seeds).
 
@@ -454,13 +461,16 @@ def evaluate_families(
     first : int
         Index of each family's first cine in its seed range (0: the frozen test set's cines; a later
         block is a confirmation set of cines never run before).
+    confirmation : bool
+        Run the confirmation seeds (:data:`~painguide.sono.scenes.CONFIRMATION_SEEDS`) instead of
+        ``test_set``'s.
 
     Returns
     -------
     dict of str to FamilyScore
         One summed score per family, plus ``"all"``.
     """
-    seed_of = held_out_seed if test_set else development_seed
+    seed_of = confirmation_seed if confirmation else held_out_seed if test_set else development_seed
     out: dict[str, FamilyScore] = {}
     total = per_family * len(families)
     done = 0

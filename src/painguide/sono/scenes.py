@@ -7,6 +7,8 @@ in the documentation comes from the test seeds.
 
 >>> set(DEVELOPMENT_SEEDS) & set(TEST_SEEDS)
 set()
+>>> set(CONFIRMATION_SEEDS) & (set(DEVELOPMENT_SEEDS) | set(TEST_SEEDS))
+set()
 >>> scene_params("intravascular", held_out_seed("intravascular", 0)).spread_visible
 False
 """
@@ -23,18 +25,25 @@ from painguide.sono.phantom import needle_geometry
 from painguide.sono.simulate import SimulationParams, random_params
 
 __all__ = [
+    "CONFIRMATION_SEEDS",
     "DEVELOPMENT_SEEDS",
     "FAMILIES",
     "TEST_SEEDS",
+    "confirmation_seed",
     "development_seed",
     "held_out_seed",
     "scene_params",
+    "seed_set",
 ]
 
 DEVELOPMENT_SEEDS = range(100_000, 200_000)
 """Seeds for tuning and development runs."""
 TEST_SEEDS = range(900_000, 1_000_000)
 """Seeds of the frozen test set: never used while tuning."""
+CONFIRMATION_SEEDS = range(800_000, 900_000)
+"""Seeds of the confirmation blocks declared once the test seeds' own blocks were used up (each family's
+test cines 500-989, in blocks of 30): never used while tuning; each block is run after a round's changes
+are merged, at most twice, and no decision is taken on it."""
 FAMILY_STRIDE = 1_000
 """Seeds per family inside each range (family ``k`` starts at ``range.start + k * FAMILY_STRIDE``)."""
 
@@ -76,9 +85,25 @@ def development_seed(family: str, index: int) -> int:
     return _seed(DEVELOPMENT_SEEDS, family, index)
 
 
+def confirmation_seed(family: str, index: int) -> int:
+    """Seed of the ``index``-th confirmation cine of a family (:data:`CONFIRMATION_SEEDS`)."""
+    return _seed(CONFIRMATION_SEEDS, family, index)
+
+
 def held_out_seed(family: str, index: int) -> int:
     """Seed of the ``index``-th test cine of a family (the frozen test set)."""
     return _seed(TEST_SEEDS, family, index)
+
+
+def seed_set(*, test_set: bool = True, confirmation: bool = False) -> tuple[str, range]:
+    """The name and seeds of the set an evaluation runs: ``confirmation``, else ``test`` or ``development``.
+
+    >>> seed_set(confirmation=True)
+    ('confirmation', range(800000, 900000))
+    """
+    if confirmation:
+        return "confirmation", CONFIRMATION_SEEDS
+    return ("test", TEST_SEEDS) if test_set else ("development", DEVELOPMENT_SEEDS)
 
 
 def scene_params(

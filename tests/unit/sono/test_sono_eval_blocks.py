@@ -7,12 +7,20 @@ from typing import Any
 import pytest
 
 from painguide.sono import familyeval
-from painguide.sono.scenes import development_seed, held_out_seed
+from painguide.sono.scenes import confirmation_seed, development_seed, held_out_seed
 
 
-@pytest.mark.parametrize(("test_set", "seed_of"), [(True, held_out_seed), (False, development_seed)])
+@pytest.mark.parametrize(
+    ("test_set", "confirmation", "seed_of"),
+    [
+        (True, False, held_out_seed),
+        (False, False, development_seed),
+        (True, True, confirmation_seed),
+        (False, True, confirmation_seed),
+    ],
+)
 def test_first_picks_the_block_of_seeds(
-    monkeypatch: pytest.MonkeyPatch, test_set: bool, seed_of: Any
+    monkeypatch: pytest.MonkeyPatch, test_set: bool, confirmation: bool, seed_of: Any
 ) -> None:
     asked: list[tuple[str, int]] = []
 
@@ -24,7 +32,11 @@ def test_first_picks_the_block_of_seeds(
     for first in (0, 500):
         with pytest.raises(_Stop):
             familyeval.evaluate_families(
-                per_family=2, families=("needle_free",), test_set=test_set, first=first
+                per_family=2,
+                families=("needle_free",),
+                test_set=test_set,
+                first=first,
+                confirmation=confirmation,
             )
     assert asked == [("needle_free", seed_of("needle_free", 0)), ("needle_free", seed_of("needle_free", 500))]
 
