@@ -2239,11 +2239,24 @@ class NeedleTracker:
         changes the image along its line, a still structure (a chance speckle line or layer under a still
         probe) does not, and where the probe or the tissue moves, its flanks change as much. Not checked
         when a needle was reported in those frames (a track that went on along another fit of the same
-        needle). 0 (the default) turns it off: a needle that stands still from before its track's first
-        detection (held still when tracking starts, or after the probe was moved) would not be reported
-        until it moves; 1.5 removed every false needle of the development needle-free cines 128-255.
+        needle). Asked only of a shaft shorter than ``still_below_mm`` that does not begin at the image
+        side it enters from (within the detector's ``entry_edge_mm``): a needle that stands still from
+        before its track's first detection (too faint while it moved, held still when tracking starts, or
+        after the probe was moved) is not reported until it moves, and such a needle held in place in the
+        plane shows a longer shaft or one that begins at the side (development `intravascular_moving` 120:
+        a faint 5 mm needle at rest at the side, lost for 19 frames when every short track was asked).
+        0 turns it off; 1.5 removed every false needle of the development needle-free cines 128-255, and
+        on development needle cines 60-99 of ten families it removed short still lines (a bright skin
+        line, a layer) held as the needle for most of a cine while the true one was faint or not yet in
+        the plane (`baseline` 63, `steep_deep` 201 and 253, `moving_at_injection` 89 and 211): the fluid
+        then lay far from that "needle" and the no-spread warning fired although the pool was seen.
     still_back : int
         See ``still_ratio``.
+    still_below_mm : float
+        Only a new track whose shaft is shorter than this (and does not begin at the side) is asked to have
+        moved (``still_ratio``); the
+        same length below which a short shaft's ends rather than its angle tell a track
+        (``ends_below_mm``). ``inf`` asks it of every new track.
     hold_still : bool
         A tip reported more than 1 mm short of the tip of the frame before, where the ridge does not hold
         it (:func:`_ridge_holds`) and that tip was placed by the report (carried on along the ridge, kept, or
@@ -2302,8 +2315,9 @@ class NeedleTracker:
         hold_carried: bool = True,
         ahead: bool = True,
         appeared_entering: bool = True,
-        still_ratio: float = 0.0,
+        still_ratio: float = 1.5,
         still_back: int = 5,
+        still_below_mm: float = 10.0,
         rival_every: int = 5,
         rival_below_mm: float = 10.0,
         rival_ratio: float = 2.0,
@@ -2347,6 +2361,7 @@ class NeedleTracker:
         self.appeared_entering = appeared_entering
         self.still_ratio = still_ratio
         self.still_back = still_back
+        self.still_below_mm = still_below_mm
         self._frames: list[Frame] = []  # the last frames, for ``still_ratio``
         self._origin: Frame | None = None  # the frame still_back before the new track's first detection
         self._since_shown = 1 << 30  # frames since a needle was last reported
@@ -2592,8 +2607,13 @@ class NeedleTracker:
     def _moved(self, frame: Frame, chosen: ShaftCandidate) -> bool:
         """Whether the image on ``chosen``'s line changed since ``still_back`` frames before the track's
         first detection by at least ``still_ratio`` times as much as 1-1.5 mm either side of it (true when
-        not checked, see ``still_ratio``)."""
-        if self.still_ratio <= 0:
+        not checked, see ``still_ratio`` and ``still_below_mm``)."""
+        side = chosen.start_x_mm if chosen.angle_deg > 0 else frame.width_mm - chosen.start_x_mm
+        if (
+            self.still_ratio <= 0
+            or chosen.length_mm >= self.still_below_mm
+            or side <= self.detector.entry_edge_mm
+        ):
             return True
         return _line_changed(self._origin, frame, chosen, self.still_ratio)
 

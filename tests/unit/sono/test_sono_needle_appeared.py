@@ -64,7 +64,7 @@ def test_still_shaft_and_one_moved_by_the_probe_wait_for_the_confirming_frame(
     changed) or 0.6 mm deeper (the probe moved: the whole shaft and its flanks changed), is not reported
     on its first detection, and is on the next one."""
     base = _background(seed)
-    tracker = NeedleTracker()
+    tracker = NeedleTracker(still_ratio=0.0)
     tracker(_frame(base, 1, 8.0))
     tracker.reset()
     first = tracker(_frame(base, 2, 8.0, shift_px=shift_px))

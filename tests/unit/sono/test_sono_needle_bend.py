@@ -76,6 +76,7 @@ class _Fixed:
     def __init__(self, length_mm: float) -> None:
         self.candidate = ShaftCandidate(0.0, 5.0, length_mm * 0.8, 5.0 + length_mm * 0.6, 36.87, 4.0, 0.05)
         self.min_contrast, self.max_residual_mm = 2.0, 0.35
+        self.entry_edge_mm = 1.5  # read by the tracker's still test (NeedleTracker(still_ratio=...))
 
     def __call__(self, frame: Frame, **_: object) -> list[ShaftCandidate]:
         return [self.candidate]

@@ -65,7 +65,7 @@ def test_shaft_proposed_once_is_confirmed_in_the_next_frames() -> None:
     confirm it along its line; without that search it never is."""
 
     def shown(search: bool) -> list[bool]:
-        tracker = NeedleTracker(detector=_detector(), search_pending=search)
+        tracker = NeedleTracker(still_ratio=0.0, detector=_detector(), search_pending=search)
         out = []
         for i in range(5):
             seen = tracker(_frame(200 + i, index=i, layers=i > 0))
@@ -114,7 +114,7 @@ def test_detection_agreeing_with_another_fit_of_the_shaft_confirms_it(alternativ
     assert not NeedleTracker()._consistent(later, steep)
     assert NeedleTracker()._consistent(later, other)
     script = [[steep, other], [later], [later]]
-    tracker = NeedleTracker(detector=_Scripted(script), alternatives=alternatives)
+    tracker = NeedleTracker(still_ratio=0.0, detector=_Scripted(script), alternatives=alternatives)
     blank = np.full((400, 500), 60, dtype=np.uint8)
     shown = [tracker(Frame(blank, SPACING_MM, SPACING_MM, 0.05 * i, i)).visible for i in range(3)]
     assert shown == ([False, True, True] if alternatives else [False, False, True])

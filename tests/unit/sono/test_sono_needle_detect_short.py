@@ -55,7 +55,7 @@ def test_still_short_shaft_is_tracked() -> None:
     """The still shaft is reported once confirmed; without the side vote the tracker follows a layer."""
 
     def tracked(detector: NeedleDetector) -> list[bool]:
-        tracker = NeedleTracker(detector=detector)
+        tracker = NeedleTracker(still_ratio=0.0, detector=detector)
         shown = []
         for i in range(6):
             seen = tracker(_frame(100 + i, index=i))

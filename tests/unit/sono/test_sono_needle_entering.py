@@ -70,7 +70,7 @@ class _Script:
 
 
 def _reported(shafts: list[ShaftCandidate]) -> list[bool]:
-    tracker = NeedleTracker(detector=_Script(shafts))  # type: ignore[arg-type]
+    tracker = NeedleTracker(still_ratio=0.0, detector=_Script(shafts))  # type: ignore[arg-type]
     pixels = np.zeros((50, 50), np.uint8)
     return [tracker(Frame(pixels, 0.2, 0.2, 0.05 * i, i)).visible for i in range(len(shafts))]
 

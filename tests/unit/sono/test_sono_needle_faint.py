@@ -54,6 +54,7 @@ class _Fixed:
     def __init__(self, candidate: ShaftCandidate) -> None:
         self.candidate = candidate
         self.min_contrast, self.max_residual_mm = 2.0, 0.35
+        self.entry_edge_mm = 1.5  # read by the tracker's still test (NeedleTracker(still_ratio=...))
 
     def __call__(self, frame: Frame, **_: object) -> list[ShaftCandidate]:
         return [self.candidate]

@@ -19,7 +19,7 @@ def test_needle_back_in_plane_is_reported_on_its_first_frame() -> None:
     """A confirmed needle that leaves the beam plane for a while is reported as soon as it is back."""
     params = replace(CLEAR, needle_brightness=6.0, out_of_plane_s=(0.8, 1.2), injection_at_s=None)
     cine = simulate_cine(params)
-    tracker = NeedleTracker()
+    tracker = NeedleTracker(still_ratio=0.0)
     seen = [(t.needle_visible, tracker(f).visible) for f, t in zip(cine.frames, cine.truth, strict=True)]
     visible = [v for v, _ in seen]
     back = next(i for i in range(1, len(seen)) if visible[i] and not visible[i - 1] and any(visible[:i]))
@@ -57,7 +57,7 @@ class _Script:
 
 
 def _run(shafts: list[ShaftCandidate | None], **kwargs: float) -> list[bool]:
-    tracker = NeedleTracker(detector=_Script(shafts), **kwargs)  # type: ignore[arg-type]
+    tracker = NeedleTracker(still_ratio=0.0, detector=_Script(shafts), **kwargs)  # type: ignore[arg-type]
     pixels = np.zeros((50, 50), np.uint8)
     return [tracker(Frame(pixels, 0.2, 0.2, 0.05 * i, i)).visible for i in range(len(shafts))]
 

@@ -95,7 +95,7 @@ def _stub_run(entered_at: int) -> list[NeedleObservation]:
     theta = math.radians(180.0 + NEEDLE_ANGLE_DEG)
     tip = (ENTRY[0] + 25.0 * math.cos(theta), ENTRY[1] + 25.0 * math.sin(theta))
     long = ShaftCandidate(*ENTRY, tip[0], tip[1], NEEDLE_ANGLE_DEG, 6.0, 0.1)
-    tracker = NeedleTracker(detector=_Rival(short, long))  # type: ignore[arg-type]
+    tracker = NeedleTracker(still_ratio=0.0, detector=_Rival(short, long))  # type: ignore[arg-type]
     rng = np.random.default_rng(7)
     tissue = 80.0 + 10.0 * rng.standard_normal((ROWS, COLS)).astype(np.float32)
     line = bright_line((ROWS, COLS), SPACING_MM, *ENTRY, 180.0 + NEEDLE_ANGLE_DEG, 25.0, 90.0)

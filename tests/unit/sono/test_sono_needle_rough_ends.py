@@ -98,7 +98,7 @@ class _TwoFits:
 
 
 def test_rough_fit_with_a_straight_fit_of_the_same_shaft_needs_no_more_frames() -> None:
-    tracker = NeedleTracker(detector=_TwoFits([_shaft(length_mm=8.0, residual_mm=0.1)] * 3))  # type: ignore[arg-type]
+    tracker = NeedleTracker(still_ratio=0.0, detector=_TwoFits([_shaft(length_mm=8.0, residual_mm=0.1)] * 3))  # type: ignore[arg-type]
     assert [tracker(_frame(i)).visible for i in range(3)] == [False, True, True]
 
 

@@ -107,7 +107,7 @@ class _Leaping:
 
 
 def _leap_run(**settings: float) -> list[NeedleObservation]:
-    tracker = NeedleTracker(detector=_Leaping(), **settings)  # type: ignore[arg-type]
+    tracker = NeedleTracker(still_ratio=0.0, detector=_Leaping(), **settings)  # type: ignore[arg-type]
     rng = np.random.default_rng(3)
     seen = []
     for i in range(24):
