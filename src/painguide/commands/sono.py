@@ -149,14 +149,15 @@ def evaluate(
     development: Annotated[
         bool, typer.Option(help="Use the development seeds instead of the frozen test set.")
     ] = False,
+    confirmation: Annotated[
+        bool,
+        typer.Option(help="Use the confirmation seeds (blocks of cines never run before, docs/sono.md)."),
+    ] = False,
     first: Annotated[
         int,
         typer.Option(
             min=0,
-            help=(
-                "Each family's first cine in its seeds "
-                "(0: the frozen set; 800: the confirmation block in use, docs/sono.md)."
-            ),
+            help="Each family's first cine in its seeds (0 with the test seeds: the frozen set).",
         ),
     ] = 0,
     cines: Annotated[int, typer.Option(min=1, help="Older corpus: simulated cines with a needle.")] = 12,
@@ -182,6 +183,10 @@ def evaluate(
             progress.update(task, completed=done, total=total)
 
         if per_family > 0:
+            if development and confirmation:
+                raise ValidationError(
+                    "--confirmation", "choose one set of seeds: --development or --confirmation, not both"
+                )
             if first + per_family > FAMILY_STRIDE:
                 raise ValidationError(
                     "--first",
@@ -194,6 +199,7 @@ def evaluate(
                 per_family=per_family,
                 families=chosen or None,
                 test_set=not development,
+                confirmation=confirmation,
                 n_frames=frames,
                 real=real,
                 progress=report,

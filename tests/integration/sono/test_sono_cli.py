@@ -229,11 +229,31 @@ def test_evaluate_runs_a_later_block_of_seeds() -> None:
     assert document["first"] == 7 and document["families"]["needle_free"]["cines"] == 1
 
 
-def test_evaluate_refuses_a_block_beyond_the_family(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("options", "named"),
+    [
+        (["--per-family", "12", "--first", "995"], ("--first", "at most 1000; got 995 + 12")),
+        (["--per-family", "1", "--development", "--confirmation"], ("--confirmation", "not both")),
+    ],
+)
+def test_evaluate_refuses_bad_blocks_and_sets_of_seeds(
+    capsys: pytest.CaptureFixture[str], options: list[str], named: tuple[str, str]
+) -> None:
     from painguide.cli import main
 
     with pytest.raises(SystemExit) as done:
-        main(["sono", "evaluate", "--per-family", "12", "--first", "995", "--no-real"])
+        main(["sono", "evaluate", *options, "--no-real"])
     assert done.value.code == 2
     err = capsys.readouterr().err
-    assert "--first" in err and "at most 1000; got 995 + 12" in err and "Traceback" not in err
+    assert all(part in err for part in named) and "Traceback" not in err
+
+
+def test_evaluate_runs_the_confirmation_seeds() -> None:
+    from painguide.sono.scenes import CONFIRMATION_SEEDS
+
+    args = ("evaluate", "--per-family", "1", "--families", "needle_free", "--confirmation", "--frames", "10")
+    result = runner.invoke(app, [*args, "--first", "3", "--no-real", "--json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["set"] == "confirmation" and document["first"] == 3
+    assert document["seeds"] == [CONFIRMATION_SEEDS.start, CONFIRMATION_SEEDS.stop - 1]
