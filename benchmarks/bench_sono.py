@@ -144,7 +144,12 @@ def family_table(result: dict[str, Any]) -> str:
         cells = [
             name,
             str(m["cines"]),
-            ci(m["detection_rate"], m["detection_ci"]),
+            ci(m["detection_rate"], m["detection_ci"])
+            + (
+                f" ({m['off_needle_frames']} of {m['needle_reported_frames']} reported off the needle)"
+                if m.get("off_needle_frames")
+                else ""
+            ),
             f"{m['tip_error_mm']['median']} / {m['tip_error_mm']['p90']}",
             str(m["angle_error_deg"]["median"]),
             f"{m['spread_latency_s']['median']} / {m['spread_latency_s']['max']} "

@@ -4,7 +4,8 @@ For every scene family of :mod:`painguide.sono.scenes` the pipeline runs over si
 compared with the exact ground truth:
 
 - needle: detection rate over frames with a visible shaft; tip error over frames where the tip itself is
-  visible and the needle reported; angle error; false needle frames;
+  visible and the needle reported; angle error; false needle frames; frames on which the needle reported
+  lies off the true one (``off_needle_frames`` of ``needle_reported_frames``, :data:`OFF_NEEDLE_MM`);
 - spread: onset latency after the true first fluid, missed onsets, false spread frames (frames reported
   with fluid where the truth has none); and a second latency (``spread_latency_visible_s``) from when
   the fluid first shows in the image: the first frame on which, against the same cine simulated without
@@ -88,6 +89,12 @@ the fluid counts as shown early rather than late (a convention of this evaluatio
 SHOWN_AREA_MM2 = 1.0
 """The area over which the fluid must show (:data:`SHOWN_DARKER`) in one frame."""
 
+OFF_NEEDLE_MM = 5.0
+"""A needle reported with its tip farther than this from the true tip (in a cine with a needle, on a frame on
+which the true tip lies somewhere, in the image or not yet in it) is off the needle: another structure taken
+for it. Counted whether or not the true needle is visible, since a false track held while the true one is
+faint or not yet in the plane is neither a false needle (there is a needle) nor a tip error (the needle is
+not visible). A convention of the evaluation."""
 ONSET_REACH_MM = 5.0
 """How far beyond the true fluid (its centre plus its largest semi-axis: the pool's ellipse, or the swelling
 vessel's outline) the fluid reported with the onset may lie and still count as that fluid; an onset
@@ -121,6 +128,8 @@ class FamilyScore:
     truth_visible: int = 0
     detected: int = 0
     false_needles: int = 0
+    needle_reported: int = 0
+    off_needle_frames: int = 0
     tip_errors_mm: list[float] = field(default_factory=list)
     angle_errors_deg: list[float] = field(default_factory=list)
     latencies_s: list[float] = field(default_factory=list)
@@ -171,6 +180,8 @@ class FamilyScore:
                 "p90": pct(self.angle_errors_deg, 90),
             },
             "false_needle_frames": self.false_needles,
+            "off_needle_frames": self.off_needle_frames,
+            "needle_reported_frames": self.needle_reported,
             "spread_latency_s": {"median": pct(self.latencies_s, 50), "max": pct(self.latencies_s, 100)},
             "spread_latency_visible_s": {
                 "median": pct(self.visible_latencies_s, 50),
@@ -237,7 +248,12 @@ def score_needle(
     score: FamilyScore, needle: NeedleObservation, truth: FrameTruth, params: SimulationParams
 ) -> None:
     """Add one frame's needle figures to ``score``: detection where the needle is visible, tip and angle
-    error where its tip is seen, a false needle where there is none (or it has not yet entered)."""
+    error where its tip is seen, a false needle where there is none (or it has not yet entered), and a
+    needle reported off the true one (:data:`OFF_NEEDLE_MM`) whether or not the true one is visible."""
+    if needle.visible and params.needle and math.isfinite(truth.tip_x_mm + truth.tip_z_mm):
+        score.needle_reported += 1
+        off = math.hypot(needle.tip_x_mm - truth.tip_x_mm, needle.tip_z_mm - truth.tip_z_mm)
+        score.off_needle_frames += off > OFF_NEEDLE_MM
     if truth.needle_visible:
         score.truth_visible += 1
         score.detected += needle.visible
