@@ -5,7 +5,8 @@ compared with the exact ground truth:
 
 - needle: detection rate over frames with a visible shaft; tip error over frames where the tip itself is
   visible and the needle reported; angle error; false needle frames; frames on which the needle reported
-  lies off the true one (``off_needle_frames`` of ``needle_reported_frames``, :data:`OFF_NEEDLE_MM`);
+  lies off the true one (its tip more than 5 mm from the true shaft's line back from the true tip)
+  (``off_needle_frames`` of ``needle_reported_frames``, :data:`OFF_NEEDLE_MM`);
 - spread: onset latency after the true first fluid, missed onsets, false spread frames (frames reported
   with fluid where the truth has none); and a second latency (``spread_latency_visible_s``) from when
   the fluid first shows in the image: the first frame on which, against the same cine simulated without
@@ -90,11 +91,12 @@ SHOWN_AREA_MM2 = 1.0
 """The area over which the fluid must show (:data:`SHOWN_DARKER`) in one frame."""
 
 OFF_NEEDLE_MM = 5.0
-"""A needle reported with its tip farther than this from the true tip (in a cine with a needle, on a frame on
-which the true tip lies somewhere, in the image or not yet in it) is off the needle: another structure taken
-for it. Counted whether or not the true needle is visible, since a false track held while the true one is
-faint or not yet in the plane is neither a false needle (there is a needle) nor a tip error (the needle is
-not visible). A convention of the evaluation."""
+"""A needle reported with its tip farther than this from the true needle (from its shaft line back from the
+true tip, or from the tip where the report lies beyond it; in a cine with a needle, on a frame on which the
+true tip lies somewhere, in the image or not yet in it) is off the needle: another structure taken for it.
+Counted whether or not the true needle is visible, since a false track held while the true one is faint or
+not yet in the plane is neither a false needle (there is a needle) nor a tip error (the needle is not
+visible). A convention of the evaluation."""
 ONSET_REACH_MM = 5.0
 """How far beyond the true fluid (its centre plus its largest semi-axis: the pool's ellipse, or the swelling
 vessel's outline) the fluid reported with the onset may lie and still count as that fluid; an onset
@@ -244,16 +246,29 @@ def _near_truth(cine: SimulatedCine) -> bool:
     return False
 
 
+def _off_needle_mm(needle: NeedleObservation, truth: FrameTruth) -> float:
+    """Distance of the reported tip from the true needle: from its shaft line back from the true tip (a tip
+    reported short on the needle's own line, its deep part faint, lies on it) or, ahead of the true tip, from
+    the tip itself."""
+    a = math.radians(truth.angle_deg) if math.isfinite(truth.angle_deg) else 0.0
+    ahead = (math.copysign(math.cos(a), a), abs(math.sin(a)))  # the way the needle advances
+    vx, vz = needle.tip_x_mm - truth.tip_x_mm, needle.tip_z_mm - truth.tip_z_mm
+    back = -(vx * ahead[0] + vz * ahead[1])
+    if back <= 0:
+        return math.hypot(vx, vz)
+    return math.hypot(vx + back * ahead[0], vz + back * ahead[1])
+
+
 def score_needle(
     score: FamilyScore, needle: NeedleObservation, truth: FrameTruth, params: SimulationParams
 ) -> None:
     """Add one frame's needle figures to ``score``: detection where the needle is visible, tip and angle
     error where its tip is seen, a false needle where there is none (or it has not yet entered), and a
-    needle reported off the true one (:data:`OFF_NEEDLE_MM`) whether or not the true one is visible."""
+    needle reported off the true one (:data:`OFF_NEEDLE_MM`, :func:`_off_needle_mm`) whether or not the true
+    one is visible."""
     if needle.visible and params.needle and math.isfinite(truth.tip_x_mm + truth.tip_z_mm):
         score.needle_reported += 1
-        off = math.hypot(needle.tip_x_mm - truth.tip_x_mm, needle.tip_z_mm - truth.tip_z_mm)
-        score.off_needle_frames += off > OFF_NEEDLE_MM
+        score.off_needle_frames += _off_needle_mm(needle, truth) > OFF_NEEDLE_MM
     if truth.needle_visible:
         score.truth_visible += 1
         score.detected += needle.visible

@@ -29,7 +29,7 @@ def _score(needle: NeedleObservation, truth: FrameTruth) -> FamilyScore:
 
 
 def test_a_line_held_while_the_true_needle_is_invisible_is_off_the_needle() -> None:
-    far = _score(_reported(4.0, 2.0), _truth(visible=False))
+    far = _score(_reported(35.0, 3.0), _truth(visible=False))  # a line at the skin across from the needle
     assert (far.off_needle_frames, far.needle_reported) == (1, 1)
     assert far.false_needles == 0 and far.tip_errors_mm == []  # counted nowhere before
     assert far.metrics()["off_needle_frames"] == 1 and far.metrics()["needle_reported_frames"] == 1
@@ -38,6 +38,16 @@ def test_a_line_held_while_the_true_needle_is_invisible_is_off_the_needle() -> N
 def test_a_faint_true_needle_followed_while_invisible_is_not_off() -> None:
     near = _score(_reported(20.0 + OFF_NEEDLE_MM - 0.5, 15.0), _truth(visible=False))
     assert (near.off_needle_frames, near.needle_reported) == (0, 1)
+
+
+def test_a_tip_reported_short_on_the_needles_own_line_is_not_off() -> None:
+    """The deep part of a steep needle fades: the tip reported 8 mm short lies on the needle, not off it."""
+    a = math.radians(50.0)
+    short = _reported(20.0 - 8.0 * math.cos(a), 15.0 - 8.0 * math.sin(a))
+    assert _score(short, _truth(visible=False)).off_needle_frames == 0
+    x, z = 20.0 - 8.0 * math.cos(a), 15.0 - 8.0 * math.sin(a)
+    aside = _reported(x + 6.0 * math.sin(a), z - 6.0 * math.cos(a))
+    assert _score(aside, _truth(visible=False)).off_needle_frames == 1  # 6 mm beside that line
 
 
 def test_a_visible_needle_reported_far_away_is_off_and_a_tip_error() -> None:
