@@ -44,13 +44,7 @@ import numpy as np
 from painguide.sono.frames import Frame, FrameTruth
 from painguide.sono.needle import NeedleObservation
 from painguide.sono.pipeline import PATH_AHEAD_MM, VESSEL_MARGIN_MM, FrameResult, GuidancePipeline
-from painguide.sono.scenes import (
-    FAMILIES,
-    confirmation_seed,
-    development_seed,
-    held_out_seed,
-    scene_params,
-)
+from painguide.sono.scenes import FAMILIES, scene_params, seed_in, seed_set
 from painguide.sono.simulate import SimulatedCine, SimulationParams, simulate_cine
 
 __all__ = [
@@ -501,14 +495,14 @@ def evaluate_families(
     dict of str to FamilyScore
         One summed score per family, plus ``"all"``.
     """
-    seed_of = confirmation_seed if confirmation else held_out_seed if test_set else development_seed
+    _, seeds = seed_set(test_set=test_set, confirmation=confirmation)
     out: dict[str, FamilyScore] = {}
     total = per_family * len(families)
     done = 0
     for family in families:
         summed = FamilyScore(family)
         for i in range(first, first + per_family):
-            params = scene_params(family, seed_of(family, i), rows=rows, cols=cols, n_frames=n_frames)
+            params = scene_params(family, seed_in(seeds, family, i), rows=rows, cols=cols, n_frames=n_frames)
             cine = simulate_cine(params)
             quiet = simulate_cine(without_fluid(params)) if cine.spread_onset_s is not None else None
             summed.add(score_family_cine(cine, quiet=quiet))

@@ -448,7 +448,7 @@ class NeedleDetector:
         and reaches ``entry_faint_contrast`` begins at the side it enters from: it is returned as just
         entered (:attr:`ShaftCandidate.short`), so a track is confirmed with it only as it grows along its
         line (tissue does not grow from the image side along a straight line)."""
-        side = c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
+        side = _from_side_mm(c, frame)
         return (
             self.faint(c)
             and abs(c.angle_deg) <= self.angle_range_deg[1]
@@ -466,7 +466,7 @@ class NeedleDetector:
         and its flanks as they were: :meth:`NeedleTracker._appeared`). The flank of a bone surface or a fascia
         ending deep at the image side is neither as straight as a needle nor new, and one sliding in from the
         side as the probe moves changes its flanks too."""
-        side = c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
+        side = _from_side_mm(c, frame)
         return (
             math.isfinite(self.max_skin_distance_mm)
             and side <= self.entry_edge_mm
@@ -477,7 +477,7 @@ class NeedleDetector:
     def entering(self, c: ShaftCandidate, frame: Frame) -> bool:
         """Whether a shaft at least ``entry_length_mm`` long and of ``entry_contrast`` begins within
         ``entry_edge_mm`` of the side it enters from (a needle that has just entered)."""
-        side = c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
+        side = _from_side_mm(c, frame)
         return (
             c.length_mm >= self.entry_length_mm
             and c.contrast >= self.entry_contrast
@@ -817,7 +817,7 @@ class NeedleDetector:
         tol = self.edge_tolerance_mm
         if entered or not math.isfinite(tol):
             return True  # a tracked line has entered already; its shallow part may have faded since
-        side = c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
+        side = _from_side_mm(c, frame)
         if c.start_z_mm <= tol:
             return True  # from under the probe (mid-probe entry)
         if side > tol:
@@ -828,6 +828,12 @@ class NeedleDetector:
             reach = self.max_skin_distance_mm * math.tan(math.radians(abs(c.angle_deg)))
             return c.start_z_mm <= tol + reach
         return True
+
+
+def _from_side_mm(c: ShaftCandidate, frame: Frame) -> float:
+    """How far the shaft's start lies from the image side it enters from (left for a shaft going deeper to
+    the right, right otherwise)."""
+    return c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
 
 
 def _same_shaft(a: ShaftCandidate, b: ShaftCandidate, *, tol_mm: float = 1.0) -> bool:
@@ -2254,9 +2260,8 @@ class NeedleTracker:
         See ``still_ratio``.
     still_below_mm : float
         Only a new track whose shaft is shorter than this (and does not begin at the side) is asked to have
-        moved (``still_ratio``); the
-        same length below which a short shaft's ends rather than its angle tell a track
-        (``ends_below_mm``). ``inf`` asks it of every new track.
+        moved (``still_ratio``); the same length below which a short shaft's ends rather than its angle tell
+        a track (``ends_below_mm``). ``inf`` asks it of every new track.
     hold_still : bool
         A tip reported more than 1 mm short of the tip of the frame before, where the ridge does not hold
         it (:func:`_ridge_holds`) and that tip was placed by the report (carried on along the ridge, kept, or
@@ -2608,7 +2613,7 @@ class NeedleTracker:
         """Whether the image on ``chosen``'s line changed since ``still_back`` frames before the track's
         first detection by at least ``still_ratio`` times as much as 1-1.5 mm either side of it (true when
         not checked, see ``still_ratio`` and ``still_below_mm``)."""
-        side = chosen.start_x_mm if chosen.angle_deg > 0 else frame.width_mm - chosen.start_x_mm
+        side = _from_side_mm(chosen, frame)
         if (
             self.still_ratio <= 0
             or chosen.length_mm >= self.still_below_mm

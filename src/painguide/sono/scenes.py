@@ -33,6 +33,7 @@ __all__ = [
     "development_seed",
     "held_out_seed",
     "scene_params",
+    "seed_in",
     "seed_set",
 ]
 
@@ -68,6 +69,11 @@ stay as they were)."""
 
 AFTER_INJECTION_S = 5.5
 """Intravascular cines run this long after the injection start, so the 4 s no-spread rule can fire."""
+
+
+def seed_in(seeds: range, family: str, index: int) -> int:
+    """Seed of the ``index``-th cine of a family in a range of seeds (see :func:`seed_set`)."""
+    return _seed(seeds, family, index)
 
 
 def _seed(seeds: range, family: str, index: int) -> int:

@@ -26,13 +26,20 @@ def _background(seed: int) -> np.ndarray:
     return np.asarray(70.0 + 10.0 * noise / float(noise.std()))
 
 
-def _frame(base: np.ndarray, index: int, length_mm: float, *, shift_px: int = 0) -> Frame:
-    """``base`` with a little noise of its own and a shaft of ``length_mm`` from the right side, all moved
-    ``shift_px`` pixels down (the probe moved)."""
+def _frame(
+    base: np.ndarray,
+    index: int,
+    length_mm: float,
+    *,
+    shift_px: int = 0,
+    entry: tuple[float, float] = ENTRY,
+) -> Frame:
+    """``base`` with a little noise of its own and a shaft of ``length_mm`` from ``entry`` (the right side),
+    all moved ``shift_px`` pixels down (the probe moved)."""
     rng = np.random.default_rng(1000 + index)
     image = base + rng.normal(0.0, 1.0, base.shape)
     if length_mm > 0:
-        image = image + _line(*ENTRY, 180.0 + ANGLE_DEG, length_mm, LEVEL)
+        image = image + _line(*entry, 180.0 + ANGLE_DEG, length_mm, LEVEL)
     image = np.roll(image, shift_px, axis=0)
     return Frame(np.clip(image, 0, 255).astype(np.uint8), SPACING_MM, SPACING_MM, 0.05 * index, index)
 

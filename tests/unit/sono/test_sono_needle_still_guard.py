@@ -6,13 +6,9 @@ before (``still_below_mm``)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
-from tests.unit.sono.test_sono_needle_appeared import ANGLE_DEG, LEVEL, _background
-from tests.unit.sono.test_sono_needle_appeared import _frame as _side_frame
-from tests.unit.sono.test_sono_needle_detect_short import SPACING_MM, _line
+from tests.unit.sono.test_sono_needle_appeared import ANGLE_DEG, ENTRY, _background, _frame
 
-from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleTracker
 
 GUARD = 1.5
@@ -20,22 +16,12 @@ INSIDE = (30.0, 0.5)  # under the probe, 15 mm in from the right side: as a brig
 # (the short still lines held as the needle in development cines began there or deeper inside)
 
 
-def _inside_frame(base: np.ndarray, index: int, length_mm: float) -> Frame:
-    """``base`` with a little noise of its own and a shaft of ``length_mm`` that begins inside the image."""
-    rng = np.random.default_rng(1000 + index)
-    image = base + rng.normal(0.0, 1.0, base.shape)
-    if length_mm > 0:
-        image = image + _line(*INSIDE, 180.0 + ANGLE_DEG, length_mm, LEVEL)
-    return Frame(np.clip(image, 0, 255).astype(np.uint8), SPACING_MM, SPACING_MM, 0.05 * index, index)
-
-
 def _shown(lengths: tuple[float, ...], seed: int, *, side: bool = False, **options: float) -> list[bool]:
     base = _background(seed)
     tracker = NeedleTracker(appeared_gain=float("inf"), **options)  # type: ignore[arg-type]
-    make = _side_frame if side else _inside_frame
     out = []
     for i, length in enumerate(lengths):
-        seen = tracker(make(base, i, length))
+        seen = tracker(_frame(base, i, length, entry=ENTRY if side else INSIDE))
         out.append(seen.visible and abs(seen.angle_deg - ANGLE_DEG) <= 3.0)
     return out
 
