@@ -160,10 +160,14 @@ def evaluate(
             help="Each family's first cine in its seeds (0 with the test seeds: the frozen set).",
         ),
     ] = 0,
-    cines: Annotated[int, typer.Option(min=1, help="Older corpus: simulated cines with a needle.")] = 12,
-    needle_free: Annotated[int, typer.Option(min=0, help="Older corpus: cines without a needle.")] = 4,
+    cines: Annotated[
+        int | None, typer.Option(min=1, help="Older corpus: simulated cines with a needle [default: 12].")
+    ] = None,
+    needle_free: Annotated[
+        int | None, typer.Option(min=0, help="Older corpus: cines without a needle [default: 4].")
+    ] = None,
     frames: Annotated[int, typer.Option(min=10, help="Frames per cine.")] = 60,
-    seed: Annotated[int, typer.Option(help="Older corpus: first seed.")] = 1000,
+    seed: Annotated[int | None, typer.Option(help="Older corpus: first seed [default: 1000].")] = None,
     real: Annotated[bool, typer.Option(help="Include the real needle-free cines of pydicom.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON metrics.")] = False,
 ) -> None:
@@ -176,6 +180,28 @@ def evaluate(
     from painguide.sono.evaluate import evaluate_test_set
     from painguide.sono.scenes import FAMILY_STRIDE
 
+    # An option that the chosen evaluation would ignore is a usage error, not silently dropped.
+    if per_family > 0:
+        ignored = {"--cines": cines, "--needle-free": needle_free, "--seed": seed}
+        unused = [name for name, value in ignored.items() if value is not None]
+        why = f"only the older corpus (--per-family 0) uses it; --per-family is {per_family}"
+    else:
+        scene_options = {"--families": bool(families), "--development": development}
+        scene_options |= {"--confirmation": confirmation, "--first": first > 0}
+        unused = [name for name, given in scene_options.items() if given]
+        why = "only the scene families (--per-family 1 or more) use it; --per-family is 0, the older corpus"
+    if unused:
+        raise ValidationError(", ".join(unused), f"{why}: leave it out or change --per-family")
+    if development and confirmation:
+        raise ValidationError(
+            "--confirmation", "choose one set of seeds: --development or --confirmation, not both"
+        )
+    if first + per_family > FAMILY_STRIDE:
+        raise ValidationError(
+            "--first",
+            f"each family has {FAMILY_STRIDE} cines, so --first plus --per-family may be at most "
+            f"{FAMILY_STRIDE}; got {first} + {per_family}",
+        )
     with Progress(transient=True, disable=as_json) as progress:
         task = progress.add_task("Simulating and scoring", total=None)
 
@@ -183,16 +209,6 @@ def evaluate(
             progress.update(task, completed=done, total=total)
 
         if per_family > 0:
-            if development and confirmation:
-                raise ValidationError(
-                    "--confirmation", "choose one set of seeds: --development or --confirmation, not both"
-                )
-            if first + per_family > FAMILY_STRIDE:
-                raise ValidationError(
-                    "--first",
-                    f"each family has {FAMILY_STRIDE} cines, so --first plus --per-family may be at most "
-                    f"{FAMILY_STRIDE}; got {first} + {per_family}",
-                )
             chosen = tuple(f.strip() for f in families.split(",") if f.strip())
             result = evaluate_test_set(
                 first=first,
@@ -205,9 +221,9 @@ def evaluate(
                 progress=report,
             )
         else:
-            result = run(
-                cines=cines, needle_free=needle_free, n_frames=frames, seed=seed, real=real, progress=report
-            ).metrics()
+            given = {"cines": cines, "needle_free": needle_free, "seed": seed}
+            chosen_corpus = {name: value for name, value in given.items() if value is not None}
+            result = run(n_frames=frames, real=real, progress=report, **chosen_corpus).metrics()
     if as_json:
         _echo_json(result)
     else:

@@ -234,6 +234,12 @@ def test_evaluate_runs_a_later_block_of_seeds() -> None:
     [
         (["--per-family", "12", "--first", "995"], ("--first", "at most 1000; got 995 + 12")),
         (["--per-family", "1", "--development", "--confirmation"], ("--confirmation", "not both")),
+        (["--per-family", "0", "--confirmation"], ("--confirmation", "--per-family is 0")),
+        (
+            ["--per-family", "0", "--development", "--first", "30", "--families", "baseline"],
+            ("--families, --development, --first", "older corpus"),
+        ),
+        (["--per-family", "2", "--cines", "3", "--seed", "7"], ("--cines, --seed", "--per-family is 2")),
     ],
 )
 def test_evaluate_refuses_bad_blocks_and_sets_of_seeds(
