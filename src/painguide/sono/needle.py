@@ -37,6 +37,7 @@ FloatArray = NDArray[np.float64]
 START_REACH_MM = 8.0
 """How far before a coarse line's shallow end the refined shaft may begin."""
 DISTAL_MM = 10.0
+"""Length of the distal shaft whose angle is reported (the trajectory an operator reads at the tip)."""
 TIP_GUARD_MM = 1.5
 """The distal refit leaves out this much shaft before the tip (the bevel echo)."""
 BEND_EVIDENCE_MM = 0.025
@@ -47,7 +48,26 @@ MAX_BEND_DEG = 12.0
 """Largest difference between the distal and the whole-shaft angle that is followed."""
 MAX_BEND_TIP_MM = 4.0
 """Largest tip movement by one round of the distal refit."""
-"""Length of the distal shaft whose angle is reported (the trajectory an operator reads at the tip)."""
+PAST_BEND_AHEAD_MM = 5.0
+"""How far beyond a straight shaft's end :func:`_past_bend` looks for the shaft going on at another angle."""
+PAST_BEND_BACK_MM = 5.0
+"""The shaft before the end whose ridge strength and contrast the part beyond must match."""
+PAST_BEND_WEIGHT = 0.6
+"""A ridge point beyond the end counts when its strength is at least this fraction of the shaft's median."""
+PAST_BEND_MIN_MM = 1.5
+"""Shortest run of such points (gaps under 0.5 mm bridged) that is followed."""
+PAST_BEND_CONTINUATION = 0.2
+"""Least :attr:`ShaftCandidate.continuation` (bright beyond the end, within 1 mm of the line) for which
+:func:`_past_bend` looks further: a shaft turned by up to :data:`MAX_BEND_DEG` stays within 1 mm of the line
+over the 4 mm that measure reads, and :data:`PAST_BEND_MIN_MM` of it fills a quarter of them."""
+PAST_BEND_STEP_MM = 0.1
+"""Largest step across the line between neighbouring ridge points (one pixel column or row apart) of that
+run: the shaft goes on smoothly; a jump is another structure beside it."""
+PAST_BEND_RMS_MM = 0.1
+"""Largest RMS distance (mm) of those points from their own line: a shaft, not speckle."""
+PAST_BEND_EXCESS = 0.5
+"""Along the new line the image must stand above its flanks by at least this fraction of what the shaft
+before the end does (0.1 mm on the line against 1-1.5 mm either side, as :data:`STILL_OFFSETS_MM`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +250,10 @@ class NeedleDetector:
     follow_bends : bool
         Refit the distal shaft near the tip and follow it when it bends away from the straight fit, so the
         tip and the tip angle of a bent or deflected needle come from the shaft near the tip.
+    past_bends : bool
+        With ``follow_bends``, along a tracked line also look beyond the tip found for the shaft going on at
+        another angle (:func:`_past_bend`): a needle deflected at a point leaves the straight line there,
+        so the end found along that line is the bend, not the tip.
     steep_deg : float
         A new track at least this steep needs only ``steep_contrast``: a steep shaft sends little echo back
         to the probe (faint, more so when deep and attenuated), and straight steep lines are rare in tissue.
@@ -338,6 +362,7 @@ class NeedleDetector:
         new_track_residual: float = 1.0,
         hough_lines: int = 6,
         follow_bends: bool = True,
+        past_bends: bool = True,
         steep_deg: float = 35.0,
         steep_contrast: float = 1.5,
         max_skin_distance_mm: float = 60.0,
@@ -389,6 +414,7 @@ class NeedleDetector:
         self.new_track_residual = new_track_residual
         self.hough_lines = hough_lines
         self.follow_bends = follow_bends
+        self.past_bends = past_bends
         self.steep_deg = steep_deg
         self.steep_contrast = steep_contrast
         self.max_skin_distance_mm = max_skin_distance_mm
@@ -787,9 +813,11 @@ class NeedleDetector:
         if candidate is None or not (self.follow_bends and bend):
             return candidate
         s_tip = float(np.dot(np.array([candidate.tip_x_mm, candidate.tip_z_mm]) - line.point, line.direction))
-        if not fitted.bent_beyond(s_tip - DISTAL_MM - TIP_GUARD_MM, s_tip - TIP_GUARD_MM):
-            return candidate  # the distal shaft lies on the straight line
-        return _follow_bend(frame, line, candidate)
+        if fitted.bent_beyond(s_tip - DISTAL_MM - TIP_GUARD_MM, s_tip - TIP_GUARD_MM):
+            candidate = _follow_bend(frame, line, candidate)
+        # else the distal shaft lies on the straight line, up to the end found along it
+        # a tracked needle only: beyond a new candidate's end the turned run could as well be another line
+        return _past_bend(frame, candidate) if self.past_bends and tracked else candidate
 
     def _plausible(
         self,
@@ -2052,6 +2080,90 @@ def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds
     if not bent:
         return candidate
     return replace(candidate, tip_x_mm=float(tip[0]), tip_z_mm=float(tip[1]), distal_angle_deg=float(angle))
+
+
+def _past_bend(frame: Frame, candidate: ShaftCandidate) -> ShaftCandidate:
+    """``candidate`` with its tip where the shaft goes on beyond the end found, at another angle.
+
+    A needle deflected at a point (or bent more sharply than the distal refit follows) leaves its straight
+    line there: the profile along that line falls, and the end found is the bend, not the tip. Beyond the
+    end, within :data:`PAST_BEND_AHEAD_MM` and 0.9 mm either side of the line at the tip angle, the ridge
+    points as strong as :data:`PAST_BEND_WEIGHT` of the shaft's (its last :data:`PAST_BEND_BACK_MM`) must
+    run on from the end for :data:`PAST_BEND_MIN_MM`, lie on a line of their own (RMS at most
+    :data:`PAST_BEND_RMS_MM`) turned by at most :data:`MAX_BEND_DEG` from the shaft, and the image along that
+    line must stand above its flanks by :data:`PAST_BEND_EXCESS` of what the shaft does (looked for only when
+    something bright goes on beyond the end, :data:`PAST_BEND_CONTINUATION`). The tip is then
+    the end found along the new line, and ``distal_angle_deg`` that line's angle; otherwise ``candidate``
+    is returned as it is.
+    """
+    if candidate.continuation < PAST_BEND_CONTINUATION:
+        return candidate  # nothing bright goes on beyond the end, within 1 mm of the line
+    theta = math.radians(candidate.tip_angle_deg)
+    direction = _oriented(math.cos(theta), math.sin(theta))
+    normal = np.array([-direction[1], direction[0]])
+    tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
+    fitted = _fit_ridge(frame, _Line(tip, direction), (-PAST_BEND_BACK_MM, PAST_BEND_AHEAD_MM))
+    if fitted is None:
+        return candidate
+    if fitted.axis == 0:
+        points = np.stack([fitted.along, fitted.across], axis=1)
+    else:
+        points = np.stack([fitted.across, fitted.along], axis=1)
+    s, across, weight = (points - tip) @ direction, (points - tip) @ normal, fitted.weight
+    shaft = weight[(s > -PAST_BEND_BACK_MM) & (s < -1.0)]
+    if shaft.size < 5:
+        return candidate
+    strong = weight >= PAST_BEND_WEIGHT * _median(shaft)
+    run_end, last = 0.3, math.nan  # the bevel echo's last 0.3 mm belongs to the end found
+    for i in np.argsort(s):
+        if s[i] <= run_end:
+            last = float(across[i])
+            continue
+        if s[i] - run_end > 0.5 or abs(across[i] - last) > PAST_BEND_STEP_MM:
+            break  # a gap, or a jump across: another structure, not the shaft going on
+        last = float(across[i])
+        if strong[i]:
+            run_end = float(s[i])
+    if run_end < PAST_BEND_MIN_MM:
+        return candidate
+    pick = strong & (s > -1.5) & (s <= run_end)
+    fit = _robust_fit(s[pick], across[pick], weight[pick]) if np.count_nonzero(pick) >= 8 else None
+    if fit is None or fit[2] > PAST_BEND_RMS_MM:
+        return candidate
+    turn = math.atan(fit[0])
+    if abs(math.degrees(turn)) > MAX_BEND_DEG:
+        return candidate
+    turned = _Line(
+        tip + fit[1] * normal,
+        _oriented(*(direction * math.cos(turn) + normal * math.sin(turn))),
+    )
+    before = _excess(frame, _Line(tip, direction), -PAST_BEND_BACK_MM + 1.0, -0.5)
+    after = _excess(frame, turned, 0.5, min(run_end, 4.0))
+    if not (before > 0.0 and after >= PAST_BEND_EXCESS * before):
+        return candidate
+    found = _locate_ends(frame, turned, (-1.0, run_end), fit[2], shadow_check=False)
+    if found is None or abs(found.angle_deg - candidate.angle_deg) > MAX_BEND_DEG:
+        return candidate
+    beyond = float(np.dot(np.array([found.tip_x_mm, found.tip_z_mm]) - tip, direction))
+    if beyond < PAST_BEND_MIN_MM:
+        return candidate
+    return replace(
+        candidate,
+        tip_x_mm=found.tip_x_mm,
+        tip_z_mm=found.tip_z_mm,
+        distal_angle_deg=found.angle_deg,
+        continuation=found.continuation,
+        end_samples=found.end_samples,
+    )
+
+
+def _excess(frame: Frame, line: _Line, s_from: float, s_to: float) -> float:
+    """How far the image along ``line`` (0.1 mm either side) stands above its flanks (1-1.5 mm either
+    side), in grey levels, between arc lengths ``s_from`` and ``s_to``; ``nan`` when not all in the image."""
+    values, inside = _profiles(frame, line, np.arange(s_from, s_to, 0.1), STILL_OFFSETS_MM)
+    if not inside.all():
+        return float("nan")
+    return float(values[:3].mean() - values[3:].mean())
 
 
 def _end_back(frame: Frame, candidate: ShaftCandidate) -> ShaftCandidate:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
 
@@ -16,6 +18,7 @@ from painguide.sono.needle import (
     _Line,
     _locate_ends,
     _oriented,
+    _past_bend,
 )
 from painguide.sono.simulate import SimulatedCine, SimulationParams, simulate_cine
 
@@ -88,3 +91,69 @@ def test_short_shaft_needs_one_more_confirming_frame(length_mm: float, first_rep
     frame = Frame(np.zeros((50, 50), np.uint8), 0.2, 0.2, 0.0)
     seen = [tracker(frame).visible for _ in range(4)]
     assert seen.index(True) == first_reported
+
+
+def _drawn(points_mm: list[list[tuple[float, float]]], *, seed: int = 3) -> Frame:
+    """A 48 x 40 mm frame of noise (0.2 mm pixels) with bright 0.4 mm polylines through ``points_mm``."""
+    rng = np.random.default_rng(seed)
+    pixels = rng.normal(70.0, 12.0, (200, 240)).clip(0, 255).astype(np.uint8)
+    for polyline in points_mm:
+        for (x0, z0), (x1, z1) in itertools.pairwise(polyline):
+            a, b = (round(x0 * 40), round(z0 * 40)), (round(x1 * 40), round(z1 * 40))
+            cv2.line(pixels, a, b, 200, thickness=2, lineType=cv2.LINE_AA, shift=3)
+    return Frame(pixels, 0.2, 0.2, 0.0)
+
+
+def _along(start: tuple[float, float], angle_deg: float, length_mm: float) -> tuple[float, float]:
+    theta = math.radians(angle_deg)
+    return (start[0] + length_mm * math.cos(theta), start[1] + length_mm * math.sin(theta))
+
+
+@pytest.mark.parametrize("turn_deg", [-9.0, -5.0, 5.0, 9.0])
+def test_the_tip_is_found_past_a_deflection_where_the_straight_line_ends(turn_deg: float) -> None:
+    start, angle = (1.0, 6.0), 20.0
+    bend = _along(start, angle, 22.0)
+    tip = _along(bend, angle + turn_deg, 8.0)
+    frame = _drawn([[start, bend, tip]])
+    # what the straight line's end finds: something bright goes on beyond it (continuation)
+    at_bend = ShaftCandidate(*start, *bend, angle, 6.0, 0.05, continuation=1.0)
+    found = _past_bend(frame, at_bend)
+    assert math.hypot(found.tip_x_mm - tip[0], found.tip_z_mm - tip[1]) < 0.5
+    assert found.distal_angle_deg == pytest.approx(angle + turn_deg, abs=1.5)
+    assert (found.start_x_mm, found.start_z_mm, found.angle_deg) == (*start, angle)  # the shaft is kept
+
+
+@pytest.mark.parametrize(
+    "beyond",
+    [[], [(0.3, 0.7), (8.0, 0.7)], [(0.3, 0.0), (1.0, 0.0)]],
+    ids=["nothing-beyond", "a-parallel-line-beside", "under-1.5-mm"],
+)
+def test_the_tip_stays_where_no_shaft_goes_on(beyond: list[tuple[float, float]]) -> None:
+    start, angle = (1.0, 6.0), 20.0
+    end = _along(start, angle, 22.0)
+    theta = math.radians(angle)
+    along = np.array([math.cos(theta), math.sin(theta)])
+    across = np.array([-math.sin(theta), math.cos(theta)])
+    other = [tuple(np.array(end) + s * along + a * across) for s, a in beyond]
+    frame = _drawn([[start, end], other] if other else [[start, end]])
+    candidate = ShaftCandidate(*start, *end, angle, 6.0, 0.05, continuation=1.0)  # past the first check
+    assert _past_bend(frame, candidate) is candidate
+
+
+def test_a_needle_deflected_at_a_point_is_tracked_past_the_bend() -> None:
+    """Development cine ``bent`` 403 (a 7° deflection two thirds along an 11° needle): the straight line's
+    end stayed at the bend, 9 mm short of the tip, once the needle had passed it."""
+    from painguide.sono.scenes import development_seed, scene_params
+
+    cine = simulate_cine(replace(scene_params("bent", development_seed("bent", 403)), n_frames=40))
+    errors: dict[bool, list[float]] = {}
+    for past in (True, False):
+        tracker = NeedleTracker(detector=NeedleDetector(past_bends=past))
+        seen = [tracker(frame) for frame in cine.frames]
+        errors[past] = [
+            math.hypot(o.tip_x_mm - t.tip_x_mm, o.tip_z_mm - t.tip_z_mm)
+            for o, t in zip(seen[30:], cine.truth[30:], strict=True)
+            if o.visible
+        ]
+    assert len(errors[True]) == 10 and max(errors[True]) < 1.0
+    assert min(errors[False]) > 5.0  # the fault: the tip held at the bend
