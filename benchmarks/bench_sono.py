@@ -12,10 +12,12 @@ docs/performance-sono.md. ``--figures`` only redraws the pictures of docs/sono.m
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import platform
 import statistics
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -365,11 +367,34 @@ def main(argv: list[str] | None = None) -> None:
     _write_report(timing, metrics, reached)
 
 
+def provenance(root: Path = ROOT) -> str:
+    """Today's date and the commit the code was run at (``with local changes`` when ``src/`` differs from
+    it; ``outside a git checkout`` when there is none), for the figures a report carries."""
+    today = datetime.date.today().isoformat()
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "src"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return f"{today}, outside a git checkout"
+    return f"{today}, commit {commit}" + (" with local changes" if changed else "")
+
+
 def _write_report(timing: dict[str, float], metrics: dict[str, Any], reached: dict[str, Any]) -> None:
     lines = [
         "# Ultrasound guidance performance",
         "",
-        f"Measured by `python benchmarks/bench_sono.py` on {platform.processor() or platform.machine()}, "
+        f"Measured by `python benchmarks/bench_sono.py` ({provenance()}) on "
+        f"{platform.processor() or platform.machine()}, "
         f"Python {platform.python_version()}, OpenCV {cv2.__version__}, `cv2.setNumThreads(1)`.",
         "",
         "This is the older corpus (seeds 1000-1029: 24 needle cines, 6 needle-free), kept to compare "

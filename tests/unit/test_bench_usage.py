@@ -81,3 +81,26 @@ def test_bench_sono_live_usage(monkeypatch: pytest.MonkeyPatch, capsys: pytest.C
         bench.main(["--bogus"])
     assert stop.value.code == 2 and "unrecognized arguments: --bogus" in capsys.readouterr().err
     assert bench.arguments(["--no-e2e", "--quick"]).no_e2e
+
+
+def test_the_sono_report_names_the_date_and_the_commit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import datetime
+    import subprocess
+
+    bench = _load("bench_sono", monkeypatch)
+    today = datetime.date.today().isoformat()
+    assert bench.provenance(tmp_path) == f"{today}, outside a git checkout"
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.py").write_text("x = 1\n")
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "a"], check=True)
+    head = subprocess.run(
+        [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert bench.provenance(tmp_path) == f"{today}, commit {head}"
+    (tmp_path / "src" / "a.py").write_text("x = 2\n")
+    assert bench.provenance(tmp_path) == f"{today}, commit {head} with local changes"
