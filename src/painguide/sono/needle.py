@@ -48,6 +48,10 @@ MAX_BEND_DEG = 12.0
 """Largest difference between the distal and the whole-shaft angle that is followed."""
 MAX_BEND_TIP_MM = 4.0
 """Largest tip movement by one round of the distal refit."""
+TWO_PART_BREAKS = 12
+"""Break points tried along a bent shaft's ridge (:meth:`_RidgeFit.two_part_rms`)."""
+TWO_PART_MIN_MM = 3.0
+"""Shortest part either side of a break (mm along the image axis the fit runs on)."""
 PAST_BEND_AHEAD_MM = 5.0
 """How far beyond a straight shaft's end :func:`_past_bend` looks for the shaft going on at another angle."""
 PAST_BEND_BACK_MM = 5.0
@@ -254,6 +258,11 @@ class NeedleDetector:
         With ``follow_bends``, along a tracked line also look beyond the tip found for the shaft going on at
         another angle (:func:`_past_bend`): a needle deflected at a point leaves the straight line there,
         so the end found along that line is the bend, not the tip.
+    bent_parts : bool
+        Along a tracked line, judge the straightness of a shaft whose bend the distal refit followed by the
+        RMS of two lines, one each side of a break (:meth:`_RidgeFit.two_part_rms`), when that is lower
+        than the whole shaft's: a needle deflected early is straight in its parts, and its whole-shaft fit
+        across the bend goes over ``max_residual_mm``, so the track would be dropped for its straight part.
     steep_deg : float
         A new track at least this steep needs only ``steep_contrast``: a steep shaft sends little echo back
         to the probe (faint, more so when deep and attenuated), and straight steep lines are rare in tissue.
@@ -363,6 +372,7 @@ class NeedleDetector:
         hough_lines: int = 6,
         follow_bends: bool = True,
         past_bends: bool = True,
+        bent_parts: bool = True,
         steep_deg: float = 35.0,
         steep_contrast: float = 1.5,
         max_skin_distance_mm: float = 60.0,
@@ -415,6 +425,7 @@ class NeedleDetector:
         self.hough_lines = hough_lines
         self.follow_bends = follow_bends
         self.past_bends = past_bends
+        self.bent_parts = bent_parts
         self.steep_deg = steep_deg
         self.steep_contrast = steep_contrast
         self.max_skin_distance_mm = max_skin_distance_mm
@@ -815,6 +826,9 @@ class NeedleDetector:
         s_tip = float(np.dot(np.array([candidate.tip_x_mm, candidate.tip_z_mm]) - line.point, line.direction))
         if fitted.bent_beyond(s_tip - DISTAL_MM - TIP_GUARD_MM, s_tip - TIP_GUARD_MM):
             candidate = _follow_bend(frame, line, candidate)
+            if self.bent_parts and tracked and math.isfinite(candidate.distal_angle_deg):
+                # a tracked needle that bends is straight in two parts, not as a whole
+                candidate = replace(candidate, residual_mm=min(candidate.residual_mm, fitted.two_part_rms()))
         # else the distal shaft lies on the straight line, up to the end found along it
         # a tracked needle only: beyond a new candidate's end the turned run could as well be another line
         return _past_bend(frame, candidate) if self.past_bends and tracked else candidate
@@ -1070,6 +1084,28 @@ class _RidgeFit:
         own = float(np.sqrt(np.mean((v - (a * u + b)) ** 2)))
         whole = float(np.sqrt(np.mean((v - (self.slope * u + self.intercept)) ** 2)))
         return whole >= max(BEND_RATIO * own, own + BEND_EVIDENCE_MM)
+
+    def two_part_rms(self) -> float:
+        """RMS distance (mm) of the inlying ridge points from two lines, one each side of the best of
+        :data:`TWO_PART_BREAKS` break points (each part at least :data:`TWO_PART_MIN_MM` along the image
+        axis): how straight a shaft that bends is in its parts; ``inf`` when no break leaves both parts
+        enough points."""
+        pick = self.inliers
+        u, v, w = self.along[pick], self.across[pick], self.weight[pick]
+        best = math.inf
+        if u.size < 16:
+            return best
+        for cut in np.linspace(u.min() + TWO_PART_MIN_MM, u.max() - TWO_PART_MIN_MM, TWO_PART_BREAKS):
+            left = u <= cut
+            if np.count_nonzero(left) < 8 or np.count_nonzero(~left) < 8:
+                continue
+            squares = 0.0
+            for part in (left, ~left):
+                a, b = _line_fit(u[part], v[part], w[part])
+                res = v[part] - (a * u[part] + b)
+                squares += float(res @ res)
+            best = min(best, math.sqrt(squares / u.size))
+        return best
 
 
 def _fit_ridge(frame: Frame, line: _Line, extent: tuple[float, float]) -> _RidgeFit | None:
