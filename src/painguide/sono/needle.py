@@ -829,8 +829,8 @@ class NeedleDetector:
             if self.bent_parts and tracked and math.isfinite(candidate.distal_angle_deg):
                 # a tracked needle that bends is straight in two parts, not as a whole
                 candidate = replace(candidate, residual_mm=min(candidate.residual_mm, fitted.two_part_rms()))
-        # else the distal shaft lies on the straight line, up to the end found along it
-        # a tracked needle only: beyond a new candidate's end the turned run could as well be another line
+        # past a deflection only along a tracked line: beyond a new candidate's end a turned run is as
+        # likely another line
         return _past_bend(frame, candidate) if self.past_bends and tracked else candidate
 
     def _plausible(
@@ -2255,9 +2255,8 @@ def _appearance(
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     line = _Line(start, (tip - start) / length)
     s = np.arange(0.0, length, 0.1)
-    offsets = (-0.1, 0.0, 0.1, -1.5, -1.0, 1.0, 1.5)
-    now, _ = _profiles(frame, line, s, offsets)
-    then, _ = _profiles(previous, line, s, offsets)
+    now, _ = _profiles(frame, line, s, STILL_OFFSETS_MM)
+    then, _ = _profiles(previous, line, s, STILL_OFFSETS_MM)
     diff = now - then
     excess = float(now[:3].mean() - now[3:].mean())
     distal = (s >= length - APPEAR_TIP_MM - APPEAR_DISTAL_MM) & (s <= length - APPEAR_TIP_MM)

@@ -73,10 +73,6 @@ AFTER_INJECTION_S = 5.5
 
 def seed_in(seeds: range, family: str, index: int) -> int:
     """Seed of the ``index``-th cine of a family in a range of seeds (see :func:`seed_set`)."""
-    return _seed(seeds, family, index)
-
-
-def _seed(seeds: range, family: str, index: int) -> int:
     if family not in FAMILIES:
         raise ValidationError(
             "family", f"unknown scene family {family!r}; choose one of {', '.join(FAMILIES)}"
@@ -88,17 +84,17 @@ def _seed(seeds: range, family: str, index: int) -> int:
 
 def development_seed(family: str, index: int) -> int:
     """Seed of the ``index``-th development cine of a family."""
-    return _seed(DEVELOPMENT_SEEDS, family, index)
+    return seed_in(DEVELOPMENT_SEEDS, family, index)
 
 
 def confirmation_seed(family: str, index: int) -> int:
     """Seed of the ``index``-th confirmation cine of a family (:data:`CONFIRMATION_SEEDS`)."""
-    return _seed(CONFIRMATION_SEEDS, family, index)
+    return seed_in(CONFIRMATION_SEEDS, family, index)
 
 
 def held_out_seed(family: str, index: int) -> int:
     """Seed of the ``index``-th test cine of a family (the frozen test set)."""
-    return _seed(TEST_SEEDS, family, index)
+    return seed_in(TEST_SEEDS, family, index)
 
 
 def seed_set(*, test_set: bool = True, confirmation: bool = False) -> tuple[str, range]:
