@@ -1044,8 +1044,11 @@ _BOX7 = np.ones(7) / 7
 
 
 def _median(values: FloatArray) -> float:
-    """Median of a 1-D array, as ``np.median`` (the same value) without its overhead on small arrays."""
+    """Median of a 1-D array, as ``np.median`` (the same value, NaN when empty) without its overhead on
+    small arrays."""
     n = values.size
+    if n == 0:
+        return math.nan
     k = n // 2
     if n % 2:
         return float(np.partition(values, k)[k])
@@ -1259,23 +1262,20 @@ def _band_rows(
     points = np.stack([line.point[0] + s * dx + across * nx, line.point[1] + s * dz + across * nz], axis=1)
     m = points.shape[0]
     reach = BAND_GAP_MM + 0.5 * length_mm
-    best = np.full(m, -np.inf)
-    for slope in BAND_TILTS:
-        d = np.array([1.0, slope]) / math.hypot(1.0, slope)
-        normal = np.tile([-d[1], d[0]], (m, 1))
-        crossing = -across / (d[0] * nx + d[1] * nz)  # along the row, from the point to the line
-        sides = [
-            _segment_excess(
-                frame,
-                points + (crossing + sign * reach)[:, None] * d,
-                np.tile(d, (m, 1)),
-                normal,
-                0.5 * length_mm,
-            )
-            for sign in (-1.0, 1.0)
-        ]
-        best = np.maximum(best, np.minimum(sides[0], sides[1]))
-    return best >= BAND_FRACTION * excess
+    # every tilt's segments on both sides, read in one pass: (tilts, sides, m) points
+    d = np.array([np.array([1.0, slope]) / math.hypot(1.0, slope) for slope in BAND_TILTS])
+    crossing = -across[None, :] / (d[:, 0, None] * nx + d[:, 1, None] * nz)  # along the row, to the line
+    sign = np.array([-1.0, 1.0])
+    shift = crossing[:, None, :] + sign[None, :, None] * reach  # (tilts, sides, m)
+    centres = points[None, None, :, :] + shift[..., None] * d[:, None, None, :]
+    shape = (len(BAND_TILTS), 2, m, 2)
+    direction = np.broadcast_to(d[:, None, None, :], shape).reshape(-1, 2)
+    normal = np.broadcast_to(np.stack([-d[:, 1], d[:, 0]], axis=1)[:, None, None, :], shape).reshape(-1, 2)
+    sides = _segment_excess(frame, centres.reshape(-1, 2), direction, normal, 0.5 * length_mm)
+    per_side = sides.reshape(len(BAND_TILTS), 2, m)
+    best: FloatArray = np.minimum(per_side[:, 0], per_side[:, 1]).max(axis=0)  # the best tilt of both sides
+    rows: NDArray[np.bool_] = best >= BAND_FRACTION * excess
+    return rows
 
 
 BAND_STOP_MM = 4.0
@@ -1561,7 +1561,7 @@ def _ridge_end(
         return None
     rows = cross[:, i0:i1]
     peaks, excess = _ridge_excess(rows, n, above=above)
-    reference = float(np.median(excess[:j0]))
+    reference = _median(excess[:j0])
     if reference <= 0.0:
         return None
     # on the ridge: the cross-profile peaks on the line; strong: it also stands well above its flanks
@@ -1592,7 +1592,7 @@ def _ridge_end(
     lo = max(0, end - round(2.0 / step))
     shaft = np.convolve(rows[2:5].max(axis=0), box, mode="same")
     flanks = np.convolve(rows[[0, 1, 5, 6]].mean(axis=0), box, mode="same")
-    level, floor = float(np.median(shaft[lo:end])), float(np.median(flanks[lo:end]))
+    level, floor = _median(shaft[lo:end]), _median(flanks[lo:end])
     if level <= floor:
         return None
     half = floor + 0.5 * (level - floor)
@@ -1672,7 +1672,7 @@ def _ridge_holds(frame: Frame, candidate: ShaftCandidate, reach_mm: float, *, st
     s = np.arange(-round(back / step), math.floor(reach_mm / step) + 1, dtype=np.float64) * step
     cross, _ = _profiles(frame, line, s, RIDGE_OFFSETS_MM)
     peaks, excess = _ridge_excess(cross, 2 * round(0.5 * RIDGE_SMOOTH_MM / step) + 1)
-    reference = float(np.median(excess[s <= 0.0]))
+    reference = _median(excess[s <= 0.0])
     beyond = (s > 0.5) & (s <= reach_mm - 0.5)
     if reference <= 0.0 or beyond.sum() < 5:
         return False
@@ -1762,7 +1762,7 @@ def _advance_seen(
     line = _Line(tip, direction)
     s = np.arange(round((back - MOTION_BACK_MM) / step), round(0.5 / step) + 1, dtype=np.float64) * step
     _, _, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2))
-    noise = MOTION_NOISE * float(np.median(change[s < back - 1.0]))
+    noise = MOTION_NOISE * _median(change[s < back - 1.0])
     if noise > MOTION_SKIP:
         return None
     moved = np.flatnonzero((change > max(MOTION_LEVEL, noise)) & (s > back - 0.5))
@@ -1817,7 +1817,7 @@ def _change_behind(
         return None
     s = np.arange(-round(reach / step), round(0.5 / step) + 1, dtype=np.float64) * step
     now, then, change = _line_change(frame, previous, _Line(tip, direction), s, (-0.2, 0.0, 0.2, -1.0, 1.0))
-    level = max(MOTION_LEVEL, MOTION_NOISE * float(np.median(change)))
+    level = max(MOTION_LEVEL, MOTION_NOISE * _median(change))
     moved = np.flatnonzero(change > level)
     if moved.size == 0 or (moved[-1] - moved[0]) * step > BEHIND_RUN_MM:
         return None
@@ -1858,7 +1858,7 @@ def _unchanged_between(
         return False
     s = np.arange(round(-MOTION_BACK_MM / step), round(reach_mm / step) + 1, dtype=np.float64) * step
     _, _, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2))
-    noise = MOTION_NOISE * float(np.median(change[s < -1.0]))
+    noise = MOTION_NOISE * _median(change[s < -1.0])
     if noise > MOTION_SKIP:
         return False
     inner = (s >= 0.5) & (s <= reach_mm - 0.5)
@@ -1921,7 +1921,7 @@ def _change_ahead(
         return None
     s = np.arange(round(first / step), math.floor(last / step) + 1, dtype=np.float64) * step
     now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2, -1.0, 1.0))
-    noise = MOTION_NOISE * float(np.median(change[s < min(back, 0.0) - 1.0]))
+    noise = MOTION_NOISE * _median(change[s < min(back, 0.0) - 1.0])
     if noise > MOTION_SKIP:
         return None
     level = max(AHEAD_LEVEL, noise)

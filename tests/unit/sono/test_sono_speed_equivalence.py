@@ -44,6 +44,13 @@ def test_median_is_numpy_median(n: int) -> None:
     assert _median(pixels) == float(np.median(pixels))
 
 
+def test_median_of_nothing_is_nan_as_numpy() -> None:
+    empty = np.arange(5.0)[np.arange(5.0) > 9.0]  # a selection that keeps nothing
+    with pytest.warns(RuntimeWarning):
+        expected = float(np.median(empty))
+    assert math.isnan(expected) and math.isnan(_median(empty))
+
+
 @pytest.mark.parametrize("seed", range(10))
 def test_segment_is_linspace(seed: int) -> None:
     rng = np.random.default_rng(seed)
