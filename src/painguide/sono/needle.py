@@ -116,6 +116,10 @@ class ShaftCandidate:
     end_samples : EndSamples or None
         The profile samples at the shaft's end kept for the wider end fit of the reported tip
         (:attr:`end_back_mm`), ``None`` when the end was not fitted.
+    reached : bool
+        Followed along a tracked line from near its far end (the tip reported, or its own tip when it was
+        itself found so), past a faint stretch where the run from the middle of the shaft stops
+        (:meth:`NeedleDetector.follow_reached`).
     """
 
     start_x_mm: float
@@ -133,6 +137,7 @@ class ShaftCandidate:
     rough: bool = False
     deep: bool = False
     end_samples: EndSamples | None = field(default=None, compare=False, repr=False)
+    reached: bool = False
 
     @property
     def end_back_mm(self) -> float:
@@ -545,6 +550,7 @@ class NeedleDetector:
         prior: ShaftCandidate | None = None,
         weak: bool = False,
         pending: ShaftCandidate | None = None,
+        reach: ShaftCandidate | None = None,
     ) -> list[ShaftCandidate]:
         """Return shaft candidates, best first (empty when no needle-like structure is found).
 
@@ -561,6 +567,9 @@ class NeedleDetector:
         pending : ShaftCandidate, optional
             The shaft of a track not yet confirmed (found in the frame before): it is refined again
             along its line, besides the coarse lines, and must meet the same rules as a new shaft.
+        reach : ShaftCandidate, optional
+            ``prior`` with its tip where it was reported in the frame before, farther along its line: the
+            shaft is first followed over that length, and kept when it is found longer than ``prior``.
 
         Returns
         -------
@@ -570,7 +579,17 @@ class NeedleDetector:
             prior shaft is found again.
         """
         if prior is not None:
-            tracked = self.follow(frame, prior)
+            tracked = None
+            if reach is not None:  # the tip reported lies beyond the tracked one: the shaft may go on
+                longer = self.follow_reached(frame, prior, reach.length_mm)
+                if (
+                    longer is not None
+                    and longer.length_mm >= prior.length_mm + REACH_LONGER_MM
+                    and longer.length_mm <= reach.length_mm + REACH_BEYOND_MM
+                ):
+                    tracked = longer
+            if tracked is None:
+                tracked = self.follow(frame, prior)
             if tracked is None:
                 tracked = self.follow_by_ends(frame, prior)
             if tracked is not None:
@@ -607,8 +626,13 @@ class NeedleDetector:
         self, frame: Frame, prior: ShaftCandidate, *, max_jump_mm: float | None = None
     ) -> ShaftCandidate | None:
         """Look for the shaft along a tracked line (search band about 1 mm) with the relaxed contrast; its tip
-        may lie at most ``max_jump_mm`` (``max_tip_jump_mm`` when omitted) from the tip before."""
+        may lie at most ``max_jump_mm`` (``max_tip_jump_mm`` when omitted) from the tip before. A shaft
+        that was found from near its far end (``reached``) is first followed so (:meth:`follow_reached`)."""
         limit = self.max_tip_jump_mm if max_jump_mm is None else max_jump_mm
+        if prior.reached:  # a shaft found from near its far end is followed so: from the middle its run stops
+            reached = self.follow_reached(frame, prior, prior.length_mm)
+            if reached is not None and self._jump(reached, prior) <= limit:
+                return reached
         theta = math.radians(prior.angle_deg)
         direction = _oriented(math.cos(theta), math.sin(theta))
         line = _Line(np.array([prior.start_x_mm, prior.start_z_mm]), direction)
@@ -641,6 +665,28 @@ class NeedleDetector:
             if end - candidate.length_mm > 1.0:
                 return None  # the line goes on beyond the tip inside the image: a fascia, not a needle
         return candidate
+
+    def follow_reached(self, frame: Frame, prior: ShaftCandidate, length_mm: float) -> ShaftCandidate | None:
+        """The tracked shaft followed over ``length_mm`` along its line from its start: the run through a
+        point :data:`REACH_SEED_MM` before that length, bridged back to the shaft's start (``reached``).
+        ``None`` unless it starts within :data:`REACH_START_MM` of where ``prior`` starts, is as steep
+        within 3 degrees and passes as :meth:`follow`'s shaft does."""
+        theta = math.radians(prior.angle_deg)
+        line = _Line(
+            np.array([prior.start_x_mm, prior.start_z_mm]), _oriented(math.cos(theta), math.sin(theta))
+        )
+        candidate = self._refine(
+            frame, line, (0.0, length_mm), tracked=True, bend=False, seed_mm=length_mm - REACH_SEED_MM
+        )
+        if (
+            candidate is None
+            or math.dist((candidate.start_x_mm, candidate.start_z_mm), (prior.start_x_mm, prior.start_z_mm))
+            > REACH_START_MM
+            or abs(candidate.angle_deg - prior.angle_deg) > 3.0
+            or not self._plausible(candidate, frame, self.track_contrast, entered=True)
+        ):
+            return None
+        return replace(candidate, reached=True)
 
     def follow_by_ends(self, frame: Frame, prior: ShaftCandidate) -> ShaftCandidate | None:
         """The short shaft of a confirmed track found again by its ends where :meth:`follow` turned it down.
@@ -802,8 +848,10 @@ class NeedleDetector:
         tracked: bool = False,
         bend: bool = True,
         band_stop: bool = False,
+        seed_mm: float | None = None,
     ) -> ShaftCandidate | None:
-        """Sub-pixel shaft line from ridge maxima, then the tip from the profile along it."""
+        """Sub-pixel shaft line from ridge maxima, then the tip from the profile along it (the run through
+        ``seed_mm`` along the line when given, else through the middle of ``extent``)."""
         fitted = _fit_ridge(frame, line, extent)
         if fitted is None:
             return None
@@ -820,6 +868,7 @@ class NeedleDetector:
             local_rough_deg=self.local_rough_deg,
             local_rough_length_mm=self.local_rough_length_mm,
             local_rough_contrast=self.local_rough_contrast,
+            seed_mm=seed_mm,
         )
         if candidate is None or not (self.follow_bends and bend):
             return candidate
@@ -1370,11 +1419,13 @@ def _locate_ends(
     local_rough_deg: float = 90.0,
     local_rough_length_mm: float = 0.0,
     local_rough_contrast: float = math.inf,
+    seed_mm: float | None = None,
 ) -> ShaftCandidate | None:
     """Shaft ends from the half-contrast crossing of the intensity profile along the fitted line.
 
     ``shadow_check`` rejects a line above an acoustic shadow; a confirmed track skips it, since fluid
-    spreading under the shaft is dark too. ``end_fit`` refines the tip by :func:`_fit_end`.
+    spreading under the shaft is dark too. ``end_fit`` refines the tip by :func:`_fit_end`. The run is
+    the one through the middle of ``extent``, or through ``seed_mm`` along the line when given.
     """
     lo, hi = _image_span(frame, line)  # search along the whole line inside the image
     s = np.arange(max(lo, extent[0] - START_REACH_MM), hi, step)
@@ -1417,7 +1468,7 @@ def _locate_ends(
         if above < 0.5 * _median_u8(frame.pixels[::4, ::4]):
             return None  # the wall below a lumen (darker than the tissue), not a needle
     threshold = bg_level + 0.5 * (shaft_level - bg_level)
-    seed = int(np.argmin(np.abs(s - 0.5 * (extent[0] + extent[1]))))
+    seed = int(np.argmin(np.abs(s - (0.5 * (extent[0] + extent[1]) if seed_mm is None else seed_mm))))
     run = _run_ends(
         shaft >= threshold,
         seed,
@@ -1948,6 +1999,24 @@ def _change_ahead(
     return float(carried[0]), float(carried[1])
 
 
+REACH_MIN_MM = 2.0
+"""A confirmed track is followed over the length reported in the frame before (``follow_reported``) when that
+tip lies at least this far beyond the tip of the shaft it tracks, ..."""
+REACH_ACROSS_MM = 0.5
+"""... and at most this far from its line, once the track has been reported in ..."""
+REACH_AFTER_REPORTS = 2
+"""... this many frames (development `vessel_doppler` 651: the first report of a track, carried 10 mm beyond
+the tip along a bright line, would be followed for 3 frames) ..."""
+REACH_LONGER_MM = 1.0
+"""... and the shaft so followed is kept when it is at least this much longer than the one tracked ..."""
+REACH_BEYOND_MM = 2.0
+"""... and ends at most this far beyond the tip reported (a bright tail beyond a steep needle's tip, such as
+its reverberations, may go on along its line), ..."""
+REACH_START_MM = 2.0
+"""... and starts within this distance of its start (its run was bridged back to the shaft); ..."""
+REACH_SEED_MM = 1.5
+"""... the run followed is the one through the point this far before the tip reported."""
+
 CARRY_RECENT_FRAMES = 10
 """A tip carried on along the ridge is held back over an unchanged image only when it lies
 :data:`MOTION_MIN_MM` beyond each tip reported in this many frames before (``hold_carried``)."""
@@ -2422,6 +2491,13 @@ class NeedleTracker:
         that tip did not change (:func:`_advance_seen`, however far the ridge went): the needle did not
         advance into unchanged tissue. A change that begins beyond the earlier tip then keeps the carried tip
         (the needle moved there; the ridge may have caught up with a tip reported short).
+    follow_reported : bool
+        Follow a confirmed track over the length reported in the frame before when that tip lies
+        :data:`REACH_MIN_MM` or more beyond the tracked one (:meth:`_reach`,
+        :meth:`NeedleDetector.follow_reached`): the run is seeded near that tip and bridged back to the
+        shaft's start, so a faint stretch of a steep shaft no longer ends the track there while the report
+        alone carries the tip past it, and loses it once the report is held (development `steep_deep` 637:
+        the tip reported 10-12 mm short for 30 frames). The shaft so found is followed so from then on.
     ahead : bool
         A tip that neither advanced nor was kept or drawn back is carried on to where an advancing needle
         changed the image beyond it (:func:`_change_ahead`): the detection and its ridge stopped at a bright
@@ -2465,6 +2541,7 @@ class NeedleTracker:
         appeared_on_line: float = 2.5,
         hold_still: bool = True,
         hold_carried: bool = True,
+        follow_reported: bool = True,
         ahead: bool = True,
         appeared_entering: bool = True,
         still_ratio: float = 1.5,
@@ -2520,6 +2597,7 @@ class NeedleTracker:
         self._previous: Frame | None = None  # the frame before (any), for :meth:`_appeared`
         self.hold_still = hold_still
         self.hold_carried = hold_carried
+        self.follow_reported = follow_reported
         self.ahead = ahead
         self._fits: list[ShaftCandidate] = []  # the other fits of the unconfirmed track's shaft
         self._recent: list[tuple[float, float]] = []  # the tips reported in the last frames of the track
@@ -2591,7 +2669,14 @@ class NeedleTracker:
         found: list[ShaftCandidate] = []
         if chosen is None:
             pending = self._last if self.search_pending and not self._confirmed else None
-            found = self.detector(frame, work=work, prior=prior, weak=self.weak_frames > 0, pending=pending)
+            found = self.detector(
+                frame,
+                work=work,
+                prior=prior,
+                weak=self.weak_frames > 0,
+                pending=pending,
+                reach=self._reach(prior),
+            )
             chosen = self._associate(found)
             rival = None if prior is None or chosen is None else self._rival_taking_over(frame, work, chosen)
             if rival is not None:
@@ -2659,6 +2744,27 @@ class NeedleTracker:
             chosen.start_x_mm,
             chosen.start_z_mm,
         )
+
+    def _reach(self, prior: ShaftCandidate | None) -> ShaftCandidate | None:
+        """``prior`` with its tip moved to the tip reported in the frame before, when that lies
+        :data:`REACH_MIN_MM` or more beyond it along its line and within :data:`REACH_ACROSS_MM` of that line
+        (``follow_reported``); else ``None``. The report carries the tip on along the ridge past a faint
+        stretch of a steep shaft where the half-contrast run along it stops: followed over the whole length
+        reported, the run is seeded beyond that stretch and bridged back over it to the shaft's start."""
+        if not self.follow_reported or prior is None or self._shown_tip is None:
+            return None
+        if self._reported < REACH_AFTER_REPORTS:  # a track's first report may be carried too far
+            return None
+        theta = math.radians(prior.angle_deg)
+        direction = _oriented(math.cos(theta), math.sin(theta))
+        start = np.array([prior.start_x_mm, prior.start_z_mm])
+        offset = np.asarray(self._shown_tip) - start
+        along = float(np.dot(offset, direction))
+        across = abs(float(offset[0] * direction[1] - offset[1] * direction[0]))
+        if along < prior.length_mm + REACH_MIN_MM or across > REACH_ACROSS_MM:
+            return None
+        tip = start + along * direction
+        return replace(prior, tip_x_mm=float(tip[0]), tip_z_mm=float(tip[1]))
 
     def _rival_taking_over(
         self, frame: Frame, work: NDArray[np.uint8] | None, tracked: ShaftCandidate
