@@ -77,10 +77,11 @@ def analyze(
     """Analyse a recorded cine: needle tip and angle, spread, events and warnings per frame."""
     from rich.progress import Progress
 
-    from painguide.sono.analysis import analyze_frames, frame_rate
+    from painguide.sono.analysis import analyze_frames, check_injection_at, frame_rate
     from painguide.sono.dicom import read_dicom_cine
 
     cine = read_dicom_cine(file, spacing_mm=spacing_mm)
+    check_injection_at(cine.frames, injection_at)
     options: dict[str, Any] = {
         "name": str(file),
         "injection_at_s": injection_at,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from painguide.errors import ValidationError
+from painguide.i18n.marks import N_
 from painguide.sono.frames import Frame
 from painguide.sono.overlay import VideoWriter, draw_overlay
 from painguide.sono.pipeline import Event, FrameResult, GuidancePipeline
@@ -94,6 +96,33 @@ def summarise(results: list[FrameResult], events: list[Event]) -> dict[str, obje
         if results
         else 0.0,
     }
+
+
+def check_injection_at(frames: Sequence[Frame], injection_at_s: float | None) -> None:
+    """Refuse an injection start that lies off the cine's time axis (before 0 or after its last frame).
+
+    An injection start after the last frame would never be applied: the cine would be analysed as one
+    without an injection, with no injection start and no "no visible spread" check, and nothing would say so.
+
+    Raises
+    ------
+    ValidationError
+        ``injection_at``, naming the cine's time range.
+    """
+    if injection_at_s is None:
+        return
+    if not (math.isfinite(injection_at_s) and injection_at_s >= 0):
+        raise ValidationError(
+            "injection_at", N_("expected seconds from the first frame, got %(value)s"), value=injection_at_s
+        )
+    last = max((f.time_s for f in frames), default=0.0)
+    if injection_at_s > last:
+        raise ValidationError(
+            "injection_at",
+            N_("%(value)s s lies after the cine's last frame (%(last)s s); give a time from 0 to %(last)s s"),
+            value=injection_at_s,
+            last=round(last, 2),
+        )
 
 
 def analyze_frames(

@@ -25,7 +25,7 @@ from painguide.errors import DicomError, NotFoundError, PainguideError, Permissi
 from painguide.i18n.marks import N_
 from painguide.i18n.text import ENGLISH, Texts
 from painguide.settings import get_settings
-from painguide.sono.analysis import AnalysisReport, analyze_frames
+from painguide.sono.analysis import AnalysisReport, analyze_frames, check_injection_at
 from painguide.sono.dicom import DicomCine, read_dicom_cine
 from painguide.sono.frames import Frame
 from painguide.sono.live import Acknowledgement, LiveEntry, LiveRegistry
@@ -189,10 +189,6 @@ def analyse_and_add(
     tuple of (int, AnalysisReport)
         Stored id and the full report.
     """
-    if injection_at_s is not None and not (math.isfinite(injection_at_s) and injection_at_s >= 0):
-        raise ValidationError(
-            "injection_at", N_("expected seconds from the first frame, got %(value)s"), value=injection_at_s
-        )
     with tempfile.TemporaryDirectory() as tmp:
         if isinstance(data, bytes):
             if len(data) > MAX_UPLOAD_BYTES:
@@ -205,6 +201,7 @@ def analyse_and_add(
             path = data
         cine, header = _read_upload(path, name)
         study = study_instance_uid or header.get("StudyInstanceUID")
+        check_injection_at(cine.frames, injection_at_s)
         report = analyze_frames(cine.frames, name=name, injection_at_s=injection_at_s)
         kept = cine_dir() / f"{uuid.uuid4().hex}.dcm"
         shutil.copyfile(path, kept)

@@ -263,3 +263,28 @@ def test_evaluate_runs_the_confirmation_seeds() -> None:
     document = json.loads(result.output)
     assert document["set"] == "confirmation" and document["first"] == 3
     assert document["seeds"] == [CONFIRMATION_SEEDS.start, CONFIRMATION_SEEDS.stop - 1]
+
+
+@pytest.mark.parametrize(
+    ("at", "named"),
+    [
+        ("100", ("injection_at", "100.0 s lies after the cine's last frame", "give a time from 0 to")),
+        ("-3", ("injection_at", "got -3.0")),
+    ],
+    ids=["after-the-last-frame", "negative"],
+)
+def test_analyze_refuses_an_injection_start_off_the_cine(
+    cine_file: Path, cine: SimulatedCine, capsys: pytest.CaptureFixture[str], at: str, named: tuple[str, ...]
+) -> None:
+    """An injection start after the last frame would never be applied: the cine would be analysed as one
+    without an injection, with no warning check, and nothing would say so."""
+    from painguide.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["sono", "analyze", str(cine_file), "--injection-at", at])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert all(part in err for part in named) and "Traceback" not in err
+    last = round(cine.frames[-1].time_s, 2)
+    if at == "100":
+        assert f"({last} s)" in err  # the cine's own end, read from the file

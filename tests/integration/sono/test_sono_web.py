@@ -44,6 +44,21 @@ def test_upload_with_a_bad_injection_time_names_the_field(client: TestClient, ci
     assert "Injection start (s, optional): expected seconds from the first frame" in r.text
 
 
+def test_upload_with_an_injection_time_after_the_cine_names_the_field_and_its_range(
+    client: TestClient, cine_file: Path
+) -> None:
+    with cine_file.open("rb") as fh:
+        r = client.post(
+            "/sono/review",
+            files={"file": ("cine.dcm", fh, "application/dicom")},
+            data={"injection_at": "500"},
+        )
+    assert r.status_code == 422 and "Traceback" not in r.text
+    assert "Injection start (s, optional): 500.0 s lies after the cine&#39;s last frame" in r.text
+    assert "give a time from 0 to" in r.text
+    assert "Stored analyses" in r.text  # the page, with the upload form to try again
+
+
 def _start(client: TestClient, source: str = "simulated", **files: object) -> str:
     """Start the signed-in user's live session; returns its id."""
     r = client.post("/sono/live/source", data={"source": source}, follow_redirects=False, **files)  # type: ignore[arg-type]
