@@ -98,8 +98,9 @@ def summarise(results: list[FrameResult], events: list[Event]) -> dict[str, obje
     }
 
 
-def check_injection_at(frames: Sequence[Frame], injection_at_s: float | None) -> None:
-    """Refuse an injection start that lies off the cine's time axis (before 0 or after its last frame).
+def check_injection_at(frames: Sequence[Frame] | None, injection_at_s: float | None) -> None:
+    """Refuse an injection start that lies off the cine's time axis (before 0 or after its last frame; only
+    the first when ``frames`` is ``None``, a stream whose end is not known).
 
     An injection start after the last frame would never be applied: the cine would be analysed as one
     without an injection, with no injection start and no "no visible spread" check, and nothing would say so.
@@ -115,6 +116,8 @@ def check_injection_at(frames: Sequence[Frame], injection_at_s: float | None) ->
         raise ValidationError(
             "injection_at", N_("expected seconds from the first frame, got %(value)s"), value=injection_at_s
         )
+    if frames is None:
+        return
     last = max((f.time_s for f in frames), default=0.0)
     if injection_at_s > last:
         raise ValidationError(

@@ -17,6 +17,7 @@ from painguide.errors import NotFoundError, PainguideError
 from painguide.i18n.marks import N_
 from painguide.i18n.text import ENGLISH, Texts
 from painguide.settings import get_settings
+from painguide.sono.analysis import check_injection_at
 from painguide.sono.frames import Frame
 from painguide.sono.igtl import IgtlPublisher, is_injection_start
 from painguide.sono.overlay import draw_overlay
@@ -343,10 +344,15 @@ def run_live(
         The finished session.
     """
 
+    check_injection_at(None, injection_at_s)
     pipeline = GuidancePipeline(injection_at_s=injection_at_s, wait_for_injection=injection_at_s is None)
     replay = spec.startswith(("dicom:", "simulated"))
     session = LiveSession(pipeline=pipeline, realtime=replay)
     source, closers = _open(spec, session, spacing_mm=spacing_mm, field="--source")
+    if injection_at_s is not None and spec.startswith("dicom:"):  # a replayed file: its end is known
+        frames = list(source)
+        check_injection_at(frames, injection_at_s)
+        source = frames
     if igtl_out is not None:
         import pyigtl
 

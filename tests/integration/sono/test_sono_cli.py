@@ -288,3 +288,26 @@ def test_analyze_refuses_an_injection_start_off_the_cine(
     last = round(cine.frames[-1].time_s, 2)
     if at == "100":
         assert f"({last} s)" in err  # the cine's own end, read from the file
+
+
+@pytest.mark.parametrize(
+    ("source", "at", "named"),
+    [
+        ("dicom", "100", ("injection_at", "lies after the cine's last frame", "give a time from 0 to")),
+        ("simulated", "-1", ("injection_at", "got -1.0")),
+    ],
+    ids=["replayed-file-after-its-end", "negative"],
+)
+def test_live_refuses_an_injection_start_off_the_cine(
+    cine_file: Path, capsys: pytest.CaptureFixture[str], source: str, at: str, named: tuple[str, ...]
+) -> None:
+    """A replayed file's end is known: a start after it would never be applied; a negative one never is."""
+    from painguide.cli import main
+
+    spec = f"dicom:{cine_file}" if source == "dicom" else "simulated"
+    with pytest.raises(SystemExit) as done:
+        main(["sono", "live", "--source", spec, "--injection-at", at, "--max-frames", "5", "--json"])
+    assert done.value.code == 2
+    captured = capsys.readouterr()
+    assert all(part in captured.err for part in named) and "Traceback" not in captured.err
+    assert captured.out == ""  # refused before any frame was run
