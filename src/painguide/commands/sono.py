@@ -80,6 +80,7 @@ def analyze(
     from painguide.sono.analysis import analyze_frames, check_injection_at, frame_rate
     from painguide.sono.dicom import read_dicom_cine
 
+    check_injection_at(None, injection_at)  # before the file is read; its range once it is
     cine = read_dicom_cine(file, spacing_mm=spacing_mm)
     check_injection_at(cine.frames, injection_at)
     options: dict[str, Any] = {

@@ -207,6 +207,14 @@ def _oriented(dx: float, dz: float) -> FloatArray:
     return -v if v[1] < 0 else v
 
 
+def _shaft_line(candidate: ShaftCandidate) -> _Line:
+    """The line of a shaft: through its start, at its (whole-shaft) angle, pointing deeper."""
+    theta = math.radians(candidate.angle_deg)
+    return _Line(
+        np.array([candidate.start_x_mm, candidate.start_z_mm]), _oriented(math.cos(theta), math.sin(theta))
+    )
+
+
 def _angle_deg(direction: FloatArray) -> float:
     """Angle to the horizontal of a deeper-pointing direction; positive when deeper to the right."""
     return float(math.degrees(math.atan2(direction[1], abs(direction[0]))) * (1 if direction[0] >= 0 else -1))
@@ -633,9 +641,8 @@ class NeedleDetector:
             reached = self.follow_reached(frame, prior, prior.length_mm)
             if reached is not None and self._jump(reached, prior) <= limit:
                 return reached
-        theta = math.radians(prior.angle_deg)
-        direction = _oriented(math.cos(theta), math.sin(theta))
-        line = _Line(np.array([prior.start_x_mm, prior.start_z_mm]), direction)
+        line = _shaft_line(prior)
+        direction = line.direction
         candidate = self._refine(frame, line, (0.0, prior.length_mm), tracked=True)
         if candidate is None or not self._plausible(candidate, frame, self.track_contrast, entered=True):
             return None
@@ -671,12 +678,13 @@ class NeedleDetector:
         point :data:`REACH_SEED_MM` before that length, bridged back to the shaft's start (``reached``).
         ``None`` unless it starts within :data:`REACH_START_MM` of where ``prior`` starts, is as steep
         within 3 degrees and passes as :meth:`follow`'s shaft does."""
-        theta = math.radians(prior.angle_deg)
-        line = _Line(
-            np.array([prior.start_x_mm, prior.start_z_mm]), _oriented(math.cos(theta), math.sin(theta))
-        )
         candidate = self._refine(
-            frame, line, (0.0, length_mm), tracked=True, bend=False, seed_mm=length_mm - REACH_SEED_MM
+            frame,
+            _shaft_line(prior),
+            (0.0, length_mm),
+            tracked=True,
+            bend=False,
+            seed_mm=length_mm - REACH_SEED_MM,
         )
         if (
             candidate is None
@@ -703,11 +711,7 @@ class NeedleDetector:
             or abs(prior.angle_deg) < self.rough_deg
         ):
             return None
-        theta = math.radians(prior.angle_deg)
-        line = _Line(
-            np.array([prior.start_x_mm, prior.start_z_mm]), _oriented(math.cos(theta), math.sin(theta))
-        )
-        candidate = self._refine(frame, line, (0.0, prior.length_mm), tracked=True)
+        candidate = self._refine(frame, _shaft_line(prior), (0.0, prior.length_mm), tracked=True)
         if candidate is None or not _same_shaft(candidate, prior, tol_mm=self.follow_ends_mm):
             return None
         if abs(candidate.angle_deg) < self.rough_deg:
@@ -722,11 +726,7 @@ class NeedleDetector:
         is refined as a coarse line would be, and it must meet the rules of a new track (entry, shadow,
         contrast, straightness; those of the side vote when it was found only from a side line).
         """
-        theta = math.radians(pending.angle_deg)
-        line = _Line(
-            np.array([pending.start_x_mm, pending.start_z_mm]), _oriented(math.cos(theta), math.sin(theta))
-        )
-        candidate = self._refine(frame, line, (0.0, pending.length_mm))
+        candidate = self._refine(frame, _shaft_line(pending), (0.0, pending.length_mm))
         if candidate is None or (pending.side and not self._side_shaft(candidate, frame)):
             return None
         if not self._plausible(candidate, frame, self.min_contrast, weak=weak):
@@ -2755,9 +2755,8 @@ class NeedleTracker:
             return None
         if self._reported < REACH_AFTER_REPORTS:  # a track's first report may be carried too far
             return None
-        theta = math.radians(prior.angle_deg)
-        direction = _oriented(math.cos(theta), math.sin(theta))
-        start = np.array([prior.start_x_mm, prior.start_z_mm])
+        line = _shaft_line(prior)
+        start, direction = line.point, line.direction
         offset = np.asarray(self._shown_tip) - start
         along = float(np.dot(offset, direction))
         across = abs(float(offset[0] * direction[1] - offset[1] * direction[0]))

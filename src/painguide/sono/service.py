@@ -189,6 +189,7 @@ def analyse_and_add(
     tuple of (int, AnalysisReport)
         Stored id and the full report.
     """
+    check_injection_at(None, injection_at_s)  # before the upload is read; its range once it is
     with tempfile.TemporaryDirectory() as tmp:
         if isinstance(data, bytes):
             if len(data) > MAX_UPLOAD_BYTES:
