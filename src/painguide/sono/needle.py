@@ -1752,6 +1752,10 @@ MOTION_MARGIN_MM = 0.3
 """The tip is drawn back only when the changed stretch ends this far before it."""
 MOTION_HOLD_MM = 4.0
 """Largest advance over an unchanged image that is undone (a longer one is a shaft found further on)."""
+HOLD_DETECTED_MM = 0.5
+"""A tip held over an unchanged image stays held however far beyond it the shaft detected ends, as long as
+the detected tip moved less than this since the frame before (``hold_gap``): the gap did not open in this
+frame, so it says nothing new about the needle."""
 MOTION_DETACHED_MM = 0.7
 """A change that begins more than this beyond the earlier tip is not the needle advancing (which changes the
 image from its earlier tip on) but fluid or tissue moving beyond it; it is left out."""
@@ -2491,6 +2495,16 @@ class NeedleTracker:
         that tip did not change (:func:`_advance_seen`, however far the ridge went): the needle did not
         advance into unchanged tissue. A change that begins beyond the earlier tip then keeps the carried tip
         (the needle moved there; the ridge may have caught up with a tip reported short).
+    hold_gap : bool
+        A tip held where the image stopped changing (:func:`_advance_seen`) stays held over an unchanged
+        image however far beyond it the detected shaft ends, while the detected tip stays within
+        :data:`HOLD_DETECTED_MM` of where it was in the frame before; without it, a detected tip more than
+        :data:`MOTION_HOLD_MM` beyond ends the hold. The shaft detected along a steep needle may run on
+        over aligned speckle beyond the tip; the report is held at the tip while the needle advances, and
+        the gap opens as the tip it was held at settles where the needle stopped. Ending the hold then
+        moved the tip 4-5 mm beyond the needle's, in a frame in which neither the image nor the detection
+        changed. A detected tip that moves on in the frame still ends the hold as before (the needle may
+        have advanced in a way the image change check missed).
     follow_reported : bool
         Follow a confirmed track over the length reported in the frame before when that tip lies
         :data:`REACH_MIN_MM` or more beyond the tracked one (:meth:`_reach`,
@@ -2541,6 +2555,7 @@ class NeedleTracker:
         appeared_on_line: float = 2.5,
         hold_still: bool = True,
         hold_carried: bool = True,
+        hold_gap: bool = True,
         follow_reported: bool = True,
         ahead: bool = True,
         appeared_entering: bool = True,
@@ -2597,6 +2612,7 @@ class NeedleTracker:
         self._previous: Frame | None = None  # the frame before (any), for :meth:`_appeared`
         self.hold_still = hold_still
         self.hold_carried = hold_carried
+        self.hold_gap = hold_gap
         self.follow_reported = follow_reported
         self.ahead = ahead
         self._fits: list[ShaftCandidate] = []  # the other fits of the unconfirmed track's shaft
@@ -2613,11 +2629,13 @@ class NeedleTracker:
         self._shown_moved = False  # ... and whether that tip was placed by the image change (_advance_seen)
         self._shown_far = False  # ... by :func:`_change_behind`, or held since (see ``hold_behind``)
         self._shown_placed = False  # ... and whether the report moved it from the detected tip
+        self._detected_tip: tuple[float, float] | None = None  # the tip detected in the frame before
 
     def reset(self) -> None:
         """Forget the track (for example after the probe was moved to another view)."""
         self._last, self._angle, self._streak, self._misses, self._confirmed = None, float("nan"), 0, 0, False
         self._shown_tip, self._shown_frame, self._shown_moved, self._shown_far = None, None, False, False
+        self._detected_tip = None
         self._lost, self._lost_age, self._reported = None, 0, 0
         self._fits = []
         self._origin = None
@@ -2912,7 +2930,9 @@ class NeedleTracker:
         a long one 0.2 mm above the line still carries the tip (``ridge_above``). A tip that falls back more
         than 1 mm over a stretch where the image did not change is kept (``hold_still``), and one the ridge
         carries on beyond every recent tip over an unchanged image is held back (``hold_carried``); one left
-        behind by an advancing needle is carried on to where the image changed beyond it (``ahead``).
+        behind by an advancing needle is carried on to where the image changed beyond it (``ahead``). A tip
+        held over an unchanged image stays held however far beyond it the detected tip lies, while that
+        stays where it was in the frame before (``hold_gap``).
         """
         shown = chosen
         above = False  # a round followed the ridge also 0.2 mm above the line (far enough)
@@ -2957,7 +2977,12 @@ class NeedleTracker:
                 kept = True
             if previous is not None:
                 least = MOTION_HELD_MIN_MM if self._shown_moved else MOTION_MIN_MM
-                undone = math.inf if self._shown_far or carried else MOTION_HOLD_MM
+                gap_kept = (  # the detected tip stayed where it was: the gap to the held tip did not open now
+                    self.hold_gap
+                    and self._detected_tip is not None
+                    and math.dist(self._detected_tip, (chosen.tip_x_mm, chosen.tip_z_mm)) < HOLD_DETECTED_MM
+                )
+                undone = math.inf if self._shown_far or carried or gap_kept else MOTION_HOLD_MM
                 moved = _advance_seen(
                     frame,
                     previous,
@@ -2977,6 +3002,7 @@ class NeedleTracker:
         if moved is not None:
             shown = replace(shown, tip_x_mm=moved[0], tip_z_mm=moved[1])
         self._shown_tip, self._shown_frame = (shown.tip_x_mm, shown.tip_z_mm), frame
+        self._detected_tip = (chosen.tip_x_mm, chosen.tip_z_mm)
         self._recent = [*self._recent[1 - CARRY_RECENT_FRAMES :], self._shown_tip]
         self._shown_moved = moved is not None
         self._shown_far = self.hold_behind and held
@@ -2991,6 +3017,7 @@ class NeedleTracker:
             frame,
             False,
         )
+        self._detected_tip = self._shown_tip
         self._shown_far = self._shown_placed = False
 
     def _consistent(

@@ -82,16 +82,20 @@ def test_tracker_draws_back_a_tip_that_did_not_advance(behind: bool, monkeypatch
 
 
 @pytest.mark.parametrize("hold", [True, False])
-def test_drawn_back_tip_is_held_while_the_needle_stands(hold: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("hold_gap", [True, False])
+def test_drawn_back_tip_is_held_while_the_needle_stands(
+    hold: bool, hold_gap: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Once drawn back, the tip stays while nothing changes, though the detection still runs on to the end
-    of the streak (more than the usual hold of 4 mm beyond it)."""
+    of the streak (more than the usual hold of 4 mm beyond it): held so (``hold_behind``), or held because
+    the detected tip stayed where it was in the frame before (``hold_gap``)."""
     monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
-    tracker = _after_streak(5, NeedleTracker(hold_behind=hold))
+    tracker = _after_streak(5, NeedleTracker(hold_behind=hold, hold_gap=hold_gap))
     drawn = tracker._report(_frame(5, TIP_MM + STEP_MM, 1), _shaft(STREAK_MM[1]), consistent=True)
     assert abs(_along((drawn.tip_x_mm, drawn.tip_z_mm)) - (TIP_MM + STEP_MM)) < 0.6
     still = tracker._report(_frame(5, TIP_MM + STEP_MM, 2), _shaft(STREAK_MM[1]), consistent=True)
     reported = _along((still.tip_x_mm, still.tip_z_mm))
-    assert abs(reported - (TIP_MM + STEP_MM if hold else STREAK_MM[1])) < 0.6
+    assert abs(reported - (TIP_MM + STEP_MM if hold or hold_gap else STREAK_MM[1])) < 0.6
 
 
 def _above_frame(seed: int, tip_along_mm: float) -> Frame:

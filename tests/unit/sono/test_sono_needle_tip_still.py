@@ -165,3 +165,66 @@ def test_detected_tip_before_is_not_held(seed: int, monkeypatch: pytest.MonkeyPa
     tracker = _tracker(seed, TIP_MM, placed=False)
     shown = tracker._report(_frame(seed, TIP_MM, 1), _shaft(TIP_MM - JUMP_MM), consistent=True)
     assert _along(shown.tip_x_mm, shown.tip_z_mm) == pytest.approx(TIP_MM - JUMP_MM, abs=0.05)
+
+
+GAP_MM = 4.6  # beyond MOTION_HOLD_MM: the detected shaft ran on over aligned speckle beyond the tip
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("hold_gap", [True, False])
+@pytest.mark.parametrize("detected_before_mm", [TIP_MM + GAP_MM, TIP_MM + GAP_MM - 0.3, TIP_MM])
+def test_tip_held_stays_while_the_detected_tip_beyond_it_stays(
+    seed: int, hold_gap: bool, detected_before_mm: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A still needle's tip was held where the image stopped changing; the shaft detected runs on 4.6 mm
+    beyond it. In a frame in which the detected tip stayed where it was (within HOLD_DETECTED_MM), the gap
+    did not open now and the tip stays held; a detected tip that moved on in this frame ends the hold of
+    a gap longer than MOTION_HOLD_MM, as without ``hold_gap``."""
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
+    monkeypatch.setattr("painguide.sono.needle._end_back", lambda frame, shaft: shaft)
+    tracker = _tracker(seed, TIP_MM, hold_gap=hold_gap)
+    tracker._shown_moved = True  # the tip before was placed where the image stopped changing
+    tracker._detected_tip = _point(detected_before_mm)
+    shown = tracker._report(_frame(seed, TIP_MM, 1), _shaft(TIP_MM + GAP_MM), consistent=True)
+    along = _along(shown.tip_x_mm, shown.tip_z_mm)
+    if hold_gap and detected_before_mm > TIP_MM:
+        assert along == pytest.approx(TIP_MM, abs=0.05)
+    else:
+        assert along == pytest.approx(TIP_MM + GAP_MM, abs=0.05)
+
+
+@pytest.mark.parametrize("gap_mm", [2.0, 3.5])
+def test_a_gap_within_the_hold_is_held_whatever_the_detection_did(
+    gap_mm: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Within MOTION_HOLD_MM the hold does not ask where the detected tip was (as before ``hold_gap``)."""
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
+    monkeypatch.setattr("painguide.sono.needle._end_back", lambda frame, shaft: shaft)
+    for hold_gap in (True, False):
+        tracker = _tracker(1, TIP_MM, hold_gap=hold_gap)
+        tracker._shown_moved = True
+        tracker._detected_tip = _point(TIP_MM)
+        shown = tracker._report(_frame(1, TIP_MM, 1), _shaft(TIP_MM + gap_mm), consistent=True)
+        assert _along(shown.tip_x_mm, shown.tip_z_mm) == pytest.approx(TIP_MM, abs=0.05)
+
+
+def test_a_steep_needle_stopped_short_of_its_detected_shaft_keeps_its_tip() -> None:
+    """Development cine ``steep_deep`` 725 (a 66° needle stopping 25 mm along): the shaft detected runs on
+    4.4 mm beyond the tip over aligned speckle. The report was held at the tip while the needle advanced;
+    when it stopped, the gap passed MOTION_HOLD_MM and the tip was reported 4.4 mm beyond the needle in
+    6 frames (28-33), with neither the image nor the detection changing."""
+    from painguide.sono.scenes import development_seed, scene_params
+    from painguide.sono.simulate import simulate_cine
+
+    cine = simulate_cine(scene_params("steep_deep", development_seed("steep_deep", 725)))
+    errors: dict[bool, list[float]] = {}
+    for on in (True, False):
+        tracker = NeedleTracker(hold_gap=on)
+        seen = [tracker(frame) for frame in cine.frames]
+        errors[on] = [
+            math.hypot(o.tip_x_mm - t.tip_x_mm, o.tip_z_mm - t.tip_z_mm) if o.visible else math.inf
+            for o, t in zip(seen[20:40], cine.truth[20:40], strict=True)
+            if t.tip_seen
+        ]
+    assert len(errors[True]) == 20 and max(errors[True]) < 1.0
+    assert sum(e > 3.0 for e in errors[False]) >= 5  # the fault: the tip reported beyond the needle
