@@ -2003,6 +2003,11 @@ def _change_ahead(
     return float(carried[0]), float(carried[1])
 
 
+AHEAD_SPAN_FRAMES = 4
+"""With ``ahead_span``, a tip that the image change since the frame before does not carry on is checked
+again against the report this many reports back (:func:`_change_ahead`): a needle that advances in steps
+each below :data:`AHEAD_MIN_MM` changes the image beyond the tip over those frames together."""
+
 REACH_MIN_MM = 2.0
 """A confirmed track is followed over the length reported in the frame before (``follow_reported``) when that
 tip lies at least this far beyond the tip of the shaft it tracks, ..."""
@@ -2516,6 +2521,12 @@ class NeedleTracker:
         A tip that neither advanced nor was kept or drawn back is carried on to where an advancing needle
         changed the image beyond it (:func:`_change_ahead`): the detection and its ridge stopped at a bright
         layer or a faint stretch while the needle went on.
+    ahead_span : bool
+        With ``ahead``, a tip the image change since the frame before does not carry on is checked again
+        against the report :data:`AHEAD_SPAN_FRAMES` reports back, with the same tests: a steep needle that
+        advances its last millimetres in steps each below :data:`AHEAD_MIN_MM`, into a deep stretch too faint
+        for the detection, changes the image beyond the tip over those frames together; once carried on,
+        the tip is kept over the unchanged image that follows (``hold_still``).
     leap_mm : float
         Along a confirmed track whose shaft the detector no longer finds (its tip moved by more than
         ``NeedleDetector(max_tip_jump_mm=...)`` since the last detection), a shaft refined along the tracked
@@ -2558,6 +2569,7 @@ class NeedleTracker:
         hold_gap: bool = True,
         follow_reported: bool = True,
         ahead: bool = True,
+        ahead_span: bool = True,
         appeared_entering: bool = True,
         still_ratio: float = 1.5,
         still_back: int = 5,
@@ -2615,8 +2627,10 @@ class NeedleTracker:
         self.hold_gap = hold_gap
         self.follow_reported = follow_reported
         self.ahead = ahead
+        self.ahead_span = ahead_span
         self._fits: list[ShaftCandidate] = []  # the other fits of the unconfirmed track's shaft
         self._recent: list[tuple[float, float]] = []  # the tips reported in the last frames of the track
+        self._span: list[tuple[Frame, tuple[float, float]]] = []  # frames and tips of the last reports
         self._lost: ShaftCandidate | None = None
         self._lost_age = 0
         self._last: ShaftCandidate | None = None
@@ -2636,6 +2650,7 @@ class NeedleTracker:
         self._last, self._angle, self._streak, self._misses, self._confirmed = None, float("nan"), 0, 0, False
         self._shown_tip, self._shown_frame, self._shown_moved, self._shown_far = None, None, False, False
         self._detected_tip = None
+        self._span = []
         self._lost, self._lost_age, self._reported = None, 0, 0
         self._fits = []
         self._origin = None
@@ -2930,7 +2945,8 @@ class NeedleTracker:
         a long one 0.2 mm above the line still carries the tip (``ridge_above``). A tip that falls back more
         than 1 mm over a stretch where the image did not change is kept (``hold_still``), and one the ridge
         carries on beyond every recent tip over an unchanged image is held back (``hold_carried``); one left
-        behind by an advancing needle is carried on to where the image changed beyond it (``ahead``). A tip
+        behind by an advancing needle is carried on to where the image changed beyond it (``ahead``; also
+        since the report :data:`AHEAD_SPAN_FRAMES` reports back, ``ahead_span``). A tip
         held over an unchanged image stays held however far beyond it the detected tip lies, while that
         stays where it was in the frame before (``hold_gap``).
         """
@@ -2949,6 +2965,7 @@ class NeedleTracker:
         before = self._shown_tip if consistent else None
         if not consistent:
             self._recent.clear()
+            self._span.clear()
         # the ridge rounds carried the tip on beyond every tip of the last frames
         ridge = shown is not chosen  # the ridge rounds moved the tip
         carried = self.hold_carried and ridge and _beyond_all(shown, self._recent)
@@ -2999,11 +3016,16 @@ class NeedleTracker:
                     held = moved is not None
                 if moved is None and self.ahead and not kept:
                     moved = _change_ahead(frame, previous, shown, before)
+                    if moved is None and self.ahead_span and len(self._span) >= AHEAD_SPAN_FRAMES:
+                        older, older_tip = self._span[-AHEAD_SPAN_FRAMES]  # steps too small one by one
+                        moved = _change_ahead(frame, older, shown, older_tip)
         if moved is not None:
             shown = replace(shown, tip_x_mm=moved[0], tip_z_mm=moved[1])
         self._shown_tip, self._shown_frame = (shown.tip_x_mm, shown.tip_z_mm), frame
         self._detected_tip = (chosen.tip_x_mm, chosen.tip_z_mm)
         self._recent = [*self._recent[1 - CARRY_RECENT_FRAMES :], self._shown_tip]
+        if self.ahead_span:
+            self._span = [*self._span[1 - AHEAD_SPAN_FRAMES :], (frame, self._shown_tip)]
         self._shown_moved = moved is not None
         self._shown_far = self.hold_behind and held
         self._shown_placed = ridge or kept or moved is not None

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from painguide.sono.frames import Frame
-from painguide.sono.needle import NeedleTracker, ShaftCandidate, _unchanged_between
+from painguide.sono.needle import AHEAD_SPAN_FRAMES, NeedleTracker, ShaftCandidate, _unchanged_between
 
 SPACING_MM = 0.07
 ROWS, COLS = 420, 520
@@ -228,3 +228,51 @@ def test_a_steep_needle_stopped_short_of_its_detected_shaft_keeps_its_tip() -> N
         ]
     assert len(errors[True]) == 20 and max(errors[True]) < 1.0
     assert sum(e > 3.0 for e in errors[False]) >= 5  # the fault: the tip reported beyond the needle
+
+
+STEP_MM = 0.8  # each frame's advance: below AHEAD_MIN_MM, and begun beyond MOTION_DETACHED_MM of the tip
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("ahead_span", [True, False])
+def test_tip_left_behind_by_small_steps_is_carried_on_over_the_frames_together(
+    seed: int, ahead_span: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The detection stays at the tip while the needle advances 0.8 mm a frame for 4 frames (into a stretch
+    too faint for it): no single frame's change carries the tip on, but the image changed beyond it over the
+    4 frames together, up to the new tip; the tip is carried on there and kept while the needle stands."""
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
+    tracker = _tracker(seed, TIP_MM, ahead_span=ahead_span)
+    tracker._span = [(tracker._shown_frame, _point(TIP_MM))] if ahead_span else []
+    tips = []
+    for index in range(1, 7):
+        needle = TIP_MM + STEP_MM * min(index, AHEAD_SPAN_FRAMES)  # it stands from frame 4 on
+        shown = tracker._report(_frame(seed, needle, index), _shaft(TIP_MM), consistent=True)
+        tips.append(_along(shown.tip_x_mm, shown.tip_z_mm))
+    assert all(abs(tip - TIP_MM) < 0.05 for tip in tips[:3])  # each step alone carries nothing
+    end = TIP_MM + STEP_MM * AHEAD_SPAN_FRAMES
+    if ahead_span:
+        assert all(end - 1.0 < tip <= end for tip in tips[3:])
+    else:
+        assert all(abs(tip - TIP_MM) < 0.05 for tip in tips[3:])
+
+
+def test_a_steep_needle_whose_last_steps_went_unseen_is_reported_to_its_tip() -> None:
+    """Development cine ``steep_deep`` 804 (a 64° needle stopping 20 mm along, its last 2 mm too faint for
+    the detection): it advanced its last 2 mm in steps of 1.5 and 0.6 mm, each too small for the change
+    check of one frame, and the tip was reported 2 mm short for 27 frames while the needle stood."""
+    from painguide.sono.scenes import development_seed, scene_params
+    from painguide.sono.simulate import simulate_cine
+
+    cine = simulate_cine(scene_params("steep_deep", development_seed("steep_deep", 804)))
+    errors: dict[bool, list[float]] = {}
+    for on in (True, False):
+        tracker = NeedleTracker(ahead_span=on)
+        seen = [tracker(frame) for frame in cine.frames]
+        errors[on] = [
+            math.hypot(o.tip_x_mm - t.tip_x_mm, o.tip_z_mm - t.tip_z_mm) if o.visible else math.inf
+            for o, t in zip(seen[18:45], cine.truth[18:45], strict=True)
+            if t.tip_seen
+        ]
+    assert len(errors[True]) == 27 and max(errors[True]) < 1.0
+    assert sum(e > 1.5 for e in errors[False]) >= 20  # the fault: the tip held where the detection ends
