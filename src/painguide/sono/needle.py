@@ -1787,6 +1787,7 @@ def _advance_seen(
     least_mm: float = MOTION_MIN_MM,
     hold_mm: float = MOTION_HOLD_MM,
     carried: bool = False,
+    needle_detached: bool = False,
     step: float = 0.1,
 ) -> tuple[float, float] | None:
     """The tip of ``candidate`` drawn back to where the image changed since ``previous``, or ``None``.
@@ -1804,7 +1805,9 @@ def _advance_seen(
     none (no needle moved through the stretch between). ``least_mm`` replaces :data:`MOTION_MIN_MM` as the
     smallest advance checked, and ``hold_mm`` :data:`MOTION_HOLD_MM` as the largest advance undone.
     With ``carried`` (the tip was carried on along the ridge, :func:`_ridge_tip`) a detached change is a
-    change all the same: the needle moved near the tip the ridge reached, so that tip is not held back.
+    change all the same: the needle moved near the tip the ridge reached, so that tip is not held back. With
+    ``needle_detached`` a detached change that is a needle coming in (:func:`_needle_run`) counts too: the
+    tip held before lags a needle that goes on advancing, whose change then begins beyond it.
     """
     if previous.shape != frame.shape:
         return None
@@ -1816,7 +1819,7 @@ def _advance_seen(
         return None  # no advance, or a step no needle makes within the image (nothing to compare)
     line = _Line(tip, direction)
     s = np.arange(round((back - MOTION_BACK_MM) / step), round(0.5 / step) + 1, dtype=np.float64) * step
-    _, _, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2))
+    now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2, -1.0, 1.0))
     noise = MOTION_NOISE * _median(change[s < back - 1.0])
     if noise > MOTION_SKIP:
         return None
@@ -1824,7 +1827,9 @@ def _advance_seen(
     if moved.size and s[moved[0]] > back + MOTION_DETACHED_MM:
         if carried:
             return None  # the needle moved beyond the earlier tip: the ridge may have caught up with it
-        moved = moved[:0]  # a change that begins beyond the earlier tip: no needle moved through the gap
+        level = max(MOTION_LEVEL, noise)
+        run = _needle_run(now, then, change, moved, level=level, step=step) if needle_detached else None
+        moved = moved[:0] if run is None else run  # else no needle moved through the gap (fluid, tissue)
     if moved.size == 0:
         still = noise <= MOTION_LEVEL  # the shaft behind the earlier tip did not change either
         return before if hold and still and -back <= hold_mm else None
@@ -1833,6 +1838,34 @@ def _advance_seen(
         return None
     drawn = tip + max(end, back) * direction
     return float(drawn[0]), float(drawn[1])
+
+
+def _needle_run(
+    now: FloatArray,
+    then: FloatArray,
+    change: FloatArray,
+    moved: NDArray[np.intp],
+    *,
+    level: float,
+    step: float,
+) -> NDArray[np.intp] | None:
+    """The first stretch of ``moved`` (gaps up to :data:`AHEAD_GAP_MM`) when it is a needle coming in, else
+    ``None``: its change peaks at :data:`BEHIND_PEAK` times ``level``, changed the line at least
+    :data:`BEHIND_ON_LINE` times as much as 1 mm either side (a needle, not tissue) and brightened it on the
+    whole (:data:`AHEAD_BRIGHTER`; injected fluid darkens it). ``now`` and ``then`` are the profiles of
+    :func:`_line_change` at offsets (-0.2, 0, 0.2, -1, 1) mm, ``change`` the change on the line."""
+    gaps = np.flatnonzero(np.diff(moved) > round(AHEAD_GAP_MM / step))
+    run = moved[: gaps[0] + 1] if gaps.size else moved
+    a, b = int(run[0]), int(run[-1]) + 1
+    if float(change[a:b].max()) < BEHIND_PEAK * level:
+        return None
+    beside = _smoothed(np.abs(now[3:] - then[3:]).mean(axis=0))
+    if float(change[a:b].mean()) < BEHIND_ON_LINE * float(beside[a:b].mean()):
+        return None
+    brighter = float((now[:3, a:b] - then[:3, a:b]).mean())
+    if brighter < AHEAD_BRIGHTER * float(change[a:b].mean()):
+        return None  # the line did not brighten there: no shaft came in (fluid, or the tip's echo flickers)
+    return run
 
 
 BEHIND_MM = 15.0
@@ -1983,22 +2016,15 @@ def _change_ahead(
     moved = np.flatnonzero((change > level) & (s > min(back, 0.0) - 0.5))
     if moved.size == 0 or s[moved[0]] > start + MOTION_DETACHED_MM:
         return None
-    gaps = np.flatnonzero(np.diff(moved) > round(AHEAD_GAP_MM / step))
-    run = moved[: gaps[0] + 1] if gaps.size else moved
+    run = _needle_run(now, then, change, moved, level=level, step=step)
+    if run is None:
+        return None
     a, b = int(run[0]), int(run[-1]) + 1
     if b >= s.size or (b - 1 - a) * step > BEHIND_RUN_MM:
         return None  # it runs on to the end of the stretch read: not one step of a needle
-    if float(change[a:b].max()) < BEHIND_PEAK * level:
-        return None
     end = float(s[b - 1]) - AHEAD_BIAS_MM
     if end < AHEAD_MIN_MM or end < back + BEHIND_MIN_MM:
         return None
-    beside = _smoothed(np.abs(now[3:] - then[3:]).mean(axis=0))
-    if float(change[a:b].mean()) < BEHIND_ON_LINE * float(beside[a:b].mean()):
-        return None
-    brighter = float((now[:3, a:b] - then[:3, a:b]).mean())
-    if brighter < AHEAD_BRIGHTER * float(change[a:b].mean()):
-        return None  # the line did not brighten there: no shaft came in (fluid, or the tip's echo flickers)
     carried = tip + end * direction
     return float(carried[0]), float(carried[1])
 
@@ -2510,6 +2536,15 @@ class NeedleTracker:
         moved the tip 4-5 mm beyond the needle's, in a frame in which neither the image nor the detection
         changed. A detected tip that moves on in the frame still ends the hold as before (the needle may
         have advanced in a way the image change check missed).
+    advance_detached : bool
+        A change along the line that begins more than :data:`MOTION_DETACHED_MM` beyond the tip reported
+        before counts as the needle's advance (:func:`_advance_seen`) when it is a needle coming in: it
+        brightened the line, changed it at least :data:`BEHIND_ON_LINE` times as much as 1 mm either side and
+        peaks at :data:`BEHIND_PEAK` times :data:`MOTION_LEVEL` (:func:`_needle_run`). A tip held where the
+        image stopped changing lags a needle that goes on advancing in steps of about 1 mm a frame (a
+        steep needle whose detection had run on beyond it), and each later step begins beyond it; left out as
+        fluid or tissue, it held the tip ever further short. Fluid darkens the line, and tissue that moves
+        changes it beside the line as well.
     follow_reported : bool
         Follow a confirmed track over the length reported in the frame before when that tip lies
         :data:`REACH_MIN_MM` or more beyond the tracked one (:meth:`_reach`,
@@ -2567,6 +2602,7 @@ class NeedleTracker:
         hold_still: bool = True,
         hold_carried: bool = True,
         hold_gap: bool = True,
+        advance_detached: bool = True,
         follow_reported: bool = True,
         ahead: bool = True,
         ahead_span: bool = True,
@@ -2625,6 +2661,7 @@ class NeedleTracker:
         self.hold_still = hold_still
         self.hold_carried = hold_carried
         self.hold_gap = hold_gap
+        self.advance_detached = advance_detached
         self.follow_reported = follow_reported
         self.ahead = ahead
         self.ahead_span = ahead_span
@@ -3009,6 +3046,7 @@ class NeedleTracker:
                     least_mm=least,
                     hold_mm=undone,
                     carried=carried,
+                    needle_detached=self.advance_detached,
                 )
                 held = self._shown_far and moved is not None
                 if moved is None and self.behind:

@@ -155,6 +155,47 @@ def test_change_beyond_a_still_tip_does_not_carry_it_on(seed: int, monkeypatch: 
     assert _held(previous, frame, STILL_MM + 2.0) is None
 
 
+def _changed(frame: Frame, start_mm: float, end_mm: float, half_width_mm: float, delta: float) -> Frame:
+    """``frame`` with ``delta`` grey levels added where the stretch from ``start_mm`` to ``end_mm`` along the
+    line lies within ``half_width_mm`` across it."""
+    z = np.arange(ROWS)[:, None] * SPACING_MM
+    x = np.arange(COLS)[None, :] * SPACING_MM
+    along = (x - ENTRY[0]) * DIRECTION[0] + (z - ENTRY[1]) * DIRECTION[1]
+    below = -(x - ENTRY[0]) * DIRECTION[1] + (z - ENTRY[1]) * DIRECTION[0]
+    inside = (along >= start_mm) & (along <= end_mm) & (np.abs(below) <= half_width_mm)
+    pixels = np.clip(frame.pixels.astype(np.float64) + delta * inside, 0, 255).astype(np.uint8)
+    return Frame(pixels, SPACING_MM, SPACING_MM, frame.time_s)
+
+
+@pytest.mark.parametrize("seed", [13, 14])
+@pytest.mark.parametrize("change", ["needle", "fluid", "tissue"])
+def test_change_beyond_a_held_tip_counts_only_when_a_needle_came_in(seed: int, change: str) -> None:
+    """With ``needle_detached`` a change that begins more than MOTION_DETACHED_MM beyond the held tip counts
+    as the needle's advance when it is a needle coming in: the line brightened, and far more than 1 mm
+    beside it (a held tip lags a needle that goes on advancing). Fluid darkens the line; tissue that moves
+    changes it beside the line too: the tip stays held."""
+    still = [(0.0, STILL_MM, 90.0)]
+    previous = _frame(seed, still)
+    if change == "needle":  # the segment of the test above, now taken for what it looks like
+        frame = _frame(seed, [*still, (STILL_MM + 1.2, STILL_MM + 2.2, 60.0)], time_s=0.05)
+    else:
+        width, delta = (0.4, -40.0) if change == "fluid" else (2.0, 40.0)
+        frame = _changed(_frame(seed, still, time_s=0.05), STILL_MM + 1.2, STILL_MM + 2.2, width, delta)
+    before = _point(STILL_MM)
+    shown = needle._advance_seen(
+        frame,
+        previous,
+        _candidate(STILL_MM + 2.0),
+        (float(before[0]), float(before[1])),
+        hold=True,
+        needle_detached=True,
+    )
+    if change == "needle":
+        assert shown is None or _error_mm(shown[0], shown[1], STILL_MM + 2.0) < 0.6
+    else:
+        assert shown is not None and _error_mm(shown[0], shown[1], STILL_MM) < 0.05
+
+
 @pytest.mark.parametrize("seed", [15, 16])
 def test_needle_advancing_from_a_held_tip_is_followed(seed: int) -> None:
     previous = _frame(seed, [(0.0, STILL_MM, 90.0)])

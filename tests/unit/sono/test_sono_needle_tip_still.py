@@ -276,3 +276,25 @@ def test_a_steep_needle_whose_last_steps_went_unseen_is_reported_to_its_tip() ->
         ]
     assert len(errors[True]) == 27 and max(errors[True]) < 1.0
     assert sum(e > 1.5 for e in errors[False]) >= 20  # the fault: the tip held where the detection ends
+
+
+def test_a_held_tip_follows_a_steep_needle_that_goes_on_advancing() -> None:
+    """Development cine ``steep_deep`` 781 (a 55° needle advancing about 1.1 mm a frame until it stops 25 mm
+    along): the detection ran on ahead of the needle, the tip was held where the image stopped changing, and
+    each later step of the needle began more than MOTION_DETACHED_MM beyond the held tip; left out as fluid or
+    tissue, the tip fell 3.9 mm short by frame 30 and stayed there."""
+    from painguide.sono.scenes import development_seed, scene_params
+    from painguide.sono.simulate import simulate_cine
+
+    cine = simulate_cine(scene_params("steep_deep", development_seed("steep_deep", 781)))
+    errors: dict[bool, list[float]] = {}
+    for on in (True, False):
+        tracker = NeedleTracker(advance_detached=on)
+        seen = [tracker(frame) for frame in cine.frames]
+        errors[on] = [
+            math.hypot(o.tip_x_mm - t.tip_x_mm, o.tip_z_mm - t.tip_z_mm) if o.visible else math.inf
+            for o, t in zip(seen[28:37], cine.truth[28:37], strict=True)
+            if t.tip_seen
+        ]
+    assert len(errors[True]) == 9 and max(errors[True]) < 0.5
+    assert sum(e > 2.0 for e in errors[False]) >= 7  # the fault: the tip held ever further short
