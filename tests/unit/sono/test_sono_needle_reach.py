@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 from tests.unit.sono.test_sono_needle_bend import _along, _drawn
+from tests.unit.sono.test_sono_needle_tip_still import development_tip_errors
 
 from painguide.sono.needle import NeedleDetector, NeedleTracker, ShaftCandidate
-from painguide.sono.simulate import simulate_cine
 
 START, ANGLE = (8.0, 1.0), 60.0
 
@@ -72,18 +72,7 @@ def test_a_steep_shaft_with_a_faint_stretch_is_reported_to_its_tip() -> None:
     """Development cine ``steep_deep`` 637 (a 68° needle, 34 mm long): the tracked shaft ended at a faint
     stretch 16 mm along it; the tip reported stayed 10-12 mm short from frame 20 on while the needle was
     seen whole."""
-    from painguide.sono.scenes import development_seed, scene_params
-
-    cine = simulate_cine(scene_params("steep_deep", development_seed("steep_deep", 637)))
-    errors: dict[bool, list[float]] = {}
-    for on in (True, False):
-        tracker = NeedleTracker(follow_reported=on)
-        seen = [tracker(frame) for frame in cine.frames]
-        errors[on] = [
-            math.hypot(o.tip_x_mm - t.tip_x_mm, o.tip_z_mm - t.tip_z_mm) if o.visible else math.inf
-            for o, t in zip(seen[20:], cine.truth[20:], strict=True)
-            if t.tip_seen
-        ]
+    errors = development_tip_errors("steep_deep", 637, "follow_reported", (20, None))
     assert (
         len(errors[True]) >= 30 and float(np.percentile(errors[True], 90)) < 0.5 and max(errors[True]) < 1.5
     )

@@ -208,24 +208,34 @@ def test_a_gap_within_the_hold_is_held_whatever_the_detection_did(
         assert _along(shown.tip_x_mm, shown.tip_z_mm) == pytest.approx(TIP_MM, abs=0.05)
 
 
+def development_tip_errors(
+    family: str, index: int, option: str, frames: tuple[int, int | None]
+) -> dict[bool, list[float]]:
+    """The tip errors (mm; ``inf`` where no needle is reported) over ``frames`` of development cine ``index``
+    of ``family`` where the tip is seen, tracked with the tracker's ``option`` on and off."""
+    from painguide.sono.scenes import development_seed, scene_params
+    from painguide.sono.simulate import simulate_cine
+
+    cine = simulate_cine(scene_params(family, development_seed(family, index)))
+    first, last = frames
+    errors: dict[bool, list[float]] = {}
+    for on in (True, False):
+        tracker = NeedleTracker(**{option: on})
+        seen = [tracker(frame) for frame in cine.frames]
+        errors[on] = [
+            math.hypot(o.tip_x_mm - t.tip_x_mm, o.tip_z_mm - t.tip_z_mm) if o.visible else math.inf
+            for o, t in zip(seen[first:last], cine.truth[first:last], strict=True)
+            if t.tip_seen
+        ]
+    return errors
+
+
 def test_a_steep_needle_stopped_short_of_its_detected_shaft_keeps_its_tip() -> None:
     """Development cine ``steep_deep`` 725 (a 66° needle stopping 25 mm along): the shaft detected runs on
     4.4 mm beyond the tip over aligned speckle. The report was held at the tip while the needle advanced;
     when it stopped, the gap passed MOTION_HOLD_MM and the tip was reported 4.4 mm beyond the needle in
     6 frames (28-33), with neither the image nor the detection changing."""
-    from painguide.sono.scenes import development_seed, scene_params
-    from painguide.sono.simulate import simulate_cine
-
-    cine = simulate_cine(scene_params("steep_deep", development_seed("steep_deep", 725)))
-    errors: dict[bool, list[float]] = {}
-    for on in (True, False):
-        tracker = NeedleTracker(hold_gap=on)
-        seen = [tracker(frame) for frame in cine.frames]
-        errors[on] = [
-            math.hypot(o.tip_x_mm - t.tip_x_mm, o.tip_z_mm - t.tip_z_mm) if o.visible else math.inf
-            for o, t in zip(seen[20:40], cine.truth[20:40], strict=True)
-            if t.tip_seen
-        ]
+    errors = development_tip_errors("steep_deep", 725, "hold_gap", (20, 40))
     assert len(errors[True]) == 20 and max(errors[True]) < 1.0
     assert sum(e > 3.0 for e in errors[False]) >= 5  # the fault: the tip reported beyond the needle
 
@@ -261,19 +271,7 @@ def test_a_steep_needle_whose_last_steps_went_unseen_is_reported_to_its_tip() ->
     """Development cine ``steep_deep`` 804 (a 64° needle stopping 20 mm along, its last 2 mm too faint for
     the detection): it advanced its last 2 mm in steps of 1.5 and 0.6 mm, each too small for the change
     check of one frame, and the tip was reported 2 mm short for 27 frames while the needle stood."""
-    from painguide.sono.scenes import development_seed, scene_params
-    from painguide.sono.simulate import simulate_cine
-
-    cine = simulate_cine(scene_params("steep_deep", development_seed("steep_deep", 804)))
-    errors: dict[bool, list[float]] = {}
-    for on in (True, False):
-        tracker = NeedleTracker(ahead_span=on)
-        seen = [tracker(frame) for frame in cine.frames]
-        errors[on] = [
-            math.hypot(o.tip_x_mm - t.tip_x_mm, o.tip_z_mm - t.tip_z_mm) if o.visible else math.inf
-            for o, t in zip(seen[18:45], cine.truth[18:45], strict=True)
-            if t.tip_seen
-        ]
+    errors = development_tip_errors("steep_deep", 804, "ahead_span", (18, 45))
     assert len(errors[True]) == 27 and max(errors[True]) < 1.0
     assert sum(e > 1.5 for e in errors[False]) >= 20  # the fault: the tip held where the detection ends
 
@@ -283,18 +281,6 @@ def test_a_held_tip_follows_a_steep_needle_that_goes_on_advancing() -> None:
     along): the detection ran on ahead of the needle, the tip was held where the image stopped changing, and
     each later step of the needle began more than MOTION_DETACHED_MM beyond the held tip; left out as fluid or
     tissue, the tip fell 3.9 mm short by frame 30 and stayed there."""
-    from painguide.sono.scenes import development_seed, scene_params
-    from painguide.sono.simulate import simulate_cine
-
-    cine = simulate_cine(scene_params("steep_deep", development_seed("steep_deep", 781)))
-    errors: dict[bool, list[float]] = {}
-    for on in (True, False):
-        tracker = NeedleTracker(advance_detached=on)
-        seen = [tracker(frame) for frame in cine.frames]
-        errors[on] = [
-            math.hypot(o.tip_x_mm - t.tip_x_mm, o.tip_z_mm - t.tip_z_mm) if o.visible else math.inf
-            for o, t in zip(seen[28:37], cine.truth[28:37], strict=True)
-            if t.tip_seen
-        ]
+    errors = development_tip_errors("steep_deep", 781, "advance_detached", (28, 37))
     assert len(errors[True]) == 9 and max(errors[True]) < 0.5
     assert sum(e > 2.0 for e in errors[False]) >= 7  # the fault: the tip held ever further short
