@@ -1819,16 +1819,20 @@ def _advance_seen(
         return None  # no advance, or a step no needle makes within the image (nothing to compare)
     line = _Line(tip, direction)
     s = np.arange(round((back - MOTION_BACK_MM) / step), round(0.5 / step) + 1, dtype=np.float64) * step
-    now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2, -1.0, 1.0))
+    now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2))
     noise = MOTION_NOISE * _median(change[s < back - 1.0])
     if noise > MOTION_SKIP:
         return None
-    moved = np.flatnonzero((change > max(MOTION_LEVEL, noise)) & (s > back - 0.5))
+    level = max(MOTION_LEVEL, noise)
+    moved = np.flatnonzero((change > level) & (s > back - 0.5))
     if moved.size and s[moved[0]] > back + MOTION_DETACHED_MM:
         if carried:
             return None  # the needle moved beyond the earlier tip: the ridge may have caught up with it
-        level = max(MOTION_LEVEL, noise)
-        run = _needle_run(now, then, change, moved, level=level, step=step) if needle_detached else None
+        run = None
+        if needle_detached:  # the profiles 1 mm either side are read only for such a change
+            now = np.vstack([now, _profiles(frame, line, s, BESIDE_MM)[0]])
+            then = np.vstack([then, _profiles(previous, line, s, BESIDE_MM)[0]])
+            run = _needle_run(now, then, change, moved, level=level, step=step)
         moved = moved[:0] if run is None else run  # else no needle moved through the gap (fluid, tissue)
     if moved.size == 0:
         still = noise <= MOTION_LEVEL  # the shaft behind the earlier tip did not change either
@@ -1838,6 +1842,10 @@ def _advance_seen(
         return None
     drawn = tip + max(end, back) * direction
     return float(drawn[0]), float(drawn[1])
+
+
+BESIDE_MM = (-1.0, 1.0)
+"""Offsets across the line (mm) of the profiles beside it that tell a needle's change from tissue's."""
 
 
 def _needle_run(
@@ -1852,8 +1860,8 @@ def _needle_run(
     """The first stretch of ``moved`` (gaps up to :data:`AHEAD_GAP_MM`) when it is a needle coming in, else
     ``None``: its change peaks at :data:`BEHIND_PEAK` times ``level``, changed the line at least
     :data:`BEHIND_ON_LINE` times as much as 1 mm either side (a needle, not tissue) and brightened it on the
-    whole (:data:`AHEAD_BRIGHTER`; injected fluid darkens it). ``now`` and ``then`` are the profiles of
-    :func:`_line_change` at offsets (-0.2, 0, 0.2, -1, 1) mm, ``change`` the change on the line."""
+    whole (:data:`AHEAD_BRIGHTER`; injected fluid darkens it). ``now`` and ``then`` are the profiles at
+    offsets (-0.2, 0, 0.2) mm followed by those at :data:`BESIDE_MM`, ``change`` the change on the line."""
     gaps = np.flatnonzero(np.diff(moved) > round(AHEAD_GAP_MM / step))
     run = moved[: gaps[0] + 1] if gaps.size else moved
     a, b = int(run[0]), int(run[-1]) + 1
@@ -1904,7 +1912,7 @@ def _change_behind(
     if reach < BEHIND_MIN_MM + MOTION_BIAS_MM + 1.0:
         return None
     s = np.arange(-round(reach / step), round(0.5 / step) + 1, dtype=np.float64) * step
-    now, then, change = _line_change(frame, previous, _Line(tip, direction), s, (-0.2, 0.0, 0.2, -1.0, 1.0))
+    now, then, change = _line_change(frame, previous, _Line(tip, direction), s, (-0.2, 0.0, 0.2, *BESIDE_MM))
     level = max(MOTION_LEVEL, MOTION_NOISE * _median(change))
     moved = np.flatnonzero(change > level)
     if moved.size == 0 or (moved[-1] - moved[0]) * step > BEHIND_RUN_MM:
@@ -2008,7 +2016,7 @@ def _change_ahead(
     if lo > first or last < start + AHEAD_MIN_MM + AHEAD_BIAS_MM:
         return None
     s = np.arange(round(first / step), math.floor(last / step) + 1, dtype=np.float64) * step
-    now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2, -1.0, 1.0))
+    now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2, *BESIDE_MM))
     noise = MOTION_NOISE * _median(change[s < min(back, 0.0) - 1.0])
     if noise > MOTION_SKIP:
         return None
