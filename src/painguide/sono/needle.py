@@ -1756,6 +1756,10 @@ HOLD_DETECTED_MM = 0.5
 """A tip held over an unchanged image stays held however far beyond it the shaft detected ends, as long as
 the detected tip moved less than this since the frame before (``hold_gap``): the gap did not open in this
 frame, so it says nothing new about the needle."""
+CARRIED_BEYOND_MM = 3.0
+"""How far beyond a tip the ridge carried on the image change is read (``carried_beyond``)."""
+CARRIED_NEAR_MM = 1.5
+"""... where a change that begins this far beyond it or nearer is the needle's."""
 MOTION_DETACHED_MM = 0.7
 """A change that begins more than this beyond the earlier tip is not the needle advancing (which changes the
 image from its earlier tip on) but fluid or tissue moving beyond it; it is left out."""
@@ -1788,6 +1792,7 @@ def _advance_seen(
     hold_mm: float = MOTION_HOLD_MM,
     carried: bool = False,
     needle_detached: bool = False,
+    beyond_mm: float = 0.5,
     step: float = 0.1,
 ) -> tuple[float, float] | None:
     """The tip of ``candidate`` drawn back to where the image changed since ``previous``, or ``None``.
@@ -1807,7 +1812,9 @@ def _advance_seen(
     With ``carried`` (the tip was carried on along the ridge, :func:`_ridge_tip`) a detached change is a
     change all the same: the needle moved near the tip the ridge reached, so that tip is not held back. With
     ``needle_detached`` a detached change that is a needle coming in (:func:`_needle_run`) counts too: the
-    tip held before lags a needle that goes on advancing, whose change then begins beyond it.
+    tip held before lags a needle that goes on advancing, whose change then begins beyond it. With
+    ``carried`` and ``beyond_mm`` over 0.5 mm, a tip that would be held or drawn back is kept when a needle
+    moved just beyond it (:func:`_needle_beyond`, up to ``beyond_mm``).
     """
     if previous.shape != frame.shape:
         return None
@@ -1836,12 +1843,41 @@ def _advance_seen(
         moved = moved[:0] if run is None else run  # else no needle moved through the gap (fluid, tissue)
     if moved.size == 0:
         still = noise <= MOTION_LEVEL  # the shaft behind the earlier tip did not change either
-        return before if hold and still and -back <= hold_mm else None
-    end = float(s[moved[-1]]) - MOTION_BIAS_MM
-    if end > -MOTION_MARGIN_MM:
-        return None
-    drawn = tip + max(end, back) * direction
+        if not (hold and still and -back <= hold_mm):
+            return None
+        drawn = np.asarray(before)
+    else:
+        end = float(s[moved[-1]]) - MOTION_BIAS_MM
+        if end > -MOTION_MARGIN_MM:
+            return None
+        drawn = tip + max(end, back) * direction
+    if carried and beyond_mm > 0.5 and _needle_beyond(frame, previous, line, beyond_mm, level, step=step):
+        return None  # a needle came in beyond the tip the ridge reached: it is not held back
     return float(drawn[0]), float(drawn[1])
+
+
+def _needle_beyond(
+    frame: Frame, previous: Frame, line: _Line, beyond_mm: float, level: float, *, step: float
+) -> bool:
+    """Whether a needle moved along ``line`` just beyond its point since ``previous``: the first stretch
+    between 0.5 mm and ``beyond_mm`` whose change exceeds ``level`` (gaps up to :data:`AHEAD_GAP_MM`) begins
+    within :data:`CARRIED_NEAR_MM` and changed the line at least :data:`BEHIND_ON_LINE` times as much as
+    1 mm either side. The ridge carried a tip on short of a needle that advanced beyond it, over a stretch
+    it had passed before (whose echo may darken or brighten); a vessel's wall that pulsates beyond the tip
+    changes the image further on."""
+    s = np.arange(round(0.5 / step), round(beyond_mm / step) + 1, dtype=np.float64) * step
+    lo, hi = _image_span(frame, line)
+    s = s[(s >= lo) & (s <= hi)]
+    if s.size < 5:
+        return False
+    now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2, *BESIDE_MM))
+    moved = np.flatnonzero(change > level)
+    if moved.size == 0 or s[moved[0]] > CARRIED_NEAR_MM:
+        return False
+    gaps = np.flatnonzero(np.diff(moved) > round(AHEAD_GAP_MM / step))
+    a, b = int(moved[0]), int(moved[gaps[0]] if gaps.size else moved[-1]) + 1
+    beside = _smoothed(np.abs(now[3:] - then[3:]).mean(axis=0))
+    return float(change[a:b].mean()) >= BEHIND_ON_LINE * float(beside[a:b].mean())
 
 
 BESIDE_MM = (-1.0, 1.0)
@@ -1943,22 +1979,90 @@ def _unchanged_between(
     tip and 0.5 mm before ``reach_mm`` (the ends of a still needle flicker a little); ``False`` when the
     raised level exceeds :data:`MOTION_SKIP` (the probe or the tissue moved).
     """
-    if previous.shape != frame.shape or reach_mm <= 0.0:
+    read = _stretch_change(frame, previous, candidate, reach_mm, step=step)
+    if read is None:
         return False
+    s, change, level, _ = read
+    inner = (s >= 0.5) & (s <= reach_mm - 0.5)
+    return bool(inner.any() and change[inner].max() <= level)
+
+
+def _stretch_change(
+    frame: Frame,
+    previous: Frame,
+    candidate: ShaftCandidate,
+    reach_mm: float,
+    *,
+    step: float,
+    beyond_mm: float = 0.0,
+) -> tuple[FloatArray, FloatArray, float, FloatArray] | None:
+    """The positions along the shaft's line (from :data:`MOTION_BACK_MM` behind the tip of ``candidate`` to
+    ``reach_mm`` beyond it), the change there since ``previous`` (:func:`_line_change`), the level a
+    needle's change exceeds (:data:`MOTION_LEVEL`, raised to :data:`MOTION_NOISE` times the median over the
+    shaft behind the tip) and the signed change (now less then, over the same three offsets); ``None``
+    when the stretch leaves the image or the level exceeds :data:`MOTION_SKIP` (the probe or the tissue
+    moved). ``beyond_mm`` reads on that much further, as far as the image goes."""
+    if previous.shape != frame.shape or reach_mm <= 0.0:
+        return None
     theta = math.radians(candidate.tip_angle_deg)
     direction = _oriented(math.cos(theta), math.sin(theta))
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     line = _Line(tip, direction)
     lo, hi = _image_span(frame, line)
     if lo > -MOTION_BACK_MM or hi < reach_mm:
-        return False
-    s = np.arange(round(-MOTION_BACK_MM / step), round(reach_mm / step) + 1, dtype=np.float64) * step
-    _, _, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2))
+        return None
+    end = min(reach_mm + beyond_mm, hi)  # ``beyond_mm`` further on, as far as the image goes
+    s = np.arange(round(-MOTION_BACK_MM / step), math.floor(end / step) + 1, dtype=np.float64) * step
+    now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2))
     noise = MOTION_NOISE * _median(change[s < -1.0])
     if noise > MOTION_SKIP:
-        return False
+        return None
+    return s, change, max(MOTION_LEVEL, noise), (now - then).mean(axis=0)
+
+
+DRAWN_GAP_MM = 1.0
+"""Largest gap bridged in the changed stretch that ends at a held tip (:func:`_drawn_back`)."""
+DRAWN_BEYOND_MM = 2.0
+"""How far beyond a held tip :func:`_drawn_back` looks for a needle coming in."""
+DRAWN_SETTLED_FRAMES = 3
+"""... read only for a tip reported within :data:`HOLD_DETECTED_MM` of the same place in this many frames."""
+
+
+def _drawn_back(
+    frame: Frame, previous: Frame, candidate: ShaftCandidate, reach_mm: float, *, step: float = 0.1
+) -> float | None:
+    """How far beyond the tip of ``candidate`` a needle held ``reach_mm`` beyond it still reaches, read from
+    the image change since ``previous``; ``None`` when it was drawn back over the whole stretch or the change
+    cannot be read.
+
+    As :func:`_unchanged_between`, which returns ``reach_mm`` here; in addition, a change that does not
+    reach the end of the stretch (within 0.5 mm of where :func:`_unchanged_between` stops looking) left the
+    needle there: fluid or tissue changed the image in between, and ``reach_mm`` is returned too. A needle
+    drawn back changes the image over the stretch it left, which ends at its earlier tip: when the changed
+    stretch ending there (gaps up to :data:`DRAWN_GAP_MM`) begins more than 1 mm beyond the tip of
+    ``candidate``, the needle reaches to where it begins, plus :data:`MOTION_BIAS_MM` (the change reaches
+    that far beyond a tip). Fluid spreading at a still tip changes the image over its last millimetre or
+    two, and drew a held tip back all the way to the detected one. A line that brightened by more than the
+    level from where that stretch begins up to :data:`DRAWN_BEYOND_MM` beyond the held tip is a needle
+    coming in, not one drawn back: ``None`` (an advancing steep needle's tip echo moves on, darkening the
+    line where it was).
+    """
+    read = _stretch_change(frame, previous, candidate, reach_mm, step=step, beyond_mm=DRAWN_BEYOND_MM)
+    if read is None:
+        return None
+    s, change, level, signed = read
     inner = (s >= 0.5) & (s <= reach_mm - 0.5)
-    return bool(inner.any() and change[inner].max() <= max(MOTION_LEVEL, noise))
+    if not inner.any():
+        return None
+    moved = np.flatnonzero(inner & (change > level))
+    if moved.size == 0 or s[moved[-1]] < reach_mm - 1.0:
+        return reach_mm  # nothing changed, or not at the earlier tip: the needle is still there
+    gaps = np.flatnonzero(np.diff(moved) > round(DRAWN_GAP_MM / step))
+    a = int(moved[gaps[-1] + 1] if gaps.size else moved[0])
+    if float(signed[a:].max()) > level:
+        return None  # the line brightened there or just beyond: a needle came in, none left
+    first = float(s[a]) + MOTION_BIAS_MM
+    return first if first > 1.0 else None
 
 
 AHEAD_MIN_DEG = 50.0
@@ -2544,6 +2648,28 @@ class NeedleTracker:
         moved the tip 4-5 mm beyond the needle's, in a frame in which neither the image nor the detection
         changed. A detected tip that moves on in the frame still ends the hold as before (the needle may
         have advanced in a way the image change check missed).
+    hold_drawn : bool
+        A tip held on beyond the detection over a faint stretch (``hold_still``), that had stayed within
+        :data:`HOLD_DETECTED_MM` of the same place for :data:`DRAWN_SETTLED_FRAMES` reports, is drawn back
+        only as far as the image changed where a needle drawn back would have left (:func:`_drawn_back`):
+        to where the changed stretch that ends at the held tip begins, not to the detected tip; a change
+        that does not reach the held tip leaves it where it was, and a line that brightened there (a
+        needle coming in) keeps the earlier rule. Fluid injected at a still tip changes the image over the
+        tip's last millimetre or two; the hold ended and the tip fell back to the detection at the faint
+        stretch (``sono simulate --seed 7``: 13 mm short for 8 frames once the pool grew).
+    hold_point : bool
+        A tip kept where it was reported in the frame before stays at that point, drawn back along this
+        frame's line by as much as it is drawn back at all; without it, it is projected onto the line
+        through the detected tip at the shaft's angle near that tip, which a short detection may have 2-3°
+        off, so that a tip held 10 mm beyond lay 0.5-1 mm beside the needle.
+    carried_beyond : bool
+        A tip the ridge rounds carry on beyond every recent tip (``hold_carried``) is not held back when a
+        needle moved just beyond it (:func:`_needle_beyond`: a change that begins within
+        :data:`CARRIED_NEAR_MM` beyond it, up to :data:`CARRIED_BEYOND_MM`, on the line rather than beside
+        it): the ridge had carried it short of a needle that advanced over a faint stretch, whose last step
+        changed the image only beyond the tip reached. Without it, only the stretch up to 0.5 mm beyond was
+        read and the tip was held back at the tip reported before, 9 mm short (``sono simulate --seed 7``,
+        frame 22).
     advance_detached : bool
         A change along the line that begins more than :data:`MOTION_DETACHED_MM` beyond the tip reported
         before counts as the needle's advance (:func:`_advance_seen`) when it is a needle coming in: it
@@ -2610,6 +2736,9 @@ class NeedleTracker:
         hold_still: bool = True,
         hold_carried: bool = True,
         hold_gap: bool = True,
+        hold_drawn: bool = True,
+        hold_point: bool = True,
+        carried_beyond: bool = True,
         advance_detached: bool = True,
         follow_reported: bool = True,
         ahead: bool = True,
@@ -2669,6 +2798,9 @@ class NeedleTracker:
         self.hold_still = hold_still
         self.hold_carried = hold_carried
         self.hold_gap = hold_gap
+        self.hold_drawn = hold_drawn
+        self.hold_point = hold_point
+        self.carried_beyond = carried_beyond
         self.advance_detached = advance_detached
         self.follow_reported = follow_reported
         self.ahead = ahead
@@ -2993,7 +3125,11 @@ class NeedleTracker:
         behind by an advancing needle is carried on to where the image changed beyond it (``ahead``; also
         since the report :data:`AHEAD_SPAN_FRAMES` reports back, ``ahead_span``). A tip
         held over an unchanged image stays held however far beyond it the detected tip lies, while that
-        stays where it was in the frame before (``hold_gap``).
+        stays where it was in the frame before (``hold_gap``). A tip held so that had stayed put is drawn
+        back only as far as the image changed where the needle would have left (``hold_drawn``), and a tip
+        kept stays at its point rather than at its projection onto this frame's line (``hold_point``). A
+        tip the ridge carried on short of a needle that moved just beyond it is not held back
+        (``carried_beyond``).
         """
         shown = chosen
         above = False  # a round followed the ridge also 0.2 mm above the line (far enough)
@@ -3024,17 +3160,20 @@ class NeedleTracker:
             reach = float(np.dot(np.asarray(before) - detected, direction))
             now = float(np.dot(np.array([shown.tip_x_mm, shown.tip_z_mm]) - detected, direction))
             previous = self._shown_frame
-            if reach > now + 1.0 and (
-                _ridge_holds(frame, chosen, reach)
-                or _ridge_holds(frame, shown, reach - now)
-                or (
-                    self.hold_still
-                    and self._shown_placed
-                    and previous is not None
-                    and _unchanged_between(frame, previous, shown, reach - now)
-                )
-            ):
-                point = detected + reach * direction
+            keep = None  # how far along the line from the detected tip the tip reported before is kept
+            if reach > now + 1.0:
+                if _ridge_holds(frame, chosen, reach) or _ridge_holds(frame, shown, reach - now):
+                    keep = reach
+                elif self.hold_still and self._shown_placed and previous is not None:
+                    if self.hold_drawn and self._settled(before):
+                        still = _drawn_back(frame, previous, shown, reach - now)
+                        keep = None if still is None else now + still
+                    elif _unchanged_between(frame, previous, shown, reach - now):
+                        keep = reach
+            if keep is not None:
+                point = detected + keep * direction
+                if self.hold_point:  # the tip reported before, where this frame's line may pass beside it
+                    point = np.asarray(before) + (keep - reach) * direction
                 shown = replace(chosen, tip_x_mm=float(point[0]), tip_z_mm=float(point[1]))
                 kept = True
             if previous is not None:
@@ -3055,6 +3194,7 @@ class NeedleTracker:
                     hold_mm=undone,
                     carried=carried,
                     needle_detached=self.advance_detached,
+                    beyond_mm=CARRIED_BEYOND_MM if self.carried_beyond else 0.5,
                 )
                 held = self._shown_far and moved is not None
                 if moved is None and self.behind:
@@ -3076,6 +3216,14 @@ class NeedleTracker:
         self._shown_far = self.hold_behind and held
         self._shown_placed = ridge or kept or moved is not None
         return shown
+
+    def _settled(self, tip: tuple[float, float]) -> bool:
+        """Whether ``tip`` was reported within :data:`HOLD_DETECTED_MM` of the same place in the last
+        :data:`DRAWN_SETTLED_FRAMES` reports (``hold_drawn``): held so, not one a rule had just moved."""
+        recent = self._recent[-DRAWN_SETTLED_FRAMES:]
+        return len(recent) == DRAWN_SETTLED_FRAMES and all(
+            math.dist(t, tip) < HOLD_DETECTED_MM for t in recent
+        )
 
     def _remember_tip(self, frame: Frame, chosen: ShaftCandidate) -> None:
         """Keep the tip of a detection that does not yet confirm its track, so that the first tip reported
