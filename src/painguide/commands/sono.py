@@ -137,7 +137,9 @@ def simulate(
     if as_json:
         _echo_json(summary)
     else:
-        typer.echo(f"wrote {out} ({frames} frames, seed {seed})")
+        start = params.injection_at_s
+        when = "no injection" if start is None else f"injection starts at {start:.2f} s"
+        typer.echo(f"wrote {out} ({frames} frames, seed {seed}; {when})")
 
 
 @app.command()

@@ -76,6 +76,19 @@ def test_simulate_writes_dicom_and_truth(tmp_path: Path) -> None:
     assert out.stat().st_size > 5 * 64 * 80
 
 
+@pytest.mark.parametrize("injection", [True, False])
+def test_simulate_says_when_the_injection_starts(tmp_path: Path, injection: bool) -> None:
+    """The time to give ``sono analyze --injection-at`` is printed with the file written."""
+    size = ["--frames", "5", "--rows", "64", "--cols", "80"]
+    args = ["simulate", str(tmp_path / "sim.dcm"), *size, "--seed", "3"]
+    result = runner.invoke(app, [*args, "--injection" if injection else "--no-injection"])
+    assert result.exit_code == 0, result.output
+    start = random_params(3, rows=64, cols=80, n_frames=5).injection_at_s
+    assert start is not None
+    expected = f"injection starts at {start:.2f} s" if injection else "no injection"
+    assert expected in result.output
+
+
 def test_simulate_rejects_unknown_compression(tmp_path: Path) -> None:
     result = runner.invoke(app, ["simulate", str(tmp_path / "x.dcm"), "--compression", "zip"])
     assert isinstance(result.exception, ValidationError)
