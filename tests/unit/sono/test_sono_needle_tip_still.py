@@ -449,3 +449,33 @@ def test_the_simulate_seed_7_cine_keeps_its_tip_through_the_injection() -> None:
         ]
     assert max(errors[True]) < 3.0 and sorted(errors[True])[len(errors[True]) // 2] < 0.5
     assert sum(e > 10.0 for e in errors[False]) >= 8  # the fault: 13 mm short while the pool grew
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("hold_bare", [True, False])
+def test_a_detected_tip_the_needle_went_on_from_is_kept(
+    seed: int, hold_bare: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tip detected in the frame before is where the needle was; now the detection stops 6 mm short at
+    a faint stretch while the needle advanced 1.5 mm. The image up to that tip did not change and a needle
+    moved just beyond it: with ``hold_bare`` the tip stays there (one step short, not 7.5 mm); without, it
+    fell back to the detection (``sono simulate --seed 7``, frames 20 and 21)."""
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
+    monkeypatch.setattr("painguide.sono.needle._ridge_holds", lambda *args, **_: False)
+    monkeypatch.setattr("painguide.sono.needle.AHEAD_MIN_DEG", 90.0)  # a flatter needle: not carried ahead
+    tracker = _tracker(seed, TIP_MM, placed=False, hold_bare=hold_bare)
+    shown = tracker._report(_frame(seed, TIP_MM + 1.5, 1), _shaft(SHORT_MM), consistent=True)
+    expected = TIP_MM if hold_bare else SHORT_MM
+    assert _along(shown.tip_x_mm, shown.tip_z_mm) == pytest.approx(expected, abs=0.3)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_detected_tip_the_needle_was_drawn_back_from_is_not_kept(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A needle drawn back from the tip detected before changes the stretch it left: not kept."""
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
+    monkeypatch.setattr("painguide.sono.needle._ridge_holds", lambda *args, **_: False)
+    tracker = _tracker(seed, TIP_MM, placed=False, hold_bare=True)
+    shown = tracker._report(_frame(seed, SHORT_MM, 1), _shaft(SHORT_MM), consistent=True)
+    assert _along(shown.tip_x_mm, shown.tip_z_mm) == pytest.approx(SHORT_MM, abs=0.3)
