@@ -927,6 +927,25 @@ def _from_side_mm(c: ShaftCandidate, frame: Frame) -> float:
     return c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
 
 
+def _crossing(a: ShaftCandidate, b: ShaftCandidate) -> bool:
+    """Whether the shafts ``a`` and ``b`` (as segments from start to tip) cross each other."""
+    p, r = (
+        np.array([a.start_x_mm, a.start_z_mm]),
+        np.array([a.tip_x_mm - a.start_x_mm, a.tip_z_mm - a.start_z_mm]),
+    )
+    q, u = (
+        np.array([b.start_x_mm, b.start_z_mm]),
+        np.array([b.tip_x_mm - b.start_x_mm, b.tip_z_mm - b.start_z_mm]),
+    )
+    denom = float(r[0] * u[1] - r[1] * u[0])
+    if abs(denom) < 1e-9:
+        return False
+    d = q - p
+    t = float(d[0] * u[1] - d[1] * u[0]) / denom
+    v = float(d[0] * r[1] - d[1] * r[0]) / denom
+    return 0.0 <= t <= 1.0 and 0.0 <= v <= 1.0
+
+
 def _same_shaft(a: ShaftCandidate, b: ShaftCandidate, *, tol_mm: float = 1.0) -> bool:
     """Whether two refined shafts are the same: both ends within ``tol_mm`` of each other."""
     return (
@@ -2773,6 +2792,7 @@ class NeedleTracker:
         rival_every: int = 5,
         rival_below_mm: float = 10.0,
         rival_ratio: float = 2.0,
+        rival_crossing_mm: float = 15.0,
         leap_mm: float = 8.0,
     ) -> None:
         self.detector = detector if detector is not None else NeedleDetector()
@@ -2781,6 +2801,7 @@ class NeedleTracker:
         self.rival_every = rival_every
         self.rival_below_mm = rival_below_mm
         self.rival_ratio = rival_ratio
+        self.rival_crossing_mm = rival_crossing_mm
         self._rival: ShaftCandidate | None = None  # a stronger shaft elsewhere, seen while checking
         self._rival_streak = 0  # frames in a row it was seen
         self._rival_age = 0  # frames since the last whole-frame look
@@ -3013,8 +3034,13 @@ class NeedleTracker:
         (:attr:`ShaftCandidate.strength`), is seen with a consistent angle over ``confirm_frames`` frames
         in a row, and on whose line the image changed since the track's first look for a rival by
         :data:`RIVAL_CHANGE` times as much as beside it (a needle that entered since; a still structure,
-        however strong, did not change). 0 for ``rival_every`` turns this off."""
-        if self.rival_every <= 0 or tracked.length_mm >= self.rival_below_mm:
+        however strong, did not change). 0 for ``rival_every`` turns this off. While the tracked shaft is
+        shorter than ``rival_crossing_mm`` (when that is longer than ``rival_below_mm``), a shaft that crosses
+        it (:func:`_crossing`), at least ``rival_ratio`` times as long and at least as strong, wins too under
+        the same tests: the two cannot both be the needle (``sono simulate --seed 47``: a 10 mm line of
+        speckle crossing a faint needle where it entered held the track for the whole cine)."""
+        below = max(self.rival_below_mm, self.rival_crossing_mm)
+        if self.rival_every <= 0 or tracked.length_mm >= below:
             self._forget_rival()
             return None
         self._rival_age += 1
@@ -3030,7 +3056,13 @@ class NeedleTracker:
                 if not (c.deep or c.short or c.weak or c.rough)
                 and not self._consistent(c, tracked, tolerance=self.angle_tolerance_deg)
                 and c.length_mm >= self.rival_ratio * tracked.length_mm
-                and c.strength >= self.rival_ratio * tracked.strength
+                and (
+                    (
+                        tracked.length_mm < self.rival_below_mm
+                        and c.strength >= self.rival_ratio * tracked.strength
+                    )
+                    or (c.strength >= tracked.strength and _crossing(c, tracked))
+                )
             ),
             None,
         )

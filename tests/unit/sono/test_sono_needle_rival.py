@@ -117,3 +117,60 @@ def test_a_rival_that_was_there_all_along_does_not_take_the_place_of_the_track()
     entered = _stub_run(entered_at=10)
     assert all(_on_line(s) for s in entered[3:10])
     assert any(s.visible and abs(s.angle_deg - NEEDLE_ANGLE_DEG) <= 1.0 for s in entered[10:])
+
+
+def test_crossing_tells_shafts_that_cross_from_those_that_do_not() -> None:
+    from painguide.sono.needle import _crossing
+
+    def shaft(x0: float, z0: float, x1: float, z1: float) -> ShaftCandidate:
+        return ShaftCandidate(x0, z0, x1, z1, math.degrees(math.atan2(z1 - z0, x1 - x0)), 2.0, 0.1)
+
+    assert _crossing(shaft(0, 0, 10, 10), shaft(0, 10, 10, 0))
+    assert not _crossing(shaft(0, 0, 10, 10), shaft(0, 1, 10, 11))  # parallel
+    assert not _crossing(shaft(0, 0, 4, 4), shaft(0, 10, 10, 0))  # would cross beyond the first's end
+    assert _crossing(shaft(0, 0, 5, 5), shaft(0, 10, 10, 0))  # touching at the end
+
+
+def _crossing_run(short_start: tuple[float, float], crossing_mm: float) -> list[NeedleObservation]:
+    """A 12 mm track (longer than ``rival_below_mm``) and, from frame 10, a 36 mm needle entering at the right
+    edge, three times as long but only 1.15 times as strong, that crosses the track or not."""
+    angle = math.radians(15.0)
+    short = ShaftCandidate(
+        *short_start,
+        short_start[0] + 12.0 * math.cos(angle),
+        short_start[1] + 12.0 * math.sin(angle),
+        15.0,
+        3.0,
+        0.2,
+    )
+    theta = math.radians(180.0 + NEEDLE_ANGLE_DEG)
+    tip = (ENTRY[0] + 36.0 * math.cos(theta), ENTRY[1] + 36.0 * math.sin(theta))
+    long = ShaftCandidate(*ENTRY, tip[0], tip[1], NEEDLE_ANGLE_DEG, 2.0, 0.1)
+    tracker = NeedleTracker(still_ratio=0.0, detector=_Rival(short, long), rival_crossing_mm=crossing_mm)  # type: ignore[arg-type]
+    rng = np.random.default_rng(7)
+    tissue = 80.0 + 10.0 * rng.standard_normal((ROWS, COLS)).astype(np.float32)
+    line = bright_line((ROWS, COLS), SPACING_MM, *ENTRY, 180.0 + NEEDLE_ANGLE_DEG, 36.0, 90.0)
+    seen = []
+    for i in range(30):
+        image = tissue + 3.0 * rng.standard_normal((ROWS, COLS)).astype(np.float32)
+        if i >= 10:
+            image += line
+        seen.append(
+            tracker(Frame(np.clip(image, 0, 255).astype(np.uint8), SPACING_MM, SPACING_MM, i / 15, i))
+        )
+    return seen
+
+
+@pytest.mark.parametrize("crossing_mm", [15.0, 0.0])
+def test_a_longer_needle_crossing_a_track_takes_its_place(crossing_mm: float) -> None:
+    """``sono simulate --seed 47``: a 10 mm line of speckle crossing a faint needle where it enters became the
+    track, and the needle, 37 mm long but only 1.6 times as strong, never took over. A shaft three times as
+    long that crosses the track takes its place with ``rival_crossing_mm`` (the two cannot both be the
+    needle); one that does not cross it, or without the option, does not."""
+    switched = any(
+        s.visible and abs(s.angle_deg - NEEDLE_ANGLE_DEG) <= 1.0
+        for s in _crossing_run((25.0, 6.0), crossing_mm)[10:]
+    )
+    assert switched == (crossing_mm > 0)
+    apart = _crossing_run((3.0, 4.0), crossing_mm)
+    assert not any(s.visible and abs(s.angle_deg - NEEDLE_ANGLE_DEG) <= 1.0 for s in apart[10:])
