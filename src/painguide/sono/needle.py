@@ -215,6 +215,13 @@ def _shaft_line(candidate: ShaftCandidate) -> _Line:
     )
 
 
+def _tip_direction(candidate: ShaftCandidate) -> FloatArray:
+    """Unit vector along ``candidate`` at its tip (:attr:`ShaftCandidate.tip_angle_deg`), oriented as the
+    shaft advances (:func:`_oriented`)."""
+    theta = math.radians(candidate.tip_angle_deg)
+    return _oriented(math.cos(theta), math.sin(theta))
+
+
 def _angle_deg(direction: FloatArray) -> float:
     """Angle to the horizontal of a deeper-pointing direction; positive when deeper to the right."""
     return float(math.degrees(math.atan2(direction[1], abs(direction[0]))) * (1 if direction[0] >= 0 else -1))
@@ -1596,9 +1603,8 @@ def _tip_line(frame: Frame, candidate: ShaftCandidate) -> tuple[_Line, float, fl
     :data:`RIDGE_MIN_ANGLE_DEG` (laterally elongated speckle lines up with it)."""
     if abs(candidate.tip_angle_deg) < RIDGE_MIN_ANGLE_DEG:
         return None
-    theta = math.radians(candidate.tip_angle_deg)
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
-    line = _Line(tip, _oriented(math.cos(theta), math.sin(theta)))
+    line = _Line(tip, _tip_direction(candidate))
     lo, hi = _image_span(frame, line)
     return line, lo, hi, min(RIDGE_BACK_MM, candidate.length_mm)
 
@@ -1811,7 +1817,7 @@ def _advance_seen(
     hold_mm: float = MOTION_HOLD_MM,
     carried: bool = False,
     needle_detached: bool = False,
-    beyond_mm: float = 0.5,
+    needle_beyond: bool = False,
     step: float = 0.1,
 ) -> tuple[float, float] | None:
     """The tip of ``candidate`` drawn back to where the image changed since ``previous``, or ``None``.
@@ -1832,13 +1838,12 @@ def _advance_seen(
     change all the same: the needle moved near the tip the ridge reached, so that tip is not held back. With
     ``needle_detached`` a detached change that is a needle coming in (:func:`_needle_run`) counts too: the
     tip held before lags a needle that goes on advancing, whose change then begins beyond it. With
-    ``carried`` and ``beyond_mm`` over 0.5 mm, a tip that would be held or drawn back is kept when a needle
-    moved just beyond it (:func:`_needle_beyond`, up to ``beyond_mm``).
+    ``carried`` and ``needle_beyond``, a tip that would be held or drawn back is kept when a needle moved just
+    beyond it (:func:`_needle_beyond`, up to :data:`CARRIED_BEYOND_MM`).
     """
     if previous.shape != frame.shape:
         return None
-    theta = math.radians(candidate.tip_angle_deg)
-    direction = _oriented(math.cos(theta), math.sin(theta))
+    direction = _tip_direction(candidate)
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     back = float(np.dot(np.asarray(before) - tip, direction))
     if not least_mm <= -back <= math.hypot(frame.width_mm, frame.depth_mm):
@@ -1870,21 +1875,19 @@ def _advance_seen(
         if end > -MOTION_MARGIN_MM:
             return None
         drawn = tip + max(end, back) * direction
-    if carried and beyond_mm > 0.5 and _needle_beyond(frame, previous, line, beyond_mm, level, step=step):
+    if carried and needle_beyond and _needle_beyond(frame, previous, line, level, step=step):
         return None  # a needle came in beyond the tip the ridge reached: it is not held back
     return float(drawn[0]), float(drawn[1])
 
 
-def _needle_beyond(
-    frame: Frame, previous: Frame, line: _Line, beyond_mm: float, level: float, *, step: float
-) -> bool:
+def _needle_beyond(frame: Frame, previous: Frame, line: _Line, level: float, *, step: float) -> bool:
     """Whether a needle moved along ``line`` just beyond its point since ``previous``: the first stretch
-    between 0.5 mm and ``beyond_mm`` whose change exceeds ``level`` (gaps up to :data:`AHEAD_GAP_MM`) begins
-    within :data:`CARRIED_NEAR_MM` and changed the line at least :data:`BEHIND_ON_LINE` times as much as
-    1 mm either side. The ridge carried a tip on short of a needle that advanced beyond it, over a stretch
-    it had passed before (whose echo may darken or brighten); a vessel's wall that pulsates beyond the tip
-    changes the image further on."""
-    s = np.arange(round(0.5 / step), round(beyond_mm / step) + 1, dtype=np.float64) * step
+    between 0.5 mm and :data:`CARRIED_BEYOND_MM` whose change exceeds ``level`` (gaps up to
+    :data:`AHEAD_GAP_MM`) begins within :data:`CARRIED_NEAR_MM` and changed the line at least
+    :data:`BEHIND_ON_LINE` times as much as 1 mm either side (:func:`_on_line`). The ridge carried a tip on
+    short of a needle that advanced beyond it, over a stretch it had passed before (whose echo may darken or
+    brighten); a vessel's wall that pulsates beyond the tip changes the image further on."""
+    s = np.arange(round(0.5 / step), round(CARRIED_BEYOND_MM / step) + 1, dtype=np.float64) * step
     lo, hi = _image_span(frame, line)
     s = s[(s >= lo) & (s <= hi)]
     if s.size < 5:
@@ -1893,10 +1896,8 @@ def _needle_beyond(
     moved = np.flatnonzero(change > level)
     if moved.size == 0 or s[moved[0]] > CARRIED_NEAR_MM:
         return False
-    gaps = np.flatnonzero(np.diff(moved) > round(AHEAD_GAP_MM / step))
-    a, b = int(moved[0]), int(moved[gaps[0]] if gaps.size else moved[-1]) + 1
-    beside = _smoothed(np.abs(now[3:] - then[3:]).mean(axis=0))
-    return float(change[a:b].mean()) >= BEHIND_ON_LINE * float(beside[a:b].mean())
+    run = _first_run(moved, step)
+    return _on_line(now, then, change, int(run[0]), int(run[-1]) + 1)
 
 
 BESIDE_MM = (-1.0, 1.0)
@@ -1917,18 +1918,30 @@ def _needle_run(
     :data:`BEHIND_ON_LINE` times as much as 1 mm either side (a needle, not tissue) and brightened it on the
     whole (:data:`AHEAD_BRIGHTER`; injected fluid darkens it). ``now`` and ``then`` are the profiles at
     offsets (-0.2, 0, 0.2) mm followed by those at :data:`BESIDE_MM`, ``change`` the change on the line."""
-    gaps = np.flatnonzero(np.diff(moved) > round(AHEAD_GAP_MM / step))
-    run = moved[: gaps[0] + 1] if gaps.size else moved
+    run = _first_run(moved, step)
     a, b = int(run[0]), int(run[-1]) + 1
     if float(change[a:b].max()) < BEHIND_PEAK * level:
         return None
-    beside = _smoothed(np.abs(now[3:] - then[3:]).mean(axis=0))
-    if float(change[a:b].mean()) < BEHIND_ON_LINE * float(beside[a:b].mean()):
+    if not _on_line(now, then, change, a, b):
         return None
     brighter = float((now[:3, a:b] - then[:3, a:b]).mean())
     if brighter < AHEAD_BRIGHTER * float(change[a:b].mean()):
         return None  # the line did not brighten there: no shaft came in (fluid, or the tip's echo flickers)
     return run
+
+
+def _first_run(moved: NDArray[np.intp], step: float) -> NDArray[np.intp]:
+    """The first stretch of the indices ``moved`` (not empty), bridging gaps up to :data:`AHEAD_GAP_MM`."""
+    gaps = np.flatnonzero(np.diff(moved) > round(AHEAD_GAP_MM / step))
+    return moved[: gaps[0] + 1] if gaps.size else moved
+
+
+def _on_line(now: FloatArray, then: FloatArray, change: FloatArray, a: int, b: int) -> bool:
+    """Whether the samples ``a:b`` changed the line at least :data:`BEHIND_ON_LINE` times as much as 1 mm
+    either side (a needle, not tissue or fluid): ``change`` is the change on the line, ``now`` and ``then``
+    the profiles at (-0.2, 0, 0.2) mm followed by those at :data:`BESIDE_MM`."""
+    beside = _smoothed(np.abs(now[3:] - then[3:]).mean(axis=0))
+    return float(change[a:b].mean()) >= BEHIND_ON_LINE * float(beside[a:b].mean())
 
 
 BEHIND_MM = 15.0
@@ -1960,8 +1973,7 @@ def _change_behind(
     """
     if previous.shape != frame.shape:
         return None
-    theta = math.radians(candidate.tip_angle_deg)
-    direction = _oriented(math.cos(theta), math.sin(theta))
+    direction = _tip_direction(candidate)
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     reach = min(BEHIND_MM, candidate.length_mm)
     if reach < BEHIND_MIN_MM + MOTION_BIAS_MM + 1.0:
@@ -1977,9 +1989,7 @@ def _change_behind(
     end = float(s[moved[-1]]) - MOTION_BIAS_MM
     if end > -BEHIND_MIN_MM:
         return None
-    lo, hi = int(moved[0]), int(moved[-1]) + 1
-    beside = _smoothed(np.abs(now[3:] - then[3:]).mean(axis=0))
-    if float(change[lo:hi].mean()) < BEHIND_ON_LINE * float(beside[lo:hi].mean()):
+    if not _on_line(now, then, change, int(moved[0]), int(moved[-1]) + 1):
         return None
     drawn = tip + end * direction
     return float(drawn[0]), float(drawn[1])
@@ -2023,8 +2033,7 @@ def _stretch_change(
     moved). ``beyond_mm`` reads on that much further, as far as the image goes."""
     if previous.shape != frame.shape or reach_mm <= 0.0:
         return None
-    theta = math.radians(candidate.tip_angle_deg)
-    direction = _oriented(math.cos(theta), math.sin(theta))
+    direction = _tip_direction(candidate)
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     line = _Line(tip, direction)
     lo, hi = _image_span(frame, line)
@@ -2048,10 +2057,9 @@ def _went_on(
     (:func:`_needle_beyond` along the line through ``before``)."""
     if reach_mm < 2.0 or not _unchanged_between(frame, previous, shown, reach_mm - 1.0):
         return False
-    theta = math.radians(shown.tip_angle_deg)
-    direction = _oriented(math.cos(theta), math.sin(theta))
+    direction = _tip_direction(shown)
     line = _Line(np.asarray(before, dtype=np.float64), direction)
-    return _needle_beyond(frame, previous, line, CARRIED_BEYOND_MM, MOTION_LEVEL, step=0.1)
+    return _needle_beyond(frame, previous, line, MOTION_LEVEL, step=0.1)
 
 
 DRAWN_GAP_MM = 1.0
@@ -2142,8 +2150,7 @@ def _change_ahead(
     """
     if previous.shape != frame.shape or abs(candidate.tip_angle_deg) < AHEAD_MIN_DEG:
         return None
-    theta = math.radians(candidate.tip_angle_deg)
-    direction = _oriented(math.cos(theta), math.sin(theta))
+    direction = _tip_direction(candidate)
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     line = _Line(tip, direction)
     back = float(np.dot(np.asarray(before) - tip, direction))
@@ -2206,8 +2213,7 @@ CARRY_RECENT_FRAMES = 10
 def _beyond_all(candidate: ShaftCandidate, tips: list[tuple[float, float]]) -> bool:
     """Whether the tip of ``candidate`` lies :data:`MOTION_MIN_MM` or more beyond each of ``tips`` along
     its line (``True`` when there are none)."""
-    theta = math.radians(candidate.tip_angle_deg)
-    direction = _oriented(math.cos(theta), math.sin(theta))
+    direction = _tip_direction(candidate)
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     return all(float(np.dot(tip - np.asarray(t), direction)) >= MOTION_MIN_MM for t in tips)
 
@@ -2384,8 +2390,7 @@ def _past_bend(frame: Frame, candidate: ShaftCandidate) -> ShaftCandidate:
     """
     if candidate.continuation < PAST_BEND_CONTINUATION:
         return candidate  # nothing bright goes on beyond the end, within 1 mm of the line
-    theta = math.radians(candidate.tip_angle_deg)
-    direction = _oriented(math.cos(theta), math.sin(theta))
+    direction = _tip_direction(candidate)
     normal = np.array([-direction[1], direction[0]])
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     fitted = _fit_ridge(frame, _Line(tip, direction), (-PAST_BEND_BACK_MM, PAST_BEND_AHEAD_MM))
@@ -2462,8 +2467,7 @@ def _end_back(frame: Frame, candidate: ShaftCandidate) -> ShaftCandidate:
     back = candidate.end_back_mm
     if back <= 0.0:
         return candidate
-    theta = math.radians(candidate.tip_angle_deg)
-    direction = _oriented(math.cos(theta), math.sin(theta))
+    direction = _tip_direction(candidate)
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm]) - back * direction
     if not _in_image(frame, (float(tip[0]), float(tip[1]))):
         return candidate
@@ -3210,8 +3214,7 @@ class NeedleTracker:
             shown = _end_back(frame, chosen)
         moved, held, kept, went_on = None, False, False, False
         if before is not None:
-            theta = math.radians(chosen.tip_angle_deg)
-            direction = _oriented(math.cos(theta), math.sin(theta))
+            direction = _tip_direction(chosen)
             detected = np.array([chosen.tip_x_mm, chosen.tip_z_mm])
             reach = float(np.dot(np.asarray(before) - detected, direction))
             now = float(np.dot(np.array([shown.tip_x_mm, shown.tip_z_mm]) - detected, direction))
@@ -3232,10 +3235,13 @@ class NeedleTracker:
                     and _went_on(frame, previous, shown, reach - now, before)
                 ):
                     keep, went_on = reach, True  # and carried on ahead as an advancing tip is
-            if keep is not None:
-                point = detected + keep * direction
-                if self.hold_point:  # the tip reported before, where this frame's line may pass beside it
+            if (
+                keep is not None
+            ):  # with hold_point, from the tip reported before (this line may pass beside it)
+                if self.hold_point:
                     point = np.asarray(before) + (keep - reach) * direction
+                else:
+                    point = detected + keep * direction
                 shown = replace(chosen, tip_x_mm=float(point[0]), tip_z_mm=float(point[1]))
                 kept = True
             if previous is not None:
@@ -3256,7 +3262,7 @@ class NeedleTracker:
                     hold_mm=undone,
                     carried=carried,
                     needle_detached=self.advance_detached,
-                    beyond_mm=CARRIED_BEYOND_MM if self.carried_beyond else 0.5,
+                    needle_beyond=self.carried_beyond,
                 )
                 held = self._shown_far and moved is not None
                 if moved is None and self.behind:
