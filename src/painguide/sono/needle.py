@@ -3164,33 +3164,55 @@ class NeedleTracker:
         return self.growth_mm[0] <= along <= self.growth_mm[1] and across <= 0.5
 
     def _report(self, frame: Frame, chosen: ShaftCandidate, consistent: bool) -> ShaftCandidate:
-        """The shaft as reported: its tip carried on where its ridge goes on (:func:`_ridge_tip`).
+        """The shaft as reported: the detected shaft with its tip placed in four steps.
 
         Only the report moves; the track keeps the detected shaft, so that association, the tip-jump
-        test along the tracked line and confirmation work on the same shaft from frame to frame. A tip
-        reported further on in the frame before is kept along the same line while the ridge is still
-        there (:func:`_ridge_holds`): the needle does not jump back, a faint stretch of it fades. The ridge
-        is checked from the detected tip and, failing that, from the tip it was carried to in this frame
-        over the stretch left (a faint deep shaft, whose ridge the rounds of :func:`_ridge_tip` follow past
-        breaks, may stop one round short; its own faint contrast is then the reference, not that of the
-        bright shaft far behind). A tip reported further on than in the frame before is held to where the
-        image changed between the two frames (:func:`_advance_seen`): tissue beyond an advancing tip stays
-        as it was. A tip that was itself held so is checked from a step of :data:`MOTION_HELD_MIN_MM` on
-        (not :data:`MOTION_MIN_MM`), so that the wider end fit moving a still needle's tip by less than
-        1 mm does not end the hold. A tip that did not advance is drawn back where the image changed well
-        before it (:func:`_change_behind`, ``behind``) and held so (``hold_behind``); where no ridge goes on,
-        a long one 0.2 mm above the line still carries the tip (``ridge_above``). A tip that falls back more
-        than 1 mm over a stretch where the image did not change is kept (``hold_still``), and one the ridge
-        carries on beyond every recent tip over an unchanged image is held back (``hold_carried``); one left
-        behind by an advancing needle is carried on to where the image changed beyond it (``ahead``; also
-        since the report :data:`AHEAD_SPAN_FRAMES` reports back, ``ahead_span``). A tip
-        held over an unchanged image stays held however far beyond it the detected tip lies, while that
-        stays where it was in the frame before (``hold_gap``). A tip held so that had stayed put is drawn
-        back only as far as the image changed where the needle would have left (``hold_drawn``), and a tip
-        kept stays at its point rather than at its projection onto this frame's line (``hold_point``). A
-        tip the ridge carried on short of a needle that moved just beyond it is not held back
-        (``carried_beyond``), and a detected tip the needle went on from is kept (``hold_bare``).
+        test along the tracked line and confirmation work on the same shaft from frame to frame.
+
+        1. :meth:`_ridge_carried`: the tip carried on where the shaft's ridge goes on, or else its end
+           fitted back (:func:`_end_back`).
+        2. :meth:`_kept_tip`: a tip reported further on in the frame before is kept where the needle
+           cannot have gone back.
+        3. :meth:`_placed_by_change`: the tip placed where the image changed between the two frames.
+        4. :meth:`_remember_report`: what the next frame's report needs of this one.
+
+        Steps 2 and 3 run only on a track that continues, 3 only once a frame was reported before.
         """
+        shown, ridge = self._ridge_carried(frame, chosen)
+        before = self._shown_tip if consistent else None
+        if not consistent:
+            self._recent.clear()
+            self._span.clear()
+        # the ridge rounds carried the tip on beyond every tip of the last frames
+        carried = self.hold_carried and ridge and _beyond_all(shown, self._recent)
+        if not ridge:
+            shown = _end_back(frame, chosen)
+        moved, held, kept = None, False, False
+        previous = self._shown_frame
+        if before is not None:
+            point, went_on = self._kept_tip(frame, previous, chosen, shown, before)
+            if point is not None:
+                shown, kept = replace(chosen, tip_x_mm=point[0], tip_z_mm=point[1]), True
+            if previous is not None:
+                moved, held = self._placed_by_change(
+                    frame, previous, chosen, shown, before, carried=carried, ahead=went_on or not kept
+                )
+        if moved is not None:
+            shown = replace(shown, tip_x_mm=moved[0], tip_z_mm=moved[1])
+        self._remember_report(
+            frame,
+            chosen,
+            shown,
+            placed=ridge or kept or moved is not None,
+            held=held,
+            moved=moved is not None,
+        )
+        return shown
+
+    def _ridge_carried(self, frame: Frame, chosen: ShaftCandidate) -> tuple[ShaftCandidate, bool]:
+        """``chosen`` with its tip carried on where its ridge goes on (:func:`_ridge_tip`, up to
+        :data:`RIDGE_ROUNDS` rounds), and whether a round moved it. Where no ridge goes on, a long one
+        0.2 mm above the line still carries the tip (``ridge_above``)."""
         shown = chosen
         above = False  # a round followed the ridge also 0.2 mm above the line (far enough)
         for _ in range(RIDGE_ROUNDS):
@@ -3203,87 +3225,137 @@ class NeedleTracker:
             if tip is None or not _in_image(frame, tip):
                 break
             shown = replace(shown, tip_x_mm=tip[0], tip_z_mm=tip[1])
-        before = self._shown_tip if consistent else None
-        if not consistent:
-            self._recent.clear()
-            self._span.clear()
-        # the ridge rounds carried the tip on beyond every tip of the last frames
-        ridge = shown is not chosen  # the ridge rounds moved the tip
-        carried = self.hold_carried and ridge and _beyond_all(shown, self._recent)
-        if shown is chosen:
-            shown = _end_back(frame, chosen)
-        moved, held, kept, went_on = None, False, False, False
-        if before is not None:
-            direction = _tip_direction(chosen)
-            detected = np.array([chosen.tip_x_mm, chosen.tip_z_mm])
-            reach = float(np.dot(np.asarray(before) - detected, direction))
-            now = float(np.dot(np.array([shown.tip_x_mm, shown.tip_z_mm]) - detected, direction))
-            previous = self._shown_frame
-            keep = None  # how far along the line from the detected tip the tip reported before is kept
-            if reach > now + 1.0:
-                if _ridge_holds(frame, chosen, reach) or _ridge_holds(frame, shown, reach - now):
-                    keep = reach
-                elif self.hold_still and self._shown_placed and previous is not None:
-                    if self.hold_drawn and self._settled(before):
-                        still = _drawn_back(frame, previous, shown, reach - now)
-                        keep = None if still is None else now + still
-                    elif _unchanged_between(frame, previous, shown, reach - now):
-                        keep = reach
-                elif (
-                    self.hold_bare
-                    and previous is not None
-                    and _went_on(frame, previous, shown, reach - now, before)
-                ):
-                    keep, went_on = reach, True  # and carried on ahead as an advancing tip is
-            if (
-                keep is not None
-            ):  # with hold_point, from the tip reported before (this line may pass beside it)
-                if self.hold_point:
-                    point = np.asarray(before) + (keep - reach) * direction
-                else:
-                    point = detected + keep * direction
-                shown = replace(chosen, tip_x_mm=float(point[0]), tip_z_mm=float(point[1]))
-                kept = True
-            if previous is not None:
-                least = MOTION_HELD_MIN_MM if self._shown_moved else MOTION_MIN_MM
-                gap_kept = (  # the detected tip stayed where it was: the gap to the held tip did not open now
-                    self.hold_gap
-                    and self._detected_tip is not None
-                    and math.dist(self._detected_tip, (chosen.tip_x_mm, chosen.tip_z_mm)) < HOLD_DETECTED_MM
-                )
-                undone = math.inf if self._shown_far or carried or gap_kept else MOTION_HOLD_MM
-                moved = _advance_seen(
-                    frame,
-                    previous,
-                    shown,
-                    before,
-                    hold=self._shown_moved or carried,
-                    least_mm=least,
-                    hold_mm=undone,
-                    carried=carried,
-                    needle_detached=self.advance_detached,
-                    needle_beyond=self.carried_beyond,
-                )
-                held = self._shown_far and moved is not None
-                if moved is None and self.behind:
-                    moved = _change_behind(frame, previous, shown)
-                    held = moved is not None
-                if moved is None and self.ahead and (went_on or not kept):
-                    moved = _change_ahead(frame, previous, shown, before)
-                    if moved is None and self.ahead_span and len(self._span) >= AHEAD_SPAN_FRAMES:
-                        older, older_tip = self._span[-AHEAD_SPAN_FRAMES]  # steps too small one by one
-                        moved = _change_ahead(frame, older, shown, older_tip)
-        if moved is not None:
-            shown = replace(shown, tip_x_mm=moved[0], tip_z_mm=moved[1])
+        return shown, shown is not chosen
+
+    def _kept_tip(
+        self,
+        frame: Frame,
+        previous: Frame | None,
+        chosen: ShaftCandidate,
+        shown: ShaftCandidate,
+        before: tuple[float, float],
+    ) -> tuple[tuple[float, float] | None, bool]:
+        """Where the tip reported in the frame before (``before``) is kept, when it lies more than 1 mm
+        further on along the line than ``shown``; else ``None``. Also whether the needle went on from
+        it (``hold_bare``), so that the image change may still carry it on.
+
+        It is kept while the ridge is still there (:func:`_ridge_holds`, checked from the detected tip
+        and, failing that, from the tip carried to in this frame over the stretch left: a faint deep
+        shaft, whose ridge the rounds of :func:`_ridge_tip` follow past breaks, may stop one round short;
+        its own faint contrast is then the reference, not that of the bright shaft far behind): the
+        needle does not jump back, a faint stretch of it fades. A tip the report had placed is kept over
+        a stretch where the image did not change (``hold_still``); one that had stayed put is drawn back
+        only as far as the image changed where the needle would have left (``hold_drawn``). A detected
+        tip the needle went on from is kept (``hold_bare``). With ``hold_point`` the kept tip stays at its
+        own point rather than at its projection onto this frame's line (which may pass beside it).
+        """
+        direction = _tip_direction(chosen)
+        detected = np.array([chosen.tip_x_mm, chosen.tip_z_mm])
+        reach = float(np.dot(np.asarray(before) - detected, direction))
+        now = float(np.dot(np.array([shown.tip_x_mm, shown.tip_z_mm]) - detected, direction))
+        if not reach > now + 1.0:
+            return None, False
+        keep = None  # how far along the line from the detected tip the tip reported before is kept
+        went_on = False
+        if _ridge_holds(frame, chosen, reach) or _ridge_holds(frame, shown, reach - now):
+            keep = reach
+        elif self.hold_still and self._shown_placed and previous is not None:
+            if self.hold_drawn and self._settled(before):
+                still = _drawn_back(frame, previous, shown, reach - now)
+                keep = None if still is None else now + still
+            elif _unchanged_between(frame, previous, shown, reach - now):
+                keep = reach
+        elif (
+            self.hold_bare and previous is not None and _went_on(frame, previous, shown, reach - now, before)
+        ):
+            keep, went_on = reach, True
+        if keep is None:
+            return None, False
+        if self.hold_point:
+            point = np.asarray(before) + (keep - reach) * direction
+        else:
+            point = detected + keep * direction
+        return (float(point[0]), float(point[1])), went_on
+
+    def _placed_by_change(
+        self,
+        frame: Frame,
+        previous: Frame,
+        chosen: ShaftCandidate,
+        shown: ShaftCandidate,
+        before: tuple[float, float],
+        *,
+        carried: bool,
+        ahead: bool,
+    ) -> tuple[tuple[float, float] | None, bool]:
+        """Where the image change between ``previous`` and ``frame`` places the tip (``None``: it does
+        not), and whether the tip is held so (``hold_behind``).
+
+        A tip reported further on than in the frame before is held to where the image changed between
+        the two (:func:`_advance_seen`): tissue beyond an advancing tip stays as it was. A tip that was
+        itself held so is checked from a step of :data:`MOTION_HELD_MIN_MM` on (not
+        :data:`MOTION_MIN_MM`), so that the wider end fit moving a still needle's tip by less than 1 mm
+        does not end the hold. One the ridge carried on beyond every recent tip (``carried``) over an
+        unchanged image is held back (``hold_carried``), unless a needle moved just beyond it
+        (``carried_beyond``). A tip held over an unchanged image stays held however far beyond it the
+        detected tip lies, while that stays where it was in the frame before (``hold_gap``). A tip that
+        did not advance is drawn back where the image changed well before it (:func:`_change_behind`,
+        ``behind``) and held so (``hold_behind``); one left behind by an advancing needle (``ahead``,
+        when the tip was not kept or the needle went on from it) is carried on to where the image changed
+        beyond it (:func:`_change_ahead`; also since the report :data:`AHEAD_SPAN_FRAMES` reports back,
+        ``ahead_span``).
+        """
+        least = MOTION_HELD_MIN_MM if self._shown_moved else MOTION_MIN_MM
+        gap_kept = (  # the detected tip stayed where it was: the gap to the held tip did not open now
+            self.hold_gap
+            and self._detected_tip is not None
+            and math.dist(self._detected_tip, (chosen.tip_x_mm, chosen.tip_z_mm)) < HOLD_DETECTED_MM
+        )
+        undone = math.inf if self._shown_far or carried or gap_kept else MOTION_HOLD_MM
+        moved = _advance_seen(
+            frame,
+            previous,
+            shown,
+            before,
+            hold=self._shown_moved or carried,
+            least_mm=least,
+            hold_mm=undone,
+            carried=carried,
+            needle_detached=self.advance_detached,
+            needle_beyond=self.carried_beyond,
+        )
+        held = self._shown_far and moved is not None
+        if moved is None and self.behind:
+            moved = _change_behind(frame, previous, shown)
+            held = moved is not None
+        if moved is None and self.ahead and ahead:
+            moved = _change_ahead(frame, previous, shown, before)
+            if moved is None and self.ahead_span and len(self._span) >= AHEAD_SPAN_FRAMES:
+                older, older_tip = self._span[-AHEAD_SPAN_FRAMES]  # steps too small one by one
+                moved = _change_ahead(frame, older, shown, older_tip)
+        return moved, held
+
+    def _remember_report(
+        self,
+        frame: Frame,
+        chosen: ShaftCandidate,
+        shown: ShaftCandidate,
+        *,
+        placed: bool,
+        moved: bool,
+        held: bool,
+    ) -> None:
+        """Keep what the next frame's report needs: the tip reported and its frame, the tip detected, the
+        last reports' tips, and how the tip was placed (``placed``: moved from the detected tip at all;
+        ``moved``: by the image change; ``held``: held by :func:`_change_behind` or since)."""
         self._shown_tip, self._shown_frame = (shown.tip_x_mm, shown.tip_z_mm), frame
         self._detected_tip = (chosen.tip_x_mm, chosen.tip_z_mm)
         self._recent = [*self._recent[1 - CARRY_RECENT_FRAMES :], self._shown_tip]
         if self.ahead_span:
             self._span = [*self._span[1 - AHEAD_SPAN_FRAMES :], (frame, self._shown_tip)]
-        self._shown_moved = moved is not None
+        self._shown_moved = moved
         self._shown_far = self.hold_behind and held
-        self._shown_placed = ridge or kept or moved is not None
-        return shown
+        self._shown_placed = placed
 
     def _settled(self, tip: tuple[float, float]) -> bool:
         """Whether ``tip`` was reported within :data:`HOLD_DETECTED_MM` of the same place in the last
