@@ -83,11 +83,18 @@ def shaft_mm(
 
 
 def speckled_line_mm(
-    seed: int, shape: tuple[int, int], spacing_mm: float, entry_mm: tuple[float, float], angle_deg: float
+    seed: int,
+    shape: tuple[int, int],
+    spacing_mm: float,
+    entry_mm: tuple[float, float] | np.ndarray,
+    angle_deg: float,
+    *,
+    rms: float = 6.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Pixel centres ``xx``, ``zz`` (mm), the distance of each along and across (positive deeper) the line
-    from ``entry_mm`` (x, z) at ``angle_deg`` below the horizontal, and speckle of RMS 6 grey levels whose
-    cells are wider than tall (as the simulator's): ``(xx, zz, along, below, speckle)``."""
+    from ``entry_mm`` (x, z) at ``angle_deg`` below the horizontal, and speckle of RMS ``rms`` grey levels
+    whose cells are wider than tall (as the simulator's), the same for every call with ``seed``:
+    ``(xx, zz, along, below, speckle)``."""
     theta = math.radians(angle_deg)
     zz, xx = np.mgrid[0 : shape[0], 0 : shape[1]] * spacing_mm
     dx, dz = xx - entry_mm[0], zz - entry_mm[1]
@@ -95,7 +102,7 @@ def speckled_line_mm(
     below = dz * math.cos(theta) - dx * math.sin(theta)
     noise = np.random.default_rng(seed).standard_normal(shape)
     speckle = cv2.GaussianBlur(noise, (0, 0), sigmaX=5.0, sigmaY=2.0)
-    speckle *= 6.0 / float(speckle.std())
+    speckle *= rms / float(speckle.std())
     return xx, zz, along, below, speckle
 
 

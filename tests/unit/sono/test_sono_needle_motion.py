@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 import pytest
 
 from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleTracker, ShaftCandidate, _advance_seen
+
+from .shaft_scene import speckled_line_mm
 
 SPACING_MM = 0.07
 ROWS, COLS = 400, 520
@@ -24,19 +25,15 @@ STREAK_MM = (0.8, 4.0)  # bright speckle lined up with the shaft beyond the tip,
 def _frame(seed: int, tip_along_mm: float, index: int) -> Frame:
     """Static speckled tissue with a bright streak on the line beyond :data:`TIP_MM`, and the shaft up to
     ``tip_along_mm`` with the echo of its bevel there (blurred by the beam)."""
-    rng = np.random.default_rng(seed)  # the same tissue in every frame of a seed
-    z = np.arange(ROWS)[:, None] * SPACING_MM
-    x = np.arange(COLS)[None, :] * SPACING_MM
-    speckle = cv2.GaussianBlur(rng.normal(0.0, 1.0, (ROWS, COLS)), (0, 0), sigmaX=5.0, sigmaY=2.0)
-    tissue = 110.0 + speckle * (12.0 / float(speckle.std()))
-    along = (x - ENTRY[0]) * DIRECTION[0] + (z - ENTRY[1]) * DIRECTION[1]
-    across = -(x - ENTRY[0]) * DIRECTION[1] + (z - ENTRY[1]) * DIRECTION[0]
+    # the same tissue in every frame of a seed
+    shape = (ROWS, COLS)
+    _, _, along, across, speckle = speckled_line_mm(seed, shape, SPACING_MM, ENTRY, ANGLE_DEG, rms=12.0)
     line = np.exp(-0.5 * (across / 0.12) ** 2)
     shaft = line * 0.5 * (1.0 - np.tanh((along - tip_along_mm) / 0.1))
     lo, hi = TIP_MM + STREAK_MM[0], TIP_MM + STREAK_MM[1]
     streak = line * 0.25 * (1.0 + np.tanh((along - lo) / 0.1)) * (1.0 - np.tanh((along - hi) / 0.1))
     bevel = np.exp(-0.5 * ((along - tip_along_mm) / 0.3) ** 2 - 0.5 * (across / 0.2) ** 2)
-    pixels = np.clip(tissue + 40.0 * (shaft + streak + bevel), 0, 255).astype(np.uint8)
+    pixels = np.clip(110.0 + speckle + 40.0 * (shaft + streak + bevel), 0, 255).astype(np.uint8)
     return Frame(pixels, SPACING_MM, SPACING_MM, index / 30.0, index)
 
 

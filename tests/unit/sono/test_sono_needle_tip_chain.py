@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 import pytest
 
 from painguide.sono.frames import Frame
 from painguide.sono.needle import MOTION_HELD_MIN_MM, NeedleTracker, ShaftCandidate, _advance_seen
+
+from .shaft_scene import speckled_line_mm
 
 SPACING_MM = 0.07
 ROWS, COLS = 400, 520
@@ -23,18 +24,14 @@ BRIGHT_MM = 10.0  # the shaft is bright up to here and faint (attenuated) beyond
 def _frame(seed: int, tip_along_mm: float, index: int, *, faint: float = 1.0) -> Frame:
     """Static speckled tissue and the shaft up to ``tip_along_mm``: bright up to :data:`BRIGHT_MM`, then
     ``faint`` times as bright, with the echo of its bevel at the tip (blurred by the beam)."""
-    rng = np.random.default_rng(seed)  # the same tissue in every frame of a seed
-    z = np.arange(ROWS)[:, None] * SPACING_MM
-    x = np.arange(COLS)[None, :] * SPACING_MM
-    speckle = cv2.GaussianBlur(rng.normal(0.0, 1.0, (ROWS, COLS)), (0, 0), sigmaX=5.0, sigmaY=2.0)
-    tissue = 110.0 + speckle * (10.0 / float(speckle.std()))
-    along = (x - ENTRY[0]) * DIRECTION[0] + (z - ENTRY[1]) * DIRECTION[1]
-    across = -(x - ENTRY[0]) * DIRECTION[1] + (z - ENTRY[1]) * DIRECTION[0]
+    # the same tissue in every frame of a seed
+    shape = (ROWS, COLS)
+    _, _, along, across, speckle = speckled_line_mm(seed, shape, SPACING_MM, ENTRY, ANGLE_DEG, rms=10.0)
     line = np.exp(-0.5 * (across / 0.12) ** 2)
     gain = np.where(along <= BRIGHT_MM, 1.0, faint)
     shaft = line * gain * 0.5 * (1.0 - np.tanh((along - tip_along_mm) / 0.1))
     bevel = faint * np.exp(-0.5 * ((along - tip_along_mm) / 0.3) ** 2 - 0.5 * (across / 0.2) ** 2)
-    pixels = np.clip(tissue + 60.0 * (shaft + 0.5 * bevel), 0, 255).astype(np.uint8)
+    pixels = np.clip(110.0 + speckle + 60.0 * (shaft + 0.5 * bevel), 0, 255).astype(np.uint8)
     return Frame(pixels, SPACING_MM, SPACING_MM, index / 30.0, index)
 
 

@@ -17,6 +17,8 @@ from painguide.sono.needle import (
     _unchanged_between,
 )
 
+from .shaft_scene import speckled_line_mm
+
 SPACING_MM = 0.07
 ROWS, COLS = 420, 520
 ANGLE_DEG = 55.0
@@ -30,13 +32,9 @@ def _frame(seed: int, tip_along_mm: float, index: int, *, pool_mm: float = 0.0) 
     """Static speckled tissue (the same in every frame of a seed), the shaft up to ``tip_along_mm`` and, for
     ``pool_mm`` > 0, a dark pool of that radius centred 1 mm beyond and 1 mm below :data:`TIP_MM` (fluid
     injected at a still tip)."""
-    rng = np.random.default_rng(seed)
-    z = np.arange(ROWS)[:, None] * SPACING_MM
-    x = np.arange(COLS)[None, :] * SPACING_MM
-    speckle = cv2.GaussianBlur(rng.normal(0.0, 1.0, (ROWS, COLS)), (0, 0), sigmaX=5.0, sigmaY=2.0)
-    tissue = 110.0 + speckle * (10.0 / float(speckle.std()))
-    along = (x - ENTRY[0]) * DIRECTION[0] + (z - ENTRY[1]) * DIRECTION[1]
-    across = -(x - ENTRY[0]) * DIRECTION[1] + (z - ENTRY[1]) * DIRECTION[0]
+    shape = (ROWS, COLS)
+    _, _, along, across, speckle = speckled_line_mm(seed, shape, SPACING_MM, ENTRY, ANGLE_DEG, rms=10.0)
+    tissue = 110.0 + speckle
     if pool_mm > 0:
         tissue = np.where(
             (along - TIP_MM - 1.0) ** 2 + (across - 1.0) ** 2 < pool_mm**2, 15.0 + 0.2 * tissue, tissue
