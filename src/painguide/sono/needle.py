@@ -2663,6 +2663,16 @@ class NeedleTracker:
         Only a new track whose shaft is shorter than this (and does not begin at the side) is asked to have
         moved (``still_ratio``); the same length below which a short shaft's ends rather than its angle tell
         a track (``ends_below_mm``). ``inf`` asks it of every new track.
+    still_side_first : bool
+        A short new track that begins at the image side is asked too, and counts as moved when its line
+        changed since ``still_back`` frames before its first detection or since the first frame since
+        tracking began (or since :meth:`reset`): a needle that came in unseen and stopped at the side
+        changed its line since then, a still line at the side there from the start did not (development
+        `bent` 893: a 7 mm line of speckle at the right side held as the needle for the whole cine while a
+        needle too faint to see entered from the left; the pool at its tip lay 33 mm from that "needle",
+        and the cine ended with the warning). A needle held still at the side from the first frame on is
+        not reported until it moves; fluid while no needle is reported counts as local, so the warning does
+        not suffer.
     hold_still : bool
         A tip reported more than 1 mm short of the tip of the frame before, where the ridge does not hold
         it (:func:`_ridge_holds`) and that tip was placed by the report (carried on along the ridge, kept, or
@@ -2792,6 +2802,7 @@ class NeedleTracker:
         appeared_entering: bool = True,
         still_ratio: float = 1.5,
         still_back: int = 5,
+        still_side_first: bool = True,
         still_below_mm: float = 10.0,
         rival_every: int = 5,
         rival_below_mm: float = 10.0,
@@ -2839,7 +2850,9 @@ class NeedleTracker:
         self.still_ratio = still_ratio
         self.still_back = still_back
         self.still_below_mm = still_below_mm
+        self.still_side_first = still_side_first
         self._frames: list[Frame] = []  # the last frames, for ``still_ratio``
+        self._first: Frame | None = None  # the first frame since tracking began, for ``still_side_first``
         self._origin: Frame | None = None  # the frame still_back before the new track's first detection
         self._since_shown = 1 << 30  # frames since a needle was last reported
         self._previous: Frame | None = None  # the frame before (any), for :meth:`_appeared`
@@ -2873,6 +2886,11 @@ class NeedleTracker:
 
     def reset(self) -> None:
         """Forget the track (for example after the probe was moved to another view)."""
+        self._forget_track()
+        self._first = None
+
+    def _forget_track(self) -> None:
+        """Forget the track; tracking goes on (the first frame stays, for ``still_side_first``)."""
         self._last, self._angle, self._streak, self._misses, self._confirmed = None, float("nan"), 0, 0, False
         self._shown_tip, self._shown_frame, self._shown_moved, self._shown_far = None, None, False, False
         self._detected_tip = None
@@ -2893,7 +2911,7 @@ class NeedleTracker:
             lost, age = (self._last, 0) if self._reported >= self.reacquire_after else (None, 0)
         else:
             lost, age = self._lost, self._lost_age
-        self.reset()
+        self._forget_track()
         self._lost, self._lost_age = lost, age
 
     def __call__(self, frame: Frame, *, work: NDArray[np.uint8] | None = None) -> NeedleObservation:
@@ -2912,6 +2930,7 @@ class NeedleTracker:
             Tip, angle, length and confidence, or ``visible=False``.
         """
         previous, self._previous = self._previous, frame
+        self._first = self._first or frame
         self._since_shown += 1
         if self.still_ratio > 0:
             self._frames = [*self._frames[-self.still_back :], frame]
@@ -2939,7 +2958,7 @@ class NeedleTracker:
             chosen = self._associate(found)
             rival = None if prior is None or chosen is None else self._rival_taking_over(frame, work, chosen)
             if rival is not None:
-                self.reset()  # the short track was not the needle: not remembered for re-acquisition
+                self._forget_track()  # the short track was not the needle: not remembered for re-acquisition
                 chosen, found = rival, [rival]
             if chosen is None and prior is not None:
                 chosen = self._leap_taken(frame, prior)
@@ -3135,14 +3154,14 @@ class NeedleTracker:
         """Whether the image on ``chosen``'s line changed since ``still_back`` frames before the track's
         first detection by at least ``still_ratio`` times as much as 1-1.5 mm either side of it (true when
         not checked, see ``still_ratio`` and ``still_below_mm``)."""
-        side = _from_side_mm(chosen, frame)
-        if (
-            self.still_ratio <= 0
-            or chosen.length_mm >= self.still_below_mm
-            or side <= self.detector.entry_edge_mm
-        ):
+        if self.still_ratio <= 0 or chosen.length_mm >= self.still_below_mm:
             return True
-        return _line_changed(self._origin, frame, chosen, self.still_ratio)
+        since = _line_changed(self._origin, frame, chosen, self.still_ratio)
+        if _from_side_mm(chosen, frame) > self.detector.entry_edge_mm:
+            return since
+        # at the side: also a needle that came in since the first frame (not asked when one was just shown)
+        first = self._first if self._origin is not None else None
+        return not self.still_side_first or since or _line_changed(first, frame, chosen, self.still_ratio)
 
     def _grown(self, new: ShaftCandidate) -> bool:
         """Whether ``new`` is the unconfirmed track's shaft (or another fit of it) grown along its line."""
