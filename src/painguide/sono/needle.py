@@ -1777,6 +1777,12 @@ MOTION_MARGIN_MM = 0.3
 """The tip is drawn back only when the changed stretch ends this far before it."""
 MOTION_HOLD_MM = 4.0
 """Largest advance over an unchanged image that is undone (a longer one is a shaft found further on)."""
+BEND_ON_LINE_MM = 0.7
+"""A detected tip lies on the distal line of the tip reported before (``hold_bend``) when this close to it."""
+BEND_ADVANCED_MM = 2.0
+"""A tip past a bend is kept (``hold_bend``) only once the tip was seen advancing this far past the bend,
+report by report: a detection that runs on at another angle beyond a still needle's tip over aligned speckle
+appears at once (development `baseline` 614: 5 mm beyond the tip)."""
 HOLD_DETECTED_MM = 0.5
 """A tip held over an unchanged image stays held however far beyond it the shaft detected ends, as long as
 the detected tip moved less than this since the frame before (``hold_gap``): the gap did not open in this
@@ -2725,6 +2731,14 @@ class NeedleTracker:
         stretch the detection now stops at; it is then carried on as a tip left behind is (``ahead``).
         Without it the tip fell back to the detection, 3-7 mm short of an advancing 41° needle
         (``sono simulate --seed 7``, frames 20-21).
+    hold_bend : bool
+        A tip reported in the frame before past a bend or deflection (its shaft's distal part turned from
+        the rest) is kept when this frame's detection stops on that distal line, short of it, and the image
+        along the stretch between did not change (:meth:`_past_bend_kept`, :data:`BEND_ON_LINE_MM`,
+        :data:`MAX_BEND_DEG`): a still needle is still bent there; the detection lost the part beyond the
+        bend, which the checks along this frame's straight line cannot see. Without it the tip of a still
+        deflected needle fell back to the bend for the rest of the cine (development `bent` 654: 12-15 mm
+        short for 26 frames; 619: 18 mm short for the last 4).
     advance_detached : bool
         A change along the line that begins more than :data:`MOTION_DETACHED_MM` beyond the tip reported
         before counts as the needle's advance (:func:`_advance_seen`) when it is a needle coming in: it
@@ -2795,6 +2809,7 @@ class NeedleTracker:
         hold_point: bool = True,
         carried_beyond: bool = True,
         hold_bare: bool = True,
+        hold_bend: bool = True,
         advance_detached: bool = True,
         follow_reported: bool = True,
         ahead: bool = True,
@@ -2863,6 +2878,9 @@ class NeedleTracker:
         self.hold_point = hold_point
         self.carried_beyond = carried_beyond
         self.hold_bare = hold_bare
+        self.hold_bend = hold_bend
+        self._bend_direction: FloatArray | None = None  # at the tip reported before, when past a bend
+        self._bend_advanced_mm = 0.0  # how far the tip advanced since first reported past that bend
         self.advance_detached = advance_detached
         self.follow_reported = follow_reported
         self.ahead = ahead
@@ -2895,6 +2913,7 @@ class NeedleTracker:
         self._shown_tip, self._shown_frame, self._shown_moved, self._shown_far = None, None, False, False
         self._detected_tip = None
         self._span = []
+        self._bend_direction, self._bend_advanced_mm = None, 0.0
         self._lost, self._lost_age, self._reported = None, 0, 0
         self._fits = []
         self._origin = None
@@ -3191,11 +3210,12 @@ class NeedleTracker:
         1. :meth:`_ridge_carried`: the tip carried on where the shaft's ridge goes on, or else its end
            fitted back (:func:`_end_back`).
         2. :meth:`_kept_tip`: a tip reported further on in the frame before is kept where the needle
-           cannot have gone back.
+           cannot have gone back; failing that, one past a bend (:meth:`_past_bend_kept`).
         3. :meth:`_placed_by_change`: the tip placed where the image changed between the two frames.
         4. :meth:`_remember_report`: what the next frame's report needs of this one.
 
-        Steps 2 and 3 run only on a track that continues, 3 only once a frame was reported before.
+        Steps 2 and 3 run only on a track that continues, 3 only once a frame was reported before and not
+        on a tip kept past a bend (it lies off this frame's line).
         """
         shown, ridge = self._ridge_carried(frame, chosen)
         before = self._shown_tip if consistent else None
@@ -3206,13 +3226,15 @@ class NeedleTracker:
         carried = self.hold_carried and ridge and _beyond_all(shown, self._recent)
         if not ridge:
             shown = _end_back(frame, chosen)
-        moved, held, kept = None, False, False
+        moved, held, kept, bent = None, False, False, False
         previous = self._shown_frame
         if before is not None:
             point, went_on = self._kept_tip(frame, previous, chosen, shown, before)
+            bent = point is None and self._past_bend_kept(frame, previous, shown, before)
+            point = before if bent else point
             if point is not None:
                 shown, kept = replace(chosen, tip_x_mm=point[0], tip_z_mm=point[1]), True
-            if previous is not None:
+            if previous is not None and not bent:  # (along this frame's line, which the kept tip is off)
                 moved, held = self._placed_by_change(
                     frame, previous, chosen, shown, before, carried=carried, ahead=went_on or not kept
                 )
@@ -3225,6 +3247,7 @@ class NeedleTracker:
             placed=ridge or kept or moved is not None,
             held=held,
             moved=moved is not None,
+            bent=bent,
         )
         return shown
 
@@ -3296,6 +3319,25 @@ class NeedleTracker:
             point = detected + keep * direction
         return (float(point[0]), float(point[1])), went_on
 
+    def _past_bend_kept(
+        self, frame: Frame, previous: Frame | None, shown: ShaftCandidate, before: tuple[float, float]
+    ) -> bool:
+        """Whether the tip reported before, past a bend, is kept (``hold_bend``): ``shown`` ends on the
+        distal line of that report (``_bend_direction``, within :data:`BEND_ON_LINE_MM` of it and turned by
+        at most :data:`MAX_BEND_DEG` from it) more than 1 mm short of the tip, and the image along the
+        stretch between did not change since ``previous`` (:func:`_unchanged_between`)."""
+        if not self.hold_bend or previous is None or self._bend_direction is None:
+            return False
+        if self._bend_advanced_mm < BEND_ADVANCED_MM:
+            return False  # not seen advancing past the bend: the part beyond may be a run on over speckle
+        gap = np.asarray(before) - np.array([shown.tip_x_mm, shown.tip_z_mm])
+        reach = float(np.dot(gap, self._bend_direction))
+        across = abs(float(gap[0] * self._bend_direction[1] - gap[1] * self._bend_direction[0]))
+        distal = _angle_deg(self._bend_direction)
+        if reach <= 1.0 or across > BEND_ON_LINE_MM or abs(distal - shown.tip_angle_deg) > MAX_BEND_DEG:
+            return False
+        return _unchanged_between(frame, previous, replace(shown, distal_angle_deg=distal), reach)
+
     def _placed_by_change(
         self,
         frame: Frame,
@@ -3363,10 +3405,22 @@ class NeedleTracker:
         placed: bool,
         moved: bool,
         held: bool,
+        bent: bool = False,
     ) -> None:
         """Keep what the next frame's report needs: the tip reported and its frame, the tip detected, the
         last reports' tips, and how the tip was placed (``placed``: moved from the detected tip at all;
-        ``moved``: by the image change; ``held``: held by :func:`_change_behind` or since)."""
+        ``moved``: by the image change; ``held``: held by :func:`_change_behind` or since; ``bent``: kept past
+        a bend, whose distal direction then stays)."""
+        if math.isfinite(chosen.distal_angle_deg):
+            direction = _tip_direction(chosen)
+            if self._bend_direction is None or self._shown_tip is None:
+                self._bend_advanced_mm = 0.0  # first seen past a bend
+            else:  # how far the tip went on past the bend, report by report
+                step = np.array([shown.tip_x_mm, shown.tip_z_mm]) - np.asarray(self._shown_tip)
+                self._bend_advanced_mm += max(0.0, float(np.dot(step, direction)))
+            self._bend_direction = direction
+        elif not bent:
+            self._bend_direction = None
         self._shown_tip, self._shown_frame = (shown.tip_x_mm, shown.tip_z_mm), frame
         self._detected_tip = (chosen.tip_x_mm, chosen.tip_z_mm)
         self._recent = [*self._recent[1 - CARRY_RECENT_FRAMES :], self._shown_tip]
