@@ -2736,9 +2736,10 @@ class NeedleTracker:
         the rest) is kept when this frame's detection stops on that distal line, short of it, and the image
         along the stretch between did not change (:meth:`_past_bend_kept`, :data:`BEND_ON_LINE_MM`,
         :data:`MAX_BEND_DEG`): a still needle is still bent there; the detection lost the part beyond the
-        bend, which the checks along this frame's straight line cannot see. Without it the tip of a still
-        deflected needle fell back to the bend for the rest of the cine (development `bent` 654: 12-15 mm
-        short for 26 frames; 619: 18 mm short for the last 4).
+        bend, which the checks along this frame's straight line cannot see. Only once the tip was seen
+        advancing :data:`BEND_ADVANCED_MM` past the bend. Without it the tip of a still deflected needle
+        fell back to the bend for the rest of the cine (development `bent` 654: 12-15 mm short for 26
+        frames; 619: 18 mm short for the last 4).
     advance_detached : bool
         A change along the line that begins more than :data:`MOTION_DETACHED_MM` beyond the tip reported
         before counts as the needle's advance (:func:`_advance_seen`) when it is a needle coming in: it
@@ -2949,7 +2950,8 @@ class NeedleTracker:
             Tip, angle, length and confidence, or ``visible=False``.
         """
         previous, self._previous = self._previous, frame
-        self._first = self._first or frame
+        if self._first is None:
+            self._first = frame
         self._since_shown += 1
         if self.still_ratio > 0:
             self._frames = [*self._frames[-self.still_back :], frame]
@@ -3171,16 +3173,19 @@ class NeedleTracker:
 
     def _moved(self, frame: Frame, chosen: ShaftCandidate) -> bool:
         """Whether the image on ``chosen``'s line changed since ``still_back`` frames before the track's
-        first detection by at least ``still_ratio`` times as much as 1-1.5 mm either side of it (true when
-        not checked, see ``still_ratio`` and ``still_below_mm``)."""
+        first detection by at least ``still_ratio`` times as much as 1-1.5 mm either side of it, or, for a
+        shaft that begins at the image side, since the first frame since tracking began (true when not
+        checked, see ``still_ratio``, ``still_below_mm`` and ``still_side_first``)."""
         if self.still_ratio <= 0 or chosen.length_mm >= self.still_below_mm:
             return True
-        since = _line_changed(self._origin, frame, chosen, self.still_ratio)
-        if _from_side_mm(chosen, frame) > self.detector.entry_edge_mm:
-            return since
+        at_side = _from_side_mm(chosen, frame) <= self.detector.entry_edge_mm
+        if at_side and not self.still_side_first:
+            return True
+        if _line_changed(self._origin, frame, chosen, self.still_ratio):
+            return True
         # at the side: also a needle that came in since the first frame (not asked when one was just shown)
         first = self._first if self._origin is not None else None
-        return not self.still_side_first or since or _line_changed(first, frame, chosen, self.still_ratio)
+        return at_side and _line_changed(first, frame, chosen, self.still_ratio)
 
     def _grown(self, new: ShaftCandidate) -> bool:
         """Whether ``new`` is the unconfirmed track's shaft (or another fit of it) grown along its line."""
