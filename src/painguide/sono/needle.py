@@ -566,6 +566,7 @@ class NeedleDetector:
         weak: bool = False,
         pending: ShaftCandidate | None = None,
         reach: ShaftCandidate | None = None,
+        previous: Frame | None = None,
     ) -> list[ShaftCandidate]:
         """Return shaft candidates, best first (empty when no needle-like structure is found).
 
@@ -585,6 +586,10 @@ class NeedleDetector:
         reach : ShaftCandidate, optional
             ``prior`` with its tip where it was reported in the frame before, farther along its line: the
             shaft is first followed over that length, and kept when it is found longer than ``prior``.
+        previous : Frame, optional
+            The frame before: a shaft followed so that ends more than :data:`REACH_BEYOND_MM` beyond the tip
+            of ``reach`` is kept too when the image changed on its line up to its tip since then, as a needle
+            coming in changes it (:func:`_advanced_to`).
 
         Returns
         -------
@@ -600,7 +605,10 @@ class NeedleDetector:
                 if (
                     longer is not None
                     and longer.length_mm >= prior.length_mm + REACH_LONGER_MM
-                    and longer.length_mm <= reach.length_mm + REACH_BEYOND_MM
+                    and (
+                        longer.length_mm <= reach.length_mm + REACH_BEYOND_MM
+                        or (previous is not None and _advanced_to(frame, previous, longer, reach))
+                    )
                 ):
                     tracked = longer
             if tracked is None:
@@ -1794,6 +1802,9 @@ CARRIED_NEAR_MM = 1.5
 MOTION_DETACHED_MM = 0.7
 """A change that begins more than this beyond the earlier tip is not the needle advancing (which changes the
 image from its earlier tip on) but fluid or tissue moving beyond it; it is left out."""
+DETACHED_MAX_MM = 2.0
+"""A change that begins farther than this beyond the tip held before is not taken for the next step of a
+needle the held tip lags (``NeedleTracker(detached_max_mm=...)``)."""
 
 
 def _line_change(
@@ -1823,6 +1834,7 @@ def _advance_seen(
     hold_mm: float = MOTION_HOLD_MM,
     carried: bool = False,
     needle_detached: bool = False,
+    detached_max_mm: float = math.inf,
     needle_beyond: bool = False,
     step: float = 0.1,
 ) -> tuple[float, float] | None:
@@ -1870,6 +1882,8 @@ def _advance_seen(
             now = np.vstack([now, _profiles(frame, line, s, BESIDE_MM)[0]])
             then = np.vstack([then, _profiles(previous, line, s, BESIDE_MM)[0]])
             run = _needle_run(now, then, change, moved, level=level, step=step)
+            if run is not None and s[run[0]] > back + detached_max_mm:
+                run = None  # too far beyond the tip held to be the next step of a needle it lags
         moved = moved[:0] if run is None else run  # else no needle moved through the gap (fluid, tissue)
     if moved.size == 0:
         still = noise <= MOTION_LEVEL  # the shaft behind the earlier tip did not change either
@@ -2132,12 +2146,52 @@ AHEAD_BRIGHTER = 0.1
 shaft came in (injected fluid darkening beyond a still tip does not count)."""
 
 
+def _advanced_to(
+    frame: Frame, previous: Frame, longer: ShaftCandidate, reach: ShaftCandidate, *, step: float = 0.1
+) -> bool:
+    """Whether a needle advanced since ``previous`` along the shaft ``longer`` from near the tip of ``reach``
+    (the tip reported before) up to the tip of ``longer``.
+
+    The tip reported before is held while the track's shaft is found short of it; the shaft followed over
+    the length reported may run on well beyond it when the needle went on advancing in the meantime. Along
+    the line through ``longer``'s tip, the change since ``previous`` (:func:`_line_change`) must exceed its
+    level (as in :func:`_change_ahead`) in a first stretch beyond the tip reported before that is a needle
+    coming in (:func:`_needle_run`: it brightened the line, changed it more than beside it and peaks well
+    above the level), begins before ``longer``'s tip and ends within :data:`REACH_ADVANCED_MM` of it.
+    """
+    if previous.shape != frame.shape:
+        return False
+    direction = _tip_direction(longer)
+    tip = np.array([longer.tip_x_mm, longer.tip_z_mm])
+    line = _Line(tip, direction)
+    back = float(np.dot(np.array([reach.tip_x_mm, reach.tip_z_mm]) - tip, direction))
+    lo, hi = _image_span(frame, line)
+    first, last = back - MOTION_BACK_MM, min(hi, REACH_ADVANCED_MM[1] + 1.0)
+    if lo > first or last < REACH_ADVANCED_MM[1] + 0.5:
+        return False
+    s = np.arange(round(first / step), math.floor(last / step) + 1, dtype=np.float64) * step
+    now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2, *BESIDE_MM))
+    noise = MOTION_NOISE * _median(change[s < back - 1.0])
+    if noise > MOTION_SKIP:
+        return False
+    level = max(AHEAD_LEVEL, noise)
+    moved = np.flatnonzero((change > level) & (s > back - 0.5))
+    if moved.size == 0:
+        return False
+    run = _needle_run(now, then, change, moved, level=level, step=step)
+    if run is None:
+        return False
+    begin, end = float(s[run[0]]), float(s[run[-1]])
+    return begin < -REACH_ADVANCED_MM[0] and -REACH_ADVANCED_MM[0] <= end <= REACH_ADVANCED_MM[1]
+
+
 def _change_ahead(
     frame: Frame,
     previous: Frame,
     candidate: ShaftCandidate,
     before: tuple[float, float],
     *,
+    reverb: bool = False,
     step: float = 0.1,
 ) -> tuple[float, float] | None:
     """The tip of ``candidate`` carried on to where an advancing needle changed the image, or ``None``.
@@ -2181,11 +2235,50 @@ def _change_ahead(
     a, b = int(run[0]), int(run[-1]) + 1
     if b >= s.size or (b - 1 - a) * step > BEHIND_RUN_MM:
         return None  # it runs on to the end of the stretch read: not one step of a needle
-    end = float(s[b - 1]) - AHEAD_BIAS_MM
+    bias = AHEAD_BIAS_MM
+    if reverb:
+        ends = _before_reverberation(frame, previous, line, s, now, then, a, b)
+        if ends < b:
+            b, bias = ends, AHEAD_REVERB_BIAS_MM
+        if b <= a:
+            return None
+    end = float(s[b - 1]) - bias
     if end < AHEAD_MIN_MM or end < back + BEHIND_MIN_MM:
         return None
     carried = tip + end * direction
     return float(carried[0]), float(carried[1])
+
+
+REVERB_MM = 0.6
+"""How far deeper than a shaft's line (across it) its first reverberation copy lies: one needle diameter,
+0.5-0.9 mm for 25 to 20 gauge."""
+REVERB_RATIO = 2.0
+AHEAD_REVERB_BIAS_MM = 0.3
+"""How far a changed stretch ended before the reverberation (:func:`_before_reverberation`) is taken to
+reach beyond the tip: the change smoothed over 0.5 mm and the tip's echo (in place of
+:data:`AHEAD_BIAS_MM`, which includes the reverberation's run beyond a tip)."""
+
+
+def _before_reverberation(
+    frame: Frame,
+    previous: Frame,
+    line: _Line,
+    s: FloatArray,
+    now: FloatArray,
+    then: FloatArray,
+    a: int,
+    b: int,
+) -> int:
+    """The end (exclusive) of the changed stretch ``a:b`` along ``line`` before the first sample where the
+    image changed more :data:`REVERB_MM` deeper than on the line: there the shaft's reverberation copy,
+    which lies one diameter deeper along the beam, runs on beyond a steep tip (by the diameter times the
+    tangent of its angle), not the shaft."""
+    deep_now, _ = _profiles(frame, line, s[a:b], (-REVERB_MM,))
+    deep_then, _ = _profiles(previous, line, s[a:b], (-REVERB_MM,))
+    deep = _smoothed(np.abs(deep_now[0] - deep_then[0]))
+    on = _smoothed(np.abs(now[1, a:b] - then[1, a:b]))
+    over = np.flatnonzero(deep > REVERB_RATIO * on)
+    return a + int(over[0]) if over.size else b
 
 
 AHEAD_SPAN_FRAMES = 4
@@ -2206,6 +2299,11 @@ REACH_LONGER_MM = 1.0
 REACH_BEYOND_MM = 2.0
 """... and ends at most this far beyond the tip reported (a bright tail beyond a steep needle's tip, such as
 its reverberations, may go on along its line), ..."""
+REACH_ADVANCED_MM = (1.0, 1.5)
+"""A shaft followed over the length reported that ends beyond :data:`REACH_BEYOND_MM` is kept when the image
+changed on its line since the frame before in a needle's way up to between this far before and this far
+beyond its tip (:func:`_advanced_to`; the change runs on beyond an advancing tip by the beam and the
+reverberations)."""
 REACH_START_MM = 2.0
 """... and starts within this distance of its start (its run was bridged back to the shaft); ..."""
 REACH_SEED_MM = 1.5
@@ -2701,7 +2799,7 @@ class NeedleTracker:
         the gap opens as the tip it was held at settles where the needle stopped. Ending the hold then
         moved the tip 4-5 mm beyond the needle's, in a frame in which neither the image nor the detection
         changed. A detected tip that moves on in the frame still ends the hold as before (the needle may
-        have advanced in a way the image change check missed).
+        have advanced in a way the image change check missed), unless ``hold_moved`` holds the tip.
     hold_drawn : bool
         A tip held on beyond the detection over a faint stretch (``hold_still``), that had stayed within
         :data:`HOLD_DETECTED_MM` of the same place for :data:`DRAWN_SETTLED_FRAMES` reports, is drawn back
@@ -2766,6 +2864,35 @@ class NeedleTracker:
         advances its last millimetres in steps each below :data:`AHEAD_MIN_MM`, into a deep stretch too faint
         for the detection, changes the image beyond the tip over those frames together; once carried on,
         the tip is kept over the unchanged image that follows (``hold_still``).
+    ahead_reverb : bool
+        With ``ahead``, the changed stretch ends before the first point where the image changed more
+        :data:`REVERB_MM` deeper than on the line (:func:`_before_reverberation`), and the tip is carried to
+        that end less :data:`AHEAD_REVERB_BIAS_MM`: a steep shaft's reverberation copy lies one diameter
+        deeper along the beam, so it runs on beyond the tip by the diameter times the tangent of the angle
+        (1.3 mm for a 0.66 mm needle at 63°), and it moves with the needle. Without it that change carried
+        a tip the detection had found where it is on beyond the needle (development `steep_deep` 336: 1.6
+        mm, held there for the 14 frames the needle stood still), and a tip left behind 0.6-1 mm beyond the
+        needle.
+    detached_max_mm : float
+        With ``advance_detached``, a change that begins farther than this beyond the tip held before is not
+        taken for the next step of a needle the held tip lags (:func:`_advance_seen`; default
+        :data:`DETACHED_MAX_MM`): such a needle's steps begin within a step of the held tip. Without the
+        bound, a pulsating vessel wall 4 mm beyond a still tip, where the detection had run on to, drew the
+        tip there (development `steep_deep` 438: 3-6 mm beyond the needle for 15 frames).
+    reach_advanced : bool
+        A shaft followed over the length reported in the frame before (``follow_reported``) that ends more
+        than :data:`REACH_BEYOND_MM` beyond that tip is kept when the image changed on its line up to its
+        tip as a needle coming in changes it (:func:`_advanced_to`): the tip was held while the shaft was
+        found short of it, and the needle went on advancing. Without it the tip of a needle advancing 1.7
+        mm a frame stayed where the detection had stopped once at a dim stretch (development `steep_deep`
+        506: 24.6 mm short for the last 46 frames).
+    hold_moved : bool
+        A tip the image change placed in the frame before (drawn back to where the image stopped changing,
+        or carried on to it) is held over an unchanged image however far beyond it the detection runs on
+        now, not only up to :data:`MOTION_HOLD_MM`: the frame before showed where the needle ended, and a
+        needle that advanced further would have changed the image. Without it a detection that ran on 6.3 mm
+        over aligned speckle beyond a still needle let go of the tip drawn back the frame before
+        (development `steep_deep` 502: 5-6 mm beyond the needle for 16 frames).
     leap_mm : float
         Along a confirmed track whose shaft the detector no longer finds (its tip moved by more than
         ``NeedleDetector(max_tip_jump_mm=...)`` since the last detection), a shaft refined along the tracked
@@ -2815,6 +2942,10 @@ class NeedleTracker:
         follow_reported: bool = True,
         ahead: bool = True,
         ahead_span: bool = True,
+        ahead_reverb: bool = True,
+        detached_max_mm: float = DETACHED_MAX_MM,
+        reach_advanced: bool = True,
+        hold_moved: bool = True,
         appeared_entering: bool = True,
         still_ratio: float = 1.5,
         still_back: int = 5,
@@ -2886,6 +3017,10 @@ class NeedleTracker:
         self.follow_reported = follow_reported
         self.ahead = ahead
         self.ahead_span = ahead_span
+        self.ahead_reverb = ahead_reverb
+        self.detached_max_mm = detached_max_mm
+        self.reach_advanced = reach_advanced
+        self.hold_moved = hold_moved
         self._fits: list[ShaftCandidate] = []  # the other fits of the unconfirmed track's shaft
         self._recent: list[tuple[float, float]] = []  # the tips reported in the last frames of the track
         self._span: list[tuple[Frame, tuple[float, float]]] = []  # frames and tips of the last reports
@@ -2975,6 +3110,7 @@ class NeedleTracker:
                 weak=self.weak_frames > 0,
                 pending=pending,
                 reach=self._reach(prior),
+                previous=previous if self.reach_advanced else None,
             )
             chosen = self._associate(found)
             rival = None if prior is None or chosen is None else self._rival_taking_over(frame, work, chosen)
@@ -3377,7 +3513,8 @@ class NeedleTracker:
             and self._detected_tip is not None
             and math.dist(self._detected_tip, (chosen.tip_x_mm, chosen.tip_z_mm)) < HOLD_DETECTED_MM
         )
-        undone = math.inf if self._shown_far or carried or gap_kept else MOTION_HOLD_MM
+        far = self._shown_far or carried or gap_kept or (self.hold_moved and self._shown_moved)
+        undone = math.inf if far else MOTION_HOLD_MM
         moved = _advance_seen(
             frame,
             previous,
@@ -3388,6 +3525,7 @@ class NeedleTracker:
             hold_mm=undone,
             carried=carried,
             needle_detached=self.advance_detached,
+            detached_max_mm=self.detached_max_mm,
             needle_beyond=self.carried_beyond,
         )
         held = self._shown_far and moved is not None
@@ -3395,10 +3533,10 @@ class NeedleTracker:
             moved = _change_behind(frame, previous, shown)
             held = moved is not None
         if moved is None and self.ahead and ahead:
-            moved = _change_ahead(frame, previous, shown, before)
+            moved = _change_ahead(frame, previous, shown, before, reverb=self.ahead_reverb)
             if moved is None and self.ahead_span and len(self._span) >= AHEAD_SPAN_FRAMES:
                 older, older_tip = self._span[-AHEAD_SPAN_FRAMES]  # steps too small one by one
-                moved = _change_ahead(frame, older, shown, older_tip)
+                moved = _change_ahead(frame, older, shown, older_tip, reverb=self.ahead_reverb)
         return moved, held
 
     def _remember_report(

@@ -88,9 +88,10 @@ def test_drawn_back_tip_is_held_while_the_needle_stands(
 ) -> None:
     """Once drawn back, the tip stays while nothing changes, though the detection still runs on to the end
     of the streak (more than the usual hold of 4 mm beyond it): held so (``hold_behind``), or held because
-    the detected tip stayed where it was in the frame before (``hold_gap``)."""
+    the detected tip stayed where it was in the frame before (``hold_gap``); ``hold_moved``, which holds any
+    tip the image change placed in the frame before, is off here."""
     monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
-    tracker = _after_streak(5, NeedleTracker(hold_behind=hold, hold_gap=hold_gap))
+    tracker = _after_streak(5, NeedleTracker(hold_behind=hold, hold_gap=hold_gap, hold_moved=False))
     drawn = tracker._report(_frame(5, TIP_MM + STEP_MM, 1), _shaft(STREAK_MM[1]), consistent=True)
     assert abs(_along((drawn.tip_x_mm, drawn.tip_z_mm)) - (TIP_MM + STEP_MM)) < 0.6
     still = tracker._report(_frame(5, TIP_MM + STEP_MM, 2), _shaft(STREAK_MM[1]), consistent=True)

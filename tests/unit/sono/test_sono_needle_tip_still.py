@@ -189,10 +189,11 @@ def test_tip_held_stays_while_the_detected_tip_beyond_it_stays(
     """A still needle's tip was held where the image stopped changing; the shaft detected runs on 4.6 mm
     beyond it. In a frame in which the detected tip stayed where it was (within HOLD_DETECTED_MM), the gap
     did not open now and the tip stays held; a detected tip that moved on in this frame ends the hold of
-    a gap longer than MOTION_HOLD_MM, as without ``hold_gap``."""
+    a gap longer than MOTION_HOLD_MM, as without ``hold_gap`` (with ``hold_moved`` off: it holds a tip the
+    image change placed whatever the detection did, :func:`test_a_tip_placed_by_the_change_is_held`)."""
     monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
     monkeypatch.setattr("painguide.sono.needle._end_back", lambda frame, shaft: shaft)
-    tracker = _tracker(seed, TIP_MM, hold_gap=hold_gap)
+    tracker = _tracker(seed, TIP_MM, hold_gap=hold_gap, hold_moved=False)
     tracker._shown_moved = True  # the tip before was placed where the image stopped changing
     tracker._detected_tip = _point(detected_before_mm)
     shown = tracker._report(_frame(seed, TIP_MM, 1), _shaft(TIP_MM + GAP_MM), consistent=True)
@@ -201,6 +202,25 @@ def test_tip_held_stays_while_the_detected_tip_beyond_it_stays(
         assert along == pytest.approx(TIP_MM, abs=0.05)
     else:
         assert along == pytest.approx(TIP_MM + GAP_MM, abs=0.05)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("hold_moved", [True, False])
+def test_a_tip_placed_by_the_change_is_held(
+    seed: int, hold_moved: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tip before was placed where the image stopped changing; now the detection runs on 4.6 mm beyond
+    it, its tip 4.6 mm further than in the frame before, over an image that did not change: with
+    ``hold_moved`` the tip stays (a needle that advanced so far would have changed the image), without it
+    the hold of a gap longer than MOTION_HOLD_MM ends."""
+    monkeypatch.setattr("painguide.sono.needle._ridge_tip", lambda frame, shaft, **_: None)
+    monkeypatch.setattr("painguide.sono.needle._end_back", lambda frame, shaft: shaft)
+    tracker = _tracker(seed, TIP_MM, hold_gap=False, hold_moved=hold_moved)
+    tracker._shown_moved = True
+    tracker._detected_tip = _point(TIP_MM)
+    shown = tracker._report(_frame(seed, TIP_MM, 1), _shaft(TIP_MM + GAP_MM), consistent=True)
+    expected = TIP_MM if hold_moved else TIP_MM + GAP_MM
+    assert _along(shown.tip_x_mm, shown.tip_z_mm) == pytest.approx(expected, abs=0.05)
 
 
 @pytest.mark.parametrize("gap_mm", [2.0, 3.5])
@@ -219,10 +239,17 @@ def test_a_gap_within_the_hold_is_held_whatever_the_detection_did(
 
 
 def development_tip_errors(
-    family: str, index: int, option: str, frames: tuple[int, int | None]
+    family: str,
+    index: int,
+    option: str,
+    frames: tuple[int, int | None],
+    *,
+    off: object = False,
+    others: dict[str, object] | None = None,
 ) -> dict[bool, list[float]]:
     """The tip errors (mm; ``inf`` where no needle is reported) over ``frames`` of development cine ``index``
-    of ``family`` where the tip is seen, tracked with the tracker's ``option`` on and off."""
+    of ``family`` where the tip is seen, tracked with the tracker's ``option`` at its default (``True``) and
+    set to ``off`` (``False``), the tracker's ``others`` options set in both."""
     from painguide.sono.scenes import development_seed, scene_params
     from painguide.sono.simulate import simulate_cine
 
@@ -230,7 +257,7 @@ def development_tip_errors(
     first, last = frames
     errors: dict[bool, list[float]] = {}
     for on in (True, False):
-        tracker = NeedleTracker(**{option: on})
+        tracker = NeedleTracker(**(others or {})) if on else NeedleTracker(**{**(others or {}), option: off})
         seen = [tracker(frame) for frame in cine.frames]
         errors[on] = [
             math.hypot(o.tip_x_mm - t.tip_x_mm, o.tip_z_mm - t.tip_z_mm) if o.visible else math.inf
@@ -244,8 +271,9 @@ def test_a_steep_needle_stopped_short_of_its_detected_shaft_keeps_its_tip() -> N
     """Development cine ``steep_deep`` 725 (a 66° needle stopping 25 mm along): the shaft detected runs on
     4.4 mm beyond the tip over aligned speckle. The report was held at the tip while the needle advanced;
     when it stopped, the gap passed MOTION_HOLD_MM and the tip was reported 4.4 mm beyond the needle in
-    6 frames (28-33), with neither the image nor the detection changing."""
-    errors = development_tip_errors("steep_deep", 725, "hold_gap", (20, 40))
+    6 frames (28-33), with neither the image nor the detection changing. (``hold_moved``, off here, holds
+    that tip too.)"""
+    errors = development_tip_errors("steep_deep", 725, "hold_gap", (20, 40), others={"hold_moved": False})
     assert len(errors[True]) == 20 and max(errors[True]) < 1.0
     assert sum(e > 3.0 for e in errors[False]) >= 5  # the fault: the tip reported beyond the needle
 
