@@ -1855,9 +1855,10 @@ def _advance_seen(
     With ``carried`` (the tip was carried on along the ridge, :func:`_ridge_tip`) a detached change is a
     change all the same: the needle moved near the tip the ridge reached, so that tip is not held back. With
     ``needle_detached`` a detached change that is a needle coming in (:func:`_needle_run`) counts too: the
-    tip held before lags a needle that goes on advancing, whose change then begins beyond it. With
-    ``carried`` and ``needle_beyond``, a tip that would be held or drawn back is kept when a needle moved just
-    beyond it (:func:`_needle_beyond`, up to :data:`CARRIED_BEYOND_MM`).
+    tip held before lags a needle that goes on advancing, whose change then begins beyond it, but only when
+    it begins within ``detached_max_mm`` of ``before`` (a needle's next step; farther on it is tissue or a
+    vessel wall). With ``carried`` and ``needle_beyond``, a tip that would be held or drawn back is kept
+    when a needle moved just beyond it (:func:`_needle_beyond`, up to :data:`CARRIED_BEYOND_MM`).
     """
     if previous.shape != frame.shape:
         return None
@@ -2157,7 +2158,8 @@ def _advanced_to(
     the line through ``longer``'s tip, the change since ``previous`` (:func:`_line_change`) must exceed its
     level (as in :func:`_change_ahead`) in a first stretch beyond the tip reported before that is a needle
     coming in (:func:`_needle_run`: it brightened the line, changed it more than beside it and peaks well
-    above the level), begins before ``longer``'s tip and ends within :data:`REACH_ADVANCED_MM` of it.
+    above the level), begins more than ``REACH_ADVANCED_MM[0]`` before ``longer``'s tip and ends between
+    that far before it and ``REACH_ADVANCED_MM[1]`` beyond it.
     """
     if previous.shape != frame.shape:
         return False
@@ -2206,7 +2208,9 @@ def _change_ahead(
     (a needle, not tissue), brightened there on the whole (:data:`AHEAD_BRIGHTER`: injected fluid darkens
     it) and ends, less :data:`AHEAD_BIAS_MM`, at least :data:`AHEAD_MIN_MM` beyond the tip and
     :data:`BEHIND_MIN_MM` beyond ``before``, the tip is
-    carried on there.
+    carried on there. With ``reverb`` the stretch ends before the point where the change lies deeper than the
+    line (:func:`_before_reverberation`), and the tip is carried to that end less
+    :data:`AHEAD_REVERB_BIAS_MM`.
     """
     if previous.shape != frame.shape or abs(candidate.tip_angle_deg) < AHEAD_MIN_DEG:
         return None
@@ -2253,6 +2257,9 @@ REVERB_MM = 0.6
 """How far deeper than a shaft's line (across it) its first reverberation copy lies: one needle diameter,
 0.5-0.9 mm for 25 to 20 gauge."""
 REVERB_RATIO = 2.0
+"""... where the change there is at least this many times the change on the line: along the faint last
+steps of a steep needle the speckle changes both about alike (development `steep_deep` 804 lost its carry
+with 1.0 and 1.5), while beyond a tip the copy's change was about three times the line's (336)."""
 AHEAD_REVERB_BIAS_MM = 0.3
 """How far a changed stretch ended before the reverberation (:func:`_before_reverberation`) is taken to
 reach beyond the tip: the change smoothed over 0.5 mm and the tip's echo (in place of
