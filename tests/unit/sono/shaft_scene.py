@@ -34,6 +34,12 @@ def point_on_line(
     return start[0] + along * c - across * s, start[1] + along * s + across * c
 
 
+def along_line(start: tuple[float, float], angle_rad: float, x: float, z: float) -> float:
+    """How far along the line from ``start`` at ``angle_rad`` below the horizontal the point (``x``, ``z``)
+    lies (the inverse of :func:`point_on_line` along the line; any unit)."""
+    return (x - start[0]) * math.cos(angle_rad) + (z - start[1]) * math.sin(angle_rad)
+
+
 def speckle_tissue(seed: int, shape: tuple[int, int], level: float = 120.0) -> np.ndarray:
     """Static speckle-like texture around grey level ``level``, its cells wider than tall (float32)."""
     rng = np.random.default_rng(seed)

@@ -10,7 +10,7 @@ import pytest
 from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleTracker, ShaftCandidate, _before_reverberation, _Line, _line_change
 
-from .shaft_scene import speckled_line_mm
+from .shaft_scene import along_line, point_on_line, speckled_line_mm
 from .test_sono_needle_tip_still import development_tip_errors
 
 SPACING_MM = 0.07
@@ -43,12 +43,11 @@ def _frame(seed: int, tip_along_mm: float, index: int, *, copies: tuple[float, .
 
 
 def _point(along_mm: float) -> tuple[float, float]:
-    x, z = (ENTRY + along_mm * DIRECTION).tolist()
-    return x, z
+    return point_on_line((ENTRY[0], ENTRY[1]), math.radians(ANGLE_DEG), along_mm)
 
 
 def _along(x: float, z: float) -> float:
-    return float(np.dot(np.array([x, z]) - ENTRY, DIRECTION))
+    return along_line((ENTRY[0], ENTRY[1]), math.radians(ANGLE_DEG), x, z)
 
 
 def _shaft(tip_along_mm: float) -> ShaftCandidate:
