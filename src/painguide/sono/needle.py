@@ -369,6 +369,14 @@ class NeedleDetector:
         at once as strong. A faint short steep needle's ridge scatters (development `artefacts` cine 389: a
         9 mm shaft at 39 degrees, fits of 0.2-0.33 mm RMS at a contrast of 0.9-1.5 along the whole line and
         1.7-4.5 beside it). 0 turns it off.
+    far_side_mm : float
+        A new track whose tip lies within this distance of the image side opposite the one it enters from
+        is not started: the line runs on out of the image, as a tissue layer crossing it from side to side
+        does, while the tip of a needle in view ends in the image (development `steep_deep` cine 496: a
+        32 mm layer at 10 degrees from the right side to the left held as the needle for 50 frames while
+        the true one was too faint to see, so the pool lay 20 mm from that "needle" and the no-spread
+        warning fired although the pool was seen). A track already confirmed is followed as before. 0
+        turns it off.
     """
 
     def __init__(
@@ -426,6 +434,7 @@ class NeedleDetector:
         local_rough_deg: float = 35.0,
         local_rough_length_mm: float = 6.0,
         local_rough_contrast: float = 2.0,
+        far_side_mm: float = 1.0,
     ) -> None:
         self.work_spacing_mm = work_spacing_mm
         self.min_length_mm = min_length_mm
@@ -478,6 +487,7 @@ class NeedleDetector:
         self.local_rough_mm = local_rough_mm
         self.local_rough_deg = local_rough_deg
         self.local_rough_length_mm = local_rough_length_mm
+        self.far_side_mm = far_side_mm
         self.local_rough_contrast = local_rough_contrast
 
     def new_track_contrast(self, c: ShaftCandidate) -> float:
@@ -920,6 +930,8 @@ class NeedleDetector:
             return False
         if strict and abs(c.angle_deg) < self.steep_deg and c.continuation > self.max_continuation:
             return False  # a new track must end in tissue, not curve on like a fascia
+        if strict and _to_far_side_mm(c, frame) < self.far_side_mm:
+            return False  # a new track must end in the image, not run on out of it like a layer
         tol = self.edge_tolerance_mm
         if entered or not math.isfinite(tol):
             return True  # a tracked line has entered already; its shallow part may have faded since
@@ -940,6 +952,11 @@ def _from_side_mm(c: ShaftCandidate, frame: Frame) -> float:
     """How far the shaft's start lies from the image side it enters from (left for a shaft going deeper to
     the right, right otherwise)."""
     return c.start_x_mm if c.angle_deg > 0 else frame.width_mm - c.start_x_mm
+
+
+def _to_far_side_mm(c: ShaftCandidate, frame: Frame) -> float:
+    """How far the shaft's tip lies from the image side opposite the one it enters from."""
+    return frame.width_mm - c.tip_x_mm if c.angle_deg > 0 else c.tip_x_mm
 
 
 def _crossing(a: ShaftCandidate, b: ShaftCandidate) -> bool:
