@@ -1840,6 +1840,15 @@ def _smoothed(values: FloatArray) -> FloatArray:
     return np.asarray(np.convolve(values, np.ones(5) / 5, mode="same"), dtype=np.float64)
 
 
+def _change_level(change: FloatArray, behind: NDArray[np.bool_], least: float) -> float | None:
+    """The level a needle's change along a line exceeds: ``least``, raised to :data:`MOTION_NOISE` times the
+    median of ``change`` over ``behind`` (the shaft behind the tip: speckle changes a little everywhere);
+    ``None`` when that exceeds :data:`MOTION_SKIP` (the probe or the tissue moved). Shared by the checks
+    of how a needle moved between two frames."""
+    noise = MOTION_NOISE * _median(change[behind])
+    return None if noise > MOTION_SKIP else max(least, noise)
+
+
 def _advance_seen(
     frame: Frame,
     previous: Frame,
@@ -1887,10 +1896,9 @@ def _advance_seen(
     line = _Line(tip, direction)
     s = np.arange(round((back - MOTION_BACK_MM) / step), round(0.5 / step) + 1, dtype=np.float64) * step
     now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2))
-    noise = MOTION_NOISE * _median(change[s < back - 1.0])
-    if noise > MOTION_SKIP:
+    level = _change_level(change, s < back - 1.0, MOTION_LEVEL)
+    if level is None:
         return None
-    level = max(MOTION_LEVEL, noise)
     moved = np.flatnonzero((change > level) & (s > back - 0.5))
     if moved.size and s[moved[0]] > back + MOTION_DETACHED_MM:
         if carried:
@@ -1904,7 +1912,7 @@ def _advance_seen(
                 run = None  # too far beyond the tip held to be the next step of a needle it lags
         moved = moved[:0] if run is None else run  # else no needle moved through the gap (fluid, tissue)
     if moved.size == 0:
-        still = noise <= MOTION_LEVEL  # the shaft behind the earlier tip did not change either
+        still = level <= MOTION_LEVEL  # the shaft behind the earlier tip did not change either
         if not (hold and still and -back <= hold_mm):
             return None
         drawn = np.asarray(before)
@@ -2080,10 +2088,10 @@ def _stretch_change(
     end = min(reach_mm + beyond_mm, hi)  # ``beyond_mm`` further on, as far as the image goes
     s = np.arange(round(-MOTION_BACK_MM / step), math.floor(end / step) + 1, dtype=np.float64) * step
     now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2))
-    noise = MOTION_NOISE * _median(change[s < -1.0])
-    if noise > MOTION_SKIP:
+    level = _change_level(change, s < -1.0, MOTION_LEVEL)
+    if level is None:
         return None
-    return s, change, max(MOTION_LEVEL, noise), (now - then).mean(axis=0)
+    return s, change, level, (now - then).mean(axis=0)
 
 
 def _went_on(
@@ -2190,10 +2198,9 @@ def _advanced_to(
         return False
     s = np.arange(round(first / step), math.floor(last / step) + 1, dtype=np.float64) * step
     now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2, *BESIDE_MM))
-    noise = MOTION_NOISE * _median(change[s < back - 1.0])
-    if noise > MOTION_SKIP:
+    level = _change_level(change, s < back - 1.0, AHEAD_LEVEL)
+    if level is None:
         return False
-    level = max(AHEAD_LEVEL, noise)
     moved = np.flatnonzero((change > level) & (s > back - 0.5))
     if moved.size == 0:
         return False
@@ -2243,10 +2250,9 @@ def _change_ahead(
         return None
     s = np.arange(round(first / step), math.floor(last / step) + 1, dtype=np.float64) * step
     now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2, *BESIDE_MM))
-    noise = MOTION_NOISE * _median(change[s < min(back, 0.0) - 1.0])
-    if noise > MOTION_SKIP:
+    level = _change_level(change, s < min(back, 0.0) - 1.0, AHEAD_LEVEL)
+    if level is None:
         return None
-    level = max(AHEAD_LEVEL, noise)
     moved = np.flatnonzero((change > level) & (s > min(back, 0.0) - 0.5))
     if moved.size == 0 or s[moved[0]] > start + MOTION_DETACHED_MM:
         return None
