@@ -373,7 +373,7 @@ class NeedleDetector:
         A new track whose tip lies within this distance of the image side opposite the one it enters from
         is not started: the line runs on out of the image, as a tissue layer crossing it from side to side
         does, while the tip of a needle in view ends in the image (development `steep_deep` cine 496: a
-        32 mm layer at 10 degrees from the right side to the left held as the needle for 50 frames while
+        32 mm layer at 10 degrees from the right side to the left held as the needle for 51 frames while
         the true one was too faint to see, so the pool lay 20 mm from that "needle" and the no-spread
         warning fired although the pool was seen). A track already confirmed is followed as before. 0
         turns it off.
@@ -487,8 +487,8 @@ class NeedleDetector:
         self.local_rough_mm = local_rough_mm
         self.local_rough_deg = local_rough_deg
         self.local_rough_length_mm = local_rough_length_mm
-        self.far_side_mm = far_side_mm
         self.local_rough_contrast = local_rough_contrast
+        self.far_side_mm = far_side_mm
 
     def new_track_contrast(self, c: ShaftCandidate) -> float:
         """Contrast a shaft needs to start a new track, from its angle, length and straightness."""
