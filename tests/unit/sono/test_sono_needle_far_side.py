@@ -14,13 +14,14 @@ import pytest
 from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleDetector, NeedleTracker, ShaftCandidate
 
-from .shaft_scene import speckle_tissue
+from .shaft_scene import bright_line, point_on_line, speckle_tissue
 
 SPACING_MM = 0.1
 ROWS, COLS = 300, 400  # 30 x 40 mm
 WIDTH_MM = COLS * SPACING_MM
 ANGLE_DEG = 20.0  # going deeper to the left: enters from the right side
 ENTRY_Z_MM = 3.0
+LEFTWARD_DEG = 180.0 - ANGLE_DEG  # the shaft's direction from its entry, counted as shaft_scene counts it
 
 
 def _candidate(tip_x_mm: float) -> ShaftCandidate:
@@ -72,17 +73,12 @@ def _frame(seed: int, index: int, length_mm: float) -> Frame:
     ``length_mm`` from the right side at :data:`ENTRY_Z_MM`, going deeper to the left."""
     image = speckle_tissue(seed, (ROWS, COLS), level=70.0)
     image += np.random.default_rng(1000 + index).normal(0.0, 1.0, image.shape).astype(np.float32)
-    zz, xx = np.mgrid[0:ROWS, 0:COLS] * SPACING_MM
-    t = math.radians(ANGLE_DEG)
-    along = -(xx - WIDTH_MM) * math.cos(t) + (zz - ENTRY_Z_MM) * math.sin(t)
-    across = (xx - WIDTH_MM) * math.sin(t) + (zz - ENTRY_Z_MM) * math.cos(t)
-    image += 80.0 * np.exp(-0.5 * (across / 0.25) ** 2) * ((along >= 0) & (along <= length_mm))
+    image += bright_line((ROWS, COLS), SPACING_MM, WIDTH_MM, ENTRY_Z_MM, LEFTWARD_DEG, length_mm, 80.0)
     return Frame(np.clip(image, 0, 255).astype(np.uint8), SPACING_MM, SPACING_MM, 0.05 * index, index)
 
 
 def _tip(length_mm: float) -> tuple[float, float]:
-    t = math.radians(ANGLE_DEG)
-    return WIDTH_MM - length_mm * math.cos(t), ENTRY_Z_MM + length_mm * math.sin(t)
+    return point_on_line((WIDTH_MM, ENTRY_Z_MM), math.radians(LEFTWARD_DEG), length_mm)
 
 
 @pytest.mark.parametrize("seed", range(3))
