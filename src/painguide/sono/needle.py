@@ -375,8 +375,9 @@ class NeedleDetector:
         does, while the tip of a needle in view ends in the image (development `steep_deep` cine 496: a
         32 mm layer at 10 degrees from the right side to the left held as the needle for 51 frames while
         the true one was too faint to see, so the pool lay 20 mm from that "needle" and the no-spread
-        warning fired although the pool was seen). A track already confirmed is followed as before. 0
-        turns it off.
+        warning fired although the pool was seen; :func:`_follow_bend` now asks there too whether the line
+        goes on beyond the bent tip, which refuses that layer as well). A track already confirmed is
+        followed as before. 0 turns it off.
     """
 
     def __init__(
@@ -2482,10 +2483,15 @@ def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds
     follows it (a band of about 1 mm around the previous line per round). It is called only when the
     distal ridge lies clearly off the straight line (:meth:`_RidgeFit.bent_beyond`), so a straight shaft
     keeps the angle of its whole length. The start, contrast, straightness and angle of the whole shaft
-    are kept; the tip and ``distal_angle_deg`` come from the distal line.
+    are kept; the tip, ``distal_angle_deg`` and the samples of the end fit (``end_samples``) come from the
+    distal line. Whether the shaft ends in tissue is asked at both ends: ``continuation`` is the larger of
+    the straight fit's and the distal line's, so a layer whose bend refit runs on out of the image is not
+    taken as ending in tissue where the straight fit stopped, nor a fascia curving on beyond the straight
+    fit's end where the refit stopped.
     """
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
     distal, angle, bent = line, candidate.angle_deg, False
+    continuation, samples = candidate.continuation, candidate.end_samples
     for _ in range(rounds):
         s_tip = float(np.dot(tip - distal.point, distal.direction))
         # the bevel echo is wider than the shaft and flattens the ridge in the last millimetre
@@ -2501,11 +2507,19 @@ def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds
         if moved > MAX_BEND_TIP_MM:
             break
         distal, tip, angle, bent = refit, np.array([found.tip_x_mm, found.tip_z_mm]), found.angle_deg, True
+        continuation, samples = max(candidate.continuation, found.continuation), found.end_samples
         if moved < 0.1:
             break
     if not bent:
         return candidate
-    return replace(candidate, tip_x_mm=float(tip[0]), tip_z_mm=float(tip[1]), distal_angle_deg=float(angle))
+    return replace(
+        candidate,
+        tip_x_mm=float(tip[0]),
+        tip_z_mm=float(tip[1]),
+        distal_angle_deg=float(angle),
+        continuation=continuation,
+        end_samples=samples,
+    )
 
 
 def _past_bend(frame: Frame, candidate: ShaftCandidate) -> ShaftCandidate:
