@@ -1850,6 +1850,18 @@ def _change_level(change: FloatArray, behind: NDArray[np.bool_], least: float) -
     return None if noise > MOTION_SKIP else max(least, noise)
 
 
+def _changed_from(
+    change: FloatArray, s: FloatArray, back: float, least: float
+) -> tuple[float, NDArray[np.intp]] | None:
+    """The level of :func:`_change_level` over the shaft more than 1 mm behind ``back`` (arc length along the
+    line, mm) and the indices of ``s`` from 0.5 mm before ``back`` on where ``change`` exceeds it; ``None``
+    when the probe or the tissue moved."""
+    level = _change_level(change, s < back - 1.0, least)
+    if level is None:
+        return None
+    return level, np.flatnonzero((change > level) & (s > back - 0.5))
+
+
 def _advance_seen(
     frame: Frame,
     previous: Frame,
@@ -1897,10 +1909,10 @@ def _advance_seen(
     line = _Line(tip, direction)
     s = np.arange(round((back - MOTION_BACK_MM) / step), round(0.5 / step) + 1, dtype=np.float64) * step
     now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2))
-    level = _change_level(change, s < back - 1.0, MOTION_LEVEL)
-    if level is None:
+    changed = _changed_from(change, s, back, MOTION_LEVEL)
+    if changed is None:
         return None
-    moved = np.flatnonzero((change > level) & (s > back - 0.5))
+    level, moved = changed
     if moved.size and s[moved[0]] > back + MOTION_DETACHED_MM:
         if carried:
             return None  # the needle moved beyond the earlier tip: the ridge may have caught up with it
@@ -2199,10 +2211,10 @@ def _advanced_to(
         return False
     s = np.arange(round(first / step), math.floor(last / step) + 1, dtype=np.float64) * step
     now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2, *BESIDE_MM))
-    level = _change_level(change, s < back - 1.0, AHEAD_LEVEL)
-    if level is None:
+    changed = _changed_from(change, s, back, AHEAD_LEVEL)
+    if changed is None:
         return False
-    moved = np.flatnonzero((change > level) & (s > back - 0.5))
+    level, moved = changed
     if moved.size == 0:
         return False
     run = _needle_run(now, then, change, moved, level=level, step=step)
@@ -2251,10 +2263,10 @@ def _change_ahead(
         return None
     s = np.arange(round(first / step), math.floor(last / step) + 1, dtype=np.float64) * step
     now, then, change = _line_change(frame, previous, line, s, (-0.2, 0.0, 0.2, *BESIDE_MM))
-    level = _change_level(change, s < min(back, 0.0) - 1.0, AHEAD_LEVEL)
-    if level is None:
+    changed = _changed_from(change, s, min(back, 0.0), AHEAD_LEVEL)
+    if changed is None:
         return None
-    moved = np.flatnonzero((change > level) & (s > min(back, 0.0) - 0.5))
+    level, moved = changed
     if moved.size == 0 or s[moved[0]] > start + MOTION_DETACHED_MM:
         return None
     run = _needle_run(now, then, change, moved, level=level, step=step)
