@@ -92,7 +92,9 @@ class ShaftCandidate:
         Root-mean-square distance of the ridge points to the fitted line.
     continuation : float
         Fraction of the 4 mm beyond the tip where a bright ridge goes on within 1 mm of the line: high for
-        a gently curving fascia, low for a needle tip (1 when the tip is at the image border).
+        a gently curving fascia, low for a needle tip (1 when the tip is at the image border). For a shaft
+        whose tip the bend refit moved, the larger of that at the straight fit's end and that at the tip
+        (:func:`_follow_bend`).
     distal_angle_deg : float
         Angle of the distal part of the shaft (the last :data:`DISTAL_MM` before the tip), which differs
         from ``angle_deg`` when the needle bends; ``nan`` when it was not measured.
