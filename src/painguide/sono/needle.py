@@ -2504,8 +2504,7 @@ def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds
     fit's end where the refit stopped.
     """
     tip = np.array([candidate.tip_x_mm, candidate.tip_z_mm])
-    distal, angle, bent = line, candidate.angle_deg, False
-    continuation, samples = candidate.continuation, candidate.end_samples
+    distal, last = line, None
     for _ in range(rounds):
         s_tip = float(np.dot(tip - distal.point, distal.direction))
         # the bevel echo is wider than the shaft and flattens the ridge in the last millimetre
@@ -2520,19 +2519,18 @@ def _follow_bend(frame: Frame, line: _Line, candidate: ShaftCandidate, *, rounds
         moved = math.hypot(found.tip_x_mm - tip[0], found.tip_z_mm - tip[1])
         if moved > MAX_BEND_TIP_MM:
             break
-        distal, tip, angle, bent = refit, np.array([found.tip_x_mm, found.tip_z_mm]), found.angle_deg, True
-        continuation, samples = max(candidate.continuation, found.continuation), found.end_samples
+        distal, tip, last = refit, np.array([found.tip_x_mm, found.tip_z_mm]), found
         if moved < 0.1:
             break
-    if not bent:
+    if last is None:
         return candidate
     return replace(
         candidate,
-        tip_x_mm=float(tip[0]),
-        tip_z_mm=float(tip[1]),
-        distal_angle_deg=float(angle),
-        continuation=continuation,
-        end_samples=samples,
+        tip_x_mm=last.tip_x_mm,
+        tip_z_mm=last.tip_z_mm,
+        distal_angle_deg=last.angle_deg,
+        continuation=max(candidate.continuation, last.continuation),
+        end_samples=last.end_samples,
     )
 
 

@@ -43,3 +43,15 @@ def needle_free_cine() -> SimulatedCine:
 @pytest.fixture(scope="session")
 def clear_params() -> SimulationParams:
     return CLEAR
+
+
+@pytest.fixture(scope="session")
+def layer_cine() -> SimulatedCine:
+    """Development cine ``steep_deep`` 496 simulated without its needle: a gently curved 32 mm layer from
+    the right side at about 10 degrees whose bend refit reaches the left side (far-side, bent-tip tests)."""
+    from dataclasses import replace
+
+    from painguide.sono.scenes import development_seed, scene_params
+
+    params = scene_params("steep_deep", development_seed("steep_deep", 496))
+    return simulate_cine(replace(params, needle=False))

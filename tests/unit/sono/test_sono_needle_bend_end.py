@@ -12,6 +12,8 @@ import pytest
 
 from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleDetector, NeedleTracker
+from painguide.sono.scenes import development_seed, scene_params
+from painguide.sono.simulate import SimulatedCine, simulate_cine
 
 from .shaft_scene import bright_line, point_on_line, speckle_tissue
 
@@ -52,19 +54,16 @@ def test_bent_needle_ending_in_tissue_starts_a_track_with_its_bent_tip(turn_deg:
     assert math.dist((best.tip_x_mm, best.tip_z_mm), _tip(turn_deg)) < 1.0
 
 
-def test_development_layer_bent_out_to_the_side_is_not_taken_for_a_needle_without_the_side_rule() -> None:
+def test_development_layer_bent_out_to_the_side_is_not_taken_for_a_needle_without_the_side_rule(
+    layer_cine: SimulatedCine,
+) -> None:
     """Development cine ``steep_deep`` 496 without its needle: a gently curved 32 mm layer whose straight
     fit ended in the image with little bright beyond it (continuation 0.06) and whose bend refit carried
     the tip to the left side. Read at that tip, the layer runs on out of the image (continuation 1), so it
     does not start a track even with the far-side rule switched off; reading it at the straight fit's end,
     it was held as the needle in 44 of its 60 frames."""
-    from painguide.sono.scenes import development_seed, scene_params
-    from painguide.sono.simulate import simulate_cine
-
-    params = scene_params("steep_deep", development_seed("steep_deep", 496))
-    cine = simulate_cine(dataclasses.replace(params, needle=False))
     tracker = NeedleTracker(detector=NeedleDetector(far_side_mm=0.0))
-    assert not any(tracker(f).visible for f in cine.frames)
+    assert not any(tracker(f).visible for f in layer_cine.frames)
 
 
 def test_development_fascia_curving_on_beyond_the_straight_end_is_not_taken_for_a_needle() -> None:
@@ -72,9 +71,6 @@ def test_development_fascia_curving_on_beyond_the_straight_end_is_not_taken_for_
     layer at 9 degrees curving on beyond its straight fit's end (continuation 0.33, over the 0.3 a new track
     may have). Read only at the bend refit's tip, 0.3 mm from there, it was 0.30 and the layer was held as a
     needle for 23 frames; asked at both ends, it is not a new track."""
-    from painguide.sono.scenes import development_seed, scene_params
-    from painguide.sono.simulate import simulate_cine
-
     params = scene_params("intravascular_moving", development_seed("intravascular_moving", 617))
     cine = simulate_cine(dataclasses.replace(params, needle=False, n_frames=166))
     assert NeedleDetector()(cine.frames[165]) == []

@@ -13,6 +13,7 @@ import pytest
 
 from painguide.sono.frames import Frame
 from painguide.sono.needle import NeedleDetector, NeedleTracker, ShaftCandidate
+from painguide.sono.simulate import SimulatedCine
 
 from .shaft_scene import bright_line, point_on_line, speckle_tissue
 
@@ -100,16 +101,11 @@ def test_confirmed_needle_running_out_at_the_far_side_is_followed_as_before(seed
     assert all(s.visible and s.tip_x_mm < 1.0 for s in shown[-3:])  # out at the side it leaves at
 
 
-def test_development_layer_from_side_to_side_is_not_taken_for_a_needle() -> None:
+def test_development_layer_from_side_to_side_is_not_taken_for_a_needle(layer_cine: SimulatedCine) -> None:
     """Development cine ``steep_deep`` 496 without its needle (which there was too faint to see): a 32 mm
     layer from the right side at about 10 degrees whose far end the bend refit carried to the left side.
     Before the end of a bent shaft was read at its bent tip too, only this rule refused it (it was reported
     in 44 of 60 frames without it); that reading refuses it now as well
     (test_sono_needle_bend_end.py), so here the two guard each other."""
-    from painguide.sono.scenes import development_seed, scene_params
-    from painguide.sono.simulate import simulate_cine
-
-    params = scene_params("steep_deep", development_seed("steep_deep", 496))
-    cine = simulate_cine(dataclasses.replace(params, needle=False))
     tracker = NeedleTracker()
-    assert not any(tracker(f).visible for f in cine.frames)
+    assert not any(tracker(f).visible for f in layer_cine.frames)
