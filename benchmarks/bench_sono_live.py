@@ -88,8 +88,11 @@ def per_frame(frames: list[Any]) -> dict[str, Any]:
     incoming = [cv2.imencode(".jpg", f.pixels, [cv2.IMWRITE_JPEG_QUALITY, 90])[1] for f in frames]
     stages: dict[str, list[float]] = {k: [] for k in ("decode", "pipeline", "overlay", "encode", "whole")}
     cpu: dict[str, list[float]] = {"pipeline": [], "whole": []}
+    # the pipeline's time split by the kind of frame: along a confirmed track, or searched whole
+    kinds: dict[str, list[float]] = {"pipeline_tracked": [], "pipeline_searched": []}
     warnings: list[str] = []
     for frame, data in zip(frames, incoming, strict=True):
+        tracked = pipeline.tracker.confirmed
         c0, t0 = time.thread_time(), time.perf_counter()
         pixels = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
         decoded = Frame(pixels, frame.row_spacing_mm, frame.col_spacing_mm, frame.time_s, frame.index)
@@ -104,9 +107,11 @@ def per_frame(frames: list[Any]) -> dict[str, Any]:
             stages[key].append(value * 1000.0)
         cpu["pipeline"].append((c2 - c1) * 1000.0)
         cpu["whole"].append((c4 - c0) * 1000.0)
+        kinds["pipeline_tracked" if tracked else "pipeline_searched"].append((t2 - t1) * 1000.0)
     return {
         **{key: _stats(values) for key, values in stages.items()},
         **{f"{key}_cpu": _stats(values) for key, values in cpu.items()},
+        **{key: _stats(values) for key, values in kinds.items() if values},
     }
 
 
@@ -393,6 +398,14 @@ def table(
         "|---|---|---|---|",
         f"| decode | — | {cell('decode')} | — |",
         f"| pipeline | ≤ 5 | {cell('pipeline')} | {cell('pipeline_cpu')} |",
+        *(
+            f"| ... {label} ({stages[key]['n']} of {n_frames}) | — | {cell(key)} | — |"
+            for key, label in (
+                ("pipeline_tracked", "frames along a confirmed needle track"),
+                ("pipeline_searched", "frames searched whole (no track yet, or lost)"),
+            )
+            if key in stages
+        ),
         f"| overlay | — | {cell('overlay')} | — |",
         f"| encode | — | {cell('encode')} | — |",
         f"| whole path | ≤ 20 | {cell('whole')} | {cell('whole_cpu')} |",

@@ -3094,6 +3094,14 @@ class NeedleTracker:
         self._shown_placed = False  # ... and whether the report moved it from the detected tip
         self._detected_tip: tuple[float, float] | None = None  # the tip detected in the frame before
 
+    @property
+    def confirmed(self) -> bool:
+        """Whether a confirmed track is held: the next frame is searched along it, and over the whole image
+        only when the shaft is not found there or, while the tracked shaft is short, now and then for a
+        rival (:meth:`_rival_taking_over`). Frames without a track are all searched whole, which costs
+        several times as much (docs/performance.md)."""
+        return self._confirmed
+
     def reset(self) -> None:
         """Forget the track (for example after the probe was moved to another view)."""
         self._forget_track()
