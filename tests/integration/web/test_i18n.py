@@ -93,7 +93,8 @@ def test_every_marked_text_has_a_german_translation() -> None:
         "German translation missing; run `make messages` and translate in "
         "src/painguide/web/locale/de/LC_MESSAGES/messages.po (docs/i18n.md):\n" + "\n".join(missing)
     )
-    absent_en = sorted(m for m in messages if m not in _catalog("en"))
+    english = _catalog("en")
+    absent_en = sorted(m for m in messages if m not in english)
     assert not absent_en, f"run `make messages`: not in the English catalogue: {absent_en}"
 
 
