@@ -88,7 +88,8 @@ def per_frame(frames: list[Any]) -> dict[str, Any]:
     incoming = [cv2.imencode(".jpg", f.pixels, [cv2.IMWRITE_JPEG_QUALITY, 90])[1] for f in frames]
     stages: dict[str, list[float]] = {k: [] for k in ("decode", "pipeline", "overlay", "encode", "whole")}
     cpu: dict[str, list[float]] = {"pipeline": [], "whole": []}
-    # the pipeline's time split by the kind of frame: along a confirmed track, or searched whole
+    # the pipeline's time split by the kind of frame: along a confirmed track, or without one (searched whole
+    # unless a track lost a moment ago is found again along its line)
     kinds: dict[str, list[float]] = {"pipeline_tracked": [], "pipeline_searched": []}
     warnings: list[str] = []
     for frame, data in zip(frames, incoming, strict=True):
@@ -402,7 +403,7 @@ def table(
             f"| ... {label} ({stages[key]['n']} of {n_frames}) | — | {cell(key)} | — |"
             for key, label in (
                 ("pipeline_tracked", "frames along a confirmed needle track"),
-                ("pipeline_searched", "frames searched whole (no track yet, or lost)"),
+                ("pipeline_searched", "frames without one, searched whole"),
             )
             if key in stages
         ),

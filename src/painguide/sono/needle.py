@@ -3098,8 +3098,9 @@ class NeedleTracker:
     def confirmed(self) -> bool:
         """Whether a confirmed track is held: the next frame is searched along it, and over the whole image
         only when the shaft is not found there or, while the tracked shaft is short, now and then for a
-        rival (:meth:`_rival_taking_over`). Frames without a track are all searched whole, which costs
-        several times as much (docs/performance.md)."""
+        rival (:meth:`_rival_taking_over`). A frame without one is searched whole (unless a track lost a
+        moment ago is found again along its line), which costs several times as much
+        (docs/performance.md)."""
         return self._confirmed
 
     def reset(self) -> None:

@@ -63,5 +63,5 @@ def test_the_live_benchmark_splits_the_pipeline_time_by_the_kind_of_frame(
     rows = {line.split(" | ")[0] for line in table.splitlines() if line.startswith("| ...")}
     assert rows == {
         f"| ... frames along a confirmed needle track ({tracked['n']} of {len(frames)})",
-        f"| ... frames searched whole (no track yet, or lost) ({searched['n']} of {len(frames)})",
+        f"| ... frames without one, searched whole ({searched['n']} of {len(frames)})",
     }
