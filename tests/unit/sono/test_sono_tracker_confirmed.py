@@ -54,7 +54,7 @@ def test_the_live_benchmark_splits_the_pipeline_time_by_the_kind_of_frame(
 ) -> None:
     bench = _load("bench_sono_live", monkeypatch)
     frames = list(clear_cine.frames[:30])
-    stages = bench.per_frame(frames)
+    stages = bench.per_frame([frames])
     tracked, searched = stages["pipeline_tracked"], stages["pipeline_searched"]
     assert tracked["n"] + searched["n"] == stages["pipeline"]["n"] == len(frames)
     assert tracked["n"] >= 10 and searched["n"] >= 1
@@ -65,3 +65,15 @@ def test_the_live_benchmark_splits_the_pipeline_time_by_the_kind_of_frame(
         f"| ... frames along a confirmed needle track ({tracked['n']} of {len(frames)})",
         f"| ... frames without one, searched whole ({searched['n']} of {len(frames)})",
     }
+
+
+def test_the_live_benchmark_gives_each_recording_a_pipeline_of_its_own(
+    clear_cine: SimulatedCine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Carried from one recording into the next, a pipeline would start the second on the first one's
+    track (and on its spread baseline); each starts afresh, as a recording or live session does."""
+    bench = _load("bench_sono_live", monkeypatch)
+    frames = list(clear_cine.frames[:20])
+    once = bench.per_frame([frames])["pipeline_searched"]["n"]
+    twice = bench.per_frame([frames, frames])["pipeline_searched"]["n"]
+    assert once >= 1 and twice == 2 * once
