@@ -1436,6 +1436,11 @@ LOCAL_BG_FAR = 2.0
 """The local background counts only when the line inside the image is at least this many times as long as
 that stretch (it runs far beyond the shaft, into other layers)."""
 LOCAL_BG_MIN_DEG = 25.0
+SHADOW_BACKGROUND = 0.5
+"""A new shaft's background is read along its whole line through the image; where that is darker than this
+fraction of the background beside the shaft's coarse extent, the line runs on into an acoustic shadow (cast
+by the bone surface it meets), and the background beside the shaft is taken instead. 0 turns it off."""
+
 LOCAL_BG_RESIDUAL_MM = 0.12
 """... and only for a line at least this steep whose ridge lies this close (RMS) to it: the needles it
 finds on the development cines were 25-52 degrees and 0.02-0.10 mm; the needle-free lines it would add,
@@ -1503,6 +1508,12 @@ def _locate_ends(
     shaft_level = _median(shaft[c0:c1])
     bg_level = _median(background)
     spread = 1.4826 * _median(np.abs(background - bg_level))  # robust to fluid or vessels
+    if shadow_check and SHADOW_BACKGROUND > 0:
+        beside = background[c0:c1]
+        beside_level = _median(beside)
+        if bg_level < SHADOW_BACKGROUND * beside_level:  # the line runs on into a shadow: read beside it
+            bg_level = beside_level
+            spread = 1.4826 * _median(np.abs(beside - bg_level))
     contrast = (shaft_level - bg_level) / (spread + 1.0)
     steep = abs(_angle_deg(line.direction))
     if residual <= LOCAL_BG_RESIDUAL_MM and steep >= LOCAL_BG_MIN_DEG:
