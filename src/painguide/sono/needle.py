@@ -1436,15 +1436,15 @@ LOCAL_BG_FAR = 2.0
 """The local background counts only when the line inside the image is at least this many times as long as
 that stretch (it runs far beyond the shaft, into other layers)."""
 LOCAL_BG_MIN_DEG = 25.0
-SHADOW_BACKGROUND = 0.5
-"""A new shaft's background is read along its whole line through the image; where that is darker than this
-fraction of the background beside the shaft's coarse extent, the line runs on into an acoustic shadow (cast
-by the bone surface it meets), and the background beside the shaft is taken instead. 0 turns it off."""
-
 LOCAL_BG_RESIDUAL_MM = 0.12
 """... and only for a line at least this steep whose ridge lies this close (RMS) to it: the needles it
 finds on the development cines were 25-52 degrees and 0.02-0.10 mm; the needle-free lines it would add,
 8-21 degrees or 0.15-0.32 mm."""
+
+SHADOW_BACKGROUND = 0.5
+"""A new shaft's background is read along its whole line through the image; where that is darker than this
+fraction of the background beside the shaft's coarse extent, the line runs on into an acoustic shadow (cast
+by the bone surface it meets), and the background beside the shaft is taken instead. 0 turns it off."""
 
 
 def _local_contrast(
