@@ -291,6 +291,14 @@ class GuidancePipeline:
         the speckle makes into a region keeps its size (development `intravascular_moving` cine 65: 1.9-2.2
         mm² for 5 s). Not asked at the end of a cine shorter than the timeout, which may end before the
         fluid had time to grow. 0 turns it off. A convention of this software, chosen on development cines.
+    lumen_window_s : float
+        For this long after the first fluid seen after the injection start, ``fluid_in_vessel`` is also
+        raised when at least half of the fluid lies within 1 mm of a dark structure of the learned floor that
+        the tracked tip lies in or within 2 mm of (:meth:`SpreadDetector.lumen_share`): injectate that goes
+        into a vein first fills and swells it, also where the vein, squeezed flat or filled by the needle's
+        echo, was never found as a vessel by its pulsation. Only the first fluid is asked: a pool growing at
+        the tip soon reaches beyond any dark structure near it. 0 turns it off. A convention of this
+        software, chosen on development cines.
     """
 
     def __init__(
@@ -309,6 +317,7 @@ class GuidancePipeline:
         strong_spread_mm2: float = 3.0,
         still_seen_s: float = 1.0,
         grown_ratio: float = 2.0,
+        lumen_window_s: float = 0.3,
     ) -> None:
         if no_spread_timeout_s <= 0:
             raise ValidationError("no_spread_timeout_s", "must be a positive number of seconds")
@@ -342,8 +351,10 @@ class GuidancePipeline:
         self.strong_spread_mm2 = strong_spread_mm2
         self.still_seen_s = still_seen_s
         self.grown_ratio = grown_ratio
+        self.lumen_window_s = lumen_window_s
         self._near_vessel = False
         self._fluid_in_vessel = False
+        self._first_fluid_s: float | None = None  # the first frame with fluid after the injection start
 
     @property
     def injection_time_s(self) -> float | None:
@@ -538,23 +549,32 @@ class GuidancePipeline:
                 )
             elif distance > self.vessel_margin_mm + 1.0:
                 self._near_vessel = False
-        if spread.visible and not self._fluid_in_vessel and self._injection_started is not None:
-            for v in vessels:
-                if fluid_overlap(spread.contours_mm, v) >= 0.5:
-                    self._fluid_in_vessel = True
-                    events.append(
-                        Event.templated(
-                            t,
-                            "fluid_in_vessel",
-                            N_(
-                                "fluid appeared inside a vessel outline at x=%(x)s mm, z=%(z)s mm: stop and "
-                                "check for intravascular injection"
-                            ),
-                            x=round(v.x_mm, 1),
-                            z=round(v.z_mm, 1),
-                        )
-                    )
-                    break
+        if not spread.visible or self._fluid_in_vessel or self._injection_started is None:
+            return
+        if self._first_fluid_s is None:
+            self._first_fluid_s = t
+        found = next((v for v in vessels if fluid_overlap(spread.contours_mm, v) >= 0.5), None)
+        if found is not None:
+            text = N_(
+                "fluid appeared inside a vessel outline at x=%(x)s mm, z=%(z)s mm: stop and check for "
+                "intravascular injection"
+            )
+            x, z = found.x_mm, found.z_mm
+        elif (
+            needle.visible
+            and self.lumen_window_s > 0
+            and t - self._first_fluid_s <= self.lumen_window_s
+            and self.spread.lumen_share(spread, (needle.tip_x_mm, needle.tip_z_mm)) >= 0.5
+        ):
+            text = N_(
+                "fluid appeared in the dark structure the needle tip lies in (a vein?) at x=%(x)s mm, "
+                "z=%(z)s mm: stop and check for intravascular injection"
+            )
+            x, z = spread.centre_x_mm, spread.centre_z_mm
+        else:
+            return
+        self._fluid_in_vessel = True
+        events.append(Event.templated(t, "fluid_in_vessel", text, x=round(x, 1), z=round(z, 1)))
 
     def _needle_events(self, needle: NeedleObservation, t: float, events: list[Event]) -> None:
         if needle.visible and not self._needle_visible:

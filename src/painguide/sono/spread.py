@@ -564,6 +564,7 @@ class SpreadDetector:
         self.behind_advance_mm = behind_advance_mm
         self.behind_rest_s = behind_rest_s
         self._lumens: NDArray[np.uint8] | None = None
+        self._structures: NDArray[np.uint8] | None = None  # the dark structures themselves, not widened
         self._lumen_open = cv2.getStructuringElement(
             cv2.MORPH_ELLIPSE, (round(1.0 / work_spacing_mm) | 1, round(1.0 / work_spacing_mm) | 1)
         )
@@ -639,6 +640,7 @@ class SpreadDetector:
             # near the tip: the floor as learned (not widened) and the smaller margin, threshold and outline
             near_margin = np.float32(max(4.0, self.near_drop * self._tissue_level))
             self._near = self._near_from(self._floor.astype(np.float32), mean, near_margin)
+            self._structures = self._dark_structures()
             self._lumens = self._find_lumens() if self.vessel_mm > 0 else None
             if self._lumens is not None and (self.near_wide_mm > 0 or self.near_wide_deg > 0):
                 # near the dark structures of the floor, once the probe has moved: the widened floor
@@ -917,11 +919,10 @@ class SpreadDetector:
         core[z0:z1, x0:x1][inside & (local[z0:z1, x0:x1] < maps[..., 0])] = 255
         return inside, np.asarray(maps[..., 1], dtype=np.uint8), (z0, x0)
 
-    def _find_lumens(self) -> NDArray[np.uint8] | None:
-        """The places (learning's coordinates, 255 where so) within ``vessel_mm`` of the dark structures of
-        the floor: connected places darker than one of ``lumen_levels`` of the median tissue level (opened
-        by 1 mm), of ``lumen_mm2`` or more, not touching the bottom of the image (shadows reach it); ``None``
-        when there is none."""
+    def _dark_structures(self) -> NDArray[np.uint8] | None:
+        """The dark structures of the floor (learning's coordinates, 255 where so): connected places darker
+        than one of ``lumen_levels`` of the median tissue level (opened by 1 mm), of ``lumen_mm2`` or more,
+        not touching the bottom of the image (shadows reach it); ``None`` when there is none."""
         assert self._floor is not None
         ws = self.work_spacing_mm
         found = np.zeros(self._floor.shape, np.uint8)
@@ -936,11 +937,62 @@ class SpreadDetector:
                 if stats[i, cv2.CC_STAT_AREA] * ws * ws >= self.lumen_mm2 and bottom < rows:
                     keep[i] = 255
             found |= keep[labels]
-        if not found.any():
+        return found if found.any() else None
+
+    def _find_lumens(self) -> NDArray[np.uint8] | None:
+        """The places (learning's coordinates, 255 where so) within ``vessel_mm`` of the dark structures of
+        the floor (:meth:`_dark_structures`); ``None`` when there is none."""
+        if self._structures is None:
             return None
-        reach = round(self.vessel_mm / ws)
+        reach = round(self.vessel_mm / self.work_spacing_mm)
         disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
-        return np.asarray(cv2.dilate(found, disc), dtype=np.uint8)
+        return np.asarray(cv2.dilate(self._structures, disc), dtype=np.uint8)
+
+    def lumen_share(
+        self,
+        spread: SpreadObservation,
+        tip_mm: tuple[float, float],
+        *,
+        tip_reach_mm: float = 2.0,
+        margin_mm: float = 1.0,
+    ) -> float:
+        """The share of the fluid of ``spread`` that lies within ``margin_mm`` of a dark structure of the
+        learned floor (moved with the probe) which holds the needle tip (the tip ``tip_reach_mm`` or less
+        from it): injectate that goes into the vein the tip lies in first fills and swells that vein.
+
+        A vein squeezed flat, or filled by the needle's own echo, is not found as a vessel by its pulsation
+        (:class:`~painguide.sono.vessel.VesselDetector`); its lumen, at its widest while the floor was
+        learned, is still a dark structure of the floor. 0 when there is no such structure, no fluid, or
+        the tip is not finite.
+        """
+        if self._structures is None or not spread.visible or not math.isfinite(tip_mm[0] + tip_mm[1]):
+            return 0.0
+        ws = self.work_spacing_mm
+        structures = _moved(self._structures, self._motion, outside=0)
+        _, labels = cv2.connectedComponents(structures, connectivity=8)
+        rows, cols = structures.shape
+        reach = tip_reach_mm / ws
+        tx, tz = tip_mm[0] / ws - 0.5, tip_mm[1] / ws - 0.5
+        x0, x1 = max(0, math.floor(tx - reach)), min(cols, math.ceil(tx + reach) + 1)
+        z0, z1 = max(0, math.floor(tz - reach)), min(rows, math.ceil(tz + reach) + 1)
+        if x1 <= x0 or z1 <= z0:
+            return 0.0
+        zz, xx = np.mgrid[z0:z1, x0:x1]
+        near = np.hypot(xx - tx, zz - tz) <= reach
+        held = np.unique(labels[z0:z1, x0:x1][near])
+        held = held[held > 0]
+        if held.size == 0:
+            return 0.0
+        chosen = np.where(np.isin(labels, held), np.uint8(255), np.uint8(0))
+        widen = max(1, round(margin_mm / ws))
+        disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * widen + 1, 2 * widen + 1))
+        around = np.asarray(cv2.dilate(chosen, disc), dtype=np.uint8) > 0
+        fluid = np.zeros(structures.shape, np.uint8)
+        outlines = [np.round(c / ws - 0.5).astype(np.int32) for c in spread.contours_mm]
+        cv2.fillPoly(fluid, outlines, 255)
+        inside = fluid > 0
+        area = int(np.count_nonzero(inside))
+        return float(np.count_nonzero(inside & around)) / area if area else 0.0
 
     def _rest(
         self,
