@@ -102,6 +102,10 @@ class _Fluid:
     def __call__(self, frame: Frame, **_: object) -> SpreadObservation:
         return self.fluid[frame.index]
 
+    def lumen_share(self, spread: SpreadObservation, tip_mm: tuple[float, float]) -> float:
+        """No dark structure of a floor: the prepared fluid lies in none."""
+        return 0.0
+
 
 def _square(x: float, z: float, half: float = 1.0) -> np.ndarray:
     """A dense square outline (every 0.1 mm) centred on ``(x, z)``."""
