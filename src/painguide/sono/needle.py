@@ -1447,6 +1447,12 @@ fraction of the background beside the shaft's coarse extent, the line runs on in
 by the bone surface it meets), and the background beside the shaft is taken instead. 0 turns it off."""
 
 
+def _mad_spread(values: FloatArray, level: float) -> float:
+    """The spread of ``values`` about ``level`` as 1.4826 times their median absolute deviation (the standard
+    deviation for normal noise, robust to fluid, vessels or a shaft among them)."""
+    return 1.4826 * _median(np.abs(values - level))
+
+
 def _local_contrast(
     s: FloatArray, background: FloatArray, shaft_level: float, extent: tuple[float, float]
 ) -> float:
@@ -1459,7 +1465,7 @@ def _local_contrast(
         return -np.inf
     local = background[w0:w1]
     level = _median(local)
-    spread = 1.4826 * _median(np.abs(local - level))
+    spread = _mad_spread(local, level)
     return (shaft_level - level) / (spread + 1.0)
 
 
@@ -1507,13 +1513,13 @@ def _locate_ends(
         return None
     shaft_level = _median(shaft[c0:c1])
     bg_level = _median(background)
-    spread = 1.4826 * _median(np.abs(background - bg_level))  # robust to fluid or vessels
+    spread = _mad_spread(background, bg_level)  # robust to fluid or vessels
     if shadow_check and SHADOW_BACKGROUND > 0:
         beside = background[c0:c1]
         beside_level = _median(beside)
         if bg_level < SHADOW_BACKGROUND * beside_level:  # the line runs on into a shadow: read beside it
             bg_level = beside_level
-            spread = 1.4826 * _median(np.abs(beside - bg_level))
+            spread = _mad_spread(beside, bg_level)
     contrast = (shaft_level - bg_level) / (spread + 1.0)
     steep = abs(_angle_deg(line.direction))
     if residual <= LOCAL_BG_RESIDUAL_MM and steep >= LOCAL_BG_MIN_DEG:
