@@ -60,6 +60,9 @@ of this software (about the width of a small vessel's wall motion plus the tip's
 clinical threshold; set it per site."""
 PATH_AHEAD_MM = 10.0
 """Default length of the needle path extrapolated beyond the tip for ``vessel_near_path``."""
+LOCAL_AHEAD_MM = 150.0
+"""Default length of the needle's line beyond the tip along which fluid is local spread: past the depth of
+any image, so the whole line on through the image (a convention of this software)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +264,7 @@ class GuidancePipeline:
         Warn "no visible spread" when no fluid is seen this long after the injection start.
     away_from_tip_mm : float
         Warn when new fluid is first seen farther than this from the needle tip. Fluid this far from the
-        needle (its shaft, its tip and the path ``path_ahead_mm`` beyond it), while the needle is seen, is
+        needle (its shaft, its tip and its line ``local_ahead_mm`` on beyond it), while the needle is seen, is
         not local spread: it does not stop the no-spread timer.
     wait_for_injection : bool
         Learn the dark-structure baseline until the injection start; when ``False`` (and no start is known)
@@ -276,7 +279,14 @@ class GuidancePipeline:
         Warn ``vessel_near_path`` when the tip or its extrapolated path comes this close to a vessel
         (:data:`VESSEL_MARGIN_MM`, a convention).
     path_ahead_mm : float
-        Length of the extrapolated path beyond the tip.
+        Length of the extrapolated path beyond the tip (``vessel_near_path``).
+    local_ahead_mm : float
+        Fluid within ``away_from_tip_mm`` of the needle's line on beyond the tip, up to this length, is local
+        spread (it stops the no-spread timer). A steep or faint needle's distal part may not be seen, so the
+        tracked tip can lie far short of the true one on the same line, and the injectate comes out at the
+        true tip (development `steep_deep` 677: tip reported 28 mm short; `vessel_doppler` 981: 29 mm). By
+        default the whole line through the image. The onset still raises ``spread_away_from_tip`` when the
+        fluid lies farther than ``away_from_tip_mm`` from the tip reported.
     onset_frames : int
         Consecutive frames with fluid that confirm the spread onset.
     strong_spread_mm2 : float
@@ -313,6 +323,7 @@ class GuidancePipeline:
         vessels: VesselDetector | None = None,
         vessel_margin_mm: float = VESSEL_MARGIN_MM,
         path_ahead_mm: float = PATH_AHEAD_MM,
+        local_ahead_mm: float = LOCAL_AHEAD_MM,
         onset_frames: int = 2,
         strong_spread_mm2: float = 3.0,
         still_seen_s: float = 1.0,
@@ -325,6 +336,8 @@ class GuidancePipeline:
             raise ValidationError("still_seen_s", "must be zero or a positive number of seconds")
         if grown_ratio < 0:
             raise ValidationError("grown_ratio", "must be zero or a positive ratio of areas")
+        if local_ahead_mm < 0:
+            raise ValidationError("local_ahead_mm", "must be zero or a positive length in mm")
         self.injection_at_s = injection_at_s
         self.no_spread_timeout_s = no_spread_timeout_s
         self.away_from_tip_mm = away_from_tip_mm
@@ -347,6 +360,7 @@ class GuidancePipeline:
         self.vessels = vessels if vessels is not None else VesselDetector()
         self.vessel_margin_mm = vessel_margin_mm
         self.path_ahead_mm = path_ahead_mm
+        self.local_ahead_mm = local_ahead_mm
         self.onset_frames = onset_frames
         self.strong_spread_mm2 = strong_spread_mm2
         self.still_seen_s = still_seen_s
@@ -596,16 +610,17 @@ class GuidancePipeline:
         return streak >= self.onset_frames or (streak == 1 and spread.area_mm2 >= self.strong_spread_mm2)
 
     def _is_local(self, spread: SpreadObservation, needle: NeedleObservation) -> bool:
-        """Fluid near the needle: its tip, its shaft (injectate left behind by a needle that moved on) or the
-        path ahead (a tip the tracker placed short of the true one has the fluid on its path); any fluid
-        while the needle is not seen in this frame (the last tip may be stale)."""
+        """Fluid near the needle: its tip, its shaft (injectate left behind by a needle that moved on) or its
+        line on beyond the tip, ``local_ahead_mm`` long (a tip the tracker placed short of the true one has
+        the fluid on its line); any fluid while the needle is not seen in this frame (the last tip may be
+        stale)."""
         if not spread.visible:
             return False
         if not needle.visible or spread.distance_to_tip_mm <= self.away_from_tip_mm:
             return True
         ux, uz = _shaft_direction(needle)
         start = (needle.start_x_mm, needle.start_z_mm)
-        ahead = (needle.tip_x_mm + ux * self.path_ahead_mm, needle.tip_z_mm + uz * self.path_ahead_mm)
+        ahead = (needle.tip_x_mm + ux * self.local_ahead_mm, needle.tip_z_mm + uz * self.local_ahead_mm)
         return distance_to_segment(spread.contours_mm, start, ahead) <= self.away_from_tip_mm
 
     def _spread_events(

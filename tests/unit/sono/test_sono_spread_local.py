@@ -182,6 +182,22 @@ def test_fluid_on_the_path_ahead_of_the_tip_is_local() -> None:
     assert not warned and local == 0.6
 
 
+def test_fluid_far_along_the_line_beyond_the_tip_is_local() -> None:
+    # 35 mm beyond the tip on the needle's line: a faint distal shaft puts the true tip there
+    warned, local = _warned_with(NEEDLE, (35.0, 35.0))
+    assert not warned and local == 0.6
+    # as far, 9.9 mm beside the line (the square's nearest corner 8.5 mm): not local
+    warned, local = _warned_with(NEEDLE, (42.0, 28.0))
+    assert warned and local is None
+
+
+def test_a_shorter_line_ahead_leaves_far_fluid_on_it_away() -> None:
+    warned, local = _warned_with(NEEDLE, (35.0, 35.0), local_ahead_mm=10.0)
+    assert warned and local is None
+    warned, local = _warned_with(NEEDLE, (17.0, 17.0), local_ahead_mm=10.0)  # within the 10 mm
+    assert not warned and local == 0.6
+
+
 def test_fluid_beside_the_shaft_behind_the_tip_is_local() -> None:
     warned, local = _warned_with(NEEDLE, (-2.0, 8.0))  # 11 mm from the tip, 6 mm beside the shaft
     assert not warned and local == 0.6
