@@ -383,7 +383,7 @@ class GuidancePipeline:
     @property
     def local_spread_s(self) -> float | None:
         """Time of the first frame of confirmed local spread: fluid within ``away_from_tip_mm`` of the
-        needle (shaft, tip or the path ahead), or any fluid while the needle is not seen (``None``
+        needle (shaft, tip or its line ahead), or any fluid while the needle is not seen (``None``
         before)."""
         return self._local
 
