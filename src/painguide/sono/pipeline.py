@@ -301,6 +301,13 @@ class GuidancePipeline:
         the speckle makes into a region keeps its size (development `intravascular_moving` cine 65: 1.9-2.2
         mm² for 5 s). Not asked at the end of a cine shorter than the timeout, which may end before the
         fluid had time to grow. 0 turns it off. A convention of this software, chosen on development cines.
+    grown_mm2 : float
+        ... and its largest area must have reached at least this: a patch first seen at the smallest area
+        reported (1 mm²) doubles by 1 mm² of speckle (development `intravascular_moving` 325, 349, 521,
+        527: false local regions of 1.0-1.3 mm² beside a tip in a vessel, with the probe moving), while
+        injectate at 15-60 mm²/s covers far more by the timeout. Asked with ``grown_ratio``, not at the end of
+        a shorter cine. 0 turns it off. A convention of this software (the area that confirms an onset on
+        its first frame, ``strong_spread_mm2``).
     lumen_window_s : float
         For this long after the first fluid seen after the injection start, ``fluid_in_vessel`` is also
         raised when at least half of the fluid lies within 1 mm of a dark structure of the learned floor that
@@ -328,6 +335,7 @@ class GuidancePipeline:
         strong_spread_mm2: float = 3.0,
         still_seen_s: float = 1.0,
         grown_ratio: float = 2.0,
+        grown_mm2: float = 3.0,
         lumen_window_s: float = 0.3,
     ) -> None:
         if no_spread_timeout_s <= 0:
@@ -336,6 +344,8 @@ class GuidancePipeline:
             raise ValidationError("still_seen_s", "must be zero or a positive number of seconds")
         if grown_ratio < 0:
             raise ValidationError("grown_ratio", "must be zero or a positive ratio of areas")
+        if grown_mm2 < 0:
+            raise ValidationError("grown_mm2", "must be zero or a positive area in mm²")
         if local_ahead_mm < 0:
             raise ValidationError("local_ahead_mm", "must be zero or a positive length in mm")
         self.injection_at_s = injection_at_s
@@ -365,6 +375,7 @@ class GuidancePipeline:
         self.strong_spread_mm2 = strong_spread_mm2
         self.still_seen_s = still_seen_s
         self.grown_ratio = grown_ratio
+        self.grown_mm2 = grown_mm2
         self.lumen_window_s = lumen_window_s
         self._near_vessel = False
         self._fluid_in_vessel = False
@@ -405,8 +416,9 @@ class GuidancePipeline:
 
     def _grown(self) -> bool:
         """Whether the local fluid grew to ``grown_ratio`` times the area it had on the first frame it was
-        local (true when not asked, ``grown_ratio`` 0)."""
-        return self.grown_ratio <= 0 or self._local_most_mm2 >= self.grown_ratio * self._local_first_mm2
+        local and to at least ``grown_mm2`` (each true when not asked, at 0)."""
+        ratio = self.grown_ratio <= 0 or self._local_most_mm2 >= self.grown_ratio * self._local_first_mm2
+        return ratio and self._local_most_mm2 >= self.grown_mm2
 
     def warn_no_spread(self, time_s: float, text: str, /, **params: Param) -> Event | None:
         """Raise ``no_visible_spread`` from outside the frame loop (the live wall-clock timer).

@@ -122,16 +122,17 @@ def _stub_pipeline(
     until_s: float,
     n: int,
     growth_mm2_s: float = 4.0,
+    first_mm2: float = 2.0,
     **settings: float,
 ) -> tuple[GuidancePipeline, list[str]]:
     """A pipeline, and the types of its events, run on ``n`` frames at 10 Hz (injection at 0.2 s, the
     warning's check at 3.2 s) that see ``needle`` and a square of fluid at ``fluid_at`` from 0.5 s until
-    ``until_s``, of 2 mm² at first and growing by ``growth_mm2_s``."""
+    ``until_s``, of ``first_mm2`` at first and growing by ``growth_mm2_s``."""
     tip = (needle.tip_x_mm, needle.tip_z_mm) if needle.visible else (20.0, 10.0)
     fluid = [
         SpreadObservation(
             visible=True,
-            area_mm2=2.0 + growth_mm2_s * (i - 5) / 10.0,  # under 3 mm² at first: confirmed on frame 2
+            area_mm2=first_mm2 + growth_mm2_s * (i - 5) / 10.0,  # under 3 mm² at first: confirmed on frame 2
             centre_x_mm=fluid_at[0],
             centre_z_mm=fluid_at[1],
             distance_to_tip_mm=max(0.0, math.dist(tip, fluid_at) - 1.0),
@@ -239,7 +240,17 @@ def test_local_fluid_that_does_not_grow_does_not_silence_the_warning() -> None:
     assert _warned_with(NEEDLE, (12.0, 13.0), growth_mm2_s=0.0) == (True, 0.6)
     assert _warned_with(NEEDLE, (12.0, 13.0), growth_mm2_s=0.5) == (True, 0.6)  # 2 -> 3.35 mm²: under twice
     assert _warned_with(NEEDLE, (12.0, 13.0), growth_mm2_s=1.0) == (False, 0.6)  # 2 -> 4.7 mm² by 3.2 s
-    assert _warned_with(NEEDLE, (12.0, 13.0), growth_mm2_s=0.0, grown_ratio=0.0) == (False, 0.6)
+    unasked = {"grown_ratio": 0.0, "grown_mm2": 0.0}
+    assert _warned_with(NEEDLE, (12.0, 13.0), growth_mm2_s=0.0, **unasked) == (False, 0.6)
+
+
+def test_local_fluid_that_doubles_from_the_smallest_area_must_also_reach_3_mm2() -> None:
+    """A patch first seen at 1 mm² doubles by 1 mm² of speckle; injectate covers far more by the timeout."""
+    small = {"first_mm2": 1.0, "growth_mm2_s": 0.5}  # 1 -> 2.35 mm² by 3.2 s: twice, but under 3 mm²
+    assert _warned_with(NEEDLE, (12.0, 13.0), **small) == (True, 0.6)
+    assert _warned_with(NEEDLE, (12.0, 13.0), **small, grown_mm2=0.0) == (False, 0.6)  # the ratio alone
+    assert _warned_with(NEEDLE, (12.0, 13.0), first_mm2=1.0, growth_mm2_s=1.0) == (False, 0.6)  # 3.7 mm²
+    assert _warned_with(NEEDLE, (12.0, 13.0), growth_mm2_s=0.0, grown_ratio=0.0) == (True, 0.6)  # 2 mm²
 
 
 def test_a_cine_that_ends_before_the_timeout_does_not_ask_the_fluid_to_have_grown() -> None:
