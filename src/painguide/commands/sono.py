@@ -77,9 +77,14 @@ def analyze(
     """Analyse a recorded cine: needle tip and angle, spread, events and warnings per frame."""
     from rich.progress import Progress
 
+    from painguide.errors import ValidationError
     from painguide.sono.analysis import analyze_frames, check_injection_at, frame_rate
     from painguide.sono.dicom import read_dicom_cine
 
+    if not timeout > 0:  # before the file is read, named as the user typed it
+        raise ValidationError(
+            "--no-spread-after", f"must be a positive number of seconds, got {timeout:g} (e.g. 4)"
+        )
     check_injection_at(None, injection_at)  # before the file is read; its range once it is
     cine = read_dicom_cine(file, spacing_mm=spacing_mm)
     check_injection_at(cine.frames, injection_at)

@@ -303,6 +303,23 @@ def test_analyze_refuses_an_injection_start_off_the_cine(
         assert f"({last} s)" in err  # the cine's own end, read from the file
 
 
+@pytest.mark.parametrize("after", ["0", "-1"])
+def test_analyze_names_the_option_of_a_wait_that_is_not_positive(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], after: str
+) -> None:
+    """Refused before the file is read (it need not exist), naming the option as typed and the fix."""
+    from painguide.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["sono", "analyze", str(tmp_path / "none.dcm"), "--no-spread-after", after])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert (
+        "--no-spread-after" in err and f"got {float(after):g}" in err and "positive number of seconds" in err
+    )
+    assert "Traceback" not in err and "none.dcm" not in err
+
+
 @pytest.mark.parametrize(
     ("source", "at", "named"),
     [
