@@ -194,6 +194,7 @@ def run_part(
     real: bool,
     first: int = 0,
     confirmation: bool = False,
+    run_on: bool = False,
 ) -> dict[str, Any]:
     """Raw per-family scores of some families (JSON-ready), for :func:`merge_parts`."""
     from dataclasses import asdict
@@ -203,11 +204,17 @@ def run_part(
     from painguide.sono.scenes import seed_set
 
     scores = evaluate_families(
-        per_family=per_family, families=families, first=first, test_set=test_set, confirmation=confirmation
+        per_family=per_family,
+        families=families,
+        first=first,
+        test_set=test_set,
+        confirmation=confirmation,
+        run_on=run_on,
     )
     set_name, seeds = seed_set(test_set=test_set, confirmation=confirmation)
     return {
         "set": set_name,
+        "run_on": run_on,
         "seeds": [seeds.start, seeds.stop - 1],
         "first": first,
         "per_family": per_family,
@@ -234,8 +241,11 @@ def merge_parts(parts: list[dict[str, Any]]) -> dict[str, Any]:
     scores["all"] = total
     real = {k: v for part in parts for k, v in part["real_needle_free"].items()}
     firsts = [part.get("first", 0) for part in parts]
+    if len({part.get("run_on", False) for part in parts}) > 1:
+        raise ValueError("--table: parts run with and without --run-on cannot be merged")
     return {
         "set": parts[0]["set"],
+        "run_on": parts[0].get("run_on", False),
         "seeds": parts[0]["seeds"],
         "first": min(firsts),
         "per_family": max(score.cines for name, score in scores.items() if name != "all"),
@@ -287,6 +297,11 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only", type=families, metavar="A,B", help="run some families (with --families)")
     parser.add_argument("--save", type=Path, metavar="PART", help="save the part run with --only as JSON")
     parser.add_argument("--real", action="store_true", help="with --only: the real needle-free cines too")
+    parser.add_argument(
+        "--run-on",
+        action="store_true",
+        help="run every cine with an injection on past the no-spread warning's wait (a set of its own)",
+    )
     args = parser.parse_args(argv)
     for option, given in (
         ("--only", args.only),
@@ -294,6 +309,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
         ("--first", args.first),
         ("--dev", args.dev),
         ("--confirmation", args.confirmation),
+        ("--run-on", args.run_on),
     ):
         if given and not args.families:
             parser.error(f"{option} needs --families")
@@ -314,7 +330,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.table:  # merge saved parts (``--save``) into one table
         parts = [json.loads(Path(p).read_text()) for p in args.table]
-        print(family_table(merge_parts(parts)))
+        try:
+            merged = merge_parts(parts)
+        except ValueError as error:
+            raise SystemExit(f"bench_sono.py: error: {error}") from None
+        print(family_table(merged))
         return
     if args.families:
         per_family = args.per_family or (2 if quick else 4)
@@ -328,16 +348,23 @@ def main(argv: list[str] | None = None) -> None:
                 real=args.real,
                 first=first,
                 confirmation=args.confirmation,
+                run_on=args.run_on,
             )
             if args.save is not None:
                 args.save.write_text(json.dumps(part))
             result = merge_parts([part])
         else:
             result = evaluate_test_set(
-                per_family=per_family, test_set=test_set, first=first, confirmation=args.confirmation
+                per_family=per_family,
+                test_set=test_set,
+                first=first,
+                confirmation=args.confirmation,
+                run_on=args.run_on,
             )
+        run_on = ", run on past the no-spread wait" if args.run_on else ""
         print(
-            f"{result['set']} seeds {result['seeds']}, cines {first}-{first + per_family - 1} of each family"
+            f"{result['set']} seeds {result['seeds']}, cines {first}-{first + per_family - 1} of each "
+            f"family{run_on}"
         )
         print(family_table(result))
         print(json.dumps(result["real_needle_free"]))

@@ -36,6 +36,7 @@ def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
         (["--save", "part.json"], "--save needs --families --only A,B"),
         (["--first", "600"], "--first needs --families"),
         (["--confirmation"], "--confirmation needs --families"),
+        (["--run-on"], "--run-on needs --families"),
         (["--families", "--dev", "--confirmation"], "--dev and --confirmation: choose one set of seeds"),
     ],
 )

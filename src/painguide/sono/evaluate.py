@@ -259,6 +259,7 @@ def evaluate_test_set(
     progress: Callable[[int, int], None] | None = None,
     first: int = 0,
     confirmation: bool = False,
+    run_on: bool = False,
 ) -> dict[str, object]:
     """Per-family figures on the frozen test set (or development or confirmation seeds) and the real
     needle-free cines.
@@ -281,11 +282,15 @@ def evaluate_test_set(
         Index of each family's first cine (see :func:`~painguide.sono.familyeval.evaluate_families`).
     confirmation : bool
         Run the confirmation seeds instead (:data:`~painguide.sono.scenes.CONFIRMATION_SEEDS`).
+    run_on : bool
+        Run every cine with an injection on past the no-spread warning's wait (see
+        :func:`~painguide.sono.familyeval.evaluate_families`).
 
     Returns
     -------
     dict
-        ``{"set", "seeds", "first", "families": {name: metrics}, "real_needle_free": {file: {...}}}``.
+        ``{"set", "run_on", "seeds", "first", "families": {name: metrics},
+        "real_needle_free": {file: {...}}}``.
     """
 
     scores = evaluate_families(
@@ -296,10 +301,12 @@ def evaluate_test_set(
         progress=progress,
         first=first,
         confirmation=confirmation,
+        run_on=run_on,
     )
     name, seeds = seed_set(test_set=test_set, confirmation=confirmation)
     return {
         "set": name,
+        "run_on": run_on,
         "seeds": [seeds.start, seeds.stop - 1],
         "first": first,
         "per_family": per_family,

@@ -44,7 +44,7 @@ import numpy as np
 from painguide.sono.frames import Frame, FrameTruth
 from painguide.sono.needle import NeedleObservation
 from painguide.sono.pipeline import PATH_AHEAD_MM, VESSEL_MARGIN_MM, FrameResult, GuidancePipeline
-from painguide.sono.scenes import FAMILIES, scene_params, seed_in, seed_set
+from painguide.sono.scenes import AFTER_INJECTION_S, FAMILIES, scene_params, seed_in, seed_set
 from painguide.sono.simulate import SimulatedCine, SimulationParams, simulate_cine
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "evaluate_families",
     "on_fluid",
     "region_off_fluid",
+    "run_on_past_the_wait",
     "score_family_cine",
     "shown_onset_s",
     "visible_onset_s",
@@ -346,6 +347,13 @@ def score_family_cine(
     return score
 
 
+def run_on_past_the_wait(params: SimulationParams) -> SimulationParams:
+    """The same scene run on to :data:`~painguide.sono.scenes.AFTER_INJECTION_S` after its injection start
+    (no shorter than it was)."""
+    frames = math.ceil(((params.injection_at_s or 0.0) + AFTER_INJECTION_S) * params.frame_rate_hz)
+    return replace(params, n_frames=max(params.n_frames, frames))
+
+
 def without_fluid(params: SimulationParams) -> SimulationParams:
     """The parameters of the same cine without its injectate: the same frames until the fluid appears."""
     return replace(params, spread_visible=False, vessel_distends=False)
@@ -468,6 +476,7 @@ def evaluate_families(
     progress: Callable[[int, int], None] | None = None,
     first: int = 0,
     confirmation: bool = False,
+    run_on: bool = False,
 ) -> dict[str, FamilyScore]:
     """Score every family on the test seeds (or the development seeds).
 
@@ -489,6 +498,11 @@ def evaluate_families(
     confirmation : bool
         Run the confirmation seeds (:data:`~painguide.sono.scenes.CONFIRMATION_SEEDS`) instead of
         ``test_set``'s.
+    run_on : bool
+        Run every cine with an injection on to :data:`~painguide.sono.scenes.AFTER_INJECTION_S` after
+        its start, as the intravascular cines are: past the no-spread warning's wait, so that its check at
+        the timeout (not only the end-of-cine check of a shorter cine) is made on the cines with spread
+        too. The longer cines draw their frames anew, so their figures are a set of their own.
 
     Returns
     -------
@@ -503,6 +517,8 @@ def evaluate_families(
         summed = FamilyScore(family)
         for i in range(first, first + per_family):
             params = scene_params(family, seed_in(seeds, family, i), rows=rows, cols=cols, n_frames=n_frames)
+            if run_on and params.injection_at_s is not None:
+                params = run_on_past_the_wait(params)
             cine = simulate_cine(params)
             quiet = simulate_cine(without_fluid(params)) if cine.spread_onset_s is not None else None
             summed.add(score_family_cine(cine, quiet=quiet))

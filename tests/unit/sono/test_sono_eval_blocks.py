@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -41,24 +42,30 @@ def test_first_picks_the_block_of_seeds(
     assert asked == [("needle_free", seed_of("needle_free", 0)), ("needle_free", seed_of("needle_free", 500))]
 
 
-class _Stop(Exception):
-    """Stops the evaluation once the first scene is asked for."""
-
-
-def test_parts_of_one_family_are_summed_when_merged() -> None:
-    """A block run in pieces (cines 500-511, then 512-529) merges into one table of 30 cines per family."""
+def _bench() -> Any:
+    """benchmarks/bench_sono.py, loaded as a module."""
     import importlib.util
-    from dataclasses import asdict
     from pathlib import Path
-
-    from painguide.sono.familyeval import FamilyScore
 
     path = Path(__file__).resolve().parents[3] / "benchmarks" / "bench_sono.py"
     spec = importlib.util.spec_from_file_location("bench_sono", path)
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    merge_parts = bench.merge_parts
+    return bench
+
+
+class _Stop(Exception):
+    """Stops the evaluation once the first scene is asked for."""
+
+
+def test_parts_of_one_family_are_summed_when_merged() -> None:
+    """A block run in pieces (cines 500-511, then 512-529) merges into one table of 30 cines per family."""
+    from dataclasses import asdict
+
+    from painguide.sono.familyeval import FamilyScore
+
+    merge_parts = _bench().merge_parts
 
     def part(first: int, cines: int, detected: int, errors: list[float]) -> dict[str, Any]:
         score = FamilyScore("baseline", cines=cines, frames=60 * cines, truth_visible=50 * cines)
@@ -77,3 +84,47 @@ def test_parts_of_one_family_are_summed_when_merged() -> None:
     assert (merged["first"], merged["per_family"]) == (500, 30)
     assert baseline["cines"] == 30 and baseline["detection_rate"] == round((540 + 880) / 1500, 3)
     assert merged["families"]["all"]["cines"] == 30
+
+
+def test_run_on_takes_every_cine_with_an_injection_past_the_no_spread_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With ``run_on`` the cines with spread reach the warning's check at the timeout, as intravascular
+    cines do; a cine without an injection is left as it was."""
+    from painguide.sono.pipeline import GuidancePipeline
+
+    simulated: list[Any] = []
+
+    def simulate(params: Any) -> Any:
+        simulated.append(params)
+        raise _Stop
+
+    monkeypatch.setattr(familyeval, "simulate_cine", simulate)
+    for family in ("baseline", "needle_free"):
+        for run_on in (False, True):
+            with pytest.raises(_Stop):
+                familyeval.evaluate_families(per_family=1, families=(family,), run_on=run_on)
+    short, long, free, free_on = simulated
+    assert short.n_frames < long_enough(short)  # 60 frames: the cine ends before the wait
+    assert long.n_frames == long_enough(long) and long.seed == short.seed
+    assert long.n_frames / long.frame_rate_hz - long.injection_at_s >= GuidancePipeline().no_spread_timeout_s
+    assert free.injection_at_s is None and free_on == free
+
+
+def long_enough(params: Any) -> int:
+    from painguide.sono.scenes import AFTER_INJECTION_S
+
+    return math.ceil((params.injection_at_s + AFTER_INJECTION_S) * params.frame_rate_hz)
+
+
+def test_parts_run_with_and_without_run_on_are_not_merged() -> None:
+    from dataclasses import asdict
+
+    from painguide.sono.familyeval import FamilyScore
+
+    scores = {"baseline": asdict(FamilyScore("baseline", cines=1))}
+    part = {"set": "test", "seeds": [900000, 999999], "first": 0, "per_family": 1, "scores": scores}
+    parts = [{**part, "run_on": True, "real_needle_free": {}}, {**part, "real_needle_free": {}}]
+    with pytest.raises(ValueError, match="--run-on"):
+        _bench().merge_parts(parts)
+    assert _bench().merge_parts([parts[0], parts[0]])["run_on"] is True
