@@ -44,7 +44,7 @@ import numpy as np
 from painguide.sono.frames import Frame, FrameTruth
 from painguide.sono.needle import NeedleObservation
 from painguide.sono.pipeline import PATH_AHEAD_MM, VESSEL_MARGIN_MM, FrameResult, GuidancePipeline
-from painguide.sono.scenes import AFTER_INJECTION_S, FAMILIES, scene_params, seed_in, seed_set
+from painguide.sono.scenes import FAMILIES, run_on_past_the_wait, scene_params, seed_in, seed_set
 from painguide.sono.simulate import SimulatedCine, SimulationParams, simulate_cine
 
 __all__ = [
@@ -52,7 +52,6 @@ __all__ = [
     "evaluate_families",
     "on_fluid",
     "region_off_fluid",
-    "run_on_past_the_wait",
     "score_family_cine",
     "shown_onset_s",
     "visible_onset_s",
@@ -345,13 +344,6 @@ def score_family_cine(
                 (bool(expected), flagged if name == "intravascular_flag" else name in fired)
             ]
     return score
-
-
-def run_on_past_the_wait(params: SimulationParams) -> SimulationParams:
-    """The same scene run on to :data:`~painguide.sono.scenes.AFTER_INJECTION_S` after its injection start
-    (no shorter than it was)."""
-    frames = math.ceil(((params.injection_at_s or 0.0) + AFTER_INJECTION_S) * params.frame_rate_hz)
-    return replace(params, n_frames=max(params.n_frames, frames))
 
 
 def without_fluid(params: SimulationParams) -> SimulationParams:

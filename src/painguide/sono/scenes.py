@@ -32,6 +32,7 @@ __all__ = [
     "confirmation_seed",
     "development_seed",
     "held_out_seed",
+    "run_on_past_the_wait",
     "scene_params",
     "seed_in",
     "seed_set",
@@ -248,11 +249,18 @@ def _vessel_at_tip(p: SimulationParams, rng: np.random.Generator, inside: bool) 
     return replace(p, vessel=True, vessel_at=(float(centre[0]), float(centre[1]), radius))
 
 
+def run_on_past_the_wait(params: SimulationParams) -> SimulationParams:
+    """The same scene run on to :data:`AFTER_INJECTION_S` after its injection start (no shorter than it
+    was): the length of the intravascular cines, and of every cine with an injection in an evaluation
+    run with ``run_on``."""
+    frames = math.ceil(((params.injection_at_s or 0.0) + AFTER_INJECTION_S) * params.frame_rate_hz)
+    return replace(params, n_frames=max(params.n_frames, frames))
+
+
 def _intravascular(p: SimulationParams, rng: np.random.Generator) -> SimulationParams:
     p = _ready_before_injection(_tip_depth(p, rng, 35.0))
     p = _vessel_at_tip(p, rng, inside=True)
-    frames = math.ceil(((p.injection_at_s or 0.0) + AFTER_INJECTION_S) * p.frame_rate_hz)
-    return replace(p, spread_visible=False, n_frames=max(p.n_frames, frames))
+    return run_on_past_the_wait(replace(p, spread_visible=False))
 
 
 def _intravascular_moving(p: SimulationParams, rng: np.random.Generator) -> SimulationParams:

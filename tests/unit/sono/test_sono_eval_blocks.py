@@ -105,13 +105,14 @@ def test_run_on_takes_every_cine_with_an_injection_past_the_no_spread_wait(
             with pytest.raises(_Stop):
                 familyeval.evaluate_families(per_family=1, families=(family,), run_on=run_on)
     short, long, free, free_on = simulated
-    assert short.n_frames < long_enough(short)  # 60 frames: the cine ends before the wait
-    assert long.n_frames == long_enough(long) and long.seed == short.seed
+    assert short.n_frames < _long_enough(short)  # 60 frames: the cine ends before the wait
+    assert long.n_frames == _long_enough(long) and long.seed == short.seed
     assert long.n_frames / long.frame_rate_hz - long.injection_at_s >= GuidancePipeline().no_spread_timeout_s
     assert free.injection_at_s is None and free_on == free
 
 
-def long_enough(params: Any) -> int:
+def _long_enough(params: Any) -> int:
+    """Frames to 5.5 s after the injection start, computed here independently of the code."""
     from painguide.sono.scenes import AFTER_INJECTION_S
 
     return math.ceil((params.injection_at_s + AFTER_INJECTION_S) * params.frame_rate_hz)
