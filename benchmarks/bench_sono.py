@@ -173,13 +173,18 @@ def family_table(result: dict[str, Any]) -> str:
                 cells.append("-")
                 continue
             r = w[key]
-            unshown = m.get("no_visible_spread_unshown", {}) if key == "no_visible_spread" else {}
+            apart = {
+                "whose fluid never showed": m.get("no_visible_spread_unshown", {}),
+                "whose tip was in a vessel lumen at the injection start": m.get(
+                    "no_visible_spread_tip_in_lumen", {}
+                ),
+            }
             cells.append(
                 f"{ci(r['sensitivity'], r['sensitivity_ci'])} / {ci(r['specificity'], r['specificity_ci'])}"
-                + (
-                    f" (warned in {unshown['warned']} of {unshown['cines']} whose fluid never showed)"
-                    if unshown.get("cines")
-                    else ""
+                + "".join(
+                    f" (warned in {n['warned']} of {n['cines']} {why})"
+                    for why, n in apart.items()
+                    if key == "no_visible_spread" and n.get("cines")
                 )
             )
         lines.append("| " + " | ".join(cells) + " |")

@@ -111,6 +111,8 @@ def main() -> None:
                     off += " NO-SPREAD WARNING WITH SPREAD"
                 if one.unshown_cines:
                     off += " (fluid never shown" + (", warned)" if one.unshown_warned else ")")
+                if one.lumen_cines:
+                    off += " (tip in a lumen at the injection" + (", warned)" if one.lumen_warned else ")")
                 tip = one.metrics()["tip_error_mm"]
                 if one.tip_errors_mm:  # as the evaluation computes it
                     off += f" tip p90 {tip['p90']:.2f} max {max(one.tip_errors_mm):.2f}"  # type: ignore[index]

@@ -22,7 +22,10 @@ compared with the exact ground truth:
   warning's wait with no spread seen counts as warned, as its report says so: ``cine_ended_without_spread``,
   so a missed onset in a cine with spread is a false warning; a cine whose fluid never shows in the image,
   by :func:`visible_onset_s`, is neither: there is no visible spread, so the warning is right to fire, and
-  such cines are counted apart, ``unshown_cines`` and of them ``unshown_warned``), ``fluid_in_vessel``
+  such cines are counted apart, ``unshown_cines`` and of them ``unshown_warned``; so is a cine with spread
+  whose true tip lies inside a vessel lumen when the injection starts, :func:`tip_in_lumen_at_injection`:
+  such an injection is intravascular in practice, whatever local pool the simulator draws, so the warning
+  is a fair prompt there, ``lumen_cines`` and of them ``lumen_warned``), ``fluid_in_vessel``
   (positive = fluid goes into a vessel), ``vessel_near_path`` (positive = the true tip or its 10 mm
   extension passes within the margin of the true vessel), and ``intravascular_flag`` (any of
   :data:`INTRAVASCULAR_WARNINGS`; positive = an intravascular cine or fluid into a vessel), each as
@@ -54,6 +57,7 @@ __all__ = [
     "region_off_fluid",
     "score_family_cine",
     "shown_onset_s",
+    "tip_in_lumen_at_injection",
     "visible_onset_s",
     "wilson",
     "without_fluid",
@@ -135,6 +139,8 @@ class FamilyScore:
     spread_missed_unshown: int = 0
     unshown_cines: int = 0
     unshown_warned: int = 0
+    lumen_cines: int = 0
+    lumen_warned: int = 0
     onsets_off_fluid: int = 0
     fluid_frames: int = 0
     fluid_frames_off: int = 0
@@ -190,6 +196,7 @@ class FamilyScore:
             "spread_missed": self.spread_missed,
             "spread_missed_unshown": self.spread_missed_unshown,
             "no_visible_spread_unshown": {"cines": self.unshown_cines, "warned": self.unshown_warned},
+            "no_visible_spread_tip_in_lumen": {"cines": self.lumen_cines, "warned": self.lumen_warned},
             "onsets_off_fluid": self.onsets_off_fluid,
             "fluid_frames": self.fluid_frames,
             "fluid_frames_off": self.fluid_frames_off,
@@ -339,11 +346,37 @@ def score_family_cine(
             del truths["no_visible_spread"]
             score.unshown_cines += 1
             score.unshown_warned += "no_visible_spread" in fired
+        elif tip_in_lumen_at_injection(cine):
+            del truths["no_visible_spread"]  # injected into a lumen: the warning is fair there
+            score.lumen_cines += 1
+            score.lumen_warned += "no_visible_spread" in fired
         for name, expected in truths.items():
             score.warnings[name] = [
                 (bool(expected), flagged if name == "intravascular_flag" else name in fired)
             ]
     return score
+
+
+def tip_in_lumen_at_injection(cine: SimulatedCine) -> bool:
+    """Whether, in a cine with local spread, the true tip lies inside a true vessel lumen (on or within its
+    outline) on the first frame at or after the injection start. The simulator can put a vessel on the
+    needle's way and still draw a local pool at the tip; in practice such an injection goes into the vessel,
+    so the no-spread warning is a fair prompt there and the evaluation counts the cine apart. ``False`` for
+    a cine without spread, for injectate that swells a vessel (``vessel_distends``: that is the
+    ``fluid_in_vessel`` warning's case) and without a tip at that moment."""
+    p = cine.params
+    if cine.spread_onset_s is None or p.injection_at_s is None or p.vessel_distends:
+        return False
+    for frame, truth in zip(cine.frames, cine.truth, strict=True):
+        if frame.time_s < p.injection_at_s:
+            continue
+        if not math.isfinite(truth.tip_x_mm + truth.tip_z_mm):
+            return False
+        return any(
+            ((truth.tip_x_mm - x) / rx) ** 2 + ((truth.tip_z_mm - z) / rz) ** 2 <= 1.0
+            for x, z, rx, rz in truth.vessels
+        )
+    return False
 
 
 def without_fluid(params: SimulationParams) -> SimulationParams:

@@ -129,3 +129,23 @@ def test_parts_run_with_and_without_run_on_are_not_merged() -> None:
     with pytest.raises(ValueError, match="--run-on"):
         _bench().merge_parts(parts)
     assert _bench().merge_parts([parts[0], parts[0]])["run_on"] is True
+
+
+def test_the_table_names_the_cines_counted_apart_from_the_no_spread_specificity() -> None:
+    """Cines whose fluid never showed and cines whose tip was in a vessel lumen at the injection start are
+    left out of the specificity; the table says how many there were and in how many the warning fired."""
+    from dataclasses import asdict
+
+    from painguide.sono.familyeval import FamilyScore
+
+    score = FamilyScore("moving_at_injection", cines=3, lumen_cines=1, lumen_warned=1, unshown_cines=1)
+    score.warnings = {"no_visible_spread": [(False, False)]}
+    part = {"set": "test", "seeds": [900000, 999999], "first": 0, "per_family": 3, "real_needle_free": {}}
+    bench = _bench()
+    merged = bench.merge_parts([{**part, "scores": {"moving_at_injection": asdict(score)}}])
+    family = merged["families"]["moving_at_injection"]
+    assert family["no_visible_spread_tip_in_lumen"] == {"cines": 1, "warned": 1}
+    row = next(line for line in bench.family_table(merged).splitlines() if "moving_at_injection" in line)
+    assert "(warned in 1 of 1 whose tip was in a vessel lumen at the injection start)" in row
+    assert "(warned in 0 of 1 whose fluid never showed)" in row
+    assert " - / 1.0 (0.207-1.0) (warned in 0 of 1" in row  # the one cine left in: 1 of 1, no positive
