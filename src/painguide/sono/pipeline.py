@@ -318,6 +318,17 @@ class GuidancePipeline:
         echo, was never found as a vessel by its pulsation. Only the first fluid is asked: a pool growing at
         the tip soon reaches beyond any dark structure near it. 0 turns it off. A convention of this
         software, chosen on development cines.
+    vessel_before_injection : bool
+        ``fluid_in_vessel`` by the outline rule (at least half of the fluid inside a vessel's outline widened
+        by 1 mm) asks only of a vessel whose anechoic blob has been followed since the injection start or
+        before (:attr:`Vessel.seen_since_s`; Doppler vessels always), or that lies, at least half of it, on
+        a dark structure of the learned floor (:meth:`SpreadDetector.lumen_share` of its outline around its
+        centre): a vein that became anechoic enough to be followed only once it swelled. A pool of
+        injectate in tissue is itself an anechoic blob that appears after the start, over tissue that was
+        not dark, and its growing area, jittered by the speckle and the needle's echoes, can swing enough
+        to be called ``compressible`` or ``pulsatile``, the more likely the longer the injection lasts.
+        ``False`` asks of every vessel. A convention of this software, chosen on development cines
+        (docs/sono.md, *Events*).
     """
 
     def __init__(
@@ -339,6 +350,7 @@ class GuidancePipeline:
         grown_ratio: float = 2.0,
         grown_mm2: float = 8.0,
         lumen_window_s: float = 0.3,
+        vessel_before_injection: bool = True,
     ) -> None:
         if no_spread_timeout_s <= 0:
             raise ValidationError("no_spread_timeout_s", "must be a positive number of seconds")
@@ -379,6 +391,7 @@ class GuidancePipeline:
         self.grown_ratio = grown_ratio
         self.grown_mm2 = grown_mm2
         self.lumen_window_s = lumen_window_s
+        self.vessel_before_injection = vessel_before_injection
         self._near_vessel = False
         self._fluid_in_vessel = False
         self._first_fluid_s: float | None = None  # the first frame with fluid after the injection start
@@ -581,7 +594,10 @@ class GuidancePipeline:
             return
         if self._first_fluid_s is None:
             self._first_fluid_s = t
-        found = next((v for v in vessels if fluid_overlap(spread.contours_mm, v) >= 0.5), None)
+        found = next(
+            (v for v in vessels if fluid_overlap(spread.contours_mm, v) >= 0.5 and self._was_there(v)),
+            None,
+        )
         if found is not None:
             text = N_(
                 "fluid appeared inside a vessel outline at x=%(x)s mm, z=%(z)s mm: stop and check for "
@@ -603,6 +619,17 @@ class GuidancePipeline:
             return
         self._fluid_in_vessel = True
         events.append(Event.templated(t, "fluid_in_vessel", text, x=round(x, 1), z=round(z, 1)))
+
+    def _was_there(self, vessel: Vessel) -> bool:
+        """Whether ``vessel`` may hold injectate for the outline rule of ``fluid_in_vessel``: followed since
+        the injection start or before, or lying (at least half of it) on a dark structure of the learned
+        floor, a lumen that only became anechoic enough to be followed once it swelled
+        (``vessel_before_injection``)."""
+        start = self._injection_started
+        if not self.vessel_before_injection or (start is not None and vessel.seen_since_s <= start):
+            return True
+        outline = SpreadObservation(True, vessel.area_mm2, vessel.x_mm, vessel.z_mm, 0.0, [vessel.outline_mm])
+        return self.spread.lumen_share(outline, (vessel.x_mm, vessel.z_mm)) >= 0.5
 
     def _needle_events(self, needle: NeedleObservation, t: float, events: list[Event]) -> None:
         if needle.visible and not self._needle_visible:

@@ -10,7 +10,12 @@ Two cues, both on a coarse working image (0.5 mm pixels):
   not touching the bottom of the image, where shadows end, and not much longer than wide) are followed
   from frame to frame by their centroid. A blob is a vessel when its area swings up and down by at least
   ``pulsation`` of its median area, twice within ``history_s`` (arterial pulsation, a vein compressed by
-  the probe). A growing pool of injectate swings one way only, a cyst or a shadow not at all.
+  the probe). A growing pool of injectate swings one way only, a cyst or a shadow not at all; but its
+  measured area jitters with the speckle and the needle's echoes, so a pool followed long enough can be
+  called ``compressible`` or ``pulsatile`` too. Each B-mode vessel therefore says since when its blob has
+  been followed (``seen_since_s``), and the pipeline's ``fluid_in_vessel`` outline rule asks only of
+  vessels followed since the injection start or before, or lying on a dark structure of the spread
+  detector's learned floor.
 
 The detector reports each vessel's outline in mm; :func:`path_distance` and :func:`fluid_overlap` are
 the geometry behind the ``vessel_near_path`` and ``fluid_in_vessel`` warnings of the pipeline.
@@ -51,6 +56,9 @@ class Vessel:
         Closed outline, (x, z) in mm.
     cue : str
         ``doppler``, ``pulsatile`` or ``compressible``.
+    seen_since_s : float
+        Since when a B-mode vessel's anechoic blob has been followed, found as a vessel or not yet (on the
+        stream's time axis); ``-inf`` for a Doppler vessel: colour flow is blood, never injectate.
     """
 
     x_mm: float
@@ -58,6 +66,7 @@ class Vessel:
     area_mm2: float
     outline_mm: FloatArray
     cue: str
+    seen_since_s: float = float("-inf")
 
 
 @dataclass(slots=True)
@@ -67,6 +76,7 @@ class _Track:
     areas: deque[tuple[float, float]]
     outline: FloatArray
     last_seen: float
+    first_seen: float = float("-inf")
     cue: str = ""
     history: list[float] = field(default_factory=list)
 
@@ -195,7 +205,7 @@ class VesselDetector:
         for x, z, area, outline in blobs:
             track = self._nearest(x, z, area)
             if track is None:
-                track = _Track(x, z, deque(), outline, t)
+                track = _Track(x, z, deque(), outline, t, t)
                 self._tracks.append(track)
             track.x, track.z, track.outline, track.last_seen = x, z, outline, t
             track.areas.append((t, area))
@@ -206,7 +216,7 @@ class VesselDetector:
         out = []
         for tr in self._tracks:
             if tr.cue:
-                out.append(Vessel(tr.x, tr.z, _polygon_area(tr.outline), tr.outline, tr.cue))
+                out.append(Vessel(tr.x, tr.z, _polygon_area(tr.outline), tr.outline, tr.cue, tr.first_seen))
         return out
 
     def _nearest(self, x: float, z: float, area: float) -> _Track | None:

@@ -1,0 +1,136 @@
+"""``fluid_in_vessel`` by the outline rule asks only of a vessel followed since the injection start or before:
+a pool of injectate is itself an anechoic blob that appears after the start, and its growing, jittering
+area can make it look ``compressible``."""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from painguide.sono.frames import Frame
+from painguide.sono.pipeline import GuidancePipeline
+from painguide.sono.simulate import SimulatedCine
+from painguide.sono.vessel import Vessel, VesselDetector
+
+
+def _frames(appears_at: int, n: int = 40) -> list[Frame]:
+    """Tissue with a pulsating lumen at (20, 14) mm from frame ``appears_at`` on (20 frames a second)."""
+    rng = np.random.default_rng(3)
+    z, x = np.mgrid[0:160, 0:200] * 0.2
+    frames = []
+    for i in range(n):
+        t = i / 20
+        pixels = np.clip(rng.normal(140, 20, (160, 200)), 0, 255)
+        if i >= appears_at:
+            r = 2.5 * (1 + 0.12 * math.sin(2 * math.pi * 1.2 * t))
+            pixels[(x - 20) ** 2 + (z - 14) ** 2 < r * r] = 10
+        frames.append(Frame(pixels.astype(np.uint8), 0.2, 0.2, t, i, "test"))
+    return frames
+
+
+@pytest.mark.parametrize("appears_at", [0, 5])
+def test_a_vessel_says_since_when_its_blob_has_been_followed(appears_at: int) -> None:
+    detector = VesselDetector()
+    frames = _frames(appears_at)
+    found = [detector(f) for f in frames][-1]
+    assert len(found) == 1 and found[0].cue == "pulsatile"
+    assert found[0].seen_since_s == frames[appears_at].time_s
+
+
+def test_a_doppler_vessel_has_always_been_there() -> None:
+    frame = _frames(0, n=1)[0]
+    rgb = np.repeat(frame.pixels[:, :, None], 3, axis=2)
+    rgb[60:80, 90:110] = (220, 20, 20)
+    found = VesselDetector()(Frame(frame.pixels, 0.2, 0.2, 3.0, 0, "test", rgb))
+    assert found and found[0].cue == "doppler" and found[0].seen_since_s == -math.inf
+
+
+class _Around:
+    """A vessel detector that reports one vessel over the true fluid of ``cine``, followed since ``since``."""
+
+    def __init__(self, cine: SimulatedCine, since: float) -> None:
+        last = cine.truth[-1]
+        self.centre = (float(last.spread_x_mm), float(last.spread_z_mm))
+        self.since = since
+
+    def __call__(self, frame: Frame, **_: Any) -> list[Vessel]:
+        a = np.linspace(0, 2 * math.pi, 40, endpoint=False)
+        ring = np.stack([self.centre[0] + 6 * np.cos(a), self.centre[1] + 6 * np.sin(a)], axis=1)
+        return [Vessel(*self.centre, math.pi * 36, ring, "compressible", self.since)]
+
+
+def _fluid_in_vessel(cine: SimulatedCine, since: float, **options: Any) -> list[str]:
+    pipeline = GuidancePipeline(
+        injection_at_s=cine.params.injection_at_s,
+        vessels=_Around(cine, since),  # type: ignore[arg-type]
+        **options,
+    )
+    return [e.detail for f in cine.frames for e in pipeline(f).events if e.type == "fluid_in_vessel"]
+
+
+def test_fluid_in_a_vessel_seen_before_the_injection_warns(clear_cine: SimulatedCine) -> None:
+    start = clear_cine.params.injection_at_s
+    assert start is not None and clear_cine.spread_onset_s is not None
+    for since in (0.0, start):
+        warned = _fluid_in_vessel(clear_cine, since)
+        assert len(warned) == 1 and "inside a vessel outline" in warned[0]
+
+
+def test_fluid_in_a_vessel_first_seen_after_the_injection_does_not(clear_cine: SimulatedCine) -> None:
+    start = clear_cine.params.injection_at_s
+    assert start is not None
+    assert _fluid_in_vessel(clear_cine, start + 0.2) == []
+    # without the rule every vessel is asked
+    asked = _fluid_in_vessel(clear_cine, start + 0.2, vessel_before_injection=False)
+    assert len(asked) == 1 and "inside a vessel outline" in asked[0]
+
+
+@functools.cache
+def _simulated(family: str, index: int, run_on: bool) -> SimulatedCine:
+    from painguide.sono.scenes import development_seed, run_on_past_the_wait, scene_params
+    from painguide.sono.simulate import simulate_cine
+
+    params = scene_params(family, development_seed(family, index))
+    return simulate_cine(run_on_past_the_wait(params) if run_on else params)
+
+
+def _scene(family: str, index: int, **options: Any) -> tuple[list[Any], float]:
+    """The ``fluid_in_vessel`` events of a development cine (up to ``until_s`` after the injection start),
+    and its injection start."""
+    cine = _simulated(family, index, options.pop("run_on", False))
+    until = options.pop("until_s", math.inf)
+    start = cine.params.injection_at_s
+    assert start is not None
+    pipeline = GuidancePipeline(injection_at_s=start, **options)
+    found = []
+    for frame in cine.frames:
+        if frame.time_s > start + until:
+            break
+        result = pipeline(frame)
+        for event in result.events:
+            if event.type == "fluid_in_vessel":
+                found.append((event, result.vessels))
+    return found, start
+
+
+def test_a_vein_followed_only_once_it_swelled_still_warns() -> None:
+    """Development fluid_in_vessel cine 621: the vein is followed as a blob only 0.27 s after the injection
+    start, once it has swollen; it lies on a dark structure of the learned floor, so it counts."""
+    found, start = _scene("fluid_in_vessel", 621)
+    assert len(found) == 1
+    event, vessels = found[0]
+    assert "inside a vessel outline" in event.detail
+    named = min(vessels, key=lambda v: math.hypot(v.x_mm - event.params["x"], v.z_mm - event.params["z"]))
+    assert named.seen_since_s > start
+
+
+def test_a_pool_followed_as_a_compressible_vessel_does_not_warn() -> None:
+    """Development probe_motion cine 850, run on past the no-spread wait: the pool, followed as a blob from
+    0.1 s after the injection start, is called compressible and held half of the fluid."""
+    assert _scene("probe_motion", 850, run_on=True, until_s=1.5)[0] == []
+    found, _ = _scene("probe_motion", 850, run_on=True, until_s=1.5, vessel_before_injection=False)
+    assert len(found) == 1 and "inside a vessel outline" in found[0][0].detail
