@@ -169,6 +169,13 @@ def evaluate(
             help="Each family's first cine in its seeds (0 with the test seeds: the frozen set).",
         ),
     ] = 0,
+    run_on: Annotated[
+        bool,
+        typer.Option(
+            "--run-on",
+            help="Run every cine with an injection on past the no-spread warning's wait (a set of its own).",
+        ),
+    ] = False,
     cines: Annotated[
         int | None, typer.Option(min=1, help="Older corpus: simulated cines with a needle [default: 12].")
     ] = None,
@@ -196,7 +203,7 @@ def evaluate(
         why = f"only the older corpus (--per-family 0) uses it; --per-family is {per_family}"
     else:
         scene_options = {"--families": bool(families), "--development": development}
-        scene_options |= {"--confirmation": confirmation, "--first": first > 0}
+        scene_options |= {"--confirmation": confirmation, "--first": first > 0, "--run-on": run_on}
         unused = [name for name, given in scene_options.items() if given]
         why = "only the scene families (--per-family 1 or more) use it; --per-family is 0, the older corpus"
     if unused:
@@ -225,6 +232,7 @@ def evaluate(
                 families=chosen or None,
                 test_set=not development,
                 confirmation=confirmation,
+                run_on=run_on,
                 n_frames=frames,
                 real=real,
                 progress=report,

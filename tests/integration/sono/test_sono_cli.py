@@ -253,6 +253,7 @@ def test_evaluate_runs_a_later_block_of_seeds() -> None:
             ("--families, --development, --first", "older corpus"),
         ),
         (["--per-family", "2", "--cines", "3", "--seed", "7"], ("--cines, --seed", "--per-family is 2")),
+        (["--per-family", "0", "--run-on"], ("--run-on", "--per-family is 0")),
     ],
 )
 def test_evaluate_refuses_bad_blocks_and_sets_of_seeds(
@@ -341,3 +342,20 @@ def test_live_refuses_an_injection_start_off_the_cine(
     captured = capsys.readouterr()
     assert all(part in captured.err for part in named) and "Traceback" not in captured.err
     assert captured.out == ""  # refused before any frame was run
+
+
+def test_evaluate_runs_cines_on_past_the_no_spread_wait() -> None:
+    """``--run-on`` makes a cine with an injection last until 5.5 s after its start (not ``--frames``)."""
+    from painguide.sono.scenes import AFTER_INJECTION_S, development_seed, scene_params
+
+    args = ("evaluate", "--per-family", "1", "--families", "baseline", "--development", "--frames", "12")
+    plain = runner.invoke(app, [*args, "--no-real", "--json"])
+    longer = runner.invoke(app, [*args, "--run-on", "--no-real", "--json"])
+    assert plain.exit_code == 0 and longer.exit_code == 0, longer.output
+    short, long = json.loads(plain.output), json.loads(longer.output)
+    assert short["run_on"] is False and long["run_on"] is True
+    params = scene_params("baseline", development_seed("baseline", 0), n_frames=12)
+    assert params.injection_at_s is not None
+    needed = (params.injection_at_s + AFTER_INJECTION_S) * params.frame_rate_hz
+    assert short["families"]["baseline"]["frames"] == 12
+    assert long["families"]["baseline"]["frames"] >= needed
