@@ -319,15 +319,16 @@ class GuidancePipeline:
         the tip soon reaches beyond any dark structure near it. 0 turns it off. A convention of this
         software, chosen on development cines.
     vessel_before_injection : bool
-        ``fluid_in_vessel`` by the outline rule (at least half of the fluid inside a vessel's outline widened
-        by 1 mm) asks only of a vessel whose anechoic blob has been followed since the injection start or
-        before (:attr:`Vessel.seen_since_s`; Doppler vessels always), or that lies, at least half of it, on
+        After the injection start, report (draw, warn about, ask ``fluid_in_vessel`` of) only the vessels
+        that were there before it: a Doppler vessel, a B-mode vessel whose anechoic blob has been followed
+        since the start or before (:attr:`Vessel.seen_since_s`), or one that lies, at least half of it, on
         a dark structure of the learned floor (:meth:`SpreadDetector.lumen_share` of its outline around its
         centre): a vein that became anechoic enough to be followed only once it swelled. A pool of
         injectate in tissue is itself an anechoic blob that appears after the start, over tissue that was
         not dark, and its growing area, jittered by the speckle and the needle's echoes, can swing enough
-        to be called ``compressible`` or ``pulsatile``, the more likely the longer the injection lasts.
-        ``False`` asks of every vessel. A convention of this software, chosen on development cines
+        to be called ``compressible`` or ``pulsatile``, the more likely the longer the injection lasts; it
+        was drawn as a vessel, raised ``vessel_near_path`` (the tip lies in it) and ``fluid_in_vessel``.
+        ``False`` reports every vessel. A convention of this software, chosen on development cines
         (docs/sono.md, *Events*).
     """
 
@@ -553,6 +554,8 @@ class GuidancePipeline:
         )
         self._spread_events(spread, needle, t, events)
         vessels = self.vessels(frame, work=work)
+        if self._injection_started is not None and self.vessel_before_injection:
+            vessels = [v for v in vessels if self._was_there(v)]
         self._vessel_events(needle, spread, vessels, t, events)
         elapsed = (time.perf_counter() - started) * 1000.0
         return FrameResult(frame.index, t, needle, spread, elapsed, events, vessels)
@@ -594,10 +597,7 @@ class GuidancePipeline:
             return
         if self._first_fluid_s is None:
             self._first_fluid_s = t
-        found = next(
-            (v for v in vessels if fluid_overlap(spread.contours_mm, v) >= 0.5 and self._was_there(v)),
-            None,
-        )
+        found = next((v for v in vessels if fluid_overlap(spread.contours_mm, v) >= 0.5), None)
         if found is not None:
             text = N_(
                 "fluid appeared inside a vessel outline at x=%(x)s mm, z=%(z)s mm: stop and check for "
@@ -621,12 +621,11 @@ class GuidancePipeline:
         events.append(Event.templated(t, "fluid_in_vessel", text, x=round(x, 1), z=round(z, 1)))
 
     def _was_there(self, vessel: Vessel) -> bool:
-        """Whether ``vessel`` may hold injectate for the outline rule of ``fluid_in_vessel``: followed since
-        the injection start or before, or lying (at least half of it) on a dark structure of the learned
-        floor, a lumen that only became anechoic enough to be followed once it swelled
-        (``vessel_before_injection``)."""
+        """Whether ``vessel``, seen after the injection start, was there before it: followed since the start
+        or before, or lying (at least half of it) on a dark structure of the learned floor, a lumen that
+        only became anechoic enough to be followed once it swelled (``vessel_before_injection``)."""
         start = self._injection_started
-        if not self.vessel_before_injection or (start is not None and vessel.seen_since_s <= start):
+        if start is not None and vessel.seen_since_s <= start:
             return True
         outline = SpreadObservation(True, vessel.area_mm2, vessel.x_mm, vessel.z_mm, 0.0, [vessel.outline_mm])
         return self.spread.lumen_share(outline, (vessel.x_mm, vessel.z_mm)) >= 0.5

@@ -98,39 +98,47 @@ def _simulated(family: str, index: int, run_on: bool) -> SimulatedCine:
     return simulate_cine(run_on_past_the_wait(params) if run_on else params)
 
 
-def _scene(family: str, index: int, **options: Any) -> tuple[list[Any], float]:
-    """The ``fluid_in_vessel`` events of a development cine (up to ``until_s`` after the injection start),
-    and its injection start."""
+def _scene(family: str, index: int, **options: Any) -> tuple[list[Any], float, list[Any]]:
+    """The vessel events of a development cine (up to ``until_s`` after the injection start), each with the
+    vessels reported on its frame and those reported since the start, and the injection start."""
     cine = _simulated(family, index, options.pop("run_on", False))
     until = options.pop("until_s", math.inf)
     start = cine.params.injection_at_s
     assert start is not None
     pipeline = GuidancePipeline(injection_at_s=start, **options)
-    found = []
+    found, since_start = [], []
     for frame in cine.frames:
         if frame.time_s > start + until:
             break
         result = pipeline(frame)
+        if frame.time_s >= start:
+            since_start.extend(result.vessels)
         for event in result.events:
-            if event.type == "fluid_in_vessel":
+            if event.type in ("fluid_in_vessel", "vessel_near_path"):
                 found.append((event, result.vessels))
-    return found, start
+    return found, start, since_start
 
 
 def test_a_vein_followed_only_once_it_swelled_still_warns() -> None:
     """Development fluid_in_vessel cine 621: the vein is followed as a blob only 0.27 s after the injection
     start, once it has swollen; it lies on a dark structure of the learned floor, so it counts."""
-    found, start = _scene("fluid_in_vessel", 621)
-    assert len(found) == 1
-    event, vessels = found[0]
+    found, start, _ = _scene("fluid_in_vessel", 621)
+    warned = [(event, vessels) for event, vessels in found if event.type == "fluid_in_vessel"]
+    assert len(warned) == 1
+    event, vessels = warned[0]
     assert "inside a vessel outline" in event.detail
     named = min(vessels, key=lambda v: math.hypot(v.x_mm - event.params["x"], v.z_mm - event.params["z"]))
     assert named.seen_since_s > start
 
 
-def test_a_pool_followed_as_a_compressible_vessel_does_not_warn() -> None:
-    """Development probe_motion cine 850, run on past the no-spread wait: the pool, followed as a blob from
-    0.1 s after the injection start, is called compressible and held half of the fluid."""
-    assert _scene("probe_motion", 850, run_on=True, until_s=1.5)[0] == []
-    found, _ = _scene("probe_motion", 850, run_on=True, until_s=1.5, vessel_before_injection=False)
-    assert len(found) == 1 and "inside a vessel outline" in found[0][0].detail
+def test_a_pool_followed_as_a_compressible_vessel_is_not_reported() -> None:
+    """Development probe_motion cine 857, run on past the no-spread wait: the pool, followed as a blob from
+    0.5 s after the injection start, is called compressible; the tip lies in it and it holds the fluid."""
+    found, start, since_start = _scene("probe_motion", 857, run_on=True, until_s=2.0)
+    assert found == [] and all(v.seen_since_s <= start for v in since_start)
+    found, start, since_start = _scene(
+        "probe_motion", 857, run_on=True, until_s=2.0, vessel_before_injection=False
+    )
+    assert sorted(event.type for event, _ in found) == ["fluid_in_vessel", "vessel_near_path"]
+    pool = [v for v in since_start if v.seen_since_s > start]
+    assert pool and {v.cue for v in pool} == {"compressible"}
