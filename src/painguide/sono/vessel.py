@@ -13,9 +13,10 @@ Two cues, both on a coarse working image (0.5 mm pixels):
   the probe). A growing pool of injectate swings one way only, a cyst or a shadow not at all; but its
   measured area jitters with the speckle and the needle's echoes, so a pool followed long enough can be
   called ``compressible`` or ``pulsatile`` too. Each B-mode vessel therefore says since when its blob has
-  been followed (``seen_since_s``), and the pipeline's ``fluid_in_vessel`` outline rule asks only of
-  vessels followed since the injection start or before, or lying on a dark structure of the spread
-  detector's learned floor.
+  been followed (``seen_since_s``), and the pipeline can report after the injection start only the vessels
+  followed since the start or before, or lying on a dark structure of the spread detector's learned floor
+  (``GuidancePipeline(vessel_before_injection=True)``, off by default: a vein seen only as it swells
+  looks the same).
 
 The detector reports each vessel's outline in mm; :func:`path_distance` and :func:`fluid_overlap` are
 the geometry behind the ``vessel_near_path`` and ``fluid_in_vessel`` warnings of the pipeline.

@@ -76,16 +76,17 @@ def test_fluid_in_a_vessel_seen_before_the_injection_warns(clear_cine: Simulated
     start = clear_cine.params.injection_at_s
     assert start is not None and clear_cine.spread_onset_s is not None
     for since in (0.0, start):
-        warned = _fluid_in_vessel(clear_cine, since)
-        assert len(warned) == 1 and "inside a vessel outline" in warned[0]
+        for rule in (True, False):
+            warned = _fluid_in_vessel(clear_cine, since, vessel_before_injection=rule)
+            assert len(warned) == 1 and "inside a vessel outline" in warned[0]
 
 
 def test_fluid_in_a_vessel_first_seen_after_the_injection_does_not(clear_cine: SimulatedCine) -> None:
     start = clear_cine.params.injection_at_s
     assert start is not None
-    assert _fluid_in_vessel(clear_cine, start + 0.2) == []
-    # without the rule every vessel is asked
-    asked = _fluid_in_vessel(clear_cine, start + 0.2, vessel_before_injection=False)
+    assert _fluid_in_vessel(clear_cine, start + 0.2, vessel_before_injection=True) == []
+    # by default (so that no vein that shows only as it swells goes unwarned) every vessel is asked
+    asked = _fluid_in_vessel(clear_cine, start + 0.2)
     assert len(asked) == 1 and "inside a vessel outline" in asked[0]
 
 
@@ -122,7 +123,7 @@ def _scene(family: str, index: int, **options: Any) -> tuple[list[Any], float, l
 def test_a_vein_followed_only_once_it_swelled_still_warns() -> None:
     """Development fluid_in_vessel cine 621: the vein is followed as a blob only 0.27 s after the injection
     start, once it has swollen; it lies on a dark structure of the learned floor, so it counts."""
-    found, start, _ = _scene("fluid_in_vessel", 621)
+    found, start, _ = _scene("fluid_in_vessel", 621, vessel_before_injection=True)
     warned = [(event, vessels) for event, vessels in found if event.type == "fluid_in_vessel"]
     assert len(warned) == 1
     event, vessels = warned[0]
@@ -131,14 +132,14 @@ def test_a_vein_followed_only_once_it_swelled_still_warns() -> None:
     assert named.seen_since_s > start
 
 
-def test_a_pool_followed_as_a_compressible_vessel_is_not_reported() -> None:
+def test_a_pool_followed_as_a_compressible_vessel_is_not_reported_with_the_rule() -> None:
     """Development probe_motion cine 857, run on past the no-spread wait: the pool, followed as a blob from
     0.5 s after the injection start, is called compressible; the tip lies in it and it holds the fluid."""
-    found, start, since_start = _scene("probe_motion", 857, run_on=True, until_s=2.0)
-    assert found == [] and all(v.seen_since_s <= start for v in since_start)
     found, start, since_start = _scene(
-        "probe_motion", 857, run_on=True, until_s=2.0, vessel_before_injection=False
+        "probe_motion", 857, run_on=True, until_s=2.0, vessel_before_injection=True
     )
+    assert found == [] and all(v.seen_since_s <= start for v in since_start)
+    found, start, since_start = _scene("probe_motion", 857, run_on=True, until_s=2.0)  # the default
     assert sorted(event.type for event, _ in found) == ["fluid_in_vessel", "vessel_near_path"]
     pool = [v for v in since_start if v.seen_since_s > start]
     assert pool and {v.cue for v in pool} == {"compressible"}
