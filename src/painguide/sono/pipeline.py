@@ -332,7 +332,7 @@ class GuidancePipeline:
         from any dark structure of the floor, and looks the same. Off by default, so that no injection into
         such a vein goes unwarned: on development cines run on to 5.5 s after the injection start it took
         the false ``fluid_in_vessel`` warnings from 40 to 6 of 150 cines with local spread, but also the
-        warned vein injections from 20 to 15 of 22 (docs/sono.md, *Events*). ``False`` reports every vessel.
+        warned vein injections from 26 to 20 of 30 (docs/sono.md, *Events*). ``False`` reports every vessel.
     """
 
     def __init__(
