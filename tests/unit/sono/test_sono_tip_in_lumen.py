@@ -82,3 +82,16 @@ def test_the_count_apart_adds_over_cines() -> None:
     one.add(two)
     assert one.lumen_cines == 1 and one.cines == 2
     assert len(one.warnings["no_visible_spread"]) == 1  # only the cine outside a lumen
+
+
+def test_a_cine_whose_fluid_never_showed_is_counted_there_alone() -> None:
+    """A cine both with its tip in a lumen and with fluid that never shows counts once, as "never showed"."""
+    from painguide.sono.familyeval import without_fluid
+
+    cine = _cine("moving_at_injection", 411)
+    quiet = simulate_cine(without_fluid(cine.params))
+    unseen = SimulatedCine(cine.params, quiet.frames, cine.truth, cine.spread_onset_s)
+    assert tip_in_lumen_at_injection(unseen)
+    score = score_family_cine(unseen, quiet=quiet)
+    assert (score.unshown_cines, score.lumen_cines) == (1, 0)
+    assert "no_visible_spread" not in score.warnings
