@@ -10,7 +10,6 @@ import pytest
 
 from painguide.errors import ValidationError
 from painguide.sono.familyeval import VISIBLE_GROWTH_MM, visible_onset_s, warning_rates, wilson
-from painguide.sono.frames import Frame
 from painguide.sono.pipeline import EVENT_TYPES, GuidancePipeline
 from painguide.sono.scenes import (
     DEVELOPMENT_SEEDS,
@@ -22,6 +21,8 @@ from painguide.sono.scenes import (
 )
 from painguide.sono.simulate import SimulationParams, simulate_cine
 from painguide.sono.vessel import Vessel, VesselDetector, fluid_overlap, path_distance
+
+from .vessel_scene import pulsing_frames
 
 SMALL = {"rows": 120, "cols": 160, "n_frames": 12}
 
@@ -135,37 +136,18 @@ def test_fluid_overlap_inside_and_beside_a_vessel() -> None:
     assert fluid_overlap([_ring(30.0, 10.0, 2.5)], vessel) == 0.0
 
 
-def _pulsing_frames(pulse: float, n: int = 40, colour: bool = False) -> list[Frame]:
-    rng = np.random.default_rng(3)
-    z, x = np.mgrid[0:160, 0:200] * 0.2
-    frames = []
-    for i in range(n):
-        t = i / 20
-        r = 2.5 * (1 + pulse * math.sin(2 * math.pi * 1.2 * t))
-        pixels = np.clip(rng.normal(140, 20, (160, 200)), 0, 255)
-        lumen = (x - 20) ** 2 + (z - 14) ** 2 < r * r
-        pixels[lumen] = 10
-        grey = pixels.astype(np.uint8)
-        rgb = None
-        if colour and math.sin(2 * math.pi * 1.2 * t) > 0.2:
-            rgb = np.repeat(grey[:, :, None], 3, axis=2)
-            rgb[lumen] = (220, 20, 20)
-        frames.append(Frame(grey, 0.2, 0.2, t, i, "test", rgb))
-    return frames
-
-
 def test_pulsatile_lumen_is_a_vessel_and_a_still_one_is_not() -> None:
     pulsing = VesselDetector()
-    found = [pulsing(f) for f in _pulsing_frames(0.12)][-1]
+    found = [pulsing(f) for f in pulsing_frames(0.12)][-1]
     detector = VesselDetector()
-    still = [detector(f) for f in _pulsing_frames(0.0)][-1]
+    still = [detector(f) for f in pulsing_frames(0.0)][-1]
     assert len(found) == 1 and found[0].cue == "pulsatile"
     assert found[0].x_mm == pytest.approx(20.0, abs=0.7) and found[0].z_mm == pytest.approx(14.0, abs=0.7)
     assert still == []
 
 
 def test_doppler_colour_marks_a_vessel_at_once() -> None:
-    frames = [f for f in _pulsing_frames(0.0, n=10, colour=True) if f.colour is not None]
+    frames = [f for f in pulsing_frames(0.0, n=10, colour=True) if f.colour is not None]
     detector = VesselDetector()
     found = detector(frames[0])
     assert found and found[0].cue == "doppler"

@@ -16,33 +16,20 @@ from painguide.sono.pipeline import GuidancePipeline
 from painguide.sono.simulate import SimulatedCine
 from painguide.sono.vessel import Vessel, VesselDetector
 
-
-def _frames(appears_at: int, n: int = 40) -> list[Frame]:
-    """Tissue with a pulsating lumen at (20, 14) mm from frame ``appears_at`` on (20 frames a second)."""
-    rng = np.random.default_rng(3)
-    z, x = np.mgrid[0:160, 0:200] * 0.2
-    frames = []
-    for i in range(n):
-        t = i / 20
-        pixels = np.clip(rng.normal(140, 20, (160, 200)), 0, 255)
-        if i >= appears_at:
-            r = 2.5 * (1 + 0.12 * math.sin(2 * math.pi * 1.2 * t))
-            pixels[(x - 20) ** 2 + (z - 14) ** 2 < r * r] = 10
-        frames.append(Frame(pixels.astype(np.uint8), 0.2, 0.2, t, i, "test"))
-    return frames
+from .vessel_scene import pulsing_frames
 
 
 @pytest.mark.parametrize("appears_at", [0, 5])
 def test_a_vessel_says_since_when_its_blob_has_been_followed(appears_at: int) -> None:
     detector = VesselDetector()
-    frames = _frames(appears_at)
+    frames = pulsing_frames(0.12, appears_at=appears_at)
     found = [detector(f) for f in frames][-1]
     assert len(found) == 1 and found[0].cue == "pulsatile"
     assert found[0].seen_since_s == frames[appears_at].time_s
 
 
 def test_a_doppler_vessel_has_always_been_there() -> None:
-    frame = _frames(0, n=1)[0]
+    frame = pulsing_frames(0.12, n=1)[0]
     rgb = np.repeat(frame.pixels[:, :, None], 3, axis=2)
     rgb[60:80, 90:110] = (220, 20, 20)
     found = VesselDetector()(Frame(frame.pixels, 0.2, 0.2, 3.0, 0, "test", rgb))
