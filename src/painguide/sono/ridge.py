@@ -16,9 +16,11 @@ import math
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
+import scipy.sparse
 from numpy.typing import NDArray
 
 __all__ = ["HoughLine", "oriented_hough", "ridge_response", "shadow_mask", "working_image"]
@@ -45,13 +47,29 @@ def working_image(pixels: NDArray[np.uint8], scale: tuple[float, float]) -> NDAr
     if not (_area_by_rows(fx) and _area_by_rows(fy)):
         whole = cv2.resize(pixels, None, fx=fx, fy=fy, interpolation=cv2.INTER_AREA)
         return np.asarray(whole, dtype=np.uint8)
-    # OpenCV's area averaging over a fractional factor sums each source row across (in single precision)
-    # for every output row it falls in, then sums those row sums down, and rounds. Done as two passes on a
-    # single-precision image, each row is summed across once: the same operations in the same order, so
-    # the same bits (tests/unit/sono/test_sono_speed_resize.py), in about 15 % less time.
-    across = cv2.resize(pixels.astype(np.float32), None, fx=fx, fy=1.0, interpolation=cv2.INTER_AREA)
-    down = cv2.resize(across, None, fx=1.0, fy=fy, interpolation=cv2.INTER_AREA)
+    # OpenCV's area averaging over a fractional factor sums each source row across (in single precision,
+    # each output pixel's source pixels in their order), then sums those row sums down in the same way,
+    # and rounds. Done as two products with sparse matrices of OpenCV's own weights, the sums are the same
+    # operations in the same order, so the same bits (tests/unit/sono/test_sono_speed_resize.py), in
+    # about 60 % less time.
+    rows, cols = pixels.shape
+    across = _area_weights(cols, fx) @ cv2.transpose(pixels).astype(np.float32)  # (working cols, rows)
+    down = _area_weights(rows, fy) @ cv2.transpose(across)
     return np.asarray(cv2.convertScaleAbs(down), dtype=np.uint8)  # rounded half to even, as the resize
+
+
+@lru_cache(maxsize=16)
+def _area_weights(size: int, factor: float) -> scipy.sparse.csr_matrix:
+    """OpenCV's area-averaging weights for reducing ``size`` pixels by ``factor`` along one axis: row ``i``
+    holds the weight of each source pixel in output pixel ``i``, in the source pixels' order.
+
+    They are read from OpenCV itself, as the area resize of the identity (down its rows, where each
+    output pixel is the weight times one, plus zeros): the same weights, whatever its version computes."""
+    identity = np.eye(size, dtype=np.float32)
+    weights = cv2.resize(identity, None, fx=1.0, fy=factor, interpolation=cv2.INTER_AREA)
+    matrix = scipy.sparse.csr_matrix(weights)
+    matrix.sort_indices()
+    return matrix
 
 
 def _area_by_rows(factor: float) -> bool:
