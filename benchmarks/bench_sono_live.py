@@ -14,7 +14,7 @@ chooses which). It ends with the Markdown table of docs/performance.md, with the
    frame carries its number as a pattern of black and white 8x8 blocks in its top-right corner, so the
    annotated image received is matched to the moment its IMAGE message was sent.
 3. With ``--browser``, the same in the live page itself: Chromium (Debian's, headless) shows the page, a
-   script there draws the stream's current image onto a canvas every 2 ms and reads its number, so the
+   script there copies the stream's current picture onto a canvas every 2 ms and reads its number, so the
    latency ends when the browser has the annotated frame to show.
 """
 
@@ -178,14 +178,16 @@ def _csrf(client: Any, path: str) -> str:
 
 BROWSER_READER = """
 ({ block, bits }) => {
-  const img = document.getElementById("stream");
   const canvas = document.createElement("canvas");
   const context = canvas.getContext("2d", { willReadFrequently: true });
   const half = block / 2;
   window.__seen = {};
   const read = () => {
-    if (img.complete && img.naturalWidth > 0) {
-      const w = img.naturalWidth;
+    // the page draws the stream onto a canvas (sono-live.js); an older browser shows it as an image
+    const img = document.getElementById("stream");
+    const drawn = img instanceof HTMLCanvasElement;
+    if (drawn ? window.sonoStream && window.sonoStream.shown > 0 : img.complete && img.naturalWidth > 0) {
+      const w = drawn ? img.width : img.naturalWidth;
       canvas.width = w;
       canvas.height = block;
       context.drawImage(img, 0, 0, w, block, 0, 0, w, block);
@@ -200,8 +202,9 @@ BROWSER_READER = """
   setInterval(read, 2);
 }
 """
-"""Runs in the live page: every 2 ms it draws the stream's current image onto a canvas and reads the frame
-number from its corner blocks, keeping the first wall-clock time (ms since the epoch) each number was seen."""
+"""Runs in the live page: every 2 ms it copies the stream's current picture (the page's canvas, or the
+image of an older browser) onto a canvas of its own and reads the frame number from its corner blocks,
+keeping the first wall-clock time (ms since the epoch) each number was seen."""
 
 
 def _chromium() -> str | None:

@@ -119,6 +119,52 @@ def test_live_page_sounds_the_no_spread_warning_until_acknowledged(
     page.click("#stop")
 
 
+def _part(width: int, height: int, grey: int) -> bytes:
+    """One MJPEG part as the server sends it: a JPEG of one grey level, with its length."""
+    import cv2
+    import numpy as np
+
+    jpeg = cv2.imencode(".jpg", np.full((height, width), grey, np.uint8))[1].tobytes()
+    head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+    return head.encode("ascii") + jpeg + b"\r\n"
+
+
+def test_the_live_picture_is_drawn_followed_again_and_marked_when_not_live(
+    page: Any, tmp_path: Path, sign_in: Any
+) -> None:
+    """The stream is drawn onto the canvas at the image's own size; a stream that ends is opened again; a
+    picture that has not changed for a second says so. The stream is played here by the browser's
+    router: one image of grey 200 at 320x240 first, then connections that end without an image."""
+    opened: list[str] = []
+
+    def stream(route: Any) -> None:
+        opened.append(route.request.url)
+        body = _part(320, 240, 200) if len(opened) == 1 else b""
+        route.fulfill(
+            status=200, body=body, headers={"Content-Type": "multipart/x-mixed-replace; boundary=frame"}
+        )
+
+    sign_in(page)
+    _start_no_spread_cine(page, tmp_path)
+    page.route(re.compile(r"/sono/live/[^/]+/stream"), stream)
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_function("() => window.sonoStream.shown > 0", timeout=10_000)
+    size = page.evaluate(
+        "() => [document.getElementById('stream').width, document.getElementById('stream').height]"
+    )
+    assert size == [320, 240]
+    pixel = "document.getElementById('stream').getContext('2d').getImageData(160, 120, 1, 1).data"
+    centre = page.evaluate(f"() => Array.from({pixel})")
+    assert all(abs(v - 200) <= 3 for v in centre[:3]) and centre[3] == 255
+    assert page.locator("#stream-stale").is_hidden()
+    page.wait_for_function("() => !document.getElementById('stream-stale').hidden", timeout=5_000)
+    note = page.locator("#stream-stale").inner_text()
+    assert re.fullmatch(r"No new image for \d+ s: the picture is not live\.", note), note
+    page.wait_for_timeout(1000)
+    assert len(opened) >= 3  # opened again each time it ended
+    page.click("#stop")
+
+
 def test_a_watcher_hears_the_warning_but_cannot_acknowledge_it(
     browser: Any, live_server: str, page: Any, tmp_path: Path, sign_in: Any
 ) -> None:

@@ -100,6 +100,33 @@ def test_live_page_has_the_side_panel(client: TestClient, live_reset: None) -> N
     for element in ('id="tip-z"', 'id="spread"', 'class="sono-inject"', 'id="warnings" class="sono-banner"'):
         assert element in page
     assert f"/sono/live/{session}/stream" in page and "/static/sono-live.js" in page
+    # drawn by the page's script onto a canvas; without scripts the stream is an image
+    assert '<canvas id="stream"' in page and f'data-src="/sono/live/{session}/stream"' in page
+    assert f'<noscript><img src="/sono/live/{session}/stream"' in page and 'id="stream-stale"' in page
+
+
+def test_each_stream_part_carries_its_length(client: TestClient, live_reset: None) -> None:
+    """A reader cuts a part out by its Content-Length as soon as its bytes are in (sono-live.js)."""
+    import re
+    import time
+
+    session = _start(client)
+    for _ in range(400):  # the simulated source runs in real time; wait for its first frames
+        if client.get(f"/sono/live/{session}/status").json()["frames"] >= 3:
+            break
+        time.sleep(0.05)
+    with client.stream("GET", f"/sono/live/{session}/stream?images=2") as stream:
+        body = stream.read()
+    parts = re.findall(rb"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: (\d+)\r\n\r\n", body)
+    assert len(parts) == 2
+    rest = body
+    for length in parts:
+        start = rest.index(b"\r\n\r\n") + 4
+        jpeg = rest[start : start + int(length)]
+        assert jpeg[:2] == b"\xff\xd8" and jpeg[-2:] == b"\xff\xd9"  # exactly one whole JPEG
+        rest = rest[start + int(length) :]
+        assert rest.startswith(b"\r\n")
+    assert rest == b"\r\n"
 
 
 @pytest.mark.parametrize(

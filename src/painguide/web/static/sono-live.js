@@ -1,5 +1,6 @@
-// Live ultrasound page: polls the session status, shows tip, spread and warnings, and sounds every
-// warning that is not yet acknowledged (a tone generated here with the Web Audio API, no sound files).
+// Live ultrasound page: draws the annotated stream, polls the session status, shows tip, spread and
+// warnings, and sounds every warning that is not yet acknowledged (a tone generated here with the Web
+// Audio API, no sound files).
 (() => {
   const $ = (id) => document.getElementById(id);
   const root = document.querySelector(".sono-live");
@@ -105,6 +106,7 @@
   function show(s) {
     $("frames").textContent = s.frames;
     if ($("source") && s.source !== null) $("source").textContent = s.source;
+    view.running = s.running;
     $("running").textContent = s.running ? T.running : T.ended + (s.error ? ": " + s.error : "");
     $("running").className = "sono-state " + (s.running ? "running" : "ended");
     const n = s.needle;
@@ -122,6 +124,92 @@
     }
     warnings(s);
     if (window.sonoSessions) window.sonoSessions(s.sessions || []);  // sono-sessions.js
+  }
+
+  // The stream: each part of the MJPEG response is cut out by its Content-Length as soon as its bytes are
+  // in, decoded and drawn onto the canvas (an <img> shows a part only later). The connection is opened
+  // again whenever it ends (the server ends each after ten minutes); a picture that has not changed for a
+  // second is marked as not live.
+  const view = {running: true, shown: 0, jpeg: null, decoding: false};
+  window.sonoStream = view;
+  function concat(a, b) {
+    const out = new Uint8Array(a.length + b.length);
+    out.set(a, 0);
+    out.set(b, a.length);
+    return out;
+  }
+  function headerEnd(bytes) {  // index of the blank line (CR LF CR LF) that ends a part's headers, or -1
+    for (let i = 0; i + 3 < bytes.length; i++) {
+      if (bytes[i] === 13 && bytes[i + 1] === 10 && bytes[i + 2] === 13 && bytes[i + 3] === 10) return i;
+    }
+    return -1;
+  }
+  async function draw(canvas) {  // the newest JPEG only: a part that came while one was decoded is skipped
+    if (view.decoding || view.jpeg === null) return;
+    view.decoding = true;
+    const jpeg = view.jpeg;
+    view.jpeg = null;
+    try {
+      const bitmap = await createImageBitmap(new Blob([jpeg], {type: "image/jpeg"}));
+      if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
+        canvas.width = bitmap.width;
+        canvas.height = bitmap.height;
+      }
+      canvas.getContext("2d").drawImage(bitmap, 0, 0);
+      bitmap.close();
+      view.shown = performance.now();
+    } catch (e) { /* a damaged image: the next one follows */ }
+    view.decoding = false;
+    draw(canvas);
+  }
+  async function read(canvas) {
+    const ascii = new TextDecoder("ascii");
+    for (;;) {
+      let wait = 200;
+      try {
+        const r = await fetch(canvas.dataset.src, {cache: "no-store"});
+        if (!r.ok || !r.body) throw new Error(String(r.status));
+        const reader = r.body.getReader();
+        let bytes = new Uint8Array(0);
+        for (;;) {
+          const {value, done} = await reader.read();
+          if (done) break;
+          bytes = concat(bytes, value);
+          for (;;) {
+            const end = headerEnd(bytes);
+            if (end < 0) break;
+            const length = /content-length:\s*(\d+)/i.exec(ascii.decode(bytes.subarray(0, end)));
+            if (length === null) throw new Error("a stream part without Content-Length");
+            const start = end + 4, stop = start + Number(length[1]);
+            if (bytes.length < stop) break;
+            view.jpeg = bytes.slice(start, stop);
+            bytes = bytes.slice(stop);
+            draw(canvas);
+          }
+        }
+      } catch (e) {
+        wait = 2000;  // refused or broken: try again, more slowly
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  function stale() {
+    const note = $("stream-stale");
+    const age = (performance.now() - view.shown) / 1000;
+    const late = view.shown > 0 && age >= 1;
+    note.hidden = !late;
+    if (late) note.textContent = view.running ? T.stale.replace("{seconds}", fixed(Math.floor(age), 0)) : T.stale_ended;
+  }
+  const canvas = $("stream");
+  if (window.ReadableStream && window.createImageBitmap && window.TextDecoder) {
+    read(canvas);
+    setInterval(stale, 250);
+  } else {  // an older browser: the stream as an image, as without scripts
+    const img = document.createElement("img");
+    img.id = "stream";
+    img.alt = canvas.getAttribute("aria-label");
+    img.src = canvas.dataset.src;
+    canvas.replaceWith(img);
   }
 
   let pending = null;
