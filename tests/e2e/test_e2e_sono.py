@@ -120,13 +120,13 @@ def test_live_page_sounds_the_no_spread_warning_until_acknowledged(
 
 
 def _part(width: int, height: int, grey: int) -> bytes:
-    """One MJPEG part as the server sends it: a JPEG of one grey level, with its length."""
+    """One part of the live stream, as the server sends it: a JPEG of one grey level."""
     import cv2
     import numpy as np
 
-    jpeg = cv2.imencode(".jpg", np.full((height, width), grey, np.uint8))[1].tobytes()
-    head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
-    return head.encode("ascii") + jpeg + b"\r\n"
+    from painguide.web.routes.sono import mjpeg_part
+
+    return mjpeg_part(cv2.imencode(".jpg", np.full((height, width), grey, np.uint8))[1].tobytes())
 
 
 def test_the_live_picture_is_drawn_followed_again_and_marked_when_not_live(

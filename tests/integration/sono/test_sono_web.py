@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -79,15 +83,21 @@ def test_live_page_and_injection_signal(client: TestClient, live_reset: None) ->
     assert status["injection_started"] is True
 
 
-def test_live_status_reports_the_latest_tip_and_spread(client: TestClient, live_reset: None) -> None:
-    import time
-
-    session = _start(client)
-    for _ in range(400):  # the simulated source runs in real time; wait for its first frames
+def _status_once(client: TestClient, session: str, ready: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The session's status once ``ready`` holds, or after 20 s (the simulated source runs in real time;
+    a bounded wait for its frames, not a speed check)."""
+    status: dict[str, Any] = {}
+    for _ in range(400):
         status = client.get(f"/sono/live/{session}/status").json()
-        if status["needle"] is not None:
+        if ready(status):
             break
         time.sleep(0.05)
+    return status
+
+
+def test_live_status_reports_the_latest_tip_and_spread(client: TestClient, live_reset: None) -> None:
+    session = _start(client)
+    status = _status_once(client, session, lambda s: s["needle"] is not None)
     needle_keys = {"visible", "tip_x_mm", "tip_z_mm", "angle_deg", "length_mm", "confidence"}
     assert set(status["needle"]) == needle_keys
     assert set(status["spread"]) == {"visible", "area_mm2"}
@@ -107,14 +117,8 @@ def test_live_page_has_the_side_panel(client: TestClient, live_reset: None) -> N
 
 def test_each_stream_part_carries_its_length(client: TestClient, live_reset: None) -> None:
     """A reader cuts a part out by its Content-Length as soon as its bytes are in (sono-live.js)."""
-    import re
-    import time
-
     session = _start(client)
-    for _ in range(400):  # the simulated source runs in real time; wait for its first frames
-        if client.get(f"/sono/live/{session}/status").json()["frames"] >= 3:
-            break
-        time.sleep(0.05)
+    _status_once(client, session, lambda s: s["frames"] >= 3)
     with client.stream("GET", f"/sono/live/{session}/stream?images=2") as stream:
         body = stream.read()
     parts = re.findall(rb"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: (\d+)\r\n\r\n", body)

@@ -227,6 +227,13 @@ def live_acknowledge(
     return JSONResponse(body)
 
 
+def mjpeg_part(jpeg: bytes) -> bytes:
+    """One part of the live stream (boundary ``frame``): the JPEG with its length, so that a reader can cut
+    it out at once, without waiting for the next boundary (web/static/sono-live.js)."""
+    head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+    return head.encode("ascii") + jpeg + b"\r\n"
+
+
 async def _mjpeg(request: Request, session: LiveSession, max_images: int) -> AsyncIterator[bytes]:
     """Multipart JPEG parts of each new overlay, its words in the viewer's language; ends when the viewer
     leaves (async, so it is cancellable)."""
@@ -238,9 +245,7 @@ async def _mjpeg(request: Request, session: LiveSession, max_images: int) -> Asy
         jpeg = await run_in_threadpool(session.latest_jpeg, t) if drawn_here else session.latest_jpeg(t)
         if jpeg is not None and jpeg is not last:
             last, sent = jpeg, sent + 1
-            # the length lets a reader cut the part out at once, without waiting for the next boundary
-            head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
-            yield head.encode("ascii") + jpeg + b"\r\n"
+            yield mjpeg_part(jpeg)
             if sent >= max_images:
                 return
         if await request.is_disconnected():
