@@ -119,6 +119,32 @@ def test_live_page_sounds_the_no_spread_warning_until_acknowledged(
     page.click("#stop")
 
 
+def test_a_new_warning_is_shown_and_sounded_with_its_image_not_at_the_next_poll(
+    page: Any, tmp_path: Path, sign_in: Any
+) -> None:
+    """Here the page asks for the status once on loading and then only every ten minutes: the banner and
+    the sound can come only from the image of the stream that carries the higher warning count."""
+
+    def rare_polls(route: Any) -> None:
+        response = route.fetch()
+        body = response.text().replace('data-poll-ms="500"', 'data-poll-ms="600000"')
+        route.fulfill(response=response, body=body)
+
+    sign_in(page)
+    _start_no_spread_cine(page, tmp_path)
+    page.route(re.compile(r"/sono/live\?session="), rare_polls)
+    page.reload(wait_until="domcontentloaded")
+    assert page.locator(".sono-live").get_attribute("data-poll-ms") == "600000"
+    page.wait_for_function("() => window.sonoStream.shown > 0", timeout=10_000)
+    assert page.evaluate("() => window.sonoStream.asked") == 0  # no warning yet: no extra status request
+    page.click("#inject")
+    page.wait_for_selector("#warnings:not([hidden])", timeout=30_000)
+    assert "NO VISIBLE SPREAD" in page.locator("#warnings").inner_text()
+    assert page.evaluate("() => [window.sonoStream.warnings, window.sonoStream.asked]") == [1, 1]
+    page.wait_for_function("() => window.sonoAlarm.beeps >= 1", timeout=10_000)
+    page.click("#stop")
+
+
 def _part(width: int, height: int, grey: int) -> bytes:
     """One part of the live stream, as the server sends it: a JPEG of one grey level."""
     import cv2

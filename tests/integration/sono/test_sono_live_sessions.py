@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -104,6 +105,14 @@ def test_viewer_watches_without_patient_identity(
     assert client.get(f"/sono/live/{session}/status").json()["source"] == "dicom:Doe_John_2024.dcm"
 
 
+def _raised_in_stream(client: TestClient, session: str) -> int:
+    """The number of warnings raised so far, as the next image of the session's stream carries it."""
+    with client.stream("GET", f"/sono/live/{session}/stream?images=1") as stream:
+        body = stream.read()
+    [count] = re.findall(rb"\r\nX-Painguide-Warnings: (\d+)\r\n", body)
+    return int(count)
+
+
 def test_warning_stays_until_acknowledged_and_the_acknowledgement_is_audited(
     client: TestClient, live_reset: None, other: Callable[[str], TestClient]
 ) -> None:
@@ -111,6 +120,7 @@ def test_warning_stays_until_acknowledged_and_the_acknowledgement_is_audited(
 
     name, _, data = next(c for c in demo_cines() if c[0] == "demo-no-visible-spread.dcm")
     session = _start(client, "", files={"file": (name, data, "application/dicom")})
+    assert _raised_in_stream(client, session) == 0
     assert client.post(f"/sono/live/{session}/injection").status_code == 200
     status: dict[str, Any] = {}
     deadline = time.monotonic() + 20  # the warning needs 4 s of wall clock; bounded wait, not a speed check
@@ -122,6 +132,7 @@ def test_warning_stays_until_acknowledged_and_the_acknowledgement_is_audited(
     [alert] = status["alerts"]
     assert alert["type"] == "no_visible_spread" and alert["acknowledged"] is False
     assert status["unacknowledged"] == 1
+    assert _raised_in_stream(client, session) == 1  # the page asks for the words at once (sono-live.js)
     time.sleep(0.6)  # still there later: nothing clears it but an acknowledgement
     assert client.get(f"/sono/live/{session}/status").json()["unacknowledged"] == 1
     trainee = other("trainee")

@@ -65,6 +65,10 @@ UPLOAD_LIMITS: dict[str, int] = {"/sono/live/source": MAX_LIVE_UPLOAD_BYTES, "/s
 """Body size limits of the upload endpoints, enforced while the body arrives (see ``web/uploads.py``)."""
 
 
+POLL_MS = 500
+"""How often the live page asks for the session's status (sono-live.js); a warning does not wait for it."""
+
+
 def _upload_dir(user: User) -> Path:
     """The user's own folder for cines and videos uploaded on the live page (``dicom:NAME``)."""
 
@@ -130,6 +134,7 @@ def _live_context(
         "forms": SOURCE_FORMS,
         "uploads": _uploads(user) if identity else [],
         "warning_types": WARNING_TYPES,
+        "poll_ms": POLL_MS,
     }
 
 
@@ -227,10 +232,15 @@ def live_acknowledge(
     return JSONResponse(body)
 
 
-def mjpeg_part(jpeg: bytes) -> bytes:
+def mjpeg_part(jpeg: bytes, warnings: int = 0) -> bytes:
     """One part of the live stream (boundary ``frame``): the JPEG with its length, so that a reader can cut
-    it out at once, without waiting for the next boundary (web/static/sono-live.js)."""
-    head = f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
+    it out at once, without waiting for the next boundary, and the number of warnings the session has raised
+    so far (``X-Painguide-Warnings``), so that the page asks for a new warning's words and sounds it with
+    the image that shows it, not at its next status poll (web/static/sono-live.js)."""
+    head = (
+        f"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n"
+        f"X-Painguide-Warnings: {warnings}\r\n\r\n"
+    )
     return head.encode("ascii") + jpeg + b"\r\n"
 
 
@@ -245,7 +255,8 @@ async def _mjpeg(request: Request, session: LiveSession, max_images: int) -> Asy
         jpeg = await run_in_threadpool(session.latest_jpeg, t) if drawn_here else session.latest_jpeg(t)
         if jpeg is not None and jpeg is not last:
             last, sent = jpeg, sent + 1
-            yield mjpeg_part(jpeg)
+            # counted after the image is read: a warning is recorded before the image that shows it is drawn
+            yield mjpeg_part(jpeg, len(session.warning_events))
             if sent >= max_images:
                 return
         if await request.is_disconnected():

@@ -1,6 +1,7 @@
 // Live ultrasound page: draws the annotated stream, polls the session status, shows tip, spread and
 // warnings, and sounds every warning that is not yet acknowledged (a tone generated here with the Web
-// Audio API, no sound files).
+// Audio API, no sound files). A new warning does not wait for the next poll: each image of the stream
+// says how many warnings the session has raised, and a higher number asks for the status at once.
 (() => {
   const $ = (id) => document.getElementById(id);
   const root = document.querySelector(".sono-live");
@@ -130,7 +131,7 @@
   // in, decoded and drawn onto the canvas (an <img> shows a part only later). The connection is opened
   // again whenever it ends (the server ends each after ten minutes); a picture that has not changed for a
   // second is marked as not live.
-  const view = {running: true, shown: 0, jpeg: null, decoding: false};
+  const view = {running: true, shown: 0, jpeg: null, decoding: false, warnings: 0, asked: 0};
   window.sonoStream = view;
   function concat(a, b) {
     const out = new Uint8Array(a.length + b.length);
@@ -178,13 +179,20 @@
           for (;;) {
             const end = headerEnd(bytes);
             if (end < 0) break;
-            const length = /content-length:\s*(\d+)/i.exec(ascii.decode(bytes.subarray(0, end)));
+            const head = ascii.decode(bytes.subarray(0, end));
+            const length = /content-length:\s*(\d+)/i.exec(head);
             if (length === null) throw new Error("a stream part without Content-Length");
+            const raised = /x-painguide-warnings:\s*(\d+)/i.exec(head);
             const start = end + 4, stop = start + Number(length[1]);
             if (bytes.length < stop) break;
             view.jpeg = bytes.slice(start, stop);
             bytes = bytes.slice(stop);
             draw(canvas);
+            if (raised !== null && Number(raised[1]) > view.warnings) {  // a new warning: its words and sound now
+              view.warnings = Number(raised[1]);
+              view.asked += 1;
+              poll(true);
+            }
           }
         }
       } catch (e) {
@@ -213,12 +221,13 @@
   }
 
   let pending = null;
+  const every = Number(root.dataset.pollMs) || 500;
   async function poll(once) {
     try {
       const r = await fetch(base + "/status");
       if (r.ok) show(await r.json());
     } finally {
-      if (!once) pending = setTimeout(poll, 500);
+      if (!once) pending = setTimeout(poll, every);
     }
   }
   if ($("inject")) $("inject").addEventListener("click", () => post("/injection"));
