@@ -149,8 +149,6 @@ def serve(
     """Serve the web app (migrations are applied first; demo data is added in demo mode)."""
     import os
 
-    import uvicorn
-
     from painguide.settings import get_settings
 
     if demo is not None:
@@ -161,12 +159,9 @@ def serve(
     application = create_app()  # checks the settings, migrates and seeds once, before any worker starts
     typer.echo(f"painguide serving on http://{host}:{port}/  (demo={get_settings().demo}, workers={workers})")
     if workers == 1:
-        from painguide.web.serving import log_config
+        from painguide.web.serving import serve as serve_here
 
-        logs = log_config()
-        uvicorn.run(
-            application, host=host, port=port, access_log=access_log, log_config=logs, log_level="info"
-        )
+        serve_here(application, host, port, access_log=access_log)
         return
     typer.echo(
         "note: live ultrasound sessions are kept in the process that started them; with several workers a "

@@ -1,7 +1,8 @@
-"""Serving the app with several worker processes (``painguide serve --workers N``).
+"""Serving the app (``painguide serve``): in this process, or with several worker processes (``--workers N``).
 
-The command prepares the database once (migrations, demo data), binds the listening socket, and uvicorn's
-process supervisor starts the workers, each building the app with :func:`painguide.web.app.worker_app`.
+With workers, the command prepares the database once (migrations, demo data), binds the listening socket,
+and uvicorn's process supervisor starts the workers, each building the app with
+:func:`painguide.web.app.worker_app`.
 """
 
 from __future__ import annotations
@@ -9,14 +10,43 @@ from __future__ import annotations
 import copy
 import logging
 import socket
+import sys
+import threading
+from types import FrameType
 
 import uvicorn
+from fastapi import FastAPI
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors import Multiprocess
 
-__all__ = ["PathOnly", "log_config", "serve_workers"]
+__all__ = ["SHUTDOWN_GRACE_S", "STOPPING", "PathOnly", "log_config", "serve", "serve_workers"]
 
 APP = "painguide.web.app:worker_app"
+SHUTDOWN_GRACE_S = 5
+"""On Ctrl-C or SIGTERM, how long requests still running may go on before they are cancelled."""
+STOPPING = threading.Event()
+"""Set when the server of this process begins to shut down (Ctrl-C, SIGTERM): a response that never ends by
+itself (a live page's image stream, up to ten minutes per connection) ends at once instead of holding the
+shutdown (web/routes/sono.py). Worker processes (``--workers N``) do not set it: there such a stream is
+cancelled after ``SHUTDOWN_GRACE_S``."""
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server that sets :data:`STOPPING` when a signal asks it to stop."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        STOPPING.set()
+        super().handle_exit(sig, frame)
+
+
+def serve(app: FastAPI, host: str, port: int, *, access_log: bool = False) -> None:
+    """Serve ``app`` in this process until interrupted (as ``uvicorn.run``, with :data:`STOPPING`)."""
+    config = uvicorn.Config(app, host=host, port=port, access_log=access_log, log_config=log_config(),
+                            log_level="info", timeout_graceful_shutdown=SHUTDOWN_GRACE_S)  # fmt: skip
+    server = _Server(config)
+    server.run()
+    if not server.started:  # the port was taken, or the app did not start: as uvicorn.run
+        sys.exit(3)  # uvicorn.main.STARTUP_FAILURE
 
 
 class _TcpConfig(uvicorn.Config):
@@ -58,5 +88,6 @@ def log_config() -> dict[str, object]:
 def serve_workers(host: str, port: int, workers: int, *, access_log: bool = False) -> None:
     """Serve with ``workers`` processes on one listening socket until interrupted."""
     config = _TcpConfig(APP, factory=True, host=host, port=port, workers=workers, log_level="info",
-                        access_log=access_log, log_config=log_config())  # fmt: skip
+                        access_log=access_log, log_config=log_config(),
+                        timeout_graceful_shutdown=SHUTDOWN_GRACE_S)  # fmt: skip
     Multiprocess(config, sockets=[config.bind_socket()]).run()

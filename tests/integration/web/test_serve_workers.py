@@ -4,6 +4,7 @@ asked for, and then names paths without their queries."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -33,8 +34,11 @@ def test_listening_socket_is_tcp_and_inheritable() -> None:
 
 
 @contextmanager
-def _serving(folder: Path, *options: str) -> Iterator[str]:
-    """``painguide serve --port P OPTIONS`` on a free port with its log in ``folder``; yields the base URL."""
+def _serving(
+    folder: Path, *options: str, process: list[subprocess.Popen[bytes]] | None = None
+) -> Iterator[str]:
+    """``painguide serve --port P OPTIONS`` on a free port with its log in ``folder``; yields the base URL
+    (and puts the server's process into ``process``, when given)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -42,6 +46,8 @@ def _serving(folder: Path, *options: str) -> Iterator[str]:
     log = (folder / "server.log").open("w")
     command = [str(exe), "serve", "--port", str(port), *options]
     proc = subprocess.Popen(command, env=_env(folder), stdout=log, stderr=subprocess.STDOUT)
+    if process is not None:
+        process.append(proc)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -54,8 +60,13 @@ def _serving(folder: Path, *options: str) -> Iterator[str]:
             assert proc.poll() is None, (folder / "server.log").read_text()
         yield base
     finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
         log.close()
 
 
@@ -115,3 +126,50 @@ def test_path_only_leaves_other_records_alone() -> None:
     other = record("%s", ("no query here?",))
     assert PathOnly().filter(other) and other.args == ("no query here?",)
     assert log_config()["handlers"]["access"]["filters"] == ["path_only"]
+
+
+def test_an_interrupt_stops_the_server_while_a_live_stream_is_open(tmp_path: Path) -> None:
+    """A live page's image stream never ends by itself; Ctrl-C must still stop the server, after at most
+    ``SHUTDOWN_GRACE_S`` (before, it waited for the stream's ten minutes)."""
+    import signal
+    import threading
+
+    from painguide.web.serving import SHUTDOWN_GRACE_S
+
+    exe = Path(sys.executable).with_name("painguide")
+    subprocess.run([str(exe), "user", "add", "doc", "--role", "physician", "--password", "stream-pass-123"],
+                   env=_env(tmp_path), check=True, capture_output=True)  # fmt: skip
+    received: list[int] = []
+    process: list[subprocess.Popen[bytes]] = []
+    with _serving(tmp_path, process=process) as base, httpx.Client(base_url=base, timeout=10) as c:
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)">', c.get("/login").text)
+        assert token
+        form = {"username": "doc", "password": "stream-pass-123", CSRF_FIELD: token.group(1)}
+        assert c.post("/login", data=form).status_code in (200, 303)
+        token = re.search(r'<meta name="csrf-token" content="([^"]+)">', c.get("/sono/live").text)
+        assert token
+        started = c.post("/sono/live/source", data={"source": "simulated", CSRF_FIELD: token.group(1)})
+        assert started.status_code == 303, started.text
+        session = started.headers["location"].rsplit("=", 1)[1]
+
+        def watch() -> None:  # the live page's stream, read until the server closes it
+            timeout = httpx.Timeout(10, read=None)
+            with contextlib.suppress(httpx.HTTPError), c.stream("GET", f"/sono/live/{session}/stream",
+                                                                 timeout=timeout) as stream:  # fmt: skip
+                for chunk in stream.iter_bytes():
+                    received.append(len(chunk))
+
+        reader = threading.Thread(target=watch, daemon=True)
+        reader.start()
+        deadline = time.monotonic() + 60
+        while sum(received) < 10_000:  # images are coming
+            assert reader.is_alive() and time.monotonic() < deadline
+            time.sleep(0.05)
+        [proc] = process
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=SHUTDOWN_GRACE_S + 25)  # raises if the server is still waiting for the stream
+        log = (tmp_path / "server.log").read_text()
+        assert proc.returncode == 130, log  # interrupted (docs/cli.md)
+        assert "Traceback" not in log and "Cancel" not in log  # the stream ended by itself
+        reader.join(timeout=5)
+        assert not reader.is_alive()  # the stream was closed, not left hanging

@@ -46,6 +46,7 @@ from painguide.sono.sources import SOURCE_FORMS, parse_source
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow, templates
 from painguide.web.i18n import translator
+from painguide.web.serving import STOPPING
 from painguide.web.uploads import save_upload
 
 __all__ = ["router"]
@@ -259,7 +260,7 @@ async def _mjpeg(request: Request, session: LiveSession, max_images: int) -> Asy
             yield mjpeg_part(jpeg, len(session.warning_events))
             if sent >= max_images:
                 return
-        if await request.is_disconnected():
+        if STOPPING.is_set() or await request.is_disconnected():  # the server stops, or the viewer left
             return
         await asyncio.sleep(0.0125)
 
