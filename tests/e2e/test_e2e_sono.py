@@ -191,6 +191,53 @@ def test_the_live_picture_is_drawn_followed_again_and_marked_when_not_live(
     page.click("#stop")
 
 
+def test_the_panel_says_when_the_server_does_not_answer_and_when_the_session_is_gone(
+    page: Any, tmp_path: Path, sign_in: Any
+) -> None:
+    """The status and the stream are played here by the browser's router: first the connection fails,
+    then the server refuses, then it answers again, then (on a reloaded page) the session no longer
+    exists, and the page stops asking for it."""
+    answer = {"mode": "down"}
+    asked: dict[str, list[str]] = {"status": [], "stream": []}
+
+    def reply(route: Any) -> None:
+        asked[route.request.url.rsplit("/", 1)[1].split("?")[0]].append(answer["mode"])
+        if answer["mode"] == "down":
+            route.abort("connectionrefused")
+        elif answer["mode"] == "refused":
+            route.fulfill(
+                status=401, json={"error": "LoginRequired", "detail": "not signed in: sign in at /login"}
+            )
+        elif answer["mode"] == "gone":
+            route.fulfill(status=404, json={"error": "NotFound", "detail": "live session does not exist"})
+        else:
+            route.continue_()
+
+    sign_in(page)
+    _start_no_spread_cine(page, tmp_path)
+    page.route(re.compile(r"/sono/live/[^/]+/status"), reply)
+    state = "() => document.getElementById('running').textContent"
+    page.wait_for_function(f"() => ({state})().startsWith('No connection to the server')", timeout=5_000)
+    assert "the numbers and warnings here are not current" in page.locator("#running").inner_text()
+    answer["mode"] = "refused"
+    page.wait_for_function(f"() => ({state})().startsWith('The server refused the status')", timeout=5_000)
+    assert "(not signed in: sign in at /login)" in page.locator("#running").inner_text()
+    answer["mode"] = "up"
+    page.wait_for_function(f"() => ['running', 'ended'].includes(({state})())", timeout=5_000)
+    answer["mode"] = "gone"
+    page.route(re.compile(r"/sono/live/[^/]+/stream"), reply)
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_function(f"() => ({state})().startsWith('This session no longer exists')", timeout=5_000)
+    page.wait_for_function("() => window.sonoStream.gone", timeout=5_000)
+    counts = {k: len(v) for k, v in asked.items()}
+    page.wait_for_timeout(2500)
+    assert {
+        k: len(v) for k, v in asked.items()
+    } == counts  # neither asked again (a refused stream: every 2 s)
+    assert asked["stream"] == ["gone"]
+    page.click("#stop")
+
+
 def test_a_watcher_hears_the_warning_but_cannot_acknowledge_it(
     browser: Any, live_server: str, page: Any, tmp_path: Path, sign_in: Any
 ) -> None:

@@ -131,7 +131,7 @@
   // in, decoded and drawn onto the canvas (an <img> shows a part only later). The connection is opened
   // again whenever it ends (the server ends each after ten minutes); a picture that has not changed for a
   // second is marked as not live.
-  const view = {running: true, shown: 0, jpeg: null, decoding: false, warnings: 0, asked: 0};
+  const view = {running: true, gone: false, shown: 0, jpeg: null, decoding: false, warnings: 0, asked: 0};
   window.sonoStream = view;
   function concat(a, b) {
     const out = new Uint8Array(a.length + b.length);
@@ -169,6 +169,8 @@
       let wait = 200;
       try {
         const r = await fetch(canvas.dataset.src, {cache: "no-store"});
+        if (r.status === 404) gone();
+        if (view.gone) return;  // nothing more will come: the status says why
         if (!r.ok || !r.body) throw new Error(String(r.status));
         const reader = r.body.getReader();
         let bytes = new Uint8Array(0);
@@ -220,14 +222,34 @@
     canvas.replaceWith(img);
   }
 
-  let pending = null;
+  // The status: the panel never goes on looking current when the server does not answer. A session that
+  // no longer exists (404) is not asked again; a refusal or a lost connection is said and asked again.
+  function unanswered(text) {
+    $("running").textContent = text;
+    $("running").className = "sono-state ended";
+  }
+  function gone() {
+    view.gone = true;
+    view.running = false;
+    unanswered(T.gone);
+  }
   const every = Number(root.dataset.pollMs) || 500;
   async function poll(once) {
     try {
-      const r = await fetch(base + "/status");
-      if (r.ok) show(await r.json());
+      const r = await fetch(base + "/status", {cache: "no-store"});
+      if (r.ok) {
+        if (!view.gone) show(await r.json());
+      } else if (r.status === 404) {
+        gone();
+      } else {
+        let reason = "HTTP " + r.status;
+        try { reason = (await r.json()).detail || reason; } catch (e) { /* not JSON */ }
+        unanswered(T.refused.replace("{reason}", reason));
+      }
+    } catch (e) {
+      unanswered(T.no_connection);
     } finally {
-      if (!once) pending = setTimeout(poll, every);
+      if (!once && !view.gone) setTimeout(poll, every);
     }
   }
   if ($("inject")) $("inject").addEventListener("click", () => post("/injection"));
