@@ -219,16 +219,20 @@ def test_the_panel_says_when_the_server_does_not_answer_and_when_the_session_is_
     state = "() => document.getElementById('running').textContent"
     page.wait_for_function(f"() => ({state})().startsWith('No connection to the server')", timeout=5_000)
     assert "the numbers and warnings here are not current" in page.locator("#running").inner_text()
+    lost = page.locator("#status-lost")  # said at the top of the panel too, not only in the state line
+    assert lost.is_visible() and lost.inner_text() == page.locator("#running").inner_text()
     answer["mode"] = "refused"
     page.wait_for_function(f"() => ({state})().startsWith('The server refused the status')", timeout=5_000)
     assert "(not signed in: sign in at /login)" in page.locator("#running").inner_text()
     answer["mode"] = "up"
     page.wait_for_function(f"() => ['running', 'ended'].includes(({state})())", timeout=5_000)
+    assert lost.is_hidden()
     answer["mode"] = "gone"
     page.route(re.compile(r"/sono/live/[^/]+/stream"), reply)
     page.reload(wait_until="domcontentloaded")
     page.wait_for_function(f"() => ({state})().startsWith('This session no longer exists')", timeout=5_000)
     page.wait_for_function("() => window.sonoStream.gone", timeout=5_000)
+    assert lost.inner_text().startswith("This session no longer exists")
     counts = {k: len(v) for k, v in asked.items()}
     page.wait_for_timeout(2500)
     assert {

@@ -224,9 +224,11 @@
 
   // The status: the panel never goes on looking current when the server does not answer. A session that
   // no longer exists (404) is not asked again; a refusal or a lost connection is said and asked again.
-  function unanswered(text) {
+  function unanswered(text) {  // said at the top of the panel, and as the state
     $("running").textContent = text;
     $("running").className = "sono-state ended";
+    $("status-lost").textContent = text;
+    $("status-lost").hidden = false;
   }
   function gone() {
     view.gone = true;
@@ -238,7 +240,10 @@
     try {
       const r = await fetch(base + "/status", {cache: "no-store"});
       if (r.ok) {
-        if (!view.gone) show(await r.json());
+        if (!view.gone) {
+          show(await r.json());
+          $("status-lost").hidden = true;
+        }
       } else if (r.status === 404) {
         gone();
       } else {
