@@ -125,14 +125,9 @@ def test_a_new_warning_is_shown_and_sounded_with_its_image_not_at_the_next_poll(
     """Here the page asks for the status once on loading and then only every ten minutes: the banner and
     the sound can come only from the image of the stream that carries the higher warning count."""
 
-    def rare_polls(route: Any) -> None:
-        response = route.fetch()
-        body = response.text().replace('data-poll-ms="500"', 'data-poll-ms="600000"')
-        route.fulfill(response=response, body=body)
-
     sign_in(page)
     _start_no_spread_cine(page, tmp_path)
-    page.route(re.compile(r"/sono/live\?session="), rare_polls)
+    page.route(re.compile(r"/sono/live\?session="), _rare_polls)
     page.reload(wait_until="domcontentloaded")
     assert page.locator(".sono-live").get_attribute("data-poll-ms") == "600000"
     page.wait_for_function("() => window.sonoStream.shown > 0", timeout=10_000)
@@ -145,14 +140,46 @@ def test_a_new_warning_is_shown_and_sounded_with_its_image_not_at_the_next_poll(
     page.click("#stop")
 
 
-def _part(width: int, height: int, grey: int) -> bytes:
+def _part(width: int, height: int, grey: int, warnings: int = 0) -> bytes:
     """One part of the live stream, as the server sends it: a JPEG of one grey level."""
     import cv2
     import numpy as np
 
     from painguide.web.routes.sono import mjpeg_part
 
-    return mjpeg_part(cv2.imencode(".jpg", np.full((height, width), grey, np.uint8))[1].tobytes())
+    return mjpeg_part(cv2.imencode(".jpg", np.full((height, width), grey, np.uint8))[1].tobytes(), warnings)
+
+
+def _rare_polls(route: Any) -> None:
+    """The live page as served, asking for the status once on loading and then only every ten minutes."""
+    response = route.fetch()
+    body = response.text().replace('data-poll-ms="500"', 'data-poll-ms="600000"')
+    route.fulfill(response=response, body=body)
+
+
+def test_a_warning_after_the_source_was_switched_is_asked_for_at_once(
+    page: Any, tmp_path: Path, sign_in: Any
+) -> None:
+    """The warning count starts again at 0 with a new source (a watcher's page stays open meanwhile): the
+    first warning of the new source is asked for at once, as the first of the old one was. The stream is
+    played here by the browser's router: 2 warnings, then a new source with none, then its first."""
+    opened: list[str] = []
+
+    def stream(route: Any) -> None:
+        opened.append(route.request.url)
+        body = b"".join(_part(64, 48, 100, n) for n in (2, 0, 1)) if len(opened) == 1 else b""
+        route.fulfill(
+            status=200, body=body, headers={"Content-Type": "multipart/x-mixed-replace; boundary=frame"}
+        )
+
+    sign_in(page)
+    _start_no_spread_cine(page, tmp_path)
+    page.route(re.compile(r"/sono/live\?session="), _rare_polls)
+    page.route(re.compile(r"/sono/live/[^/]+/stream"), stream)
+    page.reload(wait_until="domcontentloaded")
+    page.wait_for_function("() => window.sonoStream.asked >= 2", timeout=10_000)
+    assert page.evaluate("() => [window.sonoStream.warnings, window.sonoStream.asked]") == [1, 2]
+    page.click("#stop")
 
 
 def test_the_live_picture_is_drawn_followed_again_and_marked_when_not_live(

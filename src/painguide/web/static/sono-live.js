@@ -190,10 +190,13 @@
             view.jpeg = bytes.slice(start, stop);
             bytes = bytes.slice(stop);
             draw(canvas);
-            if (raised !== null && Number(raised[1]) > view.warnings) {  // a new warning: its words and sound now
+            if (raised !== null && Number(raised[1]) !== view.warnings) {
+              const rose = Number(raised[1]) > view.warnings;  // lower: the owner switched the source
               view.warnings = Number(raised[1]);
-              view.asked += 1;
-              poll(true);
+              if (rose) {  // a new warning: its words and sound now
+                view.asked += 1;
+                poll(true);
+              }
             }
           }
         }
