@@ -191,6 +191,29 @@ def family_table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def false_needles_line(result: dict[str, Any]) -> str:
+    """The false needles of a run in one line, printed under its table (which has no column for them): the
+    frames of each family that show a needle where there is none, and those of the real needle-free cines."""
+    counted = {
+        name: m
+        for name, m in result["families"].items()
+        if name != "all" and (name == "needle_free" or m["false_needle_frames"])
+    }
+    simulated = [
+        f"`{name}` {m['false_needle_frames']} of {m['frames']} frames" for name, m in counted.items()
+    ]
+    real = [
+        f"{name} {r['false_frames']} of {r['frames']} frames"
+        for name, r in result["real_needle_free"].items()
+    ]
+    return (
+        "False needles (a needle reported in a frame without one): "
+        + ("; ".join(simulated) or "none counted")
+        + "; real needle-free cines: "
+        + ("; ".join(real) or "not run (run with --real)")
+    )
+
+
 def run_part(
     per_family: int,
     families: tuple[str, ...],
@@ -340,6 +363,7 @@ def main(argv: list[str] | None = None) -> None:
         except ValueError as error:
             raise SystemExit(f"bench_sono.py: error: {error}") from None
         print(family_table(merged))
+        print(false_needles_line(merged))
         return
     if args.families:
         per_family = args.per_family or (2 if quick else 4)
@@ -372,7 +396,7 @@ def main(argv: list[str] | None = None) -> None:
             f"family{run_on}"
         )
         print(family_table(result))
-        print(json.dumps(result["real_needle_free"]))
+        print(false_needles_line(result))
         return
     timing = speed(2 if quick else 4)
     print(f"pipeline per 640x480 frame: {json.dumps(timing)}")

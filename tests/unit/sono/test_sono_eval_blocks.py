@@ -149,3 +149,29 @@ def test_the_table_names_the_cines_counted_apart_from_the_no_spread_specificity(
     assert "(warned in 1 of 1 whose tip was in a vessel lumen at the injection start)" in row
     assert "(warned in 0 of 1 whose fluid never showed)" in row
     assert " - / 1.0 (0.207-1.0) (warned in 0 of 1" in row  # the one cine left in: 1 of 1, no positive
+
+
+def test_the_false_needles_are_printed_under_the_table() -> None:
+    """The table has no column for false needles; the line under it counts them per family (always for
+    ``needle_free``, for another family only when it has some) and on the real needle-free cines."""
+    from dataclasses import asdict
+
+    from painguide.sono.familyeval import FamilyScore
+
+    part = {"set": "confirmation", "seeds": [800000, 899999], "first": 0, "per_family": 30}
+    free = FamilyScore("needle_free", cines=30, frames=1800, false_needles=4)
+    base = FamilyScore("baseline", cines=30, frames=3600)
+    bent = FamilyScore("bent", cines=30, frames=3500, false_needles=2)
+    real = {"examples_ybr_color.dcm": {"false_frames": 0, "frames": 30}}
+    parts = [
+        {**part, "scores": {"baseline": asdict(base), "bent": asdict(bent)}, "real_needle_free": real},
+        {**part, "scores": {"needle_free": asdict(free)}, "real_needle_free": {}},
+    ]
+    bench = _bench()
+    line = bench.false_needles_line(bench.merge_parts(parts))
+    assert line == (
+        "False needles (a needle reported in a frame without one): `bent` 2 of 3500 frames; "
+        "`needle_free` 4 of 1800 frames; real needle-free cines: examples_ybr_color.dcm 0 of 30 frames"
+    )
+    alone = bench.false_needles_line(bench.merge_parts(parts[1:]))
+    assert alone.endswith("`needle_free` 4 of 1800 frames; real needle-free cines: not run (run with --real)")
