@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -45,7 +46,9 @@ def _serving(
     exe = Path(sys.executable).with_name("painguide")
     log = (folder / "server.log").open("w")
     command = [str(exe), "serve", "--port", str(port), *options]
-    proc = subprocess.Popen(command, env=_env(folder), stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        command, env=_env(folder), stdout=log, stderr=subprocess.STDOUT, preexec_fn=_interruptible
+    )
     if process is not None:
         process.append(proc)
     base = f"http://127.0.0.1:{port}"
@@ -68,6 +71,12 @@ def _serving(
                 proc.kill()
                 proc.wait()
         log.close()
+
+
+def _interruptible() -> None:
+    """Ctrl-C as from a terminal: a test run started as a background job ignores SIGINT, and its children
+    would inherit that (uvicorn still stops on it, but cannot raise it again after its shutdown)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _env(folder: Path) -> dict[str, str]:
@@ -131,7 +140,6 @@ def test_path_only_leaves_other_records_alone() -> None:
 def test_an_interrupt_stops_the_server_while_a_live_stream_is_open(tmp_path: Path) -> None:
     """A live page's image stream never ends by itself; Ctrl-C must still stop the server, after at most
     ``SHUTDOWN_GRACE_S`` (before, it waited for the stream's ten minutes)."""
-    import signal
     import threading
 
     from painguide.web.serving import SHUTDOWN_GRACE_S
