@@ -11,7 +11,6 @@ import copy
 import logging
 import socket
 import sys
-import threading
 from types import FrameType
 
 import uvicorn
@@ -19,20 +18,17 @@ from fastapi import FastAPI
 from uvicorn.config import LOGGING_CONFIG
 from uvicorn.supervisors import Multiprocess
 
-__all__ = ["SHUTDOWN_GRACE_S", "STOPPING", "PathOnly", "log_config", "serve", "serve_workers"]
+from painguide.web.stopping import STOPPING
+
+__all__ = ["SHUTDOWN_GRACE_S", "PathOnly", "log_config", "serve", "serve_workers"]
 
 APP = "painguide.web.app:worker_app"
 SHUTDOWN_GRACE_S = 5
 """On Ctrl-C or SIGTERM, how long requests still running may go on before they are cancelled."""
-STOPPING = threading.Event()
-"""Set when the server of this process begins to shut down (Ctrl-C, SIGTERM): a response that never ends by
-itself (a live page's image stream, up to ten minutes per connection) ends at once instead of holding the
-shutdown (web/routes/sono.py). Worker processes (``--workers N``) do not set it: there such a stream is
-cancelled after ``SHUTDOWN_GRACE_S``."""
 
 
 class _Server(uvicorn.Server):
-    """uvicorn's server that sets :data:`STOPPING` when a signal asks it to stop."""
+    """uvicorn's server that sets :data:`~painguide.web.stopping.STOPPING` when a signal asks it to stop."""
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         STOPPING.set()

@@ -79,20 +79,35 @@ def _interruptible() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+def _page_token(client: httpx.Client, path: str) -> str:
+    """The CSRF token the page at ``path`` shows this client, as a browser's form sends it."""
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)">', client.get(path).text)
+    assert found, f"no csrf-token meta tag on {path}"
+    return found.group(1)
+
+
+@contextmanager
+def _signed_in(folder: Path, base: str, username: str, password: str) -> Iterator[httpx.Client]:
+    """A client signed in as a new physician ``username`` (added with ``painguide user add``)."""
+    exe = Path(sys.executable).with_name("painguide")
+    subprocess.run([str(exe), "user", "add", username, "--role", "physician", "--password", password],
+                   env=_env(folder), check=True, capture_output=True)  # fmt: skip
+    with httpx.Client(base_url=base, timeout=10) as client:
+        form = {"username": username, "password": password, CSRF_FIELD: _page_token(client, "/login")}
+        assert client.post("/login", data=form).status_code in (200, 303)
+        yield client
+
+
 def _env(folder: Path) -> dict[str, str]:
     return {**os.environ, "PAINGUIDE_DATA_DIR": str(folder), "PAINGUIDE_DEMO": "0",
             "PAINGUIDE_SECRET_KEY": "workers-test-" + "w" * 40}  # fmt: skip
 
 
 def test_two_workers_serve_a_signed_in_session(tmp_path: Path) -> None:
-    exe = Path(sys.executable).with_name("painguide")
-    subprocess.run([str(exe), "user", "add", "wrk", "--role", "physician", "--password", "workers-pass-123"],
-                   env=_env(tmp_path), check=True, capture_output=True)  # fmt: skip
-    with _serving(tmp_path, "--workers", "2") as base, httpx.Client(base_url=base, timeout=10) as c:
-        token = re.search(r'<meta name="csrf-token" content="([^"]+)">', c.get("/login").text)
-        assert token
-        form = {"username": "wrk", "password": "workers-pass-123", CSRF_FIELD: token.group(1)}
-        assert c.post("/login", data=form).status_code in (200, 303)
+    with (
+        _serving(tmp_path, "--workers", "2") as base,
+        _signed_in(tmp_path, base, "wrk", "workers-pass-123") as c,
+    ):
         # new connections are spread over the workers; every one finds the session in the database
         answers = [httpx.get(f"{base}/api/v1/patients", cookies=c.cookies, timeout=10) for _ in range(12)]
     assert [r.status_code for r in answers] == [200] * 12
@@ -144,19 +159,14 @@ def test_an_interrupt_stops_the_server_while_a_live_stream_is_open(tmp_path: Pat
 
     from painguide.web.serving import SHUTDOWN_GRACE_S
 
-    exe = Path(sys.executable).with_name("painguide")
-    subprocess.run([str(exe), "user", "add", "doc", "--role", "physician", "--password", "stream-pass-123"],
-                   env=_env(tmp_path), check=True, capture_output=True)  # fmt: skip
     received: list[int] = []
     process: list[subprocess.Popen[bytes]] = []
-    with _serving(tmp_path, process=process) as base, httpx.Client(base_url=base, timeout=10) as c:
-        token = re.search(r'<meta name="csrf-token" content="([^"]+)">', c.get("/login").text)
-        assert token
-        form = {"username": "doc", "password": "stream-pass-123", CSRF_FIELD: token.group(1)}
-        assert c.post("/login", data=form).status_code in (200, 303)
-        token = re.search(r'<meta name="csrf-token" content="([^"]+)">', c.get("/sono/live").text)
-        assert token
-        started = c.post("/sono/live/source", data={"source": "simulated", CSRF_FIELD: token.group(1)})
+    with (
+        _serving(tmp_path, process=process) as base,
+        _signed_in(tmp_path, base, "doc", "stream-pass-123") as c,
+    ):
+        form = {"source": "simulated", CSRF_FIELD: _page_token(c, "/sono/live")}
+        started = c.post("/sono/live/source", data=form)
         assert started.status_code == 303, started.text
         session = started.headers["location"].rsplit("=", 1)[1]
 

@@ -46,7 +46,7 @@ from painguide.sono.sources import SOURCE_FORMS, parse_source
 from painguide.store.uow import UnitOfWork
 from painguide.web.deps import allow, get_uow, templates
 from painguide.web.i18n import translator
-from painguide.web.serving import STOPPING
+from painguide.web.stopping import STOPPING
 from painguide.web.uploads import save_upload
 
 __all__ = ["router"]

@@ -190,14 +190,12 @@
             view.jpeg = bytes.slice(start, stop);
             bytes = bytes.slice(stop);
             draw(canvas);
-            if (raised !== null && Number(raised[1]) !== view.warnings) {
-              const rose = Number(raised[1]) > view.warnings;  // lower: the owner switched the source
-              view.warnings = Number(raised[1]);
-              if (rose) {  // a new warning: its words and sound now
-                view.asked += 1;
-                poll(true);
-              }
+            const count = raised === null ? view.warnings : Number(raised[1]);
+            if (count > view.warnings) {  // a new warning: its words and sound now
+              view.asked += 1;
+              poll(true);
             }
+            view.warnings = count;  // lower: the owner switched the source, and counting starts again
           }
         }
       } catch (e) {
