@@ -19,6 +19,7 @@ Heavy libraries are imported inside the commands to keep ``painguide --help`` fa
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -80,11 +81,16 @@ def analyze(
     from painguide.errors import ValidationError
     from painguide.sono.analysis import analyze_frames, check_injection_at, frame_rate
     from painguide.sono.dicom import read_dicom_cine
+    from painguide.sono.frames import check_spacing_mm
+    from painguide.sono.overlay import check_video_path
 
-    if not timeout > 0:  # before the file is read, named as the user typed it
+    if not (math.isfinite(timeout) and timeout > 0):  # before the file is read, named as the user typed it
         raise ValidationError(
             "--no-spread-after", f"must be a positive number of seconds, got {timeout:g} (e.g. 4)"
         )
+    check_spacing_mm(spacing_mm, "--spacing-mm")
+    if out is not None:
+        check_video_path(out)
     check_injection_at(None, injection_at)  # before the file is read; its range once it is
     cine = read_dicom_cine(file, spacing_mm=spacing_mm)
     check_injection_at(cine.frames, injection_at)
@@ -265,7 +271,7 @@ def live(
     injection_at: Annotated[
         float | None, typer.Option("--injection-at", help="Injection start (s) for replayed files.")
     ] = None,
-    max_frames: Annotated[int | None, typer.Option(help="Stop after this many frames.")] = None,
+    max_frames: Annotated[int | None, typer.Option(help="Stop after this many frames.", min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line per frame.")] = False,
 ) -> None:
     """Track a live stream, print results and optionally publish them over OpenIGTLink."""

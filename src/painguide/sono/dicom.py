@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from painguide.errors import DicomError, NotFoundError, ValidationError
-from painguide.sono.frames import Frame
+from painguide.sono.frames import Frame, check_spacing_mm
 
 if TYPE_CHECKING:  # pydicom loads only when a file is read (start-up time)
     from pydicom.dataset import Dataset
@@ -210,6 +210,7 @@ def read_dicom_cine(
     """
     path = str(path)
     label = name or path
+    check_spacing_mm(spacing_mm)
     if not Path(path).is_file():
         raise NotFoundError(f"{label}: no such file; check the path of the DICOM ultrasound file.")
     try:

@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from painguide.errors import ValidationError
+from painguide.i18n.marks import N_
 
-__all__ = ["Frame", "FrameTruth"]
+__all__ = ["Frame", "FrameTruth", "check_spacing_mm"]
+
+
+def check_spacing_mm(spacing_mm: float | None, name: str = "spacing_mm") -> None:
+    """Refuse a pixel size given by the user that is not a positive number of millimetres (``None``: none
+    given). Checked whether or not the source needs it, so a mistyped value never passes unnoticed.
+
+    Raises
+    ------
+    ValidationError
+        Named ``name`` (the option or form field), with the value and an example.
+    """
+    if spacing_mm is not None and not (math.isfinite(spacing_mm) and spacing_mm > 0):
+        raise ValidationError(
+            name,
+            N_("expected a positive pixel size in mm such as 0.1, got %(value)s"),
+            value=spacing_mm,
+        )
 
 
 @dataclass(frozen=True, slots=True)

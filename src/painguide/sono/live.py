@@ -18,7 +18,7 @@ from painguide.i18n.marks import N_
 from painguide.i18n.text import ENGLISH, Texts
 from painguide.settings import get_settings
 from painguide.sono.analysis import check_injection_at
-from painguide.sono.frames import Frame
+from painguide.sono.frames import Frame, check_spacing_mm
 from painguide.sono.igtl import IgtlPublisher, is_injection_start
 from painguide.sono.overlay import draw_overlay
 from painguide.sono.pipeline import Event, FrameResult, GuidancePipeline
@@ -291,6 +291,7 @@ def _open(
     """
 
     source = parse_source(spec, field=field)
+    check_spacing_mm(spacing_mm, "--spacing-mm" if field == "--source" else "spacing_mm")
     if source.kind == "igtl":
         host = str(source.target)
         check_igtl_host(host, get_settings().igtl_allowed_hosts, field=field)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -108,6 +109,28 @@ def burnable(text: str) -> str:
     return spelled.encode("ascii", "ignore").decode("ascii")
 
 
+def check_video_path(path: str | Path) -> Path:
+    """Refuse an annotated video's path that cannot be written, before any work is done for it: a suffix
+    other than ``.mp4`` or ``.avi``, a folder that does not exist or cannot be written.
+
+    Raises
+    ------
+    ValidationError
+        ``--out``, naming the path and what to change.
+    """
+    out = Path(path)
+    if out.suffix.lower() not in (".mp4", ".avi"):
+        raise ValidationError("--out", f"{out}: use an .mp4 or .avi file name")
+    folder = out.parent
+    if not folder.is_dir():
+        raise ValidationError(
+            "--out", f"{out}: the folder {folder} does not exist; create it or choose another"
+        )
+    if not os.access(folder, os.W_OK):
+        raise ValidationError("--out", f"{out}: the folder {folder} cannot be written; choose another")
+    return out
+
+
 class VideoWriter:
     """Write annotated frames to an MP4 (``mp4v``) or AVI (``MJPG``) file.
 
@@ -120,9 +143,7 @@ class VideoWriter:
     """
 
     def __init__(self, path: str | Path, *, fps: float) -> None:
-        self.path = Path(path)
-        if self.path.suffix.lower() not in (".mp4", ".avi"):
-            raise ValidationError("--out", f"{self.path}: use an .mp4 or .avi file name")
+        self.path = check_video_path(path)
         if not math.isfinite(fps) or fps <= 0:
             fps = 20.0
         self.fps = fps

@@ -18,7 +18,7 @@ from painguide.errors import NotFoundError, SourceUnavailableError, ValidationEr
 from painguide.i18n.marks import N_
 from painguide.settings import get_settings
 from painguide.sono.dicom import read_dicom_cine
-from painguide.sono.frames import Frame
+from painguide.sono.frames import Frame, check_spacing_mm
 from painguide.sono.simulate import random_params, simulate_cine
 
 if TYPE_CHECKING:
@@ -75,10 +75,7 @@ class VideoSource:
         crop: tuple[int, int, int, int] | None = None,
         max_frames: int | None = None,
     ) -> None:
-        if spacing_mm <= 0:
-            raise ValidationError(
-                "spacing_mm", N_("videos carry no calibration: give the pixel size in mm (> 0)")
-            )
+        check_spacing_mm(spacing_mm)
         if isinstance(target, str) and not Path(target).is_file():
             raise NotFoundError(
                 f"{target}: no such video file; give a file path or a device index such as 0."
@@ -439,6 +436,7 @@ def open_source(
         The frames.
     """
     source = spec if isinstance(spec, SourceSpec) else parse_source(spec, field=field)
+    check_spacing_mm(spacing_mm, "--spacing-mm" if field == "--source" else "spacing_mm")
     if source.kind == "dicom":
         return dicom_source(str(source.target), spacing_mm=spacing_mm)
     if source.kind == "video":

@@ -344,6 +344,53 @@ def test_live_refuses_an_injection_start_off_the_cine(
     assert captured.out == ""  # refused before any frame was run
 
 
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["analyze", "{file}", "--spacing-mm", "-2"], ("--spacing-mm", "got -2.0", "such as 0.1")),
+        (["analyze", "{file}", "--spacing-mm", "nan"], ("--spacing-mm", "got nan")),
+        (["analyze", "{file}", "--no-spread-after", "inf"], ("--no-spread-after", "got inf")),
+        (["analyze", "{file}", "--out", "{tmp}/none/v.mp4"], ("--out", "does not exist", "create it")),
+        (["analyze", "{file}", "--out", "{tmp}/v.gif"], ("--out", "use an .mp4 or .avi")),
+        (["live", "--source", "simulated", "--spacing-mm", "0"], ("--spacing-mm", "got 0.0")),
+        (["live", "--source", "dicom:{file}", "--spacing-mm", "-0.1"], ("--spacing-mm", "got -0.1")),
+        (["live", "--source", "simulated", "--max-frames", "0"], ("--max-frames", "greater than or equal")),
+    ],
+    ids=[
+        "negative-spacing",
+        "nan-spacing",
+        "endless-wait",
+        "video-folder-missing",
+        "video-suffix",
+        "live-zero-spacing",
+        "live-dicom-negative-spacing",
+        "no-frames",
+    ],
+)
+def test_a_bad_option_is_refused_before_any_frame_is_read(
+    cine_file: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: list[str],
+    named: tuple[str, ...],
+) -> None:
+    """A pixel size, wait, video path or frame count that cannot be right is refused by name (exit 2) before
+    the cine is read or a frame run, also where the source would not use it (a file with its own spacing,
+    the simulated source): a mistyped value never passes unnoticed, and a video path is not found unusable
+    only after the whole cine was analysed."""
+    from painguide.cli import main
+
+    filled = [a.format(file=cine_file, tmp=tmp_path) for a in args]
+    with pytest.raises(SystemExit) as done:
+        main(["sono", *filled])
+    assert done.value.code == 2
+    captured = capsys.readouterr()
+    assert all(part in captured.err for part in named), captured.err
+    assert "Traceback" not in captured.err
+    assert captured.out.strip() == ""  # nothing analysed, no frame printed
+    assert not list(tmp_path.glob("**/*.mp4"))
+
+
 def test_evaluate_runs_cines_on_past_the_no_spread_wait() -> None:
     """``--run-on`` makes a cine with an injection last until 5.5 s after its start (not ``--frames``)."""
     from painguide.sono.scenes import AFTER_INJECTION_S, development_seed, scene_params

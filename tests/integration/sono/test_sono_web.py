@@ -183,6 +183,17 @@ def test_video_device_without_pixel_size_is_refused(client: TestClient, live_res
     assert "Pixel size (mm, video only): video sources carry no calibration" in r.text
 
 
+@pytest.mark.parametrize("value", ["-1", "nan", "0"])
+def test_a_pixel_size_that_cannot_be_right_is_refused(
+    client: TestClient, live_reset: None, value: str
+) -> None:
+    """Also for the simulated source, which does not use it: a mistyped value is named, never ignored."""
+    r = client.post("/sono/live/source", data={"source": "simulated", "spacing_mm": value})
+    assert r.status_code == 422
+    assert "Pixel size (mm, video only): expected a positive pixel size in mm such as 0.1, got" in r.text
+    assert client.get("/sono/live/sessions").json()["sessions"] == []  # nothing was started
+
+
 def test_uploaded_cine_becomes_the_live_source(client: TestClient, live_reset: None, cine_file: Path) -> None:
     with cine_file.open("rb") as fh:
         session = _start(client, "", files={"file": ("cine.dcm", fh, "application/dicom")})
