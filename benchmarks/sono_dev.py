@@ -1,6 +1,7 @@
 """Development-set diagnosis of the guidance pipeline: per-family figures on development seeds only.
 
-Run ``python benchmarks/sono_dev.py [--per-family N] [--start I] [--families a,b] [--cines]`` while tuning.
+Run ``python benchmarks/sono_dev.py [--per-family N] [--start I] [--families a,b] [--cines] [--run-on]`` while
+tuning.
 It never touches the frozen test seeds (:data:`painguide.sono.scenes.TEST_SEEDS`); the final figures come
 from ``python benchmarks/bench_sono.py --families``. ``--cines`` prints one line per cine (missed frames by
 true angle, depth and visible length, spread onset latency, warnings) to show what fails, from the same
@@ -30,7 +31,13 @@ from painguide.sono.familyeval import (  # noqa: E402
 from painguide.sono.frames import Frame, FrameTruth  # noqa: E402
 from painguide.sono.needle import NeedleTracker  # noqa: E402
 from painguide.sono.pipeline import FrameResult  # noqa: E402
-from painguide.sono.scenes import FAMILIES, TEST_SEEDS, development_seed, scene_params  # noqa: E402
+from painguide.sono.scenes import (  # noqa: E402
+    FAMILIES,
+    TEST_SEEDS,
+    development_seed,
+    run_on_past_the_wait,
+    scene_params,
+)
 from painguide.sono.simulate import SimulatedCine, simulate_cine  # noqa: E402
 
 
@@ -79,6 +86,7 @@ def main() -> None:
     parser.add_argument("--families", default=",".join(FAMILIES))
     parser.add_argument("--cines", action="store_true")
     parser.add_argument("--needle", action="store_true", help="the needle tracker alone")
+    parser.add_argument("--run-on", action="store_true", help="cines with an injection run on past the wait")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     began = time.perf_counter()
@@ -88,7 +96,10 @@ def main() -> None:
         for i in range(args.start, args.start + args.per_family):
             seed = development_seed(family, i)
             assert seed not in TEST_SEEDS
-            cine = simulate_cine(scene_params(family, seed))
+            params = scene_params(family, seed)
+            if args.run_on and params.injection_at_s is not None:
+                params = run_on_past_the_wait(params)
+            cine = simulate_cine(params)
             if args.needle:
                 summed.add(needle_only(cine))
                 if args.cines:  # the whole pipeline once more, for the line of what it missed
@@ -97,7 +108,6 @@ def main() -> None:
                     print("   ", described.line(cine), flush=True)
                 continue
             described = Described()
-            params = scene_params(family, seed)
             quiet = simulate_cine(without_fluid(params)) if cine.spread_onset_s is not None else None
             one = score_family_cine(cine, observe=described, quiet=quiet)
             summed.add(one)
