@@ -80,28 +80,55 @@ def _traces(timeline: dict[str, list[object]], tr: Texts) -> list[tuple[Any, int
     ]  # fmt: skip
 
 
-def _event_lines(figure: Any, events: list[dict[str, Any]], t: Texts) -> None:
-    """A vertical line per event across the three panels and its label above the chart."""
-    levels: list[float] = []  # x of the previous labels, to stagger labels that would overlap
-    span = max((float(e["time_s"]) for e in events), default=1.0) or 1.0
-    for event in events:
-        style = EVENT_STYLE.get(str(event.get("type")))
-        if style is None:
-            continue
-        colour, dash, label = style
+#: What a label's width in the chart is reckoned from: the plot area's narrowest width on the review page
+#: (pixels) and the mean width of a character of the labels' 12 px font.
+_PLOT_PX = 640.0
+_CHAR_PX = 7.0
+
+
+def _label_rows(labels: list[tuple[float, int]], span: float) -> list[int]:
+    """The row above the chart for each label ``(x, characters)``, in order: the lowest row on which it
+    does not overlap a label placed before it (a label reaches from ``x`` to the right by its text's
+    width at the narrowest chart, as a fraction ``span`` of the time axis).
+
+    Examples
+    --------
+    >>> _label_rows([(0.6, 18), (1.5, 21), (1.8, 19), (2.95, 20)], 3.0)
+    [0, 0, 1, 0]
+    """
+    per_char = span * _CHAR_PX / _PLOT_PX
+    ends: list[float] = []  # where the last label of each row ends
+    rows: list[int] = []
+    for x, characters in labels:
+        row = next((r for r, end in enumerate(ends) if end <= x), len(ends))
+        if row == len(ends):
+            ends.append(0.0)
+        ends[row] = x + characters * per_char
+        rows.append(row)
+    return rows
+
+
+def _event_lines(figure: Any, events: list[dict[str, Any]], t: Texts, end_s: float) -> int:
+    """A vertical line per event across the three panels and its label above the chart, labels that would
+    overlap on rows above one another (``end_s``: the end of the time axis). Returns the number of rows."""
+    drawn = [(e, EVENT_STYLE[str(e.get("type"))]) for e in events if str(e.get("type")) in EVENT_STYLE]
+    texts = [
+        f"{t.gettext(label)} {number(float(e['time_s']), t.language, '.2f')} s" for e, (_, _, label) in drawn
+    ]
+    places = [(float(e["time_s"]), len(text)) for (e, _), text in zip(drawn, texts, strict=True)]
+    rows = _label_rows(places, end_s or 1.0)
+    for (event, (colour, dash, _)), text, row in zip(drawn, texts, rows, strict=True):
         x = float(event["time_s"])
         figure.add_shape(
             type="line", xref="x", yref="paper", x0=x, x1=x, y0=0, y1=1, name=f"event-{event['type']}",
             line={"color": colour, "dash": dash, "width": 2 if colour == "#b42318" else 1.5},
         )  # fmt: skip
-        row = sum(1 for previous in levels if abs(previous - x) < 0.12 * span)
-        levels.append(x)
         figure.add_annotation(
-            x=x, xref="x", yref="paper", y=1.0 + 0.01 + 0.045 * row,
-            text=f"{t.gettext(label)} {number(x, t.language, '.2f')} s",
+            x=x, xref="x", yref="paper", y=1.0 + 0.01 + 0.045 * row, text=text,
             showarrow=False, xanchor="left", yanchor="bottom", name=f"label-{event['type']}",
             font={"color": colour, "size": 12}, hovertext=event_detail(t, event),
         )  # fmt: skip
+    return max(rows, default=-1) + 1
 
 
 def timeline_figure(
@@ -131,7 +158,9 @@ def timeline_figure(
     )  # fmt: skip
     for trace, row in _traces(timeline or {}, t):
         figure.add_trace(trace, row=row, col=1)
-    _event_lines(figure, events, t)
+    times = [float(v) for v in (timeline or {}).get("time_s", []) if isinstance(v, int | float)]
+    end_s = max([*times, *(float(str(e["time_s"])) for e in events)], default=1.0)
+    label_rows = _event_lines(figure, events, t, end_s)
     figure.update_yaxes(title_text=t.gettext("needle<br>confidence"), range=[0, 1.05], row=1, col=1)
     figure.update_yaxes(title_text=t.gettext("tip depth<br>z (mm)"), autorange="reversed", row=2, col=1)
     figure.update_yaxes(title_text=t.gettext("spread<br>area (mm²)"), rangemode="tozero", row=3, col=1)
@@ -140,7 +169,7 @@ def timeline_figure(
     figure.update_yaxes(gridcolor="#e5e5e5", zeroline=False)
     figure.update_layout(
         height=480, plot_bgcolor="white", separators=plotly_separators(t.language), hovermode="x unified",
-        margin={"t": 60, "l": 80, "r": 20, "b": 50},
+        margin={"t": 40 + 18 * max(1, label_rows), "l": 80, "r": 20, "b": 50},
         legend={"orientation": "h", "x": 0.0, "y": -0.16, "xanchor": "left", "yanchor": "top"},
     )  # fmt: skip
     return str(figure.to_html(**_HTML, div_id="sono-timeline"))

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from painguide.i18n.text import ENGLISH
 from painguide.sono.charts import timeline_figure
 from painguide.sono.familyeval import score_family_cine
 from painguide.sono.frames import Frame
@@ -87,6 +88,26 @@ def test_chart_has_three_panels_and_a_red_warning_line() -> None:
     warning = next(s for s in layout["shapes"] if s["name"] == "event-no_visible_spread")
     assert warning["line"]["color"] == "#b42318"
     assert layout["yaxis2"]["autorange"] == "reversed"  # deeper is lower, as on the screen
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_event_labels_that_would_overlap_are_put_on_rows_above_one_another(language: str) -> None:
+    """A 3 s cine with the injection at 1.5 s and the onset 0.3 s later (the demo cine's review): the two
+    labels, about 150 px wide each, lay over one another on one row; labels far apart share a row."""
+    from painguide.web.i18n import Translator
+
+    timeline = {**TIMELINE, "time_s": [0.05 * i for i in range(60)]}
+    events = [
+        {"time_s": 0.6, "type": "needle_visible", "detail": "tip at x=39.8 mm"},
+        {"time_s": 1.5, "type": "injection_start", "detail": "injection started at 1.5 s"},
+        {"time_s": 1.8, "type": "spread_onset", "detail": "fluid 3.8 mm²"},
+    ]
+    html = timeline_figure(timeline, events, Translator("de") if language == "de" else ENGLISH)
+    layout = _figure(html)["layout"]
+    height = {a["name"]: a["y"] for a in layout["annotations"] if a.get("name", "").startswith("label-")}
+    assert height["label-spread_onset"] > height["label-injection_start"]  # the later one above
+    assert height["label-needle_visible"] == height["label-injection_start"]  # 0.9 s apart: one row
+    assert layout["margin"]["t"] > 60  # room for the second row above the chart
 
 
 def test_chart_without_timeline_draws_the_events_only() -> None:
