@@ -66,6 +66,79 @@ def test_uploaded_cine_appears_as_a_new_analysis(page: Any, tmp_path: Path, sign
     assert page.locator("table.sono-analyses a", has_text="e2e-upload.dcm").count() == 1
 
 
+_BUSY_LOG = """
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector("form.sono-upload");
+  if (!form) { return; }
+  const log = (entry) => sessionStorage.setItem("busy", JSON.stringify(
+    [...JSON.parse(sessionStorage.getItem("busy") || "[]"), entry]));
+  const note = form.querySelector("[data-busy-note]");
+  new MutationObserver(() => log({
+    text: note.textContent, shown: !note.hidden,
+    disabled: form.querySelector("button[type=submit]").disabled,
+  })).observe(note, {childList: true, characterData: true, subtree: true, attributes: true});
+  form.addEventListener("submit", (event) => {
+    if (sessionStorage.getItem("again") === null) {  // a second submit 1.5 s after the first
+      sessionStorage.setItem("again", "1");
+      setTimeout(() => { form.requestSubmit(); log({again: true}); }, 1500);
+    }
+  });
+});
+"""
+
+
+def test_an_upload_says_it_is_working_cannot_be_sent_twice_and_is_not_stored_twice(
+    page: Any, tmp_path: Path, sign_in: Any
+) -> None:
+    """The server's answer is held 3 s by the browser's router: meanwhile the form says it uploads and
+    analyses and counts the seconds (recorded by a script in the page), and a second submit sends nothing.
+    The same cine sent again with the same injection start opens the analysis stored before, saying that
+    nothing new was stored."""
+    import json
+    import time
+
+    from painguide.sono.dicom import write_dicom_cine
+    from painguide.sono.simulate import SimulationParams, simulate_cine
+
+    params = SimulationParams(seed=37, rows=120, cols=160, n_frames=24, injection_at_s=0.6, bone=False)
+    path = write_dicom_cine(simulate_cine(params).frames, tmp_path / "e2e-twice.dcm")
+    posts: list[float] = []
+
+    def slow(route: Any) -> None:
+        if route.request.method == "POST":
+            posts.append(time.monotonic())
+            time.sleep(3.0)
+        route.continue_()
+
+    sign_in(page)
+    page.add_init_script(_BUSY_LOG)
+    page.goto("/sono/review")
+    page.route("**/sono/review", slow)
+    page.set_input_files("form.sono-upload input[name=file]", str(path))
+    page.fill("input[name=injection_at]", "0.6")
+    page.click("form.sono-upload button[type=submit]")
+    page.wait_for_url(re.compile(r"/sono/review/\d+$"))
+    first = page.url
+    assert page.locator("#repeated").count() == 0
+    log = json.loads(page.evaluate("() => sessionStorage.getItem('busy')"))
+    notes = [e for e in log if "text" in e]
+    assert notes and all(e["shown"] and e["disabled"] for e in notes), log
+    counted = [int(m.group(1)) for e in notes if (m := re.search(r"cine: (\d+) s so far", e["text"]))]
+    assert counted[0] == 0 and max(counted) >= 2, log  # said at once, and the seconds went on
+    assert {"again": True} in log and len(posts) == 1  # the second submit sent nothing
+    page.unroute("**/sono/review")
+
+    page.goto("/sono/review")
+    page.set_input_files("form.sono-upload input[name=file]", str(path))
+    page.fill("input[name=injection_at]", "0.6")
+    page.click("form.sono-upload button[type=submit]")
+    page.wait_for_url(re.compile(r"/sono/review/\d+\?repeated=1$"))
+    assert page.url == f"{first}?repeated=1"
+    assert "nothing new was stored" in page.locator("#repeated").inner_text()
+    page.goto("/sono/review")
+    assert page.locator("table.sono-analyses a", has_text="e2e-twice.dcm").count() == 1
+
+
 def _start_no_spread_cine(page: Any, tmp_path: Path) -> None:
     from painguide.sono.demo import demo_cines
 

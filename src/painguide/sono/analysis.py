@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from painguide.sono.frames import Frame
 from painguide.sono.overlay import VideoWriter, draw_overlay
 from painguide.sono.pipeline import Event, FrameResult, GuidancePipeline
 
-__all__ = ["AnalysisReport", "analyze_frames", "summarise"]
+__all__ = ["AnalysisReport", "analyze_frames", "same_result", "summarise"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,28 @@ def summarise(results: list[FrameResult], events: list[Event]) -> dict[str, obje
         if results
         else 0.0,
     }
+
+
+def same_result(
+    summary: Mapping[str, object], events: Sequence[object], record: Mapping[str, object]
+) -> bool:
+    """Whether a stored analysis (its ``summary`` and ``events``) has the result of ``record``
+    (:meth:`AnalysisReport.record` of a new run): every figure and event the same, the processing time
+    aside. The same cine analysed the same way again is then the same analysis, not a new one.
+
+    Examples
+    --------
+    >>> new = {"summary": {"frames": 2, "median_processing_ms": 8.1}, "events": [{"type": "x", "time_s": 1}]}
+    >>> same_result({"frames": 2, "median_processing_ms": 7.2}, [{"type": "x", "time_s": 1}], new)
+    True
+    >>> same_result({"frames": 2}, [{"type": "x", "time_s": 1.05}], new)
+    False
+    """
+    stored = json.loads(json.dumps({"summary": dict(summary), "events": list(events)}))
+    fresh = json.loads(json.dumps({"summary": record["summary"], "events": record["events"]}))
+    for side in (stored, fresh):
+        side["summary"].pop("median_processing_ms", None)
+    return bool(stored == fresh)
 
 
 def check_injection_at(frames: Sequence[Frame] | None, injection_at_s: float | None) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
 import cv2
 
@@ -25,7 +25,7 @@ from painguide.errors import DicomError, NotFoundError, PainguideError, Permissi
 from painguide.i18n.marks import N_
 from painguide.i18n.text import ENGLISH, Texts
 from painguide.settings import get_settings
-from painguide.sono.analysis import AnalysisReport, analyze_frames, check_injection_at
+from painguide.sono.analysis import AnalysisReport, analyze_frames, check_injection_at, same_result
 from painguide.sono.dicom import DicomCine, read_dicom_cine
 from painguide.sono.frames import Frame
 from painguide.sono.live import Acknowledgement, LiveEntry, LiveRegistry
@@ -42,6 +42,7 @@ __all__ = [
     "MAX_UPLOAD_BYTES",
     "KeyFrame",
     "Review",
+    "StoredAnalysis",
     "acknowledge_live_warning",
     "analyse_and_add",
     "analyse_and_store",
@@ -158,6 +159,15 @@ def timeline_of(results: list[FrameResult]) -> dict[str, list[object]]:
     }
 
 
+class StoredAnalysis(NamedTuple):
+    """What an upload gave: the analysis's id, the report of this run, and whether the analysis was stored
+    before (the same cine, filed under the same study, with the same result: nothing new was added)."""
+
+    analysis_id: int
+    report: AnalysisReport
+    repeated: bool = False
+
+
 def analyse_and_add(
     uow: UnitOfWork,
     data: bytes | Path,
@@ -166,8 +176,13 @@ def analyse_and_add(
     actor: str,
     injection_at_s: float | None = None,
     study_instance_uid: str | None = None,
-) -> tuple[int, AnalysisReport]:
+) -> StoredAnalysis:
     """Analyse a DICOM cine, keep the file, add the summary and its audit entry (the caller commits).
+
+    The same cine (SOP Instance UID) uploaded again for the same study, with a result the same in every
+    figure and event, is not added twice: the analysis stored before is returned (``repeated``) and the
+    repeat is audited (``sono.analysis.repeat``). A different injection start, or a version of the software
+    that analyses it differently, gives a new analysis.
 
     Parameters
     ----------
@@ -186,8 +201,8 @@ def analyse_and_add(
 
     Returns
     -------
-    tuple of (int, AnalysisReport)
-        Stored id and the full report.
+    StoredAnalysis
+        Stored id, the full report, and whether it was stored before.
     """
     check_injection_at(None, injection_at_s)  # before the upload is read; its range once it is
     with tempfile.TemporaryDirectory() as tmp:
@@ -204,14 +219,22 @@ def analyse_and_add(
         study = study_instance_uid or header.get("StudyInstanceUID")
         check_injection_at(cine.frames, injection_at_s)
         report = analyze_frames(cine.frames, name=name, injection_at_s=injection_at_s)
+        record = report.record()
+        study_uid = str(study)[:64] if study else None
+        sop_uid = str(header.get("SOPInstanceUID", ""))[:64] or None
+        earlier = uow.sono.of_instance(sop_uid, study_uid) if sop_uid else []
+        same = next((r for r in earlier if same_result(r.summary, r.events, record)), None)
+        if same is not None:
+            uow.audit.record(actor, "sono.analysis.repeat", "sono_analysis", str(same.id), {"file": name})
+            return StoredAnalysis(same.id, report, repeated=True)
         kept = cine_dir() / f"{uuid.uuid4().hex}.dcm"
         shutil.copyfile(path, kept)
     try:
         row = uow.sono.add(
-            report.record(),
+            record,
             actor=actor,
-            study_instance_uid=str(study)[:64] if study else None,
-            sop_instance_uid=str(header.get("SOPInstanceUID", ""))[:64] or None,
+            study_instance_uid=study_uid,
+            sop_instance_uid=sop_uid,
             timeline=timeline_of(report.results),
             cine_file=kept.name,
         )
@@ -219,7 +242,7 @@ def analyse_and_add(
     except Exception:
         kept.unlink(missing_ok=True)
         raise
-    return row.id, report
+    return StoredAnalysis(row.id, report)
 
 
 def _read_upload(path: Path, name: str) -> tuple[DicomCine, Dataset]:
@@ -247,17 +270,17 @@ def analyse_and_store(
     actor: str,
     injection_at_s: float | None = None,
     study_instance_uid: str | None = None,
-) -> tuple[int, AnalysisReport]:
+) -> StoredAnalysis:
     """Analyse an uploaded DICOM cine, keep it, store the summary, audit it and commit.
 
     Parameters are those of :func:`analyse_and_add`.
 
     Returns
     -------
-    tuple of (int, AnalysisReport)
-        Stored id and the full report.
+    StoredAnalysis
+        Stored id, the full report, and whether it was stored before (then it is not linked again).
     """
-    analysis_id, report = analyse_and_add(
+    stored = analyse_and_add(
         uow,
         data,
         name=name,
@@ -266,8 +289,9 @@ def analyse_and_store(
         study_instance_uid=study_instance_uid,
     )
     uow.commit()
-    _link_to_procedure(uow, analysis_id, actor)
-    return analysis_id, report
+    if not stored.repeated:
+        _link_to_procedure(uow, stored.analysis_id, actor)
+    return stored
 
 
 def _link_to_procedure(uow: UnitOfWork, analysis_id: int, actor: str) -> None:

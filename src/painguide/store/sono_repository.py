@@ -124,6 +124,21 @@ class SonoRepository:
         """Most recent analyses first, optionally of one study."""
         return list_analyses(self._session, study_instance_uid=study_instance_uid, limit=limit)
 
+    def of_instance(self, sop_instance_uid: str, study_instance_uid: str | None) -> list[SonoAnalysisRow]:
+        """The analyses of one DICOM object (SOP Instance UID) filed under ``study_instance_uid``, oldest
+        first."""
+        stmt = (
+            select(SonoAnalysisRow)
+            .where(SonoAnalysisRow.sop_instance_uid == sop_instance_uid)
+            .where(
+                SonoAnalysisRow.study_instance_uid.is_(None)
+                if study_instance_uid is None
+                else SonoAnalysisRow.study_instance_uid == study_instance_uid
+            )
+            .order_by(SonoAnalysisRow.id)
+        )
+        return list(self._session.scalars(stmt))
+
     def any_by(self, actor: str) -> bool:
         """Whether ``actor`` stored any analysis (the demo seeder's "already seeded" check)."""
         stmt = select(SonoAnalysisRow.id).where(SonoAnalysisRow.created_by == actor).limit(1)

@@ -207,7 +207,7 @@ def test_analysis_links_on_store_and_its_warning_is_an_event_to_review(
     buffer = BytesIO()
     ds.save_as(buffer)
     with pathway_uow() as uow:
-        analysis_id, report = analyse_and_store(
+        analysis_id, report, _ = analyse_and_store(
             uow, buffer.getvalue(), name="us.dcm", actor="dr", injection_at_s=1.0
         )
     assert "no_visible_spread" in [str(e["type"]) for e in report.as_dict()["events"]]

@@ -30,6 +30,43 @@ def test_upload_review_stores_the_analysis_and_opens_it(client: TestClient, cine
     assert f'href="{r.headers["location"]}"' in page
 
 
+def test_the_same_cine_uploaded_again_with_the_same_result_is_not_stored_twice(
+    client: TestClient, cine_file: Path
+) -> None:
+    """A second click, or the same clip sent again: one analysis, the repeat audited and said on the page.
+    Another injection start is another analysis."""
+    from painguide.services import open_uow
+    from painguide.store.audit import list_audit
+
+    def upload(injection_at: str) -> str:
+        with cine_file.open("rb") as fh:
+            r = client.post(
+                "/sono/review",
+                files={"file": ("again.dcm", fh, "application/dicom")},
+                data={"injection_at": injection_at, "study_instance_uid": "1.2.826.0.1.77"},
+                follow_redirects=False,
+            )
+        assert r.status_code == 303, r.text
+        return str(r.headers["location"])
+
+    first, second, later = upload("0.9"), upload("0.9"), upload("1.2")
+    analysis = first.rsplit("/", 1)[1]
+    assert second == f"{first}?repeated=1"
+    assert later != first and "repeated" not in later
+    assert "nothing new was stored" in client.get(second).text
+    assert "nothing new was stored" not in client.get(first).text
+    page = client.get("/sono/review").text
+    assert page.count("1.2.826.0.1.77") == 2  # two analyses of that study, not three
+    with open_uow() as uow:
+        entries = sorted(
+            (e for e in list_audit(uow.session, limit=500) if e.object_id == analysis), key=lambda e: e.id
+        )
+    assert [e.action for e in entries if e.action.startswith("sono.analysis.")] == [
+        "sono.analysis.add",
+        "sono.analysis.repeat",
+    ]
+
+
 def test_upload_of_a_non_dicom_file_is_refused_on_the_page(client: TestClient) -> None:
     r = client.post("/sono/review", files={"file": ("x.dcm", b"nope", "application/dicom")})
     assert r.status_code == 422

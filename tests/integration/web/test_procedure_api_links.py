@@ -78,7 +78,7 @@ def _analyse(accession: str) -> int:
     buffer = BytesIO()
     ds.save_as(buffer)
     with open_uow() as uow:
-        analysis_id, _ = analyse_and_store(
+        analysis_id, _, _ = analyse_and_store(
             uow, buffer.getvalue(), name="us.dcm", actor="dr", injection_at_s=1.0
         )
     return int(analysis_id)

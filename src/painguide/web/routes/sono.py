@@ -351,7 +351,7 @@ def review_upload(
         with tempfile.TemporaryDirectory(dir=cine_dir()) as tmp:
             path = Path(tmp) / "upload.dcm"
             save_upload(file.file, path, limit=UPLOAD_LIMITS["/sono/review"], endpoint="/sono/review")
-            analysis_id, _ = analyse_and_store(
+            stored = analyse_and_store(
                 uow,
                 path,
                 name=name,
@@ -362,14 +362,20 @@ def review_upload(
     except PainguideError as exc:
         context = _review_context(user, uow, error=translator(request).error(exc))
         return templates.TemplateResponse(request, "sono/review.html", context, status_code=exc.http_status)
-    return RedirectResponse(f"/sono/review/{analysis_id}", status_code=303)
+    again = "?repeated=1" if stored.repeated else ""
+    return RedirectResponse(f"/sono/review/{stored.analysis_id}{again}", status_code=303)
 
 
 @router.get("/review/{analysis_id}", response_class=HTMLResponse)
 def review_detail(
-    request: Request, user: ReviewReader, analysis_id: int, uow: UnitOfWork = Depends(get_uow)
+    request: Request,
+    user: ReviewReader,
+    analysis_id: int,
+    repeated: bool = False,
+    uow: UnitOfWork = Depends(get_uow),
 ) -> HTMLResponse:
-    """One stored analysis: summary, timeline chart, key frames with the overlay, and the events."""
+    """One stored analysis: summary, timeline chart, key frames with the overlay, and the events
+    (``repeated``: shown after the same cine was uploaded again with the same result)."""
 
     review = get_review(uow, analysis_id)
     row = review.row
@@ -382,6 +388,7 @@ def review_detail(
         "labels": {kind: t.gettext(label) for kind, label in EVENT_LABELS.items()},
         "warning_types": WARNING_TYPES,
         "identity": shows_identity(user),
+        "repeated": repeated,
     }
     return templates.TemplateResponse(request, "sono/review_detail.html", context)
 

@@ -20,6 +20,32 @@
     document.querySelectorAll("[data-autosubmit]").forEach(function (el) {
       el.addEventListener("change", function () { el.form.submit(); });
     });
+    // A form whose answer takes a while (an upload that is analysed) says so while it waits, with the
+    // seconds so far in place of %(seconds)s in its data-busy text, and cannot be sent twice meanwhile.
+    document.querySelectorAll("form[data-busy]").forEach(function (form) {
+      const note = form.querySelector("[data-busy-note]");
+      let timer = null;
+      form.addEventListener("submit", function (event) {
+        if (form.getAttribute("aria-busy") === "true") { event.preventDefault(); return; }
+        const started = Date.now();
+        const show = function () {
+          const seconds = String(Math.floor((Date.now() - started) / 1000));
+          if (note) { note.textContent = form.dataset.busy.replace("%(seconds)s", seconds); }
+        };
+        form.setAttribute("aria-busy", "true");
+        form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = true; });
+        if (note) { note.hidden = false; }
+        show();
+        timer = window.setInterval(show, 1000);
+      });
+      window.addEventListener("pageshow", function (event) {  // back to this page from the review
+        if (!event.persisted) { return; }
+        window.clearInterval(timer);
+        form.removeAttribute("aria-busy");
+        form.querySelectorAll("button[type=submit]").forEach(function (b) { b.disabled = false; });
+        if (note) { note.hidden = true; }
+      });
+    });
     document.querySelectorAll("a[data-back]").forEach(function (el) {
       el.addEventListener("click", function (event) {
         if (window.history.length > 1) { event.preventDefault(); window.history.back(); }
