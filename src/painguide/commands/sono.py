@@ -200,7 +200,7 @@ def evaluate(
     from painguide.errors import ValidationError
     from painguide.sono.evaluate import evaluate as run
     from painguide.sono.evaluate import evaluate_test_set
-    from painguide.sono.scenes import FAMILY_STRIDE
+    from painguide.sono.scenes import FAMILIES, FAMILY_STRIDE
 
     # An option that the chosen evaluation would ignore is a usage error, not silently dropped.
     if per_family > 0:
@@ -224,6 +224,13 @@ def evaluate(
             f"each family has {FAMILY_STRIDE} cines, so --first plus --per-family may be at most "
             f"{FAMILY_STRIDE}; got {first} + {per_family}",
         )
+    # each family once, in the order given, and every name known, before any cine is simulated
+    chosen = tuple(dict.fromkeys(f.strip() for f in families.split(",") if f.strip()))
+    unknown = [f for f in chosen if f not in FAMILIES]
+    if unknown:
+        raise ValidationError(
+            "--families", f"unknown scene family {', '.join(unknown)}; choose from {', '.join(FAMILIES)}"
+        )
     with Progress(transient=True, disable=as_json) as progress:
         task = progress.add_task("Simulating and scoring", total=None)
 
@@ -231,7 +238,6 @@ def evaluate(
             progress.update(task, completed=done, total=total)
 
         if per_family > 0:
-            chosen = tuple(f.strip() for f in families.split(",") if f.strip())
             result = evaluate_test_set(
                 first=first,
                 per_family=per_family,

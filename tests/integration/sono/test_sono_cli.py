@@ -254,6 +254,7 @@ def test_evaluate_runs_a_later_block_of_seeds() -> None:
         ),
         (["--per-family", "2", "--cines", "3", "--seed", "7"], ("--cines, --seed", "--per-family is 2")),
         (["--per-family", "0", "--run-on"], ("--run-on", "--per-family is 0")),
+        (["--per-family", "1", "--families", "baseline,nope"], ("--families: unknown scene family nope", "")),
     ],
 )
 def test_evaluate_refuses_bad_blocks_and_sets_of_seeds(
@@ -266,6 +267,15 @@ def test_evaluate_refuses_bad_blocks_and_sets_of_seeds(
     assert done.value.code == 2
     err = capsys.readouterr().err
     assert all(part in err for part in named) and "Traceback" not in err
+    assert capsys.readouterr().out == ""  # refused before anything was simulated
+
+
+def test_evaluate_runs_a_family_named_twice_once() -> None:
+    args = ("evaluate", "--per-family", "1", "--families", "baseline, baseline", "--development")
+    result = runner.invoke(app, [*args, "--frames", "12", "--no-real", "--json"])
+    assert result.exit_code == 0, result.output
+    families = json.loads(result.output)["families"]
+    assert families["baseline"]["cines"] == 1 and families["all"]["cines"] == 1
 
 
 def test_evaluate_runs_the_confirmation_seeds() -> None:
