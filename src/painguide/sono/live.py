@@ -74,6 +74,7 @@ class LiveSession:
         tr: Texts = ENGLISH,
     ) -> None:
         self.pipeline = pipeline if pipeline is not None else GuidancePipeline(wait_for_injection=True)
+        self._fresh = pipeline is None  # :meth:`restart` may make a new pipeline of the default settings
         self.publishers = list(publishers)
         self.listeners: list[Callable[[Event], object]] = []
         """Called with each event raised between frames (the wall-clock timer, the end of a cine)."""
@@ -104,6 +105,20 @@ class LiveSession:
     def stopped(self) -> bool:
         """Whether :meth:`stop` was called."""
         return self._stop.is_set()
+
+    def restart(self) -> None:
+        """Begin a new case on the same source, as the simulated source's next pass does: a new pipeline
+        (the default settings) and no injection start yet. Warnings raised so far stay until acknowledged.
+
+        Run on in the pipeline of the pass before, the next pass (the needle back at the skin, no fluid)
+        made the page warn "no visible spread ... the fluid seen lies away from the needle or has gone"
+        4 s after the first pass's injection start.
+        """
+        if not self._fresh:
+            raise RuntimeError("restart() needs a session with the default pipeline")
+        with self._lock:
+            self.pipeline = GuidancePipeline(wait_for_injection=True)
+            self._injection_wall = None
 
     def signal_injection(self) -> None:
         """Mark the injection start at the latest frame time (API call or OpenIGTLink STRING).
@@ -303,7 +318,14 @@ def _open(
         return igtl, [igtl.close]
     if source.kind == "simulated":  # signals its injection start unless one was given (`--injection-at`)
         waits = session.pipeline.wait_for_injection and session.pipeline.injection_at_s is None
-        return simulated_source(loop=loop, on_injection=session.signal_injection if waits else None), []
+        return (
+            simulated_source(
+                loop=loop,
+                on_injection=session.signal_injection if waits else None,
+                on_pass=session.restart if loop else None,
+            ),
+            [],
+        )
     return open_source(source, spacing_mm=spacing_mm, field=field), []
 
 
@@ -397,8 +419,7 @@ class LiveRunner:
     ) -> None:
         self.spec = spec
         replay = spec.startswith(("dicom:", "simulated"))
-        pipeline = GuidancePipeline(wait_for_injection=True)
-        self.session = LiveSession(pipeline=pipeline, realtime=replay, tr=tr)
+        self.session = LiveSession(realtime=replay, tr=tr)  # a new case on each pass of a simulated loop
         self._source, self._closers = _open(spec, self.session, spacing_mm=spacing_mm, field=field, loop=True)
         self.error: str | None = None
         self._thread = threading.Thread(target=self._run, name=f"sono-live {spec}", daemon=True)

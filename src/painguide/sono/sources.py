@@ -384,14 +384,21 @@ def parse_source(spec: str, *, field: str = "--source") -> SourceSpec:
 
 
 def simulated_source(
-    *, seed: int = 42, loop: bool = False, on_injection: Callable[[], object] | None = None
+    *,
+    seed: int = 42,
+    loop: bool = False,
+    on_injection: Callable[[], object] | None = None,
+    on_pass: Callable[[], object] | None = None,
 ) -> FrameSource:
     """Frames of a simulated cine (480x360, 120 frames), optionally repeated with continuing times.
 
-    ``on_injection`` is called once, just before the first frame at or after the simulated injection start,
-    as a pump or foot switch would signal it over OpenIGTLink: a live session on this source then shows the
-    whole course (needle in, injection, spread) without the operator marking it at the right moment. A
-    later pass of the loop does not signal again.
+    ``on_injection`` is called just before the first frame at or after the simulated injection start, as a
+    pump or foot switch would signal it over OpenIGTLink: a live session on this source then shows the
+    whole course (needle in, injection, spread) without the operator marking it at the right moment.
+    ``on_pass`` is called before the first frame of each later pass of the loop: the pass is a new case
+    (the needle back at the skin, no fluid; :meth:`painguide.sono.live.LiveSession.restart`), and
+    ``on_injection`` is called again at its injection start. Without ``on_pass`` a later pass does not
+    signal again.
     """
 
     cine = simulate_cine(random_params(seed, rows=360, cols=480, n_frames=120))
@@ -399,10 +406,11 @@ def simulated_source(
     injection_at = cine.params.injection_at_s
     repeat = 0
     while True:
+        signal = on_injection
         for frame in cine.frames:
-            if on_injection is not None and injection_at is not None and frame.time_s >= injection_at:
-                on_injection()
-                on_injection = None
+            if signal is not None and injection_at is not None and frame.time_s >= injection_at:
+                signal()
+                signal = None
             yield Frame(
                 frame.pixels,
                 frame.row_spacing_mm,
@@ -414,6 +422,10 @@ def simulated_source(
         repeat += 1
         if not loop:
             return
+        if on_pass is None:
+            on_injection = None
+        else:
+            on_pass()
 
 
 def open_source(

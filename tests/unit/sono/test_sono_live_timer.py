@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 
@@ -126,3 +127,25 @@ def test_no_end_warning_without_an_injection_in_the_cine(injection_at_s: float |
     for i in range(20):
         pipeline(_frame(i))
     assert pipeline.finish(1.9) == []
+
+
+def test_each_pass_of_the_looped_simulated_source_is_a_new_case() -> None:
+    """The web page's `simulated` source repeats its 6 s cine: each pass shows the needle coming in, the
+    injection start signalled at 3.4 s and the spread; the pass after the first is not taken as the first
+    case's needle and fluid gone (which warned "no visible spread" 4 s after its injection start)."""
+    from painguide.sono.live import _open
+
+    session = LiveSession(clock=FakeClock())  # the wall clock stands still: only the frames decide
+    frames, _ = _open("simulated", session, spacing_mm=None, field="source", loop=True)
+    events = [e for result in session.run(frames, max_frames=330) for e in result.events]  # 2.75 passes
+    kinds = [e.type for e in events]
+    assert kinds.count("injection_start") == 3 and kinds.count("spread_onset") == 3
+    assert not [e for e in events if e.is_warning] and session.warning_events == []
+    starts = [e.time_s for e in events if e.type == "injection_start"]
+    assert [round(b - a, 6) for a, b in itertools.pairwise(starts)] == [6.0, 6.0]  # one a pass
+
+
+def test_a_session_with_its_own_pipeline_cannot_restart_with_other_settings() -> None:
+    session = LiveSession(pipeline=GuidancePipeline(injection_at_s=1.0))
+    with pytest.raises(RuntimeError, match="default pipeline"):
+        session.restart()
