@@ -321,18 +321,25 @@ def test_the_panel_says_when_the_server_does_not_answer_and_when_the_session_is_
     assert "the numbers and warnings here are not current" in page.locator("#running").inner_text()
     lost = page.locator("#status-lost")  # said at the top of the panel too, not only in the state line
     assert lost.is_visible() and lost.inner_text() == page.locator("#running").inner_text()
+    old_list = page.locator("#sessions-stale")  # and the list of sessions says it is not current
+    assert old_list.is_visible() and "this list is not current" in old_list.inner_text()
     answer["mode"] = "refused"
     page.wait_for_function(f"() => ({state})().startsWith('The server refused the status')", timeout=5_000)
     assert "(not signed in: sign in at /login)" in page.locator("#running").inner_text()
     answer["mode"] = "up"
     page.wait_for_function(f"() => ['running', 'ended'].includes(({state})())", timeout=5_000)
-    assert lost.is_hidden()
+    assert lost.is_hidden() and old_list.is_hidden()
+    listed: list[str] = []
+    page.on("request", lambda r: listed.append(r.url) if r.url.endswith("/sono/live/sessions") else None)
     answer["mode"] = "gone"
     page.route(re.compile(r"/sono/live/[^/]+/stream"), reply)
     page.reload(wait_until="domcontentloaded")
     page.wait_for_function(f"() => ({state})().startsWith('This session no longer exists')", timeout=5_000)
     page.wait_for_function("() => window.sonoStream.gone", timeout=5_000)
     assert lost.inner_text().startswith("This session no longer exists")
+    # the list of sessions, no longer fed by the gone session's status, asks for itself and is current
+    page.wait_for_function("() => document.getElementById('sessions-stale').hidden", timeout=5_000)
+    assert listed
     counts = {k: len(v) for k, v in asked.items()}
     page.wait_for_timeout(2500)
     assert {

@@ -230,11 +230,13 @@
     $("running").className = "sono-state ended";
     $("status-lost").textContent = text;
     $("status-lost").hidden = false;
+    if (window.sonoSessionsStale) window.sonoSessionsStale(true);  // sono-sessions.js
   }
   function gone() {
     view.gone = true;
     view.running = false;
     unanswered(T.gone);
+    if (window.sonoSessionsPoll) window.sonoSessionsPoll();  // the list of sessions asks for itself
   }
   const every = Number(root.dataset.pollMs) || 500;
   async function poll(once) {

@@ -1,7 +1,7 @@
 // Live ultrasound page: keeps the list of live sessions as the server reports it. Rows are added for
 // sessions started since the page loaded and removed for sessions stopped; state and open warnings follow.
 // The open session's status poll (sono-live.js) passes its rows here; without an open session, this polls
-// /sono/live/sessions itself.
+// /sono/live/sessions itself. Without an answer, the list says it is not current.
 (() => {
   const table = document.getElementById("sessions");
   if (!table) return;
@@ -34,7 +34,16 @@
     cell(row, "", "data-open", s.id);
     return row;
   }
+  // When the server does not answer (this page's poll, or the open session's status poll), the list says
+  // it is not current; the next answer takes the note away.
+  const note = document.getElementById("sessions-stale");
+  function stale(yes) {
+    if (note) note.hidden = !yes;
+    table.classList.toggle("sono-old", yes);
+  }
+  window.sonoSessionsStale = stale;
   function update(rows) {
+    stale(false);
     const listed = new Map([...body.rows].filter((r) => r.dataset.session).map((r) => [r.dataset.session, r]));
     for (const s of rows) {
       if (!listed.has(s.id)) listed.set(s.id, added(s));
@@ -52,9 +61,18 @@
     try {
       const r = await fetch("/sono/live/sessions", {headers: {"X-Painguide-Page": "1"}});
       if (r.ok) update((await r.json()).sessions);
+      else stale(true);
+    } catch (e) {
+      stale(true);
     } finally {
       setTimeout(poll, 2000);
     }
   }
+  // Polled here without an open session, and once the open session is gone (sono-live.js stops asking
+  // for its status then).
+  let polling = !current;
+  window.sonoSessionsPoll = () => {
+    if (!polling) { polling = true; poll(); }
+  };
   if (!current) setTimeout(poll, 2000);
 })();
