@@ -27,6 +27,15 @@ def test_health_is_open_and_counts_procedures(client: TestClient) -> None:
     assert r.status_code == 200 and r.json() == {"status": "ok", "procedures": 39, "demo": True}
 
 
+def test_pages_name_their_icon_so_the_browser_does_not_ask_for_a_missing_one(client: TestClient) -> None:
+    """Without a named icon a browser asks for /favicon.ico on every page and logs the 404 as an error."""
+    page = client.get("/login")
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page.text
+    icon = client.get("/static/favicon.svg")  # before sign-in, as the login page needs it
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.text.startswith("<svg") and "<script" not in icon.text
+
+
 def test_pages_redirect_to_login_and_api_answers_401(client: TestClient) -> None:
     r = client.get("/", headers={"accept": "text/html"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
