@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from painguide.errors import DicomError, NotFoundError, ValidationError
+from painguide.i18n.marks import N_
 from painguide.sono.frames import Frame, check_spacing_mm
 
 if TYPE_CHECKING:  # pydicom loads only when a file is read (start-up time)
@@ -211,6 +212,10 @@ def read_dicom_cine(
     path = str(path)
     label = name or path
     check_spacing_mm(spacing_mm)
+    if Path(path).is_dir():
+        raise ValidationError(
+            label, N_("is a folder, not a file; give the path of one DICOM ultrasound file")
+        )
     if not Path(path).is_file():
         raise NotFoundError(f"{label}: no such file; check the path of the DICOM ultrasound file.")
     try:

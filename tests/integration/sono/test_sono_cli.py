@@ -365,6 +365,8 @@ def test_live_refuses_an_injection_start_off_the_cine(
         (["live", "--source", "simulated", "--spacing-mm", "0"], ("--spacing-mm", "got 0.0")),
         (["live", "--source", "dicom:{file}", "--spacing-mm", "-0.1"], ("--spacing-mm", "got -0.1")),
         (["live", "--source", "simulated", "--max-frames", "0"], ("--max-frames", "greater than or equal")),
+        (["analyze", "{tmp}"], ("is a folder, not a file", "one DICOM ultrasound file")),
+        (["live", "--source", "dicom:{tmp}"], ("is a folder, not a file",)),
     ],
     ids=[
         "negative-spacing",
@@ -375,6 +377,8 @@ def test_live_refuses_an_injection_start_off_the_cine(
         "live-zero-spacing",
         "live-dicom-negative-spacing",
         "no-frames",
+        "a-folder",
+        "live-a-folder",
     ],
 )
 def test_a_bad_option_is_refused_before_any_frame_is_read(
