@@ -30,6 +30,13 @@ from painguide.commands.guard import requires
 if TYPE_CHECKING:
     from painguide.sono.analysis import AnalysisReport
 
+SIMULATE_MAX_SIDE = 2048
+"""Largest image side of ``sono simulate`` in pixels."""
+SIMULATE_MAX_FRAMES = 3000
+"""Most frames of ``sono simulate`` (150 s at the simulator's 20 frames a second)."""
+SIMULATE_MAX_PIXELS = 400_000_000
+"""Most pixels of one simulated cine (frames × rows × columns; held in memory as bytes before writing)."""
+
 app = typer.Typer(
     help="Ultrasound guidance: needle tracking, injectate spread and warnings.", no_args_is_help=True
 )
@@ -115,9 +122,9 @@ def analyze(
 def simulate(
     out: Annotated[Path, typer.Argument(help="Output DICOM file (Ultrasound Multi-frame Image).")],
     seed: Annotated[int, typer.Option(help="Seed; the same seed gives the same cine.")] = 0,
-    frames: Annotated[int, typer.Option(min=1, help="Number of frames.")] = 60,
-    rows: Annotated[int, typer.Option(min=32, help="Image region rows.")] = 480,
-    cols: Annotated[int, typer.Option(min=32, help="Image region columns.")] = 640,
+    frames: Annotated[int, typer.Option(min=1, max=SIMULATE_MAX_FRAMES, help="Number of frames.")] = 60,
+    rows: Annotated[int, typer.Option(min=32, max=SIMULATE_MAX_SIDE, help="Image region rows.")] = 480,
+    cols: Annotated[int, typer.Option(min=32, max=SIMULATE_MAX_SIDE, help="Image region columns.")] = 640,
     needle: Annotated[bool, typer.Option(help="Insert a needle.")] = True,
     injection: Annotated[bool, typer.Option(help="Inject and let fluid spread.")] = True,
     compression: Annotated[str, typer.Option(help="none, rle or jpeg.")] = "none",
@@ -127,14 +134,31 @@ def simulate(
     """Simulate a B-mode cine with a needle and injectate, written as multi-frame DICOM US."""
     from dataclasses import asdict
 
+    from rich.progress import Progress
+
     from painguide.errors import ValidationError
     from painguide.sono.dicom import write_dicom_cine
     from painguide.sono.simulate import random_params, simulate_cine
 
     if compression not in ("none", "rle", "jpeg"):
         raise ValidationError("--compression", f"expected none, rle or jpeg, got {compression!r}")
+    if rows * cols * frames > SIMULATE_MAX_PIXELS:  # the whole cine is held in memory before it is written
+        raise ValidationError(
+            "--frames, --rows, --cols",
+            f"{frames} frames of {rows}×{cols} pixels are more than the {SIMULATE_MAX_PIXELS // 1_000_000} "
+            "million pixels a simulated cine may have; simulate fewer or smaller frames",
+        )
+    for path, option in ((out, "OUT"), (truth, "--truth")):
+        if path is not None and path.is_dir():
+            raise ValidationError(option, f"{path} is a folder; give a file name such as cine.dcm")
+        if path is not None and not path.parent.is_dir():
+            raise ValidationError(
+                option, f"{path}: the folder {path.parent} does not exist; create it or choose another"
+            )
     params = random_params(seed, rows=rows, cols=cols, n_frames=frames, needle=needle, injection=injection)
-    cine = simulate_cine(params)
+    with Progress(transient=True, disable=as_json) as progress:
+        task = progress.add_task("Simulating", total=frames)
+        cine = simulate_cine(params, progress=lambda n: progress.update(task, completed=n))
     write_dicom_cine(cine.frames, out, compression=compression)  # type: ignore[arg-type]
     if truth is not None:
         truth.write_text(json.dumps([asdict(t) for t in cine.truth], default=float))

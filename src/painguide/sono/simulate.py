@@ -20,6 +20,7 @@ top-left pixel centre of the image region: ``x_mm = col * col_spacing``, ``z_mm 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -462,13 +463,17 @@ def _resample(params: SimulationParams, image: FloatImage, matrix: NDArray[np.fl
     return np.asarray(out, dtype=np.float32)
 
 
-def simulate_cine(params: SimulationParams) -> SimulatedCine:
+def simulate_cine(
+    params: SimulationParams, *, progress: Callable[[int], object] | None = None
+) -> SimulatedCine:
     """Simulate a B-mode cine with exact ground truth.
 
     Parameters
     ----------
     params : SimulationParams
         What to simulate; the seed makes the result reproducible.
+    progress : callable, optional
+        Called with the number of frames done after each frame.
 
     Returns
     -------
@@ -485,6 +490,8 @@ def simulate_cine(params: SimulationParams) -> SimulatedCine:
         frame, frame_truth = _simulate_frame(params, scene, index, rng)
         frames.append(frame)
         truth.append(frame_truth)
+        if progress is not None:
+            progress(index + 1)
     onset = None
     if params.injection_at_s is not None and (params.spread_visible or params.vessel_distends):
         onset = params.injection_at_s + params.spread_delay_s

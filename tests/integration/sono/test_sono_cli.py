@@ -405,6 +405,34 @@ def test_a_bad_option_is_refused_before_any_frame_is_read(
     assert not list(tmp_path.glob("**/*.mp4"))
 
 
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["{tmp}/a.dcm", "--rows", "20000"], ("--rows", "less than or equal to 2048")),
+        (["{tmp}/a.dcm", "--frames", "100000"], ("--frames", "less than or equal to 3000")),
+        (["{tmp}/a.dcm", "--frames", "2000"], ("--frames, --rows, --cols", "400 million pixels")),
+        (["{tmp}/none/a.dcm"], ("OUT:", "does not exist", "create it")),
+        (["{tmp}"], ("OUT:", "is a folder; give a file name")),
+        (["{tmp}/a.dcm", "--truth", "{tmp}/none/t.json"], ("--truth:", "does not exist")),
+    ],
+    ids=["huge-image", "endless", "too-many-pixels", "folder-missing", "a-folder", "truth-folder-missing"],
+)
+def test_simulate_refuses_what_it_cannot_make_or_write_before_simulating(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], named: tuple[str, ...]
+) -> None:
+    """Before, a 20000-pixel side ran out of memory and a missing folder was found after the whole cine had
+    been simulated: both an internal error (exit 70) with a traceback in the log."""
+    from painguide.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["sono", "simulate", *(a.format(tmp=tmp_path) for a in args)])
+    assert done.value.code == 2
+    captured = capsys.readouterr()
+    assert all(part in captured.err for part in named), captured.err
+    assert "internal error" not in captured.err and captured.out == ""
+    assert not list(tmp_path.glob("**/*.dcm"))
+
+
 def test_evaluate_runs_cines_on_past_the_no_spread_wait() -> None:
     """``--run-on`` makes a cine with an injection last until 5.5 s after its start (not ``--frames``)."""
     from painguide.sono.scenes import AFTER_INJECTION_S, development_seed, scene_params

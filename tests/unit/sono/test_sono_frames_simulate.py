@@ -83,3 +83,10 @@ def test_spread_region_is_anechoic(clear_params: SimulationParams) -> None:
 def test_too_small_cine_is_refused(clear_params: SimulationParams) -> None:
     with pytest.raises(ValidationError, match="at least 32x32"):
         simulate_cine(replace(clear_params, rows=16))
+
+
+def test_simulation_reports_each_frame_done() -> None:
+    """``sono simulate`` shows its progress from this (a long cine takes about 30 ms a frame)."""
+    done: list[int] = []
+    cine = simulate_cine(SimulationParams(seed=3, rows=64, cols=80, n_frames=5), progress=done.append)
+    assert done == [1, 2, 3, 4, 5] and len(cine.frames) == 5
