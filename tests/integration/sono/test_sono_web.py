@@ -150,6 +150,8 @@ def test_live_page_has_the_side_panel(client: TestClient, live_reset: None) -> N
     # drawn by the page's script onto a canvas; without scripts the stream is an image
     assert '<canvas id="stream"' in page and f'data-src="/sono/live/{session}/stream"' in page
     assert f'<noscript><img src="/sono/live/{session}/stream"' in page and 'id="stream-stale"' in page
+    # the source form says it is working while an upload is sent (static/painguide.js, form[data-busy])
+    assert 'data-busy="Starting the source: %(seconds)s s so far."' in page and "data-busy-note" in page
 
 
 def test_each_stream_part_carries_its_length(client: TestClient, live_reset: None) -> None:
