@@ -137,6 +137,7 @@ def simulate(
     from rich.progress import Progress
 
     from painguide.errors import ValidationError
+    from painguide.outputs import check_output_file
     from painguide.sono.dicom import write_dicom_cine
     from painguide.sono.simulate import random_params, simulate_cine
 
@@ -148,13 +149,9 @@ def simulate(
             f"{frames} frames of {rows}×{cols} pixels are more than the {SIMULATE_MAX_PIXELS // 1_000_000} "
             "million pixels a simulated cine may have; simulate fewer or smaller frames",
         )
-    for path, option in ((out, "OUT"), (truth, "--truth")):
-        if path is not None and path.is_dir():
-            raise ValidationError(option, f"{path} is a folder; give a file name such as cine.dcm")
-        if path is not None and not path.parent.is_dir():
-            raise ValidationError(
-                option, f"{path}: the folder {path.parent} does not exist; create it or choose another"
-            )
+    check_output_file(out, "OUT", example="cine.dcm")
+    if truth is not None:
+        check_output_file(truth, "--truth", example="truth.json")
     params = random_params(seed, rows=rows, cols=cols, n_frames=frames, needle=needle, injection=injection)
     with Progress(transient=True, disable=as_json) as progress:
         task = progress.add_task("Simulating", total=frames)
@@ -224,7 +221,7 @@ def evaluate(
     from painguide.errors import ValidationError
     from painguide.sono.evaluate import evaluate as run
     from painguide.sono.evaluate import evaluate_test_set
-    from painguide.sono.scenes import FAMILIES, FAMILY_STRIDE
+    from painguide.sono.scenes import FAMILY_STRIDE, check_families
 
     # An option that the chosen evaluation would ignore is a usage error, not silently dropped.
     if per_family > 0:
@@ -250,11 +247,7 @@ def evaluate(
         )
     # each family once, in the order given, and every name known, before any cine is simulated
     chosen = tuple(dict.fromkeys(f.strip() for f in families.split(",") if f.strip()))
-    unknown = [f for f in chosen if f not in FAMILIES]
-    if unknown:
-        raise ValidationError(
-            "--families", f"unknown scene family {', '.join(unknown)}; choose from {', '.join(FAMILIES)}"
-        )
+    check_families(chosen, "--families")
     with Progress(transient=True, disable=as_json) as progress:
         task = progress.add_task("Simulating and scoring", total=None)
 

@@ -39,6 +39,11 @@ def _jpeg(image: NDArray[np.uint8]) -> bytes | None:
     return encoded.tobytes() if ok else None
 
 
+def _default_pipeline() -> GuidancePipeline:
+    """A live session's pipeline unless it is given one: the injection start is waited for (signalled)."""
+    return GuidancePipeline(wait_for_injection=True)
+
+
 class LiveSession:
     """Process frames as they come and keep the latest overlay and warnings for display.
 
@@ -73,7 +78,7 @@ class LiveSession:
         clock: Callable[[], float] = time.monotonic,
         tr: Texts = ENGLISH,
     ) -> None:
-        self.pipeline = pipeline if pipeline is not None else GuidancePipeline(wait_for_injection=True)
+        self.pipeline = pipeline if pipeline is not None else _default_pipeline()
         self._fresh = pipeline is None  # :meth:`restart` may make a new pipeline of the default settings
         self.publishers = list(publishers)
         self.listeners: list[Callable[[Event], object]] = []
@@ -117,7 +122,7 @@ class LiveSession:
         if not self._fresh:
             raise RuntimeError("restart() needs a session with the default pipeline")
         with self._lock:
-            self.pipeline = GuidancePipeline(wait_for_injection=True)
+            self.pipeline = _default_pipeline()
             self._injection_wall = None
 
     def signal_injection(self) -> None:

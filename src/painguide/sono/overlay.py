@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,6 +13,7 @@ from numpy.typing import NDArray
 
 from painguide.errors import ValidationError
 from painguide.i18n.text import ENGLISH, Texts, number
+from painguide.outputs import check_output_file
 from painguide.sono.frames import Frame
 from painguide.sono.pipeline import EVENT_LABELS, FrameResult
 
@@ -111,24 +111,16 @@ def burnable(text: str) -> str:
 
 def check_video_path(path: str | Path) -> Path:
     """Refuse an annotated video's path that cannot be written, before any work is done for it: a suffix
-    other than ``.mp4`` or ``.avi``, a folder that does not exist or cannot be written.
+    other than ``.mp4`` or ``.avi``, or a place no file can be written (:func:`check_output_file`).
 
     Raises
     ------
     ValidationError
         ``--out``, naming the path and what to change.
     """
-    out = Path(path)
-    if out.suffix.lower() not in (".mp4", ".avi"):
-        raise ValidationError("--out", f"{out}: use an .mp4 or .avi file name")
-    folder = out.parent
-    if not folder.is_dir():
-        raise ValidationError(
-            "--out", f"{out}: the folder {folder} does not exist; create it or choose another"
-        )
-    if not os.access(folder, os.W_OK):
-        raise ValidationError("--out", f"{out}: the folder {folder} cannot be written; choose another")
-    return out
+    if Path(path).suffix.lower() not in (".mp4", ".avi"):
+        raise ValidationError("--out", f"{path}: use an .mp4 or .avi file name")
+    return check_output_file(path, "--out", example="overlay.mp4")
 
 
 class VideoWriter:

@@ -16,6 +16,7 @@ False
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import replace
 
 import numpy as np
@@ -29,6 +30,7 @@ __all__ = [
     "DEVELOPMENT_SEEDS",
     "FAMILIES",
     "TEST_SEEDS",
+    "check_families",
     "confirmation_seed",
     "development_seed",
     "held_out_seed",
@@ -72,12 +74,24 @@ AFTER_INJECTION_S = 5.5
 """Intravascular cines run this long after the injection start, so the 4 s no-spread rule can fire."""
 
 
+def check_families(families: Iterable[str], name: str = "family") -> None:
+    """Refuse names that are no scene family, all of them at once, naming the option ``name``.
+
+    Raises
+    ------
+    ValidationError
+        ``name``: the unknown names and the families to choose from.
+    """
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown:
+        raise ValidationError(
+            name, f"unknown scene family {', '.join(unknown)}; choose one of {', '.join(FAMILIES)}"
+        )
+
+
 def seed_in(seeds: range, family: str, index: int) -> int:
     """Seed of the ``index``-th cine of a family in a range of seeds (see :func:`seed_set`)."""
-    if family not in FAMILIES:
-        raise ValidationError(
-            "family", f"unknown scene family {family!r}; choose one of {', '.join(FAMILIES)}"
-        )
+    check_families((family,))
     if not 0 <= index < FAMILY_STRIDE:
         raise ValidationError("index", f"must be 0-{FAMILY_STRIDE - 1}, got {index}")
     return seeds.start + FAMILIES.index(family) * FAMILY_STRIDE + index
@@ -130,10 +144,7 @@ def scene_params(
     SimulationParams
         The drawn parameters, with ``family`` set.
     """
-    if family not in FAMILIES:
-        raise ValidationError(
-            "family", f"unknown scene family {family!r}; choose one of {', '.join(FAMILIES)}"
-        )
+    check_families((family,))
     needle = family != "needle_free"
     base = random_params(seed, rows=rows, cols=cols, n_frames=n_frames, needle=needle, injection=needle)
     rng = np.random.default_rng((seed, 31))

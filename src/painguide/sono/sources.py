@@ -448,7 +448,6 @@ def open_source(
         The frames.
     """
     source = spec if isinstance(spec, SourceSpec) else parse_source(spec, field=field)
-    check_spacing_mm(spacing_mm, "--spacing-mm" if field == "--source" else "spacing_mm")
     if source.kind == "dicom":
         return dicom_source(str(source.target), spacing_mm=spacing_mm)
     if source.kind == "video":
